@@ -1,0 +1,129 @@
+"""A batch of claims through a policy and its versions, in DOMAIN.md's order.
+
+Claims are settled per person in date order (ties: input order), each under
+the policy version in force on its date, against one shared year-to-date
+ledger, so a Jiamusi file with claims on both sides of 2022-01-01 settles in
+one run.  Results come back in input order; a bad claim yields a
+:class:`ClaimError` in its place and never stops the others.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+from typing import Iterable, Iterator, Union
+
+from yibao.compiler.claims import Claim, ClaimError, decode_claim_line, validate_claim
+from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
+from yibao.compiler.ledger import Ledger
+from yibao.compiler.lower import lower_policy
+from yibao.dsl.loader import LoadedPolicy
+from yibao.dsl.model import Policy
+
+Outcome = Union[ClaimResult, ClaimError]
+
+
+class Engine:
+    """A loaded policy chain, compiled once, ready to settle claims."""
+
+    def __init__(self, loaded: LoadedPolicy):
+        self.loaded = loaded
+        self.versions = loaded.versions
+        self.evaluators = {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}
+        self._dates = [p.effective for p in self.versions]
+        # The claims of the last batch, by id, for explaining them afterwards.
+        self.claims_by_id: dict[str, Claim] = {}
+
+    @property
+    def policy(self) -> Policy:
+        return self.loaded.latest
+
+    def version_for(self, date: datetime.date, claim_id: str | None = None) -> Policy:
+        index = bisect.bisect_right(self._dates, date) - 1
+        if index < 0:
+            first = self.versions[0]
+            raise ClaimError("C310", claim_id, "date",
+                             f"{date} is before {first.policy_id} takes effect ({first.effective})",
+                             "no version of this policy was in force on that date")
+        return self.versions[index]
+
+    def validate(self, record: dict) -> Claim:
+        return validate_claim(record, self.policy, self.version_for)
+
+    def evaluate_claim(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
+        evaluator = self.evaluators[self.version_for(claim.date, claim.claim_id).policy_id]
+        return evaluator.evaluate(claim, ledger, trace)
+
+    # ---- batches -----------------------------------------------------------------
+    def evaluate_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
+                         trace: bool = False) -> list[Outcome]:
+        """Settle a whole batch; every record gets an outcome, in input order."""
+        outcomes: list[Outcome | None] = []
+        pending: list[tuple[datetime.date, int, Claim]] = []
+        seen_ids: set[str] = set()
+        for line_number, record in records:
+            index = len(outcomes)
+            outcomes.append(None)
+            try:
+                claim = self._admit(record, line_number, seen_ids)
+            except ClaimError as error:
+                outcomes[index] = error
+                continue
+            pending.append((claim.date, index, claim))
+        pending.sort(key=lambda item: (item[0], item[1]))
+        self.claims_by_id = {claim.claim_id: claim for _, _, claim in pending}
+        ledger = Ledger()
+        for _, index, claim in pending:
+            outcomes[index] = self._settle(claim, ledger, trace)
+        return outcomes  # type: ignore[return-value]
+
+    def stream_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
+                       trace: bool = False) -> Iterator[Outcome]:
+        """Settle claims as they arrive (input already in date order): memory stays flat."""
+        ledger = Ledger()
+        seen_ids: set[str] = set()
+        last_date: dict[str, datetime.date] = {}
+        for line_number, record in records:
+            try:
+                claim = self._admit(record, line_number, seen_ids)
+                previous = last_date.get(claim.person_id)
+                if previous is not None and claim.date < previous:
+                    raise ClaimError("C315", claim.claim_id, "date",
+                                     f"{claim.date} comes after a claim of {claim.person_id} "
+                                     f"dated {previous} in a streamed batch",
+                                     "sort the input by date, or evaluate without --stream")
+                last_date[claim.person_id] = claim.date
+            except ClaimError as error:
+                yield error
+                continue
+            yield self._settle(claim, ledger, trace)
+
+    def _admit(self, record, line_number: int, seen_ids: set[str]) -> Claim:
+        try:
+            if not isinstance(record, dict):
+                record = decode_claim_line(record, line_number)
+            claim = self.validate(record)
+        except ClaimError as error:
+            raise _with_line(error, line_number) from None
+        if claim.claim_id in seen_ids:
+            raise ClaimError("C312", claim.claim_id, "claim_id",
+                             f"claim {claim.claim_id} appears twice in the batch",
+                             "claim ids are unique; the first one was settled",
+                             line_number)
+        seen_ids.add(claim.claim_id)
+        return claim
+
+    def _settle(self, claim: Claim, ledger: Ledger, trace) -> Outcome:
+        # ``trace`` is a bool, or the set of claim ids whose trace is wanted.
+        wanted = trace if isinstance(trace, bool) else claim.claim_id in trace
+        try:
+            return self.evaluate_claim(claim, ledger, wanted)
+        except ClaimError as error:
+            return error
+
+
+def _with_line(error: ClaimError, line_number: int) -> ClaimError:
+    if error.line_number is not None:
+        return error
+    return ClaimError(error.code, error.claim_id, error.field, error.message, error.hint,
+                      line_number)

@@ -1,0 +1,315 @@
+"""One trace step per evaluated node: its value, inputs and formula in words.
+
+Only called when a trace is asked for, so the evaluation itself stays lean.
+The words are Chinese, as an auditor reads a settlement; figures are exact.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from yibao.compiler.graph import Node, Op
+from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
+from yibao.compiler.schedule import annual_payout
+from yibao.compiler.trace import Step
+from yibao.core.money import format_money, format_rate, round_fen
+from yibao.dsl import ast
+from yibao.dsl.model import NO_IDENTITY, BandSchedule, LineDef
+
+if TYPE_CHECKING:
+    from yibao.compiler.evaluate import ScalarEvaluator, _Context
+
+
+def show(value: Any) -> str:
+    """A node's value as text: money with two decimals, rates as %, none as 不设."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format_money(value)
+    if isinstance(value, BandSchedule):
+        return "分段: " + "; ".join(_band_words(band) for band in value.slices)
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, Decimal) for v in value):
+        return f"{format_money(value[0])} → {format_money(value[1])}"
+    if isinstance(value, (list, tuple)):
+        return "、".join(str(v) for v in value) or "无"
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {show(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _band_words(band) -> str:
+    upper = f"{band.upper:,}" if band.upper is not None else "以上"
+    return f"{band.lower:,}–{upper} {format_rate(band.rate)}"
+
+
+def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> Step:
+    value = context.values[node.id]
+    formula, inputs, extra = _FORMULAS[node.op](node, context, evaluator, value)
+    citation = node.citation
+    version, inherited, skipped = "", False, False
+    if node.op is Op.LOOKUP:
+        sourced = node.params["table"].for_identity(context.candidate)
+        if sourced is not None:
+            citation = sourced.citation or citation
+            version, inherited = sourced.version, sourced.inherited
+        skipped = value is None and not context.values.get(node.input("covered"))
+    if node.op in (Op.SCHEDULE, Op.YEAR_TO_DATE, Op.CAP, Op.PER_UNIT):
+        skipped = not context.values.get(node.input("covered"), True)
+    return Step(
+        node=node.id,
+        op=node.op.value,
+        label=node.label,
+        value=extra.get("value_text", show(value)),
+        formula=formula,
+        inputs=tuple(inputs),
+        clause=citation.clause if citation else "",
+        quote=(citation.quote or "") if citation else "",
+        candidate=_candidate_label(node, context),
+        line=node.line,
+        version=version,
+        inherited=inherited,
+        skipped=skipped,
+    )
+
+
+def _candidate_label(node: Node, context: "_Context") -> str | None:
+    from yibao.compiler.graph import Phase
+
+    if node.phase is not Phase.CANDIDATE:
+        return None
+    return context.candidate or NO_IDENTITY
+
+
+# ---- one formula per op --------------------------------------------------------------
+
+def _input(node, context, evaluator, value):
+    return f"申报{node.label}", [], {}
+
+
+def _upstream(node, context, evaluator, value):
+    line = node.params["line"]
+    return f"{line}由上游结算，取申报 paid.{line}", [], {}
+
+
+def _identity(node, context, evaluator, value):
+    held = [name for name in context.claim.identities
+            if evaluator.policy.effective_identity(name) == value]
+    if value is None:
+        return "未持有本政策的救助身份", [], {"value_text": NO_IDENTITY}
+    mapped = [name for name in held if name != value]
+    if mapped:
+        return (f"{'、'.join(mapped)}参照执行{value}", [("持有身份", "、".join(held))], {})
+    return f"按{value}待遇计算", [], {}
+
+
+def _lookup(node, context, evaluator, value):
+    what = node.params["what"]
+    identity = context.candidate or NO_IDENTITY
+    if value is None and not context.values.get(node.input("covered")):
+        return "本项不适用，不取值", [], {"value_text": "—"}
+    if value is None:
+        return f"{identity}{what}: 不设", [], {"value_text": "不设"}
+    text = format_rate(value) if isinstance(value, Decimal) and what == "支付比例" else show(value)
+    return f"{identity}{what} = {text}", [], {"value_text": text}
+
+
+def _covers(node, context, evaluator, value):
+    line: LineDef = node.params["line"]
+    claim = context.claim
+    if claim.visit not in line.visits:
+        return f"{claim.visit}不在{line.name}保障范围（{'、'.join(line.visits)}）", [], {}
+    if line.condition is not None:
+        holds = evaluator_condition(line.condition, claim)
+        words = condition_words(line.condition)
+        if not holds:
+            return f"条件不满足: {words}", [], {}
+    if not line.covers_identity(context.candidate):
+        who = context.candidate or NO_IDENTITY
+        return f"{who}不享受{line.name}", [], {}
+    return f"{claim.visit}属于{line.name}保障范围，{context.candidate or NO_IDENTITY}享受", [], {}
+
+
+def evaluator_condition(condition, claim) -> bool:
+    from yibao.compiler.evaluate import _holds
+
+    return _holds(condition, claim)
+
+
+def condition_words(condition) -> str:
+    if isinstance(condition, ast.FieldRef):
+        return condition.name.text
+    if isinstance(condition, ast.Not):
+        return f"非 {condition_words(condition.operand)}"
+    joiner = " 且 " if isinstance(condition, ast.All) else " 或 "
+    return "(" + joiner.join(condition_words(o) for o in condition.operands) + ")"
+
+
+def _difference(node, context, evaluator, value):
+    values = context.values
+    covered = dict(node.inputs).get("covered")
+    if covered is not None and not values[covered]:
+        return "本项不适用，基数为 0", [], {}
+    parts, inputs = [], []
+    graph = evaluator.graph
+    for role, source in node.inputs:
+        if role not in ("minuend", "subtrahend"):
+            continue
+        label = graph.node(source).label
+        parts.append(f"{label} {format_money(values[source])}")
+        inputs.append((label, format_money(values[source])))
+    formula = " − ".join(parts) + f" = {format_money(value)}"
+    return formula, inputs, {}
+
+
+def _year_to_date(node, context, evaluator, value):
+    before, after = value
+    line = node.params["line"]
+    if not context.values[node.input("covered")]:
+        return f"本次不计入{line}年度累计，累计仍为 {format_money(before)}", [], {}
+    base = context.values[node.input("base")]
+    return (f"年度累计基数: 本次前 {format_money(before)} + 本次 {format_money(base)} = "
+            f"{format_money(after)}",
+            [("本次前累计", format_money(before)), ("本次后累计", format_money(after))], {})
+
+
+def _schedule(node, context, evaluator, value):
+    values = context.values
+    if not values[node.input("covered")]:
+        return "本项不适用", [], {}
+    before, after = values[node.input("ytd")]
+    rate = values[node.input("rate")]
+    deductible = values.get(f"{node.params['line']}.deductible") or Decimal(0)
+    g_after = round_fen(annual_payout(after, deductible, rate))
+    g_before = round_fen(annual_payout(before, deductible, rate))
+    rate_words = format_rate(rate) if isinstance(rate, Decimal) else "分段比例"
+    formula = (f"G(C) = {rate_words} × (C − 起付标准 {format_money(deductible)}); "
+               f"G({format_money(after)}) − G({format_money(before)}) = "
+               f"{format_money(g_after)} − {format_money(g_before)} = {format_money(value)}")
+    return formula, [("G(本次后累计)", format_money(g_after)),
+                     ("G(本次前累计)", format_money(g_before))], {}
+
+
+def _per_unit(node, context, evaluator, value):
+    values = context.values
+    if not values[node.input("covered")]:
+        return "本项不适用", [], {}
+    units = values[node.input("units")] or 0
+    amount = values[node.input("amount")]
+    return (f"定额 {format_money(amount)} × {units} {node.params['unit']}，不超过基数 "
+            f"{format_money(values[node.input('base')])} = {format_money(value)}", [], {})
+
+
+def _cap(node, context, evaluator, value):
+    values = context.values
+    line = node.params["line"]
+    if not values[node.input("covered")]:
+        return f"{line}不适用，支付 0", [], {}
+    slice_ = values[node.input("slice")]
+    cap = values.get(f"{line}.cap")
+    paid = context.person_year.line(line).paid
+    if cap is None:
+        return (f"不设年度限额: 支付 {format_money(value)}",
+                [("本次应付", format_money(slice_)), ("年度已付", format_money(paid))], {})
+    room = cap - paid
+    reached = "，已达年度限额" if value < slice_ else ""
+    return (f"min(本次应付 {format_money(slice_)}, 年度限额 {format_money(cap)} − 年度已付 "
+            f"{format_money(paid)} = {format_money(room)}) = {format_money(value)}{reached}",
+            [("本次应付", format_money(slice_)), ("年度已付", format_money(paid)),
+             ("年度限额", format_money(cap))], {})
+
+
+def _ceiling(node, context, evaluator, value):
+    params = node.params
+    claim = context.claim
+    values = context.values
+    before = {name: values[payout_id(name)] for name in params["computed"]}
+    if claim.visit not in params["visits"] or context.candidate not in params["identities"]:
+        return "不属于比例上限适用对象或就诊类型，不调整", [], {}
+    limit_words = f"{format_rate(params['rate'])} × 政策范围内费用 {format_money(claim.in_scope_cost)}"
+    combined = sum((values[payout_id(n)] for n in params["lines"]), Decimal(0))
+    cuts = [f"{n} {format_money(before[n])} → {format_money(value[n])}"
+            for n in params["computed"] if value[n] != before[n]]
+    if not cuts:
+        return (f"各项支付合计 {format_money(combined)} ≤ {limit_words}，不调整", [], {})
+    return (f"各项支付合计 {format_money(combined)} 超过 {limit_words}（向下取整到分）；"
+            f"压减: {'; '.join(cuts)}（压减部分不再补付）", [], {})
+
+
+def _sum(node, context, evaluator, value):
+    values = context.values
+    if node.id == CANDIDATE_TOTAL:
+        lines = node.params["lines"]
+        source = values.get("ratio_ceiling")
+        parts = [f"{n} {format_money(source[n] if source else values[payout_id(n)])}" for n in lines]
+    else:
+        parts = [f"{n} {format_money(values[payout_id(n)])}" for n in node.params["lines"]]
+    return " + ".join(parts) + f" = {format_money(value)}", [], {}
+
+
+def _take_highest(node, context, evaluator, value):
+    outcomes = context.values["candidates"]
+    totals = [(c.candidate or NO_IDENTITY, c.values[CANDIDATE_TOTAL]) for c in outcomes]
+    if len(totals) == 1:
+        return f"仅一种身份: {totals[0][0]}", [], {"value_text": totals[0][0]}
+    best = max(total for _, total in totals)
+    tied = [name for name, total in totals if total == best]
+    listing = "; ".join(f"{name} {format_money(total)}" for name, total in totals)
+    winner = value or NO_IDENTITY
+    reason = (f"并列最高，取政策中先列明的{winner}" if len(tied) > 1
+              else f"{winner}最高")
+    return f"各身份计算支付: {listing}；{reason}，不得重复享受", [
+        (name, format_money(total)) for name, total in totals], {"value_text": winner}
+
+
+def _alert(node, context, evaluator, value):
+    alert = node.params["alert"]
+    claim = context.claim
+    state = context.person_year.alert(alert.name)
+    threshold = alert.threshold.for_identity(claim.scheme)
+    in_group = evaluator.in_alert_group(alert, claim)
+    counted = "计入" if claim.visit in alert.visits else f"{claim.visit}不计入"
+    limit = format_money(threshold.value) if threshold else "—"
+    if not in_group:
+        status = "不属于本预警监测对象"
+    elif value:
+        status = f"年度累计负担 {format_money(state.burden)} ≥ 预警标准 {limit}，预警"
+    else:
+        status = f"年度累计负担 {format_money(state.burden)} < 预警标准 {limit}"
+    return (f"本次负担{counted}; {status}",
+            [("年度累计负担", format_money(state.burden)), ("预警标准", limit)],
+            {"value_text": "预警" if value else "未预警"})
+
+
+def _referral(node, context, evaluator, value):
+    referral = node.params["referral"]
+    if referral.identities is not None and context.candidate not in referral.identities:
+        return f"{context.candidate or NO_IDENTITY}不属于{referral.name}对象", [], {
+            "value_text": "否"}
+    capped = evaluator.capped_lines(referral, context)
+    if not capped:
+        return "各项支付未受年度限额限制，无需转办", [], {"value_text": "否"}
+    return (f"{'、'.join(capped)}已达年度限额，个人负担仍有 "
+            f"{format_money(context.values['personal_burden'])}：转{referral.name}（不计算支付）",
+            [], {"value_text": "转办"})
+
+
+_FORMULAS = {
+    Op.INPUT: _input,
+    Op.UPSTREAM: _upstream,
+    Op.IDENTITY: _identity,
+    Op.LOOKUP: _lookup,
+    Op.COVERS: _covers,
+    Op.DIFFERENCE: _difference,
+    Op.YEAR_TO_DATE: _year_to_date,
+    Op.SCHEDULE: _schedule,
+    Op.PER_UNIT: _per_unit,
+    Op.CAP: _cap,
+    Op.CEILING: _ceiling,
+    Op.SUM: _sum,
+    Op.TAKE_HIGHEST: _take_highest,
+    Op.ALERT: _alert,
+    Op.REFERRAL: _referral,
+}

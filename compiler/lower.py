@@ -1,0 +1,217 @@
+"""Lower a checked policy to its evaluation graph.
+
+The lines are lowered in settlement order ("先保险后救助"): upstream payouts
+first, then each computed line as the same small chain of nodes —
+covers → base → year-to-date → deductible/rate (schedule) → cap — then the
+ratio ceiling, the candidate's total, take highest, the claim's totals and the
+alerts.
+"""
+
+from __future__ import annotations
+
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, build_graph
+from yibao.dsl.model import LineDef, Policy
+
+IN_SCOPE = "claim.in_scope_cost"
+TOTAL_COST = "claim.total_cost"
+VISIT = "claim.visit"
+SCHEME = "claim.scheme"
+IDENTITIES = "claim.identities"
+CANDIDATE = "candidate.identity"
+CANDIDATE_TOTAL = "candidate.total"
+CEILING = "ratio_ceiling"
+TAKE_HIGHEST = "take_highest"
+TOTAL_PAID = "total_paid"
+PERSONAL_BURDEN = "personal_burden"
+
+_FIELD_LABELS = {
+    "in_scope_cost": "政策范围内费用",
+    "total_cost": "医疗总费用",
+    "visit": "就诊类型",
+    "scheme": "参保险种",
+    "identities": "救助身份",
+}
+
+
+def payout_id(line: str) -> str:
+    return f"{line}.payout"
+
+
+def lower_policy(policy: Policy) -> EvaluationGraph:
+    nodes: list[Node] = []
+    for field in ("in_scope_cost", "total_cost", "visit", "scheme", "identities"):
+        nodes.append(Node(f"claim.{field}", Op.INPUT, _FIELD_LABELS[field], Phase.CLAIM,
+                          params={"field": field}))
+    for field in policy.fields:
+        nodes.append(Node(f"claim.{field.name}", Op.INPUT, field.name, Phase.CLAIM,
+                          params={"field": field.name, "declared": True},
+                          citation=field.citation, span=field.span))
+    nodes.append(Node(CANDIDATE, Op.IDENTITY, "适用身份", Phase.CANDIDATE,
+                      inputs=(("identities", IDENTITIES),),
+                      citation=policy.take_highest.citation if policy.take_highest else None))
+    earlier: list[str] = []
+    for line in policy.lines:
+        if line.upstream:
+            nodes.append(Node(payout_id(line.name), Op.UPSTREAM, f"{line.name}支付", Phase.CLAIM,
+                              params={"line": line.name}, line=line.name,
+                              citation=line.citation, span=line.span))
+        else:
+            nodes.extend(_computed_line(policy, line, earlier))
+        earlier.append(line.name)
+    computed = [line.name for line in policy.computed_lines]
+    final_payouts = [payout_id(name) for name in computed]
+    if policy.ceiling is not None and computed:
+        ceiling = policy.ceiling
+        nodes.append(Node(
+            CEILING, Op.CEILING, f"综合保障比例上限 {ceiling.rate.value * 100:g}%", Phase.CANDIDATE,
+            inputs=((("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
+                    + tuple(("payout", payout_id(line.name)) for line in policy.lines)),
+            params={"rate": ceiling.rate.value, "identities": ceiling.identities,
+                    "visits": ceiling.visits, "lines": tuple(l.name for l in policy.lines),
+                    "computed": tuple(computed)},
+            citation=ceiling.rate.citation, span=ceiling.span))
+        final_payouts = [CEILING]
+    nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, "本身份计算支付合计", Phase.CANDIDATE,
+                      inputs=tuple(("payout", p) for p in final_payouts),
+                      params={"lines": tuple(computed)}))
+    nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, "待遇就高不就低", Phase.RESULT,
+                      inputs=(("total", CANDIDATE_TOTAL),),
+                      citation=policy.take_highest.citation if policy.take_highest else None,
+                      span=policy.take_highest.span if policy.take_highest else None or _no_span()))
+    nodes.append(Node(TOTAL_PAID, Op.SUM, "各项支付合计", Phase.RESULT,
+                      inputs=(("chosen", TAKE_HIGHEST),)
+                      + tuple(("payout", payout_id(l.name)) for l in policy.upstream_lines),
+                      params={"lines": tuple(l.name for l in policy.lines)}))
+    nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, "个人负担", Phase.RESULT,
+                      inputs=(("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))))
+    for alert in policy.alerts:
+        nodes.extend(_alert(policy, alert))
+    for referral in policy.referrals:
+        nodes.append(Node(
+            f"{referral.name}.referral", Op.REFERRAL, f"转{referral.name}", Phase.RESULT,
+            inputs=(("chosen", TAKE_HIGHEST), ("burden", PERSONAL_BURDEN)) + tuple(
+                (role, f"{line}.{suffix}") for line in referral.lines
+                for role, suffix in (("slice", "slice"), ("payout", "payout"))),
+            params={"referral": referral}, citation=referral.citation, span=referral.span))
+    return build_graph(policy, nodes)
+
+
+def _no_span():
+    from yibao.core.span import NO_SPAN
+
+    return NO_SPAN
+
+
+def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[Node]:
+    name = line.name
+    nodes: list[Node] = []
+    condition_inputs = tuple(("field", f"claim.{f}") for f in _condition_fields(line.condition))
+    covers_citation = line.visits_rule.citation if line.visits_rule else None
+    nodes.append(Node(
+        f"{name}.covered", Op.COVERS, f"{name}适用范围", Phase.CANDIDATE,
+        inputs=(("visit", VISIT), ("identity", CANDIDATE)) + condition_inputs,
+        params={"line": line},
+        line=name, citation=covers_citation,
+        span=line.visits_rule.span if line.visits_rule else line.span))
+    if line.base_terms:
+        start, *subtracted = line.base_terms
+        base_inputs = (("minuend", f"claim.{start}"),) + tuple(
+            ("subtrahend", payout_id(term)) for term in subtracted)
+    else:
+        base_inputs = (("minuend", IN_SCOPE),) + tuple(
+            ("subtrahend", payout_id(term)) for term in earlier)
+    base_rule = line.base_rule
+    nodes.append(Node(
+        f"{name}.base", Op.DIFFERENCE, f"{name}计算基数", Phase.CANDIDATE,
+        inputs=base_inputs + (("covered", f"{name}.covered"),),
+        params={"remaining": not line.base_terms}, line=name,
+        citation=base_rule.citation if base_rule else None,
+        span=base_rule.span if base_rule else line.span))
+    for table, word in ((line.deductible, "起付标准"), (line.rate, "支付比例"),
+                        (line.cap, "年度限额"), (line.per_unit, "定额标准")):
+        if table is None:
+            continue
+        nodes.append(Node(
+            f"{name}.{_KEY[word]}", Op.LOOKUP, f"{name}{word}", Phase.CANDIDATE,
+            inputs=(("identity", CANDIDATE), ("covered", f"{name}.covered")),
+            params={"table": table, "what": word}, line=name,
+            citation=_table_citation(table), span=_table_span(table)))
+    if line.per_unit is not None:
+        nodes.append(Node(
+            f"{name}.slice", Op.PER_UNIT, f"{name}定额", Phase.CANDIDATE,
+            inputs=(("base", f"{name}.base"), ("amount", f"{name}.per_unit"),
+                    ("units", f"claim.{line.per_unit_field}"), ("covered", f"{name}.covered")),
+            params={"line": name, "unit": line.per_unit_field}, line=name))
+    else:
+        nodes.append(Node(
+            f"{name}.ytd", Op.YEAR_TO_DATE, f"{name}年度累计基数", Phase.CANDIDATE,
+            inputs=(("base", f"{name}.base"), ("covered", f"{name}.covered")),
+            params={"line": name}, line=name))
+        schedule_inputs = [("ytd", f"{name}.ytd"), ("rate", f"{name}.rate")]
+        if line.deductible is not None:
+            schedule_inputs.append(("deductible", f"{name}.deductible"))
+        nodes.append(Node(
+            f"{name}.slice", Op.SCHEDULE, f"{name}本次应付", Phase.CANDIDATE,
+            inputs=tuple(schedule_inputs) + (("covered", f"{name}.covered"),),
+            params={"line": name}, line=name))
+    cap_inputs = [("slice", f"{name}.slice"), ("covered", f"{name}.covered")]
+    if line.cap is not None:
+        cap_inputs.append(("cap", f"{name}.cap"))
+    nodes.append(Node(
+        payout_id(name), Op.CAP, f"{name}支付", Phase.CANDIDATE, inputs=tuple(cap_inputs),
+        params={"line": name}, line=name))
+    return nodes
+
+
+_KEY = {"起付标准": "deductible", "支付比例": "rate", "年度限额": "cap", "定额标准": "per_unit"}
+
+
+def _table_citation(table):
+    for _, sourced in table.items():
+        if sourced.citation is not None:
+            return sourced.citation
+    return None
+
+
+def _table_span(table):
+    for _, sourced in table.items():
+        return sourced.span
+    return _no_span()
+
+
+def _condition_fields(condition) -> list[str]:
+    from yibao.dsl import ast
+
+    if condition is None:
+        return []
+    if isinstance(condition, ast.FieldRef):
+        return [condition.name.text]
+    if isinstance(condition, ast.Not):
+        return _condition_fields(condition.operand)
+    fields: list[str] = []
+    for operand in condition.operands:
+        for field in _condition_fields(operand):
+            if field not in fields:
+                fields.append(field)
+    return fields
+
+
+def _alert(policy: Policy, alert) -> list[Node]:
+    lines = alert.after_lines if alert.after_lines is not None else tuple(
+        l.name for l in policy.lines)
+    if alert.after_lines is None:
+        burden_inputs = (("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))
+    else:
+        burden_inputs = (("minuend", TOTAL_COST), ("chosen", TAKE_HIGHEST)) + tuple(
+            ("subtrahend", payout_id(line)) for line in lines)
+    burden_citation = alert.burden_rule.citation if alert.burden_rule else None
+    return [
+        Node(f"{alert.name}.burden", Op.DIFFERENCE, f"{alert.name}监测负担", Phase.RESULT,
+             inputs=burden_inputs, params={"lines": lines}, citation=burden_citation,
+             span=alert.span),
+        Node(f"{alert.name}.alert", Op.ALERT, f"{alert.name}预警", Phase.RESULT,
+             inputs=(("burden", f"{alert.name}.burden"), ("visit", VISIT), ("scheme", SCHEME),
+                     ("identities", IDENTITIES)),
+             params={"alert": alert},
+             citation=_table_citation(alert.threshold), span=alert.span),
+    ]

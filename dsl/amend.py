@@ -1,0 +1,84 @@
+"""Amendments: how a revision changes an inherited value table.
+
+``amend 大病保险 { rate plus 5% §… }`` adds five points to every identity's
+rate; ``deductible { 建档立卡贫困人口: times 50% }`` halves one identity's
+deductible (falling back to the inherited ``others`` value); a plain value
+replaces.  Values the amendment does not touch stay, marked inherited.  When
+the inherited value is unknown (the base policy is not available, or left the
+value unspecified) the result is unspecified, naming the clause that needs it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+
+from yibao.dsl import ast
+from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
+from yibao.dsl.values import Kind
+
+if TYPE_CHECKING:
+    from yibao.dsl.checker import _Checker
+
+
+def amend_table(checker: "_Checker", current: ByIdentity | None, name: str,
+                spec: ast.ValueSpec, kind: Kind, what: str) -> ByIdentity | None:
+    inherited = [] if current is None else [
+        (key, attrs.evolve(value, inherited=True)) for key, value in current.items()
+    ]
+    if spec.citation is None and not (
+        isinstance(spec, ast.TableValue) and all(e.citation for e in spec.entries)
+    ):
+        checker.require_citation(None, what, spec.span)
+    if isinstance(spec, ast.InlineValue):
+        keys = [key for key, _ in inherited] or [None]
+        changes = [(key, spec.value, spec.citation, spec.span) for key in keys]
+    else:
+        changes = []
+        for entry in spec.entries:
+            for key_name in entry.names:
+                key = checker.base_identity(key_name)
+                if key is not False:
+                    changes.append((key, entry.value, entry.citation or spec.citation, entry.span))
+    table = dict(inherited)
+    fallback = table.get(None)
+    for key, value, citation, span in changes:
+        before = table.get(key, fallback)
+        updated = _apply(checker, before, value, citation, span, kind, what)
+        if updated is not None:
+            table[key] = updated
+    return ByIdentity(name, tuple(table.items()))
+
+
+def _apply(checker: "_Checker", before: Sourced | None, value: ast.Value,
+           citation: ast.Citation | None, span, kind: Kind, what: str) -> Sourced | None:
+    version = checker.version
+    if isinstance(value, ast.PlusRate):
+        return _derive(before, lambda old: _plus(old, value.delta.value), citation, span, version,
+                       f"{what}: plus {value.delta.text} on a value the base policy must give")
+    if isinstance(value, ast.TimesValue):
+        return _derive(before, lambda old: _times(old, value.factor.value), citation, span, version,
+                       f"{what}: times {value.factor.text} on a value the base policy must give")
+    return checker._sourced(value, citation, kind, what, span)
+
+
+def _derive(before: Sourced | None, change, citation, span, version: str, missing_note: str):
+    if before is None or before.value is UNSPECIFIED:
+        return Sourced(UNSPECIFIED, citation, span, version, note=missing_note)
+    if before.value is None:  # no limit stays no limit
+        return Sourced(None, citation, span, version)
+    return Sourced(change(before.value), citation, span, version)
+
+
+def _plus(old, delta: Decimal):
+    if isinstance(old, BandSchedule):
+        return BandSchedule(tuple(attrs.evolve(b, rate=b.rate + delta) for b in old.slices))
+    return old + delta
+
+
+def _times(old, factor: Decimal):
+    if isinstance(old, BandSchedule):
+        return BandSchedule(tuple(attrs.evolve(b, rate=b.rate * factor) for b in old.slices))
+    return old * factor

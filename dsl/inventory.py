@@ -1,0 +1,49 @@
+"""What a policy leaves open and what it carries over: for `check` and reviews."""
+
+from __future__ import annotations
+
+from yibao.dsl.loader import LoadedPolicy
+from yibao.dsl.model import ByIdentity, NO_IDENTITY, Policy
+
+
+def _tables(policy: Policy):
+    for line in policy.lines:
+        for table in (line.deductible, line.rate, line.cap, line.per_unit):
+            if table is not None:
+                yield table
+    for alert in policy.alerts:
+        yield alert.threshold
+    if policy.subsidy is not None:
+        yield policy.subsidy
+    yield from policy.params
+
+
+def _entry(table: ByIdentity, key, sourced) -> dict:
+    return {
+        "value": table.name,
+        "identity": key if key is not None else NO_IDENTITY if table.name.endswith("资助参保") else "全体",
+        "clause": f"§{sourced.clause}" if sourced.clause else "",
+        "version": sourced.version,
+        "note": sourced.note or "",
+    }
+
+
+def inventory(loaded: LoadedPolicy) -> dict:
+    policy = loaded.latest
+    unspecified, inherited = [], []
+    for table in _tables(policy):
+        for key, sourced in table.items():
+            if sourced.is_unspecified:
+                unspecified.append(_entry(table, key, sourced))
+            if sourced.inherited:
+                inherited.append(_entry(table, key, sourced))
+    return {
+        "policy": policy.policy_id,
+        "versions": [p.policy_id for p in loaded.versions],
+        "effective": [str(p.effective) for p in loaded.versions],
+        "identities": [i.name for i in policy.identities],
+        "lines": [{"name": l.name, "upstream": l.upstream} for l in policy.lines],
+        "unspecified": unspecified,
+        "inherited": inherited,
+        "warnings": [d.to_json() for d in loaded.warnings],
+    }

@@ -1,0 +1,418 @@
+"""Text → AST: the Lark parser and the transformer into frozen AST nodes.
+
+Syntax errors become :class:`Diagnostic` records with the file, line and
+column, the offending line with a caret, and what was expected in the words of
+the language (see :mod:`yibao.dsl.syntax_errors`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import pathlib
+from decimal import Decimal
+
+import lark
+from lark import Token, Transformer, v_args
+
+from yibao.core.diagnostics import PolicyError
+from yibao.core.span import Span
+from yibao.dsl import ast
+from yibao.dsl.limits import check_source_limits
+from yibao.dsl.syntax_errors import diagnose_syntax_error
+
+GRAMMAR = pathlib.Path(__file__).with_name("policy.lark")
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> lark.Lark:
+    return lark.Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
+    """Parse one policy file's text; raise :class:`PolicyError` on a syntax error."""
+    check_source_limits(source, path)
+    try:
+        tree = _lark().parse(source)
+    except lark.exceptions.UnexpectedInput as error:
+        raise PolicyError([diagnose_syntax_error(error, source, path, _lark())]) from None
+    try:
+        return _ToAst(path).transform(tree)
+    except lark.exceptions.VisitError as error:
+        # A transformer callback raised (e.g. an impossible date): unwrap it.
+        if isinstance(error.orig_exc, PolicyError):
+            raise error.orig_exc from None
+        raise
+
+
+def parse_policy_file(path: str | pathlib.Path) -> ast.PolicyFile:
+    path = pathlib.Path(path)
+    return parse_policy(read_policy_text(path), str(path))
+
+
+def read_policy_text(path: pathlib.Path) -> str:
+    from yibao.dsl.limits import read_bounded_text
+
+    return read_bounded_text(path)
+
+
+# ---- tokens → values -------------------------------------------------------------
+
+_UNITS = (("万元", Decimal(10000)), ("万", Decimal(10000)), ("元", Decimal(1)))
+
+
+def amount_value(text: str) -> Decimal:
+    """``2万`` → 20000, ``1.2万元`` → 12000, ``2000`` → 2000 (exact)."""
+    for suffix, factor in _UNITS:
+        if text.endswith(suffix):
+            return Decimal(text[: -len(suffix)]) * factor
+    return Decimal(text)
+
+
+def percent_value(text: str) -> Decimal:
+    return Decimal(text[:-1]) / 100
+
+
+def unquote(token: str) -> str:
+    body = token[1:-1]
+    return body.replace('\\"', '"').replace("\\\\", "\\")
+
+
+class _ToAst(Transformer):
+    """One method per grammar rule, each returning the AST node it stands for."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    # spans ---------------------------------------------------------------------
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", False) or not hasattr(meta, "line"):
+            return Span(self.path, 0, 0, 0, 0)
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _token_span(self, token: Token) -> Span:
+        return Span(self.path, token.line, token.column, token.end_line, token.end_column)
+
+    def _name(self, token: Token) -> ast.Name:
+        return ast.Name(str(token), span=self._token_span(token))
+
+    # whole file -----------------------------------------------------------------
+    @v_args(meta=True)
+    def start(self, meta, items):
+        return ast.PolicyFile(self.path, tuple(items), span=self._span(meta))
+
+    # header ---------------------------------------------------------------------
+    @v_args(meta=True)
+    def policy(self, meta, children):
+        policy_id, extends, *fields = children
+        values = dict(fields)
+        return ast.Header(str(policy_id), extends, span=self._span(meta), **values)
+
+    def extends(self, children):
+        return str(children[0])
+
+    def title(self, children):
+        return ("title", unquote(children[0]))
+
+    def region(self, children):
+        return ("region", unquote(children[0]))
+
+    def source(self, children):
+        return ("source", unquote(children[0]))
+
+    def document(self, children):
+        return ("document", unquote(children[0]))
+
+    @v_args(meta=True)
+    def schemes(self, meta, children):
+        names, citation = children
+        return ("schemes", ast.Members(names, citation, span=self._span(meta)))
+
+    def effective(self, children):
+        token = children[0]
+        try:
+            return ("effective", datetime.date.fromisoformat(str(token)))
+        except ValueError:
+            raise PolicyError([_bad_date(token, self.path)]) from None
+
+    # citations ------------------------------------------------------------------
+    @v_args(meta=True)
+    def clause(self, meta, children):
+        cite, text = children
+        return ast.ClauseText(str(cite)[1:], unquote(text), span=self._span(meta))
+
+    @v_args(meta=True)
+    def citation(self, meta, children):
+        cite, quote = children
+        return ast.Citation(
+            str(cite)[1:], unquote(quote) if quote is not None else None, span=self._span(meta)
+        )
+
+    # identities -----------------------------------------------------------------
+    @v_args(meta=True)
+    def identity(self, meta, children):
+        name, treated_as, citation = children
+        return ast.Identity(self._name(name), treated_as, citation, span=self._span(meta))
+
+    def treated_as(self, children):
+        return self._name(children[0])
+
+    @v_args(meta=True)
+    def take_highest(self, meta, children):
+        return ast.TakeHighest(children[0], span=self._span(meta))
+
+    # lines ----------------------------------------------------------------------
+    @v_args(meta=True)
+    def upstream_line(self, meta, children):
+        name, citation = children
+        return ast.UpstreamLine(self._name(name), citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def computed_line(self, meta, children):
+        name, *rules = children
+        return ast.ComputedLine(self._name(name), tuple(rules), span=self._span(meta))
+
+    @v_args(meta=True)
+    def amend(self, meta, children):
+        name, *rules = children
+        return ast.Amendment(self._name(name), tuple(rules), span=self._span(meta))
+
+    @v_args(meta=True)
+    def covers(self, meta, children):
+        names, citation = children
+        return ast.Covers(names, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def condition_rule(self, meta, children):
+        condition, citation = children
+        return ast.When(condition, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def members(self, meta, children):
+        names, citation = children
+        return ast.Members(names, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def base(self, meta, children):
+        terms, citation = children
+        return ast.Base(terms, citation, span=self._span(meta))
+
+    def base_remaining(self, children):
+        return ()
+
+    def base_difference(self, children):
+        return tuple(children)
+
+    def base_term(self, children):
+        return self._name(children[0])
+
+    @v_args(meta=True)
+    def deductible(self, meta, children):
+        return ast.Deductible(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def rate(self, meta, children):
+        return ast.Rate(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def cap(self, meta, children):
+        return ast.Cap(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def per_unit(self, meta, children):
+        unit, spec = children
+        return ast.PerUnit(self._name(unit), spec, span=self._span(meta))
+
+    # values ---------------------------------------------------------------------
+    @v_args(meta=True)
+    def inline_value(self, meta, children):
+        value, citation = children
+        return ast.InlineValue(value, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def table_value(self, meta, children):
+        citation, entries = children
+        return ast.TableValue(entries, citation, span=self._span(meta))
+
+    def table(self, children):
+        return tuple(children)
+
+    @v_args(meta=True)
+    def entry(self, meta, children):
+        names, value, citation = children
+        return ast.TableEntry(names, value, citation, span=self._span(meta))
+
+    def _amount(self, token: Token) -> ast.Amount:
+        return ast.Amount(amount_value(str(token)), str(token), span=self._token_span(token))
+
+    def _percent(self, token: Token) -> ast.Percent:
+        return ast.Percent(percent_value(str(token)), str(token), span=self._token_span(token))
+
+    def amount(self, children):
+        return self._amount(children[0])
+
+    def percent(self, children):
+        return self._percent(children[0])
+
+    @v_args(meta=True)
+    def no_limit(self, meta, children):
+        return ast.NoLimit(span=self._span(meta))
+
+    @v_args(meta=True)
+    def unspecified(self, meta, children):
+        note = children[0]
+        return ast.Unspecified(unquote(note) if note is not None else None, span=self._span(meta))
+
+    @v_args(meta=True)
+    def full(self, meta, children):
+        return ast.FullSubsidy(span=self._span(meta))
+
+    @v_args(meta=True)
+    def fixed(self, meta, children):
+        return ast.FixedSubsidy(self._amount(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def fixed_unspecified(self, meta, children):
+        note = children[0]
+        return ast.FixedSubsidy(
+            None, unquote(note) if note is not None else None, span=self._span(meta)
+        )
+
+    @v_args(meta=True)
+    def share(self, meta, children):
+        return ast.ShareSubsidy(self._percent(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def plus(self, meta, children):
+        return ast.PlusRate(self._percent(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def times(self, meta, children):
+        return ast.TimesValue(self._percent(children[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def bands(self, meta, children):
+        return ast.Bands(tuple(children), span=self._span(meta))
+
+    @v_args(meta=True)
+    def band(self, meta, children):
+        lower, upper, rate = children
+        return ast.Band(
+            self._amount(lower),
+            self._amount(upper) if upper is not None else None,
+            self._percent(rate),
+            span=self._span(meta),
+        )
+
+    def name_list(self, children):
+        return tuple(self._name(token) for token in children)
+
+    # conditions -----------------------------------------------------------------
+    @v_args(meta=True)
+    def or_condition(self, meta, children):
+        return ast.Any_(tuple(children), span=self._span(meta))
+
+    @v_args(meta=True)
+    def and_condition(self, meta, children):
+        return ast.All(tuple(children), span=self._span(meta))
+
+    @v_args(meta=True)
+    def negation(self, meta, children):
+        return ast.Not(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def field_ref(self, meta, children):
+        return ast.FieldRef(self._name(children[0]), span=self._span(meta))
+
+    # alerts ---------------------------------------------------------------------
+    @v_args(meta=True)
+    def alert(self, meta, children):
+        name, *rules = children
+        return ast.Alert(self._name(name), tuple(rules), span=self._span(meta))
+
+    @v_args(meta=True)
+    def burden(self, meta, children):
+        lines, citation = children
+        return ast.BurdenAfter(lines, citation, span=self._span(meta))
+
+    def all_lines(self, children):
+        return ()
+
+    def named_lines(self, children):
+        return children[0]
+
+    @v_args(meta=True)
+    def visits(self, meta, children):
+        names, citation = children
+        return ast.Visits(names, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def group_members(self, meta, children):
+        names, citation = children
+        return ast.Group(names, False, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def group_except(self, meta, children):
+        names, citation = children
+        return ast.Group(names, True, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def threshold(self, meta, children):
+        return ast.Threshold(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def referral(self, meta, children):
+        name, *rules = children
+        return ast.Referral(self._name(name), tuple(rules), span=self._span(meta))
+
+    @v_args(meta=True)
+    def capped(self, meta, children):
+        names, citation = children
+        return ast.Capped(names, citation, span=self._span(meta))
+
+    # subsidies, ceiling, params, fields ------------------------------------------
+    @v_args(meta=True)
+    def subsidy(self, meta, children):
+        return ast.Subsidy(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def ceiling(self, meta, children):
+        rate, citation, *rules = children
+        return ast.Ceiling(self._percent(rate), citation, tuple(rules), span=self._span(meta))
+
+    @v_args(meta=True)
+    def param(self, meta, children):
+        name, spec = children
+        return ast.Param(self._name(name), spec, span=self._span(meta))
+
+    @v_args(meta=True)
+    def field(self, meta, children):
+        name, field_type, default, citation = children
+        return ast.FieldDecl(
+            self._name(name), str(field_type), default, citation, span=self._span(meta)
+        )
+
+    def field_default(self, children):
+        token = children[0]
+        if token.type == "BOOL":
+            return str(token) == "true"
+        return amount_value(str(token))
+
+
+def _bad_date(token: Token, path: str):
+    from yibao.core.diagnostics import Diagnostic, Severity
+
+    return Diagnostic(
+        "P106",
+        Severity.ERROR,
+        f"'{token}' is not a calendar date",
+        Span(path, token.line, token.column, token.end_line, token.end_column),
+        hint="write the date as YYYY-MM-DD, e.g. 2023-01-01",
+    )

@@ -1,0 +1,27 @@
+"""Helpers for tests: build claims in DOMAIN.md §5's format and settle them."""
+
+from __future__ import annotations
+
+import pathlib
+
+from yibao.api import evaluate_claims
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+EXAMPLES = POLICIES / "examples"
+
+
+def claim(claim_id: str, person: str, date: str, identities, in_scope: str, upstream: dict,
+          visit: str = "住院", scheme: str = "居民医保", total: str | None = None, **extra) -> dict:
+    """A claim in DOMAIN.md §5's format; total_cost defaults to in_scope_cost."""
+    record = {
+        "claim_id": claim_id, "person_id": person, "date": date, "identities": list(identities),
+        "scheme": scheme, "visit": visit, "total_cost": total or in_scope,
+        "in_scope_cost": in_scope, "paid": upstream,
+    }
+    record.update(extra)
+    return record
+
+
+def settle(engine, *claims, trace: bool = False):
+    return evaluate_claims(engine, list(claims), trace=trace)
