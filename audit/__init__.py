@@ -1,0 +1,1 @@
+"""The audit trail: recorded settlements, hash-chained and replayable (issue 6)."""

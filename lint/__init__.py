@@ -1,0 +1,1 @@
+"""Static checks of policies for drafters: `yibao lint` (issue 4)."""
