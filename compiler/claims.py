@@ -189,10 +189,12 @@ def validate_claim(record: dict, policy: Policy, version_of=None) -> Claim:
         raise ClaimError("C304", claim_id, "in_scope_cost",
                          f"in_scope_cost {in_scope} exceeds total_cost {total}",
                          "the in-scope part of a bill cannot exceed the bill")
-    paid = _paid(record, policy, claim_id, in_scope)
     fields = _declared_fields(record, policy, claim_id)
-    return Claim(claim_id, person_id, date, identities, scheme, visit, total, in_scope, paid,
-                 fields, record)
+    paid = _paid(record, policy, claim_id)
+    claim = Claim(claim_id, person_id, date, identities, scheme, visit, total, in_scope, paid,
+                  fields, record)
+    check_upstream_bounds(claim, policy)
+    return claim
 
 
 def _date(record: dict, claim_id: str) -> datetime.date:
@@ -222,7 +224,7 @@ def _identities(record: dict, policy: Policy, claim_id: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def _paid(record: dict, policy: Policy, claim_id: str, in_scope: Decimal):
+def _paid(record: dict, policy: Policy, claim_id: str):
     paid_raw = record.get("paid", {})
     if not isinstance(paid_raw, dict):
         raise ClaimError("C302", claim_id, "paid", "expected an object of line → amount")
@@ -244,12 +246,51 @@ def _paid(record: dict, policy: Policy, claim_id: str, in_scope: Decimal):
                              f"a missing payout is never taken as 0: give paid.{name} (\"0.00\" if "
                              "it paid nothing)")
         paid.append((name, parse_money(paid_raw[name], claim_id, f"paid.{name}")))
-    total_upstream = sum((amount for _, amount in paid), Decimal(0))
-    if total_upstream > in_scope:
-        raise ClaimError("C308", claim_id, "paid",
-                         f"upstream payouts {total_upstream} exceed in_scope_cost {in_scope}",
-                         "upstream lines pay within the in-scope cost")
     return tuple(paid)
+
+
+def check_upstream_bounds(claim: Claim, policy: Policy) -> None:
+    """What other systems paid must fit what the notice lets each line pay (C308).
+
+    By default a line pays within the in-scope cost less the earlier lines
+    (out-of-catalogue costs are never paid, Jilin §二(一)); a line may declare
+    another base, chosen by a condition (Jilin 2020: out-of-province claims).
+    """
+    from yibao.compiler.conditions import holds
+
+    paid = dict(claim.paid)
+    earlier: list[str] = []
+    held = {policy.effective_identity(name) for name in claim.identities} | set(claim.identities)
+    for line in policy.lines:
+        if line.upstream:
+            amount = paid[line.name]
+            terms, rule = line.base_terms, line.base_rule
+            for condition, conditional_terms, conditional_rule in line.conditional_bases:
+                if holds(condition, claim.field):
+                    terms, rule = conditional_terms, conditional_rule
+                    break
+            if terms:
+                start, *minus = terms
+                bound = getattr(claim, start) - sum((paid.get(t, Decimal(0)) for t in minus),
+                                                    Decimal(0))
+                words = " − ".join(terms)
+            else:
+                bound = claim.in_scope_cost - sum((paid[t] for t in earlier if t in paid),
+                                                  Decimal(0))
+                words = "in_scope_cost − " + " − ".join(earlier) if earlier else "in_scope_cost"
+            clause = f" (§{rule.citation.clause})" if rule and rule.citation else ""
+            if amount > max(bound, Decimal(0)):
+                raise ClaimError(
+                    "C308", claim.claim_id, f"paid.{line.name}",
+                    f"{line.name} paid {amount}, more than it may pay: {words} = {bound}{clause}",
+                    "upstream payouts are checked against the notice: costs outside the "
+                    "catalogue are never paid, and the lines together never exceed the bill")
+            if line.members is not None and amount > 0 and not held & set(line.members):
+                raise ClaimError(
+                    "C308", claim.claim_id, f"paid.{line.name}",
+                    f"{line.name} pays only {', '.join(line.members)}, but paid {amount}",
+                    "check the person's identities or the upstream settlement")
+        earlier.append(line.name)
 
 
 def _declared_fields(record: dict, policy: Policy, claim_id: str):

@@ -13,13 +13,13 @@ from typing import Any, Callable
 import attrs
 
 from yibao.compiler.claims import Claim, ClaimError
+from yibao.compiler.conditions import holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, payout_id
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
 from yibao.core.money import ZERO, floor_fen, round_fen, to_money
-from yibao.dsl import ast
 from yibao.dsl.model import NO_IDENTITY, BandSchedule, LineDef, Policy
 
 SKIPPED = None  # the value of a node whose line does not apply to the claim
@@ -106,8 +106,8 @@ class ScalarEvaluator:
         context = _Context(claim, person_year, winner.candidate, dict(winner.values))
         # From here on a line's payout is its final figure, after the ratio ceiling.
         for name, amount in self._final_payouts(winner).items():
-            # keep what the cap node paid, before the ceiling, for referrals
-            context.values[f"{name}.capped"] = context.values[payout_id(name)]
+            # keep what each line paid before the ceiling, for referrals and traces
+            context.values[f"{name}.before_ceiling"] = context.values[payout_id(name)]
             context.values[payout_id(name)] = amount
         context.values["candidates"] = outcomes
         for node in self.result_nodes:
@@ -127,13 +127,9 @@ class ScalarEvaluator:
     def _final_payouts(self, context: _Context) -> dict[str, Decimal]:
         values = context.values
         ceiling = values.get("ratio_ceiling")
-        payouts = {}
-        for line in self.policy.lines:
-            if ceiling is not None and line.name in ceiling:
-                payouts[line.name] = ceiling[line.name]
-            else:
-                payouts[line.name] = values[payout_id(line.name)]
-        return payouts
+        if ceiling is not None:
+            return dict(ceiling)
+        return {line.name: values[payout_id(line.name)] for line in self.policy.lines}
 
     def _commit(self, winner: _Context, person_year: PersonYear) -> None:
         finals = self._final_payouts(winner)
@@ -190,7 +186,7 @@ class ScalarEvaluator:
         line: LineDef = node.params["line"]
         if context.claim.visit not in line.visits:
             return False
-        if line.condition is not None and not _holds(line.condition, context.claim):
+        if line.condition is not None and not holds(line.condition, context.claim.field):
             return False
         return line.covers_identity(context.candidate)
 
@@ -266,15 +262,15 @@ class ScalarEvaluator:
     def _ceiling(self, node: Node, context: _Context) -> dict[str, Decimal]:
         params = node.params
         values = context.values
-        finals = {name: values[payout_id(name)] for name in params["computed"]}
+        finals = {name: values[payout_id(name)] for name in params["lines"]}
         if context.claim.visit not in params["visits"] or context.candidate not in params["identities"]:
             return finals
+        # The bound is rounded down to the fen, so the combined share never exceeds it.
         limit = floor_fen(params["rate"] * context.claim.in_scope_cost)
-        combined = sum((values[payout_id(name)] for name in params["lines"]), ZERO)
-        excess = combined - limit
-        # The last line (assistance) absorbs the reduction; should it not suffice,
-        # the computed lines before it, last first.  Upstream payouts are facts.
-        for name in reversed(params["computed"]):
+        excess = sum(finals.values(), ZERO) - limit
+        # The lines the policy names (by default the last, assistance) absorb the
+        # reduction, last first; it is final: later claims never pay it back.
+        for name in reversed(params["reduces"]):
             if excess <= 0:
                 break
             cut = min(excess, finals[name])
@@ -290,6 +286,8 @@ class ScalarEvaluator:
             if role == "chosen":
                 total += sum((values[payout_id(line.name)]
                               for line in self.policy.computed_lines), ZERO)
+            elif role == "total":
+                continue
             elif isinstance(value, dict):
                 total += sum(value.values(), ZERO)
             else:
@@ -323,7 +321,7 @@ class ScalarEvaluator:
         values = context.values
         return [line for line in referral.lines
                 if values.get(f"{line}.covered") and values[f"{line}.slice"] > values.get(
-                    f"{line}.capped", values[payout_id(line)])]
+                    f"{line}.before_ceiling", values[payout_id(line)])]
 
     def in_alert_group(self, alert, claim: Claim) -> bool:
         held = set(claim.identities) | {self.policy.effective_identity(i) for i in claim.identities}
@@ -333,16 +331,6 @@ class ScalarEvaluator:
             if other.name in alert.group and not other.group_excludes and held & set(other.group):
                 return False
         return True
-
-
-def _holds(condition: ast.Condition, claim: Claim) -> bool:
-    if isinstance(condition, ast.FieldRef):
-        return bool(claim.field(condition.name.text))
-    if isinstance(condition, ast.Not):
-        return not _holds(condition.operand, claim)
-    if isinstance(condition, ast.All):
-        return all(_holds(operand, claim) for operand in condition.operands)
-    return any(_holds(operand, claim) for operand in condition.operands)
 
 
 __all__ = ["ScalarEvaluator", "ClaimResult", "EvaluationError", "BandSchedule"]

@@ -14,7 +14,7 @@ from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate, round_fen
-from yibao.dsl import ast
+from yibao.compiler.conditions import condition_words, holds
 from yibao.dsl.model import NO_IDENTITY, BandSchedule, LineDef
 
 if TYPE_CHECKING:
@@ -122,29 +122,13 @@ def _covers(node, context, evaluator, value):
     if claim.visit not in line.visits:
         return f"{claim.visit}不在{line.name}保障范围（{'、'.join(line.visits)}）", [], {}
     if line.condition is not None:
-        holds = evaluator_condition(line.condition, claim)
         words = condition_words(line.condition)
-        if not holds:
+        if not holds(line.condition, claim.field):
             return f"条件不满足: {words}", [], {}
     if not line.covers_identity(context.candidate):
         who = context.candidate or NO_IDENTITY
         return f"{who}不享受{line.name}", [], {}
     return f"{claim.visit}属于{line.name}保障范围，{context.candidate or NO_IDENTITY}享受", [], {}
-
-
-def evaluator_condition(condition, claim) -> bool:
-    from yibao.compiler.evaluate import _holds
-
-    return _holds(condition, claim)
-
-
-def condition_words(condition) -> str:
-    if isinstance(condition, ast.FieldRef):
-        return condition.name.text
-    if isinstance(condition, ast.Not):
-        return f"非 {condition_words(condition.operand)}"
-    joiner = " 且 " if isinstance(condition, ast.All) else " 或 "
-    return "(" + joiner.join(condition_words(o) for o in condition.operands) + ")"
 
 
 def _difference(node, context, evaluator, value):
@@ -225,13 +209,13 @@ def _ceiling(node, context, evaluator, value):
     params = node.params
     claim = context.claim
     values = context.values
-    before = {name: values[payout_id(name)] for name in params["computed"]}
+    before = {name: values[payout_id(name)] for name in params["lines"]}
     if claim.visit not in params["visits"] or context.candidate not in params["identities"]:
         return "不属于比例上限适用对象或就诊类型，不调整", [], {}
     limit_words = f"{format_rate(params['rate'])} × 政策范围内费用 {format_money(claim.in_scope_cost)}"
     combined = sum((values[payout_id(n)] for n in params["lines"]), Decimal(0))
     cuts = [f"{n} {format_money(before[n])} → {format_money(value[n])}"
-            for n in params["computed"] if value[n] != before[n]]
+            for n in params["lines"] if value[n] != before[n]]
     if not cuts:
         return (f"各项支付合计 {format_money(combined)} ≤ {limit_words}，不调整", [], {})
     return (f"各项支付合计 {format_money(combined)} 超过 {limit_words}（向下取整到分）；"
@@ -241,9 +225,9 @@ def _ceiling(node, context, evaluator, value):
 def _sum(node, context, evaluator, value):
     values = context.values
     if node.id == CANDIDATE_TOTAL:
-        lines = node.params["lines"]
         source = values.get("ratio_ceiling")
-        parts = [f"{n} {format_money(source[n] if source else values[payout_id(n)])}" for n in lines]
+        parts = [f"{n} {format_money(source[n] if source else values[payout_id(n)])}"
+                 for n in node.params["lines"]]
     else:
         parts = [f"{n} {format_money(values[payout_id(n)])}" for n in node.params["lines"]]
     return " + ".join(parts) + f" = {format_money(value)}", [], {}

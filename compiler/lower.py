@@ -9,6 +9,7 @@ alerts.
 
 from __future__ import annotations
 
+from yibao.compiler.conditions import condition_fields
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, build_graph
 from yibao.dsl.model import LineDef, Policy
 
@@ -58,26 +59,29 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
         else:
             nodes.extend(_computed_line(policy, line, earlier))
         earlier.append(line.name)
-    computed = [line.name for line in policy.computed_lines]
-    final_payouts = [payout_id(name) for name in computed]
-    if policy.ceiling is not None and computed:
+    all_payouts = [payout_id(line.name) for line in policy.lines]
+    final_payouts = all_payouts
+    if policy.ceiling is not None:
         ceiling = policy.ceiling
         nodes.append(Node(
             CEILING, Op.CEILING, f"综合保障比例上限 {ceiling.rate.value * 100:g}%", Phase.CANDIDATE,
-            inputs=((("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
-                    + tuple(("payout", payout_id(line.name)) for line in policy.lines)),
+            inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
+            + tuple(("payout", p) for p in all_payouts),
             params={"rate": ceiling.rate.value, "identities": ceiling.identities,
                     "visits": ceiling.visits, "lines": tuple(l.name for l in policy.lines),
-                    "computed": tuple(computed)},
+                    "reduces": ceiling.reduces},
             citation=ceiling.rate.citation, span=ceiling.span))
         final_payouts = [CEILING]
-    nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, "本身份计算支付合计", Phase.CANDIDATE,
+    # Take highest compares what each identity would be paid in all, after the
+    # ceiling; upstream payouts are the same for every candidate.
+    nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, "本身份支付合计", Phase.CANDIDATE,
                       inputs=tuple(("payout", p) for p in final_payouts),
-                      params={"lines": tuple(computed)}))
+                      params={"lines": tuple(l.name for l in policy.lines)}))
+    take_highest = policy.take_highest
     nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, "待遇就高不就低", Phase.RESULT,
                       inputs=(("total", CANDIDATE_TOTAL),),
-                      citation=policy.take_highest.citation if policy.take_highest else None,
-                      span=policy.take_highest.span if policy.take_highest else None or _no_span()))
+                      citation=take_highest.citation if take_highest else None,
+                      span=take_highest.span if take_highest else _no_span()))
     nodes.append(Node(TOTAL_PAID, Op.SUM, "各项支付合计", Phase.RESULT,
                       inputs=(("chosen", TAKE_HIGHEST),)
                       + tuple(("payout", payout_id(l.name)) for l in policy.upstream_lines),
@@ -105,7 +109,7 @@ def _no_span():
 def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[Node]:
     name = line.name
     nodes: list[Node] = []
-    condition_inputs = tuple(("field", f"claim.{f}") for f in _condition_fields(line.condition))
+    condition_inputs = tuple(("field", f"claim.{f}") for f in condition_fields(line.condition))
     covers_citation = line.visits_rule.citation if line.visits_rule else None
     nodes.append(Node(
         f"{name}.covered", Op.COVERS, f"{name}适用范围", Phase.CANDIDATE,
@@ -177,23 +181,6 @@ def _table_span(table):
     for _, sourced in table.items():
         return sourced.span
     return _no_span()
-
-
-def _condition_fields(condition) -> list[str]:
-    from yibao.dsl import ast
-
-    if condition is None:
-        return []
-    if isinstance(condition, ast.FieldRef):
-        return [condition.name.text]
-    if isinstance(condition, ast.Not):
-        return _condition_fields(condition.operand)
-    fields: list[str] = []
-    for operand in condition.operands:
-        for field in _condition_fields(operand):
-            if field not in fields:
-                fields.append(field)
-    return fields
 
 
 def _alert(policy: Policy, alert) -> list[Node]:

@@ -82,10 +82,14 @@ class FullSubsidy:
 
 @attrs.frozen
 class FixedSubsidy:
-    """A fixed amount; ``amount`` is None when the document does not give it."""
+    """A fixed amount; ``amount`` is None when the document does not give it.
+
+    ``at_most`` names an identity whose fixed amount this one may not exceed.
+    """
 
     amount: Amount | None
     note: str | None = None
+    at_most: Name | None = None
     span: Span = _span()
 
 
@@ -220,10 +224,15 @@ class Members:
 
 @attrs.frozen
 class Base:
-    """What a line pays a share of: ``remaining`` or ``in_scope_cost - 基本医保``."""
+    """What a line pays a share of: ``remaining`` or ``in_scope_cost - 基本医保``.
+
+    On a line settled upstream it bounds what the other system may have paid;
+    there a ``when`` condition may select it (Jilin: out-of-province claims).
+    """
 
     terms: tuple[Name, ...]  # empty: remaining (in-scope cost less every earlier line)
     citation: Citation | None = None
+    condition: "Condition | None" = None
     span: Span = _span()
 
     @property
@@ -306,6 +315,7 @@ class UpstreamLine:
 
     name: Name
     citation: Citation | None = None
+    rules: tuple[Union["Base", "Members"], ...] = ()
     span: Span = _span()
 
 
@@ -376,10 +386,28 @@ class Subsidy:
 
 
 @attrs.frozen
+class Reduces:
+    """The lines the ratio ceiling cuts, last first (default: the last line)."""
+
+    lines: tuple[Name, ...]
+    citation: Citation | None = None
+    span: Span = _span()
+
+
+@attrs.frozen
 class Ceiling:
     rate: Percent
     citation: Citation | None
-    rules: tuple[Union[Members, Visits], ...]
+    rules: tuple[Union[Members, Visits, Reduces], ...]
+    span: Span = _span()
+
+
+@attrs.frozen
+class ZeroContribution:
+    """``zero contribution only for 特困供养人员, 孤儿``: nobody else may pay nothing."""
+
+    names: tuple[Name, ...]
+    citation: Citation | None = None
     span: Span = _span()
 
 
@@ -419,7 +447,7 @@ class Referral:
 
 Item = Union[
     Header, ClauseText, Identity, TakeHighest, UpstreamLine, ComputedLine, Amendment,
-    Alert, Subsidy, Ceiling, Param, FieldDecl, Referral,
+    Alert, Subsidy, Ceiling, Param, FieldDecl, Referral, ZeroContribution,
 ]
 
 

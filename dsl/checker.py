@@ -91,6 +91,8 @@ class _Checker:
         self._lines()
         alerts = self._alerts()
         subsidy = self._subsidy()
+        zero_contribution, zero_rule = self._zero_contribution()
+        self._check_over_subsidy(subsidy, zero_contribution)
         ceiling = self._ceiling()
         params = self._params()
         clauses = self._clauses()
@@ -113,6 +115,8 @@ class _Checker:
             clauses=clauses,
             schemes=self._schemes(header),
             referrals=self._referrals(),
+            zero_contribution=zero_contribution,
+            zero_contribution_rule=zero_rule,
             source_path=self.tree.path,
             source_sha256=source_sha256,
         )
@@ -392,9 +396,11 @@ class _Checker:
         own: set[str] = set()
         for item in self.tree.items:
             if isinstance(item, ast.UpstreamLine):
-                self._add_line(item.name, own, LineDef(
-                    item.name.text, True, item.citation, item.span, version=self.version))
                 self.require_citation(item.citation, f"line {item.name.text}", item.span)
+                line = LineDef(item.name.text, True, item.citation, item.span,
+                               version=self.version)
+                line = self._upstream_rules(line, item.rules, f"line {item.name.text}")
+                self._add_line(item.name, own, line)
             elif isinstance(item, ast.ComputedLine):
                 line = self._computed_line(item)
                 if line is not None:
@@ -415,6 +421,34 @@ class _Checker:
                 self.lines[index] = line
                 return
         self.lines.append(line)
+
+    def _upstream_rules(self, line: LineDef, rules, owner: str) -> LineDef:
+        """Bounds on what another system may pay on an upstream line (Jilin §二(一))."""
+        changes: dict = {}
+        conditional = list(line.conditional_bases)
+        for rule in rules:
+            if isinstance(rule, ast.Members):
+                self.require_citation(rule.citation, f"{owner}: identities", rule.span)
+                names = [self.base_identity(n, allow_others=False) for n in rule.names]
+                changes["members"] = tuple(n for n in names if n)
+                changes["members_rule"] = self._rule(rule.citation, rule.span)
+            elif isinstance(rule, ast.Base):
+                self.require_citation(rule.citation, f"{owner}: base", rule.span)
+                self._check_base(rule, line.name)
+                terms = tuple(t.text for t in rule.terms)
+                if rule.condition is not None:
+                    self._check_condition(rule.condition)
+                    conditional.insert(0, (rule.condition, terms, self._rule(rule.citation,
+                                                                             rule.span)))
+                else:
+                    changes["base_terms"] = terms
+                    changes["base_rule"] = self._rule(rule.citation, rule.span)
+            else:
+                self.error("S228", f"{owner}: a line settled upstream takes only `base` and "
+                           "`identities` rules", rule.span,
+                           hint="its payout comes from the claim's paid; nothing else is computed")
+        changes["conditional_bases"] = tuple(conditional)
+        return attrs.evolve(line, version=self.version, **changes)
 
     def _rules_by_type(self, rules: tuple[ast.LineRule, ...], owner: str) -> dict[type, object]:
         by_type: dict[type, object] = {}
@@ -465,6 +499,10 @@ class _Checker:
                 changes["members_rule"] = self._rule(rule.citation, rule.span)
             elif rule_type is ast.Base:
                 self.require_citation(rule.citation, f"{owner}: base", rule.span)
+                if rule.condition is not None:
+                    self.error("S228", f"{owner}: a computed line has one base; `when` on a base "
+                               "is for lines settled upstream", rule.span,
+                               hint="use the line's own `when` to restrict which claims it covers")
                 self._check_base(rule, line.name)
                 changes["base_terms"] = tuple(t.text for t in rule.terms)
                 changes["base_rule"] = self._rule(rule.citation, rule.span)
@@ -528,15 +566,31 @@ class _Checker:
                 return
             # A standalone amendment (its base is not in this folder): the values it
             # changes are unknown until the base is supplied.
-            line = LineDef(target, False, None, item.span, visits=VISITS, version=self.version)
+            line = self._line_awaiting_base(target, item)
             self.lines.append(line)
             index = len(self.lines) - 1
         line = self.lines[index]
         if line.upstream:
-            self.error("S223", f"amend {target}: the line is settled upstream; restate it as a "
-                       "computed line to change its values", item.target.span)
+            self.lines[index] = self._upstream_rules(line, item.rules, f"amend {target}")
             return
         self.lines[index] = self._apply_rules(line, rules, f"amend {target}", amending=True)
+
+    def _line_awaiting_base(self, target: str, item: ast.Amendment) -> LineDef:
+        """A line this file amends but whose base policy is not available: every value
+        it does not set itself is unspecified, naming the base it waits for."""
+        base = self.tree.header.extends
+        note = f"given by the base policy {base}, which is not in this folder"
+        citation = next((r.spec.citation for r in item.rules
+                         if hasattr(r, "spec") and r.spec.citation), None)
+
+        def open_value(word: str) -> ByIdentity:
+            return ByIdentity(f"{target}.{word}", ((None, Sourced(
+                UNSPECIFIED, citation, item.span, base, inherited=True, note=note)),))
+
+        return LineDef(target, False, None, item.span, visits=VISITS,
+                       visits_rule=Rule(citation, item.span, base, inherited=True),
+                       deductible=open_value("起付标准"), rate=open_value("支付比例"),
+                       cap=open_value("年度限额"), version=base)
 
     # ---- alerts, subsidies, ceiling, params ------------------------------------------
     def _alerts(self) -> tuple[AlertDef, ...]:
@@ -604,9 +658,50 @@ class _Checker:
         for extra in items[1:]:
             self.error("S226", "premium subsidies are stated twice", extra.span,
                        hint="one `subsidy` table by identity")
-        if items:
-            return self.table("资助参保", items[0].spec, Kind.SUBSIDY, "subsidy")
-        return self.parent.subsidy if self.parent else None
+        if not items:
+            return self.parent.subsidy if self.parent else None
+        table = self.table("资助参保", items[0].spec, Kind.SUBSIDY, "subsidy")
+        if table is not None:
+            self._check_subsidy_bounds(table, items[0].spec)
+        return table
+
+    def _check_subsidy_bounds(self, table: ByIdentity, spec: ast.ValueSpec) -> None:
+        from yibao.dsl.model import FixedSubsidyValue
+
+        for key, sourced in table.items():
+            value = sourced.value
+            if not isinstance(value, FixedSubsidyValue) or value.at_most is None:
+                continue
+            bound = table.for_identity(value.at_most)
+            if bound is None or not isinstance(bound.value, FixedSubsidyValue):
+                self.error("S208", f"subsidy of {key}: `at most {value.at_most}` needs a fixed "
+                           f"subsidy for {value.at_most}", sourced.span)
+
+    def _zero_contribution(self):
+        items = self.tree.of_type(ast.ZeroContribution)
+        for extra in items[1:]:
+            self.error("S226", "`zero contribution only for` is stated twice", extra.span)
+        if not items:
+            if self.parent:
+                return self.parent.zero_contribution, self.parent.zero_contribution_rule
+            return None, None
+        item = items[0]
+        self.require_citation(item.citation, "zero contribution", item.span)
+        names = tuple(n for n in (self.base_identity(m, False) for m in item.names) if n)
+        return names, self._rule(item.citation, item.span)
+
+    def _check_over_subsidy(self, subsidy: ByIdentity | None, allowed) -> None:
+        """Jilin §一(三): a full subsidy for anyone else leaves zero contribution: 过度资助."""
+        from yibao.dsl.model import FullSubsidyValue
+
+        if subsidy is None or allowed is None:
+            return
+        for key, sourced in subsidy.items():
+            if isinstance(sourced.value, FullSubsidyValue) and key not in allowed:
+                who = key or OTHERS
+                self.error("S229", f"full subsidy for {who} leaves a zero contribution, which only "
+                           f"{', '.join(allowed)} may have (过度资助)", sourced.span,
+                           hint="give a fixed amount or a share instead")
 
     def _ceiling(self) -> CeilingDef | None:
         items = self.tree.of_type(ast.Ceiling)
@@ -620,14 +715,22 @@ class _Checker:
             self.error("S209", f"ceiling {item.rate.text} is outside 0–100%", item.rate.span)
         identities: tuple[str, ...] = ()
         visits: tuple[str, ...] = VISITS
+        reduces: tuple[str, ...] = (self.lines[-1].name,) if self.lines else ()
+        known = [line.name for line in self.lines]
         for rule in item.rules:
             if isinstance(rule, ast.Members):
                 identities = tuple(
                     n for n in (self.base_identity(m, False) for m in rule.names) if n)
+            elif isinstance(rule, ast.Reduces):
+                for name in rule.lines:
+                    if name.text not in known:
+                        self.error("S207", f"unknown line {name.text}", name.span,
+                                   hint=self._suggest(name.text, known))
+                reduces = tuple(n.text for n in rule.lines)
             else:
                 visits = tuple(v.text for v in rule.visits)
         return CeilingDef(Sourced(item.rate.value, item.citation, item.span, self.version),
-                          identities, visits, item.span)
+                          identities, visits, reduces, item.span)
 
     def _params(self) -> tuple[ByIdentity, ...]:
         params = {p.name: p for p in self.parent.params} if self.parent else {}

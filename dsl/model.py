@@ -68,6 +68,7 @@ class FullSubsidyValue:
 @attrs.frozen
 class FixedSubsidyValue:
     amount: Decimal | _Unspecified
+    at_most: str | None = None   # may not exceed this identity's fixed amount
 
 
 @attrs.frozen
@@ -162,6 +163,9 @@ class LineDef:
     members_rule: Rule | None = None
     base_terms: tuple[str, ...] = ()          # empty: remaining
     base_rule: Rule | None = None
+    # Upstream lines only: bases chosen by a condition on claim fields, first match
+    # first; the unconditional base applies otherwise.
+    conditional_bases: tuple[tuple[Condition, tuple[str, ...], Rule], ...] = ()
     deductible: ByIdentity | None = None
     rate: ByIdentity | None = None
     cap: ByIdentity | None = None
@@ -196,6 +200,7 @@ class CeilingDef:
     rate: Sourced
     identities: tuple[str, ...]
     visits: tuple[str, ...]
+    reduces: tuple[str, ...]                 # the lines cut to fit, last first
     span: Span = attrs.field(default=NO_SPAN, eq=False)
 
 
@@ -241,6 +246,8 @@ class Policy:
     clauses: tuple[tuple[str, str], ...]
     schemes: tuple[str, ...] = SCHEMES
     referrals: tuple[ReferralDef, ...] = ()
+    zero_contribution: tuple[str, ...] | None = None   # None: the policy does not restrict it
+    zero_contribution_rule: Rule | None = None
     source_path: str = ""
     source_sha256: str = ""
 

@@ -171,8 +171,11 @@ class _ToAst(Transformer):
     # lines ----------------------------------------------------------------------
     @v_args(meta=True)
     def upstream_line(self, meta, children):
-        name, citation = children
-        return ast.UpstreamLine(self._name(name), citation, span=self._span(meta))
+        name, citation, rules = children
+        return ast.UpstreamLine(self._name(name), citation, rules or (), span=self._span(meta))
+
+    def upstream_rules(self, children):
+        return tuple(children)
 
     @v_args(meta=True)
     def computed_line(self, meta, children):
@@ -201,8 +204,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def base(self, meta, children):
-        terms, citation = children
-        return ast.Base(terms, citation, span=self._span(meta))
+        terms, condition, citation = children
+        return ast.Base(terms, citation, condition, span=self._span(meta))
+
+    def base_condition(self, children):
+        return children[0]
 
     def base_remaining(self, children):
         return ()
@@ -276,14 +282,18 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def fixed(self, meta, children):
-        return ast.FixedSubsidy(self._amount(children[0]), span=self._span(meta))
+        amount, at_most = children
+        return ast.FixedSubsidy(self._amount(amount), at_most=at_most, span=self._span(meta))
 
     @v_args(meta=True)
     def fixed_unspecified(self, meta, children):
-        note = children[0]
+        note, at_most = children
         return ast.FixedSubsidy(
-            None, unquote(note) if note is not None else None, span=self._span(meta)
+            None, unquote(note) if note is not None else None, at_most, span=self._span(meta)
         )
+
+    def at_most(self, children):
+        return self._name(children[0])
 
     @v_args(meta=True)
     def share(self, meta, children):
@@ -381,6 +391,16 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def subsidy(self, meta, children):
         return ast.Subsidy(children[0], span=self._span(meta))
+
+    @v_args(meta=True)
+    def reduces(self, meta, children):
+        names, citation = children
+        return ast.Reduces(names, citation, span=self._span(meta))
+
+    @v_args(meta=True)
+    def zero_contribution(self, meta, children):
+        names, citation = children
+        return ast.ZeroContribution(names, citation, span=self._span(meta))
 
     @v_args(meta=True)
     def ceiling(self, meta, children):

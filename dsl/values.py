@@ -94,7 +94,8 @@ def _subsidy(value: ast.Value) -> ParamValue:
     if isinstance(value, ast.FullSubsidy):
         return FullSubsidyValue()
     if isinstance(value, ast.FixedSubsidy):
-        return FixedSubsidyValue(value.amount.value if value.amount else UNSPECIFIED)
+        return FixedSubsidyValue(value.amount.value if value.amount else UNSPECIFIED,
+                                 value.at_most.text if value.at_most else None)
     if isinstance(value, ast.ShareSubsidy):
         return ShareSubsidyValue(value.share.value)
     raise _wrong(value, Kind.SUBSIDY, "e.g. `full`, `fixed 180`, `share 60%`")

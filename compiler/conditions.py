@@ -1,0 +1,43 @@
+"""Conditions on a claim's declared fields: ``in_province or referred``."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from yibao.dsl import ast
+
+
+def holds(condition: ast.Condition, field: Callable[[str], object]) -> bool:
+    """Evaluate ``condition``; ``field(name)`` gives a declared field's value."""
+    if isinstance(condition, ast.FieldRef):
+        return bool(field(condition.name.text))
+    if isinstance(condition, ast.Not):
+        return not holds(condition.operand, field)
+    if isinstance(condition, ast.All):
+        return all(holds(operand, field) for operand in condition.operands)
+    return any(holds(operand, field) for operand in condition.operands)
+
+
+def condition_fields(condition: ast.Condition | None) -> list[str]:
+    """The fields a condition reads, each once, in order."""
+    if condition is None:
+        return []
+    if isinstance(condition, ast.FieldRef):
+        return [condition.name.text]
+    if isinstance(condition, ast.Not):
+        return condition_fields(condition.operand)
+    fields: list[str] = []
+    for operand in condition.operands:
+        for field in condition_fields(operand):
+            if field not in fields:
+                fields.append(field)
+    return fields
+
+
+def condition_words(condition: ast.Condition) -> str:
+    if isinstance(condition, ast.FieldRef):
+        return condition.name.text
+    if isinstance(condition, ast.Not):
+        return f"非 {condition_words(condition.operand)}"
+    joiner = " 且 " if isinstance(condition, ast.All) else " 或 "
+    return "(" + joiner.join(condition_words(o) for o in condition.operands) + ")"
