@@ -10,6 +10,7 @@ alerts.
 from __future__ import annotations
 
 from yibao.compiler.conditions import condition_fields
+from yibao.core.money import format_rate
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, build_graph
 from yibao.dsl.model import LineDef, Policy
 
@@ -64,7 +65,7 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
     if policy.ceiling is not None:
         ceiling = policy.ceiling
         nodes.append(Node(
-            CEILING, Op.CEILING, f"综合保障比例上限 {ceiling.rate.value * 100:g}%", Phase.CANDIDATE,
+            CEILING, Op.CEILING, f"综合保障比例上限 {format_rate(ceiling.rate.value)}", Phase.CANDIDATE,
             inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
             + tuple(("payout", p) for p in all_payouts),
             params={"rate": ceiling.rate.value, "identities": ceiling.identities,
