@@ -1,0 +1,264 @@
+"""Claim validation (compiler/claims.py): each C3xx code, with the claim id and the field.
+
+DOMAIN.md §5 is the contract: the required fields, money ≥ 0 with at most 2
+decimals read exactly (never via float), in_scope_cost ≤ total_cost, identities
+the policy knows, `paid` for the upstream lines only, unknown fields rejected.
+Claims go in as JSON text, as a claims file gives them, and one bad claim never
+stops the batch (the last claim of every batch here is a good one).
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from yibao.api import evaluate_claims
+from yibao.compiler.claims import ClaimError, decode_claim_line
+
+GOOD = {
+    "claim_id": "c-1", "person_id": "p-1", "date": "2023-03-01", "identities": ["低保对象"],
+    "scheme": "居民医保", "visit": "住院", "total_cost": "12000.00", "in_scope_cost": "11000.00",
+    "paid": {"基本医保": "5000.00", "大病保险": "0.00"},
+}
+
+
+def record(**changes) -> dict:
+    data = json.loads(json.dumps(GOOD))
+    for key, value in changes.items():
+        if value is DROP:
+            del data[key]
+        else:
+            data[key] = value
+    return data
+
+
+DROP = object()
+
+
+def text(**changes) -> str:
+    return json.dumps(record(**changes), ensure_ascii=False)
+
+
+def outcome_of(engine, line: str):
+    """Settle ``line`` followed by a good claim; the good one must still be settled.
+
+    The good claim (低保对象, B = 11,000 − 5,000 = 6,000) pays 基本救助 70% = 4,200
+    (Benxi §(五)) whatever happened to the bad one.
+    """
+    bad, good = evaluate_claims(engine, [line, text(claim_id="ok", person_id="other")])
+    assert good.payout("基本救助") == Decimal("4200.00")
+    return bad
+
+
+def rejected(engine, line: str, code: str, claim_id, field):
+    error = outcome_of(engine, line)
+    assert isinstance(error, ClaimError), error
+    assert (error.code, error.claim_id, error.field) == (code, claim_id, field)
+    assert error.line_number == 1
+    return error
+
+
+# ---- C300: not a JSON object ---------------------------------------------------------------
+
+def test_c300_truncated_line_salvages_the_claim_id(benxi_engine):
+    truncated = text(claim_id="bx-77")[:60]
+    error = rejected(benxi_engine, truncated, "C300", "bx-77", None)
+    assert "not valid JSON" in error.message
+
+
+def test_c300_not_an_object(benxi_engine):
+    error = rejected(benxi_engine, '["低保对象"]', "C300", None, None)
+    assert "JSON object" in error.message
+
+
+def test_c300_bare_nan_is_not_json(benxi_engine):
+    """NaN is not a JSON value (RFC 8259); the line is rejected as JSON, claim id salvaged."""
+    line = text(claim_id="bx-nan").replace('"12000.00"', "NaN")
+    rejected(benxi_engine, line, "C300", "bx-nan", None)
+
+
+def test_c300_bytes_that_are_not_utf8(benxi_engine):
+    [error] = benxi_engine.evaluate_records([(7, text().encode("gbk"))])
+    assert (error.code, error.claim_id, error.field, error.line_number) == ("C300", None, None, 7)
+    assert "UTF-8" in error.message
+
+
+# ---- C301, C302: missing fields and wrong types --------------------------------------------
+
+@pytest.mark.parametrize("field", [
+    "claim_id", "person_id", "date", "identities", "scheme", "visit", "total_cost",
+    "in_scope_cost"])
+def test_c301_missing_required_field(benxi_engine, field):
+    claim_id = None if field == "claim_id" else "c-1"
+    error = rejected(benxi_engine, text(**{field: DROP}), "C301", claim_id, field)
+    assert field in error.message
+
+
+@pytest.mark.parametrize("field, value", [
+    ("identities", "低保对象"),          # a string, not a list
+    ("identities", [1]),
+    ("total_cost", True),
+    ("total_cost", ["12000.00"]),
+    ("in_scope_cost", {"amount": "1"}),
+    ("person_id", ""),
+    ("person_id", 17),
+    ("date", "2023-02-30"),             # not a calendar date
+    ("date", 20230301),
+    ("paid", ["5000.00"]),
+    ("mental_disorder", "yes"),         # a bool field of the policy
+    ("bed_days", 1.5),                  # a count field of the policy
+    ("bed_days", -1),
+])
+def test_c302_wrong_type(benxi_engine, field, value):
+    rejected(benxi_engine, text(**{field: value}), "C302", "c-1", field)
+
+
+def test_c302_empty_claim_id_has_no_id_to_report(benxi_engine):
+    rejected(benxi_engine, text(claim_id=""), "C302", None, "claim_id")
+
+
+# ---- C303: amounts ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, value, words", [
+    ("total_cost", "-1.00", "negative"),
+    ("in_scope_cost", -0.01, "negative"),
+    ("total_cost", "NaN", "finite"),
+    ("total_cost", "Infinity", "finite"),
+    ("total_cost", "12000.005", "2 decimals"),
+    ("total_cost", "twelve", "not an amount"),
+    ("total_cost", "1000000000000.01", "beyond"),
+])
+def test_c303_bad_amount(benxi_engine, field, value, words):
+    error = rejected(benxi_engine, text(**{field: value}), "C303", "c-1", field)
+    assert words in error.message
+
+
+def test_c303_three_decimals_as_a_json_number(benxi_engine):
+    line = text().replace('"12000.00"', "12000.005")
+    error = rejected(benxi_engine, line, "C303", "c-1", "total_cost")
+    assert "12000.005" in error.message
+
+
+def test_c303_huge_json_number(benxi_engine):
+    line = text().replace('"12000.00"', "1e13")
+    rejected(benxi_engine, line, "C303", "c-1", "total_cost")
+
+
+def test_c303_bad_upstream_payout_names_the_line(benxi_engine):
+    line = text(paid={"基本医保": "-5.00", "大病保险": "0.00"})
+    rejected(benxi_engine, line, "C303", "c-1", "paid.基本医保")
+
+
+# ---- C304 … C313 ------------------------------------------------------------------------------
+
+def test_c304_in_scope_above_total(benxi_engine):
+    error = rejected(benxi_engine, text(in_scope_cost="12000.01"), "C304", "c-1", "in_scope_cost")
+    assert "12000.01" in error.message and "12000.00" in error.message
+
+
+def test_c305_unknown_identity_with_suggestion(benxi_engine):
+    error = rejected(benxi_engine, text(identities=["低保边缘家庭"]), "C305", "c-1", "identities")
+    assert "低保边缘家庭" in error.message
+    assert error.hint == "did you mean 低保边缘家庭成员?"
+
+
+def test_c305_unknown_identity_lists_the_known_ones(benxi_engine):
+    error = rejected(benxi_engine, text(identities=["新市民"]), "C305", "c-1", "identities")
+    assert "因病致贫重病患者" in error.hint
+
+
+def test_c306_unknown_field_with_suggestion(benxi_engine):
+    error = rejected(benxi_engine, text(bed_day=3), "C306", "c-1", "bed_day")
+    assert error.hint == "did you mean bed_days?"
+
+
+def test_c306_unknown_paid_line(benxi_engine):
+    line = text(paid={"基本医保": "5000.00", "大病保险": "0.00", "大病医保": "0.00"})
+    error = rejected(benxi_engine, line, "C306", "c-1", "paid.大病医保")
+    assert "基本医保, 大病保险" in error.hint
+
+
+@pytest.mark.parametrize("paid, field", [
+    ({"基本医保": "5000.00"}, "paid.大病保险"),
+    ({"大病保险": "0.00"}, "paid.基本医保"),
+    (DROP, "paid.基本医保"),
+])
+def test_c307_missing_upstream_payout(benxi_engine, paid, field):
+    """DOMAIN.md §3.3: a missing upstream payout is an error, never 0."""
+    error = rejected(benxi_engine, text(paid=paid), "C307", "c-1", field)
+    assert "never taken as 0" in error.hint
+
+
+def test_c308_upstream_payouts_above_in_scope(benxi_engine):
+    """DOMAIN.md §3.11: upstream payouts whose sum exceeds in_scope_cost are an error.
+
+    In-scope 11,000 − 基本医保 10,000 leaves 1,000 that 大病保险 may pay; it paid 1,000.01.
+    """
+    line = text(paid={"基本医保": "10000.00", "大病保险": "1000.01"})
+    error = rejected(benxi_engine, line, "C308", "c-1", "paid.大病保险")
+    assert "1000.01" in error.message
+
+
+def test_c308_not_raised_when_upstream_equals_in_scope(benxi_engine):
+    """B = 0 exactly: nothing to assist, not an error."""
+    line = text(paid={"基本医保": "10000.00", "大病保险": "1000.00"})
+    result = outcome_of(benxi_engine, line)
+    assert result.payout("基本救助") == Decimal("0.00")
+
+
+def test_c309_paid_for_a_computed_line(benxi_engine):
+    line = text(paid={"基本医保": "5000.00", "大病保险": "0.00", "基本救助": "100.00"})
+    rejected(benxi_engine, line, "C309", "c-1", "paid.基本救助")
+
+
+def test_c310_date_before_the_policy(benxi_engine):
+    error = rejected(benxi_engine, text(date="2022-12-31"), "C310", "c-1", "date")
+    assert "2023-01-01" in error.message
+
+
+def test_c312_duplicate_claim_id_keeps_the_first(benxi_engine):
+    """The first claim with the id is settled (70% × 6,000 = 4,200); the second is rejected."""
+    first, second = evaluate_claims(benxi_engine, [text(), text(person_id="p-2")])
+    assert first.payout("基本救助") == Decimal("4200.00")
+    assert (second.code, second.claim_id, second.field, second.line_number) == (
+        "C312", "c-1", "claim_id", 2)
+
+
+@pytest.mark.parametrize("field, value, hint", [
+    ("visit", "门诊", "did you mean 普通门诊?"),
+    ("scheme", "新农合", "one of 居民医保, 职工医保"),
+])
+def test_c313_unknown_visit_or_scheme(benxi_engine, field, value, hint):
+    error = rejected(benxi_engine, text(**{field: value}), "C313", "c-1", field)
+    assert error.hint == hint
+
+
+# ---- money read exactly ------------------------------------------------------------------------
+
+def test_json_numbers_are_read_exactly_0_1_plus_0_2(benxi_engine):
+    """DOMAIN.md §5: money as JSON numbers is read exactly.
+
+    paid 0.1 + 0.2 is exactly in_scope 0.3 (as floats, 0.30000000000000004 > 0.3 would be
+    a C308).  特困人员 with in-scope 10,000.30 and the same upstream: B = 10,000.00 →
+    基本救助 70% = 7,000.00, 倾斜救助 100% of 3,000.00 (Benxi §(五)).
+    """
+    tiny = ('{"claim_id": "tiny", "person_id": "p", "date": "2023-03-01", "identities": ["特困人员"],'
+            ' "scheme": "居民医保", "visit": "住院", "total_cost": 0.3, "in_scope_cost": 0.3,'
+            ' "paid": {"基本医保": 0.1, "大病保险": 0.2}}')
+    big = ('{"claim_id": "big", "person_id": "q", "date": "2023-03-01", "identities": ["特困人员"],'
+           ' "scheme": "居民医保", "visit": "住院", "total_cost": 10000.3, "in_scope_cost": 10000.3,'
+           ' "paid": {"基本医保": 0.1, "大病保险": 0.2}}')
+    small, large = evaluate_claims(benxi_engine, [tiny, big])
+    assert small.payout("基本救助") == Decimal("0.00")
+    assert small.total_paid == Decimal("0.30") and small.personal_burden == Decimal("0.00")
+    assert (large.payout("基本救助"), large.payout("倾斜救助")) == (
+        Decimal("7000.00"), Decimal("3000.00"))
+    assert large.total_paid == Decimal("10000.30") and large.personal_burden == Decimal("0.00")
+
+
+def test_decoded_numbers_are_decimals_not_floats():
+    data = decode_claim_line('{"a": 0.1, "b": 17000, "c": 1.10}')
+    assert data == {"a": Decimal("0.1"), "b": Decimal("17000"), "c": Decimal("1.10")}
+    assert all(type(value) is Decimal for value in data.values())
