@@ -17,7 +17,7 @@ from yibao.compiler.claims import Claim, ClaimError, decode_claim_line, validate
 from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
 from yibao.compiler.ledger import Ledger
 from yibao.compiler.lower import lower_policy
-from yibao.dsl.loader import LoadedPolicy
+from yibao.dsl.loader import LoadedPolicy, require_base
 from yibao.dsl.model import Policy
 
 Outcome = Union[ClaimResult, ClaimError]
@@ -27,6 +27,7 @@ class Engine:
     """A loaded policy chain, compiled once, ready to settle claims."""
 
     def __init__(self, loaded: LoadedPolicy):
+        require_base(loaded)
         self.loaded = loaded
         self.versions = loaded.versions
         self.evaluators = {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}

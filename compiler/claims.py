@@ -278,7 +278,8 @@ def check_upstream_bounds(claim: Claim, policy: Policy) -> None:
                 bound = claim.in_scope_cost - sum((paid[t] for t in earlier if t in paid),
                                                   Decimal(0))
                 words = "in_scope_cost − " + " − ".join(earlier) if earlier else "in_scope_cost"
-            clause = f" (§{rule.citation.clause})" if rule and rule.citation else ""
+            citation = rule.citation if rule and rule.citation else line.citation
+            clause = f" (§{citation.clause})" if citation else ""
             if amount > max(bound, Decimal(0)):
                 raise ClaimError(
                     "C308", claim.claim_id, f"paid.{line.name}",

@@ -263,7 +263,7 @@ class ScalarEvaluator:
         params = node.params
         values = context.values
         finals = {name: values[payout_id(name)] for name in params["lines"]}
-        if context.claim.visit not in params["visits"] or context.candidate not in params["identities"]:
+        if not self.ceiling_applies(params, context.claim):
             return finals
         # The bound is rounded down to the fen, so the combined share never exceeds it.
         limit = floor_fen(params["rate"] * context.claim.in_scope_cost)
@@ -277,6 +277,14 @@ class ScalarEvaluator:
             finals[name] -= cut
             excess -= cut
         return finals
+
+    def ceiling_applies(self, params: dict, claim: Claim) -> bool:
+        """The ceiling binds a person who holds a key-target identity, whichever identity
+        wins take highest: holding another identity never lifts it (Xinjiang §四)."""
+        if claim.visit not in params["visits"]:
+            return False
+        held = {self.policy.effective_identity(name) for name in claim.identities}
+        return bool(held & set(params["identities"]))
 
     def _sum(self, node: Node, context: _Context) -> Decimal:
         values = context.values

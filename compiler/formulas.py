@@ -210,7 +210,7 @@ def _ceiling(node, context, evaluator, value):
     claim = context.claim
     values = context.values
     before = {name: values[payout_id(name)] for name in params["lines"]}
-    if claim.visit not in params["visits"] or context.candidate not in params["identities"]:
+    if not evaluator.ceiling_applies(params, claim):
         return "不属于比例上限适用对象或就诊类型，不调整", [], {}
     limit_words = f"{format_rate(params['rate'])} × 政策范围内费用 {format_money(claim.in_scope_cost)}"
     combined = sum((values[payout_id(n)] for n in params["lines"]), Decimal(0))

@@ -25,9 +25,7 @@ if TYPE_CHECKING:
 
 def amend_table(checker: "_Checker", current: ByIdentity | None, name: str,
                 spec: ast.ValueSpec, kind: Kind, what: str) -> ByIdentity | None:
-    inherited = [] if current is None else [
-        (key, attrs.evolve(value, inherited=True)) for key, value in current.items()
-    ]
+    inherited = [] if current is None else list(current.items())
     if spec.citation is None and not (
         isinstance(spec, ast.TableValue) and all(e.citation for e in spec.entries)
     ):

@@ -16,6 +16,7 @@ from yibao.core.diagnostics import Diagnostic, Severity
 from yibao.core.span import NO_SPAN, Span
 from yibao.dsl import ast
 from yibao.dsl.amend import amend_table
+from yibao.dsl.inherit import inherit_alert, inherit_line, inherit_table
 from yibao.dsl.limits import MAX_IDENTITIES, MAX_LINES_OF_DEFENCE
 from yibao.dsl.model import (
     OTHERS, SCHEMES, UNSPECIFIED, VISITS, AlertDef, BandSchedule, ByIdentity, CeilingDef,
@@ -392,7 +393,7 @@ class _Checker:
     # ---- lines --------------------------------------------------------------------
     def _lines(self) -> None:
         if self.parent:
-            self.lines = [attrs.evolve(line) for line in self.parent.lines]
+            self.lines = [inherit_line(line) for line in self.parent.lines]
         own: set[str] = set()
         for item in self.tree.items:
             if isinstance(item, ast.UpstreamLine):
@@ -585,16 +586,16 @@ class _Checker:
 
         def open_value(word: str) -> ByIdentity:
             return ByIdentity(f"{target}.{word}", ((None, Sourced(
-                UNSPECIFIED, citation, item.span, base, inherited=True, note=note)),))
+                UNSPECIFIED, citation, item.span, base, note=note)),))
 
         return LineDef(target, False, None, item.span, visits=VISITS,
-                       visits_rule=Rule(citation, item.span, base, inherited=True),
+                       visits_rule=Rule(citation, item.span, base),
                        deductible=open_value("起付标准"), rate=open_value("支付比例"),
                        cap=open_value("年度限额"), version=base)
 
     # ---- alerts, subsidies, ceiling, params ------------------------------------------
     def _alerts(self) -> tuple[AlertDef, ...]:
-        alerts = {a.name: a for a in self.parent.alerts} if self.parent else {}
+        alerts = {a.name: inherit_alert(a) for a in self.parent.alerts} if self.parent else {}
         own: set[str] = set()
         for item in self.tree.of_type(ast.Alert):
             name = item.name.text
@@ -659,7 +660,7 @@ class _Checker:
             self.error("S226", "premium subsidies are stated twice", extra.span,
                        hint="one `subsidy` table by identity")
         if not items:
-            return self.parent.subsidy if self.parent else None
+            return inherit_table(self.parent.subsidy) if self.parent else None
         table = self.table("资助参保", items[0].spec, Kind.SUBSIDY, "subsidy")
         if table is not None:
             self._check_subsidy_bounds(table, items[0].spec)
@@ -733,7 +734,7 @@ class _Checker:
                           identities, visits, reduces, item.span)
 
     def _params(self) -> tuple[ByIdentity, ...]:
-        params = {p.name: p for p in self.parent.params} if self.parent else {}
+        params = {p.name: inherit_table(p) for p in self.parent.params} if self.parent else {}
         own: set[str] = set()
         for item in self.tree.of_type(ast.Param):
             name = item.name.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from yibao.dsl.loader import LoadedPolicy
-from yibao.dsl.model import ByIdentity, NO_IDENTITY, Policy
+from yibao.dsl.model import ByIdentity, Policy
 
 
 def _tables(policy: Policy):
@@ -19,9 +19,10 @@ def _tables(policy: Policy):
 
 
 def _entry(table: ByIdentity, key, sourced) -> dict:
+    everyone = "全体" if len(table.values) == 1 else "其他（others）"
     return {
         "value": table.name,
-        "identity": key if key is not None else NO_IDENTITY if table.name.endswith("资助参保") else "全体",
+        "identity": key if key is not None else everyone,
         "clause": f"§{sourced.clause}" if sourced.clause else "",
         "version": sourced.version,
         "note": sourced.note or "",

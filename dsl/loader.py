@@ -32,6 +32,7 @@ class LoadedPolicy:
     versions: tuple[Policy, ...]
     sources: dict[str, str] = attrs.field(eq=False)
     warnings: tuple[Diagnostic, ...] = ()
+    missing_base: str | None = None   # the id the oldest version extends, not in the folder
 
     @property
     def latest(self) -> Policy:
@@ -70,7 +71,9 @@ def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
         warnings.extend(result.diagnostics)
         parent = result.policy
         versions.append(result.policy)
-    return LoadedPolicy(tuple(versions), sources, tuple(warnings))
+    oldest = chain[-1][2].header
+    missing = oldest.extends if oldest is not None and oldest.extends else None
+    return LoadedPolicy(tuple(versions), sources, tuple(warnings), missing)
 
 
 def _predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
@@ -83,6 +86,24 @@ def _predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
     # The base is not in this folder (Lhasa amends a Tibet-wide policy): the file
     # is checked on its own and the values it amends stay unspecified.
     return None
+
+
+def require_base(loaded: LoadedPolicy) -> None:
+    """Refuse to evaluate an amendment whose base is missing, naming what it waits for."""
+    if loaded.missing_base is None:
+        return
+    from yibao.dsl.inventory import inventory
+
+    policy = loaded.versions[0]
+    waiting = [f"{e['value']} [{e['identity']}] {e['clause']}"
+               for e in inventory(loaded)["unspecified"]]
+    raise PolicyError([Diagnostic(
+        "S230", Severity.ERROR,
+        f"{policy.policy_id} amends {loaded.missing_base}, which is not beside it: "
+        f"evaluation needs {len(waiting)} values from it: " + "; ".join(waiting),
+        Span.point(policy.source_path or policy.policy_id, 1, 1),
+        hint=f"put {loaded.missing_base}.policy in the same folder (yibao check works without it)",
+    )])
 
 
 def _error(code: str, message: str, path: pathlib.Path) -> PolicyError:

@@ -1,0 +1,89 @@
+"""Xinjiang 2023 notice (seeds/xinjiang-2023.txt): the 95% ceiling (§四), take
+highest (§四), the 2,000 alert line (§三) and premium subsidies (§一)."""
+
+from decimal import Decimal
+
+import pytest
+
+from helpers import POLICIES, claim, settle
+from yibao.api import load_engine
+from yibao.compiler.claims import ClaimError
+from yibao.compiler.subsidy import settle_subsidy
+
+
+@pytest.fixture(scope="module")
+def xinjiang():
+    return load_engine(POLICIES / "xinjiang-2023.policy")
+
+
+def paid(basic, major, assistance):
+    return {"基本医保": basic, "大病保险": major, "医疗救助": assistance}
+
+
+def test_ceiling_cuts_assistance_to_95_percent(xinjiang):
+    """§四: key targets' combined payout ≤ 95% of in-scope inpatient cost: 7,000 + 3,000
+    on 10,000 exceeds 9,500, so 医疗救助 is cut from 3,000 to 2,500."""
+    [result] = settle(xinjiang, claim("a", "p", "2023-03-01", ["特困人员"], "10000.00",
+                                      paid("7000.00", "0.00", "3000.00"), total="10500.00"))
+    assert result.payout("医疗救助") == Decimal("2500.00")
+    assert result.total_paid == Decimal("9500.00")
+    assert result.personal_burden == Decimal("1000.00")
+
+
+def test_ceiling_not_reached_and_not_for_others(xinjiang):
+    results = settle(
+        xinjiang,
+        claim("a", "p", "2023-03-02", ["低保对象"], "20000.00", paid("12000.00", "2000.00", "4000.00")),
+        claim("b", "q", "2023-03-02", ["低保边缘家庭成员"], "10000.00", paid("7000.00", "0.00", "3000.00")),
+        claim("c", "r", "2023-03-02", ["特困人员"], "10000.00", paid("7000.00", "0.00", "3000.00"),
+              visit="门诊慢特病"),
+    )
+    assert [r.payout("医疗救助") for r in results] == [Decimal("4000.00")] * 1 + [
+        Decimal("3000.00"), Decimal("3000.00")]
+
+
+def test_orphans_are_treated_as_extremely_poor_and_capped(xinjiang):
+    """特困人员（含孤儿）: 8,000 paid in full exceeds 7,600 → 医疗救助 1,600."""
+    [result] = settle(xinjiang, claim("a", "p", "2023-06-06", ["孤儿"], "8000.00",
+                                      paid("6000.00", "0.00", "2000.00")))
+    assert (result.identity, result.payout("医疗救助")) == ("特困人员", Decimal("1600.00"))
+
+
+def test_holding_another_identity_never_lifts_the_ceiling(xinjiang):
+    """A 特困人员 who is also 低保边缘家庭成员 is still a key target: 12,000 → 11,400."""
+    [result] = settle(xinjiang, claim("a", "p", "2023-06-07", ["低保边缘家庭成员", "特困人员"],
+                                      "12000.00", paid("8000.00", "1000.00", "3000.00")))
+    assert result.total_paid == Decimal("11400.00")
+    assert result.payout("医疗救助") == Decimal("2400.00")
+
+
+def test_alert_at_2000_after_basic_and_major_illness(xinjiang):
+    """§三: burden after 基本医保 and 大病保险 reaching 2,000 over the year."""
+    results = settle(
+        xinjiang,
+        claim("a", "p", "2023-05-04", ["脱贫不稳定户"], "3000.00", paid("2000.00", "0.00", "0.00"),
+              total="3200.00"),
+        claim("b", "p", "2023-07-05", ["脱贫不稳定户"], "1200.00", paid("300.00", "0.00", "0.00"),
+              total="1300.00", visit="普通门诊"),
+        claim("c", "q", "2023-05-04", ["稳定脱贫人口"], "3000.00", paid("500.00", "0.00", "0.00")),
+    )
+    # 3,200 − 2,000 = 1,200 < 2,000; then + 1,300 − 300 = 2,200 ≥ 2,000.
+    assert [r.alerts for r in results] == [(), ("因病返贫致贫风险",), ()]
+
+
+def test_upstream_assistance_beyond_the_bill_is_rejected(xinjiang):
+    [error] = settle(xinjiang, claim("a", "p", "2023-08-08", ["特困人员"], "9000.00",
+                                     paid("6000.00", "0.00", "3500.00")))
+    assert (error.code, error.field) == ("C308", "paid.医疗救助")
+
+
+def test_subsidies_full_for_extremely_poor_and_amounts_unspecified(xinjiang):
+    """§一: 特困人员（含孤儿）全额; the fixed amounts are left to the local fund."""
+    policy = xinjiang.policy
+    result = settle_subsidy(policy, ["孤儿"], Decimal("380"))
+    assert (result.subsidy, result.personal_contribution) == (Decimal("380.00"), Decimal("0.00"))
+    with pytest.raises(ClaimError) as error:
+        settle_subsidy(policy, ["边缘人群"], Decimal("380"))
+    assert error.value.code == "C311"
+    bound = policy.subsidy.for_identity("边缘人群").value
+    assert bound.at_most == "稳定脱贫人口"
