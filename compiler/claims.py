@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from yibao.core.money import MAX_AMOUNT, to_money
+from yibao.core.money import FEN, MAX_AMOUNT
 from yibao.dsl.model import SCHEMES, VISITS, Policy
 
 REQUIRED = ("claim_id", "person_id", "date", "identities", "scheme", "visit", "total_cost",
@@ -135,20 +135,28 @@ def parse_money(value: Any, claim_id: str | None, field: str) -> Decimal:
     if amount > MAX_AMOUNT:
         raise ClaimError("C303", claim_id, field, f"amount {value} is beyond any medical bill",
                          f"amounts are at most {MAX_AMOUNT}")
-    if amount != amount.quantize(Decimal("0.01")):
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(FEN):
         raise ClaimError("C303", claim_id, field, f"{value} has more than 2 decimals",
                          "money is yuan with at most 2 decimals (fen)")
-    return to_money(amount)
+    return amount.quantize(FEN)
 
 
 def _text(record: dict, field: str, claim_id: str | None) -> str:
     value = record[field]
     if not isinstance(value, str) or not value.strip():
-        raise ClaimError("C302", claim_id, field, f"expected a non-empty string, found {value!r}"[:200],
-                         "")
+        raise ClaimError("C302", claim_id, field,
+                         f"expected a non-empty string, found {_json_words(value)}"[:200],
+                         f'write it as a JSON string, e.g. "{field}": "…"')
     if len(value) > MAX_TEXT:
         raise ClaimError("C302", claim_id, field, f"longer than {MAX_TEXT} characters")
     return value
+
+
+def _json_words(value: Any) -> str:
+    """A decoded JSON value as the claim wrote it (numbers are Decimals here)."""
+    if isinstance(value, Decimal):
+        return f"the number {value}"
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _choice(record: dict, field: str, choices: tuple[str, ...], claim_id: str) -> str:

@@ -3,6 +3,12 @@
 DOMAIN.md §3 is implemented here, op by op: exact money, rounding only of the
 annual payout function G (half up, to the fen), year-to-date slices, annual
 caps, the ratio ceiling, take highest with every candidate traced, alerts.
+
+Each op is a visitor method that, given a node, returns a small closure
+reading the evaluation context; the graph is compiled to those closures once,
+so settling a claim is a flat loop with no dispatch or lookups by name.  The
+ledger is read by the ops and written only by :meth:`ScalarEvaluator._commit`,
+with the figures of the identity that won take highest.
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ from yibao.compiler.claims import Claim, ClaimError
 from yibao.compiler.conditions import holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
-from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, payout_id
+from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
-from yibao.core.money import ZERO, floor_fen, round_fen, to_money
-from yibao.dsl.model import NO_IDENTITY, BandSchedule, LineDef, Policy
+from yibao.core.money import ZERO, floor_fen, round_fen
+from yibao.dsl.model import NO_IDENTITY, LineDef, Policy
 
-SKIPPED = None  # the value of a node whose line does not apply to the claim
+SKIPPED = None  # the value of a lookup whose line does not apply to the claim
 
 
 @attrs.frozen
@@ -42,6 +48,16 @@ class ClaimResult:
         return dict(self.payouts)[line]
 
 
+@attrs.frozen
+class AlertState:
+    """An alert node's value: the year's burden with this claim, and whether it is on."""
+
+    burden: Decimal
+    counted: bool      # this claim's visit counts for the alert
+    in_group: bool     # the claim's identities put the person in the alert's group
+    fired: bool        # on for this claim (reached now, or earlier this year)
+
+
 @attrs.define
 class _Context:
     claim: Claim
@@ -54,17 +70,19 @@ class EvaluationError(ClaimError):
     pass
 
 
+Compiled = Callable[[_Context], Any]
+
+
 class ScalarEvaluator:
     """Evaluates claims of one policy version against a shared ledger."""
 
     def __init__(self, graph: EvaluationGraph):
         self.graph = graph
         self.policy: Policy = graph.policy
-        self.claim_nodes = graph.phase(Phase.CLAIM)
-        self.candidate_nodes = graph.phase(Phase.CANDIDATE)
-        self.result_nodes = graph.phase(Phase.RESULT)
         self.lines = {line.name: line for line in self.policy.lines}
-        self._ops: dict[Op, Callable[[Node, _Context], Any]] = {
+        self.line_names = tuple(self.lines)
+        self.computed_line_names = tuple(line.name for line in self.policy.computed_lines)
+        compilers: dict[Op, Callable[[Node], Compiled]] = {
             Op.INPUT: self._input,
             Op.UPSTREAM: self._upstream,
             Op.IDENTITY: self._identity,
@@ -81,258 +99,318 @@ class ScalarEvaluator:
             Op.ALERT: self._alert,
             Op.REFERRAL: self._referral,
         }
+        self.ops = compilers  # the visitor: one method per op (tests check it is complete)
+        self._plans = {
+            phase: tuple((node.id, compilers[node.op](node), node) for node in graph.phase(phase))
+            for phase in Phase
+        }
+        self._effective = {i.name: self.policy.effective_identity(i.name)
+                           for i in self.policy.identities}
+        self._order = {i.name: index for index, i in enumerate(self.policy.identities)}
 
     # ---- the claim ----------------------------------------------------------------
     def evaluate(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
-        from yibao.compiler.formulas import describe
-
         person_year = ledger.person_year(claim.person_id, claim.date.year)
-        steps: list[Step] = []
+        steps: list[Step] | None = [] if trace else None
         context = _Context(claim, person_year)
-        for node in self.claim_nodes:
-            context.values[node.id] = self._ops[node.op](node, context)
-            if trace:
-                steps.append(describe(node, context, self))
+        self._run(Phase.CLAIM, context, steps)
         shared = context.values
         outcomes = []
         for candidate in self.candidates(claim):
             candidate_context = _Context(claim, person_year, candidate, dict(shared))
-            for node in self.candidate_nodes:
-                candidate_context.values[node.id] = self._ops[node.op](node, candidate_context)
-                if trace:
-                    steps.append(describe(node, candidate_context, self))
+            self._run(Phase.CANDIDATE, candidate_context, steps)
             outcomes.append(candidate_context)
-        winner = max(outcomes, key=lambda c: (c.values[CANDIDATE_TOTAL], -outcomes.index(c)))
+        winner = outcomes[0]
+        for outcome in outcomes[1:]:  # strictly higher wins: ties go to the first declared
+            if outcome.values[CANDIDATE_TOTAL] > winner.values[CANDIDATE_TOTAL]:
+                winner = outcome
         context = _Context(claim, person_year, winner.candidate, dict(winner.values))
+        values = context.values
         # From here on a line's payout is its final figure, after the ratio ceiling.
-        for name, amount in self._final_payouts(winner).items():
+        finals = self._final_payouts(winner.values)
+        for name, amount in finals.items():
             # keep what each line paid before the ceiling, for referrals and traces
-            context.values[f"{name}.before_ceiling"] = context.values[payout_id(name)]
-            context.values[payout_id(name)] = amount
-        context.values["candidates"] = outcomes
-        for node in self.result_nodes:
-            context.values[node.id] = self._ops[node.op](node, context)
-            if trace:
-                steps.append(describe(node, context, self))
-        self._commit(winner, person_year)
-        return self._result(claim, context, outcomes, tuple(steps))
+            values[f"{name}.before_ceiling"] = values[payout_id(name)]
+            values[payout_id(name)] = amount
+        values["candidates"] = outcomes
+        self._run(Phase.RESULT, context, steps)
+        self._commit(winner.values, finals, values, person_year)
+        return self._result(claim, context, finals, outcomes, tuple(steps or ()))
+
+    def _run(self, phase: Phase, context: _Context, steps: list[Step] | None) -> None:
+        values = context.values
+        if steps is None:
+            for node_id, compiled, _ in self._plans[phase]:
+                values[node_id] = compiled(context)
+            return
+        from yibao.compiler.formulas import describe
+
+        for node_id, compiled, node in self._plans[phase]:
+            values[node_id] = compiled(context)
+            steps.append(describe(node, context, self))
 
     def candidates(self, claim: Claim) -> list[str | None]:
         """Effective identities (after 参照执行), each once, in the policy's order."""
-        effective = {self.policy.effective_identity(name) for name in claim.identities}
+        effective = {self._effective[name] for name in claim.identities}
         if not effective:
             return [None]
-        return sorted(effective, key=self.policy.identity_order)
+        if len(effective) == 1:
+            return list(effective)
+        return sorted(effective, key=self._order.__getitem__)
 
-    def _final_payouts(self, context: _Context) -> dict[str, Decimal]:
-        values = context.values
-        ceiling = values.get("ratio_ceiling")
+    def _final_payouts(self, values: dict) -> dict[str, Decimal]:
+        ceiling = values.get(CEILING)
         if ceiling is not None:
             return dict(ceiling)
-        return {line.name: values[payout_id(line.name)] for line in self.policy.lines}
+        return {name: values[payout_id(name)] for name in self.line_names}
 
-    def _commit(self, winner: _Context, person_year: PersonYear) -> None:
-        finals = self._final_payouts(winner)
-        for line in self.policy.computed_lines:
-            if not winner.values[f"{line.name}.covered"]:
+    def _commit(self, winner: dict, finals: dict, values: dict, person_year: PersonYear) -> None:
+        for name in self.computed_line_names:
+            if not winner[f"{name}.covered"]:
                 continue
-            ytd = person_year.lines.setdefault(line.name, LineYearToDate())
-            span = winner.values.get(f"{line.name}.ytd")
+            ytd = person_year.lines.get(name)
+            if ytd is None:
+                ytd = person_year.lines[name] = LineYearToDate()
+            span = winner.get(f"{name}.ytd")
             if span is not None:
                 ytd.base = span[1]
             else:
-                ytd.base += winner.values[f"{line.name}.base"]
-            ytd.paid += finals[line.name]
+                ytd.base += winner[f"{name}.base"]
+            ytd.paid += finals[name]
+        for alert in self.policy.alerts:
+            outcome: AlertState = values[f"{alert.name}.alert"]
+            person_year.alerts[alert.name] = AlertYearToDate(outcome.burden, outcome.fired)
 
-    def _result(self, claim: Claim, context: _Context, outcomes, steps) -> ClaimResult:
-        finals = self._final_payouts(context)
-        fired = tuple(
-            alert.name for alert in self.policy.alerts
-            if context.person_year.alert(alert.name).fired
-        )
+    def _result(self, claim: Claim, context: _Context, finals, outcomes, steps) -> ClaimResult:
+        values = context.values
+        fired = tuple(alert.name for alert in self.policy.alerts
+                      if values[f"{alert.name}.alert"].fired)
         return ClaimResult(
             claim_id=claim.claim_id,
             policy=self.policy.policy_id,
             identity=context.candidate,
-            payouts=tuple((name, to_money(amount)) for name, amount in finals.items()),
-            total_paid=to_money(context.values[TOTAL_PAID]),
-            personal_burden=to_money(context.values[PERSONAL_BURDEN]),
+            payouts=tuple(finals.items()),
+            total_paid=values[TOTAL_PAID],
+            personal_burden=values[PERSONAL_BURDEN],
             alerts=fired,
             referrals=tuple(r.name for r in self.policy.referrals
-                            if context.values[f"{r.name}.referral"]),
+                            if values[f"{r.name}.referral"]),
             trace=steps,
             candidates=tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes),
         )
 
-    # ---- ops ----------------------------------------------------------------------
-    def _input(self, node: Node, context: _Context) -> Any:
+    # ---- ops: each returns the closure that computes the node's value ---------------
+    def _input(self, node: Node) -> Compiled:
         field = node.params["field"]
-        claim = context.claim
         if node.params.get("declared"):
-            return claim.field(field)
-        return getattr(claim, field)
+            return lambda context: context.claim.field(field)
+        return lambda context: getattr(context.claim, field)
 
-    def _upstream(self, node: Node, context: _Context) -> Decimal:
-        amount = context.claim.paid_amount(node.params["line"])
-        if amount is None:  # validation already rejects this; never read a missing payout as 0
-            raise EvaluationError("C307", context.claim.claim_id, f"paid.{node.params['line']}",
-                                  f"missing the upstream payout of {node.params['line']}")
-        return amount
+    def _upstream(self, node: Node) -> Compiled:
+        line = node.params["line"]
 
-    def _identity(self, node: Node, context: _Context) -> str | None:
-        return context.candidate
+        def upstream(context: _Context) -> Decimal:
+            amount = context.claim.paid_amount(line)
+            if amount is None:  # validation rejects this first; never read a missing payout as 0
+                raise EvaluationError("C307", context.claim.claim_id, f"paid.{line}",
+                                      f"missing the upstream payout of {line}")
+            return amount
+        return upstream
 
-    def _covers(self, node: Node, context: _Context) -> bool:
+    def _identity(self, node: Node) -> Compiled:
+        return lambda context: context.candidate
+
+    def _covers(self, node: Node) -> Compiled:
         line: LineDef = node.params["line"]
-        if context.claim.visit not in line.visits:
-            return False
-        if line.condition is not None and not holds(line.condition, context.claim.field):
-            return False
-        return line.covers_identity(context.candidate)
+        visits = frozenset(line.visits)
+        condition = line.condition
+        members = {i.name: line.covers_identity(i.name) for i in self.policy.identities}
+        nobody = line.covers_identity(None)
 
-    def _lookup(self, node: Node, context: _Context) -> Any:
-        if not context.values[node.input("covered")]:
-            return SKIPPED
-        sourced = node.params["table"].for_identity(context.candidate)
-        if sourced is None:
-            return SKIPPED
-        if sourced.is_unspecified:
-            clause = f"§{sourced.clause}" if sourced.clause else "its clause"
-            note = f" ({sourced.note})" if sourced.note else ""
-            raise EvaluationError(
-                "C311", context.claim.claim_id, None,
-                f"{node.params['table'].name} for {context.candidate or NO_IDENTITY} is unspecified "
-                f"in {sourced.version or self.policy.policy_id} {clause}{note}; this claim needs it",
-                "the notice leaves the value to another document: supply it in a revision "
-                "or a base policy; yibao never invents it")
-        return sourced.value
+        def covers(context: _Context) -> bool:
+            claim = context.claim
+            if claim.visit not in visits:
+                return False
+            if condition is not None and not holds(condition, claim.field):
+                return False
+            candidate = context.candidate
+            return nobody if candidate is None else members.get(candidate, False)
+        return covers
 
-    def _difference(self, node: Node, context: _Context) -> Decimal:
-        values = context.values
-        covered = None
-        result = None
-        for role, source in node.inputs:
-            if role == "covered":
-                covered = values[source]
-            elif role == "minuend":
-                result = values[source]
-            elif role == "subtrahend":
-                result = result - values[source]
-        if covered is False:
-            return ZERO
-        return result if result > 0 else ZERO
+    def _lookup(self, node: Node) -> Compiled:
+        table = node.params["table"]
+        covered_id = node.input("covered")
+        by_identity = {i.name: table.for_identity(i.name) for i in self.policy.identities}
+        by_identity[None] = table.for_identity(None)
+        evaluator = self
 
-    def _year_to_date(self, node: Node, context: _Context):
-        line_ytd = context.person_year.line(node.params["line"])
-        if not context.values[node.input("covered")]:
-            return (line_ytd.base, line_ytd.base)
-        base = context.values[node.input("base")]
-        return (line_ytd.base, line_ytd.base + base)
+        def lookup(context: _Context) -> Any:
+            if not context.values[covered_id]:
+                return SKIPPED
+            sourced = by_identity.get(context.candidate)
+            if sourced is None:
+                return SKIPPED
+            if sourced.is_unspecified:
+                raise evaluator._unspecified(table, sourced, context)
+            return sourced.value
+        return lookup
 
-    def _schedule(self, node: Node, context: _Context) -> Decimal:
-        values = context.values
-        if not values[node.input("covered")]:
-            return ZERO
-        before, after = values[node.input("ytd")]
-        rate = values[node.input("rate")]
-        deductible = values.get(f"{node.params['line']}.deductible") or ZERO
-        return round_fen(annual_payout(after, deductible, rate)) - round_fen(
-            annual_payout(before, deductible, rate))
+    def _unspecified(self, table, sourced, context: _Context) -> EvaluationError:
+        clause = f"§{sourced.clause}" if sourced.clause else "its clause"
+        note = f" ({sourced.note})" if sourced.note else ""
+        return EvaluationError(
+            "C311", context.claim.claim_id, None,
+            f"{table.name} for {context.candidate or NO_IDENTITY} is unspecified in "
+            f"{sourced.version or self.policy.policy_id} {clause}{note}; this claim needs it",
+            "the notice leaves the value to another document: supply it in a revision "
+            "or a base policy; yibao never invents it")
 
-    def _per_unit(self, node: Node, context: _Context) -> Decimal:
-        values = context.values
-        if not values[node.input("covered")]:
-            return ZERO
-        units = values[node.input("units")] or 0
-        amount = values[node.input("amount")] * units
-        base = values[node.input("base")]
-        return min(amount, base)
+    def _difference(self, node: Node) -> Compiled:
+        minuend = subtrahends = covered = None
+        minuend = next(source for role, source in node.inputs if role == "minuend")
+        subtrahends = tuple(source for role, source in node.inputs if role == "subtrahend")
+        covered = next((source for role, source in node.inputs if role == "covered"), None)
 
-    def _cap(self, node: Node, context: _Context) -> Decimal:
-        values = context.values
-        if not values[node.input("covered")]:
-            return ZERO
-        payout = values[node.input("slice")]
-        cap = values.get(f"{node.params['line']}.cap")
-        if cap is not None:
-            room = cap - context.person_year.line(node.params["line"]).paid
-            payout = min(payout, room)
-        return payout if payout > 0 else ZERO
+        def difference(context: _Context) -> Decimal:
+            values = context.values
+            if covered is not None and not values[covered]:
+                return ZERO
+            result = values[minuend]
+            for source in subtrahends:
+                result -= values[source]
+            return result if result > 0 else ZERO
+        return difference
 
-    def _ceiling(self, node: Node, context: _Context) -> dict[str, Decimal]:
+    def _year_to_date(self, node: Node) -> Compiled:
+        line = node.params["line"]
+        covered, base = node.input("covered"), node.input("base")
+
+        def year_to_date(context: _Context):
+            ytd = context.person_year.lines.get(line)
+            before = ytd.base if ytd is not None else ZERO
+            if not context.values[covered]:
+                return (before, before)
+            return (before, before + context.values[base])
+        return year_to_date
+
+    def _schedule(self, node: Node) -> Compiled:
+        covered, ytd, rate = node.input("covered"), node.input("ytd"), node.input("rate")
+        deductible = f"{node.params['line']}.deductible"
+
+        def schedule(context: _Context) -> Decimal:
+            values = context.values
+            if not values[covered]:
+                return ZERO
+            before, after = values[ytd]
+            applied_rate = values[rate]
+            threshold = values.get(deductible) or ZERO
+            return round_fen(annual_payout(after, threshold, applied_rate)) - round_fen(
+                annual_payout(before, threshold, applied_rate))
+        return schedule
+
+    def _per_unit(self, node: Node) -> Compiled:
+        covered, units, amount, base = (node.input("covered"), node.input("units"),
+                                        node.input("amount"), node.input("base"))
+
+        def per_unit(context: _Context) -> Decimal:
+            values = context.values
+            if not values[covered]:
+                return ZERO
+            return min(values[amount] * (values[units] or 0), values[base])
+        return per_unit
+
+    def _cap(self, node: Node) -> Compiled:
+        line = node.params["line"]
+        covered, slice_ = node.input("covered"), node.input("slice")
+        cap = f"{line}.cap"
+
+        def capped(context: _Context) -> Decimal:
+            values = context.values
+            if not values[covered]:
+                return ZERO
+            payout = values[slice_]
+            limit = values.get(cap)
+            if limit is not None:
+                ytd = context.person_year.lines.get(line)
+                room = limit - (ytd.paid if ytd is not None else ZERO)
+                if room < payout:
+                    payout = room
+            return payout if payout > 0 else ZERO
+        return capped
+
+    def _ceiling(self, node: Node) -> Compiled:
         params = node.params
-        values = context.values
-        finals = {name: values[payout_id(name)] for name in params["lines"]}
-        if not self.ceiling_applies(params, context.claim):
+        lines, reduces, rate = params["lines"], params["reduces"], params["rate"]
+
+        def ceiling(context: _Context) -> dict[str, Decimal]:
+            values = context.values
+            finals = {name: values[payout_id(name)] for name in lines}
+            if not self.ceiling_applies(params, context.claim):
+                return finals
+            # The bound is rounded down to the fen, so the combined share never exceeds it.
+            limit = floor_fen(rate * context.claim.in_scope_cost)
+            excess = sum(finals.values(), ZERO) - limit
+            # The lines the policy names (by default the last, assistance) absorb the
+            # reduction, last first; it is final: later claims never pay it back.
+            for name in reversed(reduces):
+                if excess <= 0:
+                    break
+                cut = min(excess, finals[name])
+                finals[name] -= cut
+                excess -= cut
             return finals
-        # The bound is rounded down to the fen, so the combined share never exceeds it.
-        limit = floor_fen(params["rate"] * context.claim.in_scope_cost)
-        excess = sum(finals.values(), ZERO) - limit
-        # The lines the policy names (by default the last, assistance) absorb the
-        # reduction, last first; it is final: later claims never pay it back.
-        for name in reversed(params["reduces"]):
-            if excess <= 0:
-                break
-            cut = min(excess, finals[name])
-            finals[name] -= cut
-            excess -= cut
-        return finals
+        return ceiling
 
     def ceiling_applies(self, params: dict, claim: Claim) -> bool:
         """The ceiling binds a person who holds a key-target identity, whichever identity
         wins take highest: holding another identity never lifts it (Xinjiang §四)."""
         if claim.visit not in params["visits"]:
             return False
-        held = {self.policy.effective_identity(name) for name in claim.identities}
+        held = {self._effective[name] for name in claim.identities}
         return bool(held & set(params["identities"]))
 
-    def _sum(self, node: Node, context: _Context) -> Decimal:
-        values = context.values
-        total = ZERO
-        for role, source in node.inputs:
-            value = values[source]
-            if role == "chosen":
-                total += sum((values[payout_id(line.name)]
-                              for line in self.policy.computed_lines), ZERO)
-            elif role == "total":
-                continue
-            elif isinstance(value, dict):
-                total += sum(value.values(), ZERO)
-            else:
-                total += value
+    def _sum(self, node: Node) -> Compiled:
+        sources = tuple(source for role, source in node.inputs if role == "payout")
+        chosen = any(role == "chosen" for role, _ in node.inputs)
+        computed = tuple(payout_id(name) for name in self.computed_line_names)
+
+        def total(context: _Context) -> Decimal:
+            values = context.values
+            amount = ZERO
+            if chosen:
+                for source in computed:
+                    amount += values[source]
+            for source in sources:
+                value = values[source]
+                amount += sum(value.values(), ZERO) if isinstance(value, dict) else value
+            return amount
         return total
 
-    def _take_highest(self, node: Node, context: _Context) -> str | None:
-        return context.candidate
+    def _take_highest(self, node: Node) -> Compiled:
+        return lambda context: context.candidate
 
-    def _alert(self, node: Node, context: _Context) -> bool:
+    def _alert(self, node: Node) -> Compiled:
         alert = node.params["alert"]
-        claim = context.claim
-        state = context.person_year.alerts.setdefault(alert.name, AlertYearToDate())
-        if claim.visit in alert.visits:
-            state.burden += context.values[node.input("burden")]
-        if not state.fired and self.in_alert_group(alert, claim):
-            threshold = alert.threshold.for_identity(claim.scheme)
-            if threshold is not None and state.burden >= threshold.value:
-                state.fired = True
-        return state.fired
+        burden_id = node.input("burden")
+        visits = frozenset(alert.visits)
 
-    def _referral(self, node: Node, context: _Context) -> bool:
-        """Refer when a listed line's cap cut this claim's payout (the slice was larger)."""
-        referral = node.params["referral"]
-        if referral.identities is not None and context.candidate not in referral.identities:
-            return False
-        capped = self.capped_lines(referral, context)
-        return bool(capped)
-
-    def capped_lines(self, referral, context: _Context) -> list[str]:
-        values = context.values
-        return [line for line in referral.lines
-                if values.get(f"{line}.covered") and values[f"{line}.slice"] > values.get(
-                    f"{line}.before_ceiling", values[payout_id(line)])]
+        def alert_state(context: _Context) -> AlertState:
+            claim = context.claim
+            before = context.person_year.alerts.get(alert.name)
+            burden = before.burden if before is not None else ZERO
+            counted = claim.visit in visits
+            if counted:
+                burden += context.values[burden_id]
+            in_group = self.in_alert_group(alert, claim)
+            fired = before is not None and before.fired
+            if not fired and in_group:
+                threshold = alert.threshold.for_identity(claim.scheme)
+                fired = threshold is not None and burden >= threshold.value
+            return AlertState(burden, counted, in_group, fired)
+        return alert_state
 
     def in_alert_group(self, alert, claim: Claim) -> bool:
-        held = set(claim.identities) | {self.policy.effective_identity(i) for i in claim.identities}
+        held = set(claim.identities) | {self._effective[i] for i in claim.identities}
         if not alert.group_excludes:
             return bool(held & set(alert.group))
         for other in self.policy.alerts:
@@ -340,5 +418,21 @@ class ScalarEvaluator:
                 return False
         return True
 
+    def _referral(self, node: Node) -> Compiled:
+        referral = node.params["referral"]
 
-__all__ = ["ScalarEvaluator", "ClaimResult", "EvaluationError", "BandSchedule"]
+        def referred(context: _Context) -> bool:
+            """Refer when a listed line's cap cut this claim's payout (the slice was larger)."""
+            if referral.identities is not None and context.candidate not in referral.identities:
+                return False
+            return bool(self.capped_lines(referral, context))
+        return referred
+
+    def capped_lines(self, referral, context: _Context) -> list[str]:
+        values = context.values
+        return [line for line in referral.lines
+                if values.get(f"{line}.covered") and values[f"{line}.slice"] > values.get(
+                    f"{line}.before_ceiling", values[payout_id(line)])]
+
+
+__all__ = ["ScalarEvaluator", "ClaimResult", "EvaluationError", "AlertState"]

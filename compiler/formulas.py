@@ -48,7 +48,8 @@ def _band_words(band) -> str:
 def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> Step:
     value = context.values[node.id]
     formula, inputs, extra = _FORMULAS[node.op](node, context, evaluator, value)
-    citation = node.citation
+    # An op may name a more precise clause for this claim (e.g. a treated-as rule).
+    citation = extra.get("citation", node.citation)
     version, inherited, skipped = "", False, False
     if node.op is Op.LOOKUP:
         sourced = node.params["table"].for_identity(context.candidate)
@@ -101,7 +102,9 @@ def _identity(node, context, evaluator, value):
         return "未持有本政策的救助身份", [], {"value_text": NO_IDENTITY}
     mapped = [name for name in held if name != value]
     if mapped:
-        return (f"{'、'.join(mapped)}参照执行{value}", [("持有身份", "、".join(held))], {})
+        rule = evaluator.policy.identity(mapped[0])
+        return (f"{'、'.join(mapped)}参照执行{value}", [("持有身份", "、".join(held))],
+                {"citation": rule.citation if rule else node.citation})
     return f"按{value}待遇计算", [], {}
 
 
@@ -127,8 +130,22 @@ def _covers(node, context, evaluator, value):
             return f"条件不满足: {words}", [], {}
     if not line.covers_identity(context.candidate):
         who = context.candidate or NO_IDENTITY
-        return f"{who}不享受{line.name}", [], {}
+        # Cite why: the line's membership rule, or the identity's own clause.
+        identity = evaluator.policy.identity(context.candidate) if context.candidate else None
+        reason = (line.members_rule.citation if line.members_rule
+                  else identity.citation if identity else _membership_citation(line))
+        return f"{who}不享受{line.name}", [], {"citation": reason}
     return f"{claim.visit}属于{line.name}保障范围，{context.candidate or NO_IDENTITY}享受", [], {}
+
+
+def _membership_citation(line: LineDef):
+    """Without an `identities` rule, the tables name who a line pays."""
+    for table in (line.rate, line.deductible, line.per_unit):
+        if table is not None:
+            for _, sourced in table.items():
+                if sourced.citation is not None:
+                    return sourced.citation
+    return None
 
 
 def _difference(node, context, evaluator, value):
@@ -250,21 +267,19 @@ def _take_highest(node, context, evaluator, value):
 
 def _alert(node, context, evaluator, value):
     alert = node.params["alert"]
-    claim = context.claim
-    state = context.person_year.alert(alert.name)
-    threshold = alert.threshold.for_identity(claim.scheme)
-    in_group = evaluator.in_alert_group(alert, claim)
-    counted = "计入" if claim.visit in alert.visits else f"{claim.visit}不计入"
+    threshold = alert.threshold.for_identity(context.claim.scheme)
+    counted = "计入" if value.counted else f"{context.claim.visit}不计入"
     limit = format_money(threshold.value) if threshold else "—"
-    if not in_group:
-        status = "不属于本预警监测对象"
-    elif value:
-        status = f"年度累计负担 {format_money(state.burden)} ≥ 预警标准 {limit}，预警"
+    burden = format_money(value.burden)
+    if not value.in_group:
+        status = "不属于本预警监测对象" + ("（本年度此前已预警）" if value.fired else "")
+    elif value.fired:
+        status = f"年度累计负担 {burden} ≥ 预警标准 {limit}，预警"
     else:
-        status = f"年度累计负担 {format_money(state.burden)} < 预警标准 {limit}"
+        status = f"年度累计负担 {burden} < 预警标准 {limit}"
     return (f"本次负担{counted}; {status}",
-            [("年度累计负担", format_money(state.burden)), ("预警标准", limit)],
-            {"value_text": "预警" if value else "未预警"})
+            [("年度累计负担", burden), ("预警标准", limit)],
+            {"value_text": "预警" if value.fired else "未预警"})
 
 
 def _referral(node, context, evaluator, value):

@@ -13,6 +13,7 @@ from typing import Iterable
 import attrs
 
 from yibao.core.diagnostics import Diagnostic, Severity
+from yibao.core.money import format_rate
 from yibao.core.span import NO_SPAN, Span
 from yibao.dsl import ast
 from yibao.dsl.amend import amend_table
@@ -220,15 +221,19 @@ class _Checker:
             if item.treated_as and item.treated_as.text not in by_name:
                 self.error("S203", f"unknown identity {item.treated_as.text}", item.treated_as.span,
                            hint=self._suggest(item.treated_as.text, by_name))
+        reported: set[frozenset[str]] = set()
         for identity in self.identities:
             seen = [identity.name]
             current = identity
             while current.treated_as and current.treated_as in by_name:
                 current = by_name[current.treated_as]
                 if current.name in seen:
-                    chain = " → ".join(seen + [current.name])
-                    self.error("S204", f"treated-as cycle: {chain}", identity.span,
-                               hint="an identity must end at one that has its own treatment")
+                    cycle = frozenset(seen[seen.index(current.name):])
+                    if cycle not in reported:  # one report per cycle, at its first member
+                        reported.add(cycle)
+                        chain = " → ".join(seen + [current.name])
+                        self.error("S204", f"treated-as cycle: {chain}", identity.span,
+                                   hint="an identity must end at one that has its own treatment")
                     break
                 seen.append(current.name)
 
@@ -368,7 +373,8 @@ class _Checker:
     def _check_rates(self, model_value, what: str, value: ast.Value) -> None:
         for rate in rates_in(model_value):
             if not Decimal(0) <= rate <= Decimal(1):
-                self.error("S209", f"{what}: rate {rate * 100}% is outside 0–100%", value.span)
+                self.error("S209", f"{what}: rate {format_rate(rate)} is outside 0–100%",
+                           value.span)
         if isinstance(model_value, BandSchedule):
             self._check_bands(model_value, what, value)
 
@@ -550,7 +556,7 @@ class _Checker:
         if len(keyed) > 1 and any(k != keyed[0] for k in keyed):
             missing = sorted(set().union(*keyed) - set.intersection(*keyed))
             self.error(
-                "S216", f"line {line.name}: {', '.join(missing)} appear in some of its tables only",
+                "S216", f"line {line.name}: {', '.join(missing)} {'appears' if len(missing) == 1 else 'appear'} in some of its tables only",
                 item.name.span,
                 hint="give every identity a deductible and a rate, or list members with `identities`",
             )

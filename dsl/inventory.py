@@ -7,19 +7,22 @@ from yibao.dsl.model import ByIdentity, Policy
 
 
 def _tables(policy: Policy):
+    """(table, who it applies to when it has a single value) for every value table."""
     for line in policy.lines:
+        members = "、".join(line.members) if line.members else None
         for table in (line.deductible, line.rate, line.cap, line.per_unit):
             if table is not None:
-                yield table
+                yield table, members
     for alert in policy.alerts:
-        yield alert.threshold
+        yield alert.threshold, None
     if policy.subsidy is not None:
-        yield policy.subsidy
-    yield from policy.params
+        yield policy.subsidy, None
+    for param in policy.params:
+        yield param, None
 
 
-def _entry(table: ByIdentity, key, sourced) -> dict:
-    everyone = "全体" if len(table.values) == 1 else "其他（others）"
+def _entry(table: ByIdentity, key, sourced, members: str | None = None) -> dict:
+    everyone = members or ("全体" if len(table.values) == 1 else "其他（others）")
     return {
         "value": table.name,
         "identity": key if key is not None else everyone,
@@ -32,12 +35,12 @@ def _entry(table: ByIdentity, key, sourced) -> dict:
 def inventory(loaded: LoadedPolicy) -> dict:
     policy = loaded.latest
     unspecified, inherited = [], []
-    for table in _tables(policy):
+    for table, members in _tables(policy):
         for key, sourced in table.items():
             if sourced.is_unspecified:
-                unspecified.append(_entry(table, key, sourced))
+                unspecified.append(_entry(table, key, sourced, members))
             if sourced.inherited:
-                inherited.append(_entry(table, key, sourced))
+                inherited.append(_entry(table, key, sourced, members))
     return {
         "policy": policy.policy_id,
         "versions": [p.policy_id for p in loaded.versions],

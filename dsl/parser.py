@@ -79,6 +79,16 @@ def percent_value(text: str) -> Decimal:
     return Decimal(text[:-1]) / 100
 
 
+# Documents number clauses with full-width or half-width brackets alike (Jilin
+# writes （一）, Benxi (一)): a citation means the same clause either way.
+_CLAUSE_WIDTHS = str.maketrans({"（": "(", "）": ")", "．": ".", "、": "."})
+
+
+def clause_key(cite: str) -> str:
+    """``§（一）`` → ``(一)``: the clause a citation names, in one canonical spelling."""
+    return cite[1:].translate(_CLAUSE_WIDTHS)
+
+
 def unquote(token: str) -> str:
     body = token[1:-1]
     return body.replace('\\"', '"').replace("\\\\", "\\")
@@ -146,13 +156,14 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def clause(self, meta, children):
         cite, text = children
-        return ast.ClauseText(str(cite)[1:], unquote(text), span=self._span(meta))
+        return ast.ClauseText(clause_key(str(cite)), unquote(text), span=self._span(meta))
 
     @v_args(meta=True)
     def citation(self, meta, children):
         cite, quote = children
         return ast.Citation(
-            str(cite)[1:], unquote(quote) if quote is not None else None, span=self._span(meta)
+            clause_key(str(cite)), unquote(quote) if quote is not None else None,
+            span=self._span(meta)
         )
 
     # identities -----------------------------------------------------------------
