@@ -1,0 +1,58 @@
+"""The evaluation graph: a closed set of pure ops, every one implemented by every visitor."""
+
+import networkx as nx
+
+from helpers import POLICIES
+from yibao.compiler.formulas import _FORMULAS
+from yibao.compiler.graph import Op, Phase
+from yibao.compiler.evaluate import ScalarEvaluator
+from yibao.compiler.lower import lower_policy
+from yibao.dsl.loader import load_policy
+
+
+def benxi_graph():
+    return lower_policy(load_policy(POLICIES / "benxi-2023.policy").latest)
+
+
+def test_every_op_has_a_scalar_implementation_and_a_trace_formula():
+    evaluator = ScalarEvaluator(benxi_graph())
+    assert set(evaluator.ops) == set(Op)
+    assert set(_FORMULAS) == set(Op)
+
+
+def test_graph_is_a_dag_whose_order_follows_settlement():
+    graph = benxi_graph()
+    assert nx.is_directed_acyclic_graph(graph.graph)
+    ids = [node.id for node in graph.order]
+    # 先保险后救助: upstream payouts, then 基本救助 before 倾斜救助, then take highest.
+    assert ids.index("基本医保.payout") < ids.index("基本救助.base") < ids.index("倾斜救助.base")
+    assert ids.index("倾斜救助.payout") < ids.index("take_highest") < ids.index("total_paid")
+    # 倾斜救助's base reads 基本救助's payout: what the earlier lines left.
+    assert graph.graph.has_edge("基本救助.payout", "倾斜救助.base")
+
+
+def test_each_computed_line_is_the_same_chain_of_ops():
+    graph = benxi_graph()
+    line = {node.id: node.op for node in graph.order if node.line == "基本救助"}
+    assert line == {
+        "基本救助.covered": Op.COVERS, "基本救助.base": Op.DIFFERENCE,
+        "基本救助.deductible": Op.LOOKUP, "基本救助.rate": Op.LOOKUP, "基本救助.cap": Op.LOOKUP,
+        "基本救助.ytd": Op.YEAR_TO_DATE, "基本救助.slice": Op.SCHEDULE, "基本救助.payout": Op.CAP,
+    }
+
+
+def test_value_nodes_carry_citation_and_span():
+    graph = benxi_graph()
+    for node in graph.order:
+        if node.op in (Op.LOOKUP, Op.COVERS, Op.UPSTREAM, Op.ALERT):
+            assert node.citation is not None, node.id
+            assert node.span.line > 0, node.id
+    rate = graph.node("基本救助.rate")
+    assert rate.citation.clause == "(五)" and "救助比例为70%" in rate.citation.quote
+
+
+def test_phases_split_claim_candidate_and_result():
+    graph = benxi_graph()
+    assert {n.id for n in graph.phase(Phase.CLAIM)} >= {"claim.in_scope_cost", "基本医保.payout"}
+    assert "candidate.identity" in {n.id for n in graph.phase(Phase.CANDIDATE)}
+    assert {n.id for n in graph.phase(Phase.RESULT)} >= {"take_highest", "因病返贫风险.alert"}
