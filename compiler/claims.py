@@ -63,7 +63,7 @@ class Claim:
     total_cost: Decimal
     in_scope_cost: Decimal
     paid: tuple[tuple[str, Decimal], ...]
-    fields: tuple[tuple[str, Any], ...] = ()
+    fields: dict[str, Any] = attrs.field(factory=dict, hash=False)
     raw: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     def paid_amount(self, line: str) -> Decimal | None:
@@ -73,10 +73,7 @@ class Claim:
         return None
 
     def field(self, name: str) -> Any:
-        for key, value in self.fields:
-            if key == name:
-                return value
-        raise KeyError(name)
+        return self.fields[name]
 
 
 def _reject_constant(name: str):
@@ -313,12 +310,14 @@ def _declared_fields(record: dict, policy: Policy, claim_id: str):
         value = record[field.name]
         if field.type == "bool":
             if not isinstance(value, bool):
-                raise ClaimError("C302", claim_id, field.name, f"expected true or false, found {value!r}"[:200])
+                raise ClaimError("C302", claim_id, field.name,
+                                 f"expected true or false, found {_json_words(value)}"[:200])
         elif field.type == "count":
             if isinstance(value, bool) or not isinstance(value, Decimal) or value != value.to_integral_value() \
                     or value < 0 or value > MAX_COUNT:
                 raise ClaimError("C302", claim_id, field.name,
-                                 f"expected a whole number from 0 to {MAX_COUNT}, found {value!r}"[:200])
+                                 f"expected a whole number from 0 to {MAX_COUNT}, "
+                                 f"found {_json_words(value)}"[:200])
             value = int(value)
         else:
             value = parse_money(value, claim_id, field.name)
@@ -329,4 +328,4 @@ def _declared_fields(record: dict, policy: Policy, claim_id: str):
             raise ClaimError("C306", claim_id, name, f"unknown field {name}"[:200],
                              f"did you mean {close[0]}?" if close else
                              f"{policy.policy_id} does not declare it")
-    return tuple(values)
+    return dict(values)

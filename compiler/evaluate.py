@@ -106,6 +106,13 @@ class ScalarEvaluator:
         }
         self._effective = {i.name: self.policy.effective_identity(i.name)
                            for i in self.policy.identities}
+        # Node ids used on every claim, formatted once.
+        self._payout_ids = tuple((name, payout_id(name), f"{name}.before_ceiling")
+                                 for name in self.line_names)
+        self._commit_ids = tuple((name, f"{name}.covered", f"{name}.ytd", f"{name}.base")
+                                 for name in self.computed_line_names)
+        self._alert_ids = tuple((alert.name, f"{alert.name}.alert") for alert in self.policy.alerts)
+        self._referral_ids = tuple((r.name, f"{r.name}.referral") for r in self.policy.referrals)
         self._order = {i.name: index for index, i in enumerate(self.policy.identities)}
 
     # ---- the claim ----------------------------------------------------------------
@@ -116,8 +123,11 @@ class ScalarEvaluator:
         self._run(Phase.CLAIM, context, steps)
         shared = context.values
         outcomes = []
-        for candidate in self.candidates(claim):
-            candidate_context = _Context(claim, person_year, candidate, dict(shared))
+        candidates = self.candidates(claim)
+        for candidate in candidates:
+            # One candidate may write into the claim's values; several need their own.
+            values = dict(shared) if len(candidates) > 1 else shared
+            candidate_context = _Context(claim, person_year, candidate, values)
             self._run(Phase.CANDIDATE, candidate_context, steps)
             outcomes.append(candidate_context)
         winner = outcomes[0]
@@ -128,10 +138,10 @@ class ScalarEvaluator:
         values = context.values
         # From here on a line's payout is its final figure, after the ratio ceiling.
         finals = self._final_payouts(winner.values)
-        for name, amount in finals.items():
+        for name, payout, before_ceiling in self._payout_ids:
             # keep what each line paid before the ceiling, for referrals and traces
-            values[f"{name}.before_ceiling"] = values[payout_id(name)]
-            values[payout_id(name)] = amount
+            values[before_ceiling] = values[payout]
+            values[payout] = finals[name]
         values["candidates"] = outcomes
         self._run(Phase.RESULT, context, steps)
         self._commit(winner.values, finals, values, person_year)
@@ -162,29 +172,28 @@ class ScalarEvaluator:
         ceiling = values.get(CEILING)
         if ceiling is not None:
             return dict(ceiling)
-        return {name: values[payout_id(name)] for name in self.line_names}
+        return {name: values[payout] for name, payout, _ in self._payout_ids}
 
     def _commit(self, winner: dict, finals: dict, values: dict, person_year: PersonYear) -> None:
-        for name in self.computed_line_names:
-            if not winner[f"{name}.covered"]:
+        for name, covered, ytd_id, base in self._commit_ids:
+            if not winner[covered]:
                 continue
             ytd = person_year.lines.get(name)
             if ytd is None:
                 ytd = person_year.lines[name] = LineYearToDate()
-            span = winner.get(f"{name}.ytd")
+            span = winner.get(ytd_id)
             if span is not None:
                 ytd.base = span[1]
             else:
-                ytd.base += winner[f"{name}.base"]
+                ytd.base += winner[base]
             ytd.paid += finals[name]
-        for alert in self.policy.alerts:
-            outcome: AlertState = values[f"{alert.name}.alert"]
-            person_year.alerts[alert.name] = AlertYearToDate(outcome.burden, outcome.fired)
+        for name, alert_id in self._alert_ids:
+            outcome: AlertState = values[alert_id]
+            person_year.alerts[name] = AlertYearToDate(outcome.burden, outcome.fired)
 
     def _result(self, claim: Claim, context: _Context, finals, outcomes, steps) -> ClaimResult:
         values = context.values
-        fired = tuple(alert.name for alert in self.policy.alerts
-                      if values[f"{alert.name}.alert"].fired)
+        fired = tuple(name for name, alert_id in self._alert_ids if values[alert_id].fired)
         return ClaimResult(
             claim_id=claim.claim_id,
             policy=self.policy.policy_id,
@@ -193,8 +202,8 @@ class ScalarEvaluator:
             total_paid=values[TOTAL_PAID],
             personal_burden=values[PERSONAL_BURDEN],
             alerts=fired,
-            referrals=tuple(r.name for r in self.policy.referrals
-                            if values[f"{r.name}.referral"]),
+            referrals=tuple(name for name, referral_id in self._referral_ids
+                            if values[referral_id]),
             trace=steps,
             candidates=tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes),
         )
@@ -369,7 +378,7 @@ class ScalarEvaluator:
         held = {self._effective[name] for name in claim.identities}
         return bool(held & set(params["identities"]))
 
-    def _sum(self, node: Node) -> Compiled:
+    def _sum(self, node: Node) -> Compiled:  # noqa: C901 - one loop per input kind
         sources = tuple(source for role, source in node.inputs if role == "payout")
         chosen = any(role == "chosen" for role, _ in node.inputs)
         computed = tuple(payout_id(name) for name in self.computed_line_names)
