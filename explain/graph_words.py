@@ -1,0 +1,176 @@
+"""What each graph node computes, in Chinese words: one function per op.
+
+The graph renderer is a visitor over the closed :class:`Op` set like the
+evaluator; a test fails when an op has no words here.  Identity tables are
+listed value by value (identities with the same value on one row), so a
+reviewer checks them against the notice at a glance.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Callable
+
+import attrs
+
+from yibao.compiler.formulas import condition_words
+from yibao.compiler.graph import EvaluationGraph, Node, Op
+from yibao.core.money import format_rate
+from yibao.dsl.model import NO_IDENTITY, UNSPECIFIED, BandSchedule, ByIdentity, Sourced
+
+EVERYONE_ELSE = "其他"   # a table's row for everyone it does not name
+EVERYONE = "各身份"      # a table with that row only
+
+
+@attrs.frozen
+class NodeWords:
+    formula: tuple[str, ...] = ()              # lines of the formula in words
+    table: tuple[tuple[str, str], ...] = ()    # (who, value) rows of an identity table
+
+
+def node_words(node: Node, graph: EvaluationGraph) -> NodeWords:
+    return WORDS[node.op](node, graph)
+
+
+# ---- values of a policy table ---------------------------------------------------------
+
+def parameter_words(sourced: Sourced, what: str = "") -> str:
+    value = sourced.value
+    if value is UNSPECIFIED:
+        return f"未规定（{sourced.note}）" if sourced.note else "未规定"
+    if value is None:
+        return "不设"
+    if isinstance(value, BandSchedule):
+        return "; ".join(_band(b) for b in value.slices)
+    if isinstance(value, Decimal):
+        return format_rate(value) if what == "支付比例" else _amount(value)
+    return str(value)
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.0f}" if value == value.to_integral_value() else f"{value:,.2f}"
+
+
+def _band(band) -> str:
+    upper = _amount(band.upper) if band.upper is not None else "以上"
+    return f"{_amount(band.lower)}–{upper} {format_rate(band.rate)}"
+
+
+def table_rows(table: ByIdentity, what: str = "") -> tuple[tuple[str, str], ...]:
+    """Rows (identities, value), identities with equal values joined, in table order."""
+    grouped: dict[str, list[str]] = {}
+    for key, sourced in table.items():
+        grouped.setdefault(parameter_words(sourced, what), []).append(key or EVERYONE_ELSE)
+    if list(grouped.values()) == [[EVERYONE_ELSE]]:
+        return tuple((EVERYONE, value) for value in grouped)
+    return tuple(("、".join(keys), value) for value, keys in grouped.items())
+
+
+# ---- one function per op -----------------------------------------------------------
+
+def _label(graph: EvaluationGraph, node_id: str) -> str:
+    return graph.node(node_id).label
+
+
+def _input(node, graph):
+    return NodeWords((f"申报 {node.params['field']}",))
+
+
+def _upstream(node, graph):
+    return NodeWords((f"上游结算，取申报 paid.{node.params['line']}",))
+
+
+def _identity(node, graph):
+    mapped = [f"{i.name} → {i.treated_as}" for i in graph.policy.identities if i.treated_as]
+    lines = ["逐一试算所持身份（参照执行后）"]
+    return NodeWords(tuple(lines + mapped))
+
+
+def _lookup(node, graph):
+    return NodeWords((), table_rows(node.params["table"], node.params["what"]))
+
+
+def _covers(node, graph):
+    line = node.params["line"]
+    words = [f"就诊类型 ∈ {{{'、'.join(line.visits)}}}"]
+    if line.condition is not None:
+        words.append(f"条件: {condition_words(line.condition)}")
+    members = "、".join(line.members) if line.members is not None else "表中列明的身份"
+    words.append(f"身份: {members}")
+    return NodeWords(tuple(words))
+
+
+def _difference(node, graph):
+    terms = [_label(graph, source) for role, source in node.inputs
+             if role in ("minuend", "subtrahend")]
+    return NodeWords((" − ".join(terms), "不低于 0"))
+
+
+def _year_to_date(node, graph):
+    return NodeWords(("C前 = 本年此前累计基数", "C后 = C前 + 计算基数"))
+
+
+def _schedule(node, graph):
+    deductible = " − 起付标准" if any(r == "deductible" for r, _ in node.inputs) else ""
+    return NodeWords((f"G(C) = 支付比例 × (C{deductible})",
+                      "round(G(C后)) − round(G(C前))"))
+
+
+def _per_unit(node, graph):
+    return NodeWords((f"min(定额标准 × {node.params['unit']}, 计算基数)",))
+
+
+def _cap(node, graph):
+    if any(role == "cap" for role, _ in node.inputs):
+        return NodeWords(("min(本次应付, 年度限额 − 年度已付)", "不低于 0"))
+    return NodeWords(("本次应付（不设年度限额）",))
+
+
+def _ceiling(node, graph):
+    params = node.params
+    return NodeWords((f"各项支付合计 ≤ {format_rate(params['rate'])} × 政策范围内费用",
+                      f"适用: {'、'.join(params['identities'])}",
+                      "超出部分从最后一道救助压减"))
+
+
+def _sum(node, graph):
+    return NodeWords((" + ".join(node.params.get("lines", ())),))
+
+
+def _take_highest(node, graph):
+    return NodeWords(("取计算支付合计最高的身份", "并列时取政策中先列明者，不得重复享受"))
+
+
+def _alert(node, graph):
+    alert = node.params["alert"]
+    group = "、".join(alert.group)
+    who = f"除{group}监测对象以外" if alert.group_excludes else group
+    return NodeWords((f"监测对象: {who}", f"计入: {'、'.join(alert.visits)}",
+                      "年度累计负担 ≥ 预警标准"), table_rows(alert.threshold))
+
+
+def _referral(node, graph):
+    referral = node.params["referral"]
+    who = "、".join(referral.identities) if referral.identities else "各救助对象"
+    return NodeWords((f"{'、'.join(referral.lines)}受年度限额截断时", f"转{referral.name}（{who}）"))
+
+
+WORDS: dict[Op, Callable[[Node, EvaluationGraph], NodeWords]] = {
+    Op.INPUT: _input,
+    Op.UPSTREAM: _upstream,
+    Op.IDENTITY: _identity,
+    Op.LOOKUP: _lookup,
+    Op.COVERS: _covers,
+    Op.DIFFERENCE: _difference,
+    Op.YEAR_TO_DATE: _year_to_date,
+    Op.SCHEDULE: _schedule,
+    Op.PER_UNIT: _per_unit,
+    Op.CAP: _cap,
+    Op.CEILING: _ceiling,
+    Op.SUM: _sum,
+    Op.TAKE_HIGHEST: _take_highest,
+    Op.ALERT: _alert,
+    Op.REFERRAL: _referral,
+}
+
+__all__ = ["NodeWords", "node_words", "table_rows", "parameter_words", "NO_IDENTITY"]

@@ -1,0 +1,68 @@
+"""One claim's evaluation laid over the graph, read from its trace alone.
+
+The renderer never evaluates: each node's figure, whether the claim's path
+went through it, and what the losing take-highest candidates would have had,
+all come from the :class:`~yibao.compiler.trace.Step` list the evaluator
+recorded (DOMAIN.md §3.5: every candidate is traced).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.trace import Step
+from yibao.dsl.model import NO_IDENTITY
+
+NOT_COVERED = "否"  # how the trace shows a line that does not apply (formulas.show(False))
+
+
+class Mark(enum.Enum):
+    TAKEN = "taken"        # on the claim's path: evaluated and applied
+    UNTAKEN = "untaken"    # evaluated but not applied: a line not covered, a value skipped
+
+
+@attrs.frozen
+class NodeOverlay:
+    value: str
+    mark: Mark
+    step: Step
+    losers: tuple[tuple[str, str], ...] = ()   # (candidate, value) of losing candidates
+
+
+@attrs.frozen
+class Overlay:
+    claim_id: str
+    winner: str                                # the identity applied (or NO_IDENTITY)
+    candidates: tuple[tuple[str, str], ...]    # (candidate, total), in evaluation order
+    nodes: dict[str, NodeOverlay] = attrs.field(eq=False)
+
+    def mark(self, node_id: str) -> Mark | None:
+        entry = self.nodes.get(node_id)
+        return entry.mark if entry else None
+
+
+class MissingTrace(ValueError):
+    """The result was settled without a trace, so there is nothing to overlay."""
+
+
+def overlay_from_result(result: ClaimResult) -> Overlay:
+    if not result.trace:
+        raise MissingTrace(f"claim {result.claim_id} was settled without a trace")
+    winner = result.identity or NO_IDENTITY
+    chosen = [s for s in result.trace if s.candidate in (None, winner)]
+    losing = [s for s in result.trace if s.candidate not in (None, winner)]
+    uncovered = {s.line for s in chosen if s.op == "covers" and s.value == NOT_COVERED}
+    nodes: dict[str, NodeOverlay] = {}
+    for step in chosen:
+        applied = not step.skipped and step.line not in uncovered
+        nodes[step.node] = NodeOverlay(step.value, Mark.TAKEN if applied else Mark.UNTAKEN, step)
+    for step in losing:
+        entry = nodes.get(step.node)
+        if entry is not None:
+            nodes[step.node] = attrs.evolve(
+                entry, losers=entry.losers + ((step.candidate, step.value),))
+    candidates = tuple((name or NO_IDENTITY, f"{total:.2f}") for name, total in result.candidates)
+    return Overlay(result.claim_id, winner, candidates, nodes)

@@ -1,0 +1,163 @@
+"""An explanation as words and tables in one language, ready for Markdown or HTML.
+
+Both renderers format the same :class:`Report`, so a case file's Markdown and
+the auditor's HTML page never disagree: the claim's inputs, the result, the
+take-highest comparison, the year-to-date figures, the alerts and referrals,
+then every step with its figure, formula and the clause's words.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from yibao.compiler.claims import Claim
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.trace import Step
+from yibao.core.money import format_money
+from yibao.dsl.model import NO_IDENTITY, Policy
+from yibao.explain.figures import money, readable
+from yibao.explain.labels import Language
+from yibao.explain.outline import (alert_checks, claim_inputs, sections, winner_label,
+                                   year_to_date)
+
+
+@attrs.frozen
+class Table:
+    anchor: str                      # a stable id: inputs, result, take-highest, ...
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    strong: tuple[int, ...] = ()     # rows to emphasise (the applied identity, the totals)
+
+
+@attrs.frozen
+class StepView:
+    label: str
+    value: str
+    formula: str
+    clause: str
+
+
+@attrs.frozen
+class GroupView:
+    line: str | None
+    heading: bool                    # a line of defence with its own heading
+    note: str                        # why a line did not apply, else ""
+    steps: tuple[StepView, ...]
+
+
+@attrs.frozen
+class SectionView:
+    title: str                       # numbered; a take-highest candidate says if it applied
+    chosen: bool                     # False for a losing take-highest candidate
+    groups: tuple[GroupView, ...]
+
+
+@attrs.frozen
+class Report:
+    lang: Language
+    title: str
+    policy: str
+    tables: tuple[Table, ...]
+    sections: tuple[SectionView, ...]
+
+
+def build_report(result: ClaimResult, claim: Claim, policy: Policy, lang: Language,
+                 quotes: bool = True) -> Report:
+    title = lang.word("title", claim=claim.claim_id)
+    in_force = lang.word("in_force", date=str(policy.effective))
+    about = f"{lang.word('policy')}: {policy.policy_id} {policy.title} · {in_force}"
+    tables = [_inputs(result, claim, lang), _result(result, lang), _take_highest(result, lang),
+              _year_to_date(result, lang), _alerts(result, lang)]
+    views = [_section(index, section, result, lang, quotes)
+             for index, section in enumerate(sections(result.trace))]
+    return Report(lang, title, about, tuple(t for t in tables if t is not None and t.rows),
+                  tuple(views))
+
+
+# ---- tables --------------------------------------------------------------------------
+
+def _inputs(result: ClaimResult, claim: Claim, lang: Language) -> Table:
+    rows = [(lang.word("date"), str(claim.date)), (lang.word("person"), claim.person_id)]
+    for step in claim_inputs(result.trace):
+        value = lang.value(lang.names(step.value.split("、")) if step.value else "")
+        rows.append((lang.label(step), money(value)))
+    return Table("inputs", lang.word("claim"), (lang.word("item"), lang.word("claimed")),
+                 tuple(rows))
+
+
+def _result(result: ClaimResult, lang: Language) -> Table:
+    rows = [(lang.word("identity"), lang.value(result.identity or NO_IDENTITY))]
+    rows += [(line, money(format_money(amount))) for line, amount in result.payouts]
+    rows.append((lang.word("total_paid"), money(format_money(result.total_paid))))
+    rows.append((lang.word("personal_burden"),
+                 money(format_money(result.personal_burden)) + lang.word("burden_note")))
+    rows.append((lang.word("alerts"), lang.names(result.alerts) or lang.word("none")))
+    rows.append((lang.word("referrals"), lang.names(result.referrals) or lang.word("none")))
+    total_row = len(result.payouts) + 1
+    return Table("result", lang.word("result"), (lang.word("item"), lang.word("figure")),
+                 tuple(rows), strong=(total_row,))
+
+
+def _take_highest(result: ClaimResult, lang: Language) -> Table | None:
+    if len(result.candidates) < 2:
+        return None
+    winner = winner_label(result)
+    rows, strong = [], []
+    for index, (candidate, total) in enumerate(result.candidates):
+        name = candidate or NO_IDENTITY
+        applied = name == winner
+        if applied:
+            strong.append(index)
+        rows.append((lang.value(name), money(format_money(total)),
+                     lang.word("applied") if applied else ""))
+    return Table("take-highest", lang.word("take_highest"),
+                 (lang.word("identities"), lang.word("candidate_total"), ""), tuple(rows),
+                 tuple(strong))
+
+
+def _year_to_date(result: ClaimResult, lang: Language) -> Table:
+    rows = tuple((row.line, *(lang.value(money(v)) for v in (
+        row.base_before, row.base_after, row.paid_before, row.cap, row.paid_now)))
+        for row in year_to_date(result))
+    header = tuple(lang.word(k) for k in ("line", "ytd_before", "ytd_after", "paid_before",
+                                          "annual_cap", "paid_now"))
+    return Table("year-to-date", lang.word("year_to_date"), header, rows)
+
+
+def _alerts(result: ClaimResult, lang: Language) -> Table:
+    rows = tuple((lang.label(check.step), money(check.burden), money(check.threshold),
+                  lang.value(check.step.value)) for check in alert_checks(result.trace))
+    fired = tuple(index for index, check in enumerate(alert_checks(result.trace))
+                  if check.step.node.removesuffix(".alert") in result.alerts)
+    header = tuple(lang.word(k) for k in ("alert", "burden_ytd", "threshold", "outcome"))
+    return Table("alerts", lang.word("alerts_section"), header, rows, fired)
+
+
+# ---- steps ---------------------------------------------------------------------------
+
+def _section(index: int, section, result: ClaimResult, lang: Language, quotes: bool) -> SectionView:
+    chosen = True
+    if section.kind == "candidate":
+        title = lang.word("candidate", candidate=lang.value(section.candidate or NO_IDENTITY))
+        if len(result.candidates) > 1:
+            chosen = section.candidate == winner_label(result)
+            status = lang.word("applied") if chosen else lang.word("not_applied")
+            title += f" ({status})" if lang.english else f"（{status}）"
+    else:
+        title = lang.word(section.kind)
+    groups = []
+    for group in section.groups:
+        note = ""
+        if group.nested and not group.applies:
+            note = f"{lang.word('not_applicable')}: {lang.formula(group.covers)} " \
+                   f"{lang.clause(group.covers, False)}".rstrip()
+        steps = tuple(_step(step, lang, quotes) for step in group.steps)
+        groups.append(GroupView(group.line, group.nested, note, steps))
+    return SectionView(lang.number(index) + title, chosen, tuple(groups))
+
+
+def _step(step: Step, lang: Language, quotes: bool) -> StepView:
+    value = step.value if step.op == "lookup" and step.value.endswith("%") else readable(step.value)
+    return StepView(lang.label(step), lang.value(value), lang.formula(step),
+                    lang.clause(step, quotes))
