@@ -6,9 +6,9 @@ per line, citations and quotes after the value.  Blank lines the drafter put
 between items are kept (several collapse to one); none open or close a block.
 
 The printer works on Lark's parse tree, not the AST, because the tree keeps
-every token as written: amounts stay ``2万``, strings keep their escapes.  It
-has one method per grammar rule; a construct it does not know is refused,
-never dropped.  Comments, which the grammar ignores, are collected by
+every token as written: amounts stay ``2万``, strings keep their escapes.  Each
+grammar rule has its entry (a table row or a method); a construct the printer
+does not know is refused, never dropped.  Comments, which the grammar ignores, are collected by
 :mod:`yibao.dsl.comments` and put back: a comment alone on its line before the
 item or rule that follows it (or before the closing brace of its block), a
 comment after code at the end of that code's line.  As a last guard the output
@@ -57,6 +57,20 @@ def format_policy(source: str, path: str = "<policy>") -> str:
 
 # ---- the printer: one method per grammar rule ------------------------------------
 
+# Rules printed on one line as their keywords, then their parts as written.
+ONE_LINE = {
+    "title": "title", "region": "region", "effective": "effective", "source": "source",
+    "document": "document", "schemes": "schemes", "clause": "clause", "identity": "identity",
+    "take_highest": "take highest", "covers": "covers", "condition_rule": "when",
+    "members": "identities", "base": "base", "burden": "burden after", "visits": "visits",
+    "group_members": "group", "group_except": "group except",
+    "zero_contribution": "zero contribution only for", "reduces": "reduces", "capped": "capped",
+}
+# Rules that state a value by their keyword: inline, or a table by identity.
+VALUED = frozenset({"deductible", "rate", "cap", "threshold", "subsidy"})
+# Blocks of rules under a keyword and a name.
+NAMED_BLOCKS = {"computed_line": "line", "amend": "amend", "alert": "alert", "referral": "refer"}
+
 
 class _Printer:
     def __init__(self):
@@ -66,11 +80,18 @@ class _Printer:
         self.lines.append(_Line(depth, text, first, last, kind))
 
     def statement(self, tree: Tree, depth: int) -> None:
-        method = getattr(self, f"s_{tree.data}", None)
-        if method is None:
+        if tree.data in ONE_LINE:
+            self.simple(tree, depth, words(ONE_LINE[tree.data], *tree.children))
+        elif tree.data in VALUED:
+            self.value_spec(tree.data, tree, tree.children[0], depth)
+        elif tree.data in NAMED_BLOCKS:
+            name, *rules = tree.children
+            self.block(f"{NAMED_BLOCKS[tree.data]} {name}", tree, rules, depth)
+        elif hasattr(self, f"s_{tree.data}"):
+            getattr(self, f"s_{tree.data}")(tree, depth)
+        else:
             raise FormatError(f"yibao fmt does not know the construct `{tree.data}` "
                               f"(line {tree.meta.line}); the file is left unchanged")
-        method(tree, depth)
 
     def item_list(self, tree: Tree, depth: int) -> None:
         for child in tree.children:
@@ -92,35 +113,6 @@ class _Printer:
         head = f"policy {policy_id}" + (f" {fragment(extends)}" if extends is not None else "")
         self.block(head, tree, fields, depth)
 
-    def s_title(self, tree, depth):
-        self.simple(tree, depth, f"title {tree.children[0]}")
-
-    def s_region(self, tree, depth):
-        self.simple(tree, depth, f"region {tree.children[0]}")
-
-    def s_effective(self, tree, depth):
-        self.simple(tree, depth, f"effective {tree.children[0]}")
-
-    def s_source(self, tree, depth):
-        self.simple(tree, depth, f"source {tree.children[0]}")
-
-    def s_document(self, tree, depth):
-        self.simple(tree, depth, f"document {tree.children[0]}")
-
-    def s_schemes(self, tree, depth):
-        self.simple(tree, depth, words("schemes", *tree.children))
-
-    # clauses, identities --------------------------------------------------------
-    def s_clause(self, tree, depth):
-        cite, text = tree.children
-        self.simple(tree, depth, f"clause {cite} {text}")
-
-    def s_identity(self, tree, depth):
-        self.simple(tree, depth, words("identity", *tree.children))
-
-    def s_take_highest(self, tree, depth):
-        self.simple(tree, depth, words("take highest", *tree.children))
-
     # lines ----------------------------------------------------------------------
     def s_upstream_line(self, tree, depth):
         name, citation, rules = tree.children
@@ -132,35 +124,6 @@ class _Printer:
         for child in rules.children:
             self.statement(child, depth + 1)
         self.emit(depth, "}", rules.meta.end_line, tree.meta.end_line, "close")
-
-    def s_computed_line(self, tree, depth):
-        name, *rules = tree.children
-        self.block(f"line {name}", tree, rules, depth)
-
-    def s_amend(self, tree, depth):
-        name, *rules = tree.children
-        self.block(f"amend {name}", tree, rules, depth)
-
-    def s_covers(self, tree, depth):
-        self.simple(tree, depth, words("covers", *tree.children))
-
-    def s_condition_rule(self, tree, depth):
-        self.simple(tree, depth, words("when", *tree.children))
-
-    def s_members(self, tree, depth):
-        self.simple(tree, depth, words("identities", *tree.children))
-
-    def s_base(self, tree, depth):
-        self.simple(tree, depth, words("base", *tree.children))
-
-    def s_deductible(self, tree, depth):
-        self.value_spec("deductible", tree, tree.children[0], depth)
-
-    def s_rate(self, tree, depth):
-        self.value_spec("rate", tree, tree.children[0], depth)
-
-    def s_cap(self, tree, depth):
-        self.value_spec("cap", tree, tree.children[0], depth)
 
     def s_per_unit(self, tree, depth):
         unit, spec = tree.children
@@ -195,48 +158,13 @@ class _Printer:
         self.valued(f"{fragment(names)}:", value, citation, tree, depth)
 
     # alerts, subsidies, ceiling, params, referrals, fields --------------------------
-    def s_alert(self, tree, depth):
-        name, *rules = tree.children
-        self.block(f"alert {name}", tree, rules, depth)
-
-    def s_burden(self, tree, depth):
-        self.simple(tree, depth, words("burden after", *tree.children))
-
-    def s_visits(self, tree, depth):
-        self.simple(tree, depth, words("visits", *tree.children))
-
-    def s_group_members(self, tree, depth):
-        self.simple(tree, depth, words("group", *tree.children))
-
-    def s_group_except(self, tree, depth):
-        self.simple(tree, depth, words("group except", *tree.children))
-
-    def s_threshold(self, tree, depth):
-        self.value_spec("threshold", tree, tree.children[0], depth)
-
-    def s_subsidy(self, tree, depth):
-        self.value_spec("subsidy", tree, tree.children[0], depth)
-
-    def s_zero_contribution(self, tree, depth):
-        self.simple(tree, depth, words("zero contribution only for", *tree.children))
-
     def s_ceiling(self, tree, depth):
         rate, citation, *rules = tree.children
         self.block(words("ceiling", rate, citation), tree, rules, depth)
 
-    def s_reduces(self, tree, depth):
-        self.simple(tree, depth, words("reduces", *tree.children))
-
     def s_param(self, tree, depth):
         name, spec = tree.children
         self.value_spec(f"param {name}", tree, spec, depth)
-
-    def s_referral(self, tree, depth):
-        name, *rules = tree.children
-        self.block(f"refer {name}", tree, rules, depth)
-
-    def s_capped(self, tree, depth):
-        self.simple(tree, depth, words("capped", *tree.children))
 
     def s_field(self, tree, depth):
         name, field_type, default, citation = tree.children
@@ -312,7 +240,8 @@ _FRAGMENTS = {
 }
 
 # Every rule of the grammar the formatter lays out: statements, then fragments.
-STATEMENTS = frozenset(name[2:] for name in dir(_Printer) if name.startswith("s_"))
+STATEMENTS = frozenset(ONE_LINE) | VALUED | frozenset(NAMED_BLOCKS) | frozenset(
+    name[2:] for name in dir(_Printer) if name.startswith("s_"))
 FRAGMENTS = frozenset(_FRAGMENTS)
 # Forms handled inside another rule's method rather than by name.
 INNER_FORMS = frozenset({"start", "inline_value", "table_value", "table", "bands",

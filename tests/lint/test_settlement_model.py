@@ -1,0 +1,123 @@
+"""The lint's exact one-claim model agrees with the engine, and finds every kink.
+
+lint/settlement.py mirrors DOMAIN.md §3 without rounding; the engine rounds each
+line's payout to the fen.  At every kink the analysis finds (the burden rounded
+to the fen), each line's payout from the engine is the model's within a fen
+(the rounding of the line and of the lines before it).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from helpers import POLICIES, claim, settle
+from yibao.api import load_engine
+from yibao.compiler.schedule import annual_payout
+from yibao.dsl.loader import load_policy
+from yibao.dsl.model import BandSchedule, BandSlice
+from yibao.lint.curves import Curve, share_supremum, trace_curve
+from yibao.lint.scenarios import scenarios
+from yibao.lint.settlement import Settlement, _schedule, settle as model_settle
+
+FEN = Decimal("0.01")
+
+
+def _fen(value: Fraction) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(FEN)
+
+
+def _agree(engine, policy, identity: str, upstream_share: Fraction, fields: dict) -> int:
+    """Settle each kink's claim in the engine and in the model; return how many were compared."""
+    scenario = next(s for s in scenarios(policy, identity)
+                    if s.visit == "住院" and dict(s.fields) == fields)
+    ratio = upstream_share / (1 - upstream_share)
+    curve = trace_curve(lambda b: model_settle(policy, scenario, b, ratio * b))
+    upstream_lines = [line.name for line in policy.upstream_lines]
+    compared = 0
+    for number, point in enumerate(curve.settlements):
+        burden, upstream = _fen(point.burden), _fen(point.upstream)
+        paid = {name: "0.00" for name in upstream_lines}
+        if upstream_lines:
+            paid[upstream_lines[0]] = str(upstream)
+        result, = settle(engine, claim(f"k{number}", f"p{number}", "2023-06-01", [identity],
+                                       str(burden + upstream), paid, **fields))
+        exact = model_settle(policy, scenario, Fraction(burden), Fraction(upstream))
+        for line in policy.computed_lines:
+            assert abs(result.payout(line.name) - _fen(exact.payout(line.name))) <= FEN, (
+                identity, burden, line.name)
+        compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("identity", ["特困人员", "低保对象", "低保边缘家庭成员", "因病致贫重病患者"])
+@pytest.mark.parametrize("upstream_share", [Fraction(0), Fraction(1, 2)])
+def test_benxi_engine_and_model_agree_at_every_kink(identity, upstream_share):
+    policy = load_policy(POLICIES / "benxi-2023.policy").latest
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    fields = {"in_province": True, "mental_disorder": False, "referred": False}
+    assert _agree(engine, policy, identity, upstream_share, fields) >= 3
+
+
+CEILING_POLICY = """\
+policy c-2023 {
+    effective 2023-01-01
+}
+identity 特困人员 §四
+line 基本医保 upstream §四
+line 基本救助 {
+    covers 住院 §四
+    base remaining §四
+    deductible 1000 §四
+    rate 96% §四
+    cap 5万 §四
+}
+line 倾斜救助 {
+    covers 住院 §四
+    base remaining §四
+    rate 100% §四
+}
+ceiling 95% §四 {
+    identities 特困人员 §四
+    reduces 倾斜救助 §四
+}
+"""
+
+
+@pytest.mark.parametrize("upstream_share", [Fraction(0), Fraction(3, 10)])
+def test_the_ratio_ceiling_agrees_with_the_engine(tmp_path, upstream_share):
+    path = tmp_path / "c-2023.policy"
+    path.write_text(CEILING_POLICY, encoding="utf-8")
+    policy = load_policy(path).latest
+    assert _agree(load_engine(path), policy, "特困人员", upstream_share, {}) >= 4
+
+
+def test_the_model_schedule_is_the_engines_g():
+    """Jiamusi 2022's bands (§二.1): 65% to 2万, 70% to 5万, 75% beyond, above 1.2万."""
+    bands = BandSchedule((BandSlice(Decimal(0), Decimal(20000), Decimal("0.65")),
+                          BandSlice(Decimal(20000), Decimal(50000), Decimal("0.70")),
+                          BandSlice(Decimal(50000), None, Decimal("0.75"))))
+    exact = tuple((Fraction(b.lower), Fraction(b.upper) if b.upper else None, Fraction(b.rate))
+                  for b in bands.slices)
+    for base in (0, 5000, 12000, 30000, 62000, 100000):
+        above = Fraction(base) - 12000
+        assert _schedule(above, exact, []) == Fraction(annual_payout(Decimal(base), Decimal(12000),
+                                                                     bands))
+
+
+def _line(points):
+    """A settlement whose only payout is ``points``' piecewise-linear function of B."""
+    def at(burden: Fraction) -> Settlement:
+        value = min(max(burden - 100, Fraction(0)) / 2, Fraction(50))   # kinks at 100 and 200
+        return Settlement(burden, Fraction(0), (("x", value),), (), (burden - 100, value - 50))
+    return at
+
+
+def test_every_kink_is_found_exactly_and_the_share_is_a_limit_or_reached():
+    curve = trace_curve(_line(None))
+    assert [s.burden for s in curve.kinks] == [100, 200]
+    assert isinstance(curve, Curve) and [s.burden for s in curve.past] == [201, 202]
+    best = share_supremum(curve, lambda s: s.payout("x"))
+    assert (best.share, best.reached, best.settlement.burden) == (Fraction(1, 4), True, 200)
