@@ -49,7 +49,8 @@ def graph_dot(graph: EvaluationGraph, overlay: Overlay | None = None,
               line: str | None = None) -> graphviz.Digraph:
     """The graph as DOT: all of it, or one line with the nodes it reads and feeds."""
     shown = _nodes_shown(graph, line)
-    dot = graphviz.Digraph(name=graph.policy.policy_id, graph_attr=_graph_attributes(graph, overlay, line),
+    dot = graphviz.Digraph(name=graph.policy.policy_id,
+                           graph_attr=_graph_attributes(graph, overlay, line),
                            node_attr={"fontname": colour.CJK_FONT, "shape": "box",
                                       "style": "rounded,filled", "margin": "0.08,0.04"},
                            edge_attr={"fontname": colour.CJK_FONT, "color": colour.NODE_BORDER,

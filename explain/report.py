@@ -127,10 +127,11 @@ def _year_to_date(result: ClaimResult, lang: Language) -> Table:
 
 def _alerts(result: ClaimResult, lang: Language) -> Table:
     rows = tuple((lang.label(check.step), money(check.burden), money(check.threshold),
-                  lang.value(check.step.value)) for check in alert_checks(result.trace))
+                  lang.value(check.step.value), lang.formula(check.step))
+                 for check in alert_checks(result.trace))
     fired = tuple(index for index, check in enumerate(alert_checks(result.trace))
                   if check.step.node.removesuffix(".alert") in result.alerts)
-    header = tuple(lang.word(k) for k in ("alert", "burden_ytd", "threshold", "outcome"))
+    header = tuple(lang.word(k) for k in ("alert", "burden_ytd", "threshold", "outcome", "reason"))
     return Table("alerts", lang.word("alerts_section"), header, rows, fired)
 
 

@@ -1,0 +1,128 @@
+"""`yibao explain --lang en` and colour: English labels, Chinese names and quotes, ANSI on a TTY.
+
+Snapshots of the English text of every settled example claim (read before they were
+accepted); the Chinese default is snapshotted in test_benxi_snapshots.py and must
+stay byte-identical.  Figures: Benxi bx-0007 as in test_graph.py's docstring.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+from helpers import EXAMPLES, POLICIES
+from yibao.api import evaluate_claims, load_engine, read_claims_file
+from yibao.cli.main import main
+from yibao.compiler.claims import ClaimError
+from yibao.compiler.trace import Step
+from yibao.explain import english
+from yibao.explain.colour import ANSI, PLAIN, terminal_palette
+from yibao.explain.labels import EN, ZH
+from yibao.explain.text import render_text
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+VISITS_AND_SCHEMES = ("住院", "门诊慢特病", "高值药品", "普通门诊", "居民医保", "职工医保")
+
+
+class TextSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
+
+
+def _settle_examples() -> dict[str, tuple]:
+    found = {}
+    for claims_file in sorted(EXAMPLES.glob("*.jsonl")):
+        engine = load_engine(POLICIES / f"{claims_file.stem}.policy")
+        for outcome in evaluate_claims(engine, read_claims_file(claims_file), trace=True):
+            if not isinstance(outcome, ClaimError):
+                found[outcome.claim_id] = (engine, outcome)
+    return found
+
+
+EXAMPLE_CLAIMS = _settle_examples()
+
+
+def explain(claim_id: str, **options) -> str:
+    engine, outcome = EXAMPLE_CLAIMS[claim_id]
+    claim = engine.claims_by_id[claim_id]
+    return render_text(outcome, claim, engine.version_for(claim.date), **options)
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
+def test_english_text(snapshot, claim_id):
+    assert explain(claim_id, lang=EN) == snapshot(extension_class=TextSnapshot)
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
+def test_english_leaves_only_names_and_quotes_in_chinese(claim_id):
+    """Every formula of the trace has its English pattern (explain/english.py)."""
+    engine, outcome = EXAMPLE_CLAIMS[claim_id]
+    claim = engine.claims_by_id[claim_id]
+    policy = engine.version_for(claim.date)
+    names = ({i.name for i in policy.identities} | {line.name for line in policy.lines}
+             | {a.name for a in policy.alerts} | {r.name for r in policy.referrals}
+             | set(VISITS_AND_SCHEMES) | set(claim.identities))
+    text = explain(claim_id, lang=EN, quotes=False)
+    for line in text.splitlines()[2:]:          # the title and the policy's own title
+        rest = re.sub(r"§\S+", "", line)
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(name, "")
+        assert not CJK.search(rest), line
+
+
+def test_bx_0007_in_english():
+    text = explain("bx-0007", lang=EN)
+    assert text.startswith("Settlement of claim bx-0007\n")
+    assert "2. Under the treatment of 低保边缘家庭成员\n" in text
+    assert "    基本救助 deductible: 2,000.00\n      低保边缘家庭成员 deductible = 2000.00\n" in text
+    assert ("      min(due this claim 6000.00, annual cap 20000.00 − paid this year 0.00 = "
+            "20000.00) = 6000.00\n") in text
+    assert ("    totals by identity: 低保边缘家庭成员 17800.00; 因病致贫重病患者 13500.00; "
+            "低保边缘家庭成员 is highest; never added together\n") in text
+    assert "  精神障碍床日定额救助: does not apply — condition not met: mental_disorder §(五)\n" in text
+    assert "  Personal burden: 7,200.00 (out-of-scope costs included)\n  Alerts: 因病返贫风险\n" in text
+
+
+def test_a_formula_no_pattern_knows_is_shown_as_traced():
+    assert english.formula("某个新的算式 1.00") == "某个新的算式 1.00"
+    step = Step("x.base", "difference", "基本救助计算基数", "1.00")
+    assert EN.label(step) == "基本救助 base" and ZH.label(step) == "基本救助计算基数"
+
+
+def test_colour_only_with_an_ansi_palette():
+    plain = explain("bx-0007")
+    coloured = explain("bx-0007", palette=ANSI)
+    assert "\x1b[" not in plain
+    assert "\x1b[1m一、上游结算（先保险后救助）\x1b[0m" in coloured
+    assert "  基本救助: \x1b[36m6,000.00\x1b[0m" in coloured
+    assert "  预警: \x1b[1;31m因病返贫风险\x1b[0m" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+
+
+class _Stream:
+    def __init__(self, tty: bool):
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_palette_follows_the_terminal_and_no_color(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert terminal_palette(_Stream(True)) is ANSI
+    assert terminal_palette(_Stream(False)) is PLAIN
+    assert terminal_palette(_Stream(False), "always") is ANSI
+    assert terminal_palette(_Stream(True), "never") is PLAIN
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert terminal_palette(_Stream(True)) is PLAIN
+
+
+def test_cli_explain_piped_is_plain_and_english_on_request(capsys):
+    argv = ["explain", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
+            "--claim", "bx-0007"]
+    assert main(argv) == 0
+    assert capsys.readouterr().out == explain("bx-0007")       # captured: not a terminal
+    assert main([*argv, "--lang", "en", "--color", "always"]) == 0
+    assert capsys.readouterr().out == explain("bx-0007", lang=EN, palette=ANSI)
