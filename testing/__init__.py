@@ -1,1 +1,3 @@
-"""Snapshot regression for policy teams: the pytest fixture shipped with yibao (issue 7)."""
+"""Revision regression for policy teams (issue 7): the `yibao_case` pytest plugin with its
+syrupy snapshots, and case files (claims with the payouts a notice gives them) run by
+`yibao test`."""
