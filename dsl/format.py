@@ -50,7 +50,7 @@ def format_policy(source: str, path: str = "<policy>") -> str:
     printer.item_list(tree, 0)
     lines = _place_comments(printer.lines, comments)
     text = _render(lines, _blank_lines(source))
-    if parse_policy(text, path) != before:   # pragma: no cover - the guard of last resort
+    if parse_policy(text, path) != before:   # the guard of last resort: never change meaning
         raise FormatError(f"{path}: formatting would change the policy's meaning; left unchanged")
     return text
 

@@ -55,9 +55,6 @@ class LintConfig:
                     codes |= pattern_codes
         return frozenset(codes)
 
-    def severity_of(self, code: str, default: Severity) -> Severity:
-        return dict(self.severity).get(code, default)
-
 
 def _relative(path: pathlib.Path, root: pathlib.Path) -> str | None:
     try:

@@ -274,7 +274,7 @@ def _words(source: str) -> list[str]:
     return re.findall(r'"(?:[^"\\\n]|\\.)*"|[^\s"]+', re.sub(r"#[^\n]*", "", source))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_the_layout_does_not_depend_on_how_the_source_was_spaced(rng: random.Random):
     """Benxi's words re-joined by random spaces and line breaks (no blank lines, no

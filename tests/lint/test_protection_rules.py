@@ -127,3 +127,14 @@ def test_l204_not_at_or_below_the_bound_or_when_an_amount_is_unspecified(lint, g
     assert at(lint(good + BOUNDED.replace("{amount}", "180")), "L204") == []
     unspecified = BOUNDED.replace("fixed 180", "fixed unspecified \"未给出\"")
     assert at(lint(good + unspecified.replace("{amount}", "200")), "L204") == []
+
+
+def test_l203_a_share_or_fixed_amount_that_covers_the_whole_contribution(lint, good, at):
+    """With 个人缴费标准 350, a fixed 350 leaves nothing to pay, as does share 100%."""
+    contribution = 'param 个人缴费标准 350 §(一)\n'
+    fixed = lint(good + contribution + SUBSIDY.replace("{value}", "fixed 350"))
+    assert at(fixed, "L203") == [(25, 5)]
+    assert "a fixed subsidy of 350, at least the contribution (个人缴费标准 350)," in fixed[0].message
+    share = lint(good + SUBSIDY.replace("{value}", "share 100%"))
+    assert at(share, "L203") == [(24, 5)]
+    assert at(lint(good + contribution + SUBSIDY.replace("{value}", "fixed 349")), "L203") == []

@@ -28,3 +28,17 @@ def test_every_rule_says_what_why_and_shows_a_bad_and_a_good_example(module):
     assert doc.startswith(f"{module.RULE.code} {module.RULE.name}: ")
     for section in ("What it does", "Why it matters", "Example", "Use instead"):
         assert section in doc, section
+
+
+def test_the_readme_documents_every_rule_with_a_bad_and_a_good_example():
+    from helpers import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Linting and formatting"):]
+    for registered in all_rules():
+        rule = registered.rule
+        assert f"| {rule.code} | {rule.name} |" in section, rule.code
+        start = section.index(f"#### {rule.code} {rule.name}")
+        end = section.find("\n#### ", start + 1)
+        text = section[start:end if end > 0 else None]
+        assert "# good" in text and ("# bad" in text or "# flagged" in text), rule.code
