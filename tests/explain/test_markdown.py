@@ -1,12 +1,14 @@
-"""The Markdown explanation (for a case file): snapshots of every example claim, and its tables.
+"""Snapshots of every example claim's Markdown explanation (for a case file) and English text.
 
 Each example file policies/examples/NAME.jsonl is settled as one batch under
-policies/NAME.policy, as `yibao explain` does; every settled claim has a snapshot,
-read before it was accepted.  The figures asserted below are worked out by hand in
+policies/NAME.policy, as `yibao explain` does; every settled claim has a snapshot
+of each, read before it was accepted.  The figures asserted below are worked out by hand in
 tests/explain/test_graph.py's docstring (Benxi bx-0007, §(五), §(六), §(八)).
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
@@ -17,11 +19,21 @@ from yibao.cli.main import main
 from yibao.compiler.claims import ClaimError
 from yibao.explain.labels import EN
 from yibao.explain.markdown import render_markdown
+from yibao.explain.text import render_text
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+VISITS_AND_SCHEMES = ("住院", "门诊慢特病", "高值药品", "普通门诊", "居民医保", "职工医保")
 
 
 class MarkdownSnapshot(SingleFileSnapshotExtension):
     _write_mode = WriteMode.TEXT
     file_extension = "md"
+
+
+class TextSnapshot(SingleFileSnapshotExtension):
+    _write_mode = WriteMode.TEXT
+    file_extension = "txt"
 
 
 def settled_examples() -> dict[str, tuple]:
@@ -38,10 +50,10 @@ def settled_examples() -> dict[str, tuple]:
 EXAMPLE_CLAIMS = settled_examples()
 
 
-def explain_markdown(claim_id: str, **options) -> str:
+def explain_markdown(claim_id: str, render=render_markdown, **options) -> str:
     engine, outcome = EXAMPLE_CLAIMS[claim_id]
     claim = engine.claims_by_id[claim_id]
-    return render_markdown(outcome, claim, engine.version_for(claim.date), **options)
+    return render(outcome, claim, engine.version_for(claim.date), **options)
 
 
 def test_every_example_file_has_claims_here():
@@ -53,6 +65,28 @@ def test_every_example_file_has_claims_here():
 @pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
 def test_markdown_explanation(snapshot, claim_id):
     assert explain_markdown(claim_id) == snapshot(extension_class=MarkdownSnapshot)
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
+def test_english_text(snapshot, claim_id):
+    assert explain_markdown(claim_id, render_text, lang=EN) == snapshot(extension_class=TextSnapshot)
+
+
+@pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
+def test_english_leaves_only_names_and_quotes_in_chinese(claim_id):
+    """Every formula of the trace has its English pattern (explain/english.py)."""
+    engine, _ = EXAMPLE_CLAIMS[claim_id]
+    claim = engine.claims_by_id[claim_id]
+    policy = engine.version_for(claim.date)
+    names = ({i.name for i in policy.identities} | {line.name for line in policy.lines}
+             | {a.name for a in policy.alerts} | {r.name for r in policy.referrals}
+             | set(VISITS_AND_SCHEMES) | set(claim.identities))
+    text = explain_markdown(claim_id, render_text, lang=EN, quotes=False)
+    for line in text.splitlines()[2:]:          # the title and the policy's own title
+        rest = re.sub(r"§\S+", "", line)
+        for name in sorted(names, key=len, reverse=True):
+            rest = rest.replace(name, "")
+        assert not CJK.search(rest), line
 
 
 def test_bx_0007_tables_show_result_candidates_year_to_date_and_alerts():

@@ -1,8 +1,8 @@
 """`yibao explain --lang en` and colour: English labels, Chinese names and quotes, ANSI on a TTY.
 
-Snapshots of the English text of every settled example claim (read before they were
-accepted); the Chinese default is snapshotted in test_benxi_snapshots.py and must
-stay byte-identical.  Figures: Benxi bx-0007 as in test_graph.py's docstring.
+The English text of every example claim is snapshotted in test_markdown.py; the
+Chinese default in test_benxi_snapshots.py, and it must stay byte-identical.
+Figures: Benxi bx-0007 as in test_graph.py's docstring.
 """
 
 from __future__ import annotations
@@ -10,69 +10,35 @@ from __future__ import annotations
 import re
 
 import pytest
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.cli.main import main
-from yibao.compiler.claims import ClaimError
 from yibao.compiler.trace import Step
 from yibao.explain import english
 from yibao.explain.colour import ANSI, PLAIN, terminal_palette
 from yibao.explain.labels import EN, ZH
 from yibao.explain.text import render_text
 
-CJK = re.compile(r"[\u3400-\u9fff]")
-VISITS_AND_SCHEMES = ("住院", "门诊慢特病", "高值药品", "普通门诊", "居民医保", "职工医保")
+
+@pytest.fixture(scope="module")
+def benxi_examples():
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    outcomes = evaluate_claims(engine, read_claims_file(EXAMPLES / "benxi-2023.jsonl"), trace=True)
+    return engine, {outcome.claim_id: outcome for outcome in outcomes}
 
 
-class TextSnapshot(SingleFileSnapshotExtension):
-    _write_mode = WriteMode.TEXT
-    file_extension = "txt"
+@pytest.fixture(scope="module")
+def explain(benxi_examples):
+    engine, outcomes = benxi_examples
+
+    def render(claim_id: str, **options) -> str:
+        claim = engine.claims_by_id[claim_id]
+        return render_text(outcomes[claim_id], claim, engine.version_for(claim.date), **options)
+    return render
 
 
-def _settle_examples() -> dict[str, tuple]:
-    found = {}
-    for claims_file in sorted(EXAMPLES.glob("*.jsonl")):
-        engine = load_engine(POLICIES / f"{claims_file.stem}.policy")
-        for outcome in evaluate_claims(engine, read_claims_file(claims_file), trace=True):
-            if not isinstance(outcome, ClaimError):
-                found[outcome.claim_id] = (engine, outcome)
-    return found
-
-
-EXAMPLE_CLAIMS = _settle_examples()
-
-
-def explain(claim_id: str, **options) -> str:
-    engine, outcome = EXAMPLE_CLAIMS[claim_id]
-    claim = engine.claims_by_id[claim_id]
-    return render_text(outcome, claim, engine.version_for(claim.date), **options)
-
-
-@pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
-def test_english_text(snapshot, claim_id):
-    assert explain(claim_id, lang=EN) == snapshot(extension_class=TextSnapshot)
-
-
-@pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
-def test_english_leaves_only_names_and_quotes_in_chinese(claim_id):
-    """Every formula of the trace has its English pattern (explain/english.py)."""
-    engine, outcome = EXAMPLE_CLAIMS[claim_id]
-    claim = engine.claims_by_id[claim_id]
-    policy = engine.version_for(claim.date)
-    names = ({i.name for i in policy.identities} | {line.name for line in policy.lines}
-             | {a.name for a in policy.alerts} | {r.name for r in policy.referrals}
-             | set(VISITS_AND_SCHEMES) | set(claim.identities))
-    text = explain(claim_id, lang=EN, quotes=False)
-    for line in text.splitlines()[2:]:          # the title and the policy's own title
-        rest = re.sub(r"§\S+", "", line)
-        for name in sorted(names, key=len, reverse=True):
-            rest = rest.replace(name, "")
-        assert not CJK.search(rest), line
-
-
-def test_bx_0007_in_english():
+def test_bx_0007_in_english(explain):
     text = explain("bx-0007", lang=EN)
     assert text.startswith("Settlement of claim bx-0007\n")
     assert "2. Under the treatment of 低保边缘家庭成员\n" in text
@@ -91,7 +57,7 @@ def test_a_formula_no_pattern_knows_is_shown_as_traced():
     assert EN.label(step) == "基本救助 base" and ZH.label(step) == "基本救助计算基数"
 
 
-def test_colour_only_with_an_ansi_palette():
+def test_colour_only_with_an_ansi_palette(explain):
     plain = explain("bx-0007")
     coloured = explain("bx-0007", palette=ANSI)
     assert "\x1b[" not in plain
@@ -119,7 +85,7 @@ def test_palette_follows_the_terminal_and_no_color(monkeypatch):
     assert terminal_palette(_Stream(True)) is PLAIN
 
 
-def test_cli_explain_piped_is_plain_and_english_on_request(capsys):
+def test_cli_explain_piped_is_plain_and_english_on_request(explain, capsys):
     argv = ["explain", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
             "--claim", "bx-0007"]
     assert main(argv) == 0
