@@ -60,7 +60,7 @@ class Engine:
                          trace: bool = False) -> list[Outcome]:
         """Settle a whole batch; every record gets an outcome, in input order."""
         outcomes: list[Outcome | None] = []
-        pending: list[tuple[datetime.date, int, Claim]] = []
+        pending: list[tuple[datetime.date, int, Claim, int]] = []
         seen_ids: set[str] = set()
         for line_number, record in records:
             index = len(outcomes)
@@ -70,12 +70,12 @@ class Engine:
             except ClaimError as error:
                 outcomes[index] = error
                 continue
-            pending.append((claim.date, index, claim))
+            pending.append((claim.date, index, claim, line_number))
         pending.sort(key=lambda item: (item[0], item[1]))
-        self.claims_by_id = {claim.claim_id: claim for _, _, claim in pending}
+        self.claims_by_id = {claim.claim_id: claim for _, _, claim, _ in pending}
         ledger = Ledger()
-        for _, index, claim in pending:
-            outcomes[index] = self._settle(claim, ledger, trace)
+        for _, index, claim, line_number in pending:
+            outcomes[index] = self._settle(claim, ledger, trace, line_number)
         return outcomes  # type: ignore[return-value]
 
     def stream_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
@@ -97,7 +97,7 @@ class Engine:
             except ClaimError as error:
                 yield error
                 continue
-            yield self._settle(claim, ledger, trace)
+            yield self._settle(claim, ledger, trace, line_number)
 
     def _admit(self, record, line_number: int, seen_ids: set[str]) -> Claim:
         try:
@@ -114,13 +114,13 @@ class Engine:
         seen_ids.add(claim.claim_id)
         return claim
 
-    def _settle(self, claim: Claim, ledger: Ledger, trace) -> Outcome:
+    def _settle(self, claim: Claim, ledger: Ledger, trace, line_number: int) -> Outcome:
         # ``trace`` is a bool, or the set of claim ids whose trace is wanted.
         wanted = trace if isinstance(trace, bool) else claim.claim_id in trace
         try:
             return self.evaluate_claim(claim, ledger, wanted)
         except ClaimError as error:
-            return error
+            return _with_line(error, line_number)
 
 
 def _with_line(error: ClaimError, line_number: int) -> ClaimError:
