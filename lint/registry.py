@@ -38,10 +38,11 @@ class Rule:
     needs: Needs = Needs.POLICY
     # Codes of the parser or checker whose diagnostics this rule reports as its own.
     takes_over: tuple[str, ...] = ()
+    hint: str = ""   # for findings that bring no hint of their own
 
     def finding(self, message: str, span: Span, hint: str = "",
                 related: tuple[tuple[str, Span], ...] = ()) -> Diagnostic:
-        return Diagnostic(self.code, self.severity, message, span, hint, related)
+        return Diagnostic(self.code, self.severity, message, span, hint or self.hint, related)
 
 
 @attrs.frozen

@@ -84,7 +84,8 @@ def converted(diagnostics: Iterable[Diagnostic]) -> Iterable[Diagnostic]:
         rule = owners.get(diagnostic.code) or rule_by_code(
             "L001" if diagnostic.code.startswith("P") else "L002")
         yield attrs.evolve(diagnostic, code=rule.code,
-                           message=f"{diagnostic.message} ({diagnostic.code})")
+                           message=f"{diagnostic.message} ({diagnostic.code})",
+                           hint=diagnostic.hint or rule.hint)
 
 
 def _can_run(registered: RegisteredRule, context: LintContext) -> bool:

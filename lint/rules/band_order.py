@@ -29,7 +29,8 @@ from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L102", "band-order", Severity.ERROR, "correctness",
             "bands that overlap, leave a gap or are out of order", Needs.SOURCE,
-            takes_over=("S210",))
+            takes_over=("S210",),
+            hint="bands start at 0 and each starts where the one before it ends")
 
 
 def check(context):

@@ -30,7 +30,8 @@ from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L110", "duplicate-rule", Severity.ERROR, "correctness",
             "two rules for the same value", Needs.TREE,
-            takes_over=("S202", "S206", "S211", "S212", "S221", "S226"))
+            takes_over=("S202", "S206", "S211", "S212", "S221", "S226"),
+            hint="keep one of the two; a revision changes a value in one `amend`")
 
 _WORDS = {ast.Covers: "covered visits", ast.When: "condition", ast.Members: "identities",
           ast.Base: "base", ast.Deductible: "deductible", ast.Rate: "rate", ast.Cap: "cap",

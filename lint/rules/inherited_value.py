@@ -24,7 +24,8 @@ from yibao.lint.registry import Rule
 from yibao.lint.values import grouped, value_tables
 
 RULE = Rule("L302", "inherited-value", Severity.INFO, "completeness",
-            "a value inherited unchanged from the version it extends")
+            "a value inherited unchanged from the version it extends",
+            hint="restate the value in this revision if the notice restates it")
 
 
 def check(context):

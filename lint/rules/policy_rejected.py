@@ -21,7 +21,8 @@ from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L002", "policy-rejected", Severity.ERROR, "correctness",
-            "the checker rejects the file", Needs.SOURCE)
+            "the checker rejects the file", Needs.SOURCE,
+            hint="`yibao check FILE` shows the checker's message with the line and a caret")
 
 
 def check(context):

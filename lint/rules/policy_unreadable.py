@@ -19,7 +19,8 @@ from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L001", "policy-unreadable", Severity.ERROR, "correctness",
-            "the file does not parse", Needs.SOURCE)
+            "the file does not parse", Needs.SOURCE,
+            hint="fix what the message points at; `yibao check FILE` shows the line with a caret")
 
 
 def check(context):

@@ -26,7 +26,8 @@ from yibao.lint.registry import Rule
 from yibao.lint.words import identity_words
 
 RULE = Rule("L101", "rate-out-of-range", Severity.ERROR, "correctness",
-            "a rate outside 0–100%", takes_over=("S209",))
+            "a rate outside 0–100%", takes_over=("S209",),
+            hint="a rate is a share between 0% and 100%")
 
 
 def check(context):

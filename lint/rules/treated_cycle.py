@@ -21,7 +21,8 @@ from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L106", "treated-as-cycle", Severity.ERROR, "correctness",
-            "treated-as identities that form a cycle", Needs.SOURCE, takes_over=("S204",))
+            "treated-as identities that form a cycle", Needs.SOURCE, takes_over=("S204",),
+            hint="end the chain at an identity that has its own treatment")
 
 
 def check(context):

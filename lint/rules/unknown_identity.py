@@ -21,7 +21,8 @@ from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L108", "unknown-identity", Severity.ERROR, "correctness",
-            "an identity the policy does not declare", Needs.SOURCE, takes_over=("S203",))
+            "an identity the policy does not declare", Needs.SOURCE, takes_over=("S203",),
+            hint="declare the identity, or correct the name")
 
 
 def check(context):

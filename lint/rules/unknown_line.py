@@ -21,7 +21,8 @@ from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Needs, Rule
 
 RULE = Rule("L109", "unknown-line", Severity.ERROR, "correctness",
-            "a line name the policy does not define", Needs.SOURCE, takes_over=("S207",))
+            "a line name the policy does not define", Needs.SOURCE, takes_over=("S207",),
+            hint="name a line the policy defines before this one")
 
 
 def check(context):

@@ -24,7 +24,8 @@ from yibao.lint.registry import Rule
 from yibao.lint.values import grouped, value_tables
 
 RULE = Rule("L301", "unspecified-value", Severity.WARNING, "completeness",
-            "a value left unspecified")
+            "a value left unspecified",
+            hint="a claim that needs it is refused (C311) until a revision or the base policy gives it")
 
 
 def check(context):

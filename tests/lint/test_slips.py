@@ -1,6 +1,6 @@
 """Drafters' slips in the shipped policies: lint never crashes — it reports findings
-(the parser's and checker's included) and no rule fails (L000) — and fmt, on every
-slip that still parses, keeps the meaning and is idempotent."""
+(the parser's and checker's included), each with a hint, and no rule fails (L000) —
+and fmt, on every slip that still parses, keeps the meaning and is idempotent."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_lint_reports_slips_and_never_fails(name, rng, slips):
         source = _slip(source, rng)
     findings = lint_source(source, str(POLICIES / name), LintConfig())
     assert [f for f in findings if f.code == INTERNAL_ERROR] == []
-    assert all(f.span.line >= 0 and f.code.startswith("L") for f in findings)
+    assert all(f.span.line >= 0 and f.code.startswith("L") and f.hint for f in findings)
 
 
 @settings(max_examples=40, deadline=None)
