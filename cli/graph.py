@@ -28,6 +28,8 @@ def register(commands) -> None:
 
 
 def run(args) -> int:
+    import graphviz
+
     from yibao.api import load_engine
     from yibao.explain.graph import FORMATS, UnknownLine, graph_dot, render_graph
     from yibao.explain.overlay import overlay_from_result
@@ -61,7 +63,10 @@ def run(args) -> int:
         dot = graph_dot(engine.evaluators[version].graph, overlay, args.line)
     except UnknownLine as error:
         return _usage(str(error))
-    render_graph(dot, args.output)
+    try:
+        render_graph(dot, args.output)
+    except graphviz.ExecutableNotFound:
+        return _usage("graphviz's `dot` is not installed: run scripts/ensure-system-packages.sh")
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ from html import escape
 from yibao.compiler.graph import EvaluationGraph, Node
 from yibao.explain import colour
 from yibao.explain.figures import readable
-from yibao.explain.graph_words import node_words
+from yibao.explain.graph_words import EVERYONE, EVERYONE_ELSE, node_words
 from yibao.explain.overlay import Mark, Overlay
 
 _ROW = '<TR><TD ALIGN="{align}"{span}>{text}</TD></TR>'
@@ -24,6 +24,8 @@ def _row(text: str, align: str = "CENTER", span: bool = True) -> str:
 
 def _font(text: str, size: int | None = None, colour_: str | None = None, bold: bool = False) -> str:
     text = escape(text, quote=False)
+    if not text:  # graphviz rejects empty <B></B> and <FONT></FONT>
+        return ""
     if bold:
         text = f"<B>{text}</B>"
     attributes = "".join([f' POINT-SIZE="{size}"' if size else "",
@@ -50,9 +52,12 @@ def node_label(node: Node, graph: EvaluationGraph, overlay: Overlay | None) -> s
 
 
 def _table_rows(table: tuple[tuple[str, str], ...], applied: str | None) -> list[str]:
-    rows = []
+    rows, used = [], False
+    named = applied is not None and any(applied in who.split("、") for who, _ in table)
     for who, value in table:
-        used = applied is not None and applied in who.split("、")
+        if who:  # a band's later rows belong to the identities above them
+            used = applied is not None and (
+                applied in who.split("、") if named else who in (EVERYONE_ELSE, EVERYONE))
         text_colour = colour.PATH if used else None
         rows.append(
             f'<TR><TD ALIGN="LEFT" BORDER="1" SIDES="T" COLOR="#d4d4d4">'

@@ -16,7 +16,7 @@ import attrs
 from yibao.compiler.formulas import condition_words
 from yibao.compiler.graph import EvaluationGraph, Node, Op
 from yibao.core.money import format_rate
-from yibao.dsl.model import NO_IDENTITY, UNSPECIFIED, BandSchedule, ByIdentity, Sourced
+from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
 
 EVERYONE_ELSE = "其他"   # a table's row for everyone it does not name
 EVERYONE = "各身份"      # a table with that row only
@@ -34,17 +34,18 @@ def node_words(node: Node, graph: EvaluationGraph) -> NodeWords:
 
 # ---- values of a policy table ---------------------------------------------------------
 
-def parameter_words(sourced: Sourced, what: str = "") -> str:
+def parameter_words(sourced: Sourced, what: str = "") -> tuple[str, ...]:
+    """A table value as the notice gives it; a band schedule one band a line."""
     value = sourced.value
     if value is UNSPECIFIED:
-        return f"未规定（{sourced.note}）" if sourced.note else "未规定"
+        return (f"未规定（{sourced.note}）" if sourced.note else "未规定",)
     if value is None:
-        return "不设"
+        return ("不设",)
     if isinstance(value, BandSchedule):
-        return "; ".join(_band(b) for b in value.slices)
+        return tuple(_band(b) for b in value.slices)
     if isinstance(value, Decimal):
-        return format_rate(value) if what == "支付比例" else _amount(value)
-    return str(value)
+        return (format_rate(value) if what == "支付比例" else _amount(value),)
+    return (str(value),)
 
 
 def _amount(value: Decimal) -> str:
@@ -52,18 +53,26 @@ def _amount(value: Decimal) -> str:
 
 
 def _band(band) -> str:
-    upper = _amount(band.upper) if band.upper is not None else "以上"
-    return f"{_amount(band.lower)}–{upper} {format_rate(band.rate)}"
+    span = (f"{_amount(band.lower)}–{_amount(band.upper)}" if band.upper is not None
+            else f"{_amount(band.lower)} 以上")
+    return f"{span} {format_rate(band.rate)}"
 
 
 def table_rows(table: ByIdentity, what: str = "") -> tuple[tuple[str, str], ...]:
-    """Rows (identities, value), identities with equal values joined, in table order."""
-    grouped: dict[str, list[str]] = {}
+    """Rows (identities, value), identities with equal values joined, in table order.
+
+    A band schedule takes one row a band, the identities on its first.
+    """
+    grouped: dict[tuple[str, ...], list[str]] = {}
     for key, sourced in table.items():
         grouped.setdefault(parameter_words(sourced, what), []).append(key or EVERYONE_ELSE)
     if list(grouped.values()) == [[EVERYONE_ELSE]]:
-        return tuple((EVERYONE, value) for value in grouped)
-    return tuple(("、".join(keys), value) for value, keys in grouped.items())
+        grouped = {value: [EVERYONE] for value in grouped}
+    rows = []
+    for values, keys in grouped.items():
+        rows.append(("、".join(keys), values[0]))
+        rows.extend(("", value) for value in values[1:])
+    return tuple(rows)
 
 
 # ---- one function per op -----------------------------------------------------------
@@ -172,5 +181,3 @@ WORDS: dict[Op, Callable[[Node, EvaluationGraph], NodeWords]] = {
     Op.ALERT: _alert,
     Op.REFERRAL: _referral,
 }
-
-__all__ = ["NodeWords", "node_words", "table_rows", "parameter_words", "NO_IDENTITY"]

@@ -17,7 +17,7 @@ from yibao.explain import colour
 from yibao.explain.graph import graph_dot, inline_svg
 from yibao.explain.labels import ZH, Language
 from yibao.explain.overlay import overlay_from_result
-from yibao.explain.report import Report, SectionView, StepView, Table, build_report
+from yibao.explain.report import SectionView, StepView, Table, build_report
 
 STYLE = f"""
 body {{ font-family: "{colour.CJK_FONT}", "Noto Sans SC", "PingFang SC", "Microsoft YaHei",

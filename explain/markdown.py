@@ -12,7 +12,7 @@ from yibao.compiler.claims import Claim
 from yibao.compiler.evaluate import ClaimResult
 from yibao.dsl.model import Policy
 from yibao.explain.labels import ZH, Language
-from yibao.explain.report import Report, SectionView, StepView, Table, build_report
+from yibao.explain.report import SectionView, StepView, Table, build_report
 
 
 def render_markdown(result: ClaimResult, claim: Claim, policy: Policy, quotes: bool = True,

@@ -36,7 +36,6 @@ class NodeOverlay:
 class Overlay:
     claim_id: str
     winner: str                                # the identity applied (or NO_IDENTITY)
-    candidates: tuple[tuple[str, str], ...]    # (candidate, total), in evaluation order
     nodes: dict[str, NodeOverlay] = attrs.field(eq=False)
 
     def mark(self, node_id: str) -> Mark | None:
@@ -64,5 +63,4 @@ def overlay_from_result(result: ClaimResult) -> Overlay:
         if entry is not None:
             nodes[step.node] = attrs.evolve(
                 entry, losers=entry.losers + ((step.candidate, step.value),))
-    candidates = tuple((name or NO_IDENTITY, f"{total:.2f}") for name, total in result.candidates)
-    return Overlay(result.claim_id, winner, candidates, nodes)
+    return Overlay(result.claim_id, winner, nodes)

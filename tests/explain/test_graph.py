@@ -18,6 +18,7 @@ from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.cli.main import main
 from yibao.compiler.graph import Op
+from yibao.explain import colour
 from yibao.explain.graph import UnknownLine, graph_dot, inline_svg, render_graph
 from yibao.explain.graph_words import WORDS, table_rows
 from yibao.explain.overlay import MissingTrace, overlay_from_result
@@ -200,3 +201,20 @@ def test_cli_graph_failed_claim_exits_1(tmp_path, capsys):
                  "--claims", str(CLAIMS)]) == 1
     assert "C307" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_bands_one_a_row_and_the_row_read_for_no_identity_highlighted():
+    """Jiamusi 2022 §二.1: 大病保险 bands 65% to 2万, 70% to 5万, 75% above, for everyone the
+    table does not name; jm-0005 holds no identity, so it reads that 其他 row."""
+    engine = load_engine(POLICIES / "jiamusi-2022.policy")
+    graph = engine.evaluators["jiamusi-2022"].graph
+    rows = table_rows(graph.node("大病保险.rate").params["table"], "支付比例")
+    assert rows[-3:] == (("其他", "0–20,000 65%"), ("", "20,000–50,000 70%"),
+                         ("", "50,000 以上 75%"))
+    outcomes = evaluate_claims(engine, read_claims_file(EXAMPLES / "jiamusi-2022.jsonl"), trace=True)
+    jm5 = next(o for o in outcomes if o.claim_id == "jm-0005")
+    root = ET.fromstring(inline_svg(graph_dot(graph, overlay_from_result(jm5), line="大病保险")))
+    rate = next(g for g in root.iter(f"{SVG}g") if g.findtext(f"{SVG}title") == "大病保险.rate")
+    highlighted = [t.text for t in rate.iter(f"{SVG}text") if t.get("fill") == colour.PATH]
+    assert highlighted[:4] == ["其他", "0–20,000 65%", "20,000–50,000 70%", "50,000 以上 75%"]
+    assert "脱贫人口" not in highlighted
