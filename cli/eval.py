@@ -1,11 +1,19 @@
-"""`yibao eval POLICY CLAIMS`: settle claims; results in DOMAIN.md §5's format."""
+"""`yibao eval POLICY CLAIMS`: settle claims; results in DOMAIN.md §5's format.
+
+With ``--record STORE`` every outcome is also appended to an audit store
+(:mod:`yibao.audit`), in transactions of ``--commit-every`` lines; a result is
+written out only after the transaction holding it has committed, so whatever
+was reported is in the store.  ``--resume`` continues the store's latest,
+interrupted batch without recording any line twice.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
-from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, dump_json
+from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
 from yibao.cli.outcomes import report_failures, settle_file
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.results import outcome_to_json
@@ -20,11 +28,44 @@ def register(commands) -> None:
     evaluate.add_argument("--stream", action="store_true",
                           help="input is in date order: settle and write claim by claim")
     evaluate.add_argument("-o", "--output", help="write results to a file instead of stdout")
+    evaluate.add_argument("--record", metavar="STORE",
+                          help="also append every outcome, with its trace, to an audit store "
+                               "(a SQLite file path)")
+    evaluate.add_argument("--resume", action="store_true",
+                          help="with --record: continue the store's latest batch, skipping the "
+                               "lines it already recorded")
+    evaluate.add_argument("--commit-every", type=_positive, default=500, metavar="N",
+                          help="with --record: lines per transaction (default 500)")
     evaluate.set_defaults(handler=run)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, found {text!r}")
+    return int(text)
+
+
 def run(args) -> int:
-    _, outcomes = settle_file(args.policy, args.claims, args.trace, args.stream)
+    from yibao.audit.store import AuditError
+
+    if args.resume and not args.record:
+        print("yibao: --resume continues a recorded batch: give --record STORE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.record:
+        outcomes = _recorded(args)
+    else:
+        _, outcomes = settle_file(args.policy, args.claims, args.trace, args.stream)
+    try:
+        failures = _write(args, outcomes)
+    except AuditError as error:
+        hint = f" — {error.hint}" if error.hint else ""
+        print(f"yibao: {error.message}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    report_failures(failures)
+    return EXIT_CLAIMS_FAILED if failures else EXIT_OK
+
+
+def _write(args, outcomes) -> list[ClaimError]:
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failures: list[ClaimError] = []
     collected = []
@@ -34,7 +75,7 @@ def run(args) -> int:
                 failures.append(outcome)
             if args.format == "jsonl":
                 out.write(dump_json(outcome_to_json(outcome, args.trace)) + "\n")
-                if args.stream:
+                if args.stream or args.record:
                     out.flush()
             else:
                 collected.append(outcome)
@@ -48,5 +89,27 @@ def run(args) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
-    report_failures(failures)
-    return EXIT_CLAIMS_FAILED if failures else EXIT_OK
+    return failures
+
+
+def _recorded(args):
+    """Outcomes in input order, each yielded only after its record has committed."""
+    from yibao.audit.record import Recorder, record_batch
+    from yibao.audit.store import SORTED, STREAM, open_store
+    from yibao.cli.io import read_claim_lines
+    from yibao.compiler.batch import Engine
+    from yibao.dsl.loader import load_policy
+
+    engine = Engine(load_policy(args.policy))
+    with open_store(args.record, create=True) as store:
+        recorder = Recorder(store, engine, STREAM if args.stream else SORTED, args.resume)
+        batch = recorder.batch.batch
+        if recorder.resumed:
+            print(f"yibao: resuming batch {batch} of {args.record}: "
+                  f"{len(recorder.recorded)} line(s) already recorded", file=sys.stderr)
+        lines = read_claim_lines(args.claims)
+        for chunk in record_batch(recorder, engine, lines, args.commit_every, args.trace):
+            if chunk.first is not None:
+                print(f"yibao: recorded #{chunk.first}–#{chunk.last} (batch {batch}) "
+                      f"in {args.record}", file=sys.stderr, flush=True)
+            yield from chunk.outcomes

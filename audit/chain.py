@@ -1,0 +1,53 @@
+"""The hash chain: how a record's body is encoded and what its hash commits to.
+
+A record's *body* is one JSON object in canonical form (keys sorted, no
+insignificant white space, UTF-8, no floating-point numbers); its hash is the
+SHA-256 of those bytes, written as 64 lower-case hex digits.  Every body
+carries ``seq`` (1, 2, 3, … with no gaps) and ``prev``, the hash of record
+``seq − 1`` (:data:`GENESIS` for the first), so altering, removing or
+reordering any record breaks the chain from that record on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+FORMAT = "yibao-audit/1"
+GENESIS = "0" * 64
+
+
+def canonical_json(data: Any) -> str:
+    """The one encoding of a body that is hashed and stored."""
+    _refuse_floats(data)
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=_refuse)
+
+
+def _refuse(value: Any):
+    # Money is a two-decimal string in records; a Decimal here is a bug.
+    raise TypeError(f"{type(value).__name__} is not part of a record's canonical JSON")
+
+
+def _refuse_floats(data: Any) -> None:
+    # json writes floats itself (never calling ``default``), in a form that depends
+    # on how the number was computed: a body holds only strings, integers, booleans.
+    if isinstance(data, float):
+        _refuse(data)
+    elif isinstance(data, dict):
+        for value in data.values():
+            _refuse_floats(value)
+    elif isinstance(data, (list, tuple)):
+        for value in data:
+            _refuse_floats(value)
+
+
+def body_hash(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def link(fields: dict, seq: int, prev: str) -> tuple[str, str]:
+    """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``."""
+    body = canonical_json({**fields, "format": FORMAT, "seq": seq, "prev": prev})
+    return body, body_hash(body)

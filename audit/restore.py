@@ -1,0 +1,90 @@
+"""A recorded outcome read back: trace steps, the result, the claim, for the renderers.
+
+The inverse of :mod:`yibao.compiler.results` for what a record holds: the
+renderers in :mod:`yibao.explain` take a :class:`ClaimResult`, the
+:class:`Claim` and the :class:`Policy` version that settled it, and never
+evaluate again, so a recorded settlement is shown exactly as it was made.
+JSON objects are unordered: a step's inputs come back ordered by name.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Union
+
+import attrs
+
+from yibao.audit.policies import PolicyRef, load_stored_policy
+from yibao.audit.record import claim_bytes
+from yibao.audit.store import AuditError, AuditStore
+from yibao.compiler.batch import Engine
+from yibao.compiler.claims import Claim, ClaimError, decode_claim_line, validate_claim
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.trace import Step
+from yibao.dsl.model import Policy
+
+
+def step_from_json(data: dict) -> Step:
+    clause = data.get("clause", "")
+    return Step(
+        node=data["node"], op=data["op"], label=data["label"], value=data["value"],
+        formula=data.get("formula", ""),
+        inputs=tuple(data.get("inputs", {}).items()),
+        clause=clause[1:] if clause.startswith("§") else clause,
+        quote=data.get("quote", ""),
+        candidate=data.get("candidate"),
+        line=data.get("line"),
+        version=data.get("version", ""),
+        inherited=data.get("inherited", False),
+        skipped=data.get("skipped", False),
+    )
+
+
+def outcome_from_json(data: dict) -> Union[ClaimResult, ClaimError]:
+    if "error" in data:
+        return ClaimError(data["error"], data.get("claim_id"), data.get("field"), data["message"],
+                          data.get("hint", ""), data.get("line"))
+    return ClaimResult(
+        claim_id=data["claim_id"],
+        policy=data["policy"],
+        identity=data["identity"],
+        payouts=tuple((line, Decimal(amount)) for line, amount in data["payouts"].items()),
+        total_paid=Decimal(data["total_paid"]),
+        personal_burden=Decimal(data["personal_burden"]),
+        alerts=tuple(data["alerts"]),
+        referrals=tuple(data["referrals"]),
+        trace=tuple(step_from_json(step) for step in data.get("trace", ())),
+    )
+
+
+@attrs.frozen
+class RecordedSettlement:
+    """A recorded result, its claim, the policy version and an engine over the stored chain.
+
+    The engine (compiled from the stored texts, never run) is what the explain
+    command's renderers read; its ``claims_by_id`` holds the recorded claim.
+    """
+
+    result: ClaimResult
+    claim: Claim
+    policy: Policy
+    engine: Engine
+
+
+def recorded_settlement(store: AuditStore, body: dict) -> RecordedSettlement:
+    result = outcome_from_json(body["outcome"])
+    if isinstance(result, ClaimError):
+        raise AuditError(f"record #{body['seq']} holds an error, not a settlement: {result}")
+    loaded = load_stored_policy([PolicyRef.from_json(ref) for ref in body["policies"]],
+                                store.source)
+    version = next((p for p in loaded.versions if p.policy_id == body["policy_id"]), None)
+    if version is None:
+        raise AuditError(f"record #{body['seq']} names policy {body['policy_id']}, which its "
+                         "policy chain does not hold")
+    claim = validate_claim(decode_claim_line(claim_bytes(body)), version)
+    # The canonical body sorts keys; payouts are shown in the policy's order of lines.
+    order = {line.name: index for index, line in enumerate(version.lines)}
+    payouts = tuple(sorted(result.payouts, key=lambda item: order.get(item[0], len(order))))
+    engine = Engine(loaded)
+    engine.claims_by_id = {claim.claim_id: claim}
+    return RecordedSettlement(attrs.evolve(result, payouts=payouts), claim, version, engine)

@@ -1,0 +1,145 @@
+"""The embedded audit store: one SQLite file (standard library ``sqlite3``).
+
+Durability: every append is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction
+with ``synchronous=FULL`` and a rollback journal, so a process killed at any
+moment leaves the file as of its last commit (SQLite rolls the hot journal
+back on the next open).  Triggers refuse ``UPDATE`` and ``DELETE`` on records
+and sources: the store is append-only by construction, and tamper-evident by
+the hash chain when someone bypasses the triggers.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from typing import Iterator, Mapping
+
+from yibao.audit.chain import FORMAT, GENESIS
+from yibao.audit.store import Appending, AuditError, AuditStore, Batch, StoredRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (sha256 TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    batch INTEGER PRIMARY KEY, mode TEXT NOT NULL, engine_version TEXT NOT NULL,
+    policy_key TEXT NOT NULL, started_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, batch INTEGER NOT NULL,
+    position INTEGER NOT NULL, claim_id TEXT, body TEXT NOT NULL,
+    UNIQUE (batch, position));
+CREATE INDEX IF NOT EXISTS records_by_claim ON records (claim_id, seq);
+"""
+_APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
+               "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
+_RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
+
+
+class SQLiteStore(AuditStore):
+    def __init__(self, path: str, create: bool = False):
+        self.location = path
+        if not create and not os.path.isfile(path):
+            raise AuditError(f"{path}: no audit store there",
+                             "record one first: yibao eval POLICY CLAIMS --record STORE")
+        try:
+            # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE.
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._prepare(create)
+        except sqlite3.DatabaseError as error:
+            raise AuditError(f"{path}: not an audit store ({error})",
+                             "STORE is a file written by yibao eval --record") from None
+
+    def _prepare(self, create: bool) -> None:
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+        if found is None and not create:
+            raise AuditError(f"{self.location}: not an audit store (no meta table)")
+        if found is None:
+            with self._transaction():
+                self._create_schema()
+        version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if version is None or version[0] != FORMAT:
+            raise AuditError(f"{self.location}: store format {version and version[0]}, "
+                             f"this yibao reads {FORMAT}")
+
+    def _create_schema(self) -> None:
+        for statement in SCHEMA.strip().split(";\n"):
+            self._db.execute(statement)
+        for table in ("records", "sources"):
+            for verb in ("UPDATE", "DELETE"):
+                self._db.execute(_APPEND_ONLY.format(table=table, verb=verb))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+
+    @contextmanager
+    def _transaction(self):
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ---- writing -------------------------------------------------------------------
+    @contextmanager
+    def appending(self) -> Iterator[Appending]:
+        with self._transaction():
+            head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
+            yield _Tail(self._db, head.fetchone())
+
+    def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
+                   sources: Mapping[str, str]) -> Batch:
+        with self._transaction():
+            self._db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)", sources.items())
+            cursor = self._db.execute(
+                "INSERT INTO batches (mode, engine_version, policy_key, started_at) "
+                "VALUES (?, ?, ?, ?)", (mode, engine_version, policy_key, started_at))
+            return Batch(cursor.lastrowid, mode, engine_version, policy_key, started_at)
+
+    # ---- reading -------------------------------------------------------------------
+    def latest_batch(self) -> Batch | None:
+        row = self._db.execute("SELECT batch, mode, engine_version, policy_key, started_at "
+                               "FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
+        return Batch(*row) if row else None
+
+    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
+        if batch is None:
+            rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY seq")
+        else:
+            rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE batch = ? "
+                                    "ORDER BY seq", (batch,))
+        for row in rows:
+            yield StoredRecord(*row)
+
+    def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
+        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
+                                "ORDER BY seq", (claim_id,))
+        return [StoredRecord(*row) for row in rows]
+
+    def source(self, sha256: str) -> str | None:
+        row = self._db.execute("SELECT text FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def sources(self) -> Iterator[tuple[str, str]]:
+        yield from self._db.execute("SELECT sha256, text FROM sources ORDER BY sha256")
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Tail(Appending):
+    def __init__(self, db: sqlite3.Connection, head):
+        self._db = db
+        self.seq, self.hash = head if head else (0, GENESIS)
+
+    def add(self, record: StoredRecord) -> None:
+        self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                         (record.seq, record.hash, record.batch, record.position,
+                          record.claim_id, record.body))
+        self.seq, self.hash = record.seq, record.hash
+
+    def latest_of(self, claim_id: str) -> StoredRecord | None:
+        row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
+                               "ORDER BY seq DESC LIMIT 1", (claim_id,)).fetchone()
+        return StoredRecord(*row) if row else None

@@ -1,0 +1,126 @@
+"""The storage interface of the audit trail, and how a store is opened.
+
+The recorder, the verifier and replay only use :class:`AuditStore`; SQLite
+(:mod:`yibao.audit.sqlite_store`) is the embedded default.  A PostgreSQL
+store implements the same methods (``appending`` as a transaction holding a
+lock on the chain's head, e.g. ``LOCK TABLE records IN EXCLUSIVE MODE``), and
+:func:`open_store` picks it by the location's scheme; nothing else changes.
+
+A store only keeps what it is given: bodies are built and hashed by
+:mod:`yibao.audit.chain`, so every store holds the same bytes for the same
+records and verifies the same way.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+from contextlib import AbstractContextManager
+from typing import Iterator, Mapping
+
+import attrs
+
+SORTED, STREAM = "sorted", "stream"   # how a batch was settled: Engine.evaluate_records / stream_records
+
+
+class AuditError(Exception):
+    """A store that cannot be opened, read or resumed; the message says which and why."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@attrs.frozen
+class StoredRecord:
+    """One settlement as stored: its chain position, hash and canonical body."""
+
+    seq: int
+    hash: str
+    batch: int
+    position: int          # the claim's line in the batch's input (the order of settlement)
+    claim_id: str | None   # None for a line that was not a claim at all (e.g. bad JSON)
+    body: str
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.body)
+
+
+@attrs.frozen
+class Batch:
+    """One ``yibao eval --record`` run (and its resumptions): one input, one ledger."""
+
+    batch: int
+    mode: str
+    engine_version: str
+    policy_key: str        # hash of the policy chain's source hashes (see record.policy_key)
+    started_at: str
+
+
+class Appending(abc.ABC):
+    """The chain's head inside one write transaction: read it, append after it."""
+
+    seq: int    # the last record's seq (0 for an empty store)
+    hash: str   # the last record's hash (chain.GENESIS for an empty store)
+
+    @abc.abstractmethod
+    def add(self, record: StoredRecord) -> None: ...
+
+    @abc.abstractmethod
+    def latest_of(self, claim_id: str) -> StoredRecord | None:
+        """The last record of ``claim_id`` so far, this transaction's included."""
+
+
+class AuditStore(abc.ABC):
+    location: str
+
+    # ---- writing -------------------------------------------------------------------
+    @abc.abstractmethod
+    def appending(self) -> AbstractContextManager[Appending]:
+        """A write transaction: committed when the block ends, rolled back on an exception."""
+
+    @abc.abstractmethod
+    def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
+                   sources: Mapping[str, str]) -> Batch:
+        """Start a batch, storing its policy sources (sha256 → text) once, in one transaction."""
+
+    # ---- reading -------------------------------------------------------------------
+    @abc.abstractmethod
+    def latest_batch(self) -> Batch | None: ...
+
+    @abc.abstractmethod
+    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
+        """Records in chain order (all, or one batch's)."""
+
+    @abc.abstractmethod
+    def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
+        """Every record of a claim id, oldest first."""
+
+    @abc.abstractmethod
+    def source(self, sha256: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def sources(self) -> Iterator[tuple[str, str]]:
+        """Every stored policy source as (sha256 it is stored under, text)."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(location: str, create: bool = False) -> AuditStore:
+    """The store at ``location``: a file path (SQLite), or a database URL."""
+    if location.startswith(("postgresql:", "postgres:")):
+        raise AuditError(f"{location}: no PostgreSQL store is installed in this build",
+                         "use a file path (SQLite); yibao.audit.store.AuditStore is the interface "
+                         "a PostgreSQL store implements")
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    return SQLiteStore(location, create)

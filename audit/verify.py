@@ -1,0 +1,112 @@
+"""`yibao audit verify`: walk the chain and name the first record that was tampered with.
+
+Each record is checked in the store's order: its body must hash to its
+stored hash (else it was *altered*); its body's ``seq`` must follow the
+previous one (a gap is a *removed* record, a record found later is a
+*reordered* one); its ``prev`` must be the previous record's hash (else the
+previous record was altered and re-hashed); its indexed columns must agree
+with its body; and every policy text it names must be stored and still hash
+to its name (else the *policy text* was altered).  Removing records from the
+end of the chain leaves a valid shorter chain: compare the head hash that
+verify prints with one kept elsewhere (``--head``) to catch that.
+"""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+
+from yibao.audit.chain import FORMAT, GENESIS, body_hash
+from yibao.audit.store import AuditStore, StoredRecord
+from yibao.dsl.loader import source_sha256
+
+ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD = (
+    "altered", "removed", "reordered", "policy text altered", "head")
+
+
+@attrs.frozen
+class Problem:
+    kind: str
+    seq: int          # the first record concerned
+    message: str
+
+
+@attrs.frozen
+class VerifyReport:
+    records: int              # records that verified, from the first
+    head: str                 # hash of the last of them (GENESIS for none)
+    problem: Problem | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_store(store: AuditStore, expected_head: str | None = None) -> VerifyReport:
+    sources = {sha: source_sha256(text) for sha, text in store.sources()}
+    count, head, expected = 0, GENESIS, 1
+    for record in store.records():
+        problem = _check(store, record, expected, head, sources)
+        if problem is not None:
+            return VerifyReport(count, head, problem)
+        count, head, expected = count + 1, record.hash, expected + 1
+    if expected_head is not None and expected_head != head:
+        return VerifyReport(count, head, Problem(
+            HEAD, count, f"the chain ends at #{count} with hash {head}, not {expected_head}: "
+                         "records were removed from its end, or it was rewritten"))
+    return VerifyReport(count, head)
+
+
+def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
+           sources: dict[str, str]) -> Problem | None:
+    if body_hash(record.body) != record.hash:
+        return Problem(ALTERED, record.seq, f"record #{record.seq} was altered: its content no "
+                                            "longer matches its hash")
+    try:
+        data = json.loads(record.body)
+        seq = data["seq"]
+    except (ValueError, KeyError, TypeError):
+        return Problem(ALTERED, record.seq, f"record #{record.seq} is not a record body")
+    if seq != expected:
+        return _out_of_sequence(store, seq, expected)
+    if data["prev"] != prev:
+        return Problem(ALTERED, expected - 1, f"record #{expected - 1} was altered: record "
+                                              f"#{expected} committed to a different hash")
+    if data.get("format") != FORMAT or (record.seq, record.batch, record.position,
+                                        record.claim_id) != (
+            seq, data.get("batch"), data.get("position"), data.get("claim_id")):
+        return Problem(ALTERED, seq, f"record #{seq} was altered: its indexed columns "
+                                     "disagree with its content")
+    return _check_policies(data, sources)
+
+
+def _out_of_sequence(store: AuditStore, found: int, expected: int) -> Problem:
+    later = any(_body_seq(other) == expected for other in store.records())
+    if later or found < expected:
+        return Problem(REORDERED, expected, f"records were reordered: record #{found} stands "
+                                            f"where record #{expected} belongs")
+    gone = f"#{expected}" if found == expected + 1 else f"#{expected}–#{found - 1}"
+    return Problem(REMOVED, expected, f"record {gone} was removed: record #{found} follows "
+                                      f"#{expected - 1}")
+
+
+def _body_seq(record: StoredRecord):
+    try:
+        return json.loads(record.body).get("seq")
+    except ValueError:
+        return None
+
+
+def _check_policies(data: dict, sources: dict[str, str]) -> Problem | None:
+    seq = data["seq"]
+    for ref in data.get("policies", ()):
+        sha = ref["sha256"]
+        if sha not in sources:
+            return Problem(POLICY_TEXT, seq, f"the text of {ref['policy_id']} that record #{seq} "
+                                             f"was settled under ({sha}) is not in the store")
+        if sources[sha] != sha:
+            return Problem(POLICY_TEXT, seq, f"the text of {ref['policy_id']} that record #{seq} "
+                                             f"was settled under was altered: stored as {sha}, "
+                                             f"it now hashes to {sources[sha]}")
+    return None
