@@ -192,6 +192,17 @@ def claims(draw, engine: Engine, claim_id: str = "c-1", person_id: str = "p-1", 
     return record(claim_id, person_id, setting, total, in_scope, paid)
 
 
+@st.composite
+def batches(draw, engine, people=(1, 4), per_person=(1, 4)):
+    """Several people's claims: each claim its own identities (changes mid-year
+    included), visit and amounts; some may need an unspecified value."""
+    batch = []
+    for person in range(draw(st.integers(*people))):
+        for index in range(draw(st.integers(*per_person))):
+            batch.append(draw(claims(engine, f"c-{person}-{index}", f"p-{person}")))
+    return batch
+
+
 def settled(engine: Engine, records: list[dict]) -> list[ClaimResult]:
     """Settle valid claims; discard the example when one needs an unspecified value.
 

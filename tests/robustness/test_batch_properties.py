@@ -32,7 +32,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from robustness.claim_space import (
-    ROOT, amounts, ceiling_binds, claims, dates_between, loadable_engines, policy_files, record, settings_of,
+    ROOT, amounts, batches, ceiling_binds, dates_between, loadable_engines, policy_files, record, settings_of,
     settled, year_window,
 )
 from robustness.profiles import ROBUSTNESS, scaled
@@ -91,17 +91,6 @@ def _outcomes_by_claim(outcomes) -> dict[str, dict]:
         data.pop("line", None)
         by_claim[data["claim_id"]] = data
     return by_claim
-
-
-@st.composite
-def batches(draw, engine, people=(1, 4), per_person=(1, 4)):
-    """Several people's claims: each claim its own identities (changes mid-year
-    included), visit and amounts; some may need an unspecified value."""
-    batch = []
-    for person in range(draw(st.integers(*people))):
-        for index in range(draw(st.integers(*per_person))):
-            batch.append(draw(claims(engine, f"c-{person}-{index}", f"p-{person}")))
-    return batch
 
 
 def _keep_same_day_order(original: list[dict], shuffled: list[dict]) -> list[dict]:
