@@ -41,8 +41,9 @@ def show(value: Any) -> str:
 
 
 def _band_words(band) -> str:
-    upper = f"{band.upper:,}" if band.upper is not None else "以上"
-    return f"{band.lower:,}–{upper} {format_rate(band.rate)}"
+    if band.upper is None:
+        return f"{band.lower:,}以上 {format_rate(band.rate)}"
+    return f"{band.lower:,}–{band.upper:,} {format_rate(band.rate)}"
 
 
 def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> Step:

@@ -81,6 +81,22 @@ class _Checker:
     def _rule(self, citation: ast.Citation | None, span: Span) -> Rule:
         return Rule(citation, span, self.version)
 
+    def _named(self, kind: type, inherited: dict, what: str, build) -> tuple:
+        """Items named once per file (alerts, params, referrals): a revision's own
+        definitions replace the inherited ones of the same name."""
+        items = dict(inherited)
+        own: set[str] = set()
+        for item in self.tree.of_type(kind):
+            name = item.name.text
+            if name in own:
+                self.error("S221", f"{what} {name} is defined twice", item.name.span)
+                continue
+            own.add(name)
+            built = build(item, set(items) | own)
+            if built is not None:
+                items[name] = built
+        return tuple(items.values())
+
     # ---- the pass ----------------------------------------------------------------
     def run(self, source_sha256: str) -> Policy | None:
         header = self._header()
@@ -158,36 +174,31 @@ class _Checker:
         return tuple(n.text for n in header.schemes.names if n.text in SCHEMES)
 
     def _referrals(self) -> tuple[ReferralDef, ...]:
-        referrals = {r.name: r for r in self.parent.referrals} if self.parent else {}
-        own: set[str] = set()
-        for item in self.tree.of_type(ast.Referral):
-            name = item.name.text
-            if name in own:
-                self.error("S221", f"referral {name} is defined twice", item.name.span)
+        inherited = {r.name: r for r in self.parent.referrals} if self.parent else {}
+        return self._named(ast.Referral, inherited, "referral", self._referral)
+
+    def _referral(self, item: ast.Referral, _names) -> ReferralDef | None:
+        name = item.name.text
+        identities = None
+        lines: tuple[str, ...] = ()
+        citation = None
+        computed = [line.name for line in self.lines if not line.upstream]
+        for rule in item.rules:
+            if isinstance(rule, ast.Members):
+                identities = tuple(
+                    n for n in (self.base_identity(m, False) for m in rule.names) if n)
                 continue
-            own.add(name)
-            identities = None
-            lines: tuple[str, ...] = ()
-            citation = None
-            for rule in item.rules:
-                if isinstance(rule, ast.Members):
-                    identities = tuple(
-                        n for n in (self.base_identity(m, False) for m in rule.names) if n)
-                else:
-                    citation = rule.citation
-                    self.require_citation(rule.citation, f"refer {name}: capped", rule.span)
-                    computed = [l.name for l in self.lines if not l.upstream]
-                    for line_name in rule.lines:
-                        if line_name.text not in computed:
-                            self.error("S207", f"{line_name.text} is not a computed line",
-                                       line_name.span, hint=self._suggest(line_name.text, computed))
-                    lines = tuple(n.text for n in rule.lines)
-            if not lines:
-                self.error("S220", f"refer {name} needs `capped LINE, …`", item.name.span)
-                continue
-            referrals[name] = ReferralDef(name, identities, lines, citation, item.span,
-                                          self.version)
-        return tuple(referrals.values())
+            citation = rule.citation
+            self.require_citation(rule.citation, f"refer {name}: capped", rule.span)
+            for line_name in rule.lines:
+                if line_name.text not in computed:
+                    self.error("S207", f"{line_name.text} is not a computed line",
+                               line_name.span, hint=self._suggest(line_name.text, computed))
+            lines = tuple(n.text for n in rule.lines)
+        if not lines:
+            self.error("S220", f"refer {name} needs `capped LINE, …`", item.name.span)
+            return None
+        return ReferralDef(name, identities, lines, citation, item.span, self.version)
 
     def _clauses(self) -> tuple[tuple[str, str], ...]:
         clauses = dict(self.parent.clauses) if self.parent else {}
@@ -601,18 +612,8 @@ class _Checker:
 
     # ---- alerts, subsidies, ceiling, params ------------------------------------------
     def _alerts(self) -> tuple[AlertDef, ...]:
-        alerts = {a.name: inherit_alert(a) for a in self.parent.alerts} if self.parent else {}
-        own: set[str] = set()
-        for item in self.tree.of_type(ast.Alert):
-            name = item.name.text
-            if name in own:
-                self.error("S221", f"alert {name} is defined twice", item.name.span)
-                continue
-            own.add(name)
-            alert = self._alert(item, set(alerts) | own)
-            if alert is not None:
-                alerts[name] = alert
-        return tuple(alerts.values())
+        inherited = {a.name: inherit_alert(a) for a in self.parent.alerts} if self.parent else {}
+        return self._named(ast.Alert, inherited, "alert", self._alert)
 
     def _alert(self, item: ast.Alert, alert_names: set[str]) -> AlertDef | None:
         name = item.name.text
@@ -740,18 +741,9 @@ class _Checker:
                           identities, visits, reduces, item.span)
 
     def _params(self) -> tuple[ByIdentity, ...]:
-        params = {p.name: inherit_table(p) for p in self.parent.params} if self.parent else {}
-        own: set[str] = set()
-        for item in self.tree.of_type(ast.Param):
-            name = item.name.text
-            if name in own:
-                self.error("S221", f"parameter {name} is defined twice", item.name.span)
-                continue
-            own.add(name)
-            table = self.table(name, item.spec, Kind.ANY, f"param {name}", identity_keys=False)
-            if table is not None:
-                params[name] = table
-        return tuple(params.values())
+        inherited = {p.name: inherit_table(p) for p in self.parent.params} if self.parent else {}
+        return self._named(ast.Param, inherited, "parameter", lambda item, _names: self.table(
+            item.name.text, item.spec, Kind.ANY, f"param {item.name.text}", identity_keys=False))
 
 
 _RULE_WORDS = {

@@ -81,7 +81,7 @@ def label(text: str) -> str:
 
 def value(text: str) -> str:
     if text.startswith("分段: "):
-        return "bands: " + text[len("分段: "):].replace("–以上", " and above")
+        return "bands: " + text[len("分段: "):].replace("以上", " and above")
     return VALUES.get(text, text)
 
 
