@@ -76,4 +76,6 @@ def load_stored_policy(chain: Sequence[PolicyRef], text_of: Callable[[str], str 
         sources[ref.path] = text
         versions.append(result.policy)
         parent = result.policy
-    return LoadedPolicy(tuple(versions), sources, tuple(warnings))
+    # As the loader says: the oldest version extends a policy the chain lacks.
+    missing_base = versions[0].extends if versions else None
+    return LoadedPolicy(tuple(versions), sources, tuple(warnings), missing_base)

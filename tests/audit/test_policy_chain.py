@@ -14,8 +14,8 @@ import hashlib
 import pytest
 
 from helpers import POLICIES, claim
-from yibao.api import load_engine
-from yibao.audit.policies import PolicyRef, load_stored_policy
+from yibao.api import load_engine, load_policy
+from yibao.audit.policies import PolicyRef, load_stored_policy, policy_chain
 from yibao.audit.replay import replay_store
 from yibao.audit.restore import recorded_settlement
 from yibao.audit.verify import verify_store
@@ -62,3 +62,11 @@ def test_replay_and_show_use_the_stored_chain(jiamusi_store):
     shown = recorded_settlement(jiamusi_store, list(jiamusi_store.records())[1].data)
     assert shown.policy.policy_id == "jiamusi-2022"
     assert str(shown.result.payout("大病保险")) == "18600.00"
+
+
+def test_an_amendment_stored_without_its_base_still_lacks_it():
+    # Lhasa 2020 amends xizang-2019, which is not among the policies: as the loader does.
+    loaded = load_policy(POLICIES / "lhasa-2020.policy")
+    refs, texts = policy_chain(loaded)
+    stored = load_stored_policy(refs, texts.get)
+    assert (stored.missing_base, loaded.missing_base) == ("xizang-2019", "xizang-2019")
