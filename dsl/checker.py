@@ -737,6 +737,9 @@ class _Checker:
                 reduces = tuple(n.text for n in rule.lines)
             else:
                 visits = tuple(v.text for v in rule.visits)
+        if not any(isinstance(rule, ast.Members) for rule in item.rules):
+            self.error("S220", "the ceiling does not say whom it binds", item.span,
+                       hint="add: identities 特困人员, 低保对象 §… (the notice's 重点救助对象)")
         return CeilingDef(Sourced(item.rate.value, item.citation, item.span, self.version),
                           identities, visits, reduces, item.span)
 

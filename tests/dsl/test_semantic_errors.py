@@ -262,3 +262,18 @@ def test_s224_plus_or_times_outside_amend(old, new, position, what):
     assert at(error) == position
     assert error.message == (f"line 基本救助: {what}: plus/times change an inherited value; "
                              "use them in `amend`")
+
+
+def test_s220_ceiling_must_say_whom_it_binds():
+    """A ceiling without `identities` would silently bind nobody (Xinjiang §四 names 重点救助对象)."""
+    from yibao.dsl.checker import check_policy
+    from yibao.dsl.parser import parse_policy
+
+    source = ("policy c-2023 { effective 2023-01-01 }\n"
+              "identity 特困人员 §四\n"
+              "line 救助 { covers 住院 §四  base remaining §四  rate 100% §四 }\n"
+              "ceiling 95% §四 { visits 住院 §四 }\n")
+    [error] = [d for d in check_policy(parse_policy(source, "c.policy")).diagnostics
+               if d.code == "S220"]
+    assert (error.span.line, error.span.column) == (4, 1)
+    assert error.message == "the ceiling does not say whom it binds"
