@@ -1,0 +1,166 @@
+"""DuckDB: claims files as the ``source`` relation and its standard raw columns.
+
+JSON Lines are read line by line in Python (exact line numbers, blank lines
+skipped as the scalar reader skips them) into an Arrow column of text that
+DuckDB parses with its JSON functions, once per line for all paths together.
+CSV goes through pyarrow's reader, every column as text; Parquet is scanned by
+DuckDB itself with its row numbers.
+"""
+
+from __future__ import annotations
+
+from yibao.backends.columns import ClaimColumns
+from yibao.backends.formats import flat_to_record
+from yibao.backends.raw_columns import DUCKDB, flat_raw_select, literal
+from yibao.compiler.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
+
+EXACT_JSON = ("'VARCHAR'", "'UBIGINT'", "'BIGINT'")
+JSON_INTEGERS = ("'UBIGINT'", "'BIGINT'")
+
+
+def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict[str, str]:
+    """Create the ``source`` view; returns its column types (name → SQL type).
+
+    JSON Lines that are not UTF-8 are kept, as bytes, in ``undecodable`` (idx → bytes)."""
+    import pyarrow as pa
+
+    if fmt == "jsonl":
+        from yibao.backends.formats import read_records
+
+        numbers, lines = [], []
+        for number, raw in read_records(path, "jsonl"):
+            numbers.append(number)
+            try:
+                lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:   # the validator says C300, from the bytes
+                lines.append(None)
+                undecodable[len(numbers) - 1] = raw
+        table = pa.table({"idx": pa.array(range(len(numbers)), pa.int64()),
+                          "line_number": pa.array(numbers, pa.int64()),
+                          "raw": pa.array(lines, pa.string())})
+        con.register("source", table)
+    elif fmt == "csv":
+        table = _read_csv_text(path)
+        con.register("source", table)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW source AS SELECT file_row_number AS idx, "
+                    f"file_row_number + 1 AS line_number, * EXCLUDE (file_row_number) "
+                    f"FROM read_parquet({literal(path)}, file_row_number = true)")
+    return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
+
+
+def _read_csv_text(path: str):
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, encoding="utf-8", newline="") as stream:
+        header = stream.readline().rstrip("\r\n").split(",")
+    names = [name.strip('"') for name in header]
+    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
+        column_types={name: pa.string() for name in names}, strings_can_be_null=False,
+        quoted_strings_can_be_null=False))
+    count = table.num_rows
+    table = table.add_column(0, "line_number", pa.array(range(2, count + 2), pa.int64()))
+    return table.add_column(0, "idx", pa.array(range(count), pa.int64()))
+
+
+def raw_select(columns: ClaimColumns, fmt: str, types: dict[str, str]) -> str:
+    if fmt == "jsonl":
+        return _json_raw_select(columns)
+    return flat_raw_select(columns, types, DUCKDB, from_text=(fmt == "csv"))
+
+
+def _json_paths(columns: ClaimColumns) -> list[str]:
+    paths = ["$.claim_id", "$.person_id", "$.date", "$.scheme", "$.visit", "$.total_cost",
+             "$.in_scope_cost", "$.identities", "$.paid"]
+    paths += [f'$.paid."{line}"' for line in columns.upstream]
+    paths += [f'$."{name}"' for name in columns.fields]
+    return paths
+
+
+def _json_raw_select(columns: ClaimColumns) -> str:
+    paths = "[" + ", ".join(literal(p) for p in _json_paths(columns)) + "]"
+    known = sorted(set(REQUIRED) | set(OPTIONAL) | set(columns.fields))
+    inner = (
+        "SELECT idx, line_number, raw, "
+        f"json_extract_string(raw, {paths}) AS s, json_type(raw, {paths}) AS t, "
+        "json_keys(raw) AS top_keys, json_keys(raw, '$.paid') AS paid_keys, "
+        "json_extract_string(raw, '$.identities[*]') AS names, "
+        "json_type(raw, '$.identities[*]') AS name_types "
+        "FROM (SELECT idx, line_number, CASE WHEN json_valid(raw) THEN CASE WHEN "
+        "json_type(raw) = 'OBJECT' THEN raw END END AS raw FROM source)")
+    select = ["idx", "line_number"]
+    for k, name in enumerate(("claim_id", "person_id", "date_text", "scheme", "visit"), 1):
+        select.append(f"CASE WHEN t[{k}] = 'VARCHAR' THEN s[{k}] END AS {name}")
+    select.append("coalesce(" + " AND ".join(f"t[{k}] = 'VARCHAR'" for k in range(1, 6))
+                  + ", false) AS text_ok")
+    select.append("NULL AS date_value")
+    select += [f"coalesce(t[8] = 'ARRAY' AND list_contains(names, {literal(name)}), false) "
+               f"AS has_{i}" for i, name in enumerate(columns.identities)]
+    union = "[" + ", ".join(literal(n) for n in columns.identities) + "]"
+    select.append(
+        f"coalesce(t[8] = 'ARRAY' AND len(list_filter(name_types, lambda x: x <> 'VARCHAR')) = 0 "
+        f"AND len(names) <= {MAX_IDENTITIES_PER_CLAIM} AND list_has_all({union}, names), false) "
+        "AS identities_ok")
+    select.append(f"CASE WHEN t[6] IN ({', '.join(EXACT_JSON)}) THEN s[6] END AS total_text")
+    select.append(f"CASE WHEN t[7] IN ({', '.join(EXACT_JSON)}) THEN s[7] END AS in_scope_text")
+    select += ["NULL AS total_number", "NULL AS in_scope_number"]
+    base = 10
+    for i in range(len(columns.upstream)):
+        k = base + i
+        select.append(f"CASE WHEN t[{k}] IN ({', '.join(EXACT_JSON)}) THEN s[{k}] END "
+                      f"AS up_text_{i}")
+        select.append(f"NULL AS up_number_{i}")
+        select.append(f"(t[{k}] IS NOT NULL) AS up_present_{i}")
+    upstream = "[" + ", ".join(literal(n) for n in columns.upstream) + "]"
+    select.append(f"coalesce(t[9] IS NULL OR (t[9] = 'OBJECT' AND list_has_all({upstream}, "
+                  "coalesce(paid_keys, []))), false) AS paid_ok")
+    base += len(columns.upstream)
+    kinds = columns.field_types()
+    for i, name in enumerate(columns.fields):
+        select += _json_field(i, base + i, kinds[name].type)
+    select.append(f"coalesce(list_has_all([{', '.join(literal(k) for k in known)}], top_keys), "
+                  "false) AS keys_ok")
+    return "SELECT " + ",\n  ".join(select) + f"\nFROM ({inner})"
+
+
+def _json_field(i: int, k: int, kind: str) -> list[str]:
+    absent = f"(t[{k}] IS NULL OR t[{k}] = 'NULL')"
+    if kind == "bool":
+        typed = f"CASE WHEN t[{k}] = 'BOOLEAN' THEN s[{k}] = 'true' END"
+        ok = f"({absent} OR t[{k}] = 'BOOLEAN')"
+    elif kind == "count":
+        typed = f"CASE WHEN t[{k}] IN ({', '.join(JSON_INTEGERS)}) THEN try_cast(s[{k}] AS BIGINT) END"
+        ok = f"({absent} OR t[{k}] IN ({', '.join(JSON_INTEGERS)}))"
+    else:
+        typed = f"CASE WHEN t[{k}] IN ({', '.join(EXACT_JSON)}) THEN s[{k}] END"
+        ok = f"({absent} OR t[{k}] IN ({', '.join(EXACT_JSON)}))"
+    return [f"{typed} AS fld_raw_{i}", f"{ok} AS fld_ok_{i}",
+            f"(t[{k}] IS NOT NULL) AS fld_present_{i}"]
+
+
+def fetch_records(con, fmt: str, indexes: list[int],
+                  undecodable: dict[int, bytes]) -> list[tuple[int, int, object]]:
+    """(idx, line number, record) of the suspect rows, as the validator reads them."""
+    if not indexes:
+        return []
+    import pyarrow as pa
+
+    con.register("suspect_idx", pa.table({"idx": pa.array(indexes, pa.int64())}))
+    rows = con.execute("SELECT s.* FROM source s JOIN suspect_idx USING (idx) ORDER BY idx")
+    names = [d[0] for d in rows.description]
+    found = []
+    for row in rows.fetchall():
+        data = dict(zip(names, row))
+        idx, number = data.pop("idx"), data.pop("line_number")
+        if fmt == "jsonl":
+            record = undecodable.get(idx) or data["raw"].encode("utf-8")
+        else:
+            flat = {k: v for k, v in data.items()
+                    if v is not None and not (fmt == "csv" and v == "")}
+            if fmt == "csv" and "identities" in data:
+                flat.setdefault("identities", "")
+            record = flat_to_record(flat, from_text=(fmt == "csv"))
+        found.append((idx, number, record))
+    con.unregister("suspect_idx")
+    return found

@@ -1,0 +1,110 @@
+"""``--backend duckdb``: a whole claims file settled inside an embedded DuckDB.
+
+The stages of backends/plan.py become temporary tables, so DuckDB streams
+and spills as it needs (``memory_limit``, ``temp_directory``); the per-person
+walk only ever joins the claims that need it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Callable
+
+from yibao.backends.duckdb_io import fetch_records, load_source, raw_select
+from yibao.backends.outcomes import (BatchResults, Refusals, arrow_typed_schema,
+                                     validate_suspects)
+from yibao.backends.plan import SettlementPlan
+
+DIALECT = "duckdb"
+STAGES = ("read", "admit", "validate", "route", "settle", "results")
+
+
+class DuckDBRunner:
+    def __init__(self, engine, threads: int | None = None, memory_limit: str | None = None):
+        self.engine = engine
+        self.plan = SettlementPlan(engine.loaded)
+        self.threads = threads
+        self.memory_limit = memory_limit
+        self._sql: dict[str, str] = {}
+
+    def connect(self):
+        import duckdb
+
+        con = duckdb.connect(config={"preserve_insertion_order": False})
+        if self.threads:
+            con.execute(f"SET threads = {int(self.threads)}")
+        if self.memory_limit:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/yibao-duckdb'")
+        return con
+
+    def statement(self, name: str, build: Callable) -> str:
+        """The statements depend on the policy only: render each once per runner."""
+        if name not in self._sql:
+            self._sql[name] = build().sql(DIALECT)
+        return self._sql[name]
+
+    def run(self, path: str, fmt: str, progress: Callable[[str], None] | None = None,
+            con=None) -> BatchResults:
+        step = progress or (lambda stage: None)
+        con = con or self.connect()
+        plan, columns = self.plan, self.plan.columns
+        undecodable: dict[int, bytes] = {}
+        types = load_source(con, path, fmt, undecodable)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_claims AS {raw_select(columns, fmt, types)}")
+        step("read")
+        self._table(con, "claims", self.statement("claims", lambda: plan.claims("raw_claims", DIALECT)))
+        count = con.execute("SELECT count(*) FROM claims").fetchone()[0]
+        step("admit")
+        refusals = self._validate(con, fmt, undecodable)
+        step("validate")
+        walked = self._route(con, refusals)
+        step("route")
+        self._table(con, "settled", self.statement(
+            "window", lambda: plan.window_settled("fast_claims")))
+        if walked:
+            con.execute("INSERT INTO settled " + self.statement(
+                "walk", lambda: plan.walk_settled("walk_claims")))
+        step("settle")
+        results = con.sql(self.statement("results", lambda: plan.results("settled", "settleable"))
+                          + " ORDER BY idx").to_arrow_table()
+        step("results")
+        return BatchResults(columns, results, refusals.errors, count, walked)
+
+    def _validate(self, con, fmt: str, undecodable) -> Refusals:
+        plan, columns = self.plan, self.plan.columns
+        suspects = [r[0] for r in con.execute(
+            "SELECT idx FROM claims WHERE suspect ORDER BY idx").fetchall()]
+        accepted, errors = validate_suspects(
+            self.engine, columns, fetch_records(con, fmt, suspects, undecodable))
+        if suspects:
+            con.execute("DELETE FROM claims WHERE suspect")
+        if accepted:
+            import pyarrow as pa
+
+            con.register("accepted", pa.Table.from_pylist(accepted, arrow_typed_schema(columns)))
+            con.execute("INSERT INTO claims " + plan.accepted("accepted", DIALECT).sql(DIALECT))
+        if con.execute(plan.collisions("claims").sql(DIALECT)).fetchone()[0]:
+            self._table(con, "claims", plan.dense_keys("claims").sql(DIALECT))
+        refusals = Refusals(plan, errors)
+        duplicated = con.execute(plan.duplicate_ids("claims").sql(DIALECT)).fetchall()
+        copies = None
+        if duplicated:
+            self._table(con, "duplicated", plan.duplicate_ids("claims").sql(DIALECT))
+            self._table(con, "copies", plan.later_copies("claims", "duplicated").sql(DIALECT))
+            refusals.copies(con.execute("SELECT * FROM copies").fetchall())
+            copies = "copies"
+        self._table(con, "settleable", plan.settleable("claims", copies).sql(DIALECT))
+        refusals.unspecified(con.execute(plan.unspecified_claims("claims").sql(DIALECT)).fetchall())
+        return refusals
+
+    def _route(self, con, refusals) -> int:
+        plan = self.plan
+        self._table(con, "slow_py", plan.slow_person_years("settleable").sql(DIALECT))
+        self._table(con, "fast_claims", plan.fast_claims("settleable", "slow_py").sql(DIALECT))
+        self._table(con, "walk_claims", plan.walk_claims("settleable", "slow_py").sql(DIALECT))
+        return con.execute("SELECT count(*) FROM walk_claims").fetchone()[0]
+
+    @staticmethod
+    def _table(con, name: str, query: str) -> None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {query}")

@@ -1,0 +1,346 @@
+"""The compiled graph lowered to columnar SQL: one method per :class:`Op`.
+
+This is the third visitor over the evaluation graph (after the scalar
+evaluator and the graph renderer).  Each node becomes a named SQL expression
+over the typed claims relation (backends/columns.py), computed for a whole
+table of claims at once.  The candidate identity is *static*: the candidate
+phase is lowered once per (policy version, candidate identity), so a lookup by
+identity is a constant, and take highest compares the candidates' columns.
+
+The ledger is passed in, as in the scalar evaluator: a
+:class:`~yibao.backends.ledgers.WindowLedger` turns year-to-date figures into
+window functions (one identity all year), a
+:class:`~yibao.backends.ledgers.CarriedLedger` reads the previous claim's
+state (the per-person walk).  Money is integer fen; rates are exact rationals.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+import attrs
+from sqlglot import exp
+
+from yibao.backends import sql
+from yibao.backends.columns import ClaimColumns, ExactRate, fen
+from yibao.backends.layers import Definition
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
+from yibao.compiler.lower import payout_id
+from yibao.dsl import ast
+from yibao.dsl.model import Policy
+
+
+@attrs.frozen
+class Const:
+    """A value known when lowering (a parameter looked up for the static candidate)."""
+
+    value: Any
+
+
+@attrs.frozen
+class AlertParts:
+    """An alert of one version: what a claim adds to the annual burden, and when it fires."""
+
+    name: str
+    contribution: exp.Expression
+    reaches: Callable[[exp.Expression], exp.Expression]   # running burden → fires?
+
+
+@attrs.define
+class Scope:
+    """The columns of one (version, candidate) being lowered."""
+
+    version: int
+    policy: Policy
+    candidate: str | None
+    prefix: str
+    ids: dict[str, int]                # node id → its position in the graph's order
+    values: dict[str, Any] = attrs.field(factory=dict)
+    definitions: list[Definition] = attrs.field(factory=list)
+    # line → (round(G(C_before)), round(G(C_after))), for ledgers that use them
+    annual: dict[str, tuple[exp.Expression, exp.Expression]] = attrs.field(factory=dict)
+
+    def define(self, node: Node, suffix: str, expression: exp.Expression) -> exp.Expression:
+        if isinstance(expression, (exp.Literal, exp.Column, exp.Boolean)):
+            return expression   # nothing to compute: no column
+        name = f"{self.prefix}n{self.ids[node.id]}_{suffix}"
+        self.definitions.append(Definition(name, expression))
+        return sql.col(name)
+
+
+class ColumnarLowering:
+    """Lowers one policy version's graph; ``ledger`` supplies year-to-date state."""
+
+    def __init__(self, graph: EvaluationGraph, version: int, columns: ClaimColumns, ledger):
+        self.graph = graph
+        self.policy = graph.policy
+        self.version = version
+        self.columns = columns
+        self.ledger = ledger
+        self._ids = {node.id: index for index, node in enumerate(graph.order)}
+        self._ops: dict[Op, Callable[[Node, Scope], Any]] = {
+            Op.INPUT: self._input,
+            Op.UPSTREAM: self._upstream,
+            Op.IDENTITY: self._identity,
+            Op.LOOKUP: self._lookup,
+            Op.COVERS: self._covers,
+            Op.DIFFERENCE: self._difference,
+            Op.YEAR_TO_DATE: self._year_to_date,
+            Op.SCHEDULE: self._schedule,
+            Op.PER_UNIT: self._per_unit,
+            Op.CAP: self._cap,
+            Op.CEILING: self._ceiling,
+            Op.SUM: self._sum,
+            Op.TAKE_HIGHEST: self._take_highest,
+            Op.ALERT: self._alert,
+            Op.REFERRAL: self._referral,
+        }
+
+    @property
+    def ops(self) -> frozenset[Op]:
+        return frozenset(self._ops)
+
+    # ---- phases -----------------------------------------------------------------------
+    def claim_scope(self, candidate: str | None, prefix: str) -> Scope:
+        scope = Scope(self.version, self.policy, candidate, prefix, self._ids)
+        for node in self.graph.phase(Phase.CLAIM):
+            scope.values[node.id] = self._ops[node.op](node, scope)
+        return scope
+
+    def lower_candidate(self, candidate: str | None, prefix: str) -> Scope:
+        scope = self.claim_scope(candidate, prefix)
+        for node in self.graph.phase(Phase.CANDIDATE):
+            scope.values[node.id] = self._ops[node.op](node, scope)
+        return scope
+
+    def lower_result(self, winner: dict[str, Any], prefix: str) -> Scope:
+        """The result phase over the settled winner's columns (``winner``: node id → value)."""
+        scope = self.claim_scope(None, prefix)
+        scope.values.update(winner)
+        for node in self.graph.phase(Phase.RESULT):
+            scope.values[node.id] = self._ops[node.op](node, scope)
+        return scope
+
+    def lower_node(self, node: Node, scope: Scope) -> Any:
+        return self._ops[node.op](node, scope)
+
+    # ---- claim-level helpers ----------------------------------------------------------
+    def holds(self, identities) -> exp.Expression:
+        """Does the claim hold (after 参照执行) one of ``identities``?"""
+        wanted = set(identities)
+        return sql.any_of([sql.col(self.columns.has_column(i.name)) for i in self.policy.identities
+                           if self.policy.effective_identity(i.name) in wanted])
+
+    def condition(self, condition: ast.Condition) -> exp.Expression:
+        return condition_sql(self.columns, self.policy, condition)
+
+    # ---- ops ----------------------------------------------------------------------------
+    def _input(self, node: Node, scope: Scope):
+        field = node.params["field"]
+        if node.params.get("declared"):
+            return sql.col(self.columns.field_column(field))
+        claim_columns = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen",
+                         "visit": "visit", "scheme": "scheme"}
+        if field in claim_columns:
+            return sql.col(claim_columns[field])
+        return Const(None)   # the identities: read through has_<i> by the ops that need them
+
+    def _upstream(self, node: Node, scope: Scope):
+        return sql.col(self.columns.upstream_column(node.params["line"]))
+
+    def _identity(self, node: Node, scope: Scope):
+        return Const(scope.candidate)
+
+    def _lookup(self, node: Node, scope: Scope):
+        if _is_false(scope.values[node.input("covered")]):
+            return Const(None)
+        sourced = node.params["table"].for_identity(scope.candidate)
+        # A claim that needs an unspecified value is refused (C311) before settlement.
+        if sourced is None or sourced.is_unspecified:
+            return Const(None)
+        return Const(sourced.value)
+
+    def _covers(self, node: Node, scope: Scope):
+        line = node.params["line"]
+        if not line.covers_identity(scope.candidate):
+            return exp.false()
+        tests = [sql.one_of(sql.col("visit"), line.visits)]
+        if line.condition is not None:
+            tests.append(exp.paren(self.condition(line.condition)))
+        return scope.define(node, "covered", sql.all_of(tests))
+
+    def _difference(self, node: Node, scope: Scope):
+        values = scope.values
+        covered, minuend, subtrahends = None, None, []
+        for role, source in node.inputs:
+            if role == "covered":
+                covered = values[source]
+            elif role == "minuend":
+                minuend = values[source]
+            elif role == "subtrahend":
+                subtrahends.append(values[source])
+        if covered is not None and _is_false(covered):
+            return sql.num(0)
+        result = minuend
+        for subtrahend in subtrahends:
+            result = exp.Sub(this=result, expression=subtrahend)
+        result = sql.positive(result)
+        if covered is not None:
+            result = sql.when(covered, result, sql.num(0))
+        return scope.define(node, "value", result)
+
+    def _year_to_date(self, node: Node, scope: Scope):
+        base = scope.values[node.input("base")]
+        return self.ledger.year_to_date(self, node, scope, node.params["line"], base)
+
+    def _schedule(self, node: Node, scope: Scope):
+        values = scope.values
+        covered = values[node.input("covered")]
+        rate = values[node.input("rate")].value
+        if _is_false(covered) or rate is None:
+            return sql.num(0)
+        deductible = values.get(f"{node.params['line']}.deductible", Const(None)).value
+        before, after = values[node.input("ytd")]
+        payout = annual_payout(ExactRate.of(rate), fen(deductible or Decimal(0)))
+        paid_before = scope.define(node, "annual_before", payout(before))
+        paid_after = scope.define(node, "annual_after", payout(after))
+        scope.annual[node.params["line"]] = (paid_before, paid_after)
+        return scope.define(node, "slice", sql.when(
+            covered, exp.Sub(this=paid_after, expression=paid_before), sql.num(0)))
+
+    def _per_unit(self, node: Node, scope: Scope):
+        values = scope.values
+        covered = values[node.input("covered")]
+        amount = values[node.input("amount")].value
+        if _is_false(covered) or amount is None:
+            return sql.num(0)
+        units = exp.func("COALESCE", values[node.input("units")], sql.num(0))
+        quota = exp.Mul(this=sql.num(fen(amount)), expression=units)
+        return scope.define(node, "slice", sql.when(
+            covered, sql.least(quota, values[node.input("base")]), sql.num(0)))
+
+    def _cap(self, node: Node, scope: Scope):
+        values = scope.values
+        covered = values[node.input("covered")]
+        if _is_false(covered):
+            return sql.num(0)
+        cap = values.get(f"{node.params['line']}.cap", Const(None)).value
+        return self.ledger.cap(self, node, scope, node.params["line"], values[node.input("slice")],
+                               None if cap is None else fen(cap), covered)
+
+    def _ceiling(self, node: Node, scope: Scope):
+        params = node.params
+        before = {name: scope.values[payout_id(name)] for name in params["lines"]}
+        finals = dict(before)
+        numerator, denominator = Decimal(params["rate"]).as_integer_ratio()
+        # floor_fen(rate × in-scope cost): the bound is never exceeded (Xinjiang §四).
+        limit = sql.int_div(exp.Mul(this=sql.col("in_scope_fen"), expression=sql.num(numerator)),
+                            denominator)
+        excess = scope.define(node, "excess", exp.Sub(this=sql.add(list(before.values())),
+                                                      expression=limit))
+        for index, name in enumerate(reversed(params["reduces"])):
+            cut = scope.define(node, f"cut{index}", sql.least(sql.positive(excess), finals[name]))
+            finals[name] = scope.define(node, f"cut{index}_left", exp.Sub(this=finals[name],
+                                                                          expression=cut))
+            excess = scope.define(node, f"cut{index}_excess", exp.Sub(this=excess, expression=cut))
+        applies = sql.all_of([sql.one_of(sql.col("visit"), params["visits"]),
+                              exp.paren(self.holds(params["identities"]))])
+        return {name: scope.define(node, f"final{index}", sql.when(applies, finals[name],
+                                                                   before[name]))
+                for index, name in enumerate(params["lines"])}
+
+    def _sum(self, node: Node, scope: Scope):
+        values = scope.values
+        terms = []
+        for role, source in node.inputs:
+            if role == "total":
+                continue
+            if role == "chosen":
+                terms += [values[payout_id(line.name)] for line in self.policy.computed_lines]
+                continue
+            value = values[source]
+            terms += list(value.values()) if isinstance(value, dict) else [value]
+        return scope.define(node, "sum", sql.add(terms))
+
+    def _take_highest(self, node: Node, scope: Scope):
+        return sql.col("cand")   # chosen by the settlement (backends/settle.py), per claim
+
+    def _alert(self, node: Node, scope: Scope):
+        alert = node.params["alert"]
+        burden = scope.values[node.input("burden")]
+        contribution = sql.when(sql.one_of(sql.col("visit"), alert.visits), burden, sql.num(0))
+        in_group = self._alert_group(alert)
+        thresholds = [(sql.col("scheme").eq(sql.text(scheme)), sql.num(fen(sourced.value)))
+                      for scheme, sourced in alert.threshold.items() if scheme is not None]
+        fallback = alert.threshold.for_identity(None)
+        default = sql.num(fen(fallback.value)) if fallback is not None else sql.typed_null("BIGINT")
+        threshold = sql.case(thresholds, default) if thresholds else default
+
+        def reaches(running: exp.Expression) -> exp.Expression:
+            return sql.all_of([exp.paren(in_group),
+                               exp.func("COALESCE", running >= threshold, exp.false())])
+
+        return AlertParts(alert.name, contribution, reaches)
+
+    def _alert_group(self, alert) -> exp.Expression:
+        """The claim's own identities put the person in the alert's group (DOMAIN.md §3.11)."""
+        def held(names) -> exp.Expression:
+            wanted = set(names)
+            return sql.any_of([
+                sql.col(self.columns.has_column(i.name)) for i in self.policy.identities
+                if i.name in wanted or self.policy.effective_identity(i.name) in wanted])
+
+        if not alert.group_excludes:
+            return held(alert.group)
+        others = [held(other.group) for other in self.policy.alerts
+                  if other.name in alert.group and not other.group_excludes]
+        return sql.negate(exp.paren(sql.any_of(others)))
+
+    def _referral(self, node: Node, scope: Scope):
+        referral = node.params["referral"]
+        tests = []
+        if referral.identities is not None:
+            tests.append(sql.one_of(sql.col("cand"), referral.identities))
+        computed = {line.name for line in self.policy.computed_lines}
+        capped = [sql.all_of([scope.values[f"{line}.covered"],
+                              scope.values[f"{line}.slice"] > scope.values[f"{line}.before_ceiling"]])
+                  for line in referral.lines if line in computed]
+        tests.append(exp.paren(sql.any_of(capped)))
+        return scope.define(node, "referred", sql.all_of(tests))
+
+
+def condition_sql(columns: ClaimColumns, policy: Policy,
+                  condition: ast.Condition) -> exp.Expression:
+    """A condition on declared fields (compiler/conditions.holds): a field is true when truthy."""
+    if isinstance(condition, ast.FieldRef):
+        name = condition.name.text
+        column = sql.col(columns.field_column(name))
+        field = policy.field(name)
+        if field is not None and field.type == "bool":
+            return exp.func("COALESCE", column, exp.false())
+        return exp.func("COALESCE", column, sql.num(0)).neq(sql.num(0))
+    if isinstance(condition, ast.Not):
+        return sql.negate(exp.paren(condition_sql(columns, policy, condition.operand)))
+    parts = [exp.paren(condition_sql(columns, policy, o)) for o in condition.operands]
+    return sql.all_of(parts) if isinstance(condition, ast.All) else sql.any_of(parts)
+
+
+def annual_payout(rate: ExactRate, deductible: int) -> Callable[[exp.Expression], exp.Expression]:
+    """round(G(C)) in fen for a cumulative base C in fen (compiler/schedule.py, exactly)."""
+
+    def payout(cumulative: exp.Expression) -> exp.Expression:
+        above = exp.paren(exp.Sub(this=cumulative, expression=sql.num(deductible)))
+        terms = []
+        for lower, upper, numerator in rate.bands:
+            top = above if upper is None else sql.least(above, sql.num(upper))
+            part = sql.positive(exp.Sub(this=top, expression=sql.num(lower)))
+            terms.append(exp.Mul(this=part, expression=sql.num(numerator)))
+        return exp.paren(sql.round_half_up(sql.add(terms), rate.denominator))
+
+    return payout
+
+
+def _is_false(value) -> bool:
+    return isinstance(value, exp.Boolean) and not value.this or (
+        isinstance(value, Const) and value.value is False)

@@ -1,0 +1,153 @@
+"""Before settlement: each claim's candidates, the values it needs, and its route.
+
+For every admitted claim this stage works out, from the claim alone:
+
+* which candidate identities it holds under its version (``held_<v>_<k>``:
+  DOMAIN.md §3.5 evaluates the claim once per effective identity, or once with
+  no identity);
+* whether it needs a value the notice leaves unspecified (C311, DOMAIN.md §3.9)
+  — such a claim is refused and never touches the year-to-date figures;
+* its route: the person-year is settled by window functions when every claim
+  has exactly one candidate and the person keeps the same candidate and
+  version all year (backends/ledgers.py proves that exact); otherwise by the
+  per-person walk.  A ratio ceiling that may cut a capped computed line also
+  sends the person-year to the walk, since the cut changes what is left of
+  the cap (DOMAIN.md §3.6).
+"""
+
+from __future__ import annotations
+
+import attrs
+from sqlglot import exp
+
+from yibao.backends import sql
+from yibao.backends.columns import ClaimColumns
+from yibao.backends.layers import Definition
+from yibao.backends.lowering import ColumnarLowering
+from yibao.compiler.graph import Op, Phase
+from yibao.dsl.model import NO_IDENTITY, Policy
+
+ROUTE_STRIDE = 1000   # route key = version × stride + candidate index
+
+
+def candidates(policy: Policy) -> list[str | None]:
+    """The candidates of a version, in take-highest order; None is "no identity"."""
+    effective = {policy.effective_identity(i.name) for i in policy.identities}
+    return [None] + sorted(effective, key=policy.identity_order)
+
+
+def held_column(version: int, index: int) -> str:
+    return f"held_{version}_{index}"
+
+
+@attrs.frozen
+class Unspecified:
+    """A value a claim may need that its notice leaves open: the C311 message."""
+
+    message: str
+    hint: str = ("the notice leaves the value to another document: supply it in a revision "
+                 "or a base policy; yibao never invents it")
+
+
+def preparation(columns: ClaimColumns, lowerings: list[ColumnarLowering]
+                ) -> tuple[list[Definition], list[Unspecified]]:
+    """Definitions over the admitted claims, and the C311 messages ``c311`` indexes."""
+    definitions: list[Definition] = []
+    needs: list[tuple[exp.Expression, int]] = []
+    messages: list[Unspecified] = []
+    counts, keys, ceilings = [], [], []
+    no_identity = sql.negate(exp.paren(sql.any_of(
+        [sql.col(columns.has_column(name)) for name in columns.identities])))
+    for lowering in lowerings:
+        v, policy = lowering.version, lowering.policy
+        is_version = sql.col("version").eq(sql.num(v))
+        held = []
+        for k, candidate in enumerate(candidates(policy)):
+            test = no_identity if candidate is None else lowering.holds([candidate])
+            definitions.append(Definition(held_column(v, k), test))
+            held.append((k, sql.col(held_column(v, k))))
+            for need in _unspecified_needs(lowering, candidate):
+                condition, message = need
+                needs.append((sql.all_of([is_version, sql.col(held_column(v, k)),
+                                          exp.paren(condition)]), len(messages)))
+                messages.append(message)
+        count = sql.add([sql.when(h, sql.num(1), sql.num(0)) for _, h in held])
+        counts.append((is_version, count))
+        keys.append((is_version, sql.case([(h, sql.num(v * ROUTE_STRIDE + k)) for k, h in held])))
+        ceilings.append((is_version, _ceiling_cuts_cap(lowering)))
+    definitions.append(Definition("c311", sql.case(
+        [(condition, sql.num(index)) for condition, index in needs], sql.typed_null("INT"))))
+    definitions.append(Definition("n_candidates", _by_version(counts, sql.num(0))))
+    definitions.append(Definition("route_key", _by_version(keys, sql.num(-1))))
+    definitions.append(Definition("ceiling_walk", _by_version(ceilings, exp.false())))
+    return definitions, messages
+
+
+def _by_version(branches, default):
+    if len(branches) == 1:
+        return branches[0][1]
+    return sql.case(branches, default)
+
+
+def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
+    """(claim condition, message) for each unspecified value the candidate may read, in
+    evaluation order: the scalar evaluator stops at the first (compiler/evaluate.py)."""
+    policy = lowering.policy
+    scope = lowering.claim_scope(candidate, "c311_")
+    for node in lowering.graph.phase(Phase.CANDIDATE):
+        if node.op is Op.COVERS:
+            scope.values[node.id] = lowering.lower_node(node, scope)
+            continue
+        if node.op is not Op.LOOKUP:
+            continue
+        sourced = node.params["table"].for_identity(candidate)
+        covered = scope.values[node.input("covered")]
+        if sourced is None or not sourced.is_unspecified or _never(covered):
+            continue
+        clause = f"§{sourced.clause}" if sourced.clause else "its clause"
+        note = f" ({sourced.note})" if sourced.note else ""
+        message = (f"{node.params['table'].name} for {candidate or NO_IDENTITY} is unspecified "
+                   f"in {sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
+        yield _inline(covered, scope), Unspecified(message)
+
+
+def _inline(expression: exp.Expression, scope) -> exp.Expression:
+    """Replace the scope's defined columns by their expressions (COVERS is claim-level)."""
+    defined = {d.name: d.expression for d in scope.definitions}
+
+    def substitute(node):
+        if isinstance(node, exp.Column) and node.name in defined:
+            return exp.paren(defined[node.name].copy())
+        return node
+
+    return expression.copy().transform(substitute)
+
+
+def _never(covered) -> bool:
+    return isinstance(covered, exp.Boolean) and not covered.this
+
+
+def _ceiling_cuts_cap(lowering: ColumnarLowering) -> exp.Expression:
+    policy = lowering.policy
+    ceiling = policy.ceiling
+    if ceiling is None:
+        return exp.false()
+    computed = {line.name: line for line in policy.computed_lines}
+    capped = any(computed[name].cap is not None and any(
+        sourced.value is not None for _, sourced in computed[name].cap.items())
+        for name in ceiling.reduces if name in computed)
+    if not capped:
+        return exp.false()
+    return sql.all_of([sql.one_of(sql.col("visit"), ceiling.visits),
+                       exp.paren(lowering.holds(ceiling.identities))])
+
+
+def slow_person_years(source: str) -> exp.Select:
+    """The person-years the window path cannot settle exactly (see the module doc)."""
+    key = sql.col("route_key")
+    one_route = sql.all_of([
+        exp.Min(this=key).eq(exp.Max(this=key)),
+        exp.Max(this=sql.col("n_candidates")).eq(sql.num(1)),
+        exp.Max(this=sql.when(sql.col("ceiling_walk"), sql.num(1), sql.num(0))).eq(sql.num(0)),
+    ])
+    return exp.select("py").from_(source).group_by("py").having(sql.negate(exp.paren(one_route)))
