@@ -18,6 +18,20 @@ def holds(condition: ast.Condition, field: Callable[[str], object]) -> bool:
     return any(holds(operand, field) for operand in condition.operands)
 
 
+def compile_condition(condition: ast.Condition) -> Callable[[dict], bool]:
+    """The condition as a function of a claim's declared-field values (built once)."""
+    if isinstance(condition, ast.FieldRef):
+        name = condition.name.text
+        return lambda fields: bool(fields[name])
+    if isinstance(condition, ast.Not):
+        operand = compile_condition(condition.operand)
+        return lambda fields: not operand(fields)
+    operands = tuple(compile_condition(o) for o in condition.operands)
+    if isinstance(condition, ast.All):
+        return lambda fields: all(operand(fields) for operand in operands)
+    return lambda fields: any(operand(fields) for operand in operands)
+
+
 def condition_fields(condition: ast.Condition | None) -> list[str]:
     """The fields a condition reads, each once, in order."""
     if condition is None:

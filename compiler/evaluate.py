@@ -19,7 +19,7 @@ from typing import Any, Callable
 import attrs
 
 from yibao.compiler.claims import Claim, ClaimError
-from yibao.compiler.conditions import holds
+from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
@@ -113,6 +113,7 @@ class ScalarEvaluator:
                                  for name in self.computed_line_names)
         self._alert_ids = tuple((alert.name, f"{alert.name}.alert") for alert in self.policy.alerts)
         self._referral_ids = tuple((r.name, f"{r.name}.referral") for r in self.policy.referrals)
+        self._alert_groups = {alert.name: self._group_members(alert) for alert in self.policy.alerts}
         self._order = {i.name: index for index, i in enumerate(self.policy.identities)}
 
     # ---- the claim ----------------------------------------------------------------
@@ -232,7 +233,7 @@ class ScalarEvaluator:
     def _covers(self, node: Node) -> Compiled:
         line: LineDef = node.params["line"]
         visits = frozenset(line.visits)
-        condition = line.condition
+        condition = compile_condition(line.condition) if line.condition is not None else None
         members = {i.name: line.covers_identity(i.name) for i in self.policy.identities}
         nobody = line.covers_identity(None)
 
@@ -240,7 +241,7 @@ class ScalarEvaluator:
             claim = context.claim
             if claim.visit not in visits:
                 return False
-            if condition is not None and not holds(condition, claim.field):
+            if condition is not None and not condition(claim.fields):
                 return False
             candidate = context.candidate
             return nobody if candidate is None else members.get(candidate, False)
@@ -249,19 +250,24 @@ class ScalarEvaluator:
     def _lookup(self, node: Node) -> Compiled:
         table = node.params["table"]
         covered_id = node.input("covered")
-        by_identity = {i.name: table.for_identity(i.name) for i in self.policy.identities}
-        by_identity[None] = table.for_identity(None)
+        # Per identity: (value, the Sourced when it is unspecified), read on every claim.
+        by_identity = {}
+        for key in [i.name for i in self.policy.identities] + [None]:
+            sourced = table.for_identity(key)
+            if sourced is not None:
+                by_identity[key] = (sourced.value, sourced if sourced.is_unspecified else None)
         evaluator = self
 
         def lookup(context: _Context) -> Any:
             if not context.values[covered_id]:
                 return SKIPPED
-            sourced = by_identity.get(context.candidate)
-            if sourced is None:
+            found = by_identity.get(context.candidate)
+            if found is None:
                 return SKIPPED
-            if sourced.is_unspecified:
-                raise evaluator._unspecified(table, sourced, context)
-            return sourced.value
+            value, unspecified = found
+            if unspecified is not None:
+                raise evaluator._unspecified(table, unspecified, context)
+            return value
         return lookup
 
     def _unspecified(self, table, sourced, context: _Context) -> EvaluationError:
@@ -419,13 +425,21 @@ class ScalarEvaluator:
         return alert_state
 
     def in_alert_group(self, alert, claim: Claim) -> bool:
-        held = set(claim.identities) | {self._effective[i] for i in claim.identities}
+        """Whether the claim's own identities (held or after 参照执行) put the person in
+        the alert's group; an `except` group is everyone outside the named groups."""
+        members, excludes = self._alert_groups[alert.name]
+        held = set(claim.identities)
+        held.update(self._effective[i] for i in claim.identities)
+        return not (held & members) if excludes else bool(held & members)
+
+    def _group_members(self, alert) -> tuple[frozenset, bool]:
         if not alert.group_excludes:
-            return bool(held & set(alert.group))
+            return frozenset(alert.group), False
+        others = set()
         for other in self.policy.alerts:
-            if other.name in alert.group and not other.group_excludes and held & set(other.group):
-                return False
-        return True
+            if other.name in alert.group and not other.group_excludes:
+                others.update(other.group)
+        return frozenset(others), True
 
     def _referral(self, node: Node) -> Compiled:
         referral = node.params["referral"]
