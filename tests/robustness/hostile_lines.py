@@ -1,0 +1,78 @@
+"""Hostile and broken claim lines, each with the error yibao gives it (DOMAIN.md §5).
+
+Each bad line is a Benxi 2023 claim of person p-x with one thing broken (or not
+a claim at all), and the code, claim id and field its error object carries.
+"""
+
+from __future__ import annotations
+
+import json
+
+GOOD_BEFORE = {
+    "claim_id": "good-before", "person_id": "p-a", "date": "2023-03-01",
+    "identities": ["低保对象"], "scheme": "居民医保", "visit": "住院",
+    "total_cost": "40000.00", "in_scope_cost": "35000.00",
+    "paid": {"基本医保": "17000.00", "大病保险": "3000.00"},
+}
+GOOD_AFTER = {
+    "claim_id": "good-after", "person_id": "p-b", "date": "2023-04-01",
+    "identities": ["特困人员"], "scheme": "居民医保", "visit": "住院",
+    "total_cost": "12000.00", "in_scope_cost": "10000.00",
+    "paid": {"基本医保": "6000.00", "大病保险": "0.00"},
+}
+
+
+def line(**changes) -> bytes:
+    """A claim of person p-x changed as given (``...`` drops a field)."""
+    data = dict(GOOD_BEFORE, claim_id="bad", person_id="p-x")
+    for key, value in changes.items():
+        if value is ...:
+            data.pop(key)
+        else:
+            data[key] = value
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def text(raw: str) -> bytes:
+    return raw.encode("utf-8")
+
+
+# (bad line, code, claim id read from it, field)
+HOSTILE = {
+    "money of the wrong type": (line(total_cost=[40000]), "C302", "bad", "total_cost"),
+    "money as true": (line(total_cost=True), "C302", "bad", "total_cost"),
+    "identities not a list": (line(identities="低保对象"), "C302", "bad", "identities"),
+    "date as a number": (line(date=20230301), "C302", "bad", "date"),
+    "impossible date": (line(date="2023-02-30"), "C302", "bad", "date"),
+    "negative money": (line(total_cost="-1.00"), "C303", "bad", "total_cost"),
+    "NaN as a string": (line(in_scope_cost="NaN"), "C303", "bad", "in_scope_cost"),
+    "Infinity as a string": (line(total_cost="Infinity"), "C303", "bad", "total_cost"),
+    "NaN as a bare JSON word": (text('{"claim_id": "bad", "total_cost": NaN}'), "C300", "bad", None),
+    "three decimals": (line(in_scope_cost="35000.005"), "C303", "bad", "in_scope_cost"),
+    "in-scope above total": (line(in_scope_cost="40000.01"), "C304", "bad", "in_scope_cost"),
+    "unknown identity": (line(identities=["外星人"]), "C305", "bad", "identities"),
+    "unknown field": (line(colour="red"), "C306", "bad", "colour"),
+    "date before the policy": (line(date="2022-12-31"), "C310", "bad", "date"),
+    "truncated JSON": (line()[:70], "C300", "bad", None),
+    "huge amount as a string": (line(total_cost="1e400"), "C303", "bad", "total_cost"),
+    "huge JSON number": (text(line().decode().replace('"40000.00"', "1e400")), "C303", "bad",
+                         "total_cost"),
+    "huge integer": (line(total_cost=10 ** 40), "C303", "bad", "total_cost"),
+    "non-UTF-8 bytes": (b'{"claim_id": "bad", "person_id": "\xff\xfe"}', "C300", None, None),
+    "deeply nested arrays": (b"[" * 100_000 + b"]" * 100_000, "C300", None, None),
+    "deeply nested objects": (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, "C300", None, None),
+    "an array instead of an object": (text(f"[{line().decode()}]"), "C300", None, None),
+    "a bare string": (text('"claim"'), "C300", None, None),
+    "null": (text("null"), "C300", None, None),
+    "missing person": (line(person_id=...), "C301", "bad", "person_id"),
+    "missing upstream payout": (line(paid={"基本医保": "17000.00"}), "C307", "bad", "paid.大病保险"),
+    "upstream beyond the in-scope cost": (
+        line(paid={"基本医保": "30000.00", "大病保险": "6000.00"}), "C308", "bad", "paid.大病保险"),
+    "a payout yibao computes": (
+        line(paid={"基本医保": "0", "大病保险": "0", "基本救助": "1"}), "C309", "bad", "paid.基本救助"),
+    "unknown visit": (line(visit="急诊"), "C313", "bad", "visit"),
+    "claim id too long": (line(claim_id="x" * 201), "C302", None, "claim_id"),
+    "claim id a number": (line(claim_id=7), "C302", None, "claim_id"),
+    "bool field as text": (line(in_province="yes"), "C302", "bad", "in_province"),
+    "count field with a fraction": (line(bed_days=1.5), "C302", "bad", "bed_days"),
+}
