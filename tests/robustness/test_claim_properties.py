@@ -25,8 +25,12 @@ ENGINES = loadable_engines()
 POLICIES = pytest.mark.parametrize("name", sorted(ENGINES))
 
 
-def _version(engine, claim: dict):
-    return engine.version_for(datetime.date.fromisoformat(claim["date"]))
+def _one_claim(name: str, data):
+    """A random valid claim, its result, and the policy version in force on its date."""
+    engine = ENGINES[name]
+    claim = data.draw(claims(engine))
+    (result,) = settled(engine, [claim])
+    return claim, result, engine.version_for(datetime.date.fromisoformat(claim["date"]))
 
 
 def _base(line, claim: dict, payouts: dict[str, Decimal], earlier: list[str]) -> Decimal:
@@ -51,10 +55,7 @@ def test_every_shipped_policy_that_loads_is_exercised():
 @ROBUSTNESS
 @given(data=st.data())
 def test_no_line_pays_below_zero_or_more_than_its_base(name, data):
-    engine = ENGINES[name]
-    claim = data.draw(claims(engine))
-    (result,) = settled(engine, [claim])
-    version = _version(engine, claim)
+    claim, result, version = _one_claim(name, data)
     payouts = dict(result.payouts)
     assert [line.name for line in version.lines] == list(payouts)
     earlier: list[str] = []
@@ -73,9 +74,7 @@ def test_no_line_pays_below_zero_or_more_than_its_base(name, data):
 @given(data=st.data())
 def test_totals_stay_within_the_in_scope_cost(name, data):
     """total paid = Σ payouts ≤ in-scope cost; personal burden = total − paid ≥ out-of-scope."""
-    engine = ENGINES[name]
-    claim = data.draw(claims(engine))
-    (result,) = settled(engine, [claim])
+    claim, result, _ = _one_claim(name, data)
     total, in_scope = Decimal(claim["total_cost"]), Decimal(claim["in_scope_cost"])
     assert result.total_paid == sum((amount for _, amount in result.payouts), Decimal(0))
     assert result.total_paid <= in_scope
