@@ -21,7 +21,7 @@ from yibao.compiler.conditions import holds
 from yibao.dsl.model import SCHEMES, VISITS, LineDef, Policy
 
 # The common spelling of money in a claim, read without the general checks.
-_PLAIN_MONEY = re.compile(r"\d{1,12}(\.\d{1,2})?")  # below MAX_AMOUNT
+_PLAIN_MONEY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")  # below MAX_AMOUNT
 ZERO = Decimal(0)
 
 
@@ -203,8 +203,14 @@ class ClaimValidator:
             "never paid, and the lines together never exceed the bill")
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date(record: dict, claim_id: str) -> datetime.date:
     value = _text(record, "date", claim_id)
+    if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20230210 and week dates
+        raise ClaimError("C302", claim_id, "date", f"'{value}' is not a date",
+                         "write dates as YYYY-MM-DD")
     try:
         return datetime.date.fromisoformat(value)
     except ValueError:

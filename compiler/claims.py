@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -87,16 +88,46 @@ def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict
         except UnicodeDecodeError as error:
             raise ClaimError("C300", None, None, f"not UTF-8 (byte {error.start})",
                              "claims files are UTF-8 JSON Lines", line_number) from None
+    if line_number == 1 and text.startswith("\ufeff"):
+        text = text[1:]  # a byte-order mark some editors write at the start of a file
     try:
         record = json.loads(text, parse_float=Decimal, parse_int=Decimal,
                             parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise ClaimError("C300", _guess_claim_id(text), None, f"not valid JSON: {error}",
                          "each line holds one complete JSON object", line_number) from None
+    except ArithmeticError:
+        raise ClaimError("C300", _guess_claim_id(text), None,
+                         "not valid JSON: a number's exponent is out of range",
+                         "write money as a string such as \"1234.50\"", line_number) from None
     if not isinstance(record, dict):
         raise ClaimError("C300", None, None, "a claim must be a JSON object",
                          "each line holds one JSON object {…}", line_number)
+    if _has_lone_surrogate(record):
+        raise ClaimError("C300", None, None,
+                         "a string holds a lone UTF-16 surrogate escape (\\ud800–\\udfff)",
+                         "escape only whole characters; the writer produced broken text",
+                         line_number)
     return record
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(record: dict) -> bool:
+    """Whether any key or string in the record holds half a character (never printable)."""
+    pending: list = [record]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 def _guess_claim_id(text: str) -> str | None:
@@ -117,8 +148,14 @@ def parse_money(value: Any, claim_id: str | None, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, Decimal, int)):
         raise ClaimError("C302", claim_id, field, f"expected an amount, found {type(value).__name__}",
                          'write money as a string such as "1234.50"')
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
+        infinite = value.strip().lstrip("+-").lower() in ("nan", "snan", "inf", "infinity")
+        raise ClaimError("C303", claim_id, field,
+                         f"'{value}' is not a finite amount"[:200] if infinite
+                         else f"'{value}' is not an amount"[:200],
+                         'write money as a string of ASCII digits such as "1234.50"')
     try:
-        amount = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+        amount = Decimal(value)
     except (InvalidOperation, ValueError):
         raise ClaimError("C303", claim_id, field, f"'{value}' is not an amount",
                          'write money as a string such as "1234.50"') from None
@@ -134,7 +171,12 @@ def parse_money(value: Any, claim_id: str | None, field: str) -> Decimal:
     if amount.as_tuple().exponent < -2 and amount != amount.quantize(FEN):
         raise ClaimError("C303", claim_id, field, f"{value} has more than 2 decimals",
                          "money is yuan with at most 2 decimals (fen)")
-    return amount.quantize(FEN)
+    return abs(amount).quantize(FEN)  # abs: "-0" is zero, written 0.00
+
+
+# Money as text: ASCII digits with an optional point; no exponent, no grouping.
+_MONEY_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _text(record: dict, field: str, claim_id: str | None) -> str:
@@ -145,6 +187,9 @@ def _text(record: dict, field: str, claim_id: str | None) -> str:
                          f'write it as a JSON string, e.g. "{field}": "…"')
     if len(value) > MAX_TEXT:
         raise ClaimError("C302", claim_id, field, f"longer than {MAX_TEXT} characters")
+    if _CONTROL.search(value):
+        raise ClaimError("C302", claim_id, field, "holds a control character",
+                         "ids and codes are printable text")
     return value
 
 

@@ -227,6 +227,9 @@ class _Checker:
             ))
         if len(self.identities) > MAX_IDENTITIES:
             self.error("P114", f"more than {MAX_IDENTITIES} identities", self.tree.span)
+            # Checking the rest would only repeat the error, slowly: chains are walked per identity.
+            self.identities = self.identities[:MAX_IDENTITIES]
+            return
         by_name = {i.name: i for i in self.identities}
         for item in self.tree.of_type(ast.Identity):
             if item.treated_as and item.treated_as.text not in by_name:

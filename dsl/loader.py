@@ -82,6 +82,10 @@ def _predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
         raise _error("S225", f"extends {policy_id}: not a policy id", path)
     candidate = path.parent / f"{policy_id}.policy"
     if candidate.is_file():
+        if candidate.resolve().parent != path.resolve().parent:
+            # A link out of the folder: a policy reads only its own folder's files.
+            raise _error("S225", f"extends {policy_id}: {candidate.name} links outside the "
+                         "policy's folder", path)
         return candidate
     # The base is not in this folder (Lhasa amends a Tibet-wide policy): the file
     # is checked on its own and the values it amends stay unspecified.

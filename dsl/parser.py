@@ -18,7 +18,7 @@ from lark import Token, Transformer, v_args
 from yibao.core.diagnostics import PolicyError
 from yibao.core.span import Span
 from yibao.dsl import ast
-from yibao.dsl.limits import check_source_limits
+from yibao.dsl.limits import check_source_limits, check_tree_depth
 from yibao.dsl.syntax_errors import diagnose_syntax_error
 
 GRAMMAR = pathlib.Path(__file__).with_name("policy.lark")
@@ -42,6 +42,7 @@ def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
         tree = _lark().parse(source)
     except lark.exceptions.UnexpectedInput as error:
         raise PolicyError([diagnose_syntax_error(error, source, path, _lark())]) from None
+    check_tree_depth(tree, path)
     try:
         return _ToAst(path).transform(tree)
     except lark.exceptions.VisitError as error:

@@ -100,13 +100,13 @@ def test_crlf_line_endings_settle_as_lf(tmp_path, capsys):
         assert_good(row)
 
 
-def test_a_byte_order_mark_makes_its_line_an_error_not_the_file(tmp_path, capsys):
-    """A UTF-8 BOM (as Windows editors save) is not JSON: the first line is C300,
-    its claim id still read; the next lines settle."""
+def test_a_byte_order_mark_at_the_start_of_the_file_is_ignored(tmp_path, capsys):
+    """A UTF-8 BOM (as Windows editors save) before the first line is not part of the
+    claim: the file settles as if it were not there."""
     content = b"\xef\xbb\xbf" + good(GOOD_BEFORE) + b"\n" + good(GOOD_AFTER) + b"\n"
     status, rows, _ = settle_file(tmp_path, capsys, content)
-    assert status == 1
-    assert (rows[0]["error"], rows[0]["claim_id"], rows[0]["line"]) == ("C300", "good-before", 1)
+    assert status == 0
+    assert_good(rows[0])
     assert_good(rows[1])
 
 
