@@ -63,7 +63,7 @@ def admission_definitions(columns: ClaimColumns) -> list[Definition]:
     definitions = [
         Definition("date", exp.func("COALESCE", sql.col("date_value"), sql.when(
             exp.RegexpLike(this=sql.col("date_text"), expression=sql.text(ISO_DATE)),
-            exp.TryCast(this=sql.col("date_text"), to=exp.DataType.build("DATE")),
+            exp.TryCast(this=sql.col("date_text"), to=exp.DataType.build("DATE"), safe=True),
             exp.Cast(this=exp.null(), to=exp.DataType.build("DATE"))))),
         Definition("total_fen", money_fen(sql.col("total_text"), sql.col("total_number"))),
         Definition("in_scope_fen", money_fen(sql.col("in_scope_text"),

@@ -40,11 +40,12 @@ class Const:
 
 @attrs.frozen
 class AlertParts:
-    """An alert of one version: what a claim adds to the annual burden, and when it fires."""
+    """An alert of one version: what a claim adds to the annual burden, and the threshold
+    the claim compares it with (NULL when its identities keep the person out of the group)."""
 
     name: str
     contribution: exp.Expression
-    reaches: Callable[[exp.Expression], exp.Expression]   # running burden → fires?
+    threshold: exp.Expression
 
 
 @attrs.define
@@ -276,12 +277,8 @@ class ColumnarLowering:
         fallback = alert.threshold.for_identity(None)
         default = sql.num(fen(fallback.value)) if fallback is not None else sql.typed_null("BIGINT")
         threshold = sql.case(thresholds, default) if thresholds else default
-
-        def reaches(running: exp.Expression) -> exp.Expression:
-            return sql.all_of([exp.paren(in_group),
-                               exp.func("COALESCE", running >= threshold, exp.false())])
-
-        return AlertParts(alert.name, contribution, reaches)
+        return AlertParts(alert.name, contribution,
+                          sql.when(in_group, threshold, sql.typed_null("BIGINT")))
 
     def _alert_group(self, alert) -> exp.Expression:
         """The claim's own identities put the person in the alert's group (DOMAIN.md §3.11)."""

@@ -38,6 +38,7 @@ def winner_values(columns: ClaimColumns, lowering: ColumnarLowering) -> dict:
 
 def result_definitions(columns: ClaimColumns, lowerings: list[ColumnarLowering]
                        ) -> list[Definition]:
+    """Per claim, no window: totals, burden, referrals, and each alert's burden and threshold."""
     totals, burdens = [], []
     alerts: dict[str, list[tuple[exp.Expression, AlertParts]]] = {}
     referrals: dict[str, list[tuple[exp.Expression, exp.Expression]]] = {}
@@ -59,7 +60,11 @@ def result_definitions(columns: ClaimColumns, lowerings: list[ColumnarLowering]
     definitions.append(Definition("personal_burden",
                                   sql.bigint(_by_version(burdens, sql.num(0)))))
     for index, name in enumerate(columns.alerts):
-        definitions += _alert(index, alerts.get(name, []))
+        versions = alerts.get(name, [])
+        definitions.append(Definition(f"alert_{index}_contribution", sql.bigint(sql.case(
+            [(v, parts.contribution) for v, parts in versions], sql.num(0)))))
+        definitions.append(Definition(f"alert_{index}_threshold", sql.bigint(sql.case(
+            [(v, parts.threshold) for v, parts in versions], sql.typed_null("BIGINT")))))
     for index, name in enumerate(columns.referrals):
         branches = referrals.get(name, [])
         definitions.append(Definition(f"referral_{index}", sql.case(branches, exp.false())))
@@ -72,27 +77,38 @@ def _by_version(branches, default):
     return sql.case(branches, default)
 
 
-def _alert(index: int, versions: list[tuple[exp.Expression, AlertParts]]) -> list[Definition]:
-    contribution = sql.case([(is_version, parts.contribution) for is_version, parts in versions],
-                            sql.num(0))
-    running = f"alert_{index}_burden"
-    fires = sql.case([(is_version, parts.reaches(sql.col(running)))
-                      for is_version, parts in versions], exp.false())
-    fired_so_far = sql.running(exp.Max(this=sql.when(
-        sql.col(f"alert_{index}_fires"), sql.num(1), sql.num(0))))
-    listed = sql.any_of([is_version for is_version, _ in versions])
-    return [
-        Definition(running, sql.running_sum(contribution)),
-        Definition(f"alert_{index}_fires", fires),
-        Definition(f"alert_{index}", sql.all_of([exp.paren(listed), fired_so_far.eq(sql.num(1))])),
-    ]
+def alert_definitions(columns: ClaimColumns, lowerings: list[ColumnarLowering]
+                      ) -> list[Definition]:
+    """The annual burden so far, and whether the alert has fired by this claim (windows)."""
+    definitions = []
+    for index, name in enumerate(columns.alerts):
+        having = [lowering.version for lowering in lowerings
+                  if any(a.name == name for a in lowering.policy.alerts)]
+        burden = f"alert_{index}_burden"
+        reaches = exp.func("COALESCE", sql.col(burden) >= sql.col(f"alert_{index}_threshold"),
+                           exp.false())
+        fired_so_far = sql.running(exp.Max(this=sql.when(reaches, sql.num(1), sql.num(0))))
+        listed = sql.any_of([sql.col("version").eq(sql.num(v)) for v in having])
+        definitions += [
+            Definition(burden, sql.running_sum(sql.col(f"alert_{index}_contribution"))),
+            Definition(f"alert_{index}", sql.all_of([exp.paren(listed),
+                                                     fired_so_far.eq(sql.num(1))])),
+        ]
+    return definitions
 
 
-def output_columns(columns: ClaimColumns) -> list[str]:
+def alert_inputs(columns: ClaimColumns) -> list[str]:
+    return ["idx", "py", "ord", "version"] + [
+        f"alert_{i}_{what}" for i in range(len(columns.alerts))
+        for what in ("contribution", "threshold")]
+
+
+def output_columns(columns: ClaimColumns, with_alerts: bool = True) -> list[str]:
     names = ["idx", "claim_id", "version", "cand"]
     names += [columns.settled("fin", line) for line in columns.computed]
     names += [columns.final_upstream(line) for line in columns.upstream]
     names += ["total_paid", "personal_burden"]
-    names += [f"alert_{i}" for i in range(len(columns.alerts))]
+    if with_alerts:
+        names += [f"alert_{i}" for i in range(len(columns.alerts))]
     names += [f"referral_{i}" for i in range(len(columns.referrals))]
     return names
