@@ -23,6 +23,7 @@ from yibao.backends.plan import SettlementPlan
 from yibao.backends.spark_io import fetch_records, load_source, raw_select
 
 DIALECT = "spark"
+STAGES = ("read", "admit", "validate", "route", "settle", "results")
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "4",
@@ -39,14 +40,15 @@ LOCAL_CONF = {
 }
 
 
-def local_session(master: str = "local[2]", conf: dict | None = None):
-    """A local Spark session (the tests); pass ``master`` to reach a cluster."""
+def local_session(master: str | None = None, conf: dict | None = None):
+    """A Spark session: ``master``, else $YIBAO_SPARK_MASTER (a cluster's URL), else local."""
     import os
     import sys
 
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    master = master or os.environ.get("YIBAO_SPARK_MASTER", "local[2]")
     builder = SparkSession.builder.master(master).appName("yibao")
     # Python workers run this interpreter (the venv with duckdb and pyarrow).
     settings = {**LOCAL_CONF, "spark.pyspark.python": sys.executable, **(conf or {})}

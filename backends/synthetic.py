@@ -231,7 +231,7 @@ def corrupt(records: list, share: float, seed: int = 0,
         if not draw.chance(share):
             continue
         kind = draw.pick(kinds)
-        result[index] = _spoil(dict(result[index]), kind, result[max(0, index - 7)])
+        result[index] = _spoil(dict(records[index]), kind, records[max(0, index - 7)])
     return result
 
 

@@ -8,6 +8,8 @@ command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 # Debian's Chromium: the HTML explanation is tested in a real headless browser.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# A JDK runtime for Spark in local mode (yibao eval --backend spark, its tests).
+command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -1,0 +1,90 @@
+"""Writing results: JSON Lines (DOMAIN.md §5, no trace) or Parquet, in input order.
+
+Parquet results are flat, one column per line of defence, so an analyst reads
+them with any SQL engine:
+
+``claim_id``, ``policy``, ``identity``, ``payout.<line>`` (decimal(18,2), one
+per line of any version), ``total_paid``, ``personal_burden``, ``alerts`` and
+``referrals`` (list<string>), and for a refused claim ``error`` (its code),
+``error_field``, ``error_message``, ``error_hint``, ``line``.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Iterable
+
+from yibao.dsl.model import Policy
+
+BATCH_ROWS = 65_536
+
+
+def result_columns(versions: Iterable[Policy]) -> list[str]:
+    lines: list[str] = []
+    for policy in versions:
+        for line in policy.lines:
+            if line.name not in lines:
+                lines.append(line.name)
+    return lines
+
+
+def write_results(outcomes: Iterable[dict], path: str, fmt: str,
+                  versions: Iterable[Policy]) -> int:
+    """Write exchange-format outcomes (results and error objects); returns how many."""
+    if fmt == "jsonl":
+        count = 0
+        with open(path, "w", encoding="utf-8") as out:
+            for outcome in outcomes:
+                out.write(json.dumps(outcome, ensure_ascii=False) + "\n")
+                count += 1
+        return count
+    if fmt == "parquet":
+        return _write_parquet(outcomes, path, result_columns(versions))
+    raise ValueError(f"unknown results format {fmt}")
+
+
+def parquet_schema(lines: list[str]):
+    import pyarrow as pa
+
+    money = pa.decimal128(18, 2)
+    return pa.schema(
+        [("claim_id", pa.string()), ("policy", pa.string()), ("identity", pa.string())]
+        + [(f"payout.{line}", money) for line in lines]
+        + [("total_paid", money), ("personal_burden", money),
+           ("alerts", pa.list_(pa.string())), ("referrals", pa.list_(pa.string())),
+           ("error", pa.string()), ("error_field", pa.string()), ("error_message", pa.string()),
+           ("error_hint", pa.string()), ("line", pa.int64())])
+
+
+def _write_parquet(outcomes: Iterable[dict], path: str, lines: list[str]) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = parquet_schema(lines)
+    count = 0
+    with pq.ParquetWriter(path, schema) as writer:
+        rows: list[dict] = []
+        for outcome in outcomes:
+            rows.append(_row(outcome))
+            count += 1
+            if len(rows) == BATCH_ROWS:
+                writer.write_table(pa.Table.from_pylist(rows, schema))
+                rows = []
+        if rows or count == 0:
+            writer.write_table(pa.Table.from_pylist(rows, schema))
+    return count
+
+
+def _row(outcome: dict) -> dict:
+    if "error" in outcome:
+        return {"claim_id": outcome.get("claim_id"), "error": outcome["error"],
+                "error_field": outcome.get("field"), "error_message": outcome.get("message"),
+                "error_hint": outcome.get("hint"), "line": outcome.get("line")}
+    row = {"claim_id": outcome["claim_id"], "policy": outcome["policy"],
+           "identity": outcome["identity"], "total_paid": Decimal(outcome["total_paid"]),
+           "personal_burden": Decimal(outcome["personal_burden"]),
+           "alerts": outcome["alerts"], "referrals": outcome["referrals"]}
+    for line, amount in outcome["payouts"].items():
+        row[f"payout.{line}"] = Decimal(amount)
+    return row

@@ -1,0 +1,39 @@
+"""The batch backends' front door: settle a claims file, or claim records, by name.
+
+    >>> from yibao.backends.run import settle_records
+    >>> settle_records(engine, claims, "duckdb")      # DOMAIN.md §5 outcomes, in order
+"""
+
+from __future__ import annotations
+
+import pathlib
+import tempfile
+from typing import Callable, Iterable
+
+from yibao.backends.outcomes import BatchResults
+
+COLUMNAR = ("duckdb", "spark")
+
+
+def run_backend(engine, path: str, fmt: str, backend: str, spark=None,
+                progress: Callable[[str], None] | None = None) -> BatchResults:
+    if backend == "duckdb":
+        from yibao.backends.duckdb_runner import DuckDBRunner
+
+        return DuckDBRunner(engine).run(str(path), fmt, progress)
+    if backend == "spark":
+        from yibao.backends.spark_runner import SparkRunner
+
+        return SparkRunner(engine, spark).run(str(path), fmt, progress)
+    raise ValueError(f"unknown backend {backend}; one of {', '.join(COLUMNAR)}")
+
+
+def settle_records(engine, records: Iterable, backend: str, fmt: str = "jsonl",
+                   spark=None) -> list[dict]:
+    """Claim records (dicts, or JSON text) through a backend via a temporary file."""
+    from yibao.backends.formats import write_records
+
+    with tempfile.TemporaryDirectory(prefix="yibao-") as directory:
+        path = pathlib.Path(directory) / f"claims.{fmt}"
+        write_records(records, str(path), fmt, engine.versions)
+        return list(run_backend(engine, str(path), fmt, backend, spark).exchange())

@@ -1,0 +1,1 @@
+"""Benchmark scripts (not tests): run ``python -m benchmarks.bench_batch``."""

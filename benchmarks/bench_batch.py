@@ -1,0 +1,121 @@
+"""Claims per second and peak memory: yibao's three paths and two peers (issue 9).
+
+    .venv/bin/python -m benchmarks.bench_batch                 # 10^5 and 10^6 claims
+    .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --kinds duckdb openfisca
+
+For each size, Benxi 2023 synthetic claims (seed 2023, backends/synthetic.py)
+are written once as date-sorted JSON Lines and as Parquet.  Each measurement
+runs in a fresh process (benchmarks/measure.py), so its peak memory is its
+own: yibao's scalar evaluator with and without trace (streamed), yibao's
+DuckDB backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in
+GoRules ZEN.  Every path's payouts are compared with DuckDB's to the fen;
+yibao's own paths must agree exactly, the peers' mismatches are reported.
+Prints a Markdown table and the machine it ran on.  Needs ``pip install
+-e '.[bench,batch]'``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+KINDS = ("duckdb", "scalar", "scalar-trace", "openfisca", "zen")
+LABELS = {"duckdb": "yibao DuckDB (Parquet in, results in Arrow)",
+          "scalar": "yibao scalar, no trace (streamed)",
+          "scalar-trace": "yibao scalar, with trace (streamed)",
+          "openfisca": "OpenFisca (openfisca-core, numpy)",
+          "zen": "GoRules ZEN (zen-engine, JDM graph)"}
+
+
+def claims_files(size: int, work: pathlib.Path) -> dict[str, pathlib.Path]:
+    from yibao.api import load_engine
+    from yibao.backends.formats import write_records
+    from yibao.backends.synthetic import synthetic_claims
+
+    paths = {fmt: work / f"benxi-{size}.{fmt}" for fmt in ("jsonl", "parquet")}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    engine = load_engine(ROOT / "policies" / "benxi-2023.policy")
+    start = time.perf_counter()
+    claims = list(synthetic_claims(engine.loaded, size, seed=2023))
+    for fmt, path in paths.items():
+        write_records(claims, str(path), fmt, engine.versions)
+    print(f"# generated {size:,} claims in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return paths
+
+
+def measure(kind: str, paths, work: pathlib.Path, size: int) -> dict:
+    out = work / f"payouts-{kind}-{size}.npy"
+    path = paths["jsonl" if kind.startswith("scalar") else "parquet"]
+    command = [sys.executable, "-m", "benchmarks.measure", kind, str(path), str(out)]
+    if kind in ("openfisca", "zen"):
+        command.append(str(work / f"refused-{size}.npy"))
+    print(f"# {kind} on {size:,} claims …", file=sys.stderr, flush=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["payouts"] = np.load(out)
+    return figures
+
+
+def mismatches(reference: np.ndarray, payouts: np.ndarray) -> tuple[int, int]:
+    settled = reference[:, 0] >= 0
+    differs = (reference != payouts)[settled]
+    return int(differs[:, 0].sum()), int(differs[:, 1].sum())
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = int(open("/proc/meminfo").readline().split()[1]) / 1024 / 1024
+    except OSError:
+        memory = 0
+    import duckdb
+
+    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}, DuckDB {duckdb.__version__}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    parser.add_argument("--work", default="/tmp/yibao-bench")
+    args = parser.parse_args(argv)
+    work = pathlib.Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in args.sizes:
+        paths = claims_files(size, work)
+        reference = measure("duckdb", paths, work, size)
+        np.save(work / f"refused-{size}.npy", reference["payouts"][:, 0] < 0)
+        for kind in args.kinds:
+            figures = reference if kind == "duckdb" else measure(kind, paths, work, size)
+            basic, tilt = mismatches(reference["payouts"], figures["payouts"])
+            rows.append((kind, size, figures, basic, tilt))
+    print(f"Machine: {machine()}\n")
+    print("| path | claims | seconds | claims/s | peak memory (MiB) | ≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind, size, figures, basic, tilt in rows:
+        rate = figures["claims"] / figures["seconds"]
+        print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f} | {rate:,.0f} | "
+              f"{figures['peak_mib']:.0f} | {basic:,} | {tilt:,} |")
+    print(f"\n(claims yibao refuses — C311, the per-bed-day amount §(五) leaves open — are "
+          f"left out of the comparison; the peers settle the rest)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

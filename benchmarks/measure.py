@@ -1,0 +1,117 @@
+"""One measurement in a fresh process: ``python -m benchmarks.measure KIND CLAIMS OUT``.
+
+Prints one JSON line: seconds (settlement only, after the policy is loaded),
+claims, peak RSS of the process (MiB), and writes each claim's 基本救助 and
+倾斜救助 in fen to OUT (.npy, -1 for a refused claim) for the comparison.
+
+KIND: scalar-trace, scalar (both ``Engine.stream_records`` on the date-sorted
+JSON Lines: memory stays flat), duckdb (the Parquet file), openfisca, zen.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import struct
+import sys
+import tempfile
+import time
+from decimal import Decimal
+
+import numpy as np
+
+POLICY = "policies/benxi-2023.policy"
+LINES = ("基本救助", "倾斜救助")
+
+
+def scalar(path: str, trace: bool):
+    from yibao.api import load_engine
+    from yibao.backends.formats import read_records
+    from yibao.compiler.claims import ClaimError
+
+    engine = load_engine(POLICY)
+    # Payouts go to a file as they come, so the process holds one claim at a time.
+    spool = tempfile.TemporaryFile()
+    count = 0
+    start = time.perf_counter()
+    for outcome in engine.stream_records(read_records(path, "jsonl"), trace):
+        if isinstance(outcome, ClaimError):
+            spool.write(struct.pack("<qq", -1, -1))
+        else:
+            amounts = dict(outcome.payouts)
+            spool.write(struct.pack("<qq", *(int(amounts[line] * 100) for line in LINES)))
+        count += 1
+    seconds = time.perf_counter() - start
+    peak = peak_mib()   # before the payouts are read back for the comparison
+    spool.seek(0)
+    return seconds, count, np.frombuffer(spool.read(), dtype="<i8").reshape(-1, 2), peak
+
+
+def duckdb(path: str):
+    from yibao.api import load_engine
+    from yibao.backends.duckdb_runner import DuckDBRunner
+
+    runner = DuckDBRunner(load_engine(POLICY))
+    start = time.perf_counter()
+    batch = runner.run(path, "parquet")
+    seconds = time.perf_counter() - start
+    peak = peak_mib()
+    table = batch.results
+    columns = [table.column(batch.columns.settled("fin", line)).to_numpy() for line in LINES]
+    payouts = np.full((batch.count, 2), -1, dtype=np.int64)
+    index = table.column("idx").to_numpy()
+    payouts[index, 0], payouts[index, 1] = columns
+    return seconds, batch.count, payouts, peak
+
+
+def peer(kind: str, path: str, refused_path: str):
+    from benchmarks.peers import claims as peer_claims
+
+    refused = np.load(refused_path)
+    if kind == "openfisca":
+        from benchmarks.peers import openfisca_benxi as model
+
+        system = model.tax_benefit_system()
+        run = lambda arrays: model.settle(system, arrays)   # noqa: E731
+    else:
+        from benchmarks.peers import zen_benxi as model
+
+        run = model.settle
+    start = time.perf_counter()
+    arrays = peer_claims.load(path, refused)
+    basic, tilt = run(arrays)
+    seconds = time.perf_counter() - start
+    peak = peak_mib()
+    payouts = np.full((len(refused), 2), -1, dtype=np.int64)
+    for column, values in enumerate((basic, tilt)):
+        payouts[arrays.index, column] = [int(Decimal(repr(float(v))).quantize(Decimal("0.01"))
+                                             * 100) for v in values]
+    return seconds, len(arrays.index), payouts, peak
+
+
+def peak_mib() -> float:
+    """The process's peak resident memory.  VmHWM, not ru_maxrss: the latter survives
+    exec, so it would count the benchmark parent's memory at fork time."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(kind: str, path: str, out: str, refused: str | None = None) -> None:
+    if kind in ("scalar", "scalar-trace"):
+        seconds, count, payouts, peak = scalar(path, kind == "scalar-trace")
+    elif kind == "duckdb":
+        seconds, count, payouts, peak = duckdb(path)
+    else:
+        seconds, count, payouts, peak = peer(kind, path, refused)
+    np.save(out, payouts)
+    print(json.dumps({"kind": kind, "seconds": seconds, "claims": count, "peak_mib": peak}))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

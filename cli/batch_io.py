@@ -1,0 +1,187 @@
+"""`yibao eval` at scale: ``--backend``, ``--input-format``, ``--output-format``, ``--progress``.
+
+``yibao eval`` hands a run here when it asks for anything beyond the scalar
+evaluator on JSON Lines: a SQL backend (DuckDB embedded, Spark), CSV or
+Parquet claims, Parquet results, or a progress bar.  The backends return the
+same outcomes as the scalar evaluator (tests/backends/test_differential.py);
+they never build a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Iterator
+
+from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
+from yibao.cli.outcomes import report_failures
+from yibao.compiler.batch import Engine
+from yibao.compiler.claims import ClaimError
+from yibao.compiler.results import outcome_to_json
+from yibao.dsl.loader import load_policy
+
+BACKENDS = ("scalar", "duckdb", "spark")
+INPUT_FORMATS = ("jsonl", "csv", "parquet")
+OUTPUT_FORMATS = ("jsonl", "parquet")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, default="scalar",
+                        help="scalar (default, traces), duckdb (embedded, columnar) or spark")
+    parser.add_argument("--input-format", choices=INPUT_FORMATS,
+                        help="claims format (default: from the file name, else jsonl)")
+    parser.add_argument("--output-format", choices=OUTPUT_FORMATS,
+                        help="results format (default: from -o's name, else jsonl)")
+    parser.add_argument("--progress", action="store_true",
+                        help="show a progress bar on stderr")
+
+
+def wants_batch(args) -> bool:
+    """Does this run need more than the scalar evaluator on JSON Lines?"""
+    return (args.backend != "scalar" or args.progress
+            or args.input_format not in (None, "jsonl")
+            or _output_format(args) == "parquet"
+            or (args.input_format is None and _format_of(args.claims, INPUT_FORMATS) != "jsonl"))
+
+
+def run_batch(args) -> int:
+    problem = _incompatible(args)
+    if problem:
+        print(f"yibao: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    engine = Engine(load_policy(args.policy))
+    fmt = args.input_format or _format_of(args.claims, INPUT_FORMATS)
+    if args.backend == "scalar":
+        outcomes = _scalar(engine, args, fmt)
+    else:
+        outcomes = _columnar(engine, args, fmt)
+    failures: list[ClaimError] = []
+    _write(args, engine, _noting_failures(outcomes, failures))
+    report_failures(failures)
+    return EXIT_CLAIMS_FAILED if failures else EXIT_OK
+
+
+def _incompatible(args) -> str | None:
+    columnar = args.backend != "scalar"
+    if columnar and args.trace:
+        return f"--backend {args.backend} settles without traces: drop --trace or use scalar"
+    if columnar and args.stream:
+        return "--stream is the scalar evaluator's mode: drop it with --backend " + args.backend
+    if getattr(args, "record", None):
+        return "--record works with the scalar evaluator on JSON Lines, without --progress"
+    if columnar and args.format == "text":
+        return "--format text needs the scalar evaluator's results: use --backend scalar"
+    if _output_format(args) == "parquet" and not args.output:
+        return "--output-format parquet writes a file: give -o PATH"
+    if args.claims == "-" and (args.input_format or "jsonl") != "jsonl":
+        return "only JSON Lines can come from stdin"
+    return None
+
+
+def _format_of(path: str | None, formats) -> str:
+    for name in formats:
+        if path and str(path).endswith("." + name):
+            return name
+    return "jsonl"
+
+
+def _output_format(args) -> str:
+    return args.output_format or _format_of(args.output, OUTPUT_FORMATS)
+
+
+def _scalar(engine: Engine, args, fmt: str):
+    from yibao.backends.formats import read_records
+
+    bar = _bar(args, "claims", unit="claim")
+    if bar is not None:
+        engine = _Counting(engine.loaded, bar)
+    records = read_records(args.claims, fmt)
+    settled = (engine.stream_records(records, args.trace) if args.stream
+               else engine.evaluate_records(records, args.trace))
+    try:
+        yield from settled
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+class _Counting(Engine):
+    """The engine, ticking a progress bar for every claim it settles."""
+
+    def __init__(self, loaded, bar):
+        super().__init__(loaded)
+        self.bar = bar
+
+    def evaluate_claim(self, claim, ledger, trace=False):
+        try:
+            return super().evaluate_claim(claim, ledger, trace)
+        finally:
+            self.bar.update(1)
+
+
+def _columnar(engine: Engine, args, fmt: str) -> Iterator[dict]:
+    from yibao.backends.duckdb_runner import STAGES
+    from yibao.backends.run import run_backend
+
+    bar = _bar(args, "stages", total=len(STAGES), unit="stage")
+
+    def step(stage: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(stage)
+            bar.update(1)
+
+    try:
+        batch = run_backend(engine, args.claims, fmt, args.backend, progress=step)
+    finally:
+        if bar is not None:
+            bar.close()
+    yield from batch.exchange()
+
+
+def _bar(args, what: str, **options):
+    if not args.progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(desc=f"yibao {args.backend}: {what}", file=sys.stderr, mininterval=0.5,
+                **options)
+
+
+def _noting_failures(outcomes, failures: list[ClaimError]):
+    """Outcomes (scalar objects or exchange dicts) as they pass, noting the refused ones."""
+    for outcome in outcomes:
+        if isinstance(outcome, ClaimError):
+            failures.append(outcome)
+        elif isinstance(outcome, dict) and "error" in outcome:
+            failures.append(ClaimError(outcome["error"], outcome.get("claim_id"),
+                                       outcome.get("field"), outcome.get("message", ""),
+                                       outcome.get("hint", ""), outcome.get("line")))
+        yield outcome
+
+
+def _as_json(outcome, trace: bool) -> dict:
+    return outcome if isinstance(outcome, dict) else outcome_to_json(outcome, trace)
+
+
+def _write(args, engine: Engine, outcomes) -> None:
+    if _output_format(args) == "parquet":
+        from yibao.backends.results_io import write_results
+
+        write_results((_as_json(o, False) for o in outcomes), args.output, "parquet",
+                      engine.versions)
+        return
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        if args.format == "json":
+            data = [_as_json(o, args.trace) for o in outcomes]
+            out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        elif args.format == "text":
+            from yibao.explain.summary import render_summary
+
+            out.write(render_summary(list(outcomes)))
+        else:
+            for outcome in outcomes:
+                out.write(dump_json(_as_json(outcome, args.trace)) + "\n")
+    finally:
+        if out is not sys.stdout:
+            out.close()

@@ -1,0 +1,60 @@
+"""Bad claims are refused exactly as the scalar path refuses them (DOMAIN.md §5, C3xx).
+
+The SQL admission only vouches for plain claims; every other row goes to the
+project's validator, so each backend must give the same code, field, message,
+hint and line for every spoiled claim, in every input format.  Jiamusi 2022
+adds what the computable policies lack: a version change on 2022-01-01, bands
+(§二.1) and values left unspecified (C311 for 特困人员, 低保对象, 返贫致贫人口).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import POLICIES
+from yibao.api import load_engine
+from yibao.backends.formats import read_records, write_records
+from yibao.backends.run import run_backend
+from yibao.backends.synthetic import (CORRUPTIONS, FLAT_CORRUPTIONS, corrupt,
+                                      synthetic_claims)
+from yibao.compiler.results import outcome_to_json
+
+
+def _outcomes(engine, tmp_path, fmt, kinds, count=3000, share=0.1, seed=9):
+    claims = corrupt(list(synthetic_claims(engine.loaded, count, seed=seed)), share, seed, kinds)
+    path = tmp_path / f"claims.{fmt}"
+    write_records(claims, str(path), fmt, engine.versions)
+    scalar = [outcome_to_json(o, trace=False)
+              for o in engine.evaluate_records(read_records(str(path), fmt))]
+    return path, scalar
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_duckdb_refuses_what_the_scalar_path_refuses(benxi_engine, tmp_path, fmt):
+    kinds = CORRUPTIONS if fmt == "jsonl" else FLAT_CORRUPTIONS
+    path, scalar = _outcomes(benxi_engine, tmp_path, fmt, kinds)
+    codes = {o["error"] for o in scalar if "error" in o}
+    # every spoilt kind shows up: missing field, bad money, unknown names, duplicates, …
+    assert {"C301", "C305", "C310", "C312", "C304", "C308", "C313"} <= codes
+    if fmt == "jsonl":
+        assert {"C300", "C302", "C303", "C306", "C307"} <= codes
+    got = list(run_backend(benxi_engine, str(path), fmt, "duckdb").exchange())
+    assert got == scalar
+
+
+def test_spark_refuses_what_the_scalar_path_refuses(benxi_engine, tmp_path, spark):
+    path, scalar = _outcomes(benxi_engine, tmp_path, "jsonl", CORRUPTIONS)
+    assert list(run_backend(benxi_engine, str(path), "jsonl", "spark", spark).exchange()) == scalar
+
+
+def test_jiamusi_versions_bands_and_unspecified_values(tmp_path, spark):
+    """Claims of 2021, 2022 and 2023 under Jiamusi 2021 → 2022: the 2022 bands, the
+    version in force on each claim's date, and C311 where the notice gives no rate."""
+    engine = load_engine(POLICIES / "jiamusi-2022.policy")
+    path, scalar = _outcomes(engine, tmp_path, "jsonl", CORRUPTIONS, count=20_000, share=0.01)
+    policies = {o.get("policy") for o in scalar}
+    assert {"jiamusi-2021", "jiamusi-2022"} <= policies
+    assert sum(1 for o in scalar if o.get("error") == "C311") > 1000
+    for backend in ("duckdb", "spark"):
+        got = list(run_backend(engine, str(path), "jsonl", backend, spark).exchange())
+        assert got == scalar, backend

@@ -1,0 +1,47 @@
+"""The columnar lowering is a visitor over the closed Op set (STYLE.md, practice 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import POLICIES
+from yibao.backends.columns import ClaimColumns, ExactRate
+from yibao.backends.ledgers import CarriedLedger, WindowLedger
+from yibao.backends.lowering import ColumnarLowering
+from yibao.backends.plan import SettlementPlan
+from yibao.compiler.graph import Op
+from yibao.compiler.lower import lower_policy
+from yibao.dsl.loader import load_policy
+from yibao.dsl.model import BandSchedule, BandSlice
+
+from decimal import Decimal
+
+
+def test_every_op_has_a_vectorized_implementation(benxi_engine):
+    """Adding an Op to compiler/graph.py without lowering it to SQL fails here."""
+    policy = benxi_engine.policy
+    columns = ClaimColumns.of(benxi_engine.versions)
+    for ledger in (WindowLedger(), CarriedLedger(columns)):
+        lowering = ColumnarLowering(lower_policy(policy), 0, columns, ledger)
+        assert lowering.ops == frozenset(Op)
+
+
+@pytest.mark.parametrize("name", ["benxi-2023", "jiamusi-2022", "xinjiang-2023", "jilin-2020"])
+def test_every_statement_renders_for_both_engines(name):
+    """One lowering, two dialects: every stage of a policy's plan renders for DuckDB and Spark."""
+    plan = SettlementPlan(load_policy(POLICIES / f"{name}.policy"))
+    for dialect in ("duckdb", "spark"):
+        for statement in (plan.claims("raw_claims", dialect), plan.window_settled("fast_claims"),
+                          plan.walk_settled("walk_claims"),
+                          plan.result_rows("settled", "settleable")):
+            assert "SELECT" in statement.sql(dialect)
+
+
+def test_rates_become_exact_integer_ratios():
+    """Jiamusi 2022 §二.1 bands (65% / 70% / 75% above the deductible) in fen, over 20."""
+    bands = BandSchedule((BandSlice(Decimal(0), Decimal(20000), Decimal("0.65")),
+                          BandSlice(Decimal(20000), Decimal(50000), Decimal("0.70")),
+                          BandSlice(Decimal(50000), None, Decimal("0.75"))))
+    assert ExactRate.of(bands) == ExactRate(20, ((0, 2_000_000, 13), (2_000_000, 5_000_000, 14),
+                                                 (5_000_000, None, 15)))
+    assert ExactRate.of(Decimal("0.6")) == ExactRate(5, ((0, None, 3),))
