@@ -66,14 +66,7 @@ class DuckDBRunner:
             con.execute("INSERT INTO settled " + self.statement(
                 "walk", lambda: plan.walk_settled("walk_claims")))
         step("settle")
-        self._table(con, "result_rows", self.statement(
-            "result_rows", lambda: plan.result_rows("settled", "settleable")))
-        alerts = None
-        if plan.columns.alerts:
-            self._table(con, "alert_flags", self.statement(
-                "alert_flags", lambda: plan.alert_flags("result_rows")))
-            alerts = "alert_flags"
-        results = con.sql(plan.outputs("result_rows", alerts).sql(DIALECT)).to_arrow_table()
+        results = con.sql(plan.results("settled").sql(DIALECT)).to_arrow_table()
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 

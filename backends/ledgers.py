@@ -23,25 +23,31 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from yibao.backends import sql
+from yibao.backends import sql, telescoping
 
 
 class WindowLedger:
-    def year_to_date(self, lowering, node, scope, line: str, base: exp.Expression):
-        after = scope.define(node, "after", sql.running_sum(base))
+    def year_to_date(self, node, scope, line: str, base: exp.Expression):
+        if isinstance(base, exp.Literal):   # a line that never covers this candidate
+            return base, base
+        after = scope.define(node, "after", self._telescoped(node, scope, base)
+                             or sql.running_sum(base))
         before = scope.define(node, "before", exp.Sub(this=after, expression=base))
         return before, after
 
-    def cap(self, lowering, node, scope, line: str, slice_: exp.Expression, cap: int | None,
+    def cap(self, node, scope, line: str, slice_: exp.Expression, cap: int | None,
             covered: exp.Expression) -> exp.Expression:
         if cap is None:
+            if line in scope.annual:
+                scope.cumulative[line] = scope.annual[line]
             return scope.define(node, "paid", sql.when(covered, slice_, sql.num(0)))
         limit = sql.num(cap)
         annual = scope.annual.get(line)
         if annual is not None:
             # The slices telescope: their running sum is round(G(C_after)), G(0) = 0.
-            before, after = annual
-            paid = exp.Sub(this=sql.least(limit, after), expression=sql.least(limit, before))
+            before, after = (sql.least(limit, a) for a in annual)
+            scope.cumulative[line] = (before, after)
+            paid = exp.Sub(this=after, expression=before)
             return scope.define(node, "paid", sql.when(covered, paid, sql.num(0)))
         slices = scope.define(node, "slices", sql.running_sum(slice_))
         paid = exp.Sub(this=sql.least(limit, slices),
@@ -49,16 +55,51 @@ class WindowLedger:
         return scope.define(node, "paid", sql.when(covered, paid, sql.num(0)))
 
 
+    def alert(self, node, scope, index: int, contribution: exp.Expression,
+              threshold: exp.Expression, alert=None, form=None) -> exp.Expression:
+        """The year's burden so far; fired once it reaches the claim's threshold, for good."""
+        running = None
+        if form is not None and form.mask is None:
+            visits = set(alert.visits)
+            running = telescoping.running_total(
+                scope, form, sql.one_of(sql.col("visit"), alert.visits),
+                lambda line: set(scope.policy.line(line).visits) <= visits,
+                lambda e: scope.define(node, "burden_claims", e))
+        burden = scope.define(node, "burden", running or sql.running_sum(contribution))
+        reaches = sql.when(_reaches(burden, threshold), sql.num(1), sql.num(0))
+        return scope.define(node, "fired", sql.running(exp.Max(this=reaches)).eq(sql.num(1)))
+
+
+    @staticmethod
+    def _telescoped(node, scope, base: exp.Expression) -> exp.Expression | None:
+        """The base's running sum from the claim's remainder and the earlier lines' telescoped
+        payouts, when they cover exactly the claims this line covers."""
+        form = scope.linear.get(base.name) if isinstance(base, exp.Column) else None
+        if form is None or form.mask is None:
+            return None
+
+        def same_coverage(line: str) -> bool:
+            covered = scope.values.get(f"{line}.covered")
+            return isinstance(covered, exp.Column) and covered.name == form.mask
+
+        return telescoping.running_total(scope, form, sql.col(form.mask), same_coverage,
+                                         lambda e: scope.define(node, "remainder", e))
+
+
+def _reaches(burden: exp.Expression, threshold: exp.Expression) -> exp.Expression:
+    return exp.func("COALESCE", burden >= threshold, exp.false())
+
+
 class CarriedLedger:
     def __init__(self, columns):
         self.columns = columns
 
-    def year_to_date(self, lowering, node, scope, line: str, base: exp.Expression):
+    def year_to_date(self, node, scope, line: str, base: exp.Expression):
         before = sql.col(f"prev_c_{self.columns.line_index(line)}")
         after = scope.define(node, "after", exp.Add(this=before, expression=base))
         return before, after
 
-    def cap(self, lowering, node, scope, line: str, slice_: exp.Expression, cap: int | None,
+    def cap(self, node, scope, line: str, slice_: exp.Expression, cap: int | None,
             covered: exp.Expression) -> exp.Expression:
         if cap is None:
             return scope.define(node, "paid", sql.when(covered, slice_, sql.num(0)))
@@ -66,3 +107,13 @@ class CarriedLedger:
         room = exp.Sub(this=sql.num(cap), expression=paid_before)
         return scope.define(node, "paid", sql.when(
             covered, sql.positive(sql.least(slice_, room)), sql.num(0)))
+
+    def alert(self, node, scope, index: int, contribution: exp.Expression,
+              threshold: exp.Expression, alert=None, form=None) -> exp.Expression:
+        burden = scope.define(node, "burden", exp.Add(this=sql.col(f"prev_ab_{index}"),
+                                                      expression=contribution))
+        fired = scope.define(node, "fired", sql.any_of(
+            [sql.col(f"prev_af_{index}"), _reaches(burden, threshold)]))
+        scope.state[("ab", index)] = burden
+        scope.state[("af", index)] = fired
+        return fired

@@ -22,11 +22,11 @@ from typing import Any, Callable
 import attrs
 from sqlglot import exp
 
-from yibao.backends import sql
+from yibao.backends import sql, telescoping
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.backends.layers import Definition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
-from yibao.compiler.lower import payout_id
+from yibao.compiler.lower import CEILING, payout_id
 from yibao.dsl import ast
 from yibao.dsl.model import Policy
 
@@ -36,16 +36,6 @@ class Const:
     """A value known when lowering (a parameter looked up for the static candidate)."""
 
     value: Any
-
-
-@attrs.frozen
-class AlertParts:
-    """An alert of one version: what a claim adds to the annual burden, and the threshold
-    the claim compares it with (NULL when its identities keep the person out of the group)."""
-
-    name: str
-    contribution: exp.Expression
-    threshold: exp.Expression
 
 
 @attrs.define
@@ -61,12 +51,23 @@ class Scope:
     definitions: list[Definition] = attrs.field(factory=list)
     # line → (round(G(C_before)), round(G(C_after))), for ledgers that use them
     annual: dict[str, tuple[exp.Expression, exp.Expression]] = attrs.field(factory=dict)
+    # the winner's identity as a column, when it is chosen per claim (the walk)
+    chosen: exp.Expression | None = None
+    # (state, index) → value after this claim, for ledgers that carry state
+    state: dict[tuple[str, int], exp.Expression] = attrs.field(factory=dict)
+    # column → its linear form, line → running total of its payouts (backends/telescoping.py)
+    linear: dict[str, Any] = attrs.field(factory=dict)
+    cumulative: dict[str, tuple[exp.Expression, exp.Expression]] = attrs.field(factory=dict)
+    _defined: dict[exp.Expression, str] = attrs.field(factory=dict)
 
     def define(self, node: Node, suffix: str, expression: exp.Expression) -> exp.Expression:
         if isinstance(expression, (exp.Literal, exp.Column, exp.Boolean)):
             return expression   # nothing to compute: no column
+        if expression in self._defined:   # the same value twice (two lines' coverage, …)
+            return sql.col(self._defined[expression])
         name = f"{self.prefix}n{self.ids[node.id]}_{suffix}"
         self.definitions.append(Definition(name, expression))
+        self._defined[expression] = name
         return sql.col(name)
 
 
@@ -115,9 +116,19 @@ class ColumnarLowering:
             scope.values[node.id] = self._ops[node.op](node, scope)
         return scope
 
-    def lower_result(self, winner: dict[str, Any], prefix: str) -> Scope:
-        """The result phase over the settled winner's columns (``winner``: node id → value)."""
+    def lower_settlement(self, candidate: str | None, prefix: str) -> Scope:
+        """Candidate and result phases for a claim whose only candidate is ``candidate``."""
+        scope = self.lower_candidate(candidate, prefix)
+        return self._result_phase(scope, final_payouts(self.policy, scope.values))
+
+    def lower_result(self, winner: dict[str, Any], chosen: exp.Expression, prefix: str) -> Scope:
+        """The result phase over the winner's columns (``winner``: node id → value, as the
+        scalar evaluator's result context holds them) and the chosen identity's column."""
         scope = self.claim_scope(None, prefix)
+        scope.chosen = chosen
+        return self._result_phase(scope, winner)
+
+    def _result_phase(self, scope: Scope, winner: dict[str, Any]) -> Scope:
         scope.values.update(winner)
         for node in self.graph.phase(Phase.RESULT):
             scope.values[node.id] = self._ops[node.op](node, scope)
@@ -189,11 +200,19 @@ class ColumnarLowering:
         result = sql.positive(result)
         if covered is not None:
             result = sql.when(covered, result, sql.num(0))
-        return scope.define(node, "value", result)
+        value = scope.define(node, "value", result)
+        # Never negative without the clamp: what the lines leave of a claim (each pays at
+        # most its base), and the burden after payouts (validation bounds them by the bill).
+        if (node.params.get("remaining") or node.phase is Phase.RESULT) and isinstance(
+                value, exp.Column):
+            form = telescoping.difference(scope, minuend, subtrahends, covered)
+            if form is not None:
+                scope.linear[value.name] = form
+        return value
 
     def _year_to_date(self, node: Node, scope: Scope):
         base = scope.values[node.input("base")]
-        return self.ledger.year_to_date(self, node, scope, node.params["line"], base)
+        return self.ledger.year_to_date(node, scope, node.params["line"], base)
 
     def _schedule(self, node: Node, scope: Scope):
         values = scope.values
@@ -227,8 +246,11 @@ class ColumnarLowering:
         if _is_false(covered):
             return sql.num(0)
         cap = values.get(f"{node.params['line']}.cap", Const(None)).value
-        return self.ledger.cap(self, node, scope, node.params["line"], values[node.input("slice")],
+        paid = self.ledger.cap(node, scope, node.params["line"], values[node.input("slice")],
                                None if cap is None else fen(cap), covered)
+        if isinstance(paid, exp.Column):
+            scope.linear[paid.name] = telescoping.Linear(sql.num(0), ((node.params["line"], 1),))
+        return paid
 
     def _ceiling(self, node: Node, scope: Scope):
         params = node.params
@@ -262,10 +284,15 @@ class ColumnarLowering:
                 continue
             value = values[source]
             terms += list(value.values()) if isinstance(value, dict) else [value]
-        return scope.define(node, "sum", sql.add(terms))
+        total = scope.define(node, "sum", sql.add(terms))
+        form = telescoping.total(scope, terms)
+        if form is not None and isinstance(total, exp.Column):
+            scope.linear[total.name] = form
+        return total
 
     def _take_highest(self, node: Node, scope: Scope):
-        return sql.col("cand")   # chosen by the settlement (backends/settle.py), per claim
+        # The walk chooses per claim (backends/settle.py); otherwise the only candidate won.
+        return scope.chosen if scope.chosen is not None else Const(scope.candidate)
 
     def _alert(self, node: Node, scope: Scope):
         alert = node.params["alert"]
@@ -277,8 +304,9 @@ class ColumnarLowering:
         fallback = alert.threshold.for_identity(None)
         default = sql.num(fen(fallback.value)) if fallback is not None else sql.typed_null("BIGINT")
         threshold = sql.case(thresholds, default) if thresholds else default
-        return AlertParts(alert.name, contribution,
-                          sql.when(in_group, threshold, sql.typed_null("BIGINT")))
+        applicable = sql.when(in_group, threshold, sql.typed_null("BIGINT"))
+        return self.ledger.alert(node, scope, self.columns.alerts.index(alert.name),
+                                 contribution, applicable, alert, telescoping.linear_of(scope, burden))
 
     def _alert_group(self, alert) -> exp.Expression:
         """The claim's own identities put the person in the alert's group (DOMAIN.md §3.11)."""
@@ -298,13 +326,27 @@ class ColumnarLowering:
         referral = node.params["referral"]
         tests = []
         if referral.identities is not None:
-            tests.append(sql.one_of(sql.col("cand"), referral.identities))
+            chosen = scope.values[node.input("chosen")]
+            tests.append(sql.boolean(chosen.value in referral.identities)
+                         if isinstance(chosen, Const) else sql.one_of(chosen, referral.identities))
         computed = {line.name for line in self.policy.computed_lines}
         capped = [sql.all_of([scope.values[f"{line}.covered"],
                               scope.values[f"{line}.slice"] > scope.values[f"{line}.before_ceiling"]])
                   for line in referral.lines if line in computed]
         tests.append(exp.paren(sql.any_of(capped)))
         return scope.define(node, "referred", sql.all_of(tests))
+
+
+def final_payouts(policy: Policy, values: dict[str, Any]) -> dict[str, Any]:
+    """The scalar evaluator's result context: every line's payout after the ratio ceiling,
+    and before it (``<line>.before_ceiling``)."""
+    ceiling = values.get(CEILING)
+    context = {}
+    for line in policy.lines:
+        before = values[payout_id(line.name)]
+        context[f"{line.name}.before_ceiling"] = before
+        context[payout_id(line.name)] = ceiling[line.name] if ceiling is not None else before
+    return context
 
 
 def condition_sql(columns: ClaimColumns, policy: Policy,

@@ -8,8 +8,8 @@ The relations a runner materialises, in order:
 ``valid``       claims that are not suspect ∪ suspects the validator accepted
 ``settleable``  valid, without later copies of a claim id (C312) and C311 claims
 ``slow_py``     person-years the window path cannot settle (backends/prepare.py)
-``settled``     window settlement of the rest ∪ the walk over ``slow_py``
-``results``     settled joined back to the claim: totals, burden, alerts, referrals
+``settled``     every claim's outcome: window settlement of the rest ∪ the walk over
+                ``slow_py``, in the output columns (backends/result_phase.py)
 
 Each statement is a sqlglot tree; ``sql(dialect)`` renders it for DuckDB or
 Spark.  Nothing here executes anything.
@@ -26,8 +26,7 @@ from yibao.backends.layers import Definition, layered_select
 from yibao.backends.ledgers import CarriedLedger, WindowLedger
 from yibao.backends.lowering import ColumnarLowering
 from yibao.backends.prepare import preparation, slow_person_years
-from yibao.backends.result_phase import (alert_definitions, alert_inputs, output_columns,
-                                         result_definitions)
+from yibao.backends.result_phase import output_columns
 from yibao.backends.settle import walk_settlement, window_settlement
 from yibao.compiler.lower import lower_policy
 from yibao.dsl.loader import LoadedPolicy
@@ -144,38 +143,8 @@ class SettlementPlan:
     def walk_settled(self, walk_claims: str) -> exp.Expression:
         return walk_settlement(self.columns, self.walk, walk_claims)
 
-    def result_rows(self, settled: str, settleable: str) -> exp.Expression:
-        """The settled winner joined back to its claim: everything but the alerts."""
-        claim = [c for c in typed_columns(self.columns) if c not in ("idx", "version")]
-        joined = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("s")),
-                            *[exp.column(c, table="c") for c in claim]).from_(
-            exp.to_table(settled).as_("s")).join(
-            exp.to_table(settleable).as_("c"), on=exp.column("idx", table="s").eq(
-                exp.column("idx", table="c")))
-        keep = output_columns(self.columns, with_alerts=False) + [
-            name for name in alert_inputs(self.columns) if name not in ("idx", "version")]
-        return layered_select(joined.subquery("settled_claims"),
-                              result_definitions(self.columns, self.window), keep,
-                              alias="result")
-
-    def alert_flags(self, result_rows: str) -> exp.Expression:
-        """Alerts over a narrow relation: window functions carry as few columns as they can."""
-        narrow = exp.select(*alert_inputs(self.columns)).from_(result_rows)
-        return layered_select(narrow.subquery("alert_inputs"),
-                              alert_definitions(self.columns, self.window),
-                              ["idx"] + [f"alert_{i}" for i in range(len(self.columns.alerts))],
-                              alias="alert")
-
-    def outputs(self, result_rows: str, alert_flags: str | None) -> exp.Expression:
-        names = self.output_columns()
-        if alert_flags is None:
-            return exp.select(*names).from_(result_rows).order_by("idx")
-        alerts = {f"alert_{i}" for i in range(len(self.columns.alerts))}
-        return exp.select(*[exp.column(n, table="a" if n in alerts else "r") for n in names]).from_(
-            exp.to_table(result_rows).as_("r")).join(
-            exp.to_table(alert_flags).as_("a"),
-            on=exp.column("idx", table="r").eq(exp.column("idx", table="a"))).order_by(
-            exp.column("idx", table="r"))
+    def results(self, settled: str) -> exp.Expression:
+        return exp.select(*output_columns(self.columns)).from_(settled).order_by("idx")
 
     def output_columns(self) -> list[str]:
         return output_columns(self.columns)

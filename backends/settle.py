@@ -1,17 +1,17 @@
 """Settlement in SQL: the window-function path and the per-person walk.
 
-Both produce the same *settled* columns per claim (backends/columns.py): the
-winning candidate ``cand`` and, per computed line, whether it covered the
-claim, its base, its slice, its payout before the ratio ceiling and its final
-payout; the final upstream payouts when a ceiling may cut them.
+Both give every claim its outcome in the output columns
+(backends/result_phase.py): the identity that won, each line's final payout,
+the totals, alerts and referrals.
 
-* :func:`window_settlement` — for the person-years that keep one candidate
-  and one version all year, one SELECT per (version, candidate), year-to-date
-  figures as window sums (backends/ledgers.py).
+* :func:`window_settlement` — person-years that keep one candidate and one
+  version all year: one SELECT per (version, candidate), year-to-date figures
+  as window sums (backends/ledgers.py).
 * :func:`walk_settlement` — a recursive CTE that walks each remaining
-  person-year claim by claim (``seq``), carrying the cumulative base and
-  payout of every line; every candidate is lowered as columns and take
-  highest picks the winner, ties to the identity declared first.
+  person-year claim by claim (``seq``), carrying each line's cumulative base
+  and payout and each alert's burden and state; every candidate is lowered as
+  columns and take highest picks the winner, ties to the identity declared
+  first (DOMAIN.md §3.5).
 """
 
 from __future__ import annotations
@@ -21,42 +21,22 @@ from sqlglot import exp
 from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.layers import Definition, layered_select
-from yibao.backends.lowering import ColumnarLowering, Scope
+from yibao.backends.lowering import ColumnarLowering, final_payouts
 from yibao.backends.prepare import ROUTE_STRIDE, candidates, held_column
-from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, payout_id
+from yibao.backends.result_phase import WINNER_PARTS, output_columns, outputs, winner_values
+from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
 
-KEYS = ("idx", "py", "ord", "version")   # the result phase joins the claim back by idx
-
-
-def carried(columns: ClaimColumns) -> list[str]:
-    return [*KEYS]
+KEYS = ("idx", "claim_id", "version")
 
 
-def settled_values(columns: ClaimColumns, lowering: ColumnarLowering, scope: Scope,
-                   candidate: str | None) -> dict[str, exp.Expression]:
-    """The settled columns of one lowered candidate, typed alike on every path."""
-    values = scope.values
-    ceiling = values.get(CEILING)
-    lines = {line.name for line in lowering.policy.computed_lines}
-    result: dict[str, exp.Expression] = {
-        "cand": sql.text(candidate) if candidate is not None else sql.typed_null("VARCHAR")}
-    for line in columns.computed:
-        present = line in lines
-        parts = {
-            "cov": values[f"{line}.covered"] if present else exp.false(),
-            "base": values[f"{line}.base"] if present else sql.num(0),
-            "slice": values[f"{line}.slice"] if present else sql.num(0),
-            "pay": values[payout_id(line)] if present else sql.num(0),
-        }
-        parts["fin"] = ceiling[line] if present and ceiling is not None else parts["pay"]
-        for what, value in parts.items():
-            result[columns.settled(what, line)] = value if what == "cov" else sql.bigint(value)
-    for line in columns.upstream:
-        upstream = sql.col(columns.upstream_column(line))
-        final = ceiling.get(line, upstream) if ceiling is not None else upstream
-        result[columns.final_upstream(line)] = sql.bigint(final)
-    result["total"] = values[CANDIDATE_TOTAL]
-    return result
+def _candidate_text(candidate: str | None) -> exp.Expression:
+    return sql.text(candidate) if candidate is not None else sql.typed_null("VARCHAR")
+
+
+def _keep(columns: ClaimColumns, extra=()) -> list:
+    named = [exp.alias_(sql.col(f"out_{name}"), name, quoted=False)
+             for name in output_columns(columns) if name not in KEYS]
+    return [*KEYS, *extra] + named
 
 
 # ---- one identity all year: window functions ---------------------------------------
@@ -66,17 +46,14 @@ def window_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
     selects = []
     for lowering in lowerings:
         for k, candidate in enumerate(candidates(lowering.policy)):
-            scope = lowering.lower_candidate(candidate, "c_")
-            settled = settled_values(columns, lowering, scope, candidate)
+            scope = lowering.lower_settlement(candidate, "c_")
+            results = outputs(columns, lowering, scope, _candidate_text(candidate))
             definitions = scope.definitions + [
-                Definition(f"out_{name}", value) for name, value in settled.items()
-                if name != "total"]
+                Definition(f"out_{name}", value) for name, value in results.items()]
             route = sql.num(lowering.version * ROUTE_STRIDE + k)
             filtered = exp.select("*").from_(source.copy()).where(sql.col("route_key").eq(route))
-            keep = carried(columns) + [exp.alias_(sql.col(f"out_{name}"), name, quoted=False)
-                              for name in columns.settled_columns()]
-            selects.append(layered_select(filtered.subquery("fast_rows"), definitions, keep,
-                                          alias=f"w{lowering.version}_{k}_"))
+            selects.append(layered_select(filtered.subquery("fast_rows"), definitions,
+                                          _keep(columns), alias=f"w{lowering.version}_{k}_"))
     union = selects[0]
     for select in selects[1:]:
         union = exp.union(union, select, distinct=False, copy=False)
@@ -84,65 +61,117 @@ def window_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
 
 
 # ---- anything else: the per-person walk ------------------------------------------------
+def _state_names(columns: ClaimColumns) -> list[tuple[str, int, str]]:
+    """(state, index, SQL type) carried from claim to claim of a person-year."""
+    lines = [(s, i, "BIGINT") for i in range(len(columns.computed)) for s in ("c", "p")]
+    alerts = [(s, i, kind) for i in range(len(columns.alerts))
+              for s, kind in (("ab", "BIGINT"), ("af", "BOOLEAN"))]
+    return lines + alerts
+
+
+def _winner_part(columns: ClaimColumns, v: int, part: str, line: str) -> str:
+    index = columns.upstream.index(line) if part == "fin_up" else columns.line_index(line)
+    return f"v{v}_{part}_{index}"
+
+
+def _version_step(columns: ClaimColumns, lowering: ColumnarLowering):
+    """One version's candidates, take highest, and result phase over the winner."""
+    v, policy = lowering.version, lowering.policy
+    definitions: list[Definition] = []
+    options = []
+    for k, candidate in enumerate(candidates(policy)):
+        scope = lowering.lower_candidate(candidate, f"v{v}k{k}_")
+        definitions += scope.definitions
+        values = {**scope.values, **final_payouts(policy, scope.values)}
+        parts = {(part, line.name): values[node.format(line=line.name)]
+                 for line in policy.computed_lines for part, node in WINNER_PARTS.items()}
+        parts.update({("fin_up", line.name): values[payout_id(line.name)]
+                      for line in policy.upstream_lines})
+        total = f"v{v}k{k}_total"
+        definitions.append(Definition(total, values[CANDIDATE_TOTAL]))
+        options.append((k, candidate, sql.col(held_column(v, k)), sql.col(total), parts))
+    definitions += _take_highest(v, options)
+    wins = lambda k: sql.col(f"win_{v}").eq(sql.num(k))  # noqa: E731
+    for part, line in options[0][4]:
+        definitions.append(Definition(_winner_part(columns, v, part, line), sql.case(
+            [(wins(k), parts[(part, line)]) for k, _, _, _, parts in options])))
+    chosen = f"v{v}_cand"
+    definitions.append(Definition(chosen, sql.case(
+        [(wins(k), _candidate_text(candidate)) for k, candidate, _, _, _ in options])))
+    result = lowering.lower_result(
+        winner_values(lowering, lambda part, line: sql.col(_winner_part(columns, v, part, line))),
+        sql.col(chosen), f"v{v}r_")
+    definitions += result.definitions
+    return definitions, outputs(columns, lowering, result, sql.col(chosen)), result.state
+
+
 def walk_step(columns: ClaimColumns, lowerings: list[ColumnarLowering],
               source: exp.Expression) -> exp.Select:
     """Settle one claim per person-year from the previous claim's state (``prev_*``)."""
     definitions: list[Definition] = []
-    per_version: list[tuple[int, dict[str, exp.Expression]]] = []
+    per_version = []
     for lowering in lowerings:
-        v = lowering.version
-        options = []
-        for k, candidate in enumerate(candidates(lowering.policy)):
-            scope = lowering.lower_candidate(candidate, f"v{v}k{k}_")
-            definitions += scope.definitions
-            settled = settled_values(columns, lowering, scope, candidate)
-            total = f"v{v}k{k}_total"
-            definitions.append(Definition(total, settled.pop("total")))
-            options.append((k, sql.col(held_column(v, k)), sql.col(total), settled))
-        definitions += _take_highest(v, options)
-        chosen = {name: sql.case([(sql.col(f"win_{v}").eq(sql.num(k)), settled[name])
-                                  for k, _, _, settled in options])
-                  for name in options[0][3]}
-        per_version.append((v, chosen))
-    for name in columns.settled_columns():
-        branches = [(sql.col("version").eq(sql.num(v)), chosen[name]) for v, chosen in per_version]
-        value = branches[0][1] if len(branches) == 1 else sql.case(branches)
-        definitions.append(Definition(f"out_{name}", value))
-    for line in columns.computed:
-        i = columns.line_index(line)
-        definitions.append(Definition(f"s_c_{i}", exp.Add(
-            this=sql.col(f"prev_c_{i}"), expression=sql.col(f"out_base_{i}"))))
-        definitions.append(Definition(f"s_p_{i}", exp.Add(
-            this=sql.col(f"prev_p_{i}"), expression=sql.col(f"out_fin_{i}"))))
-    keep = carried(columns) + ["seq"] + [exp.alias_(sql.col(f"out_{name}"), name, quoted=False)
-                             for name in columns.settled_columns()]
-    keep += [sql.bigint(sql.col(f"{s}_{i}")).as_(f"{s}_{i}")
-             for i in range(len(columns.computed)) for s in ("s_c", "s_p")]
+        version_definitions, results, state = _version_step(columns, lowering)
+        definitions += version_definitions
+        per_version.append((lowering, results, state))
+
+    def by_version(value_of, default):
+        branches = [(sql.col("version").eq(sql.num(lowering.version)), value_of(lowering, r, s))
+                    for lowering, r, s in per_version]
+        return branches[0][1] if len(branches) == 1 else sql.case(branches, default)
+
+    for name in output_columns(columns):
+        if name not in KEYS:
+            definitions.append(Definition(f"out_{name}", by_version(
+                lambda lowering, results, state: results[name], exp.null())))
+    for state_name, index, kind in _state_names(columns):
+        previous = sql.col(f"prev_{state_name}_{index}")
+        definitions.append(Definition(f"s_{state_name}_{index}", exp.Cast(
+            this=by_version(lambda lowering, results, state: _next_state(
+                columns, lowering, results, state, state_name, index, previous), previous),
+            to=sql.data_type(kind))))
+    keep = _keep(columns, ["py", "seq"]) + [f"s_{s}_{i}" for s, i, _ in _state_names(columns)]
     return layered_select(source, definitions, keep, alias="step")
+
+
+def _next_state(columns, lowering, results, state, name: str, index: int, previous):
+    """The state after this claim: the winner's base and payout are committed (the scalar
+    evaluator's _commit); an alert's burden and state come from the ledger."""
+    if name in ("ab", "af"):
+        return state.get((name, index), previous)
+    line = columns.computed[index]
+    if lowering.policy.line(line) is None:
+        return previous
+    if name == "c":
+        added = sql.col(_winner_part(columns, lowering.version, "base", line))
+    else:
+        added = results[columns.settled("fin", line)]
+    return exp.Add(this=previous, expression=added)
 
 
 def _take_highest(version: int, options) -> list[Definition]:
     """The held candidate with the highest total; ties to the first (DOMAIN.md §3.5)."""
     best = f"best_{version}"
-    offers = [sql.when(held, total, sql.typed_null("BIGINT")) for _, held, total, _ in options]
+    offers = [sql.when(held, total, sql.typed_null("BIGINT")) for _, _, held, total, _ in options]
     return [
         Definition(best, sql.greatest(*offers)),
         Definition(f"win_{version}", sql.case(
             [(sql.all_of([held, total.eq(sql.col(best))]), sql.num(k))
-             for k, held, total, _ in options])),
+             for k, _, held, total, _ in options])),
     ]
 
 
 def walk_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
                     source: str) -> exp.Expression:
     """WITH RECURSIVE walk: claim ``seq`` = 1 from zero, then each next claim from the last."""
-    state = [(s, i) for i in range(len(columns.computed)) for s in ("c", "p")]
+    state = _state_names(columns)
     claim_columns = exp.Column(this=exp.Star(), table=exp.to_identifier("c"))
+    zero = {"BIGINT": sql.bigint(sql.num(0)), "BOOLEAN": exp.false()}
     first = exp.select(claim_columns, *[
-        sql.bigint(sql.num(0)).as_(f"prev_{s}_{i}") for s, i in state]).from_(
+        zero[kind].copy().as_(f"prev_{s}_{i}") for s, i, kind in state]).from_(
         exp.to_table(source).as_("c")).where(sql.col("seq").eq(sql.num(1)))
     following = exp.select(claim_columns.copy(), *[
-        exp.column(f"s_{s}_{i}", table="w").as_(f"prev_{s}_{i}") for s, i in state]).from_(
+        exp.column(f"s_{s}_{i}", table="w").as_(f"prev_{s}_{i}") for s, i, _ in state]).from_(
         exp.to_table("walk").as_("w")).join(
         exp.to_table(source).as_("c"),
         on=sql.all_of([
@@ -152,6 +181,5 @@ def walk_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
     anchor = walk_step(columns, lowerings, first.subquery("first_claims"))
     recursive = walk_step(columns, lowerings, following.subquery("next_claims"))
     body = exp.union(anchor, recursive, distinct=False, copy=False)
-    return exp.select(*[sql.col(k) for k in carried(columns)],
-                      *[sql.col(name) for name in columns.settled_columns()]).from_(
-        "walk").with_("walk", as_=body, recursive=True, copy=False)
+    return exp.select(*output_columns(columns)).from_("walk").with_(
+        "walk", as_=body, recursive=True, copy=False)

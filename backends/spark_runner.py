@@ -88,12 +88,7 @@ class SparkRunner:
         settled = settled.localCheckpoint()
         settled.createOrReplaceTempView("settled")
         step("settle")
-        self._view("result_rows", plan.result_rows("settled", "settleable"))
-        alerts = None
-        if columns.alerts:
-            self._view("alert_flags", plan.alert_flags("result_rows"))
-            alerts = "alert_flags"
-        results = _collect(spark.sql(plan.outputs("result_rows", alerts).sql(DIALECT)))
+        results = _collect(spark.sql(plan.results("settled").sql(DIALECT)))
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 

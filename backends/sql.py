@@ -88,6 +88,8 @@ def case(branches: Iterable[tuple[Expr, Expr]], default: Expr | None = None) -> 
 def when(condition: Expr, value: Expr, otherwise: Expr) -> Expr:
     if isinstance(condition, exp.Boolean):
         return value if condition.this else otherwise
+    if value == otherwise:
+        return value
     return case([(condition, value)], otherwise)
 
 

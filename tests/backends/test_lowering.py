@@ -32,8 +32,7 @@ def test_every_statement_renders_for_both_engines(name):
     plan = SettlementPlan(load_policy(POLICIES / f"{name}.policy"))
     for dialect in ("duckdb", "spark"):
         for statement in (plan.claims("raw_claims", dialect), plan.window_settled("fast_claims"),
-                          plan.walk_settled("walk_claims"),
-                          plan.result_rows("settled", "settleable")):
+                          plan.walk_settled("walk_claims"), plan.results("settled")):
             assert "SELECT" in statement.sql(dialect)
 
 
@@ -45,3 +44,16 @@ def test_rates_become_exact_integer_ratios():
     assert ExactRate.of(bands) == ExactRate(20, ((0, 2_000_000, 13), (2_000_000, 5_000_000, 14),
                                                  (5_000_000, None, 15)))
     assert ExactRate.of(Decimal("0.6")) == ExactRate(5, ((0, None, 3),))
+
+
+def test_lines_covering_the_same_claims_share_one_running_sum(benxi_engine):
+    """Benxi's 基本救助 and 倾斜救助 cover the same claims (§(四), §(十三)); their payouts
+    telescope (DOMAIN.md §3.2), so one person-year window of the claims' remainders
+    serves both lines, and one of their burdens serves both alerts (§(八))."""
+    columns = ClaimColumns.of(benxi_engine.versions)
+    lowering = ColumnarLowering(lower_policy(benxi_engine.policy), 0, columns, WindowLedger())
+    scope = lowering.lower_settlement("低保对象", "c_")
+    windows = [d for d in scope.definitions if " OVER " in d.expression.sql("duckdb")]
+    sums = [d for d in windows if d.expression.sql("duckdb").startswith("SUM(")]
+    assert len(sums) == 2            # the lines' remainder, the alerts' burden
+    assert len(windows) == 4         # and, per alert, whether it has fired
