@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 
+from yibao.cli.batch_io import add_arguments as add_batch_arguments, run_batch, wants_batch
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
 from yibao.cli.outcomes import report_failures, settle_file
 from yibao.compiler.claims import ClaimError
@@ -36,6 +37,7 @@ def register(commands) -> None:
                                "lines it already recorded")
     evaluate.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                           help="with --record: lines per transaction (default 500)")
+    add_batch_arguments(evaluate)   # --backend, --input-format, --output-format, --progress
     evaluate.set_defaults(handler=run)
 
 
@@ -51,6 +53,8 @@ def run(args) -> int:
     if args.resume and not args.record:
         print("yibao: --resume continues a recorded batch: give --record STORE", file=sys.stderr)
         return EXIT_USAGE
+    if wants_batch(args):   # a SQL backend, CSV/Parquet, Parquet results or a progress bar
+        return run_batch(args)
     if args.record:
         outcomes = _recorded(args)
     else:

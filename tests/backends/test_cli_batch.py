@@ -1,0 +1,102 @@
+"""`yibao eval` with --backend, --input-format, --output-format and --progress.
+
+The Benxi examples (policies/examples/benxi-2023.jsonl) are worked by hand in
+tests/cli/test_cli_core.py: p-01's claims pay 基本救助 7,800 / 6,000 / 6,200 and
+倾斜救助 2,520 / 2,400 / 8,280 (§(五)); bx-0013 lacks paid.基本医保 (C307).
+Every backend and format must give the scalar evaluator's lines.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pyarrow.parquet as pq
+import pytest
+
+from helpers import EXAMPLES, POLICIES
+from yibao.backends.formats import write_records
+from yibao.cli.main import main
+
+POLICY = str(POLICIES / "benxi-2023.policy")
+CLAIMS = str(EXAMPLES / "benxi-2023.jsonl")
+
+
+def run(capsys, *argv):
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def scalar_lines():
+    from yibao.api import load_engine
+    from yibao.compiler.results import outcome_to_json
+    from yibao.backends.formats import read_records
+
+    engine = load_engine(POLICY)
+    return [outcome_to_json(o, trace=False)
+            for o in engine.evaluate_records(read_records(CLAIMS, "jsonl"))]
+
+
+def test_the_examples_settle_as_worked_by_hand(capsys, scalar_lines):
+    status, out, _ = run(capsys, "eval", POLICY, CLAIMS, "--backend", "duckdb")
+    got = lines(out)
+    assert status == 1 and got == scalar_lines          # bx-0013 is refused (C307)
+    p01 = [o["payouts"] for o in got if o.get("claim_id") in ("bx-0001", "bx-0002", "bx-0003")]
+    assert [(p["基本救助"], p["倾斜救助"]) for p in p01] == [
+        ("7800.00", "2520.00"), ("6000.00", "2400.00"), ("6200.00", "8280.00")]
+    assert got[12]["error"] == "C307"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_csv_and_parquet_claims_give_the_same_results(capsys, tmp_path, fmt, scalar_lines):
+    """The same examples written flat; only each error's line number may differ (a CSV
+    header is line 1)."""
+    records = [json.loads(line) for line in open(CLAIMS, encoding="utf-8")]
+    path = tmp_path / f"claims.{fmt}"
+    from yibao.api import load_engine
+
+    write_records(records, str(path), fmt, load_engine(POLICY).versions)
+    for backend in ("scalar", "duckdb"):
+        status, out, _ = run(capsys, "eval", POLICY, str(path), "--backend", backend)
+        got = [{k: v for k, v in o.items() if k != "line"} for o in lines(out)]
+        assert got == [{k: v for k, v in o.items() if k != "line"} for o in scalar_lines]
+
+
+def test_parquet_results_and_a_progress_bar(capsys, tmp_path, scalar_lines):
+    out = tmp_path / "results.parquet"
+    status, _, err = run(capsys, "eval", POLICY, CLAIMS, "--backend", "duckdb", "--progress",
+                         "-o", str(out))
+    assert status == 1 and "yibao duckdb" in err and "C307" in err
+    rows = pq.read_table(out).to_pylist()
+    assert [r["claim_id"] for r in rows] == [o["claim_id"] for o in scalar_lines]
+    assert f"{rows[0]['payout.基本救助']:.2f}" == "7800.00"
+    assert rows[12]["error"] == "C307"
+
+
+def test_spark_settles_the_examples(capsys, spark, tmp_path, scalar_lines):
+    copy = tmp_path / "claims.jsonl"
+    shutil.copy(CLAIMS, copy)
+    status, out, _ = run(capsys, "eval", POLICY, str(copy), "--backend", "spark")
+    assert status == 1 and lines(out) == scalar_lines
+
+
+def test_the_scalar_path_keeps_its_trace_with_a_progress_bar(capsys):
+    status, out, err = run(capsys, "eval", POLICY, CLAIMS, "--trace", "--progress")
+    assert status == 1 and "trace" in lines(out)[0] and "yibao scalar" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--backend", "duckdb", "--trace"], "settles without traces"),
+    (["--backend", "duckdb", "--stream"], "--stream"),
+    (["--output-format", "parquet"], "give -o PATH"),
+    (["--backend", "duckdb", "--format", "text"], "--format text"),
+])
+def test_options_that_do_not_go_together(capsys, argv, message):
+    status, _, err = run(capsys, "eval", POLICY, CLAIMS, *argv)
+    assert status == 2 and message in err
