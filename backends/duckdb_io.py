@@ -10,7 +10,7 @@ DuckDB itself with its row numbers.
 from __future__ import annotations
 
 from yibao.backends.columns import ClaimColumns
-from yibao.backends.formats import flat_to_record
+from yibao.backends.formats import suspect_record
 from yibao.backends.raw_columns import DUCKDB, flat_raw_select, literal
 from yibao.compiler.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
 
@@ -153,14 +153,6 @@ def fetch_records(con, fmt: str, indexes: list[int],
     for row in rows.fetchall():
         data = dict(zip(names, row))
         idx, number = data.pop("idx"), data.pop("line_number")
-        if fmt == "jsonl":
-            record = undecodable.get(idx) or data["raw"].encode("utf-8")
-        else:
-            flat = {k: v for k, v in data.items()
-                    if v is not None and not (fmt == "csv" and v == "")}
-            if fmt == "csv" and "identities" in data:
-                flat.setdefault("identities", "")
-            record = flat_to_record(flat, from_text=(fmt == "csv"))
-        found.append((idx, number, record))
+        found.append((idx, number, suspect_record(fmt, data, undecodable.get(idx))))
     con.unregister("suspect_idx")
     return found

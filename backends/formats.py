@@ -224,21 +224,40 @@ def _arrow_type(kind: str):
 
 def _write_parquet(records, path: str, columns) -> int:
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     schema = pa.schema([(name, _arrow_type(kind)) for name, kind in columns])
+    return write_parquet_rows((_parquet_row(record_to_flat(r), columns) for r in records),
+                              path, schema)
+
+
+def write_parquet_rows(rows: Iterable[dict], path: str, schema) -> int:
+    """Rows (dicts) to a Parquet file in batches, so memory stays bounded; returns how many."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     count = 0
     with pq.ParquetWriter(path, schema) as writer:
         batch: list[dict] = []
-        for record in records:
-            batch.append(_parquet_row(record_to_flat(record), columns))
+        for row in rows:
+            batch.append(row)
             count += 1
             if len(batch) == PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(batch, schema))
                 batch = []
-        if batch:
+        if batch or count == 0:
             writer.write_table(pa.Table.from_pylist(batch, schema))
     return count
+
+
+def suspect_record(fmt: str, row: dict, raw: bytes | None = None):
+    """A source row read back for the validator: the raw line, or the flat row's record."""
+    if fmt == "jsonl":
+        return raw if raw is not None else row["raw"].encode("utf-8")
+    flat = {name: value for name, value in row.items()
+            if value is not None and not (fmt == "csv" and value == "")}
+    if fmt == "csv" and "identities" in row:   # an empty cell: no identity
+        flat.setdefault("identities", "")
+    return flat_to_record(flat, from_text=(fmt == "csv"))
 
 
 def _parquet_row(flat: dict, columns) -> dict:

@@ -17,7 +17,6 @@ from typing import Iterable
 
 from yibao.dsl.model import Policy
 
-BATCH_ROWS = 65_536
 
 
 def result_columns(versions: Iterable[Policy]) -> list[str]:
@@ -58,22 +57,10 @@ def parquet_schema(lines: list[str]):
 
 
 def _write_parquet(outcomes: Iterable[dict], path: str, lines: list[str]) -> int:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    from yibao.backends.formats import write_parquet_rows
 
-    schema = parquet_schema(lines)
-    count = 0
-    with pq.ParquetWriter(path, schema) as writer:
-        rows: list[dict] = []
-        for outcome in outcomes:
-            rows.append(_row(outcome))
-            count += 1
-            if len(rows) == BATCH_ROWS:
-                writer.write_table(pa.Table.from_pylist(rows, schema))
-                rows = []
-        if rows or count == 0:
-            writer.write_table(pa.Table.from_pylist(rows, schema))
-    return count
+    return write_parquet_rows((_row(outcome) for outcome in outcomes), path,
+                              parquet_schema(lines))
 
 
 def _row(outcome: dict) -> dict:

@@ -10,7 +10,7 @@ Parquet keeps its types.  Input order is the file's order
 from __future__ import annotations
 
 from yibao.backends.columns import ClaimColumns
-from yibao.backends.formats import flat_to_record
+from yibao.backends.formats import suspect_record
 from yibao.backends.raw_columns import SPARK, flat_raw_select, literal
 from yibao.compiler.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
 
@@ -135,12 +135,5 @@ def fetch_records(spark, fmt: str, indexes: list[int]) -> list[tuple[int, int, o
     for row in rows:
         data = row.asDict()
         idx, number = data.pop("idx"), data.pop("line_number")
-        if fmt == "jsonl":
-            record = data["raw"].encode("utf-8")
-        else:
-            flat = {k: v for k, v in data.items() if v is not None}
-            if fmt == "csv" and "identities" in data:
-                flat.setdefault("identities", "")
-            record = flat_to_record(flat, from_text=(fmt == "csv"))
-        found.append((idx, number, record))
+        found.append((idx, number, suspect_record(fmt, data)))
     return found

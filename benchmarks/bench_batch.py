@@ -112,8 +112,8 @@ def main(argv=None) -> int:
         rate = figures["claims"] / figures["seconds"]
         print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f} | {rate:,.0f} | "
               f"{figures['peak_mib']:.0f} | {basic:,} | {tilt:,} |")
-    print(f"\n(claims yibao refuses — C311, the per-bed-day amount §(五) leaves open — are "
-          f"left out of the comparison; the peers settle the rest)")
+    print("\n(claims yibao refuses — C311, the per-bed-day amount §(五) leaves open — are "
+          "left out of the comparison; the peers settle the rest)")
     return 0
 
 
