@@ -106,12 +106,16 @@ def main(argv=None) -> int:
             basic, tilt = mismatches(reference["payouts"], figures["payouts"])
             rows.append((kind, size, figures, basic, tilt))
     print(f"Machine: {machine()}\n")
-    print("| path | claims | seconds | claims/s | peak memory (MiB) | ≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
+    print("| path | claims | seconds | claims/s | peak memory (MiB) | "
+          "≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind, size, figures, basic, tilt in rows:
         rate = figures["claims"] / figures["seconds"]
         print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f} | {rate:,.0f} | "
               f"{figures['peak_mib']:.0f} | {basic:,} | {tilt:,} |")
+    print(f"\nLoad average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
+          "slows the wall-clock figures; process CPU seconds, whole run: "
+          + ", ".join(f"{k} {s:,} {f['cpu_seconds']:.1f}" for k, s, f, _, _ in rows) + ")")
     print("\n(claims yibao refuses — C311, the per-bed-day amount §(五) leaves open — are "
           "left out of the comparison; the peers settle the rest)")
     return 0

@@ -21,6 +21,7 @@ from decimal import Decimal
 import numpy as np
 
 POLICY = "policies/benxi-2023.policy"
+CPU_START = time.process_time()
 LINES = ("基本救助", "倾斜救助")
 
 
@@ -110,7 +111,9 @@ def main(kind: str, path: str, out: str, refused: str | None = None) -> None:
     else:
         seconds, count, payouts, peak = peer(kind, path, refused)
     np.save(out, payouts)
-    print(json.dumps({"kind": kind, "seconds": seconds, "claims": count, "peak_mib": peak}))
+    cpu = time.process_time() - CPU_START
+    print(json.dumps({"kind": kind, "seconds": seconds, "claims": count, "peak_mib": peak,
+                      "cpu_seconds": cpu}))
 
 
 if __name__ == "__main__":
