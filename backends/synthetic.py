@@ -26,13 +26,17 @@ from yibao.dsl.loader import LoadedPolicy
 from yibao.dsl.model import SCHEMES, LineDef, Policy
 
 # Visit mix and the median bill (yuan) and spread of each kind of visit.
+# One stay in two thousand is catastrophic (CAR-T, a transplant): without it no
+# person-year would reach a 大病保险 cap of 500,000 yuan (Jiamusi 2021), which
+# takes an in-scope bill near 2 million once 基本医保 has paid its share.
 VISIT_SHAPES = (
-    ("住院", 0.45, 12_000, 0.9),
+    ("住院", 0.4495, 12_000, 0.9),
+    ("住院", 0.0005, 2_000_000, 0.5),
     ("门诊慢特病", 0.30, 3_000, 0.8),
     ("高值药品", 0.10, 8_000, 0.7),
     ("普通门诊", 0.15, 300, 0.8),
 )
-MAX_BILL_FEN = 80_000_000  # 800,000 yuan
+MAX_BILL_FEN = 1_000_000_000  # 10,000,000 yuan
 
 
 @attrs.frozen

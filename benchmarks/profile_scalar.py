@@ -1,118 +1,107 @@
-"""Where the scalar evaluator's time goes, and what three small changes would save.
+"""Where the scalar evaluator's time goes: CPU microseconds a claim, phase by phase.
 
     .venv/bin/python -m benchmarks.profile_scalar [CLAIMS.jsonl]
 
-Not a test: it measures CPU time (steady under other load) of streaming Benxi
-synthetic claims through ``Engine.stream_records``, with and without trace,
-then again with each proposed change applied *in this process only* (the
-modules are not edited; the changes are for compiler/claims.py,
-compiler/formulas.py and core/money.py, whose owners decide):
-
-A. decode: look for a ``\\u`` escape in the raw line before walking the decoded
-   record for lone surrogates (a lone surrogate can only arrive as an escape).
-B. trace: ``formulas._candidate_label`` imports ``Phase`` on every call; import
-   it once at module level.
-C. trace: ``format_money`` quantizes amounts that already have two places;
-   format those directly.
-D. trace, the bound: record (node, value) while evaluating and build the
-   ``Step`` (formula in words, citations) only when a trace is read; shown by
-   making ``describe`` keep the pair (the trace is then not rendered).
+Not a test, and not the benchmark (benchmarks/bench_batch.py measures wall
+clock and memory in fresh processes): this measures process CPU time, which
+stays steady when other work shares the machine, of each step a streamed claim
+goes through — decoding the JSON line, admitting it (DOMAIN.md §5 and the
+policy), evaluating the graph without and with a trace, and writing the
+result line — on Benxi synthetic claims (20,000 by default, seed 2023).
 """
 
 from __future__ import annotations
 
-import decimal
+import json
+import statistics
 import sys
 import time
 
 from yibao.api import load_engine
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.synthetic import synthetic_claims
+from yibao.compiler.claims import ClaimError, decode_claim_line
+from yibao.compiler.ledger import Ledger
+from yibao.compiler.results import outcome_to_json
 
 POLICY = "policies/benxi-2023.policy"
+REPEATS = 3
 
 
-def rate(engine, records, trace: bool) -> float:
-    start = time.process_time()
-    for _ in engine.stream_records(records, trace):
-        pass
-    return len(records) / (time.process_time() - start)
-
-
-def apply_a():
-    from yibao.compiler import claims
-
-    original = claims.decode_claim_line
-
-    def decode(text, line_number=None):
-        raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
-        if "\\u" not in raw and "\\U" not in raw:
-            saved, claims._has_lone_surrogate = claims._has_lone_surrogate, lambda record: False
-            try:
-                return original(text, line_number)
-            finally:
-                claims._has_lone_surrogate = saved
-        return original(text, line_number)
-
-    claims.decode_claim_line = decode
-    for module in list(sys.modules.values()):
-        if getattr(module, "decode_claim_line", None) is original:
-            module.decode_claim_line = decode
-
-
-def apply_b():
-    from yibao.compiler import formulas
-    from yibao.compiler.graph import Phase
-    from yibao.dsl.model import NO_IDENTITY
-
-    def candidate_label(node, context):
-        if node.phase is not Phase.CANDIDATE:
-            return None
-        return context.candidate or NO_IDENTITY
-
-    formulas._candidate_label = candidate_label
-
-
-def apply_c():
-    from yibao.compiler import formulas
-    from yibao.core import money
-
-    original = money.format_money
-    two_places = decimal.Decimal("0.01").as_tuple().exponent
-
-    def format_money(amount):
-        if isinstance(amount, decimal.Decimal) and amount.as_tuple().exponent == two_places:
-            return f"{amount:f}"
-        return original(amount)
-
-    money.format_money = format_money
-    formulas.format_money = format_money
-
-
-def apply_d():
-    from yibao.compiler import formulas
-
-    formulas.describe = lambda node, context, evaluator: (node, context.values[node.id])
+def cpu_per_claim(work, items) -> float:
+    """Median over REPEATS runs of CPU µs per item."""
+    runs = []
+    for _ in range(REPEATS):
+        start = time.process_time()
+        work(items)
+        runs.append((time.process_time() - start) / len(items) * 1e6)
+    return statistics.median(runs)
 
 
 def main(argv=None) -> int:
     argv = argv if argv is not None else sys.argv[1:]
     engine = load_engine(POLICY)
-    if argv:
-        path = argv[0]
-    else:
-        path = "/tmp/yibao-profile-claims.jsonl"
+    path = argv[0] if argv else "/tmp/yibao-profile-claims.jsonl"
+    if not argv:
         write_records(synthetic_claims(engine.loaded, 20_000, seed=2023), path, "jsonl",
                       engine.versions)
-    records = list(read_records(path, "jsonl"))
-    print(f"{len(records):,} Benxi claims, CPU claims/s (streamed)")
-    print("| change | no trace | with trace |\n|---|---:|---:|")
-    print(f"| as is | {rate(engine, records, False):,.0f} | {rate(engine, records, True):,.0f} |")
-    for label, apply in (("A surrogate pre-check", apply_a), ("+ B import once", apply_b),
-                         ("+ C money format", apply_c), ("+ D deferred trace (bound)", apply_d)):
-        apply()
-        print(f"| {label} | {rate(engine, records, False):,.0f} | "
-              f"{rate(engine, records, True):,.0f} |")
+    lines = [(number, line) for number, line in read_records(path, "jsonl")]
+    records = [decode_claim_line(line, number) for number, line in lines]
+    claims = []
+    for record in records:
+        try:
+            claims.append(engine.validate(record))
+        except ClaimError:
+            pass
+
+    def decode(items):
+        for number, line in items:
+            decode_claim_line(line, number)
+
+    def admit(items):
+        for record in items:
+            try:
+                engine.validate(record)
+            except ClaimError:
+                pass
+
+    def evaluate(trace):
+        def run(items):
+            ledger = Ledger()
+            for claim in items:
+                try:
+                    engine.evaluate_claim(claim, ledger, trace)
+                except ClaimError:
+                    pass
+        return run
+
+    results = [outcome for outcome in engine.stream_records(lines[:2000], True)
+               if not isinstance(outcome, ClaimError)]
+
+    def write(trace):
+        def run(items):
+            for result in items:
+                json.dumps(outcome_to_json(result, trace), ensure_ascii=False)
+        return run
+
+    phases = [("decode a JSON line", decode, lines),
+              ("admit (validate)", admit, records),
+              ("evaluate, no trace", evaluate(False), claims),
+              ("evaluate, with trace", evaluate(True), claims),
+              ("write a result line, no trace", write(False), results),
+              ("write a result line, with trace", write(True), results)]
+    print(f"{len(lines):,} Benxi claims; CPU µs a claim, median of {REPEATS}")
+    print("| phase | µs |\n|---|---:|")
+    figures = {}
+    for label, work, items in phases:
+        figures[label] = cpu_per_claim(work, items)
+        print(f"| {label} | {figures[label]:.1f} |")
+    settle = figures["decode a JSON line"] + figures["admit (validate)"]
+    for trace in (False, True):
+        label = "with trace" if trace else "no trace"
+        total = settle + figures[f"evaluate, {label}"]
+        print(f"| **streamed, {label}** (decode + admit + evaluate) | {total:.1f} "
+              f"(≈ {1e6 / total:,.0f} claims/s of CPU) |")
     return 0
 
 

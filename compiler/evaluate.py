@@ -82,6 +82,8 @@ class ScalarEvaluator:
         self.lines = {line.name: line for line in self.policy.lines}
         self.line_names = tuple(self.lines)
         self.computed_line_names = tuple(line.name for line in self.policy.computed_lines)
+        # each node's trace words that do not depend on the claim (formulas.describe)
+        self.node_words: dict[str, Any] = {}
         compilers: dict[Op, Callable[[Node], Compiled]] = {
             Op.INPUT: self._input,
             Op.UPSTREAM: self._upstream,

@@ -9,7 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from yibao.compiler.graph import Node, Op
+import attrs
+
+from yibao.compiler.graph import Node, Op, Phase
 from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
@@ -23,12 +25,12 @@ if TYPE_CHECKING:
 
 def show(value: Any) -> str:
     """A node's value as text: money with two decimals, rates as %, none as 不设."""
+    if type(value) is Decimal:   # most values: tested first, a trace shows thousands
+        return format_money(value)
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, Decimal):
-        return format_money(value)
     if isinstance(value, BandSchedule):
         return "分段: " + "; ".join(_band_words(band) for band in value.slices)
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, Decimal) for v in value):
@@ -48,41 +50,68 @@ def _band_words(band) -> str:
 
 def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> Step:
     value = context.values[node.id]
-    formula, inputs, extra = _FORMULAS[node.op](node, context, evaluator, value)
+    static = evaluator.node_words.get(node.id) or _static(node, evaluator)
+    if static.fixed is not None:
+        formula, inputs, extra = static.fixed
+    else:
+        formula, inputs, extra = static.formula(node, context, evaluator, value)
     # An op may name a more precise clause for this claim (e.g. a treated-as rule).
     citation = extra.get("citation", node.citation)
     version, inherited, skipped = "", False, False
-    if node.op is Op.LOOKUP:
+    if static.is_lookup:
         sourced = node.params["table"].for_identity(context.candidate)
         if sourced is not None:
             citation = sourced.citation or citation
             version, inherited = sourced.version, sourced.inherited
-        skipped = value is None and not context.values.get(node.input("covered"))
-    if node.op in (Op.SCHEDULE, Op.YEAR_TO_DATE, Op.CAP, Op.PER_UNIT):
-        skipped = not context.values.get(node.input("covered"), True)
-    return Step(
-        node=node.id,
-        op=node.op.value,
-        label=node.label,
-        value=extra.get("value_text", show(value)),
-        formula=formula,
-        inputs=tuple(inputs),
-        clause=citation.clause if citation else "",
-        quote=(citation.quote or "") if citation else "",
-        candidate=_candidate_label(node, context),
-        line=node.line,
-        version=version,
-        inherited=inherited,
-        skipped=skipped,
+        skipped = value is None and not context.values.get(static.covered)
+    elif static.skips_when_uncovered:
+        skipped = not context.values.get(static.covered, True)
+    return Step(   # positional: this runs for every node of every traced claim
+        node.id,
+        static.op,
+        node.label,
+        text if (text := extra.get("value_text")) is not None else show(value),
+        formula,
+        tuple(inputs),
+        citation.clause if citation else "",
+        (citation.quote or "") if citation else "",
+        (context.candidate or NO_IDENTITY) if static.per_candidate else None,
+        node.line,
+        version,
+        inherited,
+        skipped,
     )
 
 
-def _candidate_label(node: Node, context: "_Context") -> str | None:
-    from yibao.compiler.graph import Phase
+@attrs.frozen
+class _NodeWords:
+    """What a node's trace step takes from the graph alone, worked out once per node."""
 
-    if node.phase is not Phase.CANDIDATE:
-        return None
-    return context.candidate or NO_IDENTITY
+    op: str
+    formula: Any
+    is_lookup: bool
+    skips_when_uncovered: bool
+    covered: str | None
+    per_candidate: bool
+    fixed: tuple | None = None            # the words, when they never depend on the claim
+    terms: tuple[tuple[str, str], ...] = ()   # a difference's (label, node id) operands
+
+
+def _static(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
+    # Worked out on a node's first trace step and kept by the evaluator: a trace
+    # describes every node of every claim, so these lookups would add up.
+    words = evaluator.node_words[node.id] = _NodeWords(
+        op=node.op.value,
+        formula=_FORMULAS[node.op],
+        is_lookup=node.op is Op.LOOKUP,
+        skips_when_uncovered=node.op in (Op.SCHEDULE, Op.YEAR_TO_DATE, Op.CAP, Op.PER_UNIT),
+        covered=dict(node.inputs).get("covered"),
+        per_candidate=node.phase is Phase.CANDIDATE,
+        fixed=_FORMULAS[node.op](node, None, evaluator, None) if node.op in _FIXED else None,
+        terms=tuple((evaluator.graph.node(source).label, source) for role, source in node.inputs
+                    if role in ("minuend", "subtrahend")),
+    )
+    return words
 
 
 # ---- one formula per op --------------------------------------------------------------
@@ -151,19 +180,13 @@ def _membership_citation(line: LineDef):
 
 def _difference(node, context, evaluator, value):
     values = context.values
-    covered = dict(node.inputs).get("covered")
+    covered = evaluator.node_words[node.id].covered
     if covered is not None and not values[covered]:
         return "本项不适用，基数为 0", [], {}
-    parts, inputs = [], []
-    graph = evaluator.graph
-    for role, source in node.inputs:
-        if role not in ("minuend", "subtrahend"):
-            continue
-        label = graph.node(source).label
-        parts.append(f"{label} {format_money(values[source])}")
-        inputs.append((label, format_money(values[source])))
-    formula = " − ".join(parts) + f" = {format_money(value)}"
-    return formula, inputs, {}
+    inputs = [(label, format_money(values[source]))
+              for label, source in evaluator.node_words[node.id].terms]
+    formula = " − ".join(f"{label} {text}" for label, text in inputs)
+    return f"{formula} = {format_money(value)}", inputs, {}
 
 
 def _year_to_date(node, context, evaluator, value):
@@ -295,6 +318,9 @@ def _referral(node, context, evaluator, value):
             f"{format_money(context.values['personal_burden'])}：转{referral.name}（不计算支付）",
             [], {"value_text": "转办"})
 
+
+# Ops whose words depend on the node alone: worked out once (see _static).
+_FIXED = (Op.INPUT, Op.UPSTREAM)
 
 _FORMULAS = {
     Op.INPUT: _input,

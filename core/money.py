@@ -46,7 +46,13 @@ def to_money(amount: Decimal) -> Decimal:
 
 def format_money(amount: Decimal) -> str:
     """Money as the exchange format writes it: a string with two decimals."""
-    return f"{to_money(amount):.2f}"
+    # Traces write some eighty amounts a claim, nearly all already rounded to the
+    # fen: their str() is the answer, and ends ".dd" only in fixed-point with two
+    # places (an exponent form ends in E±n).  Anything else is quantized first.
+    text = str(amount)
+    if text[-3:-2] == ".":
+        return text
+    return str(amount.quantize(FEN, context=MONEY_CONTEXT))
 
 
 def format_rate(rate: Decimal) -> str:

@@ -1,13 +1,13 @@
 """Scalar, DuckDB and Spark settle the same claims identically, to the fen (issue 9).
 
-For every shipped policy that is computable (its example claims settle without
-C311), 100,000 synthetic claims (backends/synthetic.py, seed 2023: several
-claims per person and year, two calendar years, people without identity, with
-one, with two, and whose identity changes during the year, uncovered visits)
-go through all three backends; every claim's outcome — payouts, total,
-burden, identity, alerts, referrals, or the error — must be identical.  The
-data must exercise what makes the SQL hard: claims walked one by one, annual
-caps crossed, identity changes within a year.
+For every shipped policy that compiles on its own, 100,000 synthetic claims
+(backends/synthetic.py, seed 2023: several claims per person and year, two
+calendar years, people without identity, with one, with two, and whose
+identity changes during the year, uncovered visits) go through all three
+backends; every claim's outcome — payouts, total, burden, identity, alerts,
+referrals, or the error — must be identical.  The data must exercise what
+makes the SQL hard: claims walked one by one, annual caps crossed, identity
+changes within a year.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from decimal import Decimal
 
 import pytest
 
-from helpers import EXAMPLES, POLICIES
-from yibao.api import evaluate_claims, load_engine, read_claims_file
+from helpers import POLICIES
+from yibao.api import load_engine
+from yibao.core.diagnostics import PolicyError
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import synthetic_claims
@@ -29,15 +30,20 @@ SEED = 2023
 
 
 def computable_policies() -> list[str]:
-    """Shipped policies whose example claims all settle without C311 (issue 9)."""
+    """Every shipped policy that compiles on its own (issue 9's "computable").
+
+    Lhasa 2020 amends a base that is not shipped (S230) and cannot settle
+    anything.  Jiamusi's notices leave some rates unspecified: their claims that
+    need one are refused (C311), and the backends must refuse exactly those too,
+    while settling the rest — including Jiamusi 2022's segmented bands.
+    """
     names = []
     for path in sorted(POLICIES.glob("*.policy")):
-        examples = EXAMPLES / f"{path.stem}.jsonl"
-        if not examples.exists():
+        try:
+            load_engine(path)
+        except PolicyError:
             continue
-        outcomes = evaluate_claims(load_engine(path), read_claims_file(examples))
-        if not any(getattr(o, "code", None) == "C311" for o in outcomes):
-            names.append(path.stem)
+        names.append(path.stem)
     return names
 
 
@@ -82,7 +88,7 @@ def test_the_claims_exercise_the_hard_cases(case):
             continue
         paid: dict = {}
         for claim, outcome in zip(claims, scalar):
-            if "payouts" in outcome and outcome["identity"] is not None:
+            if "payouts" in outcome:   # identity None: the line's default cap
                 key = (claim["person_id"], claim["date"][:4])
                 cap = line.cap.for_identity(outcome["identity"])
                 total, _ = paid.get(key, (Decimal(0), None))
@@ -90,8 +96,8 @@ def test_the_claims_exercise_the_hard_cases(case):
                              cap.value if cap is not None else None)
         reached_by_line[line.name] = sum(1 for total, cap in paid.values()
                                          if cap is not None and total == cap)
-    if reached_by_line:   # every capped line is reached; the busiest one often
-        assert min(reached_by_line.values()) >= 1 and max(reached_by_line.values()) >= 50
+    # every capped line is reached several times, a 500,000-yuan cap included
+    assert all(reached >= 5 for reached in reached_by_line.values()), reached_by_line
 
 
 def test_duckdb_matches_the_scalar_evaluator(case):

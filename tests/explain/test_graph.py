@@ -139,7 +139,7 @@ def test_claim_overlay_greys_untaken_lines_and_losing_candidates(graph, bx7):
 
 def test_overlay_comes_from_the_trace_not_from_evaluating_again(graph, bx7):
     """A trace that says 6,000.01 is drawn as 6,000.01: the renderer never recomputes."""
-    trace = tuple(attrs.evolve(s, value="6000.01") if s.node == "基本救助.payout"
+    trace = tuple(s._replace(value="6000.01") if s.node == "基本救助.payout"
                   and s.candidate == "低保边缘家庭成员" else s for s in bx7.trace)
     drawn = parse(inline_svg(graph_dot(graph, overlay_from_result(attrs.evolve(bx7, trace=trace)))))
     assert "= 6,000.01" in drawn["基本救助.payout"]["text"]
