@@ -113,14 +113,16 @@ def _json_raw_select(columns: ClaimColumns) -> str:
         select.append(f"NULL AS up_number_{i}")
         select.append(f"(t[{k}] IS NOT NULL) AS up_present_{i}")
     upstream = "[" + ", ".join(literal(n) for n in columns.upstream) + "]"
+    # A key given twice is refused (C300) by the decoder; DuckDB would read the first.
     select.append(f"coalesce(t[9] IS NULL OR (t[9] = 'OBJECT' AND list_has_all({upstream}, "
-                  "coalesce(paid_keys, []))), false) AS paid_ok")
+                  "coalesce(paid_keys, [])) AND len(paid_keys) = len(list_distinct(paid_keys))), "
+                  "false) AS paid_ok")
     base += len(columns.upstream)
     kinds = columns.field_types()
     for i, name in enumerate(columns.fields):
         select += _json_field(i, base + i, kinds[name].type)
-    select.append(f"coalesce(list_has_all([{', '.join(literal(k) for k in known)}], top_keys), "
-                  "false) AS keys_ok")
+    select.append(f"coalesce(list_has_all([{', '.join(literal(k) for k in known)}], top_keys) "
+                  "AND len(top_keys) = len(list_distinct(top_keys)), false) AS keys_ok")
     return "SELECT " + ",\n  ".join(select) + f"\nFROM ({inner})"
 
 

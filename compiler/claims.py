@@ -80,10 +80,24 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a number")
 
 
+class _KeyTwice(ValueError):
+    """A JSON object names a key twice: readers disagree on which value counts."""
+
+
+def _object_once(pairs: list) -> dict:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _KeyTwice(twice)
+    return record
+
+
 # One decoder for every line: json.loads would build a new one per call.  Numbers
-# stay exact (Decimal); NaN and Infinity are refused.
+# stay exact (Decimal); NaN and Infinity are refused; so is a key given twice,
+# which Python would read as its last value and other engines as their first.
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal,
-                            parse_constant=_reject_constant)
+                            parse_constant=_reject_constant, object_pairs_hook=_object_once)
 
 
 def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict:
@@ -98,6 +112,11 @@ def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict
         text = text[1:]  # a byte-order mark some editors write at the start of a file
     try:
         record = _DECODER.decode(text)
+    except _KeyTwice as error:
+        raise ClaimError("C300", _guess_claim_id(text), None,
+                         f"the key {str(error)[:100]!r} is given twice in one object",
+                         "give each field once: which value was meant is ambiguous",
+                         line_number) from None
     except (ValueError, RecursionError) as error:
         raise ClaimError("C300", _guess_claim_id(text), None, f"not valid JSON: {error}",
                          "each line holds one complete JSON object", line_number) from None

@@ -32,8 +32,10 @@ and, in the second test, bad lines among good ones.
 
 Each DuckDB run costs 50–200 ms, so each policy gets a fraction of the
 profile's examples (``scaled``); one runner per policy renders its SQL once.
-Disagreements found while writing this module, and not yet fixed, are pinned
-at the end as strict xfails (and kept out of the random bad lines).
+Two disagreements this module found are fixed and pinned at the end as
+regression tests: ids with a control character or an odd space (the SQL now
+leaves them to the validator) and a key given twice in one object (refused,
+C300, by both paths: Python's json would keep the last value, DuckDB the first).
 """
 
 from __future__ import annotations
@@ -182,10 +184,11 @@ DATE_SPELLINGS = ["2023-3-1", "20230301", "2023-02-29", "2024-02-29", "2023-03-0
                   "0001-01-01", "9999-12-31", "2019-12-11", "2020-12-31", "2021-01-01",
                   "2023-02-08", "2023-02-09", " 2023-03-01", "", Raw("20230301"), None]
 # Ids the SQL admits on its own (up to 100 characters) or leaves to the validator
-# (which allows 200), Unicode spaces included.  Control characters (\t, \x1c and
-# \x85 among them, which str.strip removes) are left out: see the xfails below.
+# (which allows 200), Unicode spaces and control characters included (\t, \x1c and
+# \x85 among them, which str.strip removes and SQL's TRIM keeps).
 ID_SPELLINGS = ["x" * 100, "x" * 101, "é" * 150, "x" * 200, "x" * 201, " padded ", " ", "",
-                "\u3000", "id-\u00a0", "名", "a'b\"c\\d", Raw("7"), [], None]
+                "\u3000", "id-\u00a0", "名", "a'b\"c\\d", Raw("7"), [], None,
+                "a\u0001b", "p\nq", "p\u007fq", "\t", "\u0085", "\u001c"]
 FIELD_VALUES = {
     "bool": [True, False, None, Raw("0"), Raw("1"), "true", "", []],
     "count": [Raw("0"), Raw("100000"), Raw("100001"), Raw("-1"), Raw("1.0"), Raw("1.5"),
@@ -297,32 +300,41 @@ def test_duckdb_refuses_and_settles_bad_batches_as_the_scalar_evaluator_does(
 
 
 # ---- disagreements found here, not fixed yet --------------------------------------------
-def _one_bad_line_between_good_claims(directory: pathlib.Path, bad: bytes) -> None:
+def _one_bad_line_between_good_claims(directory: pathlib.Path, bad: bytes) -> dict:
+    """The bad line's outcome, after both paths agreed on all three lines."""
     lines = [encode(GOOD_BEFORE), bad, encode(GOOD_AFTER)]
     path = directory / "disagreement.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     assert_duckdb_settles_as_the_scalar_evaluator("benxi-2023", path, "jsonl", lines)
+    outcomes = ENGINES["benxi-2023"].evaluate_records(read_records(str(path), "jsonl"))
+    return outcome_to_json(outcomes[1], trace=False)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the SQL admits ids the validator refuses (C302): it looks for no control character, "
-    "and its trim keeps those str.strip removes (\\t, \\x1c, \\x85), so DuckDB settles "
-    "the claim"))
-@pytest.mark.parametrize("field, value", [
-    ("claim_id", "a\u0001b"), ("person_id", "p\nq"), ("person_id", "p\u007fq"),
-    ("claim_id", "\t"), ("claim_id", "\u0085"), ("claim_id", "\u001c"),
+@pytest.mark.parametrize("field, value, message", [
+    ("claim_id", "a\u0001b", "holds a control character"),
+    ("person_id", "p\nq", "holds a control character"),
+    ("person_id", "p\u007fq", "holds a control character"),
+    ("claim_id", "\t", "expected a non-empty string"),
+    ("claim_id", "\u0085", "expected a non-empty string"),
+    ("claim_id", "\u001c", "expected a non-empty string"),
 ])
-def test_an_id_with_a_control_character_is_refused_by_both(directory, field, value):
+def test_an_id_with_a_control_character_is_refused_by_both(directory, field, value, message):
+    """Found here: the SQL's TRIM keeps \\t, \\x1c, \\x85 (str.strip removes them) and it
+    looked for no control character, so DuckDB settled claims the validator refuses."""
     claim = dict(GOOD_BEFORE, claim_id="bad", person_id="p-x")
     claim[field] = value
-    _one_bad_line_between_good_claims(directory, encode(claim))
+    outcome = _one_bad_line_between_good_claims(directory, encode(claim))
+    assert (outcome["error"], outcome["field"]) == ("C302", field)
+    assert outcome["message"].startswith(message)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "a key given twice in one claim: Python's json keeps the last value, DuckDB's JSON "
-    "functions the first, so the two paths settle different claims"))
 @pytest.mark.parametrize("key, value", [("total_cost", '"1.00"'), ("claim_id", '"other"'),
                                         ("identities", "[]")])
-def test_a_key_given_twice_is_read_alike_by_both(directory, key, value):
+def test_a_key_given_twice_is_refused_by_both(directory, key, value):
+    """Found here: Python's json kept the last value, DuckDB's JSON functions the first,
+    so the two paths settled different claims.  Neither reading is safe: C300."""
     claim = encode(dict(GOOD_BEFORE, claim_id="twice", person_id="p-x"))
-    _one_bad_line_between_good_claims(directory, claim[:-1] + f', "{key}": {value}}}'.encode())
+    outcome = _one_bad_line_between_good_claims(
+        directory, claim[:-1] + f', "{key}": {value}}}'.encode())
+    assert outcome["error"] == "C300" and outcome["claim_id"] == "twice"
+    assert f"the key '{key}' is given twice" in outcome["message"]
