@@ -105,6 +105,9 @@ def peak_mib() -> float:
 
 def main(kind: str, path: str, out: str, refused: str | None = None) -> None:
     if kind in ("scalar", "scalar-trace"):
+        from yibao.cli.main import tune_gc
+
+        tune_gc()   # as the yibao command runs
         seconds, count, payouts, peak = scalar(path, kind == "scalar-trace")
     elif kind == "duckdb":
         seconds, count, payouts, peak = duckdb(path)

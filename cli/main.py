@@ -34,6 +34,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> None:
+    """The ``yibao`` command: :func:`main` in a process tuned for long batches."""
+    tune_gc()
+    sys.exit(main())
+
+
+def tune_gc() -> None:
+    """Make the cyclic garbage collector cheap for a batch of claims.
+
+    Settling creates no reference cycles, but the ledger keeps an object per
+    person-year alive, and every young-generation collection (by default each
+    700 allocations) runs over a generation that keeps growing: 14% of the
+    time on 400,000 streamed claims.  Collect young objects every 100,000
+    allocations instead, and leave the loaded modules out of every collection.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1_000)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:

@@ -131,6 +131,8 @@ class ClaimValidator:
                                      f"expected true or false, found {_json_words(value)}"[:200])
                 values[field.name] = value
             elif field.type == "count":
+                if type(value) is int:   # a record built in Python, not decoded from JSON
+                    value = Decimal(value)
                 if (type(value) is not Decimal or value != value.to_integral_value()
                         or value < 0 or value > MAX_COUNT):
                     raise ClaimError("C302", claim_id, field.name,

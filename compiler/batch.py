@@ -80,7 +80,11 @@ class Engine:
 
     def stream_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
                        trace: bool = False) -> Iterator[Outcome]:
-        """Settle claims as they arrive (input already in date order): memory stays flat."""
+        """Settle claims as they arrive (each person's claims in date order).
+
+        Nothing of a claim is kept once it is settled: memory holds the claim ids
+        seen (C312) and one ledger year per person, whatever the number of claims.
+        """
         ledger = Ledger()
         seen_ids: set[str] = set()
         last_date: dict[str, datetime.date] = {}
@@ -97,6 +101,10 @@ class Engine:
             except ClaimError as error:
                 yield error
                 continue
+            if previous is not None and previous.year < claim.date.year:
+                # The person's claims come in date order: their earlier year is closed,
+                # so the ledger holds one year per person, not every year of the stream.
+                ledger.forget(claim.person_id, previous.year)
             yield self._settle(claim, ledger, trace, line_number)
 
     def _admit(self, record, line_number: int, seen_ids: set[str]) -> Claim:

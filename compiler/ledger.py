@@ -53,5 +53,9 @@ class Ledger:
             found = self._years[key] = PersonYear()
         return found
 
+    def forget(self, person_id: str, year: int) -> None:
+        """Drop a person-year no later claim can read (a stream in date order)."""
+        self._years.pop((person_id, year), None)
+
     def __len__(self) -> int:
         return len(self._years)

@@ -115,6 +115,14 @@ def test_c302_wrong_type(benxi_engine, field, value):
     rejected(benxi_engine, text(**{field: value}), "C302", "c-1", field)
 
 
+def test_a_record_built_in_python_may_give_a_count_as_an_int(benxi_engine):
+    """JSON gives whole numbers as Decimal; a dict built in Python gives int.  Both are
+    counts (a bool is not: True is an int in Python)."""
+    settled, = evaluate_claims(benxi_engine, [record(bed_days=12)])
+    assert settled.payout("基本救助") == Decimal("4200.00")
+    rejected(benxi_engine, text(bed_days=True), "C302", "c-1", "bed_days")
+
+
 def test_c302_empty_claim_id_has_no_id_to_report(benxi_engine):
     rejected(benxi_engine, text(claim_id=""), "C302", None, "claim_id")
 
