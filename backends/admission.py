@@ -170,12 +170,12 @@ def _upstream_bounds(columns: ClaimColumns, policy: Policy) -> list[exp.Expressi
 
         def bound(terms) -> exp.Expression:
             if not terms:
-                return exp.Sub(this=sql.col("in_scope_fen"),
-                               expression=sql.add([amount(t) for t in earlier
-                                                   if t in columns.upstream]))
+                terms = ("in_scope_cost", *earlier)
             first, *minus = terms
             known = [amount(t) for t in minus if t in columns.upstream]
-            return exp.Sub(this=start[first], expression=sql.add(known))
+            # sqlglot writes a tree as it is, adding no parentheses: without these,
+            # a − (b + c) would be rendered, and run, as a − b + c.
+            return exp.Sub(this=start[first], expression=exp.paren(sql.add(known)))
 
         branches = [(exp.paren(condition_sql(columns, policy, condition)), bound(terms))
                     for condition, terms, _ in line.conditional_bases]

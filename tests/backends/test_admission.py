@@ -58,3 +58,27 @@ def test_jiamusi_versions_bands_and_unspecified_values(tmp_path, spark):
     for backend in ("duckdb", "spark"):
         got = list(run_backend(engine, str(path), "jsonl", backend, spark).exchange())
         assert got == scalar, backend
+
+
+@pytest.mark.parametrize("paid, code", [
+    # 大病兜底's bound (Jilin §二(一)): total_cost − 基本医保 − 大病保险 − 医疗救助
+    ({"基本医保": "0.00", "大病保险": "1.00", "医疗救助": "0.00", "大病兜底": "0.01"}, "C308"),
+    ({"基本医保": "0.40", "大病保险": "0.30", "医疗救助": "0.20", "大病兜底": "0.11"}, "C308"),
+    ({"基本医保": "0.40", "大病保险": "0.30", "医疗救助": "0.20", "大病兜底": "0.10"}, None),
+])
+def test_a_bound_less_several_earlier_lines_is_checked_in_sql(tmp_path, paid, code):
+    """Found by tests/robustness/test_backend_properties.py: sqlglot renders a tree
+    without adding parentheses, so the SQL checked total − 基本医保 + 大病保险 + 医疗救助
+    and settled claims the validator refuses (C308)."""
+    import json
+
+    engine = load_engine(POLICIES / "jilin-2019.policy")
+    claim = {"claim_id": "c-1", "person_id": "p-1", "date": "2019-12-12",
+             "identities": ["建档立卡贫困人口"], "scheme": "居民医保", "visit": "住院",
+             "total_cost": "1.00", "in_scope_cost": "1.00", "paid": paid}
+    path = tmp_path / "claims.jsonl"
+    path.write_text(json.dumps(claim, ensure_ascii=False) + "\n", encoding="utf-8")
+    scalar = [outcome_to_json(o, trace=False)
+              for o in engine.evaluate_records(read_records(str(path), "jsonl"))]
+    assert scalar[0].get("error") == code
+    assert list(run_backend(engine, str(path), "jsonl", "duckdb").exchange()) == scalar
