@@ -1,12 +1,14 @@
 """Claims per second and peak memory: yibao's three paths and two peers (issue 9).
 
     .venv/bin/python -m benchmarks.bench_batch                 # 10^5 and 10^6 claims
+    .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --repeats 5
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --kinds duckdb openfisca
 
 For each size, Benxi 2023 synthetic claims (seed 2023, backends/synthetic.py)
 are written once as date-sorted JSON Lines and as Parquet.  Each measurement
-runs in a fresh process (benchmarks/measure.py), so its peak memory is its
-own: yibao's scalar evaluator with and without trace (streamed), yibao's
+runs ``--repeats`` times (default 3), each in a fresh process
+(benchmarks/measure.py) so that its peak memory is its own, and the median
+time is reported with the range and the ratios between paths: yibao's scalar evaluator with and without trace (streamed), yibao's
 DuckDB backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in
 GoRules ZEN.  Every path's payouts are compared with DuckDB's to the fen;
 yibao's own paths must agree exactly, the peers' mismatches are reported.
@@ -66,6 +68,27 @@ def measure(kind: str, paths, work: pathlib.Path, size: int) -> dict:
     return figures
 
 
+def median_of(repeats: int, run) -> dict:
+    """The run with the median time, with every run's range of seconds."""
+    runs = sorted((run() for _ in range(max(1, repeats))), key=lambda f: f["seconds"])
+    figures = dict(runs[len(runs) // 2])
+    figures["range"] = (runs[0]["seconds"], runs[-1]["seconds"])
+    return figures
+
+
+def ratios(rows) -> None:
+    """Median time ratios at each size: how much faster the first path is."""
+    seconds = {(kind, size): figures["seconds"] for kind, size, figures, _, _ in rows}
+    pairs = [("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar", "scalar-trace"),
+             ("scalar", "zen")]
+    for size in sorted({size for _, size in seconds}):
+        shown = [f"{LABELS[a].split(' (')[0]} / {LABELS[b].split(' (')[0]} "
+                 f"{seconds[(b, size)] / seconds[(a, size)]:.2f}×"
+                 for a, b in pairs if (a, size) in seconds and (b, size) in seconds]
+        if shown:
+            print(f"\nSpeed ratios at {size:,} claims (median times): " + "; ".join(shown))
+
+
 def mismatches(reference: np.ndarray, payouts: np.ndarray) -> tuple[int, int]:
     settled = reference[:, 0] >= 0
     differs = (reference != payouts)[settled]
@@ -93,26 +116,34 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     parser.add_argument("--work", default="/tmp/yibao-bench")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="fresh processes per measurement; the median is reported")
     args = parser.parse_args(argv)
     work = pathlib.Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in args.sizes:
         paths = claims_files(size, work)
-        reference = measure("duckdb", paths, work, size)
+        reference = median_of(args.repeats, lambda: measure("duckdb", paths, work, size))
         np.save(work / f"refused-{size}.npy", reference["payouts"][:, 0] < 0)
         for kind in args.kinds:
-            figures = reference if kind == "duckdb" else measure(kind, paths, work, size)
+            figures = reference if kind == "duckdb" else median_of(
+                args.repeats, lambda: measure(kind, paths, work, size))
             basic, tilt = mismatches(reference["payouts"], figures["payouts"])
             rows.append((kind, size, figures, basic, tilt))
     print(f"Machine: {machine()}\n")
+    print(f"Median of {args.repeats} fresh process(es) per row; the range of the runs in "
+          "brackets.\n")
     print("| path | claims | seconds | claims/s | peak memory (MiB) | "
           "≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for kind, size, figures, basic, tilt in rows:
         rate = figures["claims"] / figures["seconds"]
-        print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f} | {rate:,.0f} | "
+        low, high = figures["range"]
+        spread = f" [{low:.2f}–{high:.2f}]" if high > low else ""
+        print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f}{spread} | {rate:,.0f} | "
               f"{figures['peak_mib']:.0f} | {basic:,} | {tilt:,} |")
+    ratios(rows)
     print(f"\nLoad average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
           "slows the wall-clock figures; process CPU seconds, whole run: "
           + ", ".join(f"{k} {s:,} {f['cpu_seconds']:.1f}" for k, s, f, _, _ in rows) + ")")
