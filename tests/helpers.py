@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pathlib
 
-from yibao.api import evaluate_claims
+from yibao.api import evaluate_claims, load_engine
+from yibao.core.diagnostics import PolicyError
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
@@ -25,3 +26,20 @@ def claim(claim_id: str, person: str, date: str, identities, in_scope: str, upst
 
 def settle(engine, *claims, trace: bool = False):
     return evaluate_claims(engine, list(claims), trace=trace)
+
+
+def compiled_policies() -> list[str]:
+    """Every shipped policy that compiles on its own (issue 9's "computable").
+
+    Lhasa 2020 amends a base that is not shipped (S230) and settles nothing.
+    Jiamusi's notices leave some rates unspecified: the claims that need one are
+    refused (C311) and the rest settled, on every backend.
+    """
+    names = []
+    for path in sorted(POLICIES.glob("*.policy")):
+        try:
+            load_engine(path)
+        except PolicyError:
+            continue
+        names.append(path.stem)
+    return names

@@ -17,9 +17,8 @@ from decimal import Decimal
 
 import pytest
 
-from helpers import POLICIES
+from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
-from yibao.core.diagnostics import PolicyError
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import synthetic_claims
@@ -29,25 +28,7 @@ CLAIMS = 100_000
 SEED = 2023
 
 
-def computable_policies() -> list[str]:
-    """Every shipped policy that compiles on its own (issue 9's "computable").
-
-    Lhasa 2020 amends a base that is not shipped (S230) and cannot settle
-    anything.  Jiamusi's notices leave some rates unspecified: their claims that
-    need one are refused (C311), and the backends must refuse exactly those too,
-    while settling the rest — including Jiamusi 2022's segmented bands.
-    """
-    names = []
-    for path in sorted(POLICIES.glob("*.policy")):
-        try:
-            load_engine(path)
-        except PolicyError:
-            continue
-        names.append(path.stem)
-    return names
-
-
-@pytest.fixture(scope="module", params=computable_policies())
+@pytest.fixture(scope="module", params=compiled_policies())
 def case(request, tmp_path_factory):
     engine = load_engine(POLICIES / f"{request.param}.policy")
     directory = tmp_path_factory.mktemp(request.param)

@@ -14,23 +14,11 @@ from __future__ import annotations
 import pytest
 from sqlglot import exp
 
-from helpers import POLICIES
+from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
 from yibao.backends.plan import SettlementPlan
-from yibao.core.diagnostics import PolicyError
 
 SUMS = (exp.Add, exp.Sub)
-
-
-def compiled_policies() -> list[str]:
-    names = []
-    for path in sorted(POLICIES.glob("*.policy")):
-        try:
-            load_engine(path)
-        except PolicyError:
-            continue
-        names.append(path.stem)
-    return names
 
 
 def regrouped(tree: exp.Expression) -> list[str]:
