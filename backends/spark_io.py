@@ -58,6 +58,8 @@ def _text(path: str) -> str:
 
 def _json_raw_select(columns: ClaimColumns) -> str:
     known = sorted(set(REQUIRED) | set(OPTIONAL) | set(columns.fields))
+    # try_parse_json gives NULL for an object naming a key twice, so such a line is
+    # suspect and the decoder refuses it (C300), as on the other paths.
     inner = ("SELECT idx, line_number, v, map_keys(top) AS top_keys, "
              "map_keys(try_variant_get(v, '$.paid', 'map<string,variant>')) AS paid_keys, "
              "try_variant_get(v, '$.identities', 'array<string>') AS names FROM ("

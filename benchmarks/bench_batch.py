@@ -8,9 +8,10 @@ For each size, Benxi 2023 synthetic claims (seed 2023, backends/synthetic.py)
 are written once as date-sorted JSON Lines and as Parquet.  Each measurement
 runs ``--repeats`` times (default 3), each in a fresh process
 (benchmarks/measure.py) so that its peak memory is its own, and the median
-time is reported with the range and the ratios between paths: yibao's scalar evaluator with and without trace (streamed), yibao's
-DuckDB backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in
-GoRules ZEN.  Every path's payouts are compared with DuckDB's to the fen;
+time is reported with the range and the ratios between paths.  The paths:
+yibao's scalar evaluator with and without trace (streamed), yibao's DuckDB
+backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in GoRules
+ZEN.  Every path's payouts are compared with DuckDB's to the fen;
 yibao's own paths must agree exactly, the peers' mismatches are reported.
 Prints a Markdown table and the machine it ran on.  Needs ``pip install
 -e '.[bench,batch]'``.

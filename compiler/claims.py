@@ -8,6 +8,7 @@ never stops a batch.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import json
 import re
@@ -87,9 +88,8 @@ class _KeyTwice(ValueError):
 def _object_once(pairs: list) -> dict:
     record = dict(pairs)
     if len(record) != len(pairs):
-        seen: set = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise _KeyTwice(twice)
+        counts = collections.Counter(key for key, _ in pairs)
+        raise _KeyTwice(next(key for key, count in counts.items() if count > 1))
     return record
 
 

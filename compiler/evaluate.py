@@ -19,6 +19,7 @@ from typing import Any, Callable
 import attrs
 
 from yibao.compiler.claims import Claim, ClaimError
+from yibao.compiler.formulas import describe, node_words
 from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
@@ -82,8 +83,6 @@ class ScalarEvaluator:
         self.lines = {line.name: line for line in self.policy.lines}
         self.line_names = tuple(self.lines)
         self.computed_line_names = tuple(line.name for line in self.policy.computed_lines)
-        # each node's trace words that do not depend on the claim (formulas.describe)
-        self.node_words: dict[str, Any] = {}
         compilers: dict[Op, Callable[[Node], Compiled]] = {
             Op.INPUT: self._input,
             Op.UPSTREAM: self._upstream,
@@ -108,6 +107,9 @@ class ScalarEvaluator:
         }
         self._effective = {i.name: self.policy.effective_identity(i.name)
                            for i in self.policy.identities}
+        # what a trace step says of each node whatever the claim (formulas.describe)
+        self.node_words = node_words(self, (node for plan in self._plans.values()
+                                            for _, _, node in plan))
         # Node ids used on every claim, formatted once.
         self._payout_ids = tuple((name, payout_id(name), f"{name}.before_ceiling")
                                  for name in self.line_names)
@@ -156,8 +158,6 @@ class ScalarEvaluator:
             for node_id, compiled, _ in self._plans[phase]:
                 values[node_id] = compiled(context)
             return
-        from yibao.compiler.formulas import describe
-
         for node_id, compiled, node in self._plans[phase]:
             values[node_id] = compiled(context)
             steps.append(describe(node, context, self))

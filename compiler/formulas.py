@@ -50,7 +50,7 @@ def _band_words(band) -> str:
 
 def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> Step:
     value = context.values[node.id]
-    static = evaluator.node_words.get(node.id) or _static(node, evaluator)
+    static = evaluator.node_words[node.id]
     if static.fixed is not None:
         formula, inputs, extra = static.fixed
     else:
@@ -97,10 +97,14 @@ class _NodeWords:
     terms: tuple[tuple[str, str], ...] = ()   # a difference's (label, node id) operands
 
 
-def _static(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
-    # Worked out on a node's first trace step and kept by the evaluator: a trace
-    # describes every node of every claim, so these lookups would add up.
-    words = evaluator.node_words[node.id] = _NodeWords(
+def node_words(evaluator: "ScalarEvaluator", nodes) -> dict[str, _NodeWords]:
+    """Each node's trace words that do not depend on the claim, worked out once per
+    policy version: a trace describes every node of every claim."""
+    return {node.id: _words(node, evaluator) for node in nodes}
+
+
+def _words(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
+    return _NodeWords(
         op=node.op.value,
         formula=_FORMULAS[node.op],
         is_lookup=node.op is Op.LOOKUP,
@@ -111,7 +115,6 @@ def _static(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
         terms=tuple((evaluator.graph.node(source).label, source) for role, source in node.inputs
                     if role in ("minuend", "subtrahend")),
     )
-    return words
 
 
 # ---- one formula per op --------------------------------------------------------------
@@ -319,7 +322,7 @@ def _referral(node, context, evaluator, value):
             [], {"value_text": "转办"})
 
 
-# Ops whose words depend on the node alone: worked out once (see _static).
+# Ops whose words depend on the node alone: worked out once (see _words).
 _FIXED = (Op.INPUT, Op.UPSTREAM)
 
 _FORMULAS = {

@@ -28,18 +28,25 @@ def settle(engine, *claims, trace: bool = False):
     return evaluate_claims(engine, list(claims), trace=trace)
 
 
+def engines_that_load(paths) -> dict:
+    """An engine for each policy file that loads on its own, by file stem.
+
+    A standalone amendment whose base is not shipped (Lhasa 2020, S230) does not
+    load: it has no engine to settle claims with.
+    """
+    engines = {}
+    for path in paths:
+        try:
+            engines[path.stem] = load_engine(path)
+        except PolicyError:
+            continue
+    return engines
+
+
 def compiled_policies() -> list[str]:
     """Every shipped policy that compiles on its own (issue 9's "computable").
 
-    Lhasa 2020 amends a base that is not shipped (S230) and settles nothing.
     Jiamusi's notices leave some rates unspecified: the claims that need one are
     refused (C311) and the rest settled, on every backend.
     """
-    names = []
-    for path in sorted(POLICIES.glob("*.policy")):
-        try:
-            load_engine(path)
-        except PolicyError:
-            continue
-        names.append(path.stem)
-    return names
+    return list(engines_that_load(sorted(POLICIES.glob("*.policy"))))

@@ -21,9 +21,9 @@ import attrs
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from yibao.api import ClaimError, ClaimResult, evaluate_claims, load_engine
+from helpers import engines_that_load
+from yibao.api import ClaimError, ClaimResult, evaluate_claims
 from yibao.compiler.batch import Engine
-from yibao.core.diagnostics import PolicyError
 from yibao.dsl.model import VISITS, Policy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -46,18 +46,8 @@ def policy_files() -> dict[str, pathlib.Path]:
 
 @functools.cache
 def loadable_engines() -> dict[str, Engine]:
-    """Every shipped policy that loads on its own, and the fixtures, by file stem.
-
-    A standalone amendment whose base is not shipped (Lhasa 2020) does not load:
-    it has no engine to settle claims with.
-    """
-    engines = {}
-    for name, path in policy_files().items():
-        try:
-            engines[name] = load_engine(path)
-        except PolicyError:
-            continue
-    return engines
+    """Every shipped policy that loads on its own, and the fixtures, by file stem."""
+    return engines_that_load(policy_files().values())
 
 
 def money(fen: int) -> str:
