@@ -13,7 +13,10 @@ accept and refuse exactly what the scalar path does.
 
 Standard raw columns: ``idx``, ``line_number``, ``claim_id``, ``person_id``,
 ``date_text``, ``scheme``, ``visit`` (text, NULL when absent or not a string),
-``date_value`` (a date column), ``text_ok``; ``has_<i>``, ``identities_ok``;
+``date_value`` (a date column), ``text_ok``; ``has_<i>``, ``identities_ok`` (a
+list of at most 50 strings), ``identities_len`` (its length: admission accepts it
+only when every entry is a distinct known identity, that is when it equals the
+number of ``has_<i>`` that hold — anything else is the validator's to judge);
 money as ``total_text``/``total_number``, ``in_scope_text``/``in_scope_number``,
 ``up_text_<i>``/``up_number_<i>`` (text, or an exact number column),
 ``up_present_<i>``, ``paid_ok``;
@@ -53,14 +56,15 @@ def money_fen(text: exp.Expression, number: exp.Expression | None = None) -> exp
 
 # Any control character or space of any kind (Unicode categories Cc and Z): the
 # validator refuses a control character and strips Python's whitespace, which SQL's
-# TRIM does not match, so an id holding one is left to the validator to judge.
+# TRIM does not match, so an id holding one is left to the validator to judge.  An id
+# without one is blank only when empty: no TRIM needed.
 UNUSUAL_TEXT = r"[\p{Cc}\p{Z}]"
 
 
 def _text_ok(name: str) -> exp.Expression:
     column = sql.col(name)
     return sql.all_of([column.is_(exp.null()).not_(),
-                       exp.Trim(this=column).neq(sql.text("")),
+                       column.neq(sql.text("")),
                        exp.Length(this=column) <= sql.num(SAFE_TEXT),
                        exp.RegexpLike(this=column, expression=sql.text(UNUSUAL_TEXT)).not_()])
 
@@ -87,6 +91,9 @@ def admission_definitions(columns: ClaimColumns) -> list[Definition]:
     checks = [_version_checks(columns, v, policy) for v, policy in enumerate(versions)]
     valid = sql.all_of([
         sql.col("text_ok"), sql.col("identities_ok"), sql.col("paid_ok"), sql.col("keys_ok"),
+        sql.col("identities_len").eq(sql.add([
+            sql.when(sql.col(f"has_{i}"), sql.num(1), sql.num(0))
+            for i in range(len(columns.identities))] or [sql.num(0)])),
         *[_text_ok(name) for name in ("claim_id", "person_id")],
         sql.col("date").is_(exp.null()).not_(),
         sql.col("version") >= sql.num(0),

@@ -63,6 +63,11 @@ class ClaimColumns:
     def has_column(self, identity: str) -> str:
         return f"has_{self.identities.index(identity)}"
 
+    def threshold_column(self, alert: str) -> str:
+        """The claim's threshold for an alert, worked out before settlement
+        (backends/prepare.py)."""
+        return f"thr_{self.alerts.index(alert)}"
+
     def field_types(self) -> dict[str, FieldDef]:
         found: dict[str, FieldDef] = {}
         for version in self.versions:

@@ -97,11 +97,10 @@ def _json_raw_select(columns: ClaimColumns) -> str:
     select.append("NULL AS date_value")
     select += [f"coalesce(t[8] = 'ARRAY' AND list_contains(names, {literal(name)}), false) "
                f"AS has_{i}" for i, name in enumerate(columns.identities)]
-    union = "[" + ", ".join(literal(n) for n in columns.identities) + "]"
     select.append(
         f"coalesce(t[8] = 'ARRAY' AND len(list_filter(name_types, lambda x: x <> 'VARCHAR')) = 0 "
-        f"AND len(names) <= {MAX_IDENTITIES_PER_CLAIM} AND list_has_all({union}, names), false) "
-        "AS identities_ok")
+        f"AND len(names) <= {MAX_IDENTITIES_PER_CLAIM}, false) AS identities_ok")
+    select.append("len(names) AS identities_len")
     select.append(f"CASE WHEN t[6] IN ({', '.join(EXACT_JSON)}) THEN s[6] END AS total_text")
     select.append(f"CASE WHEN t[7] IN ({', '.join(EXACT_JSON)}) THEN s[7] END AS in_scope_text")
     select += ["NULL AS total_number", "NULL AS in_scope_number"]

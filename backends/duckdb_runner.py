@@ -25,7 +25,13 @@ class DuckDBRunner:
         self.plan = SettlementPlan(engine.loaded)
         self.threads = threads
         self.memory_limit = memory_limit
-        self._sql: dict[str, str] = {}
+        # The statements depend on the policy alone: rendered here, with the policy's
+        # compilation, not on every run (the walk's alone is ~60 KB of SQL).
+        self._sql = {
+            "claims": self.plan.claims("raw_claims", DIALECT).sql(DIALECT),
+            "window": self.plan.window_settled("fast_claims").sql(DIALECT),
+            "walk": self.plan.walk_settled("walk_claims").sql(DIALECT),
+        }
 
     def connect(self):
         import duckdb
@@ -38,12 +44,6 @@ class DuckDBRunner:
         con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/yibao-duckdb'")
         return con
 
-    def statement(self, name: str, build: Callable) -> str:
-        """The statements depend on the policy only: render each once per runner."""
-        if name not in self._sql:
-            self._sql[name] = build().sql(DIALECT)
-        return self._sql[name]
-
     def run(self, path: str, fmt: str, progress: Callable[[str], None] | None = None,
             con=None) -> BatchResults:
         step = progress or (lambda stage: None)
@@ -53,18 +53,16 @@ class DuckDBRunner:
         types = load_source(con, path, fmt, undecodable)
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw_claims AS {raw_select(columns, fmt, types)}")
         step("read")
-        self._table(con, "claims", self.statement("claims", lambda: plan.claims("raw_claims", DIALECT)))
+        self._table(con, "claims", self._sql["claims"])
         count = con.execute("SELECT count(*) FROM claims").fetchone()[0]
         step("admit")
         refusals = self._validate(con, fmt, undecodable)
         step("validate")
         walked = self._route(con, refusals)
         step("route")
-        self._table(con, "settled", self.statement(
-            "window", lambda: plan.window_settled("fast_claims")))
+        self._table(con, "settled", self._sql["window"])
         if walked:
-            con.execute("INSERT INTO settled " + self.statement(
-                "walk", lambda: plan.walk_settled("walk_claims")))
+            con.execute("INSERT INTO settled " + self._sql["walk"])
         step("settle")
         results = con.sql(plan.results("settled").sql(DIALECT)).to_arrow_table()
         step("results")

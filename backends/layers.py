@@ -3,7 +3,8 @@
 The lowering emits each node's value as a named expression over earlier
 names.  SQL cannot refer to a column alias in the SELECT that defines it, and
 window functions cannot nest, so the definitions are packed into levels: a
-definition sits one level above the deepest name it reads.  Each level
+definition sits one level above the deepest name it reads, and window functions
+of the same rank share a level, since each level with a window is a sort.  Each level
 carries forward only the columns a later level or the result still reads
 (planners spend their time on wide ``SELECT *`` chains, not on this).
 """
@@ -66,15 +67,38 @@ def _subquery(query: exp.Expression, name: str) -> exp.Expression:
 
 
 def _levels(definitions: Sequence[Definition]) -> list[list[Definition]]:
-    depth: dict[str, int] = {}
-    levels: list[list[Definition]] = []
+    """Each definition one level above the deepest name it reads — except that window
+    functions wait for one another.
+
+    Every level holding a window costs the engine a sort of the whole relation, so the
+    windows of the same *rank* (how many windows lie on their longest chain of reads,
+    their own included) share one level: the level after the last of their inputs.
+    Everything else sits as low as its inputs allow."""
+    reads: dict[str, set[str]] = {}
+    rank: dict[str, int] = {}
+    windowed: dict[str, bool] = {}
     for definition in definitions:
-        if definition.name in depth:
+        if definition.name in reads:
             raise ValueError(f"column {definition.name} is defined twice")
-        reads = {c.name for c in definition.expression.find_all(exp.Column)}
-        level = 1 + max((depth[name] for name in reads if name in depth), default=0)
-        depth[definition.name] = level
-        while len(levels) < level:
-            levels.append([])
-        levels[level - 1].append(definition)
+        names = {c.name for c in definition.expression.find_all(exp.Column)} & reads.keys()
+        reads[definition.name] = names
+        windowed[definition.name] = definition.expression.find(exp.Window) is not None
+        rank[definition.name] = max((rank[n] for n in names), default=0) + windowed[
+            definition.name]
+    depth: dict[str, int] = {}
+
+    def place(definition: Definition) -> int:
+        return 1 + max((depth[n] for n in reads[definition.name]), default=0)
+
+    for r in range(max(rank.values(), default=0) + 1):
+        windows = [d for d in definitions if rank[d.name] == r and windowed[d.name]]
+        shared = max((place(d) for d in windows), default=0)
+        for d in windows:
+            depth[d.name] = shared
+        for d in definitions:   # in the order given, which reads before it defines
+            if rank[d.name] == r and not windowed[d.name]:
+                depth[d.name] = place(d)
+    levels: list[list[Definition]] = [[] for _ in range(max(depth.values(), default=0))]
+    for definition in definitions:
+        levels[depth[definition.name] - 1].append(definition)
     return levels

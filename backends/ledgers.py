@@ -57,7 +57,12 @@ class WindowLedger:
 
     def alert(self, node, scope, index: int, contribution: exp.Expression,
               threshold: exp.Expression, alert=None, form=None) -> exp.Expression:
-        """The year's burden so far; fired once it reaches the claim's threshold, for good."""
+        """The year's burden so far; fired once it reaches the threshold, for good.
+
+        No running maximum is needed: every claim adds a burden ≥ 0 (DIFFERENCE clamps
+        it), so the year's burden never falls, and routing (backends/prepare.py) keeps
+        here only person-years whose claims share one threshold (or have none).  Then
+        "reached on some claim so far" is "reached now"."""
         running = None
         if form is not None and form.mask is None:
             visits = set(alert.visits)
@@ -66,8 +71,7 @@ class WindowLedger:
                 lambda line: set(scope.policy.line(line).visits) <= visits,
                 lambda e: scope.define(node, "burden_claims", e))
         burden = scope.define(node, "burden", running or sql.running_sum(contribution))
-        reaches = sql.when(_reaches(burden, threshold), sql.num(1), sql.num(0))
-        return scope.define(node, "fired", sql.running(exp.Max(this=reaches)).eq(sql.num(1)))
+        return scope.define(node, "fired", _reaches(burden, threshold))
 
 
     @staticmethod

@@ -298,15 +298,21 @@ class ColumnarLowering:
         alert = node.params["alert"]
         burden = scope.values[node.input("burden")]
         contribution = sql.when(sql.one_of(sql.col("visit"), alert.visits), burden, sql.num(0))
-        in_group = self._alert_group(alert)
+        threshold = sql.col(self.columns.threshold_column(alert.name))  # alert_threshold's
+        return self.ledger.alert(node, scope, self.columns.alerts.index(alert.name),
+                                 contribution, threshold, alert, telescoping.linear_of(scope, burden))
+
+    def alert_threshold(self, alert) -> exp.Expression:
+        """The claim's threshold for ``alert`` in fen, NULL outside the alert's group: a
+        function of the claim alone (scheme, identities), worked out once before
+        settlement as the claim's ``thr_<a>`` (backends/prepare.py), which routing
+        reads too."""
         thresholds = [(sql.col("scheme").eq(sql.text(scheme)), sql.num(fen(sourced.value)))
                       for scheme, sourced in alert.threshold.items() if scheme is not None]
         fallback = alert.threshold.for_identity(None)
         default = sql.num(fen(fallback.value)) if fallback is not None else sql.typed_null("BIGINT")
         threshold = sql.case(thresholds, default) if thresholds else default
-        applicable = sql.when(in_group, threshold, sql.typed_null("BIGINT"))
-        return self.ledger.alert(node, scope, self.columns.alerts.index(alert.name),
-                                 contribution, applicable, alert, telescoping.linear_of(scope, burden))
+        return sql.when(self._alert_group(alert), threshold, sql.typed_null("BIGINT"))
 
     def _alert_group(self, alert) -> exp.Expression:
         """The claim's own identities put the person in the alert's group (DOMAIN.md §3.11)."""

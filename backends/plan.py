@@ -123,7 +123,7 @@ class SettlementPlan:
         return query
 
     def slow_person_years(self, settleable: str) -> exp.Expression:
-        return slow_person_years(settleable)
+        return slow_person_years(settleable, self.columns)
 
     def fast_claims(self, settleable: str, slow: str) -> exp.Expression:
         return exp.select("*").from_(settleable).where(exp.Not(this=sql.col("py").isin(

@@ -12,7 +12,9 @@ For every admitted claim this stage works out, from the claim alone:
   version all year (backends/ledgers.py proves that exact); otherwise by the
   per-person walk.  A ratio ceiling that may cut a capped computed line also
   sends the person-year to the walk, since the cut changes what is left of
-  the cap (DOMAIN.md §3.6).
+  the cap (DOMAIN.md §3.6), and so does an alert threshold that changes
+  during the year (``thr_<a>``: the window path tests the running burden
+  against the one threshold, backends/ledgers.py).
 """
 
 from __future__ import annotations
@@ -80,7 +82,16 @@ def preparation(columns: ClaimColumns, lowerings: list[ColumnarLowering]
     definitions.append(Definition("n_candidates", _by_version(counts, sql.num(0))))
     definitions.append(Definition("route_key", _by_version(keys, sql.num(-1))))
     definitions.append(Definition("ceiling_walk", _by_version(ceilings, exp.false())))
+    for name in columns.alerts:
+        definitions.append(Definition(columns.threshold_column(name), _by_version(
+            [(sql.col("version").eq(sql.num(lowering.version)), _threshold(lowering, name))
+             for lowering in lowerings], sql.typed_null("BIGINT"))))
     return definitions, messages
+
+
+def _threshold(lowering: ColumnarLowering, name: str) -> exp.Expression:
+    alert = next((a for a in lowering.policy.alerts if a.name == name), None)
+    return sql.typed_null("BIGINT") if alert is None else lowering.alert_threshold(alert)
 
 
 def _by_version(branches, default):
@@ -142,12 +153,21 @@ def _ceiling_cuts_cap(lowering: ColumnarLowering) -> exp.Expression:
                        exp.paren(lowering.holds(ceiling.identities))])
 
 
-def slow_person_years(source: str) -> exp.Select:
+def slow_person_years(source: str, columns: ClaimColumns) -> exp.Select:
     """The person-years the window path cannot settle exactly (see the module doc)."""
     key = sql.col("route_key")
     one_route = sql.all_of([
         exp.Min(this=key).eq(exp.Max(this=key)),
         exp.Max(this=sql.col("n_candidates")).eq(sql.num(1)),
         exp.Max(this=sql.when(sql.col("ceiling_walk"), sql.num(1), sql.num(0))).eq(sql.num(0)),
-    ])
+    ] + [exp.paren(_one_threshold(sql.col(columns.threshold_column(name))))
+         for name in columns.alerts])
     return exp.select("py").from_(source).group_by("py").having(sql.negate(exp.paren(one_route)))
+
+
+def _one_threshold(threshold: exp.Expression) -> exp.Expression:
+    """The alert's threshold is the same on every claim of the person-year, or on none."""
+    counted = exp.Count(this=threshold.copy())
+    return sql.any_of([counted.eq(sql.num(0)), sql.all_of([
+        counted.copy().eq(exp.Count(this=exp.Star())),
+        exp.Min(this=threshold.copy()).eq(exp.Max(this=threshold.copy()))])])

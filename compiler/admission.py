@@ -141,6 +141,8 @@ class ClaimValidator:
                 values[field.name] = int(value)
             else:
                 values[field.name] = parse_money(value, claim_id, field.name)
+        if record.keys() <= self.known_keys:
+            return values
         for name in record:
             if name not in self.known_keys:
                 close = difflib.get_close_matches(name, sorted(self.known_keys), n=1, cutoff=0.6)

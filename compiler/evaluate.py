@@ -13,6 +13,7 @@ with the figures of the identity that won take highest.
 
 from __future__ import annotations
 
+import operator
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -118,6 +119,18 @@ class ScalarEvaluator:
         self._alert_ids = tuple((alert.name, f"{alert.name}.alert") for alert in self.policy.alerts)
         self._referral_ids = tuple((r.name, f"{r.name}.referral") for r in self.policy.referrals)
         self._alert_groups = {alert.name: self._group_members(alert) for alert in self.policy.alerts}
+        self._in_group: dict[tuple, bool] = {}   # (alert, claim identities) → in_alert_group
+        # Without a trace the claim's own fields are read in one call (a claim phase of
+        # INPUT nodes is a third of the graph); with one, node by node as the trace shows.
+        claim_plan = self._plans[Phase.CLAIM]
+        attributes = [(node_id, node.params["field"]) for node_id, _, node in claim_plan
+                      if node.op is Op.INPUT and not node.params.get("declared")]
+        self._claim_attribute_ids = tuple(node_id for node_id, _ in attributes)
+        self._read_claim_attributes = (
+            operator.attrgetter(*[field for _, field in attributes]) if len(attributes) > 1
+            else (lambda claim: tuple(getattr(claim, f) for _, f in attributes)))
+        self._claim_rest = tuple((node_id, compiled) for node_id, compiled, node in claim_plan
+                                 if node_id not in self._claim_attribute_ids)
         self._order = {i.name: index for index, i in enumerate(self.policy.identities)}
 
     # ---- the claim ----------------------------------------------------------------
@@ -154,6 +167,12 @@ class ScalarEvaluator:
 
     def _run(self, phase: Phase, context: _Context, steps: list[Step] | None) -> None:
         values = context.values
+        if steps is None and phase is Phase.CLAIM:
+            values.update(zip(self._claim_attribute_ids,
+                              self._read_claim_attributes(context.claim)))
+            for node_id, compiled in self._claim_rest:
+                values[node_id] = compiled(context)
+            return
         if steps is None:
             for node_id, compiled, _ in self._plans[phase]:
                 values[node_id] = compiled(context)
@@ -410,6 +429,12 @@ class ScalarEvaluator:
         alert = node.params["alert"]
         burden_id = node.input("burden")
         visits = frozenset(alert.visits)
+        thresholds: dict[str, Any] = {}   # scheme → its Sourced threshold (or None)
+
+        def threshold_for(scheme: str):
+            if scheme not in thresholds:
+                thresholds[scheme] = alert.threshold.for_identity(scheme)
+            return thresholds[scheme]
 
         def alert_state(context: _Context) -> AlertState:
             claim = context.claim
@@ -421,7 +446,7 @@ class ScalarEvaluator:
             in_group = self.in_alert_group(alert, claim)
             fired = before is not None and before.fired
             if not fired and in_group:
-                threshold = alert.threshold.for_identity(claim.scheme)
+                threshold = threshold_for(claim.scheme)
                 fired = threshold is not None and burden >= threshold.value
             return AlertState(burden, counted, in_group, fired)
         return alert_state
@@ -429,10 +454,17 @@ class ScalarEvaluator:
     def in_alert_group(self, alert, claim: Claim) -> bool:
         """Whether the claim's own identities (held or after 参照执行) put the person in
         the alert's group; an `except` group is everyone outside the named groups."""
-        members, excludes = self._alert_groups[alert.name]
-        held = set(claim.identities)
-        held.update(self._effective[i] for i in claim.identities)
-        return not (held & members) if excludes else bool(held & members)
+        key = (alert.name, claim.identities)
+        found = self._in_group.get(key)
+        if found is None:
+            members, excludes = self._alert_groups[alert.name]
+            held = set(claim.identities)
+            held.update(self._effective[i] for i in claim.identities)
+            found = not (held & members) if excludes else bool(held & members)
+            if len(self._in_group) > 4096:   # a batch holds few identity lists; never grow
+                self._in_group.clear()
+            self._in_group[key] = found
+        return found
 
     def _group_members(self, alert) -> tuple[frozenset, bool]:
         if not alert.group_excludes:

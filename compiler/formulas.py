@@ -59,7 +59,7 @@ def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> S
     citation = extra.get("citation", node.citation)
     version, inherited, skipped = "", False, False
     if static.is_lookup:
-        sourced = node.params["table"].for_identity(context.candidate)
+        sourced = static.sources[context.candidate]
         if sourced is not None:
             citation = sourced.citation or citation
             version, inherited = sourced.version, sourced.inherited
@@ -95,6 +95,7 @@ class _NodeWords:
     per_candidate: bool
     fixed: tuple | None = None            # the words, when they never depend on the claim
     terms: tuple[tuple[str, str], ...] = ()   # a difference's (label, node id) operands
+    sources: dict | None = None           # a lookup's value as sourced, by candidate
 
 
 def node_words(evaluator: "ScalarEvaluator", nodes) -> dict[str, _NodeWords]:
@@ -114,6 +115,9 @@ def _words(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
         fixed=_FORMULAS[node.op](node, None, evaluator, None) if node.op in _FIXED else None,
         terms=tuple((evaluator.graph.node(source).label, source) for role, source in node.inputs
                     if role in ("minuend", "subtrahend")),
+        sources={candidate: node.params["table"].for_identity(candidate)
+                 for candidate in [i.name for i in evaluator.policy.identities] + [None]}
+        if node.op is Op.LOOKUP else None,
     )
 
 
@@ -155,12 +159,12 @@ def _lookup(node, context, evaluator, value):
 def _covers(node, context, evaluator, value):
     line: LineDef = node.params["line"]
     claim = context.claim
+    if value:   # covered: the evaluator has already checked visit, condition and identity
+        return f"{claim.visit}属于{line.name}保障范围，{context.candidate or NO_IDENTITY}享受", [], {}
     if claim.visit not in line.visits:
         return f"{claim.visit}不在{line.name}保障范围（{'、'.join(line.visits)}）", [], {}
-    if line.condition is not None:
-        words = condition_words(line.condition)
-        if not holds(line.condition, claim.field):
-            return f"条件不满足: {words}", [], {}
+    if line.condition is not None and not holds(line.condition, claim.field):
+        return f"条件不满足: {condition_words(line.condition)}", [], {}
     if not line.covers_identity(context.candidate):
         who = context.candidate or NO_IDENTITY
         # Cite why: the line's membership rule, or the identity's own clause.

@@ -76,3 +76,34 @@ def test_sql_backends_settle_the_hand_worked_claims(benxi_engine, backend, reque
     spark = request.getfixturevalue("spark") if backend == "spark" else None
     outcomes = settle_records(benxi_engine, CLAIMS, backend, spark=spark)
     assert _figures(outcomes) == EXPECTED
+
+
+# Benxi §(八): the 因病致贫风险 alert watches people outside the other alert's group
+# (here: no identity), at 20,000 yuan a year under 居民医保 and 50,000 under 职工医保.
+# p-d bears 40,000 − 10,000 = 30,000 under 居民医保 (fired), then changes scheme: the
+# year's 30,500 is below 50,000, yet an alert once reached stays on for the year.
+# The threshold changes within the person-year, so the walk settles it: the window
+# path compares the running burden with one threshold (backends/prepare.py).
+SCHEME_CHANGE = [
+    claim("d1", "p-d", "2023-03-01", [], "30000.00", UPSTREAM, total="40000.00"),
+    claim("d2", "p-d", "2023-04-01", [], "1000.00", {"基本医保": "500.00", "大病保险": "0.00"},
+          scheme="职工医保"),
+    # p-e the other way round: 30,000 is short of 50,000; 30,500 reaches 20,000.
+    claim("e1", "p-e", "2023-03-01", [], "30000.00", UPSTREAM, total="40000.00",
+          scheme="职工医保"),
+    claim("e2", "p-e", "2023-04-01", [], "1000.00", {"基本医保": "500.00", "大病保险": "0.00"}),
+]
+SCHEME_ALERTS = {"d1": ["因病致贫风险"], "d2": ["因病致贫风险"], "e1": [], "e2": ["因病致贫风险"]}
+
+
+@pytest.mark.parametrize("backend", ["scalar", "duckdb", "spark"])
+def test_an_alert_reached_stays_on_when_the_threshold_changes(benxi_engine, backend, request):
+    if backend == "scalar":
+        outcomes = [outcome_to_json(o, trace=False)
+                    for o in evaluate_claims(benxi_engine, SCHEME_CHANGE)]
+    else:
+        spark = request.getfixturevalue("spark") if backend == "spark" else None
+        outcomes = settle_records(benxi_engine, SCHEME_CHANGE, backend, spark=spark)
+    assert {o["claim_id"]: o["alerts"] for o in outcomes} == SCHEME_ALERTS
+    assert {o["claim_id"]: o["personal_burden"] for o in outcomes} == {
+        "d1": "30000.00", "d2": "500.00", "e1": "30000.00", "e2": "500.00"}

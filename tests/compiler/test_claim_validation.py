@@ -13,9 +13,10 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from yibao.api import evaluate_claims
-from yibao.compiler.claims import ClaimError, decode_claim_line
+from yibao.compiler.claims import MAX_TEXT, ClaimError, _text, decode_claim_line
 
 GOOD = {
     "claim_id": "c-1", "person_id": "p-1", "date": "2023-03-01", "identities": ["低保对象"],
@@ -270,3 +271,26 @@ def test_decoded_numbers_are_decimals_not_floats():
     data = decode_claim_line('{"a": 0.1, "b": 17000, "c": 1.10}')
     assert data == {"a": Decimal("0.1"), "b": Decimal("17000"), "c": Decimal("1.10")}
     assert all(type(value) is Decimal for value in data.values())
+
+
+# ---- ids and codes: the printable fast path says what the full checks say ----------
+def _text_rule(value) -> bool:
+    """DOMAIN.md §5's rule for ids and codes, spelled out: a string, not blank (Python's
+    whitespace), at most MAX_TEXT characters, no control character."""
+    return (isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_TEXT
+            and not any(c < "\x20" or c == "\x7f" for c in value))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.text(max_size=5),
+    st.text(alphabet=st.sampled_from(" \t\u3000\u00a0\u2028\u0085a名\x7f\x1c"), max_size=4),
+    st.text(min_size=199, max_size=201, alphabet="ab "),
+))
+def test_text_fields_are_accepted_exactly_by_the_rule(value):
+    try:
+        accepted = _text({"claim_id": value}, "claim_id", None) == value
+    except ClaimError as error:
+        assert error.code == "C302"
+        accepted = False
+    assert accepted == _text_rule(value)
