@@ -145,6 +145,12 @@ def main(argv=None) -> int:
         print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f}{spread} | {rate:,.0f} | "
               f"{figures['peak_mib']:.0f} | {basic:,} | {tilt:,} |")
     ratios(rows)
+    for kind, size, figures, _, _ in rows:
+        if "write_seconds" in figures:
+            total = figures["seconds"] + figures["write_seconds"]
+            print(f"\nyibao DuckDB at {size:,} claims, results written to a Parquet file as "
+                  f"`yibao eval -o results.parquet` does: + {figures['write_seconds']:.2f} s, "
+                  f"{total:.2f} s in all ({figures['claims'] / total:,.0f} claims/s)")
     print(f"\nLoad average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
           "slows the wall-clock figures; process CPU seconds, whole run: "
           + ", ".join(f"{k} {s:,} {f['cpu_seconds']:.1f}" for k, s, f, _, _ in rows) + ")")

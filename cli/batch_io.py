@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Iterator
-
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
 from yibao.cli.outcomes import report_failures
 from yibao.compiler.batch import Engine
@@ -51,12 +49,13 @@ def run_batch(args) -> int:
         return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
     fmt = args.input_format or _format_of(args.claims, INPUT_FORMATS)
-    if args.backend == "scalar":
-        outcomes = _scalar(engine, args, fmt)
-    else:
-        outcomes = _columnar(engine, args, fmt)
     failures: list[ClaimError] = []
-    _write(args, engine, _noting_failures(outcomes, failures))
+    if args.backend == "scalar":
+        _write(args, engine, _noting_failures(_scalar(engine, args, fmt), failures))
+    else:
+        batch = _columnar(engine, args, fmt)
+        failures = [batch.errors[idx] for idx in sorted(batch.errors)]
+        _write_columns(args, engine, batch)
     report_failures(failures)
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
 
@@ -119,7 +118,7 @@ class _Counting(Engine):
             self.bar.update(1)
 
 
-def _columnar(engine: Engine, args, fmt: str) -> Iterator[dict]:
+def _columnar(engine: Engine, args, fmt: str):
     from yibao.backends.duckdb_runner import STAGES
     from yibao.backends.run import run_backend
 
@@ -131,11 +130,10 @@ def _columnar(engine: Engine, args, fmt: str) -> Iterator[dict]:
             bar.update(1)
 
     try:
-        batch = run_backend(engine, args.claims, fmt, args.backend, progress=step)
+        return run_backend(engine, args.claims, fmt, args.backend, progress=step)
     finally:
         if bar is not None:
             bar.close()
-    yield from batch.exchange()
 
 
 def _bar(args, what: str, **options):
@@ -148,15 +146,30 @@ def _bar(args, what: str, **options):
 
 
 def _noting_failures(outcomes, failures: list[ClaimError]):
-    """Outcomes (scalar objects or exchange dicts) as they pass, noting the refused ones."""
+    """The scalar evaluator's outcomes as they pass, noting the refused ones."""
     for outcome in outcomes:
         if isinstance(outcome, ClaimError):
             failures.append(outcome)
-        elif isinstance(outcome, dict) and "error" in outcome:
-            failures.append(ClaimError(outcome["error"], outcome.get("claim_id"),
-                                       outcome.get("field"), outcome.get("message", ""),
-                                       outcome.get("hint", ""), outcome.get("line")))
         yield outcome
+
+
+def _write_columns(args, engine: Engine, batch) -> None:
+    """A SQL backend's results, written column by column (backends/results_columns.py):
+    the same file as writing ``batch.exchange()``'s dicts, several times faster."""
+    from yibao.backends.results_columns import write_jsonl, write_parquet
+
+    if _output_format(args) == "parquet":
+        write_parquet(batch, args.output)
+        return
+    if args.format == "json":   # one indented array: for a handful of claims, by hand
+        _write(args, engine, batch.exchange())
+        return
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        write_jsonl(batch, out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
 
 
 def _as_json(outcome, trace: bool) -> dict:

@@ -1,0 +1,115 @@
+"""Results written column by column are the results written row by row.
+
+``yibao eval --backend duckdb|spark`` writes its JSON Lines and Parquet results
+through backends/results_columns.py; ``BatchResults.exchange()`` (one dict a
+claim, DOMAIN.md §5) is the reference it must equal: byte for byte for JSON
+Lines, value for value for Parquet, refusals in their input positions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from helpers import POLICIES, claim, compiled_policies
+from yibao.api import load_engine
+from yibao.backends import results_columns
+from yibao.backends.formats import write_records
+from yibao.backends.results_columns import (money_decimal, money_text, results_table,
+                                            write_jsonl)
+from yibao.backends.results_io import write_results
+from yibao.backends.run import run_backend
+from yibao.backends.synthetic import synthetic_claims
+
+BAD_LINES = ['{"claim_id": "broken", ', '{"claim_id": "no-fields"}', "[1, 2]"]
+
+
+def _settle(engine, records: list, tmp_path):
+    """``records`` (dicts, or raw lines) as a JSON Lines file through DuckDB."""
+    path = tmp_path / "claims.jsonl"
+    with open(path, "w", encoding="utf-8") as out:
+        for record in records:
+            out.write((record if isinstance(record, str)
+                       else json.dumps(record, ensure_ascii=False)) + "\n")
+    return run_backend(engine, str(path), "jsonl", "duckdb")
+
+
+def _row_by_row_jsonl(batch) -> str:
+    return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in batch.exchange())
+
+
+def _row_by_row_parquet(batch, engine, tmp_path) -> pa.Table:
+    path = tmp_path / "rows.parquet"
+    write_results(batch.exchange(), str(path), "parquet", engine.versions)
+    return pq.read_table(path)
+
+
+def _columnar_jsonl(batch) -> str:
+    out = io.StringIO()
+    assert write_jsonl(batch, out) == batch.count
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module", params=compiled_policies())
+def mixed_batch(request, tmp_path_factory):
+    """Synthetic claims of every compiled policy, with bad lines first, among them and
+    last, and a claim id given twice (C312)."""
+    engine = load_engine(POLICIES / f"{request.param}.policy")
+    claims = list(synthetic_claims(engine.loaded, 3_000, seed=9))
+    records = [BAD_LINES[0], *claims[:1_500], BAD_LINES[1], claims[10],
+               *claims[1_500:], BAD_LINES[2]]
+    batch = _settle(engine, records, tmp_path_factory.mktemp(request.param))
+    assert len(batch.errors) >= 4 and len(batch.results) >= 1_500   # Jiamusi refuses C311
+    return engine, batch
+
+
+def test_json_lines_are_byte_for_byte_the_row_by_row_lines(mixed_batch, monkeypatch):
+    engine, batch = mixed_batch
+    expected = _row_by_row_jsonl(batch)
+    assert _columnar_jsonl(batch) == expected
+    # Chunks that start and end next to refusals write the same bytes.
+    monkeypatch.setattr(results_columns, "CHUNK", 97)
+    assert _columnar_jsonl(batch) == expected
+
+
+def test_the_parquet_table_is_the_row_by_row_table(mixed_batch, tmp_path):
+    engine, batch = mixed_batch
+    table = results_table(batch)
+    assert table.equals(_row_by_row_parquet(batch, engine, tmp_path))
+    assert table.num_rows == batch.count
+
+
+def test_ids_that_json_escapes_and_claims_without_identity(tmp_path):
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    upstream = {"基本医保": "6000.00", "大病保险": "0.00"}
+    ids = ['quote"d', "back\\slash", "本溪-①", "tab-free é ü 𝄞", "plain"]
+    records = [claim(claim_id, f"p-{n}", "2023-03-01", ["低保对象"] if n % 2 else [],
+                     "20000.00", upstream) for n, claim_id in enumerate(ids)]
+    batch = _settle(engine, records, tmp_path)
+    text = _columnar_jsonl(batch)
+    assert text == _row_by_row_jsonl(batch)
+    assert [json.loads(line)["claim_id"] for line in text.splitlines()] == ids
+    assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
+
+
+def test_a_batch_with_every_claim_refused(tmp_path):
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    batch = _settle(engine, BAD_LINES, tmp_path)
+    assert len(batch.results) == 0
+    text = _columnar_jsonl(batch)
+    assert [json.loads(line)["error"] for line in text.splitlines()] == ["C300", "C301", "C300"]
+    assert text == _row_by_row_jsonl(batch)
+    assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
+
+
+def test_money_from_fen():
+    fen = pa.array([0, 5, 99, 100, 1_205, 780_000, 99_999_999_999_999], pa.int64())
+    assert money_text(fen).to_pylist() == [
+        "0.00", "0.05", "0.99", "1.00", "12.05", "7800.00", "999999999999.99"]
+    assert [str(d) for d in money_decimal(fen).to_pylist()] == [
+        "0.00", "0.05", "0.99", "1.00", "12.05", "7800.00", "999999999999.99"]
+    assert money_decimal(fen).type == pa.decimal128(18, 2)
