@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.backends.outcomes import BatchResults
-from yibao.backends.results_io import parquet_schema, result_columns
+from yibao.backends.results_io import error_row, parquet_schema, result_columns
 from yibao.dsl.model import Policy
 
 CHUNK = 131_072   # result rows turned into text at a time
@@ -54,7 +54,6 @@ class _Columns:
     """The result rows, one contiguous array a column, and what each version says of them."""
 
     def __init__(self, batch: BatchResults):
-        self.batch = batch
         self.columns = batch.columns
         self.versions: tuple[Policy, ...] = batch.columns.versions
         self.results = batch.results.combine_chunks()
@@ -134,16 +133,15 @@ def results_table(batch: BatchResults) -> pa.Table:
     settled = pa.table({"idx": rows.column("idx"), **data}).cast(
         pa.schema([pa.field("idx", pa.int64()), *schema]))
     refused = pa.Table.from_pylist(
-        [{"idx": idx, **_error_row(error.to_json())} for idx, error in batch.errors.items()],
+        [{"idx": idx, **error_row(error.to_json())} for idx, error in batch.errors.items()],
         settled.schema)
-    merged = pa.concat_tables([settled, refused]).sort_by("idx")
-    return merged.drop_columns(["idx"])
-
-
-def _error_row(outcome: dict) -> dict:
-    return {"claim_id": outcome.get("claim_id"), "error": outcome["error"],
-            "error_field": outcome.get("field"), "error_message": outcome.get("message"),
-            "error_hint": outcome.get("hint"), "line": outcome.get("line")}
+    merged = pa.concat_tables([settled, refused])
+    if len(merged) != batch.count:
+        raise AssertionError(f"{batch.count} records, {len(merged)} outcomes")
+    # Every input position has one outcome, so a row's place is its idx: no sort needed.
+    order = np.empty(len(merged), dtype=np.int64)
+    order[merged.column("idx").to_numpy()] = np.arange(len(merged))
+    return merged.drop_columns(["idx"]).take(pa.array(order))
 
 
 def write_parquet(batch: BatchResults, path: str) -> int:

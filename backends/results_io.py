@@ -63,11 +63,16 @@ def _write_parquet(outcomes: Iterable[dict], path: str, lines: list[str]) -> int
                               parquet_schema(lines))
 
 
+def error_row(outcome: dict) -> dict:
+    """A refused claim's row: its id and the error's code, field, message, hint, line."""
+    return {"claim_id": outcome.get("claim_id"), "error": outcome["error"],
+            "error_field": outcome.get("field"), "error_message": outcome.get("message"),
+            "error_hint": outcome.get("hint"), "line": outcome.get("line")}
+
+
 def _row(outcome: dict) -> dict:
     if "error" in outcome:
-        return {"claim_id": outcome.get("claim_id"), "error": outcome["error"],
-                "error_field": outcome.get("field"), "error_message": outcome.get("message"),
-                "error_hint": outcome.get("hint"), "line": outcome.get("line")}
+        return error_row(outcome)
     row = {"claim_id": outcome["claim_id"], "policy": outcome["policy"],
            "identity": outcome["identity"], "total_paid": Decimal(outcome["total_paid"]),
            "personal_burden": Decimal(outcome["personal_burden"]),

@@ -113,3 +113,16 @@ def test_money_from_fen():
     assert [str(d) for d in money_decimal(fen).to_pylist()] == [
         "0.00", "0.05", "0.99", "1.00", "12.05", "7800.00", "999999999999.99"]
     assert money_decimal(fen).type == pa.decimal128(18, 2)
+
+
+def test_spark_results_write_the_same_files(spark, tmp_path):
+    """Spark hands back its own Arrow types; the files are still the row-by-row ones
+    (Jiamusi: two versions in one batch, C311 refusals among the results)."""
+    engine = load_engine(POLICIES / "jiamusi-2022.policy")
+    path = tmp_path / "claims.parquet"
+    write_records(synthetic_claims(engine.loaded, 2_000, seed=5), str(path), "parquet",
+                  engine.versions)
+    batch = run_backend(engine, str(path), "parquet", "spark", spark=spark)
+    assert len(batch.errors) > 0 and len(batch.results) > 1_000
+    assert _columnar_jsonl(batch) == _row_by_row_jsonl(batch)
+    assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
