@@ -53,9 +53,7 @@ def run_batch(args) -> int:
     if args.backend == "scalar":
         _write(args, engine, _noting_failures(_scalar(engine, args, fmt), failures))
     else:
-        batch = _columnar(engine, args, fmt)
-        failures = [batch.errors[idx] for idx in sorted(batch.errors)]
-        _write_columns(args, engine, batch)
+        failures = _columnar(engine, args, fmt)
     report_failures(failures)
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
 
@@ -118,11 +116,12 @@ class _Counting(Engine):
             self.bar.update(1)
 
 
-def _columnar(engine: Engine, args, fmt: str):
+def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
+    """Settle with a SQL backend and write the results; the refused claims, in order."""
     from yibao.backends.duckdb_runner import STAGES
     from yibao.backends.run import run_backend
 
-    bar = _bar(args, "stages", total=len(STAGES), unit="stage")
+    bar = _bar(args, "stages", total=len(STAGES) + 1, unit="stage")
 
     def step(stage: str) -> None:
         if bar is not None:
@@ -130,10 +129,13 @@ def _columnar(engine: Engine, args, fmt: str):
             bar.update(1)
 
     try:
-        return run_backend(engine, args.claims, fmt, args.backend, progress=step)
+        batch = run_backend(engine, args.claims, fmt, args.backend, progress=step)
+        _write_columns(args, engine, batch)
+        step("write")
     finally:
         if bar is not None:
             bar.close()
+    return [batch.errors[idx] for idx in sorted(batch.errors)]
 
 
 def _bar(args, what: str, **options):

@@ -73,6 +73,7 @@ def test_parquet_results_and_a_progress_bar(capsys, tmp_path, scalar_lines):
     status, _, err = run(capsys, "eval", POLICY, CLAIMS, "--backend", "duckdb", "--progress",
                          "-o", str(out))
     assert status == 1 and "yibao duckdb" in err and "C307" in err
+    assert "7/7" in err and "write" in err          # six stages of settlement, then the file
     rows = pq.read_table(out).to_pylist()
     assert [r["claim_id"] for r in rows] == [o["claim_id"] for o in scalar_lines]
     assert f"{rows[0]['payout.基本救助']:.2f}" == "7800.00"
