@@ -7,8 +7,9 @@
 For each size, Benxi 2023 synthetic claims (seed 2023, backends/synthetic.py)
 are written once as date-sorted JSON Lines and as Parquet.  Each measurement
 runs ``--repeats`` times (default 3), each in a fresh process
-(benchmarks/measure.py) so that its peak memory is its own, and the median
-time is reported with the range and the ratios between paths.  The paths:
+(benchmarks/measure.py) so that its peak memory is its own, in rounds of one
+run of every path, and the median time is reported with the range and the
+ratios between paths.  The paths:
 yibao's scalar evaluator with and without trace (streamed), yibao's DuckDB
 backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in GoRules
 ZEN.  Every path's payouts are compared with DuckDB's to the fen;
@@ -69,12 +70,29 @@ def measure(kind: str, paths, work: pathlib.Path, size: int) -> dict:
     return figures
 
 
-def median_of(repeats: int, run) -> dict:
+def median_run(runs: list[dict]) -> dict:
     """The run with the median time, with every run's range of seconds."""
-    runs = sorted((run() for _ in range(max(1, repeats))), key=lambda f: f["seconds"])
+    runs = sorted(runs, key=lambda f: f["seconds"])
     figures = dict(runs[len(runs) // 2])
     figures["range"] = (runs[0]["seconds"], runs[-1]["seconds"])
     return figures
+
+
+def measure_in_rounds(kinds: list[str], repeats: int, paths, work: pathlib.Path,
+                      size: int) -> dict[str, dict]:
+    """Each kind's median run.  The repeats go in rounds, every kind once a round, so a
+    machine whose speed drifts (a shared one does, by half within minutes) slows every
+    path alike instead of whichever ran during the slow spell.  DuckDB goes first: its
+    refusals tell the peers which claims to leave out."""
+    order = ["duckdb"] + [kind for kind in kinds if kind != "duckdb"]
+    runs: dict[str, list[dict]] = {kind: [] for kind in order}
+    for _ in range(max(1, repeats)):
+        for kind in order:
+            figures = measure(kind, paths, work, size)
+            runs[kind].append(figures)
+            if kind == "duckdb" and len(runs[kind]) == 1:
+                np.save(work / f"refused-{size}.npy", figures["payouts"][:, 0] < 0)
+    return {kind: median_run(kind_runs) for kind, kind_runs in runs.items()}
 
 
 def ratios(rows) -> None:
@@ -125,16 +143,15 @@ def main(argv=None) -> int:
     rows = []
     for size in args.sizes:
         paths = claims_files(size, work)
-        reference = median_of(args.repeats, lambda: measure("duckdb", paths, work, size))
-        np.save(work / f"refused-{size}.npy", reference["payouts"][:, 0] < 0)
+        medians = measure_in_rounds(args.kinds, args.repeats, paths, work, size)
+        reference = medians["duckdb"]
         for kind in args.kinds:
-            figures = reference if kind == "duckdb" else median_of(
-                args.repeats, lambda: measure(kind, paths, work, size))
+            figures = medians[kind]
             basic, tilt = mismatches(reference["payouts"], figures["payouts"])
             rows.append((kind, size, figures, basic, tilt))
     print(f"Machine: {machine()}\n")
-    print(f"Median of {args.repeats} fresh process(es) per row; the range of the runs in "
-          "brackets.\n")
+    print(f"Median of {args.repeats} fresh process(es) per row, run in rounds of every path; "
+          "the range of the runs in brackets.\n")
     print("| path | claims | seconds | claims/s | peak memory (MiB) | "
           "≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
     print("|---|---:|---:|---:|---:|---:|---:|")
