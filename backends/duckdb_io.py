@@ -1,13 +1,15 @@
 """DuckDB: claims files as the ``source`` relation and its standard raw columns.
 
-JSON Lines are read line by line in Python (exact line numbers, blank lines
-skipped as the scalar reader skips them) into an Arrow column of text that
-DuckDB parses with its JSON functions, once per line for all paths together.
+JSON Lines are split into lines with NumPy and Arrow (exact line numbers,
+blank lines skipped as the scalar reader skips them) into an Arrow column of
+text that DuckDB parses with its JSON functions.
 CSV goes through pyarrow's reader, every column as text; Parquet is scanned by
 DuckDB itself with its row numbers.
 """
 
 from __future__ import annotations
+
+import sys
 
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import suspect_record
@@ -25,20 +27,7 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict
     import pyarrow as pa
 
     if fmt == "jsonl":
-        from yibao.backends.formats import read_records
-
-        numbers, lines = [], []
-        for number, raw in read_records(path, "jsonl"):
-            numbers.append(number)
-            try:
-                lines.append(raw.decode("utf-8"))
-            except UnicodeDecodeError:   # the validator says C300, from the bytes
-                lines.append(None)
-                undecodable[len(numbers) - 1] = raw
-        table = pa.table({"idx": pa.array(range(len(numbers)), pa.int64()),
-                          "line_number": pa.array(numbers, pa.int64()),
-                          "raw": pa.array(lines, pa.string())})
-        con.register("source", table)
+        con.register("source", jsonl_table(_read_bytes(path), undecodable))
     elif fmt == "csv":
         table = _read_csv_text(path)
         con.register("source", table)
@@ -47,6 +36,67 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict
                     f"file_row_number + 1 AS line_number, * EXCLUDE (file_row_number) "
                     f"FROM read_parquet({literal(path)}, file_row_number = true)")
     return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
+
+
+def _read_bytes(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as stream:
+        return stream.read()
+
+
+def jsonl_table(data: bytes, undecodable: dict[int, bytes]):
+    """JSON Lines → (idx, line_number, raw): the lines the scalar reader yields
+    (formats._read_jsonl: split at b"\\n", trailing \\r and \\n dropped, blank lines
+    skipped but counted), without a Python object per line.
+
+    The file is one buffer and the lines are its slices (Arrow offsets at each
+    newline), decoded as UTF-8 all at once.  Only a file holding a line that is not
+    UTF-8 is read line by line, to find it: ``raw`` is then NULL and the bytes go to
+    ``undecodable`` (idx → bytes) for the validator to refuse (C300)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
+    offsets = np.concatenate(([0], ends + 1)).astype(np.int64)
+    if len(data) > offsets[-1]:   # a last line without a newline
+        offsets = np.append(offsets, len(data))
+    lines = pa.Array.from_buffers(pa.large_binary(), len(offsets) - 1,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        text = lines.cast(pa.large_string())
+        broken: dict[int, bytes] = {}
+    except pa.ArrowInvalid:
+        text, broken = _decode_each(lines)
+    # Blank: only bytes.strip()'s white space (a line holds at least its newline).  A
+    # line that is not UTF-8 (NULL) holds other bytes, so it is kept.  The ascii_
+    # kernels work on bytes, which is exact in UTF-8 (no multi-byte character holds an
+    # ASCII byte) and several times faster than the utf8_ ones.
+    blank = pc.fill_null(pc.ascii_is_space(text), False)
+    kept = np.flatnonzero(~blank.to_numpy(zero_copy_only=False))
+    if len(kept) < len(text):
+        text = text.take(pa.array(kept))
+    for position, raw in broken.items():
+        undecodable[int(np.searchsorted(kept, position))] = raw.rstrip(b"\r\n")
+    return pa.table({"idx": pa.array(np.arange(len(kept), dtype=np.int64)),
+                     "line_number": pa.array(kept + 1),
+                     "raw": pc.ascii_rtrim(text, characters="\r\n")})
+
+
+def _decode_each(lines):
+    """Each line decoded on its own: text with NULL where a line is not UTF-8, and those
+    lines' bytes by position."""
+    import pyarrow as pa
+
+    decoded, broken = [], {}
+    for position, raw in enumerate(lines.to_pylist()):
+        try:
+            decoded.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            decoded.append(None)
+            broken[position] = raw
+    return pa.array(decoded, pa.large_string()), broken
 
 
 def _read_csv_text(path: str):
