@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from typing import TextIO
+from typing import BinaryIO
 
 import attrs
 import numpy as np
@@ -205,28 +205,39 @@ def _lists_text(index: np.ndarray, lists: list[list[str]], key: str) -> pa.Array
     return pa.array(texts).take(pa.array(index))
 
 
-def write_jsonl(batch: BatchResults, out: TextIO) -> int:
-    """Every claim's line (results and refusals) to ``out`` in input order; how many.
+def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
+    """Every claim's line (results and refusals) to ``out``, UTF-8, in input order; how
+    many.
 
     The result rows go CHUNK at a time, so the text held is bounded whatever the
-    batch's size; each refusal is put before the first result that comes after it."""
+    batch's size; the refusals of a chunk's span are put in their places, and the
+    chunk's lines, each with its newline, are written as the one buffer Arrow holds
+    them in: no Python string per line."""
     refused = sorted(batch.errors)
     taken = 0
     for start in range(0, len(batch.results), CHUNK):
         part = attrs.evolve(batch, results=batch.results.slice(start, CHUNK))
-        texts = results_json(part).to_pylist()
         positions = part.results.column("idx").to_numpy()
         end = bisect.bisect_left(refused, int(positions[-1]), lo=taken)
-        lines: list[str] = []
-        done = 0
-        for at, idx in zip(np.searchsorted(positions, refused[taken:end]).tolist(),
-                           refused[taken:end]):
-            lines += texts[done:at]
-            lines.append(_dump(batch.errors[idx].to_json()))
-            done = at
-        lines += texts[done:]
+        out.write(_joined(results_json(part), positions, batch, refused[taken:end]))
         taken = end
-        out.write("\n".join(lines) + "\n")
     for idx in refused[taken:]:
-        out.write(_dump(batch.errors[idx].to_json()) + "\n")
+        out.write((_dump(batch.errors[idx].to_json()) + "\n").encode("utf-8"))
     return len(batch.results) + len(refused)
+
+
+def _joined(texts: pa.Array, positions: np.ndarray, batch: BatchResults,
+            refused: list[int]) -> memoryview:
+    """``texts`` (at input ``positions``) and the ``refused`` claims' error lines, in
+    input order, each line ending in a newline, as one UTF-8 buffer."""
+    if refused:
+        errors = pa.array([_dump(batch.errors[idx].to_json()) for idx in refused], pa.string())
+        order = np.argsort(np.concatenate((positions, np.asarray(refused, dtype=np.int64))),
+                           kind="stable")
+        texts = pa.concat_arrays([texts.cast(pa.string()), errors]).take(pa.array(order))
+    lines = pc.binary_join_element_wise(texts, "\n", "")
+    if len(lines) == 0:
+        return memoryview(b"")
+    # A fresh array: its offsets start at 0, so its text is the data buffer's first bytes.
+    size = int(np.frombuffer(lines.buffers()[1], dtype=np.int32)[len(lines)])
+    return memoryview(lines.buffers()[2])[:size]

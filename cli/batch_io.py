@@ -166,12 +166,13 @@ def _write_columns(args, engine: Engine, batch) -> None:
     if args.format == "json":   # one indented array: for a handful of claims, by hand
         _write(args, engine, batch.exchange())
         return
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    if not args.output:
+        sys.stdout.flush()
+        write_jsonl(batch, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    with open(args.output, "wb") as out:
         write_jsonl(batch, out)
-    finally:
-        if out is not sys.stdout:
-            out.close()
 
 
 def _as_json(outcome, trace: bool) -> dict:

@@ -49,9 +49,9 @@ def _row_by_row_parquet(batch, engine, tmp_path) -> pa.Table:
 
 
 def _columnar_jsonl(batch) -> str:
-    out = io.StringIO()
+    out = io.BytesIO()
     assert write_jsonl(batch, out) == batch.count
-    return out.getvalue()
+    return out.getvalue().decode("utf-8")
 
 
 @pytest.fixture(scope="module", params=compiled_policies())
