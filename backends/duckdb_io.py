@@ -131,14 +131,20 @@ def _json_paths(columns: ClaimColumns) -> list[str]:
 def _json_raw_select(columns: ClaimColumns) -> str:
     paths = "[" + ", ".join(literal(p) for p in _json_paths(columns)) + "]"
     known = sorted(set(REQUIRED) | set(OPTIONAL) | set(columns.fields))
-    inner = (
+    # Each json_* call over ``raw`` parses the whole line again: the identities and the
+    # paid object are read from their own extracted text (s[8], s[9]), a few bytes.
+    whole = (
         "SELECT idx, line_number, raw, "
         f"json_extract_string(raw, {paths}) AS s, json_type(raw, {paths}) AS t, "
-        "json_keys(raw) AS top_keys, json_keys(raw, '$.paid') AS paid_keys, "
-        "json_extract_string(raw, '$.identities[*]') AS names, "
-        "json_type(raw, '$.identities[*]') AS name_types "
+        "json_keys(raw) AS top_keys "
         "FROM (SELECT idx, line_number, CASE WHEN json_valid(raw) THEN CASE WHEN "
         "json_type(raw) = 'OBJECT' THEN raw END END AS raw FROM source)")
+    inner = (
+        "SELECT idx, line_number, raw, s, t, top_keys, "
+        "CASE WHEN t[9] = 'OBJECT' THEN json_keys(s[9]) END AS paid_keys, "
+        "CASE WHEN t[8] = 'ARRAY' THEN json_extract_string(s[8], '$[*]') END AS names, "
+        "CASE WHEN t[8] = 'ARRAY' THEN json_type(s[8], '$[*]') END AS name_types "
+        f"FROM ({whole})")
     select = ["idx", "line_number"]
     for k, name in enumerate(("claim_id", "person_id", "date_text", "scheme", "visit"), 1):
         select.append(f"CASE WHEN t[{k}] = 'VARCHAR' THEN s[{k}] END AS {name}")
