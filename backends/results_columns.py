@@ -183,7 +183,10 @@ def results_json(batch: BatchResults) -> pa.Array:
         '", "personal_burden": "', money_text(rows.column("personal_burden")), '", ',
         _lists_text(*rows.named_flags("alert"), "alerts"), ", ",
         _lists_text(*rows.named_flags("referral"), "referrals"), "}"]
-    return pc.binary_join_element_wise(*pieces, "")
+    lines = pc.binary_join_element_wise(*pieces, "")
+    if lines.null_count:   # a NULL figure would drop its whole line without a word
+        raise AssertionError(f"{lines.null_count} settled claim(s) with a NULL output column")
+    return lines
 
 
 def _dump(value) -> str:
@@ -192,6 +195,8 @@ def _dump(value) -> str:
 
 def _payouts_text(rows: _Columns, policy: Policy) -> pa.Array:
     """``"<line>": "<amount>"`` for each line of ``policy``, in its order."""
+    if not policy.lines:
+        return ""
     pieces: list = []
     for line in policy.lines:
         if pieces:

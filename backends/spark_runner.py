@@ -153,7 +153,10 @@ def _collect(frame):
 
     names = frame.columns
     rows = frame.collect()
-    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
+    # Typed from Spark's schema: a column that is all NULL (no claim with an identity,
+    # every claim refused) would otherwise come back with Arrow's null type.
+    return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)},
+                    schema=_arrow_schema(frame.schema))
 
 
 def _arrow_schema(schema):

@@ -168,11 +168,22 @@ def _write_columns(args, engine: Engine, batch) -> None:
         return
     if not args.output:
         sys.stdout.flush()
-        write_jsonl(batch, sys.stdout.buffer)
-        sys.stdout.buffer.flush()
+        binary = getattr(sys.stdout, "buffer", None)   # None: stdout replaced by a StringIO
+        write_jsonl(batch, binary if binary is not None else _TextSink(sys.stdout))
+        sys.stdout.flush()
         return
     with open(args.output, "wb") as out:
         write_jsonl(batch, out)
+
+
+class _TextSink:
+    """A text stream taking the UTF-8 bytes write_jsonl gives."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, data) -> None:
+        self.stream.write(bytes(data).decode("utf-8"))
 
 
 def _as_json(outcome, trace: bool) -> dict:

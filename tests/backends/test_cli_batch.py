@@ -101,3 +101,14 @@ def test_the_scalar_path_keeps_its_trace_with_a_progress_bar(capsys):
 def test_options_that_do_not_go_together(capsys, argv, message):
     status, _, err = run(capsys, "eval", POLICY, CLAIMS, *argv)
     assert status == 2 and message in err
+
+
+def test_results_to_a_stdout_without_a_byte_buffer(scalar_lines):
+    """A program that replaces sys.stdout by a StringIO still gets the JSON Lines."""
+    import contextlib
+    import io
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        status = main(["eval", POLICY, CLAIMS, "--backend", "duckdb"])
+    assert status == 1 and lines(captured.getvalue()) == scalar_lines

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 
+import attrs
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -126,3 +127,43 @@ def test_spark_results_write_the_same_files(spark, tmp_path):
     assert len(batch.errors) > 0 and len(batch.results) > 1_000
     assert _columnar_jsonl(batch) == _row_by_row_jsonl(batch)
     assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
+
+
+def test_spark_batches_with_a_column_all_null(spark, tmp_path):
+    """No claim holds an identity (``cand`` all NULL), or every claim is refused (every
+    result column empty): Spark's rows still come back typed, and both files are
+    written."""
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    upstream = {"基本医保": "6000.00", "大病保险": "0.00"}
+    cases = {"nobody": [json.dumps(claim(f"n-{k}", f"p-{k}", "2023-03-01", [], "20000.00",
+                                         upstream), ensure_ascii=False) for k in range(3)],
+             "refused": BAD_LINES}
+    for name, lines in cases.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        batch = run_backend(engine, str(path), "jsonl", "spark", spark=spark)
+        assert _columnar_jsonl(batch) == _row_by_row_jsonl(batch)
+        assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
+
+
+def test_a_policy_without_lines_writes_an_empty_payouts_object(tmp_path):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "bare-2023.policy").write_text(
+        'policy bare-2023 {\n    title "no lines"\n    effective 2023-01-01\n}\n'
+        'clause §1 "x"\nidentity 低保对象 §1\n', encoding="utf-8")
+    engine = load_engine(folder / "bare-2023.policy")
+    record = claim("b-1", "p-1", "2023-03-01", ["低保对象"], "100.00", {})
+    batch = _settle(engine, [record], tmp_path)
+    text = _columnar_jsonl(batch)
+    assert json.loads(text)["payouts"] == {} and text == _row_by_row_jsonl(batch)
+
+
+def test_a_null_figure_is_an_error_not_a_missing_line(mixed_batch):
+    engine, batch = mixed_batch
+    results = batch.results
+    column = results.column_names.index("total_paid")
+    broken = results.set_column(column, "total_paid", pa.array(
+        [None] + results.column("total_paid").to_pylist()[1:], pa.int64()))
+    with pytest.raises(AssertionError, match="NULL"):
+        _columnar_jsonl(attrs.evolve(batch, results=broken))
