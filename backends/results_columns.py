@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 import attrs
 import numpy as np
@@ -114,12 +114,51 @@ class _Columns:
 def results_table(batch: BatchResults) -> pa.Table:
     """Every claim's outcome in the Parquet results schema (backends/results_io.py), in
     input order: what writing ``exchange()``'s dicts row by row gives."""
+    return pa.concat_tables(list(_table_parts(batch)))
+
+
+def write_parquet(batch: BatchResults, path: str) -> int:
+    """The results file, a row group per part: what is held is one part at a time."""
+    import pyarrow.parquet as pq
+
+    count = 0
+    with pq.ParquetWriter(path, _schema(batch)) as writer:
+        for part in _table_parts(batch):
+            writer.write_table(part)
+            count += len(part)
+    return count
+
+
+def _schema(batch: BatchResults) -> pa.Schema:
+    return parquet_schema(result_columns(batch.columns.versions))
+
+
+def _table_parts(batch: BatchResults) -> Iterator[pa.Table]:
+    """The results table, CHUNK settled claims at a time with the refusals of their span,
+    then the refusals after the last settled claim (at least one part, maybe empty)."""
+    schema = _schema(batch)
+    count = 0
+    for part, positions, refused in _chunks(batch):
+        table = _settled_table(part, schema)
+        if refused:
+            errors = pa.Table.from_pylist(
+                [error_row(batch.errors[idx].to_json()) for idx in refused], schema)
+            table = pa.concat_tables([table, errors]).take(pa.array(_merge_order(
+                positions, refused)))
+        count += len(table)
+        yield table
+    tail = _refused_after_results(batch)
+    _check_count(batch, count + len(tail))
+    if tail or count == 0:
+        yield pa.Table.from_pylist([error_row(batch.errors[idx].to_json()) for idx in tail],
+                                   schema)
+
+
+def _settled_table(batch: BatchResults, schema: pa.Schema) -> pa.Table:
     rows = _Columns(batch)
-    lines = result_columns(rows.versions)
-    schema = parquet_schema(lines)
     data = {"claim_id": rows.column("claim_id"), "policy": rows.policy_ids(),
             "identity": rows.column("cand")}
-    for line in lines:
+    for line in result_columns(rows.versions):
         fen = rows.payout_fen(line)
         data[f"payout.{line}"] = (money_decimal(fen) if fen is not None
                                   else pa.nulls(rows.count, pa.decimal128(18, 2)))
@@ -130,26 +169,38 @@ def results_table(batch: BatchResults) -> pa.Table:
         data[name] = pa.array(lists, pa.list_(pa.string())).take(pa.array(index))
     for name in ("error", "error_field", "error_message", "error_hint", "line"):
         data[name] = pa.nulls(rows.count, schema.field(name).type)
-    settled = pa.table({"idx": rows.column("idx"), **data}).cast(
-        pa.schema([pa.field("idx", pa.int64()), *schema]))
-    refused = pa.Table.from_pylist(
-        [{"idx": idx, **error_row(error.to_json())} for idx, error in batch.errors.items()],
-        settled.schema)
-    merged = pa.concat_tables([settled, refused])
-    if len(merged) != batch.count:
-        raise AssertionError(f"{batch.count} records, {len(merged)} outcomes")
-    # Every input position has one outcome, so a row's place is its idx: no sort needed.
-    order = np.empty(len(merged), dtype=np.int64)
-    order[merged.column("idx").to_numpy()] = np.arange(len(merged))
-    return merged.drop_columns(["idx"]).take(pa.array(order))
+    return pa.table(data).cast(schema)
 
 
-def write_parquet(batch: BatchResults, path: str) -> int:
-    import pyarrow.parquet as pq
+def _chunks(batch: BatchResults) -> Iterator[tuple[BatchResults, np.ndarray, list[int]]]:
+    """CHUNK result rows at a time, their input positions, and the refused positions that
+    come before the chunk's last (after the previous chunk's)."""
+    refused = sorted(batch.errors)
+    taken = 0
+    for start in range(0, len(batch.results), CHUNK):
+        part = attrs.evolve(batch, results=batch.results.slice(start, CHUNK))
+        positions = part.results.column("idx").to_numpy()
+        end = bisect.bisect_left(refused, int(positions[-1]), lo=taken)
+        yield part, positions, refused[taken:end]
+        taken = end
 
-    table = results_table(batch)
-    pq.write_table(table, path)
-    return len(table)
+
+def _refused_after_results(batch: BatchResults) -> list[int]:
+    last = batch.results.column("idx")[-1].as_py() if len(batch.results) else -1
+    return [idx for idx in sorted(batch.errors) if idx > last]
+
+
+def _check_count(batch: BatchResults, outcomes: int) -> None:
+    """Every record has exactly one outcome (as ``exchange()`` insists, row by row)."""
+    if outcomes != batch.count:
+        raise AssertionError(f"{batch.count} records, {outcomes} outcomes")
+
+
+def _merge_order(positions: np.ndarray, refused: list[int]) -> np.ndarray:
+    """The order that puts rows at ``positions`` followed by rows at ``refused`` in input
+    order (both lists ascending, no position in both)."""
+    return np.argsort(np.concatenate((positions, np.asarray(refused, dtype=np.int64))),
+                      kind="stable")
 
 
 # ---- JSON Lines -------------------------------------------------------------------------
@@ -218,17 +269,16 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
     batch's size; the refusals of a chunk's span are put in their places, and the
     chunk's lines, each with its newline, are written as the one buffer Arrow holds
     them in: no Python string per line."""
-    refused = sorted(batch.errors)
-    taken = 0
-    for start in range(0, len(batch.results), CHUNK):
-        part = attrs.evolve(batch, results=batch.results.slice(start, CHUNK))
-        positions = part.results.column("idx").to_numpy()
-        end = bisect.bisect_left(refused, int(positions[-1]), lo=taken)
-        out.write(_joined(results_json(part), positions, batch, refused[taken:end]))
-        taken = end
-    for idx in refused[taken:]:
-        out.write((_dump(batch.errors[idx].to_json()) + "\n").encode("utf-8"))
-    return len(batch.results) + len(refused)
+    written = 0
+    for part, positions, refused in _chunks(batch):
+        out.write(_joined(results_json(part), positions, batch, refused))
+        written += len(positions) + len(refused)
+    tail = _refused_after_results(batch)
+    _check_count(batch, written + len(tail))
+    if tail:
+        out.write("".join(_dump(batch.errors[idx].to_json()) + "\n"
+                          for idx in tail).encode("utf-8"))
+    return written + len(tail)
 
 
 def _joined(texts: pa.Array, positions: np.ndarray, batch: BatchResults,
@@ -237,9 +287,8 @@ def _joined(texts: pa.Array, positions: np.ndarray, batch: BatchResults,
     input order, each line ending in a newline, as one UTF-8 buffer."""
     if refused:
         errors = pa.array([_dump(batch.errors[idx].to_json()) for idx in refused], pa.string())
-        order = np.argsort(np.concatenate((positions, np.asarray(refused, dtype=np.int64))),
-                           kind="stable")
-        texts = pa.concat_arrays([texts.cast(pa.string()), errors]).take(pa.array(order))
+        texts = pa.concat_arrays([texts.cast(pa.string()), errors]).take(pa.array(
+            _merge_order(positions, refused)))
     lines = pc.binary_join_element_wise(texts, "\n", "")
     if len(lines) == 0:
         return memoryview(b"")
