@@ -137,21 +137,19 @@ def _table_parts(batch: BatchResults) -> Iterator[pa.Table]:
     """The results table, CHUNK settled claims at a time with the refusals of their span,
     then the refusals after the last settled claim (at least one part, maybe empty)."""
     schema = _schema(batch)
-    count = 0
+    yielded = False
     for part, positions, refused in _chunks(batch):
-        table = _settled_table(part, schema)
+        table = _settled_table(part, schema) if part is not None else schema.empty_table()
         if refused:
             errors = pa.Table.from_pylist(
                 [error_row(batch.errors[idx].to_json()) for idx in refused], schema)
-            table = pa.concat_tables([table, errors]).take(pa.array(_merge_order(
-                positions, refused)))
-        count += len(table)
+            table = pa.concat_tables([table, errors])
+            if positions is not None:
+                table = table.take(pa.array(_merge_order(positions, refused)))
+        yielded = True
         yield table
-    tail = _refused_after_results(batch)
-    _check_count(batch, count + len(tail))
-    if tail or count == 0:
-        yield pa.Table.from_pylist([error_row(batch.errors[idx].to_json()) for idx in tail],
-                                   schema)
+    if not yielded:   # an empty batch still has its schema
+        yield schema.empty_table()
 
 
 def _settled_table(batch: BatchResults, schema: pa.Schema) -> pa.Table:
@@ -172,9 +170,13 @@ def _settled_table(batch: BatchResults, schema: pa.Schema) -> pa.Table:
     return pa.table(data).cast(schema)
 
 
-def _chunks(batch: BatchResults) -> Iterator[tuple[BatchResults, np.ndarray, list[int]]]:
-    """CHUNK result rows at a time, their input positions, and the refused positions that
-    come before the chunk's last (after the previous chunk's)."""
+def _chunks(batch: BatchResults
+            ) -> Iterator[tuple[BatchResults | None, np.ndarray | None, list[int]]]:
+    """CHUNK result rows at a time, their input positions, and the refused positions
+    that come before the chunk's last (after the previous chunk's); then, if any
+    refusal comes after the last result, ``(None, None, those refusals)``.
+
+    Checks that every record has exactly one outcome, as ``exchange()`` insists."""
     refused = sorted(batch.errors)
     taken = 0
     for start in range(0, len(batch.results), CHUNK):
@@ -183,17 +185,11 @@ def _chunks(batch: BatchResults) -> Iterator[tuple[BatchResults, np.ndarray, lis
         end = bisect.bisect_left(refused, int(positions[-1]), lo=taken)
         yield part, positions, refused[taken:end]
         taken = end
-
-
-def _refused_after_results(batch: BatchResults) -> list[int]:
-    last = batch.results.column("idx")[-1].as_py() if len(batch.results) else -1
-    return [idx for idx in sorted(batch.errors) if idx > last]
-
-
-def _check_count(batch: BatchResults, outcomes: int) -> None:
-    """Every record has exactly one outcome (as ``exchange()`` insists, row by row)."""
-    if outcomes != batch.count:
-        raise AssertionError(f"{batch.count} records, {outcomes} outcomes")
+    if len(batch.results) + len(refused) != batch.count:
+        raise AssertionError(f"{batch.count} records, "
+                             f"{len(batch.results) + len(refused)} outcomes")
+    if taken < len(refused):
+        yield None, None, refused[taken:]
 
 
 def _merge_order(positions: np.ndarray, refused: list[int]) -> np.ndarray:
@@ -271,24 +267,21 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
     them in: no Python string per line."""
     written = 0
     for part, positions, refused in _chunks(batch):
-        out.write(_joined(results_json(part), positions, batch, refused))
-        written += len(positions) + len(refused)
-    tail = _refused_after_results(batch)
-    _check_count(batch, written + len(tail))
-    if tail:
-        out.write("".join(_dump(batch.errors[idx].to_json()) + "\n"
-                          for idx in tail).encode("utf-8"))
-    return written + len(tail)
+        texts = results_json(part) if part is not None else pa.array([], pa.string())
+        out.write(_joined(texts, positions, batch, refused))
+        written += len(texts) + len(refused)
+    return written
 
 
-def _joined(texts: pa.Array, positions: np.ndarray, batch: BatchResults,
+def _joined(texts: pa.Array, positions: np.ndarray | None, batch: BatchResults,
             refused: list[int]) -> memoryview:
     """``texts`` (at input ``positions``) and the ``refused`` claims' error lines, in
     input order, each line ending in a newline, as one UTF-8 buffer."""
     if refused:
         errors = pa.array([_dump(batch.errors[idx].to_json()) for idx in refused], pa.string())
-        texts = pa.concat_arrays([texts.cast(pa.string()), errors]).take(pa.array(
-            _merge_order(positions, refused)))
+        texts = pa.concat_arrays([texts.cast(pa.string()), errors])
+        if positions is not None:
+            texts = texts.take(pa.array(_merge_order(positions, refused)))
     lines = pc.binary_join_element_wise(texts, "\n", "")
     if len(lines) == 0:
         return memoryview(b"")

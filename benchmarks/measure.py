@@ -52,7 +52,6 @@ def scalar(path: str, trace: bool):
 def duckdb(path: str):
     from yibao.api import load_engine
     from yibao.backends.duckdb_runner import DuckDBRunner
-
     from yibao.backends.results_columns import write_parquet
 
     runner = DuckDBRunner(load_engine(POLICY))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
 from yibao.cli.outcomes import report_failures
 from yibao.compiler.batch import Engine

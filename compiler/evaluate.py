@@ -28,7 +28,7 @@ from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTA
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
 from yibao.core.money import ZERO, floor_fen, round_fen
-from yibao.dsl.model import NO_IDENTITY, LineDef, Policy
+from yibao.dsl.model import NO_IDENTITY, SCHEMES, LineDef, Policy
 
 SKIPPED = None  # the value of a lookup whose line does not apply to the claim
 
@@ -429,12 +429,8 @@ class ScalarEvaluator:
         alert = node.params["alert"]
         burden_id = node.input("burden")
         visits = frozenset(alert.visits)
-        thresholds: dict[str, Any] = {}   # scheme → its Sourced threshold (or None)
-
-        def threshold_for(scheme: str):
-            if scheme not in thresholds:
-                thresholds[scheme] = alert.threshold.for_identity(scheme)
-            return thresholds[scheme]
+        # scheme → its Sourced threshold (or None); a claim's scheme is one of SCHEMES (C313)
+        thresholds = {scheme: alert.threshold.for_identity(scheme) for scheme in SCHEMES}
 
         def alert_state(context: _Context) -> AlertState:
             claim = context.claim
@@ -446,7 +442,7 @@ class ScalarEvaluator:
             in_group = self.in_alert_group(alert, claim)
             fired = before is not None and before.fired
             if not fired and in_group:
-                threshold = threshold_for(claim.scheme)
+                threshold = thresholds[claim.scheme]
                 fired = threshold is not None and burden >= threshold.value
             return AlertState(burden, counted, in_group, fired)
         return alert_state
