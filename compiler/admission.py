@@ -22,6 +22,7 @@ from yibao.dsl.model import SCHEMES, VISITS, LineDef, Policy
 
 # The common spelling of money in a claim, read without the general checks.
 _PLAIN_MONEY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")  # below MAX_AMOUNT
+_REQUIRED_KEYS = frozenset(REQUIRED)
 ZERO = Decimal(0)
 
 
@@ -50,10 +51,10 @@ class ClaimValidator:
     def validate(self, record: dict, version_of: Callable | None = None) -> Claim:
         claim_id = record.get("claim_id")
         claim_id = claim_id if isinstance(claim_id, str) and claim_id else None
-        for field in REQUIRED:
-            if field not in record:
-                raise ClaimError("C301", claim_id, field, f"missing required field {field}",
-                                 "DOMAIN.md §5 lists the required fields")
+        if not _REQUIRED_KEYS <= record.keys():
+            field = next(field for field in REQUIRED if field not in record)
+            raise ClaimError("C301", claim_id, field, f"missing required field {field}",
+                             "DOMAIN.md §5 lists the required fields")
         claim_id = _text(record, "claim_id", None)
         person_id = _text(record, "person_id", claim_id)
         date = _date(record, claim_id)
@@ -177,8 +178,11 @@ class ClaimValidator:
         paid = dict(claim.paid)
         for line, bases in self.bounds:
             amount = paid[line.name]
-            terms, rule = next((terms, rule) for condition, terms, rule in bases
-                               if condition is None or holds(condition, claim.field))
+            if len(bases) == 1:   # most lines: one base, no condition
+                _, terms, rule = bases[0]
+            else:
+                terms, rule = next((terms, rule) for condition, terms, rule in bases
+                                   if condition is None or holds(condition, claim.field))
             start, *minus = terms
             bound = getattr(claim, start)
             for term in minus:

@@ -27,9 +27,22 @@ def compile_condition(condition: ast.Condition) -> Callable[[dict], bool]:
         operand = compile_condition(condition.operand)
         return lambda fields: not operand(fields)
     operands = tuple(compile_condition(o) for o in condition.operands)
+    # Loops rather than all()/any() over a generator: a line's condition is read
+    # on every claim, and a generator costs more than the fields it reads.
     if isinstance(condition, ast.All):
-        return lambda fields: all(operand(fields) for operand in operands)
-    return lambda fields: any(operand(fields) for operand in operands)
+        def every(fields: dict) -> bool:
+            for operand in operands:
+                if not operand(fields):
+                    return False
+            return True
+        return every
+
+    def some(fields: dict) -> bool:
+        for operand in operands:
+            if operand(fields):
+                return True
+        return False
+    return some
 
 
 def condition_fields(condition: ast.Condition | None) -> list[str]:

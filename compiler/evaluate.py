@@ -20,7 +20,7 @@ from typing import Any, Callable
 import attrs
 
 from yibao.compiler.claims import Claim, ClaimError
-from yibao.compiler.formulas import describe, node_words
+from yibao.compiler.formulas import describer, node_words
 from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
@@ -66,10 +66,18 @@ class _Context:
     person_year: PersonYear
     candidate: str | None = None
     values: dict[str, Any] = attrs.field(factory=dict)
+    # In the result phase: each candidate identity and its total (take highest).
+    candidates: tuple[tuple[str | None, Decimal], ...] = ()
 
 
 class EvaluationError(ClaimError):
     pass
+
+
+# A node's value when its line does not cover the claim: each op's closure below
+# returns it first thing.  A YEAR_TO_DATE node is not here: it reads the ledger.
+_UNCOVERED = {Op.LOOKUP: SKIPPED, Op.DIFFERENCE: ZERO, Op.SCHEDULE: ZERO,
+              Op.PER_UNIT: ZERO, Op.CAP: ZERO}
 
 
 Compiled = Callable[[_Context], Any]
@@ -111,6 +119,10 @@ class ScalarEvaluator:
         # what a trace step says of each node whatever the claim (formulas.describe)
         self.node_words = node_words(self, (node for plan in self._plans.values()
                                             for _, _, node in plan))
+        # With a trace: each phase's nodes with the function that writes their step.
+        self._traced = {phase: tuple((node_id, compiled, describer(node, self))
+                                     for node_id, compiled, node in plan)
+                        for phase, plan in self._plans.items()}
         # Node ids used on every claim, formatted once.
         self._payout_ids = tuple((name, payout_id(name), f"{name}.before_ceiling")
                                  for name in self.line_names)
@@ -131,6 +143,7 @@ class ScalarEvaluator:
             else (lambda claim: tuple(getattr(claim, f) for _, f in attributes)))
         self._claim_rest = tuple((node_id, compiled) for node_id, compiled, node in claim_plan
                                  if node_id not in self._claim_attribute_ids)
+        self._candidate_gated = self._gated(self._plans[Phase.CANDIDATE])
         self._order = {i.name: index for index, i in enumerate(self.policy.identities)}
 
     # ---- the claim ----------------------------------------------------------------
@@ -139,31 +152,36 @@ class ScalarEvaluator:
         steps: list[Step] | None = [] if trace else None
         context = _Context(claim, person_year)
         self._run(Phase.CLAIM, context, steps)
-        shared = context.values
-        outcomes = []
         candidates = self.candidates(claim)
-        for candidate in candidates:
-            # One candidate may write into the claim's values; several need their own.
-            values = dict(shared) if len(candidates) > 1 else shared
-            candidate_context = _Context(claim, person_year, candidate, values)
-            self._run(Phase.CANDIDATE, candidate_context, steps)
-            outcomes.append(candidate_context)
-        winner = outcomes[0]
-        for outcome in outcomes[1:]:  # strictly higher wins: ties go to the first declared
-            if outcome.values[CANDIDATE_TOTAL] > winner.values[CANDIDATE_TOTAL]:
-                winner = outcome
-        context = _Context(claim, person_year, winner.candidate, dict(winner.values))
+        if len(candidates) == 1:
+            # Most claims: one candidate, which carries on in the claim's own context.
+            context.candidate = candidates[0]
+            self._run(Phase.CANDIDATE, context, steps)
+            winner = context
+            context.candidates = ((winner.candidate, winner.values[CANDIDATE_TOTAL]),)
+        else:
+            outcomes = []
+            for candidate in candidates:
+                candidate_context = _Context(claim, person_year, candidate, dict(context.values))
+                self._run(Phase.CANDIDATE, candidate_context, steps)
+                outcomes.append(candidate_context)
+            winner = outcomes[0]
+            for outcome in outcomes[1:]:  # strictly higher wins: ties go to the first declared
+                if outcome.values[CANDIDATE_TOTAL] > winner.values[CANDIDATE_TOTAL]:
+                    winner = outcome
+            context = _Context(claim, person_year, winner.candidate, dict(winner.values),
+                               tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes))
         values = context.values
         # From here on a line's payout is its final figure, after the ratio ceiling.
-        finals = self._final_payouts(winner.values)
+        # (The winner's own figures, read by _commit, are its covered, ytd and base.)
+        finals = self._final_payouts(values)
         for name, payout, before_ceiling in self._payout_ids:
             # keep what each line paid before the ceiling, for referrals and traces
             values[before_ceiling] = values[payout]
             values[payout] = finals[name]
-        values["candidates"] = outcomes
         self._run(Phase.RESULT, context, steps)
         self._commit(winner.values, finals, values, person_year)
-        return self._result(claim, context, finals, outcomes, tuple(steps or ()))
+        return self._result(claim, context, finals, tuple(steps or ()))
 
     def _run(self, phase: Phase, context: _Context, steps: list[Step] | None) -> None:
         values = context.values
@@ -174,12 +192,71 @@ class ScalarEvaluator:
                 values[node_id] = compiled(context)
             return
         if steps is None:
-            for node_id, compiled, _ in self._plans[phase]:
+            plan = self._candidate_gated if phase is Phase.CANDIDATE else self._plans[phase]
+            for node_id, compiled, _ in plan:
                 values[node_id] = compiled(context)
             return
-        for node_id, compiled, node in self._plans[phase]:
-            values[node_id] = compiled(context)
-            steps.append(describe(node, context, self))
+        for node_id, compiled, step in self._traced[phase]:
+            value = values[node_id] = compiled(context)
+            steps.append(step(context, value))
+
+    def _gated(self, plan: tuple) -> tuple:
+        """The plan without a trace: a line that does not cover the claim is settled in
+        one step.
+
+        Most claims are outside most lines (the visit, identity or condition does not
+        match), and then a line's nodes have fixed values: its lookups are skipped,
+        its base, slice and payout are 0 (each op's closure says so first).  So each
+        COVERS node becomes a gate that, when the line is not covered, writes those
+        values at once and runs only the nodes that read the ledger (the year to
+        date); when it is covered, it runs the line's nodes as the plan would.  A
+        gated node moves up to its gate only when all its inputs are known there.
+        The trace path keeps the plain plan; tests hold both to the same values.
+        """
+        position = {node_id: index for index, (node_id, _, _) in enumerate(plan)}
+        gates: dict[str, list] = {node_id: [] for node_id, _, node in plan if node.op is Op.COVERS}
+        moved: set[str] = set()
+        for node_id, compiled, node in plan:
+            gate = dict(node.inputs).get("covered")
+            if gate not in gates:
+                continue
+            # Each input is known at the gate: another phase's, the gate's own, one of
+            # its earlier nodes, or one computed before it (where it now runs).
+            ready = {gate, *(gated_id for gated_id, _, _ in gates[gate])}
+            if all(source in ready or source not in position or position[source] < position[gate]
+                   for _, source in node.inputs):
+                gates[gate].append((node_id, compiled, node))
+                moved.add(node_id)
+                position[node_id] = position[gate]
+        steps = []
+        for node_id, compiled, node in plan:
+            if node_id in moved:
+                continue
+            if gates.get(node_id):
+                compiled = self._gate(node_id, compiled, gates[node_id])
+            steps.append((node_id, compiled, node))
+        return tuple(steps)
+
+    @staticmethod
+    def _gate(covers_id: str, covers: Compiled, gated: list) -> Compiled:
+        run = tuple((node_id, compiled) for node_id, compiled, _ in gated)
+        fixed = {node_id: _UNCOVERED[node.op] for node_id, _, node in gated
+                 if node.op in _UNCOVERED}
+        reads = tuple((node_id, compiled) for node_id, compiled, node in gated
+                      if node.op not in _UNCOVERED)
+
+        def gate(context: _Context) -> bool:
+            values = context.values
+            covered = values[covers_id] = covers(context)
+            if covered:
+                for node_id, compiled in run:
+                    values[node_id] = compiled(context)
+            else:
+                values.update(fixed)
+                for node_id, compiled in reads:
+                    values[node_id] = compiled(context)
+            return covered
+        return gate
 
     def candidates(self, claim: Claim) -> list[str | None]:
         """Effective identities (after 参照执行), each once, in the policy's order."""
@@ -213,7 +290,7 @@ class ScalarEvaluator:
             outcome: AlertState = values[alert_id]
             person_year.alerts[name] = AlertYearToDate(outcome.burden, outcome.fired)
 
-    def _result(self, claim: Claim, context: _Context, finals, outcomes, steps) -> ClaimResult:
+    def _result(self, claim: Claim, context: _Context, finals, steps) -> ClaimResult:
         values = context.values
         fired = tuple(name for name, alert_id in self._alert_ids if values[alert_id].fired)
         return ClaimResult(
@@ -227,7 +304,7 @@ class ScalarEvaluator:
             referrals=tuple(name for name, referral_id in self._referral_ids
                             if values[referral_id]),
             trace=steps,
-            candidates=tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes),
+            candidates=context.candidates,
         )
 
     # ---- ops: each returns the closure that computes the node's value ---------------

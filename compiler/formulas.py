@@ -7,7 +7,7 @@ The words are Chinese, as an auditor reads a settlement; figures are exact.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
 
@@ -48,39 +48,62 @@ def _band_words(band) -> str:
     return f"{band.lower:,}–{band.upper:,} {format_rate(band.rate)}"
 
 
-def describe(node: Node, context: "_Context", evaluator: "ScalarEvaluator") -> Step:
-    value = context.values[node.id]
+def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context", Any], Step]:
+    """The function that writes a node's trace step from the claim's context and the
+    node's value.  A trace describes every node of every claim, so all that depends
+    on the node alone (its words, citation, the sources of a lookup's values) is
+    worked out here, once per policy version."""
     static = evaluator.node_words[node.id]
-    if static.fixed is not None:
+    node_id, op, label, line, formula_of = node.id, static.op, node.label, node.line, static.formula
+    covered = static.covered
+    cited = _cited(node.citation)
+    if static.fixed is not None:   # INPUT, UPSTREAM: only the value changes
         formula, inputs, extra = static.fixed
-    else:
-        formula, inputs, extra = static.formula(node, context, evaluator, value)
-    # An op may name a more precise clause for this claim (e.g. a treated-as rule).
-    citation = extra.get("citation", node.citation)
-    version, inherited, skipped = "", False, False
+        inputs, text = tuple(inputs), extra.get("value_text")
+        clause, quote = _cited(extra.get("citation", node.citation))
+
+        def fixed(context: "_Context", value: Any) -> Step:
+            return Step(node_id, op, label, show(value) if text is None else text, formula,
+                        inputs, clause, quote, None, line)
+        return fixed
+
     if static.is_lookup:
-        sourced = static.sources[context.candidate]
-        if sourced is not None:
-            citation = sourced.citation or citation
-            version, inherited = sourced.version, sourced.inherited
-        skipped = value is None and not context.values.get(static.covered)
-    elif static.skips_when_uncovered:
-        skipped = not context.values.get(static.covered, True)
-    return Step(   # positional: this runs for every node of every traced claim
-        node.id,
-        static.op,
-        node.label,
-        text if (text := extra.get("value_text")) is not None else show(value),
-        formula,
-        tuple(inputs),
-        citation.clause if citation else "",
-        (citation.quote or "") if citation else "",
-        (context.candidate or NO_IDENTITY) if static.per_candidate else None,
-        node.line,
-        version,
-        inherited,
-        skipped,
-    )
+        # per candidate: where its value comes from (a revision may have set it)
+        sources = {candidate: (None, "", False) if sourced is None else
+                   (_cited(sourced.citation) if sourced.citation else None,
+                    sourced.version, sourced.inherited)
+                   for candidate, sourced in static.sources.items()}
+
+        def lookup(context: "_Context", value: Any) -> Step:
+            formula, inputs, extra = formula_of(node, context, evaluator, value)
+            citation, version, inherited = sources[context.candidate]
+            clause, quote = citation or (_cited(extra["citation"]) if "citation" in extra
+                                         else cited)
+            text = extra.get("value_text")
+            return Step(node_id, op, label, show(value) if text is None else text, formula,
+                        tuple(inputs), clause, quote, context.candidate or NO_IDENTITY, line,
+                        version, inherited, value is None and not context.values.get(covered))
+        return lookup
+
+    per_candidate, skips = static.per_candidate, static.skips_when_uncovered
+
+    def step(context: "_Context", value: Any) -> Step:
+        formula, inputs, extra = formula_of(node, context, evaluator, value)
+        # An op may name a more precise clause for this claim (e.g. a treated-as rule).
+        clause, quote = _cited(extra["citation"]) if "citation" in extra else cited
+        text = extra.get("value_text") if extra else None
+        return Step(node_id, op, label, show(value) if text is None else text, formula,
+                    tuple(inputs), clause, quote,
+                    (context.candidate or NO_IDENTITY) if per_candidate else None, line, "",
+                    False, skips and not context.values.get(covered, True))
+    return step
+
+
+def _cited(citation) -> tuple[str, str]:
+    """A step's clause and quote."""
+    if citation is None:
+        return "", ""
+    return citation.clause, citation.quote or ""
 
 
 @attrs.frozen
@@ -282,8 +305,7 @@ def _sum(node, context, evaluator, value):
 
 
 def _take_highest(node, context, evaluator, value):
-    outcomes = context.values["candidates"]
-    totals = [(c.candidate or NO_IDENTITY, c.values[CANDIDATE_TOTAL]) for c in outcomes]
+    totals = [(candidate or NO_IDENTITY, total) for candidate, total in context.candidates]
     if len(totals) == 1:
         return f"仅一种身份: {totals[0][0]}", [], {"value_text": totals[0][0]}
     best = max(total for _, total in totals)

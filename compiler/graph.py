@@ -57,12 +57,20 @@ class Node:
     line: str | None = None          # the line of defence it belongs to (a cluster when drawn)
     citation: Citation | None = None
     span: Span = attrs.field(default=NO_SPAN, eq=False)
+    # role → the first input with it: traces read a node's inputs on every claim
+    _roles: dict[str, str] = attrs.field(init=False, eq=False, hash=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        roles: dict[str, str] = {}
+        for role, node_id in self.inputs:
+            roles.setdefault(role, node_id)
+        object.__setattr__(self, "_roles", roles)
 
     def input(self, role: str) -> str:
-        for name, node_id in self.inputs:
-            if name == role:
-                return node_id
-        raise KeyError(f"{self.id} has no input {role}")
+        try:
+            return self._roles[role]
+        except KeyError:
+            raise KeyError(f"{self.id} has no input {role}") from None
 
 
 @attrs.frozen
