@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import attrs
 
@@ -50,9 +50,11 @@ class ClaimResult:
         return dict(self.payouts)[line]
 
 
-@attrs.frozen
-class AlertState:
-    """An alert node's value: the year's burden with this claim, and whether it is on."""
+class AlertState(NamedTuple):
+    """An alert node's value: the year's burden with this claim, and whether it is on.
+
+    Immutable; a named tuple rather than an attrs class because every claim makes
+    one per alert, and a tuple is built in a fraction of the time."""
 
     burden: Decimal
     counted: bool      # this claim's visit counts for the alert
@@ -286,9 +288,14 @@ class ScalarEvaluator:
             else:
                 ytd.base += winner[base]
             ytd.paid += finals[name]
+        alerts = person_year.alerts
         for name, alert_id in self._alert_ids:
             outcome: AlertState = values[alert_id]
-            person_year.alerts[name] = AlertYearToDate(outcome.burden, outcome.fired)
+            ytd = alerts.get(name)
+            if ytd is None:
+                alerts[name] = AlertYearToDate(outcome.burden, outcome.fired)
+            else:
+                ytd.burden, ytd.fired = outcome.burden, outcome.fired
 
     def _result(self, claim: Claim, context: _Context, finals, steps) -> ClaimResult:
         values = context.values
