@@ -338,3 +338,19 @@ def test_a_key_given_twice_is_refused_by_both(directory, key, value):
         directory, claim[:-1] + f', "{key}": {value}}}'.encode())
     assert outcome["error"] == "C300" and outcome["claim_id"] == "twice"
     assert f"the key '{key}' is given twice" in outcome["message"]
+
+
+@pytest.mark.parametrize("old, new, error", [
+    # the SQL counts an object's keys against the known paths it holds (duckdb_io)
+    ('"paid": {', '"paid": {"基本医保": "0.00", ', "C300"),      # a paid key given twice
+    ('"paid": {', '"paid": {"大病": "0.00", ', "C306"),          # an unknown paid key
+    ('"visit": ', '"hospital": "x", "visit": ', "C306"),         # an unknown key
+    ('"visit": ', '"visi\\u0074": ', None),                     # a key written with an escape
+    ('"visit": ', '"in_province": null, "visit": ', None),      # a declared field given as null
+    ('"visit": ', '"in_province": true, "in_province": true, "visit": ', "C300"),
+])
+def test_keys_are_known_and_given_once_as_the_validator_reads_them(directory, old, new, error):
+    claim = encode(dict(GOOD_BEFORE, claim_id="keys", person_id="p-x"))
+    assert old.encode() in claim
+    outcome = _one_bad_line_between_good_claims(directory, claim.replace(old.encode(), new.encode()))
+    assert outcome.get("error") == error
