@@ -252,7 +252,8 @@ def write_parquet_rows(rows: Iterable[dict], path: str, schema) -> int:
 def suspect_record(fmt: str, row: dict, raw: bytes | None = None):
     """A source row read back for the validator: the raw line, or the flat row's record."""
     if fmt == "jsonl":
-        return raw if raw is not None else row["raw"].encode("utf-8")
+        # DuckDB's raw line keeps its ending (duckdb_io.jsonl_table); the scalar reader's does not
+        return raw if raw is not None else row["raw"].encode("utf-8").rstrip(b"\r\n")
     flat = {name: value for name, value in row.items()
             if value is not None and not (fmt == "csv" and value == "")}
     if fmt == "csv" and "identities" in row:   # an empty cell: no identity
