@@ -118,7 +118,7 @@ class ScalarEvaluator:
         }
         self._effective = {i.name: self.policy.effective_identity(i.name)
                            for i in self.policy.identities}
-        # what a trace step says of each node whatever the claim (formulas.describe)
+        # what a trace step says of each node whatever the claim (formulas.node_words)
         self.node_words = node_words(self, (node for plan in self._plans.values()
                                             for _, _, node in plan))
         # With a trace: each phase's nodes with the function that writes their step.
