@@ -152,9 +152,12 @@ def _json_raw_select(columns: ClaimColumns) -> str:
         "SELECT idx, line_number, raw, "
         f"json_extract_string(raw, {paths}) AS s, json_type(raw, {paths}) AS t, "
         "json_keys(raw) AS top_keys "
-        # TRY: NULL for a line that is not JSON, in one parse (json_valid would be two)
-        "FROM (SELECT idx, line_number, CASE WHEN try(json_type(raw)) = 'OBJECT' THEN raw END "
-        "AS raw FROM source)")
+        # TRY: NULL for a line that is not JSON, in one parse (json_valid would be two).
+        # DuckDB's parser also takes a trailing comma ({"a": 1,}, [1,]), which JSON and
+        # the decoder refuse (C300): such a line goes to the validator, as does one
+        # whose text merely holds a comma before a bracket (the validator settles it).
+        "FROM (SELECT idx, line_number, CASE WHEN try(json_type(raw)) = 'OBJECT' AND NOT "
+        "regexp_matches(raw, ',[ \\t\\n\\r]*[}\\]]') THEN raw END AS raw FROM source)")
     inner = (
         "SELECT idx, line_number, raw, s, t, top_keys, "
         "CASE WHEN t[9] = 'OBJECT' THEN json_keys(s[9]) END AS paid_keys, "

@@ -84,6 +84,8 @@ class ClaimValidator:
 
     def _identities(self, record: dict, claim_id: str) -> tuple[str, ...]:
         value = record["identities"]
+        if value == [] and type(value) is list:   # most people hold no identity
+            return ()
         if type(value) is not list or not all(type(v) is str for v in value):
             raise ClaimError("C302", claim_id, "identities", "expected a list of identity names",
                              'e.g. ["低保对象"] or []')
@@ -214,19 +216,34 @@ class ClaimValidator:
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+# Dates already read, by their text: a batch holds a few hundred distinct dates and
+# each is checked once (bounded: cleared past 4096 entries).
+_DATES: dict[str, datetime.date] = {}
+
+
 def _date(record: dict, claim_id: str) -> datetime.date:
+    found = _DATES.get(record["date"]) if type(record["date"]) is str else None
+    if found is not None:
+        return found
     value = _text(record, "date", claim_id)
     if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20230210 and week dates
         raise ClaimError("C302", claim_id, "date", f"'{value}' is not a date",
                          "write dates as YYYY-MM-DD")
     try:
-        return datetime.date.fromisoformat(value)
+        date = datetime.date.fromisoformat(value)
     except ValueError:
         raise ClaimError("C302", claim_id, "date", f"'{value}' is not a date",
                          "write dates as YYYY-MM-DD") from None
+    if len(_DATES) > 4096:
+        _DATES.clear()
+    _DATES[value] = date
+    return date
 
 
 def _choice(record: dict, field: str, choices: tuple[str, ...], claim_id: str) -> str:
+    value = record[field]
+    if type(value) is str and value in choices:   # one of the words: printable, not blank
+        return value
     value = _text(record, field, claim_id)
     if value not in choices:
         close = difflib.get_close_matches(value, choices, n=1, cutoff=0.3)

@@ -2,7 +2,8 @@
 
 tests/robustness/test_backend_properties.py found two places where DuckDB and
 the scalar evaluator read a JSON line differently (an id holding a control
-character or a space SQL's TRIM keeps; a key given twice).  Spark parses JSON
+character or a space SQL's TRIM keeps; a key given twice), and a review a third (a
+trailing comma, which DuckDB's JSON parser takes).  Spark parses JSON
 with its own functions, so the same lines go through it too: each claim's
 outcome must be the scalar evaluator's (C302 and C300 here), the good claims
 around them settled.
@@ -34,6 +35,8 @@ def test_spark_refuses_odd_ids_and_keys_given_twice_as_the_validator_does(tmp_pa
     for key, value in [("total_cost", '"1.00"'), ("claim_id", '"other"'), ("identities", "[]")]:
         text = encode(dict(GOOD_BEFORE, claim_id=f"twice-{len(lines)}", person_id="p-y"))
         lines.append(text[:-1] + f', "{key}": {value}}}'.encode())
+    for old, new in [(b'"}}', b'"},}'), (b'"]', b'", ]')]:   # a trailing comma (C300)
+        lines.append(encode(dict(GOOD_BEFORE, claim_id=f"comma-{len(lines)}")).replace(old, new))
     lines.append(encode(GOOD_AFTER))
     path = tmp_path / "claims.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
@@ -41,5 +44,6 @@ def test_spark_refuses_odd_ids_and_keys_given_twice_as_the_validator_does(tmp_pa
     scalar = [outcome_to_json(o, trace=False)
               for o in engine.evaluate_records(read_records(str(path), "jsonl"))]
     assert [o.get("error") for o in scalar] == [
-        None, "C302", "C302", "C302", "C302", "C302", None, "C300", "C300", "C300", None]
+        None, "C302", "C302", "C302", "C302", "C302", None, "C300", "C300", "C300", "C300",
+        "C300", None]
     assert list(run_backend(engine, str(path), "jsonl", "spark", spark).exchange()) == scalar

@@ -354,3 +354,19 @@ def test_keys_are_known_and_given_once_as_the_validator_reads_them(directory, ol
     assert old.encode() in claim
     outcome = _one_bad_line_between_good_claims(directory, claim.replace(old.encode(), new.encode()))
     assert outcome.get("error") == error
+
+
+@pytest.mark.parametrize("old, new, error", [
+    # DuckDB's JSON parser takes a trailing comma; JSON and the decoder do not (C300)
+    ('"paid": {', '"trailing": 1, "paid": {', "C306"),                  # (control: a key)
+    ('"大病保险": "3000.00"}', '"大病保险": "3000.00",}', "C300"),      # in paid
+    ('"大病保险": "3000.00"}}', '"大病保险": "3000.00"},}', "C300"),    # in the claim
+    ('"identities": ["低保对象"]', '"identities": ["低保对象", ]', "C300"),
+    ('"大病保险": "3000.00"}}', '"大病保险": "3000.00"}\t, \r}', "C300"),
+    ('"claim_id": "commas"', '"claim_id": "a,}b,]"', None),         # inside a string: settled
+])
+def test_a_trailing_comma_is_refused_by_both(directory, old, new, error):
+    claim = encode(dict(GOOD_BEFORE, claim_id="commas", person_id="p-x"))
+    assert old.encode() in claim
+    outcome = _one_bad_line_between_good_claims(directory, claim.replace(old.encode(), new.encode()))
+    assert outcome.get("error") == error
