@@ -58,6 +58,8 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
     covered = static.covered
     cited = _cited(node.citation)
     if static.fixed is not None:   # INPUT, UPSTREAM: only the value changes
+        # claim-phase ops: no candidate, no source by identity, never skipped
+        assert not (static.per_candidate or static.is_lookup or static.skips_when_uncovered)
         formula, inputs, extra = static.fixed
         inputs, text = tuple(inputs), extra.get("value_text")
         clause, quote = _cited(extra.get("citation", node.citation))
