@@ -135,9 +135,15 @@ def raw_select(columns: ClaimColumns, fmt: str, types: dict[str, str]) -> str:
     return flat_raw_select(columns, types, DUCKDB, from_text=(fmt == "csv"))
 
 
+# The claim's own keys, in the order of their paths: t[1] … t[9] below.
+TOP_KEYS = ("claim_id", "person_id", "date", "scheme", "visit", "total_cost", "in_scope_cost",
+            "identities", "paid")
+# keys_ok counts the paths a line holds: every key a claim may have needs one
+assert set(TOP_KEYS) == set(REQUIRED) | set(OPTIONAL)
+
+
 def _json_paths(columns: ClaimColumns) -> list[str]:
-    paths = ["$.claim_id", "$.person_id", "$.date", "$.scheme", "$.visit", "$.total_cost",
-             "$.in_scope_cost", "$.identities", "$.paid"]
+    paths = [f"$.{key}" for key in TOP_KEYS]
     paths += [f'$.paid."{line}"' for line in columns.upstream]
     paths += [f'$."{name}"' for name in columns.fields]
     return paths
@@ -145,7 +151,6 @@ def _json_paths(columns: ClaimColumns) -> list[str]:
 
 def _json_raw_select(columns: ClaimColumns) -> str:
     paths = "[" + ", ".join(literal(p) for p in _json_paths(columns)) + "]"
-    known = sorted(set(REQUIRED) | set(OPTIONAL) | set(columns.fields))
     # Each json_* call over ``raw`` parses the whole line again: the identities and the
     # paid object are read from their own extracted text (s[8], s[9]), a few bytes.
     whole = (
@@ -198,9 +203,7 @@ def _json_raw_select(columns: ClaimColumns) -> str:
     kinds = columns.field_types()
     for i, name in enumerate(columns.fields):
         select += _json_field(i, base + i, kinds[name].type)
-    assert set(known) == {path[2:].strip('"') for path in _json_paths(columns)[:9]} | set(
-        columns.fields), "every known key has a path of its own"
-    top_paths = f"{_present(1, 9)} + {_present(base, len(columns.fields))}"
+    top_paths = f"{_present(1, len(TOP_KEYS))} + {_present(base, len(columns.fields))}"
     select.append(f"coalesce(len(top_keys) = {top_paths}, false) AS keys_ok")
     return "SELECT " + ",\n  ".join(select) + f"\nFROM ({inner})"
 

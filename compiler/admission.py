@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import re
 from decimal import Decimal
 from typing import Any, Callable
@@ -216,28 +217,24 @@ class ClaimValidator:
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-# Dates already read, by their text: a batch holds a few hundred distinct dates and
-# each is checked once (bounded: cleared past 4096 entries).
-_DATES: dict[str, datetime.date] = {}
-
-
 def _date(record: dict, claim_id: str) -> datetime.date:
-    found = _DATES.get(record["date"]) if type(record["date"]) is str else None
-    if found is not None:
-        return found
     value = _text(record, "date", claim_id)
-    if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20230210 and week dates
+    date = _iso_date(value)
+    if date is None:
         raise ClaimError("C302", claim_id, "date", f"'{value}' is not a date",
                          "write dates as YYYY-MM-DD")
-    try:
-        date = datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ClaimError("C302", claim_id, "date", f"'{value}' is not a date",
-                         "write dates as YYYY-MM-DD") from None
-    if len(_DATES) > 4096:
-        _DATES.clear()
-    _DATES[value] = date
     return date
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_date(value: str) -> datetime.date | None:
+    """YYYY-MM-DD as a date, or None; read once per text (a batch has a few hundred)."""
+    if not _ISO_DATE.fullmatch(value):  # fromisoformat also takes 20230210 and week dates
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def _choice(record: dict, field: str, choices: tuple[str, ...], claim_id: str) -> str:

@@ -69,35 +69,30 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
                         inputs, clause, quote, None, line)
         return fixed
 
-    if static.is_lookup:
-        # per candidate: where its value comes from (a revision may have set it)
-        sources = {candidate: (None, "", False) if sourced is None else
-                   (_cited(sourced.citation) if sourced.citation else None,
-                    sourced.version, sourced.inherited)
-                   for candidate, sourced in static.sources.items()}
-
-        def lookup(context: "_Context", value: Any) -> Step:
-            formula, inputs, extra = formula_of(node, context, evaluator, value)
-            citation, version, inherited = sources[context.candidate]
-            clause, quote = citation or (_cited(extra["citation"]) if "citation" in extra
-                                         else cited)
-            text = extra.get("value_text")
-            return Step(node_id, op, label, show(value) if text is None else text, formula,
-                        tuple(inputs), clause, quote, context.candidate or NO_IDENTITY, line,
-                        version, inherited, value is None and not context.values.get(covered))
-        return lookup
-
+    # A lookup's value may come from a revision: its source, by candidate, cites it.
+    sources = None if not static.is_lookup else {
+        candidate: (None, "", False) if sourced is None else
+        (_cited(sourced.citation) if sourced.citation else None, sourced.version,
+         sourced.inherited)
+        for candidate, sourced in static.sources.items()}
     per_candidate, skips = static.per_candidate, static.skips_when_uncovered
 
     def step(context: "_Context", value: Any) -> Step:
         formula, inputs, extra = formula_of(node, context, evaluator, value)
         # An op may name a more precise clause for this claim (e.g. a treated-as rule).
         clause, quote = _cited(extra["citation"]) if "citation" in extra else cited
-        text = extra.get("value_text") if extra else None
+        version, inherited = "", False
+        skipped = skips and not context.values.get(covered, True)
+        if sources is not None:
+            citation, version, inherited = sources[context.candidate]
+            if citation is not None:
+                clause, quote = citation
+            skipped = value is None and not context.values.get(covered)
+        text = extra.get("value_text")
         return Step(node_id, op, label, show(value) if text is None else text, formula,
                     tuple(inputs), clause, quote,
-                    (context.candidate or NO_IDENTITY) if per_candidate else None, line, "",
-                    False, skips and not context.values.get(covered, True))
+                    (context.candidate or NO_IDENTITY) if per_candidate else None, line,
+                    version, inherited, skipped)
     return step
 
 
