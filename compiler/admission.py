@@ -23,12 +23,13 @@ from yibao.dsl.model import SCHEMES, VISITS, LineDef, Policy
 
 # The common spelling of money in a claim, read without the general checks.
 _PLAIN_MONEY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")  # below MAX_AMOUNT
+_plain_money = _PLAIN_MONEY.fullmatch
 _REQUIRED_KEYS = frozenset(REQUIRED)
 ZERO = Decimal(0)
 
 
 def _money(value: Any, claim_id: str, field: str) -> Decimal:
-    if type(value) is str and _PLAIN_MONEY.fullmatch(value):
+    if type(value) is str and _plain_money(value):
         return Decimal(value)
     return parse_money(value, claim_id, field)
 
@@ -43,7 +44,8 @@ class ClaimValidator:
         self.effective = {i.name: policy.effective_identity(i.name) for i in policy.identities}
         self.upstream = tuple(line.name for line in policy.upstream_lines)
         self.computed = frozenset(line.name for line in policy.computed_lines)
-        self.fields = tuple(policy.fields)
+        self._field_plan = tuple((field.name, field.default, field.type)
+                                 for field in policy.fields)
         self.known_keys = frozenset(REQUIRED) | frozenset(OPTIONAL) | {f.name for f in policy.fields}
         self.schemes = frozenset(policy.schemes)
         self.bounds = tuple(self._bound_plan(policy))
@@ -70,8 +72,12 @@ class ClaimValidator:
                              f"{self.policy.policy_id} does not cover {scheme}",
                              "covered: " + ", ".join(self.policy.schemes))
         visit = _choice(record, "visit", VISITS, claim_id)
-        total = _money(record["total_cost"], claim_id, "total_cost")
-        in_scope = _money(record["in_scope_cost"], claim_id, "in_scope_cost")
+        total, in_scope = record["total_cost"], record["in_scope_cost"]
+        # The common spelling read here, the rest (and every refusal) by _money.
+        total = (Decimal(total) if type(total) is str and _plain_money(total)
+                 else _money(total, claim_id, "total_cost"))
+        in_scope = (Decimal(in_scope) if type(in_scope) is str and _plain_money(in_scope)
+                    else _money(in_scope, claim_id, "in_scope_cost"))
         if in_scope > total:
             raise ClaimError("C304", claim_id, "in_scope_cost",
                              f"in_scope_cost {in_scope} exceeds total_cost {total}",
@@ -120,31 +126,34 @@ class ClaimValidator:
                                  f"missing the upstream payout of {name}",
                                  f"a missing payout is never taken as 0: give paid.{name} "
                                  "(\"0.00\" if it paid nothing)")
-            paid.append((name, _money(paid_raw[name], claim_id, f"paid.{name}")))
+            amount = paid_raw[name]
+            paid.append((name, Decimal(amount) if type(amount) is str and _plain_money(amount)
+                         else _money(amount, claim_id, f"paid.{name}")))
         return tuple(paid)
 
     def _declared_fields(self, record: dict, claim_id: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for field in self.fields:
-            value = record.get(field.name)
+        get = record.get
+        for name, default, kind in self._field_plan:
+            value = get(name)
             if value is None:
-                values[field.name] = field.default
-            elif field.type == "bool":
+                values[name] = default
+            elif kind == "bool":
                 if type(value) is not bool:
-                    raise ClaimError("C302", claim_id, field.name,
+                    raise ClaimError("C302", claim_id, name,
                                      f"expected true or false, found {_json_words(value)}"[:200])
-                values[field.name] = value
-            elif field.type == "count":
+                values[name] = value
+            elif kind == "count":
                 if type(value) is int:   # a record built in Python, not decoded from JSON
                     value = Decimal(value)
                 if (type(value) is not Decimal or value != value.to_integral_value()
                         or value < 0 or value > MAX_COUNT):
-                    raise ClaimError("C302", claim_id, field.name,
+                    raise ClaimError("C302", claim_id, name,
                                      f"expected a whole number from 0 to {MAX_COUNT}, "
                                      f"found {_json_words(value)}"[:200])
-                values[field.name] = int(value)
+                values[name] = int(value)
             else:
-                values[field.name] = parse_money(value, claim_id, field.name)
+                values[name] = parse_money(value, claim_id, name)
         if record.keys() <= self.known_keys:
             return values
         for name in record:
@@ -170,7 +179,9 @@ class ClaimValidator:
                          for condition, terms, rule in line.conditional_bases]
                 bases.append((None, line.base_terms or self._default_terms(earlier),
                               line.base_rule))
-                yield line, tuple(bases)
+                # Each base's first term is a claim field, the rest earlier lines' payouts.
+                yield line, tuple((condition, terms[0], terms[1:], terms, rule)
+                                  for condition, terms, rule in bases)
             earlier.append(line.name)
 
     @staticmethod
@@ -182,11 +193,11 @@ class ClaimValidator:
         for line, bases in self.bounds:
             amount = paid[line.name]
             if len(bases) == 1:   # most lines: one base, no condition
-                _, terms, rule = bases[0]
+                _, start, minus, terms, rule = bases[0]
             else:
-                terms, rule = next((terms, rule) for condition, terms, rule in bases
-                                   if condition is None or holds(condition, claim.field))
-            start, *minus = terms
+                start, minus, terms, rule = next(
+                    (start, minus, terms, rule) for condition, start, minus, terms, rule in bases
+                    if condition is None or holds(condition, claim.field))
             bound = getattr(claim, start)
             for term in minus:
                 bound -= paid.get(term, ZERO)

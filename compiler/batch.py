@@ -13,7 +13,8 @@ import bisect
 import datetime
 from typing import Iterable, Iterator, Union
 
-from yibao.compiler.claims import Claim, ClaimError, decode_claim_line, validate_claim
+from yibao.compiler.admission import validator_for
+from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
 from yibao.compiler.ledger import Ledger
 from yibao.compiler.lower import lower_policy
@@ -32,6 +33,9 @@ class Engine:
         self.versions = loaded.versions
         self.evaluators = {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}
         self._dates = [p.effective for p in self.versions]
+        self._latest = self.evaluators[self.versions[-1].policy_id]
+        # The latest version's validator: it hands a claim dated earlier to its own.
+        self._validator = validator_for(self.policy)
         # The claims of the last batch, by id, for explaining them afterwards.
         self.claims_by_id: dict[str, Claim] = {}
 
@@ -49,9 +53,11 @@ class Engine:
         return self.versions[index]
 
     def validate(self, record: dict) -> Claim:
-        return validate_claim(record, self.policy, self.version_for)
+        return self._validator.validate(record, self.version_for)
 
     def evaluate_claim(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
+        if claim.date >= self._dates[-1]:   # most claims: the latest version
+            return self._latest.evaluate(claim, ledger, trace)
         evaluator = self.evaluators[self.version_for(claim.date, claim.claim_id).policy_id]
         return evaluator.evaluate(claim, ledger, trace)
 

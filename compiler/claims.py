@@ -102,7 +102,8 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal,
 
 def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict:
     """One JSON Lines record → dict, numbers kept exact; raise ClaimError."""
-    if isinstance(text, bytes):
+    from_bytes = isinstance(text, bytes)
+    if from_bytes:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -127,9 +128,11 @@ def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict
     if not isinstance(record, dict):
         raise ClaimError("C300", None, None, "a claim must be a JSON object",
                          "each line holds one JSON object {…}", line_number)
-    # Half a character can only arrive as a \\u escape or already in the text (a
-    # str decoded with surrogateescape); most lines have neither, so skip the walk.
-    if ("\\u" in text or _SURROGATE.search(text)) and _has_lone_surrogate(record):
+    # Half a character can only arrive as a \\u escape or already in a str (decoded
+    # with surrogateescape; strict UTF-8 never yields one); most lines have neither,
+    # so skip the walk.
+    if (("\\u" in text or (not from_bytes and _SURROGATE.search(text)))
+            and _has_lone_surrogate(record)):
         raise ClaimError("C300", None, None,
                          "a string holds a lone UTF-16 surrogate escape (\\ud800–\\udfff)",
                          "escape only whole characters; the writer produced broken text",

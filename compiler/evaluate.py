@@ -76,6 +76,16 @@ class EvaluationError(ClaimError):
     pass
 
 
+def _tuple_getter(getter, names: list[str]) -> Callable[[Any], tuple]:
+    """``getter(*names)`` that always returns a tuple, whatever the number of names."""
+    if len(names) > 1:
+        return getter(*names)
+    if names:
+        single = getter(names[0])
+        return lambda source: (single(source),)
+    return lambda source: ()
+
+
 # A node's value when its line does not cover the claim: each op's closure below
 # returns it first thing.  A YEAR_TO_DATE node is not here: it reads the ledger.
 _UNCOVERED = {Op.LOOKUP: SKIPPED, Op.DIFFERENCE: ZERO, Op.SCHEDULE: ZERO,
@@ -111,6 +121,7 @@ class ScalarEvaluator:
             Op.ALERT: self._alert,
             Op.REFERRAL: self._referral,
         }
+        self._in_group: dict[tuple, bool] = {}   # (alert, claim identities) → in_alert_group
         self.ops = compilers  # the visitor: one method per op (tests check it is complete)
         self._plans = {
             phase: tuple((node.id, compilers[node.op](node), node) for node in graph.phase(phase))
@@ -133,19 +144,27 @@ class ScalarEvaluator:
         self._alert_ids = tuple((alert.name, f"{alert.name}.alert") for alert in self.policy.alerts)
         self._referral_ids = tuple((r.name, f"{r.name}.referral") for r in self.policy.referrals)
         self._alert_groups = {alert.name: self._group_members(alert) for alert in self.policy.alerts}
-        self._in_group: dict[tuple, bool] = {}   # (alert, claim identities) → in_alert_group
-        # Without a trace the claim's own fields are read in one call (a claim phase of
-        # INPUT nodes is a third of the graph); with one, node by node as the trace shows.
+        # Without a trace the claim's own fields, and the fields the policy declares,
+        # are read in one call each (a claim phase of INPUT nodes is a third of the
+        # graph); with one, node by node as the trace shows.
         claim_plan = self._plans[Phase.CLAIM]
-        attributes = [(node_id, node.params["field"]) for node_id, _, node in claim_plan
-                      if node.op is Op.INPUT and not node.params.get("declared")]
-        self._claim_attribute_ids = tuple(node_id for node_id, _ in attributes)
-        self._read_claim_attributes = (
-            operator.attrgetter(*[field for _, field in attributes]) if len(attributes) > 1
-            else (lambda claim: tuple(getattr(claim, f) for _, f in attributes)))
+        inputs = [(node_id, node.params["field"], bool(node.params.get("declared")))
+                  for node_id, _, node in claim_plan if node.op is Op.INPUT]
+        self._claim_input_ids = tuple(
+            [node_id for node_id, _, declared in inputs if not declared]
+            + [node_id for node_id, _, declared in inputs if declared])
+        self._read_claim_attributes = _tuple_getter(
+            operator.attrgetter, [field for _, field, declared in inputs if not declared])
+        self._read_declared_fields = _tuple_getter(
+            operator.itemgetter, [field for _, field, declared in inputs if declared])
         self._claim_rest = tuple((node_id, compiled) for node_id, compiled, node in claim_plan
-                                 if node_id not in self._claim_attribute_ids)
+                                 if node_id not in self._claim_input_ids)
         self._candidate_gated = self._gated(self._plans[Phase.CANDIDATE])
+        # Without a trace: each phase's (node id, closure), the candidate phase gated.
+        self._untraced = {
+            phase: tuple((node_id, compiled) for node_id, compiled, _ in plan)
+            for phase, plan in ((Phase.CANDIDATE, self._candidate_gated),
+                                (Phase.RESULT, self._plans[Phase.RESULT]))}
         self._order = {i.name: index for index, i in enumerate(self.policy.identities)}
 
     # ---- the claim ----------------------------------------------------------------
@@ -187,15 +206,15 @@ class ScalarEvaluator:
 
     def _run(self, phase: Phase, context: _Context, steps: list[Step] | None) -> None:
         values = context.values
-        if steps is None and phase is Phase.CLAIM:
-            values.update(zip(self._claim_attribute_ids,
-                              self._read_claim_attributes(context.claim)))
-            for node_id, compiled in self._claim_rest:
-                values[node_id] = compiled(context)
-            return
         if steps is None:
-            plan = self._candidate_gated if phase is Phase.CANDIDATE else self._plans[phase]
-            for node_id, compiled, _ in plan:
+            if phase is Phase.CLAIM:
+                claim = context.claim
+                values.update(zip(self._claim_input_ids, self._read_claim_attributes(claim)
+                                  + self._read_declared_fields(claim.fields)))
+                plan = self._claim_rest
+            else:
+                plan = self._untraced[phase]
+            for node_id, compiled in plan:
                 values[node_id] = compiled(context)
             return
         for node_id, compiled, step in self._traced[phase]:
@@ -262,9 +281,9 @@ class ScalarEvaluator:
 
     def candidates(self, claim: Claim) -> list[str | None]:
         """Effective identities (after 参照执行), each once, in the policy's order."""
-        effective = {self._effective[name] for name in claim.identities}
-        if not effective:
+        if not claim.identities:   # most claims
             return [None]
+        effective = {self._effective[name] for name in claim.identities}
         if len(effective) == 1:
             return list(effective)
         return sorted(effective, key=self._order.__getitem__)
@@ -299,7 +318,6 @@ class ScalarEvaluator:
 
     def _result(self, claim: Claim, context: _Context, finals, steps) -> ClaimResult:
         values = context.values
-        fired = tuple(name for name, alert_id in self._alert_ids if values[alert_id].fired)
         return ClaimResult(
             claim_id=claim.claim_id,
             policy=self.policy.policy_id,
@@ -307,9 +325,9 @@ class ScalarEvaluator:
             payouts=tuple(finals.items()),
             total_paid=values[TOTAL_PAID],
             personal_burden=values[PERSONAL_BURDEN],
-            alerts=fired,
-            referrals=tuple(name for name, referral_id in self._referral_ids
-                            if values[referral_id]),
+            alerts=tuple([name for name, alert_id in self._alert_ids if values[alert_id].fired]),
+            referrals=tuple([name for name, referral_id in self._referral_ids
+                             if values[referral_id]]),
             trace=steps,
             candidates=context.candidates,
         )
@@ -515,6 +533,7 @@ class ScalarEvaluator:
         visits = frozenset(alert.visits)
         # scheme → its Sourced threshold (or None); a claim's scheme is one of SCHEMES (C313)
         thresholds = {scheme: alert.threshold.for_identity(scheme) for scheme in SCHEMES}
+        in_group_of = self._in_group   # in_alert_group's answers, read here first
 
         def alert_state(context: _Context) -> AlertState:
             claim = context.claim
@@ -523,7 +542,9 @@ class ScalarEvaluator:
             counted = claim.visit in visits
             if counted:
                 burden += context.values[burden_id]
-            in_group = self.in_alert_group(alert, claim)
+            in_group = in_group_of.get((alert.name, claim.identities))
+            if in_group is None:
+                in_group = self.in_alert_group(alert, claim)
             fired = before is not None and before.fired
             if not fired and in_group:
                 threshold = thresholds[claim.scheme]

@@ -77,7 +77,7 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
         for candidate, sourced in static.sources.items()}
     per_candidate, skips = static.per_candidate, static.skips_when_uncovered
 
-    def step(context: "_Context", value: Any) -> Step:
+    def describe(context: "_Context", value: Any) -> Step:
         formula, inputs, extra = formula_of(node, context, evaluator, value)
         # An op may name a more precise clause for this claim (e.g. a treated-as rule).
         clause, quote = _cited(extra["citation"]) if "citation" in extra else cited
@@ -93,6 +93,22 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
                     tuple(inputs), clause, quote,
                     (context.candidate or NO_IDENTITY) if per_candidate else None, line,
                     version, inherited, skipped)
+
+    if covered is None or node.op not in _SAME_WHEN_UNCOVERED:
+        return describe
+    # Most claims are outside most lines, and an uncovered line's node says the same
+    # whatever the claim: its step is written once per candidate and value, then reused
+    # (steps are immutable).
+    uncovered_steps: dict[tuple, Step] = {}
+
+    def step(context: "_Context", value: Any) -> Step:
+        if context.values.get(covered, True):
+            return describe(context, value)
+        key = (context.candidate, value)
+        found = uncovered_steps.get(key)
+        if found is None:
+            found = uncovered_steps[key] = describe(context, value)
+        return found
     return step
 
 
@@ -347,6 +363,11 @@ def _referral(node, context, evaluator, value):
 
 # Ops whose words depend on the node alone: worked out once (see _words).
 _FIXED = (Op.INPUT, Op.UPSTREAM)
+# Ops whose words, when their line does not cover the claim, depend on the node, the
+# candidate and the value alone, and whose value is then a constant (ScalarEvaluator's
+# _UNCOVERED): a step per candidate.  Not a year to date: its value is the ledger's
+# figure, so reuse would keep a step per person.
+_SAME_WHEN_UNCOVERED = frozenset((Op.LOOKUP, Op.DIFFERENCE, Op.SCHEDULE, Op.PER_UNIT, Op.CAP))
 
 _FORMULAS = {
     Op.INPUT: _input,
