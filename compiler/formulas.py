@@ -64,9 +64,23 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
         inputs, text = tuple(inputs), extra.get("value_text")
         clause, quote = _cited(extra.get("citation", node.citation))
 
+        # A visit, scheme, identity list or flag takes few values: each one's step is
+        # written once and reused (steps are immutable).  Amounts are written each time.
+        by_value: dict[Any, Step] = {}
+
         def fixed(context: "_Context", value: Any) -> Step:
-            return Step(node_id, op, label, show(value) if text is None else text, formula,
-                        inputs, clause, quote, None, line)
+            reusable = type(value) in _FEW_VALUES
+            if reusable:
+                found = by_value.get(value)
+                if found is not None:
+                    return found
+            found = Step(node_id, op, label, show(value) if text is None else text, formula,
+                         inputs, clause, quote, None, line)
+            if reusable:
+                if len(by_value) >= _MAX_REUSED:
+                    by_value.clear()
+                by_value[value] = found
+            return found
         return fixed
 
     # A lookup's value may come from a revision: its source, by candidate, cites it.
@@ -363,6 +377,10 @@ def _referral(node, context, evaluator, value):
 
 # Ops whose words depend on the node alone: worked out once (see _words).
 _FIXED = (Op.INPUT, Op.UPSTREAM)
+# Value types of claim fields whose values a batch repeats (visit, scheme, identities,
+# flags), and how many steps of one node are kept for reuse at most.
+_FEW_VALUES = frozenset((str, tuple, bool, type(None)))
+_MAX_REUSED = 256
 # Ops whose words, when their line does not cover the claim, depend on the node, the
 # candidate and the value alone, and whose value is then a constant (ScalarEvaluator's
 # _UNCOVERED): a step per candidate.  Not a year to date: its value is the ledger's

@@ -1,6 +1,7 @@
-"""An uncovered line's trace steps are written once per candidate and value, then
-reused (formulas.describer): every trace must read exactly as if each step were
-written afresh.
+"""An uncovered line's trace steps, and the steps of claim fields that take few
+values (visit, scheme, identities, flags), are written once per candidate and
+value, then reused (formulas.describer): every trace must read exactly as if each
+step were written afresh.
 
 For every shipped policy that compiles, synthetic claims are settled with a trace
 twice: by an engine that reuses steps, and by one built with reuse turned off.
@@ -28,6 +29,12 @@ def _traced(name: str) -> list:
             for outcome in engine.evaluate_records(records, trace=True)]
 
 
+def _write_afresh(monkeypatch) -> None:
+    """Turn reuse off: no uncovered line's step, no claim field's step is kept."""
+    monkeypatch.setattr(formulas, "_SAME_WHEN_UNCOVERED", frozenset())
+    monkeypatch.setattr(formulas, "_FEW_VALUES", frozenset())
+
+
 def _steps(outcomes) -> list:
     return [step for outcome in outcomes for step in getattr(outcome, "trace", ())]
 
@@ -35,7 +42,7 @@ def _steps(outcomes) -> list:
 @pytest.mark.parametrize("name", compiled_policies())
 def test_reused_steps_read_as_steps_written_afresh(name, monkeypatch):
     reused = _traced(name)
-    monkeypatch.setattr(formulas, "_SAME_WHEN_UNCOVERED", frozenset())
+    _write_afresh(monkeypatch)
     afresh = _traced(name)
     assert reused == afresh
     assert len(_steps(reused)) > CLAIMS * 10
@@ -45,6 +52,6 @@ def test_benxi_steps_are_reused(monkeypatch):
     """Benxi's lines leave most claims uncovered: their steps are shared objects."""
     steps = _steps(_traced("benxi-2023"))
     assert len(steps) - len({id(step) for step in steps}) > CLAIMS * 5
-    monkeypatch.setattr(formulas, "_SAME_WHEN_UNCOVERED", frozenset())
+    _write_afresh(monkeypatch)
     fresh = _steps(_traced("benxi-2023"))
     assert len({id(step) for step in fresh}) == len(fresh)
