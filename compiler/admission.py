@@ -43,6 +43,7 @@ class ClaimValidator:
         self.identity_list = [i.name for i in policy.identities]
         self.effective = {i.name: policy.effective_identity(i.name) for i in policy.identities}
         self.upstream = tuple(line.name for line in policy.upstream_lines)
+        self.upstream_names = frozenset(self.upstream)
         self.computed = frozenset(line.name for line in policy.computed_lines)
         self._field_plan = tuple((field.name, field.default, field.type)
                                  for field in policy.fields)
@@ -111,25 +112,30 @@ class ClaimValidator:
         paid_raw = record.get("paid", {})
         if type(paid_raw) is not dict:
             raise ClaimError("C302", claim_id, "paid", "expected an object of line → amount")
+        if paid_raw.keys() != self.upstream_names:   # else: every upstream line, once
+            self._check_paid_lines(paid_raw, claim_id)
+        paid = []
+        for name in self.upstream:
+            amount = paid_raw[name]
+            paid.append((name, Decimal(amount) if type(amount) is str and _plain_money(amount)
+                         else _money(amount, claim_id, f"paid.{name}")))
+        return tuple(paid)
+
+    def _check_paid_lines(self, paid_raw: dict, claim_id: str) -> None:
         for name in paid_raw:
             if name in self.computed:
                 raise ClaimError("C309", claim_id, f"paid.{name}",
                                  f"{name} is computed by {self.policy.policy_id}, not settled "
                                  "upstream", f"remove paid.{name}; yibao computes it")
-            if name not in self.upstream:
+            if name not in self.upstream_names:
                 raise ClaimError("C306", claim_id, f"paid.{name}", f"unknown line {name}",
                                  "upstream lines: " + ", ".join(self.upstream))
-        paid = []
         for name in self.upstream:
             if name not in paid_raw:
                 raise ClaimError("C307", claim_id, f"paid.{name}",
                                  f"missing the upstream payout of {name}",
                                  f"a missing payout is never taken as 0: give paid.{name} "
                                  "(\"0.00\" if it paid nothing)")
-            amount = paid_raw[name]
-            paid.append((name, Decimal(amount) if type(amount) is str and _plain_money(amount)
-                         else _money(amount, claim_id, f"paid.{name}")))
-        return tuple(paid)
 
     def _declared_fields(self, record: dict, claim_id: str) -> dict[str, Any]:
         values: dict[str, Any] = {}

@@ -193,13 +193,17 @@ class ScalarEvaluator:
             context = _Context(claim, person_year, winner.candidate, dict(winner.values),
                                tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes))
         values = context.values
-        # From here on a line's payout is its final figure, after the ratio ceiling.
-        # (The winner's own figures, read by _commit, are its covered, ytd and base.)
-        finals = self._final_payouts(values)
+        # From here on a line's payout is its final figure, after the ratio ceiling; what
+        # each line paid before it is kept, for referrals and traces.  (The winner's own
+        # figures, read by _commit, are its covered, ytd and base.)
+        ceiling = values.get(CEILING)
+        finals = {} if ceiling is None else dict(ceiling)
         for name, payout, before_ceiling in self._payout_ids:
-            # keep what each line paid before the ceiling, for referrals and traces
-            values[before_ceiling] = values[payout]
-            values[payout] = finals[name]
+            amount = values[before_ceiling] = values[payout]
+            if ceiling is None:
+                finals[name] = amount
+            else:
+                values[payout] = ceiling[name]
         self._run(Phase.RESULT, context, steps)
         self._commit(winner.values, finals, values, person_year)
         return self._result(claim, context, finals, tuple(steps or ()))
@@ -287,12 +291,6 @@ class ScalarEvaluator:
         if len(effective) == 1:
             return list(effective)
         return sorted(effective, key=self._order.__getitem__)
-
-    def _final_payouts(self, values: dict) -> dict[str, Decimal]:
-        ceiling = values.get(CEILING)
-        if ceiling is not None:
-            return dict(ceiling)
-        return {name: values[payout] for name, payout, _ in self._payout_ids}
 
     def _commit(self, winner: dict, finals: dict, values: dict, person_year: PersonYear) -> None:
         for name, covered, ytd_id, base in self._commit_ids:
@@ -508,19 +506,20 @@ class ScalarEvaluator:
         return bool(held & set(params["identities"]))
 
     def _sum(self, node: Node) -> Compiled:  # noqa: C901 - one loop per input kind
-        sources = tuple(source for role, source in node.inputs if role == "payout")
-        chosen = any(role == "chosen" for role, _ in node.inputs)
-        computed = tuple(payout_id(name) for name in self.computed_line_names)
+        sources = [source for role, source in node.inputs if role == "payout"]
+        # The ratio ceiling's value is every line's final payout (a dict); others, one amount.
+        by_line = tuple(s for s in sources if self.graph.node(s).op is Op.CEILING)
+        amounts = tuple(s for s in sources if s not in by_line)
+        if any(role == "chosen" for role, _ in node.inputs):
+            amounts = tuple(payout_id(name) for name in self.computed_line_names) + amounts
 
         def total(context: _Context) -> Decimal:
             values = context.values
             amount = ZERO
-            if chosen:
-                for source in computed:
-                    amount += values[source]
-            for source in sources:
-                value = values[source]
-                amount += sum(value.values(), ZERO) if isinstance(value, dict) else value
+            for source in amounts:
+                amount += values[source]
+            for source in by_line:
+                amount += sum(values[source].values(), ZERO)
             return amount
         return total
 
@@ -533,23 +532,26 @@ class ScalarEvaluator:
         visits = frozenset(alert.visits)
         # scheme → its Sourced threshold (or None); a claim's scheme is one of SCHEMES (C313)
         thresholds = {scheme: alert.threshold.for_identity(scheme) for scheme in SCHEMES}
+        new_state = tuple.__new__
         in_group_of = self._in_group   # in_alert_group's answers, read here first
+        name = alert.name
 
         def alert_state(context: _Context) -> AlertState:
             claim = context.claim
-            before = context.person_year.alerts.get(alert.name)
+            before = context.person_year.alerts.get(name)
             burden = before.burden if before is not None else ZERO
             counted = claim.visit in visits
             if counted:
                 burden += context.values[burden_id]
-            in_group = in_group_of.get((alert.name, claim.identities))
+            in_group = in_group_of.get((name, claim.identities))
             if in_group is None:
                 in_group = self.in_alert_group(alert, claim)
             fired = before is not None and before.fired
             if not fired and in_group:
                 threshold = thresholds[claim.scheme]
                 fired = threshold is not None and burden >= threshold.value
-            return AlertState(burden, counted, in_group, fired)
+            # tuple.__new__ directly: a named tuple's own __new__ is a Python function
+            return new_state(AlertState, (burden, counted, in_group, fired))
         return alert_state
 
     def in_alert_group(self, alert, claim: Claim) -> bool:
