@@ -23,13 +23,12 @@ from yibao.dsl.model import SCHEMES, VISITS, LineDef, Policy
 
 # The common spelling of money in a claim, read without the general checks.
 _PLAIN_MONEY = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")  # below MAX_AMOUNT
-_plain_money = _PLAIN_MONEY.fullmatch
 _REQUIRED_KEYS = frozenset(REQUIRED)
 ZERO = Decimal(0)
 
 
 def _money(value: Any, claim_id: str, field: str) -> Decimal:
-    if type(value) is str and _plain_money(value):
+    if type(value) is str and _PLAIN_MONEY.fullmatch(value):
         return Decimal(value)
     return parse_money(value, claim_id, field)
 
@@ -44,6 +43,7 @@ class ClaimValidator:
         self.effective = {i.name: policy.effective_identity(i.name) for i in policy.identities}
         self.upstream = tuple(line.name for line in policy.upstream_lines)
         self.upstream_names = frozenset(self.upstream)
+        self._paid_fields = tuple((name, f"paid.{name}") for name in self.upstream)
         self.computed = frozenset(line.name for line in policy.computed_lines)
         self._field_plan = tuple((field.name, field.default, field.type)
                                  for field in policy.fields)
@@ -73,12 +73,8 @@ class ClaimValidator:
                              f"{self.policy.policy_id} does not cover {scheme}",
                              "covered: " + ", ".join(self.policy.schemes))
         visit = _choice(record, "visit", VISITS, claim_id)
-        total, in_scope = record["total_cost"], record["in_scope_cost"]
-        # The common spelling read here, the rest (and every refusal) by _money.
-        total = (Decimal(total) if type(total) is str and _plain_money(total)
-                 else _money(total, claim_id, "total_cost"))
-        in_scope = (Decimal(in_scope) if type(in_scope) is str and _plain_money(in_scope)
-                    else _money(in_scope, claim_id, "in_scope_cost"))
+        total = _money(record["total_cost"], claim_id, "total_cost")
+        in_scope = _money(record["in_scope_cost"], claim_id, "in_scope_cost")
         if in_scope > total:
             raise ClaimError("C304", claim_id, "in_scope_cost",
                              f"in_scope_cost {in_scope} exceeds total_cost {total}",
@@ -114,12 +110,8 @@ class ClaimValidator:
             raise ClaimError("C302", claim_id, "paid", "expected an object of line → amount")
         if paid_raw.keys() != self.upstream_names:   # else: every upstream line, once
             self._check_paid_lines(paid_raw, claim_id)
-        paid = []
-        for name in self.upstream:
-            amount = paid_raw[name]
-            paid.append((name, Decimal(amount) if type(amount) is str and _plain_money(amount)
-                         else _money(amount, claim_id, f"paid.{name}")))
-        return tuple(paid)
+        return tuple([(name, _money(paid_raw[name], claim_id, field))
+                      for name, field in self._paid_fields])
 
     def _check_paid_lines(self, paid_raw: dict, claim_id: str) -> None:
         for name in paid_raw:
