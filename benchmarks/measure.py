@@ -33,15 +33,24 @@ def scalar(path: str, trace: bool):
 
     engine = load_engine(POLICY)
     # Payouts go to a file as they come, so the process holds one claim at a time.
+    # The bookkeeping is kept cheap (it is timed with the settlement): a version's
+    # payouts come in one order, so the two lines are found by position, in fen.
     spool = tempfile.TemporaryFile()
+    pack, refused = struct.Struct("<qq").pack, struct.pack("<qq", -1, -1)
+    positions: dict[str, tuple[int, int]] = {}
     count = 0
     start = time.perf_counter()
     for outcome in engine.stream_records(read_records(path, "jsonl"), trace):
         if isinstance(outcome, ClaimError):
-            spool.write(struct.pack("<qq", -1, -1))
+            spool.write(refused)
         else:
-            amounts = dict(outcome.payouts)
-            spool.write(struct.pack("<qq", *(int(amounts[line] * 100) for line in LINES)))
+            payouts = outcome.payouts
+            where = positions.get(outcome.policy)
+            if where is None:
+                names = [name for name, _ in payouts]
+                where = positions[outcome.policy] = tuple(names.index(line) for line in LINES)
+            spool.write(pack(int(payouts[where[0]][1].scaleb(2)),
+                             int(payouts[where[1]][1].scaleb(2))))
         count += 1
     seconds = time.perf_counter() - start
     peak = peak_mib()   # before the payouts are read back for the comparison
