@@ -10,6 +10,7 @@ from robustness.claim_space import POLICIES
 from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE
 from robustness.policy_text import compile_text
 from yibao.cli.main import main
+from yibao.compiler.claims import ClaimError, decode_claim_line
 from yibao.core.diagnostics import PolicyError
 from yibao.dsl.loader import load_policy
 
@@ -38,6 +39,26 @@ def test_a_lone_surrogate_escape_is_c300_and_the_batch_is_written(tmp_path, caps
     assert status == 1 and len(rows) == 3
     assert (rows[1]["error"], rows[1]["line"]) == ("C300", 2)
     assert rows[2]["claim_id"] == "good-after"
+
+
+def test_a_surrogate_encoded_as_bytes_is_not_utf8(tmp_path, capsys):
+    """Strict UTF-8 refuses an encoded surrogate, so text decoded from bytes never
+    holds half a character (decode_claim_line skips its scan for one)."""
+    line = json.dumps(dict(GOOD_BEFORE, claim_id="bad"), ensure_ascii=False).encode()
+    status, rows = _eval(tmp_path, capsys, line.replace(b'"bad"', b'"b\xed\xa0\x80d"'))
+    assert status == 1 and len(rows) == 3
+    assert (rows[1]["error"], rows[1]["line"]) == ("C300", 2)
+    assert "not UTF-8" in rows[1]["message"]
+
+
+def test_half_a_character_in_a_text_line_is_c300():
+    """A line given as text (e.g. decoded with surrogateescape) is still scanned."""
+    line = json.dumps(dict(GOOD_BEFORE, person_id="p\udc80"), ensure_ascii=False)
+    assert "\\u" not in line   # the surrogate is in the text itself, not escaped
+    with pytest.raises(ClaimError) as raised:
+        decode_claim_line(line, 3)
+    assert (raised.value.code, raised.value.line_number) == ("C300", 3)
+    assert "surrogate" in raised.value.message
 
 
 @pytest.mark.parametrize("number", ["1e-99999999999999999999", "0E+77777777777777777777777777"])
