@@ -190,6 +190,8 @@ class ClaimValidator:
         paid = dict(claim.paid)
         for line, bases in self.bounds:
             amount = paid[line.name]
+            if not amount:   # paid nothing: within any bound, whoever the person is
+                continue
             if len(bases) == 1:   # most lines: one base, no condition
                 _, start, minus, terms, rule = bases[0]
             else:
@@ -199,9 +201,9 @@ class ClaimValidator:
             bound = getattr(claim, start)
             for term in minus:
                 bound -= paid.get(term, ZERO)
-            if amount > bound and amount > 0:
+            if amount > bound:
                 raise self._beyond(claim, line, amount, terms, bound, rule)
-            if line.members is not None and amount > 0 and not self._holds_member(claim, line):
+            if line.members is not None and not self._holds_member(claim, line):
                 raise ClaimError(
                     "C308", claim.claim_id, f"paid.{line.name}",
                     f"{line.name} pays only {', '.join(line.members)}, but paid {amount}",
