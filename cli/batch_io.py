@@ -16,7 +16,7 @@ from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
 from yibao.cli.outcomes import report_failures
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_to_json
+from yibao.compiler.results import outcome_line, outcome_to_json
 from yibao.dsl.loader import load_policy
 
 BACKENDS = ("scalar", "duckdb", "spark")
@@ -209,7 +209,9 @@ def _write(args, engine: Engine, outcomes) -> None:
             out.write(render_summary(list(outcomes)))
         else:
             for outcome in outcomes:
-                out.write(dump_json(_as_json(outcome, args.trace)) + "\n")
+                line = (dump_json(outcome) if isinstance(outcome, dict)
+                        else outcome_line(outcome, args.trace))
+                out.write(line + "\n")
     finally:
         if out is not sys.stdout:
             out.close()

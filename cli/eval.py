@@ -14,10 +14,10 @@ import json
 import sys
 
 from yibao.cli.batch_io import add_arguments as add_batch_arguments, run_batch, wants_batch
-from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
+from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures, settle_file
 from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_to_json
+from yibao.compiler.results import outcome_line, outcome_to_json
 
 
 def register(commands) -> None:
@@ -78,7 +78,7 @@ def _write(args, outcomes) -> list[ClaimError]:
             if isinstance(outcome, ClaimError):
                 failures.append(outcome)
             if args.format == "jsonl":
-                out.write(dump_json(outcome_to_json(outcome, args.trace)) + "\n")
+                out.write(outcome_line(outcome, args.trace) + "\n")
                 if args.stream or args.record:
                     out.flush()
             else:
