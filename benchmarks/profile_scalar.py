@@ -12,7 +12,6 @@ result line — on Benxi synthetic claims (20,000 by default, seed 2023).
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ from yibao.backends.formats import read_records, write_records
 from yibao.backends.synthetic import synthetic_claims
 from yibao.compiler.claims import ClaimError, decode_claim_line
 from yibao.compiler.ledger import Ledger
-from yibao.compiler.results import outcome_to_json
+from yibao.compiler.results import outcome_line
 from yibao.cli.main import tune_gc
 
 POLICY = "policies/benxi-2023.policy"
@@ -84,9 +83,9 @@ def main(argv=None) -> int:
                if not isinstance(outcome, ClaimError)]
 
     def write(trace):
-        def run(items):
+        def run(items):   # as `yibao eval` writes JSON Lines
             for result in items:
-                json.dumps(outcome_to_json(result, trace), ensure_ascii=False)
+                outcome_line(result, trace)
         return run
 
     phases = [("decode a JSON line", decode, lines),
