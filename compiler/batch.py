@@ -33,7 +33,6 @@ class Engine:
         self.versions = loaded.versions
         self.evaluators = {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}
         self._dates = [p.effective for p in self.versions]
-        self._latest = self.evaluators[self.versions[-1].policy_id]
         # The latest version's validator: it hands a claim dated earlier to its own.
         self._validator = validator_for(self.policy)
         # The claims of the last batch, by id, for explaining them afterwards.
@@ -44,6 +43,8 @@ class Engine:
         return self.loaded.latest
 
     def version_for(self, date: datetime.date, claim_id: str | None = None) -> Policy:
+        if date >= self._dates[-1]:   # most claims: the latest version
+            return self.versions[-1]
         index = bisect.bisect_right(self._dates, date) - 1
         if index < 0:
             first = self.versions[0]
@@ -56,8 +57,6 @@ class Engine:
         return self._validator.validate(record, self.version_for)
 
     def evaluate_claim(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
-        if claim.date >= self._dates[-1]:   # most claims: the latest version
-            return self._latest.evaluate(claim, ledger, trace)
         evaluator = self.evaluators[self.version_for(claim.date, claim.claim_id).policy_id]
         return evaluator.evaluate(claim, ledger, trace)
 

@@ -6,6 +6,7 @@ The words are Chinese, as an auditor reads a settlement; figures are exact.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -64,23 +65,16 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
         inputs, text = tuple(inputs), extra.get("value_text")
         clause, quote = _cited(extra.get("citation", node.citation))
 
+        def written(value: Any) -> Step:
+            return Step(node_id, op, label, show(value) if text is None else text, formula,
+                        inputs, clause, quote, None, line)
+
         # A visit, scheme, identity list or flag takes few values: each one's step is
         # written once and reused (steps are immutable).  Amounts are written each time.
-        by_value: dict[Any, Step] = {}
+        reused = functools.lru_cache(maxsize=_MAX_REUSED)(written)
 
         def fixed(context: "_Context", value: Any) -> Step:
-            reusable = type(value) in _FEW_VALUES
-            if reusable:
-                found = by_value.get(value)
-                if found is not None:
-                    return found
-            found = Step(node_id, op, label, show(value) if text is None else text, formula,
-                         inputs, clause, quote, None, line)
-            if reusable:
-                if len(by_value) >= _MAX_REUSED:
-                    by_value.clear()
-                by_value[value] = found
-            return found
+            return reused(value) if type(value) in _FEW_VALUES else written(value)
         return fixed
 
     # A lookup's value may come from a revision: its source, by candidate, cites it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Union
 
@@ -48,15 +49,6 @@ def outcome_line(outcome: Union[ClaimResult, ClaimError], trace: bool = True) ->
     return f'{head[:-1]}, "trace": [{steps}]}}'
 
 
-_STEP_TEXTS: dict = {}
-_MAX_STEP_TEXTS = 2048   # the steps a batch repeats are a few hundred
-
-
+@functools.lru_cache(maxsize=2048)   # the steps a batch repeats are a few hundred
 def _step_text(step) -> str:
-    text = _STEP_TEXTS.get(step)
-    if text is None:
-        text = json.dumps(step.to_json(), ensure_ascii=False)
-        if len(_STEP_TEXTS) >= _MAX_STEP_TEXTS:   # steps of one-off values: never grow
-            _STEP_TEXTS.clear()
-        _STEP_TEXTS[step] = text
-    return text
+    return json.dumps(step.to_json(), ensure_ascii=False)

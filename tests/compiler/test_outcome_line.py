@@ -4,6 +4,7 @@ the same, byte for byte, for every outcome of every shipped policy that compiles
 
 from __future__ import annotations
 
+import functools
 import json
 
 import attrs
@@ -36,11 +37,12 @@ def test_a_result_line_reads_as_json_dumps_writes_it(name):
 
 
 def test_the_kept_step_texts_are_bounded_and_still_right(monkeypatch):
-    monkeypatch.setattr(results, "_MAX_STEP_TEXTS", 50)
-    monkeypatch.setattr(results, "_STEP_TEXTS", {})
+    small = functools.lru_cache(maxsize=50)(results._step_text.__wrapped__)
+    monkeypatch.setattr(results, "_step_text", small)
     for outcome in _outcomes("benxi-2023"):
         assert outcome_line(outcome) == json.dumps(outcome_to_json(outcome), ensure_ascii=False)
-        assert len(results._STEP_TEXTS) <= 50
+        assert small.cache_info().currsize <= 50
+    assert small.cache_info().misses > 50   # texts were dropped and written again
 
 
 def test_a_result_without_steps_has_an_empty_trace():
