@@ -32,6 +32,7 @@ from yibao.audit.chain import link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.store import STREAM, AuditError, AuditStore, Batch, StoredRecord
 from yibao.compiler.batch import Engine, Outcome
+from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
 from yibao.compiler.claims import ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.results import outcome_to_json
@@ -180,7 +181,8 @@ class Recorder:
 
 # ---- driving a batch through the recorder -------------------------------------------------
 def settle_lines(engine: Engine, lines: Iterable[tuple[int, bytes | str]], mode: str,
-                 trace: bool | Callable[[int], bool]) -> Iterator[tuple[int, bytes | str, Outcome]]:
+                 trace: bool | Callable[[int], bool], ids_in_memory: int = DEFAULT_IN_MEMORY
+                 ) -> Iterator[tuple[int, bytes | str, Outcome]]:
     """(position, line, outcome) in input order; ``trace(position)`` says which lines to trace.
 
     Sorted batches are settled whole (Engine.evaluate_records), streamed ones
@@ -200,7 +202,7 @@ def settle_lines(engine: Engine, lines: Iterable[tuple[int, bytes | str]], mode:
 
     traced = trace if isinstance(trace, bool) else wanted
     if mode == STREAM:
-        outcomes = engine.stream_records(feed(), traced)
+        outcomes = engine.stream_records(feed(), traced, ids_in_memory)
     else:
         outcomes = engine.evaluate_records(feed(), traced)
     for outcome in outcomes:
@@ -217,14 +219,15 @@ def _claim_id_of(raw: bytes | str) -> str | None:
 
 
 def record_batch(recorder: Recorder, engine: Engine, lines: Iterable[tuple[int, bytes | str]],
-                 commit_every: int = 500, trace_all: bool = False) -> Iterator[Committed]:
+                 commit_every: int = 500, trace_all: bool = False,
+                 ids_in_memory: int = DEFAULT_IN_MEMORY) -> Iterator[Committed]:
     """Settle and record a batch; yield each chunk once its transaction has committed."""
     def to_trace(position: int) -> bool:
         return position not in recorder.recorded
 
     ready: list[Outcome] = []
     for position, raw, outcome in settle_lines(engine, lines, recorder.batch.mode,
-                                               True if trace_all else to_trace):
+                                               True if trace_all else to_trace, ids_in_memory):
         if not recorder.already_recorded(position, raw, outcome):
             recorder.add(position, raw, outcome)
         ready.append(outcome)

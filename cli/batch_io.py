@@ -94,7 +94,7 @@ def _scalar(engine: Engine, args, fmt: str):
     if bar is not None:
         engine = _Counting(engine.loaded, bar)
     records = read_records(args.claims, fmt)
-    settled = (engine.stream_records(records, args.trace) if args.stream
+    settled = (engine.stream_records(records, args.trace, args.ids_in_memory) if args.stream
                else engine.evaluate_records(records, args.trace))
     try:
         yield from settled

@@ -16,6 +16,7 @@ import sys
 from yibao.cli.batch_io import add_arguments as add_batch_arguments, run_batch, wants_batch
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures, settle_file
+from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.results import outcome_line, outcome_to_json
 
@@ -28,6 +29,11 @@ def register(commands) -> None:
     evaluate.add_argument("--trace", action="store_true", help="include each claim's trace")
     evaluate.add_argument("--stream", action="store_true",
                           help="input is in date order: settle and write claim by claim")
+    evaluate.add_argument("--ids-in-memory", type=_positive, default=DEFAULT_IN_MEMORY,
+                          metavar="N",
+                          help="with --stream: claim ids kept in memory for the repeated-id "
+                               "check (C312); older ones move to a temporary file "
+                               f"(default {DEFAULT_IN_MEMORY:,}, about 100 MB)")
     evaluate.add_argument("-o", "--output", help="write results to a file instead of stdout")
     evaluate.add_argument("--record", metavar="STORE",
                           help="also append every outcome, with its trace, to an audit store "
@@ -58,7 +64,8 @@ def run(args) -> int:
     if args.record:
         outcomes = _recorded(args)
     else:
-        _, outcomes = settle_file(args.policy, args.claims, args.trace, args.stream)
+        _, outcomes = settle_file(args.policy, args.claims, args.trace, args.stream,
+                                  args.ids_in_memory)
     try:
         failures = _write(args, outcomes)
     except AuditError as error:
@@ -112,7 +119,8 @@ def _recorded(args):
             print(f"yibao: resuming batch {batch} of {args.record}: "
                   f"{len(recorder.recorded)} line(s) already recorded", file=sys.stderr)
         lines = read_claim_lines(args.claims)
-        for chunk in record_batch(recorder, engine, lines, args.commit_every, args.trace):
+        for chunk in record_batch(recorder, engine, lines, args.commit_every, args.trace,
+                                  args.ids_in_memory):
             if chunk.first is not None:
                 print(f"yibao: recorded #{chunk.first}–#{chunk.last} (batch {batch}) "
                       f"in {args.record}", file=sys.stderr, flush=True)

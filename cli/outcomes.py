@@ -6,16 +6,18 @@ import sys
 
 from yibao.cli.io import read_claim_lines
 from yibao.compiler.batch import Engine
+from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
 from yibao.compiler.claims import ClaimError
 from yibao.dsl.loader import load_policy
 
 
-def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False):
+def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
+                ids_in_memory: int = DEFAULT_IN_MEMORY):
     """(engine, outcomes): outcomes a list, or an iterator when streaming."""
     engine = Engine(load_policy(policy_path))
     records = read_claim_lines(claims_path)
     if stream:
-        return engine, engine.stream_records(records, trace)
+        return engine, engine.stream_records(records, trace, ids_in_memory)
     return engine, engine.evaluate_records(records, trace)
 
 

@@ -14,6 +14,7 @@ import datetime
 from typing import Iterable, Iterator, Union
 
 from yibao.compiler.admission import validator_for
+from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
 from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
 from yibao.compiler.ledger import Ledger
@@ -66,16 +67,16 @@ class Engine:
         """Settle a whole batch; every record gets an outcome, in input order."""
         outcomes: list[Outcome | None] = []
         pending: list[tuple[datetime.date, int, Claim, int]] = []
-        seen_ids: set[str] = set()
-        for line_number, record in records:
-            index = len(outcomes)
-            outcomes.append(None)
-            try:
-                claim = self._admit(record, line_number, seen_ids)
-            except ClaimError as error:
-                outcomes[index] = error
-                continue
-            pending.append((claim.date, index, claim, line_number))
+        with ClaimIds() as seen_ids:
+            for line_number, record in records:
+                index = len(outcomes)
+                outcomes.append(None)
+                try:
+                    claim = self._admit(record, line_number, seen_ids)
+                except ClaimError as error:
+                    outcomes[index] = error
+                    continue
+                pending.append((claim.date, index, claim, line_number))
         pending.sort(key=lambda item: (item[0], item[1]))
         self.claims_by_id = {claim.claim_id: claim for _, _, claim, _ in pending}
         ledger = Ledger()
@@ -84,14 +85,20 @@ class Engine:
         return outcomes  # type: ignore[return-value]
 
     def stream_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
-                       trace: bool = False) -> Iterator[Outcome]:
+                       trace: bool = False,
+                       ids_in_memory: int = DEFAULT_IN_MEMORY) -> Iterator[Outcome]:
         """Settle claims as they arrive (each person's claims in date order).
 
-        Nothing of a claim is kept once it is settled: memory holds the claim ids
-        seen (C312) and one ledger year per person, whatever the number of claims.
+        Nothing of a claim is kept once it is settled: memory holds one ledger year
+        and last date per person, and at most ``ids_in_memory`` claim ids (C312:
+        the rest move to a temporary file, compiler/claim_ids.py), whatever the
+        number of claims.
         """
+        with ClaimIds(ids_in_memory) as seen_ids:
+            yield from self._stream(records, trace, seen_ids)
+
+    def _stream(self, records, trace, seen_ids: ClaimIds) -> Iterator[Outcome]:
         ledger = Ledger()
-        seen_ids: set[str] = set()
         last_date: dict[str, datetime.date] = {}
         for line_number, record in records:
             try:
@@ -112,19 +119,18 @@ class Engine:
                 ledger.forget(claim.person_id, previous.year)
             yield self._settle(claim, ledger, trace, line_number)
 
-    def _admit(self, record, line_number: int, seen_ids: set[str]) -> Claim:
+    def _admit(self, record, line_number: int, seen_ids: ClaimIds) -> Claim:
         try:
             if not isinstance(record, dict):
                 record = decode_claim_line(record, line_number)
             claim = self.validate(record)
         except ClaimError as error:
             raise _with_line(error, line_number) from None
-        if claim.claim_id in seen_ids:
+        if not seen_ids.add(claim.claim_id):
             raise ClaimError("C312", claim.claim_id, "claim_id",
                              f"claim {claim.claim_id} appears twice in the batch",
                              "claim ids are unique; the first one was settled",
                              line_number)
-        seen_ids.add(claim.claim_id)
         return claim
 
     def _settle(self, claim: Claim, ledger: Ledger, trace, line_number: int) -> Outcome:

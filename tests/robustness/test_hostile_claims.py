@@ -73,9 +73,13 @@ def test_a_bad_line_is_an_error_object_and_the_batch_goes_on(tmp_path, capsys, c
     assert "1 claim(s) failed" in err
 
 
-def test_a_duplicated_claim_id_settles_the_first_and_rejects_the_second(tmp_path, capsys):
+@pytest.mark.parametrize("options", [(), ("--stream", "--ids-in-memory", "1")])
+def test_a_duplicated_claim_id_settles_the_first_and_rejects_the_second(tmp_path, capsys,
+                                                                         options):
+    # --ids-in-memory 1: the first id has moved to the temporary file when its copy comes
     status, rows, _ = settle_file(
-        tmp_path, capsys, b"\n".join([good(GOOD_BEFORE), good(GOOD_BEFORE), good(GOOD_AFTER)]))
+        tmp_path, capsys, b"\n".join([good(GOOD_BEFORE), good(GOOD_BEFORE), good(GOOD_AFTER)]),
+        *options)
     assert status == 1
     assert_good(rows[0])
     assert (rows[1]["error"], rows[1]["claim_id"], rows[1]["field"], rows[1]["line"]) == (
@@ -110,7 +114,7 @@ def test_a_byte_order_mark_at_the_start_of_the_file_is_ignored(tmp_path, capsys)
     assert_good(rows[1])
 
 
-@pytest.mark.parametrize("options", [(), ("--stream",)])
+@pytest.mark.parametrize("options", [(), ("--stream",), ("--stream", "--ids-in-memory", "1")])
 def test_every_bad_line_in_one_file(tmp_path, capsys, options):
     """All the bad lines above in one batch (dated in order, for --stream too)."""
     bad_lines = [HOSTILE[case][0] for case in sorted(HOSTILE)]
