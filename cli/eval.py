@@ -34,6 +34,9 @@ def register(commands) -> None:
                           help="with --stream: claim ids kept in memory for the repeated-id "
                                "check (C312); older ones move to a temporary file "
                                f"(default {DEFAULT_IN_MEMORY:,}, about 100 MB)")
+    evaluate.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                          help="settle in N processes, each person in one (JSON Lines out; "
+                               "the same text as one process)")
     evaluate.add_argument("-o", "--output", help="write results to a file instead of stdout")
     evaluate.add_argument("--record", metavar="STORE",
                           help="also append every outcome, with its trace, to an audit store "
@@ -59,6 +62,8 @@ def run(args) -> int:
     if args.resume and not args.record:
         print("yibao: --resume continues a recorded batch: give --record STORE", file=sys.stderr)
         return EXIT_USAGE
+    if args.jobs > 1:
+        return _in_processes(args)
     if wants_batch(args):   # a SQL backend, CSV/Parquet, Parquet results or a progress bar
         return run_batch(args)
     if args.record:
@@ -72,6 +77,36 @@ def run(args) -> int:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
+    report_failures(failures)
+    return EXIT_CLAIMS_FAILED if failures else EXIT_OK
+
+
+def _in_processes(args) -> int:
+    """``--jobs N``: the scalar evaluator in N processes (compiler/parallel.py)."""
+    from yibao.cli.io import read_claim_lines
+    from yibao.compiler.batch import Engine
+    from yibao.compiler.parallel import settle_in_processes
+    from yibao.dsl.loader import load_policy
+
+    if args.record or args.format != "jsonl" or wants_batch(args):
+        print("yibao: --jobs settles JSON Lines into JSON Lines with the scalar evaluator: "
+              "drop --record, --format, --backend, --progress or the other formats",
+              file=sys.stderr)
+        return EXIT_USAGE
+    engine = Engine(load_policy(args.policy))
+    lines = settle_in_processes(engine, read_claim_lines(args.claims), args.jobs, args.trace,
+                                args.stream, args.ids_in_memory)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    failures: list[ClaimError] = []
+    try:
+        for text, error in lines:
+            out.write(text + "\n")
+            if error is not None:
+                failures.append(error)
+    finally:
+        lines.close()
+        if out is not sys.stdout:
+            out.close()
     report_failures(failures)
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
 

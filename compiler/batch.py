@@ -81,7 +81,7 @@ class Engine:
         self.claims_by_id = {claim.claim_id: claim for _, _, claim, _ in pending}
         ledger = Ledger()
         for _, index, claim, line_number in pending:
-            outcomes[index] = self._settle(claim, ledger, trace, line_number)
+            outcomes[index] = self.settle_line(claim, ledger, trace, line_number)
         return outcomes  # type: ignore[return-value]
 
     def stream_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
@@ -103,43 +103,54 @@ class Engine:
         for line_number, record in records:
             try:
                 claim = self._admit(record, line_number, seen_ids)
-                previous = last_date.get(claim.person_id)
-                if previous is not None and claim.date < previous:
-                    raise ClaimError("C315", claim.claim_id, "date",
-                                     f"{claim.date} comes after a claim of {claim.person_id} "
-                                     f"dated {previous} in a streamed batch",
-                                     "sort the input by date, or evaluate without --stream")
-                last_date[claim.person_id] = claim.date
             except ClaimError as error:
                 yield error
                 continue
-            if previous is not None and previous.year < claim.date.year:
-                # The person's claims come in date order: their earlier year is closed,
-                # so the ledger holds one year per person, not every year of the stream.
-                ledger.forget(claim.person_id, previous.year)
-            yield self._settle(claim, ledger, trace, line_number)
+            yield self.settle_next(claim, line_number, ledger, last_date, trace)
+
+    def settle_next(self, claim: Claim, line_number: int, ledger: Ledger,
+                     last_date: dict[str, datetime.date], trace) -> Outcome:
+        """Settle the next claim of a stream, whose people's claims come in date order."""
+        previous = last_date.get(claim.person_id)
+        if previous is not None and claim.date < previous:
+            return ClaimError("C315", claim.claim_id, "date",
+                              f"{claim.date} comes after a claim of {claim.person_id} "
+                              f"dated {previous} in a streamed batch",
+                              "sort the input by date, or evaluate without --stream", line_number)
+        last_date[claim.person_id] = claim.date
+        if previous is not None and previous.year < claim.date.year:
+            # The person's claims come in date order: their earlier year is closed,
+            # so the ledger holds one year per person, not every year of the stream.
+            ledger.forget(claim.person_id, previous.year)
+        return self.settle_line(claim, ledger, trace, line_number)
 
     def _admit(self, record, line_number: int, seen_ids: ClaimIds) -> Claim:
+        claim = self.validate_line(record, line_number)
+        if not seen_ids.add(claim.claim_id):
+            raise repeated_id(claim.claim_id, line_number)
+        return claim
+
+    def validate_line(self, record, line_number: int) -> Claim:
+        """Decoded and validated, or the ClaimError with its line; ids are not checked."""
         try:
             if not isinstance(record, dict):
                 record = decode_claim_line(record, line_number)
-            claim = self.validate(record)
+            return self.validate(record)
         except ClaimError as error:
             raise _with_line(error, line_number) from None
-        if not seen_ids.add(claim.claim_id):
-            raise ClaimError("C312", claim.claim_id, "claim_id",
-                             f"claim {claim.claim_id} appears twice in the batch",
-                             "claim ids are unique; the first one was settled",
-                             line_number)
-        return claim
 
-    def _settle(self, claim: Claim, ledger: Ledger, trace, line_number: int) -> Outcome:
+    def settle_line(self, claim: Claim, ledger: Ledger, trace, line_number: int) -> Outcome:
         # ``trace`` is a bool, or the set of claim ids whose trace is wanted.
         wanted = trace if isinstance(trace, bool) else claim.claim_id in trace
         try:
             return self.evaluate_claim(claim, ledger, wanted)
         except ClaimError as error:
             return _with_line(error, line_number)
+
+
+def repeated_id(claim_id: str, line_number: int) -> ClaimError:
+    return ClaimError("C312", claim_id, "claim_id", f"claim {claim_id} appears twice in the batch",
+                      "claim ids are unique; the first one was settled", line_number)
 
 
 def _with_line(error: ClaimError, line_number: int) -> ClaimError:
