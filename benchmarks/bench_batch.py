@@ -99,8 +99,8 @@ def measure_in_rounds(kinds: list[str], repeats: int, paths, work: pathlib.Path,
 def ratios(rows) -> None:
     """Median time ratios at each size: how much faster the first path is."""
     seconds = {(kind, size): figures["seconds"] for kind, size, figures, _, _ in rows}
-    pairs = [("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar", "scalar-trace"),
-             ("scalar", "zen")]
+    pairs = [("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar-2", "scalar"),
+             ("scalar", "scalar-trace"), ("scalar", "zen")]
     for size in sorted({size for _, size in seconds}):
         shown = [f"{LABELS[a].split(' (')[0]} / {LABELS[b].split(' (')[0]} "
                  f"{seconds[(b, size)] / seconds[(a, size)]:.2f}×"
