@@ -37,7 +37,12 @@ def add_arguments(parser) -> None:
 
 def wants_batch(args) -> bool:
     """Does this run need more than the scalar evaluator on JSON Lines?"""
-    return (args.backend != "scalar" or args.progress
+    return args.progress or beyond_json_lines(args)
+
+
+def beyond_json_lines(args) -> bool:
+    """A SQL backend, or claims or results in another format than JSON Lines?"""
+    return (args.backend != "scalar"
             or args.input_format not in (None, "jsonl")
             or _output_format(args) == "parquet"
             or (args.input_format is None and _format_of(args.claims, INPUT_FORMATS) != "jsonl"))
@@ -90,7 +95,7 @@ def _output_format(args) -> str:
 def _scalar(engine: Engine, args, fmt: str):
     from yibao.backends.formats import read_records
 
-    bar = _bar(args, "claims", unit="claim")
+    bar = progress_bar(args, "claims", unit="claim")
     if bar is not None:
         engine = _Counting(engine.loaded, bar)
     records = read_records(args.claims, fmt)
@@ -122,7 +127,7 @@ def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
     from yibao.backends.duckdb_runner import STAGES
     from yibao.backends.run import run_backend
 
-    bar = _bar(args, "stages", total=len(STAGES) + 1, unit="stage")
+    bar = progress_bar(args, "stages", total=len(STAGES) + 1, unit="stage")
 
     def step(stage: str) -> None:
         if bar is not None:
@@ -139,7 +144,7 @@ def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
     return [batch.errors[idx] for idx in sorted(batch.errors)]
 
 
-def _bar(args, what: str, **options):
+def progress_bar(args, what: str, **options):
     if not args.progress:
         return None
     from tqdm import tqdm

@@ -13,7 +13,8 @@ import argparse
 import json
 import sys
 
-from yibao.cli.batch_io import add_arguments as add_batch_arguments, run_batch, wants_batch
+from yibao.cli.batch_io import (add_arguments as add_batch_arguments, beyond_json_lines,
+                                progress_bar, run_batch, wants_batch)
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures, settle_file
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
@@ -88,23 +89,27 @@ def _in_processes(args) -> int:
     from yibao.compiler.parallel import settle_in_processes
     from yibao.dsl.loader import load_policy
 
-    if args.record or args.format != "jsonl" or wants_batch(args):
+    if args.record or args.format != "jsonl" or beyond_json_lines(args):
         print("yibao: --jobs settles JSON Lines into JSON Lines with the scalar evaluator: "
-              "drop --record, --format, --backend, --progress or the other formats",
-              file=sys.stderr)
+              "drop --record, --format, --backend or the other formats", file=sys.stderr)
         return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
     lines = settle_in_processes(engine, read_claim_lines(args.claims), args.jobs, args.trace,
                                 args.stream, args.ids_in_memory)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    bar = progress_bar(args, "claims", unit="claim")
     failures: list[ClaimError] = []
     try:
         for text, error in lines:
             out.write(text + "\n")
             if error is not None:
                 failures.append(error)
+            if bar is not None:
+                bar.update(1)
     finally:
         lines.close()
+        if bar is not None:
+            bar.close()
         if out is not sys.stdout:
             out.close()
     report_failures(failures)

@@ -133,5 +133,8 @@ def test_the_command_writes_what_one_process_writes(tmp_path, capsys):
     assert runs[()][0] == 1   # the example's deliberate C307 claim
     assert runs[("--jobs", "2")] == runs[()]
     assert runs[("--stream", "--jobs", "3")][:2] == runs[()][:2]
+    assert main(["eval", str(BENXI), claims, "--jobs", "2", "--progress"]) == 1
+    out, err = capsys.readouterr()
+    assert out == runs[()][1] and "yibao scalar: claims" in err
     assert main(["eval", str(BENXI), claims, "--jobs", "2", "--format", "text"]) == 2
     assert "--jobs settles JSON Lines" in capsys.readouterr().err
