@@ -77,12 +77,18 @@ class Engine:
                     outcomes[index] = error
                     continue
                 pending.append((claim.date, index, claim, line_number))
-        pending.sort(key=lambda item: (item[0], item[1]))
         self.claims_by_id = {claim.claim_id: claim for _, _, claim, _ in pending}
-        ledger = Ledger()
-        for _, index, claim, line_number in pending:
-            outcomes[index] = self.settle_line(claim, ledger, trace, line_number)
+        for index, outcome in self.settle_in_date_order(pending, trace):
+            outcomes[index] = outcome
         return outcomes  # type: ignore[return-value]
+
+    def settle_in_date_order(self, pending: list[tuple[datetime.date, int, Claim, int]],
+                             trace) -> Iterator[tuple[int, Outcome]]:
+        """(index, outcome) of admitted claims given as (date, index, claim, line number),
+        settled in DOMAIN.md's order — date, then input order — against one ledger."""
+        ledger = Ledger()
+        for _, index, claim, line_number in sorted(pending, key=lambda item: item[:2]):
+            yield index, self.settle_line(claim, ledger, trace, line_number)
 
     def stream_records(self, records: Iterable[tuple[int, Union[dict, str, bytes]]],
                        trace: bool = False,
@@ -109,7 +115,7 @@ class Engine:
             yield self.settle_next(claim, line_number, ledger, last_date, trace)
 
     def settle_next(self, claim: Claim, line_number: int, ledger: Ledger,
-                     last_date: dict[str, datetime.date], trace) -> Outcome:
+                    last_date: dict[str, datetime.date], trace) -> Outcome:
         """Settle the next claim of a stream, whose people's claims come in date order."""
         previous = last_date.get(claim.person_id)
         if previous is not None and claim.date < previous:

@@ -198,10 +198,10 @@ def _work(conn, engine: Engine, trace: bool, stream: bool) -> None:
 
 
 def _serve(conn, engine: Engine, trace: bool, stream: bool) -> None:
-    ledger = Ledger()
+    ledger = Ledger()   # a stream's: a sorted batch's is settle_in_date_order's
     last_date: dict = {}
     held: list = []      # a sorted batch: (date, index, claim, line) to settle at the end
-    results: list = []   # a sorted batch: each line's outcome or its place in ``held``
+    results: list = []   # a sorted batch: each line's error, or its index in ``held``
     chunk: list = []     # this chunk's (index, line number, claim or error)
     while True:
         kind, value = conn.recv()
@@ -233,16 +233,12 @@ def _serve(conn, engine: Engine, trace: bool, stream: bool) -> None:
                 for index, line_number, outcome in chunk:
                     if not isinstance(outcome, ClaimError):
                         held.append((outcome.date, index, outcome, line_number))
-                        outcome = len(held) - 1
+                        outcome = index
                     results.append(outcome)
                 conn.send(("ok", None))
         elif kind == "finish":
-            # Engine.evaluate_records' order: date, then input order — here for each
-            # person, which is all a ledger reads.
-            settled = [None] * len(held)
-            for place in sorted(range(len(held)), key=lambda p: held[p][:2]):
-                _, _, claim, line_number = held[place]
-                settled[place] = engine.settle_line(claim, ledger, trace, line_number)
+            # Engine.evaluate_records' order, here for each person: all a ledger reads.
+            settled = dict(engine.settle_in_date_order(held, trace))
             conn.send(("ok", [_line(settled[o] if isinstance(o, int) else o, trace)
                               for o in results]))
 
