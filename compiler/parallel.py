@@ -59,6 +59,7 @@ def settle_in_processes(engine: Engine, records: Iterable[tuple[int, bytes]], jo
     """(text, error) for every line, in input order, settled by ``jobs`` processes."""
     context = multiprocessing.get_context("fork")   # workers inherit the compiled engine
     workers = []
+    finished = False
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
@@ -69,17 +70,17 @@ def settle_in_processes(engine: Engine, records: Iterable[tuple[int, bytes]], jo
             workers.append((process, mine))
         yield from _drive([conn for _, conn in workers], records, jobs, stream, ids_in_memory,
                           chunk)
+        finished = True
     finally:
+        # Stopped early (the reader closed the lines, an error, ^C): a worker may be
+        # in the middle of a long reply nobody will read, so it is stopped, not asked.
         for process, conn in workers:
-            try:
-                conn.send(("close", None))
-            except OSError:
-                pass
-            conn.close()
-        for process, _ in workers:
+            if not finished:
+                process.kill()
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
+            conn.close()
 
 
 def _drive(conns, records, jobs: int, stream: bool, ids_in_memory: int,
@@ -90,6 +91,7 @@ def _drive(conns, records, jobs: int, stream: bool, ids_in_memory: int,
     process sends it the next chunk, and neither side may wait on the other."""
     outboxes = [_Outbox(conn) for conn in conns]
     routes = bytearray()   # every line's worker, kept for the sorted batch's end
+    finished = False
     try:
         with ClaimIds(ids_in_memory) as seen:
             chunks = _chunks(records, chunk)
@@ -108,9 +110,12 @@ def _drive(conns, records, jobs: int, stream: bool, ids_in_memory: int,
             for outbox in outboxes:
                 outbox.put(("finish", None))
             yield from _interleave(routes, [_reply(conn) for conn in conns])
+        for outbox in outboxes:
+            outbox.put(("close", None))
+        finished = True
     finally:
         for outbox in outboxes:
-            outbox.close()
+            outbox.close(wait=finished)   # a stopped worker's thread ends as it is killed
 
 
 def _send_admit(outboxes, lines, jobs: int, first: int) -> bytes | None:
@@ -158,9 +163,10 @@ class _Outbox:
             except OSError:   # the worker is gone: _reply reports why
                 return
 
-    def close(self) -> None:
+    def close(self, wait: bool) -> None:
         self.queue.put(None)
-        self.thread.join(timeout=5)
+        if wait:
+            self.thread.join(timeout=5)
 
 
 def _chunks(records, size: int):

@@ -13,7 +13,9 @@ claim out of date order (C315 when streamed), and lines that are not claims.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import random
+import time
 
 import pytest
 
@@ -122,6 +124,19 @@ def test_a_failing_worker_is_reported_not_waited_for(engine, lines, monkeypatch)
     monkeypatch.setattr(engine, "settle_next", broken)   # the forked workers inherit it
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in settlement"):
         list(settle_in_processes(engine, lines[:300], 2, stream=True, chunk=50))
+
+
+def test_a_reader_that_stops_early_stops_the_workers(engine, lines):
+    """Closing the lines half way must not wait on workers in the middle of a reply."""
+    more = _hard_lines(engine, 12_000, seed=5)
+    # traced lines: a chunk's reply is megabytes, more than a pipe holds
+    settled = settle_in_processes(engine, more, 2, trace=True, stream=True, chunk=2_000)
+    for _ in range(10):   # the first chunk; the workers are busy with the next ones
+        next(settled)
+    start = time.perf_counter()
+    settled.close()
+    assert time.perf_counter() - start < 3
+    assert multiprocessing.active_children() == []
 
 
 def test_the_command_writes_what_one_process_writes(tmp_path, capsys):
