@@ -86,12 +86,15 @@ def _in_processes(args) -> int:
     """``--jobs N``: the scalar evaluator in N processes (compiler/parallel.py)."""
     from yibao.cli.io import read_claim_lines
     from yibao.compiler.batch import Engine
-    from yibao.compiler.parallel import settle_in_processes
+    from yibao.compiler.parallel import MAX_JOBS, settle_in_processes
     from yibao.dsl.loader import load_policy
 
     if args.record or args.format != "jsonl" or beyond_json_lines(args):
         print("yibao: --jobs settles JSON Lines into JSON Lines with the scalar evaluator: "
               "drop --record, --format, --backend or the other formats", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs > MAX_JOBS:
+        print(f"yibao: --jobs is at most {MAX_JOBS}", file=sys.stderr)
         return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
     lines = settle_in_processes(engine, read_claim_lines(args.claims), args.jobs, args.trace,

@@ -153,3 +153,5 @@ def test_the_command_writes_what_one_process_writes(tmp_path, capsys):
     assert out == runs[()][1] and "yibao scalar: claims" in err
     assert main(["eval", str(BENXI), claims, "--jobs", "2", "--format", "text"]) == 2
     assert "--jobs settles JSON Lines" in capsys.readouterr().err
+    assert main(["eval", str(BENXI), claims, "--jobs", "256"]) == 2
+    assert "--jobs is at most 255" in capsys.readouterr().err
