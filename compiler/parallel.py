@@ -72,7 +72,9 @@ def settle_in_processes(engine: Engine, records: Iterable[tuple[int, bytes]], jo
             process.start()
             theirs.close()
             workers.append((process, mine))
-            outboxes.append(_Outbox(mine))
+        # Threads only once every worker is forked: a fork copies no thread, but it
+        # would copy a lock one of them held.
+        outboxes.extend(_Outbox(conn) for _, conn in workers)
         yield from _drive([conn for _, conn in workers], outboxes, records, jobs, stream,
                           ids_in_memory, chunk)
         finished = True
