@@ -42,3 +42,16 @@ def test_streamed_claims_settle_as_the_sorted_batch_does(monkeypatch):
             key = (record["person_id"], record["date"][:4])
             paid[key] = paid.get(key, Decimal(0)) + Decimal(outcome["payouts"]["基本救助"])
     assert sum(1 for total in paid.values() if total == Decimal("20000.00")) >= 5
+
+
+def test_a_claim_out_of_date_order_is_refused_with_its_line():
+    """C315, like every other error, says which line it refuses (it once did not)."""
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    first = next(synthetic_claims(engine.loaded, 1, seed=3))
+    later = {**first, "claim_id": "later", "date": "2023-06-01"}
+    earlier = {**first, "claim_id": "earlier", "date": "2023-05-01"}
+    outcomes = list(engine.stream_records([(4, later), (9, earlier)]))
+    error = outcomes[1]
+    assert (error.code, error.claim_id, error.field, error.line_number) == (
+        "C315", "earlier", "date", 9)
+    assert outcome_to_json(error, trace=False)["line"] == 9
