@@ -19,7 +19,6 @@ any worker — it is refused there and touches no ledger.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import queue
 import re
@@ -30,7 +29,7 @@ from typing import Iterable, Iterator
 
 from yibao.compiler.batch import Engine, repeated_id
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
-from yibao.compiler.claims import ClaimError
+from yibao.compiler.claims import ClaimError, decode_claim_line
 from yibao.compiler.ledger import Ledger
 from yibao.compiler.results import outcome_line
 
@@ -40,18 +39,21 @@ _PERSON = re.compile(rb'"person_id"\s*:\s*"([^"\\]*)"')
 Line = tuple[str, "ClaimError | None"]   # a result's JSON text, and its error if refused
 
 
-def route(raw: bytes, jobs: int) -> int:
-    """The worker of a line: by its person id's UTF-8 bytes, however the line spells it."""
+def route(raw: bytes, jobs: int, line_number: int | None = None) -> int:
+    """The worker of a line: by its person id's UTF-8 bytes, however the line spells it.
+
+    A line the pattern cannot read is decoded as a worker will decode it, so both
+    see the same id; a line that does not decode is refused wherever it goes."""
     found = _PERSON.search(raw)
     if found is not None:
         return hash(found.group(1)) % jobs
     try:
-        person = json.loads(raw).get("person_id")
-    except (ValueError, AttributeError, RecursionError):
+        person = decode_claim_line(raw, line_number).get("person_id")
+    except ClaimError:
         return 0
     if not isinstance(person, str):
         return 0
-    return hash(person.encode("utf-8", "surrogatepass")) % jobs
+    return hash(person.encode("utf-8")) % jobs
 
 
 def settle_in_processes(engine: Engine, records: Iterable[tuple[int, bytes]], jobs: int,
@@ -151,7 +153,7 @@ def _send_admit(outboxes, lines, jobs: int, first: int) -> bytes | None:
     """Route a chunk's lines to the workers; their routes, or None after the last chunk."""
     if lines is None:
         return None
-    routes = bytes([route(raw, jobs) for _, raw in lines])
+    routes = bytes([route(raw, jobs, line_number) for line_number, raw in lines])
     shares: list[list] = [[] for _ in outboxes]
     for index, ((line_number, raw), worker) in enumerate(zip(lines, routes), first):
         shares[worker].append((index, line_number, raw))

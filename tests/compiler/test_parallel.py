@@ -114,6 +114,7 @@ def test_a_person_goes_to_one_worker_however_the_id_is_spelled():
                + _escaped("张三-01") + '"}').encode()
     for jobs in (2, 3, 5, 8):
         assert route(plain, jobs) == route(escaped, jobs)
+        assert route(plain, jobs) == route(b"\xef\xbb\xbf" + escaped, jobs, 1)   # a BOM
     assert route(b"{not json", 4) == 0 and route(b'{"person_id": 7}', 4) == 0
 
 
