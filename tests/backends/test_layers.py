@@ -48,3 +48,41 @@ def test_the_two_running_sums_render_in_one_select():
     with_windows = [select for select in query.find_all(exp.Select)
                     if any(column.find(exp.Window) for column in select.expressions)]
     assert len(with_windows) == 1
+
+
+def _window_select(query: exp.Select) -> exp.Select:
+    return next(select for select in query.find_all(exp.Select)
+                if any(column.find(exp.Window) for column in select.expressions))
+
+
+def _carried_into(select: exp.Select) -> set[str]:
+    """The columns the window's level reads from the level below: what its sort moves."""
+    return {column.name for column in select.find_all(exp.Column)
+            if column.find_ancestor(exp.Select) is select}
+
+
+def _covered_burden() -> list[Definition]:
+    covered = sql.col("visit").eq(sql.text("住院"))
+    return [Definition("covered", covered), Definition("burden", sql.running_sum(
+        sql.when(sql.col("covered"), sql.col("total_fen"), sql.num(0))))]
+
+
+def test_a_constant_read_only_by_the_result_rides_through_no_window():
+    # A SELECT computes its plain expressions after its windows: at the window's own
+    # level the constants cross no sort.
+    definitions = [Definition("label", sql.text("特困人员")),
+                   Definition("zero", sql.bigint(sql.num(0))), *_covered_burden()]
+    assert _names(_levels(definitions)) == [["label", "zero", "covered"], ["burden"]]
+    keep = ["idx", "label", "zero", "burden"]
+    assert _names(_levels(definitions, set(keep))) == [["covered"], ["label", "zero", "burden"]]
+    query = layered_select(exp.to_table("claims"), definitions, keep)
+    assert _carried_into(_window_select(query)) == {"idx", "covered", "total_fen", "py", "ord"}
+
+
+def test_a_definition_stays_below_the_window_when_moving_it_would_carry_more():
+    # "net" reads two claim columns nothing else needs after the window: computed
+    # first, one column crosses the sort instead of two.
+    net = exp.Sub(this=sql.col("in_scope_fen"), expression=sql.col("up_0"))
+    definitions = [Definition("net", net), *_covered_burden(),
+                   Definition("left", exp.Sub(this=sql.col("net"), expression=sql.col("burden")))]
+    assert _names(_levels(definitions, {"left"})) == [["net", "covered"], ["burden"], ["left"]]
