@@ -64,7 +64,7 @@ class DuckDBRunner:
         if walked:
             con.execute("INSERT INTO settled " + self._sql["walk"])
         step("settle")
-        results = con.sql(plan.results("settled").sql(DIALECT)).to_arrow_table()
+        results = con.sql(plan.results("settled", "claims").sql(DIALECT)).to_arrow_table()
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 

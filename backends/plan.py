@@ -9,7 +9,8 @@ The relations a runner materialises, in order:
 ``settleable``  valid, without later copies of a claim id (C312) and C311 claims
 ``slow_py``     person-years the window path cannot settle (backends/prepare.py)
 ``settled``     every claim's outcome: window settlement of the rest ∪ the walk over
-                ``slow_py``, in the output columns (backends/result_phase.py)
+                ``slow_py``, in the settled columns (backends/result_phase.py); the
+                results join each to its claim id
 
 Each statement is a sqlglot tree; ``sql(dialect)`` renders it for DuckDB or
 Spark.  Nothing here executes anything.
@@ -143,8 +144,13 @@ class SettlementPlan:
     def walk_settled(self, walk_claims: str) -> exp.Expression:
         return walk_settlement(self.columns, self.walk, walk_claims)
 
-    def results(self, settled: str) -> exp.Expression:
-        return exp.select(*output_columns(self.columns)).from_(settled).order_by("idx")
+    def results(self, settled: str, claims: str) -> exp.Expression:
+        """Settled rows in input order, each with its claim id from ``claims``."""
+        names = [exp.column(name, table="c" if name == "claim_id" else "s")
+                 for name in output_columns(self.columns)]
+        return exp.select(*names).from_(exp.to_table(settled).as_("s")).join(
+            exp.to_table(claims).as_("c"), on=exp.column("idx", table="s").eq(
+                exp.column("idx", table="c"))).order_by(exp.column("idx", table="s"))
 
     def output_columns(self) -> list[str]:
         return output_columns(self.columns)

@@ -24,13 +24,29 @@ WINNER_PARTS = {"fin": "{line}.payout", "pay": "{line}.before_ceiling",
 
 
 def output_columns(columns: ClaimColumns) -> list[str]:
-    names = ["idx", "claim_id", "version", "cand"]
+    """A result row's columns: the settled columns, with the claim id second."""
+    names = settled_columns(columns)
+    return names[:1] + ["claim_id"] + names[1:]
+
+
+def settled_columns(columns: ClaimColumns) -> list[str]:
+    """What settlement writes for a claim.  Not its id: a string carried through every
+    window's sort and every step of the walk costs more than joining it back once, by
+    ``idx``, for the results."""
+    names = ["idx", "version", "cand"]
     names += [columns.settled("fin", line) for line in columns.computed]
     names += [columns.final_upstream(line) for line in columns.upstream]
     names += ["total_paid", "personal_burden"]
     names += [f"alert_{i}" for i in range(len(columns.alerts))]
     names += [f"referral_{i}" for i in range(len(columns.referrals))]
     return names
+
+
+def settled_type(name: str) -> str:
+    """The SQL type of a settled column other than ``idx`` and ``version``."""
+    if name == "cand":
+        return "VARCHAR"
+    return "BOOLEAN" if name.startswith(("alert_", "referral_")) else "BIGINT"
 
 
 def outputs(columns: ClaimColumns, lowering: ColumnarLowering, scope: Scope,

@@ -23,10 +23,11 @@ from yibao.backends.columns import ClaimColumns
 from yibao.backends.layers import Definition, layered_select
 from yibao.backends.lowering import ColumnarLowering, final_payouts
 from yibao.backends.prepare import ROUTE_STRIDE, candidates, held_column
-from yibao.backends.result_phase import WINNER_PARTS, output_columns, outputs, winner_values
+from yibao.backends.result_phase import (WINNER_PARTS, outputs, settled_columns, settled_type,
+                                         winner_values)
 from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
 
-KEYS = ("idx", "claim_id", "version")
+KEYS = ("idx", "version")
 
 
 def _candidate_text(candidate: str | None) -> exp.Expression:
@@ -35,7 +36,7 @@ def _candidate_text(candidate: str | None) -> exp.Expression:
 
 def _keep(columns: ClaimColumns, extra=()) -> list:
     named = [exp.alias_(sql.col(f"out_{name}"), name, quoted=False)
-             for name in output_columns(columns) if name not in KEYS]
+             for name in settled_columns(columns) if name not in KEYS]
     return [*KEYS, *extra] + named
 
 
@@ -120,7 +121,7 @@ def walk_step(columns: ClaimColumns, lowerings: list[ColumnarLowering],
                     for lowering, r, s in per_version]
         return branches[0][1] if len(branches) == 1 else sql.case(branches, default)
 
-    for name in output_columns(columns):
+    for name in settled_columns(columns):
         if name not in KEYS:
             definitions.append(Definition(f"out_{name}", by_version(
                 lambda lowering, results, state: results[name], exp.null())))
@@ -163,14 +164,22 @@ def _take_highest(version: int, options) -> list[Definition]:
 
 def walk_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
                     source: str) -> exp.Expression:
-    """WITH RECURSIVE walk: claim ``seq`` = 1 from zero, then each next claim from the last."""
+    """WITH RECURSIVE walk: a zero state at ``seq`` 0, then each claim from the last.
+
+    The anchor is a state, not a claim, so the step's SQL appears once: the engine
+    plans it once (the step is most of the statement, and planning it took as long
+    as settling 10^5 walked claims)."""
     state = _state_names(columns)
-    claim_columns = exp.Column(this=exp.Star(), table=exp.to_identifier("c"))
     zero = {"BIGINT": sql.bigint(sql.num(0)), "BOOLEAN": exp.false()}
-    first = exp.select(claim_columns, *[
-        zero[kind].copy().as_(f"prev_{s}_{i}") for s, i, kind in state]).from_(
-        exp.to_table(source).as_("c")).where(sql.col("seq").eq(sql.num(1)))
-    following = exp.select(claim_columns.copy(), *[
+    # In walk_step's column order: the keys, py, seq, the outputs, the state.
+    anchor = exp.select(*[exp.column(name, table="c").as_(name) for name in (*KEYS, "py")],
+                        sql.bigint(sql.num(0)).as_("seq"), *[
+        sql.typed_null(settled_type(name)).as_(name)
+        for name in settled_columns(columns) if name not in KEYS], *[
+        zero[kind].copy().as_(f"s_{s}_{i}") for s, i, kind in state]).from_(
+        exp.to_table(source).as_("c")).where(exp.column("seq", table="c").eq(sql.num(1)))
+    claim_columns = exp.Column(this=exp.Star(), table=exp.to_identifier("c"))
+    following = exp.select(claim_columns, *[
         exp.column(f"s_{s}_{i}", table="w").as_(f"prev_{s}_{i}") for s, i, _ in state]).from_(
         exp.to_table("walk").as_("w")).join(
         exp.to_table(source).as_("c"),
@@ -178,8 +187,7 @@ def walk_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
             exp.column("py", table="c").eq(exp.column("py", table="w")),
             exp.column("seq", table="c").eq(exp.Add(this=exp.column("seq", table="w"),
                                                     expression=sql.num(1)))]))
-    anchor = walk_step(columns, lowerings, first.subquery("first_claims"))
     recursive = walk_step(columns, lowerings, following.subquery("next_claims"))
     body = exp.union(anchor, recursive, distinct=False, copy=False)
-    return exp.select(*output_columns(columns)).from_("walk").with_(
-        "walk", as_=body, recursive=True, copy=False)
+    return exp.select(*settled_columns(columns)).from_("walk").where(
+        sql.col("seq") > sql.num(0)).with_("walk", as_=body, recursive=True, copy=False)

@@ -88,7 +88,7 @@ class SparkRunner:
         settled = settled.localCheckpoint()
         settled.createOrReplaceTempView("settled")
         step("settle")
-        results = _collect(spark.sql(plan.results("settled").sql(DIALECT)))
+        results = _collect(spark.sql(plan.results("settled", "claims").sql(DIALECT)))
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 

@@ -32,7 +32,7 @@ def test_every_statement_renders_for_both_engines(name):
     plan = SettlementPlan(load_policy(POLICIES / f"{name}.policy"))
     for dialect in ("duckdb", "spark"):
         for statement in (plan.claims("raw_claims", dialect), plan.window_settled("fast_claims"),
-                          plan.walk_settled("walk_claims"), plan.results("settled")):
+                          plan.walk_settled("walk_claims"), plan.results("settled", "claims")):
             assert "SELECT" in statement.sql(dialect)
 
 

@@ -48,7 +48,7 @@ def test_no_statement_of_the_plan_regroups_a_sum(name):
         "slow person-years": plan.slow_person_years("settleable"),
         "window": plan.window_settled("fast_claims"),
         "walk": plan.walk_settled("walk_claims"),
-        "results": plan.results("settled"),
+        "results": plan.results("settled", "claims"),
     }
     for stage, tree in statements.items():
         assert regrouped(tree) == [], f"{name}, {stage}"
