@@ -76,6 +76,7 @@ def _levels(definitions: Sequence[Definition],
     their own included) share one level: the level after the last of their inputs.
     Everything else sits as low as its inputs allow, unless sitting higher makes the
     windows carry fewer columns (``keep_reads``: what the final SELECT reads)."""
+    definitions = _hoist_window_arguments(definitions)
     reads: dict[str, set[str]] = {}
     rank: dict[str, int] = {}
     windowed: dict[str, bool] = {}
@@ -105,6 +106,32 @@ def _levels(definitions: Sequence[Definition],
     for definition in definitions:
         levels[depth[definition.name] - 1].append(definition)
     return levels
+
+
+def _hoist_window_arguments(definitions: Sequence[Definition]) -> list[Definition]:
+    """A window's aggregated expression as a definition of its own, one level below.
+
+    The engine evaluates a window's argument inside the window operator, so every
+    column the argument reads rides through the sort (a visit type's text, say, to
+    test it there); computed first, one integer does."""
+    hoisted: list[Definition] = []
+    for definition in definitions:
+        windows = [w for w in definition.expression.find_all(exp.Window)
+                   if isinstance(w.this, exp.AggFunc)
+                   and not isinstance(w.this.this, (exp.Column, exp.Literal))]
+        if not windows:
+            hoisted.append(definition)
+            continue
+        expression = definition.expression.copy()   # the lowering's trees are shared
+        for count, window in enumerate(expression.find_all(exp.Window), 1):
+            argument = window.this.this if isinstance(window.this, exp.AggFunc) else None
+            if argument is None or isinstance(argument, (exp.Column, exp.Literal)):
+                continue
+            name = f"{definition.name}_arg{count}"
+            hoisted.append(Definition(name, argument.copy()))
+            argument.replace(exp.column(name))
+        hoisted.append(Definition(definition.name, expression))
+    return hoisted
 
 
 def _sink(definitions, reads, windowed, depth, keep_reads) -> None:

@@ -24,7 +24,7 @@ def test_windows_of_one_rank_share_a_level_after_all_their_inputs():
         Definition("after", exp.Add(this=sql.col("later"), expression=sql.num(1))),
     ]
     assert _names(_levels(definitions)) == [
-        ["covered"], ["burden", "remainder"], ["left"], ["later"], ["after"]]
+        ["covered"], ["remainder_arg1"], ["burden", "remainder"], ["left"], ["later"], ["after"]]
 
 
 def test_without_windows_each_definition_sits_just_above_what_it_reads():
@@ -72,11 +72,13 @@ def test_a_constant_read_only_by_the_result_rides_through_no_window():
     # level the constants cross no sort.
     definitions = [Definition("label", sql.text("特困人员")),
                    Definition("zero", sql.bigint(sql.num(0))), *_covered_burden()]
-    assert _names(_levels(definitions)) == [["label", "zero", "covered"], ["burden"]]
+    assert _names(_levels(definitions)) == [["label", "zero", "covered"], ["burden_arg1"],
+                                            ["burden"]]
     keep = ["idx", "label", "zero", "burden"]
-    assert _names(_levels(definitions, set(keep))) == [["covered"], ["label", "zero", "burden"]]
+    assert _names(_levels(definitions, set(keep))) == [["covered"], ["burden_arg1"],
+                                                       ["label", "zero", "burden"]]
     query = layered_select(exp.to_table("claims"), definitions, keep)
-    assert _carried_into(_window_select(query)) == {"idx", "covered", "total_fen", "py", "ord"}
+    assert _carried_into(_window_select(query)) == {"idx", "burden_arg1", "py", "ord"}
 
 
 def test_a_definition_stays_below_the_window_when_moving_it_would_carry_more():
@@ -85,4 +87,18 @@ def test_a_definition_stays_below_the_window_when_moving_it_would_carry_more():
     net = exp.Sub(this=sql.col("in_scope_fen"), expression=sql.col("up_0"))
     definitions = [Definition("net", net), *_covered_burden(),
                    Definition("left", exp.Sub(this=sql.col("net"), expression=sql.col("burden")))]
-    assert _names(_levels(definitions, {"left"})) == [["net", "covered"], ["burden"], ["left"]]
+    assert _names(_levels(definitions, {"left"})) == [["net", "covered"], ["burden_arg1"],
+                                                      ["burden"], ["left"]]
+
+
+def test_a_window_s_argument_is_computed_below_it_so_the_sort_moves_one_integer():
+    # Evaluated inside the window, "visit IN (...)" would carry the visit's text through
+    # the sort; hoisted, only its integer result crosses.
+    argument = sql.when(sql.one_of(sql.col("visit"), ("住院", "门诊慢特病")),
+                        sql.col("total_fen"), sql.num(0))
+    burden = Definition("burden", sql.running_sum(argument))
+    query = layered_select(exp.to_table("claims"), [burden], ["idx", "burden"])
+    assert _carried_into(_window_select(query)) == {"idx", "burden_arg1", "py", "ord"}
+    assert burden.expression.find(exp.Window).this.this is argument   # the lowering's tree
+    assert _names(_levels([Definition("plain", sql.running_sum(sql.col("total_fen")))])) == [
+        ["plain"]]
