@@ -18,6 +18,8 @@ Spark.  Nothing here executes anything.
 
 from __future__ import annotations
 
+import functools
+
 from sqlglot import exp
 
 from yibao.backends import sql
@@ -138,8 +140,15 @@ class SettlementPlan:
                          order=exp.Order(expressions=[exp.Ordered(this=sql.col(c))
                                                       for c in sql.CLAIM_ORDER]),
                          over="OVER")
-        return exp.select("*", exp.alias_(seq, "seq", quoted=False)).from_(settleable).where(
-            sql.col("py").isin(query=exp.select("py").from_(slow)))
+        return exp.select(*self._walked_columns, exp.alias_(seq, "seq", quoted=False)).from_(
+            settleable).where(sql.col("py").isin(query=exp.select("py").from_(slow)))
+
+    @functools.cached_property
+    def _walked_columns(self) -> list[str]:
+        """The claim columns the walk reads: the ROW_NUMBER that numbers its claims sorts
+        every column it is given (all of them took a third of its time at 10^6)."""
+        read = {c.name for c in self.walk_settled("walk_claims").find_all(exp.Column)}
+        return [name for name in self.prepared_columns() if name in read]
 
     def walk_settled(self, walk_claims: str) -> exp.Expression:
         return walk_settlement(self.columns, self.walk, walk_claims)
