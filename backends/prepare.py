@@ -154,20 +154,26 @@ def _ceiling_cuts_cap(lowering: ColumnarLowering) -> exp.Expression:
 
 
 def slow_person_years(source: str, columns: ClaimColumns) -> exp.Select:
-    """The person-years the window path cannot settle exactly (see the module doc)."""
+    """The person-years the window path cannot settle exactly (see the module doc).
+
+    One group by person-year with as few aggregates as say it: each one costs the
+    engine a state update per claim (the first form, with counts to tell a missing
+    threshold from a present one, took 0.19 s at 10^6 claims; this one 0.14)."""
     key = sql.col("route_key")
+    alone = sql.all_of([sql.col("n_candidates").eq(sql.num(1)),
+                        sql.negate(exp.func("COALESCE", sql.col("ceiling_walk"), exp.false()))])
     one_route = sql.all_of([
         exp.Min(this=key).eq(exp.Max(this=key)),
-        exp.Max(this=sql.col("n_candidates")).eq(sql.num(1)),
-        exp.Max(this=sql.when(sql.col("ceiling_walk"), sql.num(1), sql.num(0))).eq(sql.num(0)),
-    ] + [exp.paren(_one_threshold(sql.col(columns.threshold_column(name))))
-         for name in columns.alerts])
+        exp.LogicalAnd(this=alone),
+    ] + [_one_threshold(sql.col(columns.threshold_column(name))) for name in columns.alerts])
     return exp.select("py").from_(source).group_by("py").having(sql.negate(exp.paren(one_route)))
+
+
+# Amounts in a policy have no sign (dsl/policy.lark's AMOUNT), so no threshold is -1.
+NO_THRESHOLD = -1
 
 
 def _one_threshold(threshold: exp.Expression) -> exp.Expression:
     """The alert's threshold is the same on every claim of the person-year, or on none."""
-    counted = exp.Count(this=threshold.copy())
-    return sql.any_of([counted.eq(sql.num(0)), sql.all_of([
-        counted.copy().eq(exp.Count(this=exp.Star())),
-        exp.Min(this=threshold.copy()).eq(exp.Max(this=threshold.copy()))])])
+    present_or_not = exp.func("COALESCE", threshold, sql.num(NO_THRESHOLD))
+    return exp.Min(this=present_or_not).eq(exp.Max(this=present_or_not.copy()))
