@@ -61,26 +61,15 @@ def money_fen(text: exp.Expression, number: exp.Expression | None = None) -> exp
 UNUSUAL_TEXT = r"[\p{Cc}\p{Z}]"
 
 
-# Printable ASCII other than the space ("!" to "~") holds neither: DuckDB's GLOB finds
-# a character outside it at a fifth of the regular expression's cost, so only the
-# ids that have one (none, in most files) are left to the expression.  Spark has no
-# GLOB.
-OUTSIDE_PRINTABLE_ASCII = "*[!!-~]*"
-
-
-def _text_ok(name: str, dialect: str) -> exp.Expression:
+def _text_ok(name: str) -> exp.Expression:
     column = sql.col(name)
-    usual = exp.RegexpLike(this=column, expression=sql.text(UNUSUAL_TEXT)).not_()
-    if dialect == "duckdb":
-        plain = exp.Glob(this=column, expression=sql.text(OUTSIDE_PRINTABLE_ASCII)).not_()
-        usual = sql.case([(plain, exp.true())], usual)
     return sql.all_of([column.is_(exp.null()).not_(),
                        column.neq(sql.text("")),
                        exp.Length(this=column) <= sql.num(SAFE_TEXT),
-                       usual])
+                       exp.RegexpLike(this=column, expression=sql.text(UNUSUAL_TEXT)).not_()])
 
 
-def admission_definitions(columns: ClaimColumns, dialect: str) -> list[Definition]:
+def admission_definitions(columns: ClaimColumns) -> list[Definition]:
     versions = columns.versions
     definitions = [
         Definition("date", exp.func("COALESCE", sql.col("date_value"), sql.when(
@@ -105,7 +94,7 @@ def admission_definitions(columns: ClaimColumns, dialect: str) -> list[Definitio
         sql.col("identities_len").eq(sql.add([
             sql.when(sql.col(f"has_{i}"), sql.num(1), sql.num(0))
             for i in range(len(columns.identities))] or [sql.num(0)])),
-        *[_text_ok(name, dialect) for name in ("claim_id", "person_id")],
+        *[_text_ok(name) for name in ("claim_id", "person_id")],
         sql.col("date").is_(exp.null()).not_(),
         sql.col("version") >= sql.num(0),
         sql.one_of(sql.col("visit"), VISITS),

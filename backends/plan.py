@@ -64,7 +64,7 @@ class SettlementPlan:
     # ---- statements -------------------------------------------------------------------
     def claims(self, raw: str, dialect: str) -> exp.Expression:
         """Admission and preparation of every raw row, in one pass."""
-        definitions = admission_definitions(self.columns, dialect) + self._keys(dialect) + self._preparation
+        definitions = admission_definitions(self.columns) + self._keys(dialect) + self._preparation
         return layered_select(exp.to_table(raw), definitions,
                               self.prepared_columns() + ["suspect"], alias="admit")
 

@@ -9,13 +9,10 @@ adds what the computable policies lack: a version change on 2022-01-01, bands
 
 from __future__ import annotations
 
-import unicodedata
-
 import pytest
 
 from helpers import POLICIES
 from yibao.api import load_engine
-from yibao.backends.admission import _text_ok
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import (CORRUPTIONS, FLAT_CORRUPTIONS, corrupt,
@@ -85,24 +82,3 @@ def test_a_bound_less_several_earlier_lines_is_checked_in_sql(tmp_path, paid, co
               for o in engine.evaluate_records(read_records(str(path), "jsonl"))]
     assert scalar[0].get("error") == code
     assert list(run_backend(engine, str(path), "jsonl", "duckdb").exchange()) == scalar
-
-
-def _usual(text: str) -> bool:
-    """No control character and no space of any kind (Unicode Cc and Z)."""
-    return not any(unicodedata.category(c) == "Cc" or unicodedata.category(c).startswith("Z")
-                   for c in text)
-
-
-@pytest.mark.parametrize("dialect", ["duckdb", "spark"])
-def test_an_id_is_plain_exactly_when_it_holds_no_control_character_or_space(dialect):
-    """The id check the SQL admission vouches for, on its own: DuckDB's printable-ASCII
-    GLOB must send every other id to the regular expression, never decide it itself."""
-    import duckdb
-
-    ids = ["syn-0000001", "p~!{}", "a b", "a\tb", "a\x7fb", "a\x1fb", "患者-001", "ＩＤ１",
-           "id\u3000x", "id\u00a0x", "id\u0085x", "id\u2028x", "e\u0301", "😀", "", "x" * 100]
-    check = _text_ok("claim_id", dialect).sql("duckdb")
-    rows = duckdb.connect().execute(
-        f"SELECT claim_id, {check} FROM (SELECT unnest(?) AS claim_id)", [ids]).fetchall()
-    assert rows == [(text, text != "" and _usual(text)) for text in ids]
-    assert ("GLOB" in check) == (dialect == "duckdb")
