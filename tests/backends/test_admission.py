@@ -9,10 +9,13 @@ adds what the computable policies lack: a version change on 2022-01-01, bands
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from helpers import POLICIES
 from yibao.api import load_engine
+from yibao.backends.admission import _text_ok
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import (CORRUPTIONS, FLAT_CORRUPTIONS, corrupt,
@@ -82,3 +85,23 @@ def test_a_bound_less_several_earlier_lines_is_checked_in_sql(tmp_path, paid, co
               for o in engine.evaluate_records(read_records(str(path), "jsonl"))]
     assert scalar[0].get("error") == code
     assert list(run_backend(engine, str(path), "jsonl", "duckdb").exchange()) == scalar
+
+
+def _usual(text: str) -> bool:
+    """No control character and no space of any kind (Unicode Cc and Z)."""
+    return not any(unicodedata.category(c) == "Cc" or unicodedata.category(c).startswith("Z")
+                   for c in text)
+
+
+def test_the_sql_vouches_for_an_id_exactly_when_it_holds_no_control_character_or_space():
+    """The id check of the SQL admission against Python's own Unicode categories: an id
+    it passes must be one the validator would not strip or refuse."""
+    import duckdb
+
+    ids = ["syn-0000001", "p~!{}", "a b", "a\tb", "a\x7fb", "a\x1fb", "患者-001", "ＩＤ１",
+           "id\u3000x", "id\u00a0x", "id\u0085x", "id\u2028x", "e\u0301", "😀", "", "x" * 100,
+           "x" * 101]
+    check = _text_ok("claim_id").sql("duckdb")
+    rows = duckdb.connect().execute(
+        f"SELECT claim_id, {check} FROM (SELECT unnest(?) AS claim_id)", [ids]).fetchall()
+    assert rows == [(text, text != "" and len(text) <= 100 and _usual(text)) for text in ids]
