@@ -61,18 +61,32 @@ class SettlementPlan:
         return typed_columns(self.columns) + ["py", "ord"] + [
             d.name for d in self._preparation]
 
+    @functools.cached_property
+    def _stored_columns(self) -> list[str]:
+        """The prepared columns a later statement reads: what ``claims`` keeps.  The
+        identities, the date and the rest serve admission and preparation only, and
+        writing a column costs the engine as much as computing several (Benxi: 29
+        columns of 41)."""
+        later = [self.window_settled("fast_claims"), self.walk_settled("walk_claims"),
+                 self.slow_person_years("claims"), self.collisions("claims"),
+                 self.later_copies("claims", "duplicated"), self.unspecified_claims("claims"),
+                 self.settleable("claims", "copies"), self.fast_claims("claims", "slow_py"),
+                 self.walk_claims("claims", "slow_py"), self.results("settled", "claims")]
+        read = {c.name for statement in later for c in statement.find_all(exp.Column)}
+        return [name for name in self.prepared_columns() if name in read]
+
     # ---- statements -------------------------------------------------------------------
     def claims(self, raw: str, dialect: str) -> exp.Expression:
         """Admission and preparation of every raw row, in one pass."""
         definitions = admission_definitions(self.columns) + self._keys(dialect) + self._preparation
         return layered_select(exp.to_table(raw), definitions,
-                              self.prepared_columns() + ["suspect"], alias="admit")
+                              self._stored_columns + ["suspect"], alias="admit")
 
     def accepted(self, accepted: str, dialect: str) -> exp.Expression:
         """Preparation of the typed rows the validator accepted (they were suspect)."""
         definitions = self._keys(dialect) + self._preparation
         return layered_select(exp.to_table(accepted), definitions,
-                              self.prepared_columns() + [exp.false().as_("suspect")],
+                              self._stored_columns + [exp.false().as_("suspect")],
                               alias="accept")
 
     def _keys(self, dialect: str) -> list[Definition]:
@@ -90,7 +104,7 @@ class SettlementPlan:
         """``py`` as a dense rank, for the (never yet seen) case of a hash collision."""
         rank = exp.Window(this=exp.Anonymous(this="DENSE_RANK"), over="OVER", order=exp.Order(
             expressions=[exp.Ordered(this=sql.col("person_id")), exp.Ordered(this=sql.col("year"))]))
-        names = [n for n in self.prepared_columns() if n != "py"]
+        names = [n for n in self._stored_columns if n != "py"]
         return exp.select(*names, sql.bigint(rank).as_("py"), exp.false().as_("suspect")).from_(
             valid)
 
