@@ -116,22 +116,27 @@ def _hoist_window_arguments(definitions: Sequence[Definition]) -> list[Definitio
     test it there); computed first, one integer does."""
     hoisted: list[Definition] = []
     for definition in definitions:
-        windows = [w for w in definition.expression.find_all(exp.Window)
-                   if isinstance(w.this, exp.AggFunc)
-                   and not isinstance(w.this.this, (exp.Column, exp.Literal))]
-        if not windows:
+        if all(_computed_argument(w) is None
+               for w in definition.expression.find_all(exp.Window)):
             hoisted.append(definition)
             continue
         expression = definition.expression.copy()   # the lowering's trees are shared
         for count, window in enumerate(expression.find_all(exp.Window), 1):
-            argument = window.this.this if isinstance(window.this, exp.AggFunc) else None
-            if argument is None or isinstance(argument, (exp.Column, exp.Literal)):
-                continue
-            name = f"{definition.name}_arg{count}"
-            hoisted.append(Definition(name, argument.copy()))
-            argument.replace(exp.column(name))
+            argument = _computed_argument(window)
+            if argument is not None:
+                name = f"{definition.name}_arg{count}"
+                hoisted.append(Definition(name, argument.copy()))
+                argument.replace(exp.column(name))
         hoisted.append(Definition(definition.name, expression))
     return hoisted
+
+
+def _computed_argument(window: exp.Window) -> exp.Expression | None:
+    """The aggregate's argument, unless it is a column or a constant already."""
+    if not isinstance(window.this, exp.AggFunc):
+        return None
+    argument = window.this.this
+    return None if isinstance(argument, (exp.Column, exp.Literal)) else argument
 
 
 def _sink(definitions, reads, windowed, depth, keep_reads) -> None:

@@ -56,6 +56,7 @@ class SettlementPlan:
         self.walk = [ColumnarLowering(g, v, self.columns, CarriedLedger(self.columns))
                      for v, g in enumerate(graphs)]
         self._preparation, self.unspecified = preparation(self.columns, self.walk)
+        self._trees: dict[tuple[str, str], exp.Expression] = {}
 
     def prepared_columns(self) -> list[str]:
         return typed_columns(self.columns) + ["py", "ord"] + [
@@ -147,7 +148,8 @@ class SettlementPlan:
             query=exp.select("py").from_(slow))))
 
     def window_settled(self, fast_claims: str) -> exp.Expression:
-        return window_settlement(self.columns, self.window, exp.to_table(fast_claims))
+        return self._built_once(("window", fast_claims), lambda: window_settlement(
+            self.columns, self.window, exp.to_table(fast_claims)))
 
     def walk_claims(self, settleable: str, slow: str) -> exp.Expression:
         seq = exp.Window(this=exp.RowNumber(), partition_by=[sql.col(c) for c in sql.PERSON_YEAR],
@@ -165,7 +167,15 @@ class SettlementPlan:
         return [name for name in self.prepared_columns() if name in read]
 
     def walk_settled(self, walk_claims: str) -> exp.Expression:
-        return walk_settlement(self.columns, self.walk, walk_claims)
+        return self._built_once(("walk", walk_claims), lambda: walk_settlement(
+            self.columns, self.walk, walk_claims))
+
+    def _built_once(self, key: tuple[str, str], build) -> exp.Expression:
+        """The settlement trees are the largest (≈ 0.1 s each to build) and are read
+        twice: rendered, and searched for the claim columns they need."""
+        if key not in self._trees:
+            self._trees[key] = build()
+        return self._trees[key]
 
     def results(self, settled: str, claims: str) -> exp.Expression:
         """Settled rows in input order, each with its claim id from ``claims``."""
