@@ -34,10 +34,10 @@ def _candidate_text(candidate: str | None) -> exp.Expression:
     return sql.text(candidate) if candidate is not None else sql.typed_null("VARCHAR")
 
 
-def _keep(columns: ClaimColumns, extra=()) -> list:
+def _keep(columns: ClaimColumns) -> list:
     named = [exp.alias_(sql.col(f"out_{name}"), name, quoted=False)
              for name in settled_columns(columns) if name not in KEYS]
-    return [*KEYS, *extra] + named
+    return [*KEYS] + named
 
 
 # ---- one identity all year: window functions ---------------------------------------
@@ -131,8 +131,17 @@ def walk_step(columns: ClaimColumns, lowerings: list[ColumnarLowering],
             this=by_version(lambda lowering, results, state: _next_state(
                 columns, lowering, results, state, state_name, index, previous), previous),
             to=sql.data_type(kind))))
-    keep = _keep(columns, ["py", "seq"]) + [f"s_{s}_{i}" for s, i, _ in _state_names(columns)]
+    keep = [exp.alias_(sql.col(f"out_{name}"), name, quoted=False) if part == "output" else name
+            for name, part in _walk_row(columns)]
     return layered_select(source, definitions, keep, alias="step")
+
+
+def _walk_row(columns: ClaimColumns) -> list[tuple[str, str]]:
+    """A walk row's columns in order, each a "key", an "output" or a "state": the
+    step and the anchor must list them alike (UNION ALL matches by position)."""
+    return ([(name, "key") for name in (*KEYS, "py", "seq")]
+            + [(name, "output") for name in settled_columns(columns) if name not in KEYS]
+            + [(f"s_{s}_{i}", "state") for s, i, _ in _state_names(columns)])
 
 
 def _next_state(columns, lowering, results, state, name: str, index: int, previous):
@@ -170,13 +179,17 @@ def walk_settlement(columns: ClaimColumns, lowerings: list[ColumnarLowering],
     plans it once (the step is most of the statement, and planning it took as long
     as settling 10^5 walked claims)."""
     state = _state_names(columns)
-    zero = {"BIGINT": sql.bigint(sql.num(0)), "BOOLEAN": exp.false()}
-    # In walk_step's column order: the keys, py, seq, the outputs, the state.
-    anchor = exp.select(*[exp.column(name, table="c").as_(name) for name in (*KEYS, "py")],
-                        sql.bigint(sql.num(0)).as_("seq"), *[
-        sql.typed_null(settled_type(name)).as_(name)
-        for name in settled_columns(columns) if name not in KEYS], *[
-        zero[kind].copy().as_(f"s_{s}_{i}") for s, i, kind in state]).from_(
+    zero = {f"s_{s}_{i}": sql.bigint(sql.num(0)) if kind == "BIGINT" else exp.false()
+            for s, i, kind in state}
+
+    def first(name: str, part: str) -> exp.Expression:
+        if part == "state":
+            return zero[name]
+        if part == "output":
+            return sql.typed_null(settled_type(name))
+        return sql.bigint(sql.num(0)) if name == "seq" else exp.column(name, table="c")
+
+    anchor = exp.select(*[first(name, part).as_(name) for name, part in _walk_row(columns)]).from_(
         exp.to_table(source).as_("c")).where(exp.column("seq", table="c").eq(sql.num(1)))
     claim_columns = exp.Column(this=exp.Star(), table=exp.to_identifier("c"))
     following = exp.select(claim_columns, *[
