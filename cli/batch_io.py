@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
+from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
 from yibao.cli.outcomes import report_failures
 from yibao.compiler.batch import Engine
@@ -203,8 +204,7 @@ def _write(args, engine: Engine, outcomes) -> None:
         write_results((_as_json(o, False) for o in outcomes), args.output, "parquet",
                       engine.versions)
         return
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    try:
+    with output_file(args.output) as out:
         if args.format == "json":
             data = [_as_json(o, args.trace) for o in outcomes]
             out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -217,6 +217,3 @@ def _write(args, engine: Engine, outcomes) -> None:
                 line = (dump_json(outcome) if isinstance(outcome, dict)
                         else outcome_line(outcome, args.trace))
                 out.write(line + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()

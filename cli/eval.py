@@ -15,6 +15,7 @@ import sys
 
 from yibao.cli.batch_io import (add_arguments as add_batch_arguments, beyond_json_lines,
                                 progress_bar, run_batch, wants_batch)
+from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures, settle_file
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
@@ -99,31 +100,28 @@ def _in_processes(args) -> int:
     engine = Engine(load_policy(args.policy))
     lines = settle_in_processes(engine, read_claim_lines(args.claims), args.jobs, args.trace,
                                 args.stream, args.ids_in_memory)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     bar = progress_bar(args, "claims", unit="claim")
     failures: list[ClaimError] = []
     try:
-        for text, error in lines:
-            out.write(text + "\n")
-            if error is not None:
-                failures.append(error)
-            if bar is not None:
-                bar.update(1)
+        with output_file(args.output) as out:
+            for text, error in lines:
+                out.write(text + "\n")
+                if error is not None:
+                    failures.append(error)
+                if bar is not None:
+                    bar.update(1)
     finally:
         lines.close()
         if bar is not None:
             bar.close()
-        if out is not sys.stdout:
-            out.close()
     report_failures(failures)
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
 
 
 def _write(args, outcomes) -> list[ClaimError]:
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     failures: list[ClaimError] = []
     collected = []
-    try:
+    with output_file(args.output) as out:
         for outcome in outcomes:
             if isinstance(outcome, ClaimError):
                 failures.append(outcome)
@@ -140,9 +138,6 @@ def _write(args, outcomes) -> list[ClaimError]:
             from yibao.explain.summary import render_summary
 
             out.write(render_summary(collected))
-    finally:
-        if out is not sys.stdout:
-            out.close()
     return failures
 
 

@@ -70,8 +70,8 @@ class ClaimIds:
     # ---- the filter: two bits from the string's own hash (cached on the string,
     # stable within the process, which is all the filter lives) ----
     def _maybe_moved(self, claim_id: str) -> bool:
-        bits, h = self._filter, hash(claim_id)
-        first, second = h & _POSITION, (h >> 32) & _POSITION
+        bits = self._filter
+        first, second = _bits(claim_id)
         return bool(bits[first >> 3] >> (first & 7) & 1 and bits[second >> 3] >> (second & 7) & 1)
 
     def _on_disk(self, claim_id: str) -> bool:
@@ -82,9 +82,8 @@ class ClaimIds:
         if self._db is None:
             self._open()
         bits = self._filter
-        for claim_id in self.recent:   # as _maybe_moved reads them
-            h = hash(claim_id)
-            first, second = h & _POSITION, (h >> 32) & _POSITION
+        for claim_id in self.recent:
+            first, second = _bits(claim_id)
             bits[first >> 3] |= 1 << (first & 7)
             bits[second >> 3] |= 1 << (second & 7)
         with self._db:
@@ -105,3 +104,9 @@ class ClaimIds:
         self._db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY) WITHOUT ROWID")
         self._db.isolation_level = ""   # `with self._db` then commits each move
         self._filter = bytearray(FILTER_BITS // 8)
+
+
+def _bits(claim_id: str) -> tuple[int, int]:
+    """The id's two positions in the filter."""
+    h = hash(claim_id)
+    return h & _POSITION, (h >> 32) & _POSITION
