@@ -101,7 +101,7 @@ class _Columns:
         for i in range(len(names)):
             flags = self.column(f"{prefix}_{i}").to_numpy(zero_copy_only=False)
             key |= flags.astype(np.int64) << i
-        distinct, index = np.unique(key, return_inverse=True)
+        distinct, index = _distinct_small(key)
         lists = []
         for value in distinct.tolist():
             policy = self.versions[value >> len(names)]
@@ -109,6 +109,18 @@ class _Columns:
             lists.append([item.name for item in listed
                           if (value >> names.index(item.name)) & 1])
         return index, lists
+
+
+def _distinct_small(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(key, return_inverse=True)`` in linear time when the keys are small
+    (a version and a bit a name: a few hundred values), where np.unique sorts the
+    column (≈ 0.1 s of the Parquet writer's 0.9 at 10^6 claims)."""
+    if len(key) == 0 or key.max() >= 1 << 16:
+        return np.unique(key, return_inverse=True)
+    distinct = np.flatnonzero(np.bincount(key))
+    position = np.zeros(int(distinct[-1]) + 1, dtype=np.intp)
+    position[distinct] = np.arange(len(distinct))
+    return distinct, position[key]
 
 
 # ---- Parquet ----------------------------------------------------------------------------

@@ -189,3 +189,18 @@ def test_a_null_figure_is_an_error_not_a_missing_line(mixed_batch):
         [None] + results.column("total_paid").to_pylist()[1:], pa.int64()))
     with pytest.raises(AssertionError, match="NULL"):
         _columnar_jsonl(attrs.evolve(batch, results=broken))
+
+
+@pytest.mark.parametrize("key", [[], [0], [5, 3, 5, 0, 3], [1 << 16, 7, 1 << 16], [2, 1, 2] * 1000],
+                         ids=["empty", "one", "small", "past-the-table", "repeated"])
+def test_distinct_keys_are_numpys_unique(key):
+    """The alert and referral lists are found per distinct key by counting, not sorting;
+    past 2^16 the keys go to np.unique itself."""
+    import numpy as np
+
+    key = np.array(key, dtype=np.int64)
+    distinct, index = results_columns._distinct_small(key)
+    expected_distinct, expected_index = np.unique(key, return_inverse=True)
+    assert distinct.tolist() == expected_distinct.tolist()
+    assert index.tolist() == expected_index.tolist()
+    assert distinct[index].tolist() == key.tolist()
