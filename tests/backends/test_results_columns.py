@@ -12,6 +12,7 @@ import io
 import json
 
 import attrs
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -196,8 +197,6 @@ def test_a_null_figure_is_an_error_not_a_missing_line(mixed_batch):
 def test_distinct_keys_are_numpys_unique(key):
     """The alert and referral lists are found per distinct key by counting, not sorting;
     past 2^16 the keys go to np.unique itself."""
-    import numpy as np
-
     key = np.array(key, dtype=np.int64)
     distinct, index = results_columns._distinct_small(key)
     expected_distinct, expected_index = np.unique(key, return_inverse=True)
