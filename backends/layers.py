@@ -77,14 +77,16 @@ def _levels(definitions: Sequence[Definition],
     Everything else sits as low as its inputs allow, unless sitting higher makes the
     windows carry fewer columns (``keep_reads``: what the final SELECT reads)."""
     definitions = _hoist_window_arguments(definitions)
-    reads: dict[str, set[str]] = {}
+    columns_read: dict[str, set[str]] = {}   # every column, defined here or not
+    reads: dict[str, set[str]] = {}          # the definitions among them
     rank: dict[str, int] = {}
     windowed: dict[str, bool] = {}
     for definition in definitions:
         if definition.name in reads:
             raise ValueError(f"column {definition.name} is defined twice")
-        names = {c.name for c in definition.expression.find_all(exp.Column)} & reads.keys()
-        reads[definition.name] = names
+        columns_read[definition.name] = {c.name for c in definition.expression.find_all(
+            exp.Column)}
+        names = reads[definition.name] = columns_read[definition.name] & reads.keys()
         windowed[definition.name] = definition.expression.find(exp.Window) is not None
         rank[definition.name] = max((rank[n] for n in names), default=0) + windowed[
             definition.name]
@@ -101,7 +103,7 @@ def _levels(definitions: Sequence[Definition],
         for d in definitions:   # in the order given, which reads before it defines
             if rank[d.name] == r and not windowed[d.name]:
                 depth[d.name] = place(d)
-    _sink(definitions, reads, windowed, depth, keep_reads)
+    _sink(definitions, columns_read, windowed, depth, keep_reads)
     levels: list[list[Definition]] = [[] for _ in range(max(depth.values(), default=0))]
     for definition in definitions:
         levels[depth[definition.name] - 1].append(definition)
@@ -139,7 +141,7 @@ def _computed_argument(window: exp.Window) -> exp.Expression | None:
     return None if isinstance(argument, (exp.Column, exp.Literal)) else argument
 
 
-def _sink(definitions, reads, windowed, depth, keep_reads) -> None:
+def _sink(definitions, columns_read, windowed, depth, keep_reads) -> None:
     """Move a definition up to just below its first reader when that shrinks what the
     window levels carry.
 
@@ -152,18 +154,16 @@ def _sink(definitions, reads, windowed, depth, keep_reads) -> None:
     if not window_depths:
         return
     top = max(depth.values())
-    names_read = {d.name: {c.name for c in d.expression.find_all(exp.Column)}
-                  for d in definitions}
     readers: dict[str, list[str]] = {d.name: [] for d in definitions}
     for d in definitions:
-        for name in reads[d.name]:
+        for name in columns_read[d.name] & readers.keys():
             readers[name].append(d.name)
 
     def carried_through_windows() -> int:
         total = 0
         for window in window_depths:
             above = [d.name for d in definitions if depth[d.name] >= window]
-            live = set(keep_reads).union(*(names_read[name] for name in above))
+            live = set(keep_reads).union(*(columns_read[name] for name in above))
             total += len(live - set(above))
         return total
 
