@@ -42,8 +42,11 @@ def step_from_json(data: dict) -> Step:
 
 def outcome_from_json(data: dict) -> Union[ClaimResult, ClaimError]:
     if "error" in data:
+        problems = tuple(ClaimError(p["error"], data.get("claim_id"), p.get("field"),
+                                    p["message"], p.get("hint", ""))
+                         for p in data.get("problems", ()))
         return ClaimError(data["error"], data.get("claim_id"), data.get("field"), data["message"],
-                          data.get("hint", ""), data.get("line"))
+                          data.get("hint", ""), data.get("line"), problems)
     return ClaimResult(
         claim_id=data["claim_id"],
         policy=data["policy"],

@@ -95,8 +95,7 @@ def _validate(engine, record, line_number: int) -> Claim:
     except ClaimError as error:
         if error.line_number is not None:
             raise
-        raise ClaimError(error.code, error.claim_id, error.field, error.message, error.hint,
-                         line_number) from None
+        raise attrs.evolve(error, line_number=line_number) from None
 
 
 @attrs.define

@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from yibao.compiler.claims import (
-    MAX_COUNT, MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED, Claim, ClaimError, _json_words,
-    _text, parse_money,
+    MAX_COUNT, MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED, Claim, ClaimError, _id,
+    _json_words, _text, every_problem, parse_money,
 )
 from yibao.compiler.conditions import holds
 from yibao.dsl.model import SCHEMES, VISITS, LineDef, Policy
@@ -53,38 +53,95 @@ class ClaimValidator:
 
     # ---- the record ---------------------------------------------------------------
     def validate(self, record: dict, version_of: Callable | None = None) -> Claim:
+        """The claim, or a ClaimError naming every problem of the record (issue 21)."""
+        try:
+            return self._validate(record, version_of)
+        except ClaimError as first:
+            # A good claim costs one pass; only a refused one is looked at again, whole.
+            raise self._all_problems(record, version_of, first) from None
+
+    def _validate(self, record: dict, version_of: Callable | None = None) -> Claim:
+        """The claim, or the first problem found (the common, fast path)."""
         claim_id = record.get("claim_id")
         claim_id = claim_id if isinstance(claim_id, str) and claim_id else None
         if not _REQUIRED_KEYS <= record.keys():
             field = next(field for field in REQUIRED if field not in record)
-            raise ClaimError("C301", claim_id, field, f"missing required field {field}",
-                             "DOMAIN.md §5 lists the required fields")
-        claim_id = _text(record, "claim_id", None)
-        person_id = _text(record, "person_id", claim_id)
+            raise _missing(claim_id, field)
+        claim_id = _id(record, "claim_id", None)
+        person_id = _id(record, "person_id", claim_id)
         date = _date(record, claim_id)
         if version_of is not None:
             policy = version_of(date, claim_id)
             if policy is not self.policy:
-                return validator_for(policy).validate(record)
+                return validator_for(policy)._validate(record)
         identities = self._identities(record, claim_id)
-        scheme = _choice(record, "scheme", SCHEMES, claim_id)
-        if scheme not in self.schemes:
-            raise ClaimError("C314", claim_id, "scheme",
-                             f"{self.policy.policy_id} does not cover {scheme}",
-                             "covered: " + ", ".join(self.policy.schemes))
+        scheme = self._scheme(record, claim_id)
         visit = _choice(record, "visit", VISITS, claim_id)
         total = _money(record["total_cost"], claim_id, "total_cost")
         in_scope = _money(record["in_scope_cost"], claim_id, "in_scope_cost")
         if in_scope > total:
-            raise ClaimError("C304", claim_id, "in_scope_cost",
-                             f"in_scope_cost {in_scope} exceeds total_cost {total}",
-                             "the in-scope part of a bill cannot exceed the bill")
+            raise _beyond_bill(claim_id, in_scope, total)
         fields = self._declared_fields(record, claim_id)
         paid = self._paid(record, claim_id)
         claim = Claim(claim_id, person_id, date, identities, scheme, visit, total, in_scope,
                       paid, fields, record)
         self._check_upstream_bounds(claim)
         return claim
+
+    def _all_problems(self, record: dict, version_of: Callable | None,
+                      first: ClaimError) -> ClaimError:
+        """Every problem of a refused record, checked field by field in _validate's
+        order, so the first is the one _validate found.
+
+        The checks that need the policy in force (identities, scheme, declared and
+        unknown fields, upstream payouts) are made only when the version is known: a
+        claim whose date cannot be read is not checked against a guessed version.
+        The upstream bounds (C308) need the whole claim: they are reported only when
+        nothing else is wrong, as they are now.
+        """
+        problems: list[ClaimError] = []
+
+        def check(step: Callable, *args):
+            try:
+                return step(*args)
+            except ClaimError as error:
+                problems.append(error)
+                return None
+
+        given = record.get("claim_id")
+        claim_id = given if isinstance(given, str) and given else None
+        problems += [_missing(claim_id, field) for field in REQUIRED if field not in record]
+        if "claim_id" in record:
+            claim_id = check(_id, record, "claim_id", None)
+        if "person_id" in record:
+            check(_id, record, "person_id", claim_id)
+        date = check(_date, record, claim_id) if "date" in record else None
+        validator: ClaimValidator | None = self
+        if version_of is not None:
+            policy = check(version_of, date, claim_id) if date is not None else None
+            validator = validator_for(policy) if policy is not None else None
+        if validator is not None and "identities" in record:
+            check(validator._identities, record, claim_id)
+        if "scheme" in record:
+            if validator is not None:
+                check(validator._scheme, record, claim_id)
+            else:
+                check(_choice, record, "scheme", SCHEMES, claim_id)
+        if "visit" in record:
+            check(_choice, record, "visit", VISITS, claim_id)
+        amounts = [check(_money, record[field], claim_id, field) if field in record else None
+                   for field in ("total_cost", "in_scope_cost")]
+        if None not in amounts and amounts[1] > amounts[0]:
+            problems.append(_beyond_bill(claim_id, amounts[1], amounts[0]))
+        if validator is not None:
+            validator._field_problems(record, claim_id, check)
+            check(validator._paid_problems, record, claim_id, check)
+        if not problems:   # the upstream bounds, or a problem this pass does not know
+            return first
+        # The fast path's problem leads (the code a claim is refused with stays the same
+        # as when it was reported alone); the order of the rest is this pass's.
+        rest = [p for p in problems if (p.code, p.field) != (first.code, first.field)]
+        return every_problem([first, *rest], claim_id)
 
     def _identities(self, record: dict, claim_id: str) -> tuple[str, ...]:
         value = record["identities"]
@@ -104,6 +161,14 @@ class ClaimValidator:
                                  "known: " + ", ".join(self.identity_list))
         return tuple(dict.fromkeys(value)) if len(value) > 1 else tuple(value)
 
+    def _scheme(self, record: dict, claim_id: str) -> str:
+        scheme = _choice(record, "scheme", SCHEMES, claim_id)
+        if scheme not in self.schemes:
+            raise ClaimError("C314", claim_id, "scheme",
+                             f"{self.policy.policy_id} does not cover {scheme}",
+                             "covered: " + ", ".join(self.policy.schemes))
+        return scheme
+
     def _paid(self, record: dict, claim_id: str) -> tuple[tuple[str, Decimal], ...]:
         paid_raw = record.get("paid", {})
         if type(paid_raw) is not dict:
@@ -113,7 +178,9 @@ class ClaimValidator:
         return tuple([(name, _money(paid_raw[name], claim_id, field))
                       for name, field in self._paid_fields])
 
-    def _check_paid_lines(self, paid_raw: dict, claim_id: str) -> None:
+    def _check_paid_lines(self, paid_raw: dict, claim_id: str, complete: bool = True) -> None:
+        """Refuse a paid line the policy computes (C309) or does not know (C306), then
+        (when ``complete``: ``paid_raw`` is the whole object) a missing one (C307)."""
         for name in paid_raw:
             if name in self.computed:
                 raise ClaimError("C309", claim_id, f"paid.{name}",
@@ -122,7 +189,7 @@ class ClaimValidator:
             if name not in self.upstream_names:
                 raise ClaimError("C306", claim_id, f"paid.{name}", f"unknown line {name}",
                                  "upstream lines: " + ", ".join(self.upstream))
-        for name in self.upstream:
+        for name in self.upstream if complete else ():
             if name not in paid_raw:
                 raise ClaimError("C307", claim_id, f"paid.{name}",
                                  f"missing the upstream payout of {name}",
@@ -134,33 +201,42 @@ class ClaimValidator:
         get = record.get
         for name, default, kind in self._field_plan:
             value = get(name)
-            if value is None:
-                values[name] = default
-            elif kind == "bool":
-                if type(value) is not bool:
-                    raise ClaimError("C302", claim_id, name,
-                                     f"expected true or false, found {_json_words(value)}"[:200])
-                values[name] = value
-            elif kind == "count":
-                if type(value) is int:   # a record built in Python, not decoded from JSON
-                    value = Decimal(value)
-                if (type(value) is not Decimal or value != value.to_integral_value()
-                        or value < 0 or value > MAX_COUNT):
-                    raise ClaimError("C302", claim_id, name,
-                                     f"expected a whole number from 0 to {MAX_COUNT}, "
-                                     f"found {_json_words(value)}"[:200])
-                values[name] = int(value)
-            else:
-                values[name] = parse_money(value, claim_id, name)
+            values[name] = default if value is None else _field_value(value, kind, claim_id, name)
         if record.keys() <= self.known_keys:
             return values
         for name in record:
             if name not in self.known_keys:
-                close = difflib.get_close_matches(name, sorted(self.known_keys), n=1, cutoff=0.6)
-                raise ClaimError("C306", claim_id, name, f"unknown field {name}"[:200],
-                                 f"did you mean {close[0]}?" if close else
-                                 f"{self.policy.policy_id} does not declare it")
+                raise self._unknown_field(claim_id, name)
         return values
+
+    def _unknown_field(self, claim_id: str | None, name: str) -> ClaimError:
+        close = difflib.get_close_matches(name, sorted(self.known_keys), n=1, cutoff=0.6)
+        return ClaimError("C306", claim_id, name, f"unknown field {name}"[:200],
+                          f"did you mean {close[0]}?" if close else
+                          f"{self.policy.policy_id} does not declare it")
+
+    def _field_problems(self, record: dict, claim_id: str | None, check: Callable) -> None:
+        """Each declared field and each unknown key of the record, through ``check``."""
+        for name, _, kind in self._field_plan:
+            if record.get(name) is not None:
+                check(_field_value, record[name], kind, claim_id, name)
+        for name in record:
+            if name not in self.known_keys:
+                check(_raise, self._unknown_field(claim_id, name))
+
+    def _paid_problems(self, record: dict, claim_id: str | None, check: Callable) -> None:
+        """Each upstream payout of the record, through ``check``."""
+        paid_raw = record.get("paid", {})
+        if type(paid_raw) is not dict:
+            self._paid(record, claim_id)   # raises: not an object
+        for name in paid_raw:
+            if name in self.computed or name not in self.upstream_names:
+                check(self._check_paid_lines, {name: None}, claim_id, False)
+        for name, field in self._paid_fields:
+            if name in paid_raw:
+                check(_money, paid_raw[name], claim_id, field)
+            else:
+                check(self._check_paid_lines, {name: None}, claim_id, True)
 
     # ---- what upstream lines may pay (C308) ----------------------------------------
     def _bound_plan(self, policy: Policy):
@@ -223,6 +299,40 @@ class ClaimValidator:
             f"{bound}{clause}",
             "upstream payouts are checked against the notice: costs outside the catalogue are "
             "never paid, and the lines together never exceed the bill")
+
+
+def _missing(claim_id: str | None, field: str) -> ClaimError:
+    return ClaimError("C301", claim_id, field, f"missing required field {field}",
+                      "DOMAIN.md §5 lists the required fields")
+
+
+def _beyond_bill(claim_id: str | None, in_scope: Decimal, total: Decimal) -> ClaimError:
+    return ClaimError("C304", claim_id, "in_scope_cost",
+                      f"in_scope_cost {in_scope} exceeds total_cost {total}",
+                      "the in-scope part of a bill cannot exceed the bill")
+
+
+def _field_value(value: Any, kind: str, claim_id: str | None, name: str) -> Any:
+    """A declared field's value (not None) as its type reads it; raise C302 or C303."""
+    if kind == "bool":
+        if type(value) is not bool:
+            raise ClaimError("C302", claim_id, name,
+                             f"expected true or false, found {_json_words(value)}"[:200])
+        return value
+    if kind == "count":
+        if type(value) is int:   # a record built in Python, not decoded from JSON
+            value = Decimal(value)
+        if (type(value) is not Decimal or value != value.to_integral_value()
+                or value < 0 or value > MAX_COUNT):
+            raise ClaimError("C302", claim_id, name,
+                             f"expected a whole number from 0 to {MAX_COUNT}, "
+                             f"found {_json_words(value)}"[:200])
+        return int(value)
+    return parse_money(value, claim_id, name)
+
+
+def _raise(error: ClaimError):
+    raise error
 
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -13,6 +13,8 @@ import bisect
 import datetime
 from typing import Iterable, Iterator, Union
 
+import attrs
+
 from yibao.compiler.admission import validator_for
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
 from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
@@ -162,5 +164,4 @@ def repeated_id(claim_id: str, line_number: int) -> ClaimError:
 def _with_line(error: ClaimError, line_number: int) -> ClaimError:
     if error.line_number is not None:
         return error
-    return ClaimError(error.code, error.claim_id, error.field, error.message, error.hint,
-                      line_number)
+    return attrs.evolve(error, line_number=line_number)   # its problems kept

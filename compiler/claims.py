@@ -12,6 +12,7 @@ import collections
 import datetime
 import json
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,12 +31,18 @@ MAX_IDENTITIES_PER_CLAIM = 50
 
 @attrs.frozen
 class ClaimError(Exception):
+    """Why a claim is refused.  A claim with several bad fields is refused once, with
+    all of them (``problems``, each a ClaimError of its own code, field, message and
+    hint, in the order the validator checks them); the error's code, field and hint
+    are then the first problem's, and its message names every problem."""
+
     code: str
     claim_id: str | None
     field: str | None
     message: str
     hint: str = ""
     line_number: int | None = None
+    problems: tuple["ClaimError", ...] = ()
 
     def __str__(self) -> str:
         where = f"claim {self.claim_id}" if self.claim_id else "claim"
@@ -50,7 +57,33 @@ class ClaimError(Exception):
             data["hint"] = self.hint
         if self.line_number is not None:
             data["line"] = self.line_number
+        if self.problems:
+            data["problems"] = [problem.problem_json() for problem in self.problems]
         return data
+
+    def problem_json(self) -> dict:
+        """One problem of a claim refused for several: its code, field, message, hint."""
+        data: dict[str, Any] = {"error": self.code, "field": self.field,
+                                "message": self.message}
+        if self.hint:
+            data["hint"] = self.hint
+        return data
+
+
+def every_problem(problems: list[ClaimError], claim_id: str | None) -> ClaimError:
+    """One error for a claim's problems (issue 21: all of them at once, not one per run).
+
+    The first problem gives the code, the field and the hint, as when it was the only
+    one, so a tool that reads ``error`` sees the same code as before; the message
+    lists each problem with its own code and field, and ``problems`` keeps them apart.
+    """
+    if len(problems) == 1:
+        return problems[0]
+    problems = [attrs.evolve(p, claim_id=claim_id, line_number=None) for p in problems]
+    first = problems[0]
+    others = "; ".join(f"{p.code} {p.field or 'claim'}: {p.message}" for p in problems[1:])
+    return ClaimError(first.code, claim_id, first.field,
+                      f"{first.message}; also {others}", first.hint, None, tuple(problems))
 
 
 @attrs.frozen
@@ -108,7 +141,7 @@ def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
             raise ClaimError("C300", None, None, f"not UTF-8 (byte {error.start})",
-                             "claims files are UTF-8 JSON Lines", line_number) from None
+                             not_utf8_hint(text), line_number) from None
     if line_number == 1 and text.startswith("\ufeff"):
         text = text[1:]  # a byte-order mark some editors write at the start of a file
     try:
@@ -173,6 +206,18 @@ def _guess_claim_id(text: str) -> str | None:
     return None
 
 
+def not_utf8_hint(data: bytes) -> str:
+    """What to do about bytes that are not UTF-8: most such claims files were saved by
+    Excel or another Windows program on a Chinese system, in GBK or GB18030."""
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return ("claims files are UTF-8 unless --encoding names another "
+                "(utf-8, utf-8-sig, gbk, gb18030)")
+    return ("the text reads as GBK/GB18030 (as Excel saves files on Chinese Windows): "
+            "pass --encoding gbk (or gb18030), or save the file as UTF-8")
+
+
 def parse_money(value: Any, claim_id: str | None, field: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, Decimal, int)):
         raise ClaimError("C302", claim_id, field, f"expected an amount, found {type(value).__name__}",
@@ -225,6 +270,52 @@ def _text(record: dict, field: str, claim_id: str | None) -> str:
         raise ClaimError("C302", claim_id, field, "holds a control character",
                          "ids and codes are printable text")
     return value
+
+
+# An id made of these alone is taken as it stands: printable ASCII but the space.
+_PLAIN_ID = re.compile(r"[!-~]+")
+# Unicode general categories an id may not hold: controls, format characters (U+200B,
+# U+202E, U+FEFF, U+2060, U+00AD …) and separators of every kind (spaces, U+2028).
+_INVISIBLE = {"Cc": "a control character", "Cf": "an invisible format character",
+              "Zs": "a space", "Zl": "a line separator", "Zp": "a paragraph separator"}
+
+
+def _id(record: dict, field: str, claim_id: str | None) -> str:
+    """A claim or person id: text that reads as exactly one id (issue 21).
+
+    Ids are compared character by character, for the repeated-claim check (C312)
+    and to add a person's claims up against the yearly caps.  An id with an
+    invisible character (a zero-width space, a bidi override, a byte-order mark,
+    a soft hyphen, U+0085, a trailing space) or a compatibility form that NFKC
+    folds into another (full-width ``ｃ-1``, a non-breaking space) looks like an
+    id already seen but is another: a fresh claim and a fresh cap.  Such ids are
+    refused, never normalised: which person was meant is not ours to guess.
+    backends/admission.py sends every id outside a safe repertoire to this check.
+    """
+    value = _text(record, field, claim_id)
+    if _PLAIN_ID.fullmatch(value):   # most ids: nothing to look at
+        return value
+    for character in value:
+        kind = _INVISIBLE.get(unicodedata.category(character))
+        if kind:
+            raise ClaimError("C302", claim_id, field,
+                             f"holds {kind} ({_code_point(character)})",
+                             "ids are compared character by character: with this character "
+                             "it is another id than the one it looks like; remove it")
+    if not unicodedata.is_normalized("NFKC", value):
+        plain = unicodedata.normalize("NFKC", value)
+        odd = next((c for c in value if unicodedata.normalize("NFKC", c) != c), None)
+        which = f" ({_code_point(odd)})" if odd else ""
+        raise ClaimError("C302", claim_id, field,
+                         f"'{value}' is not in Unicode NFKC form{which}: it reads as "
+                         f"'{plain}' but is another id"[:200],
+                         f"write the id in plain characters, e.g. '{plain}'"[:200])
+    return value
+
+
+def _code_point(character: str) -> str:
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X} {name}" if name else f"U+{ord(character):04X}"
 
 
 def _json_words(value: Any) -> str:
