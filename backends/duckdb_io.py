@@ -118,7 +118,7 @@ def _read_csv_text(path: str):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    with open(path, encoding="utf-8", newline="") as stream:
+    with open(path, encoding="utf-8-sig", newline="") as stream:   # as formats._read_csv
         header = stream.readline().rstrip("\r\n").split(",")
     names = [name.strip('"') for name in header]
     table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(

@@ -74,7 +74,9 @@ def _read_jsonl(path: str) -> Iterator[tuple[int, bytes]]:
 
 
 def _read_csv(path: str) -> Iterator[tuple[int, dict]]:
-    stream = sys.stdin if path == "-" else open(path, encoding="utf-8", newline="")
+    # utf-8-sig: a byte-order mark is not part of the first column's name (Excel writes
+    # one); yibao eval has already made other encodings UTF-8 (backends/encodings.py)
+    stream = sys.stdin if path == "-" else open(path, encoding="utf-8-sig", newline="")
     try:
         reader = csv.reader(stream)
         header = next(reader, None) or []

@@ -55,7 +55,7 @@ def run_batch(args) -> int:
         print(f"yibao: {problem}", file=sys.stderr)
         return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
-    fmt = args.input_format or _format_of(args.claims, INPUT_FORMATS)
+    fmt = claims_format(args)
     failures: list[ClaimError] = []
     if args.backend == "scalar":
         _write(args, engine, _noting_failures(_scalar(engine, args, fmt), failures))
@@ -80,6 +80,11 @@ def _incompatible(args) -> str | None:
     if args.claims == "-" and (args.input_format or "jsonl") != "jsonl":
         return "only JSON Lines can come from stdin"
     return None
+
+
+def claims_format(args) -> str:
+    """The claims file's format: as given, or from its name (default JSON Lines)."""
+    return args.input_format or _format_of(args.claims, INPUT_FORMATS)
 
 
 def _format_of(path: str | None, formats) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 from yibao.cli.main import EXIT_OK
-from yibao.cli.outcomes import report_failures, settle_file
+from yibao.backends.encodings import ClaimsFileError
+from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
+                                settle_file)
 from yibao.compiler.claims import ClaimError
 
 
@@ -14,6 +16,7 @@ def register(commands) -> None:
         "demo", help="settle a policy's example claims; print payouts and every explanation")
     demo.add_argument("policy")
     demo.add_argument("claims")
+    add_encoding_argument(demo)
     demo.set_defaults(handler=run)
 
 
@@ -21,7 +24,11 @@ def run(args) -> int:
     from yibao.explain.summary import render_summary
     from yibao.explain.text import render_text
 
-    engine, outcomes = settle_file(args.policy, args.claims, trace=True)
+    try:
+        engine, outcomes = settle_file(args.policy, args.claims, trace=True,
+                                       encoding=args.encoding)
+    except ClaimsFileError as error:
+        return refuse_claims_file(error)
     sys.stdout.write(render_summary(outcomes))
     for outcome in outcomes:
         if isinstance(outcome, ClaimError):

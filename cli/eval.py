@@ -13,11 +13,13 @@ import argparse
 import json
 import sys
 
+from yibao.backends.encodings import ClaimsFileError, utf8_claims
 from yibao.cli.batch_io import (add_arguments as add_batch_arguments, beyond_json_lines,
-                                progress_bar, run_batch, wants_batch)
+                                claims_format, progress_bar, run_batch, wants_batch)
 from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
-from yibao.cli.outcomes import report_failures, settle_file
+from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
+                                settle_file)
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.results import outcome_line, outcome_to_json
@@ -49,6 +51,7 @@ def register(commands) -> None:
     evaluate.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                           help="with --record: lines per transaction (default 500)")
     add_batch_arguments(evaluate)   # --backend, --input-format, --output-format, --progress
+    add_encoding_argument(evaluate)
     evaluate.set_defaults(handler=run)
 
 
@@ -59,6 +62,21 @@ def _positive(text: str) -> int:
 
 
 def run(args) -> int:
+    """Settle the claims, read as UTF-8 whatever ``--encoding`` they were written in
+    (backends/encodings.py: the same file for every backend and mode)."""
+    fmt = claims_format(args)
+    if fmt == "parquet" and (args.encoding or "utf-8") not in ("utf-8", "utf-8-sig"):
+        print("yibao: --encoding is for JSON Lines and CSV claims; Parquet text is UTF-8",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with utf8_claims(args.claims, fmt, args.encoding) as path:
+            return _run(argparse.Namespace(**{**vars(args), "claims": path}))
+    except ClaimsFileError as error:
+        return refuse_claims_file(error)
+
+
+def _run(args) -> int:
     from yibao.audit.store import AuditError
 
     if args.resume and not args.record:

@@ -11,8 +11,10 @@ import json
 import pathlib
 import sys
 
+from yibao.backends.encodings import ClaimsFileError
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
-from yibao.cli.outcomes import report_failures, settle_file
+from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
+                                settle_file)
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.results import outcome_to_json
 
@@ -32,13 +34,18 @@ def register(commands) -> None:
     explain.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                          help="colour the text on a terminal (auto: when stdout is one)")
     explain.add_argument("--no-quotes", action="store_true", help="omit the clauses' words")
+    add_encoding_argument(explain)
     explain.set_defaults(handler=run)
 
 
 def run(args) -> int:
     # The whole file is settled (earlier claims fill the year-to-date figures);
     # only the wanted claim is traced.
-    engine, outcomes = settle_file(args.policy, args.claims, trace={args.claim})
+    try:
+        engine, outcomes = settle_file(args.policy, args.claims, trace={args.claim},
+                                       encoding=args.encoding)
+    except ClaimsFileError as error:
+        return refuse_claims_file(error)
     for outcome in outcomes:
         if outcome.claim_id != args.claim:
             continue

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from yibao.backends.encodings import ENCODINGS, ClaimsFileError, utf8_claims
 from yibao.cli.io import read_claim_lines
+from yibao.cli.main import EXIT_USAGE
 from yibao.compiler.batch import Engine
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
 from yibao.compiler.claims import ClaimError
@@ -12,13 +14,37 @@ from yibao.dsl.loader import load_policy
 
 
 def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
-                ids_in_memory: int = DEFAULT_IN_MEMORY):
-    """(engine, outcomes): outcomes a list, or an iterator when streaming."""
+                ids_in_memory: int = DEFAULT_IN_MEMORY, encoding: str | None = None):
+    """(engine, outcomes): outcomes a list, or an iterator when streaming.
+
+    ``encoding``: the claims file's (backends/encodings.py); a file that cannot be
+    read in it raises ClaimsFileError, before any outcome unless streaming."""
     engine = Engine(load_policy(policy_path))
-    records = read_claim_lines(claims_path)
-    if stream:
-        return engine, engine.stream_records(records, trace, ids_in_memory)
-    return engine, engine.evaluate_records(records, trace)
+    outcomes = _settled(engine, claims_path, trace, stream, ids_in_memory, encoding)
+    return engine, (outcomes if stream else list(outcomes))
+
+
+def _settled(engine: Engine, claims_path: str, trace, stream: bool, ids_in_memory: int,
+             encoding: str | None):
+    with utf8_claims(claims_path, "jsonl", encoding) as path:
+        records = read_claim_lines(path)
+        if stream:
+            yield from engine.stream_records(records, trace, ids_in_memory)
+        else:
+            yield from engine.evaluate_records(records, trace)
+
+
+def add_encoding_argument(parser) -> None:
+    parser.add_argument("--encoding", choices=ENCODINGS, type=str.lower,
+                        help="the claims file's text encoding (default: UTF-8, a byte-order "
+                             "mark skipped); gbk or gb18030 for files from Chinese Excel")
+
+
+def refuse_claims_file(error: ClaimsFileError) -> int:
+    """A claims file that cannot be read at all: say why, and what to do (exit 2)."""
+    hint = f" — {error.hint}" if error.hint else ""
+    print(f"yibao: {error}{hint}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def report_failures(failures: list[ClaimError]) -> None:
