@@ -191,10 +191,7 @@ class ClaimValidator:
                                  "upstream lines: " + ", ".join(self.upstream))
         for name in self.upstream if complete else ():
             if name not in paid_raw:
-                raise ClaimError("C307", claim_id, f"paid.{name}",
-                                 f"missing the upstream payout of {name}",
-                                 f"a missing payout is never taken as 0: give paid.{name} "
-                                 "(\"0.00\" if it paid nothing)")
+                raise _missing_payout(claim_id, name)
 
     def _declared_fields(self, record: dict, claim_id: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -236,7 +233,7 @@ class ClaimValidator:
             if name in paid_raw:
                 check(_money, paid_raw[name], claim_id, field)
             else:
-                check(self._check_paid_lines, {name: None}, claim_id, True)
+                check(_raise, _missing_payout(claim_id, name))
 
     # ---- what upstream lines may pay (C308) ----------------------------------------
     def _bound_plan(self, policy: Policy):
@@ -304,6 +301,12 @@ class ClaimValidator:
 def _missing(claim_id: str | None, field: str) -> ClaimError:
     return ClaimError("C301", claim_id, field, f"missing required field {field}",
                       "DOMAIN.md §5 lists the required fields")
+
+
+def _missing_payout(claim_id: str | None, name: str) -> ClaimError:
+    return ClaimError("C307", claim_id, f"paid.{name}", f"missing the upstream payout of {name}",
+                      f"a missing payout is never taken as 0: give paid.{name} "
+                      "(\"0.00\" if it paid nothing)")
 
 
 def _beyond_bill(claim_id: str | None, in_scope: Decimal, total: Decimal) -> ClaimError:

@@ -128,6 +128,131 @@ def test_c302_empty_claim_id_has_no_id_to_report(benxi_engine):
     rejected(benxi_engine, text(claim_id=""), "C302", None, "claim_id")
 
 
+# ---- C302: ids that look like another (issue 21, item 6) -------------------------------------
+
+# Each was settled as a new id: a new claim (no C312) and, as a person, a fresh cap.
+LOOK_ALIKE_IDS = [
+    ("c-1\u200b", "U+200B ZERO WIDTH SPACE", "an invisible format character"),
+    ("\u202ec-1", "U+202E RIGHT-TO-LEFT OVERRIDE", "an invisible format character"),
+    ("\ufeffc-1", "U+FEFF ZERO WIDTH NO-BREAK SPACE", "an invisible format character"),
+    ("c\u2060-1", "U+2060 WORD JOINER", "an invisible format character"),
+    ("c\u00ad-1", "U+00AD SOFT HYPHEN", "an invisible format character"),
+    ("c-1\u0085", "U+0085", "a control character"),
+    ("c-1\u2028", "U+2028 LINE SEPARATOR", "a line separator"),
+    ("c-\u00a01", "U+00A0 NO-BREAK SPACE", "a space"),
+    ("c-1 ", "U+0020 SPACE", "a space"),
+    ("c 1", "U+0020 SPACE", "a space"),
+    ("c-1\u3000", "U+3000 IDEOGRAPHIC SPACE", "a space"),
+]
+
+
+@pytest.mark.parametrize("field", ["claim_id", "person_id"])
+@pytest.mark.parametrize("value, character, kind", LOOK_ALIKE_IDS)
+def test_c302_an_id_holding_an_invisible_character(benxi_engine, field, value, character, kind):
+    claim_id = None if field == "claim_id" else "c-1"
+    error = rejected(benxi_engine, text(**{field: value}), "C302", claim_id, field)
+    assert error.message == f"holds {kind} ({character})"
+    assert "remove it" in error.hint
+
+
+@pytest.mark.parametrize("field", ["claim_id", "person_id"])
+@pytest.mark.parametrize("value, plain, character", [
+    ("ｃ-1", "c-1", "U+FF43 FULLWIDTH LATIN SMALL LETTER C"),
+    ("ｐ－１", "p-1", "U+FF50 FULLWIDTH LATIN SMALL LETTER P"),
+    ("c-①", "c-1", "U+2460 CIRCLED DIGIT ONE"),
+    ("c-\ufa5b", "c-\u8005", "U+FA5B CJK COMPATIBILITY IDEOGRAPH-FA5B"),   # 者
+    ("cafe\u0301", "caf\u00e9", None),   # e + combining acute: NFKC composes them
+])
+def test_c302_an_id_not_in_nfkc_form(benxi_engine, field, value, plain, character):
+    claim_id = None if field == "claim_id" else "c-1"
+    error = rejected(benxi_engine, text(**{field: value}), "C302", claim_id, field)
+    which = f" ({character})" if character else ""
+    assert error.message == (f"'{value}' is not in Unicode NFKC form{which}: it reads as "
+                             f"'{plain}' but is another id")
+    assert error.hint == f"write the id in plain characters, e.g. '{plain}'"
+
+
+@pytest.mark.parametrize("value", ["c-1", "本溪-0001", "患者张三", "c_1.2/3", "é-1", "Ω-𝄞"])
+def test_plain_ids_in_any_script_are_accepted(benxi_engine, value):
+    settled = outcome_of(benxi_engine, text(claim_id=value, person_id=value))
+    assert settled.claim_id == value and settled.payout("基本救助") == Decimal("4200.00")
+
+
+def test_a_look_alike_person_id_no_longer_opens_a_fresh_cap(benxi_engine):
+    """The report: each variant of p-1 paid a fresh 20,000.00 基本救助 (Benxi §(五): cap
+    2万 a year).  B = 45,000 − 5,000 = 40,000 at 70% would be 28,000: capped at 20,000;
+    the variant is refused, and p-1's next claim finds the cap used up."""
+    big = dict(total_cost="50000.00", in_scope_cost="45000.00",
+               paid={"基本医保": "5000.00", "大病保险": "0.00"})
+    first, variant, again = evaluate_claims(benxi_engine, [
+        text(claim_id="c-1", person_id="p-1", **big),
+        text(claim_id="c-2", person_id="p-1\u200b", **big),
+        text(claim_id="c-3", person_id="p-1", **big)])
+    assert first.payout("基本救助") == Decimal("20000.00")
+    assert isinstance(variant, ClaimError) and (variant.code, variant.field) == ("C302",
+                                                                               "person_id")
+    assert again.payout("基本救助") == Decimal("0.00")
+
+
+def test_a_look_alike_claim_id_is_not_a_new_claim(benxi_engine):
+    outcomes = evaluate_claims(benxi_engine, [text(claim_id="c-1"), text(claim_id="ｃ-1"),
+                                              text(claim_id="c-1")])
+    assert [getattr(o, "code", None) for o in outcomes] == [None, "C302", "C312"]
+
+
+# ---- one error for all of a claim's problems (issue 21, item 13) ------------------------------
+
+def test_every_missing_field_is_reported_in_one_error(benxi_engine):
+    error = rejected(benxi_engine, text(person_id=DROP, date=DROP, total_cost=DROP),
+                     "C301", "c-1", "person_id")
+    assert [(p.code, p.field) for p in error.problems] == [
+        ("C301", "person_id"), ("C301", "date"), ("C301", "total_cost")]
+    assert error.message == (
+        "missing required field person_id; also C301 date: missing required field date; "
+        "C301 total_cost: missing required field total_cost")
+    data = error.to_json()
+    assert (data["error"], data["field"], data["line"]) == ("C301", "person_id", 1)
+    assert data["problems"] == [
+        {"error": "C301", "field": field, "message": f"missing required field {field}",
+         "hint": "DOMAIN.md §5 lists the required fields"}
+        for field in ("person_id", "date", "total_cost")]
+
+
+def test_every_bad_field_is_reported_in_one_error_each_with_its_code(benxi_engine):
+    error = rejected(benxi_engine, text(
+        person_id="p-1\u200b", identities=["外星人"], visit="急诊", total_cost="12,000",
+        in_scope_cost="-1", bed_days=1.5, colour=True,
+        paid={"基本医保": "1e", "大病险": "0.00"}), "C302", "c-1", "person_id")
+    assert [(p.code, p.field) for p in error.problems] == [
+        ("C302", "person_id"), ("C305", "identities"), ("C313", "visit"),
+        ("C303", "total_cost"), ("C303", "in_scope_cost"), ("C302", "bed_days"),
+        ("C306", "colour"), ("C306", "paid.大病险"), ("C303", "paid.基本医保"),
+        ("C307", "paid.大病保险")]
+    assert error.hint == error.problems[0].hint
+    for problem in error.problems[1:]:
+        assert f"{problem.code} {problem.field}: {problem.message}" in error.message
+
+
+def test_in_scope_above_total_is_reported_beside_other_problems(benxi_engine):
+    error = rejected(benxi_engine, text(scheme="公费", total_cost="10.00", in_scope_cost="20.00"),
+                     "C313", "c-1", "scheme")
+    assert [(p.code, p.field) for p in error.problems] == [("C313", "scheme"),
+                                                           ("C304", "in_scope_cost")]
+
+
+def test_an_unreadable_date_leaves_the_version_checks_for_later(benxi_engine):
+    """Which version's identities, fields and lines apply depends on the date: a claim
+    whose date cannot be read is not checked against a guessed version."""
+    error = rejected(benxi_engine, text(date="2023-3-1", identities=["外星人"], visit="急诊"),
+                     "C302", "c-1", "date")
+    assert [(p.code, p.field) for p in error.problems] == [("C302", "date"), ("C313", "visit")]
+
+
+def test_a_claim_with_one_problem_has_no_list_of_problems(benxi_engine):
+    error = rejected(benxi_engine, text(visit="急诊"), "C313", "c-1", "visit")
+    assert error.problems == () and "problems" not in error.to_json()
+
+
 # ---- C303: amounts ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("field, value, words", [
