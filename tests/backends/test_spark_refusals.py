@@ -43,7 +43,67 @@ def test_spark_refuses_odd_ids_and_keys_given_twice_as_the_validator_does(tmp_pa
     engine = load_engine(POLICIES / "benxi-2023.policy")
     scalar = [outcome_to_json(o, trace=False)
               for o in engine.evaluate_records(read_records(str(path), "jsonl"))]
+    # id\u3000x: settled before issue 21, now refused (an ideographic space in an id)
     assert [o.get("error") for o in scalar] == [
-        None, "C302", "C302", "C302", "C302", "C302", None, "C300", "C300", "C300", "C300",
+        None, "C302", "C302", "C302", "C302", "C302", "C302", "C300", "C300", "C300", "C300",
         "C300", None]
     assert list(run_backend(engine, str(path), "jsonl", "spark", spark).exchange()) == scalar
+
+
+# Issue 21: ids each settled as a new one (a fresh claim, a person's fresh cap).
+LOOK_ALIKE_IDS = ["c-1\u200b", "\u202ec-1", "\ufeffc-1", "c\u2060-1", "c\u00ad-1", "c-1\u0085",
+                  "c-1\u2028", "c-\u00a01", "c-1 ", "ｃ-1", "cafe\u0301"]
+
+
+def _look_alike_claims() -> list[dict]:
+    claims = [GOOD_BEFORE]
+    for field in ("claim_id", "person_id"):
+        for value in LOOK_ALIKE_IDS:
+            claim = dict(GOOD_BEFORE, claim_id=f"odd-{len(claims)}", person_id="p-x")
+            claims.append(dict(claim, **{field: value}))
+    # several problems in one claim: one error naming each (item 13)
+    claims.append(dict(GOOD_BEFORE, claim_id="many", person_id="p\u200b", visit="急诊",
+                       total_cost="10.00", identities=["外星人"]))
+    many = dict(GOOD_BEFORE, claim_id="missing")
+    del many["date"], many["visit"]
+    claims.append(many)
+    return claims + [GOOD_AFTER]
+
+
+def test_spark_refuses_look_alike_ids_and_reports_every_problem_as_the_validator_does(
+        tmp_path, spark):
+    from yibao.backends.formats import write_records
+
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    claims = _look_alike_claims()
+    for fmt in ("jsonl", "csv", "parquet"):
+        path = tmp_path / f"claims.{fmt}"
+        write_records(claims, str(path), fmt, engine.versions)
+        scalar = [outcome_to_json(o, trace=False)
+                  for o in engine.evaluate_records(read_records(str(path), fmt))]
+        assert [o.get("error") for o in scalar] == [None] + ["C302"] * 22 + ["C302", "C301",
+                                                                            None], fmt
+        assert [p["error"] for p in scalar[-3]["problems"]] == ["C302", "C305", "C313", "C304"]
+        assert [p["field"] for p in scalar[-2]["problems"]] == ["date", "visit"]
+        assert list(run_backend(engine, str(path), fmt, "spark", spark).exchange()) == scalar, fmt
+        assert list(run_backend(engine, str(path), fmt, "duckdb").exchange()) == scalar, fmt
+
+
+def test_spark_reads_gbk_and_byte_order_marked_csv_as_the_others_do(tmp_path, spark):
+    """Issue 21, item 9: the file every backend reads is prepared once
+    (backends/encodings.py); Spark's own CSV reader never sees GBK or a mark."""
+    from yibao.backends.encodings import utf8_claims
+    from yibao.backends.formats import write_records
+
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    plain = tmp_path / "plain.csv"
+    write_records([GOOD_BEFORE, GOOD_AFTER], str(plain), "csv", engine.versions)
+    expected = [outcome_to_json(o, trace=False)
+                for o in engine.evaluate_records(read_records(str(plain), "csv"))]
+    assert [o["identity"] for o in expected] == ["低保对象", "特困人员"]
+    for encoding in ("gbk", "utf-8-sig"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(plain.read_text("utf-8").encode(encoding))
+        with utf8_claims(str(path), "csv", encoding) as readable:
+            got = list(run_backend(engine, readable, "csv", "spark", spark).exchange())
+        assert got == expected, encoding
