@@ -14,6 +14,7 @@ import unicodedata
 import pytest
 
 from helpers import POLICIES
+from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, LOOK_ALIKE_IDS
 from yibao.api import load_engine
 from yibao.backends.admission import SAFE_ID_RANGES, _text_ok
 from yibao.backends.formats import read_records, write_records
@@ -131,3 +132,27 @@ def test_every_id_of_the_safe_repertoire_is_one_the_validator_accepts():
     record = {"claim_id": sample[:100], "person_id": sample[100:200]}
     assert _id(record, "claim_id", None) == sample[:100]
     assert _id(record, "person_id", None) == sample[100:200]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_duckdb_refuses_look_alike_ids_and_names_every_problem_as_the_scalar_path(
+        benxi_engine, tmp_path, fmt):
+    """Issue 21: ids with an invisible or NFKC-changed character are C302 on every path
+    (the SQL leaves every id outside its safe repertoire to the validator), and a claim
+    with several problems is one error listing each (item 13), in every format."""
+    claims = [GOOD_BEFORE]
+    for value in LOOK_ALIKE_IDS.values():
+        claims.append(dict(GOOD_BEFORE, claim_id=value, person_id="p-x"))
+        claims.append(dict(GOOD_BEFORE, claim_id=f"odd-{len(claims)}", person_id=value))
+    claims.append(dict(GOOD_BEFORE, claim_id="many", person_id="p x", visit="急诊",
+                       total_cost="10.00", identities=["外星人"]))
+    claims.append(GOOD_AFTER)
+    path = tmp_path / f"claims.{fmt}"
+    write_records(claims, str(path), fmt, benxi_engine.versions)
+    scalar = [outcome_to_json(o, trace=False)
+              for o in benxi_engine.evaluate_records(read_records(str(path), fmt))]
+    assert [o.get("error") for o in scalar] == [None] + ["C302"] * (2 * len(LOOK_ALIKE_IDS) + 1) \
+        + [None]
+    assert [(p["error"], p["field"]) for p in scalar[-2]["problems"]] == [
+        ("C302", "person_id"), ("C305", "identities"), ("C313", "visit"), ("C304", "in_scope_cost")]
+    assert list(run_backend(benxi_engine, str(path), fmt, "duckdb").exchange()) == scalar

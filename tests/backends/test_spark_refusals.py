@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 from helpers import POLICIES
-from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE
+from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, LOOK_ALIKE_IDS
 from yibao.api import load_engine, outcome_to_json
 from yibao.backends.formats import read_records
 from yibao.backends.run import run_backend
@@ -50,15 +50,10 @@ def test_spark_refuses_odd_ids_and_keys_given_twice_as_the_validator_does(tmp_pa
     assert list(run_backend(engine, str(path), "jsonl", "spark", spark).exchange()) == scalar
 
 
-# Issue 21: ids each settled as a new one (a fresh claim, a person's fresh cap).
-LOOK_ALIKE_IDS = ["c-1\u200b", "\u202ec-1", "\ufeffc-1", "c\u2060-1", "c\u00ad-1", "c-1\u0085",
-                  "c-1\u2028", "c-\u00a01", "c-1 ", "ｃ-1", "cafe\u0301"]
-
-
 def _look_alike_claims() -> list[dict]:
     claims = [GOOD_BEFORE]
     for field in ("claim_id", "person_id"):
-        for value in LOOK_ALIKE_IDS:
+        for value in LOOK_ALIKE_IDS.values():
             claim = dict(GOOD_BEFORE, claim_id=f"odd-{len(claims)}", person_id="p-x")
             claims.append(dict(claim, **{field: value}))
     # several problems in one claim: one error naming each (item 13)

@@ -248,6 +248,20 @@ def test_an_unreadable_date_leaves_the_version_checks_for_later(benxi_engine):
     assert [(p.code, p.field) for p in error.problems] == [("C302", "date"), ("C313", "visit")]
 
 
+def test_an_error_with_several_problems_reads_back_from_an_audit_store(benxi_engine):
+    """The audit store keeps outcomes as JSON; replay and show read them back
+    (audit/restore.py): every problem must come back, not the first alone."""
+    from yibao.audit.restore import outcome_from_json
+
+    error = rejected(benxi_engine, text(person_id=DROP, visit="急诊"), "C301", "c-1",
+                     "person_id")
+    assert len(error.problems) == 2
+    restored = outcome_from_json(error.to_json())   # (exceptions compare by identity)
+    assert restored.to_json() == error.to_json()
+    assert [(p.code, p.field, p.message, p.hint) for p in restored.problems] == [
+        (p.code, p.field, p.message, p.hint) for p in error.problems]
+
+
 def test_a_claim_with_one_problem_has_no_list_of_problems(benxi_engine):
     error = rejected(benxi_engine, text(visit="急诊"), "C313", "c-1", "visit")
     assert error.problems == () and "problems" not in error.to_json()

@@ -75,4 +75,19 @@ HOSTILE = {
     "claim id a number": (line(claim_id=7), "C302", None, "claim_id"),
     "bool field as text": (line(in_province="yes"), "C302", "bad", "in_province"),
     "count field with a fraction": (line(bed_days=1.5), "C302", "bad", "bed_days"),
+    # issue 21: several problems, one error (the first problem's code and field)
+    "several fields missing": (line(date=..., visit=..., total_cost=...), "C301", "bad", "date"),
+    "several fields bad": (line(person_id="p x", visit="急诊", total_cost="1,0"), "C302", "bad",
+                           "person_id"),
 }
+
+# Issue 21: ids holding an invisible character or one NFKC changes; each was settled as
+# a new id (a fresh claim; as a person, a fresh yearly cap).
+LOOK_ALIKE_IDS = {
+    "U+200B": "bad\u200b", "U+202E": "\u202ebad", "U+FEFF": "\ufeffbad", "U+2060": "b\u2060ad",
+    "U+00AD": "b\u00adad", "U+0085": "bad\u0085", "U+2028": "bad\u2028", "NBSP": "b\u00a0ad",
+    "trailing space": "bad ", "full-width letters": "ｂａｄ", "e + U+0301": "bade\u0301",
+}
+for _name, _value in LOOK_ALIKE_IDS.items():
+    HOSTILE[f"claim id with {_name}"] = (line(claim_id=_value), "C302", None, "claim_id")
+    HOSTILE[f"person id with {_name}"] = (line(person_id=_value), "C302", "bad", "person_id")
