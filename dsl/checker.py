@@ -12,7 +12,7 @@ from typing import Iterable
 
 import attrs
 
-from yibao.core.diagnostics import Diagnostic, Severity
+from yibao.core.diagnostics import Diagnostic, Severity, capped
 from yibao.core.money import format_rate
 from yibao.core.span import NO_SPAN, Span
 from yibao.dsl import ast
@@ -50,7 +50,7 @@ def check_policy(tree: ast.PolicyFile, parent: Policy | None = None,
     checker = _Checker(tree, parent)
     policy = checker.run(source_sha256)
     has_error = any(d.severity is Severity.ERROR for d in checker.diagnostics)
-    return CheckResult(None if has_error else policy, tuple(checker.diagnostics))
+    return CheckResult(None if has_error else policy, capped(checker.diagnostics))
 
 
 class _Checker:
@@ -86,13 +86,17 @@ class _Checker:
         definitions replace the inherited ones of the same name."""
         items = dict(inherited)
         own: set[str] = set()
+        # Every name known so far, kept up to date rather than rebuilt per item:
+        # rebuilding it made 16,000 params take four times as long as 8,000.
+        names = set(items)
         for item in self.tree.of_type(kind):
             name = item.name.text
             if name in own:
                 self.error("S221", f"{what} {name} is defined twice", item.name.span)
                 continue
             own.add(name)
-            built = build(item, set(items) | own)
+            names.add(name)
+            built = build(item, names)
             if built is not None:
                 items[name] = built
         return tuple(items.values())

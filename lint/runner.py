@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import attrs
 
-from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
+from yibao.core.diagnostics import MORE_DIAGNOSTICS, Diagnostic, PolicyError, Severity, capped
 from yibao.dsl.limits import read_bounded_text
 from yibao.lint.config import LintConfig, discover_config
 from yibao.lint.context import LintContext
@@ -74,13 +74,17 @@ def lint_context(context: LintContext) -> tuple[Diagnostic, ...]:
     kept.extend(_suppression_findings(suppressions, findings, disabled))
     # What makes the checker reject the file is never hidden, whatever the settings.
     kept.extend(binding)
-    return tuple(sorted(_unique(kept), key=lambda f: (f.span.line, f.span.column, f.code)))
+    ordered = sorted(_unique(kept), key=lambda f: (f.span.line, f.span.column, f.code))
+    return capped(ordered)
 
 
 def converted(diagnostics: Iterable[Diagnostic]) -> Iterable[Diagnostic]:
     """The parser's and checker's diagnostics under the lint code of the rule covering them."""
     owners = {code: r.rule for r in all_rules() for code in r.rule.takes_over}
     for diagnostic in diagnostics:
+        if diagnostic.code == MORE_DIAGNOSTICS:  # the checker's count of what it did not list
+            yield diagnostic
+            continue
         rule = owners.get(diagnostic.code) or rule_by_code(
             "L001" if diagnostic.code.startswith("P") else "L002")
         yield attrs.evolve(diagnostic, code=rule.code,
