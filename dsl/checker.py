@@ -17,6 +17,7 @@ from yibao.core.money import format_rate
 from yibao.core.span import NO_SPAN, Span
 from yibao.dsl import ast
 from yibao.dsl.amend import amend_table
+from yibao.dsl.confusables import skeleton
 from yibao.dsl.inherit import inherit_alert, inherit_line, inherit_table
 from yibao.dsl.limits import MAX_IDENTITIES, MAX_LINES_OF_DEFENCE
 from yibao.dsl.model import (
@@ -101,12 +102,34 @@ class _Checker:
                 items[name] = built
         return tuple(items.values())
 
+    def _look_alikes(self) -> None:
+        """S231: two declared names a reader cannot tell apart (equal UTS #39 skeletons).
+
+        因病致贫重病患者 declared twice, once with U+FA5B for 者, gave one reader
+        two identities paid 10% and 90% (issue 21 item 5)."""
+        first: dict[str, ast.Name] = {}
+        for item in self.tree.items:
+            if not isinstance(item, _DECLARATIONS):
+                continue
+            name = item.name
+            seen = first.setdefault(skeleton(name.text), name)
+            if seen.text != name.text:
+                self.diagnostics.append(Diagnostic(
+                    "S231", Severity.ERROR,
+                    f"the name {name.text} looks the same as {seen.text}, declared at "
+                    f"{seen.span}, but is written with other characters",
+                    name.span,
+                    hint="use one spelling for one thing, or names that differ visibly: "
+                         "the two differ at " + _differences(seen.text, name.text),
+                    related=(("the name it looks like", seen.span),)))
+
     # ---- the pass ----------------------------------------------------------------
     def run(self, source_sha256: str) -> Policy | None:
         header = self._header()
         if header is None:
             return None
         self.version = header.policy_id
+        self._look_alikes()
         self._identities()
         take_highest = self._take_highest()
         self._fields()
@@ -754,6 +777,21 @@ class _Checker:
         inherited = {p.name: inherit_table(p) for p in self.parent.params} if self.parent else {}
         return self._named(ast.Param, inherited, "parameter", lambda item, _names: self.table(
             item.name.text, item.spec, Kind.ANY, f"param {item.name.text}", identity_keys=False))
+
+
+# What a policy file declares by name: one namespace for the look-alike check.
+_DECLARATIONS = (ast.Identity, ast.UpstreamLine, ast.ComputedLine, ast.FieldDecl, ast.Param,
+                 ast.Alert, ast.Referral)
+
+
+def _differences(one: str, other: str) -> str:
+    """The characters where two look-alike names differ, with their code points."""
+    pairs = [f"{a} U+{ord(a):04X} / {b} U+{ord(b):04X}"
+             for a, b in zip(one, other) if a != b]
+    if len(one) != len(other) or not pairs:
+        return f"{' '.join(f'U+{ord(c):04X}' for c in one)} / " \
+               f"{' '.join(f'U+{ord(c):04X}' for c in other)}"
+    return ", ".join(pairs)
 
 
 _RULE_WORDS = {

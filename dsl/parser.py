@@ -18,6 +18,7 @@ from lark import Token, Transformer, v_args
 from yibao.core.diagnostics import PolicyError
 from yibao.core.span import Span
 from yibao.dsl import ast
+from yibao.dsl.characters import check_digits, name_error
 from yibao.dsl.limits import check_source_limits, check_tree_depth
 from yibao.dsl.syntax_errors import diagnose_syntax_error
 
@@ -38,6 +39,7 @@ def _lark() -> lark.Lark:
 def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
     """Parse one policy file's text; raise :class:`PolicyError` on a syntax error."""
     check_source_limits(source, path)
+    check_digits(source, path)
     try:
         tree = _lark().parse(source)
     except lark.exceptions.UnexpectedInput as error:
@@ -112,7 +114,11 @@ class _ToAst(Transformer):
         return Span(self.path, token.line, token.column, token.end_line, token.end_column)
 
     def _name(self, token: Token) -> ast.Name:
-        return ast.Name(str(token), span=self._token_span(token))
+        span = self._token_span(token)
+        error = name_error(str(token), span)
+        if error is not None:
+            raise PolicyError([error])
+        return ast.Name(str(token), span=span)
 
     # whole file -----------------------------------------------------------------
     @v_args(meta=True)
