@@ -32,6 +32,8 @@ CORE_FIELDS = (
     "in_scope_cost", "paid",
 )
 BASE_STARTS = ("in_scope_cost", "total_cost")
+# The same words as lint's L101: `check` and `lint` give one hint for one mistake.
+RATE_RANGE_HINT = "a rate is a share between 0% and 100%"
 
 
 @attrs.frozen
@@ -415,7 +417,7 @@ class _Checker:
         for rate in rates_in(model_value):
             if not Decimal(0) <= rate <= Decimal(1):
                 self.error("S209", f"{what}: rate {format_rate(rate)} is outside 0–100%",
-                           value.span)
+                           value.span, hint=RATE_RANGE_HINT)
         if isinstance(model_value, BandSchedule):
             self._check_bands(model_value, what, value)
 
@@ -750,7 +752,8 @@ class _Checker:
         item = items[0]
         self.require_citation(item.citation, "ceiling", item.span)
         if not Decimal(0) < item.rate.value <= Decimal(1):
-            self.error("S209", f"ceiling {item.rate.text} is outside 0–100%", item.rate.span)
+            self.error("S209", f"ceiling {item.rate.text} is outside 0–100%", item.rate.span,
+                       hint="the ceiling is a share of the in-scope cost: above 0% and at most 100%")
         identities: tuple[str, ...] = ()
         visits: tuple[str, ...] = VISITS
         reduces: tuple[str, ...] = (self.lines[-1].name,) if self.lines else ()

@@ -65,8 +65,8 @@ BOM = "\ufeff"
 
 # Suffixes of claims files: given where the policy goes, the arguments were swapped.
 CLAIMS_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
-SWAPPED_HINT = ("this looks like a claims file: the policy comes first, "
-                "e.g. yibao eval policies/benxi-2023.policy claims.jsonl")
+SWAPPED_HINT = ("this looks like a claims file, not a policy: the policy comes first, "
+                "as in yibao eval POLICY CLAIMS (yibao check takes the policy alone)")
 
 
 def read_bounded_text(path: pathlib.Path) -> str:
@@ -93,10 +93,12 @@ def read_bounded_text(path: pathlib.Path) -> str:
         raise _limit_error("P112", f"cannot read policy file: {error.strerror}", name) from None
     finally:
         os.close(descriptor)
+    claims_like = path.suffix.lower() in CLAIMS_SUFFIXES
     if len(data) > MAX_SOURCE_BYTES:
         raise _limit_error(
             "P110", f"policy file is more than the {MAX_SOURCE_BYTES} bytes allowed", name,
-            hint="split the notice into a base policy and revisions that extend it",
+            hint=SWAPPED_HINT if claims_like else
+            "split the notice into a base policy and revisions that extend it",
         )
     try:
         text = data.decode("utf-8")
@@ -104,9 +106,8 @@ def read_bounded_text(path: pathlib.Path) -> str:
         before = data[: error.start]
         line = before.count(b"\n") + 1
         column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")) + 1
-        hint = "save the file as UTF-8 (GBK files must be converted first)"
-        if path.suffix.lower() in CLAIMS_SUFFIXES:
-            hint = SWAPPED_HINT
+        hint = SWAPPED_HINT if claims_like else \
+            "save the file as UTF-8 (GBK files must be converted first)"
         raise _limit_error("P113", "policy file is not valid UTF-8", name, line, column,
                            hint=hint) from None
     return text[1:] if text.startswith(BOM) else text

@@ -12,6 +12,7 @@ import functools
 import pathlib
 from decimal import Decimal
 
+import attrs
 import lark
 from lark import Token, Transformer, v_args
 
@@ -19,7 +20,7 @@ from yibao.core.diagnostics import PolicyError
 from yibao.core.span import Span
 from yibao.dsl import ast
 from yibao.dsl.characters import check_digits, name_error
-from yibao.dsl.limits import check_source_limits, check_tree_depth
+from yibao.dsl.limits import CLAIMS_SUFFIXES, SWAPPED_HINT, check_source_limits, check_tree_depth
 from yibao.dsl.syntax_errors import diagnose_syntax_error
 
 GRAMMAR = pathlib.Path(__file__).with_name("policy.lark")
@@ -43,7 +44,10 @@ def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
     try:
         tree = _lark().parse(source)
     except lark.exceptions.UnexpectedInput as error:
-        raise PolicyError([diagnose_syntax_error(error, source, path, _lark())]) from None
+        diagnostic = diagnose_syntax_error(error, source, path, _lark())
+        if looks_like_claims(source, path):
+            diagnostic = attrs.evolve(diagnostic, hint=SWAPPED_HINT)
+        raise PolicyError([diagnostic]) from None
     check_tree_depth(tree, path)
     try:
         return _ToAst(path).transform(tree)
@@ -52,6 +56,14 @@ def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
         if isinstance(error.orig_exc, PolicyError):
             raise error.orig_exc from None
         raise
+
+
+def looks_like_claims(source: str, path: str) -> bool:
+    """A claims file given where the policy goes: JSON objects, or a CSV header of claims."""
+    first = source.lstrip()[:1]
+    header = source.split("\n", 1)[0]
+    return (pathlib.PurePath(path).suffix.lower() in CLAIMS_SUFFIXES or first in ("{", "[")
+            or ("claim_id" in header and "," in header))
 
 
 def parse_policy_file(path: str | pathlib.Path) -> ast.PolicyFile:

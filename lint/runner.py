@@ -71,7 +71,10 @@ def lint_context(context: LintContext) -> tuple[Diagnostic, ...]:
                 if f.code not in disabled and (f.code, f.span.line, f.span.column) not in binding_at]
     suppressions = read_suppressions(context.comments, source, path)
     kept = [f for f in findings if not any(s.hides(f) for s in suppressions)]
-    kept.extend(_suppression_findings(suppressions, findings, disabled))
+    # On a file the parser or checker rejects, the rules that need the checked
+    # policy did not run: a suppression hiding nothing proves nothing there.
+    kept.extend(_suppression_findings(suppressions, findings, disabled,
+                                      complete=not binding and context.policy is not None))
     # What makes the checker reject the file is never hidden, whatever the settings.
     kept.extend(binding)
     ordered = sorted(_unique(kept), key=lambda f: (f.span.line, f.span.column, f.code))
@@ -129,7 +132,8 @@ def _unique(findings: Iterable[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _suppression_findings(suppressions, findings: list[Diagnostic], disabled) -> list[Diagnostic]:
+def _suppression_findings(suppressions, findings: list[Diagnostic], disabled,
+                          complete: bool = True) -> list[Diagnostic]:
     unused_rule = rule_by_code("L003")
     reasonless_rule = rule_by_code("L004")
     out = []
@@ -139,7 +143,7 @@ def _suppression_findings(suppressions, findings: list[Diagnostic], disabled) ->
                 out.append(unused_rule.finding(
                     f"the suppression names {code}, which is no lint rule", suppression.span,
                     hint="see `yibao lint --rules` for the codes"))
-            elif code not in disabled and not any(
+            elif complete and code not in disabled and not any(
                     suppression.hides(f) for f in findings if f.code == code):
                 out.append(unused_rule.finding(
                     f"the suppression of {code} hides nothing"

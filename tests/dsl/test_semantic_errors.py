@@ -170,6 +170,15 @@ def test_s209_rate_above_100_percent():
     assert at(error) == (12, 10)
     assert error.message.startswith("line 基本救助: 支付比例: rate 170")
     assert error.message.endswith("% is outside 0–100%")
+    # The hint lint's L101 gives: `check` said nothing (issue 21 item 14).
+    assert error.hint == "a rate is a share between 0% and 100%"
+
+
+def test_s209_ceiling_above_100_percent_has_a_hint():
+    source = BASE + "ceiling 120% §(六) {\n    identities 低保对象 §(六)\n}\n"
+    error = the_error(source, "S209")
+    assert (error.message, at(error)) == ("ceiling 120% is outside 0–100%", (15, 9))
+    assert error.hint == "the ceiling is a share of the in-scope cost: above 0% and at most 100%"
 
 
 # "    rate bands { from 0 to 20000: 65% " is 38 characters: the second band is at column 39.
