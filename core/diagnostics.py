@@ -8,6 +8,7 @@ rendered in one place, three ways: with a source snippet for people, as one
 from __future__ import annotations
 
 import enum
+import re
 from typing import Iterable, Sequence
 
 import attrs
@@ -102,8 +103,14 @@ def capped(diagnostics: Iterable[Diagnostic],
     return tuple(kept)
 
 
+_HIDDEN = re.compile(r"and (\d+) more diagnostic")
+
+
 def _hidden_count(note: Diagnostic) -> int:
-    return int(note.message.split()[1])
+    """The count a note made by :func:`more_diagnostics` stands for (lint caps the
+    checker's capped list again, and the two counts add up)."""
+    match = _HIDDEN.match(note.message)
+    return int(match.group(1)) if match else 0
 
 
 def render_full(diagnostic: Diagnostic, source: str | None) -> str:

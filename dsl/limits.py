@@ -137,7 +137,7 @@ def _kind(mode: int) -> str:
         return "a device"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    return "something other than a regular file"
 
 
 def _not_regular(name: str, kind: str) -> PolicyError:
