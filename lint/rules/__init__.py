@@ -3,7 +3,7 @@
 Codes are stable: L0xx the file and its suppressions, L1xx correctness, L2xx
 over-protection (过度保障), L3xx completeness, L4xx monotonicity.  A module's
 docstring says what the rule does, why it matters, a bad example and what to
-write instead; the README's "Linting and formatting" section repeats them.
+write instead; docs/lint-rules.md is generated from them (scripts/gen_lint_docs.py).
 """
 
 from __future__ import annotations
