@@ -111,15 +111,27 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
             continue
         if node.op is not Op.LOOKUP:
             continue
-        sourced = node.params["table"].for_identity(candidate)
+        table = node.params["table"]
         covered = scope.values[node.input("covered")]
-        if sourced is None or not sourced.is_unspecified or _never(covered):
+        if _never(covered):
             continue
-        clause = f"§{sourced.clause}" if sourced.clause else "its clause"
-        note = f" ({sourced.note})" if sourced.note else ""
-        message = (f"{node.params['table'].name} for {candidate or NO_IDENTITY} is unspecified "
-                   f"in {sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
-        yield _inline(covered, scope), Unspecified(message)
+        # An amendment naming visits gives those visits their own value (Lhasa §四(四)一).
+        named = [visit for visit, _ in table.by_visit]
+        cases = [(sql.col("visit").eq(sql.text(visit)), table.for_claim(candidate, visit))
+                 for visit in named]
+        others = sql.negate(exp.paren(sql.one_of(sql.col("visit"), named))) if named else None
+        cases.append((others, table.for_identity(candidate)))
+        for visit_test, sourced in cases:
+            if sourced is None or not sourced.is_unspecified:
+                continue
+            clause = f"§{sourced.clause}" if sourced.clause else "its clause"
+            note = f" ({sourced.note})" if sourced.note else ""
+            message = (f"{table.name} for {candidate or NO_IDENTITY} is unspecified in "
+                       f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
+            condition = _inline(covered, scope)
+            if visit_test is not None:
+                condition = sql.all_of([exp.paren(condition), visit_test])
+            yield condition, Unspecified(message)
 
 
 def _inline(expression: exp.Expression, scope) -> exp.Expression:

@@ -371,18 +371,27 @@ class ScalarEvaluator:
     def _lookup(self, node: Node) -> Compiled:
         table = node.params["table"]
         covered_id = node.input("covered")
-        # Per identity: (value, the Sourced when it is unspecified), read on every claim.
+        # Per identity (and visit, where an amendment names visits): (value, the Sourced
+        # when it is unspecified), read on every claim.
         by_identity = {}
         for key in [i.name for i in self.policy.identities] + [None]:
             sourced = table.for_identity(key)
             if sourced is not None:
                 by_identity[key] = (sourced.value, sourced if sourced.is_unspecified else None)
+            for visit, _ in table.by_visit:
+                sourced = table.for_claim(key, visit)
+                if sourced is not None:
+                    by_identity[key, visit] = (sourced.value,
+                                               sourced if sourced.is_unspecified else None)
+        named_visits = frozenset(visit for visit, _ in table.by_visit)
         evaluator = self
 
         def lookup(context: _Context) -> Any:
             if not context.values[covered_id]:
                 return SKIPPED
-            found = by_identity.get(context.candidate)
+            visit = context.claim.visit
+            found = by_identity.get((context.candidate, visit) if visit in named_visits
+                                    else context.candidate)
             if found is None:
                 return SKIPPED
             value, unspecified = found

@@ -328,10 +328,15 @@ class ComputedLine:
 
 @attrs.frozen
 class Amendment:
-    """``amend 大病保险 { … }``: a revision changes named values of an inherited line."""
+    """``amend 大病保险 { … }``: a revision changes named values of an inherited line.
+
+    ``amend 基本医保 for 住院, 门诊慢特病 §… { … }`` changes them for claims of those
+    visits only (``visits``); claims of the line's other visits keep the old values.
+    """
 
     target: Name
     rules: tuple[LineRule, ...]
+    visits: "Visits | None" = None
     span: Span = _span()
 
 

@@ -69,7 +69,7 @@ ONE_LINE = {
 # Rules that state a value by their keyword: inline, or a table by identity.
 VALUED = frozenset({"deductible", "rate", "cap", "threshold", "subsidy"})
 # Blocks of rules under a keyword and a name.
-NAMED_BLOCKS = {"computed_line": "line", "amend": "amend", "alert": "alert", "referral": "refer"}
+NAMED_BLOCKS = {"computed_line": "line", "alert": "alert", "referral": "refer"}
 
 
 class _Printer:
@@ -124,6 +124,10 @@ class _Printer:
         for child in rules.children:
             self.statement(child, depth + 1)
         self.emit(depth, "}", rules.meta.end_line, tree.meta.end_line, "close")
+
+    def s_amend(self, tree, depth):
+        name, visits, *rules = tree.children
+        self.block(words("amend", name, visits), tree, rules, depth)
 
     def s_per_unit(self, tree, depth):
         unit, spec = tree.children
@@ -237,6 +241,7 @@ _FRAGMENTS = {
     "all_lines": lambda c: "all lines",
     "named_lines": lambda c: fragment(c[0]),
     "field_default": lambda c: f"default {c[0]}",
+    "amend_visits": lambda c: words("for", *c),
 }
 
 # Every rule of the grammar the formatter lays out: statements, then fragments.

@@ -21,10 +21,13 @@ def _tables(policy: Policy):
         yield param, None
 
 
-def _entry(table: ByIdentity, key, sourced, members: str | None = None) -> dict:
-    everyone = members or ("全体" if len(table.values) == 1 else "其他（others）")
+def _entry(table: ByIdentity, key, sourced, members: str | None = None,
+           visit: str | None = None, values=None) -> dict:
+    everyone = members or ("全体" if len(values or table.values) == 1 else "其他（others）")
+    # A value an amendment gave some visits (Lhasa §四(四)一) names its visit.
+    name = table.name if visit is None else f"{table.name}（{visit}）"
     return {
-        "value": table.name,
+        "value": name,
         "identity": key if key is not None else everyone,
         "clause": f"§{sourced.clause}" if sourced.clause else "",
         "version": sourced.version,
@@ -36,11 +39,12 @@ def inventory(loaded: LoadedPolicy) -> dict:
     policy = loaded.latest
     unspecified, inherited = [], []
     for table, members in _tables(policy):
-        for key, sourced in table.items():
-            if sourced.is_unspecified:
-                unspecified.append(_entry(table, key, sourced, members))
-            if sourced.inherited:
-                inherited.append(_entry(table, key, sourced, members))
+        for visit, values in table.visit_tables():
+            for key, sourced in values:
+                if sourced.is_unspecified:
+                    unspecified.append(_entry(table, key, sourced, members, visit, values))
+                if sourced.inherited:
+                    inherited.append(_entry(table, key, sourced, members, visit, values))
     return {
         "policy": policy.policy_id,
         "versions": [p.policy_id for p in loaded.versions],

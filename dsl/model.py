@@ -106,21 +106,45 @@ class Sourced:
         )
 
 
+def _by_identity(values, identity: str | None) -> "Sourced | None":
+    fallback = None
+    for key, sourced in values:
+        if key == identity:
+            return sourced
+        if key is None:
+            fallback = sourced
+    return fallback
+
+
 @attrs.frozen
 class ByIdentity:
     """A value by effective identity; ``None`` keys the value for everyone else."""
 
     name: str                                # e.g. "基本救助.起付标准"
     values: tuple[tuple[str | None, Sourced], ...]
+    # The whole table again for claims of one visit, where an amendment names the
+    # visits it changes (Lhasa §四(四)一 raises 住院 and 门诊特殊病 only): visit → values.
+    by_visit: tuple[tuple[str, tuple[tuple[str | None, Sourced], ...]], ...] = ()
 
     def for_identity(self, identity: str | None) -> Sourced | None:
-        fallback = None
-        for key, sourced in self.values:
-            if key == identity:
-                return sourced
-            if key is None:
-                fallback = sourced
-        return fallback
+        """The value for claims of every visit no amendment names."""
+        return _by_identity(self.values, identity)
+
+    def for_claim(self, identity: str | None, visit: str) -> Sourced | None:
+        """The value for a claim of ``visit``."""
+        for named, values in self.by_visit:
+            if named == visit:
+                return _by_identity(values, identity)
+        return _by_identity(self.values, identity)
+
+    @property
+    def varies_by_visit(self) -> bool:
+        return bool(self.by_visit)
+
+    def visit_tables(self):
+        """(None for the other visits, or a visit; its values), the unnamed visits first."""
+        yield None, self.values
+        yield from self.by_visit
 
     def keys(self) -> tuple[str | None, ...]:
         return tuple(key for key, _ in self.values)

@@ -196,8 +196,13 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def amend(self, meta, children):
-        name, *rules = children
-        return ast.Amendment(self._name(name), tuple(rules), span=self._span(meta))
+        name, visits, *rules = children
+        return ast.Amendment(self._name(name), tuple(rules), visits, span=self._span(meta))
+
+    @v_args(meta=True)
+    def amend_visits(self, meta, children):
+        names, citation = children
+        return ast.Visits(names, citation, span=self._span(meta))
 
     @v_args(meta=True)
     def covers(self, meta, children):

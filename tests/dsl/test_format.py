@@ -93,6 +93,9 @@ amend 救助 {
     cap 1.2万元
 }
 amend 空 {}
+amend 救助 for 住院, 门诊慢特病 §一 "住院、门诊特殊病" {
+    rate plus 5% §一
+}
 alert 预警 {
     burden after all lines §一
     visits 住院 §一

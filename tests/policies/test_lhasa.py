@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import POLICIES, claim, settle
+from lhasa_base import lhasa_folder
 from yibao.api import load_engine
 from yibao.core.diagnostics import PolicyError
 from yibao.dsl.inventory import inventory
@@ -64,7 +65,9 @@ def test_checkable_alone_and_lists_what_it_waits_for():
     report = inventory(load_policy(POLICIES / "lhasa-2020.policy"))
     waiting = {(e["value"], e["identity"]) for e in report["unspecified"]}
     assert ("大病保险.起付标准", "建档立卡贫困人口") in waiting    # times 50% of an unknown base
-    assert ("基本医保.支付比例", "建档立卡贫困人口") in waiting    # plus 5% of an unknown base
+    # plus 5% of an unknown base, for the visits §四(四)一 names
+    assert ("基本医保.支付比例（住院）", "建档立卡贫困人口") in waiting
+    assert ("基本医保.支付比例（门诊慢特病）", "建档立卡贫困人口") in waiting
     assert ("医疗救助.年度限额", "建档立卡贫困人口") not in waiting  # 10万 is stated
 
 
@@ -83,7 +86,9 @@ def test_amended_values_for_the_poor(lhasa):
     policy = lhasa.policy
     lines = {line.name: line for line in policy.lines}
     poor = "建档立卡贫困人口"
-    assert lines["基本医保"].rate.for_identity(poor).value == Decimal("0.85")
+    assert lines["基本医保"].rate.for_claim(poor, "住院").value == Decimal("0.85")
+    assert lines["基本医保"].rate.for_claim(poor, "门诊慢特病").value == Decimal("0.85")
+    assert lines["基本医保"].rate.for_identity(poor).value == Decimal("0.8")
     assert lines["基本医保"].rate.for_identity(None).value == Decimal("0.8")
     assert lines["大病保险"].deductible.for_identity(poor).value == Decimal("5000")
     assert lines["大病保险"].rate.for_identity(poor).value == Decimal("0.65")
@@ -118,3 +123,50 @@ def test_referral_to_case_review_when_the_assistance_cap_bites(lhasa):
     assert result.payout("重特大医疗救助") == Decimal("100375.00")
     assert result.referrals == ("一事一议",)
     assert "一事一议" not in dict(result.payouts)
+
+
+@pytest.fixture(scope="module")
+def lhasa_with_outpatient(tmp_path_factory):
+    """基本医保 of the base covers 普通门诊 too, at 70% (tests/lhasa_base.py)."""
+    return load_engine(lhasa_folder(tmp_path_factory.mktemp("tibet-outpatient")))
+
+
+def test_the_plus_five_points_are_for_inpatient_and_special_outpatient_only(
+        lhasa_with_outpatient):
+    """§四(四)一: "贫困人员符合规定的住院、门诊特殊病医疗费用提高5%的报销比例".  A poor
+    person's 普通门诊 claim of 1,000 keeps the base's 70% (700.00, not 750.00); a 住院
+    claim of 1,000 gets 75% (750.00), and so does a 门诊慢特病 claim (750.00)."""
+    outpatient, inpatient, special = settle(
+        lhasa_with_outpatient,
+        claim("g", "p", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}, visit="普通门诊"),
+        claim("h", "q", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}, visit="住院"),
+        claim("s", "r", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}, visit="门诊慢特病"))
+    assert outpatient.payout("基本医保") == Decimal("700.00")
+    assert inpatient.payout("基本医保") == Decimal("750.00")
+    assert special.payout("基本医保") == Decimal("750.00")
+
+
+def test_the_trace_quotes_the_amendment_only_for_the_visits_it_names(lhasa_with_outpatient):
+    outpatient, inpatient = settle(
+        lhasa_with_outpatient,
+        claim("g", "p", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}, visit="普通门诊"),
+        claim("h", "q", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}, visit="住院"),
+        trace=True)
+    [general_rate] = [s for s in outpatient.trace if s.node == "基本医保.rate"]
+    [inpatient_rate] = [s for s in inpatient.trace if s.node == "基本医保.rate"]
+    assert (general_rate.value, general_rate.clause, general_rate.version) == ("70%", "一", "xizang-2019")
+    assert (inpatient_rate.value, inpatient_rate.clause, inpatient_rate.version) == (
+        "75%", "四(四)一", "lhasa-2020")
+
+
+def test_one_year_of_mixed_visits_pays_each_claim_at_its_visit_s_rate(lhasa_with_outpatient):
+    """Same person, one year: 住院 1,000 then 普通门诊 1,000 then 住院 1,000.  No
+    deductible; the cap of 2万 is far: each pays its own visit's share of its slice (750, 700,
+    750)."""
+    results = settle(
+        lhasa_with_outpatient,
+        claim("a", "p", "2020-05-01", ["建档立卡贫困人口"], "1000.00", {}, visit="住院"),
+        claim("b", "p", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}, visit="普通门诊"),
+        claim("c", "p", "2020-07-01", ["建档立卡贫困人口"], "1000.00", {}, visit="住院"))
+    assert [r.payout("基本医保") for r in results] == [
+        Decimal("750.00"), Decimal("700.00"), Decimal("750.00")]
