@@ -350,10 +350,15 @@ class ColumnarLowering:
         function of the claim alone (scheme, identities), worked out once before
         settlement as the claim's ``thr_<a>`` (backends/prepare.py), which routing
         reads too."""
-        thresholds = [(sql.col("scheme").eq(sql.text(scheme)), sql.num(fen(sourced.value)))
+        # Money is integer fen, so "over T" (threshold above, 超过) is "reaches T + 1 fen":
+        # the ledgers compare with ≥ alone, and routing tells the two apart by the column.
+        strict = 1 if alert.above else 0
+        thresholds = [(sql.col("scheme").eq(sql.text(scheme)),
+                       sql.num(fen(sourced.value) + strict))
                       for scheme, sourced in alert.threshold.items() if scheme is not None]
         fallback = alert.threshold.for_identity(None)
-        default = sql.num(fen(fallback.value)) if fallback is not None else sql.typed_null("BIGINT")
+        default = (sql.num(fen(fallback.value) + strict) if fallback is not None
+                   else sql.typed_null("BIGINT"))
         threshold = sql.case(thresholds, default) if thresholds else default
         return sql.when(self._alert_group(alert), threshold, sql.typed_null("BIGINT"))
 

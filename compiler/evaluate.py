@@ -544,6 +544,7 @@ class ScalarEvaluator:
         new_state = tuple.__new__
         in_group_of = self._in_group   # in_alert_group's answers, read here first
         name = alert.name
+        over = operator.gt if alert.above else operator.ge   # 超过 / 达到 (预警标准为)
 
         def alert_state(context: _Context) -> AlertState:
             claim = context.claim
@@ -558,7 +559,7 @@ class ScalarEvaluator:
             fired = before is not None and before.fired
             if not fired and in_group:
                 threshold = thresholds[claim.scheme]
-                fired = threshold is not None and burden >= threshold.value
+                fired = threshold is not None and over(burden, threshold.value)
             # tuple.__new__ directly: a named tuple's own __new__ is a Python function
             return new_state(AlertState, (burden, counted, in_group, fired))
         return alert_state

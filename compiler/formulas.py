@@ -363,9 +363,11 @@ def _alert(node, context, evaluator, value):
     if not value.in_group:
         status = "不属于本预警监测对象" + ("（本年度此前已预警）" if value.fired else "")
     elif value.fired:
-        status = f"年度累计负担 {burden} ≥ 预警标准 {limit}，预警"
+        reached = "超过" if alert.above else "≥"
+        status = f"年度累计负担 {burden} {reached} 预警标准 {limit}，预警"
     else:
-        status = f"年度累计负担 {burden} < 预警标准 {limit}"
+        short = "未超过" if alert.above else "<"
+        status = f"年度累计负担 {burden} {short} 预警标准 {limit}"
     return (f"本次负担{counted}; {status}",
             [("年度累计负担", burden), ("预警标准", limit)],
             {"value_text": "预警" if value.fired else "未预警"})

@@ -370,7 +370,10 @@ class Group:
 
 @attrs.frozen
 class Threshold:
+    """``threshold 5000``: reached at 5000 (≥); ``threshold above 5000``: over it (>)."""
+
     spec: ValueSpec
+    above: bool = False
     span: Span = _span()
 
 

@@ -699,7 +699,7 @@ class _Checker:
             name, after, self._rule(burden.citation, burden.span) if burden else None,
             visit_names, self._rule(visits.citation, visits.span) if visits else None,
             members, group.excluding, self._rule(group.citation, group.span), table,
-            item.span, self.version,
+            item.span, self.version, threshold.above,
         )
 
     def _subsidy(self) -> ByIdentity | None:

@@ -67,7 +67,7 @@ ONE_LINE = {
     "zero_contribution": "zero contribution only for", "reduces": "reduces", "capped": "capped",
 }
 # Rules that state a value by their keyword: inline, or a table by identity.
-VALUED = frozenset({"deductible", "rate", "cap", "threshold", "subsidy"})
+VALUED = frozenset({"deductible", "rate", "cap", "subsidy"})
 # Blocks of rules under a keyword and a name.
 NAMED_BLOCKS = {"computed_line": "line", "alert": "alert", "referral": "refer"}
 
@@ -128,6 +128,10 @@ class _Printer:
     def s_amend(self, tree, depth):
         name, visits, *rules = tree.children
         self.block(words("amend", name, visits), tree, rules, depth)
+
+    def s_threshold(self, tree, depth):
+        above, spec = tree.children
+        self.value_spec("threshold above" if above is not None else "threshold", tree, spec, depth)
 
     def s_per_unit(self, tree, depth):
         unit, spec = tree.children
@@ -242,6 +246,7 @@ _FRAGMENTS = {
     "named_lines": lambda c: fragment(c[0]),
     "field_default": lambda c: f"default {c[0]}",
     "amend_visits": lambda c: words("for", *c),
+    "above": lambda c: "above",
 }
 
 # Every rule of the grammar the formatter lays out: statements, then fragments.

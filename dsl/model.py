@@ -217,6 +217,9 @@ class AlertDef:
     threshold: ByIdentity                    # keyed by scheme (or None for everyone)
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     version: str = ""
+    # True: fires when the burden is over the threshold (超过, 高于); False: when it
+    # reaches it (预警标准为, 达到), the default.
+    above: bool = False
 
 
 @attrs.frozen

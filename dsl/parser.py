@@ -392,7 +392,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def threshold(self, meta, children):
-        return ast.Threshold(children[0], span=self._span(meta))
+        above, spec = children
+        return ast.Threshold(spec, above is not None, span=self._span(meta))
+
+    def above(self, children):
+        return True
 
     @v_args(meta=True)
     def referral(self, meta, children):

@@ -155,7 +155,8 @@ def _alert(node, graph):
     group = "、".join(alert.group)
     who = f"除{group}监测对象以外" if alert.group_excludes else group
     return NodeWords((f"监测对象: {who}", f"计入: {'、'.join(alert.visits)}",
-                      "年度累计负担 ≥ 预警标准"), table_rows(alert.threshold))
+                      "年度累计负担 > 预警标准（超过）" if alert.above else "年度累计负担 ≥ 预警标准"),
+                     table_rows(alert.threshold))
 
 
 def _referral(node, graph):

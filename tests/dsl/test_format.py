@@ -102,6 +102,10 @@ alert 预警 {
     group 甲 §一
     threshold 5000 §一
 }
+alert 预警三 {
+    group 甲 §一
+    threshold above 5000 §一 "超过5000元"
+}
 alert 预警二 {
     burden after 基本医保, 大病保险
     group except 预警 §一
