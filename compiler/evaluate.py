@@ -19,9 +19,10 @@ from typing import Any, Callable, NamedTuple
 
 import attrs
 
+from yibao.compiler.awaited import CODE as AWAITED, awaited_values, refusal_words
 from yibao.compiler.claims import Claim, ClaimError
 from yibao.compiler.formulas import describer, node_words
-from yibao.compiler.conditions import compile_condition
+from yibao.compiler.conditions import compile_condition, holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
@@ -169,6 +170,8 @@ class ScalarEvaluator:
 
     # ---- the claim ----------------------------------------------------------------
     def evaluate(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
+        if self.policy.awaits_base is not None:
+            self._refuse_awaited(claim)
         person_year = ledger.person_year(claim.person_id, claim.date.year)
         steps: list[Step] | None = [] if trace else None
         context = _Context(claim, person_year)
@@ -224,6 +227,16 @@ class ScalarEvaluator:
         for node_id, compiled, step in self._traced[phase]:
             value = values[node_id] = compiled(context)
             steps.append(step(context, value))
+
+    def _refuse_awaited(self, claim: Claim) -> None:
+        """The base this amendment changes is not beside it: refuse a claim that needs its
+        values, naming them all (compiler/awaited.py), before anything is settled."""
+        for candidate in self.candidates(claim):
+            needed = awaited_values(self.policy, candidate, claim.visit,
+                                    lambda condition: holds(condition, claim.field))
+            if needed:
+                message, hint = refusal_words(self.policy, needed)
+                raise EvaluationError(AWAITED, claim.claim_id, None, message, hint)
 
     def _gated(self, plan: tuple) -> tuple:
         """The plan without a trace: a line that does not cover the claim is settled in

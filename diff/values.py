@@ -208,7 +208,8 @@ def _first_rule(line: LineDef):
 
 
 def _conditional_bases(line: LineDef) -> str:
-    return "; ".join(f"{_base(terms)} when {condition_words(condition)}"
+    return "; ".join(f"{_base(terms) if terms is not None else 'unspecified'} when "
+                     f"{condition_words(condition)}"
                      for condition, terms, _ in line.conditional_bases) or "无"
 
 

@@ -233,6 +233,8 @@ class Base:
     terms: tuple[Name, ...]  # empty: remaining (in-scope cost less every earlier line)
     citation: Citation | None = None
     condition: "Condition | None" = None
+    # ``base unspecified "…" when …``: the notice gives no bound for those claims
+    unspecified: "Unspecified | None" = None
     span: Span = _span()
 
     @property

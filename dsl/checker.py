@@ -137,6 +137,8 @@ class _Checker:
             zero_contribution_rule=zero_rule,
             source_path=self.tree.path,
             source_sha256=source_sha256,
+            awaits_base=(parent.awaits_base if parent is not None
+                         else header.extends if header.extends else None),
         )
 
     def _header(self) -> ast.Header | None:
@@ -455,6 +457,16 @@ class _Checker:
                 changes["members_rule"] = self._rule(rule.citation, rule.span)
             elif isinstance(rule, ast.Base):
                 self.require_citation(rule.citation, f"{owner}: base", rule.span)
+                if rule.unspecified is not None:
+                    if rule.condition is None:
+                        self.error("S228", f"{owner}: an unspecified base says for which claims "
+                                   "the notice gives no bound", rule.span,
+                                   hint="add `when …`: the other claims keep the line's base")
+                        continue
+                    self._check_condition(rule.condition)
+                    conditional.insert(0, (rule.condition, None, Rule(
+                        rule.citation, rule.span, self.version, note=rule.unspecified.note)))
+                    continue
                 self._check_base(rule, line.name)
                 terms = tuple(t.text for t in rule.terms)
                 if rule.condition is not None:
@@ -520,6 +532,11 @@ class _Checker:
                 changes["members_rule"] = self._rule(rule.citation, rule.span)
             elif rule_type is ast.Base:
                 self.require_citation(rule.citation, f"{owner}: base", rule.span)
+                if rule.unspecified is not None:
+                    self.error("S228", f"{owner}: a computed line's base is worked out, never "
+                               "unspecified; `base unspecified … when …` is for lines settled "
+                               "upstream", rule.span)
+                    continue
                 if rule.condition is not None:
                     self.error("S228", f"{owner}: a computed line has one base; `when` on a base "
                                "is for lines settled upstream", rule.span,
@@ -578,7 +595,6 @@ class _Checker:
 
     def _amend(self, item: ast.Amendment) -> None:
         target = item.target.text
-        rules = self._rules_by_type(item.rules, f"amend {target}")
         index = next((i for i, line in enumerate(self.lines) if line.name == target), None)
         if index is None:
             if self.parent is not None or not self.tree.header or not self.tree.header.extends:
@@ -592,15 +608,17 @@ class _Checker:
             self.lines.append(line)
             index = len(self.lines) - 1
         line = self.lines[index]
+        if line.upstream and item.visits is None:
+            # An upstream line may take several bases, each under its own `when`.
+            self.lines[index] = self._upstream_rules(line, item.rules, f"amend {target}")
+            return
+        rules = self._rules_by_type(item.rules, f"amend {target}")
         if item.visits is not None:
             visits = self._amended_visits(line, item, rules)
             if visits is None:
                 return
             self.lines[index] = self._apply_rules(line, rules, f"amend {target}", amending=True,
                                                   visits=visits)
-            return
-        if line.upstream:
-            self.lines[index] = self._upstream_rules(line, item.rules, f"amend {target}")
             return
         self.lines[index] = self._apply_rules(line, rules, f"amend {target}", amending=True)
 

@@ -225,6 +225,7 @@ _FRAGMENTS = {
     "base_remaining": lambda c: "remaining",
     "base_difference": lambda c: " - ".join(fragment(term) for term in c),
     "base_term": lambda c: str(c[0]),
+    "base_unspecified": lambda c: words("unspecified", *c),
     "base_condition": lambda c: "when " + _condition(c[0]),
     "or_condition": lambda c: _condition(Tree("or_condition", c)),
     "and_condition": lambda c: _condition(Tree("and_condition", c)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yibao.dsl import ast
 from yibao.dsl.loader import LoadedPolicy
 from yibao.dsl.model import ByIdentity, Policy
 
@@ -35,6 +36,16 @@ def _entry(table: ByIdentity, key, sourced, members: str | None = None,
     }
 
 
+def _condition(condition: ast.Condition) -> str:
+    """A condition as written in the policy (``not in_province and not standard_care``)."""
+    if isinstance(condition, ast.FieldRef):
+        return condition.name.text
+    if isinstance(condition, ast.Not):
+        return f"not {_condition(condition.operand)}"
+    joiner = " and " if isinstance(condition, ast.All) else " or "
+    return "(" + joiner.join(_condition(o) for o in condition.operands) + ")"
+
+
 def inventory(loaded: LoadedPolicy) -> dict:
     policy = loaded.latest
     unspecified, inherited = [], []
@@ -45,6 +56,13 @@ def inventory(loaded: LoadedPolicy) -> dict:
                     unspecified.append(_entry(table, key, sourced, members, visit, values))
                 if sourced.inherited:
                     inherited.append(_entry(table, key, sourced, members, visit, values))
+    for line in policy.lines:   # bounds a notice leaves open (Jilin §二(一), 非规范就医)
+        for condition, terms, rule in line.conditional_bases:
+            if terms is None:
+                unspecified.append({
+                    "value": f"{line.name}.计算基数", "identity": f"when {_condition(condition)}",
+                    "clause": f"§{rule.citation.clause}" if rule.citation else "",
+                    "version": rule.version, "note": rule.note or ""})
     return {
         "policy": policy.policy_id,
         "versions": [p.policy_id for p in loaded.versions],

@@ -171,6 +171,7 @@ class Rule:
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     version: str = ""
     inherited: bool = False
+    note: str | None = None   # an unspecified base's reason, in the drafter's words
 
 
 @attrs.frozen
@@ -188,8 +189,9 @@ class LineDef:
     base_terms: tuple[str, ...] = ()          # empty: remaining
     base_rule: Rule | None = None
     # Upstream lines only: bases chosen by a condition on claim fields, first match
-    # first; the unconditional base applies otherwise.
-    conditional_bases: tuple[tuple[Condition, tuple[str, ...], Rule], ...] = ()
+    # first; the unconditional base applies otherwise.  Terms None: the notice gives no
+    # bound for those claims, and one whose line paid anything is refused (C311).
+    conditional_bases: tuple[tuple[Condition, tuple[str, ...] | None, Rule], ...] = ()
     deductible: ByIdentity | None = None
     rate: ByIdentity | None = None
     cap: ByIdentity | None = None
@@ -277,6 +279,10 @@ class Policy:
     zero_contribution_rule: Rule | None = None
     source_path: str = ""
     source_sha256: str = ""
+    # The id of the base policy this version (or the version it extends) amends but that
+    # is not beside it (Lhasa 2020 amends xizang-2019): the values it would give are
+    # unspecified, and a claim that needs them is refused (C311) naming them all.
+    awaits_base: str | None = None
 
     # ---- lookups --------------------------------------------------------------
     def identity(self, name: str) -> IdentityDef | None:

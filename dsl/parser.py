@@ -222,7 +222,15 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def base(self, meta, children):
         terms, condition, citation = children
+        if isinstance(terms, ast.Unspecified):
+            return ast.Base((), citation, condition, terms, span=self._span(meta))
         return ast.Base(terms, citation, condition, span=self._span(meta))
+
+    @v_args(meta=True)
+    def base_unspecified(self, meta, children):
+        note = children[0]
+        return ast.Unspecified(unquote(note) if note is not None else None,
+                               span=self._span(meta))
 
     def base_condition(self, children):
         return children[0]

@@ -50,7 +50,7 @@ def engine(tmp_path_factory):
 
 def _scalar(engine):
     return [outcome_to_json(o, trace=False)
-            for o in engine.evaluate_records(enumerate(CLAIMS))]
+            for o in engine.evaluate_records(enumerate(CLAIMS, start=1))]
 
 
 def test_the_policy_says_which_threshold_is_strict(engine):

@@ -41,7 +41,7 @@ EXPECTED = {"a1": "7500.00", "a2": "7000.00", "a3": "5500.00", "a4": "0.00", "b1
 
 def test_scalar_pays_each_visit_its_rate_within_the_cap(lhasa):
     outcomes = [outcome_to_json(o, trace=False) for o in lhasa.evaluate_records(
-        (index, c) for index, c in enumerate(CLAIMS))]
+        enumerate(CLAIMS, start=1))]
     assert {o["claim_id"]: o["payouts"]["基本医保"] for o in outcomes} == EXPECTED
 
 
@@ -49,7 +49,7 @@ def test_duckdb_pays_the_same(lhasa):
     outcomes = settle_records(lhasa, CLAIMS, "duckdb")
     assert {o["claim_id"]: o["payouts"]["基本医保"] for o in outcomes} == EXPECTED
     scalar = [outcome_to_json(o, trace=False) for o in lhasa.evaluate_records(
-        (index, c) for index, c in enumerate(CLAIMS))]
+        enumerate(CLAIMS, start=1))]
     assert outcomes == scalar
 
 

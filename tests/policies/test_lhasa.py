@@ -71,13 +71,71 @@ def test_checkable_alone_and_lists_what_it_waits_for():
     assert ("医疗救助.年度限额", "建档立卡贫困人口") not in waiting  # 10万 is stated
 
 
-def test_evaluation_without_the_base_names_missing_values_and_clauses():
-    with pytest.raises(PolicyError) as error:
-        load_engine(POLICIES / "lhasa-2020.policy")
-    [diagnostic] = error.value.diagnostics
-    assert diagnostic.code == "S230"
-    assert "xizang-2019" in diagnostic.message
-    assert "大病保险.起付标准 [建档立卡贫困人口] §四(四)二" in diagnostic.message
+# Without the base: a batch answers every claim (issue 21 item 2).
+WITHOUT_BASE = [
+    claim("poor", "p", "2020-06-01", ["建档立卡贫困人口"], "1000.00", {}),
+    claim("outpatient", "q", "2020-06-01", [], "1000.00", {}, visit="普通门诊"),
+    {"claim_id": "no-cost", "person_id": "q", "date": "2020-06-01", "identities": [],
+     "scheme": "居民医保", "visit": "住院", "total_cost": "1000.00", "paid": {}},
+    claim("early", "r", "2020-04-22", [], "1000.00", {}),
+]
+
+
+def _outcomes_without_the_base():
+    from yibao.compiler.results import outcome_to_json
+
+    engine = load_engine(POLICIES / "lhasa-2020.policy")
+    return engine, [outcome_to_json(o, trace=False)
+                    for o in engine.evaluate_records(enumerate(WITHOUT_BASE, start=1))]
+
+
+def test_without_the_base_each_claim_is_refused_naming_the_values_it_needs():
+    """A poor person's 住院 claim reads, of the base, 基本医保's deductible, rate (+5 points
+    on an unknown rate, §四(四)一) and cap, 大病保险's deductible (halved) and rate (+5)
+    — its cap is removed (§四(四)二) — and 医疗救助's and 重特大医疗救助's deductible and
+    rate (their caps for the poor are stated, §四(四)三): 9 values."""
+    engine, (poor, outpatient, no_cost, early) = _outcomes_without_the_base()
+    assert poor["error"] == "C311"
+    assert poor["message"] == (
+        "lhasa-2020 amends xizang-2019, which is not beside it: this claim needs 9 of its "
+        "values: 基本医保.起付标准 [建档立卡贫困人口] §四(四)一; "
+        "基本医保.支付比例（住院） [建档立卡贫困人口] §四(四)一; "
+        "基本医保.年度限额 [建档立卡贫困人口] §四(四)一; "
+        "大病保险.起付标准 [建档立卡贫困人口] §四(四)二; 大病保险.支付比例 [建档立卡贫困人口] §四(四)二; "
+        "医疗救助.起付标准 [建档立卡贫困人口] §四(四)三; 医疗救助.支付比例 [建档立卡贫困人口] §四(四)三; "
+        "重特大医疗救助.起付标准 [建档立卡贫困人口] §四(四)三; "
+        "重特大医疗救助.支付比例 [建档立卡贫困人口] §四(四)三")
+    assert "xizang-2019.policy" in poor["hint"]
+    # no identity, 普通门诊: every value of the four lines, caps included (12)
+    assert outpatient["error"] == "C311"
+    assert "this claim needs 12 of its values" in outpatient["message"]
+    assert "大病保险.年度限额 [无救助身份] §四(四)二" in outpatient["message"]
+    # malformed or early claims keep their own codes
+    assert (no_cost["error"], no_cost["field"]) == ("C301", "in_scope_cost")
+    assert early["error"] == "C310"
+
+
+def test_without_the_base_duckdb_refuses_the_same_claims_the_same_way():
+    from yibao.backends.run import settle_records
+
+    engine, scalar = _outcomes_without_the_base()
+    assert settle_records(engine, WITHOUT_BASE, "duckdb") == scalar
+
+
+def test_without_the_base_the_cli_writes_one_line_per_claim(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in WITHOUT_BASE)
+                      + "not json\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "yibao.cli.main", "eval",
+                          str(POLICIES / "lhasa-2020.policy"), str(claims)],
+                         capture_output=True, text=True, encoding="utf-8")
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [line["error"] for line in lines] == ["C311", "C311", "C301", "C310", "C300"]
+    assert run.returncode == 1   # some claims refused; none settled, and no S230
 
 
 def test_amended_values_for_the_poor(lhasa):
@@ -112,6 +170,24 @@ def test_poor_and_non_poor_settle_differently(lhasa):
     assert [amount for _, amount in other.payouts] == [
         Decimal("150000.00"), Decimal("24000.00"), Decimal("18200.00"), Decimal("3900.00")]
     assert poor.referrals == () and other.referrals == ()
+
+
+def test_patients_at_risk_are_referred_too_with_the_base_s_values(lhasa):
+    """§四(四): 一事一议 is also for "存在因病致贫返贫风险的农牧区重病患者".  In-scope
+    1,000,000: 基本医保 80% × 999,200 → cap 150,000; 大病保险 60% × (850,000 − 10,000)
+    = 504,000 → cap 300,000; 医疗救助 70% × 550,000 = 385,000 → the base's cap 60,000
+    (the 10万 is for the poor); 重特大 50% × 490,000 = 245,000 → cap 150,000.  The cap
+    cut 医疗救助: referred.  The same claim with no identity is paid the same, not referred."""
+    at_risk, nobody = settle(
+        lhasa,
+        claim("a", "p", "2020-07-01", ["因病致贫返贫风险重病患者"], "1000000.00", {}),
+        claim("b", "q", "2020-07-01", [], "1000000.00", {}))
+    expected = [Decimal("150000.00"), Decimal("300000.00"), Decimal("60000.00"),
+                Decimal("150000.00")]
+    assert [amount for _, amount in at_risk.payouts] == expected
+    assert [amount for _, amount in nobody.payouts] == expected
+    assert at_risk.referrals == ("一事一议",)
+    assert nobody.referrals == ()
 
 
 def test_referral_to_case_review_when_the_assistance_cap_bites(lhasa):
