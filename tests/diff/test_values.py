@@ -37,11 +37,15 @@ def test_jilin_2020_adds_a_conditional_base():
     """吉医保发〔2019〕52号 §二(一): from 2020-01-01, out-of-province 兜底 within the catalogue."""
     report = diff_files(POLICIES / "jilin-2020.policy", at=datetime.date(2019, 12, 31),
                         vs=datetime.date(2020, 1, 1))
-    [change] = report.values
+    change, field = report.values
+    # Only care 符合规范就医的 is bounded by the catalogue; for other out-of-province care
+    # the notice gives no bound (issue 21 item 3).
     assert (change.kind, change.where, change.old, change.new) == (
         "changed", "大病兜底.条件基数", "无",
-        "in_scope_cost − 基本医保 − 大病保险 − 医疗救助 when 非 in_province")
+        "in_scope_cost − 基本医保 − 大病保险 − 医疗救助 when (非 in_province 且 standard_care); "
+        "unspecified when (非 in_province 且 非 standard_care)")
     assert change.new_citation.startswith("§二(一)「从2020年1月1日起")
+    assert (field.kind, field.where) == ("added", "申报字段.standard_care")
 
 
 def test_a_line_and_an_identity_added(tmp_path):

@@ -51,6 +51,7 @@ line 医疗救助 upstream
 line 大病保险 upstream §一 {
     identities 甲 §一
     base in_scope_cost - 基本医保 when not in_province §一
+    base unspecified "未规定" when not in_province and referred §一
     base total_cost - 基本医保 - 医疗救助 when in_province and referred
 }
 line 救助 {

@@ -322,3 +322,31 @@ def test_s240_an_upstream_line_has_no_rate_to_change_by_visit():
 def test_s205_an_amendment_for_some_visits_cites_its_clause():
     source = BASE + 'amend 基本救助 for 住院 {\n    rate plus 5% §(六)\n}\n'
     assert at(the_error(source, "S205")) == (15, 12)
+
+
+# ---- a bound the notice leaves open (Jilin §二(一)) -----------------------------------
+
+UPSTREAM_BOUND = BASE.replace("line 基本医保 upstream §(三)",
+                              "field in_province: bool §(三)\nline 基本医保 upstream §(三)")
+
+
+def test_an_upstream_line_may_leave_a_bound_unspecified_under_a_condition():
+    source = UPSTREAM_BOUND + (
+        'amend 基本医保 {\n    base unspecified "未规定" when not in_province §(七)\n}\n')
+    result = check_policy(parse_policy(source, "ok.policy"))
+    assert result.ok, result.diagnostics
+    [(condition, terms, rule)] = result.policy.line("基本医保").conditional_bases
+    assert (terms, rule.note, rule.citation.clause) == (None, "未规定", "(七)")
+
+
+def test_s228_an_unspecified_bound_says_for_which_claims():
+    source = UPSTREAM_BOUND + 'amend 基本医保 {\n    base unspecified §(七)\n}\n'
+    error = the_error(source, "S228")
+    assert error.message == ("amend 基本医保: an unspecified base says for which claims the "
+                             "notice gives no bound")
+
+
+def test_s228_a_computed_line_s_base_is_never_unspecified():
+    source = broken("    covers 住院 §(四)\n", "    covers 住院 §(四)\n    base unspecified §(四)\n")
+    assert the_error(source, "S228").message.startswith(
+        "line 基本救助: a computed line's base is worked out, never unspecified")
