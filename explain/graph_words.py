@@ -72,6 +72,14 @@ def table_rows(table: ByIdentity, what: str = "") -> tuple[tuple[str, str], ...]
     for values, keys in grouped.items():
         rows.append(("、".join(keys), values[0]))
         rows.extend(("", value) for value in values[1:])
+    # Values an amendment gave some visits only (Lhasa §四(四)一): the visit leads the row.
+    default = dict(table.values)
+    for visit, values_of_visit in table.by_visit:
+        for key, sourced in values_of_visit:
+            if default.get(key) != sourced:
+                words = parameter_words(sourced, what)
+                rows.append((f"{visit}: {key or EVERYONE_ELSE}", words[0]))
+                rows.extend(("", value) for value in words[1:])
     return tuple(rows)
 
 
