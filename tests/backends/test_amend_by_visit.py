@@ -67,3 +67,8 @@ def test_duckdb_matches_the_scalar_path_on_synthetic_claims(lhasa, tmp_path):
     assert sum(1 for o in scalar if "payouts" in o) > 10_000
     batch = list(run_backend(lhasa, str(path), "jsonl", "duckdb").exchange())
     assert batch == scalar
+
+
+def test_spark_pays_the_same(lhasa, spark):
+    outcomes = settle_records(lhasa, CLAIMS, "spark", fmt="parquet", spark=spark)
+    assert {o["claim_id"]: o["payouts"]["基本医保"] for o in outcomes} == EXPECTED
