@@ -166,6 +166,8 @@ class _Checker:
             zero_contribution_rule=zero_rule,
             source_path=self.tree.path,
             source_sha256=source_sha256,
+            awaits_base=(parent.awaits_base if parent is not None
+                         else header.extends if header.extends else None),
         )
 
     def _header(self) -> ast.Header | None:
@@ -484,6 +486,16 @@ class _Checker:
                 changes["members_rule"] = self._rule(rule.citation, rule.span)
             elif isinstance(rule, ast.Base):
                 self.require_citation(rule.citation, f"{owner}: base", rule.span)
+                if rule.unspecified is not None:
+                    if rule.condition is None:
+                        self.error("S228", f"{owner}: an unspecified base says for which claims "
+                                   "the notice gives no bound", rule.span,
+                                   hint="add `when …`: the other claims keep the line's base")
+                        continue
+                    self._check_condition(rule.condition)
+                    conditional.insert(0, (rule.condition, None, Rule(
+                        rule.citation, rule.span, self.version, note=rule.unspecified.note)))
+                    continue
                 self._check_base(rule, line.name)
                 terms = tuple(t.text for t in rule.terms)
                 if rule.condition is not None:
@@ -525,7 +537,7 @@ class _Checker:
         return line
 
     def _apply_rules(self, line: LineDef, rules: dict, owner: str,
-                     amending: bool = False) -> LineDef:
+                     amending: bool = False, visits: tuple[str, ...] | None = None) -> LineDef:
         changes: dict = {"version": self.version}
         for rule_type, rule in rules.items():
             if rule_type is ast.Covers:
@@ -549,6 +561,11 @@ class _Checker:
                 changes["members_rule"] = self._rule(rule.citation, rule.span)
             elif rule_type is ast.Base:
                 self.require_citation(rule.citation, f"{owner}: base", rule.span)
+                if rule.unspecified is not None:
+                    self.error("S228", f"{owner}: a computed line's base is worked out, never "
+                               "unspecified; `base unspecified … when …` is for lines settled "
+                               "upstream", rule.span)
+                    continue
                 if rule.condition is not None:
                     self.error("S228", f"{owner}: a computed line has one base; `when` on a base "
                                "is for lines settled upstream", rule.span,
@@ -557,10 +574,11 @@ class _Checker:
                 changes["base_terms"] = tuple(t.text for t in rule.terms)
                 changes["base_rule"] = self._rule(rule.citation, rule.span)
             else:
-                self._value_rule(line, rule, owner, changes, amending)
+                self._value_rule(line, rule, owner, changes, amending, visits)
         return attrs.evolve(line, **changes)
 
-    def _value_rule(self, line: LineDef, rule, owner: str, changes: dict, amending: bool) -> None:
+    def _value_rule(self, line: LineDef, rule, owner: str, changes: dict, amending: bool,
+                    visits: tuple[str, ...] | None = None) -> None:
         attribute, kind, word = _VALUE_RULES[type(rule)]
         if isinstance(rule, ast.PerUnit):
             self._field_of_type(rule.unit, "count")
@@ -568,7 +586,7 @@ class _Checker:
         name = f"{line.name}.{word}"
         if amending:
             table = amend_table(self, getattr(line, attribute), name, rule.spec, kind,
-                                f"{owner}: {word}")
+                                f"{owner}: {word}", visits)
         else:
             table = self.table(name, rule.spec, kind, f"{owner}: {word}")
         if table is not None:
@@ -606,7 +624,6 @@ class _Checker:
 
     def _amend(self, item: ast.Amendment) -> None:
         target = item.target.text
-        rules = self._rules_by_type(item.rules, f"amend {target}")
         index = next((i for i, line in enumerate(self.lines) if line.name == target), None)
         if index is None:
             if self.parent is not None or not self.tree.header or not self.tree.header.extends:
@@ -620,10 +637,49 @@ class _Checker:
             self.lines.append(line)
             index = len(self.lines) - 1
         line = self.lines[index]
-        if line.upstream:
+        if line.upstream and item.visits is None:
+            # An upstream line may take several bases, each under its own `when`.
             self.lines[index] = self._upstream_rules(line, item.rules, f"amend {target}")
             return
+        rules = self._rules_by_type(item.rules, f"amend {target}")
+        if item.visits is not None:
+            visits = self._amended_visits(line, item, rules)
+            if visits is None:
+                return
+            self.lines[index] = self._apply_rules(line, rules, f"amend {target}", amending=True,
+                                                  visits=visits)
+            return
         self.lines[index] = self._apply_rules(line, rules, f"amend {target}", amending=True)
+
+    def _amended_visits(self, line: LineDef, item: ast.Amendment, rules: dict):
+        """``amend X for 住院, …``: visits the line covers; only its rate and deductible
+        change per visit (a cap or a coverage is the line's, whatever the visit)."""
+        scope = item.visits
+        owner = f"amend {line.name} for …"
+        self.require_citation(scope.citation, owner, scope.span)
+        ok = True
+        if line.upstream:
+            self.error("S240", f"{owner}: {line.name} is settled upstream; its payout is not "
+                       "computed, so no rate of it changes by visit", scope.span,
+                       hint="drop `for …`, or amend a computed line")
+            return None
+        for visit in scope.visits:
+            if visit.text not in VISITS:
+                self.error("S213", f"unknown visit {visit.text}", visit.span,
+                           hint=self._suggest(visit.text, VISITS)
+                           or "visits are " + ", ".join(VISITS))
+                ok = False
+            elif visit.text not in line.visits:
+                self.error("S241", f"{owner}: {line.name} does not cover {visit.text}", visit.span,
+                           hint=f"{line.name} covers {'、'.join(line.visits)}")
+                ok = False
+        for rule_type, rule in rules.items():
+            if rule_type not in (ast.Rate, ast.Deductible):
+                self.error("S240", f"{owner}: an amendment for some visits changes only the rate "
+                           f"and the deductible, not the {_RULE_WORDS[rule_type]}", rule.span,
+                           hint="state it in an `amend` without `for`")
+                ok = False
+        return tuple(v.text for v in scope.visits) if ok else None
 
     def _line_awaiting_base(self, target: str, item: ast.Amendment) -> LineDef:
         """A line this file amends but whose base policy is not available: every value
@@ -690,7 +746,7 @@ class _Checker:
             name, after, self._rule(burden.citation, burden.span) if burden else None,
             visit_names, self._rule(visits.citation, visits.span) if visits else None,
             members, group.excluding, self._rule(group.citation, group.span), table,
-            item.span, self.version,
+            item.span, self.version, threshold.above,
         )
 
     def _subsidy(self) -> ByIdentity | None:

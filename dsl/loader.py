@@ -92,23 +92,5 @@ def _predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
     return None
 
 
-def require_base(loaded: LoadedPolicy) -> None:
-    """Refuse to evaluate an amendment whose base is missing, naming what it waits for."""
-    if loaded.missing_base is None:
-        return
-    from yibao.dsl.inventory import inventory
-
-    policy = loaded.versions[0]
-    waiting = [f"{e['value']} [{e['identity']}] {e['clause']}"
-               for e in inventory(loaded)["unspecified"]]
-    raise PolicyError([Diagnostic(
-        "S230", Severity.ERROR,
-        f"{policy.policy_id} amends {loaded.missing_base}, which is not beside it: "
-        f"evaluation needs {len(waiting)} values from it: " + "; ".join(waiting),
-        Span.point(policy.source_path or policy.policy_id, 1, 1),
-        hint=f"put {loaded.missing_base}.policy in the same folder (yibao check works without it)",
-    )])
-
-
 def _error(code: str, message: str, path: pathlib.Path) -> PolicyError:
     return PolicyError([Diagnostic(code, Severity.ERROR, message, Span.point(str(path), 1, 1))])

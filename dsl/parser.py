@@ -214,8 +214,13 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def amend(self, meta, children):
-        name, *rules = children
-        return ast.Amendment(self._name(name), tuple(rules), span=self._span(meta))
+        name, visits, *rules = children
+        return ast.Amendment(self._name(name), tuple(rules), visits, span=self._span(meta))
+
+    @v_args(meta=True)
+    def amend_visits(self, meta, children):
+        names, citation = children
+        return ast.Visits(names, citation, span=self._span(meta))
 
     @v_args(meta=True)
     def covers(self, meta, children):
@@ -235,7 +240,15 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def base(self, meta, children):
         terms, condition, citation = children
+        if isinstance(terms, ast.Unspecified):
+            return ast.Base((), citation, condition, terms, span=self._span(meta))
         return ast.Base(terms, citation, condition, span=self._span(meta))
+
+    @v_args(meta=True)
+    def base_unspecified(self, meta, children):
+        note = children[0]
+        return ast.Unspecified(unquote(note) if note is not None else None,
+                               span=self._span(meta))
 
     def base_condition(self, children):
         return children[0]
@@ -405,7 +418,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def threshold(self, meta, children):
-        return ast.Threshold(children[0], span=self._span(meta))
+        above, spec = children
+        return ast.Threshold(spec, above is not None, span=self._span(meta))
+
+    def above(self, children):
+        return True
 
     @v_args(meta=True)
     def referral(self, meta, children):
