@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from yibao.cli.main import EXIT_OK, dump_json
+from yibao.core.diagnostics import render_all
 from yibao.dsl.inventory import inventory
 from yibao.dsl.loader import load_policy
 
@@ -22,6 +25,10 @@ def run(args) -> int:
     for version in loaded.versions:
         lower_policy(version)  # compile every version: check means parse + compile
     report = inventory(loaded)
+    if loaded.warnings and args.format == "text":
+        # Warnings (S250, a notice that cannot be read) go to stderr with the caret,
+        # like errors, so the report on stdout stays the same shape.
+        print(render_all(loaded.warnings, loaded.sources), file=sys.stderr)
     if args.format == "json":
         print(dump_json(report))
         return EXIT_OK
