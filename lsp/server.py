@@ -43,12 +43,18 @@ class PolicyServer(LanguageServer):
         self.analyses[uri] = result
         return result
 
+    def report(self, message: str) -> None:
+        """A failure the editor's log should show (the request itself got an empty answer)."""
+        self.window_log_message(types.LogMessageParams(type=types.MessageType.Error,
+                                                       message=message))
+
     def publish(self, uri: str) -> None:
         try:
             current = self.analysis(uri)
             found = [to_lsp(d, uri, current.index, current.path) for d in current.findings]
         except Exception as error:  # noqa: BLE001 - diagnostics always publish
             log.exception("analysis of %s failed", uri)
+            self.report(f"analysis of {uri} failed: {type(error).__name__}: {error}")
             found = [_internal_error(uri, error)]
             current = None
         version = current.version if current is not None else None
@@ -73,8 +79,9 @@ def _safe(default: Callable[[], object]):
         def run(server: PolicyServer, params):
             try:
                 return handler(server, params)
-            except Exception:  # noqa: BLE001 - one failing request never stops the server
+            except Exception as error:  # noqa: BLE001 - one failing request never stops the server
                 log.exception("%s failed", handler.__name__)
+                server.report(f"{handler.__name__} failed: {type(error).__name__}: {error}")
                 return default()
         return run
     return wrap

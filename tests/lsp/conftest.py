@@ -45,6 +45,9 @@ class Editor:
     async def replace(self, uri: str, text: str, version: int):
         return await replace_text(self.client, uri, text, version)
 
+    async def diagnostics(self, uri: str, version: int):
+        return await diagnostics_for(self.client, uri, version)
+
 
 @pytest.fixture
 def editor(client) -> Editor:
