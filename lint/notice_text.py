@@ -24,6 +24,7 @@ import attrs
 
 _DROPPED = set(" \t\r\n\u3000\u00a0“”‘’\"'「」")
 ELISION = re.compile(r"…+|\.{3,}")
+_BUCKET = 8   # characters: how far a word added or left out may shift a quote's start
 
 
 @attrs.frozen
@@ -88,27 +89,43 @@ class NoticeText:
         return None
 
     def nearest(self, fragment: str) -> Passage:
-        """The notice's passage most like ``fragment`` (by difflib's ratio on windows)."""
+        """The notice's passage most like ``fragment``.
+
+        Every pair of characters the fragment shares with the notice votes for
+        where the fragment would start; the best-voted stretch (in buckets, so
+        that a word added or left out does not split the vote) is then refined
+        with difflib's ratio, one character at a time.
+        """
         haystack = self.folded.text
         width = max(len(fragment), 1)
-        step = max(width // 4, 1)
-        best, best_at = -1.0, 0
+        votes: dict[int, int] = {}
+        for offset in range(len(fragment) - 1):
+            for position in self._pairs.get(fragment[offset:offset + 2], ()):
+                bucket = (position - offset) // _BUCKET
+                votes[bucket] = votes.get(bucket, 0) + 1
+        if not votes:
+            return self._passage(0, min(width, len(haystack)))
+        bucket = max(votes, key=lambda b: (votes[b] + votes.get(b - 1, 0) + votes.get(b + 1, 0),
+                                           -b))
         matcher = difflib.SequenceMatcher(autojunk=False)
         matcher.set_seq2(fragment)
-        for start in range(0, max(len(haystack) - width, 0) + 1, step):
-            matcher.set_seq1(haystack[start:start + width])
-            if matcher.real_quick_ratio() <= best or matcher.quick_ratio() <= best:
-                continue
-            ratio = matcher.ratio()
-            if ratio > best:
-                best, best_at = ratio, start
-        # Refine around the best window, one character at a time.
-        for start in range(max(best_at - step, 0), min(best_at + step, len(haystack)) + 1):
+        best, best_at = -1.0, max(bucket * _BUCKET, 0)
+        low = max((bucket - 1) * _BUCKET, 0)
+        high = min((bucket + 2) * _BUCKET, max(len(haystack) - 1, 0))
+        for start in range(low, high + 1):
             matcher.set_seq1(haystack[start:start + width])
             ratio = matcher.ratio()
             if ratio > best:
                 best, best_at = ratio, start
         return self._passage(best_at, min(best_at + width, len(haystack)))
+
+    @functools.cached_property
+    def _pairs(self) -> dict[str, list[int]]:
+        pairs: dict[str, list[int]] = {}
+        text = self.folded.text
+        for position in range(len(text) - 1):
+            pairs.setdefault(text[position:position + 2], []).append(position)
+        return pairs
 
     def _passage(self, folded_start: int, folded_end: int) -> Passage:
         origin = self.folded.origin

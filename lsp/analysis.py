@@ -19,7 +19,10 @@ import re
 import attrs
 
 from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
-from yibao.dsl.loader import LoadedPolicy, load_policy
+from yibao.dsl.checker import check_policy
+from yibao.dsl.comments import Comment
+from yibao.dsl.loader import LoadedPolicy, load_policy, source_sha256
+from yibao.dsl.parser import parse_policy
 from yibao.lint.config import LintConfig, discover_config
 from yibao.lint.context import LintContext
 from yibao.lint.runner import lint_context
@@ -30,12 +33,35 @@ MISSING_BASE = "S230"
 
 
 class EditorContext(LintContext):
-    """The linter's context, with the predecessor read once per change of its file."""
+    """The linter's context, built for an edit a keystroke: the predecessor read once
+    per change of its file, and the comments scanned instead of parsed again."""
 
     def __init__(self, path: str, source: str, config: LintConfig):
         self.parent_loaded: LoadedPolicy | None = None
         self.base_missing: str | None = None
         super().__init__(path, source, config)
+
+    @functools.cached_property
+    def protection(self):
+        """The over-protection analysis, shared by edits that leave the policy's meaning
+        as it was (a comment, a blank line); its findings take their spans from the tree."""
+        return _protection(self.policy, self.config.upstream_share)
+
+    def _build(self) -> None:
+        # LintContext._build, but the comments come from scan_comments: a second Lark
+        # parse (dsl/comments.py) is half the time of an edit on a 10 KB policy.
+        try:
+            self.tree = parse_policy(self.source, self.path)
+        except PolicyError as error:
+            self.diagnostics.extend(error.diagnostics)
+            return
+        self.comments = scan_comments(self.source)
+        self.parent = self._parent()
+        self.check = check_policy(self.tree, self.parent, source_sha256(self.source))
+        self.diagnostics.extend(self.check.diagnostics)
+        if self.check.ok:
+            self.policy = self.check.policy
+            self._compile()
 
     def _parent(self):
         header = self.tree.header
@@ -57,6 +83,40 @@ class EditorContext(LintContext):
         return self.parent_loaded.latest
 
 
+def scan_comments(source: str) -> tuple[Comment, ...]:
+    """The ``# …`` comments of a file that parses, as dsl/comments.py finds them.
+
+    Exact for such a file: in the grammar ``#`` can start nothing but a comment
+    outside a string (CITE and NAME exclude it), and a string is ``"…"`` on one
+    line with backslash escapes.
+    """
+    found = []
+    for number, line in enumerate(source.split("\n"), 1):
+        in_string = escaped = False
+        for index, char in enumerate(line):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    in_string = False
+            elif char == '"':
+                in_string = True
+            elif char == "#":
+                found.append(Comment(number, index + 1, line[index:].rstrip(),
+                                     not line[:index].strip()))
+                break
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=8)
+def _protection(policy, upstream_share):
+    from yibao.lint.shares import ProtectionAnalysis
+
+    return ProtectionAnalysis(policy, upstream_share)
+
+
 def load_parent(path: pathlib.Path) -> LoadedPolicy:
     stat = path.stat()
     return _load_parent(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
@@ -75,16 +135,20 @@ def config_for(folder: str) -> LintConfig:
         return LintConfig()
 
 
-@attrs.frozen
 class Analysis:
-    uri: str
-    path: str
-    version: int | None
-    text: str
-    index: LineIndex = attrs.field(eq=False)
-    context: EditorContext = attrs.field(eq=False)
-    findings: tuple[Diagnostic, ...] = attrs.field(eq=False)
-    symbols: tuple[Symbol, ...] = attrs.field(eq=False)
+    """One version of a document and everything the features read about it."""
+
+    def __init__(self, uri: str, path: str, version: int | None, text: str,
+                 context: EditorContext, findings: tuple[Diagnostic, ...]):
+        self.uri, self.path, self.version, self.text = uri, path, version, text
+        self.index = LineIndex(text)
+        self.context = context
+        self.findings = findings
+
+    @functools.cached_property
+    def symbols(self) -> tuple[Symbol, ...]:
+        """Every name of the file (computed on the first request that needs them)."""
+        return tuple(symbols(self.context.tree, self.text)) if self.context.tree else ()
 
     @property
     def tree(self):
@@ -102,14 +166,12 @@ def analyse(uri: str, path: str, text: str, version: int | None = None,
     """Analyse one document's text; never raises for any text."""
     settings = config if config is not None else config_for(str(pathlib.Path(path).parent))
     context = EditorContext(path, text, settings)
-    findings = list(lint_context(context))
-    found: list[Symbol] = []
-    if context.tree is not None:
-        found = symbols(context.tree, text)
-        if context.base_missing:
-            findings.append(_missing_base(context, found))
-    return Analysis(uri, path, version, text, LineIndex(text), context,
-                    tuple(_original_codes(findings, context.diagnostics)), tuple(found))
+    findings = _original_codes(lint_context(context), context.diagnostics)
+    analysis = Analysis(uri, path, version, text, context, ())
+    if context.base_missing:
+        findings.append(_missing_base(context, list(analysis.symbols)))
+    analysis.findings = tuple(findings)
+    return analysis
 
 
 def _missing_base(context: EditorContext, found: list[Symbol]) -> Diagnostic:
