@@ -67,6 +67,24 @@ async def test_a_typo_in_an_identity_name_after_an_edit_is_diagnosed_and_fixed(e
     assert [d.code for d in found] == ["L301"]
 
 
+@pytest.mark.asyncio
+async def test_a_mistyped_citation_is_fixed_without_touching_its_quote(editor):
+    """L111: §(五五) is no declared clause; the fix replaces the § token only."""
+    old = 'cap 2万 §(五) "自2023年1月起'
+    uri, found = await editor.open(BENXI_PATH, BENXI.replace(old, old.replace("§(五)", "§(五五)")))
+    [finding] = [d for d in found if d.code == "L111"]
+    actions = await editor.client.text_document_code_action_async(types.CodeActionParams(
+        text_document=doc(uri), range=finding.range,
+        context=types.CodeActionContext(diagnostics=[finding])))
+    [fix] = [a for a in actions if a.title == "Change to §(五)"]
+    [edit] = fix.edit.changes[uri]
+    row = row_of(old)
+    column = LINES[row].index("§(五)")
+    assert edit.range == types.Range(start=types.Position(line=row, character=column),
+                                     end=types.Position(line=row, character=column + 5))
+    assert edit.new_text == "§(五)"
+
+
 NON_BMP = textwrap.dedent("""\
     policy t-2023 {
         effective 2023-01-01
