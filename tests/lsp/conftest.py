@@ -1,7 +1,9 @@
 """A real language client (pytest-lsp) talking to `yibao lsp` over stdio.
 
-Each test gets a fresh server process: `python -m yibao.cli.main lsp`, the
-same entry point editors start.  Helpers open documents and wait for the
+Each test module shares one server process (`python -m yibao.cli.main lsp`,
+the same entry point editors start; starting one takes seconds), and its tests
+run in the module's event loop (``pytestmark`` in each module).  A test opens
+its documents with their full text, so no test sees another's edits.  Helpers open documents and wait for the
 diagnostics the server publishes for exactly the version sent.
 """
 
@@ -21,7 +23,7 @@ from helpers import POLICIES
 SERVER = [sys.executable, "-m", "yibao.cli.main", "lsp"]
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+@pytest_lsp.fixture(scope="module", config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient):
     await lsp_client.initialize_session(types.InitializeParams(
         capabilities=client_capabilities("visual-studio-code"),

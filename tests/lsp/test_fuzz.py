@@ -23,6 +23,8 @@ from lsprotocol import types
 
 from helpers import POLICIES
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")   # the module's one server
+
 SEED = int(os.environ.get("YIBAO_LSP_FUZZ_SEED", "20261206"))
 EDITS = 1000
 RESET_EVERY = 25     # start again from the shipped text, so edits do not pile into noise
@@ -142,7 +144,6 @@ def _assert_tokens(text: str, data: list[int]) -> None:
         assert line < len(lines) and start + length <= _units(lines[line]), (line, start, length)
 
 
-@pytest.mark.asyncio
 @pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 async def test_random_edits_of_shipped_policies_never_break_the_server(editor):
     rng = random.Random(SEED)

@@ -16,6 +16,8 @@ import pytest
 from lsprotocol import types
 
 from helpers import POLICIES
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")   # the module's one server
 from yibao.dsl.format import format_policy
 
 BENXI_PATH = POLICIES / "benxi-2023.policy"
@@ -35,7 +37,6 @@ def doc(uri: str) -> types.TextDocumentIdentifier:
 # ---- diagnostics ---------------------------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_a_shipped_policy_opens_with_only_its_information_finding(editor):
     uri, found = await editor.open(BENXI_PATH)
     assert [(d.code, d.severity, d.source) for d in found] == [
@@ -43,7 +44,6 @@ async def test_a_shipped_policy_opens_with_only_its_information_finding(editor):
     assert "精神障碍床日定额救助" in found[0].message
 
 
-@pytest.mark.asyncio
 async def test_a_typo_in_an_identity_name_after_an_edit_is_diagnosed_and_fixed(editor):
     uri, _ = await editor.open(BENXI_PATH)
     typo = BENXI.replace("        低保边缘家庭成员: 2000", "        低保边缘家庭成元: 2000")
@@ -67,7 +67,6 @@ async def test_a_typo_in_an_identity_name_after_an_edit_is_diagnosed_and_fixed(e
     assert [d.code for d in found] == ["L301"]
 
 
-@pytest.mark.asyncio
 async def test_a_mistyped_citation_is_fixed_without_touching_its_quote(editor):
     """L111: §(五五) is no declared clause; the fix replaces the § token only."""
     old = 'cap 2万 §(五) "自2023年1月起'
@@ -106,7 +105,6 @@ NON_BMP = textwrap.dedent("""\
 """)
 
 
-@pytest.mark.asyncio
 async def test_ranges_count_utf16_units_outside_the_bmp(editor, tmp_path):
     """𠀋 (U+2000B) is one code point but two UTF-16 units: LSP counts units."""
     uri, found = await editor.open(tmp_path / "t-2023.policy", NON_BMP)
@@ -135,7 +133,6 @@ def _decode(data: list[int]):
     return out
 
 
-@pytest.mark.asyncio
 async def test_a_missing_extends_target_is_one_diagnostic_and_the_file_is_still_served(editor):
     path = POLICIES / "lhasa-2020.policy"
     text = path.read_text(encoding="utf-8")
@@ -159,7 +156,6 @@ def LINES_OF(text: str) -> list[str]:
     return text.split("\n")
 
 
-@pytest.mark.asyncio
 async def test_a_half_typed_file_gets_its_syntax_error_and_every_request_an_answer(editor):
     half = BENXI[: BENXI.index("line 倾斜救助 {") + len("line 倾斜救助 {\n    rate §(五")]
     uri, found = await editor.open(BENXI_PATH, half)
@@ -186,7 +182,6 @@ async def _hover(editor, uri, text, needle, offset=1) -> str:
     return result.contents.value
 
 
-@pytest.mark.asyncio
 async def test_hover_on_an_identity_shows_what_each_line_pays_it_and_its_chain(editor):
     uri, _ = await editor.open(BENXI_PATH)
     words = await _hover(editor, uri, BENXI, "identity 其他监测范围内人口", 10)
@@ -195,7 +190,6 @@ async def test_hover_on_an_identity_shows_what_each_line_pays_it_and_its_chain(e
     assert "**倾斜救助**: deductible 3,000元 §(五); rate 60% §(五); cap 不设 (none) §(五)" in words
 
 
-@pytest.mark.asyncio
 async def test_hover_on_a_value_shows_the_figure_of_each_identity(editor):
     uri, _ = await editor.open(BENXI_PATH)
     needle = "        因病致贫重病患者: 10000"
@@ -205,7 +199,6 @@ async def test_hover_on_a_value_shows_the_figure_of_each_identity(editor):
     assert "- 低保对象: 3,000元 §(五)" in words and "- 孤儿: 0元 §(五)" in words
 
 
-@pytest.mark.asyncio
 async def test_hover_on_an_inherited_value_names_the_version(editor):
     path = POLICIES / "jiamusi-2022.policy"
     text = path.read_text(encoding="utf-8")
@@ -216,7 +209,6 @@ async def test_hover_on_an_inherited_value_names_the_version(editor):
     assert "- others: 12,000元 §二.1 (inherited from jiamusi-2021)" in words
 
 
-@pytest.mark.asyncio
 async def test_hover_on_a_citation_shows_the_clause_title_and_the_notice_words(editor):
     uri, _ = await editor.open(BENXI_PATH)
     words = await _hover(editor, uri, BENXI, "threshold 5000 §(八)", 16)
@@ -225,7 +217,6 @@ async def test_hover_on_a_citation_shows_the_clause_title_and_the_notice_words(e
     assert "因病返贫风险监测对象的预警标准为5000元" in words
 
 
-@pytest.mark.asyncio
 async def test_hover_on_a_line_shows_its_over_protection_summary(editor):
     uri, _ = await editor.open(BENXI_PATH)
     words = await _hover(editor, uri, BENXI, "line 基本救助", 6)
@@ -237,7 +228,6 @@ async def test_hover_on_a_line_shows_its_over_protection_summary(editor):
 # ---- definition and references ----------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_definition_of_an_identity_a_clause_and_a_field(editor):
     uri, _ = await editor.open(BENXI_PATH)
     for needle, offset, target in (
@@ -251,7 +241,6 @@ async def test_definition_of_an_identity_a_clause_and_a_field(editor):
         assert location.range.start.line == row_of(target), needle
 
 
-@pytest.mark.asyncio
 async def test_references_of_an_identity(editor):
     uri, _ = await editor.open(BENXI_PATH)
     found = await editor.client.text_document_references_async(types.ReferenceParams(
@@ -267,7 +256,6 @@ async def test_references_of_an_identity(editor):
     assert len(rows) == 9
 
 
-@pytest.mark.asyncio
 async def test_definition_across_extends(editor, tmp_path):
     base, revision = _amendment(tmp_path)
     text = revision.read_text(encoding="utf-8")
@@ -328,7 +316,6 @@ async def _labels(editor, uri, text, needle, offset) -> list[str]:
     return [item.label for item in result.items]
 
 
-@pytest.mark.asyncio
 async def test_completion_of_visits_identities_fields_and_clauses(editor):
     uri, _ = await editor.open(BENXI_PATH)
     needle = "    covers 住院, 门诊慢特病 §(四)"
@@ -350,7 +337,6 @@ async def test_completion_of_visits_identities_fields_and_clauses(editor):
 # ---- formatting and code actions ----------------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_formatting_is_yibao_fmt(editor):
     messy = BENXI.replace("    cap 2万 §(五)", "cap    2万   §(五)").replace(
         "        低保边缘家庭成员: 60%\n        因病致贫重病患者: 50%\n    }\n    cap",
@@ -363,7 +349,6 @@ async def test_formatting_is_yibao_fmt(editor):
     assert edit.range.start == types.Position(line=0, character=0)
 
 
-@pytest.mark.asyncio
 async def test_a_finding_can_be_suppressed_with_a_reason(editor):
     uri, [info] = await editor.open(BENXI_PATH)
     actions = await editor.client.text_document_code_action_async(types.CodeActionParams(
@@ -382,7 +367,6 @@ async def test_a_finding_can_be_suppressed_with_a_reason(editor):
 # ---- semantic tokens, inlay hints, outline --------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_semantic_tokens_colour_by_meaning(editor):
     uri, _ = await editor.open(BENXI_PATH)
     tokens = await editor.client.text_document_semantic_tokens_full_async(
@@ -399,7 +383,6 @@ async def test_semantic_tokens_colour_by_meaning(editor):
     assert decoded[(row, 11)] == (2, "enumMember", 0)
 
 
-@pytest.mark.asyncio
 async def test_inlay_hints_resolve_relative_amendments_and_list_inherited_values(editor, tmp_path):
     _, revision = _amendment(tmp_path)
     text = revision.read_text(encoding="utf-8")
@@ -416,7 +399,6 @@ async def test_inlay_hints_resolve_relative_amendments_and_list_inherited_values
     assert by_row[0] == "unchanged: 基本医保"
 
 
-@pytest.mark.asyncio
 async def test_document_symbols_and_folding_ranges(editor):
     uri, _ = await editor.open(BENXI_PATH)
     symbols = await editor.client.text_document_document_symbol_async(
@@ -440,7 +422,6 @@ async def test_document_symbols_and_folding_ranges(editor):
 # ---- code lens: settle the example claims ----------------------------------------------------
 
 
-@pytest.mark.asyncio
 async def test_code_lens_settles_the_example_claims_of_a_line(editor):
     uri, _ = await editor.open(BENXI_PATH)
     lenses = await editor.client.text_document_code_lens_async(
@@ -456,7 +437,6 @@ async def test_code_lens_settles_the_example_claims_of_a_line(editor):
     assert result["failed"] == 0 and all(case["passed"] for case in result["cases"])
 
 
-@pytest.mark.asyncio
 async def test_code_lens_marks_the_cases_an_edit_breaks(editor):
     """With 低保边缘家庭成员's 基本救助 rate edited to 65%, the worked example's
     claim a (B 15,000) would get 65% × 13,000 = 8,450, not the notice's 7,800."""
