@@ -160,7 +160,7 @@ class NoticeText:
         low, high = 0, len(lines)
         found = None
         for depth, (kind, label) in enumerate(parts):
-            heads = [i for i in range(low, high) if _heading(lines[i]) == (kind, label)]
+            heads = [i for i in range(low, high) if heading_of(lines[i]) == (kind, label)]
             if not heads:
                 break
             if title and len(heads) > 1 and depth == len(parts) - 1:
@@ -206,7 +206,7 @@ def clause_parts(clause: str) -> list[tuple[str, str]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _heading(line: str) -> tuple[str, str] | None:
+def heading_of(line: str) -> tuple[str, str] | None:
     for kind, pattern in _HEADING:
         match = pattern.match(line)
         if match:
@@ -215,5 +215,5 @@ def _heading(line: str) -> tuple[str, str] | None:
 
 
 def _ends(line: str, kind: str) -> bool:
-    heading = _heading(line)
+    heading = heading_of(line)
     return heading is not None and _RANK[heading[0]] <= _RANK[kind]

@@ -9,7 +9,7 @@ from lsprotocol import types
 
 from yibao.dsl.model import SCHEMES, VISITS
 from yibao.lint.notice import notice_of
-from yibao.lint.notice_text import _heading
+from yibao.lint.notice_text import heading_of
 from yibao.lsp.analysis import Analysis
 from yibao.lsp.symbols import ALERT, CLAUSE, FIELD, IDENTITY, LINE, BUILTIN_TERMS
 
@@ -128,7 +128,7 @@ def notice_headings(text: str) -> list[tuple[str, str]]:
     out = []
     top = paren = None
     for raw in text.splitlines():
-        heading = _heading(raw)
+        heading = heading_of(raw)
         if heading is None:
             continue
         kind, label = heading

@@ -10,7 +10,7 @@ from lsprotocol import types
 from yibao.core.diagnostics import PolicyError
 from yibao.dsl.format import format_policy
 from yibao.lsp.analysis import Analysis
-from yibao.lsp.symbols import _CITE
+from yibao.lsp.symbols import CITE
 
 _DID_YOU_MEAN = re.compile(r"did you mean '([^']+)'\?|did you mean (§\S+?)\?|^write (§\S+)$")
 _LINT_CODE = re.compile(r"L\d{3}$")
@@ -62,7 +62,7 @@ def _did_you_mean(analysis: Analysis, diagnostic: types.Diagnostic) -> types.Cod
         # The finding covers the whole citation: replace only its § token.
         line = analysis.index.line(target.start.line)
         start = analysis.index.column(target.start)
-        cite = _CITE.match(line, start)
+        cite = CITE.match(line, start)
         if cite is None:
             return None
         target = types.Range(start=target.start, end=types.Position(
@@ -80,7 +80,7 @@ def _suppress(analysis: Analysis, diagnostic: types.Diagnostic, code: str) -> ty
     row = diagnostic.range.start.line
     text = analysis.index.line(row)
     indent = text[: len(text) - len(text.lstrip())]
-    cite = _CITE.search(text)
+    cite = CITE.search(text)
     reason = f"{cite.group(0)}: why the notice wants this" if cite else "why the notice wants this"
     comment = f"{indent}# yibao: disable={code} {reason}\n"
     at = types.Position(line=row, character=0)

@@ -16,11 +16,11 @@ from lsprotocol import types
 from yibao.dsl import ast
 from yibao.dsl.model import ByIdentity, Policy
 from yibao.lint.notice import clause_passage, declared_titles
-from yibao.lint.render import _identity_lines
+from yibao.lint.render import identity_lines
 from yibao.lint.walk import walk
 from yibao.lsp.analysis import Analysis
 from yibao.lsp.symbols import ALERT, CLAUSE, FIELD, IDENTITY, LINE, PARAM, POLICY, Symbol
-from yibao.lsp.words import is_rate_table, sourced_words, value_words
+from yibao.lsp.words import is_rate_table, sourced_words
 
 _VALUE_NODES = (ast.Amount, ast.Percent, ast.Bands, ast.PlusRate, ast.TimesValue, ast.NoLimit,
                 ast.Unspecified, ast.FullSubsidy, ast.FixedSubsidy, ast.ShareSubsidy,
@@ -138,7 +138,7 @@ def _shares(analysis: Analysis, policy: Policy, line) -> str:
     lines = []
     for share in analysis_.shares:
         if share.identity is not None and line.covers_identity(share.identity):
-            lines.extend(_identity_lines(policy, share, ceiling))
+            lines.extend(identity_lines(policy, share, ceiling))
     return "\n".join(lines)
 
 
@@ -219,5 +219,3 @@ def _cite(citation) -> str:
 def _size(span) -> tuple[int, int]:
     return (span.end_line - span.line, span.end_column - span.column)
 
-
-__all__ = ["hover", "symbol_at", "identity_words", "value_words"]

@@ -26,7 +26,7 @@ CLAUSE, VISIT, SCHEME, POLICY, KEY = "clause", "visit", "scheme", "policy", "key
 BUILTIN_TERMS = ("in_scope_cost", "total_cost")
 
 _HEADER = re.compile(r"policy\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?:\s+extends\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)*))?")
-_CITE = re.compile(r'§[^\s{}:,;"“”#]+')
+CITE = re.compile(r'§[^\s{}:,;"“”#]+')
 
 
 @attrs.frozen
@@ -131,7 +131,7 @@ def _cite_span(span: Span, lines: list[str]) -> Span | None:
     if span.line <= 0 or span.line > len(lines):
         return None
     text = lines[span.line - 1]
-    match = _CITE.search(text, max(span.column - 1, 0))
+    match = CITE.search(text, max(span.column - 1, 0))
     if match is None:
         return None
     return Span(span.file, span.line, match.start() + 1, span.line, match.end() + 1)
