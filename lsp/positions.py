@@ -40,6 +40,8 @@ class LineIndex:
     def position(self, line: int, column: int) -> types.Position:
         """1-based line and code-point column → an LSP position."""
         row = max(line - 1, 0)
+        if row >= len(self.lines):
+            return self.end()          # past the end (a file that ends too early): its end
         text = self.line(row)
         points = min(max(column - 1, 0), len(text))
         return types.Position(line=row, character=utf16_length(text[:points]))
