@@ -437,6 +437,17 @@ async def test_code_lens_settles_the_example_claims_of_a_line(editor):
     assert result["failed"] == 0 and all(case["passed"] for case in result["cases"])
 
 
+async def test_the_header_lens_settles_each_claims_total(editor):
+    """bx-0001: 基本医保 and 大病保险 paid upstream (20,000 of its 35,000 in-scope cost)
+    plus 基本救助 7,800 and 倾斜救助 60% × (7,200 − 3,000) = 2,520: 30,320.00 in all."""
+    uri, _ = await editor.open(BENXI_PATH)
+    result = await editor.client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="yibao.settleExamples", arguments=[uri, None]))
+    totals = {c["claim_id"]: c.get("payout") for c in result["claims"]}
+    assert totals["bx-0001"] == "30,320.00"
+    assert result["text"].startswith("benxi-2023: total paid")
+
+
 async def test_code_lens_marks_the_cases_an_edit_breaks(editor):
     """With 低保边缘家庭成员's 基本救助 rate edited to 65%, the worked example's
     claim a (B 15,000) would get 65% × 13,000 = 8,450, not the notice's 7,800."""
