@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from yibao.cli.main import EXIT_OK, EXIT_USAGE, dump_json
-from yibao.core.diagnostics import PolicyError, render_concise
+from yibao.core.diagnostics import PolicyError, render_all, render_concise
 from yibao.dsl.inventory import inventory
 from yibao.dsl.loader import load_policy
 
@@ -36,6 +36,10 @@ def run(args) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     report = inventory(loaded)
+    if loaded.warnings and args.format == "text":
+        # Warnings (S250, a notice that cannot be read) go to stderr with the caret,
+        # like errors, so the report on stdout stays the same shape.
+        print(render_all(loaded.warnings, loaded.sources), file=sys.stderr)
     if args.format == "json":
         print(dump_json(report))
         return EXIT_OK

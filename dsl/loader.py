@@ -19,6 +19,7 @@ from yibao.dsl import ast
 from yibao.dsl.checker import check_policy
 from yibao.dsl.limits import read_bounded_text
 from yibao.dsl.model import Policy
+from yibao.dsl.notices import find_notice
 from yibao.dsl.parser import parse_policy
 
 MAX_CHAIN = 20
@@ -69,6 +70,10 @@ def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
         if errors:
             raise PolicyError(result.diagnostics)
         warnings.extend(result.diagnostics)
+        # A notice that cannot be read is reported, never fatal (dsl/notices.py says why).
+        notice = find_notice(str(file_path), text, tree.header)
+        if notice.problem is not None:
+            warnings.append(notice.problem)
         parent = result.policy
         versions.append(result.policy)
     oldest = chain[-1][2].header

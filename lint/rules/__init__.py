@@ -16,7 +16,7 @@ _MODULES = (
     "policy_unreadable", "policy_rejected", "unused_suppression", "suppression_reason",
     "rate_range", "band_order", "deductible_cap", "untreated_identity", "treated_chain",
     "treated_cycle", "never_pays", "unknown_identity", "unknown_line", "duplicate_rule",
-    "citation_clause",
+    "citation_clause", "quote_not_in_notice", "figure_not_in_quote",
     "share_above_ceiling", "share_reaches_full", "zero_contribution", "subsidy_above_bound",
     "unspecified_value", "inherited_value", "missing_citation",
     "payout_falls",
