@@ -192,6 +192,8 @@ def _upstream_bounds(columns: ClaimColumns, policy: Policy) -> list[exp.Expressi
             continue
 
         def bound(terms) -> exp.Expression:
+            if terms is None:   # unspecified: paid anything, the validator refuses it (C311)
+                return sql.num(0)
             if not terms:
                 terms = ("in_scope_cost", *earlier)
             first, *minus = terms

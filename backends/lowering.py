@@ -38,6 +38,18 @@ class Const:
     value: Any
 
 
+@attrs.frozen
+class ByVisit:
+    """A parameter that differs by the claim's visit (an amendment naming visits, Lhasa
+    §四(四)一): ``visits`` gives the named visits' values, ``default`` the others'."""
+
+    default: Any
+    visits: tuple[tuple[str, Any], ...]
+
+    def at(self, visit: str | None) -> Any:
+        return dict(self.visits).get(visit, self.default) if visit is not None else self.default
+
+
 @attrs.define
 class Scope:
     """The columns of one (version, candidate) being lowered."""
@@ -167,11 +179,13 @@ class ColumnarLowering:
     def _lookup(self, node: Node, scope: Scope):
         if _is_false(scope.values[node.input("covered")]):
             return Const(None)
-        sourced = node.params["table"].for_identity(scope.candidate)
-        # A claim that needs an unspecified value is refused (C311) before settlement.
-        if sourced is None or sourced.is_unspecified:
-            return Const(None)
-        return Const(sourced.value)
+        table = node.params["table"]
+        default = _known(table.for_identity(scope.candidate))
+        named = tuple((visit, _known(table.for_claim(scope.candidate, visit)))
+                      for visit, _ in table.by_visit)
+        if all(value == default for _, value in named):
+            return Const(default)
+        return ByVisit(default, named)
 
     def _covers(self, node: Node, scope: Scope):
         line = node.params["line"]
@@ -217,17 +231,46 @@ class ColumnarLowering:
     def _schedule(self, node: Node, scope: Scope):
         values = scope.values
         covered = values[node.input("covered")]
-        rate = values[node.input("rate")].value
+        rate = values[node.input("rate")]
+        deductible = values.get(f"{node.params['line']}.deductible", Const(None))
+        if isinstance(rate, ByVisit) or isinstance(deductible, ByVisit):
+            return self._schedule_by_visit(node, scope, covered, rate, deductible)
+        rate = rate.value
         if _is_false(covered) or rate is None:
             return sql.num(0)
-        deductible = values.get(f"{node.params['line']}.deductible", Const(None)).value
         before, after = values[node.input("ytd")]
-        payout = annual_payout(ExactRate.of(rate), fen(deductible or Decimal(0)))
+        payout = annual_payout(ExactRate.of(rate), fen(deductible.value or Decimal(0)))
         paid_before = scope.define(node, "annual_before", payout(before))
         paid_after = scope.define(node, "annual_after", payout(after))
         scope.annual[node.params["line"]] = (paid_before, paid_after)
         return scope.define(node, "slice", sql.when(
             covered, exp.Sub(this=paid_after, expression=paid_before), sql.num(0)))
+
+    def _schedule_by_visit(self, node: Node, scope: Scope, covered, rate, deductible):
+        """round(G(C_after)) − round(G(C_before)) with the claim's visit's G.  The slices
+        no longer telescope to one G, so no ``scope.annual``: the ledger caps the running
+        sum of the slices instead (backends/ledgers.py), exactly as the scalar path."""
+        if _is_false(covered):
+            return sql.num(0)
+        before, after = scope.values[node.input("ytd")]
+        named = [visit for visit, _ in (rate.visits if isinstance(rate, ByVisit) else ())]
+        named += [visit for visit, _ in (deductible.visits if isinstance(deductible, ByVisit)
+                                         else ()) if visit not in named]
+
+        def value_at(value, visit):
+            return value.at(visit) if isinstance(value, ByVisit) else value.value
+
+        def slice_for(visit) -> exp.Expression:
+            applied = value_at(rate, visit)
+            if applied is None:
+                return sql.num(0)
+            payout = annual_payout(ExactRate.of(applied),
+                                   fen(value_at(deductible, visit) or Decimal(0)))
+            return exp.Sub(this=payout(after.copy()), expression=payout(before.copy()))
+
+        branches = [(sql.col("visit").eq(sql.text(visit)), slice_for(visit)) for visit in named]
+        return scope.define(node, "slice", sql.when(
+            covered, sql.case(branches, slice_for(None)), sql.num(0)))
 
     def _per_unit(self, node: Node, scope: Scope):
         values = scope.values
@@ -307,10 +350,15 @@ class ColumnarLowering:
         function of the claim alone (scheme, identities), worked out once before
         settlement as the claim's ``thr_<a>`` (backends/prepare.py), which routing
         reads too."""
-        thresholds = [(sql.col("scheme").eq(sql.text(scheme)), sql.num(fen(sourced.value)))
+        # Money is integer fen, so "over T" (threshold above, 超过) is "reaches T + 1 fen":
+        # the ledgers compare with ≥ alone, and routing tells the two apart by the column.
+        strict = 1 if alert.above else 0
+        thresholds = [(sql.col("scheme").eq(sql.text(scheme)),
+                       sql.num(fen(sourced.value) + strict))
                       for scheme, sourced in alert.threshold.items() if scheme is not None]
         fallback = alert.threshold.for_identity(None)
-        default = sql.num(fen(fallback.value)) if fallback is not None else sql.typed_null("BIGINT")
+        default = (sql.num(fen(fallback.value) + strict) if fallback is not None
+                   else sql.typed_null("BIGINT"))
         threshold = sql.case(thresholds, default) if thresholds else default
         return sql.when(self._alert_group(alert), threshold, sql.typed_null("BIGINT"))
 
@@ -384,6 +432,12 @@ def annual_payout(rate: ExactRate, deductible: int) -> Callable[[exp.Expression]
         return exp.paren(sql.round_half_up(sql.add(terms), rate.denominator))
 
     return payout
+
+
+def _known(sourced):
+    """A parameter's value; None where it is missing or unspecified (a claim that needs an
+    unspecified value is refused, C311, before settlement)."""
+    return None if sourced is None or sourced.is_unspecified else sourced.value
 
 
 def _is_false(value) -> bool:

@@ -19,6 +19,8 @@ For every admitted claim this stage works out, from the claim alone:
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 from sqlglot import exp
 
@@ -26,8 +28,11 @@ from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.layers import Definition
 from yibao.backends.lowering import ColumnarLowering
+from yibao.compiler.awaited import awaited_values, refusal_words
+from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import Op, Phase
-from yibao.dsl.model import NO_IDENTITY, Policy
+from yibao.dsl import ast
+from yibao.dsl.model import NO_IDENTITY, VISITS, Policy
 
 ROUTE_STRIDE = 1000   # route key = version × stride + candidate index
 
@@ -68,7 +73,9 @@ def preparation(columns: ClaimColumns, lowerings: list[ColumnarLowering]
             test = no_identity if candidate is None else lowering.holds([candidate])
             definitions.append(Definition(held_column(v, k), test))
             held.append((k, sql.col(held_column(v, k))))
-            for need in _unspecified_needs(lowering, candidate):
+            needs_of = (_awaited_needs if policy.awaits_base is not None
+                        else _unspecified_needs)
+            for need in needs_of(lowering, candidate):
                 condition, message = need
                 needs.append((sql.all_of([is_version, sql.col(held_column(v, k)),
                                           exp.paren(condition)]), len(messages)))
@@ -111,15 +118,54 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
             continue
         if node.op is not Op.LOOKUP:
             continue
-        sourced = node.params["table"].for_identity(candidate)
+        table = node.params["table"]
         covered = scope.values[node.input("covered")]
-        if sourced is None or not sourced.is_unspecified or _never(covered):
+        if _never(covered):
             continue
-        clause = f"§{sourced.clause}" if sourced.clause else "its clause"
-        note = f" ({sourced.note})" if sourced.note else ""
-        message = (f"{node.params['table'].name} for {candidate or NO_IDENTITY} is unspecified "
-                   f"in {sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
-        yield _inline(covered, scope), Unspecified(message)
+        # An amendment naming visits gives those visits their own value (Lhasa §四(四)一).
+        named = [visit for visit, _ in table.by_visit]
+        cases = [(sql.col("visit").eq(sql.text(visit)), table.for_claim(candidate, visit))
+                 for visit in named]
+        others = sql.negate(exp.paren(sql.one_of(sql.col("visit"), named))) if named else None
+        cases.append((others, table.for_identity(candidate)))
+        for visit_test, sourced in cases:
+            if sourced is None or not sourced.is_unspecified:
+                continue
+            clause = f"§{sourced.clause}" if sourced.clause else "its clause"
+            note = f" ({sourced.note})" if sourced.note else ""
+            message = (f"{table.name} for {candidate or NO_IDENTITY} is unspecified in "
+                       f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
+            condition = _inline(covered, scope)
+            if visit_test is not None:
+                condition = sql.all_of([exp.paren(condition), visit_test])
+            yield condition, Unspecified(message)
+
+
+def _awaited_needs(lowering: ColumnarLowering, candidate: str | None):
+    """An amendment whose base is missing: (claim condition, refusal) for each visit and
+    each truth of the fields the lines' conditions read — the values the claim needs
+    depend on nothing else — worded by compiler/awaited.py as the scalar path words it."""
+    policy = lowering.policy
+    fields = []
+    for line in policy.computed_lines:
+        fields += [f for f in condition_fields(line.condition) if f not in fields]
+    for visit in VISITS:
+        for truths in itertools.product((False, True), repeat=len(fields)):
+            value = dict(zip(fields, truths))
+            needed = awaited_values(policy, candidate, visit,
+                                    lambda condition: holds(condition, value.__getitem__))
+            if not needed:
+                continue
+            message, hint = refusal_words(policy, needed)
+            tests = [sql.col("visit").eq(sql.text(visit))] + [
+                exp.paren(lowering.condition(_field_is(name, truth)))
+                for name, truth in value.items()]
+            yield sql.all_of(tests), Unspecified(message, hint)
+
+
+def _field_is(name: str, truth: bool) -> ast.Condition:
+    field = ast.FieldRef(ast.Name(name))
+    return field if truth else ast.Not(field)
 
 
 def _inline(expression: exp.Expression, scope) -> exp.Expression:

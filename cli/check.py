@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from yibao.cli.main import EXIT_OK, dump_json
+import sys
+
+from yibao.cli.main import EXIT_OK, EXIT_USAGE, dump_json
+from yibao.core.diagnostics import PolicyError, render_all, render_concise
 from yibao.dsl.inventory import inventory
 from yibao.dsl.loader import load_policy
 
@@ -18,10 +21,25 @@ def register(commands) -> None:
 def run(args) -> int:
     from yibao.compiler.lower import lower_policy
 
-    loaded = load_policy(args.policy)
-    for version in loaded.versions:
-        lower_policy(version)  # compile every version: check means parse + compile
+    try:
+        loaded = load_policy(args.policy)
+        for version in loaded.versions:
+            lower_policy(version)  # compile every version: check means parse + compile
+    except PolicyError as error:
+        if args.format != "json":
+            raise  # rendered with its snippets on stderr by cli.main
+        # A tool asked for JSON: the diagnostics go to stdout as JSON, not only to
+        # stderr as text (it printed nothing on stdout; issue 21 item 14).
+        print(dump_json({"policy_file": args.policy, "ok": False,
+                         "diagnostics": [d.to_json() for d in error.diagnostics]}))
+        print(render_concise(error.diagnostics[0]) if error.diagnostics else "policy error",
+              file=sys.stderr)
+        return EXIT_USAGE
     report = inventory(loaded)
+    if loaded.warnings and args.format == "text":
+        # Warnings (S250, a notice that cannot be read) go to stderr with the caret,
+        # like errors, so the report on stdout stays the same shape.
+        print(render_all(loaded.warnings, loaded.sources), file=sys.stderr)
     if args.format == "json":
         print(dump_json(report))
         return EXIT_OK

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import pathlib
 import sys
 from typing import Sequence
 
@@ -21,7 +22,7 @@ from yibao.core.diagnostics import PolicyError, render_all
 
 EXIT_OK, EXIT_CLAIMS_FAILED, EXIT_USAGE = 0, 1, 2
 
-COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt")
+COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,12 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def render_policy_error(error: PolicyError) -> str:
-    sources = {}
-    for diagnostic in error.diagnostics:
+    from yibao.dsl.limits import read_bounded_text
+
+    sources: dict[str, str] = {}
+    for file in {d.span.file for d in error.diagnostics}:
+        # Read as the loader reads: bounded, regular files only (never a pipe or
+        # /dev/zero), without the byte order mark, so carets stand where they should.
         try:
-            with open(diagnostic.span.file, encoding="utf-8") as handle:
-                sources[diagnostic.span.file] = handle.read()
-        except (OSError, UnicodeDecodeError):
+            sources[file] = read_bounded_text(pathlib.Path(file))
+        except PolicyError:
             pass
     return render_all(error.diagnostics, sources)
 

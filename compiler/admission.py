@@ -246,13 +246,15 @@ class ClaimValidator:
         earlier: list[str] = []
         for line in policy.lines:
             if line.upstream:
-                bases = [(condition, terms or self._default_terms(earlier), rule)
+                bases = [(condition, terms if terms is None else terms or
+                          self._default_terms(earlier), rule)
                          for condition, terms, rule in line.conditional_bases]
                 bases.append((None, line.base_terms or self._default_terms(earlier),
                               line.base_rule))
                 # Each base's first term is a claim field, the rest earlier lines' payouts.
-                yield line, tuple((condition, terms[0], terms[1:], terms, rule)
-                                  for condition, terms, rule in bases)
+                # An unspecified base (terms None) has no start: the claim is refused.
+                yield line, tuple((condition, terms[0] if terms else None, terms[1:] if terms
+                                   else (), terms, rule) for condition, terms, rule in bases)
             earlier.append(line.name)
 
     @staticmethod
@@ -271,6 +273,8 @@ class ClaimValidator:
                 start, minus, terms, rule = next(
                     (start, minus, terms, rule) for condition, start, minus, terms, rule in bases
                     if condition is None or holds(condition, claim.field))
+            if start is None:
+                raise self._unbounded(claim, line, amount, rule)
             bound = getattr(claim, start)
             for term in minus:
                 bound -= paid.get(term, ZERO)
@@ -285,6 +289,19 @@ class ClaimValidator:
     def _holds_member(self, claim: Claim, line: LineDef) -> bool:
         held = set(claim.identities) | {self.effective[name] for name in claim.identities}
         return bool(held & set(line.members))
+
+    @staticmethod
+    def _unbounded(claim: Claim, line: LineDef, amount, rule) -> ClaimError:
+        """The notice gives no bound for this claim (Jilin §二(一): out of province, care
+        that is not 符合规范就医): what the line paid cannot be checked, so it is refused."""
+        clause = f" §{rule.citation.clause}" if rule.citation else ""
+        note = f" ({rule.note})" if rule.note else ""
+        return ClaimError(
+            "C311", claim.claim_id, f"paid.{line.name}",
+            f"{line.name} paid {amount}, but what it may pay for this claim is unspecified in "
+            f"{rule.version}{clause}{note}; this claim needs it",
+            "the notice leaves the value to another document: supply it in a revision "
+            "or a base policy; yibao never invents it")
 
     @staticmethod
     def _beyond(claim: Claim, line: LineDef, amount, terms, bound, rule) -> ClaimError:

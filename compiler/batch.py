@@ -21,7 +21,7 @@ from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
 from yibao.compiler.ledger import Ledger
 from yibao.compiler.lower import lower_policy
-from yibao.dsl.loader import LoadedPolicy, require_base
+from yibao.dsl.loader import LoadedPolicy
 from yibao.dsl.model import Policy
 
 Outcome = Union[ClaimResult, ClaimError]
@@ -31,7 +31,8 @@ class Engine:
     """A loaded policy chain, compiled once, ready to settle claims."""
 
     def __init__(self, loaded: LoadedPolicy):
-        require_base(loaded)
+        # An amendment whose base is missing still loads: each claim that needs the base's
+        # values is refused, naming them (compiler/awaited.py), and the batch goes on.
         self.loaded = loaded
         self.versions = loaded.versions
         self.evaluators = {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}

@@ -19,9 +19,10 @@ from typing import Any, Callable, NamedTuple
 
 import attrs
 
+from yibao.compiler.awaited import CODE as AWAITED, awaited_values, refusal_words
 from yibao.compiler.claims import Claim, ClaimError
 from yibao.compiler.formulas import describer, node_words
-from yibao.compiler.conditions import compile_condition
+from yibao.compiler.conditions import compile_condition, holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
@@ -169,6 +170,8 @@ class ScalarEvaluator:
 
     # ---- the claim ----------------------------------------------------------------
     def evaluate(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
+        if self.policy.awaits_base is not None:
+            self._refuse_awaited(claim)
         person_year = ledger.person_year(claim.person_id, claim.date.year)
         steps: list[Step] | None = [] if trace else None
         context = _Context(claim, person_year)
@@ -224,6 +227,16 @@ class ScalarEvaluator:
         for node_id, compiled, step in self._traced[phase]:
             value = values[node_id] = compiled(context)
             steps.append(step(context, value))
+
+    def _refuse_awaited(self, claim: Claim) -> None:
+        """The base this amendment changes is not beside it: refuse a claim that needs its
+        values, naming them all (compiler/awaited.py), before anything is settled."""
+        for candidate in self.candidates(claim):
+            needed = awaited_values(self.policy, candidate, claim.visit,
+                                    lambda condition: holds(condition, claim.field))
+            if needed:
+                message, hint = refusal_words(self.policy, needed)
+                raise EvaluationError(AWAITED, claim.claim_id, None, message, hint)
 
     def _gated(self, plan: tuple) -> tuple:
         """The plan without a trace: a line that does not cover the claim is settled in
@@ -371,18 +384,27 @@ class ScalarEvaluator:
     def _lookup(self, node: Node) -> Compiled:
         table = node.params["table"]
         covered_id = node.input("covered")
-        # Per identity: (value, the Sourced when it is unspecified), read on every claim.
+        # Per identity (and visit, where an amendment names visits): (value, the Sourced
+        # when it is unspecified), read on every claim.
         by_identity = {}
         for key in [i.name for i in self.policy.identities] + [None]:
             sourced = table.for_identity(key)
             if sourced is not None:
                 by_identity[key] = (sourced.value, sourced if sourced.is_unspecified else None)
+            for visit, _ in table.by_visit:
+                sourced = table.for_claim(key, visit)
+                if sourced is not None:
+                    by_identity[key, visit] = (sourced.value,
+                                               sourced if sourced.is_unspecified else None)
+        named_visits = frozenset(visit for visit, _ in table.by_visit)
         evaluator = self
 
         def lookup(context: _Context) -> Any:
             if not context.values[covered_id]:
                 return SKIPPED
-            found = by_identity.get(context.candidate)
+            visit = context.claim.visit
+            found = by_identity.get((context.candidate, visit) if visit in named_visits
+                                    else context.candidate)
             if found is None:
                 return SKIPPED
             value, unspecified = found
@@ -535,6 +557,7 @@ class ScalarEvaluator:
         new_state = tuple.__new__
         in_group_of = self._in_group   # in_alert_group's answers, read here first
         name = alert.name
+        over = operator.gt if alert.above else operator.ge   # 超过 / 达到 (预警标准为)
 
         def alert_state(context: _Context) -> AlertState:
             claim = context.claim
@@ -549,7 +572,7 @@ class ScalarEvaluator:
             fired = before is not None and before.fired
             if not fired and in_group:
                 threshold = thresholds[claim.scheme]
-                fired = threshold is not None and burden >= threshold.value
+                fired = threshold is not None and over(burden, threshold.value)
             # tuple.__new__ directly: a named tuple's own __new__ is a Python function
             return new_state(AlertState, (burden, counted, in_group, fired))
         return alert_state

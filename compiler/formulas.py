@@ -83,6 +83,9 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
         (_cited(sourced.citation) if sourced.citation else None, sourced.version,
          sourced.inherited)
         for candidate, sourced in static.sources.items()}
+    # A value an amendment changed for some visits: its source depends on the claim's
+    # visit too, so that a trace never quotes the amendment for a visit it leaves alone.
+    by_visit = static.is_lookup and node.params["table"].varies_by_visit
     per_candidate, skips = static.per_candidate, static.skips_when_uncovered
 
     def describe(context: "_Context", value: Any) -> Step:
@@ -92,7 +95,10 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
         version, inherited = "", False
         skipped = skips and not context.values.get(covered, True)
         if sources is not None:
-            citation, version, inherited = sources[context.candidate]
+            citation, version, inherited = (
+                sources[context.candidate] if not by_visit
+                else sources.get((context.candidate, context.claim.visit))
+                or sources[context.candidate])
             if citation is not None:
                 clause, quote = citation
             skipped = value is None and not context.values.get(covered)
@@ -159,10 +165,19 @@ def _words(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
         fixed=_FORMULAS[node.op](node, None, evaluator, None) if node.op in _FIXED else None,
         terms=tuple((evaluator.graph.node(source).label, source) for role, source in node.inputs
                     if role in ("minuend", "subtrahend")),
-        sources={candidate: node.params["table"].for_identity(candidate)
-                 for candidate in [i.name for i in evaluator.policy.identities] + [None]}
-        if node.op is Op.LOOKUP else None,
+        sources=_sources(node.params["table"], evaluator) if node.op is Op.LOOKUP else None,
     )
+
+
+def _sources(table, evaluator: "ScalarEvaluator") -> dict:
+    """A lookup's values as sourced: by candidate, and by (candidate, visit) for the visits
+    an amendment names."""
+    candidates = [i.name for i in evaluator.policy.identities] + [None]
+    sources = {candidate: table.for_identity(candidate) for candidate in candidates}
+    for visit, _ in table.by_visit:
+        sources.update({(candidate, visit): table.for_claim(candidate, visit)
+                        for candidate in candidates})
+    return sources
 
 
 # ---- one formula per op --------------------------------------------------------------
@@ -348,9 +363,11 @@ def _alert(node, context, evaluator, value):
     if not value.in_group:
         status = "不属于本预警监测对象" + ("（本年度此前已预警）" if value.fired else "")
     elif value.fired:
-        status = f"年度累计负担 {burden} ≥ 预警标准 {limit}，预警"
+        reached = "超过" if alert.above else "≥"
+        status = f"年度累计负担 {burden} {reached} 预警标准 {limit}，预警"
     else:
-        status = f"年度累计负担 {burden} < 预警标准 {limit}"
+        short = "未超过" if alert.above else "<"
+        status = f"年度累计负担 {burden} {short} 预警标准 {limit}"
     return (f"本次负担{counted}; {status}",
             [("年度累计负担", burden), ("预警标准", limit)],
             {"value_text": "预警" if value.fired else "未预警"})

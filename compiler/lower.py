@@ -136,9 +136,11 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
                         (line.cap, "年度限额"), (line.per_unit, "定额标准")):
         if table is None:
             continue
+        # A value an amendment changed for some visits only is read by the claim's visit too.
+        by_visit = (("visit", VISIT),) if table.varies_by_visit else ()
         nodes.append(Node(
             f"{name}.{_KEY[word]}", Op.LOOKUP, f"{name}{word}", Phase.CANDIDATE,
-            inputs=(("identity", CANDIDATE), ("covered", f"{name}.covered")),
+            inputs=(("identity", CANDIDATE), ("covered", f"{name}.covered")) + by_visit,
             params={"table": table, "what": word}, line=name,
             citation=_table_citation(table), span=_table_span(table)))
     if line.per_unit is not None:

@@ -36,7 +36,7 @@ class PinnedEngine(Engine):
     """An engine that settles every claim under one version, whatever its date."""
 
     def __init__(self, loaded: LoadedPolicy, version: Policy):
-        # Only the pinned version is compiled; the chain stays for require_base.
+        # Only the pinned version is compiled.
         pinned = LoadedPolicy((version,), loaded.sources, loaded.warnings, loaded.missing_base)
         super().__init__(pinned)
 

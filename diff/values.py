@@ -104,23 +104,43 @@ def _tables(subject: str, item: str, old: ByIdentity | None, new: ByIdentity | N
     if old is None and new is None:
         return []
     kind = kind or kind_of_table(old or new)
-    old_keys = old.keys() if old else ()
-    new_keys = new.keys() if new else ()
+    old_keys = _all_keys(old)
+    new_keys = _all_keys(new)
     keys = _union(old_keys, new_keys)
     everyone = "全体" if keys == [None] else OTHERS
     changes = []
-    for key in keys:
-        before = old.for_identity(key) if old else None
-        after = new.for_identity(key) if new else None
-        old_text, new_text = sourced_words(before, kind), sourced_words(after, kind)
-        if old_text == new_text:
-            continue
-        changes.append(_change(
-            subject, item, key if key is not None else everyone, old_text, new_text,
-            citation_words(before.citation) if before else "",
-            citation_words(after.citation) if after else "",
-            after.version if after else ""))
+    # Values an amendment gives some visits only (Lhasa §四(四)一) are compared per visit,
+    # each read as a claim of that visit reads it.
+    visits = _union([v for v, _ in old.by_visit] if old else [],
+                    [v for v, _ in new.by_visit] if new else [])
+    for visit in [None] + visits:
+        for key in keys:
+            before = _read(old, key, visit)
+            after = _read(new, key, visit)
+            old_text, new_text = sourced_words(before, kind), sourced_words(after, kind)
+            if old_text == new_text:
+                continue
+            who = key if key is not None else everyone
+            changes.append(_change(
+                subject, item, who if visit is None else f"{visit}: {who}", old_text, new_text,
+                citation_words(before.citation) if before else "",
+                citation_words(after.citation) if after else "",
+                after.version if after else ""))
     return changes
+
+
+def _all_keys(table: ByIdentity | None) -> list:
+    """The table's keys, those an amendment gave some visits only included."""
+    keys: list = []
+    for _, values in (table.visit_tables() if table is not None else ()):
+        keys += [key for key, _ in values if key not in keys]
+    return keys
+
+
+def _read(table: ByIdentity | None, key, visit):
+    if table is None:
+        return None
+    return table.for_identity(key) if visit is None else table.for_claim(key, visit)
 
 
 # ---- the policy as a whole ------------------------------------------------------------------
@@ -208,7 +228,8 @@ def _first_rule(line: LineDef):
 
 
 def _conditional_bases(line: LineDef) -> str:
-    return "; ".join(f"{_base(terms)} when {condition_words(condition)}"
+    return "; ".join(f"{_base(terms) if terms is not None else 'unspecified'} when "
+                     f"{condition_words(condition)}"
                      for condition, terms, _ in line.conditional_bases) or "无"
 
 

@@ -1,7 +1,7 @@
 """Amendments: how a revision changes an inherited value table.
 
 ``amend 大病保险 { rate plus 5% §… }`` adds five points to every identity's
-rate; ``deductible { 建档立卡贫困人口: times 50% }`` halves one identity's
+rate (``amend 基本医保 for 住院 §… { … }``: for claims of those visits only); ``deductible { 建档立卡贫困人口: times 50% }`` halves one identity's
 deductible (falling back to the inherited ``others`` value); a plain value
 replaces.  Values the amendment does not touch stay, marked inherited.  When
 the inherited value is unknown (the base policy is not available, or left the
@@ -24,15 +24,16 @@ if TYPE_CHECKING:
 
 
 def amend_table(checker: "_Checker", current: ByIdentity | None, name: str,
-                spec: ast.ValueSpec, kind: Kind, what: str) -> ByIdentity | None:
-    inherited = [] if current is None else list(current.items())
+                spec: ast.ValueSpec, kind: Kind, what: str,
+                visits: tuple[str, ...] | None = None) -> ByIdentity | None:
+    """``current`` changed by ``spec``: for every visit, or (``visits``) for claims of
+    those visits only, each of which then gets its own table."""
     if spec.citation is None and not (
         isinstance(spec, ast.TableValue) and all(e.citation for e in spec.entries)
     ):
         checker.require_citation(None, what, spec.span)
     if isinstance(spec, ast.InlineValue):
-        keys = [key for key, _ in inherited] or [None]
-        changes = [(key, spec.value, spec.citation, spec.span) for key in keys]
+        changes = [(_EVERY, spec.value, spec.citation, spec.span)]
     else:
         changes = []
         for entry in spec.entries:
@@ -40,14 +41,36 @@ def amend_table(checker: "_Checker", current: ByIdentity | None, name: str,
                 key = checker.base_identity(key_name)
                 if key is not False:
                     changes.append((key, entry.value, entry.citation or spec.citation, entry.span))
-    table = dict(inherited)
-    fallback = table.get(None)
-    for key, value, citation, span in changes:
-        before = table.get(key, fallback)
-        updated = _apply(checker, before, value, citation, span, kind, what)
-        if updated is not None:
-            table[key] = updated
-    return ByIdentity(name, tuple(table.items()))
+    written: dict[int, Sourced | None] = {}   # a plain value is checked (and reported) once
+
+    def changed(values) -> tuple:
+        table = dict(values)
+        fallback = table.get(None)
+        for index, (key, value, citation, span) in enumerate(changes):
+            for target in (list(table) or [None]) if key is _EVERY else [key]:
+                before = table.get(target, fallback)
+                if not isinstance(value, (ast.PlusRate, ast.TimesValue)):
+                    if index not in written:
+                        written[index] = _apply(checker, before, value, citation, span, kind, what)
+                    updated = written[index]
+                else:
+                    updated = _apply(checker, before, value, citation, span, kind, what)
+                if updated is not None:
+                    table[target] = updated
+        return tuple(table.items())
+
+    values = () if current is None else current.values
+    by_visit = dict(current.by_visit) if current is not None else {}
+    if visits is None:
+        return ByIdentity(name, changed(values),
+                          tuple((visit, changed(old)) for visit, old in by_visit.items()))
+    for visit in visits:
+        by_visit[visit] = changed(by_visit.get(visit, values))
+    return ByIdentity(name, values, tuple(by_visit.items()))
+
+
+# An inline value: it changes every entry of the table.
+_EVERY = object()
 
 
 def _apply(checker: "_Checker", before: Sourced | None, value: ast.Value,

@@ -233,6 +233,8 @@ class Base:
     terms: tuple[Name, ...]  # empty: remaining (in-scope cost less every earlier line)
     citation: Citation | None = None
     condition: "Condition | None" = None
+    # ``base unspecified "…" when …``: the notice gives no bound for those claims
+    unspecified: "Unspecified | None" = None
     span: Span = _span()
 
     @property
@@ -328,10 +330,15 @@ class ComputedLine:
 
 @attrs.frozen
 class Amendment:
-    """``amend 大病保险 { … }``: a revision changes named values of an inherited line."""
+    """``amend 大病保险 { … }``: a revision changes named values of an inherited line.
+
+    ``amend 基本医保 for 住院, 门诊慢特病 §… { … }`` changes them for claims of those
+    visits only (``visits``); claims of the line's other visits keep the old values.
+    """
 
     target: Name
     rules: tuple[LineRule, ...]
+    visits: "Visits | None" = None
     span: Span = _span()
 
 
@@ -365,7 +372,10 @@ class Group:
 
 @attrs.frozen
 class Threshold:
+    """``threshold 5000``: reached at 5000 (≥); ``threshold above 5000``: over it (>)."""
+
     spec: ValueSpec
+    above: bool = False
     span: Span = _span()
 
 

@@ -67,9 +67,9 @@ ONE_LINE = {
     "zero_contribution": "zero contribution only for", "reduces": "reduces", "capped": "capped",
 }
 # Rules that state a value by their keyword: inline, or a table by identity.
-VALUED = frozenset({"deductible", "rate", "cap", "threshold", "subsidy"})
+VALUED = frozenset({"deductible", "rate", "cap", "subsidy"})
 # Blocks of rules under a keyword and a name.
-NAMED_BLOCKS = {"computed_line": "line", "amend": "amend", "alert": "alert", "referral": "refer"}
+NAMED_BLOCKS = {"computed_line": "line", "alert": "alert", "referral": "refer"}
 
 
 class _Printer:
@@ -124,6 +124,14 @@ class _Printer:
         for child in rules.children:
             self.statement(child, depth + 1)
         self.emit(depth, "}", rules.meta.end_line, tree.meta.end_line, "close")
+
+    def s_amend(self, tree, depth):
+        name, visits, *rules = tree.children
+        self.block(words("amend", name, visits), tree, rules, depth)
+
+    def s_threshold(self, tree, depth):
+        above, spec = tree.children
+        self.value_spec("threshold above" if above is not None else "threshold", tree, spec, depth)
 
     def s_per_unit(self, tree, depth):
         unit, spec = tree.children
@@ -217,6 +225,7 @@ _FRAGMENTS = {
     "base_remaining": lambda c: "remaining",
     "base_difference": lambda c: " - ".join(fragment(term) for term in c),
     "base_term": lambda c: str(c[0]),
+    "base_unspecified": lambda c: words("unspecified", *c),
     "base_condition": lambda c: "when " + _condition(c[0]),
     "or_condition": lambda c: _condition(Tree("or_condition", c)),
     "and_condition": lambda c: _condition(Tree("and_condition", c)),
@@ -237,6 +246,8 @@ _FRAGMENTS = {
     "all_lines": lambda c: "all lines",
     "named_lines": lambda c: fragment(c[0]),
     "field_default": lambda c: f"default {c[0]}",
+    "amend_visits": lambda c: words("for", *c),
+    "above": lambda c: "above",
 }
 
 # Every rule of the grammar the formatter lays out: statements, then fragments.

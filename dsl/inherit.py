@@ -15,8 +15,12 @@ from yibao.dsl.model import AlertDef, ByIdentity, LineDef
 def inherit_table(table: ByIdentity | None) -> ByIdentity | None:
     if table is None:
         return None
-    return ByIdentity(table.name, tuple(
-        (key, attrs.evolve(value, inherited=True)) for key, value in table.items()))
+    return ByIdentity(table.name, _inherited(table.values), tuple(
+        (visit, _inherited(values)) for visit, values in table.by_visit))
+
+
+def _inherited(values):
+    return tuple((key, attrs.evolve(value, inherited=True)) for key, value in values)
 
 
 def inherit_line(line: LineDef) -> LineDef:

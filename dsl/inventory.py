@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from yibao.dsl import ast
 from yibao.dsl.loader import LoadedPolicy
 from yibao.dsl.model import ByIdentity, Policy
 
@@ -21,10 +22,13 @@ def _tables(policy: Policy):
         yield param, None
 
 
-def _entry(table: ByIdentity, key, sourced, members: str | None = None) -> dict:
-    everyone = members or ("全体" if len(table.values) == 1 else "其他（others）")
+def _entry(table: ByIdentity, key, sourced, members: str | None = None,
+           visit: str | None = None, values=None) -> dict:
+    everyone = members or ("全体" if len(values or table.values) == 1 else "其他（others）")
+    # A value an amendment gave some visits (Lhasa §四(四)一) names its visit.
+    name = table.name if visit is None else f"{table.name}（{visit}）"
     return {
-        "value": table.name,
+        "value": name,
         "identity": key if key is not None else everyone,
         "clause": f"§{sourced.clause}" if sourced.clause else "",
         "version": sourced.version,
@@ -32,15 +36,33 @@ def _entry(table: ByIdentity, key, sourced, members: str | None = None) -> dict:
     }
 
 
+def _condition(condition: ast.Condition) -> str:
+    """A condition as written in the policy (``not in_province and not standard_care``)."""
+    if isinstance(condition, ast.FieldRef):
+        return condition.name.text
+    if isinstance(condition, ast.Not):
+        return f"not {_condition(condition.operand)}"
+    joiner = " and " if isinstance(condition, ast.All) else " or "
+    return "(" + joiner.join(_condition(o) for o in condition.operands) + ")"
+
+
 def inventory(loaded: LoadedPolicy) -> dict:
     policy = loaded.latest
     unspecified, inherited = [], []
     for table, members in _tables(policy):
-        for key, sourced in table.items():
-            if sourced.is_unspecified:
-                unspecified.append(_entry(table, key, sourced, members))
-            if sourced.inherited:
-                inherited.append(_entry(table, key, sourced, members))
+        for visit, values in table.visit_tables():
+            for key, sourced in values:
+                if sourced.is_unspecified:
+                    unspecified.append(_entry(table, key, sourced, members, visit, values))
+                if sourced.inherited:
+                    inherited.append(_entry(table, key, sourced, members, visit, values))
+    for line in policy.lines:   # bounds a notice leaves open (Jilin §二(一), 非规范就医)
+        for condition, terms, rule in line.conditional_bases:
+            if terms is None:
+                unspecified.append({
+                    "value": f"{line.name}.计算基数", "identity": f"when {_condition(condition)}",
+                    "clause": f"§{rule.citation.clause}" if rule.citation else "",
+                    "version": rule.version, "note": rule.note or ""})
     return {
         "policy": policy.policy_id,
         "versions": [p.policy_id for p in loaded.versions],

@@ -7,7 +7,9 @@ and compiling stay fast and shallow whatever a file contains.
 
 from __future__ import annotations
 
+import os
 import pathlib
+import stat
 
 from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
 from yibao.core.span import Span
@@ -57,31 +59,93 @@ def check_source_limits(source: str, path: str) -> None:
             depth = max(depth - 1, 0)
 
 
+# A UTF-8 byte order mark, as Windows Notepad writes at the start of a file:
+# invisible, so accepted and dropped (claims files accept one too).
+BOM = "\ufeff"
+
+# Suffixes of claims files: given where the policy goes, the arguments were swapped.
+CLAIMS_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".parquet")
+SWAPPED_HINT = ("this looks like a claims file, not a policy: the policy comes first, "
+                "as in yibao eval POLICY CLAIMS (yibao check takes the policy alone)")
+
+
 def read_bounded_text(path: pathlib.Path) -> str:
-    """Read a policy file as UTF-8, refusing huge files and undecodable bytes with a diagnostic."""
+    """Read a policy file as UTF-8, refusing huge files and undecodable bytes with a diagnostic.
+
+    Only a regular file is read (a named pipe never ends, /dev/zero never
+    ends), and never more than the limit plus one byte, whatever size the file
+    reports: st_size is 0 for /proc files and can change while reading.
+    """
     name = str(path)
     try:
-        size = path.stat().st_size
+        # O_NONBLOCK: opening a named pipe with no writer would otherwise wait forever.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        if isinstance(error, IsADirectoryError):
+            raise _not_regular(name, "a folder") from None
+        raise _limit_error("P112", f"cannot read policy file: {error.strerror}", name) from None
+    try:
+        kind = _kind(os.fstat(descriptor).st_mode)
+        if kind:
+            raise _not_regular(name, kind)
+        data = _read_at_most(descriptor, MAX_SOURCE_BYTES + 1)
     except OSError as error:
         raise _limit_error("P112", f"cannot read policy file: {error.strerror}", name) from None
-    if size > MAX_SOURCE_BYTES:
+    finally:
+        os.close(descriptor)
+    claims_like = path.suffix.lower() in CLAIMS_SUFFIXES
+    if len(data) > MAX_SOURCE_BYTES:
         raise _limit_error(
-            "P110", f"policy file is {size} bytes, more than the {MAX_SOURCE_BYTES} allowed", name,
+            "P110", f"policy file is more than the {MAX_SOURCE_BYTES} bytes allowed", name,
+            hint=SWAPPED_HINT if claims_like else
+            "split the notice into a base policy and revisions that extend it",
         )
     try:
-        data = path.read_bytes()
-    except OSError as error:  # a folder named like a policy, a vanished file, …
-        raise _limit_error("P112", f"cannot read policy file: {error.strerror}", name) from None
-    try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         before = data[: error.start]
         line = before.count(b"\n") + 1
         column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")) + 1
-        raise _limit_error(
-            "P113", "policy file is not valid UTF-8", name, line, column,
-            hint="save the file as UTF-8 (GBK files must be converted first)",
-        ) from None
+        hint = SWAPPED_HINT if claims_like else \
+            "save the file as UTF-8 (GBK files must be converted first)"
+        raise _limit_error("P113", "policy file is not valid UTF-8", name, line, column,
+                           hint=hint) from None
+    return text[1:] if text.startswith(BOM) else text
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks = []
+    left = limit
+    while left > 0:
+        chunk = os.read(descriptor, min(left, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words; "" for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "something other than a regular file"
+
+
+def _not_regular(name: str, kind: str) -> PolicyError:
+    return _limit_error(
+        "P115", f"{name} is {kind}, not a policy file", name,
+        hint="give the path of a .policy file saved on disk (to check text from a pipe, "
+             "save it to a file first)",
+    )
 
 
 def check_tree_depth(tree, path: str) -> None:

@@ -19,6 +19,7 @@ from yibao.dsl import ast
 from yibao.dsl.checker import check_policy
 from yibao.dsl.limits import read_bounded_text
 from yibao.dsl.model import Policy
+from yibao.dsl.notices import find_notice
 from yibao.dsl.parser import parse_policy
 
 MAX_CHAIN = 20
@@ -69,6 +70,10 @@ def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
         if errors:
             raise PolicyError(result.diagnostics)
         warnings.extend(result.diagnostics)
+        # A notice that cannot be read is reported, never fatal (dsl/notices.py says why).
+        notice = find_notice(str(file_path), text, tree.header)
+        if notice.problem is not None:
+            warnings.append(notice.problem)
         parent = result.policy
         versions.append(result.policy)
     oldest = chain[-1][2].header
@@ -90,24 +95,6 @@ def _predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
     # The base is not in this folder (Lhasa amends a Tibet-wide policy): the file
     # is checked on its own and the values it amends stay unspecified.
     return None
-
-
-def require_base(loaded: LoadedPolicy) -> None:
-    """Refuse to evaluate an amendment whose base is missing, naming what it waits for."""
-    if loaded.missing_base is None:
-        return
-    from yibao.dsl.inventory import inventory
-
-    policy = loaded.versions[0]
-    waiting = [f"{e['value']} [{e['identity']}] {e['clause']}"
-               for e in inventory(loaded)["unspecified"]]
-    raise PolicyError([Diagnostic(
-        "S230", Severity.ERROR,
-        f"{policy.policy_id} amends {loaded.missing_base}, which is not beside it: "
-        f"evaluation needs {len(waiting)} values from it: " + "; ".join(waiting),
-        Span.point(policy.source_path or policy.policy_id, 1, 1),
-        hint=f"put {loaded.missing_base}.policy in the same folder (yibao check works without it)",
-    )])
 
 
 def _error(code: str, message: str, path: pathlib.Path) -> PolicyError:

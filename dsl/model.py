@@ -106,21 +106,45 @@ class Sourced:
         )
 
 
+def _by_identity(values, identity: str | None) -> "Sourced | None":
+    fallback = None
+    for key, sourced in values:
+        if key == identity:
+            return sourced
+        if key is None:
+            fallback = sourced
+    return fallback
+
+
 @attrs.frozen
 class ByIdentity:
     """A value by effective identity; ``None`` keys the value for everyone else."""
 
     name: str                                # e.g. "基本救助.起付标准"
     values: tuple[tuple[str | None, Sourced], ...]
+    # The whole table again for claims of one visit, where an amendment names the
+    # visits it changes (Lhasa §四(四)一 raises 住院 and 门诊特殊病 only): visit → values.
+    by_visit: tuple[tuple[str, tuple[tuple[str | None, Sourced], ...]], ...] = ()
 
     def for_identity(self, identity: str | None) -> Sourced | None:
-        fallback = None
-        for key, sourced in self.values:
-            if key == identity:
-                return sourced
-            if key is None:
-                fallback = sourced
-        return fallback
+        """The value for claims of every visit no amendment names."""
+        return _by_identity(self.values, identity)
+
+    def for_claim(self, identity: str | None, visit: str) -> Sourced | None:
+        """The value for a claim of ``visit``."""
+        for named, values in self.by_visit:
+            if named == visit:
+                return _by_identity(values, identity)
+        return _by_identity(self.values, identity)
+
+    @property
+    def varies_by_visit(self) -> bool:
+        return bool(self.by_visit)
+
+    def visit_tables(self):
+        """(None for the other visits, or a visit; its values), the unnamed visits first."""
+        yield None, self.values
+        yield from self.by_visit
 
     def keys(self) -> tuple[str | None, ...]:
         return tuple(key for key, _ in self.values)
@@ -147,6 +171,7 @@ class Rule:
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     version: str = ""
     inherited: bool = False
+    note: str | None = None   # an unspecified base's reason, in the drafter's words
 
 
 @attrs.frozen
@@ -164,8 +189,9 @@ class LineDef:
     base_terms: tuple[str, ...] = ()          # empty: remaining
     base_rule: Rule | None = None
     # Upstream lines only: bases chosen by a condition on claim fields, first match
-    # first; the unconditional base applies otherwise.
-    conditional_bases: tuple[tuple[Condition, tuple[str, ...], Rule], ...] = ()
+    # first; the unconditional base applies otherwise.  Terms None: the notice gives no
+    # bound for those claims, and one whose line paid anything is refused (C311).
+    conditional_bases: tuple[tuple[Condition, tuple[str, ...] | None, Rule], ...] = ()
     deductible: ByIdentity | None = None
     rate: ByIdentity | None = None
     cap: ByIdentity | None = None
@@ -193,6 +219,9 @@ class AlertDef:
     threshold: ByIdentity                    # keyed by scheme (or None for everyone)
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     version: str = ""
+    # True: fires when the burden is over the threshold (超过, 高于); False: when it
+    # reaches it (预警标准为, 达到), the default.
+    above: bool = False
 
 
 @attrs.frozen
@@ -250,6 +279,10 @@ class Policy:
     zero_contribution_rule: Rule | None = None
     source_path: str = ""
     source_sha256: str = ""
+    # The id of the base policy this version (or the version it extends) amends but that
+    # is not beside it (Lhasa 2020 amends xizang-2019): the values it would give are
+    # unspecified, and a claim that needs them is refused (C311) naming them all.
+    awaits_base: str | None = None
 
     # ---- lookups --------------------------------------------------------------
     def identity(self, name: str) -> IdentityDef | None:

@@ -12,13 +12,15 @@ import functools
 import pathlib
 from decimal import Decimal
 
+import attrs
 import lark
 from lark import Token, Transformer, v_args
 
 from yibao.core.diagnostics import PolicyError
 from yibao.core.span import Span
 from yibao.dsl import ast
-from yibao.dsl.limits import check_source_limits, check_tree_depth
+from yibao.dsl.characters import check_digits, name_error
+from yibao.dsl.limits import CLAIMS_SUFFIXES, SWAPPED_HINT, check_source_limits, check_tree_depth
 from yibao.dsl.syntax_errors import diagnose_syntax_error
 
 GRAMMAR = pathlib.Path(__file__).with_name("policy.lark")
@@ -38,10 +40,14 @@ def _lark() -> lark.Lark:
 def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
     """Parse one policy file's text; raise :class:`PolicyError` on a syntax error."""
     check_source_limits(source, path)
+    check_digits(source, path)
     try:
         tree = _lark().parse(source)
     except lark.exceptions.UnexpectedInput as error:
-        raise PolicyError([diagnose_syntax_error(error, source, path, _lark())]) from None
+        diagnostic = diagnose_syntax_error(error, source, path, _lark())
+        if looks_like_claims(source, path):
+            diagnostic = attrs.evolve(diagnostic, hint=SWAPPED_HINT)
+        raise PolicyError([diagnostic]) from None
     check_tree_depth(tree, path)
     try:
         return _ToAst(path).transform(tree)
@@ -50,6 +56,14 @@ def parse_policy(source: str, path: str = "<policy>") -> ast.PolicyFile:
         if isinstance(error.orig_exc, PolicyError):
             raise error.orig_exc from None
         raise
+
+
+def looks_like_claims(source: str, path: str) -> bool:
+    """A claims file given where the policy goes: JSON objects, or a CSV header of claims."""
+    first = source.lstrip()[:1]
+    header = source.split("\n", 1)[0]
+    return (pathlib.PurePath(path).suffix.lower() in CLAIMS_SUFFIXES or first in ("{", "[")
+            or ("claim_id" in header and "," in header))
 
 
 def parse_policy_file(path: str | pathlib.Path) -> ast.PolicyFile:
@@ -112,7 +126,11 @@ class _ToAst(Transformer):
         return Span(self.path, token.line, token.column, token.end_line, token.end_column)
 
     def _name(self, token: Token) -> ast.Name:
-        return ast.Name(str(token), span=self._token_span(token))
+        span = self._token_span(token)
+        error = name_error(str(token), span)
+        if error is not None:
+            raise PolicyError([error])
+        return ast.Name(str(token), span=span)
 
     # whole file -----------------------------------------------------------------
     @v_args(meta=True)
@@ -196,8 +214,13 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def amend(self, meta, children):
-        name, *rules = children
-        return ast.Amendment(self._name(name), tuple(rules), span=self._span(meta))
+        name, visits, *rules = children
+        return ast.Amendment(self._name(name), tuple(rules), visits, span=self._span(meta))
+
+    @v_args(meta=True)
+    def amend_visits(self, meta, children):
+        names, citation = children
+        return ast.Visits(names, citation, span=self._span(meta))
 
     @v_args(meta=True)
     def covers(self, meta, children):
@@ -217,7 +240,15 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def base(self, meta, children):
         terms, condition, citation = children
+        if isinstance(terms, ast.Unspecified):
+            return ast.Base((), citation, condition, terms, span=self._span(meta))
         return ast.Base(terms, citation, condition, span=self._span(meta))
+
+    @v_args(meta=True)
+    def base_unspecified(self, meta, children):
+        note = children[0]
+        return ast.Unspecified(unquote(note) if note is not None else None,
+                               span=self._span(meta))
 
     def base_condition(self, children):
         return children[0]
@@ -387,7 +418,11 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def threshold(self, meta, children):
-        return ast.Threshold(children[0], span=self._span(meta))
+        above, spec = children
+        return ast.Threshold(spec, above is not None, span=self._span(meta))
+
+    def above(self, children):
+        return True
 
     @v_args(meta=True)
     def referral(self, meta, children):

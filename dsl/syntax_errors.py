@@ -9,6 +9,7 @@ misspelt keyword, an unclosed quote or brace) get their own codes and hints.
 from __future__ import annotations
 
 import difflib
+import re
 
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
@@ -88,7 +89,7 @@ def diagnose_syntax_error(error: lark.exceptions.UnexpectedInput, source: str, p
             _span(path, line, column), hint="a '{' may be missing its closing '}'",
         )
     assert isinstance(error, UnexpectedToken)
-    return _unexpected_token(error, path, parser)
+    return _missing_comma(error, source, path, parser) or _unexpected_token(error, path, parser)
 
 
 def _unexpected_character(error: UnexpectedCharacters, source: str, path: str,
@@ -114,6 +115,37 @@ def _unexpected_character(error: UnexpectedCharacters, source: str, path: str,
     if char.isdigit() and "PERCENT" not in (error.allowed or ()):
         hint = "a number is not allowed here"
     return Diagnostic("P101", Severity.ERROR, message, where, hint=hint)
+
+
+def _missing_comma(error: UnexpectedToken, source: str, path: str,
+                   parser: lark.Lark) -> Diagnostic | None:
+    """P109: two names on one line where a list wants a comma (`covers 住院 门诊慢特病`).
+
+    Lark lists every token that could follow (35 of them) and the generic hint
+    was about citations; the slip is one missing comma.  A word close to a
+    keyword is left to P100's "did you mean"."""
+    token = error.token
+    if token.type != "NAME" or "COMMA" not in error.expected or token.start_pos is None:
+        return None
+    if difflib.get_close_matches(str(token), _keywords(set(error.expected), parser), n=1,
+                                 cutoff=0.6):
+        return None
+    line_before = source[source.rfind("\n", 0, token.start_pos) + 1: token.start_pos]
+    # A comma is expected only right after a name of a list, so the word before
+    # is that name; on another line, the slip is more likely a missing citation.
+    previous = _TRAILING_NAME.search(line_before.rstrip())
+    if previous is None:
+        return None
+    name, following = previous.group(0), str(token)
+    return Diagnostic(
+        "P109", Severity.ERROR,
+        f"the names {name} and {following} have no comma between them",
+        Span(path, token.line, token.column, token.line, token.column + len(following)),
+        hint=f"separate the names of a list with commas: {name}, {following}",
+    )
+
+
+_TRAILING_NAME = re.compile(r"(?![0-9])[\w·]+$")
 
 
 def _unexpected_token(error: UnexpectedToken, path: str, parser: lark.Lark) -> Diagnostic:

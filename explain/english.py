@@ -119,6 +119,10 @@ def _status(text: str) -> str:
     if text == "不属于本预警监测对象":
         return "not in this alert's group"
     text = re.sub(r"^年度累计负担 (\S+) ≥ 预警标准 (\S+)，预警$", r"annual burden \1 ≥ threshold \2: alert", text)
+    text = re.sub(r"^年度累计负担 (\S+) 超过 预警标准 (\S+)，预警$",
+                  r"annual burden \1 is above threshold \2: alert", text)
+    text = re.sub(r"^年度累计负担 (\S+) 未超过 预警标准 (\S+)$",
+                  r"annual burden \1 is not above threshold \2", text)
     return re.sub(r"^年度累计负担 (\S+) < 预警标准 (\S+)$", r"annual burden \1 < threshold \2", text)
 
 

@@ -72,6 +72,14 @@ def table_rows(table: ByIdentity, what: str = "") -> tuple[tuple[str, str], ...]
     for values, keys in grouped.items():
         rows.append(("、".join(keys), values[0]))
         rows.extend(("", value) for value in values[1:])
+    # Values an amendment gave some visits only (Lhasa §四(四)一): the visit leads the row.
+    default = dict(table.values)
+    for visit, values_of_visit in table.by_visit:
+        for key, sourced in values_of_visit:
+            if default.get(key) != sourced:
+                words = parameter_words(sourced, what)
+                rows.append((f"{visit}: {key or EVERYONE_ELSE}", words[0]))
+                rows.extend(("", value) for value in words[1:])
     return tuple(rows)
 
 
@@ -155,7 +163,8 @@ def _alert(node, graph):
     group = "、".join(alert.group)
     who = f"除{group}监测对象以外" if alert.group_excludes else group
     return NodeWords((f"监测对象: {who}", f"计入: {'、'.join(alert.visits)}",
-                      "年度累计负担 ≥ 预警标准"), table_rows(alert.threshold))
+                      "年度累计负担 > 预警标准（超过）" if alert.above else "年度累计负担 ≥ 预警标准"),
+                     table_rows(alert.threshold))
 
 
 def _referral(node, graph):

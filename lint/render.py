@@ -54,11 +54,12 @@ def shares_text(path: str, analysis: ProtectionAnalysis, ceiling) -> str:
     out = [f"{path}: {policy.policy_id}, the largest share of the in-scope cost the lines "
            f"can pay on one claim in a fresh year (ceiling {percent(ceiling)})"]
     for share in analysis.shares:
-        out.extend("  " + line for line in _identity_lines(policy, share, ceiling))
+        out.extend("  " + line for line in identity_lines(policy, share, ceiling))
     return "\n".join(out)
 
 
-def _identity_lines(policy, share: IdentityShare, ceiling) -> list[str]:
+def identity_lines(policy, share: IdentityShare, ceiling) -> list[str]:
+    """One identity's over-protection summary (``--shares``; the editor's hover too)."""
     name = identity_words(share.identity)
     others = treated_as(policy, share.identity) if share.identity else []
     if others:

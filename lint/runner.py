@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 import attrs
 
-from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
+from yibao.core.diagnostics import MORE_DIAGNOSTICS, Diagnostic, PolicyError, Severity, capped
 from yibao.dsl.limits import read_bounded_text
 from yibao.lint.config import LintConfig, discover_config
 from yibao.lint.context import LintContext
@@ -71,16 +71,23 @@ def lint_context(context: LintContext) -> tuple[Diagnostic, ...]:
                 if f.code not in disabled and (f.code, f.span.line, f.span.column) not in binding_at]
     suppressions = read_suppressions(context.comments, source, path)
     kept = [f for f in findings if not any(s.hides(f) for s in suppressions)]
-    kept.extend(_suppression_findings(suppressions, findings, disabled))
+    # On a file the parser or checker rejects, the rules that need the checked
+    # policy did not run: a suppression hiding nothing proves nothing there.
+    kept.extend(_suppression_findings(suppressions, findings, disabled,
+                                      complete=not binding and context.policy is not None))
     # What makes the checker reject the file is never hidden, whatever the settings.
     kept.extend(binding)
-    return tuple(sorted(_unique(kept), key=lambda f: (f.span.line, f.span.column, f.code)))
+    ordered = sorted(_unique(kept), key=lambda f: (f.span.line, f.span.column, f.code))
+    return capped(ordered)
 
 
 def converted(diagnostics: Iterable[Diagnostic]) -> Iterable[Diagnostic]:
     """The parser's and checker's diagnostics under the lint code of the rule covering them."""
     owners = {code: r.rule for r in all_rules() for code in r.rule.takes_over}
     for diagnostic in diagnostics:
+        if diagnostic.code == MORE_DIAGNOSTICS:  # the checker's count of what it did not list
+            yield diagnostic
+            continue
         rule = owners.get(diagnostic.code) or rule_by_code(
             "L001" if diagnostic.code.startswith("P") else "L002")
         yield attrs.evolve(diagnostic, code=rule.code,
@@ -125,7 +132,8 @@ def _unique(findings: Iterable[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
-def _suppression_findings(suppressions, findings: list[Diagnostic], disabled) -> list[Diagnostic]:
+def _suppression_findings(suppressions, findings: list[Diagnostic], disabled,
+                          complete: bool = True) -> list[Diagnostic]:
     unused_rule = rule_by_code("L003")
     reasonless_rule = rule_by_code("L004")
     out = []
@@ -135,7 +143,7 @@ def _suppression_findings(suppressions, findings: list[Diagnostic], disabled) ->
                 out.append(unused_rule.finding(
                     f"the suppression names {code}, which is no lint rule", suppression.span,
                     hint="see `yibao lint --rules` for the codes"))
-            elif code not in disabled and not any(
+            elif complete and code not in disabled and not any(
                     suppression.hides(f) for f in findings if f.code == code):
                 out.append(unused_rule.finding(
                     f"the suppression of {code} hides nothing"

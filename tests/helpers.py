@@ -29,17 +29,19 @@ def settle(engine, *claims, trace: bool = False):
 
 
 def engines_that_load(paths) -> dict:
-    """An engine for each policy file that loads on its own, by file stem.
+    """An engine for each policy file that settles claims on its own, by file stem.
 
-    A standalone amendment whose base is not shipped (Lhasa 2020, S230) does not
-    load: it has no engine to settle claims with.
+    A standalone amendment whose base is not shipped (Lhasa 2020) loads, but refuses
+    every claim that needs the base's values (C311): it settles nothing, so it is left out.
     """
     engines = {}
     for path in paths:
         try:
-            engines[path.stem] = load_engine(path)
+            engine = load_engine(path)
         except PolicyError:
             continue
+        if engine.policy.awaits_base is None:
+            engines[path.stem] = engine
     return engines
 
 

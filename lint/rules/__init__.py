@@ -3,7 +3,7 @@
 Codes are stable: L0xx the file and its suppressions, L1xx correctness, L2xx
 over-protection (过度保障), L3xx completeness, L4xx monotonicity.  A module's
 docstring says what the rule does, why it matters, a bad example and what to
-write instead; the README's "Linting and formatting" section repeats them.
+write instead; docs/lint-rules.md is generated from them (scripts/gen_lint_docs.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ _MODULES = (
     "policy_unreadable", "policy_rejected", "unused_suppression", "suppression_reason",
     "rate_range", "band_order", "deductible_cap", "untreated_identity", "treated_chain",
     "treated_cycle", "never_pays", "unknown_identity", "unknown_line", "duplicate_rule",
-    "citation_clause",
+    "citation_clause", "quote_not_in_notice", "figure_not_in_quote",
     "share_above_ceiling", "share_reaches_full", "zero_contribution", "subsidy_above_bound",
     "unspecified_value", "inherited_value", "missing_citation",
     "payout_falls",

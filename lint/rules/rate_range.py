@@ -34,9 +34,13 @@ def check(context):
     for line in context.policy.computed_lines:
         if line.rate is None:
             continue
-        for key, sourced in line.rate.items():
-            if not context.own(sourced.span):
+        # the rates an amendment gave some visits only are checked too (Lhasa §四(四)一)
+        entries = [entry for _, values in line.rate.visit_tables() for entry in values]
+        reported = set()
+        for key, sourced in entries:
+            if not context.own(sourced.span) or (key, sourced) in reported:
                 continue
+            reported.add((key, sourced))
             rates = ([band.rate for band in sourced.value.slices]
                      if isinstance(sourced.value, BandSchedule) else [sourced.value])
             for rate in rates:

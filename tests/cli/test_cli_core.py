@@ -73,6 +73,30 @@ def test_check_broken_policy_exits_2_with_the_diagnostic_on_stderr(capsys, tmp_p
     assert "4 | identity 低保对象： §(一)\n  | " + " " * 17 + "^^\n" in err
 
 
+def test_check_json_prints_the_diagnostics_of_a_failing_policy(capsys, tmp_path):
+    """Issue 21 item 14: `check --format json` printed nothing on stdout for a broken policy."""
+    broken = tmp_path / "broken.policy"
+    broken.write_text(pathlib.Path(POLICY).read_text(encoding="utf-8").replace(
+        "特困人员, 孤儿, 低保对象: 70%", "特困人员, 孤儿, 低保对象: 170%"), encoding="utf-8")
+    status, out, err = run(capsys, "check", "--format", "json", str(broken))
+    assert status == 2
+    report = json.loads(out)
+    assert (report["ok"], report["policy_file"]) == (False, str(broken))
+    [diagnostic] = report["diagnostics"]
+    # "        特困人员, 孤儿, 低保对象: " is 24 characters: 170% starts at column 25.
+    assert (diagnostic["code"], diagnostic["line"], diagnostic["column"]) == ("S209", 76, 25)
+    assert diagnostic["message"].endswith("rate 170% is outside 0–100%")
+    # The hint lint's L101 gives; `check` gave none.
+    assert diagnostic["hint"] == "a rate is a share between 0% and 100%"
+    assert err.startswith(f"{broken}:76:25: S209 ")
+
+
+def test_claims_given_as_the_policy_get_a_hint_that_the_arguments_are_swapped(capsys):
+    status, out, err = run(capsys, "eval", CLAIMS, POLICY)
+    assert (status, out) == (2, "")
+    assert "= hint: this looks like a claims file, not a policy: the policy comes first" in err
+
+
 def test_missing_policy_file_exits_2(capsys, tmp_path):
     status, out, err = run(capsys, "eval", str(tmp_path / "none.policy"), CLAIMS)
     assert (status, out) == (2, "")

@@ -37,11 +37,15 @@ def test_jilin_2020_adds_a_conditional_base():
     """吉医保发〔2019〕52号 §二(一): from 2020-01-01, out-of-province 兜底 within the catalogue."""
     report = diff_files(POLICIES / "jilin-2020.policy", at=datetime.date(2019, 12, 31),
                         vs=datetime.date(2020, 1, 1))
-    [change] = report.values
+    change, field = report.values
+    # Only care 符合规范就医的 is bounded by the catalogue; for other out-of-province care
+    # the notice gives no bound (issue 21 item 3).
     assert (change.kind, change.where, change.old, change.new) == (
         "changed", "大病兜底.条件基数", "无",
-        "in_scope_cost − 基本医保 − 大病保险 − 医疗救助 when 非 in_province")
+        "in_scope_cost − 基本医保 − 大病保险 − 医疗救助 when (非 in_province 且 standard_care); "
+        "unspecified when (非 in_province 且 非 standard_care)")
     assert change.new_citation.startswith("§二(一)「从2020年1月1日起")
+    assert (field.kind, field.where) == ("added", "申报字段.standard_care")
 
 
 def test_a_line_and_an_identity_added(tmp_path):
@@ -61,3 +65,15 @@ def test_a_line_and_an_identity_added(tmp_path):
 def test_a_policy_against_itself_has_no_change():
     report = diff_files(POLICIES / "benxi-2023.policy", POLICIES / "benxi-2023.policy")
     assert report.values == () and not report.anything_changed
+
+
+def test_an_amendment_for_some_visits_is_compared_per_visit(tmp_path):
+    """Lhasa §四(四)一 on the test base (tests/lhasa_base.py): the poor's 基本医保 rate goes
+    from 70% to 75% for 住院 and 门诊慢特病, and stays 70% for 普通门诊 (no change listed)."""
+    from lhasa_base import lhasa_folder
+
+    report = diff_files(lhasa_folder(tmp_path), at=datetime.date(2020, 1, 1),
+                        vs=datetime.date(2020, 5, 1))
+    rate = [(c.where, c.old, c.new) for c in report.values if c.where.startswith("基本医保.支付比例")]
+    assert rate == [("基本医保.支付比例 [住院: 建档立卡贫困人口]", "70%", "75%"),
+                    ("基本医保.支付比例 [门诊慢特病: 建档立卡贫困人口]", "70%", "75%")]

@@ -51,6 +51,7 @@ line 医疗救助 upstream
 line 大病保险 upstream §一 {
     identities 甲 §一
     base in_scope_cost - 基本医保 when not in_province §一
+    base unspecified "未规定" when not in_province and referred §一
     base total_cost - 基本医保 - 医疗救助 when in_province and referred
 }
 line 救助 {
@@ -93,11 +94,18 @@ amend 救助 {
     cap 1.2万元
 }
 amend 空 {}
+amend 救助 for 住院, 门诊慢特病 §一 "住院、门诊特殊病" {
+    rate plus 5% §一
+}
 alert 预警 {
     burden after all lines §一
     visits 住院 §一
     group 甲 §一
     threshold 5000 §一
+}
+alert 预警三 {
+    group 甲 §一
+    threshold above 5000 §一 "超过5000元"
 }
 alert 预警二 {
     burden after 基本医保, 大病保险

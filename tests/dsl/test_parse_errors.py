@@ -128,3 +128,46 @@ def test_p106_impossible_date():
     assert error.span.end_column == 25
     assert error.message == "'2023-02-30' is not a calendar date"
     assert error.hint == "write the date as YYYY-MM-DD, e.g. 2023-01-01"
+
+
+# ---- P109: a missing comma (issue 21 item 14) --------------------------------------------
+
+
+def test_p109_two_covered_visits_without_a_comma():
+    """Before: P100 listing 35 tokens, with the hint "citations start with §"."""
+    source = HEADER + "line 基本救助 {\n    covers 住院 门诊慢特病 §(四)\n}\n"
+    error = syntax_error(source)
+    assert error.code == "P109"
+    assert error.message == "the names 住院 and 门诊慢特病 have no comma between them"
+    assert error.hint == "separate the names of a list with commas: 住院, 门诊慢特病"
+    # "    covers 住院 " is 14 characters: 门诊慢特病 starts at column 15.
+    assert (where(error), error.span.end_column) == (("broken.policy", 5, 15), 20)
+
+
+def test_p109_in_a_list_of_identities_and_a_table_entry():
+    error = syntax_error(HEADER + "line 基本救助 {\n    identities 低保对象, 特困人员 孤儿 §(一)\n}\n")
+    assert (error.code, error.hint) == ("P109", "separate the names of a list with commas: 特困人员, 孤儿")
+    error = syntax_error(HEADER + "param 比例 §(三) {\n    低保对象 特困人员: 75%\n}\n")
+    assert (error.code, where(error)) == ("P109", ("broken.policy", 5, 10))
+
+
+def test_a_misspelt_keyword_after_a_list_is_still_p100_did_you_mean():
+    source = HEADER + "line 基本救助 {\n    covers 住院\n    deductable 2000 §(五)\n}\n"
+    error = syntax_error(source)
+    assert (error.code, error.hint) == ("P100", "did you mean 'deductible'?")
+
+
+def test_a_claims_file_given_as_the_policy_says_the_arguments_are_swapped():
+    source = '{"claim_id": "c-1", "person_id": "p-1", "total_cost": "100.00"}\n'
+    error = syntax_error_at(source, "claims.jsonl")
+    assert error.hint == ("this looks like a claims file, not a policy: the policy comes first, "
+                          "as in yibao eval POLICY CLAIMS (yibao check takes the policy alone)")
+    csv = "claim_id,person_id,date,total_cost\nc-1,p-1,2023-01-01,100.00\n"
+    assert syntax_error_at(csv, "claims.txt").hint == error.hint
+
+
+def syntax_error_at(source: str, path: str) -> Diagnostic:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(source, path)
+    [diagnostic] = raised.value.diagnostics
+    return diagnostic

@@ -7,6 +7,8 @@ characters, counting from 1).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from yibao.core.diagnostics import Diagnostic, render_full
@@ -170,6 +172,15 @@ def test_s209_rate_above_100_percent():
     assert at(error) == (12, 10)
     assert error.message.startswith("line 基本救助: 支付比例: rate 170")
     assert error.message.endswith("% is outside 0–100%")
+    # The hint lint's L101 gives: `check` said nothing (issue 21 item 14).
+    assert error.hint == "a rate is a share between 0% and 100%"
+
+
+def test_s209_ceiling_above_100_percent_has_a_hint():
+    source = BASE + "ceiling 120% §(六) {\n    identities 低保对象 §(六)\n}\n"
+    error = the_error(source, "S209")
+    assert (error.message, at(error)) == ("ceiling 120% is outside 0–100%", (15, 9))
+    assert error.hint == "the ceiling is a share of the in-scope cost: above 0% and at most 100%"
 
 
 # "    rate bands { from 0 to 20000: 65% " is 38 characters: the second band is at column 39.
@@ -277,3 +288,74 @@ def test_s220_ceiling_must_say_whom_it_binds():
                if d.code == "S220"]
     assert (error.span.line, error.span.column) == (4, 1)
     assert error.message == "the ceiling does not say whom it binds"
+
+
+# ---- amendments for some visits (Lhasa §四(四)一) ----------------------------------
+
+def test_an_amendment_for_some_visits_keeps_the_others():
+    source = BASE.replace("covers 住院 §(四)", "covers 住院, 普通门诊 §(四)") + (
+        'amend 基本救助 for 住院 §(六) "住院" {\n    rate §(六) { 低保对象: plus 5% }\n}\n')
+    result = check_policy(parse_policy(source, "ok.policy"))
+    assert result.ok, result.diagnostics
+    rate = result.policy.line("基本救助").rate
+    # 70% + 5 points for 低保对象's 住院 claims; 普通门诊 and 特困人员 keep 70%
+    assert rate.for_claim("低保对象", "住院").value == Decimal("0.75")
+    assert rate.for_claim("低保对象", "住院").clause == "(六)"
+    assert rate.for_claim("低保对象", "普通门诊").value == Decimal("0.7")
+    assert rate.for_claim("低保对象", "普通门诊").clause == "(五)"
+    assert rate.for_claim("特困人员", "住院").value == Decimal("0.7")
+
+
+def test_s241_an_amendment_for_a_visit_its_line_does_not_cover():
+    source = BASE + 'amend 基本救助 for 普通门诊 §(六) {\n    rate plus 5% §(六)\n}\n'
+    error = the_error(source, "S241")
+    assert at(error) == (15, 16)
+    assert error.message == "amend 基本救助 for …: 基本救助 does not cover 普通门诊"
+    assert error.hint == "基本救助 covers 住院"
+
+
+def test_s240_an_amendment_for_some_visits_changes_only_rate_and_deductible():
+    source = BASE + 'amend 基本救助 for 住院 §(六) {\n    cap 3万 §(六)\n}\n'
+    error = the_error(source, "S240")
+    assert at(error) == (16, 5)
+    assert error.message == ("amend 基本救助 for …: an amendment for some visits changes only "
+                             "the rate and the deductible, not the cap")
+
+
+def test_s240_an_upstream_line_has_no_rate_to_change_by_visit():
+    source = BASE + 'amend 基本医保 for 住院 §(六) {\n    rate plus 5% §(六)\n}\n'
+    assert the_error(source, "S240").message.startswith(
+        "amend 基本医保 for …: 基本医保 is settled upstream")
+
+
+def test_s205_an_amendment_for_some_visits_cites_its_clause():
+    source = BASE + 'amend 基本救助 for 住院 {\n    rate plus 5% §(六)\n}\n'
+    assert at(the_error(source, "S205")) == (15, 12)
+
+
+# ---- a bound the notice leaves open (Jilin §二(一)) -----------------------------------
+
+UPSTREAM_BOUND = BASE.replace("line 基本医保 upstream §(三)",
+                              "field in_province: bool §(三)\nline 基本医保 upstream §(三)")
+
+
+def test_an_upstream_line_may_leave_a_bound_unspecified_under_a_condition():
+    source = UPSTREAM_BOUND + (
+        'amend 基本医保 {\n    base unspecified "未规定" when not in_province §(七)\n}\n')
+    result = check_policy(parse_policy(source, "ok.policy"))
+    assert result.ok, result.diagnostics
+    [(condition, terms, rule)] = result.policy.line("基本医保").conditional_bases
+    assert (terms, rule.note, rule.citation.clause) == (None, "未规定", "(七)")
+
+
+def test_s228_an_unspecified_bound_says_for_which_claims():
+    source = UPSTREAM_BOUND + 'amend 基本医保 {\n    base unspecified §(七)\n}\n'
+    error = the_error(source, "S228")
+    assert error.message == ("amend 基本医保: an unspecified base says for which claims the "
+                             "notice gives no bound")
+
+
+def test_s228_a_computed_line_s_base_is_never_unspecified():
+    source = broken("    covers 住院 §(四)\n", "    covers 住院 §(四)\n    base unspecified §(四)\n")
+    assert the_error(source, "S228").message.startswith(
+        "line 基本救助: a computed line's base is worked out, never unspecified")

@@ -218,3 +218,14 @@ def test_bands_one_a_row_and_the_row_read_for_no_identity_highlighted():
     highlighted = [t.text for t in rate.iter(f"{SVG}text") if t.get("fill") == colour.PATH]
     assert highlighted[:4] == ["其他", "0–20,000 65%", "20,000–50,000 70%", "50,000 以上 75%"]
     assert "脱贫人口" not in highlighted
+
+
+def test_a_value_an_amendment_gives_some_visits_has_its_own_rows(tmp_path):
+    """Lhasa §四(四)一: 住院 and 门诊慢特病 get +5 points; the graph's rate node says so."""
+    from lhasa_base import lhasa_folder
+    from yibao.explain.graph_words import table_rows
+
+    policy = load_engine(lhasa_folder(tmp_path)).policy
+    rows = table_rows(policy.line("基本医保").rate, "支付比例")
+    assert rows == (("各身份", "70%"), ("住院: 建档立卡贫困人口", "75%"),
+                    ("门诊慢特病: 建档立卡贫困人口", "75%"))

@@ -92,3 +92,11 @@ def test_cli_explain_piped_is_plain_and_english_on_request(explain, capsys):
     assert capsys.readouterr().out == explain("bx-0007")       # captured: not a terminal
     assert main([*argv, "--lang", "en", "--color", "always"]) == 0
     assert capsys.readouterr().out == explain("bx-0007", lang=EN, palette=ANSI)
+
+
+def test_an_alert_over_its_threshold_in_english():
+    """`threshold above` (超过) words its trace as "over", not "≥" (issue 21 item 15)."""
+    assert english.formula("本次负担计入; 年度累计负担 2000.01 超过 预警标准 2000.00，预警") == (
+        "this claim's burden counts; annual burden 2000.01 is above threshold 2000.00: alert")
+    assert english.formula("本次负担计入; 年度累计负担 2000.00 未超过 预警标准 2000.00") == (
+        "this claim's burden counts; annual burden 2000.00 is not above threshold 2000.00")

@@ -48,6 +48,15 @@ def test_l101_an_amendment_that_carries_a_rate_past_100_percent(lint, good, at):
     assert "105%" in [f for f in findings if f.code == "L101"][0].message
 
 
+def test_l101_an_amendment_for_some_visits_that_carries_a_rate_past_100_percent(lint, good, at):
+    """`amend … for 住院` (Lhasa §四(四)一) gives 住院 its own rate: it is checked too."""
+    parent = _parent(good, **{"低保对象: 70%": "低保对象: 100%"})
+    findings = lint(REVISION + "amend 基本救助 for 住院 §(五) {\n    rate §(五) {\n"
+                    "        低保对象: plus 5%\n    }\n}\n", **{"base-2022.policy": parent})
+    assert at(findings, "L101") == [(6, 9)]     # the entry 低保对象: plus 5%
+    assert "105%" in [f for f in findings if f.code == "L101"][0].message
+
+
 def test_l101_not_for_an_amendment_within_range(lint, good, at):
     findings = lint(REVISION + "amend 基本救助 {\n    rate §(五) {\n        低保对象: plus 5%\n"
                     "    }\n}\n", **{"base-2022.policy": _parent(good)})

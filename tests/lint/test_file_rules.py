@@ -98,6 +98,24 @@ def test_what_the_checker_rejects_cannot_be_suppressed(lint, good, at):
     assert at(findings, "L002") == [(21, 9)]
 
 
+def test_a_file_the_checker_rejects_gets_no_l003_for_the_rules_that_could_not_run(lint, good, at):
+    """Issue 21 item 14: the L104 suppression is needed once the file checks; while the
+    checker rejects the file (S208), L104 cannot run, and "hides nothing" was wrong."""
+    text = _untreated(good, "  # yibao: disable=L104 §(一) gives them nothing").replace(
+        "cap 2万 §(五)", "cap 20% §(五)")
+    findings = lint(text)
+    assert [f.code for f in findings] == ["L002"]
+    assert at(findings, "L002") == [(22, 9)]
+
+
+def test_a_rejected_file_still_reports_a_suppression_naming_no_rule(lint, good, at):
+    text = _untreated(good, "  # yibao: disable=L999 reviewed").replace(
+        "cap 2万 §(五)", "cap 20% §(五)")
+    findings = lint(text)
+    assert at(findings, "L003") == [(8, 25)]
+    assert "L999, which is no lint rule" in [f for f in findings if f.code == "L003"][0].message
+
+
 # ---- settings ----------------------------------------------------------------------------
 
 

@@ -50,10 +50,10 @@ def test_out_of_province_backstop_only_in_catalogue_from_2020(jilin):
         jilin,
         claim("a", "p", "2020-03-01", ["建档立卡贫困人口"], "40000.00",
               paid("24000.00", "6000.00", "5000.00", "8000.00"), total="50000.00",
-              in_province=False),
+              in_province=False, standard_care=True),
         claim("b", "p", "2020-03-20", ["建档立卡贫困人口"], "40000.00",
               paid("24000.00", "6000.00", "5000.00", "5000.00"), total="50000.00",
-              in_province=False),
+              in_province=False, standard_care=True),
         claim("c", "q", "2019-12-20", ["建档立卡贫困人口"], "40000.00",
               paid("24000.00", "6000.00", "5000.00", "8000.00"), total="50000.00",
               in_province=False),
@@ -63,6 +63,48 @@ def test_out_of_province_backstop_only_in_catalogue_from_2020(jilin):
     assert outcomes[1].personal_burden == Decimal("10000.00")
     # Before 2020 the out-of-province rule was not yet in force.
     assert outcomes[2].policy == "jilin-2019" and outcomes[2].total_paid == Decimal("43000.00")
+
+
+def test_out_of_province_care_that_is_not_standard_has_no_bound(jilin):
+    """§二(一) bounds 兜底 only for out-of-province care "符合规范就医的": for other care
+    the notice gives no bound, so a claim on which 大病兜底 paid (3,000) is refused with
+    C311 naming the clause, whether standard_care is false or not stated; paying 0 is
+    settled (in-scope 40,000: 24,000 + 6,000 + 5,000 = 35,000 paid, 15,000 borne)."""
+    not_standard, not_stated, nothing_paid = settle(
+        jilin,
+        claim("a", "p", "2020-04-01", ["建档立卡贫困人口"], "40000.00",
+              paid("24000.00", "6000.00", "5000.00", "3000.00"), total="50000.00",
+              in_province=False, standard_care=False),
+        claim("b", "q", "2020-04-01", ["建档立卡贫困人口"], "40000.00",
+              paid("24000.00", "6000.00", "5000.00", "3000.00"), total="50000.00",
+              in_province=False),
+        claim("c", "r", "2020-04-01", ["建档立卡贫困人口"], "40000.00",
+              paid("24000.00", "6000.00", "5000.00", "0.00"), total="50000.00",
+              in_province=False, standard_care=False))
+    for error in (not_standard, not_stated):
+        assert (error.code, error.field) == ("C311", "paid.大病兜底")
+        assert error.message == (
+            "大病兜底 paid 3000.00, but what it may pay for this claim is unspecified in "
+            "jilin-2020 §二(一) (省外非规范就医的兜底范围本通知未规定); this claim needs it")
+    assert (nothing_paid.total_paid, nothing_paid.personal_burden) == (
+        Decimal("35000.00"), Decimal("15000.00"))
+
+
+def test_out_of_province_bounds_are_the_same_on_duckdb(jilin):
+    from yibao.backends.run import settle_records
+    from yibao.compiler.results import outcome_to_json
+
+    claims = [claim(f"c{i}", f"p{i}", "2020-04-01", ["建档立卡贫困人口"], "40000.00",
+                    paid("24000.00", "6000.00", "5000.00", backstop), total="50000.00",
+                    in_province=False, **care)
+              for i, (backstop, care) in enumerate([
+                  ("3000.00", {"standard_care": False}), ("3000.00", {}),
+                  ("0.00", {"standard_care": False}), ("5000.00", {"standard_care": True}),
+                  ("6000.00", {"standard_care": True})])]
+    scalar = [outcome_to_json(o, trace=False)
+              for o in jilin.evaluate_records(enumerate(claims, start=1))]
+    assert [o.get("error") for o in scalar] == ["C311", "C311", None, None, "C308"]
+    assert settle_records(jilin, claims, "duckdb") == scalar
 
 
 def test_backstop_pays_only_the_poor(jilin):

@@ -87,3 +87,35 @@ def test_subsidies_full_for_extremely_poor_and_amounts_unspecified(xinjiang):
     assert error.value.code == "C311"
     bound = policy.subsidy.for_identity("边缘人群").value
     assert bound.at_most == "稳定脱贫人口"
+
+
+# ---- groups the notice names besides 稳定脱贫人口 (issue 21 item 3) ------------------
+
+def test_monitored_persons_are_treated_by_the_hardship_identity_they_hold(xinjiang):
+    """§四 "做好防止返贫监测对象医疗救助工作，依据其困难身份类别，精准实施分类救助":
+    a claim may name 防止返贫监测对象 (it was refused as unknown, C305).  Alone it binds
+    no ceiling: 7,000 + 3,000 on an in-scope 10,000 is paid in full.  Held with 低保对象,
+    a key target, the 95% ceiling cuts 医疗救助 3,000 → 2,500."""
+    alone, with_dibao = settle(
+        xinjiang,
+        claim("a", "p", "2023-03-01", ["防止返贫监测对象"], "10000.00",
+              paid("7000.00", "0.00", "3000.00")),
+        claim("b", "q", "2023-03-01", ["防止返贫监测对象", "低保对象"], "10000.00",
+              paid("7000.00", "0.00", "3000.00")))
+    assert alone.total_paid == Decimal("10000.00")
+    assert with_dibao.payout("医疗救助") == Decimal("2500.00")
+
+
+def test_poverty_alleviated_persons_get_no_invented_alert_and_no_guessed_subsidy(xinjiang):
+    """§三 fixes the 2,000 line for 低保边缘对象 and 农村易返贫致贫人口 only: a 脱贫人口
+    with a burden of 2,500 after 基本医保 and 大病保险 is not alerted.  §一's subsidy for
+    a 脱贫人口 depends on whether they are stable, which the identity does not say, and
+    neither amount is given: refused (C311)."""
+    [result] = settle(xinjiang, claim("a", "p", "2023-05-04", ["脱贫人口"], "3000.00",
+                                      paid("500.00", "0.00", "0.00")))
+    assert result.personal_burden == Decimal("2500.00")
+    assert result.alerts == ()
+    with pytest.raises(ClaimError) as error:
+        settle_subsidy(xinjiang.policy, ["脱贫人口"], Decimal("380"))
+    assert error.value.code == "C311"
+    assert "§一" in error.value.message

@@ -86,11 +86,11 @@ def test_a_long_run_of_not_is_a_diagnostic_not_a_recursion_error():
     assert raised.value.diagnostics[0].code == "P111"
 
 
-def test_a_folder_named_like_a_policy_is_p112(tmp_path):
+def test_a_folder_named_like_a_policy_is_p115(tmp_path):
     (tmp_path / "folder.policy").mkdir()
     with pytest.raises(PolicyError) as raised:
         load_policy(tmp_path / "folder.policy")
-    assert raised.value.diagnostics[0].code == "P112"
+    assert raised.value.diagnostics[0].code == "P115"  # not a regular file (issue 21 item 8)
 
 
 def test_an_extends_link_out_of_the_folder_is_refused(tmp_path):
