@@ -30,6 +30,13 @@ and, in the second test, bad lines among good ones.
   payouts, declared fields, ids, the line itself, at the edges of what the SQL
   admits on its own), repeated claim ids, and blank lines, inserted anywhere.
 
+- Ids and encodings (issue 21): claims given an id holding an invisible character
+  or one NFKC changes (drawn from Python's own Unicode tables, not from the SQL's
+  safe repertoire), in JSON Lines, CSV and Parquet, each refused (C302) by both;
+  and the same claims written as UTF-8, UTF-8 with a byte-order mark, GBK or
+  GB18030, read as ``yibao eval --encoding`` reads them, settled alike by both
+  paths and as their UTF-8 text.
+
 Each DuckDB run costs 50–200 ms, so each policy gets a fraction of the
 profile's examples (``scaled``); one runner per policy renders its SQL once.
 Two disagreements this module found are fixed and pinned at the end as
