@@ -14,7 +14,9 @@ import hashlib
 import json
 from typing import Any
 
-FORMAT = "yibao-audit/1"
+FORMAT = "yibao-audit/1"        # an ``eval --record`` outcome (no ``kind``)
+BOOK_FORMAT = "yibao-audit/2"   # a settlement book entry: ``kind`` says which (audit/book.py)
+FORMATS = (FORMAT, BOOK_FORMAT)  # what verify, replay and show read
 GENESIS = "0" * 64
 
 
@@ -47,7 +49,7 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def link(fields: dict, seq: int, prev: str) -> tuple[str, str]:
+def link(fields: dict, seq: int, prev: str, format: str = FORMAT) -> tuple[str, str]:
     """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``."""
-    body = canonical_json({**fields, "format": FORMAT, "seq": seq, "prev": prev})
+    body = canonical_json({**fields, "format": format, "seq": seq, "prev": prev})
     return body, body_hash(body)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import contextmanager
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
-from yibao.audit.chain import FORMAT, GENESIS
+from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
 from yibao.audit.store import Appending, AuditError, AuditStore, Batch, StoredRecord
 
-SCHEMA = """
+SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (sha256 TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
@@ -30,6 +30,15 @@ CREATE TABLE IF NOT EXISTS records (
     UNIQUE (batch, position));
 CREATE INDEX IF NOT EXISTS records_by_claim ON records (claim_id, seq);
 """
+# The settlement book's index: which records are a person-year's entries.  It is
+# derived from the chain (each entry's body names its person and year) and
+# rebuilt from it by ``yibao audit reindex``; verify checks it against the chain.
+BOOK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS book_index (
+    seq INTEGER PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
+"""
+SCHEMA = SCHEMA_CORE + BOOK_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
@@ -59,9 +68,18 @@ class SQLiteStore(AuditStore):
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if version is None or version[0] != FORMAT:
+        if version is None or version[0] not in FORMATS:
             raise AuditError(f"{self.location}: store format {version and version[0]}, "
-                             f"this yibao reads {FORMAT}")
+                             f"this yibao reads {' and '.join(FORMATS)}")
+        self._has_book = version[0] == BOOK_FORMAT
+        if create and not self._has_book:
+            # A yibao-audit/1 store opened to write: it gains the book's index (an
+            # empty one, as the chain holds no book entry yet) and says so.
+            with self._transaction():
+                for statement in BOOK_SCHEMA.strip().split(";\n"):
+                    self._db.execute(statement)
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (BOOK_FORMAT,))
+            self._has_book = True
 
     def _create_schema(self) -> None:
         for statement in SCHEMA.strip().split(";\n"):
@@ -69,7 +87,7 @@ class SQLiteStore(AuditStore):
         for table in ("records", "sources"):
             for verb in ("UPDATE", "DELETE"):
                 self._db.execute(_APPEND_ONLY.format(table=table, verb=verb))
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (BOOK_FORMAT,))
 
     @contextmanager
     def _transaction(self):
@@ -117,6 +135,24 @@ class SQLiteStore(AuditStore):
                                 "ORDER BY seq", (claim_id,))
         return [StoredRecord(*row) for row in rows]
 
+    def book_records(self, person_id: str, year: int) -> list[StoredRecord]:
+        if not self._has_book:
+            return []
+        columns = ", ".join(f"r.{column}" for column in _RECORD_COLUMNS.split(", "))
+        rows = self._db.execute(f"SELECT {columns} FROM book_index b JOIN records r USING (seq) "
+                                "WHERE b.person_id = ? AND b.year = ? ORDER BY b.seq",
+                                (person_id, year))
+        return [StoredRecord(*row) for row in rows]
+
+    def book_index(self) -> Iterator[tuple[int, str, int]]:
+        if self._has_book:
+            yield from self._db.execute("SELECT seq, person_id, year FROM book_index ORDER BY seq")
+
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int]]) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM book_index")
+            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?)", entries)
+
     def source(self, sha256: str) -> str | None:
         row = self._db.execute("SELECT text FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
@@ -133,10 +169,12 @@ class _Tail(Appending):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
 
-    def add(self, record: StoredRecord) -> None:
+    def add(self, record: StoredRecord, person_year: tuple[str, int] | None = None) -> None:
         self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                          (record.seq, record.hash, record.batch, record.position,
                           record.claim_id, record.body))
+        if person_year is not None:
+            self._db.execute("INSERT INTO book_index VALUES (?, ?, ?)", (record.seq, *person_year))
         self.seq, self.hash = record.seq, record.hash
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import abc
 import json
 from contextlib import AbstractContextManager
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import attrs
 
@@ -66,7 +66,8 @@ class Appending(abc.ABC):
     hash: str   # the last record's hash (chain.GENESIS for an empty store)
 
     @abc.abstractmethod
-    def add(self, record: StoredRecord) -> None: ...
+    def add(self, record: StoredRecord, person_year: tuple[str, int] | None = None) -> None:
+        """Append ``record``; a settlement book entry is also indexed under its person-year."""
 
     @abc.abstractmethod
     def latest_of(self, claim_id: str) -> StoredRecord | None:
@@ -100,6 +101,19 @@ class AuditStore(abc.ABC):
 
     @abc.abstractmethod
     def source(self, sha256: str) -> str | None: ...
+
+    # ---- the settlement book (audit/book.py): entries indexed by person-year ----------
+    @abc.abstractmethod
+    def book_records(self, person_id: str, year: int) -> list[StoredRecord]:
+        """Every book entry of a person-year, in chain order (this transaction's included)."""
+
+    @abc.abstractmethod
+    def book_index(self) -> Iterator[tuple[int, str, int]]:
+        """The index as stored: (seq, person id, year) in seq order, for verify."""
+
+    @abc.abstractmethod
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int]]) -> None:
+        """Replace the index with ``entries`` (derived from the chain), in one transaction."""
 
     @abc.abstractmethod
     def sources(self) -> Iterator[tuple[str, str]]:

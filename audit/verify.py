@@ -17,7 +17,7 @@ import json
 
 import attrs
 
-from yibao.audit.chain import FORMAT, GENESIS, body_hash
+from yibao.audit.chain import FORMATS, GENESIS, body_hash
 from yibao.audit.store import AuditStore, StoredRecord
 from yibao.dsl.loader import source_sha256
 
@@ -73,7 +73,7 @@ def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
     if data["prev"] != prev:
         return Problem(ALTERED, expected - 1, f"record #{expected - 1} was altered: record "
                                               f"#{expected} committed to a different hash")
-    if data.get("format") != FORMAT or (record.seq, record.batch, record.position,
+    if data.get("format") not in FORMATS or (record.seq, record.batch, record.position,
                                         record.claim_id) != (
             seq, data.get("batch"), data.get("position"), data.get("claim_id")):
         return Problem(ALTERED, seq, f"record #{seq} was altered: its indexed columns "

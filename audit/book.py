@@ -1,0 +1,155 @@
+"""The settlement book: a person-year's entries in the chain, read back and settled again.
+
+The book is not a second database: its entries are records of the hash chain
+(format ``yibao-audit/2``), each with a ``kind``:
+
+- ``settlement``: a claim's first settlement: the claim as received, the
+  outcome with its trace, and ``payable``, what each computed line pays;
+- ``correction``: a new text for a booked claim (same id, marked
+  ``"correction": true``), its outcome as re-settled; money moves only by the
+  adjustments that follow it;
+- ``withdrawal``: a booked claim taken out (退费, 冲正); its payouts are
+  recovered by the adjustments that follow it;
+- ``adjustment``: one line of one booked claim paid differently after a
+  re-settlement: ``delta`` (positive 补付, paid out; negative 追回, recovered),
+  ``net`` after it, and ``caused_by`` (the claim, and what happened to it).
+
+A claim's *net* on a line is its settlement's ``payable`` plus every later
+adjustment of that line: what the person has been paid for it.  Nothing is
+ever rewritten.  :func:`fold` reads a person-year's entries (the store's
+``book_records``, by its person-year index) into :class:`BookedClaim`s;
+:func:`resettle` settles the live ones again from a fresh ledger in
+docs/specification.md §3.2's order (date, then order of arrival), which is
+what a single run over the final set of claims does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Iterable, Union
+
+import attrs
+
+from yibao.audit.store import StoredRecord
+from yibao.compiler.batch import Engine
+from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.ledger import Ledger
+from yibao.core.money import ZERO, format_money
+
+SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT = "settlement", "correction", "withdrawal", "adjustment"
+KINDS = (SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT)
+BOOK_MODE = "book"   # the mode of a settle run's batch (batches.mode)
+PAID_OUT, RECOVERED = "补付", "追回"
+
+
+@attrs.define
+class BookedClaim:
+    """One claim id of a person-year as the book holds it (mutable while a run settles)."""
+
+    claim_id: str
+    arrival: int | None        # seq of its settlement record: ties of date go by it
+    text: dict                 # the claim as last settled or corrected (the marker removed)
+    claim: Claim | None        # ``text`` validated (None until a run needs it)
+    seq: int | None            # the record holding ``text`` (None: not written yet)
+    hash: str | None
+    live: bool = True          # False once withdrawn
+    net: dict[str, Decimal] = attrs.field(factory=dict)   # line → what was paid for it
+    texts: list[dict] = attrs.field(factory=list)         # every text it has had
+    adjustments: list[dict] = attrs.field(factory=list)   # the adjustment bodies, in order
+    policy_key: str | None = None
+
+    @property
+    def date(self) -> datetime.date:
+        return datetime.date.fromisoformat(self.text["date"])
+
+
+def is_book_entry(data: dict) -> bool:
+    return data.get("kind") in KINDS
+
+
+CORRECTION_MARK = "correction"   # ``"correction": true`` on a claim replaces the booked one
+
+
+def claim_object(raw: str | bytes, line_number: int | None = None) -> tuple[dict, object]:
+    """(the claim's JSON object without the correction marker, the marker or None).
+
+    Two submissions are the same claim when these objects are equal (numbers by
+    value): spacing and key order do not make a claim different.
+    """
+    record = decode_claim_line(raw, line_number)
+    marker = record.pop(CORRECTION_MARK, None)
+    return record, marker
+
+
+def fold(records: Iterable[StoredRecord]) -> dict[str, BookedClaim]:
+    """A person-year's claims, by id, from its entries in chain order."""
+    claims: dict[str, BookedClaim] = {}
+    for record in records:
+        data = record.data
+        kind, claim_id = data["kind"], data["claim_id"]
+        if kind == SETTLEMENT:
+            text = claim_object(data["claim"])[0]
+            claims[claim_id] = BookedClaim(
+                claim_id, record.seq, text, None, record.seq, record.hash,
+                net={line: Decimal(amount) for line, amount in data["payable"].items()},
+                texts=[text], policy_key=data["policy_key"])
+            continue
+        booked = claims[claim_id]
+        if kind == CORRECTION:
+            booked.text, booked.claim, booked.live = claim_object(data["claim"])[0], None, True
+            booked.seq, booked.hash, booked.policy_key = record.seq, record.hash, data["policy_key"]
+            booked.texts.append(booked.text)
+        elif kind == WITHDRAWAL:
+            booked.live = False
+        else:
+            line = data["line"]
+            booked.net[line] = booked.net.get(line, ZERO) + Decimal(data["delta"])
+            booked.adjustments.append({"seq": record.seq, **data})
+    return claims
+
+
+@attrs.frozen
+class Settled:
+    """One live claim re-settled: its outcome and, per computed line, the base it added."""
+
+    claim_id: str
+    outcome: Union[ClaimResult, ClaimError]
+    base: dict[str, Decimal]
+
+
+def settlement_order(claims: Iterable[BookedClaim]) -> list[BookedClaim]:
+    """docs/specification.md §3.2: date order, ties by order of arrival in the book."""
+    return sorted((c for c in claims if c.live), key=lambda c: (c.claim.date, c.arrival))
+
+
+def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str]) -> list[Settled]:
+    """Settle ``ordered`` (one person-year, in settlement order) from a fresh ledger."""
+    ledger = Ledger()
+    settled = []
+    for booked in ordered:
+        claim = booked.claim
+        year = ledger.person_year(claim.person_id, claim.date.year)
+        before = {name: line.base for name, line in year.lines.items()}
+        try:
+            outcome = engine.evaluate_claim(claim, ledger, booked.claim_id in trace)
+        except ClaimError as error:
+            outcome = error
+        base = {name: line.base - before.get(name, ZERO) for name, line in year.lines.items()}
+        settled.append(Settled(booked.claim_id, outcome, base))
+    return settled
+
+
+def payable(engine: Engine, result: ClaimResult) -> dict[str, Decimal]:
+    """What the computed lines pay (upstream lines are paid by another system)."""
+    computed = computed_lines(engine)
+    return {line: amount for line, amount in result.payouts if line in computed}
+
+
+def computed_lines(engine: Engine) -> frozenset[str]:
+    return frozenset(line.name for version in engine.versions for line in version.computed_lines)
+
+
+def money_map(amounts: dict[str, Decimal]) -> dict[str, str]:
+    return {line: format_money(amount) for line, amount in sorted(amounts.items())}

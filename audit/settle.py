@@ -1,0 +1,411 @@
+"""`yibao settle`: claims, withdrawals and corrections settled into the book.
+
+Each input line is an *event*: a claim (new, a repeat, or a correction marked
+``"correction": true``) or a withdrawal ``{"claim_id": ID, "withdraw": true}``.
+Events are applied in input order, in transactions of ``commit_every`` lines;
+inside one, each person-year touched is read from the book once (its entries,
+by the store's person-year index) and kept while the transaction lasts, so
+the writes of one transaction see each other and nothing another writer
+committed in between is missed (the transaction holds the store's write lock
+from its first read: SQLite ``BEGIN IMMEDIATE``).
+
+A new claim waits with its person-year's other new claims until the end of
+the transaction (or until a withdrawal or correction of that person-year), so
+claims arriving together are settled together in date order, as one run of
+``eval`` would: no adjustment arises between claims of the same run unless
+one of them is dated before a claim already in the book.  Then the
+person-year is settled again whole (:func:`yibao.audit.book.resettle`) and:
+
+- each new claim gets a ``settlement`` entry with what it pays;
+- each booked claim whose pay changes gets an ``adjustment`` per line, the
+  delta between its net so far and its new figure, ``caused_by`` the first
+  new claim settled before it (a late claim);
+- a withdrawal or correction gets its own entry, then adjustments caused by it
+  (the withdrawn claim's own lines go to zero).
+
+Repeats are no-ops reported as ``already_settled`` (a claim equal to any text
+the id has had: re-running an input settles nothing twice) or
+``already_withdrawn``.  Refusals (codes B101–B106, and the claim codes C3xx)
+are reported in place and write nothing; the other events go on.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Callable, Iterable, Iterator
+
+from yibao import ENGINE_VERSION
+from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CORRECTION, PAID_OUT, RECOVERED, SETTLEMENT,
+                              WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
+                              money_map, payable, resettle, settlement_order)
+from yibao.audit.chain import BOOK_FORMAT, link
+from yibao.audit.policies import policy_chain, policy_key
+from yibao.audit.record import utc_now
+from yibao.audit.store import Appending, AuditStore, StoredRecord
+from yibao.compiler.batch import Engine
+from yibao.compiler.claims import ClaimError
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.results import outcome_to_json
+from yibao.core.money import ZERO, format_money
+
+PersonYearKey = tuple[str, int]
+
+# Book refusals: the event is reported with the code and nothing is written.
+DIFFERENT_CLAIM = "B101"     # another claim under a booked id, without the correction marker
+UNKNOWN_WITHDRAWAL = "B102"  # withdrawing an id the book does not hold
+UNKNOWN_CORRECTION = "B103"  # correcting an id the book does not hold
+MOVED_CORRECTION = "B104"    # a correction naming another person or year than the booked claim
+BAD_EVENT = "B105"           # a withdrawal line or correction marker not in the agreed form
+OTHER_POLICY = "B106"        # the person-year was settled under other policy texts
+
+
+class Refused(Exception):
+    def __init__(self, error: ClaimError):
+        self.error = error
+
+
+class BookSettler:
+    """Settles a run's events into ``store``; one batch of the chain per run."""
+
+    def __init__(self, store: AuditStore, engine: Engine, clock: Callable[[], str] = utc_now):
+        self.store, self.engine, self.clock = store, engine, clock
+        self.chain, texts = policy_chain(engine.loaded)
+        self.policy_key = policy_key(self.chain)
+        self.batch = store.open_batch(BOOK_MODE, ENGINE_VERSION, self.policy_key, clock(), texts)
+        self.position = 0   # records of this batch written so far
+
+    def run(self, lines: Iterable[tuple[int, bytes | str]], commit_every: int = 500
+            ) -> Iterator[list[dict]]:
+        """Each transaction's report lines, yielded once it has committed."""
+        chunk: list[tuple[int, bytes | str]] = []
+        for numbered in lines:
+            chunk.append(numbered)
+            if len(chunk) >= commit_every:
+                yield self.commit(chunk)
+                chunk = []
+        if chunk:
+            yield self.commit(chunk)
+
+    def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
+        with self.store.appending() as tail:
+            session = _Session(self, tail)
+            for line, raw in chunk:
+                session.apply(line, raw)
+            session.flush_all()
+        self.position = session.position
+        return session.report
+
+
+class _Session:
+    """One transaction: the person-years it touched, its pending new claims, its report."""
+
+    def __init__(self, settler: BookSettler, tail: Appending):
+        self.settler, self.tail = settler, tail
+        self.engine, self.store = settler.engine, settler.store
+        self.now = settler.clock()
+        self.position = settler.position
+        self.years: dict[PersonYearKey, dict[str, BookedClaim]] = {}
+        self.pending: dict[PersonYearKey, list[tuple[BookedClaim, int, bytes | str]]] = {}
+        self.where: dict[str, PersonYearKey] = {}        # claim id → person-year, as read
+        self.foreign: dict[PersonYearKey, ClaimError] = {}  # person-years of other policies
+        self.report: list[dict] = []
+
+    # ---- events -----------------------------------------------------------------------
+    def apply(self, line: int, raw: bytes | str) -> None:
+        try:
+            record, marker = claim_object(raw, line)
+            if "withdraw" in record:
+                self._withdraw(line, record)
+            else:
+                self._claim(line, raw, record, marker)
+        except ClaimError as error:
+            self.report.append({"kind": "error", **error.to_json()})
+        except Refused as refused:
+            self.report.append({"kind": "error", **_with_line(refused.error, line).to_json()})
+
+    def _claim(self, line: int, raw, record: dict, marker) -> None:
+        if marker not in (None, True):
+            raise Refused(ClaimError(BAD_EVENT, _text_id(record), "correction",
+                                     f"the correction marker must be true, found {marker!r}",
+                                     'mark a corrected claim with "correction": true', line))
+        claim = self.engine.validate_line(record, line)
+        key = (claim.person_id, claim.date.year)
+        where = self._locate(claim.claim_id)
+        if where is None:
+            if marker:
+                raise Refused(ClaimError(
+                    UNKNOWN_CORRECTION, claim.claim_id, "claim_id",
+                    f"claim {claim.claim_id} is not in the book: there is nothing to correct",
+                    'submit it without "correction" to settle it as a new claim', line))
+            booked = BookedClaim(claim.claim_id, None, record, claim, None, None,
+                                 texts=[record], policy_key=self.settler.policy_key)
+            self._year(key)[claim.claim_id] = booked
+            self.where[claim.claim_id] = key
+            self.pending.setdefault(key, []).append((booked, line, raw))
+            return
+        self._flush_if_pending(where, claim.claim_id)
+        booked = self._year(where)[claim.claim_id]
+        if not marker:
+            if record in booked.texts:
+                self.report.append(_already(booked, line))
+                return
+            raise Refused(ClaimError(
+                DIFFERENT_CLAIM, claim.claim_id, "claim_id",
+                f"the book holds a different claim {claim.claim_id} (record #{booked.seq})",
+                'to replace it, mark the new one "correction": true; otherwise give it '
+                "a new claim id", line))
+        if where != key:
+            raise Refused(ClaimError(
+                MOVED_CORRECTION, claim.claim_id, "person_id" if where[0] != key[0] else "date",
+                f"claim {claim.claim_id} is booked for {where[0]} in {where[1]}; a correction "
+                f"cannot move it to {key[0]} in {key[1]}",
+                "withdraw it, then submit the corrected claim under a new claim id", line))
+        if booked.live and record == booked.text:
+            self.report.append(_already(booked, line))
+            return
+        self._correct(where, booked, raw, record, claim, line)
+
+    def _withdraw(self, line: int, record: dict) -> None:
+        claim_id = record.get("claim_id")
+        if set(record) - {"claim_id", "withdraw", "reason"} or record["withdraw"] is not True \
+                or not isinstance(claim_id, str):
+            raise Refused(ClaimError(
+                BAD_EVENT, claim_id if isinstance(claim_id, str) else None, "withdraw",
+                "a withdrawal is {\"claim_id\": ID, \"withdraw\": true} (and an optional "
+                "\"reason\"), nothing else", "a claim never has a withdraw field", line))
+        where = self._locate(claim_id)
+        if where is None:
+            raise Refused(ClaimError(UNKNOWN_WITHDRAWAL, claim_id, "claim_id",
+                                     f"claim {claim_id} is not in the book: there is nothing to "
+                                     "withdraw", "check the claim id", line))
+        self._flush_if_pending(where, claim_id)
+        claims = self._year(where)
+        booked = claims[claim_id]
+        if not booked.live:
+            self.report.append({"kind": "already_withdrawn", "claim_id": claim_id,
+                                "line": line})
+            return
+        self._ready(where)
+        booked.live = False
+        results = self._resettle(where, set())
+        reason = record.get("reason")
+        fields = {"kind": WITHDRAWAL, "claim_id": claim_id, "input_line": line,
+                  "withdraws": {"seq": booked.seq, "hash": booked.hash}}
+        if isinstance(reason, str):
+            fields["reason"] = reason
+        seq = self._write(where, fields)
+        self.report.append({"kind": WITHDRAWAL, "seq": seq, "claim_id": claim_id,
+                            "person_id": where[0], "year": where[1], "line": line})
+        self._adjust(where, results, lambda _: {"claim_id": claim_id, "kind": WITHDRAWAL}, line)
+
+    def _correct(self, key: PersonYearKey, booked: BookedClaim, raw, record: dict, claim,
+                 line: int) -> None:
+        self._ready(key)
+        saved = (booked.text, booked.claim, booked.live)
+        booked.text, booked.claim, booked.live = record, claim, True
+        results = self._resettle(key, {booked.claim_id})
+        outcome = results[booked.claim_id].outcome
+        if isinstance(outcome, ClaimError):
+            booked.text, booked.claim, booked.live = saved
+            raise Refused(_with_line(outcome, line))
+        fields = {"kind": CORRECTION, "claim_id": booked.claim_id, "input_line": line,
+                  "corrects": {"seq": booked.seq, "hash": booked.hash},
+                  **self._settled_fields(key, booked, raw, results)}
+        seq = self._write(key, fields)
+        booked.seq, booked.hash = seq, self.tail.hash
+        booked.texts.append(record)
+        self.report.append(_settled_line(CORRECTION, seq, booked, fields))
+        self._adjust(key, results, lambda _: {"claim_id": booked.claim_id, "kind": CORRECTION},
+                     line)
+
+    # ---- settling a person-year -------------------------------------------------------
+    def flush_all(self) -> None:
+        for key in list(self.pending):
+            self._flush(key)
+
+    def _flush_if_pending(self, key: PersonYearKey, claim_id: str) -> None:
+        if key in self.pending:
+            self._flush(key)
+
+    def _flush(self, key: PersonYearKey) -> None:
+        """Settle a person-year's pending new claims together; book them and the adjustments."""
+        waiting = self.pending.pop(key)
+        self._ready(key)
+        # Their settlements are written first, in input order: their seqs are their arrival.
+        next_seq = self.tail.seq + 1
+        for index, (booked, _, _) in enumerate(waiting):
+            booked.arrival = next_seq + index
+        new = {booked.claim_id for booked, _, _ in waiting}
+        results = self._resettle(key, new)
+        claims = self._year(key)
+        written = 0
+        for booked, line, raw in waiting:
+            outcome = results[booked.claim_id].outcome
+            if isinstance(outcome, ClaimError):
+                # Refused by the evaluator (e.g. C311): it never touched the ledger, so
+                # the others' figures are those of a settlement without it.
+                del claims[booked.claim_id]
+                del self.where[booked.claim_id]
+                self.report.append({"kind": "error", **_with_line(outcome, line).to_json()})
+                continue
+            booked.arrival = next_seq + written
+            written += 1
+            fields = {"kind": SETTLEMENT, "claim_id": booked.claim_id, "input_line": line,
+                      **self._settled_fields(key, booked, raw, results)}
+            booked.net = {k: Decimal(v) for k, v in fields["payable"].items()}
+            seq = self._write(key, fields)
+            booked.seq, booked.hash = seq, self.tail.hash
+            self.report.append(_settled_line(SETTLEMENT, seq, booked, fields))
+        order = [c.claim_id for c in settlement_order(claims.values())]
+
+        def cause(claim_id: str) -> dict:
+            before = order[:order.index(claim_id)] if claim_id in order else order
+            first = next((c for c in before if c in new), None) or next(iter(new))
+            return {"claim_id": first, "kind": "late claim"}
+        self._adjust(key, results, cause, waiting[-1][1], skip=new)
+
+    def _ready(self, key: PersonYearKey) -> None:
+        """Every live claim of the person-year validated, for settling it again."""
+        for booked in self._year(key).values():
+            if booked.live and booked.claim is None:
+                booked.claim = self.engine.validate(booked.text)
+
+    def _resettle(self, key: PersonYearKey, trace: set[str]) -> dict:
+        ordered = settlement_order(self._year(key).values())
+        return {settled.claim_id: settled for settled in resettle(self.engine, ordered, trace)}
+
+    def _adjust(self, key: PersonYearKey, results: dict, cause, line: int,
+                skip: set[str] = frozenset()) -> None:
+        """An adjustment per line whose net differs from its re-settled figure."""
+        computed = sorted(_computed(self.engine))
+        claims = self._year(key)
+        for claim_id in _in_settlement_order(claims, results):
+            if claim_id in skip:
+                continue
+            booked = claims[claim_id]
+            settled = results.get(claim_id)
+            target = (payable(self.engine, settled.outcome)
+                      if settled is not None and isinstance(settled.outcome, ClaimResult) else {})
+            for name in computed:
+                old, new = booked.net.get(name, ZERO), target.get(name, ZERO)
+                if old == new:
+                    continue
+                delta = new - old
+                fields = {"kind": ADJUSTMENT, "claim_id": claim_id, "input_line": line,
+                          "line": name, "delta": format_money(delta), "net": format_money(new),
+                          "direction": PAID_OUT if delta > 0 else RECOVERED,
+                          "caused_by": cause(claim_id), "adjusts": {"seq": booked.seq}}
+                seq = self._write(key, fields)
+                booked.net[name] = new
+                booked.adjustments.append({"seq": seq, **fields})
+                self.report.append({"kind": ADJUSTMENT, "seq": seq, "claim_id": claim_id,
+                                    "person_id": key[0], "year": key[1], "line": name,
+                                    "delta": fields["delta"], "direction": fields["direction"],
+                                    "net": fields["net"], "caused_by": fields["caused_by"]})
+
+    # ---- reading and writing the book ---------------------------------------------------
+    def _locate(self, claim_id: str) -> PersonYearKey | None:
+        """The person-year a claim id is booked in (this transaction's claims included)."""
+        if claim_id in self.where:
+            return self.where[claim_id]
+        for record in reversed(self.store.records_of_claim(claim_id)):
+            data = record.data
+            if is_book_entry(data):
+                return data["person_id"], data["year"]
+        return None
+
+    def _year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
+        found = self.years.get(key)
+        if found is None:
+            found = fold(self.store.book_records(*key))
+            foreign = next((c for c in found.values()
+                            if c.policy_key != self.settler.policy_key), None)
+            if foreign is not None:
+                self.foreign[key] = ClaimError(
+                    OTHER_POLICY, foreign.claim_id, None,
+                    f"{key[0]}'s {key[1]} in the book was settled under other policy texts "
+                    f"(record #{foreign.seq})",
+                    "settle it with the policy it was settled under; policy revisions are "
+                    "not applied to a book yet")
+            self.years[key] = found
+            self.where.update(dict.fromkeys(found, key))
+        if key in self.foreign:
+            raise Refused(self.foreign[key])
+        return found
+
+    def _settled_fields(self, key: PersonYearKey, booked: BookedClaim, raw,
+                        results: dict) -> dict:
+        settled = results[booked.claim_id]
+        outcome: ClaimResult = settled.outcome
+        sha = next((ref.sha256 for ref in self.settler.chain if ref.policy_id == outcome.policy),
+                   None)
+        before = []
+        for other in _in_settlement_order(self._year(key), results):
+            if other == booked.claim_id:
+                break
+            earlier = self._year(key)[other]
+            other_settled = results[other]
+            if isinstance(other_settled.outcome, ClaimResult):
+                before.append({"claim_id": other, "date": earlier.text["date"],
+                               "base": money_map(other_settled.base),
+                               "paid": money_map(payable(self.engine, other_settled.outcome))})
+        return {
+            "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
+            "outcome": outcome_to_json(outcome, trace=True),
+            "payable": money_map(payable(self.engine, outcome)),
+            "year_to_date_from": before,
+            "policy_id": outcome.policy, "policy_sha256": sha,
+            "policies": [ref.to_json() for ref in self.settler.chain],
+            "policy_key": self.settler.policy_key,
+        }
+
+    def _write(self, key: PersonYearKey, fields: dict) -> int:
+        self.position += 1
+        earlier = self.tail.latest_of(fields["claim_id"])
+        body, digest = link({
+            **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
+            "position": self.position, "mode": BOOK_MODE, "engine_version": ENGINE_VERSION,
+            "recorded_at": self.now,
+            "previous": {"seq": earlier.seq, "hash": earlier.hash} if earlier else None,
+        }, self.tail.seq + 1, self.tail.hash, BOOK_FORMAT)
+        seq = self.tail.seq + 1
+        self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
+                                   fields["claim_id"], body), key)
+        return seq
+
+
+def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:
+    """Settled claims in the order they were settled, then withdrawn ones."""
+    return list(results) + [c for c in claims if c not in results]
+
+
+def _computed(engine: Engine) -> frozenset[str]:
+    from yibao.audit.book import computed_lines
+
+    return computed_lines(engine)
+
+
+def _already(booked: BookedClaim, line: int) -> dict:
+    return {"kind": "already_settled", "claim_id": booked.claim_id, "seq": booked.seq,
+            "line": line, "live": booked.live}
+
+
+def _settled_line(kind: str, seq: int, booked: BookedClaim, fields: dict) -> dict:
+    outcome = fields["outcome"]
+    return {"kind": kind, "seq": seq, "claim_id": booked.claim_id,
+            "person_id": booked.text["person_id"], "date": booked.text["date"],
+            "identity": outcome["identity"], "payouts": fields["payable"],
+            "alerts": outcome["alerts"], "referrals": outcome["referrals"],
+            "line": fields["input_line"]}
+
+
+def _text_id(record: dict) -> str | None:
+    claim_id = record.get("claim_id")
+    return claim_id if isinstance(claim_id, str) else None
+
+
+def _with_line(error: ClaimError, line: int) -> ClaimError:
+    if error.line_number is not None:
+        return error
+    return ClaimError(error.code, error.claim_id, error.field, error.message, error.hint, line)

@@ -1,0 +1,73 @@
+"""`yibao settle POLICY CLAIMS --book STORE`: settle into the durable book (audit/settle.py).
+
+Each person's year continues from the claims the book already holds; late
+claims, withdrawals and corrections are settled by adjustments.  Output: one
+JSON line per entry written (settlement, correction, withdrawal, adjustment)
+and per event that wrote nothing (already_settled, already_withdrawn, error),
+each with its ``kind``; a transaction's lines are written once it has
+committed.  See docs/book.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
+
+
+def register(commands) -> None:
+    settle = commands.add_parser(
+        "settle", help="settle claims, withdrawals and corrections into a durable book")
+    settle.add_argument("policy")
+    settle.add_argument("claims", help="a .jsonl file of claims and withdrawals, or - for stdin")
+    settle.add_argument("--book", required=True, metavar="STORE",
+                        help="the book: an audit store (SQLite file), created if missing")
+    settle.add_argument("-o", "--output", help="write the entries to a file instead of stdout")
+    settle.add_argument("--commit-every", type=_positive, default=500, metavar="N",
+                        help="input lines per transaction (default 500)")
+    settle.set_defaults(handler=run)
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, found {text!r}")
+    return int(text)
+
+
+def run(args) -> int:
+    from yibao.audit.settle import BookSettler
+    from yibao.audit.store import AuditError, open_store
+    from yibao.audit.verify import verify_store
+    from yibao.cli.io import output_file, read_claim_lines
+    from yibao.compiler.batch import Engine
+    from yibao.dsl.loader import load_policy
+
+    engine = Engine(load_policy(args.policy))
+    refused = 0
+    try:
+        with open_store(args.book, create=True) as store:
+            # A book that does not verify is not written into: its figures cannot be trusted.
+            report = verify_store(store)
+            if not report.ok:
+                print(f"yibao: {args.book}: {report.problem.message}", file=sys.stderr)
+                print("yibao: settle refuses to write into a book whose chain does not verify "
+                      "— run yibao audit verify", file=sys.stderr)
+                return EXIT_USAGE
+            settler = BookSettler(store, engine)
+            with output_file(args.output) as out:
+                for lines in settler.run(read_claim_lines(args.claims), args.commit_every):
+                    for entry in lines:
+                        refused += entry["kind"] == "error"
+                        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    out.flush()
+    except AuditError as error:
+        hint = f" — {error.hint}" if error.hint else ""
+        print(f"yibao: {error.message}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    if refused:
+        print(f"yibao: {refused} line(s) refused; the others were settled into {args.book}",
+              file=sys.stderr)
+    return EXIT_CLAIMS_FAILED if refused else EXIT_OK
