@@ -21,8 +21,8 @@ from yibao.audit.chain import FORMATS, GENESIS, body_hash
 from yibao.audit.store import AuditStore, StoredRecord
 from yibao.dsl.loader import source_sha256
 
-ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD = (
-    "altered", "removed", "reordered", "policy text altered", "head")
+ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD, BOOK_INDEX = (
+    "altered", "removed", "reordered", "policy text altered", "head", "book index")
 
 
 @attrs.frozen
@@ -46,11 +46,18 @@ class VerifyReport:
 def verify_store(store: AuditStore, expected_head: str | None = None) -> VerifyReport:
     sources = {sha: source_sha256(text) for sha, text in store.sources()}
     count, head, expected = 0, GENESIS, 1
+    book: list[tuple[int, str, int]] = []   # what the book's index must hold
     for record in store.records():
         problem = _check(store, record, expected, head, sources)
         if problem is not None:
             return VerifyReport(count, head, problem)
         count, head, expected = count + 1, record.hash, expected + 1
+        data = json.loads(record.body)
+        if "kind" in data:
+            book.append((record.seq, data["person_id"], data["year"]))
+    problem = _check_book_index(store, book)
+    if problem is not None:
+        return VerifyReport(count, head, problem)
     if expected_head is not None and expected_head != head:
         return VerifyReport(count, head, Problem(
             HEAD, count, f"the chain ends at #{count} with hash {head}, not {expected_head}: "
@@ -109,4 +116,18 @@ def _check_policies(data: dict, sources: dict[str, str]) -> Problem | None:
             return Problem(POLICY_TEXT, seq, f"the text of {ref['policy_id']} that record #{seq} "
                                              f"was settled under was altered: stored as {sha}, "
                                              f"it now hashes to {sources[sha]}")
+    return None
+
+
+def _check_book_index(store: AuditStore, expected: list[tuple[int, str, int]]) -> Problem | None:
+    """The person-year index must list exactly the chain's book entries: settle reads a
+    person-year through it, so an entry missing there would be settled as if absent."""
+    stored = list(store.book_index())
+    for want, have in zip(expected + [None], stored + [None]):
+        if want == have:
+            continue
+        seq = min(entry[0] for entry in (want, have) if entry is not None)
+        return Problem(BOOK_INDEX, seq, f"the book index disagrees with the chain at record "
+                                        f"#{seq}: run yibao audit reindex to rebuild it from "
+                                        "the chain")
     return None

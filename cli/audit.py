@@ -19,6 +19,10 @@ def register(commands) -> None:
     verify.add_argument("--head", help="the head hash an earlier verify printed: also catches "
                                        "records removed from the end")
     verify.set_defaults(handler=run_verify)
+    reindex = actions.add_parser("reindex", help="rebuild the settlement book's person-year "
+                                                 "index from the chain")
+    reindex.add_argument("store")
+    reindex.set_defaults(handler=run_reindex)
     replay = actions.add_parser("replay", help="settle recorded claims again with their stored "
                                                "policy texts; report every difference")
     replay.add_argument("store")
@@ -67,6 +71,22 @@ def run_verify(store, args) -> int:
     print(f"yibao: the {report.records} record(s) before it verify (head {report.head})",
           file=sys.stderr)
     return EXIT_CLAIMS_FAILED
+
+
+@_guarded
+def run_reindex(store, args) -> int:
+    from yibao.audit.verify import BOOK_INDEX, verify_store
+
+    report = verify_store(store)
+    if not report.ok and report.problem.kind != BOOK_INDEX:
+        # The index is derived from the chain: from a chain that does not verify, no.
+        print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    entries = [(record.seq, data["person_id"], data["year"]) for record in store.records()
+               if "kind" in (data := record.data)]
+    store.rebuild_book_index(entries)
+    print(f"ok: the book index lists {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+    return EXIT_OK
 
 
 @_guarded

@@ -249,3 +249,19 @@ def test_an_old_store_verifies_and_takes_book_entries(tmp_path, capsys, settle, 
     assert main(["audit", "verify", book]) == EXIT_OK
     assert main(["audit", "replay", book]) == EXIT_OK
     assert [body["format"] for body in records(book)] == ["yibao-audit/1", "yibao-audit/2"]
+
+
+def test_verify_catches_a_book_index_that_lost_an_entry_and_reindex_rebuilds_it(
+        settle, book, capsys, tamper):
+    settle(EXAMPLE["bx-0001"], EXAMPLE["bx-0002"], expect=EXIT_OK)
+    tamper(book, "DELETE FROM book_index WHERE seq = 1")
+    assert main(["audit", "verify", book]) == EXIT_CLAIMS_FAILED
+    assert "book index disagrees with the chain at record #1" in capsys.readouterr().err
+    # settle would now read p-01's 2023 without bx-0001: it refuses instead.
+    status, _ = settle(EXAMPLE["bx-0003"])
+    assert status == EXIT_USAGE
+    assert main(["audit", "reindex", book]) == EXIT_OK
+    assert main(["audit", "verify", book]) == EXIT_OK
+    capsys.readouterr()
+    _, report = settle(EXAMPLE["bx-0003"], expect=EXIT_OK)
+    assert report[0]["payouts"][BASIC] == "6200.00"
