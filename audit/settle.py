@@ -42,7 +42,7 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CORRECTION, PAID_OUT, RECOV
 from yibao.audit.chain import BOOK_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
-from yibao.audit.store import Appending, AuditStore, StoredRecord
+from yibao.audit.store import Appending, AuditError, AuditStore, StoredRecord
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.evaluate import ClaimResult
@@ -68,18 +68,41 @@ class Refused(Exception):
 class BookSettler:
     """Settles a run's events into ``store``; one batch of the chain per run."""
 
-    def __init__(self, store: AuditStore, engine: Engine, clock: Callable[[], str] = utc_now):
+    def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
+                 clock: Callable[[], str] = utc_now):
         self.store, self.engine, self.clock = store, engine, clock
         self.chain, texts = policy_chain(engine.loaded)
         self.policy_key = policy_key(self.chain)
-        self.batch = store.open_batch(BOOK_MODE, ENGINE_VERSION, self.policy_key, clock(), texts)
         self.position = 0   # records of this batch written so far
+        self.done = 0       # input lines already settled (resuming: by the interrupted run)
+        batch = self._resumable() if resume else None
+        self.resumed = batch is not None
+        self.batch = batch or store.open_batch(BOOK_MODE, ENGINE_VERSION, self.policy_key,
+                                               clock(), texts)
+        if self.resumed:
+            # Transactions commit in input order, so the lines an interrupted run
+            # settled are those up to the last one its entries name; a line after it
+            # in the same transaction wrote nothing, and would write nothing again.
+            for record in store.records(self.batch.batch):
+                self.position = max(self.position, record.position)
+                self.done = max(self.done, record.data["input_line"])
+
+    def _resumable(self):
+        latest = self.store.latest_batch()
+        if latest is None or latest.mode != BOOK_MODE:
+            return None
+        if latest.policy_key != self.policy_key:
+            raise AuditError(f"cannot resume batch {latest.batch}: it was settled under other "
+                             "policy texts", "run without --resume")
+        return latest
 
     def run(self, lines: Iterable[tuple[int, bytes | str]], commit_every: int = 500
             ) -> Iterator[list[dict]]:
         """Each transaction's report lines, yielded once it has committed."""
         chunk: list[tuple[int, bytes | str]] = []
         for numbered in lines:
+            if numbered[0] <= self.done:
+                continue
             chunk.append(numbered)
             if len(chunk) >= commit_every:
                 yield self.commit(chunk)

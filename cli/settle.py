@@ -24,6 +24,9 @@ def register(commands) -> None:
     settle.add_argument("--book", required=True, metavar="STORE",
                         help="the book: an audit store (SQLite file), created if missing")
     settle.add_argument("-o", "--output", help="write the entries to a file instead of stdout")
+    settle.add_argument("--resume", action="store_true",
+                        help="continue the book's latest settle run over the same input, "
+                             "skipping the lines it already settled (after a crash)")
     settle.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                         help="input lines per transaction (default 500)")
     settle.set_defaults(handler=run)
@@ -56,13 +59,22 @@ def run(args) -> int:
                 print("yibao: settle refuses to write into a book whose chain does not verify "
                       "— run yibao audit verify", file=sys.stderr)
                 return EXIT_USAGE
-            settler = BookSettler(store, engine)
+            settler = BookSettler(store, engine, args.resume)
+            batch = settler.batch.batch
+            if settler.resumed:
+                print(f"yibao: resuming batch {batch} of {args.book} after input line "
+                      f"{settler.done}", file=sys.stderr)
             with output_file(args.output) as out:
                 for lines in settler.run(read_claim_lines(args.claims), args.commit_every):
                     for entry in lines:
                         refused += entry["kind"] == "error"
                         out.write(json.dumps(entry, ensure_ascii=False) + "\n")
                     out.flush()
+                    seqs = [entry["seq"] for entry in lines if entry.get("seq")
+                            and entry["kind"] not in ("already_settled",)]
+                    if seqs:
+                        print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
+                              f"{args.book}", file=sys.stderr, flush=True)
     except AuditError as error:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
