@@ -265,3 +265,34 @@ def test_verify_catches_a_book_index_that_lost_an_entry_and_reindex_rebuilds_it(
     capsys.readouterr()
     _, report = settle(EXAMPLE["bx-0003"], expect=EXIT_OK)
     assert report[0]["payouts"][BASIC] == "6200.00"
+
+
+def test_explain_from_a_file_without_earlier_claims_says_the_year_starts_from_zero(
+        tmp_path, capsys):
+    path = tmp_path / "late.jsonl"
+    path.write_text(json.dumps(EXAMPLE["bx-0003"], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["explain", POLICY, str(path), "--claim", "bx-0003", "--lang", "en",
+                 "--color", "never"]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert f"{path} holds no earlier claim of p-01 in 2023: the year-to-date figures (本次前) " \
+           "start from zero" in err
+    # With its earlier claims in the file there is nothing to warn about.
+    assert main(["explain", POLICY, str(EXAMPLES / "benxi-2023.jsonl"), "--claim", "bx-0003",
+                 "--color", "never"]) == EXIT_OK
+    assert capsys.readouterr().err == ""
+
+
+def test_explain_with_the_book_starts_the_year_from_its_claims(settle, tmp_path, book, capsys):
+    settle(EXAMPLE["bx-0001"], EXAMPLE["bx-0002"], expect=EXIT_OK)
+    path = tmp_path / "next.jsonl"
+    path.write_text(json.dumps(EXAMPLE["bx-0003"], ensure_ascii=False) + "\n", encoding="utf-8")
+    count = len(records(book))
+    assert main(["explain", POLICY, str(path), "--claim", "bx-0003", "--book", book,
+                 "--lang", "en", "--color", "never"]) == EXIT_OK
+    shown = capsys.readouterr().out
+    assert "基本救助 year-to-date base: 25000.00 → 45000.00" in shown
+    assert "基本救助 payout: 6,200.00" in shown
+    assert "  bx-0001 2023-02-10: base 倾斜救助 7200.00, 基本救助 15000.00; paid 倾斜救助 " \
+           "2520.00, 基本救助 7800.00" in shown
+    assert "  bx-0002 2023-05-20: base 倾斜救助 4000.00, 基本救助 10000.00" in shown
+    assert len(records(book)) == count    # explaining writes nothing
