@@ -10,6 +10,9 @@ The book is not a second database: its entries are records of the hash chain
   adjustments that follow it;
 - ``withdrawal``: a booked claim taken out (退费, 冲正); its payouts are
   recovered by the adjustments that follow it;
+- ``revision``: a booked claim settled again under the policy version in force
+  on its date in a revised chain, declared retroactive (``settle
+  --retroactive``); money moves by the adjustments that follow it;
 - ``adjustment``: one line of one booked claim paid differently after a
   re-settlement: ``delta`` (positive 补付, paid out; negative 追回, recovered),
   ``net`` after it, and ``caused_by`` (the claim, and what happened to it).
@@ -38,8 +41,9 @@ from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.ledger import Ledger
 from yibao.core.money import ZERO, format_money
 
-SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT = "settlement", "correction", "withdrawal", "adjustment"
-KINDS = (SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT)
+SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION = (
+    "settlement", "correction", "withdrawal", "adjustment", "revision")
+KINDS = (SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION)
 BOOK_MODE = "book"   # the mode of a settle run's batch (batches.mode)
 PAID_OUT, RECOVERED = "补付", "追回"
 
@@ -59,6 +63,11 @@ class BookedClaim:
     texts: list[dict] = attrs.field(factory=list)         # every text it has had
     adjustments: list[dict] = attrs.field(factory=list)   # the adjustment bodies, in order
     policy_key: str | None = None
+    # The version that settled it (id, source sha256): kept when the person-year is
+    # settled again, unless a revision is declared retroactive (docs/book.md).
+    # None: settle it under the version in force on its date.
+    policy: tuple[str, str] | None = None
+    raw: str | None = None     # ``text`` exactly as received
 
     @property
     def date(self) -> datetime.date:
@@ -94,13 +103,18 @@ def fold(records: Iterable[StoredRecord]) -> dict[str, BookedClaim]:
             claims[claim_id] = BookedClaim(
                 claim_id, record.seq, text, None, record.seq, record.hash,
                 net={line: Decimal(amount) for line, amount in data["payable"].items()},
-                texts=[text], policy_key=data["policy_key"])
+                texts=[text], policy_key=data["policy_key"], policy=_applied(data),
+                raw=data["claim"])
             continue
         booked = claims[claim_id]
         if kind == CORRECTION:
             booked.text, booked.claim, booked.live = claim_object(data["claim"])[0], None, True
             booked.seq, booked.hash, booked.policy_key = record.seq, record.hash, data["policy_key"]
+            booked.policy, booked.raw = _applied(data), data["claim"]
             booked.texts.append(booked.text)
+        elif kind == REVISION:
+            booked.policy_key, booked.policy = data["policy_key"], _applied(data)
+            booked.seq, booked.hash = record.seq, record.hash
         elif kind == WITHDRAWAL:
             booked.live = False
         else:
@@ -108,6 +122,10 @@ def fold(records: Iterable[StoredRecord]) -> dict[str, BookedClaim]:
             booked.net[line] = booked.net.get(line, ZERO) + Decimal(data["delta"])
             booked.adjustments.append({"seq": record.seq, **data})
     return claims
+
+
+def _applied(data: dict) -> tuple[str, str]:
+    return data["policy_id"], data["policy_sha256"]
 
 
 @attrs.frozen
@@ -133,7 +151,11 @@ def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str]) -> lis
         year = ledger.person_year(claim.person_id, claim.date.year)
         before = {name: line.base for name, line in year.lines.items()}
         try:
-            outcome = engine.evaluate_claim(claim, ledger, booked.claim_id in trace)
+            if booked.policy is None:
+                outcome = engine.evaluate_claim(claim, ledger, booked.claim_id in trace)
+            else:   # the version that settled it (a later revision is not retroactive)
+                outcome = engine.evaluators[booked.policy[0]].evaluate(
+                    claim, ledger, booked.claim_id in trace)
         except ClaimError as error:
             outcome = error
         base = {name: line.base - before.get(name, ZERO) for name, line in year.lines.items()}

@@ -37,8 +37,10 @@ def replay_person_year(store: AuditStore, person_id: str, year: int, engines: di
     """(claims compared, differences) of one person-year; see the module docstring."""
     records = store.book_records(person_id, year)
     claims = fold(records)
-    first = next(r.data for r in records if r.data["kind"] in ("settlement", "correction"))
-    chain = [PolicyRef.from_json(ref) for ref in first["policies"]]
+    # Chains only grow (a revision extends the texts a claim was settled under), so
+    # the latest entry's chain holds every version the person-year's claims name.
+    latest = next(r.data for r in reversed(records) if "policies" in r.data)
+    chain = [PolicyRef.from_json(ref) for ref in latest["policies"]]
     key = policy_key(chain)
     if key not in engines:
         engines[key] = Engine(load_stored_policy(chain, store.source))

@@ -36,8 +36,8 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
 from yibao import ENGINE_VERSION
-from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CORRECTION, PAID_OUT, RECOVERED, SETTLEMENT,
-                              WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
+from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CORRECTION, PAID_OUT, RECOVERED, REVISION,
+                              SETTLEMENT, WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
                               money_map, payable, resettle, settlement_order)
 from yibao.audit.chain import BOOK_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
@@ -57,7 +57,8 @@ UNKNOWN_WITHDRAWAL = "B102"  # withdrawing an id the book does not hold
 UNKNOWN_CORRECTION = "B103"  # correcting an id the book does not hold
 MOVED_CORRECTION = "B104"    # a correction naming another person or year than the booked claim
 BAD_EVENT = "B105"           # a withdrawal line or correction marker not in the agreed form
-OTHER_POLICY = "B106"        # the person-year was settled under other policy texts
+OTHER_POLICY = "B106"        # a claim of the person-year was settled under a version this
+                             # policy chain does not hold
 
 
 class Refused(Exception):
@@ -73,6 +74,7 @@ class BookSettler:
         self.store, self.engine, self.clock = store, engine, clock
         self.chain, texts = policy_chain(engine.loaded)
         self.policy_key = policy_key(self.chain)
+        self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -109,6 +111,24 @@ class BookSettler:
                 chunk = []
         if chunk:
             yield self.commit(chunk)
+
+    def revise(self, commit_every: int = 500) -> Iterator[list[dict]]:
+        """Apply this run's policy chain retroactively to every person-year of the book.
+
+        A claim settled under another version than the one this chain puts in
+        force on its date is settled again under that one (a ``revision`` entry),
+        and every claim of its person-year whose pay changes is adjusted.
+        """
+        from yibao.audit.book_replay import book_person_years
+
+        keys = book_person_years(self.store)
+        for start in range(0, len(keys), commit_every):
+            with self.store.appending() as tail:
+                session = _Session(self, tail)
+                for key in keys[start:start + commit_every]:
+                    session.revise(key)
+            self.position = session.position
+            yield session.report
 
     def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
         with self.store.appending() as tail:
@@ -225,18 +245,21 @@ class _Session:
     def _correct(self, key: PersonYearKey, booked: BookedClaim, raw, record: dict, claim,
                  line: int) -> None:
         self._ready(key)
-        saved = (booked.text, booked.claim, booked.live)
-        booked.text, booked.claim, booked.live = record, claim, True
+        saved = (booked.text, booked.claim, booked.live, booked.policy, booked.raw)
+        # A corrected claim is a new submission: the version in force on its date.
+        booked.text, booked.claim, booked.live, booked.policy = record, claim, True, None
+        booked.raw = _as_text(raw)
         results = self._resettle(key, {booked.claim_id})
         outcome = results[booked.claim_id].outcome
         if isinstance(outcome, ClaimError):
-            booked.text, booked.claim, booked.live = saved
+            booked.text, booked.claim, booked.live, booked.policy, booked.raw = saved
             raise Refused(_with_line(outcome, line))
         fields = {"kind": CORRECTION, "claim_id": booked.claim_id, "input_line": line,
                   "corrects": {"seq": booked.seq, "hash": booked.hash},
                   **self._settled_fields(key, booked, raw, results)}
         seq = self._write(key, fields)
         booked.seq, booked.hash = seq, self.tail.hash
+        booked.policy = (fields["policy_id"], fields["policy_sha256"])
         booked.texts.append(record)
         self.report.append(_settled_line(CORRECTION, seq, booked, fields))
         self._adjust(key, results, lambda _: {"claim_id": booked.claim_id, "kind": CORRECTION},
@@ -277,6 +300,8 @@ class _Session:
             fields = {"kind": SETTLEMENT, "claim_id": booked.claim_id, "input_line": line,
                       **self._settled_fields(key, booked, raw, results)}
             booked.net = {k: Decimal(v) for k, v in fields["payable"].items()}
+            booked.policy = (fields["policy_id"], fields["policy_sha256"])
+            booked.raw = _as_text(raw)
             seq = self._write(key, fields)
             booked.seq, booked.hash = seq, self.tail.hash
             self.report.append(_settled_line(SETTLEMENT, seq, booked, fields))
@@ -287,6 +312,51 @@ class _Session:
             first = next((c for c in before if c in new), None) or next(iter(new))
             return {"claim_id": first, "kind": "late claim"}
         self._adjust(key, results, cause, waiting[-1][1], skip=new)
+
+    def revise(self, key: PersonYearKey) -> None:
+        """Settle again, under this chain, the claims another version settled (retroactive)."""
+        try:
+            claims = self._year(key)
+        except Refused as refused:
+            self.report.append({"kind": "error", **refused.error.to_json()})
+            return
+        self._ready(key)
+        revised = [c for c in settlement_order(claims.values()) if c.policy is not None
+                   and c.policy[0] != self.engine.version_for(c.claim.date).policy_id]
+        while revised:
+            saved = {c.claim_id: c.policy for c in revised}
+            for booked in revised:
+                booked.policy = None
+            results = self._resettle(key, set(saved))
+            refused = [c for c in revised if isinstance(results[c.claim_id].outcome, ClaimError)]
+            if not refused:
+                break
+            # Refused under the new version (e.g. a value it leaves unspecified): the claim
+            # keeps the version that settled it, and the others are settled again with it.
+            for booked in refused:
+                booked.policy = saved[booked.claim_id]
+                self.report.append({"kind": "error",
+                                    **results[booked.claim_id].outcome.to_json()})
+            revised = [c for c in revised if c not in refused]
+        if not revised:
+            return
+        for booked in revised:
+            fields = {"kind": REVISION, "claim_id": booked.claim_id, "input_line": 0,
+                      "revises": {"seq": booked.seq, "hash": booked.hash},
+                      **self._settled_fields(key, booked, booked.raw, results)}
+            seq = self._write(key, fields)
+            booked.seq, booked.hash = seq, self.tail.hash
+            booked.policy = (fields["policy_id"], fields["policy_sha256"])
+            self.report.append(_settled_line(REVISION, seq, booked, fields))
+        order = list(results)
+        ids = {booked.claim_id for booked in revised}
+        latest = self.engine.versions[-1].policy_id
+
+        def cause(claim_id: str) -> dict:
+            before = order[:order.index(claim_id) + 1] if claim_id in order else order
+            first = next((c for c in before if c in ids), None) or next(iter(ids))
+            return {"claim_id": first, "kind": "revision", "policy_id": latest}
+        self._adjust(key, results, cause, 0)
 
     def _ready(self, key: PersonYearKey) -> None:
         """Every live claim of the person-year validated, for settling it again."""
@@ -342,15 +412,16 @@ class _Session:
         found = self.years.get(key)
         if found is None:
             found = fold(self.store.book_records(*key))
-            foreign = next((c for c in found.values()
-                            if c.policy_key != self.settler.policy_key), None)
+            foreign = next((c for c in found.values() if c.policy not in self.settler.versions),
+                           None)
             if foreign is not None:
+                policy_id, sha = foreign.policy
                 self.foreign[key] = ClaimError(
                     OTHER_POLICY, foreign.claim_id, None,
-                    f"{key[0]}'s {key[1]} in the book was settled under other policy texts "
-                    f"(record #{foreign.seq})",
-                    "settle it with the policy it was settled under; policy revisions are "
-                    "not applied to a book yet")
+                    f"claim {foreign.claim_id} of {key[0]} in {key[1]} was settled under "
+                    f"{policy_id} (sha256 {sha[:12]}…, record #{foreign.seq}), which this "
+                    "policy chain does not hold",
+                    "settle with that policy, or with a revision that extends it")
             self.years[key] = found
             self.where.update(dict.fromkeys(found, key))
         if key in self.foreign:
@@ -421,6 +492,10 @@ def _settled_line(kind: str, seq: int, booked: BookedClaim, fields: dict) -> dic
             "identity": outcome["identity"], "payouts": fields["payable"],
             "alerts": outcome["alerts"], "referrals": outcome["referrals"],
             "line": fields["input_line"]}
+
+
+def _as_text(raw: bytes | str) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8")
 
 
 def _text_id(record: dict) -> str | None:

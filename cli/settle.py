@@ -10,6 +10,7 @@ committed.  See docs/book.md.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 
@@ -20,10 +21,16 @@ def register(commands) -> None:
     settle = commands.add_parser(
         "settle", help="settle claims, withdrawals and corrections into a durable book")
     settle.add_argument("policy")
-    settle.add_argument("claims", help="a .jsonl file of claims and withdrawals, or - for stdin")
+    settle.add_argument("claims", nargs="?",
+                        help="a .jsonl file of claims, corrections and withdrawals, or - for "
+                             "stdin (may be left out with --retroactive)")
     settle.add_argument("--book", required=True, metavar="STORE",
                         help="the book: an audit store (SQLite file), created if missing")
     settle.add_argument("-o", "--output", help="write the entries to a file instead of stdout")
+    settle.add_argument("--retroactive", action="store_true",
+                        help="POLICY is a revision that applies to claims already settled: "
+                             "settle again, under the version in force on its date, every "
+                             "booked claim another version settled, with adjustments")
     settle.add_argument("--resume", action="store_true",
                         help="continue the book's latest settle run over the same input, "
                              "skipping the lines it already settled (after a crash)")
@@ -48,6 +55,9 @@ def run(args) -> int:
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
 
+    if args.claims is None and not args.retroactive:
+        print("yibao: settle needs CLAIMS (or --retroactive)", file=sys.stderr)
+        return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
     refused = 0
     try:
@@ -65,7 +75,10 @@ def run(args) -> int:
                 print(f"yibao: resuming batch {batch} of {args.book} after input line "
                       f"{settler.done}", file=sys.stderr)
             with output_file(args.output) as out:
-                for lines in settler.run(read_claim_lines(args.claims), args.commit_every):
+                revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
+                events = (settler.run(read_claim_lines(args.claims), args.commit_every)
+                          if args.claims is not None else iter(()))
+                for lines in itertools.chain(revisions, events):
                     for entry in lines:
                         refused += entry["kind"] == "error"
                         out.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal
 
 import pytest
 
@@ -296,3 +297,73 @@ def test_explain_with_the_book_starts_the_year_from_its_claims(settle, tmp_path,
            "2520.00, 基本救助 7800.00" in shown
     assert "  bx-0002 2023-05-20: base 倾斜救助 4000.00, 基本救助 10000.00" in shown
     assert len(records(book)) == count    # explaining writes nothing
+
+
+REVISION = """policy benxi-2023-07 extends benxi-2023 {
+    title "测试用修订：基本救助年度限额3万"
+    effective 2023-07-01
+    source "tests"
+}
+
+amend 基本救助 {
+    cap 3万 §(五) "基本救助年度救助限额按3万元执行（测试用修订）"
+}
+"""
+LATE_AUTUMN = {**EXAMPLE["bx-0001"], "claim_id": "bx-0014", "date": "2023-10-01",
+               "in_scope_cost": "30000.00"}    # burden 30,000 − 20,000 = 10,000
+
+
+@pytest.fixture
+def revision(tmp_path):
+    folder = tmp_path / "revised"
+    folder.mkdir()
+    (folder / "benxi-2023.policy").write_text(
+        (POLICIES / "benxi-2023.policy").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "benxi-2023-07.policy").write_text(REVISION, encoding="utf-8")
+    return str(folder / "benxi-2023-07.policy")
+
+
+def test_a_revision_applies_to_new_claims_and_retroactively_only_when_declared(
+        settle, tmp_path, book, revision, capsys):
+    settle(EXAMPLE["bx-0001"], EXAMPLE["bx-0002"], EXAMPLE["bx-0003"], expect=EXIT_OK)
+    # Under the revision (cap 3万 from 2023-07-01), not retroactive: bx-0014 (base year
+    # to date 45,000 → 55,000) pays (55,000 − 2,000) × 60% − (45,000 − 2,000) × 60%
+    # = 6,000, within 30,000 − 20,000 left; bx-0003 keeps its 6,200.
+    path = tmp_path / "autumn.jsonl"
+    path.write_text(json.dumps(LATE_AUTUMN, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["settle", revision, str(path), "--book", book]) == EXIT_OK
+    report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["kind"], e["claim_id"], e["payouts"][BASIC]) for e in report] == [
+        ("settlement", "bx-0014", "6000.00")]
+    assert nets(book)[("bx-0003", BASIC)] == "6200.00"
+    # Declared retroactive: bx-0003 (dated after 2023-07-01) is settled again under the
+    # revision: (45,000 − 2,000) × 60% − 13,800 = 12,000 (+5,800), and bx-0014 then
+    # gets what is left of 30,000: 30,000 − 25,800 = 4,200 (−1,800).  bx-0001 and
+    # bx-0002, dated before the revision, keep the 2023 version.
+    assert main(["settle", revision, "--book", book, "--retroactive"]) == EXIT_OK
+    report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["kind"], e["claim_id"]) for e in report if e["kind"] == "revision"] == [
+        ("revision", "bx-0003")]
+    basic = {e["claim_id"]: (e["delta"], e["caused_by"]) for e in report
+             if e["kind"] == "adjustment" and e["line"] == BASIC}
+    cause = {"claim_id": "bx-0003", "kind": "revision", "policy_id": "benxi-2023-07"}
+    assert basic == {"bx-0003": ("5800.00", cause), "bx-0014": ("-1800.00", cause)}
+    assert sum(Decimal(v) for (c, line), v in nets(book).items() if line == BASIC) == 30000
+    assert main(["audit", "verify", book]) == EXIT_OK
+    assert main(["audit", "replay", book]) == EXIT_OK
+    # Applying it again changes nothing.
+    assert main(["settle", revision, "--book", book, "--retroactive"]) == EXIT_OK
+    assert "revision" not in capsys.readouterr().out
+
+
+def test_a_policy_that_does_not_extend_the_books_texts_is_refused_b106(
+        settle, tmp_path, book, capsys):
+    settle(EXAMPLE["bx-0001"], expect=EXIT_OK)
+    other = tmp_path / "benxi-2023.policy"
+    other.write_text((POLICIES / "benxi-2023.policy").read_text(encoding="utf-8")
+                     .replace("cap 2万 §(五)", "cap 3万 §(五)"), encoding="utf-8")
+    path = tmp_path / "next.jsonl"
+    path.write_text(json.dumps(EXAMPLE["bx-0002"], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["settle", str(other), str(path), "--book", book]) == EXIT_CLAIMS_FAILED
+    report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert report[0]["error"] == "B106" and "was settled under benxi-2023" in report[0]["message"]
