@@ -13,6 +13,8 @@ The book is not a second database: its entries are records of the hash chain
 - ``revision``: a booked claim settled again under the policy version in force
   on its date in a revised chain, declared retroactive (``settle
   --retroactive``); money moves by the adjustments that follow it;
+- ``closure``: a calendar year closed (``settle --close-year``): from then on
+  nothing is written into that year (B107);
 - ``adjustment``: one line of one booked claim paid differently after a
   re-settlement: ``delta`` (positive 补付, paid out; negative 追回, recovered),
   ``net`` after it, and ``caused_by`` (the claim, and what happened to it).
@@ -41,9 +43,11 @@ from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.ledger import Ledger
 from yibao.core.money import ZERO, format_money
 
-SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION = (
-    "settlement", "correction", "withdrawal", "adjustment", "revision")
-KINDS = (SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION)
+SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION, CLOSURE = (
+    "settlement", "correction", "withdrawal", "adjustment", "revision", "closure")
+KINDS = (SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION, CLOSURE)
+# A closure belongs to no person: it is indexed under this person id, with its year.
+EVERYONE = ""
 BOOK_MODE = "book"   # the mode of a settle run's batch (batches.mode)
 PAID_OUT, RECOVERED = "补付", "追回"
 

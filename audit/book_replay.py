@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from yibao.audit.book import computed_lines, fold, payable, resettle, settlement_order
+from yibao.audit.book import EVERYONE, computed_lines, fold, payable, resettle, settlement_order
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.store import AuditStore
 from yibao.compiler.batch import Engine
@@ -29,7 +29,8 @@ def book_person_years(store: AuditStore, claim_id: str | None = None) -> list[tu
             if "kind" in data:
                 return [(data["person_id"], data["year"])]
         return []
-    return list(dict.fromkeys((person, year) for _, person, year in store.book_index()))
+    return list(dict.fromkeys((person, year) for _, person, year in store.book_index()
+                              if person != EVERYONE))   # a year's closure, not a person
 
 
 def replay_person_year(store: AuditStore, person_id: str, year: int, engines: dict,

@@ -36,8 +36,8 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
 from yibao import ENGINE_VERSION
-from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CORRECTION, PAID_OUT, RECOVERED, REVISION,
-                              SETTLEMENT, WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
+from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
+                              RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
                               money_map, payable, resettle, settlement_order)
 from yibao.audit.chain import BOOK_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
@@ -59,6 +59,9 @@ MOVED_CORRECTION = "B104"    # a correction naming another person or year than t
 BAD_EVENT = "B105"           # a withdrawal line or correction marker not in the agreed form
 OTHER_POLICY = "B106"        # a claim of the person-year was settled under a version this
                              # policy chain does not hold
+
+
+CLOSED_YEAR = "B107"         # the event would write into a year the book has closed
 
 
 class Refused(Exception):
@@ -130,6 +133,20 @@ class BookSettler:
             self.position = session.position
             yield session.report
 
+    def close_year(self, year: int) -> list[dict]:
+        """Close ``year``: a ``closure`` entry; later events of that year are refused (B107)."""
+        with self.store.appending() as tail:
+            session = _Session(self, tail)
+            closed = session.closed(year)
+            if closed is not None:
+                session.report.append({"kind": "already_closed", "year": year, "seq": closed})
+            else:
+                seq = session._write((EVERYONE, year), {"kind": CLOSURE, "claim_id": None,
+                                                       "input_line": 0})
+                session.report.append({"kind": CLOSURE, "seq": seq, "year": year})
+        self.position = session.position
+        return session.report
+
     def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
         with self.store.appending() as tail:
             session = _Session(self, tail)
@@ -152,6 +169,7 @@ class _Session:
         self.pending: dict[PersonYearKey, list[tuple[BookedClaim, int, bytes | str]]] = {}
         self.where: dict[str, PersonYearKey] = {}        # claim id → person-year, as read
         self.foreign: dict[PersonYearKey, ClaimError] = {}  # person-years of other policies
+        self._closures: dict[int, int | None] = {}   # year → seq of its closure, if closed
         self.report: list[dict] = []
 
     # ---- events -----------------------------------------------------------------------
@@ -181,6 +199,7 @@ class _Session:
                     UNKNOWN_CORRECTION, claim.claim_id, "claim_id",
                     f"claim {claim.claim_id} is not in the book: there is nothing to correct",
                     'submit it without "correction" to settle it as a new claim', line))
+            self._refuse_if_closed(key[1], claim.claim_id, line)
             booked = BookedClaim(claim.claim_id, None, record, claim, None, None,
                                  texts=[record], policy_key=self.settler.policy_key)
             self._year(key)[claim.claim_id] = booked
@@ -207,6 +226,7 @@ class _Session:
         if booked.live and record == booked.text:
             self.report.append(_already(booked, line))
             return
+        self._refuse_if_closed(key[1], claim.claim_id, line)
         self._correct(where, booked, raw, record, claim, line)
 
     def _withdraw(self, line: int, record: dict) -> None:
@@ -229,6 +249,7 @@ class _Session:
             self.report.append({"kind": "already_withdrawn", "claim_id": claim_id,
                                 "line": line})
             return
+        self._refuse_if_closed(where[1], claim_id, line)
         self._ready(where)
         booked.live = False
         results = self._resettle(where, set())
@@ -313,8 +334,26 @@ class _Session:
             return {"claim_id": first, "kind": "late claim"}
         self._adjust(key, results, cause, waiting[-1][1], skip=new)
 
+    def closed(self, year: int) -> int | None:
+        """The seq of the closure of ``year``, or None while it is open."""
+        if year not in self._closures:
+            found = self.store.book_records(EVERYONE, year)
+            self._closures[year] = found[0].seq if found else None
+        return self._closures[year]
+
+    def _refuse_if_closed(self, year: int, claim_id: str, line: int) -> None:
+        closed = self.closed(year)
+        if closed is not None:
+            raise Refused(ClaimError(
+                CLOSED_YEAR, claim_id, "date",
+                f"{year} was closed in the book (record #{closed}): nothing more is settled "
+                "into it", "a closed year's late claims, withdrawals and corrections are "
+                "handled outside the book (docs/book.md, Closed years)", line))
+
     def revise(self, key: PersonYearKey) -> None:
         """Settle again, under this chain, the claims another version settled (retroactive)."""
+        if self.closed(key[1]) is not None:
+            return    # a closed year is not re-settled, not even by a retroactive revision
         try:
             claims = self._year(key)
         except Refused as refused:

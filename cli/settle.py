@@ -31,9 +31,15 @@ def register(commands) -> None:
                         help="POLICY is a revision that applies to claims already settled: "
                              "settle again, under the version in force on its date, every "
                              "booked claim another version settled, with adjustments")
+    settle.add_argument("--close-year", type=int, metavar="YEAR",
+                        help="close YEAR in the book first: later claims, withdrawals and "
+                             "corrections dated in it are refused (B107)")
     settle.add_argument("--resume", action="store_true",
                         help="continue the book's latest settle run over the same input, "
                              "skipping the lines it already settled (after a crash)")
+    settle.add_argument("--backend", choices=("scalar", "duckdb", "spark"), default="scalar",
+                        help="only scalar: the SQL backends do not start a person's year from "
+                             "the book yet, and are refused")
     settle.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                         help="input lines per transaction (default 500)")
     settle.set_defaults(handler=run)
@@ -55,8 +61,15 @@ def run(args) -> int:
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
 
-    if args.claims is None and not args.retroactive:
-        print("yibao: settle needs CLAIMS (or --retroactive)", file=sys.stderr)
+    if args.backend != "scalar":
+        # The SQL backends settle a file's claims from a zero year-to-date; settling them
+        # into the book would pay caps twice.  Refused until they read the book.
+        print(f"yibao: --backend {args.backend} does not start each person's year from the "
+              "book yet: settle --book uses the scalar evaluator; drop --backend",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.claims is None and not args.retroactive and args.close_year is None:
+        print("yibao: settle needs CLAIMS (or --retroactive, --close-year)", file=sys.stderr)
         return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
     refused = 0
@@ -75,10 +88,12 @@ def run(args) -> int:
                 print(f"yibao: resuming batch {batch} of {args.book} after input line "
                       f"{settler.done}", file=sys.stderr)
             with output_file(args.output) as out:
+                closing = ([settler.close_year(args.close_year)] if args.close_year is not None
+                           else [])
                 revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
                 events = (settler.run(read_claim_lines(args.claims), args.commit_every)
                           if args.claims is not None else iter(()))
-                for lines in itertools.chain(revisions, events):
+                for lines in itertools.chain(closing, revisions, events):
                     for entry in lines:
                         refused += entry["kind"] == "error"
                         out.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -367,3 +367,35 @@ def test_a_policy_that_does_not_extend_the_books_texts_is_refused_b106(
     assert main(["settle", str(other), str(path), "--book", book]) == EXIT_CLAIMS_FAILED
     report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert report[0]["error"] == "B106" and "was settled under benxi-2023" in report[0]["message"]
+
+
+def test_a_closed_year_takes_nothing_more(settle, book, capsys):
+    settle(EXAMPLE["bx-0001"], EXAMPLE["bx-0003"], expect=EXIT_OK)
+    assert main(["settle", POLICY, "--book", book, "--close-year", "2023"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["kind"] == "closure"
+    count = len(records(book))
+    status, report = settle(
+        EXAMPLE["bx-0002"],                                   # late, into 2023
+        {"claim_id": "bx-0001", "withdraw": True},
+        {**EXAMPLE["bx-0001"], "in_scope_cost": "30000.00", "correction": True},
+        EXAMPLE["bx-0003"],                                   # a repeat: still reported
+        {**EXAMPLE["bx-0002"], "claim_id": "bx-0102", "date": "2024-01-05"})
+    assert status == EXIT_CLAIMS_FAILED
+    assert [(e["kind"], e.get("error")) for e in report] == [
+        ("error", "B107"), ("error", "B107"), ("error", "B107"), ("already_settled", None),
+        ("settlement", None)]
+    assert len(records(book)) == count + 1
+    assert main(["settle", POLICY, "--book", book, "--close-year", "2023"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["kind"] == "already_closed"
+    assert main(["audit", "verify", book]) == EXIT_OK
+    assert main(["audit", "replay", book]) == EXIT_OK
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+def test_the_sql_backends_refuse_the_book(tmp_path, book, capsys, backend):
+    path = tmp_path / "claims.jsonl"
+    path.write_text(json.dumps(EXAMPLE["bx-0001"], ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["settle", POLICY, str(path), "--book", book, "--backend", backend]) == EXIT_USAGE
+    assert f"--backend {backend} does not start each person's year from the book" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "book.db").exists()
