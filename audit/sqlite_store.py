@@ -121,6 +121,11 @@ class SQLiteStore(AuditStore):
                                "FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
         return Batch(*row) if row else None
 
+    def batches(self) -> Iterator[Batch]:
+        for row in self._db.execute("SELECT batch, mode, engine_version, policy_key, started_at "
+                                    "FROM batches ORDER BY batch").fetchall():
+            yield Batch(*row)
+
     def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
         if batch is None:
             rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY seq")

@@ -1,10 +1,11 @@
 """The storage interface of the audit trail, and how a store is opened.
 
 The recorder, the verifier and replay only use :class:`AuditStore`; SQLite
-(:mod:`yibao.audit.sqlite_store`) is the embedded default.  A PostgreSQL
-store implements the same methods (``appending`` as a transaction holding a
-lock on the chain's head, e.g. ``LOCK TABLE records IN EXCLUSIVE MODE``), and
-:func:`open_store` picks it by the location's scheme; nothing else changes.
+(:mod:`yibao.audit.sqlite_store`) is the embedded default.  The PostgreSQL
+store (:mod:`yibao.audit.postgres_store`) implements the same methods
+(``appending`` as a transaction holding ``LOCK TABLE records IN EXCLUSIVE
+MODE``), and :func:`open_store` picks it by the location's scheme; nothing
+else changes.
 
 A store only keeps what it is given: bodies are built and hashed by
 :mod:`yibao.audit.chain`, so every store holds the same bytes for the same
@@ -92,6 +93,10 @@ class AuditStore(abc.ABC):
     def latest_batch(self) -> Batch | None: ...
 
     @abc.abstractmethod
+    def batches(self) -> Iterator[Batch]:
+        """Every batch, oldest first (for copying a store)."""
+
+    @abc.abstractmethod
     def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
         """Records in chain order (all, or one batch's)."""
 
@@ -132,9 +137,9 @@ class AuditStore(abc.ABC):
 def open_store(location: str, create: bool = False) -> AuditStore:
     """The store at ``location``: a file path (SQLite), or a database URL."""
     if location.startswith(("postgresql:", "postgres:")):
-        raise AuditError(f"{location}: no PostgreSQL store is installed in this build",
-                         "use a file path (SQLite); yibao.audit.store.AuditStore is the interface "
-                         "a PostgreSQL store implements")
+        from yibao.audit.postgres_store import PostgresStore
+
+        return PostgresStore(location, create)
     from yibao.audit.sqlite_store import SQLiteStore
 
     return SQLiteStore(location, create)

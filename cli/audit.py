@@ -19,6 +19,12 @@ def register(commands) -> None:
     verify.add_argument("--head", help="the head hash an earlier verify printed: also catches "
                                        "records removed from the end")
     verify.set_defaults(handler=run_verify)
+    migrate = actions.add_parser("migrate", help="copy a store (e.g. SQLite) into an empty "
+                                                 "PostgreSQL database, records and hashes as "
+                                                 "they are")
+    migrate.add_argument("store", help="the store to copy (it must verify)")
+    migrate.add_argument("target", help="a postgresql:// URL")
+    migrate.set_defaults(handler=run_migrate)
     reindex = actions.add_parser("reindex", help="rebuild the settlement book's person-year "
                                                  "index from the chain")
     reindex.add_argument("store")
@@ -71,6 +77,28 @@ def run_verify(store, args) -> int:
     print(f"yibao: the {report.records} record(s) before it verify (head {report.head})",
           file=sys.stderr)
     return EXIT_CLAIMS_FAILED
+
+
+@_guarded
+def run_migrate(store, args) -> int:
+    from yibao.audit.postgres_store import PostgresStore, is_postgres
+    from yibao.audit.store import AuditError
+    from yibao.audit.verify import verify_store
+
+    if not is_postgres(args.target):
+        raise AuditError(f"{args.target}: not a postgresql:// URL")
+    report = verify_store(store)
+    if not report.ok:
+        print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    with PostgresStore(args.target, create=True) as target:
+        copied = target.copy_from(store)
+        check = verify_store(target, report.head)
+    if not check.ok:
+        print(f"yibao: {args.target}: {check.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    print(f"ok: {copied} record(s) copied to {args.target}; head #{check.records} {check.head}")
+    return EXIT_OK
 
 
 @_guarded
