@@ -36,7 +36,8 @@ from typing import Iterable, Union
 
 import attrs
 
-from yibao.audit.store import StoredRecord
+from yibao.audit.chain import canonical_json
+from yibao.audit.store import BookEntry
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult
@@ -82,6 +83,20 @@ def is_book_entry(data: dict) -> bool:
     return data.get("kind") in KINDS
 
 
+# What a person-year's fold reads of an entry (and replay: the engine version and the
+# policy chain): kept in the person-year index beside the record, so that settling
+# reads no outcome and no trace.  Derived from the body; verify checks it.
+ENTRY_FIELDS = ("kind", "claim_id", "claim", "payable", "policy_key", "policy_id",
+                "policy_sha256", "line", "delta", "net", "direction", "caused_by",
+                "engine_version", "policies")
+
+
+def index_entry(body: dict) -> tuple[str, int, str]:
+    """(person id, year, entry) under which a book entry's body is indexed."""
+    entry = {key: body[key] for key in ENTRY_FIELDS if key in body}
+    return body["person_id"], body["year"], canonical_json(entry)
+
+
 CORRECTION_MARK = "correction"   # ``"correction": true`` on a claim replaces the booked one
 
 
@@ -96,7 +111,7 @@ def claim_object(raw: str | bytes, line_number: int | None = None) -> tuple[dict
     return record, marker
 
 
-def fold(records: Iterable[StoredRecord]) -> dict[str, BookedClaim]:
+def fold(records: Iterable[BookEntry]) -> dict[str, BookedClaim]:
     """A person-year's claims, by id, from its entries in chain order."""
     claims: dict[str, BookedClaim] = {}
     for record in records:

@@ -29,7 +29,7 @@ def book_person_years(store: AuditStore, claim_id: str | None = None) -> list[tu
             if "kind" in data:
                 return [(data["person_id"], data["year"])]
         return []
-    return list(dict.fromkeys((person, year) for _, person, year in store.book_index()
+    return list(dict.fromkeys((person, year) for _, person, year, _ in store.book_index()
                               if person != EVERYONE))   # a year's closure, not a person
 
 

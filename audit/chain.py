@@ -35,14 +35,24 @@ def _refuse(value: Any):
 def _refuse_floats(data: Any) -> None:
     # json writes floats itself (never calling ``default``), in a form that depends
     # on how the number was computed: a body holds only strings, integers, booleans.
-    if isinstance(data, float):
-        _refuse(data)
-    elif isinstance(data, dict):
-        for value in data.values():
-            _refuse_floats(value)
-    elif isinstance(data, (list, tuple)):
-        for value in data:
-            _refuse_floats(value)
+    # A loop over exact types, not recursion: a book entry holds a trace of some five
+    # hundred values, walked once per record written.
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            continue
+        if kind is dict:
+            pending.extend(value.values())
+        elif kind is list or kind is tuple:
+            pending.extend(value)
+        elif isinstance(value, float):
+            _refuse(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
 
 
 def body_hash(body: str) -> str:

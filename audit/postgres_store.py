@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, StoredRecord
+from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,8 +35,9 @@ CREATE TABLE IF NOT EXISTS records (
     UNIQUE (batch, position));
 CREATE INDEX IF NOT EXISTS records_by_claim ON records (claim_id, seq);
 CREATE TABLE IF NOT EXISTS book_index (
-    seq BIGINT PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL);
+    seq BIGINT PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL, entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
+CREATE TABLE IF NOT EXISTS verified (seq BIGINT PRIMARY KEY, hash TEXT NOT NULL);
 CREATE OR REPLACE FUNCTION yibao_append_only() RETURNS trigger AS $$
     BEGIN RAISE EXCEPTION 'the audit store is append-only'; END $$ LANGUAGE plpgsql;
 CREATE OR REPLACE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
@@ -111,11 +112,21 @@ class PostgresStore(AuditStore):
                 (mode, engine_version, policy_key, started_at)).fetchone()
             return Batch(row[0], mode, engine_version, policy_key, started_at)
 
-    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int]]) -> None:
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM book_index")
             with self._db.cursor() as cursor:
-                cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s)", list(entries))
+                cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
+                                   list(entries))
+
+    def verified_head(self) -> tuple[int, str] | None:
+        return self._db.execute("SELECT seq, hash FROM verified ORDER BY seq DESC "
+                                "LIMIT 1").fetchone()
+
+    def mark_verified(self, seq: int, head: str) -> None:
+        if seq:
+            self._db.execute("INSERT INTO verified VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                             (seq, head))
 
     def copy_from(self, source: AuditStore) -> int:
         """Copy a whole store (e.g. SQLite) into this empty one, bodies and hashes as they are."""
@@ -146,7 +157,7 @@ class PostgresStore(AuditStore):
                 cursor.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
                                    "(%s, %s, %s, %s, %s, %s)", page)
                 count += len(page)
-                cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s)",
+                cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
                                    list(source.book_index()))
         return count
 
@@ -161,8 +172,8 @@ class PostgresStore(AuditStore):
                                     "FROM batches ORDER BY batch").fetchall():
             yield Batch(*row)
 
-    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
-        last = 0
+    def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
+        last = after
         while True:
             if batch is None:
                 rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE seq > %s "
@@ -182,18 +193,18 @@ class PostgresStore(AuditStore):
                                 "ORDER BY seq", (claim_id,)).fetchall()
         return [StoredRecord(*row) for row in rows]
 
-    def book_records(self, person_id: str, year: int) -> list[StoredRecord]:
-        columns = ", ".join(f"r.{column}" for column in _RECORD_COLUMNS.split(", "))
-        rows = self._db.execute(f"SELECT {columns} FROM book_index b JOIN records r USING (seq) "
-                                "WHERE b.person_id = %s AND b.year = %s ORDER BY b.seq",
-                                (person_id, year)).fetchall()
-        return [StoredRecord(*row) for row in rows]
+    def book_records(self, person_id: str, year: int) -> list[BookEntry]:
+        rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
+                                "USING (seq) WHERE b.person_id = %s AND b.year = %s "
+                                "ORDER BY b.seq", (person_id, year)).fetchall()
+        return [BookEntry(*row) for row in rows]
 
-    def book_index(self) -> Iterator[tuple[int, str, int]]:
-        last = 0
+    def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
+        last = after
         while True:
-            rows = self._db.execute("SELECT seq, person_id, year FROM book_index WHERE seq > %s "
-                                    "ORDER BY seq LIMIT %s", (last, _PAGE)).fetchall()
+            rows = self._db.execute("SELECT seq, person_id, year, entry FROM book_index "
+                                    "WHERE seq > %s ORDER BY seq LIMIT %s",
+                                    (last, _PAGE)).fetchall()
             yield from rows
             if len(rows) < _PAGE:
                 return
@@ -215,14 +226,14 @@ class _Tail(Appending):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
 
-    def add(self, record: StoredRecord, person_year: tuple[str, int] | None = None) -> None:
+    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
         self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
                          "(%s, %s, %s, %s, %s, %s)",
                          (record.seq, record.hash, record.batch, record.position,
                           record.claim_id, record.body))
-        if person_year is not None:
-            self._db.execute("INSERT INTO book_index VALUES (%s, %s, %s)",
-                             (record.seq, *person_year))
+        if book is not None:
+            self._db.execute("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
+                             (record.seq, *book))
         self.seq, self.hash = record.seq, record.hash
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

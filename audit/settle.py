@@ -38,7 +38,7 @@ from typing import Callable, Iterable, Iterator
 from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
-                              money_map, payable, resettle, settlement_order)
+                              index_entry, money_map, payable, resettle, settlement_order)
 from yibao.audit.chain import BOOK_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
@@ -496,15 +496,16 @@ class _Session:
     def _write(self, key: PersonYearKey, fields: dict) -> int:
         self.position += 1
         earlier = self.tail.latest_of(fields["claim_id"])
-        body, digest = link({
+        full = {
             **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
             "position": self.position, "mode": BOOK_MODE, "engine_version": ENGINE_VERSION,
             "recorded_at": self.now,
             "previous": {"seq": earlier.seq, "hash": earlier.hash} if earlier else None,
-        }, self.tail.seq + 1, self.tail.hash, BOOK_FORMAT)
+        }
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, BOOK_FORMAT)
         seq = self.tail.seq + 1
         self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
-                                   fields["claim_id"], body), key)
+                                   fields["claim_id"], body), index_entry(full))
         return seq
 
 

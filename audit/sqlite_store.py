@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, StoredRecord
+from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,8 +35,10 @@ CREATE INDEX IF NOT EXISTS records_by_claim ON records (claim_id, seq);
 # rebuilt from it by ``yibao audit reindex``; verify checks it against the chain.
 BOOK_SCHEMA = """
 CREATE TABLE IF NOT EXISTS book_index (
-    seq INTEGER PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL);
+    seq INTEGER PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL,
+    entry TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
+CREATE TABLE IF NOT EXISTS verified (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 """
 SCHEMA = SCHEMA_CORE + BOOK_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
@@ -126,12 +128,13 @@ class SQLiteStore(AuditStore):
                                     "FROM batches ORDER BY batch").fetchall():
             yield Batch(*row)
 
-    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
+    def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
         if batch is None:
-            rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY seq")
+            rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE seq > ? "
+                                    "ORDER BY seq", (after,))
         else:
             rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE batch = ? "
-                                    "ORDER BY seq", (batch,))
+                                    "AND seq > ? ORDER BY seq", (batch, after))
         for row in rows:
             yield StoredRecord(*row)
 
@@ -140,23 +143,34 @@ class SQLiteStore(AuditStore):
                                 "ORDER BY seq", (claim_id,))
         return [StoredRecord(*row) for row in rows]
 
-    def book_records(self, person_id: str, year: int) -> list[StoredRecord]:
+    def book_records(self, person_id: str, year: int) -> list[BookEntry]:
         if not self._has_book:
             return []
-        columns = ", ".join(f"r.{column}" for column in _RECORD_COLUMNS.split(", "))
-        rows = self._db.execute(f"SELECT {columns} FROM book_index b JOIN records r USING (seq) "
-                                "WHERE b.person_id = ? AND b.year = ? ORDER BY b.seq",
+        rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
+                                "USING (seq) WHERE b.person_id = ? AND b.year = ? ORDER BY b.seq",
                                 (person_id, year))
-        return [StoredRecord(*row) for row in rows]
+        return [BookEntry(*row) for row in rows]
 
-    def book_index(self) -> Iterator[tuple[int, str, int]]:
+    def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         if self._has_book:
-            yield from self._db.execute("SELECT seq, person_id, year FROM book_index ORDER BY seq")
+            yield from self._db.execute("SELECT seq, person_id, year, entry FROM book_index "
+                                        "WHERE seq > ? ORDER BY seq", (after,))
 
-    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int]]) -> None:
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
         with self._transaction():
             self._db.execute("DELETE FROM book_index")
-            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?)", entries)
+            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", entries)
+
+    def verified_head(self) -> tuple[int, str] | None:
+        if not self._has_book:
+            return None
+        row = self._db.execute("SELECT seq, hash FROM verified ORDER BY seq DESC LIMIT 1")
+        return row.fetchone()
+
+    def mark_verified(self, seq: int, head: str) -> None:
+        if self._has_book and seq:
+            with self._transaction():
+                self._db.execute("INSERT OR REPLACE INTO verified VALUES (?, ?)", (seq, head))
 
     def source(self, sha256: str) -> str | None:
         row = self._db.execute("SELECT text FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
@@ -174,12 +188,12 @@ class _Tail(Appending):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
 
-    def add(self, record: StoredRecord, person_year: tuple[str, int] | None = None) -> None:
+    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
         self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                          (record.seq, record.hash, record.batch, record.position,
                           record.claim_id, record.body))
-        if person_year is not None:
-            self._db.execute("INSERT INTO book_index VALUES (?, ?, ?)", (record.seq, *person_year))
+        if book is not None:
+            self._db.execute("INSERT INTO book_index VALUES (?, ?, ?, ?)", (record.seq, *book))
         self.seq, self.hash = record.seq, record.hash
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

@@ -50,6 +50,25 @@ class StoredRecord:
 
 
 @attrs.frozen
+class BookEntry:
+    """A settlement book entry as its person-year index holds it: what settling reads.
+
+    ``entry`` is the canonical JSON of the body's fields that a person-year's
+    fold needs (audit/book.py ``ENTRY_FIELDS``: no outcome, no trace), so a
+    person-year is read without parsing its traces; verify checks every entry
+    against its record's body.
+    """
+
+    seq: int
+    hash: str
+    entry: str
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.entry)
+
+
+@attrs.frozen
 class Batch:
     """One ``yibao eval --record`` run (and its resumptions): one input, one ledger."""
 
@@ -67,8 +86,8 @@ class Appending(abc.ABC):
     hash: str   # the last record's hash (chain.GENESIS for an empty store)
 
     @abc.abstractmethod
-    def add(self, record: StoredRecord, person_year: tuple[str, int] | None = None) -> None:
-        """Append ``record``; a settlement book entry is also indexed under its person-year."""
+    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
+        """Append ``record``; a settlement book entry is also indexed: (person, year, entry)."""
 
     @abc.abstractmethod
     def latest_of(self, claim_id: str) -> StoredRecord | None:
@@ -97,8 +116,8 @@ class AuditStore(abc.ABC):
         """Every batch, oldest first (for copying a store)."""
 
     @abc.abstractmethod
-    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
-        """Records in chain order (all, or one batch's)."""
+    def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
+        """Records in chain order (all, or one batch's), from seq ``after`` + 1 on."""
 
     @abc.abstractmethod
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
@@ -109,16 +128,24 @@ class AuditStore(abc.ABC):
 
     # ---- the settlement book (audit/book.py): entries indexed by person-year ----------
     @abc.abstractmethod
-    def book_records(self, person_id: str, year: int) -> list[StoredRecord]:
+    def book_records(self, person_id: str, year: int) -> list[BookEntry]:
         """Every book entry of a person-year, in chain order (this transaction's included)."""
 
     @abc.abstractmethod
-    def book_index(self) -> Iterator[tuple[int, str, int]]:
-        """The index as stored: (seq, person id, year) in seq order, for verify."""
+    def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
+        """The index as stored: (seq, person id, year, entry) in seq order, for verify."""
 
     @abc.abstractmethod
-    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int]]) -> None:
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
         """Replace the index with ``entries`` (derived from the chain), in one transaction."""
+
+    # ---- the last verified head (what settle verifies from) -----------------------------
+    @abc.abstractmethod
+    def verified_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the head the latest verification reached, or None."""
+
+    @abc.abstractmethod
+    def mark_verified(self, seq: int, head: str) -> None: ...
 
     @abc.abstractmethod
     def sources(self) -> Iterator[tuple[str, str]]:

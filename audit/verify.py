@@ -17,6 +17,7 @@ import json
 
 import attrs
 
+from yibao.audit.book import index_entry
 from yibao.audit.chain import FORMATS, GENESIS, body_hash
 from yibao.audit.store import AuditStore, StoredRecord
 from yibao.dsl.loader import source_sha256
@@ -43,19 +44,27 @@ class VerifyReport:
         return self.problem is None
 
 
-def verify_store(store: AuditStore, expected_head: str | None = None) -> VerifyReport:
+def verify_store(store: AuditStore, expected_head: str | None = None,
+                 since: tuple[int, str] | None = None) -> VerifyReport:
+    """Walk the chain (from the head ``since`` = (seq, hash) verified earlier, if given)."""
     sources = {sha: source_sha256(text) for sha, text in store.sources()}
     count, head, expected = 0, GENESIS, 1
-    book: list[tuple[int, str, int]] = []   # what the book's index must hold
-    for record in store.records():
+    if since is not None:
+        problem = _check_since(store, since)
+        if problem is not None:
+            return VerifyReport(0, GENESIS, problem)
+        count, head, expected = since[0], since[1], since[0] + 1
+    start = count
+    book: list[tuple[int, str, int, str]] = []   # what the book's index must hold
+    for record in store.records(after=start):
         problem = _check(store, record, expected, head, sources)
         if problem is not None:
             return VerifyReport(count, head, problem)
         count, head, expected = count + 1, record.hash, expected + 1
         data = json.loads(record.body)
         if "kind" in data:
-            book.append((record.seq, data["person_id"], data["year"]))
-    problem = _check_book_index(store, book, count)
+            book.append((record.seq, *index_entry(data)))
+    problem = _check_book_index(store, book, start, count)
     if problem is not None:
         return VerifyReport(count, head, problem)
     if expected_head is not None and expected_head != head:
@@ -119,12 +128,24 @@ def _check_policies(data: dict, sources: dict[str, str]) -> Problem | None:
     return None
 
 
-def _check_book_index(store: AuditStore, expected: list[tuple[int, str, int]],
-                      walked: int) -> Problem | None:
-    """The person-year index must list exactly the chain's book entries: settle reads a
-    person-year through it, so an entry missing there would be settled as if absent.
-    Entries after the records walked were appended since (another writer): not yet."""
-    stored = [entry for entry in store.book_index() if entry[0] <= walked]
+def _check_since(store: AuditStore, since: tuple[int, str]) -> Problem | None:
+    """The head verified earlier must still be there, unaltered."""
+    seq, head = since
+    record = next(store.records(after=seq - 1), None)
+    if record is None or record.seq != seq or record.hash != head \
+            or body_hash(record.body) != record.hash:
+        return Problem(ALTERED, seq, f"record #{seq}, the head verified earlier, was altered or "
+                                     "removed: run yibao audit verify")
+    return None
+
+
+def _check_book_index(store: AuditStore, expected: list[tuple[int, str, int, str]],
+                      start: int, walked: int) -> Problem | None:
+    """The person-year index must list exactly the chain's book entries, each with the
+    fields its body holds: settle reads a person-year through it, so an entry missing or
+    altered there would be settled as if absent or different.  Entries after the records
+    walked were appended since (by another writer): not yet."""
+    stored = [entry for entry in store.book_index(after=start) if entry[0] <= walked]
     for want, have in zip(expected + [None], stored + [None]):
         if want == have:
             continue

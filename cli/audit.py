@@ -71,6 +71,7 @@ def run_verify(store, args) -> int:
 
     report = verify_store(store, args.head)
     if report.ok:
+        store.mark_verified(report.records, report.head)   # settle verifies from here on
         print(f"ok: {report.records} record(s) verify; head #{report.records} {report.head}")
         return EXIT_OK
     print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
@@ -110,7 +111,9 @@ def run_reindex(store, args) -> int:
         # The index is derived from the chain: from a chain that does not verify, no.
         print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
         return EXIT_CLAIMS_FAILED
-    entries = [(record.seq, data["person_id"], data["year"]) for record in store.records()
+    from yibao.audit.book import index_entry
+
+    entries = [(record.seq, *index_entry(data)) for record in store.records()
                if "kind" in (data := record.data)]
     store.rebuild_book_index(entries)
     print(f"ok: the book index lists {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")

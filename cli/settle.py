@@ -34,6 +34,9 @@ def register(commands) -> None:
     settle.add_argument("--close-year", type=int, metavar="YEAR",
                         help="close YEAR in the book first: later claims, withdrawals and "
                              "corrections dated in it are refused (B107)")
+    settle.add_argument("--verify-all", action="store_true",
+                        help="verify the whole chain before writing, not only what was "
+                             "appended since the last verification")
     settle.add_argument("--resume", action="store_true",
                         help="continue the book's latest settle run over the same input, "
                              "skipping the lines it already settled (after a crash)")
@@ -76,8 +79,12 @@ def run(args) -> int:
     try:
         with open_store(args.book, create=True) as store:
             # A book that does not verify is not written into: its figures cannot be trusted.
-            report = verify_store(store)
-            if not report.ok:
+            # What the last verification reached is not walked again (--verify-all does).
+            since = None if args.verify_all else store.verified_head()
+            report = verify_store(store, since=since)
+            if report.ok:
+                store.mark_verified(report.records, report.head)
+            else:
                 print(f"yibao: {args.book}: {report.problem.message}", file=sys.stderr)
                 print("yibao: settle refuses to write into a book whose chain does not verify "
                       "— run yibao audit verify", file=sys.stderr)

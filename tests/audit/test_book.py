@@ -399,3 +399,33 @@ def test_the_sql_backends_refuse_the_book(tmp_path, book, capsys, backend):
     assert f"--backend {backend} does not start each person's year from the book" in \
         capsys.readouterr().err
     assert not (tmp_path / "book.db").exists()
+
+
+def test_verify_catches_an_index_entry_that_differs_from_its_record(settle, book, capsys, tamper):
+    settle(EXAMPLE["bx-0001"], expect=EXIT_OK)
+    # Settling reads the index's entry, not the record: an entry paying more must not pass.
+    tamper(book, "UPDATE book_index SET entry = replace(entry, '7800.00', '9800.00')")
+    assert main(["audit", "verify", book]) == EXIT_CLAIMS_FAILED
+    assert "book index disagrees with the chain at record #1" in capsys.readouterr().err
+    status, _ = settle(EXAMPLE["bx-0002"])
+    assert status == EXIT_USAGE
+
+
+def test_settle_verifies_from_the_last_verified_head_and_all_with_verify_all(
+        settle, tmp_path, book, capsys, tamper):
+    settle(EXAMPLE["bx-0001"], expect=EXIT_OK)
+    assert main(["audit", "verify", book]) == EXIT_OK       # verified up to #1
+    capsys.readouterr()
+    settle(EXAMPLE["bx-0002"], expect=EXIT_OK)              # verifies #2 on, appends #2
+    db = sqlite3.connect(book)
+    assert db.execute("SELECT seq FROM verified ORDER BY seq").fetchall() == [(1,)]
+    db.close()
+    # The head verified earlier, altered: caught without walking the rest.
+    tamper(book, "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 1")
+    path = tmp_path / "next.jsonl"
+    path.write_text(json.dumps(EXAMPLE["bx-0003"], ensure_ascii=False) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["settle", POLICY, str(path), "--book", book]) == EXIT_USAGE
+    assert "record #1, the head verified earlier, was altered" in capsys.readouterr().err
+    assert main(["settle", POLICY, str(path), "--book", book, "--verify-all"]) == EXIT_USAGE
+    assert "record #1 was altered" in capsys.readouterr().err
