@@ -41,7 +41,7 @@ from yibao.audit.store import BookEntry
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.ledger import Ledger
+from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.core.money import ZERO, format_money
 
 SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION, CLOSURE = (
@@ -88,7 +88,7 @@ def is_book_entry(data: dict) -> bool:
 # reads no outcome and no trace.  Derived from the body; verify checks it.
 ENTRY_FIELDS = ("kind", "claim_id", "claim", "payable", "policy_key", "policy_id",
                 "policy_sha256", "line", "delta", "net", "direction", "caused_by",
-                "engine_version", "policies")
+                "engine_version", "policies", "ledger_after")
 
 
 def index_entry(body: dict) -> tuple[str, int, str]:
@@ -161,9 +161,11 @@ def settlement_order(claims: Iterable[BookedClaim]) -> list[BookedClaim]:
     return sorted((c for c in claims if c.live), key=lambda c: (c.claim.date, c.arrival))
 
 
-def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str]) -> list[Settled]:
-    """Settle ``ordered`` (one person-year, in settlement order) from a fresh ledger."""
-    ledger = Ledger()
+def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str],
+             ledger: Ledger | None = None) -> list[Settled]:
+    """Settle ``ordered`` (one person-year, in settlement order) from a fresh ledger (or
+    from ``ledger``, holding the year-to-date of the claims before them)."""
+    ledger = Ledger() if ledger is None else ledger
     settled = []
     for booked in ordered:
         claim = booked.claim
@@ -180,6 +182,41 @@ def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str]) -> lis
         base = {name: line.base - before.get(name, ZERO) for name, line in year.lines.items()}
         settled.append(Settled(booked.claim_id, outcome, base))
     return settled
+
+
+# ---- the ledger after a person-year's claims, kept in the chain ---------------------------
+# Each event that writes into a person-year puts, in its first entry, ``ledger_after``: the
+# person-year's year-to-date figures after all its live claims (each line's base and paid,
+# each alert's burden and whether it fired) and the claims in settlement order (id, date,
+# the base and payout each added per line).  New claims that come after every booked claim
+# are then settled on top of it, without settling the booked claims again: their figures
+# cannot change (docs/specification.md §3.2: a claim reads only the claims before it).
+
+def latest_state(entries: Iterable[BookEntry]) -> dict | None:
+    state = None
+    for entry in entries:
+        found = entry.data.get("ledger_after")
+        if found is not None:
+            state = found
+    return state
+
+
+def state_of(year: PersonYear, claims: list[list]) -> dict:
+    return {"lines": {name: [format_money(line.base), format_money(line.paid)]
+                      for name, line in sorted(year.lines.items())},
+            "alerts": {name: [format_money(alert.burden), alert.fired]
+                       for name, alert in sorted(year.alerts.items())},
+            "claims": claims}
+
+
+def ledger_from(state: dict, person_id: str, year: int) -> Ledger:
+    ledger = Ledger()
+    person_year = ledger.person_year(person_id, year)
+    for name, (base, paid) in state["lines"].items():
+        person_year.lines[name] = LineYearToDate(Decimal(base), Decimal(paid))
+    for name, (burden, fired) in state["alerts"].items():
+        person_year.alerts[name] = AlertYearToDate(Decimal(burden), fired)
+    return ledger
 
 
 def payable(engine: Engine, result: ClaimResult) -> dict[str, Decimal]:

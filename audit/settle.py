@@ -38,7 +38,8 @@ from typing import Callable, Iterable, Iterator
 from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
-                              index_entry, money_map, payable, resettle, settlement_order)
+                              index_entry, latest_state, ledger_from, money_map, payable,
+                              resettle, settlement_order, state_of)
 from yibao.audit.chain import BOOK_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
@@ -46,6 +47,7 @@ from yibao.audit.store import Appending, AuditError, AuditStore, StoredRecord
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.ledger import Ledger
 from yibao.compiler.results import outcome_to_json
 from yibao.core.money import ZERO, format_money
 
@@ -170,6 +172,9 @@ class _Session:
         self.where: dict[str, PersonYearKey] = {}        # claim id → person-year, as read
         self.foreign: dict[PersonYearKey, ClaimError] = {}  # person-years of other policies
         self._closures: dict[int, int | None] = {}   # year → seq of its closure, if closed
+        self.states: dict[PersonYearKey, dict | None] = {}  # the ledger after each, if known
+        # (person-year, ledger after the event): goes into the event's first entry
+        self._state_to_write: tuple[PersonYearKey, dict] | None = None
         self.report: list[dict] = []
 
     # ---- events -----------------------------------------------------------------------
@@ -252,7 +257,8 @@ class _Session:
         self._refuse_if_closed(where[1], claim_id, line)
         self._ready(where)
         booked.live = False
-        results = self._resettle(where, set())
+        results, state = self._resettle(where, set())
+        self._begin_event(where, state)
         reason = record.get("reason")
         fields = {"kind": WITHDRAWAL, "claim_id": claim_id, "input_line": line,
                   "withdraws": {"seq": booked.seq, "hash": booked.hash}}
@@ -270,14 +276,15 @@ class _Session:
         # A corrected claim is a new submission: the version in force on its date.
         booked.text, booked.claim, booked.live, booked.policy = record, claim, True, None
         booked.raw = _as_text(raw)
-        results = self._resettle(key, {booked.claim_id})
+        results, state = self._resettle(key, {booked.claim_id})
         outcome = results[booked.claim_id].outcome
         if isinstance(outcome, ClaimError):
             booked.text, booked.claim, booked.live, booked.policy, booked.raw = saved
             raise Refused(_with_line(outcome, line))
+        self._begin_event(key, state)
         fields = {"kind": CORRECTION, "claim_id": booked.claim_id, "input_line": line,
                   "corrects": {"seq": booked.seq, "hash": booked.hash},
-                  **self._settled_fields(key, booked, raw, results)}
+                  **self._settled_fields(booked, raw, results, state)}
         seq = self._write(key, fields)
         booked.seq, booked.hash = seq, self.tail.hash
         booked.policy = (fields["policy_id"], fields["policy_sha256"])
@@ -298,13 +305,19 @@ class _Session:
     def _flush(self, key: PersonYearKey) -> None:
         """Settle a person-year's pending new claims together; book them and the adjustments."""
         waiting = self.pending.pop(key)
-        self._ready(key)
         # Their settlements are written first, in input order: their seqs are their arrival.
         next_seq = self.tail.seq + 1
         for index, (booked, _, _) in enumerate(waiting):
             booked.arrival = next_seq + index
         new = {booked.claim_id for booked, _, _ in waiting}
-        results = self._resettle(key, new)
+        on_top = self._after_every_booked_claim(key, [booked for booked, _, _ in waiting])
+        if on_top:
+            results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting], new)
+        else:
+            self._ready(key)
+            results, state = self._resettle(key, new)
+        if any(isinstance(results[c].outcome, ClaimResult) for c in new):
+            self._begin_event(key, state)
         claims = self._year(key)
         written = 0
         for booked, line, raw in waiting:
@@ -319,13 +332,15 @@ class _Session:
             booked.arrival = next_seq + written
             written += 1
             fields = {"kind": SETTLEMENT, "claim_id": booked.claim_id, "input_line": line,
-                      **self._settled_fields(key, booked, raw, results)}
+                      **self._settled_fields(booked, raw, results, state)}
             booked.net = {k: Decimal(v) for k, v in fields["payable"].items()}
             booked.policy = (fields["policy_id"], fields["policy_sha256"])
             booked.raw = _as_text(raw)
             seq = self._write(key, fields)
             booked.seq, booked.hash = seq, self.tail.hash
             self.report.append(_settled_line(SETTLEMENT, seq, booked, fields))
+        if on_top:
+            return   # the booked claims come first: their figures did not change
         order = [c.claim_id for c in settlement_order(claims.values())]
 
         def cause(claim_id: str) -> dict:
@@ -366,7 +381,7 @@ class _Session:
             saved = {c.claim_id: c.policy for c in revised}
             for booked in revised:
                 booked.policy = None
-            results = self._resettle(key, set(saved))
+            results, state = self._resettle(key, set(saved))
             refused = [c for c in revised if isinstance(results[c.claim_id].outcome, ClaimError)]
             if not refused:
                 break
@@ -379,10 +394,11 @@ class _Session:
             revised = [c for c in revised if c not in refused]
         if not revised:
             return
+        self._begin_event(key, state)
         for booked in revised:
             fields = {"kind": REVISION, "claim_id": booked.claim_id, "input_line": 0,
                       "revises": {"seq": booked.seq, "hash": booked.hash},
-                      **self._settled_fields(key, booked, booked.raw, results)}
+                      **self._settled_fields(booked, booked.raw, results, state)}
             seq = self._write(key, fields)
             booked.seq, booked.hash = seq, self.tail.hash
             booked.policy = (fields["policy_id"], fields["policy_sha256"])
@@ -403,9 +419,51 @@ class _Session:
             if booked.live and booked.claim is None:
                 booked.claim = self.engine.validate(booked.text)
 
-    def _resettle(self, key: PersonYearKey, trace: set[str]) -> dict:
-        ordered = settlement_order(self._year(key).values())
-        return {settled.claim_id: settled for settled in resettle(self.engine, ordered, trace)}
+    def _resettle(self, key: PersonYearKey, trace: set[str]) -> tuple[dict, dict]:
+        """The person-year settled again whole: (results by id, the ledger after it)."""
+        claims = self._year(key)
+        ledger = Ledger()
+        settled = resettle(self.engine, settlement_order(claims.values()), trace, ledger)
+        return self._with_state(key, {s.claim_id: s for s in settled}, ledger, [])
+
+    def _settle_on_top(self, key: PersonYearKey, waiting: list[BookedClaim], trace: set[str]
+                       ) -> tuple[dict, dict]:
+        """New claims that come after every booked one, settled on the recorded ledger."""
+        state = self.states[key]
+        ledger = ledger_from(state, *key)
+        ordered = sorted(waiting, key=lambda c: (c.claim.date, c.arrival))
+        settled = resettle(self.engine, ordered, trace, ledger)
+        return self._with_state(key, {s.claim_id: s for s in settled}, ledger, state["claims"])
+
+    def _with_state(self, key: PersonYearKey, results: dict, ledger: Ledger, before: list
+                    ) -> tuple[dict, dict]:
+        claims = self._year(key)
+        listed = list(before)
+        for claim_id, settled in results.items():
+            if isinstance(settled.outcome, ClaimResult):
+                listed.append([claim_id, claims[claim_id].claim.date.isoformat(),
+                               money_map(settled.base),
+                               money_map(payable(self.engine, settled.outcome))])
+        return results, state_of(ledger.person_year(*key), listed)
+
+    def _after_every_booked_claim(self, key: PersonYearKey, waiting: list[BookedClaim]) -> bool:
+        """Whether the recorded ledger is current and the new claims all come after it."""
+        state = self.states.get(key)
+        if state is None:
+            return False
+        live = sum(1 for c in self._year(key).values() if c.live and c.arrival is not None
+                   and c.seq is not None)
+        if live != len(state["claims"]):
+            return False    # written before this ledger was kept: settle it all again
+        if not state["claims"]:
+            return True
+        last = datetime.date.fromisoformat(state["claims"][-1][1])
+        return all(booked.claim.date >= last for booked in waiting)
+
+    def _begin_event(self, key: PersonYearKey, state: dict) -> None:
+        """The next entry written opens an event: it carries the ledger after it."""
+        self.states[key] = state
+        self._state_to_write = (key, state)
 
     def _adjust(self, key: PersonYearKey, results: dict, cause, line: int,
                 skip: set[str] = frozenset()) -> None:
@@ -450,7 +508,8 @@ class _Session:
     def _year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
         found = self.years.get(key)
         if found is None:
-            found = fold(self.store.book_records(*key))
+            entries = self.store.book_records(*key)
+            found = fold(entries)
             foreign = next((c for c in found.values() if c.policy not in self.settler.versions),
                            None)
             if foreign is not None:
@@ -462,27 +521,22 @@ class _Session:
                     "policy chain does not hold",
                     "settle with that policy, or with a revision that extends it")
             self.years[key] = found
+            self.states[key] = latest_state(entries)
             self.where.update(dict.fromkeys(found, key))
         if key in self.foreign:
             raise Refused(self.foreign[key])
         return found
 
-    def _settled_fields(self, key: PersonYearKey, booked: BookedClaim, raw,
-                        results: dict) -> dict:
+    def _settled_fields(self, booked: BookedClaim, raw, results: dict, state: dict) -> dict:
         settled = results[booked.claim_id]
         outcome: ClaimResult = settled.outcome
         sha = next((ref.sha256 for ref in self.settler.chain if ref.policy_id == outcome.policy),
                    None)
         before = []
-        for other in _in_settlement_order(self._year(key), results):
-            if other == booked.claim_id:
+        for claim_id, date, base, paid in state["claims"]:    # in settlement order
+            if claim_id == booked.claim_id:
                 break
-            earlier = self._year(key)[other]
-            other_settled = results[other]
-            if isinstance(other_settled.outcome, ClaimResult):
-                before.append({"claim_id": other, "date": earlier.text["date"],
-                               "base": money_map(other_settled.base),
-                               "paid": money_map(payable(self.engine, other_settled.outcome))})
+            before.append({"claim_id": claim_id, "date": date, "base": base, "paid": paid})
         return {
             "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
             "outcome": outcome_to_json(outcome, trace=True),
@@ -495,6 +549,9 @@ class _Session:
 
     def _write(self, key: PersonYearKey, fields: dict) -> int:
         self.position += 1
+        if self._state_to_write is not None and self._state_to_write[0] == key:
+            fields = {**fields, "ledger_after": self._state_to_write[1]}
+        self._state_to_write = None
         earlier = self.tail.latest_of(fields["claim_id"])
         full = {
             **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
