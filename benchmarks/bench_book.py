@@ -164,6 +164,15 @@ def main() -> None:
         seconds = build_book(book, args.book_claims, args.people)
         rows.append((f"build the book: {args.book_claims:,} claims", f"{seconds:.1f} s",
                      f"{args.book_claims / seconds:,.0f} claims/s"))
+        # As a bureau would after loading it: one whole verification (audit verify), which
+        # settle then verifies on from.
+        start = time.perf_counter()
+        process = subprocess.run([sys.executable, "-m", "yibao.cli.main", "audit", "verify",
+                                  book], capture_output=True, text=True)
+        if process.returncode != 0:
+            raise RuntimeError(process.stderr)
+        rows.append(("audit verify, the whole book", f"{time.perf_counter() - start:.1f} s",
+                     f"{os.path.getsize(book) / 2**20:,.0f} MB"))
     daily = os.path.join(folder, "daily.jsonl")
     pathlib.Path(daily).write_text("\n".join(daily_lines(args.run_claims, args.people,
                                                          args.late)) + "\n", encoding="utf-8")
