@@ -55,16 +55,20 @@ def verify_store(store: AuditStore, expected_head: str | None = None,
             return VerifyReport(0, GENESIS, problem)
         count, head, expected = since[0], since[1], since[0] + 1
     start = count
-    book: list[tuple[int, str, int, str]] = []   # what the book's index must hold
+    # The book's index is compared row by row as the records are walked (both in seq
+    # order), so memory does not grow with the book.
+    index = _IndexWalk(store.book_index(after=start))
     for record in store.records(after=start):
         problem = _check(store, record, expected, head, sources)
         if problem is not None:
             return VerifyReport(count, head, problem)
         count, head, expected = count + 1, record.hash, expected + 1
         data = json.loads(record.body)
-        if "kind" in data:
-            book.append((record.seq, *index_entry(data)))
-    problem = _check_book_index(store, book, start, count)
+        wanted = (record.seq, *index_entry(data)) if "kind" in data else None
+        problem = index.check(record.seq, wanted)
+        if problem is not None:
+            return VerifyReport(count, head, problem)
+    problem = index.finish(count)
     if problem is not None:
         return VerifyReport(count, head, problem)
     if expected_head is not None and expected_head != head:
@@ -139,18 +143,30 @@ def _check_since(store: AuditStore, since: tuple[int, str]) -> Problem | None:
     return None
 
 
-def _check_book_index(store: AuditStore, expected: list[tuple[int, str, int, str]],
-                      start: int, walked: int) -> Problem | None:
+class _IndexWalk:
     """The person-year index must list exactly the chain's book entries, each with the
     fields its body holds: settle reads a person-year through it, so an entry missing or
-    altered there would be settled as if absent or different.  Entries after the records
-    walked were appended since (by another writer): not yet."""
-    stored = [entry for entry in store.book_index(after=start) if entry[0] <= walked]
-    for want, have in zip(expected + [None], stored + [None]):
-        if want == have:
-            continue
-        seq = min(entry[0] for entry in (want, have) if entry is not None)
-        return Problem(BOOK_INDEX, seq, f"the book index disagrees with the chain at record "
-                                        f"#{seq}: run yibao audit reindex to rebuild it from "
-                                        "the chain")
-    return None
+    altered there would be settled as if absent or different.  Rows after the records
+    walked were appended since (by another writer): not checked yet."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def check(self, seq: int, wanted: tuple | None) -> Problem | None:
+        if self._next is not None and self._next[0] < seq:
+            return _index_problem(self._next[0])    # a row for no book entry
+        if self._next is not None and self._next[0] == seq:
+            found, self._next = tuple(self._next), next(self._rows, None)
+            return None if found == wanted else _index_problem(seq)
+        return None if wanted is None else _index_problem(seq)   # an entry with no row
+
+    def finish(self, walked: int) -> Problem | None:
+        if self._next is not None and self._next[0] <= walked:
+            return _index_problem(self._next[0])
+        return None
+
+
+def _index_problem(seq: int) -> Problem:
+    return Problem(BOOK_INDEX, seq, f"the book index disagrees with the chain at record #{seq}: "
+                                    "run yibao audit reindex to rebuild it from the chain")

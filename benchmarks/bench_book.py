@@ -29,7 +29,6 @@ import os
 import pathlib
 import platform
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -94,15 +93,16 @@ def build_book(location: str, count: int, people: int) -> float:
 
 
 def run_settle(location: str, claims: str, extra=()) -> tuple[float, int]:
-    """(seconds, peak RSS in MB) of one `yibao settle` process."""
+    """(seconds, peak RSS in MB) of one `yibao settle` process (GNU time's %M)."""
     start = time.perf_counter()
-    process = subprocess.run([sys.executable, "-m", "yibao.cli.main", "settle", str(POLICY),
-                              claims, "--book", location, "-o", os.devnull, *extra],
-                             capture_output=True, text=True)
+    process = subprocess.run(["/usr/bin/time", "-f", "peak-kb %M", sys.executable, "-m",
+                              "yibao.cli.main", "settle", str(POLICY), claims, "--book", location,
+                              "-o", os.devnull, *extra], capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         raise RuntimeError(process.stderr[-2000:])
-    return seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    peak = next(line for line in process.stderr.splitlines() if line.startswith("peak-kb"))
+    return seconds, int(peak.split()[1]) // 1024
 
 
 def latencies(location: str, count: int, people: int) -> list[float]:

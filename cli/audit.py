@@ -95,6 +95,8 @@ def run_migrate(store, args) -> int:
     with PostgresStore(args.target, create=True) as target:
         copied = target.copy_from(store)
         check = verify_store(target, report.head)
+        if check.ok:
+            target.mark_verified(check.records, check.head)
     if not check.ok:
         print(f"yibao: {args.target}: {check.problem.message}", file=sys.stderr)
         return EXIT_CLAIMS_FAILED
