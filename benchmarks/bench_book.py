@@ -105,13 +105,13 @@ def run_settle(location: str, claims: str, extra=()) -> tuple[float, int]:
     return seconds, int(peak.split()[1]) // 1024
 
 
-def latencies(location: str, count: int, people: int) -> list[float]:
+def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
     from yibao.api import load_engine
     from yibao.audit.settle import BookSettler
     from yibao.audit.store import open_store
 
     engine = load_engine(POLICY)
-    lines = daily_lines(count, people, 0.0, seed=99)
+    lines = daily_lines(count, people, 0.0, seed=1000 + seed)
     found = []
     with open_store(location) as store:
         settler = BookSettler(store, engine)
@@ -122,9 +122,9 @@ def latencies(location: str, count: int, people: int) -> list[float]:
     return found
 
 
-def concurrent(location: str, count: int, people: int, folder: str) -> float:
+def concurrent(location: str, count: int, people: int, folder: str, seed: int) -> float:
     paths = []
-    for seed in (7, 8):
+    for seed in (2000 + seed, 3000 + seed):
         path = os.path.join(folder, f"desk-{seed}.jsonl")
         pathlib.Path(path).write_text("\n".join(daily_lines(count // 2, people, 0.01, seed))
                                       + "\n", encoding="utf-8")
@@ -182,7 +182,7 @@ def main() -> None:
     seconds, peak = run_settle(book, daily)
     rows.append((f"daily run: {args.run_claims:,} claims, {args.late:.0%} late (SQLite)",
                  f"{seconds:.2f} s, peak {peak} MB", f"{args.run_claims / seconds:,.0f} claims/s"))
-    found = latencies(book, args.single, args.people)
+    found = latencies(book, args.single, args.people, args.seed)
     rows.append(("one claim, one transaction (SQLite)",
                  f"p50 {percentile(found, 0.5) * 1000:.1f} ms",
                  f"p99 {percentile(found, 0.99) * 1000:.1f} ms"))
@@ -190,16 +190,20 @@ def main() -> None:
         from yibao.audit.postgres_store import PostgresStore
         from yibao.audit.store import open_store
 
+        from yibao.audit.verify import verify_store
+
         with open_store(book) as source, PostgresStore(args.postgres, create=True) as target:
             start = time.perf_counter()
             target.copy_from(source)
-            rows.append(("audit migrate the book to PostgreSQL",
+            check = verify_store(target)    # as audit migrate does: settle verifies from here
+            target.mark_verified(check.records, check.head)
+            rows.append(("migrate the book to PostgreSQL and verify it",
                          f"{time.perf_counter() - start:.1f} s", ""))
-        found = latencies(args.postgres, args.single, args.people)
+        found = latencies(args.postgres, args.single, args.people, args.seed)
         rows.append(("one claim, one transaction (PostgreSQL)",
                      f"p50 {percentile(found, 0.5) * 1000:.1f} ms",
                      f"p99 {percentile(found, 0.99) * 1000:.1f} ms"))
-        seconds = concurrent(args.postgres, args.run_claims, args.people, folder)
+        seconds = concurrent(args.postgres, args.run_claims, args.people, folder, args.seed)
         rows.append((f"two writers at once, {args.run_claims:,} claims (PostgreSQL)",
                      f"{seconds:.2f} s", f"{args.run_claims / seconds:,.0f} claims/s"))
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
