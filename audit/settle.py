@@ -25,7 +25,7 @@ person-year is settled again whole (:func:`yibao.audit.book.resettle`) and:
 
 Repeats are no-ops reported as ``already_settled`` (a claim equal to any text
 the id has had: re-running an input settles nothing twice) or
-``already_withdrawn``.  Refusals (codes B101–B106, and the claim codes C3xx)
+``already_withdrawn``.  Refusals (codes B101–B107, and the claim codes C3xx)
 are reported in place and write nothing; the other events go on.
 """
 
@@ -37,9 +37,10 @@ from typing import Callable, Iterable, Iterator
 
 from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
-                              RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim, claim_object, fold, is_book_entry,
-                              index_entry, latest_state, ledger_from, money_map, payable,
-                              resettle, settlement_order, state_of)
+                              RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
+                              claim_object, computed_lines, fold, index_entry, is_book_entry,
+                              latest_state, ledger_from, money_map, payable, resettle,
+                              settlement_order, state_of)
 from yibao.audit.chain import BOOK_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
@@ -211,7 +212,7 @@ class _Session:
             self.where[claim.claim_id] = key
             self.pending.setdefault(key, []).append((booked, line, raw))
             return
-        self._flush_if_pending(where, claim.claim_id)
+        self._flush_if_pending(where)
         booked = self._year(where)[claim.claim_id]
         if not marker:
             if record in booked.texts:
@@ -247,7 +248,7 @@ class _Session:
             raise Refused(ClaimError(UNKNOWN_WITHDRAWAL, claim_id, "claim_id",
                                      f"claim {claim_id} is not in the book: there is nothing to "
                                      "withdraw", "check the claim id", line))
-        self._flush_if_pending(where, claim_id)
+        self._flush_if_pending(where)
         claims = self._year(where)
         booked = claims[claim_id]
         if not booked.live:
@@ -298,7 +299,8 @@ class _Session:
         for key in list(self.pending):
             self._flush(key)
 
-    def _flush_if_pending(self, key: PersonYearKey, claim_id: str) -> None:
+    def _flush_if_pending(self, key: PersonYearKey) -> None:
+        """Before a withdrawal, correction or repeat: the person-year's new claims first."""
         if key in self.pending:
             self._flush(key)
 
@@ -468,7 +470,7 @@ class _Session:
     def _adjust(self, key: PersonYearKey, results: dict, cause, line: int,
                 skip: set[str] = frozenset()) -> None:
         """An adjustment per line whose net differs from its re-settled figure."""
-        computed = sorted(_computed(self.engine))
+        computed = sorted(computed_lines(self.engine))
         claims = self._year(key)
         for claim_id in _in_settlement_order(claims, results):
             if claim_id in skip:
@@ -569,12 +571,6 @@ class _Session:
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:
     """Settled claims in the order they were settled, then withdrawn ones."""
     return list(results) + [c for c in claims if c not in results]
-
-
-def _computed(engine: Engine) -> frozenset[str]:
-    from yibao.audit.book import computed_lines
-
-    return computed_lines(engine)
 
 
 def _already(booked: BookedClaim, line: int) -> dict:
