@@ -14,7 +14,9 @@ import hashlib
 import json
 from typing import Any
 
-FORMAT = "yibao-audit/1"
+FORMAT = "yibao-audit/1"        # an ``eval --record`` outcome (no ``kind``)
+BOOK_FORMAT = "yibao-audit/2"   # a settlement book entry: ``kind`` says which (audit/book.py)
+FORMATS = (FORMAT, BOOK_FORMAT)  # what verify, replay and show read
 GENESIS = "0" * 64
 
 
@@ -33,21 +35,31 @@ def _refuse(value: Any):
 def _refuse_floats(data: Any) -> None:
     # json writes floats itself (never calling ``default``), in a form that depends
     # on how the number was computed: a body holds only strings, integers, booleans.
-    if isinstance(data, float):
-        _refuse(data)
-    elif isinstance(data, dict):
-        for value in data.values():
-            _refuse_floats(value)
-    elif isinstance(data, (list, tuple)):
-        for value in data:
-            _refuse_floats(value)
+    # A loop over exact types, not recursion: a book entry holds a trace of some five
+    # hundred values, walked once per record written.
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            continue
+        if kind is dict:
+            pending.extend(value.values())
+        elif kind is list or kind is tuple:
+            pending.extend(value)
+        elif isinstance(value, float):
+            _refuse(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
 
 
 def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def link(fields: dict, seq: int, prev: str) -> tuple[str, str]:
+def link(fields: dict, seq: int, prev: str, format: str = FORMAT) -> tuple[str, str]:
     """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``."""
-    body = canonical_json({**fields, "format": FORMAT, "seq": seq, "prev": prev})
+    body = canonical_json({**fields, "format": format, "seq": seq, "prev": prev})
     return body, body_hash(body)

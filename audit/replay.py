@@ -16,6 +16,7 @@ from typing import Iterable
 
 import attrs
 
+from yibao.audit.book_replay import book_person_years, replay_person_year
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.record import claim_bytes, settle_lines, settlement
 from yibao.audit.store import AuditError, AuditStore
@@ -48,14 +49,23 @@ def replay_store(store: AuditStore, claim_id: str | None = None,
                  compare_trace: bool = True) -> ReplayReport:
     """Replay every batch (or those holding ``claim_id``) and compare (those) records."""
     if claim_id is None:
-        batches = sorted({record.batch for record in store.records()})
+        batches = sorted({record.batch for record in store.records()
+                          if "kind" not in record.data})
     else:
-        batches = sorted({record.batch for record in store.records_of_claim(claim_id)})
-        if not batches:
-            raise AuditError(f"{store.location} holds no record of claim {claim_id}")
+        batches = sorted({record.batch for record in store.records_of_claim(claim_id)
+                          if "kind" not in record.data})
+    book = book_person_years(store, claim_id)
+    if claim_id is not None and not batches and not book:
+        raise AuditError(f"{store.location} holds no record of claim {claim_id}")
     differences: list[Difference] = []
     compared, versions = 0, set()
     engines: dict[str, Engine] = {}
+    # The book's entries (yibao-audit/2, audit/book.py): person-year by person-year.
+    for person_id, year in book:
+        count, found, made_by = replay_person_year(store, person_id, year, engines, Difference)
+        compared += count if claim_id is None else 1
+        differences.extend(d for d in found if claim_id in (None, d.claim_id))
+        versions |= made_by
     for batch in batches:
         wanted = {record.position for record in store.records(batch)
                   if claim_id is None or record.claim_id == claim_id}

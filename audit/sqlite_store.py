@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import contextmanager
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
-from yibao.audit.chain import FORMAT, GENESIS
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, StoredRecord
+from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
+from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
 
-SCHEMA = """
+SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (sha256 TEXT PRIMARY KEY, text TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
@@ -30,6 +30,17 @@ CREATE TABLE IF NOT EXISTS records (
     UNIQUE (batch, position));
 CREATE INDEX IF NOT EXISTS records_by_claim ON records (claim_id, seq);
 """
+# The settlement book's index: which records are a person-year's entries.  It is
+# derived from the chain (each entry's body names its person and year) and
+# rebuilt from it by ``yibao audit reindex``; verify checks it against the chain.
+BOOK_SCHEMA = """
+CREATE TABLE IF NOT EXISTS book_index (
+    seq INTEGER PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL,
+    entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
+CREATE TABLE IF NOT EXISTS verified (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+"""
+SCHEMA = SCHEMA_CORE + BOOK_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
@@ -59,9 +70,18 @@ class SQLiteStore(AuditStore):
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if version is None or version[0] != FORMAT:
+        if version is None or version[0] not in FORMATS:
             raise AuditError(f"{self.location}: store format {version and version[0]}, "
-                             f"this yibao reads {FORMAT}")
+                             f"this yibao reads {' and '.join(FORMATS)}")
+        self._has_book = version[0] == BOOK_FORMAT
+        if create and not self._has_book:
+            # A yibao-audit/1 store opened to write: it gains the book's index (an
+            # empty one, as the chain holds no book entry yet) and says so.
+            with self._transaction():
+                for statement in BOOK_SCHEMA.strip().split(";\n"):
+                    self._db.execute(statement)
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (BOOK_FORMAT,))
+            self._has_book = True
 
     def _create_schema(self) -> None:
         for statement in SCHEMA.strip().split(";\n"):
@@ -69,7 +89,7 @@ class SQLiteStore(AuditStore):
         for table in ("records", "sources"):
             for verb in ("UPDATE", "DELETE"):
                 self._db.execute(_APPEND_ONLY.format(table=table, verb=verb))
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (BOOK_FORMAT,))
 
     @contextmanager
     def _transaction(self):
@@ -103,12 +123,18 @@ class SQLiteStore(AuditStore):
                                "FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
         return Batch(*row) if row else None
 
-    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
+    def batches(self) -> Iterator[Batch]:
+        for row in self._db.execute("SELECT batch, mode, engine_version, policy_key, started_at "
+                                    "FROM batches ORDER BY batch").fetchall():
+            yield Batch(*row)
+
+    def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
         if batch is None:
-            rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY seq")
+            rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE seq > ? "
+                                    "ORDER BY seq", (after,))
         else:
             rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE batch = ? "
-                                    "ORDER BY seq", (batch,))
+                                    "AND seq > ? ORDER BY seq", (batch, after))
         for row in rows:
             yield StoredRecord(*row)
 
@@ -116,6 +142,35 @@ class SQLiteStore(AuditStore):
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
                                 "ORDER BY seq", (claim_id,))
         return [StoredRecord(*row) for row in rows]
+
+    def book_records(self, person_id: str, year: int) -> list[BookEntry]:
+        if not self._has_book:
+            return []
+        rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
+                                "USING (seq) WHERE b.person_id = ? AND b.year = ? ORDER BY b.seq",
+                                (person_id, year))
+        return [BookEntry(*row) for row in rows]
+
+    def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
+        if self._has_book:
+            yield from self._db.execute("SELECT seq, person_id, year, entry FROM book_index "
+                                        "WHERE seq > ? ORDER BY seq", (after,))
+
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM book_index")
+            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", entries)
+
+    def verified_head(self) -> tuple[int, str] | None:
+        if not self._has_book:
+            return None
+        row = self._db.execute("SELECT seq, hash FROM verified ORDER BY seq DESC LIMIT 1")
+        return row.fetchone()
+
+    def mark_verified(self, seq: int, head: str) -> None:
+        if self._has_book and seq:
+            with self._transaction():
+                self._db.execute("INSERT OR REPLACE INTO verified VALUES (?, ?)", (seq, head))
 
     def source(self, sha256: str) -> str | None:
         row = self._db.execute("SELECT text FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
@@ -133,10 +188,12 @@ class _Tail(Appending):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
 
-    def add(self, record: StoredRecord) -> None:
+    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
         self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                          (record.seq, record.hash, record.batch, record.position,
                           record.claim_id, record.body))
+        if book is not None:
+            self._db.execute("INSERT INTO book_index VALUES (?, ?, ?, ?)", (record.seq, *book))
         self.seq, self.hash = record.seq, record.hash
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

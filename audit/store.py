@@ -1,10 +1,11 @@
 """The storage interface of the audit trail, and how a store is opened.
 
 The recorder, the verifier and replay only use :class:`AuditStore`; SQLite
-(:mod:`yibao.audit.sqlite_store`) is the embedded default.  A PostgreSQL
-store implements the same methods (``appending`` as a transaction holding a
-lock on the chain's head, e.g. ``LOCK TABLE records IN EXCLUSIVE MODE``), and
-:func:`open_store` picks it by the location's scheme; nothing else changes.
+(:mod:`yibao.audit.sqlite_store`) is the embedded default.  The PostgreSQL
+store (:mod:`yibao.audit.postgres_store`) implements the same methods
+(``appending`` as a transaction holding ``LOCK TABLE records IN EXCLUSIVE
+MODE``), and :func:`open_store` picks it by the location's scheme; nothing
+else changes.
 
 A store only keeps what it is given: bodies are built and hashed by
 :mod:`yibao.audit.chain`, so every store holds the same bytes for the same
@@ -16,7 +17,7 @@ from __future__ import annotations
 import abc
 import json
 from contextlib import AbstractContextManager
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import attrs
 
@@ -49,6 +50,25 @@ class StoredRecord:
 
 
 @attrs.frozen
+class BookEntry:
+    """A settlement book entry as its person-year index holds it: what settling reads.
+
+    ``entry`` is the canonical JSON of the body's fields that a person-year's
+    fold needs (audit/book.py ``ENTRY_FIELDS``: no outcome, no trace), so a
+    person-year is read without parsing its traces; verify checks every entry
+    against its record's body.
+    """
+
+    seq: int
+    hash: str
+    entry: str
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.entry)
+
+
+@attrs.frozen
 class Batch:
     """One ``yibao eval --record`` run (and its resumptions): one input, one ledger."""
 
@@ -66,7 +86,8 @@ class Appending(abc.ABC):
     hash: str   # the last record's hash (chain.GENESIS for an empty store)
 
     @abc.abstractmethod
-    def add(self, record: StoredRecord) -> None: ...
+    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
+        """Append ``record``; a settlement book entry is also indexed: (person, year, entry)."""
 
     @abc.abstractmethod
     def latest_of(self, claim_id: str) -> StoredRecord | None:
@@ -91,8 +112,12 @@ class AuditStore(abc.ABC):
     def latest_batch(self) -> Batch | None: ...
 
     @abc.abstractmethod
-    def records(self, batch: int | None = None) -> Iterator[StoredRecord]:
-        """Records in chain order (all, or one batch's)."""
+    def batches(self) -> Iterator[Batch]:
+        """Every batch, oldest first (for copying a store)."""
+
+    @abc.abstractmethod
+    def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
+        """Records in chain order (all, or one batch's), from seq ``after`` + 1 on."""
 
     @abc.abstractmethod
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
@@ -100,6 +125,27 @@ class AuditStore(abc.ABC):
 
     @abc.abstractmethod
     def source(self, sha256: str) -> str | None: ...
+
+    # ---- the settlement book (audit/book.py): entries indexed by person-year ----------
+    @abc.abstractmethod
+    def book_records(self, person_id: str, year: int) -> list[BookEntry]:
+        """Every book entry of a person-year, in chain order (this transaction's included)."""
+
+    @abc.abstractmethod
+    def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
+        """The index as stored: (seq, person id, year, entry) in seq order, for verify."""
+
+    @abc.abstractmethod
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
+        """Replace the index with ``entries`` (derived from the chain), in one transaction."""
+
+    # ---- the last verified head (what settle verifies from) -----------------------------
+    @abc.abstractmethod
+    def verified_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the head the latest verification reached, or None."""
+
+    @abc.abstractmethod
+    def mark_verified(self, seq: int, head: str) -> None: ...
 
     @abc.abstractmethod
     def sources(self) -> Iterator[tuple[str, str]]:
@@ -118,9 +164,9 @@ class AuditStore(abc.ABC):
 def open_store(location: str, create: bool = False) -> AuditStore:
     """The store at ``location``: a file path (SQLite), or a database URL."""
     if location.startswith(("postgresql:", "postgres:")):
-        raise AuditError(f"{location}: no PostgreSQL store is installed in this build",
-                         "use a file path (SQLite); yibao.audit.store.AuditStore is the interface "
-                         "a PostgreSQL store implements")
+        from yibao.audit.postgres_store import PostgresStore
+
+        return PostgresStore(location, create)
     from yibao.audit.sqlite_store import SQLiteStore
 
     return SQLiteStore(location, create)

@@ -17,12 +17,13 @@ import json
 
 import attrs
 
-from yibao.audit.chain import FORMAT, GENESIS, body_hash
+from yibao.audit.book import index_entry
+from yibao.audit.chain import FORMATS, GENESIS, body_hash
 from yibao.audit.store import AuditStore, StoredRecord
 from yibao.dsl.loader import source_sha256
 
-ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD = (
-    "altered", "removed", "reordered", "policy text altered", "head")
+ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD, BOOK_INDEX = (
+    "altered", "removed", "reordered", "policy text altered", "head", "book index")
 
 
 @attrs.frozen
@@ -43,14 +44,33 @@ class VerifyReport:
         return self.problem is None
 
 
-def verify_store(store: AuditStore, expected_head: str | None = None) -> VerifyReport:
+def verify_store(store: AuditStore, expected_head: str | None = None,
+                 since: tuple[int, str] | None = None) -> VerifyReport:
+    """Walk the chain (from the head ``since`` = (seq, hash) verified earlier, if given)."""
     sources = {sha: source_sha256(text) for sha, text in store.sources()}
     count, head, expected = 0, GENESIS, 1
-    for record in store.records():
+    if since is not None:
+        problem = _check_since(store, since)
+        if problem is not None:
+            return VerifyReport(0, GENESIS, problem)
+        count, head, expected = since[0], since[1], since[0] + 1
+    start = count
+    # The book's index is compared row by row as the records are walked (both in seq
+    # order), so memory does not grow with the book.
+    index = _IndexWalk(store.book_index(after=start))
+    for record in store.records(after=start):
         problem = _check(store, record, expected, head, sources)
         if problem is not None:
             return VerifyReport(count, head, problem)
         count, head, expected = count + 1, record.hash, expected + 1
+        data = json.loads(record.body)
+        wanted = (record.seq, *index_entry(data)) if "kind" in data else None
+        problem = index.check(record.seq, wanted)
+        if problem is not None:
+            return VerifyReport(count, head, problem)
+    problem = index.finish(count)
+    if problem is not None:
+        return VerifyReport(count, head, problem)
     if expected_head is not None and expected_head != head:
         return VerifyReport(count, head, Problem(
             HEAD, count, f"the chain ends at #{count} with hash {head}, not {expected_head}: "
@@ -73,7 +93,7 @@ def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
     if data["prev"] != prev:
         return Problem(ALTERED, expected - 1, f"record #{expected - 1} was altered: record "
                                               f"#{expected} committed to a different hash")
-    if data.get("format") != FORMAT or (record.seq, record.batch, record.position,
+    if data.get("format") not in FORMATS or (record.seq, record.batch, record.position,
                                         record.claim_id) != (
             seq, data.get("batch"), data.get("position"), data.get("claim_id")):
         return Problem(ALTERED, seq, f"record #{seq} was altered: its indexed columns "
@@ -110,3 +130,43 @@ def _check_policies(data: dict, sources: dict[str, str]) -> Problem | None:
                                              f"was settled under was altered: stored as {sha}, "
                                              f"it now hashes to {sources[sha]}")
     return None
+
+
+def _check_since(store: AuditStore, since: tuple[int, str]) -> Problem | None:
+    """The head verified earlier must still be there, unaltered."""
+    seq, head = since
+    record = next(store.records(after=seq - 1), None)
+    if record is None or record.seq != seq or record.hash != head \
+            or body_hash(record.body) != record.hash:
+        return Problem(ALTERED, seq, f"record #{seq}, the head verified earlier, was altered or "
+                                     "removed: run yibao audit verify")
+    return None
+
+
+class _IndexWalk:
+    """The person-year index must list exactly the chain's book entries, each with the
+    fields its body holds: settle reads a person-year through it, so an entry missing or
+    altered there would be settled as if absent or different.  Rows after the records
+    walked were appended since (by another writer): not checked yet."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def check(self, seq: int, wanted: tuple | None) -> Problem | None:
+        if self._next is not None and self._next[0] < seq:
+            return _index_problem(self._next[0])    # a row for no book entry
+        if self._next is not None and self._next[0] == seq:
+            found, self._next = tuple(self._next), next(self._rows, None)
+            return None if found == wanted else _index_problem(seq)
+        return None if wanted is None else _index_problem(seq)   # an entry with no row
+
+    def finish(self, walked: int) -> Problem | None:
+        if self._next is not None and self._next[0] <= walked:
+            return _index_problem(self._next[0])
+        return None
+
+
+def _index_problem(seq: int) -> Problem:
+    return Problem(BOOK_INDEX, seq, f"the book index disagrees with the chain at record #{seq}: "
+                                    "run yibao audit reindex to rebuild it from the chain")

@@ -19,6 +19,16 @@ def register(commands) -> None:
     verify.add_argument("--head", help="the head hash an earlier verify printed: also catches "
                                        "records removed from the end")
     verify.set_defaults(handler=run_verify)
+    migrate = actions.add_parser("migrate", help="copy a store (e.g. SQLite) into an empty "
+                                                 "PostgreSQL database, records and hashes as "
+                                                 "they are")
+    migrate.add_argument("store", help="the store to copy (it must verify)")
+    migrate.add_argument("target", help="a postgresql:// URL")
+    migrate.set_defaults(handler=run_migrate)
+    reindex = actions.add_parser("reindex", help="rebuild the settlement book's person-year "
+                                                 "index from the chain")
+    reindex.add_argument("store")
+    reindex.set_defaults(handler=run_reindex)
     replay = actions.add_parser("replay", help="settle recorded claims again with their stored "
                                                "policy texts; report every difference")
     replay.add_argument("store")
@@ -61,12 +71,55 @@ def run_verify(store, args) -> int:
 
     report = verify_store(store, args.head)
     if report.ok:
+        store.mark_verified(report.records, report.head)   # settle verifies from here on
         print(f"ok: {report.records} record(s) verify; head #{report.records} {report.head}")
         return EXIT_OK
     print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
     print(f"yibao: the {report.records} record(s) before it verify (head {report.head})",
           file=sys.stderr)
     return EXIT_CLAIMS_FAILED
+
+
+@_guarded
+def run_migrate(store, args) -> int:
+    from yibao.audit.postgres_store import PostgresStore, is_postgres
+    from yibao.audit.store import AuditError
+    from yibao.audit.verify import verify_store
+
+    if not is_postgres(args.target):
+        raise AuditError(f"{args.target}: not a postgresql:// URL")
+    report = verify_store(store)
+    if not report.ok:
+        print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    with PostgresStore(args.target, create=True) as target:
+        copied = target.copy_from(store)
+        check = verify_store(target, report.head)
+        if check.ok:
+            target.mark_verified(check.records, check.head)
+    if not check.ok:
+        print(f"yibao: {args.target}: {check.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    print(f"ok: {copied} record(s) copied to {args.target}; head #{check.records} {check.head}")
+    return EXIT_OK
+
+
+@_guarded
+def run_reindex(store, args) -> int:
+    from yibao.audit.verify import BOOK_INDEX, verify_store
+
+    report = verify_store(store)
+    if not report.ok and report.problem.kind != BOOK_INDEX:
+        # The index is derived from the chain: from a chain that does not verify, no.
+        print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    from yibao.audit.book import index_entry
+
+    entries = [(record.seq, *index_entry(data)) for record in store.records()
+               if "kind" in (data := record.data)]
+    store.rebuild_book_index(entries)
+    print(f"ok: the book index lists {len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+    return EXIT_OK
 
 
 @_guarded
@@ -103,7 +156,10 @@ def run_show(store, args) -> int:
     from yibao.cli.explain import render
 
     records = store.records_of_claim(args.claim)
-    chosen = [r for r in records if args.seq in (None, r.seq)]
+    # A book's adjustments and withdrawals hold no settlement to explain: they are
+    # listed under the settlement or correction they follow (book_lines below).
+    settled = [r for r in records if "outcome" in r.data or args.seq == r.seq]
+    chosen = [r for r in settled if args.seq in (None, r.seq)]
     if not chosen:
         which = f" as #{args.seq}" if args.seq is not None else ""
         raise AuditError(f"{store.location} holds no record of claim {args.claim}{which}")
@@ -119,6 +175,9 @@ def run_show(store, args) -> int:
         return status
     if args.format == "text":
         print(_header(record, body, [r.seq for r in records if r.seq != record.seq]))
+    if "outcome" not in body:
+        print(f"record #{record.seq} is a book {body['kind']} of claim {args.claim}")
+        return status
     if "error" in body["outcome"]:
         outcome = body["outcome"]
         print(f"claim {args.claim}: {outcome['error']} {outcome['message']}")
@@ -126,11 +185,48 @@ def run_show(store, args) -> int:
         return status
     shown = recorded_settlement(store, body)
     sys.stdout.write(render(args, shown.engine, shown.result))
+    if "kind" in body:
+        sys.stdout.write(book_lines(body, [r.data | {"seq": r.seq} for r in records
+                                           if r.seq > record.seq], args.lang))
     return status
 
 
+def book_lines(body: dict, later: list[dict], lang: str) -> str:
+    """The claims behind a book settlement's 本次前 figures, and what happened to it since."""
+    zh = lang == "zh"
+    person, year = body["person_id"], body["year"]
+    before = body["year_to_date_from"]
+    if zh:
+        out = [f"\n本次前（账簿中 {person} {year} 年在本次之前结算的案件）："]
+    else:
+        out = [f"\nBefore this claim (the book's earlier claims of {person} in {year}):"]
+    if not before:
+        out.append("  无：年度累计从零开始" if zh else "  none: the year-to-date starts from zero")
+    for earlier in before:
+        base = ", ".join(f"{line} {amount}" for line, amount in earlier["base"].items())
+        paid = ", ".join(f"{line} {amount}" for line, amount in earlier["paid"].items())
+        out.append(f"  {earlier['claim_id']} {earlier['date']}: "
+                   f"{'基数' if zh else 'base'} {base or '—'}; {'支付' if zh else 'paid'} {paid}")
+    changes = [entry for entry in later if entry.get("kind") in ("adjustment", "withdrawal",
+                                                                  "correction")]
+    out.append("此后的调整：" if zh else "Changed since:")
+    if not changes:
+        out.append("  无" if zh else "  nothing")
+    for entry in changes:
+        cause = entry.get("caused_by", {})
+        if entry["kind"] == "adjustment":
+            out.append(f"  #{entry['seq']} {entry['line']} {entry['delta']} ({entry['direction']}), "
+                       f"{'净额' if zh else 'net'} {entry['net']} — "
+                       f"{'因' if zh else 'caused by'} {cause.get('claim_id')} ({cause.get('kind')})")
+        else:
+            out.append(f"  #{entry['seq']} {entry['kind']}")
+    return "\n".join(out) + "\n"
+
+
 def _header(record, body: dict, others: list[int]) -> str:
-    lines = [f"record #{record.seq} (batch {record.batch}, line {record.position}), recorded "
+    kind = f"book {body['kind']} " if "kind" in body else ""
+    line = body.get("input_line", record.position)   # a book's position is its entry's rank
+    lines = [f"{kind}record #{record.seq} (batch {record.batch}, line {line}), recorded "
              f"{body['recorded_at']} by yibao {body['engine_version']}",
              f"hash {record.hash}"]
     for ref in body["policies"]:

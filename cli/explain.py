@@ -35,10 +35,15 @@ def register(commands) -> None:
                          help="colour the text on a terminal (auto: when stdout is one)")
     explain.add_argument("--no-quotes", action="store_true", help="omit the clauses' words")
     add_encoding_argument(explain)
+    explain.add_argument("--book", metavar="STORE",
+                         help="start the person's year from the claims this book holds "
+                              "(nothing is written; see yibao settle)")
     explain.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    if args.book:
+        return _run_in_book(args)
     # The whole file is settled (earlier claims fill the year-to-date figures);
     # only the wanted claim is traced.
     try:
@@ -53,9 +58,38 @@ def run(args) -> int:
             report_failures([outcome])
             return EXIT_CLAIMS_FAILED
         _write(args.output, render(args, engine, outcome))
+        note = starts_from_zero(engine, args.claim, args.claims, args.lang)
+        if note:
+            print(note, file=sys.stderr)
         return EXIT_OK
     print(f"yibao: no claim {args.claim} in {args.claims}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def starts_from_zero(engine, claim_id: str, source: str, lang: str) -> str | None:
+    """A plain note when the file holds no earlier claim of the person that year.
+
+    The year-to-date figures (本次前) are then zero because nothing before the
+    claim was given, which is right only if the person had no earlier claim that
+    year anywhere: claims settled in other runs are in a book, not in this file.
+    """
+    claims = list(engine.claims_by_id.values())
+    ids = list(engine.claims_by_id)
+    ours = engine.claims_by_id[claim_id]
+    position = ids.index(claim_id)
+    earlier = any(other.person_id == ours.person_id and other.date.year == ours.date.year
+                  and (other.date, index) < (ours.date, position)
+                  for index, other in enumerate(claims) if index != position)
+    if earlier:
+        return None
+    if lang == "zh":
+        return (f"yibao: 注意：{source} 中没有 {ours.person_id} {ours.date.year} 年在此之前的理赔，"
+                "年度累计（本次前）从零开始；在其他批次结算的理赔不计入 —— 账簿中的理赔请用 "
+                f"yibao audit show BOOK --claim {claim_id}")
+    return (f"yibao: note: {source} holds no earlier claim of {ours.person_id} in "
+            f"{ours.date.year}: the year-to-date figures (本次前) start from zero; claims "
+            f"settled in other runs are not counted — for a claim in a book, use "
+            f"yibao audit show BOOK --claim {claim_id}")
 
 
 def render(args, engine, outcome) -> str:
@@ -88,3 +122,47 @@ def _write(output: str | None, text: str) -> None:
         sys.stdout.write(text)
     else:
         pathlib.Path(output).write_text(text, encoding="utf-8")
+
+
+def _run_in_book(args) -> int:
+    """The claim from CLAIMS, settled after its person's earlier claims in the book."""
+    from yibao.audit.book import claim_object
+    from yibao.audit.book_explain import explain_in_book
+    from yibao.audit.store import AuditError, open_store
+    from yibao.cli.audit import book_lines
+    from yibao.cli.io import read_claim_lines
+    from yibao.compiler.batch import Engine
+    from yibao.dsl.loader import load_policy
+
+    engine = Engine(load_policy(args.policy))
+    for line, raw in read_claim_lines(args.claims):
+        try:
+            record, _ = claim_object(raw, line)
+        except ClaimError:
+            continue
+        if record.get("claim_id") != args.claim:
+            continue
+        try:
+            claim = engine.validate_line(record, line)
+            with open_store(args.book) as store:
+                view = explain_in_book(store, engine, claim, record)
+        except ClaimError as error:
+            report_failures([error])
+            return EXIT_CLAIMS_FAILED
+        except AuditError as error:
+            hint = f" — {error.hint}" if error.hint else ""
+            print(f"yibao: {error.message}{hint}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(view.outcome, ClaimError):
+            report_failures([view.outcome])
+            return EXIT_CLAIMS_FAILED
+        engine.claims_by_id = {claim.claim_id: claim}
+        text = render(args, engine, view.outcome)
+        if args.format != "json":
+            text += book_lines({"person_id": claim.person_id, "year": claim.date.year,
+                                "year_to_date_from": list(view.earlier)},
+                               list(view.adjustments), args.lang)
+        _write(args.output, text)
+        return EXIT_OK
+    print(f"yibao: no claim {args.claim} in {args.claims}", file=sys.stderr)
+    return EXIT_USAGE

@@ -22,7 +22,7 @@ from yibao.core.diagnostics import PolicyError, render_all
 
 EXIT_OK, EXIT_CLAIMS_FAILED, EXIT_USAGE = 0, 1, 2
 
-COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp")
+COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,10 @@ fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # A JDK runtime for Spark in local mode (yibao eval --backend spark, its tests).
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+# PostgreSQL for the settlement book's shared store: the tests start a private server
+# (tests/pg_server.py) with these programs, on a socket in a temporary folder.
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+    || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -97,3 +97,19 @@ def record():
 @pytest.fixture
 def tamper():
     return _tamper
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from pg_server import Server
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A fresh, empty database on the session's PostgreSQL server."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name)[:50].lower()
+    return postgres_server.new_database(name)

@@ -1,0 +1,233 @@
+"""The settlement book: a person-year's entries in the chain, read back and settled again.
+
+The book is not a second database: its entries are records of the hash chain
+(format ``yibao-audit/2``), each with a ``kind``:
+
+- ``settlement``: a claim's first settlement: the claim as received, the
+  outcome with its trace, and ``payable``, what each computed line pays;
+- ``correction``: a new text for a booked claim (same id, marked
+  ``"correction": true``), its outcome as re-settled; money moves only by the
+  adjustments that follow it;
+- ``withdrawal``: a booked claim taken out (退费, 冲正); its payouts are
+  recovered by the adjustments that follow it;
+- ``revision``: a booked claim settled again under the policy version in force
+  on its date in a revised chain, declared retroactive (``settle
+  --retroactive``); money moves by the adjustments that follow it;
+- ``closure``: a calendar year closed (``settle --close-year``): from then on
+  nothing is written into that year (B107);
+- ``adjustment``: one line of one booked claim paid differently after a
+  re-settlement: ``delta`` (positive 补付, paid out; negative 追回, recovered),
+  ``net`` after it, and ``caused_by`` (the claim, and what happened to it).
+
+A claim's *net* on a line is its settlement's ``payable`` plus every later
+adjustment of that line: what the person has been paid for it.  Nothing is
+ever rewritten.  :func:`fold` reads a person-year's entries (the store's
+``book_records``, by its person-year index) into :class:`BookedClaim`s;
+:func:`resettle` settles the live ones again from a fresh ledger in
+docs/specification.md §3.2's order (date, then order of arrival), which is
+what a single run over the final set of claims does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Iterable, Union
+
+import attrs
+
+from yibao.audit.chain import canonical_json
+from yibao.audit.store import BookEntry
+from yibao.compiler.batch import Engine
+from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
+from yibao.core.money import ZERO, format_money
+
+SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION, CLOSURE = (
+    "settlement", "correction", "withdrawal", "adjustment", "revision", "closure")
+KINDS = (SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION, CLOSURE)
+# A closure belongs to no person: it is indexed under this person id, with its year.
+EVERYONE = ""
+BOOK_MODE = "book"   # the mode of a settle run's batch (batches.mode)
+PAID_OUT, RECOVERED = "补付", "追回"
+
+
+@attrs.define
+class BookedClaim:
+    """One claim id of a person-year as the book holds it (mutable while a run settles)."""
+
+    claim_id: str
+    arrival: int | None        # seq of its settlement record: ties of date go by it
+    text: dict                 # the claim as last settled or corrected (the marker removed)
+    claim: Claim | None        # ``text`` validated (None until a run needs it)
+    seq: int | None            # the record holding ``text`` (None: not written yet)
+    hash: str | None
+    live: bool = True          # False once withdrawn
+    net: dict[str, Decimal] = attrs.field(factory=dict)   # line → what was paid for it
+    texts: list[dict] = attrs.field(factory=list)         # every text it has had
+    adjustments: list[dict] = attrs.field(factory=list)   # the adjustment bodies, in order
+    policy_key: str | None = None
+    # The version that settled it (id, source sha256): kept when the person-year is
+    # settled again, unless a revision is declared retroactive (docs/book.md).
+    # None: settle it under the version in force on its date.
+    policy: tuple[str, str] | None = None
+    raw: str | None = None     # ``text`` exactly as received
+
+    @property
+    def date(self) -> datetime.date:
+        return datetime.date.fromisoformat(self.text["date"])
+
+
+def is_book_entry(data: dict) -> bool:
+    return data.get("kind") in KINDS
+
+
+# What a person-year's fold reads of an entry (and replay: the engine version and the
+# policy chain): kept in the person-year index beside the record, so that settling
+# reads no outcome and no trace.  Derived from the body; verify checks it.
+ENTRY_FIELDS = ("kind", "claim_id", "claim", "payable", "policy_key", "policy_id",
+                "policy_sha256", "line", "delta", "net", "direction", "caused_by",
+                "engine_version", "policies", "ledger_after")
+
+
+def index_entry(body: dict) -> tuple[str, int, str]:
+    """(person id, year, entry) under which a book entry's body is indexed."""
+    entry = {key: body[key] for key in ENTRY_FIELDS if key in body}
+    return body["person_id"], body["year"], canonical_json(entry)
+
+
+CORRECTION_MARK = "correction"   # ``"correction": true`` on a claim replaces the booked one
+
+
+def claim_object(raw: str | bytes, line_number: int | None = None) -> tuple[dict, object]:
+    """(the claim's JSON object without the correction marker, the marker or None).
+
+    Two submissions are the same claim when these objects are equal (numbers by
+    value): spacing and key order do not make a claim different.
+    """
+    record = decode_claim_line(raw, line_number)
+    marker = record.pop(CORRECTION_MARK, None)
+    return record, marker
+
+
+def fold(records: Iterable[BookEntry]) -> dict[str, BookedClaim]:
+    """A person-year's claims, by id, from its entries in chain order."""
+    claims: dict[str, BookedClaim] = {}
+    for record in records:
+        data = record.data
+        kind, claim_id = data["kind"], data["claim_id"]
+        if kind == SETTLEMENT:
+            text = claim_object(data["claim"])[0]
+            claims[claim_id] = BookedClaim(
+                claim_id, record.seq, text, None, record.seq, record.hash,
+                net={line: Decimal(amount) for line, amount in data["payable"].items()},
+                texts=[text], policy_key=data["policy_key"], policy=_applied(data),
+                raw=data["claim"])
+            continue
+        booked = claims[claim_id]
+        if kind == CORRECTION:
+            booked.text, booked.claim, booked.live = claim_object(data["claim"])[0], None, True
+            booked.seq, booked.hash, booked.policy_key = record.seq, record.hash, data["policy_key"]
+            booked.policy, booked.raw = _applied(data), data["claim"]
+            booked.texts.append(booked.text)
+        elif kind == REVISION:
+            booked.policy_key, booked.policy = data["policy_key"], _applied(data)
+            booked.seq, booked.hash = record.seq, record.hash
+        elif kind == WITHDRAWAL:
+            booked.live = False
+        else:
+            line = data["line"]
+            booked.net[line] = booked.net.get(line, ZERO) + Decimal(data["delta"])
+            booked.adjustments.append({"seq": record.seq, **data})
+    return claims
+
+
+def _applied(data: dict) -> tuple[str, str]:
+    return data["policy_id"], data["policy_sha256"]
+
+
+@attrs.frozen
+class Settled:
+    """One live claim re-settled: its outcome and, per computed line, the base it added."""
+
+    claim_id: str
+    outcome: Union[ClaimResult, ClaimError]
+    base: dict[str, Decimal]
+
+
+def settlement_order(claims: Iterable[BookedClaim]) -> list[BookedClaim]:
+    """docs/specification.md §3.2: date order, ties by order of arrival in the book."""
+    return sorted((c for c in claims if c.live), key=lambda c: (c.claim.date, c.arrival))
+
+
+def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str],
+             ledger: Ledger | None = None) -> list[Settled]:
+    """Settle ``ordered`` (one person-year, in settlement order) from a fresh ledger (or
+    from ``ledger``, holding the year-to-date of the claims before them)."""
+    ledger = Ledger() if ledger is None else ledger
+    settled = []
+    for booked in ordered:
+        claim = booked.claim
+        year = ledger.person_year(claim.person_id, claim.date.year)
+        before = {name: line.base for name, line in year.lines.items()}
+        try:
+            if booked.policy is None:
+                outcome = engine.evaluate_claim(claim, ledger, booked.claim_id in trace)
+            else:   # the version that settled it (a later revision is not retroactive)
+                outcome = engine.evaluators[booked.policy[0]].evaluate(
+                    claim, ledger, booked.claim_id in trace)
+        except ClaimError as error:
+            outcome = error
+        base = {name: line.base - before.get(name, ZERO) for name, line in year.lines.items()}
+        settled.append(Settled(booked.claim_id, outcome, base))
+    return settled
+
+
+# ---- the ledger after a person-year's claims, kept in the chain ---------------------------
+# Each event that writes into a person-year puts, in its first entry, ``ledger_after``: the
+# person-year's year-to-date figures after all its live claims (each line's base and paid,
+# each alert's burden and whether it fired) and the claims in settlement order (id, date,
+# the base and payout each added per line).  New claims that come after every booked claim
+# are then settled on top of it, without settling the booked claims again: their figures
+# cannot change (docs/specification.md §3.2: a claim reads only the claims before it).
+
+def latest_state(entries: Iterable[BookEntry]) -> dict | None:
+    state = None
+    for entry in entries:
+        found = entry.data.get("ledger_after")
+        if found is not None:
+            state = found
+    return state
+
+
+def state_of(year: PersonYear, claims: list[list]) -> dict:
+    return {"lines": {name: [format_money(line.base), format_money(line.paid)]
+                      for name, line in sorted(year.lines.items())},
+            "alerts": {name: [format_money(alert.burden), alert.fired]
+                       for name, alert in sorted(year.alerts.items())},
+            "claims": claims}
+
+
+def ledger_from(state: dict, person_id: str, year: int) -> Ledger:
+    ledger = Ledger()
+    person_year = ledger.person_year(person_id, year)
+    for name, (base, paid) in state["lines"].items():
+        person_year.lines[name] = LineYearToDate(Decimal(base), Decimal(paid))
+    for name, (burden, fired) in state["alerts"].items():
+        person_year.alerts[name] = AlertYearToDate(Decimal(burden), fired)
+    return ledger
+
+
+def payable(engine: Engine, result: ClaimResult) -> dict[str, Decimal]:
+    """What the computed lines pay (upstream lines are paid by another system)."""
+    computed = computed_lines(engine)
+    return {line: amount for line, amount in result.payouts if line in computed}
+
+
+def computed_lines(engine: Engine) -> frozenset[str]:
+    return frozenset(line.name for version in engine.versions for line in version.computed_lines)
+
+
+def money_map(amounts: dict[str, Decimal]) -> dict[str, str]:
+    return {line: format_money(amount) for line, amount in sorted(amounts.items())}

@@ -1,0 +1,242 @@
+"""The shared audit store: PostgreSQL (psycopg 3), for several settlement desks at once.
+
+Same records, same bodies, same hashes as the SQLite store (bodies are built
+by :mod:`yibao.audit.chain`); the tables are the same too.  What differs is
+concurrency.  A write transaction (``appending``) first takes
+``LOCK TABLE records IN EXCLUSIVE MODE``: writers queue on the chain's head,
+which every append must extend anyway (seq has no gaps), while readers go on.
+Everything a settle transaction reads, it reads after taking the lock (the
+person-years it touches, audit/settle.py), so two desks settling the same
+person at the same moment are serialised: the second sees the first's
+entries, and nothing is lost or settled twice.  Triggers refuse UPDATE and
+DELETE on records and sources, as in SQLite.
+
+Location: a ``postgresql://`` (or ``postgres://``) URL, e.g.
+``postgresql://yibao@/yibao?host=/run/postgresql``.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator, Mapping
+
+from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
+from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (sha256 TEXT PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    batch BIGSERIAL PRIMARY KEY, mode TEXT NOT NULL, engine_version TEXT NOT NULL,
+    policy_key TEXT NOT NULL, started_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    seq BIGINT PRIMARY KEY, hash TEXT NOT NULL, batch BIGINT NOT NULL,
+    position BIGINT NOT NULL, claim_id TEXT, body TEXT NOT NULL,
+    UNIQUE (batch, position));
+CREATE INDEX IF NOT EXISTS records_by_claim ON records (claim_id, seq);
+CREATE TABLE IF NOT EXISTS book_index (
+    seq BIGINT PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL, entry TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
+CREATE TABLE IF NOT EXISTS verified (seq BIGINT PRIMARY KEY, hash TEXT NOT NULL);
+CREATE OR REPLACE FUNCTION yibao_append_only() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION 'the audit store is append-only'; END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
+    FOR EACH ROW EXECUTE FUNCTION yibao_append_only();
+CREATE OR REPLACE TRIGGER sources_append_only BEFORE UPDATE OR DELETE ON sources
+    FOR EACH ROW EXECUTE FUNCTION yibao_append_only()
+"""
+_RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
+_PAGE = 2_000      # records read per query when walking the chain (memory stays flat)
+_SCHEMA_LOCK = 7_201_022   # an advisory lock: two processes creating the schema at once
+
+
+def is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql:", "postgres:"))
+
+
+class PostgresStore(AuditStore):
+    def __init__(self, url: str, create: bool = False):
+        try:
+            import psycopg
+        except ImportError:
+            raise AuditError(f"{url}: psycopg is not installed",
+                             "pip install 'psycopg[binary]' (yibao's [postgres] extra)") from None
+        self.location = url
+        self._psycopg = psycopg
+        try:
+            self._db = psycopg.connect(url, autocommit=True)
+            self._prepare(create)
+        except psycopg.Error as error:
+            raise AuditError(f"{url}: cannot open the store ({str(error).strip()})",
+                             "check the URL and that the server is running") from None
+
+    def _prepare(self, create: bool) -> None:
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            found = self._db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
+            if not found and not create:
+                raise AuditError(f"{self.location}: no audit store there",
+                                 "record one first: yibao settle POLICY CLAIMS --book URL")
+            if not found:
+                for statement in SCHEMA.strip().split(";\n"):
+                    self._db.execute(statement)
+                self._db.execute("INSERT INTO meta VALUES ('format', %s) ON CONFLICT DO NOTHING",
+                                 (BOOK_FORMAT,))
+        version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if version is None or version[0] not in FORMATS:
+            raise AuditError(f"{self.location}: store format {version and version[0]}, "
+                             f"this yibao reads {' and '.join(FORMATS)}")
+
+    @contextmanager
+    def _transaction(self):
+        with self._db.transaction():
+            yield
+
+    # ---- writing -------------------------------------------------------------------
+    @contextmanager
+    def appending(self) -> Iterator[Appending]:
+        with self._transaction():
+            self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
+            head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
+            yield _Tail(self._db, head.fetchone())
+
+    def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
+                   sources: Mapping[str, str]) -> Batch:
+        with self._transaction():
+            with self._db.cursor() as cursor:
+                cursor.executemany("INSERT INTO sources VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                                   list(sources.items()))
+            row = self._db.execute(
+                "INSERT INTO batches (mode, engine_version, policy_key, started_at) "
+                "VALUES (%s, %s, %s, %s) RETURNING batch",
+                (mode, engine_version, policy_key, started_at)).fetchone()
+            return Batch(row[0], mode, engine_version, policy_key, started_at)
+
+    def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM book_index")
+            with self._db.cursor() as cursor:
+                cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
+                                   list(entries))
+
+    def verified_head(self) -> tuple[int, str] | None:
+        return self._db.execute("SELECT seq, hash FROM verified ORDER BY seq DESC "
+                                "LIMIT 1").fetchone()
+
+    def mark_verified(self, seq: int, head: str) -> None:
+        if seq:
+            self._db.execute("INSERT INTO verified VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                             (seq, head))
+
+    def copy_from(self, source: AuditStore) -> int:
+        """Copy a whole store (e.g. SQLite) into this empty one, bodies and hashes as they are."""
+        with self._transaction():
+            self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
+            if self._db.execute("SELECT 1 FROM records LIMIT 1").fetchone():
+                raise AuditError(f"{self.location} already holds records",
+                                 "migrate into an empty database")
+            with self._db.cursor() as cursor:
+                cursor.executemany("INSERT INTO sources VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                                   list(source.sources()))
+                cursor.executemany(
+                    "INSERT INTO batches VALUES (%s, %s, %s, %s, %s)",
+                    [(b.batch, b.mode, b.engine_version, b.policy_key, b.started_at)
+                     for b in source.batches()])
+                self._db.execute("SELECT setval(pg_get_serial_sequence('batches', 'batch'), "
+                                 "(SELECT coalesce(max(batch), 0) + 1 FROM batches), false)")
+                count = 0
+                page: list[tuple] = []
+                for record in source.records():
+                    page.append((record.seq, record.hash, record.batch, record.position,
+                                 record.claim_id, record.body))
+                    if len(page) >= _PAGE:
+                        cursor.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
+                                           "(%s, %s, %s, %s, %s, %s)", page)
+                        count += len(page)
+                        page = []
+                cursor.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
+                                   "(%s, %s, %s, %s, %s, %s)", page)
+                count += len(page)
+                cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
+                                   list(source.book_index()))
+        return count
+
+    # ---- reading -------------------------------------------------------------------
+    def latest_batch(self) -> Batch | None:
+        row = self._db.execute("SELECT batch, mode, engine_version, policy_key, started_at "
+                               "FROM batches ORDER BY batch DESC LIMIT 1").fetchone()
+        return Batch(*row) if row else None
+
+    def batches(self) -> Iterator[Batch]:
+        for row in self._db.execute("SELECT batch, mode, engine_version, policy_key, started_at "
+                                    "FROM batches ORDER BY batch").fetchall():
+            yield Batch(*row)
+
+    def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
+        last = after
+        while True:
+            if batch is None:
+                rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE seq > %s "
+                                        "ORDER BY seq LIMIT %s", (last, _PAGE)).fetchall()
+            else:
+                rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE batch = %s "
+                                        "AND seq > %s ORDER BY seq LIMIT %s",
+                                        (batch, last, _PAGE)).fetchall()
+            for row in rows:
+                yield StoredRecord(*row)
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
+
+    def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
+        rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = %s "
+                                "ORDER BY seq", (claim_id,)).fetchall()
+        return [StoredRecord(*row) for row in rows]
+
+    def book_records(self, person_id: str, year: int) -> list[BookEntry]:
+        rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
+                                "USING (seq) WHERE b.person_id = %s AND b.year = %s "
+                                "ORDER BY b.seq", (person_id, year)).fetchall()
+        return [BookEntry(*row) for row in rows]
+
+    def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
+        last = after
+        while True:
+            rows = self._db.execute("SELECT seq, person_id, year, entry FROM book_index "
+                                    "WHERE seq > %s ORDER BY seq LIMIT %s",
+                                    (last, _PAGE)).fetchall()
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
+
+    def source(self, sha256: str) -> str | None:
+        row = self._db.execute("SELECT text FROM sources WHERE sha256 = %s", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def sources(self) -> Iterator[tuple[str, str]]:
+        yield from self._db.execute("SELECT sha256, text FROM sources ORDER BY sha256").fetchall()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class _Tail(Appending):
+    def __init__(self, db, head):
+        self._db = db
+        self.seq, self.hash = head if head else (0, GENESIS)
+
+    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
+        self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
+                         "(%s, %s, %s, %s, %s, %s)",
+                         (record.seq, record.hash, record.batch, record.position,
+                          record.claim_id, record.body))
+        if book is not None:
+            self._db.execute("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
+                             (record.seq, *book))
+        self.seq, self.hash = record.seq, record.hash
+
+    def latest_of(self, claim_id: str) -> StoredRecord | None:
+        row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = %s "
+                               "ORDER BY seq DESC LIMIT 1", (claim_id,)).fetchone()
+        return StoredRecord(*row) if row else None

@@ -1,0 +1,602 @@
+"""`yibao settle`: claims, withdrawals and corrections settled into the book.
+
+Each input line is an *event*: a claim (new, a repeat, or a correction marked
+``"correction": true``) or a withdrawal ``{"claim_id": ID, "withdraw": true}``.
+Events are applied in input order, in transactions of ``commit_every`` lines;
+inside one, each person-year touched is read from the book once (its entries,
+by the store's person-year index) and kept while the transaction lasts, so
+the writes of one transaction see each other and nothing another writer
+committed in between is missed (the transaction holds the store's write lock
+from its first read: SQLite ``BEGIN IMMEDIATE``).
+
+A new claim waits with its person-year's other new claims until the end of
+the transaction (or until a withdrawal or correction of that person-year), so
+claims arriving together are settled together in date order, as one run of
+``eval`` would: no adjustment arises between claims of the same run unless
+one of them is dated before a claim already in the book.  Then the
+person-year is settled again whole (:func:`yibao.audit.book.resettle`) and:
+
+- each new claim gets a ``settlement`` entry with what it pays;
+- each booked claim whose pay changes gets an ``adjustment`` per line, the
+  delta between its net so far and its new figure, ``caused_by`` the first
+  new claim settled before it (a late claim);
+- a withdrawal or correction gets its own entry, then adjustments caused by it
+  (the withdrawn claim's own lines go to zero).
+
+Repeats are no-ops reported as ``already_settled`` (a claim equal to any text
+the id has had: re-running an input settles nothing twice) or
+``already_withdrawn``.  Refusals (codes B101–B107, and the claim codes C3xx)
+are reported in place and write nothing; the other events go on.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Callable, Iterable, Iterator
+
+from yibao import ENGINE_VERSION
+from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
+                              RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
+                              claim_object, computed_lines, fold, index_entry, is_book_entry,
+                              latest_state, ledger_from, money_map, payable, resettle,
+                              settlement_order, state_of)
+from yibao.audit.chain import BOOK_FORMAT, link
+from yibao.audit.policies import policy_chain, policy_key
+from yibao.audit.record import utc_now
+from yibao.audit.store import Appending, AuditError, AuditStore, StoredRecord
+from yibao.compiler.batch import Engine
+from yibao.compiler.claims import ClaimError
+from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.ledger import Ledger
+from yibao.compiler.results import outcome_to_json
+from yibao.core.money import ZERO, format_money
+
+PersonYearKey = tuple[str, int]
+
+# Book refusals: the event is reported with the code and nothing is written.
+DIFFERENT_CLAIM = "B101"     # another claim under a booked id, without the correction marker
+UNKNOWN_WITHDRAWAL = "B102"  # withdrawing an id the book does not hold
+UNKNOWN_CORRECTION = "B103"  # correcting an id the book does not hold
+MOVED_CORRECTION = "B104"    # a correction naming another person or year than the booked claim
+BAD_EVENT = "B105"           # a withdrawal line or correction marker not in the agreed form
+OTHER_POLICY = "B106"        # a claim of the person-year was settled under a version this
+                             # policy chain does not hold
+
+
+CLOSED_YEAR = "B107"         # the event would write into a year the book has closed
+
+
+class Refused(Exception):
+    def __init__(self, error: ClaimError):
+        self.error = error
+
+
+class BookSettler:
+    """Settles a run's events into ``store``; one batch of the chain per run."""
+
+    def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
+                 clock: Callable[[], str] = utc_now):
+        self.store, self.engine, self.clock = store, engine, clock
+        self.chain, texts = policy_chain(engine.loaded)
+        self.policy_key = policy_key(self.chain)
+        self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
+        self.position = 0   # records of this batch written so far
+        self.done = 0       # input lines already settled (resuming: by the interrupted run)
+        batch = self._resumable() if resume else None
+        self.resumed = batch is not None
+        self.batch = batch or store.open_batch(BOOK_MODE, ENGINE_VERSION, self.policy_key,
+                                               clock(), texts)
+        if self.resumed:
+            # Transactions commit in input order, so the lines an interrupted run
+            # settled are those up to the last one its entries name; a line after it
+            # in the same transaction wrote nothing, and would write nothing again.
+            for record in store.records(self.batch.batch):
+                self.position = max(self.position, record.position)
+                self.done = max(self.done, record.data["input_line"])
+
+    def _resumable(self):
+        latest = self.store.latest_batch()
+        if latest is None or latest.mode != BOOK_MODE:
+            return None
+        if latest.policy_key != self.policy_key:
+            raise AuditError(f"cannot resume batch {latest.batch}: it was settled under other "
+                             "policy texts", "run without --resume")
+        return latest
+
+    def run(self, lines: Iterable[tuple[int, bytes | str]], commit_every: int = 500
+            ) -> Iterator[list[dict]]:
+        """Each transaction's report lines, yielded once it has committed."""
+        chunk: list[tuple[int, bytes | str]] = []
+        for numbered in lines:
+            if numbered[0] <= self.done:
+                continue
+            chunk.append(numbered)
+            if len(chunk) >= commit_every:
+                yield self.commit(chunk)
+                chunk = []
+        if chunk:
+            yield self.commit(chunk)
+
+    def revise(self, commit_every: int = 500) -> Iterator[list[dict]]:
+        """Apply this run's policy chain retroactively to every person-year of the book.
+
+        A claim settled under another version than the one this chain puts in
+        force on its date is settled again under that one (a ``revision`` entry),
+        and every claim of its person-year whose pay changes is adjusted.
+        """
+        from yibao.audit.book_replay import book_person_years
+
+        keys = book_person_years(self.store)
+        for start in range(0, len(keys), commit_every):
+            with self.store.appending() as tail:
+                session = _Session(self, tail)
+                for key in keys[start:start + commit_every]:
+                    session.revise(key)
+            self.position = session.position
+            yield session.report
+
+    def close_year(self, year: int) -> list[dict]:
+        """Close ``year``: a ``closure`` entry; later events of that year are refused (B107)."""
+        with self.store.appending() as tail:
+            session = _Session(self, tail)
+            closed = session.closed(year)
+            if closed is not None:
+                session.report.append({"kind": "already_closed", "year": year, "seq": closed})
+            else:
+                seq = session._write((EVERYONE, year), {"kind": CLOSURE, "claim_id": None,
+                                                       "input_line": 0})
+                session.report.append({"kind": CLOSURE, "seq": seq, "year": year})
+        self.position = session.position
+        return session.report
+
+    def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
+        with self.store.appending() as tail:
+            session = _Session(self, tail)
+            for line, raw in chunk:
+                session.apply(line, raw)
+            session.flush_all()
+        self.position = session.position
+        return session.report
+
+
+class _Session:
+    """One transaction: the person-years it touched, its pending new claims, its report."""
+
+    def __init__(self, settler: BookSettler, tail: Appending):
+        self.settler, self.tail = settler, tail
+        self.engine, self.store = settler.engine, settler.store
+        self.now = settler.clock()
+        self.position = settler.position
+        self.years: dict[PersonYearKey, dict[str, BookedClaim]] = {}
+        self.pending: dict[PersonYearKey, list[tuple[BookedClaim, int, bytes | str]]] = {}
+        self.where: dict[str, PersonYearKey] = {}        # claim id → person-year, as read
+        self.foreign: dict[PersonYearKey, ClaimError] = {}  # person-years of other policies
+        self._closures: dict[int, int | None] = {}   # year → seq of its closure, if closed
+        self.states: dict[PersonYearKey, dict | None] = {}  # the ledger after each, if known
+        # (person-year, ledger after the event): goes into the event's first entry
+        self._state_to_write: tuple[PersonYearKey, dict] | None = None
+        self.report: list[dict] = []
+
+    # ---- events -----------------------------------------------------------------------
+    def apply(self, line: int, raw: bytes | str) -> None:
+        try:
+            record, marker = claim_object(raw, line)
+            if "withdraw" in record:
+                self._withdraw(line, record)
+            else:
+                self._claim(line, raw, record, marker)
+        except ClaimError as error:
+            self.report.append({"kind": "error", **error.to_json()})
+        except Refused as refused:
+            self.report.append({"kind": "error", **_with_line(refused.error, line).to_json()})
+
+    def _claim(self, line: int, raw, record: dict, marker) -> None:
+        if marker not in (None, True):
+            raise Refused(ClaimError(BAD_EVENT, _text_id(record), "correction",
+                                     f"the correction marker must be true, found {marker!r}",
+                                     'mark a corrected claim with "correction": true', line))
+        claim = self.engine.validate_line(record, line)
+        key = (claim.person_id, claim.date.year)
+        where = self._locate(claim.claim_id)
+        if where is None:
+            if marker:
+                raise Refused(ClaimError(
+                    UNKNOWN_CORRECTION, claim.claim_id, "claim_id",
+                    f"claim {claim.claim_id} is not in the book: there is nothing to correct",
+                    'submit it without "correction" to settle it as a new claim', line))
+            self._refuse_if_closed(key[1], claim.claim_id, line)
+            booked = BookedClaim(claim.claim_id, None, record, claim, None, None,
+                                 texts=[record], policy_key=self.settler.policy_key)
+            self._year(key)[claim.claim_id] = booked
+            self.where[claim.claim_id] = key
+            self.pending.setdefault(key, []).append((booked, line, raw))
+            return
+        self._flush_if_pending(where)
+        booked = self._year(where)[claim.claim_id]
+        if not marker:
+            if record in booked.texts:
+                self.report.append(_already(booked, line))
+                return
+            raise Refused(ClaimError(
+                DIFFERENT_CLAIM, claim.claim_id, "claim_id",
+                f"the book holds a different claim {claim.claim_id} (record #{booked.seq})",
+                'to replace it, mark the new one "correction": true; otherwise give it '
+                "a new claim id", line))
+        if where != key:
+            raise Refused(ClaimError(
+                MOVED_CORRECTION, claim.claim_id, "person_id" if where[0] != key[0] else "date",
+                f"claim {claim.claim_id} is booked for {where[0]} in {where[1]}; a correction "
+                f"cannot move it to {key[0]} in {key[1]}",
+                "withdraw it, then submit the corrected claim under a new claim id", line))
+        if booked.live and record == booked.text:
+            self.report.append(_already(booked, line))
+            return
+        self._refuse_if_closed(key[1], claim.claim_id, line)
+        self._correct(where, booked, raw, record, claim, line)
+
+    def _withdraw(self, line: int, record: dict) -> None:
+        claim_id = record.get("claim_id")
+        if set(record) - {"claim_id", "withdraw", "reason"} or record["withdraw"] is not True \
+                or not isinstance(claim_id, str):
+            raise Refused(ClaimError(
+                BAD_EVENT, claim_id if isinstance(claim_id, str) else None, "withdraw",
+                "a withdrawal is {\"claim_id\": ID, \"withdraw\": true} (and an optional "
+                "\"reason\"), nothing else", "a claim never has a withdraw field", line))
+        where = self._locate(claim_id)
+        if where is None:
+            raise Refused(ClaimError(UNKNOWN_WITHDRAWAL, claim_id, "claim_id",
+                                     f"claim {claim_id} is not in the book: there is nothing to "
+                                     "withdraw", "check the claim id", line))
+        self._flush_if_pending(where)
+        claims = self._year(where)
+        booked = claims[claim_id]
+        if not booked.live:
+            self.report.append({"kind": "already_withdrawn", "claim_id": claim_id,
+                                "line": line})
+            return
+        self._refuse_if_closed(where[1], claim_id, line)
+        self._ready(where)
+        booked.live = False
+        results, state = self._resettle(where, set())
+        self._begin_event(where, state)
+        reason = record.get("reason")
+        fields = {"kind": WITHDRAWAL, "claim_id": claim_id, "input_line": line,
+                  "withdraws": {"seq": booked.seq, "hash": booked.hash}}
+        if isinstance(reason, str):
+            fields["reason"] = reason
+        seq = self._write(where, fields)
+        self.report.append({"kind": WITHDRAWAL, "seq": seq, "claim_id": claim_id,
+                            "person_id": where[0], "year": where[1], "line": line})
+        self._adjust(where, results, lambda _: {"claim_id": claim_id, "kind": WITHDRAWAL}, line)
+
+    def _correct(self, key: PersonYearKey, booked: BookedClaim, raw, record: dict, claim,
+                 line: int) -> None:
+        self._ready(key)
+        saved = (booked.text, booked.claim, booked.live, booked.policy, booked.raw)
+        # A corrected claim is a new submission: the version in force on its date.
+        booked.text, booked.claim, booked.live, booked.policy = record, claim, True, None
+        booked.raw = _as_text(raw)
+        results, state = self._resettle(key, {booked.claim_id})
+        outcome = results[booked.claim_id].outcome
+        if isinstance(outcome, ClaimError):
+            booked.text, booked.claim, booked.live, booked.policy, booked.raw = saved
+            raise Refused(_with_line(outcome, line))
+        self._begin_event(key, state)
+        fields = {"kind": CORRECTION, "claim_id": booked.claim_id, "input_line": line,
+                  "corrects": {"seq": booked.seq, "hash": booked.hash},
+                  **self._settled_fields(booked, raw, results, state)}
+        seq = self._write(key, fields)
+        booked.seq, booked.hash = seq, self.tail.hash
+        booked.policy = (fields["policy_id"], fields["policy_sha256"])
+        booked.texts.append(record)
+        self.report.append(_settled_line(CORRECTION, seq, booked, fields))
+        self._adjust(key, results, lambda _: {"claim_id": booked.claim_id, "kind": CORRECTION},
+                     line)
+
+    # ---- settling a person-year -------------------------------------------------------
+    def flush_all(self) -> None:
+        for key in list(self.pending):
+            self._flush(key)
+
+    def _flush_if_pending(self, key: PersonYearKey) -> None:
+        """Before a withdrawal, correction or repeat: the person-year's new claims first."""
+        if key in self.pending:
+            self._flush(key)
+
+    def _flush(self, key: PersonYearKey) -> None:
+        """Settle a person-year's pending new claims together; book them and the adjustments."""
+        waiting = self.pending.pop(key)
+        # Their settlements are written first, in input order: their seqs are their arrival.
+        next_seq = self.tail.seq + 1
+        for index, (booked, _, _) in enumerate(waiting):
+            booked.arrival = next_seq + index
+        new = {booked.claim_id for booked, _, _ in waiting}
+        on_top = self._after_every_booked_claim(key, [booked for booked, _, _ in waiting])
+        if on_top:
+            results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting], new)
+        else:
+            self._ready(key)
+            results, state = self._resettle(key, new)
+        if any(isinstance(results[c].outcome, ClaimResult) for c in new):
+            self._begin_event(key, state)
+        claims = self._year(key)
+        written = 0
+        for booked, line, raw in waiting:
+            outcome = results[booked.claim_id].outcome
+            if isinstance(outcome, ClaimError):
+                # Refused by the evaluator (e.g. C311): it never touched the ledger, so
+                # the others' figures are those of a settlement without it.
+                del claims[booked.claim_id]
+                del self.where[booked.claim_id]
+                self.report.append({"kind": "error", **_with_line(outcome, line).to_json()})
+                continue
+            booked.arrival = next_seq + written
+            written += 1
+            fields = {"kind": SETTLEMENT, "claim_id": booked.claim_id, "input_line": line,
+                      **self._settled_fields(booked, raw, results, state)}
+            booked.net = {k: Decimal(v) for k, v in fields["payable"].items()}
+            booked.policy = (fields["policy_id"], fields["policy_sha256"])
+            booked.raw = _as_text(raw)
+            seq = self._write(key, fields)
+            booked.seq, booked.hash = seq, self.tail.hash
+            self.report.append(_settled_line(SETTLEMENT, seq, booked, fields))
+        if on_top:
+            return   # the booked claims come first: their figures did not change
+        order = [c.claim_id for c in settlement_order(claims.values())]
+
+        def cause(claim_id: str) -> dict:
+            before = order[:order.index(claim_id)] if claim_id in order else order
+            first = next((c for c in before if c in new), None) or next(iter(new))
+            return {"claim_id": first, "kind": "late claim"}
+        self._adjust(key, results, cause, waiting[-1][1], skip=new)
+
+    def closed(self, year: int) -> int | None:
+        """The seq of the closure of ``year``, or None while it is open."""
+        if year not in self._closures:
+            found = self.store.book_records(EVERYONE, year)
+            self._closures[year] = found[0].seq if found else None
+        return self._closures[year]
+
+    def _refuse_if_closed(self, year: int, claim_id: str, line: int) -> None:
+        closed = self.closed(year)
+        if closed is not None:
+            raise Refused(ClaimError(
+                CLOSED_YEAR, claim_id, "date",
+                f"{year} was closed in the book (record #{closed}): nothing more is settled "
+                "into it", "a closed year's late claims, withdrawals and corrections are "
+                "handled outside the book (docs/book.md, Closed years)", line))
+
+    def revise(self, key: PersonYearKey) -> None:
+        """Settle again, under this chain, the claims another version settled (retroactive)."""
+        if self.closed(key[1]) is not None:
+            return    # a closed year is not re-settled, not even by a retroactive revision
+        try:
+            claims = self._year(key)
+        except Refused as refused:
+            self.report.append({"kind": "error", **refused.error.to_json()})
+            return
+        self._ready(key)
+        revised = [c for c in settlement_order(claims.values()) if c.policy is not None
+                   and c.policy[0] != self.engine.version_for(c.claim.date).policy_id]
+        while revised:
+            saved = {c.claim_id: c.policy for c in revised}
+            for booked in revised:
+                booked.policy = None
+            results, state = self._resettle(key, set(saved))
+            refused = [c for c in revised if isinstance(results[c.claim_id].outcome, ClaimError)]
+            if not refused:
+                break
+            # Refused under the new version (e.g. a value it leaves unspecified): the claim
+            # keeps the version that settled it, and the others are settled again with it.
+            for booked in refused:
+                booked.policy = saved[booked.claim_id]
+                self.report.append({"kind": "error",
+                                    **results[booked.claim_id].outcome.to_json()})
+            revised = [c for c in revised if c not in refused]
+        if not revised:
+            return
+        self._begin_event(key, state)
+        for booked in revised:
+            fields = {"kind": REVISION, "claim_id": booked.claim_id, "input_line": 0,
+                      "revises": {"seq": booked.seq, "hash": booked.hash},
+                      **self._settled_fields(booked, booked.raw, results, state)}
+            seq = self._write(key, fields)
+            booked.seq, booked.hash = seq, self.tail.hash
+            booked.policy = (fields["policy_id"], fields["policy_sha256"])
+            self.report.append(_settled_line(REVISION, seq, booked, fields))
+        order = list(results)
+        ids = {booked.claim_id for booked in revised}
+        latest = self.engine.versions[-1].policy_id
+
+        def cause(claim_id: str) -> dict:
+            before = order[:order.index(claim_id) + 1] if claim_id in order else order
+            first = next((c for c in before if c in ids), None) or next(iter(ids))
+            return {"claim_id": first, "kind": "revision", "policy_id": latest}
+        self._adjust(key, results, cause, 0)
+
+    def _ready(self, key: PersonYearKey) -> None:
+        """Every live claim of the person-year validated, for settling it again."""
+        for booked in self._year(key).values():
+            if booked.live and booked.claim is None:
+                booked.claim = self.engine.validate(booked.text)
+
+    def _resettle(self, key: PersonYearKey, trace: set[str]) -> tuple[dict, dict]:
+        """The person-year settled again whole: (results by id, the ledger after it)."""
+        claims = self._year(key)
+        ledger = Ledger()
+        settled = resettle(self.engine, settlement_order(claims.values()), trace, ledger)
+        return self._with_state(key, {s.claim_id: s for s in settled}, ledger, [])
+
+    def _settle_on_top(self, key: PersonYearKey, waiting: list[BookedClaim], trace: set[str]
+                       ) -> tuple[dict, dict]:
+        """New claims that come after every booked one, settled on the recorded ledger."""
+        state = self.states[key]
+        ledger = ledger_from(state, *key)
+        ordered = sorted(waiting, key=lambda c: (c.claim.date, c.arrival))
+        settled = resettle(self.engine, ordered, trace, ledger)
+        return self._with_state(key, {s.claim_id: s for s in settled}, ledger, state["claims"])
+
+    def _with_state(self, key: PersonYearKey, results: dict, ledger: Ledger, before: list
+                    ) -> tuple[dict, dict]:
+        claims = self._year(key)
+        listed = list(before)
+        for claim_id, settled in results.items():
+            if isinstance(settled.outcome, ClaimResult):
+                listed.append([claim_id, claims[claim_id].claim.date.isoformat(),
+                               money_map(settled.base),
+                               money_map(payable(self.engine, settled.outcome))])
+        return results, state_of(ledger.person_year(*key), listed)
+
+    def _after_every_booked_claim(self, key: PersonYearKey, waiting: list[BookedClaim]) -> bool:
+        """Whether the recorded ledger is current and the new claims all come after it."""
+        state = self.states.get(key)
+        if state is None:
+            return False
+        live = sum(1 for c in self._year(key).values() if c.live and c.arrival is not None
+                   and c.seq is not None)
+        if live != len(state["claims"]):
+            return False    # written before this ledger was kept: settle it all again
+        if not state["claims"]:
+            return True
+        last = datetime.date.fromisoformat(state["claims"][-1][1])
+        return all(booked.claim.date >= last for booked in waiting)
+
+    def _begin_event(self, key: PersonYearKey, state: dict) -> None:
+        """The next entry written opens an event: it carries the ledger after it."""
+        self.states[key] = state
+        self._state_to_write = (key, state)
+
+    def _adjust(self, key: PersonYearKey, results: dict, cause, line: int,
+                skip: set[str] = frozenset()) -> None:
+        """An adjustment per line whose net differs from its re-settled figure."""
+        computed = sorted(computed_lines(self.engine))
+        claims = self._year(key)
+        for claim_id in _in_settlement_order(claims, results):
+            if claim_id in skip:
+                continue
+            booked = claims[claim_id]
+            settled = results.get(claim_id)
+            target = (payable(self.engine, settled.outcome)
+                      if settled is not None and isinstance(settled.outcome, ClaimResult) else {})
+            for name in computed:
+                old, new = booked.net.get(name, ZERO), target.get(name, ZERO)
+                if old == new:
+                    continue
+                delta = new - old
+                fields = {"kind": ADJUSTMENT, "claim_id": claim_id, "input_line": line,
+                          "line": name, "delta": format_money(delta), "net": format_money(new),
+                          "direction": PAID_OUT if delta > 0 else RECOVERED,
+                          "caused_by": cause(claim_id), "adjusts": {"seq": booked.seq}}
+                seq = self._write(key, fields)
+                booked.net[name] = new
+                booked.adjustments.append({"seq": seq, **fields})
+                self.report.append({"kind": ADJUSTMENT, "seq": seq, "claim_id": claim_id,
+                                    "person_id": key[0], "year": key[1], "line": name,
+                                    "delta": fields["delta"], "direction": fields["direction"],
+                                    "net": fields["net"], "caused_by": fields["caused_by"]})
+
+    # ---- reading and writing the book ---------------------------------------------------
+    def _locate(self, claim_id: str) -> PersonYearKey | None:
+        """The person-year a claim id is booked in (this transaction's claims included)."""
+        if claim_id in self.where:
+            return self.where[claim_id]
+        for record in reversed(self.store.records_of_claim(claim_id)):
+            data = record.data
+            if is_book_entry(data):
+                return data["person_id"], data["year"]
+        return None
+
+    def _year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
+        found = self.years.get(key)
+        if found is None:
+            entries = self.store.book_records(*key)
+            found = fold(entries)
+            foreign = next((c for c in found.values() if c.policy not in self.settler.versions),
+                           None)
+            if foreign is not None:
+                policy_id, sha = foreign.policy
+                self.foreign[key] = ClaimError(
+                    OTHER_POLICY, foreign.claim_id, None,
+                    f"claim {foreign.claim_id} of {key[0]} in {key[1]} was settled under "
+                    f"{policy_id} (sha256 {sha[:12]}…, record #{foreign.seq}), which this "
+                    "policy chain does not hold",
+                    "settle with that policy, or with a revision that extends it")
+            self.years[key] = found
+            self.states[key] = latest_state(entries)
+            self.where.update(dict.fromkeys(found, key))
+        if key in self.foreign:
+            raise Refused(self.foreign[key])
+        return found
+
+    def _settled_fields(self, booked: BookedClaim, raw, results: dict, state: dict) -> dict:
+        settled = results[booked.claim_id]
+        outcome: ClaimResult = settled.outcome
+        sha = next((ref.sha256 for ref in self.settler.chain if ref.policy_id == outcome.policy),
+                   None)
+        before = []
+        for claim_id, date, base, paid in state["claims"]:    # in settlement order
+            if claim_id == booked.claim_id:
+                break
+            before.append({"claim_id": claim_id, "date": date, "base": base, "paid": paid})
+        return {
+            "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
+            "outcome": outcome_to_json(outcome, trace=True),
+            "payable": money_map(payable(self.engine, outcome)),
+            "year_to_date_from": before,
+            "policy_id": outcome.policy, "policy_sha256": sha,
+            "policies": [ref.to_json() for ref in self.settler.chain],
+            "policy_key": self.settler.policy_key,
+        }
+
+    def _write(self, key: PersonYearKey, fields: dict) -> int:
+        self.position += 1
+        if self._state_to_write is not None and self._state_to_write[0] == key:
+            fields = {**fields, "ledger_after": self._state_to_write[1]}
+        self._state_to_write = None
+        earlier = self.tail.latest_of(fields["claim_id"])
+        full = {
+            **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
+            "position": self.position, "mode": BOOK_MODE, "engine_version": ENGINE_VERSION,
+            "recorded_at": self.now,
+            "previous": {"seq": earlier.seq, "hash": earlier.hash} if earlier else None,
+        }
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, BOOK_FORMAT)
+        seq = self.tail.seq + 1
+        self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
+                                   fields["claim_id"], body), index_entry(full))
+        return seq
+
+
+def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:
+    """Settled claims in the order they were settled, then withdrawn ones."""
+    return list(results) + [c for c in claims if c not in results]
+
+
+def _already(booked: BookedClaim, line: int) -> dict:
+    return {"kind": "already_settled", "claim_id": booked.claim_id, "seq": booked.seq,
+            "line": line, "live": booked.live}
+
+
+def _settled_line(kind: str, seq: int, booked: BookedClaim, fields: dict) -> dict:
+    outcome = fields["outcome"]
+    return {"kind": kind, "seq": seq, "claim_id": booked.claim_id,
+            "person_id": booked.text["person_id"], "date": booked.text["date"],
+            "identity": outcome["identity"], "payouts": fields["payable"],
+            "alerts": outcome["alerts"], "referrals": outcome["referrals"],
+            "line": fields["input_line"]}
+
+
+def _as_text(raw: bytes | str) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8")
+
+
+def _text_id(record: dict) -> str | None:
+    claim_id = record.get("claim_id")
+    return claim_id if isinstance(claim_id, str) else None
+
+
+def _with_line(error: ClaimError, line: int) -> ClaimError:
+    if error.line_number is not None:
+        return error
+    return ClaimError(error.code, error.claim_id, error.field, error.message, error.hint, line)

@@ -1,0 +1,120 @@
+"""`yibao settle POLICY CLAIMS --book STORE`: settle into the durable book (audit/settle.py).
+
+Each person's year continues from the claims the book already holds; late
+claims, withdrawals and corrections are settled by adjustments.  Output: one
+JSON line per entry written (settlement, correction, withdrawal, adjustment)
+and per event that wrote nothing (already_settled, already_withdrawn, error),
+each with its ``kind``; a transaction's lines are written once it has
+committed.  See docs/book.md.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+
+from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
+
+
+def register(commands) -> None:
+    settle = commands.add_parser(
+        "settle", help="settle claims, withdrawals and corrections into a durable book")
+    settle.add_argument("policy")
+    settle.add_argument("claims", nargs="?",
+                        help="a .jsonl file of claims, corrections and withdrawals, or - for "
+                             "stdin (may be left out with --retroactive)")
+    settle.add_argument("--book", required=True, metavar="STORE",
+                        help="the book: an audit store (SQLite file), created if missing")
+    settle.add_argument("-o", "--output", help="write the entries to a file instead of stdout")
+    settle.add_argument("--retroactive", action="store_true",
+                        help="POLICY is a revision that applies to claims already settled: "
+                             "settle again, under the version in force on its date, every "
+                             "booked claim another version settled, with adjustments")
+    settle.add_argument("--close-year", type=int, metavar="YEAR",
+                        help="close YEAR in the book first: later claims, withdrawals and "
+                             "corrections dated in it are refused (B107)")
+    settle.add_argument("--verify-all", action="store_true",
+                        help="verify the whole chain before writing, not only what was "
+                             "appended since the last verification")
+    settle.add_argument("--resume", action="store_true",
+                        help="continue the book's latest settle run over the same input, "
+                             "skipping the lines it already settled (after a crash)")
+    settle.add_argument("--backend", choices=("scalar", "duckdb", "spark"), default="scalar",
+                        help="only scalar: the SQL backends do not start a person's year from "
+                             "the book yet, and are refused")
+    settle.add_argument("--commit-every", type=_positive, default=500, metavar="N",
+                        help="input lines per transaction (default 500)")
+    settle.set_defaults(handler=run)
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, found {text!r}")
+    return int(text)
+
+
+def run(args) -> int:
+    from yibao.audit.settle import BookSettler
+    from yibao.audit.store import AuditError, open_store
+    from yibao.audit.verify import verify_store
+    from yibao.cli.io import output_file, read_claim_lines
+    from yibao.compiler.batch import Engine
+    from yibao.dsl.loader import load_policy
+
+    if args.backend != "scalar":
+        # The SQL backends settle a file's claims from a zero year-to-date; settling them
+        # into the book would pay caps twice.  Refused until they read the book.
+        print(f"yibao: --backend {args.backend} does not start each person's year from the "
+              "book yet: settle --book uses the scalar evaluator; drop --backend",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.claims is None and not args.retroactive and args.close_year is None:
+        print("yibao: settle needs CLAIMS (or --retroactive, --close-year)", file=sys.stderr)
+        return EXIT_USAGE
+    engine = Engine(load_policy(args.policy))
+    refused = 0
+    try:
+        with open_store(args.book, create=True) as store:
+            # A book that does not verify is not written into: its figures cannot be trusted.
+            # What the last verification reached is not walked again (--verify-all does).
+            since = None if args.verify_all else store.verified_head()
+            report = verify_store(store, since=since)
+            if report.ok:
+                store.mark_verified(report.records, report.head)
+            else:
+                print(f"yibao: {args.book}: {report.problem.message}", file=sys.stderr)
+                print("yibao: settle refuses to write into a book whose chain does not verify "
+                      "— run yibao audit verify", file=sys.stderr)
+                return EXIT_USAGE
+            settler = BookSettler(store, engine, args.resume)
+            batch = settler.batch.batch
+            if settler.resumed:
+                print(f"yibao: resuming batch {batch} of {args.book} after input line "
+                      f"{settler.done}", file=sys.stderr)
+            with output_file(args.output) as out:
+                closing = ([settler.close_year(args.close_year)] if args.close_year is not None
+                           else [])
+                revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
+                events = (settler.run(read_claim_lines(args.claims), args.commit_every)
+                          if args.claims is not None else iter(()))
+                for lines in itertools.chain(closing, revisions, events):
+                    for entry in lines:
+                        refused += entry["kind"] == "error"
+                        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    out.flush()
+                    seqs = [entry["seq"] for entry in lines if entry.get("seq")
+                            and entry["kind"] not in ("already_settled",)]
+                    if seqs:
+                        print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
+                              f"{args.book}", file=sys.stderr, flush=True)
+    except AuditError as error:
+        hint = f" — {error.hint}" if error.hint else ""
+        print(f"yibao: {error.message}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    if refused:
+        print(f"yibao: {refused} line(s) refused; the others were settled into {args.book}",
+              file=sys.stderr)
+    return EXIT_CLAIMS_FAILED if refused else EXIT_OK

@@ -1,0 +1,149 @@
+"""The book on PostgreSQL: the same records and checks as SQLite, and two desks at once.
+
+Claims: Benxi's example file (see test_book.py for the figures by hand):
+bx-0001, bx-0002, bx-0003 of p-01 pay 基本救助 7,800, 6,000, 6,200 in any
+number of runs.  The concurrency test starts two real `yibao settle`
+processes at the same moment on overlapping people (and some claims in both
+inputs), against one PostgreSQL book and, for comparison, one SQLite book.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from helpers import EXAMPLES, POLICIES
+from yibao.audit.store import open_store
+from yibao.audit.verify import verify_store
+from yibao.cli.main import EXIT_OK, main
+
+POLICY = str(POLICIES / "benxi-2023.policy")
+EXAMPLE = {json.loads(line)["claim_id"]: json.loads(line)
+           for line in (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()}
+BASIC = "基本救助"
+
+
+def write(path, *records) -> str:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                    encoding="utf-8")
+    return str(path)
+
+
+def test_the_book_on_postgresql_continues_the_year_and_verifies(tmp_path, postgres_url, capsys):
+    first = write(tmp_path / "a.jsonl", EXAMPLE["bx-0003"])
+    second = write(tmp_path / "b.jsonl", EXAMPLE["bx-0001"], EXAMPLE["bx-0002"])
+    assert main(["settle", POLICY, first, "--book", postgres_url]) == EXIT_OK
+    assert main(["settle", POLICY, second, "--book", postgres_url]) == EXIT_OK
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(e["kind"], e["claim_id"], e.get("delta")) for e in out
+            if e.get("line") == BASIC or e["kind"] == "settlement"] == [
+        ("settlement", "bx-0003", None), ("settlement", "bx-0001", None),
+        ("settlement", "bx-0002", None), ("adjustment", "bx-0003", "-4600.00")]
+    assert main(["audit", "verify", postgres_url]) == EXIT_OK
+    assert main(["audit", "replay", postgres_url]) == EXIT_OK
+    assert main(["audit", "show", postgres_url, "--claim", "bx-0003", "--color", "never",
+                 "--lang", "en"]) == EXIT_OK
+    assert "基本救助 -4600.00 (追回), net 6200.00" in capsys.readouterr().out
+
+
+def test_postgresql_refuses_updates_and_verify_names_the_record(postgres_url, tmp_path, capsys):
+    import psycopg
+
+    assert main(["settle", POLICY, write(tmp_path / "a.jsonl", EXAMPLE["bx-0001"]),
+                 "--book", postgres_url]) == EXIT_OK
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        with pytest.raises(psycopg.Error, match="append-only"):
+            db.execute("UPDATE records SET body = body || ' ' WHERE seq = 1")
+        db.execute("ALTER TABLE records DISABLE TRIGGER records_append_only")
+        db.execute("UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 1")
+    capsys.readouterr()
+    assert main(["settle", POLICY, write(tmp_path / "b.jsonl", EXAMPLE["bx-0002"]),
+                 "--book", postgres_url]) == 2
+    assert "record #1 was altered" in capsys.readouterr().err
+
+
+def test_a_sqlite_book_migrates_to_postgresql_in_one_command(tmp_path, postgres_url, capsys):
+    book = str(tmp_path / "book.db")
+    assert main(["settle", POLICY, write(tmp_path / "a.jsonl", EXAMPLE["bx-0003"]),
+                 "--book", book]) == EXIT_OK
+    assert main(["settle", POLICY, write(tmp_path / "b.jsonl", EXAMPLE["bx-0001"],
+                                         {"claim_id": "bx-0003", "withdraw": True}),
+                 "--book", book]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["audit", "verify", book]) == EXIT_OK
+    head = capsys.readouterr().out.split()[-1]
+    assert main(["audit", "migrate", book, postgres_url]) == EXIT_OK
+    assert capsys.readouterr().out.strip().endswith(head)
+    # The migrated book goes on: the year of p-01 continues from it.
+    assert main(["settle", POLICY, write(tmp_path / "c.jsonl", EXAMPLE["bx-0002"]),
+                 "--book", postgres_url]) == EXIT_OK
+    settled = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert settled["payouts"][BASIC] == "6000.00"     # after bx-0001's 15,000
+    assert main(["audit", "verify", postgres_url]) == EXIT_OK
+
+
+# ---- two desks at the same moment ------------------------------------------------------------
+PEOPLE, PER_DESK, SHARED = 12, 150, 30
+
+
+def desk_inputs(tmp_path) -> tuple[str, str, int]:
+    """Two inputs over the same people; SHARED claims are in both (identical)."""
+    rng = random.Random(7)
+
+    def claim(number: int) -> dict:
+        in_scope = rng.randrange(2_000, 60_000)
+        return {"claim_id": f"d-{number:04d}", "person_id": f"p-{rng.randrange(PEOPLE):02d}",
+                "date": f"2023-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                "identities": [rng.choice(["低保对象", "低保边缘家庭成员", "因病致贫重病患者"])],
+                "scheme": "居民医保", "visit": "住院", "total_cost": f"{in_scope}.00",
+                "in_scope_cost": f"{in_scope}.00",
+                "paid": {"基本医保": f"{in_scope // 3}.00", "大病保险": "0.00"}}
+    shared = [claim(n) for n in range(SHARED)]
+    a = shared + [claim(n) for n in range(SHARED, SHARED + PER_DESK)]
+    b = shared + [claim(n) for n in range(SHARED + PER_DESK, SHARED + 2 * PER_DESK)]
+    rng.shuffle(a)
+    rng.shuffle(b)
+    return (write(tmp_path / "desk-a.jsonl", *a), write(tmp_path / "desk-b.jsonl", *b),
+            SHARED + 2 * PER_DESK)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_two_desks_settling_the_same_people_at_once_lose_nothing_and_pay_nothing_twice(
+        tmp_path, backend, request):
+    book = (request.getfixturevalue("postgres_url") if backend == "postgresql"
+            else str(tmp_path / "book.db"))
+    a, b, total = desk_inputs(tmp_path)
+    # Create the store first, so the two desks race on settling, not on creating tables.
+    open_store(book, create=True).close()
+    desks = [subprocess.Popen([sys.executable, "-m", "yibao.cli.main", "settle", POLICY, path,
+                               "--book", book, "--commit-every", "5"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for path in (a, b)]
+    outputs = [desk.communicate(timeout=600) for desk in desks]
+    assert [desk.returncode for desk in desks] == [0, 0], [err.decode() for _, err in outputs]
+    reports = [[json.loads(line) for line in out.decode().splitlines()] for out, _ in outputs]
+    with open_store(book) as store:
+        assert verify_store(store).ok
+        kinds = Counter((r.data["kind"], r.claim_id) for r in store.records())
+        last_write = {}
+        for record in store.records():
+            last_write[record.batch] = record.data["recorded_at"]
+        started = [batch.started_at for batch in store.batches()]
+    batches = set(last_write)
+    settled = Counter(claim_id for kind, claim_id in kinds if kind == "settlement")
+    assert len(settled) == total and set(settled.values()) == {1}
+    # Each shared claim was settled by one desk and reported already settled by the other.
+    already = Counter(e["claim_id"] for report in reports for e in report
+                      if e["kind"] == "already_settled")
+    assert len(already) == SHARED and set(already.values()) == {1}
+    assert len(batches) == 2
+    # The desks ran at the same time (or the test did not race): each had started before
+    # the other's last transaction ...
+    assert max(started) < min(last_write.values()), (started, last_write)
+    # ... and the nets equal one run of all the claims in their order of arrival.
+    assert main(["audit", "replay", book]) == EXIT_OK
