@@ -11,7 +11,7 @@ import json
 import pathlib
 import sys
 
-from yibao.backends.encodings import ClaimsFileError
+from yibao.backends.encodings import ClaimsFileError, utf8_claims
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
                                 settle_file)
@@ -135,7 +135,12 @@ def _run_in_book(args) -> int:
     from yibao.dsl.loader import load_policy
 
     engine = Engine(load_policy(args.policy))
-    for line, raw in read_claim_lines(args.claims):
+    try:
+        with utf8_claims(args.claims, "jsonl", args.encoding) as path:
+            lines = list(read_claim_lines(path))
+    except ClaimsFileError as error:
+        return refuse_claims_file(error)
+    for line, raw in lines:
         try:
             record, _ = claim_object(raw, line)
         except ClaimError:

@@ -10,11 +10,14 @@ committed.  See docs/book.md.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sys
 
+from yibao.backends.encodings import ClaimsFileError, utf8_claims
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
+from yibao.cli.outcomes import add_encoding_argument, refuse_claims_file
 
 
 def register(commands) -> None:
@@ -45,6 +48,7 @@ def register(commands) -> None:
                              "the book yet, and are refused")
     settle.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                         help="input lines per transaction (default 500)")
+    add_encoding_argument(settle)
     settle.set_defaults(handler=run)
 
 
@@ -94,12 +98,14 @@ def run(args) -> int:
             if settler.resumed:
                 print(f"yibao: resuming batch {batch} of {args.book} after input line "
                       f"{settler.done}", file=sys.stderr)
-            with output_file(args.output) as out:
+            with output_file(args.output) as out, contextlib.ExitStack() as stack:
                 closing = ([settler.close_year(args.close_year)] if args.close_year is not None
                            else [])
                 revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
-                events = (settler.run(read_claim_lines(args.claims), args.commit_every)
-                          if args.claims is not None else iter(()))
+                claims = (stack.enter_context(utf8_claims(args.claims, "jsonl", args.encoding))
+                          if args.claims is not None else None)
+                events = (settler.run(read_claim_lines(claims), args.commit_every)
+                          if claims is not None else iter(()))
                 for lines in itertools.chain(closing, revisions, events):
                     for entry in lines:
                         refused += entry["kind"] == "error"
@@ -110,6 +116,8 @@ def run(args) -> int:
                     if seqs:
                         print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
                               f"{args.book}", file=sys.stderr, flush=True)
+    except ClaimsFileError as error:
+        return refuse_claims_file(error)
     except AuditError as error:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)

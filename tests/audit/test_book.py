@@ -429,3 +429,28 @@ def test_settle_verifies_from_the_last_verified_head_and_all_with_verify_all(
     assert "record #1, the head verified earlier, was altered" in capsys.readouterr().err
     assert main(["settle", POLICY, str(path), "--book", book, "--verify-all"]) == EXIT_USAGE
     assert "record #1 was altered" in capsys.readouterr().err
+
+
+def test_a_gbk_day_file_settles_into_the_book_as_its_utf8_copy(tmp_path, book, capsys):
+    # Files from Chinese Excel (issue 21 item 9): settle and explain --book read them
+    # with --encoding like eval; without it the GBK line is C300 with the hint.
+    def gbk_file(name, *claims):
+        path = tmp_path / name
+        path.write_bytes("".join(json.dumps(c, ensure_ascii=False) + "\n"
+                                 for c in claims).encode("gbk"))
+        return str(path)
+
+    monday = gbk_file("monday.jsonl", EXAMPLE["bx-0001"], EXAMPLE["bx-0002"])
+    tuesday = gbk_file("tuesday.jsonl", EXAMPLE["bx-0003"])
+    assert main(["settle", POLICY, monday, "--book", book, "--encoding", "gbk"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["settle", POLICY, tuesday, "--book", book]) == EXIT_CLAIMS_FAILED
+    refused = json.loads(capsys.readouterr().out)
+    assert (refused["kind"], refused["error"]) == ("error", "C300")
+    assert "--encoding gbk" in refused["hint"]
+    assert main(["explain", POLICY, tuesday, "--claim", "bx-0003", "--book", book,
+                 "--encoding", "gbk", "--lang", "en", "--color", "never"]) == EXIT_OK
+    assert "基本救助 payout: 6,200.00" in capsys.readouterr().out
+    assert main(["settle", POLICY, tuesday, "--book", book, "--encoding", "gbk"]) == EXIT_OK
+    settled = json.loads(capsys.readouterr().out)
+    assert settled["payouts"][BASIC] == "6200.00"       # the §(五) cap: 20,000 − 13,800
