@@ -33,6 +33,10 @@ EXIT_INTERNAL = 70
 # (`set -o pipefail` scripts already expect it of `… | head`)
 EXIT_OUTPUT_CUT = 141
 TRACEBACK_VARIABLE = "YIBAO_TRACEBACK"
+# What an option needs beyond the base install, by the extra that brings it
+# (pyproject.toml; tests/packaging/test_extras.py keeps the two in step).
+EXTRA_OF_MODULE = {"duckdb": "batch", "pyarrow": "batch", "sqlglot": "batch", "tqdm": "batch",
+                   "numpy": "batch", "pyspark": "spark", "pandas": "spark"}
 
 COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt")
 
@@ -94,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError as error:
         report_output_cut(error)
         return EXIT_OUTPUT_CUT
+    except ModuleNotFoundError as error:
+        extra = EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:   # one of yibao's own modules, or a base dependency: a fault
+            raise
+        print(f"yibao: this needs {error.name}, which comes with yibao's {extra} extra: "
+              f"pip install 'yibao[{extra}]'", file=sys.stderr)
+        return EXIT_USAGE
     except (PermissionError, IsADirectoryError, NotADirectoryError) as error:
         if error.filename is None:
             raise
