@@ -48,6 +48,11 @@ def register(commands) -> None:
                                "lines it already recorded")
     evaluate.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                           help="with --record: lines per transaction (default 500)")
+    evaluate.add_argument("--memory-limit", metavar="SIZE",
+                          help="with --backend duckdb: DuckDB's memory limit, a share of this "
+                               "machine's memory (\"30%%\") or a size (\"4GB\"); default "
+                               "$YIBAO_DUCKDB_MEMORY_LIMIT, else 50%%; past it DuckDB spills "
+                               "to the temporary directory")
     add_batch_arguments(evaluate)   # --backend, --input-format, --output-format, --progress
     evaluate.set_defaults(handler=run)
 
@@ -63,6 +68,10 @@ def run(args) -> int:
 
     if args.resume and not args.record:
         print("yibao: --resume continues a recorded batch: give --record STORE", file=sys.stderr)
+        return EXIT_USAGE
+    problem = _memory_limit_problem(args)
+    if problem:
+        print(f"yibao: {problem}", file=sys.stderr)
         return EXIT_USAGE
     if args.jobs > 1:
         return _in_processes(args)
@@ -89,6 +98,22 @@ def run(args) -> int:
         raise
     report_failures(failures)
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
+
+
+def _memory_limit_problem(args) -> str | None:
+    """--memory-limit, or $YIBAO_DUCKDB_MEMORY_LIMIT for a DuckDB run, in a form DuckDB
+    is given (backends/duckdb_runner.py), before anything is read."""
+    if args.backend != "duckdb":
+        if args.memory_limit:
+            return "--memory-limit is DuckDB's: give --backend duckdb"
+        return None
+    from yibao.backends.duckdb_runner import resolve_memory_limit
+
+    try:
+        resolve_memory_limit(args.memory_limit)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _in_processes(args) -> int:
