@@ -108,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PermissionError, IsADirectoryError, NotADirectoryError) as error:
         if error.filename is None:
             raise
-        print(f"yibao: {error.filename}: {(error.strerror or str(error)).lower()}", file=sys.stderr)
+        reason = (error.strerror or str(error)).lower()
+        print(f"yibao: {error.filename}: {reason}", file=sys.stderr)
         return EXIT_USAGE
 
 

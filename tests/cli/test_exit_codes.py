@@ -93,8 +93,8 @@ def test_1_when_some_claims_are_refused():
     (["eval", POLICY, CLAIMS, "--jobs", "0"], "expected a whole number ≥ 1"),
     (["eval", POLICY, CLAIMS, "--resume"], "--resume continues a recorded batch"),
     (["no-such-command"], "invalid choice"),
-], ids=["no-policy-file", "no-claims-file", "claims-a-directory", "bad-option-value", "options-clash",
-        "unknown-command"])
+], ids=["no-policy-file", "no-claims-file", "claims-a-directory", "bad-option-value",
+        "options-clash", "unknown-command"])
 def test_2_when_the_input_or_the_command_line_is_refused(argv, message):
     done = yibao(*argv)
     assert (done.returncode, done.stdout) == (2, "")
@@ -104,8 +104,8 @@ def test_2_when_the_input_or_the_command_line_is_refused(argv, message):
 
 def test_2_for_a_policy_that_does_not_load(tmp_path):
     broken = tmp_path / "broken.policy"
-    broken.write_text("policy t-2023 {\n    effective 2023-01-01\n}\nidentity 低保对象： §(一)\n",
-                      encoding="utf-8")
+    broken.write_text("policy t-2023 {\n    effective 2023-01-01\n}\n"
+                      "identity 低保对象： §(一)\n", encoding="utf-8")
     done = yibao("check", str(broken))
     assert done.returncode == 2 and "error[P102]" in done.stderr
 
