@@ -3,10 +3,19 @@
 The stages of backends/plan.py become tables of an in-memory database, so DuckDB streams
 and spills as it needs (``memory_limit``, ``temp_directory``); the per-person
 walk only ever joins the claims that need it.
+
+DuckDB's memory limit scales with the machine: by default half the memory this
+process may use (physical memory, or the container's cgroup limit when lower),
+not DuckDB's own 80%, since the results and refusals are held in Python beside
+DuckDB's buffers.  ``yibao eval --memory-limit`` or ``YIBAO_DUCKDB_MEMORY_LIMIT``
+sets it: a share ("30%") or a size ("4GB", "512MiB").  Past it DuckDB spills to
+the temporary directory.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -18,6 +27,39 @@ from yibao.backends.plan import SettlementPlan
 
 DIALECT = "duckdb"
 STAGES = ("read", "admit", "validate", "route", "settle", "results")
+MEMORY_VARIABLE = "YIBAO_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_SHARE = "50%"
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[KMGT]i?B)", re.IGNORECASE)
+MEMORY_FORM = 'a share of memory ("50%") or a size ("4GB", "512MiB")'
+
+
+def resolve_memory_limit(setting: str | None = None, available: int | None = None) -> str:
+    """DuckDB's ``memory_limit`` for ``setting`` (else $YIBAO_DUCKDB_MEMORY_LIMIT, else
+    half): a share of ``available`` bytes (default: :func:`usable_memory`) in MiB, or
+    a size as given.  ValueError for anything else."""
+    text = (setting or os.environ.get(MEMORY_VARIABLE) or DEFAULT_MEMORY_SHARE).strip()
+    found = _MEMORY.fullmatch(text)
+    if found is None:
+        raise ValueError(f"memory limit {text!r}: give {MEMORY_FORM}")
+    number, unit = found.groups()
+    if unit != "%":
+        return f"{number}{unit}"
+    share = float(number)
+    if not 0 < share <= 100:
+        raise ValueError(f"memory limit {text!r}: a share is more than 0% and at most 100%")
+    total = available if available is not None else usable_memory()
+    return f"{max(1, int(total * share / 100) // 2 ** 20)}MiB"
+
+
+def usable_memory() -> int:
+    """Physical memory in bytes, or the cgroup's limit (a container's) when lower."""
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit:
+            text = limit.read().strip()
+    except OSError:
+        return physical
+    return min(physical, int(text)) if text.isdigit() else physical
 
 
 class DuckDBRunner:
@@ -25,7 +67,7 @@ class DuckDBRunner:
         self.engine = engine
         self.plan = SettlementPlan(engine.loaded)
         self.threads = threads
-        self.memory_limit = memory_limit
+        self.memory_limit = resolve_memory_limit(memory_limit)
         # The statements depend on the policy alone: rendered here, with the policy's
         # compilation, not on every run (the walk's alone is ~60 KB of SQL).
         self._sql = {
@@ -40,8 +82,7 @@ class DuckDBRunner:
         con = duckdb.connect(config={"preserve_insertion_order": False})
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
-        if self.memory_limit:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        con.execute(f"SET memory_limit = '{self.memory_limit}'")   # a checked form only
         con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/yibao-duckdb'")
         return con
 

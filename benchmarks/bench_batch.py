@@ -3,13 +3,19 @@
     .venv/bin/python -m benchmarks.bench_batch                 # 10^5 and 10^6 claims
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --repeats 5
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --kinds duckdb openfisca
+    .venv/bin/python -m benchmarks.bench_batch --sizes 100000 1000000 3000000 \
+        --kinds duckdb scalar-2 scalar-2-sorted       # issue 21: memory as the batch grows
 
 For each size, Benxi 2023 synthetic claims (seed 2023, backends/synthetic.py)
 are written once as date-sorted JSON Lines and as Parquet.  Each measurement
 runs ``--repeats`` times (default 3), each in a fresh process
 (benchmarks/measure.py) so that its peak memory is its own, in rounds of one
 run of every path, and the median time is reported with the range and the
-ratios between paths.  The paths:
+ratios between paths.  Peak memory is measured twice: the measuring process's own
+high-water mark (VmHWM; for the 2-process paths, an upper bound adding the
+workers'), and the process tree's, sampled from outside every 20 ms: the sum
+of the resident memory of the process and all its workers at the worst
+moment (issue 21's "summed over processes").  The paths:
 yibao's scalar evaluator with and without trace (streamed), yibao's DuckDB
 backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in GoRules
 ZEN.  Every path's payouts are compared with DuckDB's to the fen;
@@ -32,10 +38,12 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-KINDS = ("duckdb", "scalar", "scalar-2", "scalar-trace", "openfisca", "zen")
+KINDS = ("duckdb", "scalar", "scalar-2", "scalar-2-sorted", "scalar-trace", "openfisca", "zen")
 LABELS = {"duckdb": "yibao DuckDB (Parquet in, results in Arrow)",
           "scalar": "yibao scalar, no trace (streamed)",
           "scalar-2": "yibao scalar, no trace, 2 processes (streamed, JSON Lines out)",
+          "scalar-2-sorted": "yibao scalar, no trace, 2 processes, sorted batch (`--jobs 2` "
+                             "without `--stream`, JSON Lines out)",
           "scalar-trace": "yibao scalar, with trace (streamed)",
           "openfisca": "OpenFisca (openfisca-core, numpy)",
           "zen": "GoRules ZEN (zen-engine, JDM graph)"}
@@ -51,9 +59,11 @@ def claims_files(size: int, work: pathlib.Path) -> dict[str, pathlib.Path]:
         return paths
     engine = load_engine(ROOT / "policies" / "benxi-2023.policy")
     start = time.perf_counter()
-    claims = list(synthetic_claims(engine.loaded, size, seed=2023))
     for fmt, path in paths.items():
-        write_records(claims, str(path), fmt, engine.versions)
+        # Drawn again for each format (the same claims: deterministic by seed) rather
+        # than held in a list: 3×10^6 claims' dicts are gigabytes.
+        write_records(synthetic_claims(engine.loaded, size, seed=2023), str(path), fmt,
+                      engine.versions)
     print(f"# generated {size:,} claims in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     return paths
 
@@ -65,17 +75,67 @@ def measure(kind: str, paths, work: pathlib.Path, size: int) -> dict:
     if kind in ("openfisca", "zen"):
         command.append(str(work / f"refused-{size}.npy"))
     print(f"# {kind} on {size:,} claims …", file=sys.stderr, flush=True)
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    stdout, tree_peak = run_sampled(command)
+    figures = json.loads(stdout.strip().splitlines()[-1])
+    figures["tree_peak_mib"] = tree_peak / 2 ** 20
     figures["payouts"] = np.load(out)
     return figures
 
 
+def run_sampled(command, interval: float = 0.02) -> tuple[str, int]:
+    """Run ``command``; its standard output, and the peak of the summed resident memory
+    of it and its descendants (bytes), sampled every ``interval`` seconds."""
+    import tempfile
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(interval)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, command, out.read(),
+                                                err.read())
+        return out.read(), peak
+
+
+def tree_rss(root: int) -> int:
+    """The resident memory (bytes) of ``root`` and every process descended from it."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:   # the process ended meanwhile
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)   # field 4: the parent
+        rss[pid] = int(fields[21]) * page                     # field 24: resident pages
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += rss.get(pid, 0)
+        pending.extend(children.get(pid, ()))
+    return total
+
+
 def median_run(runs: list[dict]) -> dict:
-    """The run with the median time, with every run's range of seconds."""
+    """The run with the median time, with every run's range of seconds; the median of
+    the process tree's peaks (a figure of its own: the run with the median time need
+    not hold the median memory), with their range."""
     runs = sorted(runs, key=lambda f: f["seconds"])
     figures = dict(runs[len(runs) // 2])
     figures["range"] = (runs[0]["seconds"], runs[-1]["seconds"])
+    peaks = sorted(f["tree_peak_mib"] for f in runs)
+    figures["tree_peak_mib"] = peaks[len(peaks) // 2]
+    figures["tree_range"] = (peaks[0], peaks[-1])
     return figures
 
 
@@ -100,6 +160,7 @@ def ratios(rows) -> None:
     """Median time ratios at each size: how much faster the first path is."""
     seconds = {(kind, size): figures["seconds"] for kind, size, figures, _, _ in rows}
     pairs = [("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar-2", "scalar"),
+             ("scalar-2", "scalar-2-sorted"),
              ("scalar", "scalar-trace"), ("scalar", "zen")]
     for size in sorted({size for _, size in seconds}):
         shown = [f"{LABELS[a].split(' (')[0]} / {LABELS[b].split(' (')[0]} "
@@ -153,15 +214,18 @@ def main(argv=None) -> int:
     print(f"Machine: {machine()}\n")
     print(f"Median of {args.repeats} fresh process(es) per row, run in rounds of every path; "
           "the range of the runs in brackets.\n")
-    print("| path | claims | seconds | claims/s | peak memory (MiB) | "
-          "≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| path | claims | seconds | claims/s | peak memory (MiB) | peak memory, process "
+          "tree (MiB) | ≠ yibao 基本救助 | ≠ yibao 倾斜救助 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for kind, size, figures, basic, tilt in rows:
         rate = figures["claims"] / figures["seconds"]
         low, high = figures["range"]
         spread = f" [{low:.2f}–{high:.2f}]" if high > low else ""
+        tree_low, tree_high = figures["tree_range"]
+        tree_spread = f" [{tree_low:.0f}–{tree_high:.0f}]" if tree_high > tree_low else ""
         print(f"| {LABELS[kind]} | {size:,} | {figures['seconds']:.2f}{spread} | {rate:,.0f} | "
-              f"{figures['peak_mib']:.0f} | {basic:,} | {tilt:,} |")
+              f"{figures['peak_mib']:.0f} | {figures['tree_peak_mib']:.0f}{tree_spread} | "
+              f"{basic:,} | {tilt:,} |")
     ratios(rows)
     for kind, size, figures, _, _ in rows:
         if "write_seconds" in figures:

@@ -8,7 +8,10 @@ claims, peak RSS of the process (MiB), and writes each claim's 基本救助 and
 KIND: scalar-trace, scalar (both ``Engine.stream_records`` on the date-sorted
 JSON Lines: memory stays flat), scalar-2 (``yibao eval --stream --jobs 2``'s
 settlement: two worker processes writing JSON Lines text, compiler/parallel.py),
-duckdb (the Parquet file), openfisca, zen.
+scalar-2-sorted (``yibao eval --jobs 2``, no ``--stream``: the sorted batch,
+each worker's claims settled in date order at the end), duckdb (the Parquet
+file), openfisca, zen.  The peak memory of the whole process tree (workers
+included) is measured from outside by benchmarks/bench_batch.py.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def scalar(path: str, trace: bool):
     return seconds, count, np.frombuffer(spool.read(), dtype="<i8").reshape(-1, 2), peak
 
 
-def scalar_processes(path: str, jobs: int):
+def scalar_processes(path: str, jobs: int, stream: bool = True):
     from yibao.api import load_engine
     from yibao.cli.io import read_claim_lines
     from yibao.compiler.parallel import settle_in_processes
@@ -70,7 +73,7 @@ def scalar_processes(path: str, jobs: int):
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")
     count = 0
     start = time.perf_counter()
-    for text, _ in settle_in_processes(engine, read_claim_lines(path), jobs, stream=True):
+    for text, _ in settle_in_processes(engine, read_claim_lines(path), jobs, stream=stream):
         spool.write(text)
         spool.write("\n")
         count += 1
@@ -165,6 +168,8 @@ def main(kind: str, path: str, out: str, refused: str | None = None) -> None:
         seconds, count, payouts, peak = scalar(path, kind == "scalar-trace")
     elif kind == "scalar-2":
         seconds, count, payouts, peak = scalar_processes(path, 2)
+    elif kind == "scalar-2-sorted":
+        seconds, count, payouts, peak = scalar_processes(path, 2, stream=False)
     elif kind == "duckdb":
         seconds, count, payouts, peak = duckdb(path)
     else:

@@ -141,7 +141,8 @@ def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
             bar.update(1)
 
     try:
-        batch = run_backend(engine, args.claims, fmt, args.backend, progress=step)
+        batch = run_backend(engine, args.claims, fmt, args.backend, progress=step,
+                            memory_limit=getattr(args, "memory_limit", None))
         _write_columns(args, engine, batch)
         step("write")
     finally:

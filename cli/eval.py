@@ -50,6 +50,11 @@ def register(commands) -> None:
                                "lines it already recorded")
     evaluate.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                           help="with --record: lines per transaction (default 500)")
+    evaluate.add_argument("--memory-limit", metavar="SIZE",
+                          help="with --backend duckdb: DuckDB's memory limit, a share of this "
+                               "machine's memory (\"30%%\") or a size (\"4GB\"); default "
+                               "$YIBAO_DUCKDB_MEMORY_LIMIT, else 50%%; past it DuckDB spills "
+                               "to the temporary directory")
     add_batch_arguments(evaluate)   # --backend, --input-format, --output-format, --progress
     add_encoding_argument(evaluate)
     evaluate.set_defaults(handler=run)
@@ -82,12 +87,17 @@ def _run(args) -> int:
     if args.resume and not args.record:
         print("yibao: --resume continues a recorded batch: give --record STORE", file=sys.stderr)
         return EXIT_USAGE
+    problem = _memory_limit_problem(args)
+    if problem:
+        print(f"yibao: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.jobs > 1:
         return _in_processes(args)
     if wants_batch(args):   # a SQL backend, CSV/Parquet, Parquet results or a progress bar
         return run_batch(args)
+    kept = _Kept()
     if args.record:
-        outcomes = _recorded(args)
+        outcomes = _recorded(args, kept)
     else:
         _, outcomes = settle_file(args.policy, args.claims, args.trace, args.stream,
                                   args.ids_in_memory)
@@ -97,8 +107,31 @@ def _run(args) -> int:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError as error:
+        if args.record:
+            # The store is closed before it is reported on: whatever it holds then is
+            # whole transactions, a prefix of the input (audit/record.py).
+            outcomes.close()
+            error.add_note(kept.summary(args.record))
+        raise
     report_failures(failures)
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
+
+
+def _memory_limit_problem(args) -> str | None:
+    """--memory-limit, or $YIBAO_DUCKDB_MEMORY_LIMIT for a DuckDB run, in a form DuckDB
+    is given (backends/duckdb_runner.py), before anything is read."""
+    if args.backend != "duckdb":
+        if args.memory_limit:
+            return "--memory-limit is DuckDB's: give --backend duckdb"
+        return None
+    from yibao.backends.duckdb_runner import resolve_memory_limit
+
+    try:
+        resolve_memory_limit(args.memory_limit)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _in_processes(args) -> int:
@@ -159,7 +192,24 @@ def _write(args, outcomes) -> list[ClaimError]:
     return failures
 
 
-def _recorded(args):
+class _Kept:
+    """What ``--record`` has committed so far: told when the output is cut (exit 141)."""
+
+    def __init__(self) -> None:
+        self.batch: int | None = None
+        self.before = 0     # lines the batch held already (--resume)
+        self.appended = 0   # records this run committed
+
+    def summary(self, store: str) -> str:
+        if self.batch is None:
+            return f"{store}: nothing recorded"
+        resumed = f", {self.before} of them from the earlier run" if self.before else ""
+        return (f"{store}: batch {self.batch} holds the first {self.before + self.appended} "
+                f"claim line(s) of the input{resumed}, every record committed; run again "
+                "with --resume to record the rest")
+
+
+def _recorded(args, kept: _Kept):
     """Outcomes in input order, each yielded only after its record has committed."""
     from yibao.audit.record import Recorder, record_batch
     from yibao.audit.store import SORTED, STREAM, open_store
@@ -171,6 +221,7 @@ def _recorded(args):
     with open_store(args.record, create=True) as store:
         recorder = Recorder(store, engine, STREAM if args.stream else SORTED, args.resume)
         batch = recorder.batch.batch
+        kept.batch, kept.before = batch, len(recorder.recorded)
         if recorder.resumed:
             print(f"yibao: resuming batch {batch} of {args.record}: "
                   f"{len(recorder.recorded)} line(s) already recorded", file=sys.stderr)
@@ -178,6 +229,7 @@ def _recorded(args):
         for chunk in record_batch(recorder, engine, lines, args.commit_every, args.trace,
                                   args.ids_in_memory):
             if chunk.first is not None:
+                kept.appended += chunk.last - chunk.first + 1
                 print(f"yibao: recorded #{chunk.first}–#{chunk.last} (batch {batch}) "
                       f"in {args.record}", file=sys.stderr, flush=True)
             yield from chunk.outcomes

@@ -3,9 +3,14 @@
 Each command lives in its own module under ``yibao.cli`` with a
 ``register(commands)`` function that adds its sub-parser and sets ``handler``.
 
-Exit status: 0 success; 1 some claims failed (their error objects are in the
-output, in place, and summarised on stderr) or lint found errors; 2 the policy
-or the command line is wrong.
+Exit status (docs/exit-codes.md): 0 success; 1 some claims were refused (their
+error objects are in the output, in place, and summarised on stderr), or the
+command's check found something (lint errors, a failing case, a change, a
+record that does not verify); 2 the input or the command line is refused (a
+policy that does not load, a file that cannot be read, bad options); 70 an
+internal error (a bug, or a failure the command does not handle: a short
+message on stderr, the traceback in a file it names); 141 output cut (the
+reader of standard output went away before every result was written).
 """
 
 from __future__ import annotations
@@ -18,9 +23,21 @@ import sys
 from typing import Sequence
 
 from yibao import __version__
+from yibao.cli.io import whole_writes_stdout
 from yibao.core.diagnostics import PolicyError, render_all
 
 EXIT_OK, EXIT_CLAIMS_FAILED, EXIT_USAGE = 0, 1, 2
+# sysexits.h's EX_SOFTWARE: far from 1 and 2, so a script can tell "yibao broke" from
+# "yibao refused something"
+EXIT_INTERNAL = 70
+# 128 + SIGPIPE: what a shell reports for a writer killed by its reader going away
+# (`set -o pipefail` scripts already expect it of `… | head`)
+EXIT_OUTPUT_CUT = 141
+TRACEBACK_VARIABLE = "YIBAO_TRACEBACK"
+# What an option needs beyond the base install, by the extra that brings it
+# (pyproject.toml; tests/packaging/test_extras.py keeps the two in step).
+EXTRA_OF_MODULE = {"duckdb": "batch", "pyarrow": "batch", "sqlglot": "batch", "tqdm": "batch",
+                   "numpy": "batch", "pyspark": "spark", "pandas": "spark"}
 
 COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp")
 
@@ -36,9 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def entry() -> None:
-    """The ``yibao`` command: :func:`main` in a process tuned for long batches."""
+    """The ``yibao`` command: :func:`main` in a process tuned for long batches.
+
+    Here, not in :func:`main`, an uncaught exception becomes exit status 70 and a
+    short message (a caller of ``main`` gets the exception itself), and a cut
+    output leaves standard output pointing at /dev/null: Python flushes stdout
+    once more on exit, and that flush would fail again (Python's documentation,
+    "Note on SIGPIPE")."""
     tune_gc()
-    sys.exit(main())
+    whole_writes_stdout()
+    try:
+        status = main()
+    except Exception as error:   # noqa: BLE001 - every other failure is a bug to report
+        status = report_internal_error(error)
+    if status == EXIT_OUTPUT_CUT:
+        discard_stdout()
+    sys.exit(status)
 
 
 def tune_gc() -> None:
@@ -66,8 +96,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"yibao: {error.filename}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:
-        return EXIT_OK
+    except BrokenPipeError as error:
+        report_output_cut(error)
+        return EXIT_OUTPUT_CUT
+    except ModuleNotFoundError as error:
+        extra = EXTRA_OF_MODULE.get((error.name or "").split(".")[0])
+        if extra is None:   # one of yibao's own modules, or a base dependency: a fault
+            raise
+        print(f"yibao: this needs {error.name}, which comes with yibao's {extra} extra: "
+              f"pip install 'yibao[{extra}]'", file=sys.stderr)
+        return EXIT_USAGE
+    except (PermissionError, IsADirectoryError, NotADirectoryError) as error:
+        if error.filename is None:
+            raise
+        reason = (error.strerror or str(error)).lower()
+        print(f"yibao: {error.filename}: {reason}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def report_output_cut(error: BrokenPipeError) -> None:
+    """Say that the results stop early, and what a command noted about what it kept
+    (``eval --record``: how much of the batch its store holds)."""
+    lines = ["yibao: output cut: the reader of standard output went away before every "
+             "result was written"]
+    lines += [f"yibao: {note}" for note in getattr(error, "__notes__", ())]
+    _to_stderr("\n".join(lines))
+
+
+def report_internal_error(error: BaseException) -> int:
+    """A short message on stderr; the traceback where ``YIBAO_TRACEBACK`` says: unset, a
+    new file in the temporary directory; ``-``, stderr; otherwise the file it names."""
+    import os
+    import platform
+    import tempfile
+    import traceback
+
+    text = (f"yibao {__version__}, Python {platform.python_version()}\n"
+            f"command: {' '.join(sys.argv)}\n\n"
+            + "".join(traceback.format_exception(error)))
+    where = os.environ.get(TRACEBACK_VARIABLE, "")
+    summary = f"yibao: internal error: {type(error).__name__}: {error}".splitlines()[0]
+    if where == "-":
+        _to_stderr(text + summary)
+        return EXIT_INTERNAL
+    try:
+        if where:
+            with open(where, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            descriptor, where = tempfile.mkstemp(prefix="yibao-traceback-", suffix=".txt")
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+    except OSError:
+        _to_stderr(text + summary)
+        return EXIT_INTERNAL
+    _to_stderr(f"{summary}\nyibao: this is a fault in yibao or its machine, not in the "
+               f"policy or the claims; the traceback is in {where} (set {TRACEBACK_VARIABLE}=- "
+               "to print it here)")
+    return EXIT_INTERNAL
+
+
+def discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that the interpreter's last flush of
+    whatever was left in stdout's buffer does not fail a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):   # no real stdout (replaced, closed): nothing to flush
+        pass
+
+
+def _to_stderr(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError:   # stderr is gone too: the exit status is all that is left
+        pass
 
 
 def render_policy_error(error: PolicyError) -> str:
@@ -89,4 +194,4 @@ def dump_json(data) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -11,6 +11,15 @@ report the ids they admitted; this process decides C312 in input order, as
 send back each line's JSON text.  Lines come out in input order, each the
 text ``outcome_line`` writes in one process (tests/compiler/test_parallel.py).
 
+A sorted batch (no ``--stream``) is settled whole at the end, each worker's
+claims in date order, so its memory is bounded on disk, not in lists: a
+worker holds at most ``hold`` admitted claims in memory and sorts the rest
+into runs in temporary files, merged back in (date, input) order; each
+settled line's text goes to a temporary file as it is made, and the lines go
+back in input order a chunk at a time, so neither a worker nor this process
+ever holds the batch's results (issue 21: 6.6 GB over the processes for
+10^6 claims before, benchmarks/bench_batch.py measures it now).
+
 Routing reads the person id from the raw line with a pattern, since decoding
 whole lines here would cost what the workers save; a line the pattern cannot
 read (escapes, odd layout) is decoded, and a line that is not a claim goes to
@@ -19,11 +28,16 @@ any worker — it is refused there and touches no ledger.
 
 from __future__ import annotations
 
+import heapq
 import multiprocessing
+import os
+import pickle
 import queue
 import re
+import tempfile
 import threading
 import traceback
+from array import array
 from collections import deque
 from typing import Iterable, Iterator
 
@@ -35,6 +49,11 @@ from yibao.compiler.results import outcome_line
 
 MAX_JOBS = 255   # a line's worker is kept in a byte
 CHUNK = 8192   # lines a step: fewer waits at the step boundary (4.6 s → 4.1 s at 10^5 against 2,048)
+# A sorted batch: admitted claims a worker keeps in memory (≈ 3.5 KB each, decoded
+# record included) before it sorts them into a run on disk.  Below it nothing is
+# spilled and nothing is slower; above it a claim costs a pickle and an unpickle.
+HOLD = 100_000
+RUN_BATCH = 512   # claims pickled together in a run: one merge buffer per run
 _PERSON = re.compile(rb'"person_id"\s*:\s*"([^"\\]*)"')
 Line = tuple[str, "ClaimError | None"]   # a result's JSON text, and its error if refused
 
@@ -59,7 +78,7 @@ def route(raw: bytes, jobs: int, line_number: int | None = None) -> int:
 def settle_in_processes(engine: Engine, records: Iterable[tuple[int, bytes]], jobs: int,
                         trace: bool = False, stream: bool = False,
                         ids_in_memory: int = DEFAULT_IN_MEMORY,
-                        chunk: int = CHUNK) -> Iterator[Line]:
+                        chunk: int = CHUNK, hold: int = HOLD) -> Iterator[Line]:
     """(text, error) for every line, in input order, settled by ``jobs`` processes."""
     if not 1 <= jobs <= MAX_JOBS:
         raise ValueError(f"jobs must be from 1 to {MAX_JOBS}")
@@ -69,7 +88,8 @@ def settle_in_processes(engine: Engine, records: Iterable[tuple[int, bytes]], jo
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_work, args=(theirs, engine, trace, stream),
+            process = context.Process(target=_work,
+                                      args=(theirs, engine, trace, stream, chunk, hold),
                                       daemon=True)
             process.start()
             theirs.close()
@@ -136,7 +156,7 @@ def _drive(conns, outboxes, records, jobs: int, stream: bool, ids_in_memory: int
     if not stream:
         for outbox in outboxes:
             outbox.put(("finish", None))
-        yield from _interleave(routes, [_reply(conn) for conn in conns])
+        yield from _interleave(routes, [_replies(conn) for conn in conns])
     for outbox in outboxes:
         outbox.put(("close", None))
 
@@ -210,10 +230,17 @@ def _chunks(records, size: int):
         yield lines
 
 
-def _interleave(routes, per_worker: list[list[Line]]) -> Iterator[Line]:
+def _interleave(routes, per_worker: list[Iterable[Line]]) -> Iterator[Line]:
     taken = [iter(lines) for lines in per_worker]
     for worker in routes:
         yield next(taken[worker])
+
+
+def _replies(conn) -> Iterator[Line]:
+    """A sorted batch's lines from one worker, read a chunk at a time as they are taken:
+    the worker sends its chunks in order, and waits on a full pipe until they are."""
+    while True:
+        yield from _reply(conn)
 
 
 def _reply(conn):
@@ -224,20 +251,20 @@ def _reply(conn):
 
 
 # ---- a worker ---------------------------------------------------------------------------
-def _work(conn, engine: Engine, trace: bool, stream: bool) -> None:
+def _work(conn, engine: Engine, trace: bool, stream: bool, chunk: int, hold: int) -> None:
     try:
-        _serve(conn, engine, trace, stream)
+        _serve(conn, engine, trace, stream, chunk, hold)
     except (EOFError, KeyboardInterrupt):
         pass
     except BaseException:   # noqa: BLE001 - reported to the parent, which raises it
         conn.send(("crash", traceback.format_exc()))
 
 
-def _serve(conn, engine: Engine, trace: bool, stream: bool) -> None:
-    ledger = Ledger()   # a stream's: a sorted batch's is settle_in_date_order's
+def _serve(conn, engine: Engine, trace: bool, stream: bool, chunk_size: int, hold: int) -> None:
+    ledger = Ledger()   # a stream's: a sorted batch's is _settle_held's
     last_date: dict = {}
-    held: list = []      # a sorted batch: (date, index, claim, line) to settle at the end
-    results: list = []   # a sorted batch: each line's error, or its index in ``held``
+    held = _Held(hold)   # a sorted batch: (date, position, claim, line) to settle at the end
+    results: list = []   # a sorted batch: each line's error, or None for a claim held
     admitted: deque = deque()   # chunks admitted, not yet settled: (index, line, outcome)
     while True:
         kind, value = conn.recv()
@@ -268,17 +295,97 @@ def _serve(conn, engine: Engine, trace: bool, stream: bool) -> None:
                     lines.append(_line(outcome, trace))
                 conn.send(("ok", lines))
             else:
-                for index, line_number, outcome in chunk:
+                for _, line_number, outcome in chunk:
                     if not isinstance(outcome, ClaimError):
-                        held.append((outcome.date, index, outcome, line_number))
-                        outcome = index
+                        # The position among this worker's lines orders as the index does.
+                        held.add((outcome.date, len(results), outcome, line_number))
+                        outcome = None
                     results.append(outcome)
                 conn.send(("ok", None))
         elif kind == "finish":
-            # Engine.evaluate_records' order, here for each person: all a ledger reads.
-            settled = dict(engine.settle_in_date_order(held, trace))
-            conn.send(("ok", [_line(settled[o] if isinstance(o, int) else o, trace)
-                              for o in results]))
+            with tempfile.TemporaryFile() as texts:
+                spans, refused = _settle_held(engine, held, trace, len(results), texts)
+                for start in range(0, len(results), chunk_size):
+                    conn.send(("ok", [_line(o, trace) if o is not None
+                                      else _read_line(texts, spans, refused, p)
+                                      for p, o in enumerate(results[start:start + chunk_size],
+                                                            start)]))
+
+
+def _settle_held(engine: Engine, held: "_Held", trace: bool, count: int, texts):
+    """Settle a sorted batch's claims in Engine.settle_in_date_order's order — date, then
+    input order, all a person's ledger reads — writing each line's text to ``texts``.
+    (start, end) of each position's text in ``texts``, and the claims refused while
+    settling (C311), by position."""
+    ledger = Ledger()
+    spans = array("q", bytes(16 * count))   # start, end of position p at 2p, 2p + 1
+    refused: dict[int, ClaimError] = {}
+    offset = 0
+    for _, position, claim, line_number in held.in_order():
+        outcome = engine.settle_line(claim, ledger, trace, line_number)
+        if isinstance(outcome, ClaimError):
+            refused[position] = outcome
+        data = outcome_line(outcome, trace).encode("utf-8")
+        texts.write(data)
+        spans[2 * position], spans[2 * position + 1] = offset, offset + len(data)
+        offset += len(data)
+    texts.flush()
+    held.close()
+    return spans, refused
+
+
+def _read_line(texts, spans, refused: dict, position: int) -> Line:
+    start, end = spans[2 * position], spans[2 * position + 1]
+    return os.pread(texts.fileno(), end - start, start).decode("utf-8"), refused.get(position)
+
+
+class _Held:
+    """A sorted batch's admitted claims, given back in (date, position) order.  At most
+    ``limit`` stay in memory; each time that many are held they are sorted into a run
+    in a temporary file, and the runs are merged when the batch is settled."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.memory: list = []
+        self.runs: list = []
+
+    def add(self, item) -> None:
+        self.memory.append(item)
+        if len(self.memory) >= self.limit:
+            self.runs.append(_spill(sorted(self.memory, key=_order)))
+            self.memory = []
+
+    def in_order(self) -> Iterator:
+        self.memory.sort(key=_order)
+        if not self.runs:
+            return iter(self.memory)
+        return heapq.merge(self.memory, *map(_run_items, self.runs), key=_order)
+
+    def close(self) -> None:
+        for run in self.runs:
+            run.close()
+        self.runs, self.memory = [], []
+
+
+def _order(item):
+    return item[0], item[1]
+
+
+def _spill(items: list):
+    run = tempfile.TemporaryFile()
+    for start in range(0, len(items), RUN_BATCH):
+        pickle.dump(items[start:start + RUN_BATCH], run, pickle.HIGHEST_PROTOCOL)
+    run.seek(0)
+    return run
+
+
+def _run_items(run) -> Iterator:
+    while True:
+        try:
+            batch = pickle.load(run)
+        except EOFError:
+            return
+        yield from batch
 
 
 def _line(outcome, trace: bool) -> Line:
