@@ -30,7 +30,7 @@ def load_engine(policy: Union[str, pathlib.Path, LoadedPolicy]) -> Engine:
 
 def evaluate_claims(engine: Union[Engine, str, pathlib.Path],
                     claims: Iterable[Union[dict, str]], trace: bool = False) -> list[Outcome]:
-    """Settle claims (dicts as in DOMAIN.md §5, or JSON strings); results in input order."""
+    """Settle claims (dicts as in docs/claims.md, or JSON strings); results in input order."""
     if not isinstance(engine, Engine):
         engine = load_engine(engine)
     records = []

@@ -24,7 +24,7 @@ adjustment of that line: what the person has been paid for it.  Nothing is
 ever rewritten.  :func:`fold` reads a person-year's entries (the store's
 ``book_records``, by its person-year index) into :class:`BookedClaim`s;
 :func:`resettle` settles the live ones again from a fresh ledger in
-docs/specification.md §3.2's order (date, then order of arrival), which is
+docs/specification.md §6.1's order (date, then order of arrival), which is
 what a single run over the final set of claims does.
 """
 
@@ -157,7 +157,7 @@ class Settled:
 
 
 def settlement_order(claims: Iterable[BookedClaim]) -> list[BookedClaim]:
-    """docs/specification.md §3.2: date order, ties by order of arrival in the book."""
+    """docs/specification.md §6.1: date order, ties by order of arrival in the book."""
     return sorted((c for c in claims if c.live), key=lambda c: (c.claim.date, c.arrival))
 
 
@@ -190,7 +190,7 @@ def resettle(engine: Engine, ordered: list[BookedClaim], trace: set[str],
 # each alert's burden and whether it fired) and the claims in settlement order (id, date,
 # the base and payout each added per line).  New claims that come after every booked claim
 # are then settled on top of it, without settling the booked claims again: their figures
-# cannot change (docs/specification.md §3.2: a claim reads only the claims before it).
+# cannot change (docs/specification.md §6.1: a claim reads only the claims before it).
 
 def latest_state(entries: Iterable[BookEntry]) -> dict | None:
     state = None

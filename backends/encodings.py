@@ -1,6 +1,6 @@
 """The text encoding of a claims file: UTF-8, or the one ``--encoding`` names.
 
-Claims files are UTF-8 (DOMAIN.md §5).  Excel on a Chinese Windows saves CSV in
+Claims files are UTF-8 (docs/claims.md).  Excel on a Chinese Windows saves CSV in
 GBK (code page 936) unless told otherwise, and some exports start with a UTF-8
 byte-order mark; both reach yibao.  So every reader — scalar, DuckDB, Spark —
 is handed a file that is UTF-8 without a byte-order mark, prepared here once,

@@ -1,6 +1,6 @@
 """Claims files in three formats: JSON Lines, CSV and Parquet.
 
-JSON Lines is DOMAIN.md §5's exchange format.  CSV and Parquet hold the same
+JSON Lines is docs/claims.md's exchange format.  CSV and Parquet hold the same
 claims *flat*, one column per field, so that columnar engines read them
 directly:
 

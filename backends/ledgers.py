@@ -1,4 +1,4 @@
-"""Year-to-date state for the columnar lowering, two ways (DOMAIN.md §3.2).
+"""Year-to-date state for the columnar lowering, two ways (docs/specification.md §6).
 
 A line's claim pays round(G(C_after)) − round(G(C_before)), limited to what is
 left of the annual cap after what the line already paid this year.

@@ -363,7 +363,7 @@ class ColumnarLowering:
         return sql.when(self._alert_group(alert), threshold, sql.typed_null("BIGINT"))
 
     def _alert_group(self, alert) -> exp.Expression:
-        """The claim's own identities put the person in the alert's group (DOMAIN.md §3.11)."""
+        """The claim's own identities put the person in the alert's group (docs/specification.md §17)."""
         def held(names) -> exp.Expression:
             wanted = set(names)
             return sql.any_of([

@@ -2,7 +2,7 @@
 
 The result rows (an Arrow table in :func:`~yibao.backends.result_phase.output_columns`)
 and the refused claims (ClaimError by input position) become the exchange
-format of DOMAIN.md §5, exactly as compiler/results.py writes the scalar
+format of docs/claims.md, exactly as compiler/results.py writes the scalar
 path's outcomes (no trace: a batch backend never builds one).
 """
 
@@ -26,7 +26,7 @@ class BatchResults:
     walked: int = 0                  # claims settled by the per-person walk
 
     def exchange(self) -> Iterator[dict]:
-        """Every claim's outcome as DOMAIN.md §5 JSON (without trace), in input order."""
+        """Every claim's outcome as docs/claims.md JSON (without trace), in input order."""
         rows = _rows(self.results)
         row = next(rows, None)
         for idx in range(self.count):

@@ -3,16 +3,16 @@
 For every admitted claim this stage works out, from the claim alone:
 
 * which candidate identities it holds under its version (``held_<v>_<k>``:
-  DOMAIN.md §3.5 evaluates the claim once per effective identity, or once with
+  docs/specification.md §8 evaluates the claim once per effective identity, or once with
   no identity);
-* whether it needs a value the notice leaves unspecified (C311, DOMAIN.md §3.9)
+* whether it needs a value the notice leaves unspecified (C311, docs/specification.md §12)
   — such a claim is refused and never touches the year-to-date figures;
 * its route: the person-year is settled by window functions when every claim
   has exactly one candidate and the person keeps the same candidate and
   version all year (backends/ledgers.py proves that exact); otherwise by the
   per-person walk.  A ratio ceiling that may cut a capped computed line also
   sends the person-year to the walk, since the cut changes what is left of
-  the cap (DOMAIN.md §3.6), and so does an alert threshold that changes
+  the cap (docs/specification.md §9), and so does an alert threshold that changes
   during the year (``thr_<a>``: the window path tests the running burden
   against the one threshold, backends/ledgers.py).
 """

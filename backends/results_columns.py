@@ -1,7 +1,7 @@
 """A batch's outcomes written column by column: the Parquet results table and
 the JSON Lines text, in input order.
 
-:meth:`BatchResults.exchange` builds one dict a claim (DOMAIN.md §5), which is
+:meth:`BatchResults.exchange` builds one dict a claim (docs/claims.md), which is
 what a program reading outcomes wants.  Writing a file of a million results
 that way takes several times as long as settling them (≈ 20 µs a claim for the
 dicts, the JSON and Arrow's row reader, against ≈ 3 µs for the settlement), so
@@ -229,7 +229,7 @@ def _json_strings(values: pa.Array) -> pa.Array:
 
 
 def results_json(batch: BatchResults) -> pa.Array:
-    """Each settled claim's DOMAIN.md §5 line (no trace), in ``batch.results``' order:
+    """Each settled claim's docs/claims.md line (no trace), in ``batch.results``' order:
     ``json.dumps(batch.result_json(row), ensure_ascii=False)``."""
     rows = _Columns(batch)
     if rows.count == 0:

@@ -1,4 +1,4 @@
-"""Writing results: JSON Lines (DOMAIN.md §5, no trace) or Parquet, in input order.
+"""Writing results: JSON Lines (docs/claims.md, no trace) or Parquet, in input order.
 
 Parquet results are flat, one column per line of defence, so an analyst reads
 them with any SQL engine:

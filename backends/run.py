@@ -1,7 +1,7 @@
 """The batch backends' front door: settle a claims file, or claim records, by name.
 
     >>> from yibao.backends.run import settle_records
-    >>> settle_records(engine, claims, "duckdb")      # DOMAIN.md §5 outcomes, in order
+    >>> settle_records(engine, claims, "duckdb")      # docs/claims.md outcomes, in order
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ the totals, alerts and referrals.
   person-year claim by claim (``seq``), carrying each line's cumulative base
   and payout and each alert's burden and state; every candidate is lowered as
   columns and take highest picks the winner, ties to the identity declared
-  first (DOMAIN.md §3.5).
+  first (docs/specification.md §8).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _next_state(columns, lowering, results, state, name: str, index: int, previo
 
 
 def _take_highest(version: int, options) -> list[Definition]:
-    """The held candidate with the highest total; ties to the first (DOMAIN.md §3.5)."""
+    """The held candidate with the highest total; ties to the first (docs/specification.md §8)."""
     best = f"best_{version}"
     offers = [sql.when(held, total, sql.typed_null("BIGINT")) for _, _, held, total, _ in options]
     return [

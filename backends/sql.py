@@ -14,7 +14,7 @@ from sqlglot import exp
 
 Expr = exp.Expression
 # Windows partition by ``py``, an integer key of (person, calendar year), and order
-# by ``ord`` = days since 1970 × 2^40 + input position: DOMAIN.md §3.2's date
+# by ``ord`` = days since 1970 × 2^40 + input position: docs/specification.md §6's date
 # order, ties in input order (backends/plan.py makes both; integers sort fast).
 PERSON_YEAR = ("py",)
 CLAIM_ORDER = ("ord",)

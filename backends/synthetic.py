@@ -1,7 +1,7 @@
 """Synthetic claims for any policy: deterministic by seed, realistic in shape.
 
 The differential test and the benchmark need many claims that exercise what
-makes settlement hard (DOMAIN.md §3): several claims per person and calendar
+makes settlement hard (docs/specification.md): several claims per person and calendar
 year (deductibles consumed, caps crossed), claims of several years, people with
 no identity, one identity, two identities (take highest) and an identity that
 changes during the year, visits that the assistance lines do not cover, and
@@ -83,7 +83,7 @@ class _Draw:
 def synthetic_claims(loaded: LoadedPolicy, count: int, seed: int = 0,
                      mix: IdentityMix = IdentityMix(), claims_per_person_year: float = 3.0,
                      prefix: str = "syn") -> Iterator[dict]:
-    """``count`` claims in DOMAIN.md §5's format, in date order."""
+    """``count`` claims in docs/claims.md's format, in date order."""
     draw = _Draw(seed)
     first, last = loaded.versions[0], loaded.versions[-1]
     start = first.effective or datetime.date(2023, 1, 1)

@@ -1,7 +1,7 @@
 """Year-to-date sums with fewer windows: a line's payouts telescope.
 
 On the window path (one identity all year) a schedule line's payouts add up
-to min(cap, round(G(C))) — DOMAIN.md §3.2 — so the running total of its
+to min(cap, round(G(C))) — docs/specification.md §6 — so the running total of its
 payouts needs no window of its own.  A later line's base is what the claim
 leaves after the earlier lines ("base remaining"): the claim's own remainder
 minus their payouts, never negative (each line pays at most its base, since

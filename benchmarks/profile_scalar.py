@@ -5,7 +5,7 @@
 Not a test, and not the benchmark (benchmarks/bench_batch.py measures wall
 clock and memory in fresh processes): this measures process CPU time, which
 stays steady when other work shares the machine, of each step a streamed claim
-goes through — decoding the JSON line, admitting it (DOMAIN.md §5 and the
+goes through — decoding the JSON line, admitting it (docs/claims.md and the
 policy), evaluating the graph without and with a trace, and writing the
 result line — on Benxi synthetic claims (20,000 by default, seed 2023).
 """

@@ -1,4 +1,4 @@
-"""`yibao eval POLICY CLAIMS`: settle claims; results in DOMAIN.md §5's format.
+"""`yibao eval POLICY CLAIMS`: settle claims; results in docs/claims.md's format.
 
 With ``--record STORE`` every outcome is also appended to an audit store
 (:mod:`yibao.audit`), in transactions of ``--commit-every`` lines; a result is

@@ -1,4 +1,4 @@
-"""Admitting a claim: DOMAIN.md §5's format and the policy in force, checked once.
+"""Admitting a claim: docs/claims.md's format and the policy in force, checked once.
 
 A :class:`ClaimValidator` is built once per policy version, with everything it
 looks up (identities, lines, declared fields, the bounds of upstream lines)
@@ -317,7 +317,7 @@ class ClaimValidator:
 
 def _missing(claim_id: str | None, field: str) -> ClaimError:
     return ClaimError("C301", claim_id, field, f"missing required field {field}",
-                      "DOMAIN.md §5 lists the required fields")
+                      "docs/claims.md lists the required fields")
 
 
 def _missing_payout(claim_id: str | None, name: str) -> ClaimError:

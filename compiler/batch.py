@@ -1,4 +1,4 @@
-"""A batch of claims through a policy and its versions, in DOMAIN.md's order.
+"""A batch of claims through a policy and its versions, in the order of docs/specification.md §6.1.
 
 Claims are settled per person in date order (ties: input order), each under
 the policy version in force on its date, against one shared year-to-date
@@ -88,7 +88,7 @@ class Engine:
     def settle_in_date_order(self, pending: list[tuple[datetime.date, int, Claim, int]],
                              trace) -> Iterator[tuple[int, Outcome]]:
         """(index, outcome) of admitted claims given as (date, index, claim, line number),
-        settled in DOMAIN.md's order — date, then input order — against one ledger."""
+        settled in the order of docs/specification.md §6.1 — date, then input order — against one ledger."""
         ledger = Ledger()
         for _, index, claim, line_number in sorted(pending, key=lambda item: item[:2]):
             yield index, self.settle_line(claim, ledger, trace, line_number)

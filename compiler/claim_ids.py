@@ -1,6 +1,6 @@
 """The claim ids a stream has seen (C312), in bounded memory.
 
-A repeated claim id is refused anywhere in a batch (DOMAIN.md §5), so a
+A repeated claim id is refused anywhere in a batch (docs/claims.md), so a
 stream must remember every id it settled.  Held in a Python set, that costs
 about 100 bytes an id: a city's year of claims would need gigabytes.  So the
 most recent ``in_memory`` ids stay in a set, and the rest move, in sorted

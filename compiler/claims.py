@@ -1,4 +1,4 @@
-"""Claims in the exchange format of DOMAIN.md §5: reading, validation, errors.
+"""Claims in the exchange format of docs/claims.md: reading, validation, errors.
 
 A claim is read exactly: money from JSON strings or numbers without ever
 passing through a float.  Every problem becomes a :class:`ClaimError` with a
@@ -326,7 +326,7 @@ def _json_words(value: Any) -> str:
 
 
 def validate_claim(record: dict, policy: Policy, version_of=None) -> Claim:
-    """Check a decoded record against DOMAIN.md §5 and the policy in force; raise ClaimError.
+    """Check a decoded record against docs/claims.md and the policy in force; raise ClaimError.
 
     ``version_of(date, claim_id)`` picks the policy version in force on the
     claim's date; by default ``policy`` itself is used.

@@ -1,6 +1,6 @@
 """The scalar evaluator: one claim through the graph, with an optional trace.
 
-DOMAIN.md §3 is implemented here, op by op: exact money, rounding only of the
+docs/specification.md is implemented here, op by op: exact money, rounding only of the
 annual payout function G (half up, to the fen), year-to-date slices, annual
 caps, the ratio ceiling, take highest with every candidate traced, alerts.
 

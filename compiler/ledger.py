@@ -1,4 +1,4 @@
-"""Year-to-date figures per person and calendar year (DOMAIN.md §3.2).
+"""Year-to-date figures per person and calendar year (docs/specification.md §6).
 
 The ledger is the only state of an evaluation, and it is passed in explicitly:
 the graph's ops read it, and only the evaluator writes it, once per claim,

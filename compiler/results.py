@@ -1,4 +1,4 @@
-"""Results in the exchange format of DOMAIN.md §5 (money as two-decimal strings)."""
+"""Results in the exchange format of docs/claims.md (money as two-decimal strings)."""
 
 from __future__ import annotations
 

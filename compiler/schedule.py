@@ -1,7 +1,7 @@
-"""G, a line's annual payout function before the cap (DOMAIN.md §3.2).
+"""G, a line's annual payout function before the cap (docs/specification.md §6).
 
 G(C) pays the rate on the part of the cumulative base C above the deductible;
-with bands (分段支付, DOMAIN.md §3.4) each slice of that part has its own
+with bands (分段支付, docs/specification.md §5) each slice of that part has its own
 marginal rate: Jiamusi 2022 pays 65% of the first 20,000 above the deductible,
 70% of 20,000–50,000 and 75% beyond.  Exact: the caller rounds.
 """

@@ -1,4 +1,4 @@
-"""Premium subsidies (资助参保, DOMAIN.md §3.8): what part of a person's
+"""Premium subsidies (资助参保, docs/specification.md §11): what part of a person's
 individual contribution the assistance fund pays, by identity, take highest.
 
 Full pays the whole contribution; a fixed amount pays up to the contribution

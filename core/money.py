@@ -1,6 +1,6 @@
 """Exact money: Decimal yuan with two places, and the one rounding rule.
 
-DOMAIN.md §3.1: amounts are decimal yuan, never binary floats; rounding is to
+docs/specification.md §3: amounts are decimal yuan, never binary floats; rounding is to
 0.01 yuan, half up, and happens only where the settlement rules say so.  Every
 module that rounds money calls :func:`round_fen`, so the rule lives here only.
 """
@@ -24,13 +24,13 @@ MONEY_CONTEXT = decimal.Context(
 )
 decimal.setcontext(MONEY_CONTEXT)
 
-# The largest amount a claim may carry (DOMAIN.md §5 gives no bound; one
+# The largest amount a claim may carry (docs/claims.md gives no bound; one
 # trillion yuan is far beyond any medical bill and keeps every sum exact).
 MAX_AMOUNT = Decimal("1000000000000.00")
 
 
 def round_fen(amount: Decimal) -> Decimal:
-    """Round to the fen, half up (DOMAIN.md §3.1)."""
+    """Round to the fen, half up (docs/specification.md §3)."""
     return amount.quantize(FEN, rounding=decimal.ROUND_HALF_UP, context=MONEY_CONTEXT)
 
 

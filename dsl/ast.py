@@ -430,7 +430,7 @@ class Param:
 
 @attrs.frozen
 class FieldDecl:
-    """A claim field the policy reads beyond DOMAIN.md §5's required ones."""
+    """A claim field the policy reads beyond docs/claims.md's required ones."""
 
     name: Name
     type: str  # bool | count | money

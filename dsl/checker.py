@@ -26,7 +26,7 @@ from yibao.dsl.model import (
 )
 from yibao.dsl.values import Kind, ValueKindError, rates_in, to_model_value
 
-# Fields of DOMAIN.md §5 that every claim has; a policy may not redeclare them.
+# Fields of docs/claims.md that every claim has; a policy may not redeclare them.
 CORE_FIELDS = (
     "claim_id", "person_id", "date", "identities", "scheme", "visit", "total_cost",
     "in_scope_cost", "paid",
@@ -320,7 +320,7 @@ class _Checker:
             name = item.name.text
             self.require_citation(item.citation, f"field {name}", item.span)
             if name in CORE_FIELDS:
-                self.error("S222", f"{name} is a field of every claim (DOMAIN.md §5)",
+                self.error("S222", f"{name} is a field of every claim (docs/claims.md)",
                            item.name.span, hint="declare only fields the notice adds")
                 continue
             if any(f.name == name for f in self.fields):

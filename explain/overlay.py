@@ -3,7 +3,7 @@
 The renderer never evaluates: each node's figure, whether the claim's path
 went through it, and what the losing take-highest candidates would have had,
 all come from the :class:`~yibao.compiler.trace.Step` list the evaluator
-recorded (DOMAIN.md §3.5: every candidate is traced).
+recorded (docs/specification.md §8: every candidate is traced).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Payouts as exact piecewise-linear curves of the burden, and their extremes.
 
 For one scenario every payout is a continuous piecewise-linear function of the
-burden B ≥ 0 (DOMAIN.md §3: differences clamped at 0, G, caps, the ceiling's
+burden B ≥ 0 (docs/specification.md: differences clamped at 0, G, caps, the ceiling's
 cuts).  Its kinks are where a switch of :mod:`yibao.lint.settlement` changes
 sign.  Taking the switches in the order they are computed, each is linear
 between the kinks already found, so its zero on an interval is found exactly by

@@ -1,6 +1,6 @@
 """One claim in a fresh year, settled exactly, as a function of the burden.
 
-This mirrors DOMAIN.md §3 for a single claim of a person with nothing paid yet
+This mirrors docs/specification.md for a single claim of a person with nothing paid yet
 this year, without rounding (Fractions): each computed line pays its annual
 payout function G on its base (deductible, then rate or bands), within its
 cap; the ratio ceiling cuts the lines it reduces, last first.  The burden B is

@@ -22,7 +22,7 @@ from yibao.lint.walk import walk
 
 IDENTITY, LINE, FIELD, ALERT, PARAM, REFERRAL = "identity", "line", "field", "alert", "param", "referral"
 CLAUSE, VISIT, SCHEME, POLICY, KEY = "clause", "visit", "scheme", "policy", "key"
-# Claim fields every claim has (DOMAIN.md §5): a base or condition may name them.
+# Claim fields every claim has (docs/claims.md): a base or condition may name them.
 BUILTIN_TERMS = ("in_scope_cost", "total_cost")
 
 _HEADER = re.compile(r"policy\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?:\s+extends\s+([a-z][a-z0-9]*(?:-[a-z0-9]+)*))?")

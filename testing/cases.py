@@ -7,7 +7,7 @@ examples as data next to the policies (``policies/cases/NAME.yaml``)::
     defaults: {scheme: 居民医保, visit: 住院}
     cases:
       - name: 低保边缘家庭成员 reaches the 2万 cap over three claims
-        source: §(五); DOMAIN.md §3.2     # where the figures come from
+        source: §(五); docs/specification.md §6     # where the figures come from
         claims:
           - {claim_id: a, person_id: p, date: 2023-01-10, identities: [低保边缘家庭成员],
              total_cost: 25000, in_scope_cost: 25000, paid: {基本医保: 8000, 大病保险: 2000}}

@@ -1,4 +1,4 @@
-"""Helpers for tests: build claims in DOMAIN.md §5's format and settle them."""
+"""Helpers for tests: build claims in docs/claims.md's format and settle them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ EXAMPLES = POLICIES / "examples"
 
 def claim(claim_id: str, person: str, date: str, identities, in_scope: str, upstream: dict,
           visit: str = "住院", scheme: str = "居民医保", total: str | None = None, **extra) -> dict:
-    """A claim in DOMAIN.md §5's format; total_cost defaults to in_scope_cost."""
+    """A claim in docs/claims.md's format; total_cost defaults to in_scope_cost."""
     record = {
         "claim_id": claim_id, "person_id": person, "date": date, "identities": list(identities),
         "scheme": scheme, "visit": visit, "total_cost": total or in_scope,

@@ -1,4 +1,4 @@
-"""A made-up Tibet-wide base for Lhasa 2020 (seeds/lhasa-2020.txt amends 《西藏自治区医疗保障
+"""A made-up Tibet-wide base for Lhasa 2020 (policies/notices/lhasa-2020.txt amends 《西藏自治区医疗保障
 扶贫工作实施方案（2019-2020年）》, which the seeds do not contain), for tests only: its
 figures are not any real notice's.
 

@@ -1,4 +1,4 @@
-"""DOMAIN.md §3.2's worked example, end to end through the public API."""
+"""docs/specification.md §6's worked example, end to end through the public API."""
 
 from decimal import Decimal
 

@@ -1,7 +1,7 @@
 """L201 share-above-ceiling: the lines can pay more of the in-scope cost than the ceiling.
 
 What it does: for each identity, finds exactly the largest share of the
-in-scope cost that the lines can pay on one claim (DOMAIN.md §3, a fresh
+in-scope cost that the lines can pay on one claim (docs/specification.md, a fresh
 year), by settling the claim at every kink of its payouts — deductibles, band
 edges, caps, the ratio ceiling — for every visit and condition.  Reports an
 identity whose combined share, at the configured upstream share (0% by

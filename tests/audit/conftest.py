@@ -1,6 +1,6 @@
-"""Fixtures for the audit trail: a store, the DOMAIN.md §3.2 claims, tampering by hand.
+"""Fixtures for the audit trail: a store, the docs/specification.md §6 claims, tampering by hand.
 
-The three claims are DOMAIN.md §3.2's worked example (Benxi 2023 §(五),
+The three claims are docs/specification.md §6's worked example (Benxi 2023 §(五),
 低保边缘家庭成员): in-scope burdens after 基本医保 and 大病保险 of 15,000,
 10,000 and 20,000.  By hand: 基本救助 (deductible 2,000, 60%, cap 20,000)
 pays 7,800, 6,000 and 6,200; 倾斜救助 (deductible 3,000, 60%, no cap) on what
@@ -73,7 +73,7 @@ def store(store_path):
 
 @pytest.fixture
 def domain_store(store, benxi_engine):
-    """The store holding DOMAIN.md §3.2's three claims, recorded one per transaction."""
+    """The store holding docs/specification.md §6's three claims, recorded one per transaction."""
     _record(store, benxi_engine, _as_lines(_domain_claims()), every=1)
     return store
 

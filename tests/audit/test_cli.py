@@ -1,6 +1,6 @@
 """The commands: `yibao eval --record/--resume` and `yibao audit verify|replay|show`.
 
-Claims: DOMAIN.md §3.2's example (see conftest): 基本救助 7,800 / 6,000 / 6,200.
+Claims: docs/specification.md §6's example (see conftest): 基本救助 7,800 / 6,000 / 6,200.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A policy that extends another: every version's text stored, the chain rebuilt from the store.
 
-Jiamusi (seeds/jiamusi-2021.txt §二.1): jiamusi-2022 extends jiamusi-2021.
+Jiamusi (policies/notices/jiamusi-2021.txt §二.1): jiamusi-2022 extends jiamusi-2021.
 2021: 大病保险 deductible 1.2万, 60%; a base of 50,000 − 20,000 = 30,000 pays
 (30,000 − 12,000) × 60% = 10,800.  From 2022-01-01 the bands (deductible
 inherited): a base of 60,000 − 20,000 = 40,000 is 28,000 above it, paying

@@ -1,6 +1,6 @@
 """What a record holds, how batches, re-recordings and resumption are stored.
 
-Figures: DOMAIN.md §3.2's example (see conftest): 基本救助 7,800 / 6,000 /
+Figures: docs/specification.md §6's example (see conftest): 基本救助 7,800 / 6,000 /
 6,200 and 倾斜救助 2,520 / 2,400 / 8,280 for the burdens 15,000 / 10,000 / 20,000.
 """
 

@@ -1,6 +1,6 @@
 """`audit replay` re-settles recorded batches in order and reports every difference.
 
-The store holds DOMAIN.md §3.2's claims a, b, c (see conftest for the figures
+The store holds docs/specification.md §6's claims a, b, c (see conftest for the figures
 worked out from Benxi §(五)).  The "changed evaluator" forgets deductibles
 (G(C) = rate × C), worked out by hand for 低保边缘家庭成员:
 

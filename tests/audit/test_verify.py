@@ -1,6 +1,6 @@
 """`audit verify` names the first record altered, removed or reordered, and altered policy texts.
 
-The store holds DOMAIN.md §3.2's three claims (records #1 a, #2 b, #3 c); b's
+The store holds docs/specification.md §6's three claims (records #1 a, #2 b, #3 c); b's
 基本救助 is 6,000.00 (cumulative burden 25,000: (25,000 − 2,000) × 60% − 7,800).
 Each tamperer first drops the append-only triggers, as anyone with write
 access to the file could.

@@ -1,4 +1,4 @@
-"""Bad claims are refused exactly as the scalar path refuses them (DOMAIN.md §5, C3xx).
+"""Bad claims are refused exactly as the scalar path refuses them (docs/claims.md, C3xx).
 
 The SQL admission only vouches for plain claims; every other row goes to the
 project's validator, so each backend must give the same code, field, message,

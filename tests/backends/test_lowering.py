@@ -48,7 +48,7 @@ def test_rates_become_exact_integer_ratios():
 
 def test_lines_covering_the_same_claims_share_one_running_sum(benxi_engine):
     """Benxi's 基本救助 and 倾斜救助 cover the same claims (§(四), §(十三)); their payouts
-    telescope (DOMAIN.md §3.2), so one person-year window of the claims' remainders
+    telescope (docs/specification.md §6), so one person-year window of the claims' remainders
     serves both lines, and one of their burdens serves both alerts (§(八))."""
     columns = ClaimColumns.of(benxi_engine.versions)
     lowering = ColumnarLowering(lower_policy(benxi_engine.policy), 0, columns, WindowLedger())

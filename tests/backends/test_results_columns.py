@@ -2,7 +2,7 @@
 
 ``yibao eval --backend duckdb|spark`` writes its JSON Lines and Parquet results
 through backends/results_columns.py; ``BatchResults.exchange()`` (one dict a
-claim, DOMAIN.md §5) is the reference it must equal: byte for byte for JSON
+claim, docs/claims.md) is the reference it must equal: byte for byte for JSON
 Lines, value for value for Parquet, refusals in their input positions.
 """
 

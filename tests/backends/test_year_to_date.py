@@ -1,4 +1,4 @@
-"""Year-to-date settlement in SQL, against figures worked by hand (DOMAIN.md §3.2, §3.5).
+"""Year-to-date settlement in SQL, against figures worked by hand (docs/specification.md §6, §3.5).
 
 Benxi 2023 §(五): 基本救助 低保边缘家庭成员 2,000 / 60%, 因病致贫重病患者 5,000 / 50%,
 低保对象 0 / 70%, annual cap 20,000 for all; 倾斜救助 on what 基本救助 left:
@@ -25,7 +25,7 @@ def burden(claim_id, person, date, identities, amount, visit="住院"):
 
 
 CLAIMS = [
-    # DOMAIN.md §3.2's example, one identity all year (the window path): B = 15,000,
+    # docs/specification.md §6's example, one identity all year (the window path): B = 15,000,
     # 10,000, 20,000 pay 7,800; 13,800 − 7,800 = 6,000; cap 20,000 − 13,800 = 6,200.
     burden("a1", "p-a", "2023-01-10", ["低保边缘家庭成员"], 15000),
     burden("a2", "p-a", "2023-02-10", ["低保边缘家庭成员"], 5000, visit="普通门诊"),
@@ -33,11 +33,11 @@ CLAIMS = [
     burden("a4", "p-a", "2023-04-10", ["低保边缘家庭成员"], 20000),
     # A new calendar year starts again: (15,000 − 2,000) × 60% = 7,800.
     burden("a5", "p-a", "2024-01-05", ["低保边缘家庭成员"], 15000),
-    # DOMAIN.md §3.2's change of identity (the walk): 50% above 5,000 of 15,000 = 5,000;
+    # docs/specification.md §6's change of identity (the walk): 50% above 5,000 of 15,000 = 5,000;
     # then as 低保对象 70% of the slice 15,000–30,000 = 10,500 (room 15,000).
     burden("b1", "p-b", "2023-03-01", ["因病致贫重病患者"], 15000),
     burden("b2", "p-b", "2023-06-01", ["低保对象"], 15000),
-    # Two identities all year: take highest, claim by claim (DOMAIN.md §3.5).
+    # Two identities all year: take highest, claim by claim (docs/specification.md §8).
     burden("c1", "p-c", "2023-02-01", ["因病致贫重病患者", "低保边缘家庭成员"], 15000),
     burden("c2", "p-c", "2023-05-01", ["因病致贫重病患者", "低保边缘家庭成员"], 20000),
     burden("c3", "p-c", "2023-08-01", ["因病致贫重病患者", "低保边缘家庭成员"], 10000),

@@ -1,15 +1,15 @@
 """Benxi 2023 medical assistance, settled claim by claim and checked against hand figures.
 
 Every expected figure below is worked out by hand from the notice
-(seeds/benxi-2023.txt) and DOMAIN.md §3, never copied from the engine:
+(policies/notices/benxi-2023.txt) and docs/specification.md, never copied from the engine:
 
 基本救助 §(五): annual cap 2万 for everyone; no deductible for 低保对象, 特困人员,
 孤儿 (rate 70%); 低保边缘家庭成员 2,000 at 60%; 因病致贫重病患者 5,000 at 50%.
 倾斜救助 §(五): no cap for 特困人员, 孤儿, 低保对象, 低保边缘家庭成员, 2万 for
 因病致贫重病患者; deductibles 0 / 0 / 3,000 / 3,000 / 10,000; rates 100% / 100% /
-70% / 60% / 50%.  Its base is what 基本救助 left (DOMAIN.md §3.4).
+70% / 60% / 50%.  Its base is what 基本救助 left (docs/specification.md §5).
 
-Year to date (DOMAIN.md §3.2): a claim pays round(G(C_after)) − round(G(C_before)),
+Year to date (docs/specification.md §6): a claim pays round(G(C_after)) − round(G(C_before)),
 limited to what is left of the cap.  "B" below is the in-scope burden after the
 upstream lines (in-scope cost − 基本医保 − 大病保险).
 """
@@ -43,7 +43,7 @@ def assistance(result):
 
 
 def candidate_gaps(result, winner):
-    """How much less than ``winner`` each candidate would be paid (DOMAIN.md §3.5).
+    """How much less than ``winner`` each candidate would be paid (docs/specification.md §8).
 
     Gaps, not totals: upstream payouts are the same for every candidate, so the gap
     is the difference of the computed lines whether or not a total includes them.
@@ -58,10 +58,10 @@ def settled(outcomes):
     return outcomes
 
 
-# ---- DOMAIN.md §3.2's two worked examples ---------------------------------------------
+# ---- docs/specification.md §6's two worked examples ---------------------------------------------
 
 def test_domain_worked_example_three_claims_reach_the_cap(benxi_engine):
-    """DOMAIN.md §3.2 / Benxi §(五): 低保边缘家庭成员, 基本救助 2,000 deductible, 60%, cap 2万.
+    """docs/specification.md §6 / Benxi §(五): 低保边缘家庭成员, 基本救助 2,000 deductible, 60%, cap 2万.
 
     Burdens 15,000, 10,000, 20,000 → C = 15,000, 25,000, 45,000.
     基本救助: G = 60% × (C − 2,000) = 7,800, 13,800, 25,800 → slices 7,800, 6,000, then
@@ -77,7 +77,7 @@ def test_domain_worked_example_three_claims_reach_the_cap(benxi_engine):
     ))
     assert [assistance(r) for r in results] == [
         (D("7800.00"), D("2520.00")), (D("6000.00"), D("2400.00")), (D("6200.00"), D("8280.00"))]
-    # 基本救助 adds up to min(cap, G(45,000)) = 20,000 (DOMAIN.md §3.2).
+    # 基本救助 adds up to min(cap, G(45,000)) = 20,000 (docs/specification.md §6).
     assert sum(r.payout("基本救助") for r in results) == D("20000.00")
     # total paid = upstream 10,000 + assistance; no out-of-scope cost, so burden = B − assistance.
     assert [r.total_paid for r in results] == [D("20320.00"), D("18400.00"), D("24480.00")]
@@ -85,7 +85,7 @@ def test_domain_worked_example_three_claims_reach_the_cap(benxi_engine):
 
 
 def test_domain_identity_change_applies_from_that_claim_on(benxi_engine):
-    """DOMAIN.md §3.2's change of identity (Benxi §(五), 基本救助 and 倾斜救助).
+    """docs/specification.md §6's change of identity (Benxi §(五), 基本救助 and 倾斜救助).
 
     As 因病致贫重病患者, burden 15,000: 基本救助 50% × (15,000 − 5,000) = 5,000;
     倾斜救助 base 10,000 is not above its 10,000 deductible → 0.
@@ -244,7 +244,7 @@ def test_treated_as_identity_held_with_its_target_is_one_treatment(benxi_engine)
 
 @pytest.mark.parametrize("identities", [["脱贫人口"], []])
 def test_no_assistance_without_an_assisted_identity(benxi_engine, identities):
-    """Benxi §(六) 脱贫人口不再享受医疗救助待遇; DOMAIN.md §3.11: such claims add nothing to the year.
+    """Benxi §(六) 脱贫人口不再享受医疗救助待遇; docs/specification.md §17: such claims add nothing to the year.
 
     B = 20,000 pays no assistance (total paid = the upstream 10,000).  A later claim as
     低保边缘家庭成员 with B = 15,000 then starts 基本救助's year from zero: 7,800, and
@@ -272,7 +272,7 @@ def test_no_assistance_without_an_assisted_identity(benxi_engine, identities):
     ("40000", ("20000.00", "10200.00"), ("17500.00", "6250.00")),
 ])
 def test_take_highest_margin_family_against_major_illness(benxi_engine, burden, margin, ill):
-    """Benxi §(六) 执行可享受的最高医疗救助待遇，不得重复享受; DOMAIN.md §3.5.
+    """Benxi §(六) 执行可享受的最高医疗救助待遇，不得重复享受; docs/specification.md §8.
 
     Both candidates are worked out; 低保边缘家庭成员's table beats 因病致贫重病患者's at
     every burden (lower deductibles, higher rates), so it wins, and is paid alone.
@@ -289,7 +289,7 @@ def test_take_highest_margin_family_against_major_illness(benxi_engine, burden, 
 
 
 def test_take_highest_tie_goes_to_the_identity_declared_first(benxi_engine):
-    """DOMAIN.md §3.5/§3.11: ties go to the identity declared first in the policy, not in the claim.
+    """docs/specification.md §8/§17: ties go to the identity declared first in the policy, not in the claim.
 
     B = 1,500 is below both 基本救助 deductibles (2,000 and 5,000): both candidates pay 0,
     and 低保边缘家庭成员 is declared before 因病致贫重病患者 in the policy.
@@ -324,7 +324,7 @@ def test_take_highest_destitute_over_minimum_living(benxi_engine):
 
 @pytest.mark.parametrize("visit", ["普通门诊", "高值药品"])
 def test_uncovered_visits_pay_nothing_and_add_nothing_to_the_year(benxi_engine, visit):
-    """Benxi §(四) (不含门诊统筹…及普通门诊费用); DOMAIN.md §3.4: 高值药品 is not covered either.
+    """Benxi §(四) (不含门诊统筹…及普通门诊费用); docs/specification.md §5: 高值药品 is not covered either.
 
     An uncovered claim with B = 15,000 pays 0 and adds nothing to the year-to-date base,
     so a later 住院 claim with B = 15,000 is paid as the year's first: 基本救助 60% ×
@@ -369,10 +369,10 @@ def test_out_of_province_without_referral_is_not_covered(benxi_engine):
     assert assistance(referred) == (D("7800.00"), D("2520.00"))
 
 
-# ---- a missing upstream payout (DOMAIN.md §3.3) ----------------------------------------------
+# ---- a missing upstream payout (docs/specification.md §7) ----------------------------------------------
 
 def test_missing_upstream_payout_is_rejected_and_the_batch_goes_on(benxi_engine):
-    """DOMAIN.md §3.3: a claim without paid.大病保险 is rejected (C307), never taken as 0.
+    """docs/specification.md §7: a claim without paid.大病保险 is rejected (C307), never taken as 0.
 
     The other claims of the batch are settled, and the rejected claim adds nothing to the
     person's year: B = 15,000 then (rejected) then B = 10,000 pay 7,800 then 6,000.
@@ -394,7 +394,7 @@ def test_missing_upstream_payout_is_rejected_and_the_batch_goes_on(benxi_engine)
 # ---- alerts (§(八)) ------------------------------------------------------------------------
 
 def drug_claim(claim_id, person, date, identities, burden, scheme="居民医保"):
-    """A 高值药品 claim: counted by the alerts, paid by no assistance line (DOMAIN.md §3.4),
+    """A 高值药品 claim: counted by the alerts, paid by no assistance line (docs/specification.md §5),
     so its personal burden is total − 基本医保 = ``burden``."""
     total = D(burden) + D("3000.00")
     return claim(claim_id, person, date, identities, f"{total:.2f}",
@@ -412,7 +412,7 @@ RETURN_TO_POVERTY_GROUP = [
 @pytest.mark.parametrize("burden, alerts", [("5000.00", ["因病返贫风险"]), ("4999.99", [])])
 def test_return_to_poverty_alert_at_5000(benxi_engine, identities, burden, alerts):
     """Benxi §(八): 因病返贫风险监测范围为全部医疗救助对象（不包括因病致贫重病患者）和…脱贫人口;
-    预警标准为5000元, firing when the year's burden reaches it (≥, DOMAIN.md §3.7)."""
+    预警标准为5000元, firing when the year's burden reaches it (≥, docs/specification.md §10)."""
     [result] = settled(settle(benxi_engine, drug_claim("c", "p", "2023-05-01", identities, burden)))
     assert result.personal_burden == D(burden)
     assert assistance(result) == (D("0.00"), D("0.00"))
@@ -436,7 +436,7 @@ def test_impoverishment_alert_thresholds_by_scheme(benxi_engine, identities, sch
 
 
 def test_alert_accumulates_fires_at_threshold_sticks_and_resets_each_year(benxi_engine):
-    """Benxi §(八) 年度内个人累计负担; DOMAIN.md §3.7: ≥, listed on every later claim that year.
+    """Benxi §(八) 年度内个人累计负担; docs/specification.md §10: ≥, listed on every later claim that year.
 
     低保对象, 住院:
     1. in-scope 20,000, 基本医保 12,000, total 21,000: B = 8,000 → 基本救助 5,600,
@@ -494,7 +494,7 @@ def test_general_outpatient_burden_is_not_counted_by_the_alerts(benxi_engine):
 
 
 def test_alert_group_is_decided_per_claim_by_its_own_identities(benxi_engine):
-    """DOMAIN.md §3.11: the year's burden is compared with the threshold of the group the
+    """docs/specification.md §17: the year's burden is compared with the threshold of the group the
     claim's own identities put the person in.
 
     1. no identity, burden 6,000: 因病致贫风险 group, 6,000 < 2万: no alert.
@@ -536,7 +536,7 @@ def test_major_illness_patients_are_outside_the_return_to_poverty_group(benxi_en
 def test_mental_illness_inpatient_claim_needs_the_unspecified_per_bed_day_amount(
         benxi_engine, identity):
     """Benxi §(五): 特困人员、孤儿、低保对象等…严重精神障碍患者…按住院床日给予定额救助, with no
-    amount given: DOMAIN.md §3.9, the claim fails (C311) naming the value and the clause,
+    amount given: docs/specification.md §12, the claim fails (C311) naming the value and the clause,
     and the rest of the batch is settled (B = 15,000 for 低保边缘家庭成员: 7,800 and 2,520)."""
     mental, other = settle(
         benxi_engine,
@@ -567,10 +567,10 @@ def test_per_bed_day_quota_is_for_inpatient_stays_only(benxi_engine):
     assert assistance(result) == (D("7000.00"), D("3000.00"))
 
 
-# ---- whose year, and in which order (DOMAIN.md §3.2) --------------------------------------
+# ---- whose year, and in which order (docs/specification.md §6) --------------------------------------
 
 def test_persons_and_years_do_not_share_year_to_date_figures(benxi_engine):
-    """DOMAIN.md §3.2: caps and deductibles are per person per calendar year.
+    """docs/specification.md §6: caps and deductibles are per person per calendar year.
 
     低保边缘家庭成员: p reaches the 2万 cap in 2023 (B = 40,000: 60% × 38,000 = 22,800 →
     20,000); q's claim and p's 2024 claim (B = 15,000 each) are each a year's first: 7,800.
@@ -586,7 +586,7 @@ def test_persons_and_years_do_not_share_year_to_date_figures(benxi_engine):
 
 
 def test_results_in_input_order_year_to_date_in_date_order(benxi_engine):
-    """DOMAIN.md §3.2: claims consume the year in date order; results come in input order.
+    """docs/specification.md §6: claims consume the year in date order; results come in input order.
 
     The worked example's claims given out of order (March, January, February): January
     (B = 15,000) pays 7,800, February (10,000) 6,000, March (20,000) the 6,200 left.
@@ -603,7 +603,7 @@ def test_results_in_input_order_year_to_date_in_date_order(benxi_engine):
 
 
 def test_claims_on_the_same_day_go_in_input_order(benxi_engine):
-    """DOMAIN.md §3.2 (ties: claim order in the input).
+    """docs/specification.md §6 (ties: claim order in the input).
 
     低保边缘家庭成员, same date, B = 10,000 given before B = 15,000: the first pays 60% ×
     8,000 = 4,800; the second G(25,000) − G(10,000) = 13,800 − 4,800 = 9,000.
@@ -616,10 +616,10 @@ def test_claims_on_the_same_day_go_in_input_order(benxi_engine):
     assert [r.payout("基本救助") for r in results] == [D("4800.00"), D("9000.00")]
 
 
-# ---- rounding (DOMAIN.md §3.1, §3.2) ---------------------------------------------------------
+# ---- rounding (docs/specification.md §3, §3.2) ---------------------------------------------------------
 
 def test_rounding_is_half_up_to_the_fen(benxi_engine):
-    """DOMAIN.md §3.1: half up.  低保对象, B = 0.15: 70% × 0.15 = 0.105 → 0.11 (half-even
+    """docs/specification.md §3: half up.  低保对象, B = 0.15: 70% × 0.15 = 0.105 → 0.11 (half-even
     would give 0.10); 倾斜救助 R = 0.04 < 3,000 → 0."""
     [result] = settled(settle(benxi_engine, burden_claim("c", "p", "2023-04-01", ["低保对象"],
                                                          "0.15")))
@@ -627,7 +627,7 @@ def test_rounding_is_half_up_to_the_fen(benxi_engine):
 
 
 def test_slices_round_the_annual_function_not_each_claim(benxi_engine):
-    """DOMAIN.md §3.2: slice = round(G(C_after)) − round(G(C_before)).
+    """docs/specification.md §6: slice = round(G(C_after)) − round(G(C_before)).
 
     因病致贫重病患者 (5,000, 50%): B = 5,000.01, 0.01, 0.01 → C = 5,000.01, 5,000.02,
     5,000.03 → G = 0.005, 0.01, 0.015 → rounded 0.01, 0.01, 0.02 → slices 0.01, 0.00,

@@ -1,6 +1,6 @@
 """Claim validation (compiler/claims.py): each C3xx code, with the claim id and the field.
 
-DOMAIN.md §5 is the contract: the required fields, money ≥ 0 with at most 2
+docs/claims.md is the contract: the required fields, money ≥ 0 with at most 2
 decimals read exactly (never via float), in_scope_cost ≤ total_cost, identities
 the policy knows, `paid` for the upstream lines only, unknown fields rejected.
 Claims go in as JSON text, as a claims file gives them, and one bad claim never
@@ -214,7 +214,7 @@ def test_every_missing_field_is_reported_in_one_error(benxi_engine):
     assert (data["error"], data["field"], data["line"]) == ("C301", "person_id", 1)
     assert data["problems"] == [
         {"error": "C301", "field": field, "message": f"missing required field {field}",
-         "hint": "DOMAIN.md §5 lists the required fields"}
+         "hint": "docs/claims.md lists the required fields"}
         for field in ("person_id", "date", "total_cost")]
 
 
@@ -334,13 +334,13 @@ def test_c306_unknown_paid_line(benxi_engine):
     (DROP, "paid.基本医保"),
 ])
 def test_c307_missing_upstream_payout(benxi_engine, paid, field):
-    """DOMAIN.md §3.3: a missing upstream payout is an error, never 0."""
+    """docs/specification.md §7: a missing upstream payout is an error, never 0."""
     error = rejected(benxi_engine, text(paid=paid), "C307", "c-1", field)
     assert "never taken as 0" in error.hint
 
 
 def test_c308_upstream_payouts_above_in_scope(benxi_engine):
-    """DOMAIN.md §3.11: upstream payouts whose sum exceeds in_scope_cost are an error.
+    """docs/specification.md §17: upstream payouts whose sum exceeds in_scope_cost are an error.
 
     In-scope 11,000 − 基本医保 10,000 leaves 1,000 that 大病保险 may pay; it paid 1,000.01.
     """
@@ -386,7 +386,7 @@ def test_c313_unknown_visit_or_scheme(benxi_engine, field, value, hint):
 # ---- money read exactly ------------------------------------------------------------------------
 
 def test_json_numbers_are_read_exactly_0_1_plus_0_2(benxi_engine):
-    """DOMAIN.md §5: money as JSON numbers is read exactly.
+    """docs/claims.md: money as JSON numbers is read exactly.
 
     paid 0.1 + 0.2 is exactly in_scope 0.3 (as floats, 0.30000000000000004 > 0.3 would be
     a C308).  特困人员 with in-scope 10,000.30 and the same upstream: B = 10,000.00 →
@@ -414,7 +414,7 @@ def test_decoded_numbers_are_decimals_not_floats():
 
 # ---- ids and codes: the printable fast path says what the full checks say ----------
 def _text_rule(value) -> bool:
-    """DOMAIN.md §5's rule for ids and codes, spelled out: a string, not blank (Python's
+    """docs/claims.md's rule for ids and codes, spelled out: a string, not blank (Python's
     whitespace), at most MAX_TEXT characters, no control character."""
     return (isinstance(value, str) and bool(value.strip()) and len(value) <= MAX_TEXT
             and not any(c < "\x20" or c == "\x7f" for c in value))

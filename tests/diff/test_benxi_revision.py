@@ -2,7 +2,7 @@
 it moves, worked out by hand.
 
 The revision (written here, not a real notice) raises 低保边缘家庭成员's 基本救助 rate
-from 60% to 65% (seeds/benxi-2023.txt §(五) gives 60%).  On the example claims
+from 60% to 65% (policies/notices/benxi-2023.txt §(五) gives 60%).  On the example claims
 (policies/examples/benxi-2023.jsonl), B = in-scope cost − 基本医保 − 大病保险; 基本救助 =
 rate × (C − 2,000) year to date, cap 2万; 倾斜救助 60% × (R − 3,000) on what is left:
 

@@ -30,7 +30,7 @@ def test_the_seed_decides_the_corpus():
 
 
 def test_claims_are_valid_exchange_records():
-    """DOMAIN.md §5: money as two-decimal strings, in-scope ≤ total, 基本医保 ≤ in-scope."""
+    """docs/claims.md: money as two-decimal strings, in-scope ≤ total, 基本医保 ≤ in-scope."""
     for line in CORPUS.read_text(encoding="utf-8").splitlines():
         claim = json.loads(line)
         amounts = [claim["total_cost"], claim["in_scope_cost"], claim["paid"]["基本医保"]]

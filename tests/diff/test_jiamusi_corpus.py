@@ -1,8 +1,8 @@
 """Jiamusi 2021 vs 2022 over the shipped corpus (policies/corpus/jiamusi-1000.jsonl),
 checked against an independent, straightforward settlement of 大病保险.
 
-The reference below implements DOMAIN.md §3.2 for this one line from the notice
-(seeds/jiamusi-2021.txt §二.1), without yibao's engine: base = in-scope cost −
+The reference below implements docs/specification.md §6 for this one line from the notice
+(policies/notices/jiamusi-2021.txt §二.1), without yibao's engine: base = in-scope cost −
 基本医保; per person and calendar year in date order (ties: input order), a claim
 pays round(G(C_after)) − round(G(C_before)) within what is left of the cap.
   2021: deductible 12,000 (脱贫人口 6,000), 60% (脱贫人口 65%), cap 500,000 (脱贫人口 none).

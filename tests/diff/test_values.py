@@ -14,7 +14,7 @@ def changes(report):
 
 
 def test_xinjiang_revised_in_place(tmp_path):
-    """Four edits of seeds/xinjiang-2023.txt's rules: ceiling §四 95% → 90%, alert §三 2,000 →
+    """Four edits of policies/notices/xinjiang-2023.txt's rules: ceiling §四 95% → 90%, alert §三 2,000 →
     2,500, 孤儿 no longer treated as 特困人员 (§一), 特困人员's subsidy full → a share of 80%."""
     text = (POLICIES / "xinjiang-2023.policy").read_text(encoding="utf-8")
     edited = (text.replace("ceiling 95% §四", "ceiling 90% §四")

@@ -3,7 +3,7 @@
 The example file is settled as one batch (p-01's three claims share a year), the
 way `yibao explain` and `yibao demo` settle it.  Each snapshot was read line by
 line before it was accepted, every figure checked against the hand computation
-below (seeds/benxi-2023.txt §(五), §(六), §(八); DOMAIN.md §3).  B is the
+below (policies/notices/benxi-2023.txt §(五), §(六), §(八); docs/specification.md).  B is the
 in-scope burden after 基本医保 and 大病保险; R what 基本救助 leaves for 倾斜救助.
 
   bx-0001 低保边缘家庭成员 B 15,000: 基本 60%×13,000 = 7,800; 倾斜 R 7,200, 60%×4,200 = 2,520;

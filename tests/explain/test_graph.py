@@ -1,6 +1,6 @@
 """The evaluation graph drawn with graphviz: structure of the SVG, with and without a claim.
 
-Figures are Benxi 2023's (seeds/benxi-2023.txt §(五), §(六)); the claim is bx-0007 of
+Figures are Benxi 2023's (policies/notices/benxi-2023.txt §(五), §(六)); the claim is bx-0007 of
 policies/examples/benxi-2023.jsonl: 低保边缘家庭成员 + 因病致贫重病患者, in-scope 22,000,
 基本医保 9,000, 大病保险 1,000, so B = 12,000.  As 低保边缘家庭成员: 基本救助 60% × (12,000 −
 2,000) = 6,000, 倾斜救助 R 6,000, 60% × (6,000 − 3,000) = 1,800.  As 因病致贫重病患者: 基本救助

@@ -1,6 +1,6 @@
 """The lint's exact one-claim model agrees with the engine, and finds every kink.
 
-lint/settlement.py mirrors DOMAIN.md §3 without rounding; the engine rounds each
+lint/settlement.py mirrors docs/specification.md without rounding; the engine rounds each
 line's payout to the fen.  At every kink the analysis finds (the burden rounded
 to the fen), each line's payout from the engine is the model's within a fen
 (the rounding of the line and of the lines before it).

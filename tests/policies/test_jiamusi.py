@@ -1,4 +1,4 @@
-"""Jiamusi 2021 notice (seeds/jiamusi-2021.txt §二.1): 大病保险 2021 and, from
+"""Jiamusi 2021 notice (policies/notices/jiamusi-2021.txt §二.1): 大病保险 2021 and, from
 2022-01-01, the bands; both versions settle in one run by claim date."""
 
 from decimal import Decimal

@@ -1,4 +1,4 @@
-"""Jilin 2019 notice (seeds/jilin-2019.txt): five lines of defence, costs outside
+"""Jilin 2019 notice (policies/notices/jilin-2019.txt): five lines of defence, costs outside
 the catalogue never paid (§二(一)), out-of-province 兜底 from 2020, and no zero
 contribution except 特困供养人员 and 孤儿 (§一(三))."""
 

@@ -1,4 +1,4 @@
-"""Lhasa 2020 (seeds/lhasa-2020.txt §四(四)): amendments to a Tibet-wide base the
+"""Lhasa 2020 (policies/notices/lhasa-2020.txt §四(四)): amendments to a Tibet-wide base the
 seeds do not contain.  Checked on its own; evaluated on a base written here."""
 
 import shutil

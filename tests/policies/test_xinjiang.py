@@ -1,4 +1,4 @@
-"""Xinjiang 2023 notice (seeds/xinjiang-2023.txt): the 95% ceiling (§四), take
+"""Xinjiang 2023 notice (policies/notices/xinjiang-2023.txt): the 95% ceiling (§四), take
 highest (§四), the 2,000 alert line (§三) and premium subsidies (§一)."""
 
 from decimal import Decimal

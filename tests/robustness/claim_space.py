@@ -1,4 +1,4 @@
-"""Random claims that a shipped policy accepts (DOMAIN.md §5), as hypothesis strategies.
+"""Random claims that a shipped policy accepts (docs/claims.md), as hypothesis strategies.
 
 Every policy in ``policies/`` that loads on its own is a candidate; policies
 added later are picked up without a change here.  A generated claim is valid
@@ -31,7 +31,7 @@ POLICIES = ROOT / "policies"
 # Policies written for these tests (crossing schedules, a ceiling on computed lines).
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 FEN = Decimal("0.01")
-# A claim that needs a value the notice leaves unspecified (DOMAIN.md §3.9).
+# A claim that needs a value the notice leaves unspecified (docs/specification.md §12).
 NEEDS_UNSPECIFIED = "C311"
 
 
@@ -163,7 +163,7 @@ def amounts(draw, setting: Setting, in_scope: int | None = None):
 
 def record(claim_id: str, person_id: str, setting: Setting, total: int, in_scope: int,
            paid, date: datetime.date | None = None) -> dict:
-    """A claim in the exchange format of DOMAIN.md §5, money as two-decimal strings."""
+    """A claim in the exchange format of docs/claims.md, money as two-decimal strings."""
     data = {
         "claim_id": claim_id, "person_id": person_id,
         "date": (date or setting.date).isoformat(), "identities": list(setting.identities),

@@ -1,4 +1,4 @@
-"""Hostile and broken claim lines, each with the error yibao gives it (DOMAIN.md §5).
+"""Hostile and broken claim lines, each with the error yibao gives it (docs/claims.md).
 
 Each bad line is a Benxi 2023 claim of person p-x with one thing broken (or not
 a claim at all), and the code, claim id and field its error object carries.

@@ -1,6 +1,6 @@
 """Properties of a batch: splitting a claim, reordering people, repeating a run.
 
-Split invariance, derived from DOMAIN.md §3.2.  For a person with one
+Split invariance, derived from docs/specification.md §6.  For a person with one
 identity all year, a line's year-to-date payout after the claims with
 cumulative base C is min(cap, round(G(C))): each claim pays the slice
 round(G(C_after)) − round(G(C_before)) ≥ 0, limited by what is left of the
@@ -13,10 +13,10 @@ in-scope less the lines before it, is never clamped at 0 and is additive too:
 by induction every line's annual total is the same whether the bill comes as
 one claim or as several in the same year.  So are the total paid, the
 personal burden and the alerts on the year's last claim (a cumulative burden
-against a threshold).  It does not hold, and is not tested, where DOMAIN says
-a claim's own figures decide: the ratio ceiling (a share of that claim's
-in-scope cost, §3.6), a per-unit quota (units × amount within that claim's
-base), a take-highest choice made claim by claim (§3.5), or a change of
+against a threshold).  It does not hold, and is not tested, where the specification
+says a claim's own figures decide: the ratio ceiling (a share of that claim's
+in-scope cost, docs/specification.md §9), a per-unit quota (units × amount
+within that claim's base), a take-highest choice made claim by claim (§8), or a change of
 identity during the year.
 """
 
@@ -68,7 +68,7 @@ def test_splitting_a_bill_into_claims_of_the_same_year_keeps_every_annual_total(
         assert _summed(split, line) == amount, line
     assert sum(r.total_paid for r in split) == merged.total_paid
     assert sum(r.personal_burden for r in split) == merged.personal_burden
-    # The year's last claim in settlement order: date, then input order (DOMAIN §3.2).
+    # The year's last claim in settlement order: date, then input order (docs/specification.md §6).
     last_settled = max(range(len(parts)), key=lambda i: (parts[i]["date"], i))
     assert split[last_settled].alerts == merged.alerts
     _within_annual_caps(setting, split)
@@ -94,7 +94,7 @@ def _outcomes_by_claim(outcomes) -> dict[str, dict]:
 
 
 def _keep_same_day_order(original: list[dict], shuffled: list[dict]) -> list[dict]:
-    """Claims of one person on one day settle in input order (DOMAIN §3.2): keep it."""
+    """Claims of one person on one day settle in input order (docs/specification.md §6): keep it."""
     groups: dict[tuple, list[dict]] = {}
     for claim in original:
         groups.setdefault((claim["person_id"], claim["date"]), []).append(claim)

@@ -9,7 +9,7 @@ correction) interleaved, in transactions of any size.  Then:
   adjustment, read from the chain's records) equals what one run of `eval`
   over the final set of claims pays it, to the fen, that run's input listing
   the claims in their order of first arrival (the tie-break of date order,
-  docs/specification.md §3.2); a withdrawn claim's net is zero;
+  docs/specification.md §6.1); a withdrawn claim's net is zero;
 - after every run, no line's net paid in a year exceeds its cap: Benxi §(五)
   基本救助 2万 for every identity, 倾斜救助 2万 for 因病致贫重病患者 (no cap for
   the others drawn here).

@@ -2,7 +2,7 @@
 
 Random valid claims (see ``claim_space``) go through the public API; claims
 that need a value the notice leaves unspecified are not computable and are
-discarded.  What is asserted follows from DOMAIN.md §3: each line pays a share
+discarded.  What is asserted follows from docs/specification.md: each line pays a share
 (rate ≤ 100%) of its base, rounded to the fen, within its cap; take highest
 picks one identity's treatment, never a sum; the ratio ceiling only reduces.
 """
@@ -34,7 +34,7 @@ def _one_claim(name: str, data):
 
 
 def _base(line, claim: dict, payouts: dict[str, Decimal], earlier: list[str]) -> Decimal:
-    """DOMAIN.md §3.4: a line's base is the in-scope cost less the lines before it,
+    """docs/specification.md §5: a line's base is the in-scope cost less the lines before it,
     or the difference its policy names (``base total_cost - 基本医保 …``)."""
     if line.base_terms:
         start, *minus = line.base_terms
@@ -115,7 +115,7 @@ def test_a_bigger_bill_never_pays_less_nor_leaves_less_to_the_person(name, data)
 @ROBUSTNESS
 @given(data=st.data())
 def test_take_highest_is_the_best_single_identity_never_a_sum(name, data):
-    """DOMAIN.md §3.5: the claim gets exactly one identity's treatment, the best;
+    """docs/specification.md §8: the claim gets exactly one identity's treatment, the best;
     ties go to the identity the policy declares first.
 
     Compared with the same claim made under each identity alone.  Upstream

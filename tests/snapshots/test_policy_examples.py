@@ -49,7 +49,7 @@ def test_example_claims(yibao_case, policy):
 
 
 @pytest.mark.parametrize("date, policy_id, payout", [
-    # jm-0011, in-scope 1,500,000 − 基本医保 300,000 = B 1,200,000 (seeds/jiamusi-2021.txt §二.1):
+    # jm-0011, in-scope 1,500,000 − 基本医保 300,000 = B 1,200,000 (policies/notices/jiamusi-2021.txt §二.1):
     # 2021 figures 60% × 1,188,000 = 712,800, capped at 50万; 2022 bands 887,500, no cap.
     ("2021-12-31", "jiamusi-2021", "500000.00"),
     ("2022-01-01", "jiamusi-2022", "887500.00"),

@@ -91,7 +91,7 @@ def test_malformed_case_files_name_the_line(tmp_path, text, line, message):
 
 
 def test_unexpected_refusal_and_unexpected_settlement_are_reported(tmp_path):
-    """bx: 低保对象 without paid.大病保险 is refused (C307, DOMAIN.md §3.3), not settled; a
+    """bx: 低保对象 without paid.大病保险 is refused (C307, docs/specification.md §7), not settled; a
     settled claim expected refused says what was paid (B 10,000 × 70% + 倾斜 R 3,000 → 0)."""
     shutil.copy(POLICIES / "benxi-2023.policy", tmp_path / "benxi-2023.policy")
     (tmp_path / "c.yaml").write_text(
