@@ -13,6 +13,7 @@ import stat
 
 from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
 from yibao.core.span import Span
+from yibao.dsl.characters import code_characters
 
 MAX_SOURCE_BYTES = 512 * 1024
 MAX_NESTING = 32  # parentheses in conditions; braces nest at most three deep by the grammar
@@ -33,22 +34,9 @@ def check_source_limits(source: str, path: str) -> None:
             hint="split the notice into a base policy and revisions that extend it",
         )
     depth = 0
-    line, column = 1, 0
-    in_string = in_comment = False
-    for char in source:
-        column += 1
-        if char == "\n":
-            line, column = line + 1, 0
-            in_string = in_comment = False
-        elif in_comment:
-            continue
-        elif char == '"':
-            in_string = not in_string
-        elif in_string:
-            continue
-        elif char == "#":
-            in_comment = True
-        elif char == "(":
+    # Parentheses in quoted text and comments are prose, not nesting.
+    for _, line, column, char in code_characters(source):
+        if char == "(":
             depth += 1
             if depth > MAX_NESTING:
                 raise _limit_error(
