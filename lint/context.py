@@ -16,13 +16,15 @@ from yibao.core.span import Span
 from yibao.dsl import ast
 from yibao.dsl.checker import CheckResult, check_policy
 from yibao.dsl.comments import Comment, parse_with_comments
-from yibao.dsl.loader import load_policy, source_sha256
+from yibao.dsl.loader import LoadedPolicy, load_policy, source_sha256
 from yibao.dsl.model import Policy
 from yibao.dsl.parser import parse_policy
 from yibao.lint.config import LintConfig
 
 
 class LintContext:
+    FIX_PARENT_HINT = "lint {candidate} first"   # when the predecessor does not check
+
     def __init__(self, path: str, source: str, config: LintConfig):
         self.path = path
         self.source = source
@@ -31,6 +33,8 @@ class LintContext:
         self.tree: ast.PolicyFile | None = None
         self.comments: tuple[Comment, ...] = ()
         self.parent: Policy | None = None
+        self.parent_loaded: LoadedPolicy | None = None   # every version of the predecessor
+        self.base_missing: str | None = None   # the version ``extends`` names, when not beside
         self.check: CheckResult | None = None
         self.policy: Policy | None = None
         self._build()
@@ -41,7 +45,7 @@ class LintContext:
         except PolicyError as error:
             self.diagnostics.extend(error.diagnostics)
             return
-        _, self.comments = parse_with_comments(self.source)
+        self.comments = self._comments()
         self.parent = self._parent()
         self.check = check_policy(self.tree, self.parent, source_sha256(self.source))
         self.diagnostics.extend(self.check.diagnostics)
@@ -49,22 +53,31 @@ class LintContext:
             self.policy = self.check.policy
             self._compile()
 
+    def _comments(self) -> tuple[Comment, ...]:
+        _, comments = parse_with_comments(self.source)
+        return comments
+
     def _parent(self) -> Policy | None:
         header = self.tree.header
         if header is None or not header.extends:
             return None
         candidate = pathlib.Path(self.path).parent / f"{header.extends}.policy"
         if not candidate.is_file():
+            self.base_missing = header.extends
             return None   # a standalone revision: the checker marks what it waits for
         try:
-            return load_policy(candidate).latest
+            self.parent_loaded = self._load_parent(candidate)
         except PolicyError as error:
             first = error.diagnostics[0]
             self.diagnostics.append(Diagnostic(
                 "S223", Severity.ERROR,
                 f"extends {header.extends}, which does not check: {first.message}",
-                header.span, hint=f"lint {candidate} first"))
+                header.span, hint=self.FIX_PARENT_HINT.format(candidate=candidate)))
             return None
+        return self.parent_loaded.latest
+
+    def _load_parent(self, path: pathlib.Path) -> LoadedPolicy:
+        return load_policy(path)
 
     def _compile(self) -> None:
         from yibao.compiler.lower import lower_policy

@@ -18,11 +18,9 @@ import re
 
 import attrs
 
-from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
-from yibao.dsl.checker import check_policy
+from yibao.core.diagnostics import Diagnostic, Severity
 from yibao.dsl.comments import Comment
-from yibao.dsl.loader import LoadedPolicy, load_policy, source_sha256
-from yibao.dsl.parser import parse_policy
+from yibao.dsl.loader import LoadedPolicy, load_policy
 from yibao.lint.config import LintConfig, discover_config
 from yibao.lint.context import LintContext
 from yibao.lint.runner import lint_context
@@ -36,10 +34,7 @@ class EditorContext(LintContext):
     """The linter's context, built for an edit a keystroke: the predecessor read once
     per change of its file, and the comments scanned instead of parsed again."""
 
-    def __init__(self, path: str, source: str, config: LintConfig):
-        self.parent_loaded: LoadedPolicy | None = None
-        self.base_missing: str | None = None
-        super().__init__(path, source, config)
+    FIX_PARENT_HINT = "open {candidate} and fix it first"
 
     @functools.cached_property
     def protection(self):
@@ -47,40 +42,13 @@ class EditorContext(LintContext):
         as it was (a comment, a blank line); its findings take their spans from the tree."""
         return _protection(self.policy, self.config.upstream_share)
 
-    def _build(self) -> None:
-        # LintContext._build, but the comments come from scan_comments: a second Lark
-        # parse (dsl/comments.py) is half the time of an edit on a 10 KB policy.
-        try:
-            self.tree = parse_policy(self.source, self.path)
-        except PolicyError as error:
-            self.diagnostics.extend(error.diagnostics)
-            return
-        self.comments = scan_comments(self.source)
-        self.parent = self._parent()
-        self.check = check_policy(self.tree, self.parent, source_sha256(self.source))
-        self.diagnostics.extend(self.check.diagnostics)
-        if self.check.ok:
-            self.policy = self.check.policy
-            self._compile()
+    def _comments(self) -> tuple[Comment, ...]:
+        # Scanned, not parsed: a second Lark parse (dsl/comments.py) is half the time of
+        # an edit on a 10 KB policy.
+        return scan_comments(self.source)
 
-    def _parent(self):
-        header = self.tree.header
-        if header is None or not header.extends:
-            return None
-        candidate = pathlib.Path(self.path).parent / f"{header.extends}.policy"
-        if not candidate.is_file():
-            self.base_missing = header.extends
-            return None
-        try:
-            self.parent_loaded = load_parent(candidate)
-        except PolicyError as error:
-            first = error.diagnostics[0]
-            self.diagnostics.append(Diagnostic(
-                "S223", Severity.ERROR,
-                f"extends {header.extends}, which does not check: {first.message}",
-                header.span, hint=f"open {candidate} and fix it first"))
-            return None
-        return self.parent_loaded.latest
+    def _load_parent(self, path: pathlib.Path) -> LoadedPolicy:
+        return load_parent(path)   # read again only when its file changes
 
 
 def scan_comments(source: str) -> tuple[Comment, ...]:
