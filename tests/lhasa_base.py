@@ -4,7 +4,8 @@ figures are not any real notice's.
 
 基本医保 covers 普通门诊 as well as 住院 and 门诊慢特病, 70% above 0 with a 2万 cap, so
 that §四(四)一's +5 points (住院、门诊特殊病 only) can be told from the base's rate and
-a year of mixed visits crosses the cap.
+a year of mixed visits crosses the cap.  ``tibet_base`` writes the same base with
+another 基本医保 (tests/policies/test_lhasa.py has its own).
 """
 
 from __future__ import annotations
@@ -14,20 +15,16 @@ import shutil
 
 from helpers import POLICIES
 
-BASE = """
+HEAD = """
 policy xizang-2019 {
     title "测试用西藏基础政策（虚构）"
     effective 2019-01-01
 }
 identity 建档立卡贫困人口 §一 "测试"
-line 基本医保 {
-    covers 住院, 门诊慢特病, 普通门诊 §一
-    base in_scope_cost §一
-    deductible 0 §一
-    rate 70% §一
-    cap 2万 §一
-}
-line 大病保险 {
+"""
+# The lines above 基本医保, alike in every made-up base: 大病保险 60% above 1万 (cap
+# 30万); 医疗救助 70% (cap 6万); 重特大医疗救助 50% (cap 15万).
+UPPER_LINES = """line 大病保险 {
     covers 住院, 门诊慢特病 §二
     base remaining §二
     deductible 1万 §二
@@ -49,6 +46,21 @@ line 重特大医疗救助 {
     cap 15万 §三
 }
 """
+
+
+def tibet_base(basic_line: str) -> str:
+    """A made-up xizang-2019 whose 基本医保 is ``basic_line`` (its whole ``line`` block)."""
+    return HEAD + basic_line + UPPER_LINES
+
+
+BASE = tibet_base("""line 基本医保 {
+    covers 住院, 门诊慢特病, 普通门诊 §一
+    base in_scope_cost §一
+    deductible 0 §一
+    rate 70% §一
+    cap 2万 §一
+}
+""")
 
 
 def lhasa_folder(folder: pathlib.Path, base: str = BASE) -> pathlib.Path:

@@ -1,64 +1,34 @@
 """Lhasa 2020 (policies/notices/lhasa-2020.txt §四(四)): amendments to a Tibet-wide base the
 seeds do not contain.  Checked on its own; evaluated on a base written here."""
 
-import shutil
 from decimal import Decimal
 
 import pytest
 
 from helpers import POLICIES, claim, settle
-from lhasa_base import lhasa_folder
+from lhasa_base import lhasa_folder, tibet_base
 from yibao.api import load_engine
 from yibao.core.diagnostics import PolicyError
 from yibao.dsl.inventory import inventory
 from yibao.dsl.loader import load_policy
 
 # A made-up Tibet-wide base, for the test only: its figures are not any real
-# notice's.  基本医保 80% above 800 (cap 15万); 大病保险 60% above 1万 (cap 30万);
-# 医疗救助 70% (cap 6万); 重特大医疗救助 50% (cap 15万).
-TEST_BASE = """
-policy xizang-2019 {
-    title "测试用西藏基础政策（虚构）"
-    effective 2019-01-01
-}
-identity 建档立卡贫困人口 §一 "测试"
-line 基本医保 {
+# notice's.  基本医保 80% above 800 (cap 15万); the lines above it as in
+# tests/lhasa_base.py: 大病保险 60% above 1万 (cap 30万); 医疗救助 70% (cap 6万);
+# 重特大医疗救助 50% (cap 15万).
+TEST_BASE = tibet_base("""line 基本医保 {
     covers 住院, 门诊慢特病 §一
     base in_scope_cost §一
     deductible 800 §一
     rate 80% §一
     cap 15万 §一
 }
-line 大病保险 {
-    covers 住院, 门诊慢特病 §二
-    base remaining §二
-    deductible 1万 §二
-    rate 60% §二
-    cap 30万 §二
-}
-line 医疗救助 {
-    covers 住院, 门诊慢特病 §三
-    base remaining §三
-    deductible 0 §三
-    rate 70% §三
-    cap 6万 §三
-}
-line 重特大医疗救助 {
-    covers 住院, 门诊慢特病 §三
-    base remaining §三
-    deductible 0 §三
-    rate 50% §三
-    cap 15万 §三
-}
-"""
+""")
 
 
 @pytest.fixture(scope="module")
 def lhasa(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tibet")
-    (folder / "xizang-2019.policy").write_text(TEST_BASE, encoding="utf-8")
-    shutil.copy(POLICIES / "lhasa-2020.policy", folder / "lhasa-2020.policy")
-    return load_engine(folder / "lhasa-2020.policy")
+    return load_engine(lhasa_folder(tmp_path_factory.mktemp("tibet"), TEST_BASE))
 
 
 def test_checkable_alone_and_lists_what_it_waits_for():
