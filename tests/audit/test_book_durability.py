@@ -19,14 +19,11 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
-import threading
-import time
 from collections import Counter
 from decimal import Decimal
 
 from helpers import POLICIES
+from killed_run import KilledRun
 from yibao.audit.sqlite_store import SQLiteStore
 from yibao.audit.verify import verify_store
 
@@ -73,45 +70,10 @@ def generated_events(rng: random.Random):
     return [json.dumps(e, ensure_ascii=False) for e in events], final, withdrawals, corrections
 
 
-class Run:
+def start_run(claims: str, book: str) -> KilledRun:
     """One `yibao settle --book --resume` process, its output read as it comes."""
-
-    def __init__(self, claims: str, book: str):
-        command = [sys.executable, "-m", "yibao.cli.main", "settle", POLICY, claims,
-                   "--book", book, "--resume", "--commit-every", str(EVERY)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self.commits = 0
-        self._readers = [threading.Thread(target=self._read, args=(self.process.stdout, True)),
-                         threading.Thread(target=self._read, args=(self.process.stderr, False))]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream, is_out: bool) -> None:
-        for raw in stream:
-            text = raw.decode("utf-8")
-            if is_out:
-                if text.endswith("\n"):      # a line cut short by the kill was never reported
-                    self.out.append(text)
-            else:
-                self.err.append(text)
-                self.commits += text.startswith("yibao: booked #")
-
-    def kill_after(self, commits: int, delay: float) -> None:
-        deadline = time.monotonic() + 60
-        while self.commits < commits and self.process.poll() is None \
-                and time.monotonic() < deadline:
-            time.sleep(0.002)
-        time.sleep(delay)
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-
-    def wait(self) -> int:
-        code = self.process.wait(timeout=300)
-        for reader in self._readers:
-            reader.join()
-        return code
+    return KilledRun(["settle", POLICY, claims, "--book", book, "--resume",
+                      "--commit-every", str(EVERY)], "yibao: booked #", timeout=300)
 
 
 def book_bodies(path: str) -> list[dict]:
@@ -135,7 +97,7 @@ def test_kill_9_at_random_points_then_resume_settles_each_event_once(tmp_path, b
     kills_mid_run, code = 0, None
     for attempt in range(KILLS + 1):
         before = len(book_bodies(book))
-        run = Run(str(claims), book)
+        run = start_run(str(claims), book)
         if attempt < KILLS:
             if rng.random() < 0.3:
                 run.kill_after(0, rng.uniform(0.5, 2.5))

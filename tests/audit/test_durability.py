@@ -18,12 +18,9 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
-import threading
-import time
 
 from helpers import POLICIES
+from killed_run import KilledRun
 from yibao.audit.sqlite_store import SQLiteStore
 from yibao.audit.verify import verify_store
 from yibao.cli.io import read_claim_lines
@@ -58,49 +55,10 @@ def generated_claims(rng: random.Random) -> list[str]:
     return lines
 
 
-class Run:
+def start_run(claims: str, store: str) -> KilledRun:
     """One `yibao eval --record --resume` process, its output read as it comes."""
-
-    def __init__(self, claims: str, store: str):
-        command = [sys.executable, "-m", "yibao.cli.main", "eval", POLICY, claims,
-                   "--record", store, "--resume", "--commit-every", str(EVERY)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self.commits = 0
-        self._readers = [threading.Thread(target=self._read, args=(stream, handle))
-                         for stream, handle in ((self.process.stdout, self._line),
-                                                (self.process.stderr, self._progress))]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream, handle) -> None:
-        for raw in stream:
-            handle(raw.decode("utf-8"))
-
-    def _line(self, text: str) -> None:
-        if text.endswith("\n"):      # a line cut short by the kill was never reported
-            self.out.append(text)
-
-    def _progress(self, text: str) -> None:
-        self.err.append(text)
-        if text.startswith("yibao: recorded #"):
-            self.commits += 1
-
-    def kill_after(self, commits: int, delay: float) -> None:
-        deadline = time.monotonic() + 60
-        while self.commits < commits and self.process.poll() is None \
-                and time.monotonic() < deadline:
-            time.sleep(0.002)
-        time.sleep(delay)
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-
-    def wait(self) -> int:
-        code = self.process.wait(timeout=120)
-        for reader in self._readers:
-            reader.join()
-        return code
+    return KilledRun(["eval", POLICY, claims, "--record", store, "--resume",
+                      "--commit-every", str(EVERY)], "yibao: recorded #", timeout=120)
 
 
 def stored_lines(path: str) -> list[tuple[int, str | None]]:
@@ -135,7 +93,7 @@ def test_kill_9_at_random_points_then_resume(tmp_path, benxi_engine):
     code = None
     for attempt in range(KILLS + 1):
         stored = len(stored_lines(store)) if attempt else 0
-        run = Run(str(claims), store)
+        run = start_run(str(claims), store)
         if attempt < KILLS:
             kill_at_random(run, rng, stored, total)
         code = run.wait()
