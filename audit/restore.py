@@ -17,8 +17,9 @@ import attrs
 from yibao.audit.policies import PolicyRef, load_stored_policy
 from yibao.audit.record import claim_bytes
 from yibao.audit.store import AuditError, AuditStore
+from yibao.compiler.admission import validate_claim
 from yibao.compiler.batch import Engine
-from yibao.compiler.claims import Claim, ClaimError, decode_claim_line, validate_claim
+from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.trace import Step
 from yibao.dsl.model import Policy

@@ -1,11 +1,11 @@
-"""The storage interface of the audit trail, and how a store is opened.
+"""The storage interface of the audit trail.
 
 The recorder, the verifier and replay only use :class:`AuditStore`; SQLite
 (:mod:`yibao.audit.sqlite_store`) is the embedded default.  The PostgreSQL
 store (:mod:`yibao.audit.postgres_store`) implements the same methods
 (``appending`` as a transaction holding ``LOCK TABLE records IN EXCLUSIVE
-MODE``), and :func:`open_store` picks it by the location's scheme; nothing
-else changes.
+MODE``), and :func:`yibao.audit.stores.open_store` picks it by the
+location's scheme; nothing else changes.
 
 A store only keeps what it is given: bodies are built and hashed by
 :mod:`yibao.audit.chain`, so every store holds the same bytes for the same
@@ -159,14 +159,3 @@ class AuditStore(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def open_store(location: str, create: bool = False) -> AuditStore:
-    """The store at ``location``: a file path (SQLite), or a database URL."""
-    if location.startswith(("postgresql:", "postgres:")):
-        from yibao.audit.postgres_store import PostgresStore
-
-        return PostgresStore(location, create)
-    from yibao.audit.sqlite_store import SQLiteStore
-
-    return SQLiteStore(location, create)

@@ -24,8 +24,6 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict
     """Create the ``source`` view; returns its column types (name → SQL type).
 
     JSON Lines that are not UTF-8 are kept, as bytes, in ``undecodable`` (idx → bytes)."""
-    import pyarrow as pa
-
     if fmt == "jsonl":
         con.register("source", jsonl_table(_read_bytes(path), undecodable))
     elif fmt == "csv":

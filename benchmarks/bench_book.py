@@ -29,7 +29,6 @@ import os
 import pathlib
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,7 +79,7 @@ def daily_lines(count: int, people: int, late: float, seed: int = 1) -> list[str
 def build_book(location: str, count: int, people: int) -> float:
     from yibao.api import load_engine
     from yibao.audit.settle import BookSettler
-    from yibao.audit.store import open_store
+    from yibao.audit.stores import open_store
 
     engine = load_engine(POLICY)
     start = time.perf_counter()
@@ -108,7 +107,7 @@ def run_settle(location: str, claims: str, extra=()) -> tuple[float, int]:
 def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
     from yibao.api import load_engine
     from yibao.audit.settle import BookSettler
-    from yibao.audit.store import open_store
+    from yibao.audit.stores import open_store
 
     engine = load_engine(POLICY)
     lines = daily_lines(count, people, 0.0, seed=1000 + seed)
@@ -188,7 +187,7 @@ def main() -> None:
                  f"p99 {percentile(found, 0.99) * 1000:.1f} ms"))
     if args.postgres:
         from yibao.audit.postgres_store import PostgresStore
-        from yibao.audit.store import open_store
+        from yibao.audit.stores import open_store
 
         from yibao.audit.verify import verify_store
 

@@ -212,7 +212,8 @@ class _Kept:
 def _recorded(args, kept: _Kept):
     """Outcomes in input order, each yielded only after its record has committed."""
     from yibao.audit.record import Recorder, record_batch
-    from yibao.audit.store import SORTED, STREAM, open_store
+    from yibao.audit.store import SORTED, STREAM
+    from yibao.audit.stores import open_store
     from yibao.cli.io import read_claim_lines
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy

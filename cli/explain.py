@@ -128,11 +128,12 @@ def _run_in_book(args) -> int:
     """The claim from CLAIMS, settled after its person's earlier claims in the book."""
     from yibao.audit.book import claim_object
     from yibao.audit.book_explain import explain_in_book
-    from yibao.audit.store import AuditError, open_store
-    from yibao.cli.audit import book_lines
+    from yibao.audit.store import AuditError
+    from yibao.audit.stores import open_store
     from yibao.cli.io import read_claim_lines
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
+    from yibao.explain.book import book_lines
 
     engine = Engine(load_policy(args.policy))
     try:

@@ -62,7 +62,8 @@ def _positive(text: str) -> int:
 
 def run(args) -> int:
     from yibao.audit.settle import BookSettler
-    from yibao.audit.store import AuditError, open_store
+    from yibao.audit.store import AuditError
+    from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
     from yibao.cli.io import output_file, read_claim_lines
     from yibao.compiler.batch import Engine

@@ -401,3 +401,12 @@ def validator_for(policy: Policy) -> ClaimValidator:
             _VALIDATORS.clear()
         entry = _VALIDATORS[id(policy)] = (policy, ClaimValidator(policy))
     return entry[1]
+
+
+def validate_claim(record: dict, policy: Policy, version_of=None) -> Claim:
+    """Check a decoded record against docs/claims.md and the policy in force; raise ClaimError.
+
+    ``version_of(date, claim_id)`` picks the policy version in force on the
+    claim's date; by default ``policy`` itself is used.
+    """
+    return validator_for(policy).validate(record, version_of)

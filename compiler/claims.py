@@ -19,7 +19,6 @@ from typing import Any
 import attrs
 
 from yibao.core.money import FEN, MAX_AMOUNT
-from yibao.dsl.model import Policy
 
 REQUIRED = ("claim_id", "person_id", "date", "identities", "scheme", "visit", "total_cost",
             "in_scope_cost")
@@ -323,14 +322,3 @@ def _json_words(value: Any) -> str:
     if isinstance(value, Decimal):
         return f"the number {value}"
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def validate_claim(record: dict, policy: Policy, version_of=None) -> Claim:
-    """Check a decoded record against docs/claims.md and the policy in force; raise ClaimError.
-
-    ``version_of(date, claim_id)`` picks the policy version in force on the
-    claim's date; by default ``policy`` itself is used.
-    """
-    from yibao.compiler.admission import validator_for
-
-    return validator_for(policy).validate(record, version_of)

@@ -23,6 +23,7 @@ from yibao.compiler.awaited import CODE as AWAITED, awaited_values, refusal_word
 from yibao.compiler.claims import Claim, ClaimError
 from yibao.compiler.formulas import describer, node_words
 from yibao.compiler.conditions import compile_condition, holds
+from yibao.compiler.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
@@ -63,16 +64,6 @@ class AlertState(NamedTuple):
     fired: bool        # on for this claim (reached now, or earlier this year)
 
 
-@attrs.define
-class _Context:
-    claim: Claim
-    person_year: PersonYear
-    candidate: str | None = None
-    values: dict[str, Any] = attrs.field(factory=dict)
-    # In the result phase: each candidate identity and its total (take highest).
-    candidates: tuple[tuple[str | None, Decimal], ...] = ()
-
-
 class EvaluationError(ClaimError):
     pass
 
@@ -93,7 +84,7 @@ _UNCOVERED = {Op.LOOKUP: SKIPPED, Op.DIFFERENCE: ZERO, Op.SCHEDULE: ZERO,
               Op.PER_UNIT: ZERO, Op.CAP: ZERO}
 
 
-Compiled = Callable[[_Context], Any]
+Compiled = Callable[[EvaluationContext], Any]
 
 
 class ScalarEvaluator:
@@ -174,7 +165,7 @@ class ScalarEvaluator:
             self._refuse_awaited(claim)
         person_year = ledger.person_year(claim.person_id, claim.date.year)
         steps: list[Step] | None = [] if trace else None
-        context = _Context(claim, person_year)
+        context = EvaluationContext(claim, person_year)
         self._run(Phase.CLAIM, context, steps)
         candidates = self.candidates(claim)
         if len(candidates) == 1:
@@ -186,14 +177,15 @@ class ScalarEvaluator:
         else:
             outcomes = []
             for candidate in candidates:
-                candidate_context = _Context(claim, person_year, candidate, dict(context.values))
+                candidate_context = EvaluationContext(claim, person_year, candidate,
+                                                      dict(context.values))
                 self._run(Phase.CANDIDATE, candidate_context, steps)
                 outcomes.append(candidate_context)
             winner = outcomes[0]
             for outcome in outcomes[1:]:  # strictly higher wins: ties go to the first declared
                 if outcome.values[CANDIDATE_TOTAL] > winner.values[CANDIDATE_TOTAL]:
                     winner = outcome
-            context = _Context(claim, person_year, winner.candidate, dict(winner.values),
+            context = EvaluationContext(claim, person_year, winner.candidate, dict(winner.values),
                                tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes))
         values = context.values
         # From here on a line's payout is its final figure, after the ratio ceiling; what
@@ -211,7 +203,7 @@ class ScalarEvaluator:
         self._commit(winner.values, finals, values, person_year)
         return self._result(claim, context, finals, tuple(steps or ()))
 
-    def _run(self, phase: Phase, context: _Context, steps: list[Step] | None) -> None:
+    def _run(self, phase: Phase, context: EvaluationContext, steps: list[Step] | None) -> None:
         values = context.values
         if steps is None:
             if phase is Phase.CLAIM:
@@ -283,7 +275,7 @@ class ScalarEvaluator:
         reads = tuple((node_id, compiled) for node_id, compiled, node in gated
                       if node.op not in _UNCOVERED)
 
-        def gate(context: _Context) -> bool:
+        def gate(context: EvaluationContext) -> bool:
             values = context.values
             covered = values[covers_id] = covers(context)
             if covered:
@@ -327,7 +319,7 @@ class ScalarEvaluator:
             else:
                 ytd.burden, ytd.fired = outcome.burden, outcome.fired
 
-    def _result(self, claim: Claim, context: _Context, finals, steps) -> ClaimResult:
+    def _result(self, claim: Claim, context: EvaluationContext, finals, steps) -> ClaimResult:
         values = context.values
         return ClaimResult(
             claim_id=claim.claim_id,
@@ -353,7 +345,7 @@ class ScalarEvaluator:
     def _upstream(self, node: Node) -> Compiled:
         line = node.params["line"]
 
-        def upstream(context: _Context) -> Decimal:
+        def upstream(context: EvaluationContext) -> Decimal:
             amount = context.claim.paid_amount(line)
             if amount is None:  # validation rejects this first; never read a missing payout as 0
                 raise EvaluationError("C307", context.claim.claim_id, f"paid.{line}",
@@ -371,7 +363,7 @@ class ScalarEvaluator:
         members = {i.name: line.covers_identity(i.name) for i in self.policy.identities}
         nobody = line.covers_identity(None)
 
-        def covers(context: _Context) -> bool:
+        def covers(context: EvaluationContext) -> bool:
             claim = context.claim
             if claim.visit not in visits:
                 return False
@@ -399,7 +391,7 @@ class ScalarEvaluator:
         named_visits = frozenset(visit for visit, _ in table.by_visit)
         evaluator = self
 
-        def lookup(context: _Context) -> Any:
+        def lookup(context: EvaluationContext) -> Any:
             if not context.values[covered_id]:
                 return SKIPPED
             visit = context.claim.visit
@@ -413,7 +405,7 @@ class ScalarEvaluator:
             return value
         return lookup
 
-    def _unspecified(self, table, sourced, context: _Context) -> EvaluationError:
+    def _unspecified(self, table, sourced, context: EvaluationContext) -> EvaluationError:
         clause = f"§{sourced.clause}" if sourced.clause else "its clause"
         note = f" ({sourced.note})" if sourced.note else ""
         return EvaluationError(
@@ -429,7 +421,7 @@ class ScalarEvaluator:
         subtrahends = tuple(source for role, source in node.inputs if role == "subtrahend")
         covered = next((source for role, source in node.inputs if role == "covered"), None)
 
-        def difference(context: _Context) -> Decimal:
+        def difference(context: EvaluationContext) -> Decimal:
             values = context.values
             if covered is not None and not values[covered]:
                 return ZERO
@@ -443,7 +435,7 @@ class ScalarEvaluator:
         line = node.params["line"]
         covered, base = node.input("covered"), node.input("base")
 
-        def year_to_date(context: _Context):
+        def year_to_date(context: EvaluationContext):
             ytd = context.person_year.lines.get(line)
             before = ytd.base if ytd is not None else ZERO
             if not context.values[covered]:
@@ -455,7 +447,7 @@ class ScalarEvaluator:
         covered, ytd, rate = node.input("covered"), node.input("ytd"), node.input("rate")
         deductible = f"{node.params['line']}.deductible"
 
-        def schedule(context: _Context) -> Decimal:
+        def schedule(context: EvaluationContext) -> Decimal:
             values = context.values
             if not values[covered]:
                 return ZERO
@@ -470,7 +462,7 @@ class ScalarEvaluator:
         covered, units, amount, base = (node.input("covered"), node.input("units"),
                                         node.input("amount"), node.input("base"))
 
-        def per_unit(context: _Context) -> Decimal:
+        def per_unit(context: EvaluationContext) -> Decimal:
             values = context.values
             if not values[covered]:
                 return ZERO
@@ -482,7 +474,7 @@ class ScalarEvaluator:
         covered, slice_ = node.input("covered"), node.input("slice")
         cap = f"{line}.cap"
 
-        def capped(context: _Context) -> Decimal:
+        def capped(context: EvaluationContext) -> Decimal:
             values = context.values
             if not values[covered]:
                 return ZERO
@@ -500,7 +492,7 @@ class ScalarEvaluator:
         params = node.params
         lines, reduces, rate = params["lines"], params["reduces"], params["rate"]
 
-        def ceiling(context: _Context) -> dict[str, Decimal]:
+        def ceiling(context: EvaluationContext) -> dict[str, Decimal]:
             values = context.values
             finals = {name: values[payout_id(name)] for name in lines}
             if not self.ceiling_applies(params, context.claim):
@@ -535,7 +527,7 @@ class ScalarEvaluator:
         if any(role == "chosen" for role, _ in node.inputs):
             amounts = tuple(payout_id(name) for name in self.computed_line_names) + amounts
 
-        def total(context: _Context) -> Decimal:
+        def total(context: EvaluationContext) -> Decimal:
             values = context.values
             amount = ZERO
             for source in amounts:
@@ -559,7 +551,7 @@ class ScalarEvaluator:
         name = alert.name
         over = operator.gt if alert.above else operator.ge   # 超过 / 达到 (预警标准为)
 
-        def alert_state(context: _Context) -> AlertState:
+        def alert_state(context: EvaluationContext) -> AlertState:
             claim = context.claim
             before = context.person_year.alerts.get(name)
             burden = before.burden if before is not None else ZERO
@@ -604,14 +596,14 @@ class ScalarEvaluator:
     def _referral(self, node: Node) -> Compiled:
         referral = node.params["referral"]
 
-        def referred(context: _Context) -> bool:
+        def referred(context: EvaluationContext) -> bool:
             """Refer when a listed line's cap cut this claim's payout (the slice was larger)."""
             if referral.identities is not None and context.candidate not in referral.identities:
                 return False
             return bool(self.capped_lines(referral, context))
         return referred
 
-    def capped_lines(self, referral, context: _Context) -> list[str]:
+    def capped_lines(self, referral, context: EvaluationContext) -> list[str]:
         values = context.values
         return [line for line in referral.lines
                 if values.get(f"{line}.covered") and values[f"{line}.slice"] > values.get(

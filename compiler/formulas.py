@@ -8,20 +8,33 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import attrs
 
-from yibao.compiler.graph import Node, Op, Phase
+from yibao.compiler.claims import Claim
+from yibao.compiler.context import EvaluationContext
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate, round_fen
 from yibao.compiler.conditions import condition_words, holds
-from yibao.dsl.model import NO_IDENTITY, BandSchedule, LineDef
+from yibao.dsl.model import NO_IDENTITY, BandSchedule, LineDef, Policy
 
-if TYPE_CHECKING:
-    from yibao.compiler.evaluate import ScalarEvaluator, _Context
+
+class ScalarEvaluator(Protocol):
+    """What the words read of the scalar evaluator (compiler/evaluate.py).  The evaluator
+    imports this module to trace; naming what it offers here, rather than importing
+    it, keeps the two files out of an import circle."""
+
+    graph: EvaluationGraph
+    policy: Policy
+    node_words: dict[str, "_NodeWords"]
+
+    def ceiling_applies(self, params: dict, claim: Claim) -> bool: ...
+
+    def capped_lines(self, referral, context: EvaluationContext) -> list[str]: ...
 
 
 def show(value: Any) -> str:
@@ -49,7 +62,7 @@ def _band_words(band) -> str:
     return f"{band.lower:,}–{band.upper:,} {format_rate(band.rate)}"
 
 
-def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context", Any], Step]:
+def describer(node: Node, evaluator: ScalarEvaluator) -> Callable[[EvaluationContext, Any], Step]:
     """The function that writes a node's trace step from the claim's context and the
     node's value.  A trace describes every node of every claim, so all that depends
     on the node alone (its words, citation, the sources of a lookup's values) is
@@ -73,7 +86,7 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
         # written once and reused (steps are immutable).  Amounts are written each time.
         reused = functools.lru_cache(maxsize=_MAX_REUSED)(written)
 
-        def fixed(context: "_Context", value: Any) -> Step:
+        def fixed(context: EvaluationContext, value: Any) -> Step:
             return reused(value) if type(value) in _FEW_VALUES else written(value)
         return fixed
 
@@ -88,7 +101,7 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
     by_visit = static.is_lookup and node.params["table"].varies_by_visit
     per_candidate, skips = static.per_candidate, static.skips_when_uncovered
 
-    def describe(context: "_Context", value: Any) -> Step:
+    def describe(context: EvaluationContext, value: Any) -> Step:
         formula, inputs, extra = formula_of(node, context, evaluator, value)
         # An op may name a more precise clause for this claim (e.g. a treated-as rule).
         clause, quote = _cited(extra["citation"]) if "citation" in extra else cited
@@ -115,7 +128,7 @@ def describer(node: Node, evaluator: "ScalarEvaluator") -> Callable[["_Context",
     # (steps are immutable).
     uncovered_steps: dict[tuple, Step] = {}
 
-    def step(context: "_Context", value: Any) -> Step:
+    def step(context: EvaluationContext, value: Any) -> Step:
         if context.values.get(covered, True):
             return describe(context, value)
         key = (context.candidate, value)
@@ -148,13 +161,13 @@ class _NodeWords:
     sources: dict | None = None           # a lookup's value as sourced, by candidate
 
 
-def node_words(evaluator: "ScalarEvaluator", nodes) -> dict[str, _NodeWords]:
+def node_words(evaluator: ScalarEvaluator, nodes) -> dict[str, _NodeWords]:
     """Each node's trace words that do not depend on the claim, worked out once per
     policy version: a trace describes every node of every claim."""
     return {node.id: _words(node, evaluator) for node in nodes}
 
 
-def _words(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
+def _words(node: Node, evaluator: ScalarEvaluator) -> _NodeWords:
     return _NodeWords(
         op=node.op.value,
         formula=_FORMULAS[node.op],
@@ -169,7 +182,7 @@ def _words(node: Node, evaluator: "ScalarEvaluator") -> _NodeWords:
     )
 
 
-def _sources(table, evaluator: "ScalarEvaluator") -> dict:
+def _sources(table, evaluator: ScalarEvaluator) -> dict:
     """A lookup's values as sourced: by candidate, and by (candidate, visit) for the visits
     an amendment names."""
     candidates = [i.name for i in evaluator.policy.identities] + [None]

@@ -11,19 +11,32 @@ value unspecified) the result is unspecified, naming the clause that needs it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import attrs
 
+from yibao.core.span import Span
 from yibao.dsl import ast
 from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
 from yibao.dsl.values import Kind
 
-if TYPE_CHECKING:
-    from yibao.dsl.checker import _Checker
+
+class Checker(Protocol):
+    """What an amendment reads of the policy checker (dsl/checker.py), which calls
+    amend_table with itself: named here rather than imported, so that the two files
+    are not an import circle."""
+
+    version: str
+
+    def require_citation(self, citation: ast.Citation | None, what: str, span: Span) -> None: ...
+
+    def base_identity(self, name: ast.Name, allow_others: bool = True) -> str | None | bool: ...
+
+    def sourced(self, value: ast.Value, citation: ast.Citation | None, kind: Kind, what: str,
+                span: Span) -> Sourced | None: ...
 
 
-def amend_table(checker: "_Checker", current: ByIdentity | None, name: str,
+def amend_table(checker: Checker, current: ByIdentity | None, name: str,
                 spec: ast.ValueSpec, kind: Kind, what: str,
                 visits: tuple[str, ...] | None = None) -> ByIdentity | None:
     """``current`` changed by ``spec``: for every visit, or (``visits``) for claims of
@@ -73,7 +86,7 @@ def amend_table(checker: "_Checker", current: ByIdentity | None, name: str,
 _EVERY = object()
 
 
-def _apply(checker: "_Checker", before: Sourced | None, value: ast.Value,
+def _apply(checker: Checker, before: Sourced | None, value: ast.Value,
            citation: ast.Citation | None, span, kind: Kind, what: str) -> Sourced | None:
     version = checker.version
     if isinstance(value, ast.PlusRate):
@@ -82,7 +95,7 @@ def _apply(checker: "_Checker", before: Sourced | None, value: ast.Value,
     if isinstance(value, ast.TimesValue):
         return _derive(before, lambda old: _times(old, value.factor.value), citation, span, version,
                        f"{what}: times {value.factor.text} on a value the base policy must give")
-    return checker._sourced(value, citation, kind, what, span)
+    return checker.sourced(value, citation, kind, what, span)
 
 
 def _derive(before: Sourced | None, change, citation, span, version: str, missing_note: str):

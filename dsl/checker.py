@@ -365,12 +365,12 @@ class _Checker:
             self.require_citation(None, what, spec.span)
         entries: list[tuple[str | None, Sourced]] = []
         if isinstance(spec, ast.InlineValue):
-            sourced = self._sourced(spec.value, spec.citation, kind, what, spec.span)
+            sourced = self.sourced(spec.value, spec.citation, kind, what, spec.span)
             return None if sourced is None else ByIdentity(name, ((None, sourced),))
         seen: dict[str | None, Span] = {}
         ok = True
         for entry in spec.entries:
-            sourced = self._sourced(entry.value, entry.citation or spec.citation, kind, what,
+            sourced = self.sourced(entry.value, entry.citation or spec.citation, kind, what,
                                     entry.span)
             ok = ok and sourced is not None
             for key_name in entry.names:
@@ -399,8 +399,9 @@ class _Checker:
             return False
         return name.text
 
-    def _sourced(self, value: ast.Value, citation: ast.Citation | None, kind: Kind, what: str,
-                 span: Span) -> Sourced | None:
+    def sourced(self, value: ast.Value, citation: ast.Citation | None, kind: Kind, what: str,
+                span: Span) -> Sourced | None:
+        """A written value as a model value with its citation; None (reported) when bad."""
         if isinstance(value, (ast.PlusRate, ast.TimesValue)):
             self.error("S224", f"{what}: plus/times change an inherited value; use them in `amend`",
                        span)

@@ -49,16 +49,3 @@ class Rule:
 class RegisteredRule:
     rule: Rule
     check: Callable[["LintContext"], Iterable[Diagnostic]]
-
-
-def all_rules() -> tuple[RegisteredRule, ...]:
-    from yibao.lint.rules import RULE_MODULES
-
-    return RULE_MODULES
-
-
-def rule_by_code(code: str) -> Rule | None:
-    for registered in all_rules():
-        if registered.rule.code == code:
-            return registered.rule
-    return None

@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Sequence
 
 from yibao.core.diagnostics import Diagnostic, Severity, render_concise
-from yibao.lint.registry import all_rules, rule_by_code
+from yibao.lint.rules import all_rules, rule_by_code
 from yibao.lint.runner import INTERNAL_ERROR, FileReport
 from yibao.lint.shares import IdentityShare, ProtectionAnalysis, treated_as
 from yibao.lint.words import identity_words, money, percent

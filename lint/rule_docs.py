@@ -12,7 +12,7 @@ import re
 import textwrap
 from types import ModuleType
 
-from yibao.lint.registry import all_rules
+from yibao.lint.rules import all_rules
 from yibao.lint.runner import INTERNAL_ERROR
 
 HEADER = """\

@@ -17,7 +17,8 @@ from yibao.core.diagnostics import MORE_DIAGNOSTICS, Diagnostic, PolicyError, Se
 from yibao.dsl.limits import read_bounded_text
 from yibao.lint.config import LintConfig, discover_config
 from yibao.lint.context import LintContext
-from yibao.lint.registry import Needs, RegisteredRule, all_rules, rule_by_code
+from yibao.lint.registry import Needs, RegisteredRule
+from yibao.lint.rules import all_rules, rule_by_code
 from yibao.lint.suppress import read_suppressions
 
 INTERNAL_ERROR = "L000"

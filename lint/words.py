@@ -25,3 +25,20 @@ def percent(value: Fraction) -> str:
 
 def identity_words(identity: str | None) -> str:
     return identity if identity is not None else NO_IDENTITY
+
+
+def where_words(share) -> str:
+    """'96.50% of the in-scope cost at a burden of 28,571.43 (住院)' and the like: where
+    the lines' share peaks, in L201's and L202's findings."""
+    extreme = share.combined
+    scenario = share.combined_scenario
+    upstream = (f" with upstream lines paying {percent(share.upstream_share)}"
+                if share.upstream_share else "")
+    if extreme.reached:
+        place = ("from the first yuan of burden" if extreme.first_piece
+                 else f"at a burden of {money(extreme.settlement.burden)}")
+    else:
+        start = money(extreme.settlement.burden) if extreme.settlement else "0"
+        place = f"approaching it as the burden grows beyond {start}"
+    return (f"{percent(extreme.share)} of the in-scope cost{upstream} {place} "
+            f"({scenario.describe()})")

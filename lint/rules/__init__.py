@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from yibao.lint.registry import RegisteredRule
+from yibao.lint.registry import RegisteredRule, Rule
 
 _MODULES = (
     "policy_unreadable", "policy_rejected", "unused_suppression", "suppression_reason",
@@ -32,3 +32,15 @@ def _load() -> tuple[RegisteredRule, ...]:
 
 
 RULE_MODULES = _load()
+
+
+def all_rules() -> tuple[RegisteredRule, ...]:
+    # Read at each call, not bound at import: a test swaps RULE_MODULES for a broken rule.
+    return RULE_MODULES
+
+
+def rule_by_code(code: str) -> Rule | None:
+    for registered in all_rules():
+        if registered.rule.code == code:
+            return registered.rule
+    return None

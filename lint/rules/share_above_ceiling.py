@@ -29,7 +29,7 @@ Use instead: lower rates, a cap, or the ratio ceiling of the notice::
 
 from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Rule
-from yibao.lint.words import identity_words, money, percent
+from yibao.lint.words import identity_words, percent, where_words
 
 RULE = Rule("L201", "share-above-ceiling", Severity.WARNING, "over-protection",
             "the lines can pay more of the in-scope cost than the ceiling")
@@ -49,18 +49,3 @@ def check(context):
             hint="lower a rate, add a cap, or state the notice's ratio ceiling "
                  "(`ceiling 95% §… { identities … }`)")
 
-
-def where_words(share) -> str:
-    """'96.50% of the in-scope cost at a burden of 28,571.43 (住院)' and the like."""
-    extreme = share.combined
-    scenario = share.combined_scenario
-    upstream = (f" with upstream lines paying {percent(share.upstream_share)}"
-                if share.upstream_share else "")
-    if extreme.reached:
-        place = ("from the first yuan of burden" if extreme.first_piece
-                 else f"at a burden of {money(extreme.settlement.burden)}")
-    else:
-        start = money(extreme.settlement.burden) if extreme.settlement else "0"
-        place = f"approaching it as the burden grows beyond {start}"
-    return (f"{percent(extreme.share)} of the in-scope cost{upstream} {place} "
-            f"({scenario.describe()})")

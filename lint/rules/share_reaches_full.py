@@ -19,8 +19,7 @@ Use instead (when the notice does not decide full cover)::
 
 from yibao.core.diagnostics import Severity
 from yibao.lint.registry import Rule
-from yibao.lint.rules.share_above_ceiling import where_words
-from yibao.lint.words import identity_words
+from yibao.lint.words import identity_words, where_words
 
 RULE = Rule("L202", "share-reaches-full", Severity.WARNING, "over-protection",
             "the lines can pay 100% of the in-scope cost")

@@ -18,7 +18,7 @@ from collections import Counter
 import pytest
 
 from helpers import EXAMPLES, POLICIES
-from yibao.audit.store import open_store
+from yibao.audit.stores import open_store
 from yibao.audit.verify import verify_store
 from yibao.cli.main import EXIT_OK, main
 

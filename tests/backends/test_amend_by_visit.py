@@ -5,7 +5,6 @@ telescope to one G)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 import pytest
 

@@ -18,7 +18,7 @@ from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
 from yibao.backends.synthetic import synthetic_claims
 from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import _Context
+from yibao.compiler.context import EvaluationContext
 from yibao.compiler.graph import Op, Phase
 from yibao.compiler.ledger import Ledger
 
@@ -29,10 +29,10 @@ def _phase_values(evaluator, claim, ledger, candidate, traced: bool) -> dict:
     """The candidate phase's node values as text (repr: Decimal("0") and Decimal("0.00")
     are equal numbers but are written differently), or the error it raised."""
     person_year = ledger.person_year(claim.person_id, claim.date.year)
-    context = _Context(claim, person_year)
+    context = EvaluationContext(claim, person_year)
     try:
         evaluator._run(Phase.CLAIM, context, [] if traced else None)
-        candidate_context = _Context(claim, person_year, candidate, dict(context.values))
+        candidate_context = EvaluationContext(claim, person_year, candidate, dict(context.values))
         evaluator._run(Phase.CANDIDATE, candidate_context, [] if traced else None)
     except ClaimError as error:   # a value the notice leaves unspecified (C311)
         return {"error": (error.code, error.field, error.message)}

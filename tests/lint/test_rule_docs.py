@@ -8,7 +8,7 @@ import pkgutil
 import pytest
 
 from yibao.lint import rules as rules_package
-from yibao.lint.registry import all_rules
+from yibao.lint.rules import all_rules
 
 MODULES = [importlib.import_module(f"yibao.lint.rules.{m.name}")
            for m in pkgutil.iter_modules(rules_package.__path__)]

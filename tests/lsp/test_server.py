@@ -16,9 +16,9 @@ import pytest
 from lsprotocol import types
 
 from helpers import POLICIES
+from yibao.dsl.format import format_policy
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")   # the module's one server
-from yibao.dsl.format import format_policy
 
 BENXI_PATH = POLICIES / "benxi-2023.policy"
 BENXI = BENXI_PATH.read_text(encoding="utf-8")

@@ -8,7 +8,6 @@ import pytest
 from helpers import POLICIES, claim, settle
 from lhasa_base import lhasa_folder, tibet_base
 from yibao.api import load_engine
-from yibao.core.diagnostics import PolicyError
 from yibao.dsl.inventory import inventory
 from yibao.dsl.loader import load_policy
 

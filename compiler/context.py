@@ -1,0 +1,26 @@
+"""What one claim's evaluation reads and writes as it runs through the graph.
+
+Its own module because both the scalar evaluator (compiler/evaluate.py) and the
+trace words (compiler/formulas.py) read it, and the evaluator calls the words:
+the context here keeps that a one-way import.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from yibao.compiler.claims import Claim
+from yibao.compiler.ledger import PersonYear
+
+
+@attrs.define
+class EvaluationContext:
+    claim: Claim
+    person_year: PersonYear
+    candidate: str | None = None
+    values: dict[str, Any] = attrs.field(factory=dict)
+    # In the result phase: each candidate identity and its total (take highest).
+    candidates: tuple[tuple[str | None, Decimal], ...] = ()
