@@ -74,7 +74,7 @@ def stored_lines(path: str) -> list[tuple[int, str | None]]:
         db.close()
 
 
-def kill_at_random(run: Run, rng: random.Random, stored: int, total: int) -> None:
+def kill_at_random(run: KilledRun, rng: random.Random, stored: int, total: int) -> None:
     """Kill while loading or settling (by time), or just after a commit, or inside the next."""
     commits_left = -(-(total - stored) // EVERY)
     if commits_left < 3 or rng.random() < 0.3:
