@@ -64,6 +64,13 @@ def entry() -> None:
     whole_writes_stdout()
     try:
         status = main()
+        # What a command printed last may still sit in stdout's buffer: a reader gone
+        # by now cuts it as surely as one gone mid-run (else Python's own flush at
+        # exit fails with "Exception ignored … BrokenPipeError" and status 0).
+        sys.stdout.flush()
+    except BrokenPipeError as error:
+        report_output_cut(error)
+        status = EXIT_OUTPUT_CUT
     except Exception as error:   # noqa: BLE001 - every other failure is a bug to report
         status = report_internal_error(error)
     if status == EXIT_OUTPUT_CUT:

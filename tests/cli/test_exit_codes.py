@@ -146,6 +146,21 @@ def test_70_with_the_traceback_where_yibao_traceback_says(tmp_path):
 
 # ---- 141: the output cut -----------------------------------------------------------------
 
+def test_141_when_the_reader_is_gone_before_a_short_report_is_flushed(tmp_path):
+    """A short report (lint's 2 kB) sits in stdout's buffer until the end: a reader that
+    left before it was flushed cut it too.  Python's own flush at exit failed with
+    "Exception ignored … BrokenPipeError" and status 120 before."""
+    with open(tmp_path / "err.txt", "w", encoding="utf-8") as errors:
+        process = subprocess.Popen([str(SCRIPT), "lint", "--shares", POLICY],
+                                   stdout=subprocess.PIPE, stderr=errors)
+        process.stdout.close()      # `yibao lint … | true`: the reader never reads
+        status = process.wait(timeout=120)
+    assert status == EXIT_OUTPUT_CUT
+    assert (tmp_path / "err.txt").read_text(encoding="utf-8").splitlines() == [
+        "yibao: output cut: the reader of standard output went away before every result "
+        "was written"]
+
+
 @pytest.mark.parametrize("options", [
     ("--stream",), ("--format", "json"), ("--jobs", "2"), ("--backend", "duckdb"),
 ], ids=["stream", "json", "jobs", "duckdb"])
