@@ -66,8 +66,9 @@ def entry() -> None:
         status = main()
         # What a command printed last may still sit in stdout's buffer: a reader gone
         # by now cuts it as surely as one gone mid-run (else Python's own flush at
-        # exit fails with "Exception ignored … BrokenPipeError" and status 0).
-        sys.stdout.flush()
+        # exit fails with "Exception ignored … BrokenPipeError" and status 120).
+        if status != EXIT_OUTPUT_CUT:   # a cut already reported keeps its buffer
+            sys.stdout.flush()
     except BrokenPipeError as error:
         report_output_cut(error)
         status = EXIT_OUTPUT_CUT
