@@ -62,9 +62,5 @@ def condition_fields(condition: ast.Condition | None) -> list[str]:
 
 
 def condition_words(condition: ast.Condition) -> str:
-    if isinstance(condition, ast.FieldRef):
-        return condition.name.text
-    if isinstance(condition, ast.Not):
-        return f"非 {condition_words(condition.operand)}"
-    joiner = " 且 " if isinstance(condition, ast.All) else " 或 "
-    return "(" + joiner.join(condition_words(o) for o in condition.operands) + ")"
+    """A condition in the views' Chinese (非, 且, 或)."""
+    return ast.condition_text(condition, "非", "且", "或")

@@ -196,6 +196,21 @@ class Any_:
 Condition = Union[FieldRef, Not, All, Any_]
 
 
+def condition_text(condition: Condition, negation: str, conjunction: str,
+                   disjunction: str) -> str:
+    """A condition in words, with the connectives given: the policy's own (``not``,
+    ``and``, ``or``) for check's inventory, Chinese (非, 且, 或) for the views.  Every
+    compound part is parenthesised, so the grouping never depends on precedence."""
+    def text(part: Condition) -> str:
+        if isinstance(part, FieldRef):
+            return part.name.text
+        if isinstance(part, Not):
+            return f"{negation} {text(part.operand)}"
+        joiner = f" {conjunction} " if isinstance(part, All) else f" {disjunction} "
+        return "(" + joiner.join(text(o) for o in part.operands) + ")"
+    return text(condition)
+
+
 # ---- rules inside a line ---------------------------------------------------------
 
 

@@ -38,12 +38,7 @@ def _entry(table: ByIdentity, key, sourced, members: str | None = None,
 
 def _condition(condition: ast.Condition) -> str:
     """A condition as written in the policy (``not in_province and not standard_care``)."""
-    if isinstance(condition, ast.FieldRef):
-        return condition.name.text
-    if isinstance(condition, ast.Not):
-        return f"not {_condition(condition.operand)}"
-    joiner = " and " if isinstance(condition, ast.All) else " or "
-    return "(" + joiner.join(_condition(o) for o in condition.operands) + ")"
+    return ast.condition_text(condition, "not", "and", "or")
 
 
 def inventory(loaded: LoadedPolicy) -> dict:
