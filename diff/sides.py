@@ -52,6 +52,7 @@ class Side:
     policy: Policy
     loaded: LoadedPolicy = attrs.field(eq=False)
     pinned_to: datetime.date | None = None
+    path: str = ""                   # the policy file as given on the command line
 
     def engine(self) -> Engine:
         if self.pinned_to is None:
@@ -62,7 +63,8 @@ class Side:
         return {"label": self.label, "policy": self.policy.policy_id,
                 "effective": str(self.policy.effective),
                 "versions": [p.policy_id for p in self.loaded.versions],
-                "pinned_to": str(self.pinned_to) if self.pinned_to else None}
+                "pinned_to": str(self.pinned_to) if self.pinned_to else None,
+                "file": self.path}
 
 
 def version_in_force(loaded: LoadedPolicy, date: datetime.date, path: str = "") -> Policy:
@@ -83,9 +85,9 @@ def make_side(loaded: LoadedPolicy, pinned_to: datetime.date | None = None,
               path: str = "") -> Side:
     if pinned_to is None:
         policy = loaded.latest
-        return Side(policy.policy_id, policy, loaded)
+        return Side(policy.policy_id, policy, loaded, path=path)
     policy = version_in_force(loaded, pinned_to, path)
-    return Side(f"{policy.policy_id}@{pinned_to}", policy, loaded, pinned_to)
+    return Side(f"{policy.policy_id}@{pinned_to}", policy, loaded, pinned_to, path)
 
 
 def load_sides(old_path: str | pathlib.Path, new_path: str | pathlib.Path | None = None,
@@ -95,4 +97,8 @@ def load_sides(old_path: str | pathlib.Path, new_path: str | pathlib.Path | None
     new_loaded = old_loaded if new_path is None else load_policy(new_path)
     old = make_side(old_loaded, at, str(old_path))
     new = make_side(new_loaded, vs, str(new_path or old_path))
+    if old.label == new.label and old.path != new.path:
+        # Two files of one policy id (a draft against the notice in force) read
+        # "benxi-2023 → benxi-2023" otherwise: the files tell the sides apart.
+        old, new = (attrs.evolve(side, label=f"{side.label} ({side.path})") for side in (old, new))
     return old, new

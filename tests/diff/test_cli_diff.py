@@ -58,3 +58,22 @@ def test_a_date_before_every_version_is_refused(capsys):
     err = capsys.readouterr().err
     assert "no version of jiamusi-2022 is in force on 2020-06-30" in err
     assert "jiamusi-2021 from 2021-01-01, jiamusi-2022 from 2022-01-01" in err
+
+
+def test_two_files_of_one_policy_id_are_named_by_their_files(tmp_path, capsys):
+    """Issue 24 item 12: a draft of benxi-2023 against the notice in force read
+    "benxi-2023 → benxi-2023". §(五) caps 基本救助 at 2万; the draft raises it to 3万."""
+    notice = POLICIES / "benxi-2023.policy"
+    draft = tmp_path / "draft.policy"
+    draft.write_text(notice.read_text(encoding="utf-8").replace("cap 2万 §(五)", "cap 3万 §(五)"),
+                     encoding="utf-8")
+    assert main(["diff", str(notice), str(draft)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"yibao diff: benxi-2023 ({notice}) → benxi-2023 ({draft})\n")
+    assert "changed  基本救助.年度限额 [全体]: 20,000.00 → 30,000.00" in out
+    assert main(["diff", str(notice), str(draft), "--format", "markdown"]) == 0
+    assert f"`benxi-2023 ({notice})` → `benxi-2023 ({draft})`" in capsys.readouterr().out
+    assert main(["diff", str(notice), str(draft), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["old"]["file"], data["new"]["file"]) == (str(notice), str(draft))
+    assert data["old"]["label"] == f"benxi-2023 ({notice})"
