@@ -21,8 +21,23 @@ from __future__ import annotations
 
 import datetime
 import pathlib
+import re
 
 import pytest
+
+
+class SnapshotMismatch(AssertionError):
+    """The settled document differs from the stored snapshot; the message is the diff."""
+
+    def __init__(self, diff: list[str]):
+        # syrupy colours its diff character by character; in a failure report that
+        # is unreadable noise (and a CI log shows the escapes), so it is stripped.
+        super().__init__("the settlements differ from the snapshot "
+                         "(- snapshot, + now; pytest --snapshot-update accepts them):\n"
+                         + "\n".join(_ANSI.sub("", line) for line in diff))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture
@@ -37,7 +52,12 @@ def yibao_case(request):
             at = datetime.date.fromisoformat(at)
         engine, outcomes = settle_for_snapshot(policy, claims, at)
         document = snapshot_document(engine, outcomes, pathlib.Path(claims).name)
-        assert document == snapshot(extension_class=PolicySnapshotExtension, name=name)
+        stored = snapshot(extension_class=PolicySnapshotExtension, name=name)
+        if document != stored:
+            # Not a bare `assert`: pytest rewrites the asserts of an entry-point plugin
+            # only in some installs (never in an editable one), and unrewritten, a
+            # failure was a bare AssertionError with no diff (issue 24 item 12).
+            raise SnapshotMismatch(stored.get_assert_diff())
         return outcomes
 
     return check

@@ -22,11 +22,15 @@ def test_benxi(yibao_case):
 '''
 
 
-def run_pytest(folder, *extra):
-    # Plugins named explicitly, so the run does not depend on what else is installed.
+def run_pytest(folder, *extra, autoload=False):
+    # Plugins named explicitly, so the run does not depend on what else is installed;
+    # autoload=True runs as a team (and this project) does: plugins from their entry points.
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "syrupy", "-p", "yibao.testing.plugin",
-               "-p", "no:cacheprovider", *extra]
+    plugins = ["-p", "syrupy", "-p", "yibao.testing.plugin"]
+    if autoload:
+        del env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        plugins = []
+    command = [sys.executable, "-m", "pytest", "-q", *plugins, "-p", "no:cacheprovider", *extra]
     return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -36,11 +40,24 @@ def test_the_plugin_is_registered_for_pytest():
     assert entry.value == "yibao.testing.plugin"
 
 
-def test_snapshot_written_then_a_revision_fails_with_the_changed_figures(tmp_path):
-    shutil.copy(POLICIES / "benxi-2023.policy", tmp_path / "benxi-2023.policy")
+def team_folder(folder):
+    shutil.copy(POLICIES / "benxi-2023.policy", folder / "benxi-2023.policy")
     lines = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()
-    (tmp_path / "claims.jsonl").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
-    (tmp_path / "test_team.py").write_text(TEAM_TEST, encoding="utf-8")
+    (folder / "claims.jsonl").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    (folder / "test_team.py").write_text(TEAM_TEST, encoding="utf-8")
+
+
+def raise_the_rate(folder):
+    """§(五)'s 低保边缘家庭成员 rate of 基本救助, 60% → 65%."""
+    policy = folder / "benxi-2023.policy"
+    text = policy.read_text(encoding="utf-8")
+    policy.write_text(text.replace("低保边缘家庭成员: 60%\n        因病致贫重病患者: 50%\n    }\n"
+                                   "    cap 2万", "低保边缘家庭成员: 65%\n        因病致贫重病患者: "
+                                   "50%\n    }\n    cap 2万"), encoding="utf-8")
+
+
+def test_snapshot_written_then_a_revision_fails_with_the_changed_figures(tmp_path):
+    team_folder(tmp_path)
 
     written = run_pytest(tmp_path, "--snapshot-update")
     assert written.returncode == 0, written.stdout
@@ -52,11 +69,7 @@ def test_snapshot_written_then_a_revision_fails_with_the_changed_figures(tmp_pat
 
     assert run_pytest(tmp_path).returncode == 0   # unchanged policy: passes
 
-    policy = tmp_path / "benxi-2023.policy"
-    text = policy.read_text(encoding="utf-8")
-    policy.write_text(text.replace("低保边缘家庭成员: 60%\n        因病致贫重病患者: 50%\n    }\n"
-                                   "    cap 2万", "低保边缘家庭成员: 65%\n        因病致贫重病患者: "
-                                   "50%\n    }\n    cap 2万"), encoding="utf-8")
+    raise_the_rate(tmp_path)
     failed = run_pytest(tmp_path)
     assert failed.returncode == 1
     assert "-   基本救助: 7800.00" in failed.stdout and "+   基本救助: 8450.00" in failed.stdout
@@ -67,3 +80,18 @@ def test_snapshot_written_then_a_revision_fails_with_the_changed_figures(tmp_pat
         encoding="utf-8")
     assert "  基本救助: 8450.00\n  倾斜救助: 2130.00\n" in updated
     assert "  |     基本救助支付比例: 65%\n" in updated
+
+
+def test_a_failure_shows_the_diff_with_the_plugin_loaded_from_its_entry_point(tmp_path):
+    """Issue 24 item 12: loaded from its entry point (an editable install: this project's
+    own snapshots, a team's checkout), pytest did not rewrite the plugin's assert and a
+    changed settlement failed with a bare AssertionError. bx-0001: 基本救助 60% × 13,000
+    = 7,800 becomes 65% × 13,000 = 8,450 (§(五))."""
+    team_folder(tmp_path)
+    assert run_pytest(tmp_path, "--snapshot-update", autoload=True).returncode == 0
+    raise_the_rate(tmp_path)
+    failed = run_pytest(tmp_path, autoload=True)
+    assert failed.returncode == 1
+    assert "the settlements differ from the snapshot" in failed.stdout
+    assert "-   基本救助: 7800.00" in failed.stdout and "+   基本救助: 8450.00" in failed.stdout
+    assert "\x1b[" not in failed.stdout          # syrupy's per-character colours stripped
