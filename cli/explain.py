@@ -95,9 +95,13 @@ def starts_from_zero(engine, claim_id: str, source: str, lang: str) -> str | Non
 def render(args, engine, outcome) -> str:
     from yibao.explain.colour import PLAIN, terminal_palette
     from yibao.explain.labels import language
+    from yibao.explain.provenance import provenance
 
+    # Every view says what made it: yibao's version, the policy text, the claims file.
+    made_by = provenance(engine.evaluators[outcome.policy].graph.policy, args.claims)
     if args.format == "json":
-        return json.dumps(outcome_to_json(outcome), ensure_ascii=False, indent=2) + "\n"
+        data = {**outcome_to_json(outcome), "provenance": made_by.to_json()}
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     lang = language(args.lang)
     quotes = not args.no_quotes
     claim = engine.claims_by_id[args.claim]
@@ -105,16 +109,16 @@ def render(args, engine, outcome) -> str:
         from yibao.explain.html import render_html
 
         graph = engine.evaluators[outcome.policy].graph
-        return render_html(outcome, claim, graph, quotes, lang)
+        return render_html(outcome, claim, graph, quotes, lang, made_by)
     policy = engine.version_for(claim.date, args.claim)
     if args.format == "markdown":
         from yibao.explain.markdown import render_markdown
 
-        return render_markdown(outcome, claim, policy, quotes, lang)
+        return render_markdown(outcome, claim, policy, quotes, lang, made_by)
     from yibao.explain.text import render_text
 
     palette = PLAIN if args.output else terminal_palette(sys.stdout, args.color)
-    return render_text(outcome, claim, policy, quotes, lang, palette)
+    return render_text(outcome, claim, policy, quotes, lang, palette, made_by)
 
 
 def _write(output: str | None, text: str) -> None:

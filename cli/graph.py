@@ -33,6 +33,7 @@ def run(args) -> int:
     from yibao.api import load_engine
     from yibao.explain.graph import FORMATS, UnknownLine, graph_dot, render_graph
     from yibao.explain.overlay import overlay_from_result
+    from yibao.explain.provenance import provenance
 
     suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
     if suffix not in FORMATS:
@@ -60,7 +61,8 @@ def run(args) -> int:
         return _usage(f"no version {version} in {args.policy}; "
                       f"its versions: {', '.join(engine.evaluators)}")
     try:
-        dot = graph_dot(engine.evaluators[version].graph, overlay, args.line)
+        graph = engine.evaluators[version].graph
+        dot = graph_dot(graph, overlay, args.line, provenance(graph.policy, args.claims))
     except UnknownLine as error:
         return _usage(str(error))
     try:

@@ -12,9 +12,12 @@ from typing import TextIO
 import attrs
 
 # ---- the graph and the page ---------------------------------------------------------
-PATH = "#c2410c"            # the path a claim took: nodes, edges, values
+# Text colours keep a contrast of at least 4.5:1 (WCAG 2 AA) on every fill below:
+# PATH and CLAUSE were darkened for it (issue 24 item 8; tests/explain/test_print.py).
+PATH = "#b83c0a"            # the path a claim took: nodes, edges, values
 PATH_FILL = "#fff3e8"
-UNTAKEN = "#a3a3a3"         # branches not taken, losing take-highest candidates
+UNTAKEN = "#a3a3a3"         # branches not taken, losing take-highest candidates: lines
+UNTAKEN_TEXT = "#646464"    # … and their words (the light grey above reads at 2.3:1)
 UNTAKEN_FILL = "#f2f2f2"
 INPUT_FILL = "#e0ecff"      # claim fields and upstream payouts: what comes in
 INPUT_BORDER = "#1d4ed8"
@@ -23,7 +26,7 @@ OUTPUT_BORDER = "#15803d"
 NODE_FILL = "#ffffff"
 NODE_BORDER = "#525252"
 CLUSTER_BORDER = "#737373"
-CLAUSE = "#6b7280"          # citations
+CLAUSE = "#5b6270"          # citations
 ALERT = "#b91c1c"
 
 CJK_FONT = "Noto Sans CJK SC"  # fonts-noto-cjk, installed by scripts/ensure-system-packages.sh

@@ -13,6 +13,7 @@ Only reads the graph and the overlay; never evaluates.
 from __future__ import annotations
 
 import pathlib
+from html import escape
 
 import graphviz
 
@@ -21,6 +22,7 @@ from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID
 from yibao.explain import colour
 from yibao.explain.graph_label import node_label
 from yibao.explain.overlay import Mark, Overlay
+from yibao.explain.provenance import Provenance
 
 FORMATS = ("svg", "png", "pdf", "dot")
 _INPUT_OPS = (Op.INPUT, Op.UPSTREAM)
@@ -46,11 +48,11 @@ def is_output(node: Node) -> bool:
 
 
 def graph_dot(graph: EvaluationGraph, overlay: Overlay | None = None,
-              line: str | None = None) -> graphviz.Digraph:
+              line: str | None = None, provenance: Provenance | None = None) -> graphviz.Digraph:
     """The graph as DOT: all of it, or one line with the nodes it reads and feeds."""
     shown = _nodes_shown(graph, line)
     dot = graphviz.Digraph(name=graph.policy.policy_id,
-                           graph_attr=_graph_attributes(graph, overlay, line),
+                           graph_attr=_graph_attributes(graph, overlay, line, provenance),
                            node_attr={"fontname": colour.CJK_FONT, "shape": "box",
                                       "style": "rounded,filled", "margin": "0.08,0.04"},
                            edge_attr={"fontname": colour.CJK_FONT, "color": colour.NODE_BORDER,
@@ -92,14 +94,15 @@ def _order_in_rows(dot: graphviz.Digraph, graph: EvaluationGraph, shown: set[str
         previous = members[-1]
 
 
-def _graph_attributes(graph: EvaluationGraph, overlay: Overlay | None, line: str | None) -> dict:
+def _graph_attributes(graph: EvaluationGraph, overlay: Overlay | None, line: str | None,
+                      provenance: Provenance | None = None) -> dict:
     policy = graph.policy
     title = f"{policy.policy_id} 评估图"
     if line:
         title += f" · {line}"
     if overlay is not None:
         title += f" · 理赔 {overlay.claim_id}（适用身份: {overlay.winner}）"
-    return {"label": title, "labelloc": "t", "fontsize": "20", "fontname": colour.CJK_FONT,
+    return {"label": provenance_title(title, provenance), "labelloc": "t", "fontsize": "20", "fontname": colour.CJK_FONT,
             "rankdir": "TB", "nodesep": "0.25", "ranksep": "0.4", "bgcolor": "white",
             "charset": "UTF-8", "newrank": "true"}
 
@@ -167,7 +170,7 @@ def _node_style(node: Node, mark: Mark | None) -> dict[str, str]:
     if mark is Mark.TAKEN:
         style.update(color=colour.PATH, penwidth="2.6")
     elif mark is Mark.UNTAKEN:
-        style.update(fillcolor=colour.UNTAKEN_FILL, color=colour.UNTAKEN, fontcolor=colour.UNTAKEN,
+        style.update(fillcolor=colour.UNTAKEN_FILL, color=colour.UNTAKEN, fontcolor=colour.UNTAKEN_TEXT,
                      style="rounded,filled,dashed")
     if mark is not None:
         classes.append(mark.value)
@@ -190,6 +193,16 @@ def _edge_style(source: str, target: str, overlay: Overlay | None) -> dict[str, 
     if all(mark is Mark.TAKEN for mark in marks):
         return {"color": colour.PATH, "penwidth": "2.2", "class": "taken"}
     return {"color": colour.UNTAKEN, "style": "dashed", "class": "untaken"}
+
+
+def provenance_title(title: str, provenance: Provenance | None) -> str:
+    """The graph's title, with what made it in small type under it (a PNG or PDF
+    leaves the command line behind: the picture itself must say its source)."""
+    if provenance is None:
+        return title
+    small = "<BR/>".join(escape(part) for part in provenance.parts())
+    return (f"<{escape(title)}<BR/><FONT POINT-SIZE=\"10\" COLOR=\"{colour.CLAUSE}\">"
+            f"{small}</FONT>>")
 
 
 # ---- files -------------------------------------------------------------------------

@@ -37,15 +37,15 @@ def node_label(node: Node, graph: EvaluationGraph, overlay: Overlay | None) -> s
     words = node_words(node, graph)
     entry = overlay.nodes.get(node.id) if overlay is not None else None
     untaken = entry is not None and entry.mark is Mark.UNTAKEN
-    rows = [_row(_font(node.label, 13, colour.UNTAKEN if untaken else None, bold=True))]
+    rows = [_row(_font(node.label, 13, colour.UNTAKEN_TEXT if untaken else None, bold=True))]
     rows += [_row(_font(line, 10)) for line in words.formula if line]
     rows += _table_rows(words.table, overlay.winner if entry and not untaken else None)
     if node.citation is not None:
         rows.append(_row(_font(f"§{node.citation.clause}", 9, colour.CLAUSE)))
     if entry is not None:
-        figure_colour = colour.UNTAKEN if untaken else colour.PATH
+        figure_colour = colour.UNTAKEN_TEXT if untaken else colour.PATH
         rows.append(_row(_font(f"= {readable(entry.value)}", 13, figure_colour, bold=True)))
-        rows += [_row(_font(f"{who}: {readable(value)}", 9, colour.UNTAKEN))
+        rows += [_row(_font(f"{who}: {readable(value)}", 9, colour.UNTAKEN_TEXT))
                  for who, value in entry.losers]
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
             + "".join(rows) + "</TABLE>")

@@ -17,21 +17,28 @@ from yibao.explain import colour
 from yibao.explain.graph import graph_dot, inline_svg
 from yibao.explain.labels import ZH, Language
 from yibao.explain.overlay import overlay_from_result
+from yibao.explain.provenance import Provenance
 from yibao.explain.report import SectionView, StepView, Table, build_report
 
 STYLE = f"""
 body {{ font-family: "{colour.CJK_FONT}", "Noto Sans SC", "PingFang SC", "Microsoft YaHei",
         sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1f2937;
-        line-height: 1.5; }}
+        background: #ffffff; line-height: 1.5; }}
 h1 {{ font-size: 1.6rem; margin-bottom: 0.2rem; }}
-.tables {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(26rem, 1fr));
+/* min(26rem, 100%): on a phone (390 px) one column, never wider than the screen. */
+.tables {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(min(26rem, 100%), 1fr));
            gap: 0 2rem; align-items: start; }}
+/* Five columns and more (year to date, alerts) take the page's width: squeezed into
+   half of it at 1,280 px, the alert table broke 结论 one character a line. */
+.tables > section.wide {{ grid-column: 1 / -1; }}
+.scroll {{ overflow-x: auto; max-width: 100%; }}
 h2 {{ border-bottom: 2px solid #e5e7eb; padding-bottom: 0.2rem; margin-top: 2rem; }}
 .policy {{ color: {colour.CLAUSE}; margin-top: 0; }}
 table {{ border-collapse: collapse; margin: 0.5rem 0; }}
 th, td {{ border: 1px solid #d1d5db; padding: 0.25rem 0.6rem; text-align: left; }}
 th {{ background: #f3f4f6; }}
-td.figure {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.figure {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
+td.word, th {{ white-space: nowrap; }}
 tr.strong td {{ font-weight: bold; color: {colour.PATH}; }}
 .line {{ margin: 0.6rem 0 0.6rem 1rem; }}
 .line h4 {{ margin: 0.4rem 0; }}
@@ -42,19 +49,52 @@ li.step {{ border-left: 3px solid {colour.PATH}; padding: 0.2rem 0.6rem; margin:
 .value {{ float: right; font-weight: bold; color: {colour.PATH};
           font-variant-numeric: tabular-nums; }}
 .formula {{ font-family: ui-monospace, "Noto Sans Mono CJK SC", monospace; font-size: 0.9rem; }}
+.formula, blockquote.clause, footer, .policy {{ overflow-wrap: anywhere; }}
 blockquote.clause {{ margin: 0.2rem 0 0 0; color: {colour.CLAUSE}; font-size: 0.9rem; }}
-p.not-applicable {{ color: {colour.UNTAKEN}; margin: 0.3rem 0 0.3rem 1rem; }}
+p.not-applicable {{ color: {colour.UNTAKEN_TEXT}; margin: 0.3rem 0 0.3rem 1rem; }}
 details.not-chosen li.step {{ border-left-color: {colour.UNTAKEN}; background: {colour.UNTAKEN_FILL}; }}
-details.not-chosen .value {{ color: {colour.UNTAKEN}; }}
+details.not-chosen .value {{ color: {colour.UNTAKEN_TEXT}; }}
 details > summary {{ cursor: pointer; }}
+/* The graph is scaled to the column; "full size" (a link to #graph-full, no script)
+   shows it at its own size, scrolling sideways. */
 .graph {{ overflow-x: auto; border: 1px solid #e5e7eb; padding: 0.5rem; }}
-.graph svg {{ height: auto; }}
+.graph svg {{ display: block; width: 100%; max-width: 100%; height: auto; }}
+.graph:target svg {{ width: auto; max-width: none; }}
 footer {{ color: {colour.CLAUSE}; margin-top: 2rem; font-size: 0.85rem; }}
+
+/* A4: the tables and steps in portrait, the graph alone on one landscape page. */
+@page {{ size: A4 portrait; margin: 10mm; }}
+@page graph {{ size: A4 landscape; margin: 8mm; }}
+@media print {{
+  body {{ max-width: none; margin: 0; padding: 0; font-size: 8.5pt; line-height: 1.3; }}
+  h1 {{ font-size: 14pt; }}
+  h2 {{ font-size: 11pt; margin: 0.6rem 0 0.2rem; break-after: avoid; }}
+  h3, h4, summary {{ font-size: 10pt; margin: 0.3rem 0; break-after: avoid; }}
+  .tables {{ grid-template-columns: 1fr 1fr; gap: 0 1rem; }}
+  table {{ margin: 0.2rem 0; }}
+  th, td {{ padding: 0.05rem 0.35rem; }}
+  tr, li.step {{ break-inside: avoid; }}
+  li.step {{ margin: 0.15rem 0; padding: 0.05rem 0.4rem; }}
+  .formula, blockquote.clause {{ font-size: 7.5pt; }}
+  /* The steps flow in two columns; no step is cut between columns or pages. */
+  #steps {{ columns: 2; column-gap: 1.2rem; }}
+  #steps > h2 {{ column-span: all; }}
+  .line {{ margin: 0.3rem 0 0.3rem 0.5rem; }}
+  /* A folded candidate is printed open: on paper nothing can be clicked. */
+  details::details-content {{ content-visibility: visible; display: contents; }}
+  details > summary {{ list-style: none; }}
+  .screen-only {{ display: none; }}
+  #graph {{ page: graph; break-before: page; }}
+  #graph h2 {{ margin-top: 0; }}
+  #graph .graph {{ border: none; padding: 0; overflow: visible; }}
+  #graph .graph svg {{ width: 100%; max-width: 100%; height: 160mm; }}
+  footer {{ page: graph; margin-top: 0.3rem; font-size: 7pt; }}
+}}
 """
 
 
 def render_html(result: ClaimResult, claim: Claim, graph: EvaluationGraph, quotes: bool = True,
-                lang: Language = ZH) -> str:
+                lang: Language = ZH, provenance: Provenance | None = None) -> str:
     """The page; ``graph`` is the compiled version the claim was settled under."""
     report = build_report(result, claim, graph.policy, lang, quotes)
     svg = inline_svg(graph_dot(graph, overlay_from_result(result)))
@@ -64,10 +104,14 @@ def render_html(result: ClaimResult, claim: Claim, graph: EvaluationGraph, quote
     body.append(f'<section id="steps"><h2>{escape(lang.word("steps"))}</h2>')
     body += [_section(section) for section in report.sections]
     body.append("</section>")
+    svg = _named_svg(svg, f'{lang.word("graph")} · {report.title}')
     body.append(f'<section id="graph"><h2>{escape(lang.word("graph"))}</h2>'
-                f'<p class="legend">{escape(lang.word("legend"))}</p>'
-                f'<div class="graph">{svg}</div></section>')
-    body.append(f"<footer>{escape(lang.word('generated'))}</footer>")
+                f'<p class="legend">{escape(lang.word("legend"))} {_size_links(lang)}</p>'
+                f'<div class="graph" id="graph-full">{svg}</div></section>')
+    footer = f"<p>{escape(lang.word('generated'))}</p>"
+    if provenance is not None:
+        footer += f'<p class="provenance">{escape(provenance.words(lang.english))}</p>'
+    body.append(f"<footer>{footer}</footer>")
     html_lang = "en" if lang.english else "zh-CN"
     return ("<!DOCTYPE html>\n"
             f'<html lang="{html_lang}"><head><meta charset="utf-8">'
@@ -76,20 +120,48 @@ def render_html(result: ClaimResult, claim: Claim, graph: EvaluationGraph, quote
             f"<body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
+_WIDE = 5            # columns from which a table takes the page's width, not half of it
+_WORD = 6            # characters up to which a cell is a word (预警, 未预警, 适用): never wrapped
+
+
 def _table(table: Table) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in table.header)
     rows = []
     for index, row in enumerate(table.rows):
-        cells = "".join(f'<td class="{"figure" if _is_figure(c) else "text"}">{escape(c)}</td>'
-                        for c in row)
+        cells = "".join(f'<td class="{_cell_class(c)}">{escape(c)}</td>' for c in row)
         strong = ' class="strong"' if index in table.strong else ""
         rows.append(f"<tr{strong}>{cells}</tr>")
-    return (f'<section id="{table.anchor}"><h2>{escape(table.title)}</h2>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+    wide = ' class="wide"' if len(table.header) >= _WIDE else ""
+    return (f'<section id="{table.anchor}"{wide}><h2>{escape(table.title)}</h2>'
+            f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div></section>")
+
+
+def _cell_class(text: str) -> str:
+    if _is_figure(text):
+        return "figure"
+    return "word" if len(text) <= _WORD and " " not in text else "text"
 
 
 def _is_figure(text: str) -> bool:
     return bool(text) and text.replace(",", "").replace(".", "").replace("%", "").isdigit()
+
+
+_SIZE_WORDS = {False: ("原尺寸查看", "适应页宽"), True: ("full size", "fit to page")}
+
+
+def _size_links(lang: Language) -> str:
+    full, fit = _SIZE_WORDS[lang.english]
+    return (f'<span class="screen-only"><a href="#graph-full">{full}</a> · '
+            f'<a href="#graph">{fit}</a></span>')
+
+
+def _named_svg(svg: str, name: str) -> str:
+    """The SVG with an accessible name: role="img", aria-label and a <title> first
+    (graphviz gives the root a <title> of the policy id only, deeper in)."""
+    head, rest = svg.split(">", 1)
+    label = escape(name)
+    return (f'{head} role="img" aria-label="{label}"><title>{label}</title>{rest}')
 
 
 def _section(section: SectionView) -> str:

@@ -12,11 +12,12 @@ from yibao.compiler.claims import Claim
 from yibao.compiler.evaluate import ClaimResult
 from yibao.dsl.model import Policy
 from yibao.explain.labels import ZH, Language
+from yibao.explain.provenance import Provenance
 from yibao.explain.report import SectionView, StepView, Table, build_report
 
 
 def render_markdown(result: ClaimResult, claim: Claim, policy: Policy, quotes: bool = True,
-                    lang: Language = ZH) -> str:
+                    lang: Language = ZH, provenance: Provenance | None = None) -> str:
     report = build_report(result, claim, policy, lang, quotes)
     out = [f"# {report.title}", "", report.policy, ""]
     for table in report.tables:
@@ -25,6 +26,8 @@ def render_markdown(result: ClaimResult, claim: Claim, policy: Policy, quotes: b
     for section in report.sections:
         out.extend(_section(section))
     out.extend(["---", "", f"*{lang.word('generated')}*"])
+    if provenance is not None:
+        out.extend(["", f"*{provenance.words(lang.english)}*"])
     return "\n".join(out) + "\n"
 
 

@@ -16,10 +16,12 @@ from yibao.explain.colour import PLAIN, Palette
 from yibao.explain.figures import money
 from yibao.explain.labels import ZH, Language
 from yibao.explain.outline import Section, sections
+from yibao.explain.provenance import Provenance
 
 
 def render_text(result: ClaimResult, claim: Claim, policy: Policy, quotes: bool = True,
-                lang: Language = ZH, palette: Palette = PLAIN) -> str:
+                lang: Language = ZH, palette: Palette = PLAIN,
+                provenance: Provenance | None = None) -> str:
     out = _header(claim, policy, lang)
     number = 0
     for section in sections(result.trace):
@@ -30,6 +32,8 @@ def render_text(result: ClaimResult, claim: Claim, policy: Policy, quotes: bool 
     out.append("")
     out.append(palette.paint(palette.heading, lang.number(number) + lang.word("result")))
     out.extend(_result(result, lang, palette))
+    if provenance is not None:
+        out.extend(["", palette.paint(palette.clause, provenance.words(lang.english))])
     return "\n".join(out) + "\n"
 
 

@@ -8,6 +8,9 @@ command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 # Debian's Chromium: the HTML explanation is tested in a real headless browser.
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Poppler (pdfinfo, pdftoppm): the printed explanation's pages are counted and looked at.
+command -v pdfinfo >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 \
+    || missing+=(poppler-utils)
 # A JDK runtime for Spark in local mode (yibao eval --backend spark, its tests).
 command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
 # PostgreSQL for the settlement book's shared store: the tests start a private server

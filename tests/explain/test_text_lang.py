@@ -18,6 +18,7 @@ from yibao.compiler.trace import Step
 from yibao.explain import english
 from yibao.explain.colour import ANSI, PLAIN, terminal_palette
 from yibao.explain.labels import EN, ZH
+from yibao.explain.provenance import provenance
 from yibao.explain.text import render_text
 
 
@@ -85,13 +86,17 @@ def test_palette_follows_the_terminal_and_no_color(monkeypatch):
     assert terminal_palette(_Stream(True)) is PLAIN
 
 
-def test_cli_explain_piped_is_plain_and_english_on_request(explain, capsys):
-    argv = ["explain", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
-            "--claim", "bx-0007"]
+def test_cli_explain_piped_is_plain_and_english_on_request(explain, benxi_examples, capsys,
+                                                           monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")   # the provenance line's time
+    claims = EXAMPLES / "benxi-2023.jsonl"
+    argv = ["explain", str(POLICIES / "benxi-2023.policy"), str(claims), "--claim", "bx-0007"]
+    made_by = provenance(benxi_examples[0].policy, claims)
     assert main(argv) == 0
-    assert capsys.readouterr().out == explain("bx-0007")       # captured: not a terminal
+    assert capsys.readouterr().out == explain("bx-0007", provenance=made_by)   # not a terminal
     assert main([*argv, "--lang", "en", "--color", "always"]) == 0
-    assert capsys.readouterr().out == explain("bx-0007", lang=EN, palette=ANSI)
+    assert capsys.readouterr().out == explain("bx-0007", lang=EN, palette=ANSI,
+                                              provenance=made_by)
 
 
 def test_an_alert_over_its_threshold_in_english():
