@@ -106,7 +106,7 @@ def render_html(result: ClaimResult, claim: Claim, graph: EvaluationGraph, quote
     body.append("</section>")
     svg = _named_svg(svg, f'{lang.word("graph")} · {report.title}')
     body.append(f'<section id="graph"><h2>{escape(lang.word("graph"))}</h2>'
-                f'<p class="legend">{escape(lang.word("legend"))} {_size_links(lang)}</p>'
+                f'<p class="legend">{escape(lang.word("legend"))}</p>{_size_links(lang)}'
                 f'<div class="graph" id="graph-full">{svg}</div></section>')
     footer = f"<p>{escape(lang.word('generated'))}</p>"
     if provenance is not None:
@@ -152,8 +152,8 @@ _SIZE_WORDS = {False: ("原尺寸查看", "适应页宽"), True: ("full size", "
 
 def _size_links(lang: Language) -> str:
     full, fit = _SIZE_WORDS[lang.english]
-    return (f'<span class="screen-only"><a href="#graph-full">{full}</a> · '
-            f'<a href="#graph">{fit}</a></span>')
+    return (f'<p class="screen-only size"><a href="#graph-full">{full}</a> · '
+            f'<a href="#graph">{fit}</a></p>')
 
 
 def _named_svg(svg: str, name: str) -> str:
