@@ -2,7 +2,8 @@
 
 With ``--claim ID --claims FILE`` the claim's evaluation is laid over the graph
 from its trace: the path taken highlighted, each node with its figure, what was
-not taken in grey.  ``--line NAME`` draws one line of defence only.
+not taken in grey.  ``--line NAME`` draws one line of defence only; ``--summary``
+the meeting view (explain/graph_summary.py), one node per line of defence.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ def register(commands) -> None:
     graph.add_argument("--claim", help="lay this claim's evaluation over the graph")
     graph.add_argument("--claims", metavar="FILE", help="the claims file holding --claim")
     graph.add_argument("--line", help="draw this line of defence only")
+    graph.add_argument("--summary", action="store_true",
+                       help="the meeting view: one node per line of defence, each an "
+                            "identity × {起付标准, 支付比例, 年度限额} table with its clauses' words")
     graph.add_argument("--version", metavar="POLICY_ID",
                        help="the version to draw (default: the latest, or the claim's)")
     graph.set_defaults(handler=run)
@@ -40,6 +44,9 @@ def run(args) -> int:
         return _usage(f"{args.output}: give a file ending in .{', .'.join(FORMATS)}")
     if (args.claim is None) != (args.claims is None):
         return _usage("--claim and --claims go together")
+    if args.summary and (args.claim is not None or args.line is not None):
+        return _usage("--summary draws the whole policy, without a claim: not with --claim "
+                      "or --line")
     overlay = None
     if args.claim is not None:
         engine, outcomes = settle_file(args.policy, args.claims, trace={args.claim})
@@ -62,7 +69,13 @@ def run(args) -> int:
                       f"its versions: {', '.join(engine.evaluators)}")
     try:
         graph = engine.evaluators[version].graph
-        dot = graph_dot(graph, overlay, args.line, provenance(graph.policy, args.claims))
+        made_by = provenance(graph.policy, args.claims)
+        if args.summary:
+            from yibao.explain.graph_summary import summary_dot
+
+            dot = summary_dot(graph.policy, made_by)
+        else:
+            dot = graph_dot(graph, overlay, args.line, made_by)
     except UnknownLine as error:
         return _usage(str(error))
     try:

@@ -201,7 +201,7 @@ def provenance_title(title: str, provenance: Provenance | None) -> str:
     if provenance is None:
         return title
     small = "<BR/>".join(escape(part) for part in provenance.parts())
-    return (f"<{escape(title)}<BR/><FONT POINT-SIZE=\"10\" COLOR=\"{colour.CLAUSE}\">"
+    return (f"<{escape(title).replace(chr(10), '<BR/>')}<BR/><FONT POINT-SIZE=\"10\" COLOR=\"{colour.CLAUSE}\">"
             f"{small}</FONT>>")
 
 
