@@ -42,6 +42,7 @@ def _alert(state: CheckState, item: ast.Alert, alert_names: set[str]) -> AlertDe
         after = None if burden.after_all_lines else tuple(n.text for n in burden.lines)
     visit_names = VISITS
     if visits is not None:
+        state.require_citation(visits.citation, f"alert {name}: visits", visits.span)
         for visit in visits.visits:
             if visit.text not in VISITS:
                 state.error("S213", f"unknown visit {visit.text}", visit.span,

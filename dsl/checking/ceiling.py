@@ -11,6 +11,9 @@ from yibao.dsl.checking.state import CheckState, suggest
 from yibao.dsl.model import VISITS, CeilingDef, Sourced
 
 
+_RULE_WORDS = {ast.Members: "identities", ast.Visits: "visits", ast.Reduces: "reduces"}
+
+
 def ceiling(state: CheckState) -> CeilingDef | None:
     items = state.tree.of_type(ast.Ceiling)
     for extra in items[1:]:
@@ -28,6 +31,9 @@ def ceiling(state: CheckState) -> CeilingDef | None:
     reduces: tuple[str, ...] = (state.lines[-1].name,) if state.lines else ()
     known = [line.name for line in state.lines]
     for rule in item.rules:
+        if item.citation is None:   # the rules of a cited ceiling share its citation
+            state.require_citation(rule.citation, f"ceiling: {_RULE_WORDS[type(rule)]}",
+                                   rule.span)
         if isinstance(rule, ast.Members):
             identities = members(state, rule.names)
         elif isinstance(rule, ast.Reduces):

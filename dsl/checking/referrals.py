@@ -24,6 +24,7 @@ def _referral(state: CheckState, item: ast.Referral) -> ReferralDef | None:
     computed = [line.name for line in state.lines if not line.upstream]
     for rule in item.rules:
         if isinstance(rule, ast.Members):
+            state.require_citation(rule.citation, f"refer {name}: identities", rule.span)
             identities = members(state, rule.names)
             continue
         citation = rule.citation

@@ -134,6 +134,30 @@ def test_s205_missing_citation_of_a_rate():
     assert error.message == "line 基本救助: 支付比例 has no citation"
 
 
+# Lint's L303 walked the tree for these three on its own; the checker now insists on a
+# citation wherever one can be written, and L303 reports the checker's S205 (issue 23).
+
+def test_s205_an_alerts_visits_cite_their_clause():
+    source = BASE + "alert 预警 {\n    visits 住院\n    group 低保对象 §(一)\n" \
+                    "    threshold 5000 §(八)\n}\n"
+    error = the_error(source, "S205")
+    assert at(error) == (16, 5)
+    assert error.message == "alert 预警: visits has no citation"
+
+
+def test_s205_a_referrals_identities_cite_their_clause():
+    source = BASE + "refer 一事一议 {\n    identities 特困人员\n    capped 基本救助 §(六)\n}\n"
+    error = the_error(source, "S205")
+    assert at(error) == (16, 5)
+    assert error.message == "refer 一事一议: identities has no citation"
+
+
+def test_s205_the_rules_of_an_uncited_ceiling_cite_their_clause():
+    source = BASE + "ceiling 90% {\n    identities 特困人员\n    reduces 基本救助 §(七)\n}\n"
+    found = [at(d) for d in diagnostics(source) if d.code == "S205"]
+    assert found == [(15, 1), (16, 5)]   # the ceiling, and its identities; reduces is cited
+
+
 # ---- lines ---------------------------------------------------------------------------------
 
 def test_s206_line_defined_twice():
