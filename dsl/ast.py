@@ -444,6 +444,15 @@ class Param:
 
 
 @attrs.frozen
+class DisplayName:
+    """A field's name in the notice's words (``"省内就医"``), unquoted, with the span
+    of the quoted text."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class FieldDecl:
     """A claim field the policy reads beyond docs/claims.md's required ones."""
 
@@ -452,6 +461,7 @@ class FieldDecl:
     default: Union[bool, Decimal, None] = None
     citation: Citation | None = None
     span: Span = _span()
+    display_name: DisplayName | None = None
 
 
 @attrs.frozen

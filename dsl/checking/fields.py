@@ -1,8 +1,9 @@
-"""Claim fields: their declarations (S221, S222, S208) and the references to them
-in conditions and per-unit amounts (S214)."""
+"""Claim fields: their declarations (S221, S222, S208), their display names (S232)
+and the references to them in conditions and per-unit amounts (S214)."""
 
 from __future__ import annotations
 
+from yibao.core.diagnostics import Diagnostic, Severity
 from yibao.dsl import ast
 from yibao.dsl.checking.state import CheckState, suggest
 from yibao.dsl.model import FieldDef
@@ -31,7 +32,29 @@ def declare_fields(state: CheckState) -> None:
             state.error("S208", f"the default of {item.type} field {name} has the wrong type",
                         item.span)
             continue
-        state.fields.append(FieldDef(name, item.type, default, item.citation, item.span))
+        display = item.display_name
+        if display is not None and not _display_name_ok(state, name, display):
+            continue
+        state.fields.append(FieldDef(name, item.type, default, item.citation, item.span,
+                                     display.text if display is not None else None))
+
+
+def _display_name_ok(state: CheckState, name: str, display: ast.DisplayName) -> bool:
+    """S232: a display name says something, and names one field: the views show it in
+    the field's place, so two fields of one name could not be told apart there."""
+    if not display.text.strip():
+        state.error("S232", f"field {name} has an empty display name", display.span,
+                    hint="write the notice's words for it, e.g. \"省内就医\", or leave it out")
+        return False
+    other = next((f for f in state.fields if f.display_name == display.text), None)
+    if other is not None:
+        state.diagnostics.append(Diagnostic(
+            "S232", Severity.ERROR,
+            f"field {name} has the display name {display.text} of field {other.name}",
+            display.span, hint="give each field the notice's words for that field",
+            related=(("the field of that display name", other.span),)))
+        return False
+    return True
 
 
 def field_of_type(state: CheckState, name: ast.Name, field_type: str) -> bool:

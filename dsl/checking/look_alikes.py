@@ -16,11 +16,8 @@ DECLARATIONS = (ast.Identity, ast.UpstreamLine, ast.ComputedLine, ast.FieldDecl,
 
 
 def check_look_alikes(state: CheckState) -> None:
-    first: dict[str, ast.Name] = {}
-    for item in state.tree.items:
-        if not isinstance(item, DECLARATIONS):
-            continue
-        name = item.name
+    first: dict[str, ast.Name | ast.DisplayName] = {}
+    for name in _declared_names(state.tree):
         seen = first.setdefault(skeleton(name.text), name)
         if seen.text != name.text:
             state.diagnostics.append(Diagnostic(
@@ -31,6 +28,16 @@ def check_look_alikes(state: CheckState) -> None:
                 hint="use one spelling for one thing, or names that differ visibly: "
                      "the two differ at " + differences(seen.text, name.text),
                 related=(("the name it looks like", seen.span),)))
+
+
+def _declared_names(tree: ast.PolicyFile):
+    """Every name the file declares, a field's display name after the field's own name:
+    a reader tells fields apart by their display names in the views."""
+    for item in tree.items:
+        if isinstance(item, DECLARATIONS):
+            yield item.name
+            if isinstance(item, ast.FieldDecl) and item.display_name is not None:
+                yield item.display_name
 
 
 def differences(one: str, other: str) -> str:
