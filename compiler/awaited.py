@@ -1,12 +1,12 @@
 """What a claim would need from a base policy that is not beside its amendment.
 
 Lhasa 2020 amends the Tibet-wide rules (xizang-2019), which are not shipped: the
-values they would give are unspecified (dsl/checker.py's lines awaiting their
-base).  A claim that needs them is refused, one refusal per claim (C311, as any
-claim that needs an unspecified value), naming every such value it would read
-and the clause that needs it, so a batch still answers every claim.  The scalar
-evaluator and the SQL backends (backends/prepare.py) word the refusal with the
-same function, so they agree to the character.
+values they would give are unspecified (the lines awaiting their base, in
+dsl/checking/amendments.py).  A claim that needs them is refused, one refusal
+per claim (C311, as any claim that needs an unspecified value), naming every
+such value it would read and the clause that needs it, so a batch still answers
+every claim.  The scalar evaluator and the SQL backends (backends/prepare.py)
+word the refusal with the same function, so they agree to the character.
 """
 
 from __future__ import annotations

@@ -61,6 +61,7 @@ def condition_fields(condition: ast.Condition | None) -> list[str]:
     return fields
 
 
-def condition_words(condition: ast.Condition) -> str:
-    """A condition in the views' Chinese (非, 且, 或)."""
-    return ast.condition_text(condition, "非", "且", "或")
+def condition_words(condition: ast.Condition, label: Callable[[str], str] = str) -> str:
+    """A condition in the views' Chinese (非, 且, 或); ``label`` names each field
+    (``Policy.field_label``: 省内就医 for in_province, issue 24 item 7)."""
+    return ast.condition_text(condition, "非", "且", "或", label)

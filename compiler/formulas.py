@@ -236,7 +236,8 @@ def _covers(node, context, evaluator, value):
     if claim.visit not in line.visits:
         return f"{claim.visit}不在{line.name}保障范围（{'、'.join(line.visits)}）", [], {}
     if line.condition is not None and not holds(line.condition, claim.field):
-        return f"条件不满足: {condition_words(line.condition)}", [], {}
+        return (f"条件不满足: {condition_words(line.condition, evaluator.policy.field_label)}",
+                [], {})
     if not line.covers_identity(context.candidate):
         who = context.candidate or NO_IDENTITY
         # Cite why: the line's membership rule, or the identity's own clause.
@@ -302,7 +303,8 @@ def _per_unit(node, context, evaluator, value):
         return "本项不适用", [], {}
     units = values[node.input("units")] or 0
     amount = values[node.input("amount")]
-    return (f"定额 {format_money(amount)} × {units} {node.params['unit']}，不超过基数 "
+    unit = evaluator.policy.field_label(node.params["unit"])   # 住院床日, not bed_days
+    return (f"定额 {format_money(amount)} × {units} {unit}，不超过基数 "
             f"{format_money(values[node.input('base')])} = {format_money(value)}", [], {})
 
 

@@ -45,7 +45,8 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
         nodes.append(Node(f"claim.{field}", Op.INPUT, _FIELD_LABELS[field], Phase.CLAIM,
                           params={"field": field}))
     for field in policy.fields:
-        nodes.append(Node(f"claim.{field.name}", Op.INPUT, field.name, Phase.CLAIM,
+        # Shown by its display name (省内就医), the notice's words, wherever a view names it.
+        nodes.append(Node(f"claim.{field.name}", Op.INPUT, field.label, Phase.CLAIM,
                           params={"field": field.name, "declared": True},
                           citation=field.citation, span=field.span))
     nodes.append(Node(CANDIDATE, Op.IDENTITY, "适用身份", Phase.CANDIDATE,

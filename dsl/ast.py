@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Union
+from typing import Callable, Union
 
 import attrs
 
@@ -197,13 +197,15 @@ Condition = Union[FieldRef, Not, All, Any_]
 
 
 def condition_text(condition: Condition, negation: str, conjunction: str,
-                   disjunction: str) -> str:
+                   disjunction: str, label: Callable[[str], str] = str) -> str:
     """A condition in words, with the connectives given: the policy's own (``not``,
     ``and``, ``or``) for check's inventory, Chinese (非, 且, 或) for the views.  Every
-    compound part is parenthesised, so the grouping never depends on precedence."""
+    compound part is parenthesised, so the grouping never depends on precedence.
+    ``label`` names each field: the views pass the policy's display names (省内就医
+    for in_province), check's inventory keeps the names as written."""
     def text(part: Condition) -> str:
         if isinstance(part, FieldRef):
-            return part.name.text
+            return label(part.name.text)
         if isinstance(part, Not):
             return f"{negation} {text(part.operand)}"
         joiner = f" {conjunction} " if isinstance(part, All) else f" {disjunction} "
@@ -444,6 +446,15 @@ class Param:
 
 
 @attrs.frozen
+class DisplayName:
+    """A field's name in the notice's words (``"省内就医"``), unquoted, with the span
+    of the quoted text."""
+
+    text: str
+    span: Span = _span()
+
+
+@attrs.frozen
 class FieldDecl:
     """A claim field the policy reads beyond docs/claims.md's required ones."""
 
@@ -452,6 +463,7 @@ class FieldDecl:
     default: Union[bool, Decimal, None] = None
     citation: Citation | None = None
     span: Span = _span()
+    display_name: DisplayName | None = None
 
 
 @attrs.frozen

@@ -175,8 +175,9 @@ class _Printer:
         self.value_spec(f"param {name}", tree, spec, depth)
 
     def s_field(self, tree, depth):
-        name, field_type, default, citation = tree.children
-        self.simple(tree, depth, words(f"field {name}: {field_type}", default, citation))
+        name, display, field_type, default, citation = tree.children
+        head = f"field {name}" if display is None else f"field {name} {display}"
+        self.simple(tree, depth, words(f"{head}: {field_type}", default, citation))
 
 
 # ---- fragments: the parts of a line -------------------------------------------------

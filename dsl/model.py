@@ -252,6 +252,13 @@ class FieldDef:
     default: Union[bool, Decimal, None]
     citation: Citation | None
     span: Span = attrs.field(default=NO_SPAN, eq=False)
+    # The notice's words for the field (省内就医), shown to readers in its place;
+    # None when the policy gives none (lint L304 asks for one).
+    display_name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
 
 
 @attrs.frozen
@@ -325,6 +332,13 @@ class Policy:
             if field.name == name:
                 return field
         return None
+
+    def field_label(self, name: str) -> str:
+        """What a reader is shown for the claim field ``name``: its display name, or the
+        name itself (a field every claim has, or one declared without a display name).
+        The field's clause and quote are ``self.field(name).citation``."""
+        field = self.field(name)
+        return field.label if field is not None else name
 
     def clause_text(self, clause: str) -> str | None:
         for key, text in self.clauses:

@@ -461,10 +461,21 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def field(self, meta, children):
-        name, field_type, default, citation = children
+        name, display, field_type, default, citation = children
         return ast.FieldDecl(
-            self._name(name), str(field_type), default, citation, span=self._span(meta)
+            self._name(name), str(field_type), default, citation, span=self._span(meta),
+            display_name=None if display is None else self._display_name(display),
         )
+
+    def _display_name(self, token: Token) -> ast.DisplayName:
+        """A display name is read as a name is: in NFKC form (P108), since it names the
+        field to every reader of the views."""
+        span = self._token_span(token)
+        text = unquote(str(token))
+        error = name_error(text, span)
+        if error is not None:
+            raise PolicyError([error])
+        return ast.DisplayName(text, span=span)
 
     def field_default(self, children):
         token = children[0]

@@ -90,7 +90,7 @@ def _label(graph: EvaluationGraph, node_id: str) -> str:
 
 
 def _input(node, graph):
-    return NodeWords((f"申报 {node.params['field']}",))
+    return NodeWords((f"申报 {graph.policy.field_label(node.params['field'])}",))
 
 
 def _upstream(node, graph):
@@ -111,7 +111,7 @@ def _covers(node, graph):
     line = node.params["line"]
     words = [f"就诊类型 ∈ {{{'、'.join(line.visits)}}}"]
     if line.condition is not None:
-        words.append(f"条件: {condition_words(line.condition)}")
+        words.append(f"条件: {condition_words(line.condition, graph.policy.field_label)}")
     members = "、".join(line.members) if line.members is not None else "表中列明的身份"
     words.append(f"身份: {members}")
     return NodeWords(tuple(words))
@@ -134,7 +134,8 @@ def _schedule(node, graph):
 
 
 def _per_unit(node, graph):
-    return NodeWords((f"min(定额标准 × {node.params['unit']}, 计算基数)",))
+    unit = graph.policy.field_label(node.params["unit"])
+    return NodeWords((f"min(定额标准 × {unit}, 计算基数)",))
 
 
 def _cap(node, graph):

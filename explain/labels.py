@@ -1,8 +1,9 @@
 """The words around a trace, in Chinese (the default) or English.
 
 Chinese is the language of the documents and of the trace; English labels are
-given on request.  Identities, line names and the clauses' quoted words stay
-in Chinese in both, because they are the documents' own terms.
+given on request.  Identities, line names, fields' display names and the
+clauses' quoted words stay in Chinese in both, because they are the documents'
+own terms.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Completion: keywords, identity names, visit kinds, field names, line names and
-clause numbers — the declared clauses and the notice's own headings."""
+"""Completion: keywords, identity names, visit kinds, field names (with their display
+names), line names and clause numbers — the declared clauses and the notice's own
+headings."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def complete(analysis: Analysis, position: types.Position) -> types.CompletionLi
     elif want == "visits":
         items = [_item(v, types.CompletionItemKind.EnumMember, "visit") for v in VISITS]
     elif want == "fields":
-        items = [_item(n, types.CompletionItemKind.Field, "claim field")
+        items = [_item(n, types.CompletionItemKind.Field, _field_detail(analysis, n))
                  for n in _names(analysis, FIELD) + list(BUILTIN_TERMS)]
     elif want == "identities":
         items = _identities(analysis)
@@ -94,6 +95,16 @@ def _names(analysis: Analysis, kind: str) -> list[str]:
         elif kind == ALERT:
             names += [a.name for a in source.alerts]
     return list(dict.fromkeys(names))
+
+
+def _field_detail(analysis: Analysis, name: str) -> str:
+    """"claim field 省内就医": the display name, so the drafter picks the field by the
+    notice's words."""
+    for source in (analysis.policy, analysis.context.parent):
+        field = source.field(name) if source is not None else None
+        if field is not None and field.display_name:
+            return f"claim field {field.display_name}"
+    return "claim field"
 
 
 def _identities(analysis: Analysis) -> list[types.CompletionItem]:

@@ -6,7 +6,8 @@
   and the version it is inherited from;
 - a citation or clause: the clause's title and its words from the notice;
 - a line: its rules, and the over-protection summary of ``yibao lint --shares``
-  for the identities it pays.
+  for the identities it pays;
+- a field: its display name (what the views show), type, default, clause and quote.
 """
 
 from __future__ import annotations
@@ -76,7 +77,9 @@ def _symbol_words(analysis: Analysis, symbol: Symbol) -> str | None:
         if field is None:
             return None
         default = "" if field.default is None else f", default {field.default}"
-        return f"field **{field.name}**: {field.type}{default}" + _cite(field.citation)
+        # The display name is what the views show for the field: the drafter sees it here.
+        shown = f" 「{field.display_name}」" if field.display_name else ""
+        return f"field **{field.name}**{shown}: {field.type}{default}" + _cite(field.citation)
     if symbol.kind == POLICY:
         chain = " → ".join(f"{p.policy_id} ({p.effective})" for p in _versions(analysis))
         return f"policy **{symbol.name}**\n\nversions: {chain}"

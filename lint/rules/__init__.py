@@ -18,7 +18,7 @@ _MODULES = (
     "treated_cycle", "never_pays", "unknown_identity", "unknown_line", "duplicate_rule",
     "citation_clause", "quote_not_in_notice", "figure_not_in_quote",
     "share_above_ceiling", "share_reaches_full", "zero_contribution", "subsidy_above_bound",
-    "unspecified_value", "inherited_value", "missing_citation",
+    "unspecified_value", "inherited_value", "missing_citation", "field_display_name",
     "payout_falls",
 )
 

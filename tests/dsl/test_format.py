@@ -41,7 +41,7 @@ identity 乙 treated as 甲 §一
 identity 丙
 take highest §一 "就高"
 take highest
-field in_province: bool default true §一
+field in_province "省内就医": bool default true §一
 field referred: bool default false
 field bed_days: count §一
 field budget: money default 2万 §一
@@ -187,6 +187,13 @@ def test_every_grammar_rule_is_in_the_sample_and_known_to_the_formatter():
     forms = _grammar_forms()
     assert forms - _forms_in(EVERY_CONSTRUCT) == set()
     assert forms - (fmt.STATEMENTS | fmt.FRAGMENTS | fmt.INNER_FORMS) == set()
+
+
+def test_a_fields_display_name_sits_between_its_name_and_the_colon():
+    source = ('policy t-2023 {\n    effective 2023-01-01\n}\n'
+              'field   referred  "按规定转诊"  :  bool default false §一\n')
+    assert format_policy(source).endswith(
+        'field referred "按规定转诊": bool default false §一\n')
 
 
 def test_messy_layout_becomes_canonical():

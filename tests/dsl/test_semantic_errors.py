@@ -134,6 +134,57 @@ def test_s205_missing_citation_of_a_rate():
     assert error.message == "line 基本救助: 支付比例 has no citation"
 
 
+# Lint's L303 walked the tree for these three on its own; the checker now insists on a
+# citation wherever one can be written, and L303 reports the checker's S205 (issue 23).
+
+def test_s205_an_alerts_visits_cite_their_clause():
+    source = BASE + "alert 预警 {\n    visits 住院\n    group 低保对象 §(一)\n" \
+                    "    threshold 5000 §(八)\n}\n"
+    error = the_error(source, "S205")
+    assert at(error) == (16, 5)
+    assert error.message == "alert 预警: visits has no citation"
+
+
+def test_s205_a_referrals_identities_cite_their_clause():
+    source = BASE + "refer 一事一议 {\n    identities 特困人员\n    capped 基本救助 §(六)\n}\n"
+    error = the_error(source, "S205")
+    assert at(error) == (16, 5)
+    assert error.message == "refer 一事一议: identities has no citation"
+
+
+def test_s205_the_rules_of_an_uncited_ceiling_cite_their_clause():
+    source = BASE + "ceiling 90% {\n    identities 特困人员\n    reduces 基本救助 §(七)\n}\n"
+    found = [at(d) for d in diagnostics(source) if d.code == "S205"]
+    assert found == [(15, 1), (16, 5)]   # the ceiling, and its identities; reduces is cited
+
+
+# ---- a field's display name (issue 24 item 7) ---------------------------------------------
+
+def test_s232_two_fields_of_one_display_name():
+    source = BASE + ('field in_province "省内就医": bool §(三)\n'
+                     'field local "省内就医": bool §(三)\n')
+    error = the_error(source, "S232")
+    assert at(error) == (16, 13)
+    assert error.message == "field local has the display name 省内就医 of field in_province"
+    assert error.related[0][1].line == 15
+
+
+def test_s232_an_empty_display_name():
+    error = the_error(BASE + 'field in_province "": bool §(三)\n', "S232")
+    assert at(error) == (15, 19)
+    assert error.message == "field in_province has an empty display name"
+
+
+def test_a_display_name_is_kept_with_the_field_and_labels_it():
+    source = BASE + 'field in_province "省内就医": bool default true §(三) "省内"\n' \
+                    'field bed_days: count §(三)\n'
+    policy = check_policy(parse_policy(source, "ok.policy")).policy
+    assert policy.field("in_province").display_name == "省内就医"
+    assert policy.field_label("in_province") == "省内就医"
+    assert policy.field_label("bed_days") == "bed_days"      # none given: the name itself
+    assert policy.field_label("in_scope_cost") == "in_scope_cost"
+
+
 # ---- lines ---------------------------------------------------------------------------------
 
 def test_s206_line_defined_twice():

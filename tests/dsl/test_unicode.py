@@ -137,3 +137,26 @@ def test_look_alikes_across_kinds_latin_and_cyrillic():
 def test_names_that_differ_visibly_are_not_look_alikes():
     source = HEAD + "identity 低保对象 §(一)\nidentity 特困人员 §(一)\n"
     assert checked(source) == []
+
+
+# ---- a field's display name is read as a name is (issue 24 item 7) ---------------------
+
+FIELDS = 'policy t-2023 {\n    effective 2023-01-01\n}\n'
+
+
+def test_a_display_name_not_in_nfkc_is_p108_at_the_quoted_words():
+    error = refused(FIELDS + 'field patient "重病患\ufa5b": bool §(一)\n')
+    assert error.code == "P108"
+    assert (error.span.line, error.span.column) == (4, 15)
+    assert error.hint == "replace U+FA5B \ufa5b with U+8005 者"
+
+
+def test_two_display_names_a_reader_cannot_tell_apart_are_s231():
+    # Latin A and Cyrillic А: the views would show two fields under one name.
+    source = FIELDS + ('field grade_a "A类人员": bool §(一)\n'
+                       'field grade_b "\u0410类人员": bool §(一)\n')
+    [error] = [d for d in check_policy(parse_policy(source, "t.policy")).diagnostics
+               if d.code == "S231"]
+    assert (error.span.line, error.span.column) == (5, 15)
+    assert error.related[0][1].line == 4
+    assert "A U+0041 / \u0410 U+0410" in error.hint

@@ -80,7 +80,9 @@ def test_english_leaves_only_names_and_quotes_in_chinese(claim_id):
     policy = engine.version_for(claim.date)
     names = ({i.name for i in policy.identities} | {line.name for line in policy.lines}
              | {a.name for a in policy.alerts} | {r.name for r in policy.referrals}
-             | set(VISITS_AND_SCHEMES) | set(claim.identities))
+             | set(VISITS_AND_SCHEMES) | set(claim.identities)
+             # fields by their display names, the notice's words (issue 24 item 7)
+             | {f.display_name for f in policy.fields if f.display_name})
     text = explain_markdown(claim_id, render_text, lang=EN, quotes=False)
     for line in text.splitlines()[2:]:          # the title and the policy's own title
         rest = re.sub(r"§\S+", "", line)

@@ -66,7 +66,8 @@ def test_l303_an_alerts_visits_without_a_citation(lint, good, at):
              "    threshold 5000 §(五)\n}\n")
     findings = lint(good + alert)
     assert at(findings, "L303") == [(24, 5)]
-    assert findings[0].message == "alert 预警: visits has no citation"
+    # The checker's S205 since L303 stopped walking the tree a second time (issue 23).
+    assert findings[0].message == "alert 预警: visits has no citation (S205)"
 
 
 def test_l303_a_table_is_cited_by_its_own_citation_or_one_per_entry(lint, good, at):
@@ -75,6 +76,21 @@ def test_l303_a_table_is_cited_by_its_own_citation_or_one_per_entry(lint, good, 
     assert at(lint(per_entry), "L303") == []
     half = good.replace("deductible §(五) {", "deductible {").replace("低保对象: 0", "低保对象: 0 §(五)")
     assert at(lint(half), "L303") == [(13, 16)]
+
+
+# ---- L304 field-without-display-name ---------------------------------------------------
+
+
+def test_l304_a_field_without_display_name_is_a_warning(lint, good, at):
+    findings = lint(good + 'field in_province: bool default true §(五)\n')
+    assert at(findings, "L304") == [(23, 7)]   # the field's name
+    [finding] = [f for f in findings if f.code == "L304"]
+    assert finding.severity is Severity.WARNING
+    assert finding.message == "field in_province has no display name"
+
+
+def test_l304_not_for_a_field_with_its_display_name(lint, good, at):
+    assert at(lint(good + 'field in_province "省内就医": bool default true §(五)\n'), "L304") == []
 
 
 # ---- L401 payout-falls -----------------------------------------------------------------

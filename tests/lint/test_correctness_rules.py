@@ -148,7 +148,7 @@ def test_l107_a_line_whose_rates_are_zero(lint, good, at):
 
 
 def test_l107_a_line_no_claim_can_reach(lint, good, at):
-    text = good.replace("take highest", "field a: bool default false §(五)\ntake highest").replace(
+    text = good.replace("take highest", "field a \"甲\": bool default false §(五)\ntake highest").replace(
         "    base remaining", "    when a and not a §(五)\n    base remaining")
     findings = lint(text)
     assert at(findings, "L107") == [(11, 6)]

@@ -225,6 +225,14 @@ async def test_hover_on_a_line_shows_its_over_protection_summary(editor):
     assert "低保边缘家庭成员 (and 其他监测范围内人口, treated as it): assistance share 77.55%" in words
 
 
+async def test_hover_on_a_field_shows_its_display_name_and_quote(editor):
+    uri, _ = await editor.open(BENXI_PATH)
+    words = await _hover(editor, uri, BENXI, "    when in_province or referred", 10)
+    # Benxi §(十三): the field the views show as 省内就医, with the words it stands on.
+    assert words == ("field **in_province** 「省内就医」: bool, default True §(十三)"
+                     "「按规定外出就医的救助对象，执行我市医疗保障和医疗救助政策」")
+
+
 # ---- definition and references ----------------------------------------------------------
 
 
@@ -316,6 +324,12 @@ async def _labels(editor, uri, text, needle, offset) -> list[str]:
     return [item.label for item in result.items]
 
 
+async def _details(editor, uri, text, needle, offset) -> dict[str, str]:
+    result = await editor.client.text_document_completion_async(types.CompletionParams(
+        text_document=doc(uri), position=editor.position_of(text, needle, offset)))
+    return {item.label: item.detail for item in result.items}
+
+
 async def test_completion_of_visits_identities_fields_and_clauses(editor):
     uri, _ = await editor.open(BENXI_PATH)
     needle = "    covers 住院, 门诊慢特病 §(四)"
@@ -326,6 +340,9 @@ async def test_completion_of_visits_identities_fields_and_clauses(editor):
     assert identities[:3] == ["特困人员", "孤儿", "低保对象"]
     fields = await _labels(editor, uri, BENXI, "    when mental_disorder", len("    when "))
     assert {"in_province", "referred", "mental_disorder", "bed_days"} <= set(fields)
+    details = await _details(editor, uri, BENXI, "    when mental_disorder", len("    when "))
+    assert details["referred"] == "claim field 按规定转诊"   # picked by the notice's words
+    assert details["in_scope_cost"] == "claim field"          # every claim's: no display name
     clauses = await _labels(editor, uri, BENXI, "cap 2万 §(五)", len("cap 2万 §"))
     # Declared clauses first, then the notice's headings: (九) is in the notice only.
     assert clauses[:2] == ["§(一)", "§(二)"]

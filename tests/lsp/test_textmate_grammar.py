@@ -144,6 +144,16 @@ def test_scopes_by_meaning():
     assert (0, 16, 45, "comment.line.number-sign.yibao-policy") in tokens   # "#" to the end
 
 
+def test_a_fields_display_name_is_a_name_not_a_quote():
+    text = (POLICIES / "benxi-2023.policy").read_text(encoding="utf-8")
+    line = text.split("\n").index(next(l for l in text.split("\n") if l.startswith("field referred")))
+    tokens, _, _ = tokenise(text)
+    mine = [(start, end, scope) for number, start, end, scope in tokens if number == line]
+    assert mine[:3] == [(0, 5, "keyword.control.yibao-policy"),
+                        (6, 14, "variable.other.name.yibao-policy"),
+                        (15, 22, "entity.name.label.display-name.yibao-policy")]   # "按规定转诊"
+
+
 def test_the_vscode_extension_contributes_this_grammar_for_policy_files():
     folder = GRAMMAR_PATH.parent.parent
     manifest = json.loads((folder / "package.json").read_text(encoding="utf-8"))

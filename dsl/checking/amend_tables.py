@@ -1,7 +1,8 @@
 """Amendments: how a revision changes an inherited value table.
 
 ``amend 大病保险 { rate plus 5% §… }`` adds five points to every identity's
-rate (``amend 基本医保 for 住院 §… { … }``: for claims of those visits only); ``deductible { 建档立卡贫困人口: times 50% }`` halves one identity's
+rate (``amend 基本医保 for 住院 §… { … }``: for claims of those visits only);
+``deductible { 建档立卡贫困人口: times 50% }`` halves one identity's
 deductible (falling back to the inherited ``others`` value); a plain value
 replaces.  Values the amendment does not touch stay, marked inherited.  When
 the inherited value is unknown (the base policy is not available, or left the
@@ -11,47 +12,30 @@ value unspecified) the result is unspecified, naming the clause that needs it.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
 
 import attrs
 
-from yibao.core.span import Span
 from yibao.dsl import ast
+from yibao.dsl.checking.identities import base_identity
+from yibao.dsl.checking.state import CheckState
+from yibao.dsl.checking.tables import require_spec_citation, sourced
 from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
 from yibao.dsl.values import Kind
 
 
-class Checker(Protocol):
-    """What an amendment reads of the policy checker (dsl/checker.py), which calls
-    amend_table with itself: named here rather than imported, so that the two files
-    are not an import circle."""
-
-    version: str
-
-    def require_citation(self, citation: ast.Citation | None, what: str, span: Span) -> None: ...
-
-    def base_identity(self, name: ast.Name, allow_others: bool = True) -> str | None | bool: ...
-
-    def sourced(self, value: ast.Value, citation: ast.Citation | None, kind: Kind, what: str,
-                span: Span) -> Sourced | None: ...
-
-
-def amend_table(checker: Checker, current: ByIdentity | None, name: str,
+def amend_table(state: CheckState, current: ByIdentity | None, name: str,
                 spec: ast.ValueSpec, kind: Kind, what: str,
                 visits: tuple[str, ...] | None = None) -> ByIdentity | None:
     """``current`` changed by ``spec``: for every visit, or (``visits``) for claims of
     those visits only, each of which then gets its own table."""
-    if spec.citation is None and not (
-        isinstance(spec, ast.TableValue) and all(e.citation for e in spec.entries)
-    ):
-        checker.require_citation(None, what, spec.span)
+    require_spec_citation(state, spec, what)
     if isinstance(spec, ast.InlineValue):
         changes = [(_EVERY, spec.value, spec.citation, spec.span)]
     else:
         changes = []
         for entry in spec.entries:
             for key_name in entry.names:
-                key = checker.base_identity(key_name)
+                key = base_identity(state, key_name)
                 if key is not False:
                     changes.append((key, entry.value, entry.citation or spec.citation, entry.span))
     written: dict[int, Sourced | None] = {}   # a plain value is checked (and reported) once
@@ -64,10 +48,10 @@ def amend_table(checker: Checker, current: ByIdentity | None, name: str,
                 before = table.get(target, fallback)
                 if not isinstance(value, (ast.PlusRate, ast.TimesValue)):
                     if index not in written:
-                        written[index] = _apply(checker, before, value, citation, span, kind, what)
+                        written[index] = _apply(state, before, value, citation, span, kind, what)
                     updated = written[index]
                 else:
-                    updated = _apply(checker, before, value, citation, span, kind, what)
+                    updated = _apply(state, before, value, citation, span, kind, what)
                 if updated is not None:
                     table[target] = updated
         return tuple(table.items())
@@ -86,16 +70,16 @@ def amend_table(checker: Checker, current: ByIdentity | None, name: str,
 _EVERY = object()
 
 
-def _apply(checker: Checker, before: Sourced | None, value: ast.Value,
+def _apply(state: CheckState, before: Sourced | None, value: ast.Value,
            citation: ast.Citation | None, span, kind: Kind, what: str) -> Sourced | None:
-    version = checker.version
+    version = state.version
     if isinstance(value, ast.PlusRate):
         return _derive(before, lambda old: _plus(old, value.delta.value), citation, span, version,
                        f"{what}: plus {value.delta.text} on a value the base policy must give")
     if isinstance(value, ast.TimesValue):
         return _derive(before, lambda old: _times(old, value.factor.value), citation, span, version,
                        f"{what}: times {value.factor.text} on a value the base policy must give")
-    return checker.sourced(value, citation, kind, what, span)
+    return sourced(state, value, citation, kind, what, span)
 
 
 def _derive(before: Sourced | None, change, citation, span, version: str, missing_note: str):
