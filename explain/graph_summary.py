@@ -119,25 +119,26 @@ def _line_table(policy: Policy, line: LineDef, index: int) -> str:
         rows = [_cell("取申报的已付金额（先保险后救助）", align="LEFT")]
         rows += _quotes([_citation(line.citation)])
         return _box(heading, rows, colour.INPUT_FILL)
-    rows = [_cell(text, align="LEFT") for text in _reads(line)]
+    rows = [_cell(text, align="LEFT") for text in _reads(policy, line)]
     rows.append(_grid(line))
     rows += _quotes(_line_citations(line))
     return _box(heading, rows, colour.NODE_FILL)
 
 
-def _reads(line: LineDef) -> list[str]:
-    """What the line reads, as labels (the full graph draws these as input edges)."""
+def _reads(policy: Policy, line: LineDef) -> list[str]:
+    """What the line reads, as labels (the full graph draws these as input edges);
+    claim fields by their display names (省内就医 for in_province)."""
     words = []
     if line.visits:
         words.append(f"就诊: {'、'.join(line.visits)}")
     if line.condition is not None:
-        words.append(f"条件: {condition_words(line.condition)}")
+        words.append(f"条件: {condition_words(line.condition, policy.field_label)}")
     if line.base_terms:
         words.append(f"基数: {' + '.join(line.base_terms)}")
     else:
         words.append("基数: 政策范围内费用 − 此前各项已付（剩余负担）")
     if line.per_unit_field:
-        words.append(f"按 {line.per_unit_field} 计定额")
+        words.append(f"按 {policy.field_label(line.per_unit_field)} 计定额")
     return words
 
 

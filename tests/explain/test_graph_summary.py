@@ -91,8 +91,10 @@ def test_at_most_twenty_nodes_one_per_line(benxi_svg):
 def test_inputs_are_labels_and_clause_words_are_printed(benxi_svg):
     basic = next(words for words in _nodes(benxi_svg).values() if "④ 基本救助" in words)
     assert "就诊: 住院、门诊慢特病" in basic
-    assert "条件: (in_province 或 referred)" in basic
+    assert "条件: (省内就医 或 按规定转诊)" in basic      # fields by their display names
     assert "基数: 政策范围内费用 − 此前各项已付（剩余负担）" in basic
+    mental = next(words for words in _nodes(benxi_svg).values() if "精神障碍床日定额救助" in words)
+    assert "条件: 严重精神障碍患者" in mental and "按 住院床日 计定额" in mental
     # The words themselves, printed (so in PNG, PDF and print), not only a tooltip.
     assert "年度限额 §(五)「自2023年1月起，基本救助年度救助限额按2万元执行」" in basic
     assert "条件 §(十三)「未按规定外出就医的救助对象，所发生的医疗费用原则上不纳入医疗救助范围」" in basic
