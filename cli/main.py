@@ -39,7 +39,7 @@ TRACEBACK_VARIABLE = "YIBAO_TRACEBACK"
 EXTRA_OF_MODULE = {"duckdb": "batch", "pyarrow": "batch", "sqlglot": "batch", "tqdm": "batch",
                    "numpy": "batch", "pyspark": "spark", "pandas": "spark"}
 
-COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp")
+COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
