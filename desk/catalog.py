@@ -94,6 +94,7 @@ class Catalog:
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self.seq = 0   # the last record read
+        self.page_size = PAGE_SIZE
 
     # ---- keeping up with the chain ---------------------------------------------------
     def update(self, store) -> None:
@@ -165,11 +166,12 @@ class Catalog:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
             total = self._db.execute(f"SELECT count(*) FROM claims{clause}", values).fetchone()[0]
-            pages = max(1, -(-total // PAGE_SIZE))
+            size = self.page_size
+            pages = max(1, -(-total // size))
             page = min(max(1, query.page), pages)
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM claims{clause} ORDER BY date, seq LIMIT ? OFFSET ?",
-                [*values, PAGE_SIZE, (page - 1) * PAGE_SIZE]).fetchall()
+                [*values, size, (page - 1) * size]).fetchall()
         return Results(tuple(_row(r) for r in rows), total, page, pages)
 
     def claim(self, claim_id: str) -> Row | None:
