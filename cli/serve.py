@@ -42,15 +42,13 @@ def run(args) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     from yibao.audit.store import AuditError
-    from yibao.audit.stores import open_store
 
     if not os.path.isdir(args.policies):
         print(f"yibao: {args.policies}: not a folder of policies", file=sys.stderr)
         return EXIT_USAGE
     try:
         token = read_token(args.token_file)
-        with open_store(args.book):
-            pass
+        ctx = DeskContext(args.book, args.policies, token)
     except TokenError as error:
         print(f"yibao: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -58,7 +56,7 @@ def run(args) -> int:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
-    app = create_app(DeskContext(args.book, args.policies, token))
+    app = create_app(ctx)
     mode = "the settlement API is on (token)" if token else "read-only"
     print(f"yibao: the desk is at http://{args.host}:{args.port}/ ({mode}); Ctrl-C stops it",
           file=sys.stderr)

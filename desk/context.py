@@ -38,6 +38,10 @@ class DeskContext:
             path.relative_to(self.policies_dir).with_suffix("").as_posix(): path
             for path in sorted(self.policies_dir.rglob("*.policy"))}
         self.write_token = write_token
+        # A read-only desk shows a book that exists; with the settlement API on, a new
+        # book is created (as yibao settle --book does).  AuditError otherwise.
+        with open_store(book, create=self.writable):
+            pass
         self.catalog = Catalog()
         self.status = VerifyWatch(self.reading)
         self._engines: dict[str, Engine] = {}
