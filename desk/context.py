@@ -45,7 +45,7 @@ class DeskContext:
         self.catalog = Catalog()
         self.status = VerifyWatch(self.reading)
         self._engines: dict[str, Engine] = {}
-        self._files: dict[str, Engine] = {}
+        self._files: dict[str, tuple[float, Engine]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -82,10 +82,12 @@ class DeskContext:
     def file_engine(self, name: str) -> Engine:
         """The engine of a policy file of the folder, by name (for settling)."""
         path = self.policy_path(name)
+        mtime = path.stat().st_mtime   # a file edited since is loaded again
         with self._lock:
-            if name not in self._files:
-                self._files[name] = Engine(load_policy(path))
-            return self._files[name]
+            cached = self._files.get(name)
+            if cached is None or cached[0] != mtime:
+                cached = self._files[name] = (mtime, Engine(load_policy(path)))
+            return cached[1]
 
     def policy_name_of(self, policy_id: str) -> str | None:
         """The folder's file named after a policy id (``benxi-2023.policy``), if there is one."""
