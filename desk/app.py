@@ -9,6 +9,8 @@ thread pool, so one slow page does not stop the others.
 
 from __future__ import annotations
 
+import threading
+
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -140,4 +142,8 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
     app = Starlette(routes=routes)
     app.state.ctx = ctx
     ctx.status.start(background=verify_in_background)
+    if verify_in_background:
+        # The search index of a large book takes a while: start it now, not on the
+        # first search (pages wait for it only when they need it).
+        threading.Thread(target=ctx.warm_up, name="desk-index", daemon=True).start()
     return app

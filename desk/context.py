@@ -63,6 +63,10 @@ class DeskContext:
     def refresh(self, store: AuditStore) -> None:
         self.catalog.update(store)
 
+    def warm_up(self) -> None:
+        with self.reading() as store:
+            self.refresh(store)
+
     # ---- policies ---------------------------------------------------------------------
     def stored_engine(self, store: AuditStore, refs: list[dict]) -> Engine:
         """The engine of the policy texts a book entry names (its ``policies``)."""

@@ -7,6 +7,7 @@ Figures: Benxi 2023 §(五), 低保边缘家庭成员 (conftest.py): burdens 15,
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 
@@ -85,6 +86,13 @@ def test_settle_withdraw_correct_and_result_as_the_cli_writes_them(book):
     with open_store(str(book)) as store:
         assert verify_store(store).ok
         assert replay_store(store).ok
+    # the search index followed the book: c-1 withdrawn, c-1..c-3 adjusted, c-3's net 6,000
+    found = client.get("/", params={"person_id": "p"}).text
+    assert "已撤回" in found
+    adjusted = client.get("/", params={"person_id": "p", "adjusted": "yes"}).text
+    assert {"c-1", "c-2", "c-3"} == set(re.findall(r'href="/claim\?id=(c-\d)"', adjusted))
+    c3 = client.get("/claim", params={"id": "c-3"}).text
+    assert re.search(r"<td>基本救助</td><td class=\"figure\">6,000.00</td>", c3)
 
 
 def test_bad_requests_are_refused_with_codes(book):
