@@ -101,6 +101,8 @@ def person_year(ctx, store, person_id: str, year: int) -> YearView | None:
 
 
 def _cap(policy, line_name: str, identity: str | None, visit: str) -> Decimal | None:
+    # The tables are keyed by effective identity (参照执行 followed), as the evaluator reads them.
+    identity = policy.effective_identity(identity) if identity else identity
     for line in policy.lines:
         if line.name == line_name and line.cap is not None:
             sourced = line.cap.for_claim(identity, visit)

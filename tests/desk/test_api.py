@@ -93,6 +93,12 @@ def test_settle_withdraw_correct_and_result_as_the_cli_writes_them(book):
     assert {"c-1", "c-2", "c-3"} == set(re.findall(r'href="/claim\?id=(c-\d)"', adjusted))
     c3 = client.get("/claim", params={"id": "c-3"}).text
     assert re.search(r"<td>基本救助</td><td class=\"figure\">6,000.00</td>", c3)
+    # the person-year: c-1 among the withdrawn with its 追回, c-2 with its adjustment
+    year = client.get("/person", params={"id": "p", "year": "2023"}).text
+    withdrawn = year.split('id="withdrawn"', 1)[1].split("</ul>", 1)[0]
+    assert "c-1" in withdrawn and "基本救助 -7,800.00" in withdrawn
+    c2_row = year.split('data-claim="c-2"', 1)[1].split("</tr>", 1)[0]
+    assert "基本救助 -1,200.00（withdrawal）" in c2_row
 
 
 def test_bad_requests_are_refused_with_codes(book):
