@@ -106,6 +106,9 @@ def test_person_year_shows_running_bases_payouts_and_caps_left(client):
     assert page.count("<svg") == 3
     assert "年度限额 20,000.00" in page
     assert page.count('class="claim"') == 3 * 2 * 2 + 3 * 2   # two lines × two series, alerts
+    # what a screen reader is told of the 基本救助 plot: the running payouts, then the cap
+    assert "累计支付：bx-0001 7,800.00，bx-0002 13,800.00，bx-0003 20,000.00；年度限额 20,000.00" \
+        in page
 
 
 def test_policy_page_shows_versions_clauses_graph_lint_and_shares(client):
