@@ -34,8 +34,10 @@ CREATE INDEX claims_by_person ON claims (person_id, year, date);
 CREATE INDEX claims_by_date ON claims (date);
 CREATE INDEX claims_by_identity ON claims (identity, date);
 CREATE INDEX claims_by_policy ON claims (policy_id, date);
+-- a claim's lines are replaced by claim id (each adjustment), searched by line
 CREATE TABLE claim_lines (claim_id TEXT NOT NULL, line TEXT NOT NULL,
-                          PRIMARY KEY (line, claim_id)) WITHOUT ROWID;
+                          PRIMARY KEY (claim_id, line)) WITHOUT ROWID;
+CREATE INDEX claim_lines_by_line ON claim_lines (line, claim_id);
 CREATE TABLE batch_kinds (batch INTEGER NOT NULL, kind TEXT NOT NULL, records INTEGER NOT NULL,
                           first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
                           PRIMARY KEY (batch, kind));
