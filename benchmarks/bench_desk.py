@@ -88,7 +88,10 @@ def main() -> None:
                 client.get("/policies")
                 break
             except httpx.TransportError:
+                if server.poll() is not None or time.perf_counter() - started > 300:
+                    raise SystemExit("the desk did not start") from None
                 time.sleep(0.2)
+        print("desk started; building its index", file=sys.stderr, flush=True)
         index_start = time.perf_counter()
         first = client.get("/").text
         index_seconds = time.perf_counter() - index_start
@@ -98,6 +101,8 @@ def main() -> None:
                 raise SystemExit("the book does not verify")
             time.sleep(1)
         verify_seconds = time.perf_counter() - started
+        print(f"index {index_seconds:.0f} s, verified after {verify_seconds:.0f} s; measuring",
+              file=sys.stderr, flush=True)
         rng = random.Random(26)
         ids = [f"b-{rng.randrange(claims):08d}" for _ in range(args.requests)]
         people = [f"p-{rng.randrange(args.people):07d}" for _ in range(args.requests)]
