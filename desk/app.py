@@ -37,11 +37,14 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
     def params(request: Request) -> dict[str, str]:
         return {key: value[:MAX_PARAMETER] for key, value in request.query_params.items()}
 
-    def with_store(work):
-        """Run ``work(store, status)`` on a fresh connection, the index brought up to date."""
+    def with_store(work, index: bool = False):
+        """Run ``work(store, status)`` on a fresh connection; with ``index``, the search
+        index brought up to the head first (only the pages that read it wait for it:
+        its first build over a large book takes minutes)."""
         def run():
             with ctx.reading() as store:
-                ctx.refresh(store)
+                if index:
+                    ctx.refresh(store)
                 return work(store, ctx.status.refresh())
         return run_in_threadpool(run)
 
@@ -57,7 +60,8 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
 
     async def search(request: Request):
         query = params(request)
-        return finish(await with_store(lambda store, status: search_page(ctx, status, query)))
+        return finish(await with_store(lambda store, status: search_page(ctx, status, query),
+                                       index=True))
 
     async def claim(request: Request):
         claim_id = params(request).get("id", "")
@@ -103,7 +107,8 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
                                               query.get("version", "")))
 
     async def chain(request: Request):
-        return finish(await with_store(lambda store, status: chain_page(ctx, status, store)))
+        return finish(await with_store(lambda store, status: chain_page(ctx, status, store),
+                                       index=True))
 
     # ---- the settlement API ------------------------------------------------------------
     def api_call(work, writes: bool):
