@@ -29,6 +29,7 @@ from yibao.audit.verify import verify_store
 from yibao.compiler.results import outcome_to_json
 from yibao.core.money import format_money
 from yibao.desk.book_read import booked_claim, explanation
+from yibao.desk.context import UnknownPolicy
 
 WRITING_OFF, BAD_TOKEN, BAD_REQUEST, UNKNOWN_POLICY, UNKNOWN_CLAIM, BOOK_UNVERIFIED = (
     "D101", "D102", "D103", "D104", "D105", "D106")
@@ -66,8 +67,6 @@ def parse_body(raw: bytes) -> dict:
 
 
 def _engine_by_name(ctx, data: dict):
-    from yibao.desk.context import UnknownPolicy
-
     name = data.get("policy")
     if not isinstance(name, str):
         raise ApiError(BAD_REQUEST, '"policy" must name a policy of the desk\'s folder',

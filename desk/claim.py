@@ -8,6 +8,8 @@ shown in a frame: the same rendering, not a copy of it.
 
 from __future__ import annotations
 
+from html import escape
+
 from starlette.responses import HTMLResponse
 
 from yibao.audit.replay import replay_store
@@ -48,8 +50,6 @@ def explanation_page(ctx, store, claim_id: str):
     book_view = explanation(store, view)
     outcome = book_view.outcome
     if isinstance(outcome, ClaimError):
-        from html import escape
-
         return HTMLResponse(f"<!DOCTYPE html><html lang=\"zh-CN\"><title>{escape(outcome.code)}"
                             f"</title><p>{escape(outcome.code)} {escape(outcome.message)}</p></html>")
     claim = view.engine.validate(view.booked.text)

@@ -15,6 +15,7 @@ import pathlib
 
 from starlette.responses import Response
 
+from yibao.desk.context import UnknownPolicy
 from yibao.desk.render import page
 
 
@@ -50,7 +51,6 @@ def _version(loaded, wanted: str):
 
 
 def policy_page(ctx, status, name: str, version: str):
-    from yibao.desk.context import UnknownPolicy
     from yibao.dsl.loader import load_policy
 
     try:
@@ -69,7 +69,6 @@ def policy_page(ctx, status, name: str, version: str):
 
 def graph_file(ctx, name: str, version: str) -> Response:
     """The graph alone, full size, as an SVG document."""
-    from yibao.desk.context import UnknownPolicy
     from yibao.dsl.loader import load_policy
 
     try:
