@@ -34,6 +34,10 @@ def test_search_by_person_lists_its_claims_with_their_net_totals(client):
 
 
 def test_search_filters_by_chinese_identity_date_alert_line_and_version(client):
+    form = client.get("/").text
+    for option in ("低保边缘家庭成员", "特困人员", "基本救助", "倾斜救助", "jilin-2020",
+                   "xinjiang-2023"):
+        assert f"<option>{option}</option>" in form
     identity = cells(client.get("/", params={"identity": "低保边缘家庭成员",
                                             "date_to": "2023-06-30"}).text, "results")
     assert {r[0] for r in identity} >= {"bx-0001", "bx-0002"}
