@@ -182,3 +182,18 @@ def test_keyboard_alone_searches_and_opens_a_claim(browser, desk):
     page.keyboard.press("Enter")
     page.wait_for_url("**/claim?id=bx-0002")
     assert page.locator("h1").inner_text() == "理赔 bx-0002"
+
+
+def test_chinese_input_is_searched_and_kept_in_the_form(browser, desk):
+    page, _, _ = open_page(browser, desk + "/")
+    page.get_by_label("身份").select_option("低保边缘家庭成员")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url("**/?*identity=*")
+    found = rows(page, "#results")
+    assert found and all(row[3] == "低保边缘家庭成员" for row in found)
+    page.get_by_label("参保人编号").fill("张三（无此人）")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_url("**/?*person_id=*")
+    assert "共 0 条理赔" in page.locator("#result-count").inner_text()
+    assert page.get_by_label("参保人编号").input_value() == "张三（无此人）"
+    assert page.get_by_label("身份").input_value() == "低保边缘家庭成员"
