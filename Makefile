@@ -1,9 +1,9 @@
-# Two commands do all set-up on a fresh machine (Python 3.11, root):
+# Three commands do all set-up on a fresh machine (Python 3.11, root):
 #   make demo   settle the bundled Benxi example claims and explain each
 #   make test   run the whole test suite
 #   make desk   settle the bundled examples into a demo book and open the auditors' desk
-# Both create .venv, install yibao in editable mode with its test extras, and
-# install Debian's graphviz and a CJK font when missing.  Idempotent.
+# Each creates .venv, installs yibao in editable mode with its test extras, and
+# installs Debian's graphviz and a CJK font when missing.  Idempotent.
 
 PYTHON ?= python3
 VENV := .venv
