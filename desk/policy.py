@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import pathlib
 
+import attrs
+
 from starlette.responses import Response
 
 from yibao.desk.context import UnknownPolicy
@@ -46,6 +48,30 @@ def _lint(path: str, mtime: float):
     return report.findings, shares
 
 
+def quotes_by_clause(policy) -> dict[str, list[str]]:
+    """Every quoted phrase the policy's rules and values cite, by clause, in text order.
+
+    A walk over the model's attrs nodes (lines, rules, value tables, alerts, identities):
+    each :class:`~yibao.dsl.ast.Citation` names a clause and, usually, the notice's words.
+    """
+    from yibao.dsl.ast import Citation
+
+    found: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    pending = [policy]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Citation):
+            if node.quote and node.quote not in found.setdefault(node.clause, []):
+                found[node.clause].append(node.quote)
+        elif isinstance(node, (tuple, list)):
+            pending.extend(reversed(node))
+        elif attrs.has(type(node)) and id(node) not in seen:
+            seen.add(id(node))
+            pending.extend(reversed([getattr(node, f.name) for f in attrs.fields(type(node))]))
+    return found
+
+
 def _version(loaded, wanted: str):
     return next((p for p in loaded.versions if p.policy_id == wanted), loaded.latest)
 
@@ -63,7 +89,7 @@ def policy_page(ctx, status, name: str, version: str):
     findings, shares = _lint(str(path), mtime)
     return page(ctx, status, "policy.html", policy.title or name, name=name, loaded=loaded,
                 policy=policy, graph=_graph_svg(str(path), mtime, policy.policy_id),
-                findings=findings, shares=shares,
+                findings=findings, shares=shares, quotes=quotes_by_clause(policy),
                 file_names={p.policy_id: pathlib.Path(p.source_path).name for p in loaded.versions})
 
 

@@ -115,6 +115,15 @@ def test_person_year_shows_running_bases_payouts_and_caps_left(client):
         in page
 
 
+def test_policy_page_quotes_the_notice_under_each_clause(client):
+    page = client.get("/policy", params={"name": "benxi-2023"}).text
+    section = page.split("<h3>(三) 促进三重制度互补衔接</h3>", 1)[1].split("</section>", 1)[0]
+    assert "<blockquote>「发挥基本医保主体保障功能，严格执行基本医保支付范围和标准」</blockquote>" \
+        in section
+    five = page.split("<h3>(五) 合理确定医疗救助待遇水平</h3>", 1)[1].split("</section>", 1)[0]
+    assert five.count("<blockquote>") >= 3
+
+
 def test_policy_page_shows_versions_clauses_graph_lint_and_shares(client):
     page = client.get("/policy", params={"name": "jiamusi-2022"}).text
     assert "jiamusi-2021" in cells(page, "versions")[0][0]   # the chain, oldest first
