@@ -16,12 +16,13 @@ from yibao.cli.main import main
 TOKEN = "desk-test-token-0123456789"
 
 
-def settle_examples(book) -> None:
-    """What ``make desk`` does: each bundled example file settled into one book."""
+def settle_examples(book, location: str | None = None) -> None:
+    """What ``make desk`` does: each bundled example file settled into one book (``book``,
+    or the store at ``location``: a PostgreSQL URL; outputs go beside ``book``)."""
     for claims in sorted(EXAMPLES.glob("*.jsonl")):
         policy = POLICIES / f"{claims.stem}.policy"
         # exit 1: the examples include claims refused on purpose (C307 …); they write nothing
-        assert main(["settle", str(policy), str(claims), "--book", str(book),
+        assert main(["settle", str(policy), str(claims), "--book", location or str(book),
                      "-o", str(book.parent / f"{claims.stem}.out")]) in (0, 1)
 
 
