@@ -57,6 +57,10 @@ def run(args) -> int:
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
     app = create_app(ctx)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        # Plain HTTP: on a network, the token and every claim travel in clear text.
+        print(f"yibao: warning: --host {args.host} opens the desk to the network over plain "
+              "HTTP; put it behind the bureau's TLS proxy", file=sys.stderr)
     mode = "the settlement API is on (token)" if token else "read-only"
     print(f"yibao: the desk is at http://{args.host}:{args.port}/ ({mode}); Ctrl-C stops it",
           file=sys.stderr)
