@@ -37,9 +37,10 @@ TRACEBACK_VARIABLE = "YIBAO_TRACEBACK"
 # What an option needs beyond the base install, by the extra that brings it
 # (pyproject.toml; tests/packaging/test_extras.py keeps the two in step).
 EXTRA_OF_MODULE = {"duckdb": "batch", "pyarrow": "batch", "sqlglot": "batch", "tqdm": "batch",
-                   "numpy": "batch", "pyspark": "spark", "pandas": "spark"}
+                   "numpy": "batch", "pyspark": "spark", "pandas": "spark",
+                   "starlette": "desk", "jinja2": "desk", "uvicorn": "desk"}
 
-COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp")
+COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,7 +1,8 @@
 """The package's layering and ruff's checks, enforced by the suite (so by `make test` and CI).
 
 The contracts are in pyproject.toml ([tool.importlinter]): the layers
-core < dsl < compiler < explain | lint | audit | diff | backends < testing | api < lsp < cli,
+core < dsl < compiler < explain | lint | audit | diff | backends < testing | api < lsp | desk
+< cli,
 no import circle between the modules of any package, and the independent siblings.
 grimp reads imports inside functions too, so a deferred import cannot hide a circle.
 """
@@ -19,7 +20,7 @@ from helpers import ROOT
 
 # The package's own folders (the repository root is the package `yibao`).
 PACKAGE_DIRS = ("core", "dsl", "compiler", "explain", "lint", "audit", "diff", "backends",
-                "testing", "lsp", "cli")
+                "testing", "lsp", "desk", "cli")
 
 
 def _lint_imports(cwd: pathlib.Path) -> subprocess.CompletedProcess:

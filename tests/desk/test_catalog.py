@@ -1,0 +1,32 @@
+"""The desk's search index: its look-ups are indexed (a book of 10^6 claims), and it holds
+each claim's net, alerts and person (withdrawals, corrections and adjustments through
+the API: test_api.py)."""
+
+from __future__ import annotations
+
+from yibao.desk.catalog import Catalog, Query
+
+
+def plan(catalog: Catalog, statement: str, *values) -> str:
+    return " ".join(row[-1] for row in catalog._db.execute(f"EXPLAIN QUERY PLAN {statement}",
+                                                           values))
+
+
+def test_every_lookup_of_the_index_uses_an_index_not_a_scan():
+    catalog = Catalog()
+    # each adjustment replaces its claim's lines: a scan here made building the index of a
+    # 10^5-claim book quadratic (over 25 minutes; 72 s with the index)
+    assert "SCAN" not in plan(catalog, "DELETE FROM claim_lines WHERE claim_id = ?", "x")
+    assert "SCAN" not in plan(catalog, "SELECT net FROM claims WHERE claim_id = ?", "x")
+    assert "SCAN" not in plan(catalog, "SELECT * FROM claims WHERE person_id = ? "
+                                       "ORDER BY date, seq", "p")
+    assert "SCAN" not in plan(catalog, "SELECT claim_id FROM claim_lines WHERE line = ?", "l")
+
+
+def test_the_index_holds_each_claims_net_alerts_and_person(client):
+    client.get("/")   # brings the index up to the book's head
+    ctx = client.app.state.ctx
+    row = ctx.catalog.claim("bx-0003")
+    assert row.person_id == "p-01" and row.net["基本救助"] == "6200.00" and row.live
+    assert row.alerts == ("因病返贫风险",)
+    assert ctx.catalog.search(Query(person_id="p-01", date_from="2023-05-20")).total == 2
