@@ -169,25 +169,54 @@ def _signed(load):
         return EXIT_CLAIMS_FAILED
 
 
+UNSIGNED_TAIL = "A416"   # records after every checkpoint the key signed (--pubkey)
+
+
 def _verify(store, args, checkpoints) -> int:
+    from yibao.audit.checkpoint import check_signature, load_public, parse
+    from yibao.audit.store import AuditError
     from yibao.audit.verify import verify_store
 
-    report = verify_store(store, args.head, checkpoints=checkpoints)
+    kept = ()
+    if args.pubkey:
+        # The checkpoints the store keeps are proved too: each signed by the key (an
+        # unsigned or altered one is tampering), and the records after the newest of
+        # them are reported: a forged append is signed by no one.
+        public = load_public(args.pubkey)
+        try:
+            kept = tuple(parse(text, f"{store.location}'s checkpoint")
+                         for text in store.checkpoints())
+            for checkpoint in kept:
+                check_signature(checkpoint, public)
+        except AuditError as error:
+            print(f"yibao: {error.message}", file=sys.stderr)
+            return EXIT_CLAIMS_FAILED
+    report = verify_store(store, args.head, checkpoints=checkpoints + kept)
     for warning in report.warnings:
         print(f"yibao: {warning.code} {store.location}: {warning.message}", file=sys.stderr)
+    signed = max((c.size for c in checkpoints + kept), default=0)
+    if report.ok and args.pubkey and report.records > signed:
+        first = signed + 1
+        gone = f"#{first}" if first == report.records else f"#{first}–#{report.records}"
+        print(f"yibao: {UNSIGNED_TAIL} {store.location}: record {gone} is covered by no "
+              f"checkpoint signed by this key (the newest covers {signed}): appended after "
+              "the last signed run, or forged — if recorded legitimately, sign one: yibao "
+              "audit checkpoint STORE --key KEYFILE", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
     if report.ok:
         store.mark_verified(report.records, report.head)   # settle verifies from here on
-        # The head line comes last: scripts take its last word.
+        # The head line stays the first (and, without --since, only) line of stdout:
+        # scripts read it; the tree's root is told on stderr.
+        print(f"ok: {report.records} record(s) verify; head #{report.records} {report.head}")
         if report.root:
-            print(f"ok: the Merkle tree over the {report.records} record(s) has root "
-                  f"{report.root}")
+            print(f"yibao: the Merkle tree over the {report.records} record(s) has root "
+                  f"{report.root}", file=sys.stderr)
         for proved in report.consistent:
             checkpoint = proved.checkpoint
             signed = "signature checked" if args.pubkey else "signature not checked (no --pubkey)"
             print(f"ok: extends the checkpoint of {checkpoint.time} (size {checkpoint.size}, "
                   f"key {checkpoint.key_id}, {signed}): consistency proof of {proved.proof} "
                   "hash(es)")
-        print(f"ok: {report.records} record(s) verify; head #{report.records} {report.head}")
         return EXIT_OK
     problem = report.problem
     print(f"yibao: {problem.code} {store.location}: {problem.message}", file=sys.stderr)
