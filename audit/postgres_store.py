@@ -23,7 +23,8 @@ from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
 from yibao.audit import merkle
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
+from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending, AuditError,
+                               AuditStore, Batch, BookEntry, StoredRecord)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -83,7 +84,7 @@ class PostgresStore(AuditStore):
             self._db = psycopg.connect(url, autocommit=True)
             self._prepare(create)
         except psycopg.Error as error:
-            raise AuditError(f"{url}: cannot open the store ({str(error).strip()})",
+            raise AuditError(f"{UNREADABLE} {url}: cannot open the store ({str(error).strip()})",
                              "check the URL and that the server is running") from None
 
     def _prepare(self, create: bool) -> None:
@@ -91,7 +92,7 @@ class PostgresStore(AuditStore):
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             found = self._db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
             if not found and not create:
-                raise AuditError(f"{self.location}: no audit store there",
+                raise AuditError(f"{NOT_A_STORE} {self.location}: no audit store there",
                                  "record one first: yibao settle POLICY CLAIMS --book URL")
             if not found:
                 for statement in SCHEMA.strip().split(";\n"):
@@ -102,7 +103,8 @@ class PostgresStore(AuditStore):
                 self._create_tree_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if version is None or version[0] not in FORMATS:
-            raise AuditError(f"{self.location}: store format {version and version[0]}, "
+            raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
+                             f"{version and version[0]}, "
                              f"this yibao reads {' and '.join(FORMATS)}")
 
         self._has_tree = self._db.execute(

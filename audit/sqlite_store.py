@@ -18,7 +18,8 @@ from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
 from yibao.audit import merkle
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
+from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
+                               AuditStore, Batch, BookEntry, StoredRecord)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +66,7 @@ class SQLiteStore(AuditStore):
     def __init__(self, path: str, create: bool = False):
         self.location = path
         if not create and not os.path.isfile(path):
-            raise AuditError(f"{path}: no audit store there",
+            raise AuditError(f"{NOT_A_STORE} {path}: no audit store there",
                              "record one first: yibao eval POLICY CLAIMS --record STORE")
         try:
             # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE.
@@ -75,21 +76,23 @@ class SQLiteStore(AuditStore):
             self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
             self._db.execute("PRAGMA synchronous = FULL")
             self._prepare(create)
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{path}: not an audit store ({error})",
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+            # A damaged schema can make SQLite's own message undecodable: still not a store.
+            raise AuditError(f"{NOT_A_STORE} {path}: not an audit store ({error})",
                              "STORE is a file written by yibao eval --record") from None
 
     def _prepare(self, create: bool) -> None:
         found = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
         if found is None and not create:
-            raise AuditError(f"{self.location}: not an audit store (no meta table)")
+            raise AuditError(f"{NOT_A_STORE} {self.location}: not an audit store (no meta table)")
         if found is None:
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if version is None or version[0] not in FORMATS:
-            raise AuditError(f"{self.location}: store format {version and version[0]}, "
+            raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
+                             f"{version and version[0]}, "
                              f"this yibao reads {' and '.join(FORMATS)}")
         self._has_book = version[0] == BOOK_FORMAT
         if create and not self._has_book:
@@ -242,7 +245,8 @@ class SQLiteStore(AuditStore):
     def tree_size(self) -> int:
         if not self._has_tree:
             return 0
-        row = self._db.execute("SELECT max(idx) FROM tlog_nodes WHERE level = 0").fetchone()
+        row = self._db.execute("SELECT max(idx) FROM tlog_nodes WHERE level = 0 "
+                               "AND typeof(idx) = 'integer'").fetchone()
         return 0 if row[0] is None else row[0] + 1
 
     def tree_leaves(self, after: int = 0) -> Iterator[tuple[int, bytes]]:

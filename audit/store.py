@@ -26,6 +26,12 @@ from yibao.audit import merkle
 SORTED, STREAM = "sorted", "stream"   # how a batch was settled: Engine.evaluate_records / stream_records
 
 
+# Store-level refusals (exit status 2), docs/errors.md family A4xx.
+UNREADABLE = "A420"      # the database cannot be read (corrupt, unreachable)
+NOT_A_STORE = "A421"     # nothing there, or not an audit store
+OTHER_FORMAT = "A422"    # a store format this yibao does not read (a newer one)
+
+
 class AuditError(Exception):
     """A store that cannot be opened, read or resumed; the message says which and why."""
 

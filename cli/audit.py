@@ -132,7 +132,8 @@ def _refusing(step, location: str) -> int:
 
 
 def _is_database_error(error: Exception) -> bool:
-    if isinstance(error, sqlite3.Error):
+    if isinstance(error, (sqlite3.Error, UnicodeDecodeError)):
+        # SQLite's message about a damaged file can itself be undecodable.
         return True
     psycopg = sys.modules.get("psycopg")
     return psycopg is not None and isinstance(error, psycopg.Error)
