@@ -1,9 +1,9 @@
 """The embedded audit store: one SQLite file (standard library ``sqlite3``).
 
 Durability: every append is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction
-with ``synchronous=FULL`` and a rollback journal, so a process killed at any
-moment leaves the file as of its last commit (SQLite rolls the hot journal
-back on the next open).  Triggers refuse ``UPDATE`` and ``DELETE`` on records
+with ``synchronous=FULL`` in write-ahead-log mode (WAL), so a process killed at
+any moment leaves the file as of its last commit (SQLite ignores an
+uncommitted tail of the log on the next open); readers never block a writer.  Triggers refuse ``UPDATE`` and ``DELETE`` on records
 and sources: the store is append-only by construction, and tamper-evident by
 the hash chain when someone bypasses the triggers.
 """
@@ -76,6 +76,7 @@ class SQLiteStore(AuditStore):
             self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
             self._db.execute("PRAGMA synchronous = FULL")
             self._prepare(create)
+            self._use_wal()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
             # A damaged schema can make SQLite's own message undecodable: still not a store.
             raise AuditError(f"{NOT_A_STORE} {path}: not an audit store ({error})",
@@ -106,6 +107,18 @@ class SQLiteStore(AuditStore):
         self._has_tree = self._table_exists("tlog_nodes")
         if create and not self._has_tree:
             self.prepare_tree()
+
+    def _use_wal(self) -> None:
+        """Write-ahead logging: a reader holding a long read transaction (an auditor's
+        verify, a report) no longer makes a writer fail with "database is locked", and
+        writers wait for each other up to the busy timeout (30 s).  With
+        ``synchronous=FULL`` every commit is still on disk when COMMIT returns.  The
+        mode is kept in the file; a file that cannot be switched (read-only) stays as it
+        is."""
+        try:
+            self._db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            pass
 
     def _table_exists(self, name: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",

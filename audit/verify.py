@@ -85,6 +85,15 @@ def verify_store(store: AuditStore, expected_head: str | None = None,
                  checkpoints: tuple[Checkpoint, ...] = ()) -> VerifyReport:
     """Walk the chain (from the head ``since`` = (seq, hash) verified earlier, if given),
     and prove it extends each of ``checkpoints`` (their signatures checked by the caller)."""
+    walks: list = []
+    try:
+        return _verify(store, expected_head, since, checkpoints, walks)
+    finally:
+        for walk in walks:      # a walk stopped early is closed while the store is open
+            walk.close()
+
+
+def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -> VerifyReport:
     sources = {sha: source_sha256(text) if isinstance(text, str) else None
                for sha, text in store.sources()}
     count, head, expected = 0, GENESIS, 1
@@ -99,9 +108,10 @@ def verify_store(store: AuditStore, expected_head: str | None = None,
     limit = store.last_seq()
     # The book's index and the tree's leaves are compared row by row as the records are
     # walked (all in seq order), so memory does not grow with the store.
-    index = _IndexWalk(store.book_index(after=start))
+    walks.extend([store.book_index(after=start), store.tree_leaves(after=start)])
+    index = _IndexWalk(walks[0])
     has_tree = store.tree_size() > 0 or store.log_id() is not None
-    leaves = _LeafWalk(store.tree_leaves(after=start)) if has_tree else None
+    leaves = _LeafWalk(walks[1]) if has_tree else None
     compact = merkle.Compact() if start == 0 else None
     sizes = {checkpoint.size for checkpoint in checkpoints}
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in sizes else {}
@@ -111,7 +121,8 @@ def verify_store(store: AuditStore, expected_head: str | None = None,
     # to a different hash") than by the tree.
     leaf_problem: Problem | None = None
     leaf_head = head
-    for record in store.records(after=start):
+    walks.append(store.records(after=start))
+    for record in walks[-1]:
         if record.seq > limit:
             break
         try:
