@@ -105,6 +105,7 @@ def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -
     start = count
     # The walk stops at the head committed now: another writer may append while it runs
     # (PostgreSQL), and every index row and leaf of a record up to here is committed.
+    leaves_stored = store.tree_size()     # read first: a concurrent append only adds to both
     limit = store.last_seq()
     # The book's index and the tree's leaves are compared row by row as the records are
     # walked (all in seq order), so memory does not grow with the store.
@@ -152,6 +153,11 @@ def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -
                 roots[count] = compact.root()
     if leaf_problem is not None:
         return VerifyReport(leaf_problem.seq - 1, leaf_head, leaf_problem)
+    if leaves_stored > count and count == limit:
+        gone = f"#{count + 1}" if leaves_stored == count + 1 else f"#{count + 1}–#{leaves_stored}"
+        return VerifyReport(count, head, Problem(
+            TRUNCATED, count + 1, f"the log holds {count} record(s), its tree {leaves_stored} "
+                                  f"leaves: record {gone} was removed from its end"))
     problem = index.finish(count) or (leaves.finish(count) if leaves else None)
     if problem is not None:
         return VerifyReport(count, head, problem)

@@ -181,6 +181,12 @@ def test_editing_and_rehashing_the_last_record(keyed, capsys):
     expect(keyed, capsys, "A411", "among #4–#6")
 
 
+def test_cutting_the_last_record_without_rebuilding_the_tree(keyed, capsys, tamper):
+    tamper(keyed[0], "DELETE FROM records WHERE seq = 6")
+    assert main(["audit", "verify", keyed[0]]) == EXIT_CLAIMS_FAILED    # no checkpoint needed
+    assert "yibao: A410 " in capsys.readouterr().err
+
+
 def test_truncating_the_last_record(keyed, capsys):
     rewrite(keyed[0], bodies(keyed[0])[:5])
     expect(keyed, capsys, "A410", "record #6 was removed")
@@ -304,3 +310,55 @@ def test_a_file_that_is_not_a_proof(tmp_path, keyed, capsys):
 def test_keygen_never_overwrites_a_key(keyed, capsys):
     assert main(["audit", "keygen", keyed[1]]) == EXIT_USAGE
     assert "A431" in capsys.readouterr().err
+
+
+# ---- audit show verifies before it displays (issue 25 item 7) ----------------------------------
+def test_show_says_the_chain_verified_and_writes_to_a_file(keyed, tmp_path, capsys):
+    out_file = tmp_path / "shown.txt"
+    assert main(["audit", "show", keyed[0], "--claim", "b", "-o", str(out_file)]) == EXIT_OK
+    shown = out_file.read_text(encoding="utf-8")
+    assert "verified: the chain verifies from #1 to #6" in shown
+    assert "  基本救助: 6,000.00" in shown and capsys.readouterr().out == ""
+
+
+def test_show_refuses_a_record_after_a_tampered_one(keyed, capsys, tamper):
+    tamper(keyed[0], "UPDATE records SET body = replace(body, '\"6000.00\"', '\"9000.00\"') "
+                     "WHERE seq = 5")
+    assert main(["audit", "show", keyed[0], "--claim", "b"]) == EXIT_CLAIMS_FAILED
+    out, err = capsys.readouterr()
+    assert out == "" and "yibao: A401 " in err and "record #5 is not shown" in err
+    # Skipping the walk is stated in what is shown.
+    assert main(["audit", "show", keyed[0], "--claim", "b", "--no-verify"]) == EXIT_CLAIMS_FAILED
+    out = capsys.readouterr().out
+    assert "not verified (--no-verify)" in out and "9,000.00" in out
+
+
+def test_show_of_a_record_before_the_problem_is_shown_with_exit_1(keyed, capsys, tamper):
+    tamper(keyed[0], "UPDATE records SET body = body || ' ' WHERE seq = 6")
+    assert main(["audit", "show", keyed[0], "--claim", "a", "--seq", "1",
+                 "--format", "json"]) == EXIT_CLAIMS_FAILED
+    data = json.loads(capsys.readouterr().out)
+    assert data["verified"] is True and data["outcome"]["payouts"]["基本救助"] == "7800.00"
+
+
+# ---- PostgreSQL keeps the same tree ---------------------------------------------------------
+def test_postgresql_keeps_the_same_tree_and_migrate_keeps_the_log(keyed, postgres_url, capsys):
+    store, _, public, witness = keyed
+    assert main(["audit", "migrate", store, postgres_url]) == EXIT_OK
+    with open_store(store) as sqlite_store, open_store(postgres_url) as pg:
+        assert pg.tree_size() == 6 and pg.log_id() == sqlite_store.log_id()
+        assert merkle.root(6, pg.tree_nodes) == merkle.root(6, sqlite_store.tree_nodes)
+        assert merkle.inclusion_proof(2, 6, pg.tree_nodes) == \
+            merkle.inclusion_proof(2, 6, sqlite_store.tree_nodes)
+    # The checkpoints signed on SQLite hold for the migrated log.
+    capsys.readouterr()
+    assert main(["audit", "verify", postgres_url, "--since", witness]) == EXIT_OK
+    assert "(size 3," in capsys.readouterr().out
+
+
+def test_postgresql_grows_its_tree_with_each_append(tmp_path, postgres_url, claims_file, capsys):
+    for _ in range(3):
+        assert main(["eval", POLICY, claims_file, "--record", postgres_url]) == EXIT_OK
+    with open_store(postgres_url) as pg:
+        assert pg.tree_size() == 9
+        assert merkle.root(9, pg.tree_nodes) == tree_root_from_records(pg)

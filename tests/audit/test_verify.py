@@ -13,7 +13,8 @@ import sqlite3
 import pytest
 
 from yibao.audit.chain import body_hash
-from yibao.audit.verify import ALTERED, HEAD, POLICY_TEXT, REMOVED, REORDERED, verify_store
+from yibao.audit.verify import (ALTERED, HEAD, POLICY_TEXT, REMOVED, REORDERED, TRUNCATED,
+                                verify_store)
 
 
 def test_an_untouched_store_verifies(domain_store):
@@ -84,7 +85,12 @@ def test_records_removed_from_the_end_are_caught_against_a_kept_head(domain_stor
                                                                      tamper):
     head = verify_store(domain_store).head
     tamper(store_path, "DELETE FROM records WHERE seq = 3")
-    assert verify_store(domain_store).ok            # a shorter chain is still a chain …
+    # The Merkle tree still holds the leaf of #3 (issue 25): the cut is seen at once …
+    report = verify_store(domain_store)
+    assert (report.problem.kind, report.problem.seq, report.records) == (TRUNCATED, 3, 2)
+    # … and when the leaf is cut too, a shorter chain is still a chain …
+    tamper(store_path, "DELETE FROM tlog_nodes WHERE level = 0 AND idx = 2")
+    assert verify_store(domain_store).ok
     report = verify_store(domain_store, expected_head=head)
     assert (report.problem.kind, report.records) == (HEAD, 2)   # … but not the one kept
 
