@@ -362,3 +362,17 @@ def test_postgresql_grows_its_tree_with_each_append(tmp_path, postgres_url, clai
     with open_store(postgres_url) as pg:
         assert pg.tree_size() == 9
         assert merkle.root(9, pg.tree_nodes) == tree_root_from_records(pg)
+
+
+def test_a_checkpoint_file_that_is_not_one_is_a_usage_error(keyed, tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "yibao-checkpoint/1", "size": "six"}', encoding="utf-8")
+    assert main(["audit", "verify", keyed[0], "--since", str(bad)]) == EXIT_USAGE
+    assert "yibao: A432 " in capsys.readouterr().err
+
+
+def test_prove_without_any_checkpoint_says_how_to_sign_one(store_path, claims_file, capsys):
+    assert main(["eval", POLICY, claims_file, "--record", store_path]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["audit", "prove", store_path, "--claim", "a"]) == EXIT_USAGE
+    assert "A434" in capsys.readouterr().err
