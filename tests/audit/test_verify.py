@@ -103,3 +103,27 @@ def test_the_store_refuses_updates_and_deletes(domain_store, store_path, stateme
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute(statement)
     db.close()
+
+
+@pytest.mark.parametrize("statement, rehashed", [
+    # The four tamperings that crashed verify with a traceback (issue 25), and more.
+    ("UPDATE records SET body = replace(body, '\"prev\":', '\"pre\":') WHERE seq = 2", True),
+    ("UPDATE records SET body = '[1, 2]' WHERE seq = 2", True),
+    ("UPDATE records SET body = replace(body, '\"policies\":[', '\"policies\":[7,') "
+     "WHERE seq = 2", True),
+    ("UPDATE records SET body = CAST(x'7b22ff22' AS TEXT) WHERE seq = 2", False),
+    ("UPDATE records SET body = 5 WHERE seq = 2", False),
+    ("UPDATE records SET hash = x'00ff' WHERE seq = 2", False),
+])
+def test_a_malformed_record_is_reported_not_raised(domain_store, store_path, tamper, statement,
+                                                   rehashed):
+    tamper(store_path, statement)
+    if rehashed:    # the malformed body is given its own hash: what the walk then meets
+        db = sqlite3.connect(store_path)
+        body = db.execute("SELECT body FROM records WHERE seq = 2").fetchone()[0]
+        db.execute("UPDATE records SET hash = ? WHERE seq = 2", (body_hash(body),))
+        db.commit()
+        db.close()
+    report = verify_store(domain_store)
+    assert not report.ok and report.problem.seq == 2 and report.records == 1
+    assert report.problem.code in ("A401", "A407")
