@@ -17,11 +17,14 @@ Location: a ``postgresql://`` (or ``postgres://``) URL, e.g.
 
 from __future__ import annotations
 
+import secrets
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
+from yibao.audit import merkle
+from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending, AuditError,
+                               AuditStore, Batch, BookEntry, StoredRecord)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +46,20 @@ CREATE OR REPLACE FUNCTION yibao_append_only() RETURNS trigger AS $$
 CREATE OR REPLACE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
     FOR EACH ROW EXECUTE FUNCTION yibao_append_only();
 CREATE OR REPLACE TRIGGER sources_append_only BEFORE UPDATE OR DELETE ON sources
+    FOR EACH ROW EXECUTE FUNCTION yibao_append_only()
+"""
+# The transparency log (audit/merkle.py): new tables, created in an older store too.
+TREE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tlog_nodes (
+    level INTEGER NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL, PRIMARY KEY (level, idx));
+CREATE TABLE IF NOT EXISTS tlog_checkpoints (
+    id BIGSERIAL PRIMARY KEY, size BIGINT NOT NULL, checkpoint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batch_marks (
+    batch BIGINT NOT NULL, mark TEXT NOT NULL, value BIGINT, at TEXT NOT NULL,
+    PRIMARY KEY (batch, mark));
+CREATE OR REPLACE FUNCTION yibao_append_only() RETURNS trigger AS $$
+    BEGIN RAISE EXCEPTION 'the audit store is append-only'; END $$ LANGUAGE plpgsql;
+CREATE OR REPLACE TRIGGER tlog_nodes_append_only BEFORE UPDATE OR DELETE ON tlog_nodes
     FOR EACH ROW EXECUTE FUNCTION yibao_append_only()
 """
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
@@ -67,7 +84,7 @@ class PostgresStore(AuditStore):
             self._db = psycopg.connect(url, autocommit=True)
             self._prepare(create)
         except psycopg.Error as error:
-            raise AuditError(f"{url}: cannot open the store ({str(error).strip()})",
+            raise AuditError(f"{UNREADABLE} {url}: cannot open the store ({str(error).strip()})",
                              "check the URL and that the server is running") from None
 
     def _prepare(self, create: bool) -> None:
@@ -75,17 +92,44 @@ class PostgresStore(AuditStore):
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             found = self._db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()[0]
             if not found and not create:
-                raise AuditError(f"{self.location}: no audit store there",
+                raise AuditError(f"{NOT_A_STORE} {self.location}: no audit store there",
                                  "record one first: yibao settle POLICY CLAIMS --book URL")
             if not found:
                 for statement in SCHEMA.strip().split(";\n"):
                     self._db.execute(statement)
                 self._db.execute("INSERT INTO meta VALUES ('format', %s) ON CONFLICT DO NOTHING",
                                  (BOOK_FORMAT,))
+            if create:
+                self._create_tree_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if version is None or version[0] not in FORMATS:
-            raise AuditError(f"{self.location}: store format {version and version[0]}, "
+            raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
+                             f"{version and version[0]}, "
                              f"this yibao reads {' and '.join(FORMATS)}")
+
+        self._has_tree = self._db.execute(
+            "SELECT to_regclass('tlog_nodes') IS NOT NULL").fetchone()[0]
+
+    def _create_tree_schema(self) -> None:
+        if self._db.execute("SELECT to_regclass('tlog_nodes') IS NULL").fetchone()[0]:
+            for statement in TREE_SCHEMA.strip().split(";\n"):
+                self._db.execute(statement)
+            self._db.execute("INSERT INTO meta VALUES ('log_id', %s) ON CONFLICT DO NOTHING",
+                             (secrets.token_hex(16),))
+
+    def adopt_log_id(self, log_id: str | None) -> None:
+        """A migrated log keeps its origin: its checkpoints name it."""
+        if log_id is not None:
+            self._db.execute("UPDATE meta SET value = %s WHERE key = 'log_id'", (log_id,))
+
+    def prepare_tree(self) -> None:
+        with self._transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            self._create_tree_schema()
+            self._has_tree = True
+            self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
+            head = self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+            self._grow_tree(head, [])
 
     @contextmanager
     def _transaction(self):
@@ -98,7 +142,15 @@ class PostgresStore(AuditStore):
         with self._transaction():
             self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            yield _Tail(self._db, head.fetchone())
+            tail = _Tail(self._db, head.fetchone())
+            yield tail
+            self._grow_tree(tail.seq, tail.leaves)
+
+    def _grow_tree(self, head: int, leaves: list[bytes]) -> None:
+        rows = self.tree_rows(head, leaves)
+        if rows:
+            with self._db.cursor() as cursor:
+                cursor.executemany("INSERT INTO tlog_nodes VALUES (%s, %s, %s)", rows)
 
     def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
                    sources: Mapping[str, str]) -> Batch:
@@ -159,6 +211,8 @@ class PostgresStore(AuditStore):
                 count += len(page)
                 cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
                                    list(source.book_index()))
+            self._grow_tree(count, [])
+            self.adopt_log_id(source.log_id())
         return count
 
     # ---- reading -------------------------------------------------------------------
@@ -188,6 +242,9 @@ class PostgresStore(AuditStore):
                 return
             last = rows[-1][0]
 
+    def last_seq(self) -> int:
+        return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = %s "
                                 "ORDER BY seq", (claim_id,)).fetchall()
@@ -210,6 +267,60 @@ class PostgresStore(AuditStore):
                 return
             last = rows[-1][0]
 
+    # ---- the transparency log ---------------------------------------------------------------
+    def tree_nodes(self, keys: set[merkle.Key]) -> dict[merkle.Key, bytes]:
+        if not self._has_tree or not keys:
+            return {}
+        levels, indexes = zip(*sorted(keys))
+        rows = self._db.execute("SELECT n.level, n.idx, n.hash FROM tlog_nodes n JOIN "
+                                "unnest(%s::int[], %s::bigint[]) AS k(level, idx) "
+                                "USING (level, idx)", (list(levels), list(indexes))).fetchall()
+        return {(level, index): bytes(digest) for level, index, digest in rows}
+
+    def tree_size(self) -> int:
+        if not self._has_tree:
+            return 0
+        row = self._db.execute("SELECT max(idx) FROM tlog_nodes WHERE level = 0").fetchone()
+        return 0 if row[0] is None else row[0] + 1
+
+    def tree_leaves(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        last = after - 1
+        while self._has_tree:
+            rows = self._db.execute("SELECT idx, hash FROM tlog_nodes WHERE level = 0 AND "
+                                    "idx > %s ORDER BY idx LIMIT %s", (last, _PAGE)).fetchall()
+            for index, digest in rows:
+                yield index, bytes(digest)
+            if len(rows) < _PAGE:
+                return
+            last = rows[-1][0]
+
+    def log_id(self) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'log_id'").fetchone()
+        return row[0] if row else None
+
+    def add_checkpoint(self, size: int, checkpoint: str) -> None:
+        self._db.execute("INSERT INTO tlog_checkpoints (size, checkpoint) VALUES (%s, %s)",
+                         (size, checkpoint))
+
+    def mark_batch(self, batch: int, mark: str, value: int | None, at: str) -> None:
+        if self._has_tree:
+            self._db.execute("INSERT INTO batch_marks VALUES (%s, %s, %s, %s) "
+                             "ON CONFLICT DO NOTHING", (batch, mark, value, at))
+
+    def batch_marks(self) -> dict[int, dict[str, int | None]]:
+        marks: dict[int, dict[str, int | None]] = {}
+        if self._has_tree:
+            for batch, mark, value in self._db.execute(
+                    "SELECT batch, mark, value FROM batch_marks").fetchall():
+                marks.setdefault(batch, {})[mark] = value
+        return marks
+
+    def checkpoints(self) -> list[str]:
+        if not self._has_tree:
+            return []
+        return [row[0] for row in self._db.execute(
+            "SELECT checkpoint FROM tlog_checkpoints ORDER BY id").fetchall()]
+
     def source(self, sha256: str) -> str | None:
         row = self._db.execute("SELECT text FROM sources WHERE sha256 = %s", (sha256,)).fetchone()
         return row[0] if row else None
@@ -225,12 +336,14 @@ class _Tail(Appending):
     def __init__(self, db, head):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
+        self.leaves = []
 
     def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
         self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
                          "(%s, %s, %s, %s, %s, %s)",
                          (record.seq, record.hash, record.batch, record.position,
                           record.claim_id, record.body))
+        self.leaves.append(merkle.record_leaf(record.body))
         if book is not None:
             self._db.execute("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
                              (record.seq, *book))

@@ -38,6 +38,9 @@ from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.results import outcome_to_json
 
 
+CONCURRENT_RUN = "A435"   # a second run recording the same batch at the same time
+
+
 def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")
 
@@ -92,6 +95,9 @@ class Recorder:
             self.recorded[record.position] = (claim, settlement(data["outcome"]))
         self._seen: set[int] = set()
         self._pending: list[tuple[int, bytes | str, Outcome]] = []
+        # The chain's head as this run last saw it: a record of this batch appended after
+        # it by someone else means another run is recording the same batch (two --resume).
+        self._seen_head = store.last_seq()
 
     def _resumable(self, mode: str, key: str) -> Batch | None:
         latest = self.store.latest_batch()
@@ -143,6 +149,7 @@ class Recorder:
             return None, None
         now = self.clock()
         with self.store.appending() as tail:
+            self._refuse_a_second_writer(tail.seq)
             first = tail.seq + 1
             for position, raw, outcome in self._pending:
                 fields = self._fields(position, raw, outcome, now)
@@ -153,7 +160,24 @@ class Recorder:
                                       outcome.claim_id, body))
             last = tail.seq
         self._pending.clear()
+        self._seen_head = last
         return first, last
+
+    def _refuse_a_second_writer(self, head: int) -> None:
+        """Inside the write transaction: has another run appended to this batch since?
+
+        Two ``--resume`` runs of one batch would each append its missing lines; the
+        second's inserts used to fail on ``UNIQUE (batch, position)`` with an
+        IntegrityError.  It is refused with A435 instead, its transaction rolled back."""
+        if head == self._seen_head:
+            return
+        theirs = [r.seq for r in self.store.records(self.batch.batch, after=self._seen_head)]
+        if theirs:
+            raise AuditError(f"{CONCURRENT_RUN} batch {self.batch.batch} is being recorded by "
+                             f"another run (it appended #{theirs[0]}–#{theirs[-1]} since this "
+                             "run began)", "let that run finish; run --resume again after it "
+                                           "if it was interrupted")
+        self._seen_head = head
 
     def finish(self) -> None:
         missing = sorted(set(self.recorded) - self._seen)

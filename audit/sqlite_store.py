@@ -1,9 +1,9 @@
 """The embedded audit store: one SQLite file (standard library ``sqlite3``).
 
 Durability: every append is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction
-with ``synchronous=FULL`` and a rollback journal, so a process killed at any
-moment leaves the file as of its last commit (SQLite rolls the hot journal
-back on the next open).  Triggers refuse ``UPDATE`` and ``DELETE`` on records
+with ``synchronous=FULL`` in write-ahead-log mode (WAL), so a process killed at
+any moment leaves the file as of its last commit (SQLite ignores an
+uncommitted tail of the log on the next open); readers never block a writer.  Triggers refuse ``UPDATE`` and ``DELETE`` on records
 and sources: the store is append-only by construction, and tamper-evident by
 the hash chain when someone bypasses the triggers.
 """
@@ -11,12 +11,15 @@ the hash chain when someone bypasses the triggers.
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
-from yibao.audit.store import Appending, AuditError, AuditStore, Batch, BookEntry, StoredRecord
+from yibao.audit import merkle
+from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
+                               AuditStore, Batch, BookEntry, StoredRecord)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,7 +43,20 @@ CREATE TABLE IF NOT EXISTS book_index (
 CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
 CREATE TABLE IF NOT EXISTS verified (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 """
-SCHEMA = SCHEMA_CORE + BOOK_SCHEMA
+# The transparency log (audit/merkle.py, docs/transparency.md): the hash of every
+# complete subtree of the RFC 9162 tree over the records, and the signed checkpoints
+# kept beside them.  New tables: the records and their bodies are as before.
+TREE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tlog_nodes (
+    level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tlog_checkpoints (
+    size INTEGER NOT NULL, checkpoint TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batch_marks (
+    batch INTEGER NOT NULL, mark TEXT NOT NULL, value INTEGER, at TEXT NOT NULL,
+    PRIMARY KEY (batch, mark));
+"""
+SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + TREE_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
@@ -50,28 +66,34 @@ class SQLiteStore(AuditStore):
     def __init__(self, path: str, create: bool = False):
         self.location = path
         if not create and not os.path.isfile(path):
-            raise AuditError(f"{path}: no audit store there",
+            raise AuditError(f"{NOT_A_STORE} {path}: no audit store there",
                              "record one first: yibao eval POLICY CLAIMS --record STORE")
         try:
             # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE.
             self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            # A text column edited into bytes that are not UTF-8 is read with U+FFFD in
+            # their place (it then no longer matches its hash), not refused mid-walk.
+            self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
             self._db.execute("PRAGMA synchronous = FULL")
             self._prepare(create)
-        except sqlite3.DatabaseError as error:
-            raise AuditError(f"{path}: not an audit store ({error})",
+            self._use_wal()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+            # A damaged schema can make SQLite's own message undecodable: still not a store.
+            raise AuditError(f"{NOT_A_STORE} {path}: not an audit store ({error})",
                              "STORE is a file written by yibao eval --record") from None
 
     def _prepare(self, create: bool) -> None:
         found = self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
         if found is None and not create:
-            raise AuditError(f"{self.location}: not an audit store (no meta table)")
+            raise AuditError(f"{NOT_A_STORE} {self.location}: not an audit store (no meta table)")
         if found is None:
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         if version is None or version[0] not in FORMATS:
-            raise AuditError(f"{self.location}: store format {version and version[0]}, "
+            raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
+                             f"{version and version[0]}, "
                              f"this yibao reads {' and '.join(FORMATS)}")
         self._has_book = version[0] == BOOK_FORMAT
         if create and not self._has_book:
@@ -82,6 +104,25 @@ class SQLiteStore(AuditStore):
                     self._db.execute(statement)
                 self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (BOOK_FORMAT,))
             self._has_book = True
+        self._has_tree = self._table_exists("tlog_nodes")
+        if create and not self._has_tree:
+            self.prepare_tree()
+
+    def _use_wal(self) -> None:
+        """Write-ahead logging: a reader holding a long read transaction (an auditor's
+        verify, a report) no longer makes a writer fail with "database is locked", and
+        writers wait for each other up to the busy timeout (30 s).  With
+        ``synchronous=FULL`` every commit is still on disk when COMMIT returns.  The
+        mode is kept in the file; a file that cannot be switched (read-only) stays as it
+        is."""
+        try:
+            self._db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:
+            pass
+
+    def _table_exists(self, name: str) -> bool:
+        return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                (name,)).fetchone() is not None
 
     def _create_schema(self) -> None:
         for statement in SCHEMA.strip().split(";\n"):
@@ -90,6 +131,23 @@ class SQLiteStore(AuditStore):
             for verb in ("UPDATE", "DELETE"):
                 self._db.execute(_APPEND_ONLY.format(table=table, verb=verb))
         self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (BOOK_FORMAT,))
+        self._create_tree_schema()
+
+    def _create_tree_schema(self) -> None:
+        for statement in TREE_SCHEMA.strip().split(";\n"):
+            self._db.execute(statement)
+        for verb in ("UPDATE", "DELETE"):
+            self._db.execute(_APPEND_ONLY.format(table="tlog_nodes", verb=verb))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('log_id', ?)",
+                         (secrets.token_hex(16),))
+
+    def prepare_tree(self) -> None:
+        with self._transaction():
+            if not self._table_exists("tlog_nodes"):
+                self._create_tree_schema()
+            self._has_tree = True
+            head = self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+            self._grow_tree(head, [])
 
     @contextmanager
     def _transaction(self):
@@ -106,7 +164,14 @@ class SQLiteStore(AuditStore):
     def appending(self) -> Iterator[Appending]:
         with self._transaction():
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            yield _Tail(self._db, head.fetchone())
+            tail = _Tail(self._db, head.fetchone())
+            yield tail
+            if self._has_tree:
+                self._grow_tree(tail.seq, tail.leaves)
+
+    def _grow_tree(self, head: int, leaves: list[bytes]) -> None:
+        self._db.executemany("INSERT INTO tlog_nodes VALUES (?, ?, ?)",
+                             self.tree_rows(head, leaves))
 
     def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
                    sources: Mapping[str, str]) -> Batch:
@@ -137,6 +202,9 @@ class SQLiteStore(AuditStore):
                                     "AND seq > ? ORDER BY seq", (batch, after))
         for row in rows:
             yield StoredRecord(*row)
+
+    def last_seq(self) -> int:
+        return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
@@ -172,6 +240,61 @@ class SQLiteStore(AuditStore):
             with self._transaction():
                 self._db.execute("INSERT OR REPLACE INTO verified VALUES (?, ?)", (seq, head))
 
+    # ---- the transparency log ---------------------------------------------------------------
+    def tree_nodes(self, keys: set[merkle.Key]) -> dict[merkle.Key, bytes]:
+        found: dict[merkle.Key, bytes] = {}
+        if not self._has_tree or not keys:
+            return found
+        keys = sorted(keys)
+        for start in range(0, len(keys), 400):    # SQLite's limit on bound parameters
+            part = keys[start:start + 400]
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(part))
+            for level, index, digest in self._db.execute(
+                    f"SELECT level, idx, hash FROM tlog_nodes WHERE {where}",
+                    [value for key in part for value in key]):
+                found[(level, index)] = bytes(digest) if isinstance(digest, bytes) else digest
+        return found
+
+    def tree_size(self) -> int:
+        if not self._has_tree:
+            return 0
+        row = self._db.execute("SELECT max(idx) FROM tlog_nodes WHERE level = 0 "
+                               "AND typeof(idx) = 'integer'").fetchone()
+        return 0 if row[0] is None else row[0] + 1
+
+    def tree_leaves(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        if self._has_tree:
+            yield from self._db.execute("SELECT idx, hash FROM tlog_nodes WHERE level = 0 "
+                                        "AND idx >= ? ORDER BY idx", (after,))
+
+    def log_id(self) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'log_id'").fetchone()
+        return row[0] if row else None
+
+    def add_checkpoint(self, size: int, checkpoint: str) -> None:
+        with self._transaction():
+            self._db.execute("INSERT INTO tlog_checkpoints VALUES (?, ?)", (size, checkpoint))
+
+    def mark_batch(self, batch: int, mark: str, value: int | None, at: str) -> None:
+        if self._has_tree:
+            with self._transaction():
+                self._db.execute("INSERT OR IGNORE INTO batch_marks VALUES (?, ?, ?, ?)",
+                                 (batch, mark, value, at))
+
+    def batch_marks(self) -> dict[int, dict[str, int | None]]:
+        marks: dict[int, dict[str, int | None]] = {}
+        if self._table_exists("batch_marks"):
+            for batch, mark, value in self._db.execute(
+                    "SELECT batch, mark, value FROM batch_marks"):
+                marks.setdefault(batch, {})[mark] = value
+        return marks
+
+    def checkpoints(self) -> list[str]:
+        if not self._table_exists("tlog_checkpoints"):
+            return []
+        return [row[0] for row in self._db.execute(
+            "SELECT checkpoint FROM tlog_checkpoints ORDER BY rowid")]
+
     def source(self, sha256: str) -> str | None:
         row = self._db.execute("SELECT text FROM sources WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
@@ -187,11 +310,13 @@ class _Tail(Appending):
     def __init__(self, db: sqlite3.Connection, head):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
+        self.leaves = []
 
     def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
         self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
                          (record.seq, record.hash, record.batch, record.position,
                           record.claim_id, record.body))
+        self.leaves.append(merkle.record_leaf(record.body))
         if book is not None:
             self._db.execute("INSERT INTO book_index VALUES (?, ?, ?, ?)", (record.seq, *book))
         self.seq, self.hash = record.seq, record.hash

@@ -21,7 +21,15 @@ from typing import Iterable, Iterator, Mapping
 
 import attrs
 
+from yibao.audit import merkle
+
 SORTED, STREAM = "sorted", "stream"   # how a batch was settled: Engine.evaluate_records / stream_records
+
+
+# Store-level refusals (exit status 2), docs/errors.md family A4xx.
+UNREADABLE = "A420"      # the database cannot be read (corrupt, unreachable)
+NOT_A_STORE = "A421"     # nothing there, or not an audit store
+OTHER_FORMAT = "A422"    # a store format this yibao does not read (a newer one)
 
 
 class AuditError(Exception):
@@ -84,6 +92,7 @@ class Appending(abc.ABC):
 
     seq: int    # the last record's seq (0 for an empty store)
     hash: str   # the last record's hash (chain.GENESIS for an empty store)
+    leaves: list[bytes]   # the leaf hashes of the records added (the tree grows at commit)
 
     @abc.abstractmethod
     def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
@@ -120,6 +129,10 @@ class AuditStore(abc.ABC):
         """Records in chain order (all, or one batch's), from seq ``after`` + 1 on."""
 
     @abc.abstractmethod
+    def last_seq(self) -> int:
+        """The largest seq stored (0 for none): where a walk begun now stops."""
+
+    @abc.abstractmethod
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
         """Every record of a claim id, oldest first."""
 
@@ -150,6 +163,57 @@ class AuditStore(abc.ABC):
     @abc.abstractmethod
     def sources(self) -> Iterator[tuple[str, str]]:
         """Every stored policy source as (sha256 it is stored under, text)."""
+
+    # ---- the transparency log (audit/merkle.py, docs/transparency.md) ----------------------
+    @abc.abstractmethod
+    def tree_nodes(self, keys: set[merkle.Key]) -> dict[merkle.Key, bytes]:
+        """The stored hashes of the complete subtrees ``keys`` (level, index), one read."""
+
+    @abc.abstractmethod
+    def tree_size(self) -> int:
+        """How many leaves the stored tree holds (the records it covers, from #1)."""
+
+    @abc.abstractmethod
+    def tree_leaves(self, after: int = 0) -> Iterator[tuple[int, bytes]]:
+        """(index, leaf hash) as stored, in index order from ``after``: what verify compares."""
+
+    @abc.abstractmethod
+    def prepare_tree(self) -> None:
+        """Create the tree's tables in a store written before them, and build its tree."""
+
+    @abc.abstractmethod
+    def log_id(self) -> str | None:
+        """The log's origin, named in its checkpoints (None: a store without a tree yet)."""
+
+    @abc.abstractmethod
+    def add_checkpoint(self, size: int, checkpoint: str) -> None:
+        """Keep a signed checkpoint (its JSON text) beside the log."""
+
+    @abc.abstractmethod
+    def checkpoints(self) -> list[str]:
+        """Every checkpoint kept beside the log, oldest first."""
+
+    # ---- how far each batch got (verify flags one begun and never finished) ------------------
+    @abc.abstractmethod
+    def mark_batch(self, batch: int, mark: str, value: int | None, at: str) -> None:
+        """Note ``expected`` (the input's claim lines, None when unknown) or ``finished``."""
+
+    @abc.abstractmethod
+    def batch_marks(self) -> dict[int, dict[str, int | None]]:
+        """batch → {mark: value} for every batch that has marks."""
+
+    def tree_rows(self, head: int, leaves: list[bytes]) -> list[tuple[int, int, bytes]]:
+        """The subtree hashes to store once the records up to ``head`` are in the chain.
+
+        ``leaves`` are the leaf hashes of the records this transaction appended; the
+        one place where every store grows its tree, so it batches with the appends.
+        A tree behind the chain (a store written before the tree existed) is first
+        caught up from the records themselves.
+        """
+        size = self.tree_size()
+        if size + len(leaves) != head:
+            leaves = [merkle.record_leaf(record.body) for record in self.records(after=size)]
+        return list(merkle.extend(size, self.tree_nodes, leaves))
 
     @abc.abstractmethod
     def close(self) -> None: ...

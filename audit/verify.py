@@ -7,8 +7,20 @@ previous one (a gap is a *removed* record, a record found later is a
 previous record was altered and re-hashed); its indexed columns must agree
 with its body; and every policy text it names must be stored and still hash
 to its name (else the *policy text* was altered).  Removing records from the
-end of the chain leaves a valid shorter chain: compare the head hash that
-verify prints with one kept elsewhere (``--head``) to catch that.
+end of the chain leaves a valid shorter chain, and whoever can write the
+store can re-hash every record after an edit: checkpoints kept elsewhere
+(``--since``, audit/checkpoint.py) catch both.
+
+The transparency log (audit/merkle.py) is checked on the same walk: each
+record's leaf hash against the stored leaf, the stored tree's root against
+the root recomputed from the records; then, for each checkpoint given, the
+root of the first ``size`` records against the checkpoint's and an RFC 9162
+consistency proof from the stored tree.  The ``batches`` table (what resume
+reads) is checked against the records it holds.
+
+Nothing a store holds makes verify raise: a body that is not a record's is
+reported as *malformed*, a text column that is not UTF-8 is read with U+FFFD
+(so it no longer matches its hash).
 """
 
 from __future__ import annotations
@@ -17,13 +29,22 @@ import json
 
 import attrs
 
+from yibao.audit import merkle
 from yibao.audit.book import index_entry
 from yibao.audit.chain import FORMATS, GENESIS, body_hash
-from yibao.audit.store import AuditStore, StoredRecord
+from yibao.audit.checkpoint import Checkpoint
+from yibao.audit.policies import PolicyRef, policy_key
+from yibao.audit.store import AuditStore, Batch, StoredRecord
 from yibao.dsl.loader import source_sha256
 
 ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD, BOOK_INDEX = (
     "altered", "removed", "reordered", "policy text altered", "head", "book index")
+MALFORMED, TREE, BATCHES, TRUNCATED, REWRITTEN, OTHER_LOG, INCOMPLETE = (
+    "malformed", "tree", "batches", "truncated", "rewritten", "other log", "incomplete")
+# Stable codes (docs/errors.md, family A4xx): what a script matches on.
+CODES = {ALTERED: "A401", REMOVED: "A402", REORDERED: "A403", POLICY_TEXT: "A404",
+         HEAD: "A405", BOOK_INDEX: "A406", MALFORMED: "A407", TREE: "A408", BATCHES: "A409",
+         TRUNCATED: "A410", REWRITTEN: "A411", OTHER_LOG: "A413", INCOMPLETE: "A414"}
 
 
 @attrs.frozen
@@ -32,12 +53,27 @@ class Problem:
     seq: int          # the first record concerned
     message: str
 
+    @property
+    def code(self) -> str:
+        return CODES[self.kind]
+
+
+@attrs.frozen
+class Consistent:
+    """A checkpoint the log was proved to extend."""
+
+    checkpoint: Checkpoint
+    proof: int        # hashes in the consistency proof (0: the same tree)
+
 
 @attrs.frozen
 class VerifyReport:
     records: int              # records that verified, from the first
     head: str                 # hash of the last of them (GENESIS for none)
     problem: Problem | None = None
+    root: str | None = None   # the tree's root over them (None: the store keeps no tree)
+    consistent: tuple[Consistent, ...] = ()
+    warnings: tuple[Problem, ...] = ()    # incomplete batches: not tampering
 
     @property
     def ok(self) -> bool:
@@ -45,9 +81,21 @@ class VerifyReport:
 
 
 def verify_store(store: AuditStore, expected_head: str | None = None,
-                 since: tuple[int, str] | None = None) -> VerifyReport:
-    """Walk the chain (from the head ``since`` = (seq, hash) verified earlier, if given)."""
-    sources = {sha: source_sha256(text) for sha, text in store.sources()}
+                 since: tuple[int, str] | None = None,
+                 checkpoints: tuple[Checkpoint, ...] = ()) -> VerifyReport:
+    """Walk the chain (from the head ``since`` = (seq, hash) verified earlier, if given),
+    and prove it extends each of ``checkpoints`` (their signatures checked by the caller)."""
+    walks: list = []
+    try:
+        return _verify(store, expected_head, since, checkpoints, walks)
+    finally:
+        for walk in walks:      # a walk stopped early is closed while the store is open
+            walk.close()
+
+
+def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -> VerifyReport:
+    sources = {sha: source_sha256(text) if isinstance(text, str) else None
+               for sha, text in store.sources()}
     count, head, expected = 0, GENESIS, 1
     if since is not None:
         problem = _check_since(store, since)
@@ -55,31 +103,151 @@ def verify_store(store: AuditStore, expected_head: str | None = None,
             return VerifyReport(0, GENESIS, problem)
         count, head, expected = since[0], since[1], since[0] + 1
     start = count
-    # The book's index is compared row by row as the records are walked (both in seq
-    # order), so memory does not grow with the book.
-    index = _IndexWalk(store.book_index(after=start))
-    for record in store.records(after=start):
-        problem = _check(store, record, expected, head, sources)
+    # The walk stops at the head committed now: another writer may append while it runs
+    # (PostgreSQL), and every index row and leaf of a record up to here is committed.
+    leaves_stored = store.tree_size()     # read first: a concurrent append only adds to both
+    limit = store.last_seq()
+    # The book's index and the tree's leaves are compared row by row as the records are
+    # walked (all in seq order), so memory does not grow with the store.
+    walks.extend([store.book_index(after=start), store.tree_leaves(after=start)])
+    index = _IndexWalk(walks[0])
+    has_tree = store.tree_size() > 0 or store.log_id() is not None
+    leaves = _LeafWalk(walks[1]) if has_tree else None
+    compact = merkle.Compact() if start == 0 else None
+    sizes = {checkpoint.size for checkpoint in checkpoints}
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in sizes else {}
+    batches = _BatchCheck(store)
+    # A leaf that differs from its record is reported once the next record is read: a
+    # record edited and re-hashed is better named by the chain ("record #n+1 committed
+    # to a different hash") than by the tree.
+    leaf_problem: Problem | None = None
+    leaf_head = head
+    walks.append(store.records(after=start))
+    for record in walks[-1]:
+        if record.seq > limit:
+            break
+        try:
+            problem = _check(store, record, expected, head, sources)
+            if problem is None and leaf_problem is None:
+                data = json.loads(record.body)
+                wanted = (record.seq, *index_entry(data)) if "kind" in data else None
+                leaf = merkle.record_leaf(record.body)
+                problem = index.check(record.seq, wanted) or batches.check(record, data)
+                leaf_problem = leaves.check(record.seq, leaf) if leaves else None
+                leaf_head = head
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            problem = Problem(MALFORMED, record.seq, f"record #{record.seq} is not a "
+                                                     f"well-formed record ({_what(error)})")
+        if problem is not None and leaf_problem is not None and problem.seq != leaf_problem.seq:
+            problem = leaf_problem
+        problem = problem or (leaf_problem if leaf_problem and leaf_problem.seq < record.seq
+                              else None)
         if problem is not None:
+            if problem is leaf_problem:
+                return VerifyReport(problem.seq - 1, leaf_head, problem)
             return VerifyReport(count, head, problem)
         count, head, expected = count + 1, record.hash, expected + 1
-        data = json.loads(record.body)
-        wanted = (record.seq, *index_entry(data)) if "kind" in data else None
-        problem = index.check(record.seq, wanted)
-        if problem is not None:
-            return VerifyReport(count, head, problem)
-    problem = index.finish(count)
+        if compact is not None:
+            compact.add(leaf)
+            if count in sizes:
+                roots[count] = compact.root()
+    if leaf_problem is not None:
+        return VerifyReport(leaf_problem.seq - 1, leaf_head, leaf_problem)
+    if leaves_stored > count and count == limit:
+        gone = f"#{count + 1}" if leaves_stored == count + 1 else f"#{count + 1}–#{leaves_stored}"
+        return VerifyReport(count, head, Problem(
+            TRUNCATED, count + 1, f"the log holds {count} record(s), its tree {leaves_stored} "
+                                  f"leaves: record {gone} was removed from its end"))
+    problem = index.finish(count) or (leaves.finish(count) if leaves else None)
     if problem is not None:
         return VerifyReport(count, head, problem)
+    root = None
+    if has_tree:
+        try:
+            stored = merkle.root(count, _reader(store))
+        except _MissingNodes:
+            stored = None
+        if compact is not None and stored != compact.root():
+            return VerifyReport(count, head, Problem(
+                TREE, 1, f"the stored tree over records #1–#{count} does not have the root "
+                         "computed from the records: a node of the tree was altered"))
+        root = stored.hex() if stored is not None else None
     if expected_head is not None and expected_head != head:
         return VerifyReport(count, head, Problem(
             HEAD, count, f"the chain ends at #{count} with hash {head}, not {expected_head}: "
                          "records were removed from its end, or it was rewritten"))
-    return VerifyReport(count, head)
+    consistent, problem = _check_checkpoints(store, checkpoints, count, roots, has_tree)
+    return VerifyReport(count, head, problem, root, consistent, batches.incomplete(count))
+
+
+def _what(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"no {error}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _reader(store: AuditStore) -> merkle.Reader:
+    def read(keys):
+        found = store.tree_nodes(keys)
+        missing = set(keys) - set(found)
+        if missing or any(not isinstance(v, bytes) or len(v) != merkle.HASH_SIZE
+                          for v in found.values()):
+            raise _MissingNodes(min(missing) if missing else None)
+        return found
+    return read
+
+
+class _MissingNodes(Exception):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _check_checkpoints(store: AuditStore, checkpoints, count: int, roots: dict[int, bytes],
+                       has_tree: bool) -> tuple[tuple[Consistent, ...], Problem | None]:
+    """Each checkpoint: the log holds at least its records, with its root, provably."""
+    proved: list[Consistent] = []
+    matched = 0     # the largest checkpoint size found intact: the rewrite starts after it
+    log = store.log_id()
+    for checkpoint in sorted(checkpoints, key=lambda c: c.size):
+        m = checkpoint.size
+        named = f"the checkpoint of {checkpoint.time} (size {m})"
+        if log is not None and checkpoint.origin != log:
+            return tuple(proved), Problem(OTHER_LOG, 1, f"{named} is of log {checkpoint.origin}"
+                                                        f", this store is log {log}: it was "
+                                                        "replaced by another log")
+        if m > count:
+            gone = f"#{count + 1}" if m == count + 1 else f"#{count + 1}–#{m}"
+            return tuple(proved), Problem(TRUNCATED, count + 1, f"the log holds {count} "
+                                                                f"record(s), {named} held {m}: "
+                                                                f"record {gone} was removed")
+        if m not in roots:
+            continue      # a walk from a verified head: no root of earlier sizes
+        if roots[m] != checkpoint.root_bytes:
+            first = f"#{matched + 1}" if matched + 1 == m else f"among #{matched + 1}–#{m}"
+            return tuple(proved), Problem(REWRITTEN, matched + 1, (
+                f"the first {m} record(s) are not those of {named}: the log was rewritten "
+                f"or forked; the first record that disagrees is {first}"))
+        matched = m
+        proof = 0
+        if has_tree and 0 < m < count:
+            try:
+                path = merkle.consistency_proof(m, count, _reader(store))
+                merkle.verify_consistency(m, count, checkpoint.root_bytes,
+                                          merkle.root(count, _reader(store)), path)
+            except (merkle.ProofError, _MissingNodes) as error:
+                return tuple(proved), Problem(TREE, m + 1, f"no consistency proof from {named} "
+                                                           f"to the tree of {count}: {error}")
+            proof = len(path)
+        proved.append(Consistent(checkpoint, proof))
+    return tuple(proved), None
 
 
 def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
            sources: dict[str, str]) -> Problem | None:
+    if not isinstance(record.body, str) or not isinstance(record.hash, str):
+        return Problem(MALFORMED, record.seq, f"record #{record.seq} is not a well-formed "
+                                              "record (its body or hash is not text)")
     if body_hash(record.body) != record.hash:
         return Problem(ALTERED, record.seq, f"record #{record.seq} was altered: its content no "
                                             "longer matches its hash")
@@ -88,6 +256,9 @@ def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
         seq = data["seq"]
     except (ValueError, KeyError, TypeError):
         return Problem(ALTERED, record.seq, f"record #{record.seq} is not a record body")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return Problem(MALFORMED, record.seq, f"record #{record.seq} is not a well-formed "
+                                              "record (its seq is not a number)")
     if seq != expected:
         return _out_of_sequence(store, seq, expected)
     if data["prev"] != prev:
@@ -114,7 +285,7 @@ def _out_of_sequence(store: AuditStore, found: int, expected: int) -> Problem:
 def _body_seq(record: StoredRecord):
     try:
         return json.loads(record.body).get("seq")
-    except ValueError:
+    except (ValueError, TypeError, AttributeError):
         return None
 
 
@@ -136,6 +307,8 @@ def _check_since(store: AuditStore, since: tuple[int, str]) -> Problem | None:
     """The head verified earlier must still be there, unaltered."""
     seq, head = since
     record = next(store.records(after=seq - 1), None)
+    if record is not None and not isinstance(record.body, str):
+        record = None
     if record is None or record.seq != seq or record.hash != head \
             or body_hash(record.body) != record.hash:
         return Problem(ALTERED, seq, f"record #{seq}, the head verified earlier, was altered or "
@@ -170,3 +343,78 @@ class _IndexWalk:
 def _index_problem(seq: int) -> Problem:
     return Problem(BOOK_INDEX, seq, f"the book index disagrees with the chain at record #{seq}: "
                                     "run yibao audit reindex to rebuild it from the chain")
+
+
+class _LeafWalk:
+    """The stored leaves must be the records' leaf hashes, one per record, in order."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def check(self, seq: int, leaf: bytes) -> Problem | None:
+        found = self._next
+        if found is None or found[0] != seq - 1 or found[1] != leaf:
+            return Problem(TREE, seq, f"the tree's leaf for record #{seq} is missing or "
+                                      "differs from the record: the record or the tree was "
+                                      "altered")
+        self._next = next(self._rows, None)
+        return None
+
+    def finish(self, walked: int) -> Problem | None:
+        if self._next is not None and (not isinstance(self._next[0], int)
+                                       or self._next[0] < walked):
+            return Problem(TREE, walked, f"the tree holds a leaf after #{walked} out of order")
+        return None
+
+
+class _BatchCheck:
+    """The ``batches`` table, which ``--resume`` reads, against the records it holds.
+
+    Each record's batch must be listed with the record's mode and engine version
+    and (for ``eval --record``'s records) the key of the policy chain it names: a
+    batch row edited would make a resumed run settle under another chain or
+    mode without a word.  ``started_at`` is not read by resume or replay.
+    """
+
+    def __init__(self, store: AuditStore):
+        self._batches: dict = {}
+        for batch in store.batches():
+            self._batches[batch.batch] = batch
+        self._recorded: dict[int, int] = {}
+        self._marks = store.batch_marks()
+
+    def check(self, record: StoredRecord, data: dict) -> Problem | None:
+        batch: Batch | None = self._batches.get(record.batch)
+        if batch is None:
+            return Problem(BATCHES, record.seq, f"record #{record.seq} belongs to batch "
+                                                f"{record.batch}, which the batches table "
+                                                "does not list")
+        wanted = (data.get("mode"), data.get("engine_version"))
+        key = batch.policy_key
+        if "kind" not in data:
+            key = policy_key([PolicyRef.from_json(ref) for ref in data["policies"]])
+        if (batch.mode, batch.engine_version, batch.policy_key) != (*wanted, key):
+            return Problem(BATCHES, record.seq, f"batch {record.batch} in the batches table "
+                                                f"disagrees with its record #{record.seq} "
+                                                "(mode, engine version or policy key): the "
+                                                "table was altered")
+        self._recorded[record.batch] = self._recorded.get(record.batch, 0) + 1
+        return None
+
+    def incomplete(self, walked: int) -> tuple[Problem, ...]:
+        """Batches begun with a count of their input's lines and never finished."""
+        found = []
+        latest = max(self._batches, default=None)
+        for batch, marks in sorted(self._marks.items(), key=lambda item: str(item[0])):
+            if "expected" not in marks or "finished" in marks:
+                continue
+            recorded = self._recorded.get(batch, 0)
+            expected = marks["expected"]
+            of = f" of {expected}" if expected is not None else ""
+            why = ("interrupted, or still being recorded: run it again with --resume to "
+                   "finish it" if batch == latest else
+                   "interrupted and abandoned: a later batch started without --resume")
+            found.append(Problem(INCOMPLETE, 0, f"batch {batch} is incomplete: {recorded}"
+                                                f"{of} line(s) recorded; {why}"))
+        return tuple(found)

@@ -211,8 +211,9 @@ class _Kept:
 
 def _recorded(args, kept: _Kept):
     """Outcomes in input order, each yielded only after its record has committed."""
-    from yibao.audit.record import Recorder, record_batch
+    from yibao.audit.record import Recorder, record_batch, utc_now
     from yibao.audit.store import SORTED, STREAM
+    from yibao.cli.audit import sign_after_recording
     from yibao.audit.stores import open_store
     from yibao.cli.io import read_claim_lines
     from yibao.compiler.batch import Engine
@@ -226,6 +227,10 @@ def _recorded(args, kept: _Kept):
         if recorder.resumed:
             print(f"yibao: resuming batch {batch} of {args.record}: "
                   f"{len(recorder.recorded)} line(s) already recorded", file=sys.stderr)
+        if not recorder.resumed:
+            # What verify compares an unfinished batch with (issue 25: an interrupted batch
+            # abandoned by a run without --resume is flagged, recorded of expected lines).
+            store.mark_batch(batch, "expected", _claim_line_count(args.claims), utc_now())
         lines = read_claim_lines(args.claims)
         for chunk in record_batch(recorder, engine, lines, args.commit_every, args.trace,
                                   args.ids_in_memory):
@@ -234,3 +239,15 @@ def _recorded(args, kept: _Kept):
                 print(f"yibao: recorded #{chunk.first}–#{chunk.last} (batch {batch}) "
                       f"in {args.record}", file=sys.stderr, flush=True)
             yield from chunk.outcomes
+        store.mark_batch(batch, "finished", kept.before + kept.appended, utc_now())
+        sign_after_recording(store)
+
+
+def _claim_line_count(path: str) -> int | None:
+    """The input's claim lines (non-blank), when it is a file that can be read twice."""
+    import os
+
+    if path == "-" or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())

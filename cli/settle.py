@@ -65,6 +65,7 @@ def run(args) -> int:
     from yibao.audit.store import AuditError
     from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
+    from yibao.cli.audit import sign_after_recording
     from yibao.cli.io import output_file, read_claim_lines
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
@@ -90,7 +91,8 @@ def run(args) -> int:
             if report.ok:
                 store.mark_verified(report.records, report.head)
             else:
-                print(f"yibao: {args.book}: {report.problem.message}", file=sys.stderr)
+                print(f"yibao: {report.problem.code} {args.book}: {report.problem.message}",
+                      file=sys.stderr)
                 print("yibao: settle refuses to write into a book whose chain does not verify "
                       "— run yibao audit verify", file=sys.stderr)
                 return EXIT_USAGE
@@ -117,6 +119,7 @@ def run(args) -> int:
                     if seqs:
                         print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
                               f"{args.book}", file=sys.stderr, flush=True)
+            sign_after_recording(store)
     except ClaimsFileError as error:
         return refuse_claims_file(error)
     except AuditError as error:

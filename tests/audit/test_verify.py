@@ -13,7 +13,8 @@ import sqlite3
 import pytest
 
 from yibao.audit.chain import body_hash
-from yibao.audit.verify import ALTERED, HEAD, POLICY_TEXT, REMOVED, REORDERED, verify_store
+from yibao.audit.verify import (ALTERED, HEAD, POLICY_TEXT, REMOVED, REORDERED, TRUNCATED,
+                                verify_store)
 
 
 def test_an_untouched_store_verifies(domain_store):
@@ -84,7 +85,12 @@ def test_records_removed_from_the_end_are_caught_against_a_kept_head(domain_stor
                                                                      tamper):
     head = verify_store(domain_store).head
     tamper(store_path, "DELETE FROM records WHERE seq = 3")
-    assert verify_store(domain_store).ok            # a shorter chain is still a chain …
+    # The Merkle tree still holds the leaf of #3 (issue 25): the cut is seen at once …
+    report = verify_store(domain_store)
+    assert (report.problem.kind, report.problem.seq, report.records) == (TRUNCATED, 3, 2)
+    # … and when the leaf is cut too, a shorter chain is still a chain …
+    tamper(store_path, "DELETE FROM tlog_nodes WHERE level = 0 AND idx = 2")
+    assert verify_store(domain_store).ok
     report = verify_store(domain_store, expected_head=head)
     assert (report.problem.kind, report.records) == (HEAD, 2)   # … but not the one kept
 
@@ -97,3 +103,27 @@ def test_the_store_refuses_updates_and_deletes(domain_store, store_path, stateme
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute(statement)
     db.close()
+
+
+@pytest.mark.parametrize("statement, rehashed", [
+    # The four tamperings that crashed verify with a traceback (issue 25), and more.
+    ("UPDATE records SET body = replace(body, '\"prev\":', '\"pre\":') WHERE seq = 2", True),
+    ("UPDATE records SET body = '[1, 2]' WHERE seq = 2", True),
+    ("UPDATE records SET body = replace(body, '\"policies\":[', '\"policies\":[7,') "
+     "WHERE seq = 2", True),
+    ("UPDATE records SET body = CAST(x'7b22ff22' AS TEXT) WHERE seq = 2", False),
+    ("UPDATE records SET body = 5 WHERE seq = 2", False),
+    ("UPDATE records SET hash = x'00ff' WHERE seq = 2", False),
+])
+def test_a_malformed_record_is_reported_not_raised(domain_store, store_path, tamper, statement,
+                                                   rehashed):
+    tamper(store_path, statement)
+    if rehashed:    # the malformed body is given its own hash: what the walk then meets
+        db = sqlite3.connect(store_path)
+        body = db.execute("SELECT body FROM records WHERE seq = 2").fetchone()[0]
+        db.execute("UPDATE records SET hash = ? WHERE seq = 2", (body_hash(body),))
+        db.commit()
+        db.close()
+    report = verify_store(domain_store)
+    assert not report.ok and report.problem.seq == 2 and report.records == 1
+    assert report.problem.code in ("A401", "A407")
