@@ -114,10 +114,26 @@ def desk_inputs(tmp_path) -> tuple[str, str, int]:
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_two_desks_settling_the_same_people_at_once_lose_nothing_and_pay_nothing_twice(
-        tmp_path, backend, request):
-    book = (request.getfixturevalue("postgres_url") if backend == "postgresql"
-            else str(tmp_path / "book.db"))
-    a, b, total = desk_inputs(tmp_path)
+        tmp_path, backend, request, postgres_server):
+    # Every attempt must settle exactly; an attempt whose desks happened not to overlap
+    # (one finished before the other had started: a loaded machine's start-up skew)
+    # proves nothing about racing, so the race is run again on a fresh book, at most
+    # three times, and at least one attempt must have raced.
+    raced = []
+    for attempt in range(3):
+        book = (postgres_server.new_database(f"t_two_desks_{attempt}")
+                if backend == "postgresql" else str(tmp_path / f"book-{attempt}.db"))
+        raced.append(_two_desks_settle_exactly(tmp_path / f"attempt-{attempt}", book))
+        if raced[-1]:
+            break
+    assert any(raced), "the two desks never ran at the same time in three attempts"
+
+
+def _two_desks_settle_exactly(folder, book) -> bool:
+    """Run the two desks at once into ``book``, assert nothing is lost or paid twice,
+    and say whether they overlapped (each started before the other's last write)."""
+    folder.mkdir()
+    a, b, total = desk_inputs(folder)
     # Create the store first, so the two desks race on settling, not on creating tables.
     open_store(book, create=True).close()
     desks = [subprocess.Popen([sys.executable, "-m", "yibao.cli.main", "settle", POLICY, path,
@@ -142,8 +158,6 @@ def test_two_desks_settling_the_same_people_at_once_lose_nothing_and_pay_nothing
                       if e["kind"] == "already_settled")
     assert len(already) == SHARED and set(already.values()) == {1}
     assert len(batches) == 2
-    # The desks ran at the same time (or the test did not race): each had started before
-    # the other's last transaction ...
-    assert max(started) < min(last_write.values()), (started, last_write)
-    # ... and the nets equal one run of all the claims in their order of arrival.
+    # The nets equal one run of all the claims in their order of arrival.
     assert main(["audit", "replay", book]) == EXIT_OK
+    return max(started) < min(last_write.values())
