@@ -68,7 +68,12 @@ def person_year(ctx, store, person_id: str, year: int) -> YearView | None:
     ledger = Ledger()
     rows: list[ClaimRow] = []
     running_paid: dict[str, Decimal] = {}
-    computed = sorted({line for c in claims.values() for line in c.net})
+    # The lines in the policy's settlement order (基本救助 before 倾斜救助, as the notice
+    # lists them), not by name: the auditor reads the columns left to right as paid.
+    booked_lines = {line for c in claims.values() for line in c.net}
+    order = [line.name for line in engine.versions[-1].lines]
+    computed = sorted(booked_lines, key=lambda name: (
+        order.index(name) if name in order else len(order), name))
     thresholds: dict[str, Decimal] = {}
     for booked in settlement_order(claims.values()):
         settled = resettle(engine, [booked], set(), ledger)[0]

@@ -97,12 +97,14 @@ def test_person_year_shows_running_bases_payouts_and_caps_left(client):
     page = client.get("/person", params={"id": "p-01", "year": "2023"}).text
     rows = cells(page, "year")
     assert [r[0] for r in rows] == ["bx-0001", "bx-0002", "bx-0003"]
-    # columns: id, date, identity, then per line (倾斜救助, 基本救助, 精神障碍…) 4 figures
+    # columns: id, date, identity, then per line in the policy's settlement order
+    # (精神障碍床日定额救助, 基本救助, 倾斜救助) 4 figures
+    assert [r[3:7] for r in rows] == [["0.00", "0.00", "0.00", "—"]] * 3
     basic = [r[7:11] for r in rows]
     assert basic == [["15,000.00", "7,800.00", "7,800.00", "12,200.00"],
                      ["25,000.00", "6,000.00", "13,800.00", "6,200.00"],
                      ["45,000.00", "6,200.00", "20,000.00", "0.00"]]
-    tilted = [r[3:7] for r in rows]
+    tilted = [r[11:15] for r in rows]
     assert tilted == [["7,200.00", "2,520.00", "2,520.00", "—"],
                       ["11,200.00", "2,400.00", "4,920.00", "—"],
                       ["25,000.00", "8,280.00", "13,200.00", "—"]]
