@@ -41,10 +41,10 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
                               latest_state, ledger_from, money_map, payable, resettle,
                               settlement_order, state_of)
-from yibao.audit.chain import BOOK_FORMAT, link
+from yibao.audit.chain import RECORD_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
-from yibao.audit.store import Appending, AuditError, AuditStore, StoredRecord
+from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.evaluate import ClaimResult
@@ -153,6 +153,7 @@ class BookSettler:
     def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
         with self.store.appending() as tail:
             session = _Session(self, tail)
+            session.read_ahead(chunk)
             for line, raw in chunk:
                 session.apply(line, raw)
             session.flush_all()
@@ -174,14 +175,48 @@ class _Session:
         self.foreign: dict[PersonYearKey, ClaimError] = {}  # person-years of other policies
         self._closures: dict[int, int | None] = {}   # year → seq of its closure, if closed
         self.states: dict[PersonYearKey, dict | None] = {}  # the ledger after each, if known
+        # Read ahead for the whole transaction, two queries in all (read_ahead): each
+        # claim id's head in the chain, and the entries of each person-year named.
+        self.heads: dict[str, ClaimHead] = {}
+        self.looked_up: set[str] = set()
+        self.read: dict[PersonYearKey, list[BookEntry]] = {}
+        self.decoded: dict[int, tuple[dict, object] | ClaimError] = {}   # line → claim_object
         # (person-year, ledger after the event): goes into the event's first entry
         self._state_to_write: tuple[PersonYearKey, dict] | None = None
         self.report: list[dict] = []
 
     # ---- events -----------------------------------------------------------------------
+    def read_ahead(self, chunk: list[tuple[int, bytes | str]]) -> None:
+        """What the chunk's events will read, in two queries rather than a few per event.
+
+        Read inside the transaction (after the write lock), so it is what the events
+        would have read one by one; the entries this transaction writes are kept in
+        ``years`` and never read back.
+        """
+        ids, keys = set(), set()
+        for line, raw in chunk:
+            try:
+                record, marker = self.decoded[line] = claim_object(raw, line)
+            except ClaimError as error:
+                self.decoded[line] = error
+                continue
+            claim_id, person, date = (record.get(k) for k in ("claim_id", "person_id", "date"))
+            if isinstance(claim_id, str):
+                ids.add(claim_id)
+            if isinstance(person, str) and isinstance(date, str) and date[:4].isdigit():
+                keys.add((person, int(date[:4])))
+                keys.add((EVERYONE, int(date[:4])))   # the year's closure, if any
+        self.heads = self.store.claim_heads(ids)
+        self.looked_up = ids
+        keys |= {head.person_year for head in self.heads.values() if head.person_year}
+        self.read = self.store.book_records_of(keys)
+
     def apply(self, line: int, raw: bytes | str) -> None:
         try:
-            record, marker = claim_object(raw, line)
+            decoded = self.decoded.pop(line, None)
+            if isinstance(decoded, ClaimError):
+                raise decoded
+            record, marker = decoded if decoded is not None else claim_object(raw, line)
             if "withdraw" in record:
                 self._withdraw(line, record)
             else:
@@ -258,7 +293,7 @@ class _Session:
         self._refuse_if_closed(where[1], claim_id, line)
         self._ready(where)
         booked.live = False
-        results, state = self._resettle(where, set())
+        results, state = self._resettle(where)
         self._begin_event(where, state)
         reason = record.get("reason")
         fields = {"kind": WITHDRAWAL, "claim_id": claim_id, "input_line": line,
@@ -277,7 +312,7 @@ class _Session:
         # A corrected claim is a new submission: the version in force on its date.
         booked.text, booked.claim, booked.live, booked.policy = record, claim, True, None
         booked.raw = _as_text(raw)
-        results, state = self._resettle(key, {booked.claim_id})
+        results, state = self._resettle(key)
         outcome = results[booked.claim_id].outcome
         if isinstance(outcome, ClaimError):
             booked.text, booked.claim, booked.live, booked.policy, booked.raw = saved
@@ -314,10 +349,10 @@ class _Session:
         new = {booked.claim_id for booked, _, _ in waiting}
         on_top = self._after_every_booked_claim(key, [booked for booked, _, _ in waiting])
         if on_top:
-            results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting], new)
+            results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting])
         else:
             self._ready(key)
-            results, state = self._resettle(key, new)
+            results, state = self._resettle(key)
         if any(isinstance(results[c].outcome, ClaimResult) for c in new):
             self._begin_event(key, state)
         claims = self._year(key)
@@ -354,7 +389,7 @@ class _Session:
     def closed(self, year: int) -> int | None:
         """The seq of the closure of ``year``, or None while it is open."""
         if year not in self._closures:
-            found = self.store.book_records(EVERYONE, year)
+            found = self._entries((EVERYONE, year))
             self._closures[year] = found[0].seq if found else None
         return self._closures[year]
 
@@ -383,7 +418,7 @@ class _Session:
             saved = {c.claim_id: c.policy for c in revised}
             for booked in revised:
                 booked.policy = None
-            results, state = self._resettle(key, set(saved))
+            results, state = self._resettle(key)
             refused = [c for c in revised if isinstance(results[c.claim_id].outcome, ClaimError)]
             if not refused:
                 break
@@ -421,20 +456,21 @@ class _Session:
             if booked.live and booked.claim is None:
                 booked.claim = self.engine.validate(booked.text)
 
-    def _resettle(self, key: PersonYearKey, trace: set[str]) -> tuple[dict, dict]:
+    def _resettle(self, key: PersonYearKey) -> tuple[dict, dict]:
         """The person-year settled again whole: (results by id, the ledger after it)."""
         claims = self._year(key)
         ledger = Ledger()
-        settled = resettle(self.engine, settlement_order(claims.values()), trace, ledger)
+        # Untraced: a record holds no trace (yibao-audit/3); `audit show` derives it.
+        settled = resettle(self.engine, settlement_order(claims.values()), set(), ledger)
         return self._with_state(key, {s.claim_id: s for s in settled}, ledger, [])
 
-    def _settle_on_top(self, key: PersonYearKey, waiting: list[BookedClaim], trace: set[str]
+    def _settle_on_top(self, key: PersonYearKey, waiting: list[BookedClaim]
                        ) -> tuple[dict, dict]:
         """New claims that come after every booked one, settled on the recorded ledger."""
         state = self.states[key]
         ledger = ledger_from(state, *key)
         ordered = sorted(waiting, key=lambda c: (c.claim.date, c.arrival))
-        settled = resettle(self.engine, ordered, trace, ledger)
+        settled = resettle(self.engine, ordered, set(), ledger)
         return self._with_state(key, {s.claim_id: s for s in settled}, ledger, state["claims"])
 
     def _with_state(self, key: PersonYearKey, results: dict, ledger: Ledger, before: list
@@ -501,6 +537,9 @@ class _Session:
         """The person-year a claim id is booked in (this transaction's claims included)."""
         if claim_id in self.where:
             return self.where[claim_id]
+        if claim_id in self.looked_up:
+            head = self.heads.get(claim_id)
+            return head.person_year if head is not None else None
         for record in reversed(self.store.records_of_claim(claim_id)):
             data = record.data
             if is_book_entry(data):
@@ -510,7 +549,7 @@ class _Session:
     def _year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
         found = self.years.get(key)
         if found is None:
-            entries = self.store.book_records(*key)
+            entries = self._entries(key)
             found = fold(entries)
             foreign = next((c for c in found.values() if c.policy not in self.settler.versions),
                            None)
@@ -541,7 +580,7 @@ class _Session:
             before.append({"claim_id": claim_id, "date": date, "base": base, "paid": paid})
         return {
             "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
-            "outcome": outcome_to_json(outcome, trace=True),
+            "outcome": outcome_to_json(outcome, trace=False),
             "payable": money_map(payable(self.engine, outcome)),
             "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
@@ -554,18 +593,34 @@ class _Session:
         if self._state_to_write is not None and self._state_to_write[0] == key:
             fields = {**fields, "ledger_after": self._state_to_write[1]}
         self._state_to_write = None
-        earlier = self.tail.latest_of(fields["claim_id"])
+        claim_id = fields["claim_id"]
+        if claim_id is None:
+            earlier = None
+        elif claim_id in self.looked_up:
+            head = self.heads.get(claim_id)
+            earlier = (head.seq, head.hash) if head is not None else None
+        else:
+            found = self.tail.latest_of(claim_id)
+            earlier = (found.seq, found.hash) if found is not None else None
         full = {
             **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
             "position": self.position, "mode": BOOK_MODE, "engine_version": ENGINE_VERSION,
             "recorded_at": self.now,
-            "previous": {"seq": earlier.seq, "hash": earlier.hash} if earlier else None,
+            "previous": {"seq": earlier[0], "hash": earlier[1]} if earlier else None,
         }
-        body, digest = link(full, self.tail.seq + 1, self.tail.hash, BOOK_FORMAT)
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT)
         seq = self.tail.seq + 1
         self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
-                                   fields["claim_id"], body), index_entry(full))
+                                   claim_id, body), index_entry(full))
+        if claim_id is not None:
+            self.looked_up.add(claim_id)
+            self.heads[claim_id] = ClaimHead(seq, digest, key)
         return seq
+
+    def _entries(self, key: PersonYearKey) -> list[BookEntry]:
+        """A person-year's entries in the book: read ahead, or read now."""
+        found = self.read.pop(key, None)
+        return found if found is not None else self.store.book_records(*key)
 
 
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:

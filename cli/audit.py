@@ -186,6 +186,11 @@ def run_show(store, args) -> int:
         print(f"as received: {body.get('claim', body.get('claim_base64'))}")
         return status
     shown = recorded_settlement(store, body)
+    if not shown.matches:
+        print(f"yibao: record #{record.seq}: settled again to derive its trace, claim "
+              f"{args.claim} is paid otherwise than recorded — run yibao audit replay",
+              file=sys.stderr)
+        status = EXIT_CLAIMS_FAILED
     sys.stdout.write(render(args, shown.engine, shown.result))
     if "kind" in body:
         sys.stdout.write(book_lines(body, [r.data | {"seq": r.seq} for r in records
