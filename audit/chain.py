@@ -27,9 +27,14 @@ STORE_FORMATS = (FORMAT, BOOK_FORMAT)
 GENESIS = "0" * 64
 
 
-def canonical_json(data: Any) -> str:
-    """The one encoding of a body that is hashed and stored."""
-    _refuse_floats(data)
+def canonical_json(data: Any, checked: bool = False) -> str:
+    """The one encoding of a body that is hashed and stored.
+
+    ``checked``: ``data`` is known to hold no float (part of a body already encoded, or
+    read back from one), so it is not walked again.
+    """
+    if not checked:
+        _refuse_floats(data)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                       default=_refuse)
 

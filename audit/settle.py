@@ -250,7 +250,7 @@ class _Session:
         self._flush_if_pending(where)
         booked = self._year(where)[claim.claim_id]
         if not marker:
-            if record in booked.texts:
+            if booked.has_had(record):
                 self.report.append(_already(booked, line))
                 return
             raise Refused(ClaimError(

@@ -15,6 +15,7 @@ records and verifies the same way.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 from contextlib import AbstractContextManager
 from typing import Iterable, Iterator, Mapping
@@ -63,8 +64,9 @@ class BookEntry:
     hash: str
     entry: str
 
-    @property
+    @functools.cached_property
     def data(self) -> dict:
+        # Parsed once: a person-year's fold and its latest ledger both read it.
         return json.loads(self.entry)
 
 
