@@ -32,6 +32,7 @@ are reported in place and write nothing; the other events go on.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -81,6 +82,7 @@ class BookSettler:
         self.chain, texts = policy_chain(engine.loaded)
         self.policy_key = policy_key(self.chain)
         self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
+        self.shas = frozenset(ref.sha256 for ref in self.chain)
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -181,6 +183,7 @@ class _Session:
         self.looked_up: set[str] = set()
         self.read: dict[PersonYearKey, list[BookEntry]] = {}
         self.decoded: dict[int, tuple[dict, object] | ClaimError] = {}   # line → claim_object
+        self.ledger_only: set[PersonYearKey] = set()   # read as their ledger only (_open_year)
         # (person-year, ledger after the event): goes into the event's first entry
         self._state_to_write: tuple[PersonYearKey, dict] | None = None
         self.report: list[dict] = []
@@ -243,7 +246,7 @@ class _Session:
             self._refuse_if_closed(key[1], claim.claim_id, line)
             booked = BookedClaim(claim.claim_id, None, record, claim, None, None,
                                  texts=[record], policy_key=self.settler.policy_key)
-            self._year(key)[claim.claim_id] = booked
+            self._open_year(key)[claim.claim_id] = booked
             self.where[claim.claim_id] = key
             self.pending.setdefault(key, []).append((booked, line, raw))
             return
@@ -355,7 +358,7 @@ class _Session:
             results, state = self._resettle(key)
         if any(isinstance(results[c].outcome, ClaimResult) for c in new):
             self._begin_event(key, state)
-        claims = self._year(key)
+        claims = self.years[key]   # whole, unless settled on top of its recorded ledger
         written = 0
         for booked, line, raw in waiting:
             outcome = results[booked.claim_id].outcome
@@ -475,7 +478,7 @@ class _Session:
 
     def _with_state(self, key: PersonYearKey, results: dict, ledger: Ledger, before: list
                     ) -> tuple[dict, dict]:
-        claims = self._year(key)
+        claims = self.years[key]   # (the settled claims are in it, read whole or not)
         listed = list(before)
         for claim_id, settled in results.items():
             if isinstance(settled.outcome, ClaimResult):
@@ -489,7 +492,10 @@ class _Session:
         state = self.states.get(key)
         if state is None:
             return False
-        live = sum(1 for c in self._year(key).values() if c.live and c.arrival is not None
+        if key in self.ledger_only:
+            live = len(state["claims"])   # current: checked when it was read (_open_year)
+        else:
+            live = sum(1 for c in self._year(key).values() if c.live and c.arrival is not None
                    and c.seq is not None)
         if live != len(state["claims"]):
             return False    # written before this ledger was kept: settle it all again
@@ -546,8 +552,42 @@ class _Session:
                 return data["person_id"], data["year"]
         return None
 
+    def _open_year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
+        """The person-year's claims, to add a new one to: read whole, or only its ledger.
+
+        Most new claims come after every claim of their person-year (a daily run: the
+        year so far is in the book), and are settled on the ledger the book recorded
+        after the latest event (``ledger_after``), without reading the booked claims:
+        then only that entry is decoded.  It is current when the entries after it are
+        its own event's (settlements of claims it lists, adjustments): every event
+        writes one, so a later event without it was written before the book kept it.
+        Any doubt (no ledger, a later event, a claim settled under a version this chain
+        lacks: B106) reads the person-year whole, as :meth:`_year`.
+        """
+        if key in self.years:
+            return self.years[key]
+        entries = self.read.get(key)
+        if entries is None:
+            entries = self.read[key] = self.store.book_records(*key)
+        state = _current_ledger(entries, self.settler.shas)
+        if state is None:
+            return self._year(key)
+        self.years[key], self.states[key] = {}, state
+        self.ledger_only.add(key)
+        return self.years[key]
+
     def _year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
         found = self.years.get(key)
+        if key in self.ledger_only:
+            # Read whole after all (a late claim, a withdrawal…): this transaction's
+            # claims, already settled on the ledger, join the booked ones.
+            self.ledger_only.discard(key)
+            del self.years[key]
+            fresh, state = found, self.states[key]
+            found = self._year(key)
+            found.update(fresh)
+            self.states[key] = state
+            return found
         if found is None:
             entries = self._entries(key)
             found = fold(entries)
@@ -621,6 +661,35 @@ class _Session:
         """A person-year's entries in the book: read ahead, or read now."""
         found = self.read.pop(key, None)
         return found if found is not None else self.store.book_records(*key)
+
+
+_LEDGER = '"ledger_after":'
+_ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
+_SETTLEMENT = f'"kind":"{SETTLEMENT}"'
+_APPLIED = re.compile(r'"policy_sha256":"([0-9a-f]{64})"')
+
+
+def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | None:
+    """The ledger recorded after a person-year's latest event, if it is current and every
+    version its claims were settled under is in the chain (see _Session._open_year).
+
+    The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), and
+    only the ledger's own entry and the settlements after it are decoded.
+    """
+    last = next((index for index in range(len(entries) - 1, -1, -1)
+                 if _LEDGER in entries[index].entry), None)
+    if last is None:
+        return None
+    if any(sha not in shas for entry in entries for sha in _APPLIED.findall(entry.entry)):
+        return None
+    state = entries[last].data["ledger_after"]
+    listed = {row[0] for row in state["claims"]}
+    for entry in entries[last + 1:]:
+        if _ADJUSTMENT in entry.entry:
+            continue
+        if _SETTLEMENT not in entry.entry or entry.data["claim_id"] not in listed:
+            return None
+    return state
 
 
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:
