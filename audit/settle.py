@@ -32,6 +32,7 @@ are reported in place and write nothing; the other events go on.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
@@ -667,6 +668,7 @@ _LEDGER = '"ledger_after":'
 _ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
 _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
 _APPLIED = re.compile(r'"policy_sha256":"([0-9a-f]{64})"')
+_DECODER = json.JSONDecoder()
 
 
 def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | None:
@@ -682,7 +684,9 @@ def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | No
         return None
     if any(sha not in shas for entry in entries for sha in _APPLIED.findall(entry.entry)):
         return None
-    state = entries[last].data["ledger_after"]
+    # Only the ledger's value is decoded, not the claim and figures around it.
+    text = entries[last].entry
+    state = _DECODER.raw_decode(text, text.index(_LEDGER) + len(_LEDGER))[0]
     listed = {row[0] for row in state["claims"]}
     for entry in entries[last + 1:]:
         if _ADJUSTMENT in entry.entry:
