@@ -47,12 +47,14 @@ IDENTITIES = ["特困人员", "孤儿", "低保对象", "低保边缘家庭成�
               "返贫致贫人口", "监测帮扶对象", "其他监测范围内人口"]
 
 
-def claim(rng: random.Random, claim_id: str, person: int, month: int) -> str:
+def claim(rng: random.Random, claim_id: str, person: int, month: int,
+          day: int | None = None) -> str:
     in_scope = rng.randrange(1_000, 60_000)
     basic = rng.randrange(0, in_scope // 2)
+    drawn = rng.randrange(1, 29)    # drawn in any case: the same claims follow
     return json.dumps({
         "claim_id": claim_id, "person_id": f"p-{person:07d}",
-        "date": f"2023-{month:02d}-{rng.randrange(1, 29):02d}",
+        "date": f"2023-{month:02d}-{day or drawn:02d}",
         "identities": [IDENTITIES[person % len(IDENTITIES)]], "scheme": "居民医保",
         "visit": "住院" if rng.random() < 0.8 else "门诊慢特病",
         "total_cost": f"{in_scope + 500}.00", "in_scope_cost": f"{in_scope}.00",
@@ -74,12 +76,20 @@ def book_lines(count: int, people: int):
         yield from (line for _, line in batch)
 
 
-def daily_lines(count: int, people: int, late: float, seed: int = 1) -> list[str]:
+def daily_lines(count: int, people: int, late: float, seed: int = 1, day: int | None = None
+                ) -> list[str]:
+    """A day's claims: dated in December (on ``day`` if given), except ``late`` of them,
+    dated in an earlier month: late claims.
+
+    The measured day's claims are dated on the 28th, the day before's any day up to it:
+    a claim of a person settled the day before is then not late by accident.
+    """
     rng = random.Random(seed)
     lines = []
     for number in range(count):
         month = rng.randrange(1, 12) if rng.random() < late else 12
-        lines.append(claim(rng, f"n{seed}-{number:07d}", rng.randrange(people), month))
+        lines.append(claim(rng, f"n{seed}-{number:07d}", rng.randrange(people), month,
+                           day if month == 12 else None))
     return lines
 
 
@@ -181,7 +191,7 @@ def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
     from yibao.audit.stores import open_store
 
     engine = load_engine(POLICY)
-    lines = daily_lines(count, people, 0.0, seed=1000 + seed)
+    lines = daily_lines(count, people, 0.0, seed=1000 + seed, day=28)
     found = []
     with open_store(location) as store:
         settler = BookSettler(store, engine)
@@ -194,7 +204,7 @@ def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
 
 def concurrent(location: str, count: int, people: int, folder: str, seed: int) -> float:
     paths = [write_lines(os.path.join(folder, f"desk-{desk}.jsonl"),
-                         daily_lines(count // 2, people, 0.01, desk))
+                         daily_lines(count // 2, people, 0.01, desk, day=28))
              for desk in (2000 + seed, 3000 + seed)]
     start = time.perf_counter()
     desks = [subprocess.Popen([sys.executable, "-m", "yibao.cli.main", "settle", str(POLICY),
@@ -265,7 +275,7 @@ def main() -> None:
             print("| " + " | ".join(row) + " |")
         return
     daily = write_lines(os.path.join(folder, "daily.jsonl"),
-                        daily_lines(args.run_claims, args.people, args.late, args.seed))
+                        daily_lines(args.run_claims, args.people, args.late, args.seed, day=28))
     work = os.path.join(folder, "work.db")
     runs = []
     for _ in range(args.repeats):
