@@ -74,25 +74,3 @@ def link(fields: dict, seq: int, prev: str, format: str = RECORD_FORMAT) -> tupl
     """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``."""
     body = canonical_json({**fields, "format": format, "seq": seq, "prev": prev})
     return body, body_hash(body)
-
-
-def link_with_part(fields: dict, seq: int, prev: str, part: tuple[str, ...],
-                   format: str = RECORD_FORMAT) -> tuple[str, str, str]:
-    """:func:`link`, and the canonical JSON of the body's fields named in ``part`` (those
-    it has), from the same encoding of each field: a book entry's index row is part of
-    its body (audit/book.py ``index_entry``), so its fields are not encoded twice.
-
-    The same bytes as :func:`canonical_json`: an object is ``{`` + the sorted keys,
-    each encoded with its value, joined by ``,`` + ``}``, at the top as inside.
-    """
-    record = {**fields, "format": format, "seq": seq, "prev": prev}
-    _refuse_floats(record)
-    encoded = {key: f"{_dumps(key)}:{_dumps(value)}" for key, value in record.items()}
-    body = "{" + ",".join(encoded[key] for key in sorted(encoded)) + "}"
-    wanted = "{" + ",".join(encoded[key] for key in sorted(encoded) if key in part) + "}"
-    return body, body_hash(body), wanted
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=_refuse)

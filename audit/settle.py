@@ -33,16 +33,17 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
 from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
-                              ENTRY_FIELDS, claim_object, computed_lines, fold, is_book_entry,
+                              claim_object, computed_lines, fold, index_entry, is_book_entry,
                               latest_state, ledger_from, money_map, payable, resettle,
                               settlement_order, state_of)
-from yibao.audit.chain import RECORD_FORMAT, link_with_part
+from yibao.audit.chain import RECORD_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
@@ -648,12 +649,10 @@ class _Session:
             "recorded_at": self.now,
             "previous": {"seq": earlier[0], "hash": earlier[1]} if earlier else None,
         }
-        body, digest, entry = link_with_part(full, self.tail.seq + 1, self.tail.hash,
-                                             ENTRY_FIELDS, RECORD_FORMAT)
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT)
         seq = self.tail.seq + 1
-        # The index row (book.index_entry) from the body's own encoding of its fields.
         self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
-                                   claim_id, body), (key[0], key[1], entry))
+                                   claim_id, body), index_entry(full))
         if claim_id is not None:
             self.looked_up.add(claim_id)
             self.heads[claim_id] = ClaimHead(seq, digest, key)
@@ -668,7 +667,7 @@ class _Session:
 _LEDGER = '"ledger_after":'
 _ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
 _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
-_APPLIED = '"policy_sha256":"'
+_APPLIED = re.compile(r'"policy_sha256":"([0-9a-f]{64})"')
 _DECODER = json.JSONDecoder()
 
 
@@ -683,11 +682,8 @@ def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | No
                  if _LEDGER in entries[index].entry), None)
     if last is None:
         return None
-    for entry in entries:   # every version named is one of the chain's (counted as text)
-        text = entry.entry
-        named = text.count(_APPLIED)
-        if named and named != sum(text.count(f'{_APPLIED}{sha}"') for sha in shas):
-            return None
+    if any(sha not in shas for entry in entries for sha in _APPLIED.findall(entry.entry)):
+        return None
     # Only the ledger's value is decoded, not the claim and figures around it.
     text = entries[last].entry
     state = _DECODER.raw_decode(text, text.index(_LEDGER) + len(_LEDGER))[0]

@@ -29,18 +29,3 @@ def test_link_hashes_the_exact_body_with_seq_prev_and_format():
     assert digest == hashlib.sha256(body.encode("utf-8")).hexdigest()
     second, _ = link({"claim_id": "b"}, 2, digest)
     assert f'"prev":"{digest}"' in second
-
-
-def test_a_body_and_its_index_row_come_from_one_encoding_with_the_same_bytes():
-    # settle writes a book entry's body and its index row (a subset of its fields) from
-    # one encoding of each field: both must be what canonical_json makes of them.
-    from yibao.audit.chain import link_with_part
-
-    fields = {"kind": "settlement", "claim": '{"claim_id": "a", "date": "2023-02-10"}',
-              "payable": {"基本救助": "7800.00", "倾斜救助": "2520.00"},
-              "ledger_after": {"claims": [["a", "2023-02-10", {}, {}]]}, "batch": 1}
-    body, digest, part = link_with_part(fields, 2, GENESIS, ("claim", "kind", "payable", "x"))
-    assert (body, digest) == link(fields, 2, GENESIS)
-    assert part == canonical_json({key: fields[key] for key in ("claim", "kind", "payable")})
-    with pytest.raises(TypeError):
-        link_with_part({"delta": 1.5}, 3, digest, ("delta",))
