@@ -59,13 +59,17 @@ class BookedClaim:
 
     claim_id: str
     arrival: int | None        # seq of its settlement record: ties of date go by it
-    text: dict                 # the claim as last settled or corrected (the marker removed)
+    # The claim as last settled or corrected (the marker removed); None: ``raw`` not
+    # decoded yet.  A person-year read from the book is decoded only if it is settled
+    # again: new claims settled after all of it need only its recorded ledger.
+    _text: dict | None
     claim: Claim | None        # ``text`` validated (None until a run needs it)
     seq: int | None            # the record holding ``text`` (None: not written yet)
     hash: str | None
     live: bool = True          # False once withdrawn
     net: dict[str, Decimal] = attrs.field(factory=dict)   # line → what was paid for it
-    texts: list[dict] = attrs.field(factory=list)         # every text it has had
+    # every text it has had (a str: as received, not decoded yet; see has_had)
+    texts: list[dict | str] = attrs.field(factory=list)
     adjustments: list[dict] = attrs.field(factory=list)   # the adjustment bodies, in order
     policy_key: str | None = None
     # The version that settled it (id, source sha256): kept when the person-year is
@@ -75,8 +79,23 @@ class BookedClaim:
     raw: str | None = None     # ``text`` exactly as received
 
     @property
+    def text(self) -> dict:
+        if self._text is None:
+            self._text = claim_object(self.raw)[0]
+        return self._text
+
+    @text.setter
+    def text(self, value: dict) -> None:
+        self._text = value
+
+    @property
     def date(self) -> datetime.date:
         return datetime.date.fromisoformat(self.text["date"])
+
+    def has_had(self, text: dict) -> bool:
+        """Whether ``text`` is one of the texts this id has had (a repeat, not a new claim)."""
+        self.texts = [claim_object(t)[0] if isinstance(t, str) else t for t in self.texts]
+        return text in self.texts
 
 
 def is_book_entry(data: dict) -> bool:
@@ -94,7 +113,8 @@ ENTRY_FIELDS = ("kind", "claim_id", "claim", "payable", "policy_key", "policy_id
 def index_entry(body: dict) -> tuple[str, int, str]:
     """(person id, year, entry) under which a book entry's body is indexed."""
     entry = {key: body[key] for key in ENTRY_FIELDS if key in body}
-    return body["person_id"], body["year"], canonical_json(entry)
+    # Part of a body already encoded by chain.link (or read back from one): no float.
+    return body["person_id"], body["year"], canonical_json(entry, checked=True)
 
 
 CORRECTION_MARK = "correction"   # ``"correction": true`` on a claim replaces the booked one
@@ -118,19 +138,18 @@ def fold(records: Iterable[BookEntry]) -> dict[str, BookedClaim]:
         data = record.data
         kind, claim_id = data["kind"], data["claim_id"]
         if kind == SETTLEMENT:
-            text = claim_object(data["claim"])[0]
             claims[claim_id] = BookedClaim(
-                claim_id, record.seq, text, None, record.seq, record.hash,
+                claim_id, record.seq, None, None, record.seq, record.hash,
                 net={line: Decimal(amount) for line, amount in data["payable"].items()},
-                texts=[text], policy_key=data["policy_key"], policy=_applied(data),
+                texts=[data["claim"]], policy_key=data["policy_key"], policy=_applied(data),
                 raw=data["claim"])
             continue
         booked = claims[claim_id]
         if kind == CORRECTION:
-            booked.text, booked.claim, booked.live = claim_object(data["claim"])[0], None, True
+            booked.text, booked.claim, booked.live = None, None, True
             booked.seq, booked.hash, booked.policy_key = record.seq, record.hash, data["policy_key"]
             booked.policy, booked.raw = _applied(data), data["claim"]
-            booked.texts.append(booked.text)
+            booked.texts.append(data["claim"])
         elif kind == REVISION:
             booked.policy_key, booked.policy = data["policy_key"], _applied(data)
             booked.seq, booked.hash = record.seq, record.hash

@@ -14,15 +14,27 @@ import hashlib
 import json
 from typing import Any
 
-FORMAT = "yibao-audit/1"        # an ``eval --record`` outcome (no ``kind``)
-BOOK_FORMAT = "yibao-audit/2"   # a settlement book entry: ``kind`` says which (audit/book.py)
-FORMATS = (FORMAT, BOOK_FORMAT)  # what verify, replay and show read
+FORMAT = "yibao-audit/1"        # an ``eval --record`` outcome with its trace (no ``kind``)
+BOOK_FORMAT = "yibao-audit/2"   # a settlement book entry with its trace: ``kind`` says which
+# What both write since: the same records without the trace.  A trace is some ten kB
+# against one of two kB of figures; it is derived again from the claim, the policy and
+# the claims before it, all in the store (audit/rederive.py), when it is shown.
+RECORD_FORMAT = "yibao-audit/3"
+FORMATS = (FORMAT, BOOK_FORMAT, RECORD_FORMAT)  # what verify, replay and show read
+# The store's schema (meta.format): /1 without the book's index, /2 with it.  Records of
+# any format live in a /2 store.
+STORE_FORMATS = (FORMAT, BOOK_FORMAT)
 GENESIS = "0" * 64
 
 
-def canonical_json(data: Any) -> str:
-    """The one encoding of a body that is hashed and stored."""
-    _refuse_floats(data)
+def canonical_json(data: Any, checked: bool = False) -> str:
+    """The one encoding of a body that is hashed and stored.
+
+    ``checked``: ``data`` is known to hold no float (part of a body already encoded, or
+    read back from one), so it is not walked again.
+    """
+    if not checked:
+        _refuse_floats(data)
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
                       default=_refuse)
 
@@ -35,8 +47,7 @@ def _refuse(value: Any):
 def _refuse_floats(data: Any) -> None:
     # json writes floats itself (never calling ``default``), in a form that depends
     # on how the number was computed: a body holds only strings, integers, booleans.
-    # A loop over exact types, not recursion: a book entry holds a trace of some five
-    # hundred values, walked once per record written.
+    # A loop over exact types, not recursion: walked once per record written.
     pending = [data]
     while pending:
         value = pending.pop()
@@ -59,7 +70,7 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def link(fields: dict, seq: int, prev: str, format: str = FORMAT) -> tuple[str, str]:
+def link(fields: dict, seq: int, prev: str, format: str = RECORD_FORMAT) -> tuple[str, str]:
     """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``."""
     body = canonical_json({**fields, "format": format, "seq": seq, "prev": prev})
     return body, body_hash(body)

@@ -21,10 +21,10 @@ import secrets
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping
 
-from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
+from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending, AuditError,
-                               AuditStore, Batch, BookEntry, StoredRecord)
+                               AuditStore, Batch, BookEntry, ClaimHead, StoredRecord)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -82,6 +82,7 @@ class PostgresStore(AuditStore):
         self._psycopg = psycopg
         try:
             self._db = psycopg.connect(url, autocommit=True)
+            self._tail: _Tail | None = None   # the open write transaction's, if any
             self._prepare(create)
         except psycopg.Error as error:
             raise AuditError(f"{UNREADABLE} {url}: cannot open the store ({str(error).strip()})",
@@ -102,10 +103,10 @@ class PostgresStore(AuditStore):
             if create:
                 self._create_tree_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if version is None or version[0] not in FORMATS:
+        if version is None or version[0] not in STORE_FORMATS:
             raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
                              f"{version and version[0]}, "
-                             f"this yibao reads {' and '.join(FORMATS)}")
+                             f"this yibao reads {' and '.join(STORE_FORMATS)}")
 
         self._has_tree = self._db.execute(
             "SELECT to_regclass('tlog_nodes') IS NOT NULL").fetchone()[0]
@@ -142,15 +143,24 @@ class PostgresStore(AuditStore):
         with self._transaction():
             self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            tail = _Tail(self._db, head.fetchone())
-            yield tail
-            self._grow_tree(tail.seq, tail.leaves)
+            self._tail = _Tail(self._db, head.fetchone())
+            try:
+                yield self._tail
+                self._tail.flush()
+                self._grow_tree(self._tail.seq, self._tail.leaves)
+            finally:
+                self._tail = None
 
     def _grow_tree(self, head: int, leaves: list[bytes]) -> None:
         rows = self.tree_rows(head, leaves)
         if rows:
             with self._db.cursor() as cursor:
                 cursor.executemany("INSERT INTO tlog_nodes VALUES (%s, %s, %s)", rows)
+
+    def _written(self) -> None:
+        """Before a read inside a write transaction: the records it holds back, written."""
+        if self._tail is not None:
+            self._tail.flush()
 
     def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
                    sources: Mapping[str, str]) -> Batch:
@@ -246,15 +256,48 @@ class PostgresStore(AuditStore):
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
+        self._written()
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = %s "
                                 "ORDER BY seq", (claim_id,)).fetchall()
         return [StoredRecord(*row) for row in rows]
 
     def book_records(self, person_id: str, year: int) -> list[BookEntry]:
+        self._written()
         rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
                                 "USING (seq) WHERE b.person_id = %s AND b.year = %s "
                                 "ORDER BY b.seq", (person_id, year)).fetchall()
         return [BookEntry(*row) for row in rows]
+
+    def book_records_of(self, keys: Iterable[tuple[str, int]]
+                        ) -> dict[tuple[str, int], list[BookEntry]]:
+        wanted = set(keys)
+        found: dict[tuple[str, int], list[BookEntry]] = {key: [] for key in wanted}
+        if not wanted:
+            return found
+        self._written()
+        # One query, the people as one array parameter (a prepared statement, reused).
+        rows = self._db.execute(
+            "SELECT b.person_id, b.year, b.seq, r.hash, b.entry FROM book_index b "
+            "JOIN records r USING (seq) WHERE b.person_id = ANY(%s) ORDER BY b.seq",
+            (sorted({person for person, _ in wanted}),)).fetchall()
+        for person, year, *entry in rows:
+            if (person, year) in found:
+                found[person, year].append(BookEntry(*entry))
+        return found
+
+    def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
+        self._written()
+        found: dict[str, ClaimHead] = {}
+        rows = self._db.execute(
+            "SELECT r.claim_id, r.seq, r.hash, b.person_id, b.year FROM records r "
+            "LEFT JOIN book_index b USING (seq) WHERE r.claim_id = ANY(%s) ORDER BY r.seq",
+            (sorted(set(claim_ids)),)).fetchall()
+        for claim_id, seq, digest, person, year in rows:
+            booked = (person, year) if person is not None else None
+            if booked is None and claim_id in found:
+                booked = found[claim_id].person_year
+            found[claim_id] = ClaimHead(seq, digest, booked)
+        return found
 
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         last = after
@@ -333,23 +376,45 @@ class PostgresStore(AuditStore):
 
 
 class _Tail(Appending):
+    """Records are held until the transaction ends (or a read needs them): then written
+    by COPY, one round trip per table rather than one per row."""
+
     def __init__(self, db, head):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
-        self.leaves = []
+        self.leaves: list[bytes] = []
+        self._records: list[tuple] = []
+        self._index: list[tuple] = []
+        self._held: dict[str, StoredRecord] = {}   # claim id → its latest record held
 
     def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
-        self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES "
-                         "(%s, %s, %s, %s, %s, %s)",
-                         (record.seq, record.hash, record.batch, record.position,
-                          record.claim_id, record.body))
+        self._records.append((record.seq, record.hash, record.batch, record.position,
+                              record.claim_id, record.body))
         self.leaves.append(merkle.record_leaf(record.body))
         if book is not None:
-            self._db.execute("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
-                             (record.seq, *book))
+            self._index.append((record.seq, *book))
+        if record.claim_id is not None:
+            self._held[record.claim_id] = record
         self.seq, self.hash = record.seq, record.hash
 
+    def flush(self) -> None:
+        with self._db.cursor() as cursor:
+            if self._records:
+                with cursor.copy(f"COPY records ({_RECORD_COLUMNS}) FROM STDIN") as copy:
+                    for row in self._records:
+                        copy.write_row(row)
+                self._records = []
+            if self._index:
+                with cursor.copy("COPY book_index (seq, person_id, year, entry) "
+                                 "FROM STDIN") as copy:
+                    for row in self._index:
+                        copy.write_row(row)
+                self._index = []
+        self._held = {}
+
     def latest_of(self, claim_id: str) -> StoredRecord | None:
+        if claim_id in self._held:
+            return self._held[claim_id]
         row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = %s "
                                "ORDER BY seq DESC LIMIT 1", (claim_id,)).fetchone()
         return StoredRecord(*row) if row else None

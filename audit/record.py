@@ -1,6 +1,7 @@
 """Recording a batch: every input line's outcome, appended in commit-sized chunks.
 
-Every line of the input is recorded, results and errors alike, under its
+Every line of the input is recorded, results and errors alike (format
+``yibao-audit/3``: the outcome without its trace), under its
 position (line number) in the batch: a batch's records are then exactly its
 input, so replay re-settles them in the same order with the same ledger.
 
@@ -8,7 +9,7 @@ Resuming (``--resume``) continues the store's latest batch.  The whole input
 is settled again, so the year-to-date ledger is rebuilt exactly as in an
 uninterrupted run; lines already recorded are not recorded again, but each is
 checked against its record (same text, same settlement), and only the others
-are traced and appended.  Because chunks are committed in input order, the
+are appended.  Because chunks are committed in input order, the
 recorded lines are always a prefix of the input.
 
 Re-recording a claim id that the store already holds (a new batch over the
@@ -134,9 +135,6 @@ class Recorder:
         return True
 
     def add(self, position: int, raw: bytes | str, outcome: Outcome) -> None:
-        if isinstance(outcome, ClaimResult) and not outcome.trace:
-            raise ValueError(f"claim {outcome.claim_id}: a record holds the full trace; "
-                             "settle it with trace")
         self._pending.append((position, raw, outcome))
 
     @property
@@ -194,7 +192,8 @@ class Recorder:
             "position": position,
             "claim_id": outcome.claim_id,
             **claim_fields(raw),
-            "outcome": outcome_to_json(outcome, trace=True),
+            # yibao-audit/3: no trace (audit/chain.py); audit show derives it again.
+            "outcome": outcome_to_json(outcome, trace=False),
             "policy_id": applied,
             "policy_sha256": sha,
             "policies": [ref.to_json() for ref in self.chain],
@@ -245,13 +244,14 @@ def _claim_id_of(raw: bytes | str) -> str | None:
 def record_batch(recorder: Recorder, engine: Engine, lines: Iterable[tuple[int, bytes | str]],
                  commit_every: int = 500, trace_all: bool = False,
                  ids_in_memory: int = DEFAULT_IN_MEMORY) -> Iterator[Committed]:
-    """Settle and record a batch; yield each chunk once its transaction has committed."""
-    def to_trace(position: int) -> bool:
-        return position not in recorder.recorded
+    """Settle and record a batch; yield each chunk once its transaction has committed.
 
+    Records hold no trace, so claims are settled on the untraced path unless
+    ``trace_all`` asks for the trace in the outcomes yielded (``eval --trace``).
+    """
     ready: list[Outcome] = []
     for position, raw, outcome in settle_lines(engine, lines, recorder.batch.mode,
-                                               True if trace_all else to_trace, ids_in_memory):
+                                               trace_all, ids_in_memory):
         if not recorder.already_recorded(position, raw, outcome):
             recorder.add(position, raw, outcome)
         ready.append(outcome)

@@ -4,8 +4,9 @@ A claim's result depends on the person's earlier claims that year, so a
 record is never re-settled alone: each batch is re-settled whole, from its
 records in input order (position), under the policy texts it was recorded
 with, the way it was first settled (sorted or streamed), with a fresh ledger
-— exactly the original run.  Only then are the wanted records compared.  A
-difference means the engine (or the policy loader) now settles the claim
+— exactly the original run.  Only then are the wanted records compared: their
+settlements, and their traces when they hold one (formats ``yibao-audit/1`` and
+``/2``; a ``/3`` record holds none, audit/chain.py).  A difference means the engine (or the policy loader) now settles the claim
 otherwise: the regression check across engine versions.
 """
 
@@ -17,6 +18,7 @@ from typing import Iterable
 import attrs
 
 from yibao.audit.book_replay import book_person_years, replay_person_year
+from yibao.audit.chain import RECORD_FORMAT
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.record import claim_bytes, settle_lines, settlement
 from yibao.audit.store import AuditError, AuditStore
@@ -93,8 +95,10 @@ def _replay_batch(store: AuditStore, batch: int, wanted: set[int], compare_trace
         if position in wanted:
             body = record.data
             versions.add(body["engine_version"])
+            # A yibao-audit/3 record holds no trace: its settlement is what is compared.
+            traced = compare_trace and body["format"] != RECORD_FORMAT
             yield from compare(record.seq, record.claim_id, body["outcome"],
-                               outcome_to_json(outcome, trace=compare_trace), compare_trace)
+                               outcome_to_json(outcome, trace=traced), traced)
 
 
 def _engine(store: AuditStore, body: dict, engines: dict[str, Engine]) -> Engine | Difference:

@@ -2,8 +2,10 @@
 
 The inverse of :mod:`yibao.compiler.results` for what a record holds: the
 renderers in :mod:`yibao.explain` take a :class:`ClaimResult`, the
-:class:`Claim` and the :class:`Policy` version that settled it, and never
-evaluate again, so a recorded settlement is shown exactly as it was made.
+:class:`Claim` and the :class:`Policy` version that settled it.  A record of
+format ``yibao-audit/1`` or ``/2`` holds its trace and is shown exactly as it
+was made, without evaluating; a ``/3`` record holds its figures only, and its
+trace is derived again (audit/rederive.py) and checked against them.
 JSON objects are unordered: a step's inputs come back ordered by name.
 """
 
@@ -15,7 +17,9 @@ from typing import Union
 import attrs
 
 from yibao.audit.policies import PolicyRef, load_stored_policy
+from yibao.audit.chain import RECORD_FORMAT
 from yibao.audit.record import claim_bytes
+from yibao.audit.rederive import rederive, same_settlement
 from yibao.audit.store import AuditError, AuditStore
 from yibao.compiler.admission import validate_claim
 from yibao.compiler.batch import Engine
@@ -73,6 +77,10 @@ class RecordedSettlement:
     claim: Claim
     policy: Policy
     engine: Engine
+    # A yibao-audit/3 record holds no trace: it is derived again (audit/rederive.py), and
+    # this says whether the figures derived with it are the recorded ones.
+    rederived: bool = False
+    matches: bool = True
 
 
 def recorded_settlement(store: AuditStore, body: dict) -> RecordedSettlement:
@@ -90,5 +98,13 @@ def recorded_settlement(store: AuditStore, body: dict) -> RecordedSettlement:
     order = {line.name: index for index, line in enumerate(version.lines)}
     payouts = tuple(sorted(result.payouts, key=lambda item: order.get(item[0], len(order))))
     engine = Engine(loaded)
+    rederived, matches = body["format"] == RECORD_FORMAT, True
+    if rederived:
+        again = rederive(store, body, engine)
+        matches = same_settlement(body, again)
+        if isinstance(again, ClaimResult):
+            # The recorded figures, explained by the trace derived with them.
+            result = attrs.evolve(result, trace=again.trace)
     engine.claims_by_id = {claim.claim_id: claim}
-    return RecordedSettlement(attrs.evolve(result, payouts=payouts), claim, version, engine)
+    return RecordedSettlement(attrs.evolve(result, payouts=payouts), claim, version, engine,
+                              rederived, matches)

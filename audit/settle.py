@@ -32,6 +32,8 @@ are reported in place and write nothing; the other events go on.
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -41,10 +43,10 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
                               latest_state, ledger_from, money_map, payable, resettle,
                               settlement_order, state_of)
-from yibao.audit.chain import BOOK_FORMAT, link
+from yibao.audit.chain import RECORD_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
-from yibao.audit.store import Appending, AuditError, AuditStore, StoredRecord
+from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.evaluate import ClaimResult
@@ -81,6 +83,7 @@ class BookSettler:
         self.chain, texts = policy_chain(engine.loaded)
         self.policy_key = policy_key(self.chain)
         self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
+        self.shas = frozenset(ref.sha256 for ref in self.chain)
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -153,6 +156,7 @@ class BookSettler:
     def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
         with self.store.appending() as tail:
             session = _Session(self, tail)
+            session.read_ahead(chunk)
             for line, raw in chunk:
                 session.apply(line, raw)
             session.flush_all()
@@ -174,14 +178,49 @@ class _Session:
         self.foreign: dict[PersonYearKey, ClaimError] = {}  # person-years of other policies
         self._closures: dict[int, int | None] = {}   # year → seq of its closure, if closed
         self.states: dict[PersonYearKey, dict | None] = {}  # the ledger after each, if known
+        # Read ahead for the whole transaction, two queries in all (read_ahead): each
+        # claim id's head in the chain, and the entries of each person-year named.
+        self.heads: dict[str, ClaimHead] = {}
+        self.looked_up: set[str] = set()
+        self.read: dict[PersonYearKey, list[BookEntry]] = {}
+        self.decoded: dict[int, tuple[dict, object] | ClaimError] = {}   # line → claim_object
+        self.ledger_only: set[PersonYearKey] = set()   # read as their ledger only (_open_year)
         # (person-year, ledger after the event): goes into the event's first entry
         self._state_to_write: tuple[PersonYearKey, dict] | None = None
         self.report: list[dict] = []
 
     # ---- events -----------------------------------------------------------------------
+    def read_ahead(self, chunk: list[tuple[int, bytes | str]]) -> None:
+        """What the chunk's events will read, in two queries rather than a few per event.
+
+        Read inside the transaction (after the write lock), so it is what the events
+        would have read one by one; the entries this transaction writes are kept in
+        ``years`` and never read back.
+        """
+        ids, keys = set(), set()
+        for line, raw in chunk:
+            try:
+                record, marker = self.decoded[line] = claim_object(raw, line)
+            except ClaimError as error:
+                self.decoded[line] = error
+                continue
+            claim_id, person, date = (record.get(k) for k in ("claim_id", "person_id", "date"))
+            if isinstance(claim_id, str):
+                ids.add(claim_id)
+            if isinstance(person, str) and isinstance(date, str) and date[:4].isdigit():
+                keys.add((person, int(date[:4])))
+                keys.add((EVERYONE, int(date[:4])))   # the year's closure, if any
+        self.heads = self.store.claim_heads(ids)
+        self.looked_up = ids
+        keys |= {head.person_year for head in self.heads.values() if head.person_year}
+        self.read = self.store.book_records_of(keys)
+
     def apply(self, line: int, raw: bytes | str) -> None:
         try:
-            record, marker = claim_object(raw, line)
+            decoded = self.decoded.pop(line, None)
+            if isinstance(decoded, ClaimError):
+                raise decoded
+            record, marker = decoded if decoded is not None else claim_object(raw, line)
             if "withdraw" in record:
                 self._withdraw(line, record)
             else:
@@ -208,14 +247,14 @@ class _Session:
             self._refuse_if_closed(key[1], claim.claim_id, line)
             booked = BookedClaim(claim.claim_id, None, record, claim, None, None,
                                  texts=[record], policy_key=self.settler.policy_key)
-            self._year(key)[claim.claim_id] = booked
+            self._open_year(key)[claim.claim_id] = booked
             self.where[claim.claim_id] = key
             self.pending.setdefault(key, []).append((booked, line, raw))
             return
         self._flush_if_pending(where)
         booked = self._year(where)[claim.claim_id]
         if not marker:
-            if record in booked.texts:
+            if booked.has_had(record):
                 self.report.append(_already(booked, line))
                 return
             raise Refused(ClaimError(
@@ -258,7 +297,7 @@ class _Session:
         self._refuse_if_closed(where[1], claim_id, line)
         self._ready(where)
         booked.live = False
-        results, state = self._resettle(where, set())
+        results, state = self._resettle(where)
         self._begin_event(where, state)
         reason = record.get("reason")
         fields = {"kind": WITHDRAWAL, "claim_id": claim_id, "input_line": line,
@@ -277,7 +316,7 @@ class _Session:
         # A corrected claim is a new submission: the version in force on its date.
         booked.text, booked.claim, booked.live, booked.policy = record, claim, True, None
         booked.raw = _as_text(raw)
-        results, state = self._resettle(key, {booked.claim_id})
+        results, state = self._resettle(key)
         outcome = results[booked.claim_id].outcome
         if isinstance(outcome, ClaimError):
             booked.text, booked.claim, booked.live, booked.policy, booked.raw = saved
@@ -314,13 +353,13 @@ class _Session:
         new = {booked.claim_id for booked, _, _ in waiting}
         on_top = self._after_every_booked_claim(key, [booked for booked, _, _ in waiting])
         if on_top:
-            results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting], new)
+            results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting])
         else:
             self._ready(key)
-            results, state = self._resettle(key, new)
+            results, state = self._resettle(key)
         if any(isinstance(results[c].outcome, ClaimResult) for c in new):
             self._begin_event(key, state)
-        claims = self._year(key)
+        claims = self.years[key]   # whole, unless settled on top of its recorded ledger
         written = 0
         for booked, line, raw in waiting:
             outcome = results[booked.claim_id].outcome
@@ -354,7 +393,7 @@ class _Session:
     def closed(self, year: int) -> int | None:
         """The seq of the closure of ``year``, or None while it is open."""
         if year not in self._closures:
-            found = self.store.book_records(EVERYONE, year)
+            found = self._entries((EVERYONE, year))
             self._closures[year] = found[0].seq if found else None
         return self._closures[year]
 
@@ -383,7 +422,7 @@ class _Session:
             saved = {c.claim_id: c.policy for c in revised}
             for booked in revised:
                 booked.policy = None
-            results, state = self._resettle(key, set(saved))
+            results, state = self._resettle(key)
             refused = [c for c in revised if isinstance(results[c.claim_id].outcome, ClaimError)]
             if not refused:
                 break
@@ -421,25 +460,26 @@ class _Session:
             if booked.live and booked.claim is None:
                 booked.claim = self.engine.validate(booked.text)
 
-    def _resettle(self, key: PersonYearKey, trace: set[str]) -> tuple[dict, dict]:
+    def _resettle(self, key: PersonYearKey) -> tuple[dict, dict]:
         """The person-year settled again whole: (results by id, the ledger after it)."""
         claims = self._year(key)
         ledger = Ledger()
-        settled = resettle(self.engine, settlement_order(claims.values()), trace, ledger)
+        # Untraced: a record holds no trace (yibao-audit/3); `audit show` derives it.
+        settled = resettle(self.engine, settlement_order(claims.values()), set(), ledger)
         return self._with_state(key, {s.claim_id: s for s in settled}, ledger, [])
 
-    def _settle_on_top(self, key: PersonYearKey, waiting: list[BookedClaim], trace: set[str]
+    def _settle_on_top(self, key: PersonYearKey, waiting: list[BookedClaim]
                        ) -> tuple[dict, dict]:
         """New claims that come after every booked one, settled on the recorded ledger."""
         state = self.states[key]
         ledger = ledger_from(state, *key)
         ordered = sorted(waiting, key=lambda c: (c.claim.date, c.arrival))
-        settled = resettle(self.engine, ordered, trace, ledger)
+        settled = resettle(self.engine, ordered, set(), ledger)
         return self._with_state(key, {s.claim_id: s for s in settled}, ledger, state["claims"])
 
     def _with_state(self, key: PersonYearKey, results: dict, ledger: Ledger, before: list
                     ) -> tuple[dict, dict]:
-        claims = self._year(key)
+        claims = self.years[key]   # (the settled claims are in it, read whole or not)
         listed = list(before)
         for claim_id, settled in results.items():
             if isinstance(settled.outcome, ClaimResult):
@@ -453,7 +493,10 @@ class _Session:
         state = self.states.get(key)
         if state is None:
             return False
-        live = sum(1 for c in self._year(key).values() if c.live and c.arrival is not None
+        if key in self.ledger_only:
+            live = len(state["claims"])   # current: checked when it was read (_open_year)
+        else:
+            live = sum(1 for c in self._year(key).values() if c.live and c.arrival is not None
                    and c.seq is not None)
         if live != len(state["claims"]):
             return False    # written before this ledger was kept: settle it all again
@@ -501,16 +544,53 @@ class _Session:
         """The person-year a claim id is booked in (this transaction's claims included)."""
         if claim_id in self.where:
             return self.where[claim_id]
+        if claim_id in self.looked_up:
+            head = self.heads.get(claim_id)
+            return head.person_year if head is not None else None
         for record in reversed(self.store.records_of_claim(claim_id)):
             data = record.data
             if is_book_entry(data):
                 return data["person_id"], data["year"]
         return None
 
+    def _open_year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
+        """The person-year's claims, to add a new one to: read whole, or only its ledger.
+
+        Most new claims come after every claim of their person-year (a daily run: the
+        year so far is in the book), and are settled on the ledger the book recorded
+        after the latest event (``ledger_after``), without reading the booked claims:
+        then only that entry is decoded.  It is current when the entries after it are
+        its own event's (settlements of claims it lists, adjustments): every event
+        writes one, so a later event without it was written before the book kept it.
+        Any doubt (no ledger, a later event, a claim settled under a version this chain
+        lacks: B106) reads the person-year whole, as :meth:`_year`.
+        """
+        if key in self.years:
+            return self.years[key]
+        entries = self.read.get(key)
+        if entries is None:
+            entries = self.read[key] = self.store.book_records(*key)
+        state = _current_ledger(entries, self.settler.shas)
+        if state is None:
+            return self._year(key)
+        self.years[key], self.states[key] = {}, state
+        self.ledger_only.add(key)
+        return self.years[key]
+
     def _year(self, key: PersonYearKey) -> dict[str, BookedClaim]:
         found = self.years.get(key)
+        if key in self.ledger_only:
+            # Read whole after all (a late claim, a withdrawal…): this transaction's
+            # claims, already settled on the ledger, join the booked ones.
+            self.ledger_only.discard(key)
+            del self.years[key]
+            fresh, state = found, self.states[key]
+            found = self._year(key)
+            found.update(fresh)
+            self.states[key] = state
+            return found
         if found is None:
-            entries = self.store.book_records(*key)
+            entries = self._entries(key)
             found = fold(entries)
             foreign = next((c for c in found.values() if c.policy not in self.settler.versions),
                            None)
@@ -541,7 +621,7 @@ class _Session:
             before.append({"claim_id": claim_id, "date": date, "base": base, "paid": paid})
         return {
             "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
-            "outcome": outcome_to_json(outcome, trace=True),
+            "outcome": outcome_to_json(outcome, trace=False),
             "payable": money_map(payable(self.engine, outcome)),
             "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
@@ -554,18 +634,66 @@ class _Session:
         if self._state_to_write is not None and self._state_to_write[0] == key:
             fields = {**fields, "ledger_after": self._state_to_write[1]}
         self._state_to_write = None
-        earlier = self.tail.latest_of(fields["claim_id"])
+        claim_id = fields["claim_id"]
+        if claim_id is None:
+            earlier = None
+        elif claim_id in self.looked_up:
+            head = self.heads.get(claim_id)
+            earlier = (head.seq, head.hash) if head is not None else None
+        else:
+            found = self.tail.latest_of(claim_id)
+            earlier = (found.seq, found.hash) if found is not None else None
         full = {
             **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
             "position": self.position, "mode": BOOK_MODE, "engine_version": ENGINE_VERSION,
             "recorded_at": self.now,
-            "previous": {"seq": earlier.seq, "hash": earlier.hash} if earlier else None,
+            "previous": {"seq": earlier[0], "hash": earlier[1]} if earlier else None,
         }
-        body, digest = link(full, self.tail.seq + 1, self.tail.hash, BOOK_FORMAT)
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT)
         seq = self.tail.seq + 1
         self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
-                                   fields["claim_id"], body), index_entry(full))
+                                   claim_id, body), index_entry(full))
+        if claim_id is not None:
+            self.looked_up.add(claim_id)
+            self.heads[claim_id] = ClaimHead(seq, digest, key)
         return seq
+
+    def _entries(self, key: PersonYearKey) -> list[BookEntry]:
+        """A person-year's entries in the book: read ahead, or read now."""
+        found = self.read.pop(key, None)
+        return found if found is not None else self.store.book_records(*key)
+
+
+_LEDGER = '"ledger_after":'
+_ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
+_SETTLEMENT = f'"kind":"{SETTLEMENT}"'
+_APPLIED = re.compile(r'"policy_sha256":"([0-9a-f]{64})"')
+_DECODER = json.JSONDecoder()
+
+
+def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | None:
+    """The ledger recorded after a person-year's latest event, if it is current and every
+    version its claims were settled under is in the chain (see _Session._open_year).
+
+    The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), and
+    only the ledger's own entry and the settlements after it are decoded.
+    """
+    last = next((index for index in range(len(entries) - 1, -1, -1)
+                 if _LEDGER in entries[index].entry), None)
+    if last is None:
+        return None
+    if any(sha not in shas for entry in entries for sha in _APPLIED.findall(entry.entry)):
+        return None
+    # Only the ledger's value is decoded, not the claim and figures around it.
+    text = entries[last].entry
+    state = _DECODER.raw_decode(text, text.index(_LEDGER) + len(_LEDGER))[0]
+    listed = {row[0] for row in state["claims"]}
+    for entry in entries[last + 1:]:
+        if _ADJUSTMENT in entry.entry:
+            continue
+        if _SETTLEMENT not in entry.entry or entry.data["claim_id"] not in listed:
+            return None
+    return state
 
 
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:

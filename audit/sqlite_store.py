@@ -16,10 +16,10 @@ import sqlite3
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping
 
-from yibao.audit.chain import BOOK_FORMAT, FORMATS, GENESIS
+from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
-                               AuditStore, Batch, BookEntry, StoredRecord)
+                               AuditStore, Batch, BookEntry, ClaimHead, StoredRecord)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -60,6 +60,7 @@ SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + TREE_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
+_IN_LIST = 500     # values bound in one ``IN (…)`` (SQLite allows 32,766 a statement)
 
 
 class SQLiteStore(AuditStore):
@@ -74,6 +75,7 @@ class SQLiteStore(AuditStore):
             # A text column edited into bytes that are not UTF-8 is read with U+FFFD in
             # their place (it then no longer matches its hash), not refused mid-walk.
             self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
+            self._tail: _Tail | None = None   # the open write transaction's, if any
             self._db.execute("PRAGMA synchronous = FULL")
             self._prepare(create)
             self._use_wal()
@@ -91,10 +93,10 @@ class SQLiteStore(AuditStore):
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if version is None or version[0] not in FORMATS:
+        if version is None or version[0] not in STORE_FORMATS:
             raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
                              f"{version and version[0]}, "
-                             f"this yibao reads {' and '.join(FORMATS)}")
+                             f"this yibao reads {' and '.join(STORE_FORMATS)}")
         self._has_book = version[0] == BOOK_FORMAT
         if create and not self._has_book:
             # A yibao-audit/1 store opened to write: it gains the book's index (an
@@ -164,14 +166,23 @@ class SQLiteStore(AuditStore):
     def appending(self) -> Iterator[Appending]:
         with self._transaction():
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            tail = _Tail(self._db, head.fetchone())
-            yield tail
-            if self._has_tree:
-                self._grow_tree(tail.seq, tail.leaves)
+            self._tail = _Tail(self._db, head.fetchone())
+            try:
+                yield self._tail
+                self._tail.flush()
+                if self._has_tree:
+                    self._grow_tree(self._tail.seq, self._tail.leaves)
+            finally:
+                self._tail = None
 
     def _grow_tree(self, head: int, leaves: list[bytes]) -> None:
         self._db.executemany("INSERT INTO tlog_nodes VALUES (?, ?, ?)",
                              self.tree_rows(head, leaves))
+
+    def _written(self) -> None:
+        """Before a read inside a write transaction: the records it holds back, written."""
+        if self._tail is not None:
+            self._tail.flush()
 
     def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
                    sources: Mapping[str, str]) -> Batch:
@@ -207,6 +218,7 @@ class SQLiteStore(AuditStore):
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
+        self._written()
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
                                 "ORDER BY seq", (claim_id,))
         return [StoredRecord(*row) for row in rows]
@@ -214,10 +226,51 @@ class SQLiteStore(AuditStore):
     def book_records(self, person_id: str, year: int) -> list[BookEntry]:
         if not self._has_book:
             return []
+        self._written()
         rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
                                 "USING (seq) WHERE b.person_id = ? AND b.year = ? ORDER BY b.seq",
                                 (person_id, year))
         return [BookEntry(*row) for row in rows]
+
+    def book_records_of(self, keys: Iterable[tuple[str, int]]
+                        ) -> dict[tuple[str, int], list[BookEntry]]:
+        wanted = set(keys)
+        found: dict[tuple[str, int], list[BookEntry]] = {key: [] for key in wanted}
+        if not self._has_book or not wanted:
+            return found
+        self._written()
+        # By person (the index's first column), the year sorted out here: a person has
+        # entries in a year or two.
+        people = sorted({person for person, _ in wanted})
+        for start in range(0, len(people), _IN_LIST):
+            part = people[start:start + _IN_LIST]
+            rows = self._db.execute(
+                "SELECT b.person_id, b.year, b.seq, r.hash, b.entry FROM book_index b "
+                f"JOIN records r USING (seq) WHERE b.person_id IN ({_marks(len(part))}) "
+                "ORDER BY b.seq", part)
+            for person, year, *entry in rows:
+                if (person, year) in found:
+                    found[person, year].append(BookEntry(*entry))
+        return found
+
+    def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
+        if not self._has_book:
+            return super().claim_heads(claim_ids)
+        ids = sorted(set(claim_ids))
+        self._written()
+        found: dict[str, ClaimHead] = {}
+        for start in range(0, len(ids), _IN_LIST):
+            part = ids[start:start + _IN_LIST]
+            rows = self._db.execute(
+                "SELECT r.claim_id, r.seq, r.hash, b.person_id, b.year FROM records r "
+                "LEFT JOIN book_index b USING (seq) "
+                f"WHERE r.claim_id IN ({_marks(len(part))}) ORDER BY r.seq", part)
+            for claim_id, seq, digest, person, year in rows:
+                booked = (person, year) if person is not None else None
+                if booked is None and claim_id in found:
+                    booked = found[claim_id].person_year
+                found[claim_id] = ClaimHead(seq, digest, booked)
+        return found
 
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         if self._has_book:
@@ -306,22 +359,45 @@ class SQLiteStore(AuditStore):
         self._db.close()
 
 
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
 class _Tail(Appending):
+    """Records are held until the transaction ends (or a read needs them): then written
+    with one ``executemany`` per table."""
+
     def __init__(self, db: sqlite3.Connection, head):
         self._db = db
         self.seq, self.hash = head if head else (0, GENESIS)
-        self.leaves = []
+        self.leaves: list[bytes] = []
+        self._records: list[tuple] = []
+        self._index: list[tuple] = []
+        self._held: dict[str, StoredRecord] = {}   # claim id → its latest record held
 
     def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
-        self._db.execute(f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                         (record.seq, record.hash, record.batch, record.position,
-                          record.claim_id, record.body))
+        self._records.append((record.seq, record.hash, record.batch, record.position,
+                              record.claim_id, record.body))
         self.leaves.append(merkle.record_leaf(record.body))
         if book is not None:
-            self._db.execute("INSERT INTO book_index VALUES (?, ?, ?, ?)", (record.seq, *book))
+            self._index.append((record.seq, *book))
+        if record.claim_id is not None:
+            self._held[record.claim_id] = record
         self.seq, self.hash = record.seq, record.hash
 
+    def flush(self) -> None:
+        if self._records:
+            self._db.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)", self._records)
+            self._records = []
+        if self._index:
+            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", self._index)
+            self._index = []
+        self._held = {}
+
     def latest_of(self, claim_id: str) -> StoredRecord | None:
+        if claim_id in self._held:
+            return self._held[claim_id]
         row = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
                                "ORDER BY seq DESC LIMIT 1", (claim_id,)).fetchone()
         return StoredRecord(*row) if row else None

@@ -15,6 +15,7 @@ records and verifies the same way.
 from __future__ import annotations
 
 import abc
+import functools
 import json
 from contextlib import AbstractContextManager
 from typing import Iterable, Iterator, Mapping
@@ -71,8 +72,9 @@ class BookEntry:
     hash: str
     entry: str
 
-    @property
+    @functools.cached_property
     def data(self) -> dict:
+        # Parsed once: a person-year's fold and its latest ledger both read it.
         return json.loads(self.entry)
 
 
@@ -87,8 +89,23 @@ class Batch:
     started_at: str
 
 
+@attrs.frozen
+class ClaimHead:
+    """Where a claim id stands in the chain: its latest record, and the person-year of its
+    latest book entry (None when the id has none: an ``eval --record`` record only)."""
+
+    seq: int
+    hash: str
+    person_year: tuple[str, int] | None
+
+
 class Appending(abc.ABC):
-    """The chain's head inside one write transaction: read it, append after it."""
+    """The chain's head inside one write transaction: read it, append after it.
+
+    Records added may be held and written together when the transaction ends (one
+    ``executemany``, not a round trip each); the store's reads inside the
+    transaction see them all the same.
+    """
 
     seq: int    # the last record's seq (0 for an empty store)
     hash: str   # the last record's hash (chain.GENESIS for an empty store)
@@ -101,6 +118,9 @@ class Appending(abc.ABC):
     @abc.abstractmethod
     def latest_of(self, claim_id: str) -> StoredRecord | None:
         """The last record of ``claim_id`` so far, this transaction's included."""
+
+    def flush(self) -> None:
+        """Write the records held back so far (the store calls it; nothing to do here)."""
 
 
 class AuditStore(abc.ABC):
@@ -143,6 +163,22 @@ class AuditStore(abc.ABC):
     @abc.abstractmethod
     def book_records(self, person_id: str, year: int) -> list[BookEntry]:
         """Every book entry of a person-year, in chain order (this transaction's included)."""
+
+    def book_records_of(self, keys: Iterable[tuple[str, int]]
+                        ) -> dict[tuple[str, int], list[BookEntry]]:
+        """:meth:`book_records` of many person-years at once (one query, not one each)."""
+        return {key: self.book_records(*key) for key in set(keys)}
+
+    def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
+        """Each id's :class:`ClaimHead`, for the ids the chain holds (one query, not one each)."""
+        found = {}
+        for claim_id in set(claim_ids):
+            records = self.records_of_claim(claim_id)
+            if records:
+                booked = next(((d["person_id"], d["year"]) for d in
+                               (r.data for r in reversed(records)) if "kind" in d), None)
+                found[claim_id] = ClaimHead(records[-1].seq, records[-1].hash, booked)
+        return found
 
     @abc.abstractmethod
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:

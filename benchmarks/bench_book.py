@@ -2,21 +2,27 @@
 
     .venv/bin/python -m benchmarks.bench_book                      # 10^6 claims, 2×10^5 people
     .venv/bin/python -m benchmarks.bench_book --book-claims 100000 --people 20000
-    .venv/bin/python -m benchmarks.bench_book --postgres postgresql://yibao@/bench?host=/tmp/…
+    .venv/bin/python -m benchmarks.bench_book --book-claims 100000 --people 20000 --postgres
 
 1. A book of ``--book-claims`` Benxi 2023 claims of ``--people`` people, dated
-   January–November, is settled once (in date order, commits of 10^4 lines),
-   unless ``--reuse`` finds it already built.
+   January–November, is settled through the same settler as ``yibao settle``
+   (audit/settle.py, transactions of 10^4 lines), unless ``--reuse`` finds it
+   built.  ``audit verify`` walks it whole (as a bureau would, nightly), then
+   a first daily run (yesterday's, seed 0) is settled into it and not verified:
+   the measured run verifies those records first, as every ``settle`` verifies
+   what was appended since the last verified head.
 2. The daily run: ``--run-claims`` new claims (default 10^4), dated in
    December except ``--late`` of them (default 1%) dated earlier in the year
-   for a person with booked claims (each a late claim: adjustments), settled by
-   ``yibao settle`` in a fresh process, end to end (load, verify from the
-   last verified head, read each person-year touched, settle, write, commit),
-   timed, with its peak memory (ru_maxrss).
+   (late claims: their person-years are settled again, with adjustments),
+   settled by ``yibao settle`` in a fresh process on a fresh copy of the book,
+   ``--repeats`` times: end to end (start-up, verify since the head, read each
+   person-year touched, settle, write, commit), with its CPU time and peak RSS
+   (GNU time).  Then once in-process, timed phase by phase.
 3. Single-claim latency: ``--single`` runs of one claim each (in-process,
-   one transaction each), p50 and p99, on SQLite and (with ``--postgres``) on
-   PostgreSQL; and, on PostgreSQL, two concurrent ``yibao settle`` processes of
-   ``--run-claims`` / 2 claims each on overlapping people: their throughput.
+   one transaction each), p50 and p99, on SQLite and (with ``--postgres``, a
+   private server started as the tests start it, or a URL) on PostgreSQL; and,
+   on PostgreSQL, two concurrent ``yibao settle`` processes of ``--run-claims``
+   / 2 claims each on overlapping people: their throughput.
 
 Not a test: figures depend on the machine; it prints a Markdown table.
 """
@@ -29,6 +35,7 @@ import os
 import pathlib
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,12 +47,14 @@ IDENTITIES = ["特困人员", "孤儿", "低保对象", "低保边缘家庭成�
               "返贫致贫人口", "监测帮扶对象", "其他监测范围内人口"]
 
 
-def claim(rng: random.Random, claim_id: str, person: int, month: int) -> str:
+def claim(rng: random.Random, claim_id: str, person: int, month: int,
+          day: int | None = None) -> str:
     in_scope = rng.randrange(1_000, 60_000)
     basic = rng.randrange(0, in_scope // 2)
+    drawn = rng.randrange(1, 29)    # drawn in any case: the same claims follow
     return json.dumps({
         "claim_id": claim_id, "person_id": f"p-{person:07d}",
-        "date": f"2023-{month:02d}-{rng.randrange(1, 29):02d}",
+        "date": f"2023-{month:02d}-{day or drawn:02d}",
         "identities": [IDENTITIES[person % len(IDENTITIES)]], "scheme": "居民医保",
         "visit": "住院" if rng.random() < 0.8 else "门诊慢特病",
         "total_cost": f"{in_scope + 500}.00", "in_scope_cost": f"{in_scope}.00",
@@ -67,16 +76,25 @@ def book_lines(count: int, people: int):
         yield from (line for _, line in batch)
 
 
-def daily_lines(count: int, people: int, late: float, seed: int = 1) -> list[str]:
+def daily_lines(count: int, people: int, late: float, seed: int = 1, day: int | None = None
+                ) -> list[str]:
+    """A day's claims: dated in December (on ``day`` if given), except ``late`` of them,
+    dated in an earlier month: late claims.
+
+    The measured day's claims are dated on the 28th, the day before's any day up to it:
+    a claim of a person settled the day before is then not late by accident.
+    """
     rng = random.Random(seed)
     lines = []
     for number in range(count):
         month = rng.randrange(1, 12) if rng.random() < late else 12
-        lines.append(claim(rng, f"n{seed}-{number:07d}", rng.randrange(people), month))
+        lines.append(claim(rng, f"n{seed}-{number:07d}", rng.randrange(people), month,
+                           day if month == 12 else None))
     return lines
 
 
 def build_book(location: str, count: int, people: int) -> float:
+    """Settle the book's claims through the settler, in transactions of 10^4 lines."""
     from yibao.api import load_engine
     from yibao.audit.settle import BookSettler
     from yibao.audit.stores import open_store
@@ -86,22 +104,85 @@ def build_book(location: str, count: int, people: int) -> float:
     with open_store(location, create=True) as store:
         settler = BookSettler(store, engine)
         for done, _ in enumerate(settler.run(enumerate(book_lines(count, people), 1), 10_000), 1):
-            print(f"  book: {done * 10_000:,} claims, {time.perf_counter() - start:.0f} s",
-                  file=sys.stderr, flush=True)
+            if done % 10 == 0:
+                print(f"  book: {done * 10_000:,} claims, {time.perf_counter() - start:.0f} s",
+                      file=sys.stderr, flush=True)
     return time.perf_counter() - start
 
 
-def run_settle(location: str, claims: str, extra=()) -> tuple[float, int]:
-    """(seconds, peak RSS in MB) of one `yibao settle` process (GNU time's %M)."""
+def yibao(*arguments: str, timed: bool = False) -> tuple[float, dict[str, float]]:
+    """(wall seconds, GNU time's figures) of one ``yibao`` process."""
+    command = [sys.executable, "-m", "yibao.cli.main", *arguments]
+    if timed:
+        command = ["/usr/bin/time", "-f", "gnutime %U %S %M", *command]
     start = time.perf_counter()
-    process = subprocess.run(["/usr/bin/time", "-f", "peak-kb %M", sys.executable, "-m",
-                              "yibao.cli.main", "settle", str(POLICY), claims, "--book", location,
-                              "-o", os.devnull, *extra], capture_output=True, text=True)
+    process = subprocess.run(command, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         raise RuntimeError(process.stderr[-2000:])
-    peak = next(line for line in process.stderr.splitlines() if line.startswith("peak-kb"))
-    return seconds, int(peak.split()[1]) // 1024
+    figures = {}
+    if timed:
+        line = next(line for line in process.stderr.splitlines() if line.startswith("gnutime"))
+        user, system, peak = line.split()[1:]
+        figures = {"cpu": float(user) + float(system), "peak_mb": int(peak) / 1024}
+    return seconds, figures
+
+
+def write_lines(path: str, lines: list[str]) -> str:
+    pathlib.Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def phases(location: str, claims: str) -> dict[str, float]:
+    """One daily run in-process, its wall time split by phase (a fresh copy of the book)."""
+    started = time.perf_counter()
+    from yibao.api import load_engine
+    from yibao.audit import settle, sqlite_store
+    from yibao.audit.stores import open_store
+    from yibao.audit.verify import verify_store
+    from yibao.cli.io import read_claim_lines
+
+    engine = load_engine(POLICY)
+    spent = {"start-up: import, load and compile the policy": time.perf_counter() - started}
+    timed = {"read ahead: claim heads and person-years (SQL)": (settle._Session, "read_ahead"),
+             "fold person-years read from the book": (settle, "fold"),
+             "evaluate (untraced scalar path)": (settle, "resettle"),
+             "validate claims": (settle.Engine, "validate_line"),
+             "build, encode and hash records": (settle._Session, "_write"),
+             "insert and commit (SQL)": (sqlite_store._Tail, "flush")}
+    for name, (owner, attribute) in timed.items():
+        spent[name] = 0.0
+        original = getattr(owner, attribute)
+
+        def wrapper(*args, _original=original, _name=name, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] += time.perf_counter() - start
+        setattr(owner, attribute, wrapper)
+    with open_store(location) as store:
+        start = time.perf_counter()
+        report = verify_store(store, since=store.verified_head())
+        assert report.ok, report.problem
+        store.mark_verified(report.records, report.head)
+        spent["verify since the last verified head"] = time.perf_counter() - start
+        start = time.perf_counter()
+        settler = settle.BookSettler(store, engine)
+        for lines in settler.run(read_claim_lines(claims), 500):
+            for entry in lines:      # the report lines, as the command writes them
+                json.dumps(entry, ensure_ascii=False)
+        whole = time.perf_counter() - start
+    measured = sum(value for key, value in spent.items() if key in timed)
+    spent["the rest (events, ledgers, adjustments, report lines)"] = whole - measured
+    spent["all"] = time.perf_counter() - started
+    return spent
 
 
 def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
@@ -110,7 +191,7 @@ def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
     from yibao.audit.stores import open_store
 
     engine = load_engine(POLICY)
-    lines = daily_lines(count, people, 0.0, seed=1000 + seed)
+    lines = daily_lines(count, people, 0.0, seed=1000 + seed, day=28)
     found = []
     with open_store(location) as store:
         settler = BookSettler(store, engine)
@@ -122,12 +203,9 @@ def latencies(location: str, count: int, people: int, seed: int) -> list[float]:
 
 
 def concurrent(location: str, count: int, people: int, folder: str, seed: int) -> float:
-    paths = []
-    for seed in (2000 + seed, 3000 + seed):
-        path = os.path.join(folder, f"desk-{seed}.jsonl")
-        pathlib.Path(path).write_text("\n".join(daily_lines(count // 2, people, 0.01, seed))
-                                      + "\n", encoding="utf-8")
-        paths.append(path)
+    paths = [write_lines(os.path.join(folder, f"desk-{desk}.jsonl"),
+                         daily_lines(count // 2, people, 0.01, desk, day=28))
+             for desk in (2000 + seed, 3000 + seed)]
     start = time.perf_counter()
     desks = [subprocess.Popen([sys.executable, "-m", "yibao.cli.main", "settle", str(POLICY),
                                path, "--book", location, "-o", os.devnull],
@@ -144,16 +222,32 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+def postgres_url(given: str):
+    """(URL of an empty database, the private server to stop or None)."""
+    if given != "private":
+        return given, None
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pg_server import Server
+
+    server = Server()
+    return server.new_database("bench"), server
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--book-claims", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=200_000)
     parser.add_argument("--run-claims", type=int, default=10_000)
     parser.add_argument("--late", type=float, default=0.01)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--single", type=int, default=200)
     parser.add_argument("--folder", help="where the SQLite book is kept (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="reuse a book already built there")
-    parser.add_argument("--postgres", help="an empty PostgreSQL database URL for its figures")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build the book (and yesterday's run), then stop")
+    parser.add_argument("--postgres", nargs="?", const="private",
+                        help="also PostgreSQL: an empty database URL, or none for a private "
+                             "server (tests/pg_server.py)")
     parser.add_argument("--seed", type=int, default=1,
                         help="the daily run's claims (another seed for another day)")
     args = parser.parse_args()
@@ -162,51 +256,76 @@ def main() -> None:
     book = os.path.join(folder, f"book-{args.book_claims}-{args.people}.db")
     rows = []
     if not (args.reuse and os.path.exists(book)):
+        for stale in (book, book + "-journal"):
+            if os.path.exists(stale):
+                os.remove(stale)
         seconds = build_book(book, args.book_claims, args.people)
-        rows.append((f"build the book: {args.book_claims:,} claims", f"{seconds:.1f} s",
-                     f"{args.book_claims / seconds:,.0f} claims/s"))
-    # As a bureau would, nightly: one whole verification (audit verify), which settle
-    # then verifies on from.
-    start = time.perf_counter()
-    process = subprocess.run([sys.executable, "-m", "yibao.cli.main", "audit", "verify", book],
-                             capture_output=True, text=True)
-    if process.returncode != 0:
-        raise RuntimeError(process.stderr)
-    rows.append(("audit verify, the whole book", f"{time.perf_counter() - start:.1f} s",
-                 f"{os.path.getsize(book) / 2**20:,.0f} MB"))
-    daily = os.path.join(folder, "daily.jsonl")
-    pathlib.Path(daily).write_text("\n".join(daily_lines(args.run_claims, args.people,
-                                                         args.late, args.seed)) + "\n",
-                                   encoding="utf-8")
-    seconds, peak = run_settle(book, daily)
-    rows.append((f"daily run: {args.run_claims:,} claims, {args.late:.0%} late (SQLite)",
-                 f"{seconds:.2f} s, peak {peak} MB", f"{args.run_claims / seconds:,.0f} claims/s"))
-    found = latencies(book, args.single, args.people, args.seed)
+        rows.append((f"build the book: {args.book_claims:,} claims of {args.people:,} people",
+                     f"{seconds:.0f} s", f"{args.book_claims / seconds:,.0f} claims/s"))
+        # As a bureau would, nightly: one whole verification, which settle then verifies
+        # on from; then yesterday's run, appended and not verified yet.
+        seconds, _ = yibao("audit", "verify", book)
+        rows.append(("audit verify, the whole book", f"{seconds:.0f} s",
+                     f"{os.path.getsize(book) / 2**20:,.0f} MB"))
+        yesterday = write_lines(os.path.join(folder, "yesterday.jsonl"),
+                                daily_lines(args.run_claims, args.people, args.late, 0))
+        yibao("settle", str(POLICY), yesterday, "--book", book, "-o", os.devnull)
+    if args.build_only:
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    daily = write_lines(os.path.join(folder, "daily.jsonl"),
+                        daily_lines(args.run_claims, args.people, args.late, args.seed, day=28))
+    work = os.path.join(folder, "work.db")
+    runs = []
+    for _ in range(args.repeats):
+        shutil.copyfile(book, work)       # a fresh copy: each run verifies the same records
+        seconds, figures = yibao("settle", str(POLICY), daily, "--book", work, "-o", os.devnull,
+                                 timed=True)
+        runs.append((seconds, figures))
+    walls = [seconds for seconds, _ in runs]
+    wall = median(walls)
+    rows.append((f"daily run: {args.run_claims:,} claims, {args.late:.0%} late, into "
+                 f"{args.book_claims:,} (SQLite; median of {len(runs)}, fresh copies)",
+                 f"{wall:.2f} s [{min(walls):.2f}–{max(walls):.2f}]; CPU "
+                 f"{median([f['cpu'] for _, f in runs]):.2f} s; peak "
+                 f"{max(f['peak_mb'] for _, f in runs):.0f} MB",
+                 f"{args.run_claims / wall:,.0f} claims/s"))
+    shutil.copyfile(book, work)
+    for name, seconds in phases(work, daily).items():
+        rows.append((f"  phase: {name}", f"{seconds:.2f} s", ""))
+    shutil.copyfile(book, work)
+    found = latencies(work, args.single, args.people, args.seed)
     rows.append(("one claim, one transaction (SQLite)",
                  f"p50 {percentile(found, 0.5) * 1000:.1f} ms",
                  f"p99 {percentile(found, 0.99) * 1000:.1f} ms"))
     if args.postgres:
         from yibao.audit.postgres_store import PostgresStore
         from yibao.audit.stores import open_store
-
         from yibao.audit.verify import verify_store
 
-        with open_store(book) as source, PostgresStore(args.postgres, create=True) as target:
-            start = time.perf_counter()
-            target.copy_from(source)
-            check = verify_store(target)    # as audit migrate does: settle verifies from here
-            target.mark_verified(check.records, check.head)
-            rows.append(("migrate the book to PostgreSQL and verify it",
-                         f"{time.perf_counter() - start:.1f} s", ""))
-        found = latencies(args.postgres, args.single, args.people, args.seed)
-        rows.append(("one claim, one transaction (PostgreSQL)",
-                     f"p50 {percentile(found, 0.5) * 1000:.1f} ms",
-                     f"p99 {percentile(found, 0.99) * 1000:.1f} ms"))
-        seconds = concurrent(args.postgres, args.run_claims, args.people, folder, args.seed)
-        rows.append((f"two writers at once, {args.run_claims:,} claims (PostgreSQL)",
-                     f"{seconds:.2f} s", f"{args.run_claims / seconds:,.0f} claims/s"))
+        url, server = postgres_url(args.postgres)
+        try:
+            with open_store(book) as source, PostgresStore(url, create=True) as target:
+                start = time.perf_counter()
+                target.copy_from(source)
+                check = verify_store(target)    # as audit migrate does: settle verifies from here
+                target.mark_verified(check.records, check.head)
+                rows.append(("migrate the book to PostgreSQL and verify it",
+                             f"{time.perf_counter() - start:.0f} s", ""))
+            found = latencies(url, args.single, args.people, args.seed)
+            rows.append(("one claim, one transaction (PostgreSQL)",
+                         f"p50 {percentile(found, 0.5) * 1000:.1f} ms",
+                         f"p99 {percentile(found, 0.99) * 1000:.1f} ms"))
+            seconds = concurrent(url, args.run_claims, args.people, folder, args.seed)
+            rows.append((f"two writers at once, {args.run_claims:,} claims (PostgreSQL)",
+                         f"{seconds:.2f} s", f"{args.run_claims / seconds:,.0f} claims/s"))
+        finally:
+            if server is not None:
+                server.stop()
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}\n")
+          f"Python {platform.python_version()}, load average at the end "
+          f"{os.getloadavg()[0]:.1f}\n")
     print("| measurement | time | rate |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -468,6 +468,11 @@ def _show(store, args, out) -> int:
         out.write(f"as received: {body.get('claim', body.get('claim_base64'))}\n")
         return status
     shown = recorded_settlement(store, body)
+    if not shown.matches:
+        print(f"yibao: record #{record.seq}: settled again to derive its trace, claim "
+              f"{args.claim} is paid otherwise than recorded — run yibao audit replay",
+              file=sys.stderr)
+        status = EXIT_CLAIMS_FAILED
     out.write(render(args, shown.engine, shown.result))
     if "kind" in body:
         out.write(book_lines(body, [r.data | {"seq": r.seq} for r in records

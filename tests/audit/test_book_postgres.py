@@ -88,7 +88,10 @@ def test_a_sqlite_book_migrates_to_postgresql_in_one_command(tmp_path, postgres_
 
 
 # ---- two desks at the same moment ------------------------------------------------------------
-PEOPLE, PER_DESK, SHARED = 12, 150, 30
+# Enough claims that each desk settles for longer than the two processes' start-ups may
+# differ on a loaded machine (150 a desk raced no more once settling no longer traced:
+# one desk finished before the other began), not so many that the people's years grow long.
+PEOPLE, PER_DESK, SHARED = 40, 400, 30
 
 
 def desk_inputs(tmp_path) -> tuple[str, str, int]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from yibao.audit.chain import FORMAT, GENESIS, canonical_json, link
+from yibao.audit.chain import GENESIS, canonical_json, link
 
 
 def test_canonical_json_sorts_keys_keeps_chinese_and_drops_white_space():
@@ -24,7 +24,8 @@ def test_money_must_already_be_a_string(number):
 
 def test_link_hashes_the_exact_body_with_seq_prev_and_format():
     body, digest = link({"claim_id": "a"}, 1, GENESIS)
-    assert body == ('{"claim_id":"a","format":"%s","prev":"%s","seq":1}' % (FORMAT, GENESIS))
+    # Records are written in the third format (no trace), whatever they hold.
+    assert body == ('{"claim_id":"a","format":"yibao-audit/3","prev":"%s","seq":1}' % GENESIS)
     assert digest == hashlib.sha256(body.encode("utf-8")).hexdigest()
     second, _ = link({"claim_id": "b"}, 2, digest)
     assert f'"prev":"{digest}"' in second

@@ -14,17 +14,19 @@ import pytest
 from helpers import POLICIES
 from yibao import ENGINE_VERSION
 from yibao.audit.chain import GENESIS, body_hash
+from yibao.audit.restore import recorded_settlement
 from yibao.audit.store import STREAM, AuditError
 from yibao.audit.verify import verify_store
 from yibao.compiler.claims import ClaimError
+from yibao.compiler.results import outcome_to_json
 
 
 def bodies(store, batch=None):
     return [r.data for r in store.records(batch)]
 
 
-def test_a_record_holds_claim_outcome_trace_policy_hash_engine_and_time(domain_store, as_lines,
-                                                                        domain_claims):
+def test_a_record_holds_claim_outcome_policy_hash_engine_and_time(domain_store, as_lines,
+                                                                  domain_claims):
     first, second, third = bodies(domain_store)
     policy_bytes = (POLICIES / "benxi-2023.policy").read_bytes()
     assert first["claim"] == as_lines(domain_claims)[0][1]          # exactly as received
@@ -32,7 +34,11 @@ def test_a_record_holds_claim_outcome_trace_policy_hash_engine_and_time(domain_s
         "7800.00", "6000.00", "6200.00"]
     assert [b["outcome"]["payouts"]["倾斜救助"] for b in (first, second, third)] == [
         "2520.00", "2400.00", "8280.00"]
-    assert any(step["op"] == "schedule" for step in first["outcome"]["trace"])
+    # No trace (yibao-audit/3): audit show derives it again from the store.
+    assert "trace" not in first["outcome"] and first["format"] == "yibao-audit/3"
+    shown = recorded_settlement(domain_store, first)
+    assert shown.rederived and shown.matches
+    assert any(step.op == "schedule" for step in shown.result.trace)
     assert first["policy_id"] == "benxi-2023"
     assert first["policy_sha256"] == hashlib.sha256(policy_bytes).hexdigest()
     assert [ref["sha256"] for ref in first["policies"]] == [first["policy_sha256"]]
@@ -124,16 +130,20 @@ def test_streamed_batches_are_recorded_in_input_order(store, benxi_engine, recor
     assert [str(o.payout("倾斜救助")) for o in outcomes] == ["2520.00", "2400.00", "8280.00"]
 
 
-def test_an_outcome_without_its_trace_is_not_recorded(store, benxi_engine, as_lines,
-                                                      domain_claims):
+def test_a_traced_outcome_is_recorded_without_its_trace(store, benxi_engine, as_lines,
+                                                        domain_claims):
     from yibao.audit.record import Recorder
 
     recorder = Recorder(store, benxi_engine, "sorted")
-    untraced = benxi_engine.evaluate_records(as_lines(domain_claims))[0]
-    with pytest.raises(ValueError, match="full trace"):
-        recorder.add(1, "{}", untraced)
-    recorder.add(2, "{}", ClaimError("C300", None, None, "not valid JSON"))   # errors have none
-    assert recorder.pending == 1
+    traced = benxi_engine.evaluate_records(as_lines(domain_claims), trace=True)[0]
+    assert traced.trace
+    recorder.add(1, as_lines(domain_claims)[0][1], traced)
+    recorder.add(2, "{}", ClaimError("C300", None, None, "not valid JSON"))
+    recorder.commit()
+    first, second = bodies(store)
+    assert first["outcome"] == outcome_to_json(traced, trace=False)
+    assert first["outcome"]["payouts"]["基本救助"] == "7800.00"
+    assert second["outcome"]["error"] == "C300"
 
 
 def test_records_are_canonical_json(domain_store):

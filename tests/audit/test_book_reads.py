@@ -1,0 +1,115 @@
+"""What a settle transaction reads from the book, and how little (issue 22 §9).
+
+Claims: Benxi's examples of p-01 (figures in tests/audit/test_book.py's docstring):
+bx-0001 (02-10) pays 基本救助 7,800, bx-0002 (05-20) 6,000, bx-0003 (09-03) the
+cap's remainder 20,000 − 13,800 = 6,200.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import EXAMPLES
+from yibao.audit import settle as settle_module
+from yibao.audit.restore import recorded_settlement
+from yibao.audit.settle import BookSettler, _current_ledger
+from yibao.audit.store import BookEntry
+
+EXAMPLE = {json.loads(line)["claim_id"]: line
+           for line in (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()}
+
+
+def settle_lines(store, engine, *claim_ids):
+    settler = BookSettler(store, engine)
+    report = []
+    for lines in settler.run(enumerate((EXAMPLE[c] for c in claim_ids), 1)):
+        report.extend(lines)
+    return report
+
+
+def paid(report, claim_id):
+    return next(e["payouts"]["基本救助"] for e in report
+                if e["kind"] == "settlement" and e["claim_id"] == claim_id)
+
+
+def test_a_transaction_reads_ahead_and_never_one_person_year_at_a_time(store, benxi_engine,
+                                                                       monkeypatch):
+    settle_lines(store, benxi_engine, "bx-0001")
+
+    def one_at_a_time(*_):
+        raise AssertionError("a person-year read on its own")
+    monkeypatch.setattr(store, "book_records", one_at_a_time)
+    monkeypatch.setattr(store, "records_of_claim", one_at_a_time)
+    report = settle_lines(store, benxi_engine, "bx-0002", "bx-0003")
+    assert (paid(report, "bx-0002"), paid(report, "bx-0003")) == ("6000.00", "6200.00")
+
+
+def test_claims_after_the_booked_ones_are_settled_on_the_recorded_ledger(store, benxi_engine,
+                                                                         monkeypatch):
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0002")
+    folded = []
+    original = settle_module.fold
+    monkeypatch.setattr(settle_module, "fold", lambda entries: folded.append(1) or original(
+        entries))
+    report = settle_lines(store, benxi_engine, "bx-0003")
+    assert paid(report, "bx-0003") == "6200.00"
+    assert folded == []             # the booked claims were not read, only the ledger
+
+
+def test_a_late_claim_still_reads_its_person_year_whole(store, benxi_engine, monkeypatch):
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0003")
+    folded = []
+    original = settle_module.fold
+    monkeypatch.setattr(settle_module, "fold", lambda entries: folded.append(1) or original(
+        entries))
+    report = settle_lines(store, benxi_engine, "bx-0002")
+    assert folded == [1]
+    assert paid(report, "bx-0002") == "6000.00"
+    # bx-0003 had 12,000 ((15,000 + 20,000 − 2,000) × 60% − 7,800): 5,800 recovered.
+    assert [(e["claim_id"], e["line"], e["delta"]) for e in report
+            if e["kind"] == "adjustment" and e["line"] == "基本救助"] == [
+        ("bx-0003", "基本救助", "-5800.00")]
+
+
+def test_the_trace_of_a_claim_settled_with_a_later_arrival_is_derived_as_settled(
+        store, benxi_engine):
+    # One run: bx-0003 arrives first, bx-0001 (dated before it) second; settled together
+    # in date order, bx-0003 after bx-0001.  Its record comes first in the chain, so its
+    # trace must be derived from the person-year at the end of the event, not before it.
+    settle_lines(store, benxi_engine, "bx-0003", "bx-0001")
+    record = store.records_of_claim("bx-0003")[0].data
+    assert record["year_to_date_from"][0]["claim_id"] == "bx-0001"
+    shown = recorded_settlement(store, record)
+    assert shown.rederived and shown.matches
+    assert str(shown.result.payout("基本救助")) == "12000.00"
+    assert any(step.op == "schedule" for step in shown.result.trace)
+
+
+def entry(seq: int, **fields) -> BookEntry:
+    return BookEntry(seq, f"{seq:064x}", json.dumps(fields, ensure_ascii=False, sort_keys=True,
+                                                    separators=(",", ":")))
+
+
+SHA = "a" * 64
+LEDGER = {"lines": {}, "alerts": {}, "claims": [["c1", "2023-01-02", {}, {}]]}
+
+
+@pytest.mark.parametrize("after, current", [
+    ([], True),
+    ([entry(3, kind="adjustment", claim_id="c0", line="基本救助")], True),
+    ([entry(3, kind="withdrawal", claim_id="c1")], False),           # an event without ledger
+    ([entry(3, kind="settlement", claim_id="c2", policy_sha256=SHA)], False),   # not listed
+])
+def test_the_recorded_ledger_is_current_only_with_its_own_event_after_it(after, current):
+    entries = [entry(1, kind="settlement", claim_id="c0", policy_sha256=SHA),
+               entry(2, kind="settlement", claim_id="c1", policy_sha256=SHA, ledger_after=LEDGER),
+               *after]
+    assert (_current_ledger(entries, frozenset({SHA})) == LEDGER) is current
+
+
+def test_a_version_the_chain_lacks_reads_the_person_year_whole():
+    entries = [entry(1, kind="settlement", claim_id="c1", policy_sha256="b" * 64,
+                     ledger_after=LEDGER)]
+    assert _current_ledger(entries, frozenset({SHA})) is None
