@@ -97,8 +97,10 @@ def render(args, engine, outcome) -> str:
     from yibao.explain.labels import language
     from yibao.explain.provenance import provenance
 
-    # Every view says what made it: yibao's version, the policy text, the claims file.
-    made_by = provenance(engine.evaluators[outcome.policy].graph.policy, args.claims)
+    # Every view says what made it: yibao's version, the policy text, the claims file
+    # (none for `audit show`: the claim comes from the store, which the view names).
+    made_by = provenance(engine.evaluators[outcome.policy].graph.policy,
+                         getattr(args, "claims", None))
     if args.format == "json":
         data = {**outcome_to_json(outcome), "provenance": made_by.to_json()}
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
