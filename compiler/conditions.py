@@ -61,6 +61,12 @@ def condition_fields(condition: ast.Condition | None) -> list[str]:
     return fields
 
 
-def condition_words(condition: ast.Condition) -> str:
-    """A condition in the views' Chinese (非, 且, 或)."""
-    return ast.condition_text(condition, "非", "且", "或")
+def condition_tree(condition: ast.Condition) -> tuple:
+    """A condition as plain data, for the trace's facts and their JSON:
+    ``("field", name)``, ``("not", tree)``, ``("all", tree, …)`` or ``("any", tree, …)``."""
+    if isinstance(condition, ast.FieldRef):
+        return ("field", condition.name.text)
+    if isinstance(condition, ast.Not):
+        return ("not", condition_tree(condition.operand))
+    kind = "all" if isinstance(condition, ast.All) else "any"
+    return (kind, *(condition_tree(operand) for operand in condition.operands))

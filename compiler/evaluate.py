@@ -21,7 +21,6 @@ import attrs
 
 from yibao.compiler.awaited import CODE as AWAITED, awaited_values, refusal_words
 from yibao.compiler.claims import Claim, ClaimError
-from yibao.compiler.formulas import describer, node_words
 from yibao.compiler.conditions import compile_condition, holds
 from yibao.compiler.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
@@ -29,6 +28,7 @@ from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, Perso
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
 from yibao.compiler.schedule import annual_payout
 from yibao.compiler.trace import Step
+from yibao.compiler.tracing import step_writer
 from yibao.core.money import ZERO, floor_fen, round_fen
 from yibao.dsl.model import NO_IDENTITY, SCHEMES, LineDef, Policy
 
@@ -121,11 +121,8 @@ class ScalarEvaluator:
         }
         self._effective = {i.name: self.policy.effective_identity(i.name)
                            for i in self.policy.identities}
-        # what a trace step says of each node whatever the claim (formulas.node_words)
-        self.node_words = node_words(self, (node for plan in self._plans.values()
-                                            for _, _, node in plan))
         # With a trace: each phase's nodes with the function that writes their step.
-        self._traced = {phase: tuple((node_id, compiled, describer(node, self))
+        self._traced = {phase: tuple((node_id, compiled, step_writer(node, self))
                                      for node_id, compiled, node in plan)
                         for phase, plan in self._plans.items()}
         # Node ids used on every claim, formatted once.
@@ -583,6 +580,18 @@ class ScalarEvaluator:
                 self._in_group.clear()
             self._in_group[key] = found
         return found
+
+    def alert_members(self, alert, claim: Claim) -> tuple[tuple[str, ...], bool]:
+        """The claim's identities (held, or after 参照执行) that put the person in the
+        alert's group, in the policy's order, and whether the group is `except` (then
+        the person is in it for holding none of the named groups' identities)."""
+        members, excludes = self._alert_groups[alert.name]
+        held = set(claim.identities)
+        held.update(self._effective[i] for i in claim.identities)
+        named = held & members
+        if excludes:
+            return (), True
+        return tuple(sorted(named, key=self._order.__getitem__)), False
 
     def _group_members(self, alert) -> tuple[frozenset, bool]:
         if not alert.group_excludes:

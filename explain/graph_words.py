@@ -13,9 +13,10 @@ from typing import Callable
 
 import attrs
 
-from yibao.compiler.formulas import condition_words
+from yibao.compiler.conditions import condition_tree
 from yibao.compiler.graph import EvaluationGraph, Node, Op
 from yibao.core.money import format_rate
+from yibao.explain.trace_zh import condition
 from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
 
 EVERYONE_ELSE = "其他"   # a table's row for everyone it does not name
@@ -111,7 +112,7 @@ def _covers(node, graph):
     line = node.params["line"]
     words = [f"就诊类型 ∈ {{{'、'.join(line.visits)}}}"]
     if line.condition is not None:
-        words.append(f"条件: {condition_words(line.condition)}")
+        words.append(f"条件: {condition(condition_tree(line.condition))}")
     members = "、".join(line.members) if line.members is not None else "表中列明的身份"
     words.append(f"身份: {members}")
     return NodeWords(tuple(words))
