@@ -39,7 +39,7 @@ def step_from_json(data: dict) -> Step:
                               tuple(data.get("inputs", {}).items()),
                               covered=data["value"] != "否" if data["op"] == "covers" else None)
     return Step(
-        node=data["node"], op=data["op"], label=data["label"], facts=facts,
+        node=data["node"], op=data["op"], facts=facts,
         clause=clause[1:] if clause.startswith("§") else clause,
         quote=data.get("quote", ""),
         candidate=data.get("candidate"),

@@ -106,7 +106,7 @@ class CoversFacts:
 
 @attrs.frozen
 class DifferenceFacts:
-    terms: tuple[tuple[str, str, Amount], ...]   # (node id, label, amount): minuend first
+    terms: tuple[tuple[str, Amount], ...]   # (node id, amount): the minuend first
     result: Amount
     applies: bool = True
     bound: Bound | None = None           # CLAMPED_AT_ZERO when the terms went below 0

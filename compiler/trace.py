@@ -16,7 +16,6 @@ from yibao.compiler.facts import Facts, RecordedWords, facts_to_json
 class Step(NamedTuple):
     node: str
     op: str
-    label: str
     facts: Facts                      # the figures the op computed (compiler/facts.py)
     clause: str = ""
     quote: str = ""
@@ -30,7 +29,6 @@ class Step(NamedTuple):
         data = {
             "node": self.node,
             "op": self.op,
-            "label": self.label,
         }
         facts = self.facts
         if isinstance(facts, RecordedWords):   # an old record's step: its words, as recorded

@@ -53,14 +53,14 @@ def step_writer(node: Node, evaluator: ScalarEvaluator) -> Callable[[EvaluationC
     on the node alone (its citation, the sources of a lookup's values) is worked out
     here, once per policy version."""
     facts_of = _FACTS[node.op](node, evaluator)
-    node_id, op, label, line = node.id, node.op.value, node.label, node.line
+    node_id, op, line = node.id, node.op.value, node.line
     covered = dict(node.inputs).get("covered")
     cited = _cited(node.citation)
     per_candidate = node.phase is Phase.CANDIDATE
     if node.op in _FIXED:   # INPUT, UPSTREAM: only the value changes
         def written(value: Any) -> Step:
             facts, _ = facts_of(None, value)
-            return Step(node_id, op, label, facts, *cited, None, line)
+            return Step(node_id, op, facts, *cited, None, line)
 
         # A visit, scheme, identity list or flag takes few values: each one's step is
         # written once and reused (steps are immutable).  Amounts are written each time.
@@ -96,7 +96,7 @@ def step_writer(node: Node, evaluator: ScalarEvaluator) -> Callable[[EvaluationC
             if source is not None:
                 clause, quote = source
             skipped = value is None and not context.values.get(covered)
-        return Step(node_id, op, label, facts, clause, quote,
+        return Step(node_id, op, facts, clause, quote,
                     (context.candidate or NO_IDENTITY) if per_candidate else None, line,
                     version, inherited, skipped)
 
@@ -218,16 +218,14 @@ def _membership_citation(line: LineDef):
 
 def _difference(node: Node, evaluator):
     covered = dict(node.inputs).get("covered")
-    graph = evaluator.graph
-    terms = tuple((source, graph.node(source).label) for role, source in node.inputs
-                  if role in ("minuend", "subtrahend"))
+    terms = tuple(source for role, source in node.inputs if role in ("minuend", "subtrahend"))
 
     def facts(context: EvaluationContext, value):
         values = context.values
         if covered is not None and not values[covered]:
             return DifferenceFacts((), value, applies=False), OWN
-        figures = tuple((source, label, values[source]) for source, label in terms)
-        raw = figures[0][2] - sum((amount for _, _, amount in figures[1:]), ZERO)
+        figures = tuple((source, values[source]) for source in terms)
+        raw = figures[0][1] - sum((amount for _, amount in figures[1:]), ZERO)
         return DifferenceFacts(figures, value,
                                bound=Bound.CLAMPED_AT_ZERO if raw < 0 else None), OWN
     return facts

@@ -12,7 +12,7 @@ from __future__ import annotations
 import attrs
 
 from yibao.compiler.trace import Step
-from yibao.explain.trace_zh import words
+from yibao.explain.trace_zh import step_label, words
 
 
 @attrs.frozen
@@ -65,7 +65,7 @@ def _divergence(old: Step | None, new: Step | None) -> Divergence:
     either = old or new
     old_words, new_words = (words(old) if old else None), (words(new) if new else None)
     return Divergence(
-        node=either.node, candidate=either.candidate, label=either.label,
+        node=either.node, candidate=either.candidate, label=step_label(either),
         old_value=old_words.value if old_words else None,
         new_value=new_words.value if new_words else None,
         old_formula=old_words.formula if old_words else "",

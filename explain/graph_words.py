@@ -16,7 +16,7 @@ import attrs
 from yibao.compiler.conditions import condition_tree
 from yibao.compiler.graph import EvaluationGraph, Node, Op
 from yibao.core.money import format_rate
-from yibao.explain.trace_zh import condition
+from yibao.explain.trace_zh import QUANTITY, condition, graph_label
 from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
 
 EVERYONE_ELSE = "其他"   # a table's row for everyone it does not name
@@ -87,7 +87,7 @@ def table_rows(table: ByIdentity, what: str = "") -> tuple[tuple[str, str], ...]
 # ---- one function per op -----------------------------------------------------------
 
 def _label(graph: EvaluationGraph, node_id: str) -> str:
-    return graph.node(node_id).label
+    return graph_label(graph.node(node_id))
 
 
 def _input(node, graph):
@@ -105,7 +105,7 @@ def _identity(node, graph):
 
 
 def _lookup(node, graph):
-    return NodeWords((), table_rows(node.params["table"], node.params["what"]))
+    return NodeWords((), table_rows(node.params["table"], QUANTITY[node.params["quantity"]]))
 
 
 def _covers(node, graph):

@@ -101,7 +101,7 @@ class Language:
 
     # ---- a step's words --------------------------------------------------------------
     def label(self, step: Step) -> str:
-        return trace_en.step_label(step) if self.english else step.label
+        return trace_en.step_label(step) if self.english else trace_zh.step_label(step)
 
     def words(self, step: Step) -> StepWords:
         """The step's value and formula, written from its facts in this language."""

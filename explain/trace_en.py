@@ -61,26 +61,26 @@ def value(text: str) -> str:
     return VALUES.get(text, text)
 
 
-def node_label(node: str, op: str, label: str) -> str:
+def node_label(node: str, op: str = "") -> str:
     """A node's label in English, from its id: the names inside stay as they are."""
     if node in NODE_LABELS:
         return NODE_LABELS[node]
     name, _, suffix = node.rpartition(".")
     if not name or name == "claim":
-        return label   # a declared claim field is named by the policy
+        return suffix or node   # a declared claim field is named by the policy
     if suffix == "referral":
         return f"referral to {name}"
     if suffix == "slice":
         return f"{name} {'per-unit payout' if op == Op.PER_UNIT.value else 'due this claim'}"
-    if suffix in SUFFIXES:
-        return f"{name} {SUFFIXES[suffix]}"
-    return label
+    return f"{name} {SUFFIXES.get(suffix, suffix)}"
 
 
 def step_label(step: Step) -> str:
-    if step.node == CEILING and isinstance(step.facts, CeilingFacts):
-        return f"ratio ceiling {format_rate(step.facts.rate)}"
-    return node_label(step.node, step.op, step.label)
+    if step.node == CEILING:
+        facts = step.facts
+        return (f"ratio ceiling {format_rate(facts.rate)}" if isinstance(facts, CeilingFacts)
+                else "ratio ceiling")
+    return node_label(step.node, step.op)
 
 
 def show(figure: Any) -> str:
@@ -162,8 +162,7 @@ def _difference(step: Step) -> StepWords:
     f = step.facts
     if not f.applies:
         return StepWords(m(f.result), "does not apply; base 0")
-    terms = " − ".join(f"{node_label(node, '', label)} {m(amount)}"
-                       for node, label, amount in f.terms)
+    terms = " − ".join(f"{node_label(node)} {m(amount)}" for node, amount in f.terms)
     return StepWords(m(f.result), f"{terms} = {m(f.result)}")
 
 

@@ -10,8 +10,10 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound
-from yibao.compiler.graph import Op
+from yibao.compiler.facts import Bound, CeilingFacts
+from yibao.compiler.graph import Node, Op
+from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
+    TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
 from yibao.dsl.model import NO_IDENTITY, BandSchedule
@@ -19,6 +21,61 @@ from yibao.explain.step_words import StepWords, condition_text, write
 
 QUANTITY = {"deductible": "起付标准", "rate": "支付比例", "cap": "年度限额",
             "per_unit": "定额标准"}
+
+
+# The graph's fixed nodes (compiler/lower.py) and the claim's own fields, as drawn and traced.
+NODE_LABELS = {
+    CANDIDATE: "适用身份",
+    CANDIDATE_TOTAL: "本身份支付合计",
+    TAKE_HIGHEST: "待遇就高不就低",
+    TOTAL_PAID: "各项支付合计",
+    PERSONAL_BURDEN: "个人负担",
+    "claim.in_scope_cost": "政策范围内费用",
+    "claim.total_cost": "医疗总费用",
+    "claim.visit": "就诊类型",
+    "claim.scheme": "参保险种",
+    "claim.identities": "救助身份",
+}
+# A line's, alert's or referral's node `{name}.{suffix}`: its label is `{name}{word}`.
+SUFFIXES = {
+    "covered": "适用范围",
+    "base": "计算基数",
+    "deductible": "起付标准",
+    "rate": "支付比例",
+    "cap": "年度限额",
+    "per_unit": "定额标准",
+    "ytd": "年度累计基数",
+    "payout": "支付",
+    "burden": "监测负担",
+    "alert": "预警",
+}
+
+
+def node_label(node: str, op: str = "", rate: Decimal | None = None) -> str:
+    """A node's Chinese label, from its id (the names inside are the policy's own);
+    ``rate`` is the ratio ceiling's."""
+    if node in NODE_LABELS:
+        return NODE_LABELS[node]
+    if node == CEILING:
+        return f"综合保障比例上限 {format_rate(rate)}" if rate is not None else "综合保障比例上限"
+    name, _, suffix = node.rpartition(".")
+    if not name or name == "claim":
+        return suffix or node   # a declared claim field is named by the policy
+    if suffix == "referral":
+        return f"转{name}"
+    if suffix == "slice":
+        return f"{name}{'定额' if op == Op.PER_UNIT.value else '本次应付'}"
+    return f"{name}{SUFFIXES.get(suffix, suffix)}"
+
+
+def graph_label(node: Node) -> str:
+    """A graph node's label as drawn."""
+    return node_label(node.id, node.op.value, node.params.get("rate"))
+
+
+def step_label(step: Step) -> str:
+    rate = step.facts.rate if isinstance(step.facts, CeilingFacts) else None
+    return node_label(step.node, step.op, rate)
 
 
 def show(value: Any) -> str:
@@ -59,7 +116,7 @@ m = format_money
 # ---- one writer per op --------------------------------------------------------------------
 
 def _input(step: Step) -> StepWords:
-    return StepWords(show(step.facts.value), f"申报{step.label}")
+    return StepWords(show(step.facts.value), f"申报{step_label(step)}")
 
 
 def _upstream(step: Step) -> StepWords:
@@ -103,7 +160,7 @@ def _difference(step: Step) -> StepWords:
     f = step.facts
     if not f.applies:
         return StepWords(m(f.result), "本项不适用，基数为 0")
-    terms = " − ".join(f"{label} {m(amount)}" for _, label, amount in f.terms)
+    terms = " − ".join(f"{node_label(node)} {m(amount)}" for node, amount in f.terms)
     return StepWords(m(f.result), f"{terms} = {m(f.result)}")
 
 

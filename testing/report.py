@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from yibao.compiler.trace import Step
-from yibao.explain.trace_zh import words
+from yibao.explain.trace_zh import step_label, words
 from yibao.testing.runner import CaseResult, Mismatch
 
 
@@ -41,7 +41,7 @@ def _mismatch(mismatch: Mismatch) -> list[str]:
 def _step(step: Step) -> list[str]:
     who = f" [{step.candidate}]" if step.candidate else ""
     written = words(step)
-    lines = [f"{step.label}{who}: {written.value}"]
+    lines = [f"{step_label(step)}{who}: {written.value}"]
     if written.formula and written.formula != written.value:
         lines.append(f"  {written.formula}")
     if step.clause:

@@ -55,12 +55,10 @@ def test_bx_0007_in_english(explain):
 def test_an_old_records_words_are_shown_as_recorded_in_both_languages():
     """A step read back from a record written before the trace carried facts has its
     Chinese words only: they are shown as they are, never parsed into English."""
-    recorded = Step("基本救助.base", "difference", "基本救助计算基数",
-                    RecordedWords("1.00", "某个旧的算式 1.00"))
+    recorded = Step("基本救助.base", "difference", RecordedWords("1.00", "某个旧的算式 1.00"))
     assert EN.formula(recorded) == ZH.formula(recorded) == "某个旧的算式 1.00"
-    step = Step("基本救助.base", "difference", "基本救助计算基数",
-                DifferenceFacts((("claim.in_scope_cost", "政策范围内费用", Decimal("1.00")),),
-                                Decimal("1.00")))
+    step = Step("基本救助.base", "difference",
+                DifferenceFacts((("claim.in_scope_cost", Decimal("1.00")),), Decimal("1.00")))
     assert EN.label(step) == "基本救助 base" and ZH.label(step) == "基本救助计算基数"
     assert EN.formula(step) == "in-scope cost 1.00 = 1.00"
     assert ZH.formula(step) == "政策范围内费用 1.00 = 1.00"
@@ -106,7 +104,7 @@ def test_cli_explain_piped_is_plain_and_english_on_request(explain, capsys):
 def test_an_alert_over_its_threshold_in_english():
     """`threshold above` (超过) words its trace as "over", not "≥" (issue 21 item 15)."""
     def alert(burden: str, fired: bool) -> Step:
-        return Step("超过.alert", "alert", "超过预警", AlertFacts(
+        return Step("超过.alert", "alert", AlertFacts(
             "超过", "住院", True, Decimal(burden), Decimal("2000.00"), above=True,
             in_group=True, fired=fired, fired_before=False))
     assert EN.formula(alert("2000.01", True)) == (
