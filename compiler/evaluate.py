@@ -26,10 +26,10 @@ from yibao.compiler.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
-from yibao.compiler.schedule import annual_payout
+from yibao.compiler.arithmetic import DECIMAL, capped as within_cap, ceiling_cut, claim_slice
 from yibao.compiler.trace import Step
 from yibao.compiler.tracing import step_writer
-from yibao.core.money import ZERO, floor_fen, round_fen
+from yibao.core.money import ZERO
 from yibao.dsl.model import NO_IDENTITY, SCHEMES, LineDef, Policy
 
 SKIPPED = None  # the value of a lookup whose line does not apply to the claim
@@ -449,10 +449,8 @@ class ScalarEvaluator:
             if not values[covered]:
                 return ZERO
             before, after = values[ytd]
-            applied_rate = values[rate]
-            threshold = values.get(deductible) or ZERO
-            return round_fen(annual_payout(after, threshold, applied_rate)) - round_fen(
-                annual_payout(before, threshold, applied_rate))
+            return claim_slice(DECIMAL, before, after, values.get(deductible) or ZERO,
+                               values[rate])
         return schedule
 
     def _per_unit(self, node: Node) -> Compiled:
@@ -477,12 +475,10 @@ class ScalarEvaluator:
                 return ZERO
             payout = values[slice_]
             limit = values.get(cap)
-            if limit is not None:
-                ytd = context.person_year.lines.get(line)
-                room = limit - (ytd.paid if ytd is not None else ZERO)
-                if room < payout:
-                    payout = room
-            return payout if payout > 0 else ZERO
+            if limit is None:
+                return DECIMAL.clamp(payout)
+            ytd = context.person_year.lines.get(line)
+            return within_cap(DECIMAL, payout, limit, ytd.paid if ytd is not None else ZERO)
         return capped
 
     def _ceiling(self, node: Node) -> Compiled:
@@ -494,18 +490,10 @@ class ScalarEvaluator:
             finals = {name: values[payout_id(name)] for name in lines}
             if not self.ceiling_applies(params, context.claim):
                 return finals
-            # The bound is rounded down to the fen, so the combined share never exceeds it.
-            limit = floor_fen(rate * context.claim.in_scope_cost)
-            excess = sum(finals.values(), ZERO) - limit
-            # The lines the policy names (by default the last, assistance) absorb the
+            # The bound is rounded down to the fen, so the combined share never exceeds
+            # it; the lines the policy names (by default the last, assistance) absorb the
             # reduction, last first; it is final: later claims never pay it back.
-            for name in reversed(reduces):
-                if excess <= 0:
-                    break
-                cut = min(excess, finals[name])
-                finals[name] -= cut
-                excess -= cut
-            return finals
+            return ceiling_cut(DECIMAL, finals, reduces, context.claim.in_scope_cost, rate)
         return ceiling
 
     def ceiling_applies(self, params: dict, claim: Claim) -> bool:

@@ -21,9 +21,9 @@ from yibao.compiler.facts import (
 )
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, payout_id
-from yibao.compiler.schedule import annual_payout
+from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.compiler.trace import Step
-from yibao.core.money import ZERO, floor_fen, round_fen
+from yibao.core.money import ZERO, floor_fen
 from yibao.dsl.model import NO_IDENTITY, LineDef, Policy
 
 
@@ -255,8 +255,8 @@ def _schedule(node: Node, evaluator):
         before, after = values[ytd]
         rate = values[rate_id]
         deductible = values.get(deductible_id) or Decimal(0)
-        g_after = round_fen(annual_payout(after, deductible, rate))
-        g_before = round_fen(annual_payout(before, deductible, rate))
+        g_after = DECIMAL.round(annual_payout(DECIMAL, after, deductible, rate))
+        g_before = DECIMAL.round(annual_payout(DECIMAL, before, deductible, rate))
         bound = Bound.DEDUCTIBLE_NOT_REACHED if after <= deductible else None
         return ScheduleFacts(line, True, rate, deductible, before, after, g_before, g_after,
                              value, bound), OWN

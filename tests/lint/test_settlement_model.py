@@ -15,12 +15,13 @@ import pytest
 
 from helpers import POLICIES, claim, settle
 from yibao.api import load_engine
-from yibao.compiler.schedule import annual_payout
+from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.dsl.loader import load_policy
 from yibao.dsl.model import BandSchedule, BandSlice
 from yibao.lint.curves import Curve, share_supremum, trace_curve
 from yibao.lint.scenarios import scenarios
-from yibao.lint.settlement import Settlement, _schedule, settle as model_settle
+from yibao.lint.exact import FractionArithmetic
+from yibao.lint.settlement import Settlement, settle as model_settle
 
 FEN = Decimal("0.01")
 
@@ -95,16 +96,23 @@ def test_the_ratio_ceiling_agrees_with_the_engine(tmp_path, upstream_share):
 
 
 def test_the_model_schedule_is_the_engines_g():
-    """Jiamusi 2022's bands (§二.1): 65% to 2万, 70% to 5万, 75% beyond, above 1.2万."""
+    """Jiamusi 2022's bands (§二.1): 65% to 2万, 70% to 5万, 75% beyond, above 1.2万.
+
+    One formula (compiler/arithmetic.py), in Fractions for lint and Decimals for the
+    engine: base 30,000 pays 65% × 18,000 = 11,700; 62,000 pays 65% × 20,000 + 70% ×
+    30,000 = 34,000; 100,000 adds 75% × 38,000: 62,500."""
     bands = BandSchedule((BandSlice(Decimal(0), Decimal(20000), Decimal("0.65")),
                           BandSlice(Decimal(20000), Decimal(50000), Decimal("0.70")),
                           BandSlice(Decimal(50000), None, Decimal("0.75"))))
     exact = tuple((Fraction(b.lower), Fraction(b.upper) if b.upper else None, Fraction(b.rate))
                   for b in bands.slices)
-    for base in (0, 5000, 12000, 30000, 62000, 100000):
-        above = Fraction(base) - 12000
-        assert _schedule(above, exact, []) == Fraction(annual_payout(Decimal(base), Decimal(12000),
-                                                                     bands))
+    expected = {0: 0, 5000: 0, 12000: 0, 30000: 11700, 62000: 34000, 100000: 62500}
+    for base, paid in expected.items():
+        switches: list[Fraction] = []
+        model = annual_payout(FractionArithmetic(switches), Fraction(base), Fraction(12000), exact)
+        engine = annual_payout(DECIMAL, Decimal(base), Decimal(12000), bands)
+        assert model == engine == paid
+        assert len(switches) == 5   # each band's clamp, the two bands' upper edges
 
 
 def _line(points):
