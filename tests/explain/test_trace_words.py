@@ -71,3 +71,39 @@ def test_bx_0003_facts_carry_the_figures_the_bound_and_the_reading(bx_0003):
     # 基本救助's condition held, and the facts say so with §(十三).
     basic = bx_0003["基本救助.covered", who].facts
     assert (basic.covered, basic.condition_held, basic.condition_clause) == (True, True, "(十三)")
+
+
+def _settled(name: str, claim_id: str):
+    engine = load_engine(POLICIES / f"{name}.policy")
+    outcomes = evaluate_claims(engine, read_claims_file(EXAMPLES / f"{name}.jsonl"), trace=True)
+    [result] = [o for o in outcomes if o.claim_id == claim_id]
+    return result, {(s.node, s.candidate): s for s in result.trace}
+
+
+def test_bx_0008_treated_as_and_a_deductible_not_reached():
+    """bx-0008: 返贫致贫人口 is treated as 低保对象 (§(六)).  B = 16,000 − 9,000 = 7,000;
+    基本救助 pays 低保对象 70% of it, 4,900; 倾斜救助's base is the 2,100 left, below its
+    3,000 deductible: it pays 0 for that reason, and the facts say so."""
+    result, steps = _settled("benxi-2023", "bx-0008")
+    identity = steps["candidate.identity", "低保对象"].facts
+    assert (identity.identity, identity.held, identity.treated_from) == (
+        "低保对象", ("返贫致贫人口",), ("返贫致贫人口",))
+    assert steps["candidate.identity", "低保对象"].clause == "(六)"
+    tilt = steps["倾斜救助.slice", "低保对象"].facts
+    assert (tilt.after, tilt.deductible, tilt.payout, tilt.bound) == (
+        Decimal("2100.00"), Decimal("3000"), Decimal("0.00"), Bound.DEDUCTIBLE_NOT_REACHED)
+    assert result.payout("基本救助") == Decimal("4900.00")
+    assert trace_en.words(steps["candidate.identity", "低保对象"]).formula == (
+        "返贫致贫人口 treated as 低保对象")
+
+
+def test_xj_0007_the_ceiling_bound_and_the_amount_cut():
+    """xj-0007 (Xinjiang §四): 特困人员 on an inpatient claim of 12,000 in scope; the lines
+    paid 8,000 + 1,000 + 3,000 = 12,000, above 95% × 12,000 = 11,400: 医疗救助 is cut by
+    600, to 2,400."""
+    result, steps = _settled("xinjiang-2023", "xj-0007")
+    ceiling = steps["ratio_ceiling", "特困人员"].facts
+    assert (ceiling.applies, ceiling.limit, ceiling.combined, ceiling.cut, ceiling.held) == (
+        True, Decimal("11400.00"), Decimal("12000.00"), Decimal("600.00"), ("特困人员",))
+    assert dict(ceiling.after)["医疗救助"] == Decimal("2400.00") and ceiling.bound is Bound.CEILING_CUT
+    assert result.total_paid == Decimal("11400.00")
