@@ -23,15 +23,16 @@ import pytest
 
 from yibao.audit.replay import replay_store
 from yibao.audit.store import AuditError
-from yibao.compiler import evaluate, schedule
+from yibao.compiler import arithmetic, evaluate
 
 
 @pytest.fixture
 def without_deductibles(monkeypatch):
     """A regression in the evaluator: G ignores the deductible."""
-    monkeypatch.setattr(evaluate, "annual_payout",
-                        lambda cumulative, deductible, rate: schedule.annual_payout(
-                            cumulative, 0, rate))
+    slice_of = arithmetic.claim_slice
+    monkeypatch.setattr(evaluate, "claim_slice",
+                        lambda ar, before, after, deductible, rate: slice_of(
+                            ar, before, after, 0, rate))
 
 
 def as_table(report):
