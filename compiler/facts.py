@@ -14,6 +14,7 @@ say why a line paid 0 or less than its formula without parsing anything.
 from __future__ import annotations
 
 import enum
+import functools
 import types
 import typing
 from decimal import Decimal
@@ -61,27 +62,29 @@ _SHOWN = {"shown": True}
 
 
 # ---- one record per op -----------------------------------------------------------------
+# Each record caches its hash: results.py looks a step's JSON up by the step, thousands
+# of times a batch.
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class InputFacts:
     field: str
     value: Any                           # as claimed: an amount, a name, names, a flag
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class UpstreamFacts:
     line: str
     amount: Amount                       # claim.paid[line], settled by another system
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class IdentityFacts:
     identity: str | None                 # the candidate evaluated (None: no identity)
     held: tuple[str, ...] = ()           # the claim's identities that give this candidate
     treated_from: tuple[str, ...] = ()   # of those, the ones only treated as it (参照执行)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class LookupFacts:
     line: str | None
     quantity: str                        # deductible | rate | cap | per_unit
@@ -90,7 +93,7 @@ class LookupFacts:
     applies: bool                        # False: the line does not cover the claim
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class CoversFacts:
     line: str
     visit: str
@@ -104,7 +107,7 @@ class CoversFacts:
     condition_quote: str = ""
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class DifferenceFacts:
     terms: tuple[tuple[str, Amount], ...]   # (node id, amount): the minuend first
     result: Amount
@@ -112,7 +115,7 @@ class DifferenceFacts:
     bound: Bound | None = None           # CLAMPED_AT_ZERO when the terms went below 0
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class YearToDateFacts:
     line: str
     before: Amount
@@ -121,7 +124,7 @@ class YearToDateFacts:
     counted: bool
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ScheduleFacts:
     line: str
     applies: bool
@@ -136,7 +139,7 @@ class ScheduleFacts:
     reading: Reading = attrs.field(default=Reading.DEDUCTIBLE_ONCE_PER_YEAR, metadata=_SHOWN)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PerUnitFacts:
     line: str
     applies: bool
@@ -148,7 +151,7 @@ class PerUnitFacts:
     bound: Bound | None = None           # BASE when the base held the payout
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class CapFacts:
     line: str
     applies: bool
@@ -161,7 +164,7 @@ class CapFacts:
     reading: Reading = attrs.field(default=Reading.CAP_PER_CALENDAR_YEAR, metadata=_SHOWN)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class CeilingFacts:
     applies: bool
     rate: Decimal
@@ -180,13 +183,13 @@ class CeilingFacts:
             (a for _, a in self.after), Decimal(0))
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SumFacts:
     parts: tuple[tuple[str, Amount], ...]    # (line, amount)
     total: Amount
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class TakeHighestFacts:
     totals: tuple[tuple[str | None, Amount], ...]   # each candidate's total, declared order
     winner: str | None
@@ -194,7 +197,7 @@ class TakeHighestFacts:
     reading: Reading = attrs.field(default=Reading.TAKE_HIGHEST_FIRST_DECLARED_ON_TIE, metadata=_SHOWN)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class AlertFacts:
     alert: str
     visit: str
@@ -209,7 +212,7 @@ class AlertFacts:
     excludes: bool = False               # the group is everyone outside the named groups
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class ReferralFacts:
     referral: str
     identity: str | None
@@ -219,7 +222,7 @@ class ReferralFacts:
     referred: bool
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class RecordedWords:
     """A step of an audit record written before the trace carried facts (yibao-audit/1–2):
     its words as recorded, shown as they are (never parsed back into figures)."""
@@ -242,27 +245,39 @@ def facts_to_json(facts: Facts) -> dict:
     enums by value, bands as a list of slices, a condition as nested lists.  A field
     at its default is left out, except the reading that decided the figure."""
     data = {}
-    for field in attrs.fields(type(facts)):
-        value = getattr(facts, field.name)
-        if (field.default is not attrs.NOTHING and value == field.default
-                and not field.metadata.get("shown")):
+    for name, default in _fields(type(facts)):
+        value = getattr(facts, name)
+        if value is default or (default is not _ALWAYS and value == default):
             continue
-        data[field.name] = _json(value)
+        data[name] = str(value) if type(value) is Decimal else _json(value)
     return data
 
 
+_ALWAYS = object()
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """A facts class's (field, default) pairs, worked out once: a trace writes thousands
+    of steps (_ALWAYS: no default, or one the JSON carries anyway)."""
+    return tuple((field.name, _ALWAYS if field.default is attrs.NOTHING
+                  or field.metadata.get("shown") else field.default)
+                 for field in attrs.fields(kind))
+
+
 def _json(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+    kind = type(value)
+    if kind is str or kind is bool or kind is int or value is None:
         return value
-    if isinstance(value, Decimal):
+    if kind is Decimal:
         return str(value)
+    if kind is tuple:
+        return [_json(item) for item in value]
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, BandSchedule):
+    if kind is BandSchedule:
         return [{"lower": str(band.lower), "upper": None if band.upper is None else str(band.upper),
                  "rate": str(band.rate)} for band in value.slices]
-    if isinstance(value, tuple):
-        return [_json(item) for item in value]
     return str(value)
 
 
