@@ -25,16 +25,25 @@ from yibao.compiler.admission import validate_claim
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 from yibao.compiler.evaluate import ClaimResult
+from yibao.compiler.facts import RecordedWords, facts_from_json
 from yibao.compiler.trace import Step
 from yibao.dsl.model import Policy
 
 
 def step_from_json(data: dict) -> Step:
+    """A step as its trace JSON holds it: its facts (docs/views.md), or, in a record
+    written before the trace carried facts, its words, shown as recorded.  Whether a
+    coverage step found the line applies is the one figure the views read from those
+    words; such records wrote it 是 or 否."""
     clause = data.get("clause", "")
+    if "facts" in data:
+        facts = facts_from_json(data["op"], data["facts"])
+    else:
+        facts = RecordedWords(data["value"], data.get("formula", ""),
+                              tuple(data.get("inputs", {}).items()),
+                              covered=data["value"] != "否" if data["op"] == "covers" else None)
     return Step(
-        node=data["node"], op=data["op"], label=data["label"], value=data["value"],
-        formula=data.get("formula", ""),
-        inputs=tuple(data.get("inputs", {}).items()),
+        node=data["node"], op=data["op"], facts=facts,
         clause=clause[1:] if clause.startswith("§") else clause,
         quote=data.get("quote", ""),
         candidate=data.get("candidate"),

@@ -23,7 +23,9 @@ import attrs
 from sqlglot import exp
 
 from yibao.backends import sql, telescoping
+from yibao.backends.arithmetic_sql import SqlArithmetic
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
+from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.lower import CEILING, payout_id
@@ -239,7 +241,7 @@ class ColumnarLowering:
         if _is_false(covered) or rate is None:
             return sql.num(0)
         before, after = values[node.input("ytd")]
-        payout = annual_payout(ExactRate.of(rate), fen(deductible.value or Decimal(0)))
+        payout = annual_payout(rate, deductible.value or Decimal(0))
         paid_before = scope.define(node, "annual_before", payout(before))
         paid_after = scope.define(node, "annual_after", payout(after))
         scope.annual[node.params["line"]] = (paid_before, paid_after)
@@ -264,8 +266,7 @@ class ColumnarLowering:
             applied = value_at(rate, visit)
             if applied is None:
                 return sql.num(0)
-            payout = annual_payout(ExactRate.of(applied),
-                                   fen(value_at(deductible, visit) or Decimal(0)))
+            payout = annual_payout(applied, value_at(deductible, visit) or Decimal(0))
             return exp.Sub(this=payout(after.copy()), expression=payout(before.copy()))
 
         branches = [(sql.col("visit").eq(sql.text(visit)), slice_for(visit)) for visit in named]
@@ -298,18 +299,11 @@ class ColumnarLowering:
     def _ceiling(self, node: Node, scope: Scope):
         params = node.params
         before = {name: scope.values[payout_id(name)] for name in params["lines"]}
-        finals = dict(before)
-        numerator, denominator = Decimal(params["rate"]).as_integer_ratio()
         # floor_fen(rate × in-scope cost): the bound is never exceeded (Xinjiang §四).
-        limit = sql.int_div(exp.Mul(this=sql.col("in_scope_fen"), expression=sql.num(numerator)),
-                            denominator)
-        excess = scope.define(node, "excess", exp.Sub(this=sql.add(list(before.values())),
-                                                      expression=limit))
-        for index, name in enumerate(reversed(params["reduces"])):
-            cut = scope.define(node, f"cut{index}", sql.least(sql.positive(excess), finals[name]))
-            finals[name] = scope.define(node, f"cut{index}_left", exp.Sub(this=finals[name],
-                                                                          expression=cut))
-            excess = scope.define(node, f"cut{index}_excess", exp.Sub(this=excess, expression=cut))
+        _, denominator = Decimal(params["rate"]).as_integer_ratio()
+        finals = arithmetic.ceiling_cut(
+            SqlArithmetic(denominator), before, params["reduces"], sql.col("in_scope_fen"),
+            Decimal(params["rate"]), lambda name, value: scope.define(node, name, value))
         applies = sql.all_of([sql.one_of(sql.col("visit"), params["visits"]),
                               exp.paren(self.holds(params["identities"]))])
         return {name: scope.define(node, f"final{index}", sql.when(applies, finals[name],
@@ -419,17 +413,13 @@ def condition_sql(columns: ClaimColumns, policy: Policy,
     return sql.all_of(parts) if isinstance(condition, ast.All) else sql.any_of(parts)
 
 
-def annual_payout(rate: ExactRate, deductible: int) -> Callable[[exp.Expression], exp.Expression]:
-    """round(G(C)) in fen for a cumulative base C in fen (compiler/schedule.py, exactly)."""
+def annual_payout(rate, deductible: Decimal) -> Callable[[exp.Expression], exp.Expression]:
+    """round(G(C)) in fen for a cumulative base C in fen: compiler/arithmetic.py's G,
+    the scalar evaluator's, instantiated with SQL expressions."""
+    ar = SqlArithmetic(ExactRate.of(rate).denominator)
 
     def payout(cumulative: exp.Expression) -> exp.Expression:
-        above = exp.paren(exp.Sub(this=cumulative, expression=sql.num(deductible)))
-        terms = []
-        for lower, upper, numerator in rate.bands:
-            top = above if upper is None else sql.least(above, sql.num(upper))
-            part = sql.positive(exp.Sub(this=top, expression=sql.num(lower)))
-            terms.append(exp.Mul(this=part, expression=sql.num(numerator)))
-        return exp.paren(sql.round_half_up(sql.add(terms), rate.denominator))
+        return ar.round(arithmetic.annual_payout(ar, cumulative, deductible, rate))
 
     return payout
 

@@ -11,6 +11,7 @@ from yibao.compiler.claims import ClaimError
 from yibao.compiler.subsidy import default_contribution, settle_subsidy
 from yibao.dsl.loader import load_policy
 from yibao.dsl.model import NO_IDENTITY
+from yibao.explain.subsidy_words import rule_words
 
 
 def register(commands) -> None:
@@ -51,11 +52,14 @@ def run(args) -> int:
               file=sys.stderr)
         return EXIT_CLAIMS_FAILED
     if args.format == "json":
-        print(dump_json({"policy": policy.policy_id, **result.to_json()}))
+        data = result.to_json()
+        for entry, candidate in zip(data["candidates"], result.candidates):
+            entry["rule"] = rule_words(candidate)
+        print(dump_json({"policy": policy.policy_id, **data}))
         return EXIT_OK
     print(f"{policy.policy_id} 资助参保: 个人缴费 {result.contribution:,.2f}")
     for candidate in result.candidates:
-        print(f"  {candidate.identity or NO_IDENTITY}: {candidate.rule} → "
+        print(f"  {candidate.identity or NO_IDENTITY}: {rule_words(candidate)} → "
               f"{candidate.subsidy:,.2f} {candidate.clause}")
     print(f"  适用身份: {result.identity or NO_IDENTITY}（就高）")
     print(f"  资助 {result.subsidy:,.2f}，个人实缴 {result.personal_contribution:,.2f}")

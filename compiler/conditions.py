@@ -61,7 +61,16 @@ def condition_fields(condition: ast.Condition | None) -> list[str]:
     return fields
 
 
-def condition_words(condition: ast.Condition, label: Callable[[str], str] = str) -> str:
-    """A condition in the views' Chinese (非, 且, 或); ``label`` names each field
-    (``Policy.field_label``: 省内就医 for in_province, issue 24 item 7)."""
-    return ast.condition_text(condition, "非", "且", "或", label)
+def condition_tree(condition: ast.Condition, label: Callable[[str], str] | None = None) -> tuple:
+    """A condition as plain data, for the trace's facts and their JSON:
+    ``("field", name)``, ``("not", tree)``, ``("all", tree, …)`` or ``("any", tree, …)``.
+    With ``label`` (``Policy.field_label``), a field with a display name is
+    ``("field", name, display name)``: the views show 省内就医, the data keeps in_province."""
+    if isinstance(condition, ast.FieldRef):
+        name = condition.name.text
+        shown = label(name) if label is not None else name
+        return ("field", name) if shown == name else ("field", name, shown)
+    if isinstance(condition, ast.Not):
+        return ("not", condition_tree(condition.operand, label))
+    kind = "all" if isinstance(condition, ast.All) else "any"
+    return (kind, *(condition_tree(operand, label) for operand in condition.operands))

@@ -1,7 +1,7 @@
 """What one claim's evaluation reads and writes as it runs through the graph.
 
 Its own module because both the scalar evaluator (compiler/evaluate.py) and the
-trace words (compiler/formulas.py) read it, and the evaluator calls the words:
+trace's facts (compiler/tracing.py) read it, and the evaluator calls the facts:
 the context here keeps that a one-way import.
 """
 

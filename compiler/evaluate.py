@@ -21,15 +21,15 @@ import attrs
 
 from yibao.compiler.awaited import CODE as AWAITED, awaited_values, refusal_words
 from yibao.compiler.claims import Claim, ClaimError
-from yibao.compiler.formulas import describer, node_words
 from yibao.compiler.conditions import compile_condition, holds
 from yibao.compiler.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
-from yibao.compiler.schedule import annual_payout
+from yibao.compiler.arithmetic import DECIMAL, capped as within_cap, ceiling_cut, claim_slice
 from yibao.compiler.trace import Step
-from yibao.core.money import ZERO, floor_fen, round_fen
+from yibao.compiler.tracing import step_writer
+from yibao.core.money import ZERO
 from yibao.dsl.model import NO_IDENTITY, SCHEMES, LineDef, Policy
 
 SKIPPED = None  # the value of a lookup whose line does not apply to the claim
@@ -121,11 +121,8 @@ class ScalarEvaluator:
         }
         self._effective = {i.name: self.policy.effective_identity(i.name)
                            for i in self.policy.identities}
-        # what a trace step says of each node whatever the claim (formulas.node_words)
-        self.node_words = node_words(self, (node for plan in self._plans.values()
-                                            for _, _, node in plan))
         # With a trace: each phase's nodes with the function that writes their step.
-        self._traced = {phase: tuple((node_id, compiled, describer(node, self))
+        self._traced = {phase: tuple((node_id, compiled, step_writer(node, self))
                                      for node_id, compiled, node in plan)
                         for phase, plan in self._plans.items()}
         # Node ids used on every claim, formatted once.
@@ -452,10 +449,8 @@ class ScalarEvaluator:
             if not values[covered]:
                 return ZERO
             before, after = values[ytd]
-            applied_rate = values[rate]
-            threshold = values.get(deductible) or ZERO
-            return round_fen(annual_payout(after, threshold, applied_rate)) - round_fen(
-                annual_payout(before, threshold, applied_rate))
+            return claim_slice(DECIMAL, before, after, values.get(deductible) or ZERO,
+                               values[rate])
         return schedule
 
     def _per_unit(self, node: Node) -> Compiled:
@@ -480,12 +475,10 @@ class ScalarEvaluator:
                 return ZERO
             payout = values[slice_]
             limit = values.get(cap)
-            if limit is not None:
-                ytd = context.person_year.lines.get(line)
-                room = limit - (ytd.paid if ytd is not None else ZERO)
-                if room < payout:
-                    payout = room
-            return payout if payout > 0 else ZERO
+            if limit is None:
+                return DECIMAL.clamp(payout)
+            ytd = context.person_year.lines.get(line)
+            return within_cap(DECIMAL, payout, limit, ytd.paid if ytd is not None else ZERO)
         return capped
 
     def _ceiling(self, node: Node) -> Compiled:
@@ -497,18 +490,10 @@ class ScalarEvaluator:
             finals = {name: values[payout_id(name)] for name in lines}
             if not self.ceiling_applies(params, context.claim):
                 return finals
-            # The bound is rounded down to the fen, so the combined share never exceeds it.
-            limit = floor_fen(rate * context.claim.in_scope_cost)
-            excess = sum(finals.values(), ZERO) - limit
-            # The lines the policy names (by default the last, assistance) absorb the
+            # The bound is rounded down to the fen, so the combined share never exceeds
+            # it; the lines the policy names (by default the last, assistance) absorb the
             # reduction, last first; it is final: later claims never pay it back.
-            for name in reversed(reduces):
-                if excess <= 0:
-                    break
-                cut = min(excess, finals[name])
-                finals[name] -= cut
-                excess -= cut
-            return finals
+            return ceiling_cut(DECIMAL, finals, reduces, context.claim.in_scope_cost, rate)
         return ceiling
 
     def ceiling_applies(self, params: dict, claim: Claim) -> bool:
@@ -583,6 +568,18 @@ class ScalarEvaluator:
                 self._in_group.clear()
             self._in_group[key] = found
         return found
+
+    def alert_members(self, alert, claim: Claim) -> tuple[tuple[str, ...], bool]:
+        """The claim's identities (held, or after 参照执行) that put the person in the
+        alert's group, in the policy's order, and whether the group is `except` (then
+        the person is in it for holding none of the named groups' identities)."""
+        members, excludes = self._alert_groups[alert.name]
+        held = set(claim.identities)
+        held.update(self._effective[i] for i in claim.identities)
+        named = held & members
+        if excludes:
+            return (), True
+        return tuple(sorted(named, key=self._order.__getitem__)), False
 
     def _group_members(self, alert) -> tuple[frozenset, bool]:
         if not alert.group_excludes:

@@ -49,8 +49,7 @@ class Phase(enum.Enum):
 @attrs.frozen
 class Node:
     id: str
-    op: Op
-    label: str                       # Chinese, as drawn and traced
+    op: Op                           # (its words, Chinese or English, are explain/'s)
     phase: Phase
     inputs: tuple[tuple[str, str], ...] = ()   # (role, node id)
     params: dict[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
@@ -91,7 +90,7 @@ class EvaluationGraph:
 def build_graph(policy: Policy, nodes: list[Node]) -> EvaluationGraph:
     graph = nx.DiGraph(policy=policy.policy_id)
     for node in nodes:
-        graph.add_node(node.id, node=node, op=node.op.value, label=node.label)
+        graph.add_node(node.id, node=node, op=node.op.value)
     for node in nodes:
         for role, source in node.inputs:
             graph.add_edge(source, node.id, role=role)

@@ -10,7 +10,6 @@ alerts.
 from __future__ import annotations
 
 from yibao.compiler.conditions import condition_fields
-from yibao.core.money import format_rate
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, build_graph
 from yibao.dsl.model import LineDef, Policy
 
@@ -26,13 +25,9 @@ TAKE_HIGHEST = "take_highest"
 TOTAL_PAID = "total_paid"
 PERSONAL_BURDEN = "personal_burden"
 
-_FIELD_LABELS = {
-    "in_scope_cost": "政策范围内费用",
-    "total_cost": "医疗总费用",
-    "visit": "就诊类型",
-    "scheme": "参保险种",
-    "identities": "救助身份",
-}
+CLAIM_FIELDS = ("in_scope_cost", "total_cost", "visit", "scheme", "identities")
+# A line's looked-up quantities, each a node `{line}.{quantity}` (explain/ names them).
+QUANTITIES = ("deductible", "rate", "cap", "per_unit")
 
 
 def payout_id(line: str) -> str:
@@ -41,21 +36,23 @@ def payout_id(line: str) -> str:
 
 def lower_policy(policy: Policy) -> EvaluationGraph:
     nodes: list[Node] = []
-    for field in ("in_scope_cost", "total_cost", "visit", "scheme", "identities"):
-        nodes.append(Node(f"claim.{field}", Op.INPUT, _FIELD_LABELS[field], Phase.CLAIM,
+    for field in CLAIM_FIELDS:
+        nodes.append(Node(f"claim.{field}", Op.INPUT, Phase.CLAIM,
                           params={"field": field}))
     for field in policy.fields:
-        # Shown by its display name (省内就医), the notice's words, wherever a view names it.
-        nodes.append(Node(f"claim.{field.name}", Op.INPUT, field.label, Phase.CLAIM,
-                          params={"field": field.name, "declared": True},
+        # A declared field's display name (省内就医) travels with its node: the views
+        # name it so wherever they show the field.
+        nodes.append(Node(f"claim.{field.name}", Op.INPUT, Phase.CLAIM,
+                          params={"field": field.name, "declared": True,
+                                  "label": policy.field_label(field.name)},
                           citation=field.citation, span=field.span))
-    nodes.append(Node(CANDIDATE, Op.IDENTITY, "适用身份", Phase.CANDIDATE,
+    nodes.append(Node(CANDIDATE, Op.IDENTITY, Phase.CANDIDATE,
                       inputs=(("identities", IDENTITIES),),
                       citation=policy.take_highest.citation if policy.take_highest else None))
     earlier: list[str] = []
     for line in policy.lines:
         if line.upstream:
-            nodes.append(Node(payout_id(line.name), Op.UPSTREAM, f"{line.name}支付", Phase.CLAIM,
+            nodes.append(Node(payout_id(line.name), Op.UPSTREAM, Phase.CLAIM,
                               params={"line": line.name}, line=line.name,
                               citation=line.citation, span=line.span))
         else:
@@ -66,7 +63,7 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
     if policy.ceiling is not None:
         ceiling = policy.ceiling
         nodes.append(Node(
-            CEILING, Op.CEILING, f"综合保障比例上限 {format_rate(ceiling.rate.value)}", Phase.CANDIDATE,
+            CEILING, Op.CEILING, Phase.CANDIDATE,
             inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
             + tuple(("payout", p) for p in all_payouts),
             params={"rate": ceiling.rate.value, "identities": ceiling.identities,
@@ -76,25 +73,25 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
         final_payouts = [CEILING]
     # Take highest compares what each identity would be paid in all, after the
     # ceiling; upstream payouts are the same for every candidate.
-    nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, "本身份支付合计", Phase.CANDIDATE,
+    nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, Phase.CANDIDATE,
                       inputs=tuple(("payout", p) for p in final_payouts),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     take_highest = policy.take_highest
-    nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, "待遇就高不就低", Phase.RESULT,
+    nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, Phase.RESULT,
                       inputs=(("total", CANDIDATE_TOTAL),),
                       citation=take_highest.citation if take_highest else None,
                       span=take_highest.span if take_highest else _no_span()))
-    nodes.append(Node(TOTAL_PAID, Op.SUM, "各项支付合计", Phase.RESULT,
+    nodes.append(Node(TOTAL_PAID, Op.SUM, Phase.RESULT,
                       inputs=(("chosen", TAKE_HIGHEST),)
                       + tuple(("payout", payout_id(l.name)) for l in policy.upstream_lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
-    nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, "个人负担", Phase.RESULT,
+    nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, Phase.RESULT,
                       inputs=(("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))))
     for alert in policy.alerts:
         nodes.extend(_alert(policy, alert))
     for referral in policy.referrals:
         nodes.append(Node(
-            f"{referral.name}.referral", Op.REFERRAL, f"转{referral.name}", Phase.RESULT,
+            f"{referral.name}.referral", Op.REFERRAL, Phase.RESULT,
             inputs=(("chosen", TAKE_HIGHEST), ("burden", PERSONAL_BURDEN)) + tuple(
                 (role, f"{line}.{suffix}") for line in referral.lines
                 for role, suffix in (("slice", "slice"), ("payout", "payout"))),
@@ -114,7 +111,7 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
     condition_inputs = tuple(("field", f"claim.{f}") for f in condition_fields(line.condition))
     covers_citation = line.visits_rule.citation if line.visits_rule else None
     nodes.append(Node(
-        f"{name}.covered", Op.COVERS, f"{name}适用范围", Phase.CANDIDATE,
+        f"{name}.covered", Op.COVERS, Phase.CANDIDATE,
         inputs=(("visit", VISIT), ("identity", CANDIDATE)) + condition_inputs,
         params={"line": line},
         line=name, citation=covers_citation,
@@ -128,50 +125,47 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
             ("subtrahend", payout_id(term)) for term in earlier)
     base_rule = line.base_rule
     nodes.append(Node(
-        f"{name}.base", Op.DIFFERENCE, f"{name}计算基数", Phase.CANDIDATE,
+        f"{name}.base", Op.DIFFERENCE, Phase.CANDIDATE,
         inputs=base_inputs + (("covered", f"{name}.covered"),),
         params={"remaining": not line.base_terms}, line=name,
         citation=base_rule.citation if base_rule else None,
         span=base_rule.span if base_rule else line.span))
-    for table, word in ((line.deductible, "起付标准"), (line.rate, "支付比例"),
-                        (line.cap, "年度限额"), (line.per_unit, "定额标准")):
+    for table, quantity in zip((line.deductible, line.rate, line.cap, line.per_unit),
+                               QUANTITIES):
         if table is None:
             continue
         # A value an amendment changed for some visits only is read by the claim's visit too.
         by_visit = (("visit", VISIT),) if table.varies_by_visit else ()
         nodes.append(Node(
-            f"{name}.{_KEY[word]}", Op.LOOKUP, f"{name}{word}", Phase.CANDIDATE,
+            f"{name}.{quantity}", Op.LOOKUP, Phase.CANDIDATE,
             inputs=(("identity", CANDIDATE), ("covered", f"{name}.covered")) + by_visit,
-            params={"table": table, "what": word}, line=name,
+            params={"table": table, "quantity": quantity}, line=name,
             citation=_table_citation(table), span=_table_span(table)))
     if line.per_unit is not None:
         nodes.append(Node(
-            f"{name}.slice", Op.PER_UNIT, f"{name}定额", Phase.CANDIDATE,
+            f"{name}.slice", Op.PER_UNIT, Phase.CANDIDATE,
             inputs=(("base", f"{name}.base"), ("amount", f"{name}.per_unit"),
                     ("units", f"claim.{line.per_unit_field}"), ("covered", f"{name}.covered")),
             params={"line": name, "unit": line.per_unit_field}, line=name))
     else:
         nodes.append(Node(
-            f"{name}.ytd", Op.YEAR_TO_DATE, f"{name}年度累计基数", Phase.CANDIDATE,
+            f"{name}.ytd", Op.YEAR_TO_DATE, Phase.CANDIDATE,
             inputs=(("base", f"{name}.base"), ("covered", f"{name}.covered")),
             params={"line": name}, line=name))
         schedule_inputs = [("ytd", f"{name}.ytd"), ("rate", f"{name}.rate")]
         if line.deductible is not None:
             schedule_inputs.append(("deductible", f"{name}.deductible"))
         nodes.append(Node(
-            f"{name}.slice", Op.SCHEDULE, f"{name}本次应付", Phase.CANDIDATE,
+            f"{name}.slice", Op.SCHEDULE, Phase.CANDIDATE,
             inputs=tuple(schedule_inputs) + (("covered", f"{name}.covered"),),
             params={"line": name}, line=name))
     cap_inputs = [("slice", f"{name}.slice"), ("covered", f"{name}.covered")]
     if line.cap is not None:
         cap_inputs.append(("cap", f"{name}.cap"))
     nodes.append(Node(
-        payout_id(name), Op.CAP, f"{name}支付", Phase.CANDIDATE, inputs=tuple(cap_inputs),
+        payout_id(name), Op.CAP, Phase.CANDIDATE, inputs=tuple(cap_inputs),
         params={"line": name}, line=name))
     return nodes
-
-
-_KEY = {"起付标准": "deductible", "支付比例": "rate", "年度限额": "cap", "定额标准": "per_unit"}
 
 
 def _table_citation(table):
@@ -197,10 +191,10 @@ def _alert(policy: Policy, alert) -> list[Node]:
             ("subtrahend", payout_id(line)) for line in lines)
     burden_citation = alert.burden_rule.citation if alert.burden_rule else None
     return [
-        Node(f"{alert.name}.burden", Op.DIFFERENCE, f"{alert.name}监测负担", Phase.RESULT,
+        Node(f"{alert.name}.burden", Op.DIFFERENCE, Phase.RESULT,
              inputs=burden_inputs, params={"lines": lines}, citation=burden_citation,
              span=alert.span),
-        Node(f"{alert.name}.alert", Op.ALERT, f"{alert.name}预警", Phase.RESULT,
+        Node(f"{alert.name}.alert", Op.ALERT, Phase.RESULT,
              inputs=(("burden", f"{alert.name}.burden"), ("visit", VISIT), ("scheme", SCHEME),
                      ("identities", IDENTITIES)),
              params={"alert": alert},

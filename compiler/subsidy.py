@@ -16,7 +16,7 @@ from typing import Sequence
 import attrs
 
 from yibao.compiler.claims import ClaimError
-from yibao.core.money import ZERO, format_rate, round_fen, to_money
+from yibao.core.money import ZERO, round_fen, to_money
 from yibao.dsl.model import (
     NO_IDENTITY, FixedSubsidyValue, FullSubsidyValue, Policy, ShareSubsidyValue, Sourced,
 )
@@ -26,10 +26,15 @@ CONTRIBUTION_PARAM = "个人缴费标准"
 
 @attrs.frozen
 class SubsidyCandidate:
+    """One identity's subsidy and the rule that gave it, as figures (explain/ words it)."""
+
     identity: str | None
     subsidy: Decimal
-    rule: str          # in words, with the clause
+    kind: str                        # none | full | share | fixed
     clause: str
+    share: Decimal | None = None     # a share's rate
+    amount: Decimal | None = None    # a fixed amount, before the contribution bounds it
+    at_most: str | None = None       # a fixed amount no higher than this identity's
 
 
 @attrs.frozen
@@ -48,7 +53,10 @@ class SubsidyResult:
             "personal_contribution": f"{self.personal_contribution:.2f}",
             "candidates": [
                 {"identity": c.identity or NO_IDENTITY, "subsidy": f"{c.subsidy:.2f}",
-                 "rule": c.rule, "clause": c.clause}
+                 "kind": c.kind, "clause": c.clause}
+                | ({"share": str(c.share)} if c.share is not None else {})
+                | ({"amount": f"{c.amount:.2f}"} if c.amount is not None else {})
+                | ({"at_most": c.at_most} if c.at_most is not None else {})
                 for c in self.candidates
             ],
         }
@@ -90,20 +98,18 @@ def _candidate(policy: Policy, identity: str | None, contribution: Decimal) -> S
     table = policy.subsidy
     sourced = table.for_identity(identity) if table is not None else None
     if sourced is None:
-        return SubsidyCandidate(identity, ZERO, "不享受资助参保", "")
+        return SubsidyCandidate(identity, ZERO, "none", "")
     clause = f"§{sourced.clause}" if sourced.clause else ""
     value = sourced.value
     if isinstance(value, FullSubsidyValue):
-        return SubsidyCandidate(identity, contribution, "全额资助", clause)
+        return SubsidyCandidate(identity, contribution, "full", clause)
     if isinstance(value, ShareSubsidyValue):
         amount = round_fen(value.share * contribution)
-        return SubsidyCandidate(identity, amount, f"按个人缴费的{format_rate(value.share)}资助", clause)
+        return SubsidyCandidate(identity, amount, "share", clause, share=value.share)
     assert isinstance(value, FixedSubsidyValue)
     amount = _fixed_amount(policy, identity, sourced)
-    rule = f"定额资助 {amount:.2f}"
-    if value.at_most is not None:
-        rule += f"（不高于{value.at_most}定额）"
-    return SubsidyCandidate(identity, min(amount, contribution), rule, clause)
+    return SubsidyCandidate(identity, min(amount, contribution), "fixed", clause,
+                            amount=amount, at_most=value.at_most)
 
 
 def _fixed_amount(policy: Policy, identity: str | None, sourced: Sourced) -> Decimal:

@@ -1,6 +1,7 @@
 """The explanation trace: one step per evaluated node, as data.
 
-The evaluator builds it; the renderers in :mod:`yibao.explain` only read it.
+The evaluator builds it; the renderers in :mod:`yibao.explain` only read it and
+write its words (a step holds figures, never sentences: compiler/facts.py).
 A step is an immutable named tuple rather than an attrs class: a trace holds
 some forty steps a claim, and a tuple is built in a third of the time.
 """
@@ -9,14 +10,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from yibao.compiler.facts import Facts, RecordedWords, facts_to_json
+
 
 class Step(NamedTuple):
     node: str
     op: str
-    label: str
-    value: str
-    formula: str = ""
-    inputs: tuple[tuple[str, str], ...] = ()
+    facts: Facts                      # the figures the op computed (compiler/facts.py)
     clause: str = ""
     quote: str = ""
     candidate: str | None = None      # the identity being evaluated (take highest), if any
@@ -29,13 +29,16 @@ class Step(NamedTuple):
         data = {
             "node": self.node,
             "op": self.op,
-            "label": self.label,
-            "value": self.value,
         }
-        if self.formula:
-            data["formula"] = self.formula
-        if self.inputs:
-            data["inputs"] = {name: value for name, value in self.inputs}
+        facts = self.facts
+        if isinstance(facts, RecordedWords):   # an old record's step: its words, as recorded
+            data["value"] = facts.value
+            if facts.formula:
+                data["formula"] = facts.formula
+            if facts.inputs:
+                data["inputs"] = {name: value for name, value in facts.inputs}
+        else:
+            data["facts"] = facts_to_json(facts)
         if self.clause:
             data["clause"] = f"§{self.clause}"
         if self.quote:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import attrs
 
 from yibao.compiler.trace import Step
+from yibao.explain.trace_zh import step_label, words
 
 
 @attrs.frozen
@@ -52,7 +53,7 @@ def first_divergence(old: tuple[Step, ...], new: tuple[Step, ...]) -> Divergence
     for step in old:
         old_keys.add(_key(step))
         other = new_by_key.get(_key(step))
-        if other is None or other.value != step.value:
+        if other is None or words(other).value != words(step).value:
             return _divergence(step, other)
     for step in new:
         if _key(step) not in old_keys:
@@ -62,9 +63,12 @@ def first_divergence(old: tuple[Step, ...], new: tuple[Step, ...]) -> Divergence
 
 def _divergence(old: Step | None, new: Step | None) -> Divergence:
     either = old or new
+    old_words, new_words = (words(old) if old else None), (words(new) if new else None)
     return Divergence(
-        node=either.node, candidate=either.candidate, label=either.label,
-        old_value=old.value if old else None, new_value=new.value if new else None,
-        old_formula=old.formula if old else "", new_formula=new.formula if new else "",
+        node=either.node, candidate=either.candidate, label=step_label(either),
+        old_value=old_words.value if old_words else None,
+        new_value=new_words.value if new_words else None,
+        old_formula=old_words.formula if old_words else "",
+        new_formula=new_words.formula if new_words else "",
         old_clause=old.clause if old else "", new_clause=new.clause if new else "",
         old_version=old.version if old else "", new_version=new.version if new else "")

@@ -16,10 +16,10 @@ from typing import Iterable, Iterator
 
 import attrs
 
-from yibao.compiler.conditions import condition_words
 from yibao.diff.words import (
     AMOUNT, RATE, citation_words, kind_of_table, names_words, sourced_words,
 )
+from yibao.dsl import ast
 from yibao.dsl.model import OTHERS, ByIdentity, LineDef, Policy
 
 CHANGED, ADDED, REMOVED = "changed", "added", "removed"
@@ -293,3 +293,8 @@ def _referral(name, before, after):
 def _field(name, before, after):
     words = lambda f: f"{f.type}, 缺省 {f.default}" if f else None
     return _rule("申报字段", name, words(before), words(after))
+
+
+def condition_words(condition) -> str:
+    """A condition in the diff's Chinese (非, 且, 或), as the views write it."""
+    return ast.condition_text(condition, "非", "且", "或")

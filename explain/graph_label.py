@@ -14,6 +14,7 @@ from yibao.explain import colour
 from yibao.explain.figures import readable
 from yibao.explain.graph_words import EVERYONE, EVERYONE_ELSE, node_words
 from yibao.explain.overlay import Mark, Overlay
+from yibao.explain.trace_zh import graph_label
 
 _ROW = '<TR><TD ALIGN="{align}"{span}>{text}</TD></TR>'
 
@@ -37,7 +38,7 @@ def node_label(node: Node, graph: EvaluationGraph, overlay: Overlay | None) -> s
     words = node_words(node, graph)
     entry = overlay.nodes.get(node.id) if overlay is not None else None
     untaken = entry is not None and entry.mark is Mark.UNTAKEN
-    rows = [_row(_font(node.label, 13, colour.UNTAKEN_TEXT if untaken else None, bold=True))]
+    rows = [_row(_font(graph_label(node), 13, colour.UNTAKEN_TEXT if untaken else None, bold=True))]
     rows += [_row(_font(line, 10)) for line in words.formula if line]
     rows += _table_rows(words.table, overlay.winner if entry and not untaken else None)
     if node.citation is not None:

@@ -26,12 +26,13 @@ from html import escape
 import graphviz
 
 from yibao.core.span import display_width
-from yibao.compiler.conditions import condition_words
+from yibao.compiler.conditions import condition_tree
 from yibao.dsl.model import ByIdentity, LineDef, Policy, Rule
 from yibao.explain import colour
 from yibao.explain.graph import provenance_title
 from yibao.explain.graph_words import EVERYONE, EVERYONE_ELSE, parameter_words
 from yibao.explain.provenance import Provenance
+from yibao.explain.trace_zh import condition
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 _WRAP = 68          # display cells of a quoted clause per printed line (34 Chinese characters)
@@ -132,7 +133,7 @@ def _reads(policy: Policy, line: LineDef) -> list[str]:
     if line.visits:
         words.append(f"就诊: {'、'.join(line.visits)}")
     if line.condition is not None:
-        words.append(f"条件: {condition_words(line.condition, policy.field_label)}")
+        words.append(f"条件: {condition(condition_tree(line.condition, policy.field_label))}")
     if line.base_terms:
         words.append(f"基数: {' + '.join(line.base_terms)}")
     else:

@@ -13,9 +13,10 @@ from typing import Callable
 
 import attrs
 
-from yibao.compiler.formulas import condition_words
+from yibao.compiler.conditions import condition_tree
 from yibao.compiler.graph import EvaluationGraph, Node, Op
 from yibao.core.money import format_rate
+from yibao.explain.trace_zh import QUANTITY, condition, graph_label
 from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
 
 EVERYONE_ELSE = "其他"   # a table's row for everyone it does not name
@@ -86,7 +87,7 @@ def table_rows(table: ByIdentity, what: str = "") -> tuple[tuple[str, str], ...]
 # ---- one function per op -----------------------------------------------------------
 
 def _label(graph: EvaluationGraph, node_id: str) -> str:
-    return graph.node(node_id).label
+    return graph_label(graph.node(node_id))
 
 
 def _input(node, graph):
@@ -104,14 +105,14 @@ def _identity(node, graph):
 
 
 def _lookup(node, graph):
-    return NodeWords((), table_rows(node.params["table"], node.params["what"]))
+    return NodeWords((), table_rows(node.params["table"], QUANTITY[node.params["quantity"]]))
 
 
 def _covers(node, graph):
     line = node.params["line"]
     words = [f"就诊类型 ∈ {{{'、'.join(line.visits)}}}"]
     if line.condition is not None:
-        words.append(f"条件: {condition_words(line.condition, graph.policy.field_label)}")
+        words.append(f"条件: {condition(condition_tree(line.condition, graph.policy.field_label))}")
     members = "、".join(line.members) if line.members is not None else "表中列明的身份"
     words.append(f"身份: {members}")
     return NodeWords(tuple(words))

@@ -11,7 +11,8 @@ from __future__ import annotations
 import attrs
 
 from yibao.compiler.trace import Step
-from yibao.explain import english
+from yibao.explain import trace_en, trace_zh
+from yibao.explain.step_words import StepWords
 
 LANGUAGES = ("zh", "en")
 _ZH_NUMBERS = "一二三四五六七八九十"
@@ -101,13 +102,18 @@ class Language:
 
     # ---- a step's words --------------------------------------------------------------
     def label(self, step: Step) -> str:
-        return english.step_label(step.node, step.label) if self.english else step.label
+        return trace_en.step_label(step) if self.english else trace_zh.step_label(step)
+
+    def words(self, step: Step) -> StepWords:
+        """The step's value and formula, written from its facts in this language."""
+        return trace_en.words(step) if self.english else trace_zh.words(step)
 
     def formula(self, step: Step) -> str:
-        return english.formula(step.formula) if self.english else step.formula
+        return self.words(step).formula
 
     def value(self, text: str) -> str:
-        return english.value(text) if self.english else text
+        """A name or word shown as a value (an identity, 不设, 无救助身份)."""
+        return trace_en.value(text) if self.english else text
 
     def clause(self, step: Step, with_quote: bool = True) -> str:
         if not step.clause:

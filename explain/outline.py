@@ -17,8 +17,10 @@ import attrs
 
 from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.trace import Step
+from yibao.compiler.facts import AlertFacts, CapFacts, RecordedWords, YearToDateFacts
+from yibao.core.money import format_money
 from yibao.dsl.model import NO_IDENTITY
-from yibao.explain.overlay import NOT_COVERED
+from yibao.explain.step_words import covered
 
 
 @attrs.frozen
@@ -29,7 +31,7 @@ class LineGroup:
 
     @property
     def applies(self) -> bool:
-        return self.covers is None or self.covers.value != NOT_COVERED
+        return self.covers is None or covered(self.covers)
 
     @property
     def nested(self) -> bool:
@@ -63,7 +65,7 @@ def _groups(steps: list[Step]) -> tuple[LineGroup, ...]:
         group = list(group)
         covers = next((s for s in group if s.op == "covers"), None) if line else None
         shown = tuple(s for s in group if not s.skipped and not (line and s.op == "covers"))
-        if covers is not None and covers.value == NOT_COVERED:
+        if covers is not None and not covered(covers):
             shown = ()
         if shown or covers is not None:
             groups.append(LineGroup(line, covers, shown))
@@ -109,22 +111,49 @@ def year_to_date(result: ClaimResult) -> list[YearToDate]:
         for group in section.groups:
             if not group.nested or not group.applies:
                 continue
-            figures = {name: value for step in group.steps for name, value in step.inputs}
+            figures = {name: value for step in group.steps
+                       for name, value in _year_to_date_figures(step)}
             ytd = next((s for s in group.steps if s.op == "year_to_date"), None)
-            if ytd is None and "年度已付" not in figures:
+            if ytd is None and "paid" not in figures:
                 continue
             rows.append(YearToDate(
-                group.line, figures.get("本次前累计", "—"), figures.get("本次后累计", "—"),
-                figures.get("年度已付", "—"), figures.get("年度限额", "不设"),
+                group.line, figures.get("before", "—"), figures.get("after", "—"),
+                figures.get("paid", "—"), figures.get("cap", "不设"),
                 payouts.get(group.line, "—")))
     return rows
+
+
+# An old record's steps name their figures in Chinese (yibao-audit/1–2).
+_RECORDED_NAMES = {"本次前累计": "before", "本次后累计": "after", "年度已付": "paid",
+                   "年度限额": "cap", "年度累计负担": "burden", "预警标准": "threshold"}
+
+
+def _year_to_date_figures(step: Step) -> list[tuple[str, str]]:
+    """A line's year-to-date figures a step worked with: base before and after this
+    claim, paid this year before it, the annual cap."""
+    facts = step.facts
+    if isinstance(facts, YearToDateFacts) and facts.counted:
+        return [("before", format_money(facts.before)), ("after", format_money(facts.after))]
+    if isinstance(facts, CapFacts) and facts.applies:
+        found = [("paid", format_money(facts.paid))]
+        return found + ([("cap", format_money(facts.cap))] if facts.cap is not None else [])
+    if isinstance(facts, RecordedWords):
+        return [(_RECORDED_NAMES[name], value) for name, value in facts.inputs
+                if name in _RECORDED_NAMES]
+    return []
 
 
 def alert_checks(trace: tuple[Step, ...]) -> list[AlertCheck]:
     checks = []
     for step in trace:
-        if step.op == "alert":
-            figures = dict(step.inputs)
-            checks.append(AlertCheck(step, figures.get("年度累计负担", "—"),
-                                     figures.get("预警标准", "—")))
+        if step.op != "alert":
+            continue
+        facts = step.facts
+        if isinstance(facts, AlertFacts):
+            threshold = format_money(facts.threshold) if facts.threshold is not None else "—"
+            checks.append(AlertCheck(step, format_money(facts.burden), threshold))
+        else:
+            figures = {_RECORDED_NAMES.get(name): value for name, value in facts.inputs}
+            checks.append(AlertCheck(step, figures.get("burden", "—"),
+                                     figures.get("threshold", "—")))
     return checks

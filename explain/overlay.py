@@ -15,8 +15,8 @@ import attrs
 from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.trace import Step
 from yibao.dsl.model import NO_IDENTITY
-
-NOT_COVERED = "否"  # how the trace shows a line that does not apply (formulas.show(False))
+from yibao.explain.step_words import covered
+from yibao.explain.trace_zh import words
 
 
 class Mark(enum.Enum):
@@ -26,7 +26,7 @@ class Mark(enum.Enum):
 
 @attrs.frozen
 class NodeOverlay:
-    value: str
+    value: str                                 # the node's figure, in the graph's Chinese
     mark: Mark
     step: Step
     losers: tuple[tuple[str, str], ...] = ()   # (candidate, value) of losing candidates
@@ -53,14 +53,15 @@ def overlay_from_result(result: ClaimResult) -> Overlay:
     winner = result.identity or NO_IDENTITY
     chosen = [s for s in result.trace if s.candidate in (None, winner)]
     losing = [s for s in result.trace if s.candidate not in (None, winner)]
-    uncovered = {s.line for s in chosen if s.op == "covers" and s.value == NOT_COVERED}
+    uncovered = {s.line for s in chosen if s.op == "covers" and not covered(s)}
     nodes: dict[str, NodeOverlay] = {}
     for step in chosen:
         applied = not step.skipped and step.line not in uncovered
-        nodes[step.node] = NodeOverlay(step.value, Mark.TAKEN if applied else Mark.UNTAKEN, step)
+        nodes[step.node] = NodeOverlay(words(step).value,
+                                       Mark.TAKEN if applied else Mark.UNTAKEN, step)
     for step in losing:
         entry = nodes.get(step.node)
         if entry is not None:
             nodes[step.node] = attrs.evolve(
-                entry, losers=entry.losers + ((step.candidate, step.value),))
+                entry, losers=entry.losers + ((step.candidate, words(step).value),))
     return Overlay(result.claim_id, winner, nodes)

@@ -80,8 +80,7 @@ def build_report(result: ClaimResult, claim: Claim, policy: Policy, lang: Langua
 def _inputs(result: ClaimResult, claim: Claim, lang: Language) -> Table:
     rows = [(lang.word("date"), str(claim.date)), (lang.word("person"), claim.person_id)]
     for step in claim_inputs(result.trace):
-        value = lang.value(lang.names(step.value.split("、")) if step.value else "")
-        rows.append((lang.label(step), money(value)))
+        rows.append((lang.label(step), money(lang.words(step).value)))
     return Table("inputs", lang.word("claim"), (lang.word("item"), lang.word("claimed")),
                  tuple(rows))
 
@@ -127,7 +126,7 @@ def _year_to_date(result: ClaimResult, lang: Language) -> Table:
 
 def _alerts(result: ClaimResult, lang: Language) -> Table:
     rows = tuple((lang.label(check.step), money(check.burden), money(check.threshold),
-                  lang.value(check.step.value), lang.formula(check.step))
+                  *attrs.astuple(lang.words(check.step)))
                  for check in alert_checks(result.trace))
     fired = tuple(index for index, check in enumerate(alert_checks(result.trace))
                   if check.step.node.removesuffix(".alert") in result.alerts)
@@ -159,6 +158,7 @@ def _section(index: int, section, result: ClaimResult, lang: Language, quotes: b
 
 
 def _step(step: Step, lang: Language, quotes: bool) -> StepView:
-    value = step.value if step.op == "lookup" and step.value.endswith("%") else readable(step.value)
-    return StepView(lang.label(step), lang.value(value), lang.formula(step),
-                    lang.clause(step, quotes))
+    words = lang.words(step)
+    value = words.value if step.op == "lookup" and words.value.endswith("%") else readable(
+        words.value)
+    return StepView(lang.label(step), value, words.formula, lang.clause(step, quotes))

@@ -91,17 +91,18 @@ def _render_section(section: Section, quotes: bool, lang: Language, palette: Pal
 
 
 def _step(step: Step, indent: str, quotes: bool, lang: Language, palette: Palette) -> list[str]:
-    value = palette.paint(palette.value, lang.value(_value(step)))
+    words = lang.words(step)
+    value = palette.paint(palette.value, _value(step, words.value))
     lines = [f"{indent}{lang.label(step)}: {value}"]
-    if step.formula:
-        lines.append(f"{indent}  {lang.formula(step)}")
+    if words.formula:
+        lines.append(f"{indent}  {words.formula}")
     clause = lang.clause(step, quotes)
     if clause:
         lines.append(f"{indent}  {palette.paint(palette.clause, clause)}")
     return lines
 
 
-def _value(step: Step) -> str:
-    if step.op in ("lookup",) and step.value.endswith("%"):
-        return step.value
-    return money(step.value)
+def _value(step: Step, value: str) -> str:
+    if step.op in ("lookup",) and value.endswith("%"):
+        return value
+    return money(value)

@@ -22,8 +22,10 @@ from fractions import Fraction
 
 import attrs
 
+from yibao.compiler.arithmetic import annual_payout, capped, ceiling_cut
 from yibao.dsl.model import Policy
-from yibao.lint.scenarios import Bands, LineTerms, Scenario
+from yibao.lint.exact import FractionArithmetic
+from yibao.lint.scenarios import LineTerms, Scenario
 
 ZERO = Fraction(0)
 
@@ -75,31 +77,14 @@ def _line_payout(line: LineTerms, in_scope: Fraction, earlier: dict[str, Fractio
         raw = in_scope - sum((earlier.get(term, ZERO) for term in line.base_terms[1:]), ZERO)
     else:
         raw = in_scope - sum(earlier.values(), ZERO)   # remaining: less every earlier line
-    switches.append(raw)
-    base = max(raw, ZERO)
-    above = base - line.deductible
-    switches.append(above)
-    payout = _schedule(above, line.rate, switches)
-    if line.cap is not None:
-        switches.append(payout - line.cap)
-        payout = min(payout, line.cap)
-    return max(payout, ZERO)
-
-
-def _schedule(above: Fraction, rate: Fraction | Bands, switches: list[Fraction]) -> Fraction:
-    """G above the deductible, as compiler/schedule.py computes it, exactly."""
-    if not isinstance(rate, tuple):
-        return above * rate if above > 0 else ZERO
-    total = ZERO
-    for lower, upper, band_rate in rate:
-        switches.append(above - lower)
-        if upper is not None:
-            switches.append(above - upper)
-        if above <= lower:
-            continue
-        top = above if upper is None else min(above, upper)
-        total += (top - lower) * band_rate
-    return total
+    # One claim in a fresh year: C_before = 0, so the slice is G(base) itself, and the
+    # cap's room is the whole cap (compiler/arithmetic.py, unrounded).
+    ar = FractionArithmetic(switches)
+    base = ar.clamp(raw)
+    payout = annual_payout(ar, base, line.deductible, line.rate)
+    if line.cap is None:
+        return ar.clamp(payout)
+    return capped(ar, payout, ar.const(line.cap), ZERO)
 
 
 def _apply_ceiling(policy: Policy, in_scope: Fraction, payouts: dict[str, Fraction],
@@ -109,10 +94,5 @@ def _apply_ceiling(policy: Policy, in_scope: Fraction, payouts: dict[str, Fracti
     The engine rounds the bound down to the fen; here it is exact.
     """
     ceiling = policy.ceiling
-    excess = sum(payouts.values(), ZERO) - Fraction(ceiling.rate.value) * in_scope
-    for name in reversed(ceiling.reduces):
-        switches.append(excess)
-        switches.append(excess - payouts[name])
-        cut = min(max(excess, ZERO), payouts[name])
-        payouts[name] -= cut
-        excess -= cut
+    payouts.update(ceiling_cut(FractionArithmetic(switches), payouts, ceiling.reduces, in_scope,
+                               ceiling.rate.value))

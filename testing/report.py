@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from yibao.compiler.trace import Step
+from yibao.explain.trace_zh import step_label, words
 from yibao.testing.runner import CaseResult, Mismatch
 
 
@@ -39,9 +40,10 @@ def _mismatch(mismatch: Mismatch) -> list[str]:
 
 def _step(step: Step) -> list[str]:
     who = f" [{step.candidate}]" if step.candidate else ""
-    lines = [f"{step.label}{who}: {step.value}"]
-    if step.formula and step.formula != step.value:
-        lines.append(f"  {step.formula}")
+    written = words(step)
+    lines = [f"{step_label(step)}{who}: {written.value}"]
+    if written.formula and written.formula != written.value:
+        lines.append(f"  {written.formula}")
     if step.clause:
         version = f" ({step.version}{'，沿用' if step.inherited else ''})" if step.version else ""
         lines.append(f"  §{step.clause}{version}")

@@ -23,15 +23,16 @@ import pytest
 
 from yibao.audit.replay import replay_store
 from yibao.audit.store import AuditError
-from yibao.compiler import evaluate, schedule
+from yibao.compiler import arithmetic, evaluate
 
 
 @pytest.fixture
 def without_deductibles(monkeypatch):
     """A regression in the evaluator: G ignores the deductible."""
-    monkeypatch.setattr(evaluate, "annual_payout",
-                        lambda cumulative, deductible, rate: schedule.annual_payout(
-                            cumulative, 0, rate))
+    slice_of = arithmetic.claim_slice
+    monkeypatch.setattr(evaluate, "claim_slice",
+                        lambda ar, before, after, deductible, rate: slice_of(
+                            ar, before, after, 0, rate))
 
 
 def as_table(report):
@@ -96,3 +97,22 @@ def test_a_policy_text_that_no_longer_loads_is_reported(domain_store, store_path
     report = replay_store(domain_store)
     (difference,) = report.differences
     assert difference.field == "policy" and "does not load now" in difference.replayed
+
+
+def test_an_old_records_worded_trace_is_compared_on_its_figures_only():
+    """A record written before the trace carried facts holds each step's words: replay
+    compares its figures (here the same) and not the words against the facts."""
+    from yibao.audit.replay import compare
+    recorded = {"claim_id": "a", "policy": "p", "identity": None, "payouts": {"x": "1.00"},
+                "total_paid": "1.00", "personal_burden": "0.00", "alerts": [], "referrals": [],
+                "trace": [{"node": "x.payout", "op": "cap", "label": "x支付", "value": "1.00",
+                           "formula": "不设年度限额: 支付 1.00"}]}
+    replayed = dict(recorded, trace=[{"node": "x.payout", "op": "cap",
+                                      "facts": {"line": "x", "applies": True, "due": "1.00",
+                                                "payout": "1.00"}}])
+    assert compare(1, "a", recorded, replayed) == []
+    assert [d.field for d in compare(1, "a", recorded, dict(replayed, total_paid="2.00"))] == [
+        "total_paid"]
+    with_facts = dict(recorded, trace=replayed["trace"])
+    changed = dict(replayed, trace=[{**replayed["trace"][0], "facts": {"payout": "2.00"}}])
+    assert [d.field for d in compare(1, "a", with_facts, changed)] == ["trace[0]"]

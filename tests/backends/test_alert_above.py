@@ -8,12 +8,15 @@ identity is in neither group."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from helpers import claim
 from yibao.api import load_engine
 from yibao.backends.run import settle_records
 from yibao.compiler.results import outcome_to_json
+from yibao.explain.trace_zh import words
 
 POLICY = """
 policy alerts-2023 { effective 2023-01-01 }
@@ -65,8 +68,12 @@ def test_scalar_reaches_and_passes(engine):
 def test_the_trace_says_over_or_reached(engine):
     [first] = engine.evaluate_records(enumerate(CLAIMS[:1]), trace=True)
     steps = {step.node: step for step in first.trace}
-    assert "年度累计负担 2000.00 ≥ 预警标准 2000.00，预警" in steps["达到.alert"].formula
-    assert "年度累计负担 2000.00 未超过 预警标准 2000.00" in steps["超过.alert"].formula
+    reached, over = steps["达到.alert"].facts, steps["超过.alert"].facts
+    assert (reached.burden, reached.threshold, reached.above, reached.fired) == (
+        Decimal("2000.00"), Decimal("2000.00"), False, True)
+    assert (over.above, over.fired) == (True, False)
+    assert "年度累计负担 2000.00 ≥ 预警标准 2000.00，预警" in words(steps["达到.alert"]).formula
+    assert "年度累计负担 2000.00 未超过 预警标准 2000.00" in words(steps["超过.alert"]).formula
 
 
 def test_duckdb_matches(engine):

@@ -172,8 +172,9 @@ def test_eval_trace_and_output_file(capsys, tmp_path):
     assert (status, out) == (1, "")
     results = results_by_id(target.read_text(encoding="utf-8"))
     steps = {s["node"]: s for s in results["bx-0002"]["trace"] if s.get("candidate")}
-    assert steps["基本救助.ytd"]["value"] == "15000.00 → 25000.00"
-    assert steps["基本救助.slice"]["value"] == "6000.00"
+    ytd = steps["基本救助.ytd"]["facts"]
+    assert (ytd["before"], ytd["this_claim"], ytd["after"]) == ("15000.00", "10000.00", "25000.00")
+    assert steps["基本救助.slice"]["facts"]["payout"] == "6000.00"
 
 
 # ---- explain ----------------------------------------------------------------------------
@@ -203,7 +204,10 @@ def test_explain_json(capsys):
     assert status == 0
     assert result["identity"] == "低保边缘家庭成员"
     chosen = next(s for s in result["trace"] if s["node"] == "take_highest")
-    assert set(chosen["inputs"]) == {"低保边缘家庭成员", "因病致贫重病患者"}
+    # bx-0007: 低保边缘家庭成员 17,800 against 因病致贫重病患者 13,500 (test_text_lang.py)
+    assert chosen["facts"]["totals"] == [["低保边缘家庭成员", "17800.00"],
+                                         ["因病致贫重病患者", "13500.00"]]
+    assert chosen["facts"]["winner"] == "低保边缘家庭成员"
 
 
 def test_explain_failed_claim_exits_1(capsys):

@@ -299,7 +299,7 @@ def test_take_highest_tie_goes_to_the_identity_declared_first(benxi_engine):
     assert candidate_gaps(result, "低保边缘家庭成员") == {"低保边缘家庭成员": 0, "因病致贫重病患者": 0}
     assert result.identity == "低保边缘家庭成员"
     chosen = next(step for step in result.trace if step.op == "take_highest")
-    assert "并列" in chosen.formula
+    assert chosen.facts.tied and chosen.facts.winner == "低保边缘家庭成员"
 
 
 def test_take_highest_major_illness_wins_over_an_identity_without_assistance(benxi_engine):

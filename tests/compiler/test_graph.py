@@ -3,7 +3,7 @@
 import networkx as nx
 
 from helpers import POLICIES
-from yibao.compiler.formulas import _FORMULAS
+from yibao.compiler.tracing import FACTS
 from yibao.compiler.graph import Op, Phase
 from yibao.compiler.evaluate import ScalarEvaluator
 from yibao.compiler.lower import lower_policy
@@ -14,10 +14,10 @@ def benxi_graph():
     return lower_policy(load_policy(POLICIES / "benxi-2023.policy").latest)
 
 
-def test_every_op_has_a_scalar_implementation_and_a_trace_formula():
+def test_every_op_has_a_scalar_implementation_and_trace_facts():
     evaluator = ScalarEvaluator(benxi_graph())
     assert set(evaluator.ops) == set(Op)
-    assert set(_FORMULAS) == set(Op)
+    assert set(FACTS) == set(Op)
 
 
 def test_graph_is_a_dag_whose_order_follows_settlement():

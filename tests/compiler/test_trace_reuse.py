@@ -1,6 +1,6 @@
 """An uncovered line's trace steps, and the steps of claim fields that take few
 values (visit, scheme, identities, flags), are written once per candidate and
-value, then reused (formulas.describer): every trace must read exactly as if each
+value, then reused (tracing.step_writer): every trace must read exactly as if each
 step were written afresh.
 
 For every shipped policy that compiles, synthetic claims are settled with a trace
@@ -15,7 +15,7 @@ import pytest
 from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler import formulas
+from yibao.compiler import tracing
 from yibao.compiler.claims import ClaimError
 
 CLAIMS = 600
@@ -31,8 +31,8 @@ def _traced(name: str) -> list:
 
 def _write_afresh(monkeypatch) -> None:
     """Turn reuse off: no uncovered line's step, no claim field's step is kept."""
-    monkeypatch.setattr(formulas, "_SAME_WHEN_UNCOVERED", frozenset())
-    monkeypatch.setattr(formulas, "_FEW_VALUES", frozenset())
+    monkeypatch.setattr(tracing, "_SAME_WHEN_UNCOVERED", frozenset())
+    monkeypatch.setattr(tracing, "_FEW_VALUES", frozenset())
 
 
 def _steps(outcomes) -> list:

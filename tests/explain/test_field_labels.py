@@ -18,6 +18,7 @@ from helpers import POLICIES, claim, settle
 from yibao.api import load_engine
 from yibao.explain.graph_words import node_words
 from yibao.explain.labels import EN
+from yibao.explain import trace_zh
 from yibao.explain.outline import claim_inputs
 from yibao.explain.text import render_text
 
@@ -56,14 +57,15 @@ def test_english_keeps_the_display_names_as_the_notices_terms(benxi, away):
 
 
 def test_the_claims_inputs_are_labelled_by_display_name(away):
-    inputs = {step.label: step.value for step in claim_inputs(away.trace)}
+    inputs = {trace_zh.step_label(step): trace_zh.words(step).value
+              for step in claim_inputs(away.trace)}
     assert inputs["省内就医"] == "否" and inputs["按规定转诊"] == "否"
     assert "in_province" not in inputs
 
 
 def test_the_graph_labels_its_inputs_and_conditions_by_display_name(benxi):
     graph = benxi.evaluators["benxi-2023"].graph
-    assert graph.node("claim.in_province").label == "省内就医"
+    assert trace_zh.graph_label(graph.node("claim.in_province")) == "省内就医"
     assert node_words(graph.node("claim.bed_days"), graph).formula == ("申报 住院床日",)
     assert "条件: (省内就医 或 按规定转诊)" in node_words(graph.node("基本救助.covered"),
                                                      graph).formula
@@ -95,4 +97,4 @@ def test_a_per_unit_formula_counts_in_the_fields_display_name(tmp_path):
     # 100 a day × 10 days = 1,000, under the base 5,000 − 3,000 = 2,000.
     assert dict(outcome.payouts)["床日定额救助"] == Decimal("1000.00")
     [step] = [s for s in outcome.trace if s.node == "床日定额救助.slice"]
-    assert step.formula.startswith("定额 100.00 × 10 住院床日，不超过基数 2000.00 = 1000.00")
+    assert trace_zh.words(step).formula.startswith("定额 100.00 × 10 住院床日，不超过基数 2000.00 = 1000.00")

@@ -10,6 +10,7 @@ policies/examples/benxi-2023.jsonl: 低保边缘家庭成员 + 因病致贫重�
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -139,8 +140,9 @@ def test_claim_overlay_greys_untaken_lines_and_losing_candidates(graph, bx7):
 
 def test_overlay_comes_from_the_trace_not_from_evaluating_again(graph, bx7):
     """A trace that says 6,000.01 is drawn as 6,000.01: the renderer never recomputes."""
-    trace = tuple(s._replace(value="6000.01") if s.node == "基本救助.payout"
-                  and s.candidate == "低保边缘家庭成员" else s for s in bx7.trace)
+    trace = tuple(s._replace(facts=attrs.evolve(s.facts, payout=Decimal("6000.01")))
+                  if s.node == "基本救助.payout" and s.candidate == "低保边缘家庭成员" else s
+                  for s in bx7.trace)
     drawn = parse(inline_svg(graph_dot(graph, overlay_from_result(attrs.evolve(bx7, trace=trace)))))
     assert "= 6,000.01" in drawn["基本救助.payout"]["text"]
     with pytest.raises(MissingTrace):

@@ -103,8 +103,9 @@ def test_the_cjk_font_the_drawings_name_is_installed():
 
 def _one_label(text: str):
     policy = load_policy(POLICIES / "benxi-2023.policy").latest
-    return graph_dot(build_graph(policy, [Node("claim.visit", Op.INPUT, text, Phase.CLAIM,
-                                                params={"field": "visit"})]))
+    # A declared claim field is drawn under its own name (explain/trace_zh.py node_label).
+    return graph_dot(build_graph(policy, [Node(f"claim.{text}", Op.INPUT, Phase.CLAIM,
+                                                params={"field": text})]))
 
 
 def test_chinese_labels_render_as_glyphs_not_tofu(without_chinese_fonts):

@@ -74,7 +74,7 @@ def test_english_text(snapshot, claim_id):
 
 @pytest.mark.parametrize("claim_id", sorted(EXAMPLE_CLAIMS))
 def test_english_leaves_only_names_and_quotes_in_chinese(claim_id):
-    """Every formula of the trace has its English pattern (explain/english.py)."""
+    """Every formula of the trace is written in English from its facts (explain/trace_en.py)."""
     engine, _ = EXAMPLE_CLAIMS[claim_id]
     claim = engine.claims_by_id[claim_id]
     policy = engine.version_for(claim.date)

@@ -8,14 +8,15 @@ Figures: Benxi bx-0007 as in test_graph.py's docstring.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
 from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.cli.main import main
+from yibao.compiler.facts import AlertFacts, DifferenceFacts, RecordedWords
 from yibao.compiler.trace import Step
-from yibao.explain import english
 from yibao.explain.colour import ANSI, PLAIN, terminal_palette
 from yibao.explain.labels import EN, ZH
 from yibao.explain.provenance import provenance
@@ -52,10 +53,16 @@ def test_bx_0007_in_english(explain):
     assert "  Personal burden: 7,200.00 (out-of-scope costs included)\n  Alerts: 因病返贫风险\n" in text
 
 
-def test_a_formula_no_pattern_knows_is_shown_as_traced():
-    assert english.formula("某个新的算式 1.00") == "某个新的算式 1.00"
-    step = Step("x.base", "difference", "基本救助计算基数", "1.00")
+def test_an_old_records_words_are_shown_as_recorded_in_both_languages():
+    """A step read back from a record written before the trace carried facts has its
+    Chinese words only: they are shown as they are, never parsed into English."""
+    recorded = Step("基本救助.base", "difference", RecordedWords("1.00", "某个旧的算式 1.00"))
+    assert EN.formula(recorded) == ZH.formula(recorded) == "某个旧的算式 1.00"
+    step = Step("基本救助.base", "difference",
+                DifferenceFacts((("claim.in_scope_cost", Decimal("1.00")),), Decimal("1.00")))
     assert EN.label(step) == "基本救助 base" and ZH.label(step) == "基本救助计算基数"
+    assert EN.formula(step) == "in-scope cost 1.00 = 1.00"
+    assert ZH.formula(step) == "政策范围内费用 1.00 = 1.00"
 
 
 def test_colour_only_with_an_ansi_palette(explain):
@@ -101,7 +108,13 @@ def test_cli_explain_piped_is_plain_and_english_on_request(explain, benxi_exampl
 
 def test_an_alert_over_its_threshold_in_english():
     """`threshold above` (超过) words its trace as "over", not "≥" (issue 21 item 15)."""
-    assert english.formula("本次负担计入; 年度累计负担 2000.01 超过 预警标准 2000.00，预警") == (
+    def alert(burden: str, fired: bool) -> Step:
+        return Step("超过.alert", "alert", AlertFacts(
+            "超过", "住院", True, Decimal(burden), Decimal("2000.00"), above=True,
+            in_group=True, fired=fired, fired_before=False))
+    assert EN.formula(alert("2000.01", True)) == (
         "this claim's burden counts; annual burden 2000.01 is above threshold 2000.00: alert")
-    assert english.formula("本次负担计入; 年度累计负担 2000.00 未超过 预警标准 2000.00") == (
+    assert EN.formula(alert("2000.00", False)) == (
         "this claim's burden counts; annual burden 2000.00 is not above threshold 2000.00")
+    assert ZH.formula(alert("2000.01", True)) == (
+        "本次负担计入; 年度累计负担 2000.01 超过 预警标准 2000.00，预警")

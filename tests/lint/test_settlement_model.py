@@ -13,14 +13,15 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import POLICIES, claim, settle
+from helpers import POLICIES, claim, compiled_policies, settle
 from yibao.api import load_engine
-from yibao.compiler.schedule import annual_payout
+from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.dsl.loader import load_policy
 from yibao.dsl.model import BandSchedule, BandSlice
 from yibao.lint.curves import Curve, share_supremum, trace_curve
-from yibao.lint.scenarios import scenarios
-from yibao.lint.settlement import Settlement, _schedule, settle as model_settle
+from yibao.lint.scenarios import effective_identities, scenarios
+from yibao.lint.exact import FractionArithmetic
+from yibao.lint.settlement import Settlement, settle as model_settle
 
 FEN = Decimal("0.01")
 
@@ -95,16 +96,23 @@ def test_the_ratio_ceiling_agrees_with_the_engine(tmp_path, upstream_share):
 
 
 def test_the_model_schedule_is_the_engines_g():
-    """Jiamusi 2022's bands (§二.1): 65% to 2万, 70% to 5万, 75% beyond, above 1.2万."""
+    """Jiamusi 2022's bands (§二.1): 65% to 2万, 70% to 5万, 75% beyond, above 1.2万.
+
+    One formula (compiler/arithmetic.py), in Fractions for lint and Decimals for the
+    engine: base 30,000 pays 65% × 18,000 = 11,700; 62,000 pays 65% × 20,000 + 70% ×
+    30,000 = 34,000; 100,000 adds 75% × 38,000: 62,500."""
     bands = BandSchedule((BandSlice(Decimal(0), Decimal(20000), Decimal("0.65")),
                           BandSlice(Decimal(20000), Decimal(50000), Decimal("0.70")),
                           BandSlice(Decimal(50000), None, Decimal("0.75"))))
     exact = tuple((Fraction(b.lower), Fraction(b.upper) if b.upper else None, Fraction(b.rate))
                   for b in bands.slices)
-    for base in (0, 5000, 12000, 30000, 62000, 100000):
-        above = Fraction(base) - 12000
-        assert _schedule(above, exact, []) == Fraction(annual_payout(Decimal(base), Decimal(12000),
-                                                                     bands))
+    expected = {0: 0, 5000: 0, 12000: 0, 30000: 11700, 62000: 34000, 100000: 62500}
+    for base, paid in expected.items():
+        switches: list[Fraction] = []
+        model = annual_payout(FractionArithmetic(switches), Fraction(base), Fraction(12000), exact)
+        engine = annual_payout(DECIMAL, Decimal(base), Decimal(12000), bands)
+        assert model == engine == paid
+        assert len(switches) == 5   # each band's clamp, the two bands' upper edges
 
 
 def _line(points):
@@ -121,3 +129,45 @@ def test_every_kink_is_found_exactly_and_the_share_is_a_limit_or_reached():
     assert isinstance(curve, Curve) and [s.burden for s in curve.past] == [201, 202]
     best = share_supremum(curve, lambda s: s.payout("x"))
     assert (best.share, best.reached, best.settlement.burden) == (Fraction(1, 4), True, 200)
+
+
+def _points(curve) -> list[Fraction]:
+    """Every kink of the curve, a point between each two, and two past the last
+    (``settlements`` holds both)."""
+    kinks = [point.burden for point in curve.settlements]
+    between = [(a + b) / 2 for a, b in zip([Fraction(0)] + kinks, kinks)]
+    return sorted(set(kinks + between))
+
+
+@pytest.mark.parametrize("name", compiled_policies())
+def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
+    """Lint's exact model and the scalar evaluator compute with the same formulas
+    (compiler/arithmetic.py): on every shipped policy, for every identity and scenario,
+    at every kink and between them, each line's payout agrees to the fen (the engine
+    rounds G half up and the ceiling's bound down; the model does not round)."""
+    policy = load_policy(POLICIES / f"{name}.policy").latest
+    engine = load_engine(POLICIES / f"{name}.policy")
+    upstream_lines = [line.name for line in policy.upstream_lines]
+    compared = 0
+    for identity in effective_identities(policy):
+        for scenario in scenarios(policy, identity):
+            if scenario.unknown or any(line.per_unit for line in scenario.lines):
+                continue   # a value left open is refused; a per-unit line is bounded, not modelled
+            fields = dict(scenario.fields)
+            ratio = Fraction(1)   # the upstream lines pay as much as they leave
+            curve = trace_curve(lambda b: model_settle(policy, scenario, b, ratio * b))
+            for burden in _points(curve):
+                burden, upstream = _fen(burden), _fen(ratio * burden)
+                paid = {line: "0.00" for line in upstream_lines}
+                if upstream_lines:
+                    paid[upstream_lines[0]] = str(upstream)
+                result, = settle(engine, claim(
+                    f"k{compared}", f"p{compared}", str(policy.effective),
+                    [identity] if identity else [], str(burden + upstream), paid,
+                    visit=scenario.visit, **fields))
+                exact = model_settle(policy, scenario, Fraction(burden), Fraction(upstream))
+                for line in policy.computed_lines:
+                    assert abs(result.payout(line.name) - _fen(exact.payout(line.name))) <= FEN, (
+                        identity, scenario.describe(), burden, line.name)
+                compared += 1
+    assert compared >= 10

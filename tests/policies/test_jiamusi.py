@@ -123,6 +123,7 @@ def test_inherited_deductible_is_marked_in_the_trace(jiamusi):
     [result] = settle(jiamusi, claim("a", "p", "2022-02-01", [], "100000.00", paid("40000.00")),
                       trace=True)
     step = next(s for s in result.trace if s.node == "大病保险.deductible")
-    assert (step.value, step.inherited, step.version) == ("12000.00", True, "jiamusi-2021")
+    assert (step.facts.value, step.inherited, step.version) == (Decimal("12000"), True,
+                                                                "jiamusi-2021")
     rate = next(s for s in result.trace if s.node == "大病保险.rate")
     assert (rate.inherited, rate.version) == (False, "jiamusi-2022")

@@ -199,9 +199,10 @@ def test_the_trace_quotes_the_amendment_only_for_the_visits_it_names(lhasa_with_
         trace=True)
     [general_rate] = [s for s in outpatient.trace if s.node == "基本医保.rate"]
     [inpatient_rate] = [s for s in inpatient.trace if s.node == "基本医保.rate"]
-    assert (general_rate.value, general_rate.clause, general_rate.version) == ("70%", "一", "xizang-2019")
-    assert (inpatient_rate.value, inpatient_rate.clause, inpatient_rate.version) == (
-        "75%", "四(四)一", "lhasa-2020")
+    assert (general_rate.facts.value, general_rate.clause, general_rate.version) == (
+        Decimal("0.70"), "一", "xizang-2019")
+    assert (inpatient_rate.facts.value, inpatient_rate.clause, inpatient_rate.version) == (
+        Decimal("0.75"), "四(四)一", "lhasa-2020")
 
 
 def test_one_year_of_mixed_visits_pays_each_claim_at_its_visit_s_rate(lhasa_with_outpatient):

@@ -59,7 +59,7 @@ def test_a_wrong_rate_fails_with_expected_actual_and_the_step(revised_folder):
     basic = next(m for m in first.mismatches if (m.claim_id, m.what) == ("a", "基本救助"))
     assert (basic.expected, basic.actual) == ("7,800.00", "8,450.00")
     rate = next(s for s in basic.steps if s.node == "基本救助.rate")
-    assert (rate.value, rate.clause) == ("65%", "(五)")
+    assert (rate.facts.value, rate.clause) == (Decimal("0.65"), "(五)")
     report = render_results(results)
     assert "FAIL " in report and "benxi-2023.yaml:16:" in report
     assert "  claim a: 基本救助 (expected at line 28)\n    expected: 7,800.00\n" \

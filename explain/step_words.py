@@ -1,0 +1,52 @@
+"""A trace step in words: its value and its formula, written from the step's facts.
+
+The trace holds figures (compiler/facts.py); each language's module
+(:mod:`yibao.explain.trace_zh`, :mod:`yibao.explain.trace_en`) has one writer per
+:class:`~yibao.compiler.graph.Op` and dispatches on the step's op.  A step read
+back from an old audit record (:class:`~yibao.compiler.facts.RecordedWords`) has
+its Chinese words as recorded: every language shows them as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import attrs
+
+from yibao.compiler.facts import RecordedWords
+from yibao.compiler.graph import Op
+from yibao.compiler.trace import Step
+
+
+@attrs.frozen
+class StepWords:
+    value: str
+    formula: str = ""
+
+
+Writer = Callable[[Step], StepWords]
+
+
+def write(step: Step, writers: dict[Op, Writer]) -> StepWords:
+    facts = step.facts
+    if isinstance(facts, RecordedWords):
+        return StepWords(facts.value, facts.formula)
+    return writers[Op(step.op)](step)
+
+
+def condition_text(tree: tuple, negation: str, conjunction: str, disjunction: str) -> str:
+    """A condition tree (compiler/conditions.py) in words, with the connectives given;
+    every compound part parenthesised, as dsl.ast.condition_text writes a condition."""
+    kind = tree[0]
+    if kind == "field":
+        return tree[-1]      # its display name (省内就医) when the tree carries one
+    if kind == "not":
+        return f"{negation} {condition_text(tree[1], negation, conjunction, disjunction)}"
+    joiner = f" {conjunction} " if kind == "all" else f" {disjunction} "
+    return "(" + joiner.join(condition_text(part, negation, conjunction, disjunction)
+                             for part in tree[1:]) + ")"
+
+
+def covered(step: Step) -> bool:
+    """Whether a coverage step found the line applies (the facts say, in any format)."""
+    return bool(step.facts.covered)
