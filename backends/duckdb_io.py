@@ -45,7 +45,7 @@ def _read_bytes(path: str) -> bytes:
 
 def jsonl_table(data: bytes, undecodable: dict[int, bytes]):
     """JSON Lines → (idx, line_number, raw): the lines the scalar reader yields
-    (formats._read_jsonl: split at b"\\n", blank lines skipped but counted), without
+    (core/jsonl.py's read_lines: split at b"\\n", blank lines skipped but counted), without
     a Python object per line.  ``raw`` keeps the line's ending, which JSON reads as
     white space: the scalar reader's line is ``raw`` less its trailing \\r and \\n.
 

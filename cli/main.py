@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import pathlib
 import sys
 from typing import Sequence
 
 from yibao import __version__
 from yibao.cli.io import whole_writes_stdout
+from yibao.core import jsonl
 from yibao.core.diagnostics import PolicyError, render_all
 
 EXIT_OK, EXIT_CLAIMS_FAILED, EXIT_USAGE = 0, 1, 2
@@ -198,7 +198,8 @@ def render_policy_error(error: PolicyError) -> str:
 
 
 def dump_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False)
+    """One JSON Lines line's text (core/jsonl.py's)."""
+    return jsonl.dumps(data)
 
 
 if __name__ == "__main__":  # pragma: no cover
