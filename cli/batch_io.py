@@ -142,8 +142,9 @@ def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
             bar.update(1)
 
     try:
+        # The results stream from DuckDB into the file: never all in memory at once.
         batch = run_backend(engine, args.claims, fmt, args.backend, progress=step,
-                            memory_limit=getattr(args, "memory_limit", None))
+                            memory_limit=getattr(args, "memory_limit", None), stream=True)
         _write_columns(args, engine, batch)
         step("write")
     finally:
