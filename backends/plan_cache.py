@@ -13,8 +13,9 @@ statements a runner executes are kept in a file, keyed by
   of them renders anew, released or not) and sqlglot's version;
 * the dialect.
 
-The directory is ``$YIBAO_CACHE_DIR/plans``, else ``$XDG_CACHE_HOME/yibao/plans``,
-else ``~/.cache/yibao/plans``; ``YIBAO_CACHE_DIR=off`` renders every time.
+The directory is ``plans`` in yibao's cache (core/cache.py: ``$YIBAO_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/yibao``, else ``~/.cache/yibao``); ``YIBAO_CACHE_DIR=off``
+renders every time.
 A plan is written to a temporary file in that directory and renamed onto its
 name (``os.replace``, atomic on one file system), so runs at the same time read
 a whole plan or none, and two that render the same key write the same text.
@@ -34,8 +35,8 @@ import tempfile
 import attrs
 
 from yibao.backends.columns import ClaimColumns
+from yibao.core import cache as core_cache
 
-CACHE_VARIABLE = "YIBAO_CACHE_DIR"
 FORMAT = 1   # of the file below; a new one is a new key
 # The code a plan is rendered by: any change there may change a statement.
 PLAN_CODE = ("core", "dsl", "compiler", "backends")
@@ -110,13 +111,7 @@ def rendered_plan(loaded, dialect: str) -> RenderedPlan:
 
 
 def cache_directory() -> pathlib.Path | None:
-    given = os.environ.get(CACHE_VARIABLE)
-    if given == "off":
-        return None
-    if given:
-        return pathlib.Path(given) / "plans"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return pathlib.Path(base) / "yibao" / "plans"
+    return core_cache.cache_directory("plans")
 
 
 def plan_key(loaded, dialect: str) -> str:
