@@ -31,7 +31,6 @@ MEMORY_VARIABLE = "YIBAO_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_SHARE = "50%"
 _MEMORY = re.compile(r"(\d+(?:\.\d+)?)\s*(%|[KMGT]i?B)", re.IGNORECASE)
 MEMORY_FORM = 'a share of memory ("50%") or a size ("4GB", "512MiB")'
-RESULT_BATCH = 131_072   # result rows a streamed reader hands over at a time
 
 
 def resolve_memory_limit(setting: str | None = None, available: int | None = None) -> str:
@@ -83,12 +82,8 @@ class DuckDBRunner:
         con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/yibao-duckdb'")
         return con
 
-    def run(self, path: str, fmt: str, progress: Callable[[str], None] | None = None,
-            stream: bool = False) -> BatchResults:
-        """Settle the claims file.  ``stream``: the results come as an Arrow record batch
-        reader, read once, by its writer (backends/results_columns.py), a chunk at a
-        time, rather than as one table in memory (a million rows of settled columns are
-        hundreds of MB)."""
+    def run(self, path: str, fmt: str,
+            progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         con = self.connect()
         plan, columns = self.plan, self.plan.columns
@@ -110,9 +105,7 @@ class DuckDBRunner:
         self._view(con, "settled", " UNION ALL ".join(f"SELECT * FROM {name}"
                                                       for name in settlements))
         step("settle")
-        ordered = con.sql(plan.sql("results"))
-        results = (ordered.to_arrow_reader(RESULT_BATCH) if stream
-                   else ordered.to_arrow_table())
+        results = con.sql(plan.sql("results")).to_arrow_table()
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 

@@ -20,9 +20,7 @@ from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
 @attrs.frozen
 class BatchResults:
     columns: ClaimColumns
-    # pyarrow.Table in output columns, ordered by idx; or a pyarrow.RecordBatchReader of
-    # them, read once (DuckDBRunner.run(stream=True), for a writer)
-    results: object
+    results: object                  # pyarrow.Table in output columns, ordered by idx
     errors: dict[int, ClaimError]    # input position → the claim's error
     count: int                       # records read
     walked: int = 0                  # claims settled by the per-person walk
@@ -62,11 +60,8 @@ class BatchResults:
         }
 
 
-def _rows(results) -> Iterator[dict]:
-    """A table's rows, or a record batch reader's as it reads them."""
-    batches = (results.to_batches(max_chunksize=65_536) if hasattr(results, "to_batches")
-               else results)
-    for batch in batches:
+def _rows(table) -> Iterator[dict]:
+    for batch in table.to_batches(max_chunksize=65_536):
         names = batch.schema.names
         values = [batch.column(i).to_pylist() for i in range(len(names))]
         for row in zip(*values):

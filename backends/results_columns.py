@@ -191,40 +191,18 @@ def _chunks(batch: BatchResults
 
     Checks that every record has exactly one outcome, as ``exchange()`` insists."""
     refused = sorted(batch.errors)
-    taken = settled = 0
-    for rows in _result_parts(batch.results):
-        part = attrs.evolve(batch, results=rows)
-        positions = rows.column("idx").to_numpy()
+    taken = 0
+    for start in range(0, len(batch.results), CHUNK):
+        part = attrs.evolve(batch, results=batch.results.slice(start, CHUNK))
+        positions = part.results.column("idx").to_numpy()
         end = bisect.bisect_left(refused, int(positions[-1]), lo=taken)
         yield part, positions, refused[taken:end]
         taken = end
-        settled += len(rows)
-    if settled + len(refused) != batch.count:
-        raise AssertionError(f"{batch.count} records, {settled + len(refused)} outcomes")
+    if len(batch.results) + len(refused) != batch.count:
+        raise AssertionError(f"{batch.count} records, "
+                             f"{len(batch.results) + len(refused)} outcomes")
     if taken < len(refused):
         yield None, None, refused[taken:]
-
-
-def _result_parts(results) -> Iterator[pa.Table]:
-    """The result rows as tables of CHUNK rows (the last one fewer), from a table or
-    from a record batch reader as its batches come: a streamed run's results are
-    never all in memory."""
-    if isinstance(results, pa.Table):
-        for start in range(0, len(results), CHUNK):
-            yield results.slice(start, CHUNK)
-        return
-    held: list[pa.RecordBatch] = []
-    count = 0
-    for record_batch in results:
-        held.append(record_batch)
-        count += record_batch.num_rows
-        while count >= CHUNK:
-            table = pa.Table.from_batches(held, results.schema)
-            yield table.slice(0, CHUNK)
-            rest = table.slice(CHUNK)
-            held, count = rest.to_batches(), len(rest)
-    if count:
-        yield pa.Table.from_batches(held, results.schema)
 
 
 def _merge_order(positions: np.ndarray, refused: list[int]) -> np.ndarray:

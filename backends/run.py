@@ -17,15 +17,12 @@ COLUMNAR = ("duckdb", "spark")
 
 def run_backend(engine, path: str, fmt: str, backend: str, spark=None,
                 progress: Callable[[str], None] | None = None,
-                memory_limit: str | None = None, stream: bool = False) -> BatchResults:
-    """``memory_limit``: DuckDB's (backends/duckdb_runner.py), a share or a size.
-    ``stream``: DuckDB's results as a reader, read once by a writer (Spark's are a
-    table whatever it says)."""
+                memory_limit: str | None = None) -> BatchResults:
+    """``memory_limit``: DuckDB's (backends/duckdb_runner.py), a share or a size."""
     if backend == "duckdb":
         from yibao.backends.duckdb_runner import DuckDBRunner
 
-        return DuckDBRunner(engine, memory_limit=memory_limit).run(str(path), fmt, progress,
-                                                                   stream=stream)
+        return DuckDBRunner(engine, memory_limit=memory_limit).run(str(path), fmt, progress)
     if backend == "spark":
         from yibao.backends.spark_runner import SparkRunner
 

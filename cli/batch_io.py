@@ -142,9 +142,8 @@ def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
             bar.update(1)
 
     try:
-        # The results stream from DuckDB into the file: never all in memory at once.
         batch = run_backend(engine, args.claims, fmt, args.backend, progress=step,
-                            memory_limit=getattr(args, "memory_limit", None), stream=True)
+                            memory_limit=getattr(args, "memory_limit", None))
         _write_columns(args, engine, batch)
         step("write")
     finally:

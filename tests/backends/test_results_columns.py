@@ -204,39 +204,3 @@ def test_distinct_keys_are_numpys_unique(key):
     assert distinct.tolist() == expected_distinct.tolist()
     assert index.tolist() == expected_index.tolist()
     assert distinct[index].tolist() == key.tolist()
-
-
-@pytest.mark.parametrize("chunk, batch_rows", [(97, 10), (97, 1_000), (100_000, 64)])
-def test_results_streamed_from_duckdb_write_what_the_table_writes(mixed_batch, tmp_path,
-                                                                  monkeypatch, chunk, batch_rows):
-    """``yibao eval --backend duckdb`` streams its results (DuckDBRunner.run(stream=True)):
-    a record batch reader, read once, re-cut into CHUNK rows whatever size its batches
-    come in, writes the same JSON Lines bytes and Parquet values as the whole table."""
-    engine, batch = mixed_batch
-    monkeypatch.setattr(results_columns, "CHUNK", chunk)
-
-    def streamed():
-        reader = pa.RecordBatchReader.from_batches(
-            batch.results.schema, batch.results.to_batches(max_chunksize=batch_rows))
-        return attrs.evolve(batch, results=reader)
-
-    assert _columnar_jsonl(streamed()) == _columnar_jsonl(batch)
-    write_parquet(streamed(), str(tmp_path / "streamed.parquet"))
-    write_parquet(batch, str(tmp_path / "table.parquet"))
-    assert pq.read_table(tmp_path / "streamed.parquet").equals(
-        pq.read_table(tmp_path / "table.parquet"))
-    assert list(streamed().exchange()) == list(batch.exchange())
-
-
-def test_the_command_line_streams_duckdb_results(tmp_path, monkeypatch):
-    """run_backend(stream=True) hands the writer a reader, not a table."""
-    from yibao.backends.duckdb_runner import DuckDBRunner
-
-    engine = load_engine(POLICIES / "benxi-2023.policy")
-    path = tmp_path / "claims.jsonl"
-    write_records(list(synthetic_claims(engine.loaded, 500, seed=3)), str(path), "jsonl",
-                  engine.versions)
-    streamed = DuckDBRunner(engine).run(str(path), "jsonl", stream=True)
-    table = DuckDBRunner(engine).run(str(path), "jsonl")
-    assert isinstance(streamed.results, pa.RecordBatchReader)
-    assert _columnar_jsonl(streamed) == _columnar_jsonl(table)
