@@ -150,7 +150,7 @@ engine = Engine(load_policy({str(POLICY)!r}))
 mark("policy")
 runner = DuckDBRunner(engine)
 mark("plan")
-batch = runner.run({str(claims)!r}, {fmt!r}, progress=mark, stream=True)
+batch = runner.run({str(claims)!r}, {fmt!r}, progress=mark)
 out = {str(work / ("phases." + out_fmt))!r}
 if {out_fmt!r} == "parquet":
     write_parquet(batch, out)
