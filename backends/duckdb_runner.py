@@ -76,6 +76,10 @@ class DuckDBRunner:
         import duckdb
 
         con = duckdb.connect(config={"preserve_insertion_order": False})
+        # DuckDB's own progress bar prints to standard output, where `yibao eval` writes
+        # its JSON Lines, for any statement over 2 s (10^6 claims): `--progress` is ours.
+        # A session setting, which the cursors of _tables_at_once inherit.
+        con.execute("SET enable_progress_bar = false")
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
         con.execute(f"SET memory_limit = '{self.memory_limit}'")   # a checked form only
