@@ -20,20 +20,34 @@ EXACT_JSON = ("'VARCHAR'", "'UBIGINT'", "'BIGINT'")
 JSON_INTEGERS = ("'UBIGINT'", "'BIGINT'")
 
 
+# Rows of an Arrow chunk handed to DuckDB.  DuckDB scans a registered Arrow table a
+# chunk per thread: the JSON Lines, one buffer, were one chunk, so the admission
+# statement (JSON parsing, the validator's tests) ran on one core of two.  16,384 rows
+# is a few of DuckDB's vectors (2,048 rows) a task, and many tasks a file.
+SCAN_CHUNK = 16_384
+
+
 def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict[str, str]:
     """Create the ``source`` view; returns its column types (name → SQL type).
 
     JSON Lines that are not UTF-8 are kept, as bytes, in ``undecodable`` (idx → bytes)."""
     if fmt == "jsonl":
-        con.register("source", jsonl_table(_read_bytes(path), undecodable))
+        con.register("source", in_chunks(jsonl_table(_read_bytes(path), undecodable)))
     elif fmt == "csv":
-        table = _read_csv_text(path)
-        con.register("source", table)
+        con.register("source", in_chunks(_read_csv_text(path)))
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW source AS SELECT file_row_number AS idx, "
                     f"file_row_number + 1 AS line_number, * EXCLUDE (file_row_number) "
                     f"FROM read_parquet({literal(path)}, file_row_number = true)")
     return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
+
+
+def in_chunks(table):
+    """``table`` as record batches of at most SCAN_CHUNK rows (slices: nothing is copied),
+    so that DuckDB's threads share its scan."""
+    import pyarrow as pa
+
+    return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK), table.schema)
 
 
 def _read_bytes(path: str) -> bytes:
@@ -45,7 +59,7 @@ def _read_bytes(path: str) -> bytes:
 
 def jsonl_table(data: bytes, undecodable: dict[int, bytes]):
     """JSON Lines → (idx, line_number, raw): the lines the scalar reader yields
-    (formats._read_jsonl: split at b"\\n", blank lines skipped but counted), without
+    (core/jsonl.py's read_lines: split at b"\\n", blank lines skipped but counted), without
     a Python object per line.  ``raw`` keeps the line's ending, which JSON reads as
     white space: the scalar reader's line is ``raw`` less its trailing \\r and \\n.
 

@@ -23,7 +23,7 @@ from typing import Callable
 from yibao.backends.duckdb_io import fetch_records, load_source, raw_select
 from yibao.backends.outcomes import (BatchResults, Refusals, arrow_typed_schema,
                                      validate_suspects)
-from yibao.backends.plan import SettlementPlan
+from yibao.backends.plan_cache import rendered_plan
 
 DIALECT = "duckdb"
 STAGES = ("read", "admit", "validate", "route", "settle", "results")
@@ -65,21 +65,21 @@ def usable_memory() -> int:
 class DuckDBRunner:
     def __init__(self, engine, threads: int | None = None, memory_limit: str | None = None):
         self.engine = engine
-        self.plan = SettlementPlan(engine.loaded)
         self.threads = threads
         self.memory_limit = resolve_memory_limit(memory_limit)
-        # The statements depend on the policy alone: rendered here, with the policy's
-        # compilation, not on every run (the walk's alone is ~60 KB of SQL).
-        self._sql = {
-            "claims": self.plan.claims("raw_claims", DIALECT).sql(DIALECT),
-            "window": self.plan.window_settled("fast_claims").sql(DIALECT),
-            "walk": self.plan.walk_settled("walk_claims").sql(DIALECT),
-        }
+        # The statements depend on the policy alone: rendered once per policy text and
+        # yibao version, and kept on disk (backends/plan_cache.py; the walk's alone is
+        # ~60 KB of SQL).
+        self.plan = rendered_plan(engine.loaded, DIALECT)
 
     def connect(self):
         import duckdb
 
         con = duckdb.connect(config={"preserve_insertion_order": False})
+        # DuckDB's own progress bar prints to standard output, where `yibao eval` writes
+        # its JSON Lines, for any statement over 2 s (10^6 claims): `--progress` is ours.
+        # A session setting, which the cursors of _tables_at_once inherit.
+        con.execute("SET enable_progress_bar = false")
         if self.threads:
             con.execute(f"SET threads = {int(self.threads)}")
         con.execute(f"SET memory_limit = '{self.memory_limit}'")   # a checked form only
@@ -95,21 +95,21 @@ class DuckDBRunner:
         types = load_source(con, path, fmt, undecodable)
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw_claims AS {raw_select(columns, fmt, types)}")
         step("read")
-        self._table(con, "claims", self._sql["claims"])
+        self._table(con, "claims", plan.sql("claims"))
         count = con.execute("SELECT count(*) FROM claims").fetchone()[0]
         step("admit")
         refusals = self._validate(con, fmt, undecodable)
         step("validate")
         walked = self._route(con, refusals)
         step("route")
-        settlements = {"window_settled": self._sql["window"]}
+        settlements = {"window_settled": plan.sql("window")}
         if walked:
-            settlements["walk_settled"] = self._sql["walk"]
+            settlements["walk_settled"] = plan.sql("walk")
         self._tables_at_once(con, settlements)
         self._view(con, "settled", " UNION ALL ".join(f"SELECT * FROM {name}"
                                                       for name in settlements))
         step("settle")
-        results = con.sql(plan.results("settled", "claims").sql(DIALECT)).to_arrow_table()
+        results = con.sql(plan.sql("results")).to_arrow_table()
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 
@@ -125,26 +125,26 @@ class DuckDBRunner:
             import pyarrow as pa
 
             con.register("accepted", pa.Table.from_pylist(accepted, arrow_typed_schema(columns)))
-            con.execute("INSERT INTO claims " + plan.accepted("accepted", DIALECT).sql(DIALECT))
-        if con.execute(plan.collisions("claims").sql(DIALECT)).fetchone()[0]:
-            self._table(con, "claims", plan.dense_keys("claims").sql(DIALECT))
+            con.execute("INSERT INTO claims " + plan.sql("accepted"))
+        if con.execute(plan.sql("collisions")).fetchone()[0]:
+            self._table(con, "claims", plan.sql("dense_keys"))
         refusals = Refusals(plan, errors)
-        duplicated = con.execute(plan.duplicate_ids("claims").sql(DIALECT)).fetchall()
-        copies = None
+        duplicated = con.execute(plan.sql("duplicate_ids")).fetchall()
+        settleable = "settleable"
         if duplicated:
-            self._table(con, "duplicated", plan.duplicate_ids("claims").sql(DIALECT))
-            self._table(con, "copies", plan.later_copies("claims", "duplicated").sql(DIALECT))
+            self._table(con, "duplicated", plan.sql("duplicate_ids"))
+            self._table(con, "copies", plan.sql("later_copies"))
             refusals.copies(con.execute("SELECT * FROM copies").fetchall())
-            copies = "copies"
-        self._view(con, "settleable", plan.settleable("claims", copies).sql(DIALECT))
-        refusals.unspecified(con.execute(plan.unspecified_claims("claims").sql(DIALECT)).fetchall())
+            settleable = "settleable_without_copies"
+        self._view(con, "settleable", plan.sql(settleable))
+        refusals.unspecified(con.execute(plan.sql("unspecified_claims")).fetchall())
         return refusals
 
     def _route(self, con, refusals) -> int:
         plan = self.plan
-        self._table(con, "slow_py", plan.slow_person_years("settleable").sql(DIALECT))
-        self._view(con, "fast_claims", plan.fast_claims("settleable", "slow_py").sql(DIALECT))
-        self._table(con, "walk_claims", plan.walk_claims("settleable", "slow_py").sql(DIALECT))
+        self._table(con, "slow_py", plan.sql("slow_person_years"))
+        self._view(con, "fast_claims", plan.sql("fast_claims"))
+        self._table(con, "walk_claims", plan.sql("walk_claims"))
         return con.execute("SELECT count(*) FROM walk_claims").fetchone()[0]
 
     @staticmethod

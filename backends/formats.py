@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import csv
 import datetime
-import json
 import re
 import sys
 from decimal import Decimal
 from typing import Iterable, Iterator
 
+from yibao.core import jsonl
 from yibao.dsl.model import Policy
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -54,23 +54,12 @@ def format_of(path: str, given: str | None = None) -> str:
 # ---- reading ----------------------------------------------------------------------
 def read_records(path: str, fmt: str) -> Iterator[tuple[int, bytes | dict]]:
     if fmt == "jsonl":
-        return _read_jsonl(path)
+        return jsonl.read_lines(path)
     if fmt == "csv":
         return _read_csv(path)
     if fmt == "parquet":
         return _read_parquet(path)
     raise ValueError(f"unknown claims format {fmt}")
-
-
-def _read_jsonl(path: str) -> Iterator[tuple[int, bytes]]:
-    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    try:
-        for number, raw in enumerate(stream, 1):
-            if raw.strip():
-                yield number, raw.rstrip(b"\r\n")
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
 
 
 def _read_csv(path: str) -> Iterator[tuple[int, dict]]:
@@ -176,13 +165,7 @@ def write_records(records: Iterable[dict], path: str, fmt: str,
                   policies: Iterable[Policy]) -> int:
     """Write claims; returns how many.  CSV and Parquet use the policies' flat layout."""
     if fmt == "jsonl":
-        count = 0
-        with open(path, "w", encoding="utf-8") as out:
-            for record in records:
-                text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
-                out.write(text + "\n")
-                count += 1
-        return count
+        return jsonl.write_file(records, path)
     columns = flat_columns(policies)
     if fmt == "csv":
         return _write_csv(records, path, columns)

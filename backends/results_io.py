@@ -11,12 +11,11 @@ per line of any version), ``total_paid``, ``personal_burden``, ``alerts`` and
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Iterable
 
+from yibao.core import jsonl
 from yibao.dsl.model import Policy
-
 
 
 def result_columns(versions: Iterable[Policy]) -> list[str]:
@@ -32,12 +31,7 @@ def write_results(outcomes: Iterable[dict], path: str, fmt: str,
                   versions: Iterable[Policy]) -> int:
     """Write exchange-format outcomes (results and error objects); returns how many."""
     if fmt == "jsonl":
-        count = 0
-        with open(path, "w", encoding="utf-8") as out:
-            for outcome in outcomes:
-                out.write(json.dumps(outcome, ensure_ascii=False) + "\n")
-                count += 1
-        return count
+        return jsonl.write_file(outcomes, path)
     if fmt == "parquet":
         return _write_parquet(outcomes, path, result_columns(versions))
     raise ValueError(f"unknown results format {fmt}")

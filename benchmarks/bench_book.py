@@ -146,7 +146,7 @@ def phases(location: str, claims: str) -> dict[str, float]:
     from yibao.audit import settle, sqlite_store
     from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
-    from yibao.cli.io import read_claim_lines
+    from yibao.core.jsonl import read_lines
 
     engine = load_engine(POLICY)
     spent = {"start-up: import, load and compile the policy": time.perf_counter() - started}
@@ -175,7 +175,7 @@ def phases(location: str, claims: str) -> dict[str, float]:
         spent["verify since the last verified head"] = time.perf_counter() - start
         start = time.perf_counter()
         settler = settle.BookSettler(store, engine)
-        for lines in settler.run(read_claim_lines(claims), 500):
+        for lines in settler.run(read_lines(claims), 500):
             for entry in lines:      # the report lines, as the command writes them
                 json.dumps(entry, ensure_ascii=False)
         whole = time.perf_counter() - start

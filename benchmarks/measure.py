@@ -66,14 +66,14 @@ def scalar(path: str, trace: bool):
 
 def scalar_processes(path: str, jobs: int, stream: bool = True):
     from yibao.api import load_engine
-    from yibao.cli.io import read_claim_lines
+    from yibao.core.jsonl import read_lines
     from yibao.compiler.parallel import settle_in_processes
 
     engine = load_engine(POLICY)
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")
     count = 0
     start = time.perf_counter()
-    for text, _ in settle_in_processes(engine, read_claim_lines(path), jobs, stream=stream):
+    for text, _ in settle_in_processes(engine, read_lines(path), jobs, stream=stream):
         spool.write(text)
         spool.write("\n")
         count += 1

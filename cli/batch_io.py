@@ -13,11 +13,12 @@ import json
 import sys
 
 from yibao.cli.io import output_file
-from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
+from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures
 from yibao.compiler.batch import Engine
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.results import outcome_line, outcome_to_json
+from yibao.core.jsonl import write_lines
 from yibao.dsl.loader import load_policy
 
 BACKENDS = ("scalar", "duckdb", "spark")
@@ -58,7 +59,7 @@ def run_batch(args) -> int:
     fmt = claims_format(args)
     failures: list[ClaimError] = []
     if args.backend == "scalar":
-        _write(args, engine, _noting_failures(_scalar(engine, args, fmt), failures))
+        _write(args, engine, noting_failures(_scalar(engine, args, fmt), failures))
     else:
         failures = _columnar(engine, args, fmt)
     report_failures(failures)
@@ -160,7 +161,7 @@ def progress_bar(args, what: str, **options):
                 **options)
 
 
-def _noting_failures(outcomes, failures: list[ClaimError]):
+def noting_failures(outcomes, failures: list[ClaimError]):
     """The scalar evaluator's outcomes as they pass, noting the refused ones."""
     for outcome in outcomes:
         if isinstance(outcome, ClaimError):
@@ -219,7 +220,5 @@ def _write(args, engine: Engine, outcomes) -> None:
 
             out.write(render_summary(list(outcomes)))
         else:
-            for outcome in outcomes:
-                line = (dump_json(outcome) if isinstance(outcome, dict)
-                        else outcome_line(outcome, args.trace))
-                out.write(line + "\n")
+            write_lines((outcome if isinstance(outcome, dict) else outcome_line(outcome, args.trace)
+                         for outcome in outcomes), out)

@@ -15,7 +15,8 @@ import sys
 
 from yibao.backends.encodings import ClaimsFileError, utf8_claims
 from yibao.cli.batch_io import (add_arguments as add_batch_arguments, beyond_json_lines,
-                                claims_format, progress_bar, run_batch, wants_batch)
+                                claims_format, noting_failures as _noting_failures,
+                                progress_bar, run_batch, wants_batch)
 from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
@@ -23,6 +24,7 @@ from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, repor
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.results import outcome_line, outcome_to_json
+from yibao.core.jsonl import write_lines
 
 
 def register(commands) -> None:
@@ -136,7 +138,7 @@ def _memory_limit_problem(args) -> str | None:
 
 def _in_processes(args) -> int:
     """``--jobs N``: the scalar evaluator in N processes (compiler/parallel.py)."""
-    from yibao.cli.io import read_claim_lines
+    from yibao.core.jsonl import read_lines
     from yibao.compiler.batch import Engine
     from yibao.compiler.parallel import MAX_JOBS, settle_in_processes
     from yibao.dsl.loader import load_policy
@@ -149,18 +151,21 @@ def _in_processes(args) -> int:
         print(f"yibao: --jobs is at most {MAX_JOBS}", file=sys.stderr)
         return EXIT_USAGE
     engine = Engine(load_policy(args.policy))
-    lines = settle_in_processes(engine, read_claim_lines(args.claims), args.jobs, args.trace,
+    lines = settle_in_processes(engine, read_lines(args.claims), args.jobs, args.trace,
                                 args.stream, args.ids_in_memory)
     bar = progress_bar(args, "claims", unit="claim")
     failures: list[ClaimError] = []
+    def texts():
+        for text, error in lines:
+            if error is not None:
+                failures.append(error)
+            if bar is not None:
+                bar.update(1)
+            yield text
+
     try:
         with output_file(args.output) as out:
-            for text, error in lines:
-                out.write(text + "\n")
-                if error is not None:
-                    failures.append(error)
-                if bar is not None:
-                    bar.update(1)
+            write_lines(texts(), out)
     finally:
         lines.close()
         if bar is not None:
@@ -171,17 +176,13 @@ def _in_processes(args) -> int:
 
 def _write(args, outcomes) -> list[ClaimError]:
     failures: list[ClaimError] = []
-    collected = []
+    noted = _noting_failures(outcomes, failures)
     with output_file(args.output) as out:
-        for outcome in outcomes:
-            if isinstance(outcome, ClaimError):
-                failures.append(outcome)
-            if args.format == "jsonl":
-                out.write(outcome_line(outcome, args.trace) + "\n")
-                if args.stream or args.record:
-                    out.flush()
-            else:
-                collected.append(outcome)
+        if args.format == "jsonl":
+            write_lines((outcome_line(outcome, args.trace) for outcome in noted), out,
+                        flush=bool(args.stream or args.record))
+            return failures
+        collected = list(noted)
         if args.format == "json":
             data = [outcome_to_json(o, args.trace) for o in collected]
             out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
@@ -215,7 +216,7 @@ def _recorded(args, kept: _Kept):
     from yibao.audit.store import SORTED, STREAM
     from yibao.cli.audit import sign_after_recording
     from yibao.audit.stores import open_store
-    from yibao.cli.io import read_claim_lines
+    from yibao.core.jsonl import read_lines
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
 
@@ -231,7 +232,7 @@ def _recorded(args, kept: _Kept):
             # What verify compares an unfinished batch with (issue 25: an interrupted batch
             # abandoned by a run without --resume is flagged, recorded of expected lines).
             store.mark_batch(batch, "expected", _claim_line_count(args.claims), utc_now())
-        lines = read_claim_lines(args.claims)
+        lines = read_lines(args.claims)
         for chunk in record_batch(recorder, engine, lines, args.commit_every, args.trace,
                                   args.ids_in_memory):
             if chunk.first is not None:

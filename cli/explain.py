@@ -136,7 +136,7 @@ def _run_in_book(args) -> int:
     from yibao.audit.book_explain import explain_in_book
     from yibao.audit.store import AuditError
     from yibao.audit.stores import open_store
-    from yibao.cli.io import read_claim_lines
+    from yibao.core.jsonl import read_lines
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
     from yibao.explain.book import book_lines
@@ -144,7 +144,7 @@ def _run_in_book(args) -> int:
     engine = Engine(load_policy(args.policy))
     try:
         with utf8_claims(args.claims, "jsonl", args.encoding) as path:
-            lines = list(read_claim_lines(path))
+            lines = list(read_lines(path))
     except ClaimsFileError as error:
         return refuse_claims_file(error)
     for line, raw in lines:

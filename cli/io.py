@@ -1,5 +1,6 @@
-"""Reading claim files (JSON Lines, ``-`` for stdin) without losing a bad line, and
-the text file results go to."""
+"""The text file results go to, and a standard output that never takes a cut write
+for a whole one.  Claims files are read by core/jsonl.py (JSON Lines) and
+backends/formats.py (CSV, Parquet)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,6 @@ import contextlib
 import io
 import sys
 from typing import Iterator, TextIO
-
-
-def read_claim_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """Yield (line number, raw bytes) of each non-blank line; decoding is per claim."""
-    stream = sys.stdin.buffer if path == "-" else open(path, "rb")
-    try:
-        for number, raw in enumerate(stream, 1):
-            if raw.strip():
-                yield number, raw.rstrip(b"\r\n")
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
 
 
 @contextlib.contextmanager

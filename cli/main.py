@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import pathlib
 import sys
 from typing import Sequence
 
 from yibao import __version__
 from yibao.cli.io import whole_writes_stdout
+from yibao.core import jsonl
 from yibao.core.diagnostics import PolicyError, render_all
 
 EXIT_OK, EXIT_CLAIMS_FAILED, EXIT_USAGE = 0, 1, 2
@@ -43,14 +43,25 @@ EXTRA_OF_MODULE = {"duckdb": "batch", "pyarrow": "batch", "sqlglot": "batch", "t
 COMMAND_MODULES: tuple[str, ...] = ("check", "eval", "settle", "explain", "demo", "subsidy", "audit", "graph", "diff", "casetest", "lint", "fmt", "lsp", "serve")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, when ``argv`` names one, of that command alone:
+    a command's module imports what its runs need, and ``yibao eval`` need not import
+    the graph, audit and lint libraries of the others (issue 28's fixed costs)."""
     parser = argparse.ArgumentParser(
         prog="yibao", description="Medical insurance and assistance policies as code.")
     parser.add_argument("--version", action="version", version=f"yibao {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    named = _command_named(argv)
+    for module in (named,) if named else COMMAND_MODULES:
         importlib.import_module(f"yibao.cli.{module}").register(commands)
     return parser
+
+
+def _command_named(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` runs, when its first word is one (the top-level options
+    are --help and --version, which want every command listed)."""
+    words = list(argv or ())
+    return words[0] if words and words[0] in COMMAND_MODULES else None
 
 
 def entry() -> None:
@@ -64,7 +75,7 @@ def entry() -> None:
     tune_gc()
     whole_writes_stdout()
     try:
-        status = main()
+        status = main(lean=True)
         # What a command printed last may still sit in stdout's buffer: a reader gone
         # by now cuts it as surely as one gone mid-run (else Python's own flush at
         # exit fails with "Exception ignored … BrokenPipeError" and status 120).
@@ -95,8 +106,15 @@ def tune_gc() -> None:
     gc.set_threshold(100_000, 50, 1_000)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, lean: bool = False) -> int:
+    """Run a command; its exit status.  ``lean``: this process is the command's own
+    (:func:`entry`), which keeps out the libraries its run never uses (cli/lean.py)."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
+    if lean:
+        from yibao.cli.lean import keep_out_probed
+
+        keep_out_probed(args)
     try:
         return args.handler(args)
     except PolicyError as error:
@@ -199,7 +217,8 @@ def render_policy_error(error: PolicyError) -> str:
 
 
 def dump_json(data) -> str:
-    return json.dumps(data, ensure_ascii=False)
+    """One JSON Lines line's text (core/jsonl.py's)."""
+    return jsonl.dumps(data)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from yibao.backends.encodings import ENCODINGS, ClaimsFileError, utf8_claims
-from yibao.cli.io import read_claim_lines
+from yibao.core.jsonl import read_lines
 from yibao.cli.main import EXIT_USAGE
 from yibao.compiler.batch import Engine
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
@@ -27,7 +27,7 @@ def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
 def _settled(engine: Engine, claims_path: str, trace, stream: bool, ids_in_memory: int,
              encoding: str | None):
     with utf8_claims(claims_path, "jsonl", encoding) as path:
-        records = read_claim_lines(path)
+        records = read_lines(path)
         if stream:
             yield from engine.stream_records(records, trace, ids_in_memory)
         else:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import sys
 
 from yibao.backends.encodings import ClaimsFileError, utf8_claims
@@ -66,7 +65,8 @@ def run(args) -> int:
     from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
     from yibao.cli.audit import sign_after_recording
-    from yibao.cli.io import output_file, read_claim_lines
+    from yibao.cli.io import output_file
+    from yibao.core.jsonl import read_lines, write_lines
     from yibao.compiler.batch import Engine
     from yibao.dsl.loader import load_policy
 
@@ -107,12 +107,11 @@ def run(args) -> int:
                 revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
                 claims = (stack.enter_context(utf8_claims(args.claims, "jsonl", args.encoding))
                           if args.claims is not None else None)
-                events = (settler.run(read_claim_lines(claims), args.commit_every)
+                events = (settler.run(read_lines(claims), args.commit_every)
                           if claims is not None else iter(()))
                 for lines in itertools.chain(closing, revisions, events):
-                    for entry in lines:
-                        refused += entry["kind"] == "error"
-                        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    refused += sum(entry["kind"] == "error" for entry in lines)
+                    write_lines(lines, out)
                     out.flush()
                     seqs = [entry["seq"] for entry in lines if entry.get("seq")
                             and entry["kind"] not in ("already_settled",)]

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import bisect
 import datetime
-from typing import Iterable, Iterator, Union
+import functools
+from typing import TYPE_CHECKING, Iterable, Iterator, Union
 
 import attrs
 
 from yibao.compiler.admission import validator_for
 from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
 from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
-from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
 from yibao.compiler.ledger import Ledger
-from yibao.compiler.lower import lower_policy
 from yibao.dsl.loader import LoadedPolicy
 from yibao.dsl.model import Policy
 
-Outcome = Union[ClaimResult, ClaimError]
+if TYPE_CHECKING:
+    from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
+
+Outcome = Union["ClaimResult", ClaimError]
 
 
 class Engine:
@@ -35,12 +37,21 @@ class Engine:
         # values is refused, naming them (compiler/awaited.py), and the batch goes on.
         self.loaded = loaded
         self.versions = loaded.versions
-        self.evaluators = {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}
         self._dates = [p.effective for p in self.versions]
         # The latest version's validator: it hands a claim dated earlier to its own.
         self._validator = validator_for(self.policy)
         # The claims of the last batch, by id, for explaining them afterwards.
         self.claims_by_id: dict[str, Claim] = {}
+
+    @functools.cached_property
+    def evaluators(self) -> dict[str, ScalarEvaluator]:
+        """Each version's graph and scalar evaluator, by policy id, compiled when first
+        needed: a run on a SQL backend validates with this engine but settles with the
+        backend's plan, and never needs them (nor networkx, which builds the graphs)."""
+        from yibao.compiler.evaluate import ScalarEvaluator
+        from yibao.compiler.lower import lower_policy
+
+        return {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}
 
     @property
     def policy(self) -> Policy:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
 from yibao.core.money import format_money
+
+if TYPE_CHECKING:   # only annotations: writing a batch backend's results needs no evaluator
+    from yibao.compiler.evaluate import ClaimResult
 
 
 def result_to_json(result: ClaimResult, trace: bool = True) -> dict:
@@ -27,13 +29,13 @@ def result_to_json(result: ClaimResult, trace: bool = True) -> dict:
     return data
 
 
-def outcome_to_json(outcome: Union[ClaimResult, ClaimError], trace: bool = True) -> dict:
+def outcome_to_json(outcome: Union["ClaimResult", ClaimError], trace: bool = True) -> dict:
     if isinstance(outcome, ClaimError):
         return outcome.to_json()
     return result_to_json(outcome, trace)
 
 
-def outcome_line(outcome: Union[ClaimResult, ClaimError], trace: bool = True) -> str:
+def outcome_line(outcome: Union["ClaimResult", ClaimError], trace: bool = True) -> str:
     """``json.dumps(outcome_to_json(outcome, trace), ensure_ascii=False)``, the same text,
     written faster: a JSON Lines result line.
 

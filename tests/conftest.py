@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from helpers import POLICIES
 from yibao.api import load_engine
+
+# The rendered SQL plans (backends/plan_cache.py) of this session go to a directory of
+# its own, not the user's cache; subprocesses (the CLI tests) inherit it.
+os.environ["YIBAO_CACHE_DIR"] = tempfile.mkdtemp(prefix="yibao-test-cache-")
 
 
 @pytest.fixture(scope="session")

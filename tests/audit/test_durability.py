@@ -23,7 +23,7 @@ from helpers import POLICIES
 from killed_run import KilledRun
 from yibao.audit.sqlite_store import SQLiteStore
 from yibao.audit.verify import verify_store
-from yibao.cli.io import read_claim_lines
+from yibao.core.jsonl import read_lines
 from yibao.compiler.results import outcome_to_json
 
 POLICY = str(POLICIES / "benxi-2023.policy")
@@ -112,7 +112,7 @@ def test_kill_9_at_random_points_then_resume(tmp_path, benxi_engine):
     # Kills must have struck mid-batch, with part of it recorded, or nothing was tested.
     assert sum(0 < count < total for count in counts_after_kills) >= 2, counts_after_kills
 
-    lines = list(read_claim_lines(str(claims)))
+    lines = list(read_lines(str(claims)))
     uninterrupted = benxi_engine.evaluate_records(lines)
     with SQLiteStore(store) as opened:
         assert verify_store(opened).ok

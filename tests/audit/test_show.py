@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from helpers import EXAMPLES
 from yibao.audit.restore import outcome_from_json, recorded_settlement
-from yibao.cli.io import read_claim_lines
+from yibao.core.jsonl import read_lines
 from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.results import outcome_to_json
 from yibao.explain.text import render_text
 
 
 def test_every_recorded_example_renders_as_its_live_settlement(store, benxi_engine, record):
-    lines = list(read_claim_lines(str(EXAMPLES / "benxi-2023.jsonl")))
+    lines = list(read_lines(str(EXAMPLES / "benxi-2023.jsonl")))
     record(store, benxi_engine, lines)
     # The records hold no trace (yibao-audit/3): show derives it, and it must be the
     # trace of the live settlement of the same batch.

@@ -142,12 +142,12 @@ def test_an_abandoned_batch_is_flagged_incomplete(tmp_path, capsys):
         from yibao.audit.record import Recorder, record_batch
         from yibao.compiler.batch import Engine
         from yibao.dsl.loader import load_policy
-        from yibao.cli.io import read_claim_lines
+        from yibao.core.jsonl import read_lines
 
         engine = Engine(load_policy(POLICY))
         recorder = Recorder(opened, engine, "sorted", resume=True)
         assert recorder.batch.batch == 2
-        for _ in record_batch(recorder, engine, read_claim_lines(str(head)), 100):
+        for _ in record_batch(recorder, engine, read_lines(str(head)), 100):
             pass
     # The next run forgot --resume: batch 3.
     assert main(["eval", POLICY, claims, "--record", store, "-o", os.devnull]) in (0, 1)

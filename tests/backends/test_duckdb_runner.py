@@ -9,6 +9,8 @@ memory limit scales with the machine (half the usable memory unless told).
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -53,6 +55,21 @@ def _setting(con) -> str:
 def test_the_memory_limit_is_set_on_the_connection(benxi_engine):
     con = DuckDBRunner(benxi_engine, memory_limit="512MiB").connect()
     assert _setting(con) == "512.0 MiB"
+
+
+def test_duckdbs_progress_bar_never_writes_into_the_results():
+    """DuckDB prints its progress bar on standard output for a statement over 2 s, in
+    the middle of `yibao eval`'s JSON Lines there: the runner's connections, and the
+    cursors the settlement statements run on (_tables_at_once), have it off.  Asked in
+    a process of its own: under pytest's capture DuckDB leaves the bar off anyway."""
+    script = ("from yibao.api import load_engine\n"
+              "from yibao.backends.duckdb_runner import DuckDBRunner\n"
+              f"con = DuckDBRunner(load_engine({str(POLICIES / 'benxi-2023.policy')!r})).connect()\n"
+              "ask = \"SELECT current_setting('enable_progress_bar')\"\n"
+              "print(con.execute(ask).fetchall(), con.cursor().execute(ask).fetchall())\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, check=True)
+    assert run.stdout.split("\n")[-2] == "[(False,)] [(False,)]"
 
 
 def test_by_default_half_the_usable_memory(benxi_engine, no_memory_variable):

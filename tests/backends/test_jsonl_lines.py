@@ -1,7 +1,7 @@
 """DuckDB's JSON Lines reader yields exactly the scalar reader's lines.
 
 backends/duckdb_io.py splits a whole file with NumPy and Arrow; the scalar
-path (backends/formats.py ``_read_jsonl``) iterates a binary file.  Both must
+path (core/jsonl.py ``read_lines``) iterates a binary file.  Both must
 give the same (line number, bytes) for every line kept: split at b"\\n" only,
 trailing \\r and \\n dropped, lines of white space alone skipped but counted,
 and a line that is not UTF-8 kept as bytes for the validator (C300).
@@ -12,14 +12,14 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from yibao.backends.duckdb_io import _newlines, jsonl_table
-from yibao.backends.formats import _read_jsonl
+from yibao.core.jsonl import read_lines
 
 PIECES = [b"\n", b"\r", b"\r\n", b" ", b"\t", b"\x0b", b"\x0c", b'{"a": 1}', b"x",
           b"\xef\xbb\xbf", b"\xe3\x80\x80", b"\xe2\x80\xa8", b"\xff", b"\xc3", b"\x85"]
 
 
 def scalar_lines(path) -> list[tuple[int, bytes]]:
-    return list(_read_jsonl(str(path)))
+    return list(read_lines(str(path)))
 
 
 def duckdb_lines(data: bytes) -> list[tuple[int, bytes]]:
@@ -59,3 +59,31 @@ def test_newlines_are_found_across_the_search_chunks(data, chunk):
     bytes_ = np.frombuffer(data, dtype=np.uint8)
     expected = [i for i, byte in enumerate(data) if byte == ord("\n")]
     assert _newlines(bytes_, chunk).tolist() == expected
+
+
+def test_one_writer_for_claims_and_results(tmp_path, benxi_engine):
+    """Claims (formats.write_records) and results (results_io.write_results) go through
+    core/jsonl.py: Chinese as it is, a str taken as JSON text already, a line each."""
+    from yibao.backends.formats import write_records
+    from yibao.backends.results_io import write_results
+    from yibao.core.jsonl import write_lines
+
+    values = [{"claim_id": "甲-1", "paid": {"基本医保": "1.50"}}, '{"claim_id": "乙"}']
+    expected = '{"claim_id": "甲-1", "paid": {"基本医保": "1.50"}}\n{"claim_id": "乙"}\n'
+    claims, results = tmp_path / "claims.jsonl", tmp_path / "results.jsonl"
+    assert write_records(values, str(claims), "jsonl", benxi_engine.versions) == 2
+    assert write_results(values, str(results), "jsonl", benxi_engine.versions) == 2
+    assert claims.read_text(encoding="utf-8") == results.read_text(encoding="utf-8") == expected
+
+    class Sink(list):
+        def write(self, text):
+            self.append(("write", text))
+
+        def flush(self):
+            self.append(("flush",))
+
+    sink = Sink()
+    assert write_lines([{"a": 1}, "2"], sink, flush=True) == 2
+    assert sink == [("write", '{"a": 1}\n'), ("flush",), ("write", "2\n"), ("flush",)]
+    assert list(read_lines(str(claims))) == [(1, expected.splitlines()[0].encode("utf-8")),
+                                             (2, b'{"claim_id": "\xe4\xb9\x99"}')]

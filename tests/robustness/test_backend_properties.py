@@ -62,6 +62,7 @@ from robustness.claim_space import (
 from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, HOSTILE
 from robustness.profiles import scaled
 from yibao.api import outcome_to_json
+from yibao.backends import duckdb_io
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.encodings import utf8_claims
 from yibao.backends.formats import read_records, write_records
@@ -75,6 +76,17 @@ def runner(name: str) -> DuckDBRunner:
     """One runner per policy: its statements depend on the policy only and are
     rendered once.  Each run opens its own connection, as ``yibao eval`` does."""
     return DuckDBRunner(ENGINES[name])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_scan_chunks():
+    """DuckDB scans JSON Lines and CSV in Arrow chunks of SCAN_CHUNK rows, in parallel
+    (backends/duckdb_io.py); a batch here is a few dozen claims, so the chunks are cut
+    to 3 rows: every batch is scanned in several, as a file of more than 16,384 claims
+    is, and a chunk's edge falls next to bad lines, blank lines and copies."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(duckdb_io, "SCAN_CHUNK", 3)
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,58 @@
+"""`yibao eval --backend duckdb` imports only what its run uses (issue 28's fixed costs).
+
+pandas is imported by pyarrow and DuckDB only as a probe (cli/lean.py keeps it
+out of the command's process), networkx only to build graphs that a run with a
+cached SQL plan never builds (backends/plan_cache.py, compiler/batch.py's lazy
+evaluators).  Each run is the console script's own entry point in a fresh
+process, which reports at exit which of the libraries it had imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from helpers import EXAMPLES, POLICIES
+
+REPORTING = """
+import atexit, json, sys
+atexit.register(lambda: print(json.dumps(sorted(
+    name for name in ("pandas", "networkx", "yibao.compiler.evaluate") if name in sys.modules)),
+    file=sys.stderr))
+sys.argv = ["yibao", *sys.argv[1:]]
+from yibao.cli.main import entry
+entry()
+"""
+
+
+def imported(tmp_path, *argv: str) -> tuple[list[str], str]:
+    run = subprocess.run([sys.executable, "-c", REPORTING, *argv], capture_output=True,
+                         text=True, timeout=300, check=False,
+                         env={**os.environ, "YIBAO_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode in (0, 1), run.stderr
+    return json.loads(run.stderr.splitlines()[-1]), run.stdout
+
+
+def test_a_duckdb_run_imports_neither_pandas_nor_networkx(tmp_path):
+    argv = ("eval", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
+            "--backend", "duckdb")
+    first, first_out = imported(tmp_path, *argv)
+    assert first == ["networkx"]            # the plan rendered once: from the graphs
+    again, again_out = imported(tmp_path, *argv)
+    assert again == []                      # rendered already: nothing of the compiler
+    assert again_out == first_out and first_out.count("\n") > 10
+
+
+def test_a_program_calling_main_keeps_its_imports(tmp_path):
+    """Only the command's own process keeps pandas out: ``main()`` is a library call."""
+    script = ("import sys\nfrom yibao.cli.main import main\n"
+              f"main(['eval', {str(POLICIES / 'benxi-2023.policy')!r}, "
+              f"{str(EXAMPLES / 'benxi-2023.jsonl')!r}, '--backend', 'duckdb'])\n"
+              "import pandas\nprint(pandas.__name__)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, check=False,
+                         env={**os.environ, "YIBAO_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "pandas"
