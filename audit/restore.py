@@ -41,7 +41,8 @@ def step_from_json(data: dict) -> Step:
     else:
         facts = RecordedWords(data["value"], data.get("formula", ""),
                               tuple(data.get("inputs", {}).items()),
-                              covered=data["value"] != "否" if data["op"] == "covers" else None)
+                              covered=data["value"] != "否" if data["op"] == "covers" else None,
+                              label=data.get("label", ""))
     return Step(
         node=data["node"], op=data["op"], facts=facts,
         clause=clause[1:] if clause.startswith("§") else clause,

@@ -233,6 +233,7 @@ class RecordedWords:
     formula: str = ""
     inputs: tuple[tuple[str, str], ...] = ()
     covered: bool | None = None          # a coverage step's answer (None for other ops)
+    label: str = ""                      # the node's label as the record wrote it
 
 
 Facts = Union[InputFacts, UpstreamFacts, IdentityFacts, LookupFacts, CoversFacts,

@@ -32,6 +32,8 @@ class Step(NamedTuple):
         }
         facts = self.facts
         if isinstance(facts, RecordedWords):   # an old record's step: its words, as recorded
+            if facts.label:
+                data["label"] = facts.label
             data["value"] = facts.value
             if facts.formula:
                 data["formula"] = facts.formula

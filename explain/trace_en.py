@@ -12,7 +12,7 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound, CeilingFacts, InputFacts
+from yibao.compiler.facts import Bound, CeilingFacts, InputFacts, RecordedWords
 from yibao.compiler.graph import Op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
@@ -76,7 +76,7 @@ def node_label(node: str, op: str = "") -> str:
 
 
 def step_label(step: Step) -> str:
-    if isinstance(step.facts, InputFacts) and step.facts.label:
+    if isinstance(step.facts, (InputFacts, RecordedWords)) and step.facts.label:
         return step.facts.label      # the policy's display name: its own words
     if step.node == CEILING:
         facts = step.facts
