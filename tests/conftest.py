@@ -18,3 +18,20 @@ os.environ["YIBAO_CACHE_DIR"] = tempfile.mkdtemp(prefix="yibao-test-cache-")
 @pytest.fixture(scope="session")
 def benxi_engine():
     return load_engine(POLICIES / "benxi-2023.policy")
+
+
+# Debian's Chromium, installed by scripts/ensure-system-packages.sh, driven by Playwright:
+# one browser for the session's HTML, print and desk tests.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -16,14 +16,10 @@ import os
 
 import pytest
 from PIL import Image, ImageChops
-from playwright.sync_api import sync_playwright
 
 from desk_support import running_desk
 from helpers import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "out" / "test-artifacts"
 PAGES = {"search": "/?person_id=p-01", "person": "/person?id=p-01&year=2023",
          "claim": "/claim?id=bx-0003", "policy": "/policy?name=benxi-2023", "chain": "/chain"}
@@ -33,14 +29,6 @@ PAGES = {"search": "/?person_id=p-01", "person": "/person?id=p-01&year=2023",
 def desk(demo_book):
     with running_desk(demo_book) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, width: int = 1280):

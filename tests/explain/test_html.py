@@ -11,7 +11,6 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from helpers import EXAMPLES, POLICIES, ROOT
 from yibao.api import evaluate_claims, load_engine, read_claims_file
@@ -19,9 +18,6 @@ from yibao.cli.main import main
 from yibao.explain.html import render_html
 from yibao.explain.labels import EN
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "out" / "test-artifacts"
 
 
@@ -34,14 +30,6 @@ def bx7_page(tmp_path_factory) -> pathlib.Path:
     page.write_text(render_html(bx7, engine.claims_by_id["bx-0007"],
                                 engine.evaluators[bx7.policy].graph), encoding="utf-8")
     return page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, path: pathlib.Path):

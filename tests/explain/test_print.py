@@ -25,16 +25,12 @@ import subprocess
 
 import pytest
 from PIL import Image
-from playwright.sync_api import sync_playwright
 
 from helpers import EXAMPLES, POLICIES, claim
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.explain import colour
 from yibao.explain.html import render_html
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 BELOW_DEDUCTIBLE = claim("lb-01", "p-lb", "2023-03-01", ["低保对象"], "10000.00",
                          {"基本医保": "1000.00", "大病保险": "0.00"})
 CLAIMS = ("bx-0003", "bx-0007", "lb-01")
@@ -55,14 +51,6 @@ def pages(tmp_path_factory) -> dict[str, pathlib.Path]:
                                     engine.evaluators[result.policy].graph), encoding="utf-8")
         written[claim_id] = page
     return written
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_at(browser, path: pathlib.Path, width: int):
