@@ -1,6 +1,6 @@
 """The lint's exact one-claim model agrees with the engine, and finds every kink.
 
-lint/settlement.py mirrors docs/specification.md without rounding; the engine rounds each
+lint/graph_model.py settles the compiled graph without rounding; the engine rounds each
 line's payout to the fen.  At every kink the analysis finds (the burden rounded
 to the fen), each line's payout from the engine is the model's within a fen
 (the rounding of the line and of the lines before it).
@@ -21,7 +21,18 @@ from yibao.dsl.model import BandSchedule, BandSlice
 from yibao.lint.curves import Curve, share_supremum, trace_curve
 from yibao.lint.scenarios import effective_identities, scenarios
 from yibao.lint.exact import FractionArithmetic
-from yibao.lint.settlement import Settlement, settle as model_settle
+from yibao.compiler.graph import Op
+from yibao.compiler.lower import lower_policy
+from yibao.lint.graph_model import HANDLERS, Settlement, settle as graph_settle
+
+
+def model_settle(policy, scenario, burden, upstream=Fraction(0)):
+    """Lint's exact settlement of ``policy``'s compiled graph (lowered once per policy)."""
+    graph = _GRAPHS.setdefault(id(policy), (policy, lower_policy(policy)))[1]
+    return graph_settle(graph, scenario, burden, upstream)
+
+
+_GRAPHS: dict = {}   # id → (policy, graph); the policy is kept so its id is not reused
 
 FEN = Decimal("0.01")
 
