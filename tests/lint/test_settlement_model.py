@@ -21,18 +21,8 @@ from yibao.dsl.model import BandSchedule, BandSlice
 from yibao.lint.curves import Curve, share_supremum, trace_curve
 from yibao.lint.scenarios import effective_identities, scenarios
 from yibao.lint.exact import FractionArithmetic
-from yibao.compiler.graph import Op
 from yibao.compiler.lower import lower_policy
-from yibao.lint.graph_model import HANDLERS, Settlement, settle as graph_settle
-
-
-def model_settle(policy, scenario, burden, upstream=Fraction(0)):
-    """Lint's exact settlement of ``policy``'s compiled graph (lowered once per policy)."""
-    graph = _GRAPHS.setdefault(id(policy), (policy, lower_policy(policy)))[1]
-    return graph_settle(graph, scenario, burden, upstream)
-
-
-_GRAPHS: dict = {}   # id → (policy, graph); the policy is kept so its id is not reused
+from yibao.lint.graph_model import Settlement, settle as model_settle
 
 FEN = Decimal("0.01")
 
@@ -46,7 +36,8 @@ def _agree(engine, policy, identity: str, upstream_share: Fraction, fields: dict
     scenario = next(s for s in scenarios(policy, identity)
                     if s.visit == "住院" and dict(s.fields) == fields)
     ratio = upstream_share / (1 - upstream_share)
-    curve = trace_curve(lambda b: model_settle(policy, scenario, b, ratio * b))
+    graph = lower_policy(policy)
+    curve = trace_curve(lambda b: model_settle(graph, scenario, b, ratio * b))
     upstream_lines = [line.name for line in policy.upstream_lines]
     compared = 0
     for number, point in enumerate(curve.settlements):
@@ -56,7 +47,7 @@ def _agree(engine, policy, identity: str, upstream_share: Fraction, fields: dict
             paid[upstream_lines[0]] = str(upstream)
         result, = settle(engine, claim(f"k{number}", f"p{number}", "2023-06-01", [identity],
                                        str(burden + upstream), paid, **fields))
-        exact = model_settle(policy, scenario, Fraction(burden), Fraction(upstream))
+        exact = model_settle(graph, scenario, Fraction(burden), Fraction(upstream))
         for line in policy.computed_lines:
             assert abs(result.payout(line.name) - _fen(exact.payout(line.name))) <= FEN, (
                 identity, burden, line.name)
@@ -158,6 +149,7 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
     rounds G half up and the ceiling's bound down; the model does not round)."""
     policy = load_policy(POLICIES / f"{name}.policy").latest
     engine = load_engine(POLICIES / f"{name}.policy")
+    graph = lower_policy(policy)
     upstream_lines = [line.name for line in policy.upstream_lines]
     compared = 0
     for identity in effective_identities(policy):
@@ -166,7 +158,7 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
                 continue   # a value left open is refused; a per-unit line is bounded, not modelled
             fields = dict(scenario.fields)
             ratio = Fraction(1)   # the upstream lines pay as much as they leave
-            curve = trace_curve(lambda b: model_settle(policy, scenario, b, ratio * b))
+            curve = trace_curve(lambda b: model_settle(graph, scenario, b, ratio * b))
             for burden in _points(curve):
                 burden, upstream = _fen(burden), _fen(ratio * burden)
                 paid = {line: "0.00" for line in upstream_lines}
@@ -176,7 +168,7 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
                     f"k{compared}", f"p{compared}", str(policy.effective),
                     [identity] if identity else [], str(burden + upstream), paid,
                     visit=scenario.visit, **fields))
-                exact = model_settle(policy, scenario, Fraction(burden), Fraction(upstream))
+                exact = model_settle(graph, scenario, Fraction(burden), Fraction(upstream))
                 for line in policy.computed_lines:
                     assert abs(result.payout(line.name) - _fen(exact.payout(line.name))) <= FEN, (
                         identity, scenario.describe(), burden, line.name)
