@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import pathlib
+from typing import TYPE_CHECKING
 
 from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
 from yibao.core.span import Span
@@ -20,6 +21,9 @@ from yibao.dsl.loader import LoadedPolicy, load_policy, source_sha256
 from yibao.dsl.model import Policy
 from yibao.dsl.parser import parse_policy
 from yibao.lint.config import LintConfig
+
+if TYPE_CHECKING:   # the compiler is imported when a policy checks (_compile)
+    from yibao.compiler.graph import EvaluationGraph
 
 
 class LintContext:
@@ -37,6 +41,7 @@ class LintContext:
         self.base_missing: str | None = None   # the version ``extends`` names, when not beside
         self.check: CheckResult | None = None
         self.policy: Policy | None = None
+        self.graph: EvaluationGraph | None = None   # the compiled policy, which lint visits
         self._build()
 
     def _build(self) -> None:
@@ -83,7 +88,7 @@ class LintContext:
         from yibao.compiler.lower import lower_policy
 
         try:
-            lower_policy(self.policy)
+            self.graph = lower_policy(self.policy)
         except (PolicyError, ValueError) as error:
             diagnostics = getattr(error, "diagnostics", None) or (Diagnostic(
                 "S200", Severity.ERROR, f"the policy does not compile: {error}",
@@ -97,7 +102,7 @@ class LintContext:
         """The over-protection analysis of the checked policy (scenarios and shares)."""
         from yibao.lint.shares import ProtectionAnalysis
 
-        return ProtectionAnalysis(self.policy, self.config.upstream_share)
+        return ProtectionAnalysis(self.policy, self.config.upstream_share, self.graph)
 
     def own(self, span: Span) -> bool:
         """Was this written in the file being linted (not inherited from its predecessor)?"""

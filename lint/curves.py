@@ -2,7 +2,7 @@
 
 For one scenario every payout is a continuous piecewise-linear function of the
 burden B ≥ 0 (docs/specification.md: differences clamped at 0, G, caps, the ceiling's
-cuts).  Its kinks are where a switch of :mod:`yibao.lint.settlement` changes
+cuts).  Its kinks are where a switch of :mod:`yibao.lint.graph_model` changes
 sign.  Taking the switches in the order they are computed, each is linear
 between the kinks already found, so its zero on an interval is found exactly by
 interpolation; adding those zeros makes the next switch linear in turn.  The
@@ -19,7 +19,7 @@ from typing import Callable
 
 import attrs
 
-from yibao.lint.settlement import Settlement
+from yibao.lint.graph_model import Settlement
 
 ZERO = Fraction(0)
 

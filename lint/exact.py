@@ -1,6 +1,6 @@
 """compiler/arithmetic.py's arithmetic in exact Fractions, recording every kink.
 
-Lint's settlement model (lint/settlement.py) runs the same formulas as the scalar
+Lint's settlement model (lint/graph_model.py) runs the same formulas as the scalar
 evaluator and the SQL lowering, unrounded.  Each choice the formulas make (a clamp
 at zero, the least of two) is a *switch*: the quantity whose sign decides it is
 recorded, in the order computed, so lint/curves.py can find every kink exactly.

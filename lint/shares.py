@@ -28,10 +28,12 @@ from fractions import Fraction
 
 import attrs
 
+from yibao.compiler.graph import EvaluationGraph
+from yibao.compiler.lower import lower_policy
 from yibao.dsl.model import Policy
 from yibao.lint.curves import Curve, Extreme, share_supremum, trace_curve
 from yibao.lint.scenarios import Scenario, effective_identities, scenarios
-from yibao.lint.settlement import ZERO, Settlement, settle
+from yibao.lint.graph_model import ZERO, Settlement, settle
 
 
 @attrs.frozen
@@ -67,8 +69,11 @@ class ScenarioCurve:
 class ProtectionAnalysis:
     """Every scenario's curve (no upstream payout), and the shares by identity."""
 
-    def __init__(self, policy: Policy, upstream_share: Fraction = ZERO):
+    def __init__(self, policy: Policy, upstream_share: Fraction = ZERO,
+                 graph: EvaluationGraph | None = None):
         self.policy = policy
+        # The settlements are the compiled graph's (lint/graph_model.py visits it).
+        self.graph = graph if graph is not None else lower_policy(policy)
         self.upstream_share = upstream_share
         self.curves: dict[str | None, list[ScenarioCurve]] = {}
         for identity in effective_identities(policy):
@@ -80,7 +85,7 @@ class ProtectionAnalysis:
 
     def _curve(self, scenario: Scenario, upstream_per_burden: Fraction) -> Curve:
         return trace_curve(lambda burden: settle(
-            self.policy, scenario, burden, upstream_per_burden * burden))
+            self.graph, scenario, burden, upstream_per_burden * burden))
 
     def _share(self, identity: str | None) -> IdentityShare:
         paying = [c for c in self.curves[identity] if c.scenario.lines]

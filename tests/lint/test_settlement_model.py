@@ -1,6 +1,6 @@
 """The lint's exact one-claim model agrees with the engine, and finds every kink.
 
-lint/settlement.py mirrors docs/specification.md without rounding; the engine rounds each
+lint/graph_model.py settles the compiled graph without rounding; the engine rounds each
 line's payout to the fen.  At every kink the analysis finds (the burden rounded
 to the fen), each line's payout from the engine is the model's within a fen
 (the rounding of the line and of the lines before it).
@@ -21,7 +21,8 @@ from yibao.dsl.model import BandSchedule, BandSlice
 from yibao.lint.curves import Curve, share_supremum, trace_curve
 from yibao.lint.scenarios import effective_identities, scenarios
 from yibao.lint.exact import FractionArithmetic
-from yibao.lint.settlement import Settlement, settle as model_settle
+from yibao.compiler.lower import lower_policy
+from yibao.lint.graph_model import Settlement, settle as model_settle
 
 FEN = Decimal("0.01")
 
@@ -35,7 +36,8 @@ def _agree(engine, policy, identity: str, upstream_share: Fraction, fields: dict
     scenario = next(s for s in scenarios(policy, identity)
                     if s.visit == "住院" and dict(s.fields) == fields)
     ratio = upstream_share / (1 - upstream_share)
-    curve = trace_curve(lambda b: model_settle(policy, scenario, b, ratio * b))
+    graph = lower_policy(policy)
+    curve = trace_curve(lambda b: model_settle(graph, scenario, b, ratio * b))
     upstream_lines = [line.name for line in policy.upstream_lines]
     compared = 0
     for number, point in enumerate(curve.settlements):
@@ -45,7 +47,7 @@ def _agree(engine, policy, identity: str, upstream_share: Fraction, fields: dict
             paid[upstream_lines[0]] = str(upstream)
         result, = settle(engine, claim(f"k{number}", f"p{number}", "2023-06-01", [identity],
                                        str(burden + upstream), paid, **fields))
-        exact = model_settle(policy, scenario, Fraction(burden), Fraction(upstream))
+        exact = model_settle(graph, scenario, Fraction(burden), Fraction(upstream))
         for line in policy.computed_lines:
             assert abs(result.payout(line.name) - _fen(exact.payout(line.name))) <= FEN, (
                 identity, burden, line.name)
@@ -147,6 +149,7 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
     rounds G half up and the ceiling's bound down; the model does not round)."""
     policy = load_policy(POLICIES / f"{name}.policy").latest
     engine = load_engine(POLICIES / f"{name}.policy")
+    graph = lower_policy(policy)
     upstream_lines = [line.name for line in policy.upstream_lines]
     compared = 0
     for identity in effective_identities(policy):
@@ -155,7 +158,7 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
                 continue   # a value left open is refused; a per-unit line is bounded, not modelled
             fields = dict(scenario.fields)
             ratio = Fraction(1)   # the upstream lines pay as much as they leave
-            curve = trace_curve(lambda b: model_settle(policy, scenario, b, ratio * b))
+            curve = trace_curve(lambda b: model_settle(graph, scenario, b, ratio * b))
             for burden in _points(curve):
                 burden, upstream = _fen(burden), _fen(ratio * burden)
                 paid = {line: "0.00" for line in upstream_lines}
@@ -165,7 +168,7 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
                     f"k{compared}", f"p{compared}", str(policy.effective),
                     [identity] if identity else [], str(burden + upstream), paid,
                     visit=scenario.visit, **fields))
-                exact = model_settle(policy, scenario, Fraction(burden), Fraction(upstream))
+                exact = model_settle(graph, scenario, Fraction(burden), Fraction(upstream))
                 for line in policy.computed_lines:
                     assert abs(result.payout(line.name) - _fen(exact.payout(line.name))) <= FEN, (
                         identity, scenario.describe(), burden, line.name)

@@ -1,0 +1,279 @@
+"""One claim in a fresh year, settled exactly over the evaluation graph, as a function of the burden.
+
+Lint's settlement model is a visitor over the compiled :class:`EvaluationGraph`,
+like the scalar evaluator, the SQL lowering and the renderer: one handler per
+:class:`Op` (:data:`HANDLERS`; a test fails when an op has none), each running
+the op's money rule from compiler/arithmetic.py in exact Fractions
+(:class:`~yibao.lint.exact.FractionArithmetic`, no rounding).
+
+The claim is the one lint's analyses reason about (docs/specification.md §6):
+a person with nothing paid yet this year, one :class:`Scenario` (identity,
+visit, yes/no fields) deciding which computed lines cover it and the values
+they apply.  The burden B is what the in-scope cost leaves after the upstream
+lines; they pay U in all (booked on the first of them), so the in-scope cost
+is B + U.  Out-of-scope costs are taken as 0, so a base on ``total_cost`` sees
+the in-scope cost.
+
+Besides the payouts, a settlement lists its *switches*: the quantities whose
+sign decides a kink (a base reaching a deductible or a band edge, a payout
+reaching its cap, the ceiling's excess), recorded by the arithmetic in the
+order the graph computes them.  Every payout is piecewise linear in B, with
+kinks only where a switch changes sign; :mod:`yibao.lint.curves` uses them to
+find every kink exactly.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable, Mapping
+
+import attrs
+
+from yibao.compiler.arithmetic import annual_payout, capped, ceiling_cut, claim_slice
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
+from yibao.compiler.lower import CEILING, payout_id
+from yibao.lint.exact import FractionArithmetic
+from yibao.lint.scenarios import LineTerms, Scenario
+
+ZERO = Fraction(0)
+
+# The analyses read one candidate identity's settlement.  The result phase (take
+# highest among candidates, the claim's totals, alerts, referrals) chooses and
+# watches the year: no analysis reads it, and its clamps (the personal burden) are
+# not kinks of any payout, so the model stops after the candidate's total.
+MODELLED_PHASES = (Phase.CLAIM, Phase.CANDIDATE)
+
+
+@attrs.frozen
+class Settlement:
+    burden: Fraction
+    upstream: Fraction
+    payouts: tuple[tuple[str, Fraction], ...]          # every line, after the ceiling
+    before_ceiling: tuple[tuple[str, Fraction], ...]   # computed lines, before it
+    switches: tuple[Fraction, ...]
+
+    @property
+    def in_scope(self) -> Fraction:
+        return self.burden + self.upstream
+
+    @property
+    def total(self) -> Fraction:
+        return sum((amount for _, amount in self.payouts), ZERO)
+
+    def payout(self, line: str) -> Fraction:
+        return dict(self.payouts)[line]
+
+
+@attrs.frozen
+class _Claim:
+    """What one handler may read besides its inputs' values: the modelled claim."""
+
+    scenario: Scenario
+    terms: dict[str, LineTerms]   # the covering lines' values, by line
+    burden: Fraction
+    upstream: Fraction
+    first_upstream: str | None
+    arithmetic: FractionArithmetic
+
+    @property
+    def in_scope(self) -> Fraction:
+        return self.burden + self.upstream
+
+
+Handler = Callable[[Node, Mapping[str, Any], _Claim], Any]
+
+
+class _Inputs(Mapping):
+    """The values a node may read: its declared inputs only (the graph is the evaluated
+    graph, so an analysis never reads a figure by naming convention)."""
+
+    def __init__(self, node: Node, values: dict[str, Any]):
+        self._node, self._values = node, values
+        self._declared = frozenset(source for _, source in node.inputs)
+
+    def __getitem__(self, node_id: str) -> Any:
+        if node_id not in self._declared:
+            raise KeyError(f"{self._node.id} reads {node_id}, which is not among its inputs")
+        return self._values[node_id]
+
+    def __iter__(self):
+        return iter(self._declared)
+
+    def __len__(self) -> int:
+        return len(self._declared)
+
+
+def visit(graph: EvaluationGraph, scenario: Scenario, burden: Fraction,
+          upstream: Fraction = ZERO, phases: tuple[Phase, ...] = MODELLED_PHASES,
+          ) -> tuple[dict[str, Any], tuple[Fraction, ...]]:
+    """Every node's exact value in ``phases`` for the modelled claim, and the switches."""
+    policy = graph.policy
+    claim = _Claim(scenario, {line.name: line for line in scenario.lines}, burden, upstream,
+                   next((line.name for line in policy.upstream_lines), None),
+                   FractionArithmetic([]))
+    values: dict[str, Any] = {}
+    for node in graph.order:
+        if node.phase in phases:
+            values[node.id] = HANDLERS[node.op](node, _Inputs(node, values), claim)
+    return values, tuple(claim.arithmetic.switches)
+
+
+def settle(graph: EvaluationGraph, scenario: Scenario, burden: Fraction,
+           upstream: Fraction = ZERO) -> Settlement:
+    """Every line's payout after the ceiling, the covering lines' before it, the switches."""
+    values, switches = visit(graph, scenario, burden, upstream)
+    lines = [line.name for line in graph.policy.lines]
+    finals = values.get(CEILING) or {name: values[payout_id(name)] for name in lines}
+    before = tuple((line.name, values[payout_id(line.name)]) for line in scenario.lines)
+    return Settlement(burden, upstream, tuple((name, finals[name]) for name in lines), before,
+                      switches)
+
+
+# ---- one handler per op ----------------------------------------------------------
+
+def _input(node: Node, values: Mapping, claim: _Claim) -> Any:
+    field = node.params["field"]
+    if field in ("in_scope_cost", "total_cost"):
+        return claim.in_scope            # out-of-scope costs are taken as 0
+    if field == "visit":
+        return claim.scenario.visit
+    if field == "identities":
+        identity = claim.scenario.identity
+        return (identity,) if identity is not None else ()
+    return dict(claim.scenario.fields).get(field)   # a yes/no field (None: not enumerated)
+
+
+def _upstream(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    # U is booked on the first upstream line; the others pay nothing.
+    return claim.upstream if node.params["line"] == claim.first_upstream else ZERO
+
+
+def _identity(node: Node, values: Mapping, claim: _Claim) -> str | None:
+    return claim.scenario.identity
+
+
+def _covers(node: Node, values: Mapping, claim: _Claim) -> bool:
+    # The scenario has decided coverage (visit, identity, conditions) and left out a
+    # line whose value is unspecified: such a line pays nothing here.
+    return node.line in claim.terms
+
+
+def _lookup(node: Node, values: Mapping, claim: _Claim) -> Any:
+    terms = claim.terms.get(node.line)
+    if terms is None:
+        return None
+    quantity = node.params["quantity"]
+    if quantity == "deductible":
+        return terms.deductible
+    if quantity == "rate":
+        return terms.rate
+    if quantity == "cap":
+        return terms.cap
+    return terms.rate   # per_unit: the share of the base it can pay (scenarios.py's LineTerms)
+
+
+def _difference(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    covered = _role(node, "covered")
+    if covered is not None and not values[covered]:
+        return ZERO   # an uncovered line's base: no switch, it never moves
+    ar = claim.arithmetic
+    minuend = values[node.input("minuend")]
+    subtracted = [values[source] for role, source in node.inputs if role == "subtrahend"]
+    return ar.clamp(ar.sub(minuend, ar.add(subtracted)))
+
+
+def _year_to_date(node: Node, values: Mapping, claim: _Claim) -> tuple[Fraction, Fraction]:
+    # A fresh year: nothing before this claim, so C_before = 0 and C_after is the base.
+    if not values[node.input("covered")]:
+        return (ZERO, ZERO)
+    return (ZERO, values[node.input("base")])
+
+
+def _schedule(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    if not values[node.input("covered")]:
+        return ZERO
+    before, after = values[node.input("ytd")]
+    deductible = values[_role(node, "deductible")] if _role(node, "deductible") else ZERO
+    # Unrounded, G(C_after) − G(C_before) = G(base): G(0) is 0 (compiler/arithmetic.py).
+    return claim_slice(claim.arithmetic, before, after, deductible, values[node.input("rate")])
+
+
+def _per_unit(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    """Units are a claim field without bound: at most the line pays its whole base, G at
+    rate 100% (0% without an amount) and no deductible (lint/scenarios.py's LineTerms)."""
+    if not values[node.input("covered")]:
+        return ZERO
+    return annual_payout(claim.arithmetic, values[node.input("base")], ZERO,
+                         values[node.input("amount")])
+
+
+def _cap(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    if not values[node.input("covered")]:
+        return ZERO
+    ar = claim.arithmetic
+    due = values[node.input("slice")]
+    cap = values[_role(node, "cap")] if _role(node, "cap") else None
+    if cap is None:
+        return ar.clamp(due)
+    return capped(ar, due, ar.const(cap), ZERO)   # a fresh year: the whole cap is room
+
+
+def _role(node: Node, role: str) -> str | None:
+    """The input with ``role``, or None when the line states no such value."""
+    return next((source for name, source in node.inputs if name == role), None)
+
+
+def _ceiling(node: Node, values: Mapping, claim: _Claim) -> dict[str, Fraction]:
+    """Combined payouts ≤ rate × in-scope cost; the reduced lines absorb the excess, last
+    first.  The engine rounds the bound down to the fen; here it is exact."""
+    params = node.params
+    finals = {name: values[payout_id(name)] for name in params["lines"]}
+    if not claim.scenario.ceiling_applies:
+        return finals
+    return ceiling_cut(claim.arithmetic, finals, params["reduces"],
+                       values[node.input("in_scope_cost")], params["rate"])
+
+
+def _sum(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    if _role(node, "chosen"):
+        # The claim's total paid: the chosen candidate's total already counts the upstream
+        # payouts (it sums every line, and they are the same for every candidate).
+        return values[node.input("chosen")]
+    amounts: list[Fraction] = []
+    for role, source in node.inputs:
+        if role == "payout":   # the ceiling's value is every line's final payout
+            value = values[source]
+            amounts.extend(value.values() if isinstance(value, dict) else (value,))
+    return claim.arithmetic.add(amounts)
+
+
+def _take_highest(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    # One candidate (the scenario's identity) is the highest: the value is its total.
+    return values[node.input("total")]
+
+
+def _alert(node: Node, values: Mapping, claim: _Claim) -> None:
+    return None   # an alert watches the year's cumulative burden: never a payout
+
+
+def _referral(node: Node, values: Mapping, claim: _Claim) -> None:
+    return None   # a case review (一事一议) is decided by people: never a payout
+
+
+HANDLERS: dict[Op, Handler] = {
+    Op.INPUT: _input,
+    Op.UPSTREAM: _upstream,
+    Op.IDENTITY: _identity,
+    Op.LOOKUP: _lookup,
+    Op.COVERS: _covers,
+    Op.DIFFERENCE: _difference,
+    Op.YEAR_TO_DATE: _year_to_date,
+    Op.SCHEDULE: _schedule,
+    Op.PER_UNIT: _per_unit,
+    Op.CAP: _cap,
+    Op.CEILING: _ceiling,
+    Op.SUM: _sum,
+    Op.TAKE_HIGHEST: _take_highest,
+    Op.ALERT: _alert,
+    Op.REFERRAL: _referral,
+}
