@@ -150,8 +150,7 @@ def _section(index: int, section, result: ClaimResult, lang: Language, quotes: b
     for group in section.groups:
         note = ""
         if group.nested and not group.applies:
-            note = f"{lang.word('not_applicable')}: {lang.formula(group.covers)} " \
-                   f"{lang.clause(group.covers, False)}".rstrip()
+            note = f"{lang.word('not_applicable')}: {lang.refusal(group.covers, quotes)}"
         steps = tuple(_step(step, lang, quotes) for step in group.steps)
         groups.append(GroupView(group.line, group.nested, note, steps))
     return SectionView(lang.number(index) + title, chosen, tuple(groups))

@@ -80,7 +80,7 @@ def _render_section(section: Section, quotes: bool, lang: Language, palette: Pal
             covers = group.covers
             lines.append(palette.paint(
                 palette.untaken, f"  {group.line}: {lang.word('not_applicable')}{dash}"
-                f"{lang.formula(covers)} {lang.clause(covers, False)}"))
+                f"{lang.refusal(covers, quotes)}"))
             continue
         if group.nested:
             lines.append(f"  {group.line}")

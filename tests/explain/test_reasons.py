@@ -1,0 +1,94 @@
+"""The reasons an auditor signs (issue 24 items 1–6): the clause that refused a line, the
+reading that decided a figure, why a line paid 0, the ceiling's bound and cut, and who put
+the person in an alert's group, all written from the trace's facts.
+
+Figures worked by hand from Benxi's notice (§(五), §(八), §(十三)) and Xinjiang's (§四).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import EXAMPLES, POLICIES, claim
+from yibao.api import evaluate_claims, load_engine, read_claims_file
+from yibao.explain.labels import EN, ZH
+from yibao.explain.text import render_text
+
+BASIC_CONDITION_QUOTE = "未按规定外出就医的救助对象，所发生的医疗费用原则上不纳入医疗救助范围"
+
+
+def _explain(policy: str, claims: list, claim_id: str, lang=ZH) -> str:
+    engine = load_engine(POLICIES / f"{policy}.policy")
+    outcomes = {o.claim_id: o for o in evaluate_claims(engine, claims, trace=True)}
+    settled = engine.claims_by_id[claim_id]
+    return render_text(outcomes[claim_id], settled, engine.version_for(settled.date), lang=lang)
+
+
+def _example(policy: str, claim_id: str, lang=ZH) -> str:
+    return _explain(policy, read_claims_file(EXAMPLES / f"{policy}.jsonl"), claim_id, lang)
+
+
+# A 低保对象 treated out of the province without referral (§(十三)): 10,000 in scope.
+OUT_OF_PROVINCE = claim("oop-01", "p-9", "2023-03-01", ["低保对象"], "10000.00",
+                        {"基本医保": "1000.00", "大病保险": "0.00"}, in_province=False)
+# lb-01: a 低保对象 with 10,000 in scope and 1,000 paid by 基本医保.  基本救助 has no
+# deductible for 低保对象 and pays 70% × 9,000 = 6,300; 倾斜救助's base is
+# 10,000 − 1,000 − 6,300 = 2,700, below its 3,000 deductible: it pays 0.
+LB_01 = claim("lb-01", "p-8", "2023-03-01", ["低保对象"], "10000.00",
+              {"基本医保": "1000.00", "大病保险": "0.00"})
+
+
+def test_a_line_refused_by_its_condition_cites_and_quotes_the_conditions_clause():
+    text = _explain("benxi-2023", [OUT_OF_PROVINCE], "oop-01")
+    refusal = next(line for line in text.splitlines() if line.startswith("  基本救助: 不适用"))
+    assert refusal == (f"  基本救助: 不适用 —— 条件不满足: (省内就医 或 按规定转诊) "
+                       f"§(十三)「{BASIC_CONDITION_QUOTE}」")
+    assert "§(四)" not in refusal
+
+
+def test_a_condition_that_holds_is_said_with_its_clause():
+    text = _example("benxi-2023", "bx-0003")
+    assert ("住院属于基本救助保障范围，低保边缘家庭成员享受；条件满足: (省内就医 或 按规定转诊) §(十三)"
+            in text)
+    english = _example("benxi-2023", "bx-0003", EN)
+    assert "condition met: (省内就医 or 按规定转诊) §(十三)" in english
+
+
+def test_the_deductible_reading_is_named_where_it_decides_the_figure():
+    """bx-0003's 倾斜救助: C 11,200 → 25,000 over the 3,000 deductible at 60%: G 13,200 − 4,920
+    = 8,280; read per admission it would be 60% × (13,800 − 3,000) = 6,480."""
+    text = _example("benxi-2023", "bx-0003")
+    assert ("G(25000.00) − G(11200.00) = 13200.00 − 4920.00 = 8280.00；"
+            "解释：起付标准按年度累计计算一次（docs/specification.md §6.3、§16.1）") in text
+    english = _example("benxi-2023", "bx-0003", EN)
+    assert ("= 8280.00; reading: the deductible is met once a year, on the cumulative base "
+            "(docs/specification.md §6.3, §16.1)") in english
+    # The year's first claim: per admission and once a year agree, so no reading is named.
+    assert "解释" not in _example("benxi-2023", "bx-0001").split("四、")[0]
+
+
+def test_a_zero_below_the_deductible_says_why_and_shows_the_clamp():
+    text = _explain("benxi-2023", [LB_01], "lb-01")
+    assert ("G(C) = max(0, 70% × (C − 起付标准 3000.00)); G(2700.00) − G(0.00) = 0.00 − 0.00 = "
+            "0.00，年度累计基数 2700.00 未达起付标准 3000.00") in text
+    assert "6300.00" in text and "    倾斜救助本次应付: 0.00" in text
+    english = _explain("benxi-2023", [LB_01], "lb-01", EN)
+    assert "deductible not reached: the year's base 2700.00 is under 3000.00" in english
+
+
+def test_the_alert_says_which_identity_put_the_person_in_its_group():
+    """bx-0003: 低保边缘家庭成员 is a 医疗救助对象 in §(八)'s 因病返贫风险 group; the year's
+    burden 15,280 + 11,520 = 26,800 reaches the 5,000 standard."""
+    text = _example("benxi-2023", "bx-0003")
+    assert ("本次负担计入; 低保边缘家庭成员属于因病返贫风险监测对象; "
+            "年度累计负担 26800.00 ≥ 预警标准 5000.00，预警") in text
+
+
+def test_the_ceiling_shows_its_bound_why_it_applies_and_the_cut():
+    """xj-0007 (Xinjiang §四): 特困人员 is a key target; 95% × 12,000 = 11,400; the lines
+    paid 8,000 + 1,000 + 3,000 = 12,000: 600 is cut from 医疗救助 (3,000 → 2,400)."""
+    text = _example("xinjiang-2023", "xj-0007")
+    assert ("特困人员属于比例上限适用对象；上限 95% × 政策范围内费用 12000.00 = 11400.00（向下取整到分）；"
+            "各项支付合计 12000.00 超过上限，共压减 600.00: 医疗救助 3000.00 → 2400.00（压减 600.00）") in text
+    english = _example("xinjiang-2023", "xj-0007", EN)
+    assert "= 11400.00 (rounded down to the fen); total paid 12000.00 exceeds it, 600.00 cut" in english
