@@ -101,7 +101,7 @@ def _graph_attributes(graph: EvaluationGraph, overlay: Overlay | None, line: str
     if line:
         title += f" · {line}"
     if overlay is not None:
-        title += f" · 理赔 {overlay.claim_id}（适用身份: {overlay.winner}）"
+        title += f" · 理赔 {overlay.claim_id}（适用身份: {overlay.winner_shown or overlay.winner}）"
     return {"label": provenance_title(title, provenance), "labelloc": "t", "fontsize": "20", "fontname": colour.CJK_FONT,
             "rankdir": "TB", "nodesep": "0.25", "ranksep": "0.4", "bgcolor": "white",
             "charset": "UTF-8", "newrank": "true"}

@@ -92,3 +92,56 @@ def test_the_ceiling_shows_its_bound_why_it_applies_and_the_cut():
             "各项支付合计 12000.00 超过上限，共压减 600.00: 医疗救助 3000.00 → 2400.00（压减 600.00）") in text
     english = _example("xinjiang-2023", "xj-0007", EN)
     assert "= 11400.00 (rounded down to the fen); total paid 12000.00 exceeds it, 600.00 cut" in english
+
+
+# 监测帮扶对象 is treated as 低保对象 (§(六)); with 因病致贫重病患者 too, take highest
+# compares: 低保对象 B = 30,000 − 10,000 = 20,000, 基本救助 70% × 20,000 = 14,000, 倾斜救助
+# 70% × (6,000 − 3,000) = 2,100, total 26,100; 因病致贫重病患者 50% × (20,000 − 5,000) =
+# 7,500 and 50% × (12,500 − 10,000) = 1,250, total 18,750.  低保对象 wins, but the person
+# holds 监测帮扶对象, not 低保对象.
+JIANCE = claim("jiance", "p-7", "2023-04-01", ["监测帮扶对象", "因病致贫重病患者"], "30000.00",
+               {"基本医保": "8000.00", "大病保险": "2000.00"})
+SHOWN = "监测帮扶对象（参照低保对象）"
+
+
+@pytest.fixture(scope="module")
+def jiance():
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    [outcome] = evaluate_claims(engine, [JIANCE], trace=True)
+    return engine, outcome
+
+
+def test_a_treated_as_winner_is_shown_as_the_identity_held_in_text_and_tables(jiance):
+    from yibao.explain.markdown import render_markdown
+    engine, outcome = jiance
+    settled = engine.claims_by_id["jiance"]
+    policy = engine.version_for(settled.date)
+    assert outcome.identity == "低保对象" and outcome.total_paid == 26100
+    text = render_text(outcome, settled, policy)
+    assert f"  适用身份: {SHOWN}\n" in text
+    markdown = render_markdown(outcome, settled, policy)
+    assert f"| 适用身份 | {SHOWN} |" in markdown
+    assert f"| **{SHOWN}** | **26,100.00** | **适用** |" in markdown
+    assert "| 因病致贫重病患者 | 18,750.00 |   |" in markdown
+    english = render_text(outcome, settled, policy, lang=EN)
+    assert "  Identity applied: 监测帮扶对象 (treated as 低保对象)\n" in english
+
+
+def test_a_treated_as_winner_is_shown_on_the_graph_and_in_the_explain_json(jiance, tmp_path):
+    import json
+
+    from yibao.cli.main import main
+    from yibao.compiler.lower import CANDIDATE, TAKE_HIGHEST
+    from yibao.explain.overlay import overlay_from_result
+    _, outcome = jiance
+    overlay = overlay_from_result(outcome)
+    assert overlay.winner == "低保对象" and overlay.winner_shown == SHOWN
+    assert overlay.nodes[TAKE_HIGHEST].value == SHOWN
+    assert overlay.nodes[CANDIDATE].value == SHOWN
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps(JIANCE, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "jiance.json"
+    main(["explain", str(POLICIES / "benxi-2023.policy"), str(claims), "--claim", "jiance",
+          "--format", "json", "-o", str(out)])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (data["identity"], data["identity_shown"]) == ("低保对象", SHOWN)
