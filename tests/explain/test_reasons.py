@@ -145,3 +145,55 @@ def test_a_treated_as_winner_is_shown_on_the_graph_and_in_the_explain_json(jianc
           "--format", "json", "-o", str(out)])
     data = json.loads(out.read_text(encoding="utf-8"))
     assert (data["identity"], data["identity_shown"]) == ("低保对象", SHOWN)
+
+
+# ---- the graph overlay (issue 24 items 6 and 9) -------------------------------------------
+
+def _drawn(policy: str, claims: list, claim_id: str) -> dict[str, dict]:
+    import xml.etree.ElementTree as ET
+
+    from yibao.explain.graph import graph_dot, inline_svg
+    from yibao.explain.overlay import overlay_from_result
+    engine = load_engine(POLICIES / f"{policy}.policy")
+    [outcome] = [o for o in evaluate_claims(engine, claims, trace=True) if o.claim_id == claim_id]
+    svg = inline_svg(graph_dot(engine.evaluators[policy].graph, overlay_from_result(outcome)))
+    namespace = "{http://www.w3.org/2000/svg}"
+    found = {}
+    for group in ET.fromstring(svg).iter(f"{namespace}g"):
+        title = group.find(f"{namespace}title")
+        if title is not None and "class" in group.attrib:
+            found[title.text] = {"class": group.attrib["class"].split(),
+                                 "text": " ".join(t.text or "" for t in group.iter(f"{namespace}text"))}
+    return found
+
+
+def test_the_overlay_marks_a_zero_under_the_deductible_apart_from_a_payment():
+    """lb-01: 倾斜救助 pays 0 (2,700 under the 3,000 deductible), 基本救助 pays 6,300 with its
+    20,000 cap and nothing paid before this year."""
+    drawn = _drawn("benxi-2023", [LB_01], "lb-01")
+    tilt, basic = drawn["倾斜救助.payout"], drawn["基本救助.payout"]
+    assert "zero" in tilt["class"] and "taken" in tilt["class"]
+    assert "未达起付标准 3000.00" in tilt["text"] and "= 0.00" in tilt["text"]
+    assert "zero" not in basic["class"]
+    assert "= 6,300.00" in basic["text"] and "年度已付 0.00" in basic["text"]
+    assert "未达起付标准 3000.00" in drawn["倾斜救助.slice"]["text"]
+    # §(八): the alert node carries the year's burden, 10,000 − 1,000 − 6,300 = 2,700.
+    assert "年度累计负担 2700.00" in drawn["因病返贫风险.alert"]["text"]
+
+
+def test_the_overlay_shows_the_cap_reached_with_what_was_paid_before():
+    """bx-0003: 基本救助's 20,000 cap, 13,800 paid this year before: 6,200, cap reached."""
+    drawn = _drawn("benxi-2023", read_claims_file(EXAMPLES / "benxi-2023.jsonl"), "bx-0003")
+    assert "已达年度限额（年度已付 13800.00）" in drawn["基本救助.payout"]["text"]
+    assert "= 6,200.00" in drawn["基本救助.payout"]["text"]
+
+
+def test_the_overlay_shows_the_ceiling_cut_and_the_total_drawn_from_the_cut_figures():
+    """xj-0007: 600 cut from 医疗救助 by the 95% ceiling; 各项支付合计 11,400 is drawn from
+    the ceiling, not from the lines' payouts before it."""
+    drawn = _drawn("xinjiang-2023", read_claims_file(EXAMPLES / "xinjiang-2023.jsonl"), "xj-0007")
+    assert "比例上限压减 600.00" in drawn["ratio_ceiling"]["text"]
+    assert "比例上限压减 600.00" in drawn["医疗救助.payout"]["text"]
+    assert "ratio_ceiling->total_paid" in drawn
+    assert "医疗救助.payout->total_paid" not in drawn
+    assert "= 11,400.00" in drawn["total_paid"]["text"]
