@@ -116,6 +116,15 @@ class Language:
             covers.facts.bound is Bound.CONDITION_FAILED
         return f"{self.formula(covers)} {self.clause(covers, quotes and failed)}".rstrip()
 
+    def condition_met(self, covers: Step | None) -> str:
+        """A line that applied: that its `when` condition held, with the condition's clause
+        (条件满足: (省内就医 或 按规定转诊) §(十三)); "" when it has none."""
+        if covers is None or not isinstance(covers.facts, CoversFacts) or \
+                not covers.facts.condition_held:
+            return ""
+        module = trace_en if self.english else trace_zh
+        return module.condition_held(covers.facts)
+
     def formula(self, step: Step) -> str:
         return self.words(step).formula
 

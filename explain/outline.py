@@ -17,8 +17,7 @@ import attrs
 
 from yibao.compiler.evaluate import ClaimResult
 from yibao.compiler.trace import Step
-from yibao.compiler.facts import AlertFacts, CapFacts, CoversFacts, RecordedWords, \
-    YearToDateFacts
+from yibao.compiler.facts import AlertFacts, CapFacts, RecordedWords, YearToDateFacts
 from yibao.core.money import format_money
 from yibao.dsl.model import NO_IDENTITY
 from yibao.explain.step_words import covered
@@ -65,19 +64,12 @@ def _groups(steps: list[Step]) -> tuple[LineGroup, ...]:
     for line, group in groupby(steps, key=lambda s: s.line):
         group = list(group)
         covers = next((s for s in group if s.op == "covers"), None) if line else None
-        # A line's coverage step is shown only when its `when` condition held: the step
-        # then says so with the condition's clause (a refusal is the group's one note).
-        shown = tuple(s for s in group if not s.skipped and not (
-            line and s.op == "covers" and not _condition_held(s)))
+        shown = tuple(s for s in group if not s.skipped and not (line and s.op == "covers"))
         if covers is not None and not covered(covers):
             shown = ()
         if shown or covers is not None:
             groups.append(LineGroup(line, covers, shown))
     return tuple(groups)
-
-
-def _condition_held(step: Step) -> bool:
-    return isinstance(step.facts, CoversFacts) and bool(step.facts.condition_held)
 
 
 # ---- figures gathered for tables ---------------------------------------------------------

@@ -45,6 +45,7 @@ class GroupView:
     heading: bool                    # a line of defence with its own heading
     note: str                        # why a line did not apply, else ""
     steps: tuple[StepView, ...]
+    condition: str = ""              # a line that applied: its `when` condition held (§)
 
 
 @attrs.frozen
@@ -155,7 +156,8 @@ def _section(index: int, section, result: ClaimResult, lang: Language, quotes: b
         if group.nested and not group.applies:
             note = f"{lang.word('not_applicable')}: {lang.refusal(group.covers, quotes)}"
         steps = tuple(_step(step, lang, quotes) for step in group.steps)
-        groups.append(GroupView(group.line, group.nested, note, steps))
+        condition = lang.condition_met(group.covers) if group.nested and not note else ""
+        groups.append(GroupView(group.line, group.nested, note, steps, condition))
     return SectionView(lang.number(index) + title, chosen, tuple(groups))
 
 

@@ -86,6 +86,9 @@ def _render_section(section: Section, quotes: bool, lang: Language, palette: Pal
             continue
         if group.nested:
             lines.append(f"  {group.line}")
+            held = lang.condition_met(group.covers)
+            if held:
+                lines.append(palette.paint(palette.clause, f"    {held}"))
         indent = "    " if group.nested else "  "
         for step in group.steps:
             lines.extend(_step(step, indent, quotes, lang, palette))

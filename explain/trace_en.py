@@ -12,7 +12,7 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound, CeilingFacts, InputFacts, RecordedWords
+from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
 from yibao.compiler.graph import Op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
@@ -153,8 +153,7 @@ def _lookup(step: Step) -> StepWords:
 def _covers(step: Step) -> StepWords:
     f = step.facts
     if f.covered:
-        held = (f"; condition met: {condition(f.condition)} §{f.condition_clause}"
-                if f.condition_held else "")
+        held = f"; {condition_held(f)}" if f.condition_held else ""
         return StepWords("yes", f"{f.visit} is covered by {f.line}, and so is "
                                 f"{_who(f.identity)}{held}")
     if f.bound is Bound.NOT_COVERED:
@@ -162,6 +161,11 @@ def _covers(step: Step) -> StepWords:
     if f.bound is Bound.CONDITION_FAILED:
         return StepWords("no", f"condition not met: {condition(f.condition)}")
     return StepWords("no", f"{_who(f.identity)} is not covered by {f.line}")
+
+
+def condition_held(f: CoversFacts) -> str:
+    """A `when` condition that held, with its own clause."""
+    return f"condition met: {condition(f.condition)} §{f.condition_clause}".rstrip(" §")
 
 
 def _difference(step: Step) -> StepWords:

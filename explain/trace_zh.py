@@ -10,7 +10,7 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound, CeilingFacts, InputFacts, RecordedWords
+from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
 from yibao.compiler.graph import Node, Op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
@@ -153,14 +153,18 @@ def _lookup(step: Step) -> StepWords:
 def _covers(step: Step) -> StepWords:
     f = step.facts
     if f.covered:
-        held = (f"；条件满足: {condition(f.condition)} §{f.condition_clause}"
-                if f.condition_held else "")
+        held = f"；{condition_held(f)}" if f.condition_held else ""
         return StepWords("是", f"{f.visit}属于{f.line}保障范围，{_who(f.identity)}享受{held}")
     if f.bound is Bound.NOT_COVERED:
         return StepWords("否", f"{f.visit}不在{f.line}保障范围（{'、'.join(f.visits)}）")
     if f.bound is Bound.CONDITION_FAILED:
         return StepWords("否", f"条件不满足: {condition(f.condition)}")
     return StepWords("否", f"{_who(f.identity)}不享受{f.line}")
+
+
+def condition_held(f: CoversFacts) -> str:
+    """A `when` condition that held, with its own clause: 条件满足: (省内就医 或 按规定转诊) §(十三)."""
+    return f"条件满足: {condition(f.condition)} §{f.condition_clause}".rstrip(" §")
 
 
 def _difference(step: Step) -> StepWords:

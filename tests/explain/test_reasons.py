@@ -48,10 +48,21 @@ def test_a_line_refused_by_its_condition_cites_and_quotes_the_conditions_clause(
 
 def test_a_condition_that_holds_is_said_with_its_clause():
     text = _example("benxi-2023", "bx-0003")
-    assert ("住院属于基本救助保障范围，低保边缘家庭成员享受；条件满足: (省内就医 或 按规定转诊) §(十三)"
-            in text)
+    assert "  基本救助\n    条件满足: (省内就医 或 按规定转诊) §(十三)\n" in text
+    assert "  倾斜救助\n    条件满足: (省内就医 或 按规定转诊) §(十三)\n" in text
     english = _example("benxi-2023", "bx-0003", EN)
-    assert "condition met: (省内就医 or 按规定转诊) §(十三)" in english
+    assert "  基本救助\n    condition met: (省内就医 or 按规定转诊) §(十三)\n" in english
+    from yibao.explain.html import render_html
+    from yibao.explain.markdown import render_markdown
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    outcomes = {o.claim_id: o for o in evaluate_claims(
+        engine, read_claims_file(EXAMPLES / "benxi-2023.jsonl"), trace=True)}
+    settled = engine.claims_by_id["bx-0003"]
+    policy = engine.version_for(settled.date)
+    markdown = render_markdown(outcomes["bx-0003"], settled, policy)
+    assert "#### 倾斜救助\n\n- 条件满足: (省内就医 或 按规定转诊) §(十三)\n" in markdown
+    page = render_html(outcomes["bx-0003"], settled, engine.evaluators["benxi-2023"].graph)
+    assert '<h4>基本救助</h4><p class="condition">条件满足: (省内就医 或 按规定转诊) §(十三)</p>' in page
 
 
 def test_the_deductible_reading_is_named_where_it_decides_the_figure():
