@@ -208,3 +208,10 @@ def test_the_overlay_shows_the_ceiling_cut_and_the_total_drawn_from_the_cut_figu
     assert "ratio_ceiling->total_paid" in drawn
     assert "医疗救助.payout->total_paid" not in drawn
     assert "= 11,400.00" in drawn["total_paid"]["text"]
+
+
+def test_the_batch_summary_shows_a_treated_as_winner_as_held(jiance):
+    from yibao.explain.summary import render_summary
+    _, outcome = jiance
+    [_, row] = render_summary([outcome]).splitlines()
+    assert row.split()[:2] == ["jiance", SHOWN]
