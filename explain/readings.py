@@ -10,7 +10,10 @@ first-declared identity when take highest was tied.
 
 from __future__ import annotations
 
-from yibao.compiler.facts import Reading
+from decimal import Decimal
+
+from yibao.compiler.arithmetic import DECIMAL, claim_slice
+from yibao.compiler.facts import Reading, ScheduleFacts
 
 SPECIFICATION = "docs/specification.md"
 
@@ -38,3 +41,12 @@ def reading_words(reading: Reading, english: bool = False) -> str:
     if english:
         return f"reading: {en} ({SPECIFICATION} {where})"
     return f"解释：{zh}（{SPECIFICATION} {where}）"
+
+
+def per_admission(facts: ScheduleFacts) -> Decimal:
+    """What the slice would be if the deductible were met per admission, on this claim's
+    base alone (the reading §16.1 rejects): G(base) − G(0) with the one formula of
+    compiler/arithmetic.py, so the auditor sees what the reading decided (bx-0003's
+    倾斜救助: 60% × (13,800 − 3,000) = 6,480, against 8,280 once a year)."""
+    return claim_slice(DECIMAL, Decimal(0), facts.after - facts.before, facts.deductible,
+                       facts.rate)

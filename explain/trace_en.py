@@ -19,7 +19,7 @@ from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_B
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
 from yibao.dsl.model import NO_IDENTITY, BandSchedule
-from yibao.explain.readings import reading_words
+from yibao.explain.readings import per_admission, reading_words
 from yibao.explain.step_words import StepWords, condition_text, write
 
 QUANTITY = {"deductible": "deductible", "rate": "rate", "cap": "annual cap",
@@ -199,7 +199,8 @@ def _schedule(step: Step) -> StepWords:
         formula += f", deductible not reached: the year's base {m(f.after)} is under {m(f.deductible)}"
     if f.before and (f.deductible or not isinstance(f.rate, Decimal)):
         # an earlier claim counted toward the base: per admission the figure would differ
-        formula += f"; {reading_words(f.reading, english=True)}"
+        formula += (f"; {reading_words(f.reading, english=True)}; per admission it would be "
+                    f"{m(per_admission(f))}")
     return StepWords(m(f.payout), formula)
 
 

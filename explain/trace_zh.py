@@ -17,7 +17,7 @@ from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_B
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
 from yibao.dsl.model import NO_IDENTITY, BandSchedule
-from yibao.explain.readings import reading_words
+from yibao.explain.readings import per_admission, reading_words
 from yibao.explain.step_words import StepWords, condition_text, write
 
 QUANTITY = {"deductible": "起付标准", "rate": "支付比例", "cap": "年度限额",
@@ -197,7 +197,7 @@ def _schedule(step: Step) -> StepWords:
         formula += f"，年度累计基数 {m(f.after)} 未达起付标准 {m(f.deductible)}"
     if f.before and (f.deductible or not isinstance(f.rate, Decimal)):
         # an earlier claim counted toward the base: per admission the figure would differ
-        formula += f"；{reading_words(f.reading)}"
+        formula += f"；{reading_words(f.reading)}，按次计算则为 {m(per_admission(f))}"
     return StepWords(m(f.payout), formula)
 
 

@@ -70,10 +70,12 @@ def test_the_deductible_reading_is_named_where_it_decides_the_figure():
     = 8,280; read per admission it would be 60% × (13,800 − 3,000) = 6,480."""
     text = _example("benxi-2023", "bx-0003")
     assert ("G(25000.00) − G(11200.00) = 13200.00 − 4920.00 = 8280.00；"
-            "解释：起付标准按年度累计计算一次（docs/specification.md §6.3、§16.1）") in text
+            "解释：起付标准按年度累计计算一次（docs/specification.md §6.3、§16.1），按次计算则为 6480.00") in text
+    # 基本救助 the same claim: 60% × (20,000 − 2,000) = 10,800 per admission, 12,000 once a year.
+    assert "= 12000.00；解释：起付标准按年度累计计算一次（docs/specification.md §6.3、§16.1），按次计算则为 10800.00" in text
     english = _example("benxi-2023", "bx-0003", EN)
     assert ("= 8280.00; reading: the deductible is met once a year, on the cumulative base "
-            "(docs/specification.md §6.3, §16.1)") in english
+            "(docs/specification.md §6.3, §16.1); per admission it would be 6480.00") in english
     # The year's first claim: per admission and once a year agree, so no reading is named.
     assert "解释" not in _example("benxi-2023", "bx-0001").split("四、")[0]
 
