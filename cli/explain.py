@@ -102,7 +102,16 @@ def render(args, engine, outcome) -> str:
     made_by = provenance(engine.evaluators[outcome.policy].graph.policy,
                          getattr(args, "claims", None))
     if args.format == "json":
-        data = {**outcome_to_json(outcome), "provenance": made_by.to_json()}
+        data = outcome_to_json(outcome)
+        if "identity" in data and getattr(outcome, "trace", None):
+            # The identity applied as the person holds it (监测帮扶对象（参照低保对象）), next to
+            # `identity`, which stays the one applied, as the audit record keeps it.
+            from yibao.explain.identity_shown import identity_shown
+            shown = identity_shown(outcome.trace, outcome.identity)
+            data = {key: value for name, item in data.items() for key, value in (
+                ((name, item), ("identity_shown", shown)) if name == "identity"
+                else ((name, item),))}
+        data["provenance"] = made_by.to_json()
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     lang = language(args.lang)
     quotes = not args.no_quotes

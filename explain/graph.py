@@ -18,7 +18,7 @@ from html import escape
 import graphviz
 
 from yibao.compiler.graph import EvaluationGraph, Node, Op
-from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID
+from yibao.compiler.lower import CEILING, PERSONAL_BURDEN, TOTAL_PAID
 from yibao.explain import colour
 from yibao.explain.graph_label import node_label
 from yibao.explain.overlay import Mark, Overlay
@@ -67,10 +67,18 @@ def graph_dot(graph: EvaluationGraph, overlay: Overlay | None = None,
         if node.id in shown and _cluster_key(graph, node) is None:
             _add_node(dot, node, graph, overlay)
     _order_in_rows(dot, graph, shown)
+    # The total is drawn from the ceiling when there is one: it sums the lines' payouts as
+    # the ceiling left them (xj-0007: 11,400, not the 12,000 the lines paid before it).
+    capped = {source for _, source in graph.node(CEILING).inputs} if CEILING in shown else set()
     for node in graph.order:
         if node.id not in shown:
             continue
+        from_ceiling = False
         for role, source in node.inputs:
+            if node.id == TOTAL_PAID and source in capped:
+                if from_ceiling:
+                    continue
+                source, from_ceiling = CEILING, True
             if source in shown and _drawn_edge(role, node):
                 dot.edge(source, node.id, **_edge_style(source, node.id, overlay))
     return dot
@@ -101,7 +109,7 @@ def _graph_attributes(graph: EvaluationGraph, overlay: Overlay | None, line: str
     if line:
         title += f" · {line}"
     if overlay is not None:
-        title += f" · 理赔 {overlay.claim_id}（适用身份: {overlay.winner}）"
+        title += f" · 理赔 {overlay.claim_id}（适用身份: {overlay.winner_shown or overlay.winner}）"
     return {"label": provenance_title(title, provenance), "labelloc": "t", "fontsize": "20", "fontname": colour.CJK_FONT,
             "rankdir": "TB", "nodesep": "0.25", "ranksep": "0.4", "bgcolor": "white",
             "charset": "UTF-8", "newrank": "true"}
@@ -150,14 +158,14 @@ def _clusters(graph: EvaluationGraph, shown: set[str]) -> list[tuple[str, str, l
 
 def _add_node(target: graphviz.Digraph, node: Node, graph: EvaluationGraph,
               overlay: Overlay | None) -> None:
-    mark = overlay.mark(node.id) if overlay is not None else None
-    attributes = _node_style(node, mark)
+    entry = overlay.nodes.get(node.id) if overlay is not None else None
+    attributes = _node_style(node, entry.mark if entry else None, entry is not None and entry.zero)
     if node.citation is not None and node.citation.quote:
         attributes["tooltip"] = f"§{node.citation.clause} {node.citation.quote}"
     target.node(node.id, label=f"<{node_label(node, graph, overlay)}>", **attributes)
 
 
-def _node_style(node: Node, mark: Mark | None) -> dict[str, str]:
+def _node_style(node: Node, mark: Mark | None, zero: bool = False) -> dict[str, str]:
     kind = "input" if is_input(node) else "output" if is_output(node) else "step"
     fill, border = {
         "input": (colour.INPUT_FILL, colour.INPUT_BORDER),
@@ -172,6 +180,10 @@ def _node_style(node: Node, mark: Mark | None) -> dict[str, str]:
     elif mark is Mark.UNTAKEN:
         style.update(fillcolor=colour.UNTAKEN_FILL, color=colour.UNTAKEN, fontcolor=colour.UNTAKEN_TEXT,
                      style="rounded,filled,dashed")
+    if mark is Mark.TAKEN and zero:
+        # On the path but paid 0: the path's colour, dashed, so it never reads as a payment.
+        style.update(fillcolor=colour.NODE_FILL, style="rounded,filled,dashed")
+        classes.append("zero")
     if mark is not None:
         classes.append(mark.value)
     style["class"] = " ".join(classes)

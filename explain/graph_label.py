@@ -46,6 +46,8 @@ def node_label(node: Node, graph: EvaluationGraph, overlay: Overlay | None) -> s
     if entry is not None:
         figure_colour = colour.UNTAKEN_TEXT if untaken else colour.PATH
         rows.append(_row(_font(f"= {readable(entry.value)}", 13, figure_colour, bold=True)))
+        if entry.note:   # what bound the figure: deductible, cap, ceiling, coverage
+            rows.append(_row(_font(entry.note, 10, figure_colour)))
         rows += [_row(_font(f"{who}: {readable(value)}", 9, colour.UNTAKEN_TEXT))
                  for who, value in entry.losers]
     return ('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'

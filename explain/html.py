@@ -52,6 +52,7 @@ li.step {{ border-left: 3px solid {colour.PATH}; padding: 0.2rem 0.6rem; margin:
 .formula, blockquote.clause, footer, .policy {{ overflow-wrap: anywhere; }}
 blockquote.clause {{ margin: 0.2rem 0 0 0; color: {colour.CLAUSE}; font-size: 0.9rem; }}
 p.not-applicable {{ color: {colour.UNTAKEN_TEXT}; margin: 0.3rem 0 0.3rem 1rem; }}
+p.condition {{ color: {colour.CLAUSE}; margin: 0.2rem 0 0.2rem 1rem; font-size: 0.9rem; }}
 details.not-chosen li.step {{ border-left-color: {colour.UNTAKEN}; background: {colour.UNTAKEN_FILL}; }}
 details.not-chosen .value {{ color: {colour.UNTAKEN_TEXT}; }}
 details > summary {{ cursor: pointer; }}
@@ -173,7 +174,9 @@ def _section(section: SectionView) -> str:
                          f'<p class="not-applicable">{escape(group.note)}</p></div>')
             continue
         steps = "".join(_step(step) for step in group.steps)
-        inner.append(f'<div class="line">{heading}<ol class="steps">{steps}</ol></div>')
+        held = (f'<p class="condition">{escape(group.condition)}</p>' if group.condition
+                else "")
+        inner.append(f'<div class="line">{heading}{held}<ol class="steps">{steps}</ol></div>')
     title = escape(section.title)
     if section.chosen:
         return f'<section class="stage"><h3>{title}</h3>{"".join(inner)}</section>'

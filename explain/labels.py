@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import attrs
 
+from yibao.compiler.facts import Bound, CoversFacts
 from yibao.compiler.trace import Step
 from yibao.explain import trace_en, trace_zh
 from yibao.explain.step_words import StepWords
@@ -108,6 +109,22 @@ class Language:
         """The step's value and formula, written from its facts in this language."""
         return trace_en.words(step) if self.english else trace_zh.words(step)
 
+    def refusal(self, covers: Step, quotes: bool = True) -> str:
+        """Why a line did not apply, and the clause that says so; a `when` condition's
+        clause is quoted (the auditor checks the condition against its words)."""
+        failed = isinstance(covers.facts, CoversFacts) and \
+            covers.facts.bound is Bound.CONDITION_FAILED
+        return f"{self.formula(covers)} {self.clause(covers, quotes and failed)}".rstrip()
+
+    def condition_met(self, covers: Step | None) -> str:
+        """A line that applied: that its `when` condition held, with the condition's clause
+        (条件满足: (省内就医 或 按规定转诊) §(十三)); "" when it has none."""
+        if covers is None or not isinstance(covers.facts, CoversFacts) or \
+                not covers.facts.condition_held:
+            return ""
+        module = trace_en if self.english else trace_zh
+        return module.condition_held(covers.facts)
+
     def formula(self, step: Step) -> str:
         return self.words(step).formula
 
@@ -116,11 +133,18 @@ class Language:
         return trace_en.value(text) if self.english else text
 
     def clause(self, step: Step, with_quote: bool = True) -> str:
-        if not step.clause:
+        clause, quote = step.clause, step.quote
+        facts = step.facts
+        if (isinstance(facts, CoversFacts) and facts.bound is Bound.CONDITION_FAILED
+                and facts.condition_clause):
+            # Refused by its `when` condition: the condition's own clause, not the line's
+            # `covers` one (issue 24: §(十三), not §(四)).
+            clause, quote = facts.condition_clause, facts.condition_quote
+        if not clause:
             return ""
-        text = f"§{step.clause}"
-        if with_quote and step.quote:
-            text += f"「{step.quote}」"
+        text = f"§{clause}"
+        if with_quote and quote:
+            text += f"「{quote}」"
         if step.inherited:
             text += self.word("inherited", version=step.version)
         return text

@@ -55,6 +55,8 @@ def _section(section: SectionView) -> list[str]:
         if group.note:
             out.extend([f"- {group.note}", ""])
             continue
+        if group.condition:
+            out.extend([f"- {group.condition}", ""])
         for step in group.steps:
             out.extend(_step(step))
         out.append("")

@@ -16,6 +16,7 @@ from yibao.compiler.trace import Step
 from yibao.core.money import format_money
 from yibao.dsl.model import NO_IDENTITY, Policy
 from yibao.explain.figures import money, readable
+from yibao.explain.identity_shown import identity_shown
 from yibao.explain.labels import Language
 from yibao.explain.outline import (alert_checks, claim_inputs, sections, winner_label,
                                    year_to_date)
@@ -44,6 +45,7 @@ class GroupView:
     heading: bool                    # a line of defence with its own heading
     note: str                        # why a line did not apply, else ""
     steps: tuple[StepView, ...]
+    condition: str = ""              # a line that applied: its `when` condition held (§)
 
 
 @attrs.frozen
@@ -86,7 +88,8 @@ def _inputs(result: ClaimResult, claim: Claim, lang: Language) -> Table:
 
 
 def _result(result: ClaimResult, lang: Language) -> Table:
-    rows = [(lang.word("identity"), lang.value(result.identity or NO_IDENTITY))]
+    shown = identity_shown(result.trace, result.identity, lang.english)
+    rows = [(lang.word("identity"), lang.value(shown))]
     rows += [(line, money(format_money(amount))) for line, amount in result.payouts]
     rows.append((lang.word("total_paid"), money(format_money(result.total_paid))))
     rows.append((lang.word("personal_burden"),
@@ -108,7 +111,8 @@ def _take_highest(result: ClaimResult, lang: Language) -> Table | None:
         applied = name == winner
         if applied:
             strong.append(index)
-        rows.append((lang.value(name), money(format_money(total)),
+        rows.append((lang.value(identity_shown(result.trace, candidate, lang.english)),
+                     money(format_money(total)),
                      lang.word("applied") if applied else ""))
     return Table("take-highest", lang.word("take_highest"),
                  (lang.word("identities"), lang.word("candidate_total"), ""), tuple(rows),
@@ -150,10 +154,10 @@ def _section(index: int, section, result: ClaimResult, lang: Language, quotes: b
     for group in section.groups:
         note = ""
         if group.nested and not group.applies:
-            note = f"{lang.word('not_applicable')}: {lang.formula(group.covers)} " \
-                   f"{lang.clause(group.covers, False)}".rstrip()
+            note = f"{lang.word('not_applicable')}: {lang.refusal(group.covers, quotes)}"
         steps = tuple(_step(step, lang, quotes) for step in group.steps)
-        groups.append(GroupView(group.line, group.nested, note, steps))
+        condition = lang.condition_met(group.covers) if group.nested and not note else ""
+        groups.append(GroupView(group.line, group.nested, note, steps, condition))
     return SectionView(lang.number(index) + title, chosen, tuple(groups))
 
 

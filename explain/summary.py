@@ -1,4 +1,8 @@
-"""A batch's payouts as a table for the terminal: one row per claim."""
+"""A batch's payouts as a table for the terminal: one row per claim.
+
+With a trace, the identity applied is shown as the person holds it
+(监测帮扶对象（参照低保对象）, explain/identity_shown.py).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Sequence, Union
 from yibao.compiler.claims import ClaimError
 from yibao.compiler.evaluate import ClaimResult
 from yibao.core.span import display_width
-from yibao.dsl.model import NO_IDENTITY
+from yibao.explain.identity_shown import identity_shown
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -30,7 +34,7 @@ def render_summary(outcomes: Sequence[Union[ClaimResult, ClaimError]]) -> str:
             continue
         payouts = dict(outcome.payouts)
         rows.append([
-            outcome.claim_id, outcome.identity or NO_IDENTITY,
+            outcome.claim_id, identity_shown(outcome.trace or (), outcome.identity),
             *[f"{payouts[line]:,.2f}" if line in payouts else "—" for line in lines_of_defence],
             f"{outcome.total_paid:,.2f}", f"{outcome.personal_burden:,.2f}",
             "、".join(outcome.alerts) or "—",

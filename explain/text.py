@@ -14,6 +14,7 @@ from yibao.compiler.trace import Step
 from yibao.dsl.model import NO_IDENTITY, Policy
 from yibao.explain.colour import PLAIN, Palette
 from yibao.explain.figures import money
+from yibao.explain.identity_shown import identity_shown
 from yibao.explain.labels import ZH, Language
 from yibao.explain.outline import Section, sections
 from yibao.explain.provenance import Provenance
@@ -59,7 +60,8 @@ def _title(section: Section, lang: Language) -> str:
 
 def _result(result: ClaimResult, lang: Language, palette: Palette) -> list[str]:
     paint = palette.paint
-    out = [f"  {lang.word('identity')}: {lang.value(result.identity or NO_IDENTITY)}"]
+    shown = identity_shown(result.trace, result.identity, lang.english)
+    out = [f"  {lang.word('identity')}: {lang.value(shown)}"]
     for line, amount in result.payouts:
         out.append(f"  {line}: {paint(palette.value, money(str(amount)))}")
     out.append(f"  {lang.word('total_paid')}: {paint(palette.value, money(str(result.total_paid)))}")
@@ -80,10 +82,13 @@ def _render_section(section: Section, quotes: bool, lang: Language, palette: Pal
             covers = group.covers
             lines.append(palette.paint(
                 palette.untaken, f"  {group.line}: {lang.word('not_applicable')}{dash}"
-                f"{lang.formula(covers)} {lang.clause(covers, False)}"))
+                f"{lang.refusal(covers, quotes)}"))
             continue
         if group.nested:
             lines.append(f"  {group.line}")
+            held = lang.condition_met(group.covers)
+            if held:
+                lines.append(palette.paint(palette.clause, f"    {held}"))
         indent = "    " if group.nested else "  "
         for step in group.steps:
             lines.extend(_step(step, indent, quotes, lang, palette))

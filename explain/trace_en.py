@@ -12,13 +12,14 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound, CeilingFacts, InputFacts, RecordedWords
+from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
 from yibao.compiler.graph import Op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
 from yibao.dsl.model import NO_IDENTITY, BandSchedule
+from yibao.explain.readings import per_admission, reading_words
 from yibao.explain.step_words import StepWords, condition_text, write
 
 QUANTITY = {"deductible": "deductible", "rate": "rate", "cap": "annual cap",
@@ -152,12 +153,19 @@ def _lookup(step: Step) -> StepWords:
 def _covers(step: Step) -> StepWords:
     f = step.facts
     if f.covered:
-        return StepWords("yes", f"{f.visit} is covered by {f.line}, and so is {_who(f.identity)}")
+        held = f"; {condition_held(f)}" if f.condition_held else ""
+        return StepWords("yes", f"{f.visit} is covered by {f.line}, and so is "
+                                f"{_who(f.identity)}{held}")
     if f.bound is Bound.NOT_COVERED:
         return StepWords("no", f"{f.visit} is not covered by {f.line} ({', '.join(f.visits)})")
     if f.bound is Bound.CONDITION_FAILED:
         return StepWords("no", f"condition not met: {condition(f.condition)}")
     return StepWords("no", f"{_who(f.identity)} is not covered by {f.line}")
+
+
+def condition_held(f: CoversFacts) -> str:
+    """A `when` condition that held, with its own clause."""
+    return f"condition met: {condition(f.condition)} §{f.condition_clause}".rstrip(" §")
 
 
 def _difference(step: Step) -> StepWords:
@@ -183,10 +191,17 @@ def _schedule(step: Step) -> StepWords:
     if not f.applies:
         return StepWords(m(f.payout), "does not apply")
     rate = format_rate(f.rate) if isinstance(f.rate, Decimal) else "band rates"
-    return StepWords(m(f.payout), (
-        f"G(C) = {rate} × (C − deductible {m(f.deductible)}); "
-        f"G({m(f.after)}) − G({m(f.before)}) = {m(f.g_after)} − {m(f.g_before)} = "
-        f"{m(f.payout)}"))
+    # G clamps at 0 below the deductible (specification §6.2): the formula shows it.
+    formula = (f"G(C) = max(0, {rate} × (C − deductible {m(f.deductible)})); "
+               f"G({m(f.after)}) − G({m(f.before)}) = {m(f.g_after)} − {m(f.g_before)} = "
+               f"{m(f.payout)}")
+    if f.bound is Bound.DEDUCTIBLE_NOT_REACHED:
+        formula += f", deductible not reached: the year's base {m(f.after)} is under {m(f.deductible)}"
+    if f.before and (f.deductible or not isinstance(f.rate, Decimal)):
+        # an earlier claim counted toward the base: per admission the figure would differ
+        formula += (f"; {reading_words(f.reading, english=True)}; per admission it would be "
+                    f"{m(per_admission(f))}")
+    return StepWords(m(f.payout), formula)
 
 
 def _per_unit(step: Step) -> StepWords:
@@ -204,9 +219,10 @@ def _cap(step: Step) -> StepWords:
     if f.cap is None:
         return StepWords(m(f.payout), f"no annual cap: pays {m(f.payout)}")
     reached = ", annual cap reached" if f.bound is Bound.CAP_REACHED else ""
+    reading = f"; {reading_words(f.reading, english=True)}" if f.paid else ""
     return StepWords(m(f.payout), (
         f"min(due this claim {m(f.due)}, annual cap {m(f.cap)} − paid this year {m(f.paid)} = "
-        f"{m(f.room)}) = {m(f.payout)}{reached}"))
+        f"{m(f.room)}) = {m(f.payout)}{reached}{reading}"))
 
 
 def _ceiling(step: Step) -> StepWords:
@@ -214,13 +230,18 @@ def _ceiling(step: Step) -> StepWords:
     figure = "; ".join(f"{name} {m(amount)}" for name, amount in f.after)
     if not f.applies:
         return StepWords(figure, "not subject to the ratio ceiling; unchanged")
-    limit = f"{format_rate(f.rate)} × in-scope cost {m(f.in_scope_cost)}"
+    # Why the ceiling binds this candidate, and the bound itself (specification §9).
+    why = f"{', '.join(f.held)} subject to the ratio ceiling; " if f.held else ""
+    limit = f"bound {format_rate(f.rate)} × in-scope cost {m(f.in_scope_cost)}"
+    if f.limit is not None:
+        limit += f" = {m(f.limit)} (rounded down to the fen)"
     if f.bound is not Bound.CEILING_CUT:
-        return StepWords(figure, f"total paid {m(f.combined)} ≤ {limit}; unchanged")
-    cuts = "; ".join(f"{name} {m(before)} → {m(after)}"
+        return StepWords(figure, f"{why}{limit}; total paid {m(f.combined)} is within it; "
+                                 "unchanged")
+    cuts = "; ".join(f"{name} {m(before)} → {m(after)} (cut {m(before - after)})"
                      for (name, before), (_, after) in zip(f.before, f.after) if before != after)
-    return StepWords(figure, f"total paid {m(f.combined)} exceeds {limit} (rounded down to the "
-                             f"fen); reduced: {cuts} (never paid back later)")
+    return StepWords(figure, f"{why}{limit}; total paid {m(f.combined)} exceeds it, "
+                             f"{m(f.cut)} cut: {cuts}; {reading_words(f.reading, english=True)}")
 
 
 def _sum(step: Step) -> StepWords:
@@ -236,7 +257,8 @@ def _take_highest(step: Step) -> StepWords:
         return StepWords(only, f"one identity only: {only}")
     winner = f.winner or NO_IDENTITY
     listing = "; ".join(f"{name or NO_IDENTITY} {m(total)}" for name, total in f.totals)
-    reason = (f"tied; {winner}, listed first in the policy, applies" if f.tied
+    reason = (f"tied; {winner}, listed first in the policy, applies "
+              f"({reading_words(f.reading, english=True)})" if f.tied
               else f"{winner} is highest")
     return StepWords(_who(f.winner), f"totals by identity: {listing}; {reason}; "
                                      "never added together")
@@ -255,6 +277,11 @@ def _alert(step: Step) -> StepWords:
         status = (f"annual burden {burden} is not above threshold {limit}" if f.above
                   else f"annual burden {burden} < threshold {limit}")
     counted = "this claim's burden counts" if f.counted else f"{f.visit} does not count"
+    # Which of the person's identities put them in the group.
+    if f.in_group and f.members:
+        counted += f"; in {f.alert}'s group as {', '.join(f.members)}"
+    elif f.in_group and f.excludes:
+        counted += f"; in {f.alert}'s group, outside every other alert's"
     return StepWords("alert" if f.fired else "no alert", f"{counted}; {status}")
 
 

@@ -10,13 +10,14 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound, CeilingFacts, InputFacts, RecordedWords
+from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
 from yibao.compiler.graph import Node, Op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
 from yibao.dsl.model import NO_IDENTITY, BandSchedule
+from yibao.explain.readings import per_admission, reading_words
 from yibao.explain.step_words import StepWords, condition_text, write
 
 QUANTITY = {"deductible": "起付标准", "rate": "支付比例", "cap": "年度限额",
@@ -152,12 +153,18 @@ def _lookup(step: Step) -> StepWords:
 def _covers(step: Step) -> StepWords:
     f = step.facts
     if f.covered:
-        return StepWords("是", f"{f.visit}属于{f.line}保障范围，{_who(f.identity)}享受")
+        held = f"；{condition_held(f)}" if f.condition_held else ""
+        return StepWords("是", f"{f.visit}属于{f.line}保障范围，{_who(f.identity)}享受{held}")
     if f.bound is Bound.NOT_COVERED:
         return StepWords("否", f"{f.visit}不在{f.line}保障范围（{'、'.join(f.visits)}）")
     if f.bound is Bound.CONDITION_FAILED:
         return StepWords("否", f"条件不满足: {condition(f.condition)}")
     return StepWords("否", f"{_who(f.identity)}不享受{f.line}")
+
+
+def condition_held(f: CoversFacts) -> str:
+    """A `when` condition that held, with its own clause: 条件满足: (省内就医 或 按规定转诊) §(十三)."""
+    return f"条件满足: {condition(f.condition)} §{f.condition_clause}".rstrip(" §")
 
 
 def _difference(step: Step) -> StepWords:
@@ -182,10 +189,16 @@ def _schedule(step: Step) -> StepWords:
     if not f.applies:
         return StepWords(m(f.payout), "本项不适用")
     rate = format_rate(f.rate) if isinstance(f.rate, Decimal) else "分段比例"
-    return StepWords(m(f.payout), (
-        f"G(C) = {rate} × (C − 起付标准 {m(f.deductible)}); "
-        f"G({m(f.after)}) − G({m(f.before)}) = {m(f.g_after)} − {m(f.g_before)} = "
-        f"{m(f.payout)}"))
+    # G clamps at 0 below the deductible (specification §6.2): the formula shows it.
+    formula = (f"G(C) = max(0, {rate} × (C − 起付标准 {m(f.deductible)})); "
+               f"G({m(f.after)}) − G({m(f.before)}) = {m(f.g_after)} − {m(f.g_before)} = "
+               f"{m(f.payout)}")
+    if f.bound is Bound.DEDUCTIBLE_NOT_REACHED:
+        formula += f"，年度累计基数 {m(f.after)} 未达起付标准 {m(f.deductible)}"
+    if f.before and (f.deductible or not isinstance(f.rate, Decimal)):
+        # an earlier claim counted toward the base: per admission the figure would differ
+        formula += f"；{reading_words(f.reading)}，按次计算则为 {m(per_admission(f))}"
+    return StepWords(m(f.payout), formula)
 
 
 def _per_unit(step: Step) -> StepWords:
@@ -203,9 +216,10 @@ def _cap(step: Step) -> StepWords:
     if f.cap is None:
         return StepWords(m(f.payout), f"不设年度限额: 支付 {m(f.payout)}")
     reached = "，已达年度限额" if f.bound is Bound.CAP_REACHED else ""
+    reading = f"；{reading_words(f.reading)}" if f.paid else ""
     return StepWords(m(f.payout), (
         f"min(本次应付 {m(f.due)}, 年度限额 {m(f.cap)} − 年度已付 {m(f.paid)} = {m(f.room)}) = "
-        f"{m(f.payout)}{reached}"))
+        f"{m(f.payout)}{reached}{reading}"))
 
 
 def _ceiling(step: Step) -> StepWords:
@@ -213,13 +227,17 @@ def _ceiling(step: Step) -> StepWords:
     value = "; ".join(f"{name} {m(amount)}" for name, amount in f.after)
     if not f.applies:
         return StepWords(value, "不属于比例上限适用对象或就诊类型，不调整")
-    limit = f"{format_rate(f.rate)} × 政策范围内费用 {m(f.in_scope_cost)}"
+    # Why the ceiling binds this candidate, and the bound itself (specification §9).
+    why = f"{'、'.join(f.held)}属于比例上限适用对象；" if f.held else ""
+    limit = (f"上限 {format_rate(f.rate)} × 政策范围内费用 {m(f.in_scope_cost)} = "
+             f"{m(f.limit)}（向下取整到分）" if f.limit is not None
+             else f"上限 {format_rate(f.rate)} × 政策范围内费用 {m(f.in_scope_cost)}")
     if f.bound is not Bound.CEILING_CUT:
-        return StepWords(value, f"各项支付合计 {m(f.combined)} ≤ {limit}，不调整")
-    cuts = "; ".join(f"{name} {m(before)} → {m(after)}"
+        return StepWords(value, f"{why}{limit}；各项支付合计 {m(f.combined)} 未超过上限，不调整")
+    cuts = "; ".join(f"{name} {m(before)} → {m(after)}（压减 {m(before - after)}）"
                      for (name, before), (_, after) in zip(f.before, f.after) if before != after)
-    return StepWords(value, f"各项支付合计 {m(f.combined)} 超过 {limit}（向下取整到分）；"
-                            f"压减: {cuts}（压减部分不再补付）")
+    return StepWords(value, f"{why}{limit}；各项支付合计 {m(f.combined)} 超过上限，"
+                            f"共压减 {m(f.cut)}: {cuts}；{reading_words(f.reading)}")
 
 
 def _sum(step: Step) -> StepWords:
@@ -235,7 +253,8 @@ def _take_highest(step: Step) -> StepWords:
         return StepWords(only, f"仅一种身份: {only}")
     winner = _who(f.winner)
     listing = "; ".join(f"{_who(name)} {m(total)}" for name, total in f.totals)
-    reason = f"并列最高，取政策中先列明的{winner}" if f.tied else f"{winner}最高"
+    reason = (f"并列最高，取政策中先列明的{winner}（{reading_words(f.reading)}）" if f.tied
+              else f"{winner}最高")
     return StepWords(winner, f"各身份计算支付: {listing}；{reason}，不得重复享受")
 
 
@@ -244,6 +263,12 @@ def _alert(step: Step) -> StepWords:
     counted = "计入" if f.counted else f"{f.visit}不计入"
     limit = m(f.threshold) if f.threshold is not None else "—"
     burden = m(f.burden)
+    # Which of the person's identities put them in the group (or, for a group of
+    # everyone outside the named ones, that none of theirs is named).
+    if f.in_group and f.members:
+        counted += f"; {'、'.join(f.members)}属于{f.alert}监测对象"
+    elif f.in_group and f.excludes:
+        counted += f"; 不属于其他预警的监测范围，属于{f.alert}监测对象"
     if not f.in_group:
         status = "不属于本预警监测对象" + ("（本年度此前已预警）" if f.fired else "")
     elif f.fired:

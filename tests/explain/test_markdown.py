@@ -101,9 +101,10 @@ def test_bx_0007_tables_show_result_candidates_year_to_date_and_alerts():
     # Year to date: first claim of p-05 in 2023; 倾斜救助 has no cap for this identity.
     assert "| 基本救助 | 0.00 | 12,000.00 | 0.00 | 20,000.00 | 6,000.00 |" in text
     assert "| 倾斜救助 | 0.00 | 6,000.00 | 0.00 | 不设 | 1,800.00 |" in text
-    # §(八): burden 7,200 ≥ 5,000 for the 因病返贫风险 group.
+    # §(八): burden 7,200 ≥ 5,000 for the 因病返贫风险 group, which 低保边缘家庭成员 puts
+    # the person in (因病致贫重病患者 is left out of it).
     assert ("| **因病返贫风险预警** | **7,200.00** | **5,000.00** | **预警** | **本次负担计入; "
-            "年度累计负担 7200.00 ≥ 预警标准 5000.00，预警** |") in text
+            "低保边缘家庭成员属于因病返贫风险监测对象; 年度累计负担 7200.00 ≥ 预警标准 5000.00，预警** |") in text
     # The 因病致贫风险 group is everyone outside the 因病返贫风险 group (§(八)).
     assert "| 未预警 | 本次负担计入; 不属于本预警监测对象 |" in text
     assert "### 三、按因病致贫重病患者待遇计算（未采用）" in text

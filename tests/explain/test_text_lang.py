@@ -49,7 +49,9 @@ def test_bx_0007_in_english(explain):
             "20000.00) = 6000.00\n") in text
     assert ("    totals by identity: 低保边缘家庭成员 17800.00; 因病致贫重病患者 13500.00; "
             "低保边缘家庭成员 is highest; never added together\n") in text
-    assert "  精神障碍床日定额救助: does not apply — condition not met: 严重精神障碍患者 §(五)\n" in text
+    # Refused by its own condition: §(五) quoted (the condition's clause, not `covers`').
+    assert ("  精神障碍床日定额救助: does not apply — condition not met: 严重精神障碍患者 "
+            "§(五)「生活困难的严重精神障碍患者」\n") in text
     assert "  Personal burden: 7,200.00 (out-of-scope costs included)\n  Alerts: 因病返贫风险\n" in text
 
 
