@@ -197,6 +197,9 @@ class TakeHighestFacts:
     winner: str | None
     tied: bool
     reading: Reading = attrs.field(default=Reading.TAKE_HIGHEST_FIRST_DECLARED_ON_TIE, metadata=_SHOWN)
+    # (candidate, the identities the person holds that are only treated as it): a
+    # candidate the person does not hold itself (参照执行), shown as the ones they hold.
+    treated_from: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @attrs.frozen(cache_hash=True)

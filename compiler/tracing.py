@@ -334,11 +334,18 @@ def _sum(node: Node, evaluator):
 
 
 def _take_highest(node: Node, evaluator):
+    policy = evaluator.policy
+
     def facts(context: EvaluationContext, value):
         totals = context.candidates
         best = max(total for _, total in totals)
         tied = sum(1 for _, total in totals if total == best) > 1
-        return TakeHighestFacts(totals, value, tied and len(totals) > 1), OWN
+        held = context.claim.identities
+        treated = tuple(
+            (name, via) for name, _ in totals if name is not None and name not in held
+            for via in [tuple(i for i in held if policy.effective_identity(i) == name)] if via)
+        return TakeHighestFacts(totals, value, tied and len(totals) > 1,
+                                treated_from=treated), OWN
     return facts
 
 

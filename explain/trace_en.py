@@ -255,8 +255,13 @@ def _take_highest(step: Step) -> StepWords:
     if len(f.totals) == 1:
         only = _who(f.totals[0][0])
         return StepWords(only, f"one identity only: {only}")
-    winner = f.winner or NO_IDENTITY
-    listing = "; ".join(f"{name or NO_IDENTITY} {m(total)}" for name, total in f.totals)
+    via = dict(f.treated_from)
+
+    def shown(name):   # the identity held, with the one applied in brackets
+        return f"{', '.join(via[name])} (treated as {name})" if name in via else (
+            name or NO_IDENTITY)
+    winner = shown(f.winner)
+    listing = "; ".join(f"{shown(name)} {m(total)}" for name, total in f.totals)
     reason = (f"tied; {winner}, listed first in the policy, applies "
               f"({reading_words(f.reading, english=True)})" if f.tied
               else f"{winner} is highest")

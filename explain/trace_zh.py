@@ -251,8 +251,12 @@ def _take_highest(step: Step) -> StepWords:
     if len(f.totals) == 1:
         only = _who(f.totals[0][0])
         return StepWords(only, f"仅一种身份: {only}")
-    winner = _who(f.winner)
-    listing = "; ".join(f"{_who(name)} {m(total)}" for name, total in f.totals)
+    via = dict(f.treated_from)
+
+    def shown(name):   # 监测帮扶对象（参照低保对象）: the identity held, the one applied
+        return f"{'、'.join(via[name])}（参照{name}）" if name in via else _who(name)
+    winner = shown(f.winner)
+    listing = "; ".join(f"{shown(name)} {m(total)}" for name, total in f.totals)
     reason = (f"并列最高，取政策中先列明的{winner}（{reading_words(f.reading)}）" if f.tied
               else f"{winner}最高")
     return StepWords(winner, f"各身份计算支付: {listing}；{reason}，不得重复享受")

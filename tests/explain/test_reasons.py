@@ -140,6 +140,19 @@ def test_a_treated_as_winner_is_shown_as_the_identity_held_in_text_and_tables(ji
     assert "  Identity applied: 监测帮扶对象 (treated as 低保对象)\n" in english
 
 
+def test_the_take_highest_step_names_the_identity_held(jiance):
+    from yibao.compiler.lower import TAKE_HIGHEST
+    from yibao.explain import trace_en, trace_zh
+    _, outcome = jiance
+    [step] = [s for s in outcome.trace if s.node == TAKE_HIGHEST]
+    assert trace_zh.words(step).formula == (
+        f"各身份计算支付: {SHOWN} 26100.00; 因病致贫重病患者 18750.00；"
+        f"{SHOWN}最高，不得重复享受")
+    assert trace_en.words(step).formula.startswith(
+        "totals by identity: 监测帮扶对象 (treated as 低保对象) 26100.00; "
+        "因病致贫重病患者 18750.00; 监测帮扶对象 (treated as 低保对象) is highest")
+
+
 def test_a_treated_as_winner_is_shown_on_the_graph_and_in_the_explain_json(jiance, tmp_path):
     import json
 
