@@ -230,3 +230,25 @@ def test_the_batch_summary_shows_a_treated_as_winner_as_held(jiance):
     _, outcome = jiance
     [_, row] = render_summary([outcome]).splitlines()
     assert row.split()[:2] == ["jiance", SHOWN]
+
+
+def test_the_audit_record_of_a_treated_as_winner_shows_the_identity_held(tmp_path, capsys):
+    # The record keeps `identity` as applied (低保对象: the tables the payout read), and
+    # its view, `audit show`, names the identity the person holds, as explain does.
+    import json
+    import sqlite3
+
+    from yibao.cli.main import EXIT_OK, main
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(json.dumps(JIANCE, ensure_ascii=False) + "\n", encoding="utf-8")
+    store = str(tmp_path / "audit.db")
+    assert main(["eval", str(POLICIES / "benxi-2023.policy"), str(claims),
+                 "--record", store]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["audit", "show", store, "--claim", "jiance", "--color", "never"]) == EXIT_OK
+    shown = capsys.readouterr().out
+    assert f"适用身份: {SHOWN}" in shown
+    assert f"{SHOWN}最高，不得重复享受" in shown
+    with sqlite3.connect(store) as db:
+        (body,) = db.execute("SELECT body FROM records WHERE claim_id = 'jiance'").fetchone()
+    assert json.loads(body)["outcome"]["identity"] == "低保对象"
