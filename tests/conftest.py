@@ -21,13 +21,15 @@ def benxi_engine():
 
 
 # Debian's Chromium, installed by scripts/ensure-system-packages.sh, driven by Playwright:
-# one browser for the session's HTML, print and desk tests.
+# one browser per test module (HTML, print, desk).  Not one per session: Playwright's sync
+# API keeps an event loop running while it is open, and the language server's asyncio
+# tests (tests/lsp) cannot start theirs beside it.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
