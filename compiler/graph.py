@@ -10,7 +10,7 @@ year-to-date ledger, which is passed in explicitly, never held by the graph.
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Mapping
 
 import attrs
 import networkx as nx
@@ -37,6 +37,18 @@ class Op(enum.Enum):
     ALERT = "alert"                # an annual cumulative burden reaching a threshold
     REFERRAL = "referral"          # a claim sent to case review (一事一议), never a payout
 
+
+
+def handlers_by_op(namespace: Mapping[str, Any], prefix: str = "_") -> dict[Op, Any]:
+    """One handler per op, found by its name in a module's ``namespace``
+    (``_year_to_date`` for ``Op.YEAR_TO_DATE``), as ``ast.NodeVisitor`` finds
+    ``visit_<Class>``.  Every table of what the ops mean (trace facts, node words, step
+    words in each language, lint's model) is built this one way, and is complete: a
+    module lacking a handler for some op does not import."""
+    missing = [f"{prefix}{op.value}" for op in Op if f"{prefix}{op.value}" not in namespace]
+    if missing:
+        raise LookupError(f"{namespace.get('__name__')}: no handler {', '.join(missing)}")
+    return {op: namespace[f"{prefix}{op.value}"] for op in Op}
 
 class Phase(enum.Enum):
     """When a node is evaluated: once per claim, once per candidate identity, or after."""

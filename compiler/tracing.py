@@ -19,7 +19,7 @@ from yibao.compiler.facts import (
     InputFacts, LookupFacts, PerUnitFacts, ReferralFacts, ScheduleFacts, SumFacts,
     TakeHighestFacts, UpstreamFacts, YearToDateFacts,
 )
-from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, payout_id
 from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.compiler.trace import Step
@@ -386,21 +386,5 @@ _MAX_REUSED = 256
 # figure, so reuse would keep a step per person.
 _SAME_WHEN_UNCOVERED = frozenset((Op.LOOKUP, Op.DIFFERENCE, Op.SCHEDULE, Op.PER_UNIT, Op.CAP))
 
-FACTS: dict[Op, Callable[[Node, ScalarEvaluator], Callable]] = {
-    Op.INPUT: _input,
-    Op.UPSTREAM: _upstream,
-    Op.IDENTITY: _identity,
-    Op.LOOKUP: _lookup,
-    Op.COVERS: _covers,
-    Op.DIFFERENCE: _difference,
-    Op.YEAR_TO_DATE: _year_to_date,
-    Op.SCHEDULE: _schedule,
-    Op.PER_UNIT: _per_unit,
-    Op.CAP: _cap,
-    Op.CEILING: _ceiling,
-    Op.SUM: _sum,
-    Op.TAKE_HIGHEST: _take_highest,
-    Op.ALERT: _alert,
-    Op.REFERRAL: _referral,
-}
+FACTS: dict[Op, Callable[[Node, ScalarEvaluator], Callable]] = handlers_by_op(globals())
 _FACTS = FACTS

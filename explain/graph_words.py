@@ -14,7 +14,7 @@ from typing import Callable
 import attrs
 
 from yibao.compiler.conditions import condition_tree
-from yibao.compiler.graph import EvaluationGraph, Node, Op
+from yibao.compiler.graph import EvaluationGraph, Node, Op, handlers_by_op
 from yibao.core.money import format_rate
 from yibao.explain.trace_zh import QUANTITY, condition, graph_label
 from yibao.dsl.model import UNSPECIFIED, BandSchedule, ByIdentity, Sourced
@@ -175,20 +175,4 @@ def _referral(node, graph):
     return NodeWords((f"{'、'.join(referral.lines)}受年度限额截断时", f"转{referral.name}（{who}）"))
 
 
-WORDS: dict[Op, Callable[[Node, EvaluationGraph], NodeWords]] = {
-    Op.INPUT: _input,
-    Op.UPSTREAM: _upstream,
-    Op.IDENTITY: _identity,
-    Op.LOOKUP: _lookup,
-    Op.COVERS: _covers,
-    Op.DIFFERENCE: _difference,
-    Op.YEAR_TO_DATE: _year_to_date,
-    Op.SCHEDULE: _schedule,
-    Op.PER_UNIT: _per_unit,
-    Op.CAP: _cap,
-    Op.CEILING: _ceiling,
-    Op.SUM: _sum,
-    Op.TAKE_HIGHEST: _take_highest,
-    Op.ALERT: _alert,
-    Op.REFERRAL: _referral,
-}
+WORDS: dict[Op, Callable[[Node, EvaluationGraph], NodeWords]] = handlers_by_op(globals())

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
-from yibao.compiler.graph import Op
+from yibao.compiler.graph import Op, handlers_by_op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
@@ -301,23 +301,7 @@ def _referral(step: Step) -> StepWords:
                                  "(no payout computed)")
 
 
-WRITERS = {
-    Op.INPUT: _input,
-    Op.UPSTREAM: _upstream,
-    Op.IDENTITY: _identity,
-    Op.LOOKUP: _lookup,
-    Op.COVERS: _covers,
-    Op.DIFFERENCE: _difference,
-    Op.YEAR_TO_DATE: _year_to_date,
-    Op.SCHEDULE: _schedule,
-    Op.PER_UNIT: _per_unit,
-    Op.CAP: _cap,
-    Op.CEILING: _ceiling,
-    Op.SUM: _sum,
-    Op.TAKE_HIGHEST: _take_highest,
-    Op.ALERT: _alert,
-    Op.REFERRAL: _referral,
-}
+WRITERS = handlers_by_op(globals())
 
 words = functools.partial(write, writers=WRITERS)
 words.__doc__ = "A step's value and formula in English."

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping
 import attrs
 
 from yibao.compiler.arithmetic import annual_payout, capped, ceiling_cut, claim_slice
-from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import CEILING, payout_id
 from yibao.lint.exact import FractionArithmetic
 from yibao.lint.scenarios import LineTerms, Scenario
@@ -260,20 +260,4 @@ def _referral(node: Node, values: Mapping, claim: _Claim) -> None:
     return None   # a case review (一事一议) is decided by people: never a payout
 
 
-HANDLERS: dict[Op, Handler] = {
-    Op.INPUT: _input,
-    Op.UPSTREAM: _upstream,
-    Op.IDENTITY: _identity,
-    Op.LOOKUP: _lookup,
-    Op.COVERS: _covers,
-    Op.DIFFERENCE: _difference,
-    Op.YEAR_TO_DATE: _year_to_date,
-    Op.SCHEDULE: _schedule,
-    Op.PER_UNIT: _per_unit,
-    Op.CAP: _cap,
-    Op.CEILING: _ceiling,
-    Op.SUM: _sum,
-    Op.TAKE_HIGHEST: _take_highest,
-    Op.ALERT: _alert,
-    Op.REFERRAL: _referral,
-}
+HANDLERS: dict[Op, Handler] = handlers_by_op(globals())

@@ -52,3 +52,30 @@ def compiled_policies() -> list[str]:
     refused (C311) and the rest settled, on every backend.
     """
     return list(engines_that_load(sorted(POLICIES.glob("*.policy"))))
+
+
+# A ratio ceiling of 95% for 特困人员 that cuts 倾斜救助 (Xinjiang §四's shape): the
+# lint model's and the engine's hand-worked ceiling (tests/lint).
+CEILING_POLICY = """\
+policy c-2023 {
+    effective 2023-01-01
+}
+identity 特困人员 §四
+line 基本医保 upstream §四
+line 基本救助 {
+    covers 住院 §四
+    base remaining §四
+    deductible 1000 §四
+    rate 96% §四
+    cap 5万 §四
+}
+line 倾斜救助 {
+    covers 住院 §四
+    base remaining §四
+    rate 100% §四
+}
+ceiling 95% §四 {
+    identities 特困人员 §四
+    reduces 倾斜救助 §四
+}
+"""

@@ -56,3 +56,13 @@ def test_phases_split_claim_candidate_and_result():
     assert {n.id for n in graph.phase(Phase.CLAIM)} >= {"claim.in_scope_cost", "基本医保.payout"}
     assert "candidate.identity" in {n.id for n in graph.phase(Phase.CANDIDATE)}
     assert {n.id for n in graph.phase(Phase.RESULT)} >= {"take_highest", "因病返贫风险.alert"}
+
+
+def test_a_table_of_op_handlers_is_complete_or_refused():
+    import pytest
+    from yibao.compiler.graph import Op, handlers_by_op
+    handlers = {f"_{op.value}": op.value for op in Op}
+    assert handlers_by_op(handlers) == {op: op.value for op in Op}
+    del handlers["_year_to_date"]
+    with pytest.raises(LookupError, match="no handler _year_to_date"):
+        handlers_by_op({**handlers, "__name__": "yibao.explain.trace_xx"})

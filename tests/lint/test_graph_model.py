@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import POLICIES, compiled_policies
+from helpers import CEILING_POLICY, POLICIES, compiled_policies
 from yibao.compiler.graph import Node, Op, Phase
 from yibao.compiler.lower import (CANDIDATE_TOTAL, PERSONAL_BURDEN, TAKE_HIGHEST, TOTAL_PAID,
                                   lower_policy)
@@ -19,30 +19,6 @@ from yibao.lint.curves import trace_curve
 from yibao.lint.graph_model import HANDLERS, _Inputs, settle, visit
 from yibao.lint.scenarios import effective_identities, scenarios
 
-# A ratio ceiling of 95% for 特困人员 that cuts 倾斜救助 (Xinjiang §四's shape).
-CEILING_POLICY = """\
-policy c-2023 {
-    effective 2023-01-01
-}
-identity 特困人员 §四
-line 基本医保 upstream §四
-line 基本救助 {
-    covers 住院 §四
-    base remaining §四
-    deductible 1000 §四
-    rate 96% §四
-    cap 5万 §四
-}
-line 倾斜救助 {
-    covers 住院 §四
-    base remaining §四
-    rate 100% §四
-}
-ceiling 95% §四 {
-    identities 特困人员 §四
-    reduces 倾斜救助 §四
-}
-"""
 
 
 def test_every_op_has_a_lint_handler():

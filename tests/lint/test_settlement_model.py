@@ -13,7 +13,7 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import POLICIES, claim, compiled_policies, settle
+from helpers import CEILING_POLICY, POLICIES, claim, compiled_policies, settle
 from yibao.api import load_engine
 from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.dsl.loader import load_policy
@@ -64,29 +64,6 @@ def test_benxi_engine_and_model_agree_at_every_kink(identity, upstream_share):
     assert _agree(engine, policy, identity, upstream_share, fields) >= 3
 
 
-CEILING_POLICY = """\
-policy c-2023 {
-    effective 2023-01-01
-}
-identity 特困人员 §四
-line 基本医保 upstream §四
-line 基本救助 {
-    covers 住院 §四
-    base remaining §四
-    deductible 1000 §四
-    rate 96% §四
-    cap 5万 §四
-}
-line 倾斜救助 {
-    covers 住院 §四
-    base remaining §四
-    rate 100% §四
-}
-ceiling 95% §四 {
-    identities 特困人员 §四
-    reduces 倾斜救助 §四
-}
-"""
 
 
 @pytest.mark.parametrize("upstream_share", [Fraction(0), Fraction(3, 10)])
