@@ -13,10 +13,10 @@ import json
 import pathlib
 from typing import Iterable, Union
 
-from yibao.compiler.batch import Engine, Outcome
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.batch import Engine, Outcome
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.results import outcome_to_json
 from yibao.dsl.loader import LoadedPolicy, load_policy
 
 __all__ = ["load_engine", "evaluate_claims", "read_claims_file", "Engine", "ClaimResult",

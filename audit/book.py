@@ -38,10 +38,10 @@ import attrs
 
 from yibao.audit.chain import canonical_json
 from yibao.audit.store import BookEntry
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import Claim, ClaimError, decode_claim_line
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.core.money import ZERO, format_money
 
 SETTLEMENT, CORRECTION, WITHDRAWAL, ADJUSTMENT, REVISION, CLOSURE = (

@@ -14,9 +14,9 @@ import attrs
 
 from yibao.audit.book import BookedClaim, fold, money_map, payable, resettle, settlement_order
 from yibao.audit.store import AuditStore
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import Claim, ClaimError
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import Claim, ClaimError
+from yibao.runtime.evaluate import ClaimResult
 
 
 @attrs.frozen

@@ -21,9 +21,9 @@ from yibao.audit.book import (CORRECTION, EVERYONE, REVISION, SETTLEMENT, comput
                               payable, resettle, settlement_order)
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.store import AuditStore
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
 from yibao.core.money import ZERO, format_money
 
 

@@ -32,11 +32,11 @@ from yibao import ENGINE_VERSION
 from yibao.audit.chain import link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.store import STREAM, AuditError, AuditStore, Batch, StoredRecord
-from yibao.compiler.batch import Engine, Outcome
-from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
-from yibao.compiler.claims import ClaimError, decode_claim_line
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.batch import Engine, Outcome
+from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY
+from yibao.runtime.claims import ClaimError, decode_claim_line
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.results import outcome_to_json
 
 
 CONCURRENT_RUN = "A435"   # a second run recording the same batch at the same time

@@ -27,10 +27,10 @@ from typing import Union
 from yibao.audit.book import fold, resettle, settlement_order
 from yibao.audit.record import claim_bytes, settle_lines, settlement
 from yibao.audit.store import AuditError, AuditStore
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.results import outcome_to_json
 
 
 def rederive(store: AuditStore, body: dict, engine: Engine) -> Union[ClaimResult, ClaimError]:

@@ -22,8 +22,8 @@ from yibao.audit.chain import RECORD_FORMAT
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.record import claim_bytes, settle_lines, settlement
 from yibao.audit.store import AuditError, AuditStore
-from yibao.compiler.batch import Engine
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.batch import Engine
+from yibao.runtime.results import outcome_to_json
 from yibao.core.diagnostics import PolicyError
 
 

@@ -1,6 +1,6 @@
 """A recorded outcome read back: trace steps, the result, the claim, for the renderers.
 
-The inverse of :mod:`yibao.compiler.results` for what a record holds: the
+The inverse of :mod:`yibao.runtime.results` for what a record holds: the
 renderers in :mod:`yibao.explain` take a :class:`ClaimResult`, the
 :class:`Claim` and the :class:`Policy` version that settled it.  A record of
 format ``yibao-audit/1`` or ``/2`` holds its trace and is shown exactly as it
@@ -21,12 +21,12 @@ from yibao.audit.chain import RECORD_FORMAT
 from yibao.audit.record import claim_bytes
 from yibao.audit.rederive import rederive, same_settlement
 from yibao.audit.store import AuditError, AuditStore
-from yibao.compiler.admission import validate_claim
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.facts import RecordedWords, facts_from_json
-from yibao.compiler.trace import Step
+from yibao.runtime.admission import validate_claim
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import Claim, ClaimError, decode_claim_line
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.facts import RecordedWords, facts_from_json
+from yibao.runtime.trace import Step
 from yibao.dsl.model import Policy
 
 

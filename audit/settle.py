@@ -47,11 +47,11 @@ from yibao.audit.chain import RECORD_FORMAT, link
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.ledger import Ledger
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.ledger import Ledger
+from yibao.runtime.results import outcome_to_json
 from yibao.core.money import ZERO, format_money
 
 PersonYearKey = tuple[str, int]

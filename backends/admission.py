@@ -6,7 +6,7 @@ module types them in SQL that both dialects share.  The SQL only accepts a
 claim it can vouch for: plain decimal money from a string, an integer or a
 decimal column, an ISO date, known names, upstream payouts within their
 bounds.  Every other row is *suspect* and goes, as a record, to the project's
-own validator (compiler/claims.py), which either refuses it with the exact
+own validator (runtime/claims.py), which either refuses it with the exact
 code, field, message and hint the scalar path gives, or accepts it (money
 written as 1e3, say), and then its typed values are used.  So the SQL backends
 accept and refuse exactly what the scalar path does.
@@ -32,7 +32,7 @@ from sqlglot import exp
 from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns, fen
 from yibao.backends.layers import Definition
-from yibao.compiler.claims import MAX_COUNT
+from yibao.runtime.claims import MAX_COUNT
 from yibao.dsl.model import SCHEMES, VISITS, Policy
 
 PLAIN_MONEY = r"^[0-9]{1,12}([.][0-9]{1,2})?$"
@@ -56,7 +56,7 @@ def money_fen(text: exp.Expression, number: exp.Expression | None = None) -> exp
 
 # Claim and person ids the SQL admits on its own hold only these characters: printable
 # ASCII but the space, and the CJK Unified Ideographs of Unicode 1.1 (U+4E00–U+9FA5).
-# Every other id is suspect and goes to the validator (compiler/claims._id), which
+# Every other id is suspect and goes to the validator (runtime/claims._id), which
 # refuses format, control and separator characters and ids not in NFKC form.
 # A safe repertoire rather than the refused characters themselves, because
 # - NFKC is a property of the whole text, not of each character: 'e' followed by
@@ -126,7 +126,7 @@ def admission_definitions(columns: ClaimColumns) -> list[Definition]:
 
 
 def _version(versions: tuple[Policy, ...]) -> exp.Expression:
-    """The version in force on the claim's date (compiler/batch.py's version_for)."""
+    """The version in force on the claim's date (runtime/batch.py's version_for)."""
     branches = [(sql.col("date") >= exp.cast(sql.text(p.effective.isoformat()), "DATE"),
                  sql.num(v)) for v, p in reversed(list(enumerate(versions)))]
     return sql.case(branches, sql.num(-1))
@@ -179,7 +179,7 @@ def _version_checks(columns: ClaimColumns, v: int, policy: Policy) -> exp.Expres
 
 
 def _upstream_bounds(columns: ClaimColumns, policy: Policy) -> list[exp.Expression]:
-    """compiler/claims.check_upstream_bounds in SQL: C308 claims go to the validator."""
+    """runtime/claims.check_upstream_bounds in SQL: C308 claims go to the validator."""
     from yibao.backends.lowering import condition_sql
 
     tests = []

@@ -14,7 +14,7 @@ import sys
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import suspect_record
 from yibao.backends.raw_columns import DUCKDB, flat_raw_select, literal
-from yibao.compiler.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
+from yibao.runtime.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
 
 EXACT_JSON = ("'VARCHAR'", "'UBIGINT'", "'BIGINT'")
 JSON_INTEGERS = ("'UBIGINT'", "'BIGINT'")

@@ -8,7 +8,7 @@ the same way for all of them:
 
 - UTF-8 JSON Lines go as they are: each line is decoded on its own, and a line
   that is not UTF-8 is that claim's C300 (one bad claim never stops a batch); a
-  byte-order mark before the first line is skipped (compiler/claims.py).
+  byte-order mark before the first line is skipped (runtime/claims.py).
 - UTF-8 CSV is checked whole first: a CSV row may span lines (a quoted cell), so
   a byte that is not UTF-8 cannot be pinned on one claim, and the file is
   refused (C330, with the line and the hint ``--encoding gbk`` when the bytes
@@ -35,7 +35,7 @@ from typing import BinaryIO, Iterator
 
 import attrs
 
-from yibao.compiler.claims import not_utf8_hint
+from yibao.runtime.claims import not_utf8_hint
 
 ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 UTF8 = ("utf-8", "utf-8-sig")

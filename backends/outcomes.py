@@ -2,7 +2,7 @@
 
 The result rows (an Arrow table in :func:`~yibao.backends.result_phase.output_columns`)
 and the refused claims (ClaimError by input position) become the exchange
-format of docs/claims.md, exactly as compiler/results.py writes the scalar
+format of docs/claims.md, exactly as runtime/results.py writes the scalar
 path's outcomes (no trace: a batch backend never builds one).
 """
 
@@ -14,7 +14,7 @@ import attrs
 
 from yibao.backends.admission import typed_row
 from yibao.backends.columns import ClaimColumns
-from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
+from yibao.runtime.claims import Claim, ClaimError, decode_claim_line
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ statements a runner executes are kept in a file, keyed by
 * the SHA-256 of the chain's source texts, in the loader's order, and the base an
   amendment awaits (dsl/loader.py's ``LoadedPolicy``);
 * the engine version: yibao's version, a digest of the code that builds plans
-  (the ``core``, ``dsl``, ``compiler`` and ``backends`` modules: a change to any
+  (the ``core``, ``dsl``, ``compiler``, ``runtime`` and ``backends`` modules: a change to any
   of them renders anew, released or not) and sqlglot's version;
 * the dialect.
 
@@ -39,7 +39,7 @@ from yibao.core import cache as core_cache
 
 FORMAT = 1   # of the file below; a new one is a new key
 # The code a plan is rendered by: any change there may change a statement.
-PLAN_CODE = ("core", "dsl", "compiler", "backends")
+PLAN_CODE = ("core", "dsl", "compiler", "runtime", "backends")
 
 
 @attrs.frozen

@@ -28,7 +28,7 @@ from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.layers import Definition
 from yibao.backends.lowering import ColumnarLowering
-from yibao.compiler.awaited import awaited_values, refusal_words
+from yibao.runtime.awaited import awaited_values, refusal_words
 from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import Op, Phase
 from yibao.dsl import ast
@@ -109,7 +109,7 @@ def _by_version(branches, default):
 
 def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
     """(claim condition, message) for each unspecified value the candidate may read, in
-    evaluation order: the scalar evaluator stops at the first (compiler/evaluate.py)."""
+    evaluation order: the scalar evaluator stops at the first (runtime/evaluate.py)."""
     policy = lowering.policy
     scope = lowering.claim_scope(candidate, "c311_")
     for node in lowering.graph.phase(Phase.CANDIDATE):
@@ -144,7 +144,7 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
 def _awaited_needs(lowering: ColumnarLowering, candidate: str | None):
     """An amendment whose base is missing: (claim condition, refusal) for each visit and
     each truth of the fields the lines' conditions read — the values the claim needs
-    depend on nothing else — worded by compiler/awaited.py as the scalar path words it."""
+    depend on nothing else — worded by runtime/awaited.py as the scalar path words it."""
     policy = lowering.policy
     fields = []
     for line in policy.computed_lines:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import attrs
 
 from yibao.backends.columns import ClaimColumns
-from yibao.compiler.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
+from yibao.runtime.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
 
 TEXT_FIELDS = ("claim_id", "person_id", "date", "scheme", "visit")
 STRING_TYPES = ("VARCHAR", "STRING")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import suspect_record
 from yibao.backends.raw_columns import SPARK, flat_raw_select, literal
-from yibao.compiler.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
+from yibao.runtime.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
 
 INTEGER_TYPES = ("'BIGINT'", "'INT'", "'SMALLINT'", "'TINYINT'")
 _ORDER = "row_number() OVER (ORDER BY monotonically_increasing_id())"

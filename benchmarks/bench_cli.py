@@ -143,7 +143,7 @@ from yibao.cli.lean import keep_out_probed
 keep_out_probed(build_parser(["eval"]).parse_args(["eval", "p", "c", "--backend", "duckdb"]))
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.results_columns import write_jsonl, write_parquet
-from yibao.compiler.batch import Engine
+from yibao.runtime.batch import Engine
 from yibao.dsl.loader import load_policy
 mark("import")
 engine = Engine(load_policy({str(POLICY)!r}))

@@ -7,7 +7,7 @@ claims, peak RSS of the process (MiB), and writes each claim's 基本救助 and
 
 KIND: scalar-trace, scalar (both ``Engine.stream_records`` on the date-sorted
 JSON Lines: memory stays flat), scalar-2 (``yibao eval --stream --jobs 2``'s
-settlement: two worker processes writing JSON Lines text, compiler/parallel.py),
+settlement: two worker processes writing JSON Lines text, runtime/parallel.py),
 scalar-2-sorted (``yibao eval --jobs 2``, no ``--stream``: the sorted batch,
 each worker's claims settled in date order at the end), duckdb (the Parquet
 file), openfisca, zen.  The peak memory of the whole process tree (workers
@@ -35,7 +35,7 @@ EXTRA: dict = {}   # figures a path reports beside its time
 def scalar(path: str, trace: bool):
     from yibao.api import load_engine
     from yibao.backends.formats import read_records
-    from yibao.compiler.claims import ClaimError
+    from yibao.runtime.claims import ClaimError
 
     engine = load_engine(POLICY)
     # Payouts go to a file as they come, so the process holds one claim at a time.
@@ -67,7 +67,7 @@ def scalar(path: str, trace: bool):
 def scalar_processes(path: str, jobs: int, stream: bool = True):
     from yibao.api import load_engine
     from yibao.core.jsonl import read_lines
-    from yibao.compiler.parallel import settle_in_processes
+    from yibao.runtime.parallel import settle_in_processes
 
     engine = load_engine(POLICY)
     spool = tempfile.TemporaryFile("w+", encoding="utf-8")

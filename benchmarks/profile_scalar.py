@@ -19,9 +19,9 @@ import time
 from yibao.api import load_engine
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler.claims import ClaimError, decode_claim_line
-from yibao.compiler.ledger import Ledger
-from yibao.compiler.results import outcome_line
+from yibao.runtime.claims import ClaimError, decode_claim_line
+from yibao.runtime.ledger import Ledger
+from yibao.runtime.results import outcome_line
 from yibao.cli.main import tune_gc
 
 POLICY = "policies/benxi-2023.policy"

@@ -9,7 +9,7 @@ size, Benxi 2023 synthetic claims (seed 2023) are drawn for the same
 as date-sorted JSON Lines, and streamed through ``Engine.stream_records`` in a
 fresh process, twice: with every claim id in memory, and with at most
 ``--ids-in-memory`` of them (the rest in a temporary file,
-compiler/claim_ids.py).  Prints peak memory (VmHWM), claims per second, ids
+runtime/claim_ids.py).  Prints peak memory (VmHWM), claims per second, ids
 moved to the file and file reads.  What the people hold — a ledger year and a
 last date each — is the same at every size; the claim ids are what grows.
 """
@@ -52,7 +52,7 @@ def run_one(path: str, ids_in_memory: int) -> None:
     from yibao.api import load_engine
     from yibao.backends.formats import read_records
     from yibao.cli.main import tune_gc
-    from yibao.compiler import batch
+    from yibao.runtime import batch
 
     tune_gc()
     engine = load_engine(POLICY)

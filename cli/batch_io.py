@@ -15,9 +15,9 @@ import sys
 from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_line, outcome_to_json
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.results import outcome_line, outcome_to_json
 from yibao.core.jsonl import write_lines
 from yibao.dsl.loader import load_policy
 

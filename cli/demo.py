@@ -8,7 +8,7 @@ from yibao.cli.main import EXIT_OK
 from yibao.backends.encodings import ClaimsFileError
 from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
                                 settle_file)
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 
 
 def register(commands) -> None:

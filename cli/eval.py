@@ -21,9 +21,9 @@ from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
                                 settle_file)
-from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_line, outcome_to_json
+from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.results import outcome_line, outcome_to_json
 from yibao.core.jsonl import write_lines
 
 
@@ -137,10 +137,10 @@ def _memory_limit_problem(args) -> str | None:
 
 
 def _in_processes(args) -> int:
-    """``--jobs N``: the scalar evaluator in N processes (compiler/parallel.py)."""
+    """``--jobs N``: the scalar evaluator in N processes (runtime/parallel.py)."""
     from yibao.core.jsonl import read_lines
-    from yibao.compiler.batch import Engine
-    from yibao.compiler.parallel import MAX_JOBS, settle_in_processes
+    from yibao.runtime.batch import Engine
+    from yibao.runtime.parallel import MAX_JOBS, settle_in_processes
     from yibao.dsl.loader import load_policy
 
     if args.record or args.format != "jsonl" or beyond_json_lines(args):
@@ -217,7 +217,7 @@ def _recorded(args, kept: _Kept):
     from yibao.cli.audit import sign_after_recording
     from yibao.audit.stores import open_store
     from yibao.core.jsonl import read_lines
-    from yibao.compiler.batch import Engine
+    from yibao.runtime.batch import Engine
     from yibao.dsl.loader import load_policy
 
     engine = Engine(load_policy(args.policy))

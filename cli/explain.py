@@ -15,8 +15,8 @@ from yibao.backends.encodings import ClaimsFileError, utf8_claims
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
                                 settle_file)
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.results import outcome_to_json
 
 FORMATS = ("text", "markdown", "html", "json")
 
@@ -146,7 +146,7 @@ def _run_in_book(args) -> int:
     from yibao.audit.store import AuditError
     from yibao.audit.stores import open_store
     from yibao.core.jsonl import read_lines
-    from yibao.compiler.batch import Engine
+    from yibao.runtime.batch import Engine
     from yibao.dsl.loader import load_policy
     from yibao.explain.book import book_lines
 

@@ -12,7 +12,7 @@ import sys
 
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import report_failures, settle_file
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 
 
 def register(commands) -> None:

@@ -7,9 +7,9 @@ import sys
 from yibao.backends.encodings import ENCODINGS, ClaimsFileError, utf8_claims
 from yibao.core.jsonl import read_lines
 from yibao.cli.main import EXIT_USAGE
-from yibao.compiler.batch import Engine
-from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.batch import Engine
+from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY
+from yibao.runtime.claims import ClaimError
 from yibao.dsl.loader import load_policy
 
 

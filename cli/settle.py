@@ -67,7 +67,7 @@ def run(args) -> int:
     from yibao.cli.audit import sign_after_recording
     from yibao.cli.io import output_file
     from yibao.core.jsonl import read_lines, write_lines
-    from yibao.compiler.batch import Engine
+    from yibao.runtime.batch import Engine
     from yibao.dsl.loader import load_policy
 
     if args.backend != "scalar":

@@ -7,8 +7,8 @@ import sys
 from decimal import Decimal, InvalidOperation
 
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, dump_json
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.subsidy import default_contribution, settle_subsidy
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.subsidy import default_contribution, settle_subsidy
 from yibao.dsl.loader import load_policy
 from yibao.dsl.model import NO_IDENTITY
 from yibao.explain.subsidy_words import rule_words

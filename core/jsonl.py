@@ -3,7 +3,7 @@
 Reading (docs/claims.md): a file is split at b"\\n"; a line holding only white
 space (``bytes.strip()``'s) is skipped but counted, so that a claim's line
 number is its line in the file; a line's b"\\r\\n" or b"\\n" ending is not part
-of it.  The lines stay bytes: each is decoded on its own (compiler/claims.py),
+of it.  The lines stay bytes: each is decoded on its own (runtime/claims.py),
 so a line that is not UTF-8 refuses that claim alone (C300).  The DuckDB
 reader (backends/duckdb_io.py) splits a whole file at once with NumPy and
 Arrow by exactly this rule.

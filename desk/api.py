@@ -26,7 +26,7 @@ import json
 from yibao.audit.settle import BookSettler
 from yibao.audit.stores import open_store
 from yibao.audit.verify import verify_store
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 from yibao.core.money import format_money
 from yibao.desk.book_read import booked_claim, explanation
 from yibao.desk.context import UnknownPolicy

@@ -13,7 +13,7 @@ import attrs
 from yibao.audit.book import KINDS, BookedClaim, fold
 from yibao.audit.book_explain import BookView, explain_in_book
 from yibao.audit.store import AuditStore, StoredRecord
-from yibao.compiler.batch import Engine
+from yibao.runtime.batch import Engine
 
 
 @attrs.frozen

@@ -13,7 +13,7 @@ from html import escape
 from starlette.responses import HTMLResponse
 
 from yibao.audit.replay import replay_store
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 from yibao.desk.book_read import booked_claim, explanation
 from yibao.desk.render import page
 

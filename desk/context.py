@@ -19,7 +19,7 @@ from typing import Iterator
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.store import AuditStore
 from yibao.audit.stores import open_store
-from yibao.compiler.batch import Engine
+from yibao.runtime.batch import Engine
 from yibao.desk.catalog import Catalog
 from yibao.desk.status import VerifyWatch
 from yibao.dsl.loader import load_policy

@@ -16,8 +16,8 @@ from decimal import Decimal
 import attrs
 
 from yibao.audit.book import fold, resettle, settlement_order
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.ledger import Ledger
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.ledger import Ledger
 from yibao.core.money import ZERO
 from yibao.desk.book_read import person_year_engine
 from yibao.desk.plot import Series, plot_svg

@@ -17,9 +17,9 @@ from typing import Sequence, Union
 
 import attrs
 
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError, decode_claim_line
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError, decode_claim_line
+from yibao.runtime.evaluate import ClaimResult
 from yibao.diff.divergence import Divergence, first_divergence
 from yibao.dsl.model import NO_IDENTITY
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import attrs
 
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 from yibao.explain.trace_zh import step_label, words
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from yibao.core.money import format_amount_words
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 from yibao.diff.corpus import (
     CHANGED, FAILED_BOTH, FAILED_NEW_ONLY, FAILED_OLD_ONLY, UNCHANGED, ClaimDiff,
 )

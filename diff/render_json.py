@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from yibao.core.money import format_money
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.evaluate import ClaimResult
 from yibao.diff.corpus import ClaimDiff
 from yibao.diff.report import DiffReport
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.evaluate import ClaimResult
 from yibao.diff.corpus import CATEGORIES, CHANGED
 from yibao.diff.labels import (
     category_title, claim_heading, divergence_words, listed, money, refusal, side_words, signed,

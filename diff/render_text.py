@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from yibao.core.span import display_width
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.evaluate import ClaimResult
 from yibao.diff.corpus import CATEGORIES, CHANGED, FAILED_NEW_ONLY, FAILED_OLD_ONLY
 from yibao.diff.labels import (
     category_title, claim_heading, divergence_words, listed, money, refusal, side_words, signed,

@@ -19,7 +19,7 @@ import pathlib
 
 import attrs
 
-from yibao.compiler.batch import Engine
+from yibao.runtime.batch import Engine
 from yibao.dsl.loader import LoadedPolicy, load_policy
 from yibao.dsl.model import Policy
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import attrs
 
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.evaluate import ClaimResult
 from yibao.core.money import ZERO, round_fen, to_money
 from yibao.diff.corpus import (
     CATEGORIES, CHANGED, FAILED_NEW_ONLY, FAILED_OLD_ONLY, ClaimDiff, CorpusDiff,

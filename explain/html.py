@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
-from yibao.compiler.claims import Claim
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.claims import Claim
+from yibao.runtime.evaluate import ClaimResult
 from yibao.compiler.graph import EvaluationGraph
 from yibao.explain import colour
 from yibao.explain.graph import graph_dot, inline_svg

@@ -9,9 +9,9 @@ and ``treated_from``); the result and the audit record keep the identity applied
 
 from __future__ import annotations
 
-from yibao.compiler.facts import IdentityFacts
+from yibao.runtime.facts import IdentityFacts
 from yibao.compiler.lower import CANDIDATE
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 from yibao.dsl.model import NO_IDENTITY
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import attrs
 
-from yibao.compiler.facts import Bound, CoversFacts
-from yibao.compiler.trace import Step
+from yibao.runtime.facts import Bound, CoversFacts
+from yibao.runtime.trace import Step
 from yibao.explain import trace_en, trace_zh
 from yibao.explain.step_words import StepWords
 

@@ -8,8 +8,8 @@ and the clause it applies, quoted.
 
 from __future__ import annotations
 
-from yibao.compiler.claims import Claim
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.claims import Claim
+from yibao.runtime.evaluate import ClaimResult
 from yibao.dsl.model import Policy
 from yibao.explain.labels import ZH, Language
 from yibao.explain.provenance import Provenance

@@ -15,9 +15,9 @@ from itertools import groupby
 
 import attrs
 
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.trace import Step
-from yibao.compiler.facts import AlertFacts, CapFacts, RecordedWords, YearToDateFacts
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.trace import Step
+from yibao.runtime.facts import AlertFacts, CapFacts, RecordedWords, YearToDateFacts
 from yibao.core.money import format_money
 from yibao.dsl.model import NO_IDENTITY
 from yibao.explain.step_words import covered

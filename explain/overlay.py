@@ -2,7 +2,7 @@
 
 The renderer never evaluates: each node's figure, whether the claim's path
 went through it, and what the losing take-highest candidates would have had,
-all come from the :class:`~yibao.compiler.trace.Step` list the evaluator
+all come from the :class:`~yibao.runtime.trace.Step` list the evaluator
 recorded (docs/specification.md §8: every candidate is traced).
 """
 
@@ -12,12 +12,12 @@ import enum
 
 import attrs
 
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.facts import AlertFacts, Bound, CapFacts, CeilingFacts, PerUnitFacts, \
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.facts import AlertFacts, Bound, CapFacts, CeilingFacts, PerUnitFacts, \
     ScheduleFacts, UpstreamFacts
 from yibao.compiler.lower import CANDIDATE, TAKE_HIGHEST
 from yibao.core.money import format_money
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 from yibao.dsl.model import NO_IDENTITY
 from yibao.explain.identity_shown import identity_shown
 from yibao.explain.step_words import covered

@@ -1,6 +1,6 @@
 """The readings of the notices the semantics choose, named where they decide a figure.
 
-Each :class:`~yibao.compiler.facts.Reading` is documented in docs/specification.md;
+Each :class:`~yibao.runtime.facts.Reading` is documented in docs/specification.md;
 a step names the reading (and the section that states it) only where another
 reading would have given another figure: the deductible once a year when an
 earlier claim already counted toward the base, the cap per calendar year when
@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from yibao.compiler.arithmetic import DECIMAL, claim_slice
-from yibao.compiler.facts import Reading, ScheduleFacts
+from yibao.runtime.facts import Reading, ScheduleFacts
 
 SPECIFICATION = "docs/specification.md"
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import attrs
 
-from yibao.compiler.claims import Claim
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.trace import Step
+from yibao.runtime.claims import Claim
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.trace import Step
 from yibao.core.money import format_money
 from yibao.dsl.model import NO_IDENTITY, Policy
 from yibao.explain.figures import money, readable

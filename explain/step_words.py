@@ -1,9 +1,9 @@
 """A trace step in words: its value and its formula, written from the step's facts.
 
-The trace holds figures (compiler/facts.py); each language's module
+The trace holds figures (runtime/facts.py); each language's module
 (:mod:`yibao.explain.trace_zh`, :mod:`yibao.explain.trace_en`) has one writer per
 :class:`~yibao.compiler.graph.Op` and dispatches on the step's op.  A step read
-back from an old audit record (:class:`~yibao.compiler.facts.RecordedWords`) has
+back from an old audit record (:class:`~yibao.runtime.facts.RecordedWords`) has
 its Chinese words as recorded: every language shows them as they are.
 """
 
@@ -13,9 +13,9 @@ from typing import Callable
 
 import attrs
 
-from yibao.compiler.facts import RecordedWords
+from yibao.runtime.facts import RecordedWords
 from yibao.compiler.graph import Op
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 
 
 @attrs.frozen

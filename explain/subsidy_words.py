@@ -1,8 +1,8 @@
-"""A premium subsidy's rule in Chinese words (compiler/subsidy.py gives the figures)."""
+"""A premium subsidy's rule in Chinese words (runtime/subsidy.py gives the figures)."""
 
 from __future__ import annotations
 
-from yibao.compiler.subsidy import SubsidyCandidate
+from yibao.runtime.subsidy import SubsidyCandidate
 from yibao.core.money import format_rate
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Sequence, Union
 
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
 from yibao.core.span import display_width
 from yibao.explain.identity_shown import identity_shown
 

@@ -8,9 +8,9 @@ labels on request; colour only when the caller passes a palette (a terminal).
 
 from __future__ import annotations
 
-from yibao.compiler.claims import Claim
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.trace import Step
+from yibao.runtime.claims import Claim
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.trace import Step
 from yibao.dsl.model import NO_IDENTITY, Policy
 from yibao.explain.colour import PLAIN, Palette
 from yibao.explain.figures import money

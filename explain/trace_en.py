@@ -12,11 +12,11 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
+from yibao.runtime.facts import Bound, CeilingFacts, CoversFacts, InputFacts, RecordedWords
 from yibao.compiler.graph import Op, handlers_by_op
 from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 from yibao.core.money import format_money, format_rate
 from yibao.dsl.model import NO_IDENTITY, BandSchedule
 from yibao.explain.readings import per_admission, reading_words

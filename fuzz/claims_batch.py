@@ -30,8 +30,8 @@ def _engine():
 
 
 def test_one_input(data: bytes) -> None:
-    from yibao.compiler.claims import ClaimError
-    from yibao.compiler.results import outcome_to_json
+    from yibao.runtime.claims import ClaimError
+    from yibao.runtime.results import outcome_to_json
 
     lines = [(number, raw.rstrip(b"\r\n"))
              for number, raw in enumerate(data.splitlines(keepends=True), 1) if raw.strip()]
@@ -54,5 +54,5 @@ if __name__ == "__main__":
     from harness import run
 
     run("claims", seeds(), test_one_input,
-        ["yibao.compiler.claims", "yibao.compiler.batch", "yibao.compiler.evaluate"])
+        ["yibao.runtime.claims", "yibao.runtime.batch", "yibao.runtime.evaluate"])
     sys.exit(0)

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from lsprotocol import types
 
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError
 from yibao.core.diagnostics import PolicyError
 from yibao.core.money import format_amount_words
 from yibao.dsl import ast

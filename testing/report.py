@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 from yibao.explain.trace_zh import step_label, words
 from yibao.testing.runner import CaseResult, Mismatch
 

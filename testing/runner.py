@@ -13,10 +13,10 @@ from decimal import Decimal
 
 import attrs
 
-from yibao.compiler.batch import Engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.trace import Step
+from yibao.runtime.batch import Engine
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.trace import Step
 from yibao.core.diagnostics import PolicyError
 from yibao.core.money import format_amount_words
 from yibao.dsl.loader import load_policy

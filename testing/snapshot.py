@@ -13,9 +13,9 @@ import datetime
 import pathlib
 from typing import Sequence, Union
 
-from yibao.compiler.batch import Engine, Outcome
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.evaluate import ClaimResult
+from yibao.runtime.batch import Engine, Outcome
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.evaluate import ClaimResult
 from yibao.core.money import format_money
 from yibao.dsl.loader import load_policy
 from yibao.dsl.model import NO_IDENTITY

@@ -30,7 +30,7 @@ Use instead::
 
 from decimal import Decimal
 
-from yibao.compiler.subsidy import CONTRIBUTION_PARAM, default_contribution
+from yibao.runtime.subsidy import CONTRIBUTION_PARAM, default_contribution
 from yibao.core.diagnostics import Severity
 from yibao.dsl.model import FixedSubsidyValue, FullSubsidyValue, ShareSubsidyValue
 from yibao.lint.registry import Rule

@@ -24,7 +24,7 @@ from killed_run import KilledRun
 from yibao.audit.sqlite_store import SQLiteStore
 from yibao.audit.verify import verify_store
 from yibao.core.jsonl import read_lines
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 
 POLICY = str(POLICIES / "benxi-2023.policy")
 CLAIMS, PEOPLE, KILLS, EVERY = 2000, 400, 5, 100

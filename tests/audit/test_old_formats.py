@@ -28,8 +28,8 @@ from yibao.audit.restore import recorded_settlement
 from yibao.audit.stores import open_store
 from yibao.audit.verify import verify_store
 from yibao.cli.main import EXIT_OK, main
-from yibao.compiler.batch import Engine
-from yibao.compiler.ledger import Ledger
+from yibao.runtime.batch import Engine
+from yibao.runtime.ledger import Ledger
 from yibao.dsl.loader import load_policy
 
 FIXTURE = EXAMPLES.parent.parent / "tests" / "audit" / "fixtures" / "book-v2.db"

@@ -17,8 +17,8 @@ from yibao.audit.chain import GENESIS, body_hash
 from yibao.audit.restore import recorded_settlement
 from yibao.audit.store import STREAM, AuditError
 from yibao.audit.verify import verify_store
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.results import outcome_to_json
 
 
 def bodies(store, batch=None):

@@ -23,7 +23,8 @@ import pytest
 
 from yibao.audit.replay import replay_store
 from yibao.audit.store import AuditError
-from yibao.compiler import arithmetic, evaluate
+from yibao.compiler import arithmetic
+from yibao.runtime import evaluate
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from __future__ import annotations
 from helpers import EXAMPLES
 from yibao.audit.restore import outcome_from_json, recorded_settlement
 from yibao.core.jsonl import read_lines
-from yibao.compiler.evaluate import ClaimResult
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.evaluate import ClaimResult
+from yibao.runtime.results import outcome_to_json
 from yibao.explain.text import render_text
 
 

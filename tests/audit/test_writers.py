@@ -140,7 +140,7 @@ def test_an_abandoned_batch_is_flagged_incomplete(tmp_path, capsys):
     db.close()
     with SQLiteStore(store, create=True) as opened:
         from yibao.audit.record import Recorder, record_batch
-        from yibao.compiler.batch import Engine
+        from yibao.runtime.batch import Engine
         from yibao.dsl.loader import load_policy
         from yibao.core.jsonl import read_lines
 

@@ -21,8 +21,8 @@ from yibao.backends.formats import read_records, write_records
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import (CORRUPTIONS, FLAT_CORRUPTIONS, corrupt,
                                       synthetic_claims)
-from yibao.compiler.claims import _id
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.claims import _id
+from yibao.runtime.results import outcome_to_json
 
 
 def _outcomes(engine, tmp_path, fmt, kinds, count=3000, share=0.1, seed=9):

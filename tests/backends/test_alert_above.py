@@ -15,7 +15,7 @@ import pytest
 from helpers import claim
 from yibao.api import load_engine
 from yibao.backends.run import settle_records
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 from yibao.explain.trace_zh import words
 
 POLICY = """

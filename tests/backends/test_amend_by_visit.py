@@ -12,7 +12,7 @@ from helpers import claim
 from lhasa_base import lhasa_folder
 from yibao.api import load_engine
 from yibao.backends.run import settle_records
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ def lines(text: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def scalar_lines():
     from yibao.api import load_engine
-    from yibao.compiler.results import outcome_to_json
+    from yibao.runtime.results import outcome_to_json
     from yibao.backends.formats import read_records
 
     engine = load_engine(POLICY)

@@ -22,7 +22,7 @@ from yibao.api import load_engine
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 
 CLAIMS = 100_000
 SEED = 2023

@@ -8,7 +8,7 @@ import pytest
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.results_io import write_results
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 
 
 def _settle(engine, path, fmt):

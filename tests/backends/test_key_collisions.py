@@ -21,7 +21,7 @@ from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.formats import read_records, write_records
 from yibao.backends.layers import Definition
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 
 KEYS = 5
 

@@ -13,7 +13,7 @@ import pytest
 
 from helpers import claim
 from yibao.backends.run import settle_records
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json
 from yibao.api import evaluate_claims
 
 UPSTREAM = {"基本医保": "8000.00", "大病保险": "2000.00"}

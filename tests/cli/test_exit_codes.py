@@ -31,7 +31,7 @@ P01 = "".join(pathlib.Path(CLAIMS).read_text(encoding="utf-8").splitlines(True)[
 SCRIPT = pathlib.Path(sys.executable).parent / "yibao"
 INJECTED = """
 import sys
-from yibao.compiler.batch import Engine
+from yibao.runtime.batch import Engine
 
 def broken(*args, **kwargs):
     raise ZeroDivisionError("a fault injected into settlement")

@@ -2,7 +2,7 @@
 
 pandas is imported by pyarrow and DuckDB only as a probe (cli/lean.py keeps it
 out of the command's process), networkx only to build graphs that a run with a
-cached SQL plan never builds (backends/plan_cache.py, compiler/batch.py's lazy
+cached SQL plan never builds (backends/plan_cache.py, runtime/batch.py's lazy
 evaluators).  Each run is the console script's own entry point in a fresh
 process, which reports at exit which of the libraries it had imported.
 """
@@ -19,7 +19,7 @@ from helpers import EXAMPLES, POLICIES
 REPORTING = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(
-    name for name in ("pandas", "networkx", "yibao.compiler.evaluate") if name in sys.modules)),
+    name for name in ("pandas", "networkx", "yibao.runtime.evaluate") if name in sys.modules)),
     file=sys.stderr))
 sys.argv = ["yibao", *sys.argv[1:]]
 from yibao.cli.main import entry

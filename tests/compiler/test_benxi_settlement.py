@@ -21,7 +21,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import claim, settle
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 
 D = Decimal
 UPSTREAM_PAID = D("10000.00")   # 基本医保 8,000 + 大病保险 2,000 in every burden_claim

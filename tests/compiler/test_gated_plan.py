@@ -17,10 +17,10 @@ import pytest
 from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.context import EvaluationContext
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.context import EvaluationContext
 from yibao.compiler.graph import Op, Phase
-from yibao.compiler.ledger import Ledger
+from yibao.runtime.ledger import Ledger
 
 CLAIMS = 1_500
 

@@ -3,9 +3,9 @@
 import networkx as nx
 
 from helpers import POLICIES
-from yibao.compiler.tracing import FACTS
+from yibao.runtime.tracing import FACTS
 from yibao.compiler.graph import Op, Phase
-from yibao.compiler.evaluate import ScalarEvaluator
+from yibao.runtime.evaluate import ScalarEvaluator
 from yibao.compiler.lower import lower_policy
 from yibao.dsl.loader import load_policy
 

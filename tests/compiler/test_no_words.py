@@ -1,9 +1,9 @@
-"""No file under compiler/ writes words: a trace holds figures (compiler/facts.py) and
+"""No file under compiler/ or runtime/ writes words: a trace holds figures (runtime/facts.py) and
 explain/ writes them, in Chinese (trace_zh.py) and English (trace_en.py).
 
-The test reads every string literal of compiler/ (docstrings aside) and fails on one
+The test reads every string literal of compiler/ and runtime/ (docstrings aside) and fails on one
 with Chinese in it, but for the few the policy language itself defines, each listed
-here with why.  A new Chinese word in compiler/ belongs in explain/ instead.
+here with why.  A new Chinese word in either belongs in explain/ instead.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import re
 from pathlib import Path
 
 import yibao.compiler
+import yibao.runtime
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
-COMPILER = Path(yibao.compiler.__file__).parent
+PACKAGES = (Path(yibao.compiler.__file__).parent, Path(yibao.runtime.__file__).parent)
 
 # (file, literal) → why the compiler holds it.  None of them is a sentence.
 ALLOWED = {
@@ -48,9 +49,9 @@ def chinese_literals(path: Path) -> list[tuple[str, int]]:
             and CHINESE.search(node.value) and id(node) not in docstrings]
 
 
-def test_no_file_under_compiler_writes_chinese_words():
+def test_no_file_under_compiler_or_runtime_writes_chinese_words():
     found = [f"{path.name}:{line}: {text!r}"
-             for path in sorted(COMPILER.glob("*.py"))
+             for package in PACKAGES for path in sorted(package.glob("*.py"))
              for text, line in chinese_literals(path)
              if (path.name, text) not in ALLOWED]
     assert found == []

@@ -13,9 +13,9 @@ import pytest
 from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler import results
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_line, outcome_to_json
+from yibao.runtime import results
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.results import outcome_line, outcome_to_json
 
 CLAIMS = 400
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import pytest
 
-from yibao.compiler.claims import ClaimError, parse_money
+from yibao.runtime.claims import ClaimError, parse_money
 from yibao.core.diagnostics import Diagnostic, PolicyError
 from yibao.dsl import ast
 from yibao.dsl.checker import check_policy

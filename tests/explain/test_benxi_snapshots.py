@@ -37,8 +37,8 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from helpers import EXAMPLES, POLICIES
 from yibao.api import load_engine, read_claims_file
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.results import outcome_to_json
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.results import outcome_to_json
 from yibao.explain.text import render_text
 
 CLAIMS_FILE = EXAMPLES / "benxi-2023.jsonl"

@@ -16,7 +16,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.cli.main import main
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 from yibao.explain.labels import EN
 from yibao.explain.markdown import render_markdown
 from yibao.explain.text import render_text

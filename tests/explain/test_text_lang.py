@@ -15,8 +15,8 @@ import pytest
 from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.cli.main import main
-from yibao.compiler.facts import AlertFacts, DifferenceFacts, RecordedWords
-from yibao.compiler.trace import Step
+from yibao.runtime.facts import AlertFacts, DifferenceFacts, RecordedWords
+from yibao.runtime.trace import Step
 from yibao.explain.colour import ANSI, PLAIN, terminal_palette
 from yibao.explain.labels import EN, ZH
 from yibao.explain.provenance import provenance

@@ -14,7 +14,7 @@ import pytest
 from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.audit.restore import step_from_json
-from yibao.compiler.facts import Bound, Reading
+from yibao.runtime.facts import Bound, Reading
 from yibao.compiler.graph import Op
 from yibao.explain import trace_en, trace_zh
 

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import EXAMPLES, POLICIES, claim, settle
 from yibao.api import evaluate_claims, load_engine, read_claims_file
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 
 from helpers import POLICIES, claim, settle
 from yibao.api import load_engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.subsidy import settle_subsidy
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.subsidy import settle_subsidy
 from yibao.dsl.checker import check_policy
 from yibao.dsl.parser import parse_policy
 
@@ -92,7 +92,7 @@ def test_out_of_province_care_that_is_not_standard_has_no_bound(jilin):
 
 def test_out_of_province_bounds_are_the_same_on_duckdb(jilin):
     from yibao.backends.run import settle_records
-    from yibao.compiler.results import outcome_to_json
+    from yibao.runtime.results import outcome_to_json
 
     claims = [claim(f"c{i}", f"p{i}", "2020-04-01", ["建档立卡贫困人口"], "40000.00",
                     paid("24000.00", "6000.00", "5000.00", backstop), total="50000.00",

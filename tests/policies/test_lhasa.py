@@ -51,7 +51,7 @@ WITHOUT_BASE = [
 
 
 def _outcomes_without_the_base():
-    from yibao.compiler.results import outcome_to_json
+    from yibao.runtime.results import outcome_to_json
 
     engine = load_engine(POLICIES / "lhasa-2020.policy")
     return engine, [outcome_to_json(o, trace=False)

@@ -7,8 +7,8 @@ import pytest
 
 from helpers import POLICIES, claim, settle
 from yibao.api import load_engine
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.subsidy import settle_subsidy
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.subsidy import settle_subsidy
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from helpers import engines_that_load
 from yibao.api import ClaimError, ClaimResult, evaluate_claims
-from yibao.compiler.batch import Engine
+from yibao.runtime.batch import Engine
 from yibao.dsl.model import VISITS, Policy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

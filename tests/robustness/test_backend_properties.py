@@ -215,7 +215,7 @@ ID_SPELLINGS = ["x" * 100, "x" * 101, "é" * 150, "x" * 200, "x" * 201, " padded
                 "c-1\u2028", "c-\u00a01", "c-1 ", "ｃ-1", "cafe\u0301", "p-\ufa5b", "龥-1",
                 "\u9fa6-1", "é-1"]
 
-# Characters an id may not hold (compiler/claims._id), from Python's own tables:
+# Characters an id may not hold (runtime/claims._id), from Python's own tables:
 # controls, format characters and separators, and characters NFKC changes.  The
 # SQL's safe repertoire is tested against them, not against a list it was built from.
 _BMP = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]

@@ -10,7 +10,7 @@ from robustness.claim_space import POLICIES
 from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE
 from robustness.policy_text import compile_text
 from yibao.cli.main import main
-from yibao.compiler.claims import ClaimError, decode_claim_line
+from yibao.runtime.claims import ClaimError, decode_claim_line
 from yibao.core.diagnostics import PolicyError
 from yibao.dsl.loader import load_policy
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 import pytest
 
 from helpers import EXAMPLES, POLICIES
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 
 WITH_EXAMPLES = sorted(path.stem for path in EXAMPLES.glob("*.jsonl")
                        if (POLICIES / f"{path.stem}.policy").is_file())

@@ -15,8 +15,8 @@ import pytest
 from helpers import POLICIES, compiled_policies
 from yibao.api import load_engine
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler import tracing
-from yibao.compiler.claims import ClaimError
+from yibao.runtime import tracing
+from yibao.runtime.claims import ClaimError
 
 CLAIMS = 600
 

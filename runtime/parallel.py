@@ -9,7 +9,7 @@ of lines takes two steps: the workers decode and validate their lines and
 report the ids they admitted; this process decides C312 in input order, as
 ``Engine._admit`` does; then the workers settle what was not refused and
 send back each line's JSON text.  Lines come out in input order, each the
-text ``outcome_line`` writes in one process (tests/compiler/test_parallel.py).
+text ``outcome_line`` writes in one process (tests/runtime/test_parallel.py).
 
 A sorted batch (no ``--stream``) is settled whole at the end, each worker's
 claims in date order, so its memory is bounded on disk, not in lists: a
@@ -41,11 +41,11 @@ from array import array
 from collections import deque
 from typing import Iterable, Iterator
 
-from yibao.compiler.batch import Engine, repeated_id
-from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
-from yibao.compiler.claims import ClaimError, decode_claim_line
-from yibao.compiler.ledger import Ledger
-from yibao.compiler.results import outcome_line
+from yibao.runtime.batch import Engine, repeated_id
+from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
+from yibao.runtime.claims import ClaimError, decode_claim_line
+from yibao.runtime.ledger import Ledger
+from yibao.runtime.results import outcome_line
 
 MAX_JOBS = 255   # a line's worker is kept in a byte
 CHUNK = 8192   # lines a step: fewer waits at the step boundary (4.6 s → 4.1 s at 10^5 against 2,048)

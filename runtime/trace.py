@@ -1,7 +1,7 @@
 """The explanation trace: one step per evaluated node, as data.
 
 The evaluator builds it; the renderers in :mod:`yibao.explain` only read it and
-write its words (a step holds figures, never sentences: compiler/facts.py).
+write its words (a step holds figures, never sentences: runtime/facts.py).
 A step is an immutable named tuple rather than an attrs class: a trace holds
 some forty steps a claim, and a tuple is built in a third of the time.
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from yibao.compiler.facts import Facts, RecordedWords, facts_to_json
+from yibao.runtime.facts import Facts, RecordedWords, facts_to_json
 
 
 class Step(NamedTuple):
     node: str
     op: str
-    facts: Facts                      # the figures the op computed (compiler/facts.py)
+    facts: Facts                      # the figures the op computed (runtime/facts.py)
     clause: str = ""
     quote: str = ""
     candidate: str | None = None      # the identity being evaluated (take highest), if any

@@ -19,16 +19,16 @@ from typing import Any, Callable, NamedTuple
 
 import attrs
 
-from yibao.compiler.awaited import CODE as AWAITED, awaited_values, refusal_words
-from yibao.compiler.claims import Claim, ClaimError
+from yibao.runtime.awaited import CODE as AWAITED, awaited_values, refusal_words
+from yibao.runtime.claims import Claim, ClaimError
 from yibao.compiler.conditions import compile_condition, holds
-from yibao.compiler.context import EvaluationContext
+from yibao.runtime.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
-from yibao.compiler.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
+from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
 from yibao.compiler.arithmetic import DECIMAL, capped as within_cap, ceiling_cut, claim_slice
-from yibao.compiler.trace import Step
-from yibao.compiler.tracing import step_writer
+from yibao.runtime.trace import Step
+from yibao.runtime.tracing import step_writer
 from yibao.core.money import ZERO
 from yibao.dsl.model import NO_IDENTITY, SCHEMES, LineDef, Policy
 
@@ -219,7 +219,7 @@ class ScalarEvaluator:
 
     def _refuse_awaited(self, claim: Claim) -> None:
         """The base this amendment changes is not beside it: refuse a claim that needs its
-        values, naming them all (compiler/awaited.py), before anything is settled."""
+        values, naming them all (runtime/awaited.py), before anything is settled."""
         for candidate in self.candidates(claim):
             needed = awaited_values(self.policy, candidate, claim.visit,
                                     lambda condition: holds(condition, claim.field))

@@ -6,11 +6,11 @@ import functools
 import json
 from typing import TYPE_CHECKING, Union
 
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 from yibao.core.money import format_money
 
 if TYPE_CHECKING:   # only annotations: writing a batch backend's results needs no evaluator
-    from yibao.compiler.evaluate import ClaimResult
+    from yibao.runtime.evaluate import ClaimResult
 
 
 def result_to_json(result: ClaimResult, trace: bool = True) -> dict:

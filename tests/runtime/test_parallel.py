@@ -1,6 +1,6 @@
 """Several processes settle a file to the very text one process writes (``--jobs N``).
 
-compiler/parallel.py sends each person to one worker and decides repeated ids
+runtime/parallel.py sends each person to one worker and decides repeated ids
 (C312) itself, in input order.  Every line's text must equal what
 ``outcome_line`` writes for ``Engine.stream_records`` / ``evaluate_records``
 in one process, on synthetic Benxi claims with what makes the split hard
@@ -24,9 +24,9 @@ from helpers import EXAMPLES, POLICIES
 from yibao.api import load_engine
 from yibao.backends.synthetic import synthetic_claims
 from yibao.cli.main import main
-from yibao.compiler.claims import ClaimError
-from yibao.compiler.parallel import _Held, route, settle_in_processes
-from yibao.compiler.results import outcome_line
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.parallel import _Held, route, settle_in_processes
+from yibao.runtime.results import outcome_line
 
 BENXI = POLICIES / "benxi-2023.policy"
 

@@ -1,7 +1,7 @@
 """One trace step per evaluated node: the figures its op computed, as typed facts.
 
 Only called when a trace is asked for, so the evaluation itself stays lean.
-A step carries numbers, names and what bound them (compiler/facts.py), never
+A step carries numbers, names and what bound them (runtime/facts.py), never
 words: explain/ writes those, in Chinese and English, from the same facts.
 """
 
@@ -11,10 +11,10 @@ import functools
 from decimal import Decimal
 from typing import Any, Callable, Protocol
 
-from yibao.compiler.claims import Claim
+from yibao.runtime.claims import Claim
 from yibao.compiler.conditions import condition_tree, holds
-from yibao.compiler.context import EvaluationContext
-from yibao.compiler.facts import (
+from yibao.runtime.context import EvaluationContext
+from yibao.runtime.facts import (
     AlertFacts, Bound, CapFacts, CeilingFacts, CoversFacts, DifferenceFacts, IdentityFacts,
     InputFacts, LookupFacts, PerUnitFacts, ReferralFacts, ScheduleFacts, SumFacts,
     TakeHighestFacts, UpstreamFacts, YearToDateFacts,
@@ -22,13 +22,13 @@ from yibao.compiler.facts import (
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, payout_id
 from yibao.compiler.arithmetic import DECIMAL, annual_payout
-from yibao.compiler.trace import Step
+from yibao.runtime.trace import Step
 from yibao.core.money import ZERO, floor_fen
 from yibao.dsl.model import NO_IDENTITY, LineDef, Policy
 
 
 class ScalarEvaluator(Protocol):
-    """What the facts read of the scalar evaluator (compiler/evaluate.py).  The evaluator
+    """What the facts read of the scalar evaluator (runtime/evaluate.py).  The evaluator
     imports this module to trace; naming what it offers here, rather than importing
     it, keeps the two files out of an import circle."""
 

@@ -1,4 +1,4 @@
-"""Claim validation (compiler/claims.py): each C3xx code, with the claim id and the field.
+"""Claim validation (runtime/claims.py): each C3xx code, with the claim id and the field.
 
 docs/claims.md is the contract: the required fields, money ≥ 0 with at most 2
 decimals read exactly (never via float), in_scope_cost ≤ total_cost, identities
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from yibao.api import evaluate_claims
-from yibao.compiler.claims import MAX_TEXT, ClaimError, _text, decode_claim_line
+from yibao.runtime.claims import MAX_TEXT, ClaimError, _text, decode_claim_line
 
 GOOD = {
     "claim_id": "c-1", "person_id": "p-1", "date": "2023-03-01", "identities": ["低保对象"],

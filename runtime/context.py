@@ -1,7 +1,7 @@
 """What one claim's evaluation reads and writes as it runs through the graph.
 
-Its own module because both the scalar evaluator (compiler/evaluate.py) and the
-trace's facts (compiler/tracing.py) read it, and the evaluator calls the facts:
+Its own module because both the scalar evaluator (runtime/evaluate.py) and the
+trace's facts (runtime/tracing.py) read it, and the evaluator calls the facts:
 the context here keeps that a one-way import.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import attrs
 
-from yibao.compiler.claims import Claim
-from yibao.compiler.ledger import PersonYear
+from yibao.runtime.claims import Claim
+from yibao.runtime.ledger import PersonYear
 
 
 @attrs.define

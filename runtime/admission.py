@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from typing import Any, Callable
 
-from yibao.compiler.claims import (
+from yibao.runtime.claims import (
     MAX_COUNT, MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED, Claim, ClaimError, _id,
     _json_words, _text, every_problem, parse_money,
 )

@@ -1,7 +1,7 @@
 """The claim ids a stream has seen (C312) stay exact when most of them are on disk.
 
 ``ClaimIds`` keeps the latest ``in_memory`` ids in a set and moves the rest to
-a temporary SQLite file behind a Bloom filter (compiler/claim_ids.py).  The
+a temporary SQLite file behind a Bloom filter (runtime/claim_ids.py).  The
 answers must be exactly a plain set's, for ids repeated right away or long
 after they moved, and whether the filter says "maybe" often or never.
 """
@@ -16,8 +16,8 @@ import pytest
 from helpers import POLICIES
 from yibao.api import load_engine, outcome_to_json
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler import claim_ids
-from yibao.compiler.claim_ids import ClaimIds
+from yibao.runtime import claim_ids
+from yibao.runtime.claim_ids import ClaimIds
 
 
 def _ids_with_repeats(count: int, seed: int) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import attrs
 
-from yibao.compiler.claims import ClaimError
+from yibao.runtime.claims import ClaimError
 from yibao.core.money import ZERO, round_fen, to_money
 from yibao.dsl.model import (
     NO_IDENTITY, FixedSubsidyValue, FullSubsidyValue, Policy, ShareSubsidyValue, Sourced,

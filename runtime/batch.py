@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Union
 
 import attrs
 
-from yibao.compiler.admission import validator_for
-from yibao.compiler.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
-from yibao.compiler.claims import Claim, ClaimError, decode_claim_line
-from yibao.compiler.ledger import Ledger
+from yibao.runtime.admission import validator_for
+from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY, ClaimIds
+from yibao.runtime.claims import Claim, ClaimError, decode_claim_line
+from yibao.runtime.ledger import Ledger
 from yibao.dsl.loader import LoadedPolicy
 from yibao.dsl.model import Policy
 
 if TYPE_CHECKING:
-    from yibao.compiler.evaluate import ClaimResult, ScalarEvaluator
+    from yibao.runtime.evaluate import ClaimResult, ScalarEvaluator
 
 Outcome = Union["ClaimResult", ClaimError]
 
@@ -34,7 +34,7 @@ class Engine:
 
     def __init__(self, loaded: LoadedPolicy):
         # An amendment whose base is missing still loads: each claim that needs the base's
-        # values is refused, naming them (compiler/awaited.py), and the batch goes on.
+        # values is refused, naming them (runtime/awaited.py), and the batch goes on.
         self.loaded = loaded
         self.versions = loaded.versions
         self._dates = [p.effective for p in self.versions]
@@ -48,7 +48,7 @@ class Engine:
         """Each version's graph and scalar evaluator, by policy id, compiled when first
         needed: a run on a SQL backend validates with this engine but settles with the
         backend's plan, and never needs them (nor networkx, which builds the graphs)."""
-        from yibao.compiler.evaluate import ScalarEvaluator
+        from yibao.runtime.evaluate import ScalarEvaluator
         from yibao.compiler.lower import lower_policy
 
         return {p.policy_id: ScalarEvaluator(lower_policy(p)) for p in self.versions}
@@ -111,7 +111,7 @@ class Engine:
 
         Nothing of a claim is kept once it is settled: memory holds one ledger year
         and last date per person, and at most ``ids_in_memory`` claim ids (C312:
-        the rest move to a temporary file, compiler/claim_ids.py), whatever the
+        the rest move to a temporary file, runtime/claim_ids.py), whatever the
         number of claims.
         """
         with ClaimIds(ids_in_memory) as seen_ids:

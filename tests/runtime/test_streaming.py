@@ -14,8 +14,8 @@ from decimal import Decimal
 from helpers import POLICIES
 from yibao.api import load_engine, outcome_to_json
 from yibao.backends.synthetic import synthetic_claims
-from yibao.compiler import batch
-from yibao.compiler.ledger import Ledger
+from yibao.runtime import batch
+from yibao.runtime.ledger import Ledger
 
 
 def test_streamed_claims_settle_as_the_sorted_batch_does(monkeypatch):
