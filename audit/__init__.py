@@ -1,1 +1,2 @@
-"""The audit trail: recorded settlements, hash-chained and replayable (issue 6)."""
+"""The audit trail: recorded settlements, hash-chained, in a Merkle tree with signed
+checkpoints, replayable; and the settlement book kept on it (year to date across runs)."""

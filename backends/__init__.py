@@ -1,1 +1,2 @@
-"""Vectorized evaluation of the compiled graph for whole years of claims (issue 9)."""
+"""Whole years of claims at once: the compiled graph lowered to SQL for DuckDB and
+Spark, the claims file read and admitted in columns."""

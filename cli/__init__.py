@@ -1,1 +1,2 @@
-"""cli"""
+"""The ``yibao`` command: one module per sub-command, each parsing its arguments and
+calling the library; nothing here decides a figure."""
