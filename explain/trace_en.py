@@ -10,16 +10,13 @@ never translated from it.
 from __future__ import annotations
 
 import functools
-from decimal import Decimal
-from typing import Any
 
-from yibao.compiler.facts import CeilingFacts, CoversFacts, InputFacts, RecordedWords
-from yibao.compiler.graph import Op
-from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
+from yibao.compiler.facts import CoversFacts
+from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
-from yibao.dsl.model import NO_IDENTITY, BandSchedule
+from yibao.dsl.model import NO_IDENTITY
 from yibao.explain import trace_plan as plan
 from yibao.explain.readings import reading_words
 from yibao.explain.step_words import condition_text, write
@@ -66,46 +63,11 @@ def value(text: str) -> str:
 
 def node_label(node: str, op: str = "") -> str:
     """A node's label in English, from its id: the names inside stay as they are."""
-    if node in NODE_LABELS:
-        return NODE_LABELS[node]
-    name, _, suffix = node.rpartition(".")
-    if not name or name == "claim":
-        return suffix or node   # a declared claim field is named by the policy
-    if suffix == "referral":
-        return f"referral to {name}"
-    if suffix == "slice":
-        return f"{name} {'per-unit payout' if op == Op.PER_UNIT.value else 'due this claim'}"
-    return f"{name} {SUFFIXES.get(suffix, suffix)}"
+    return CATALOGUE.word(plan.node_name(node, op))
 
 
 def step_label(step: Step) -> str:
-    if isinstance(step.facts, (InputFacts, RecordedWords)) and step.facts.label:
-        return step.facts.label      # the policy's display name: its own words
-    if step.node == CEILING:
-        facts = step.facts
-        return (f"ratio ceiling {format_rate(facts.rate)}" if isinstance(facts, CeilingFacts)
-                else "ratio ceiling")
-    return node_label(step.node, step.op)
-
-
-def show(figure: Any) -> str:
-    if type(figure) is Decimal:
-        return format_money(figure)
-    if figure is None:
-        return "—"
-    if isinstance(figure, bool):
-        return "yes" if figure else "no"
-    if isinstance(figure, BandSchedule):
-        return "bands: " + "; ".join(_band(band) for band in figure.slices)
-    if isinstance(figure, (list, tuple)):
-        return ", ".join(str(v) for v in figure) or "none"
-    return value(str(figure))
-
-
-def _band(band) -> str:
-    if band.upper is None:
-        return f"{band.lower:,} and above {format_rate(band.rate)}"
-    return f"{band.lower:,}–{band.upper:,} {format_rate(band.rate)}"
+    return CATALOGUE.word(plan.step_name(step))
 
 
 def condition(tree: tuple) -> str:
@@ -117,12 +79,23 @@ def condition(tree: tuple) -> str:
 
 ENTRIES = {
     **plan.NEUTRAL,
-    plan.Shown: lambda p: show(p.value),
+    plan.Yes: "yes",
+    plan.No: "no",
+    plan.NoNames: "none",
+    plan.Text: lambda p: value(p.text),
+    plan.Bands: "bands: {slices}",
+    plan.BandFrom: lambda p: f"{p.lower:,} and above {format_rate(p.rate)}",
+    plan.FixedNode: lambda p: NODE_LABELS[p.node],
+    plan.CeilingNode: "ratio ceiling {rate}",
+    plan.CeilingNodeUnrated: "ratio ceiling",
+    plan.ReferralNode: "referral to {referral}",
+    plan.DueSlice: "{line} due this claim",
+    plan.PerUnitSlice: "{line} per-unit payout",
+    plan.LineNode: lambda p: f"{p.line} {SUFFIXES.get(p.suffix, p.suffix)}",
     plan.BandRates: "band rates",
     plan.Who: lambda p: value(p.identity or NO_IDENTITY),
     plan.HeldAs: "{held} (treated as {identity})",
     plan.Quantity: lambda p: QUANTITY[p.key],
-    plan.NodeName: lambda p: node_label(p.node),
     plan.Condition: lambda p: condition(p.tree),
     plan.Interpretation: lambda p: reading_words(p.reading, english=True),
     plan.NotSet: "none",
@@ -131,7 +104,7 @@ ENTRIES = {
     plan.Referred: "referred",
     plan.Then: "; {part}",
     plan.Also: "; {part}",
-    plan.AsClaimed: lambda p: f"as claimed ({step_label(p.step)})",
+    plan.AsClaimed: "as claimed ({field})",
     plan.SettledUpstream: "{line} is settled upstream: paid.{line} as claimed",
     plan.NoIdentityHeld: "holds no assistance identity of this policy",
     plan.TreatedAs: "{treated_from} treated as {identity}",

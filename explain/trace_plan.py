@@ -23,10 +23,14 @@ from typing import Any, Callable, Mapping, Union
 
 import attrs
 
-from yibao.compiler.facts import Bound, CoversFacts, Reading
-from yibao.compiler.graph import Op, handlers_by_op
+from yibao.compiler.facts import Bound, CeilingFacts, CoversFacts, InputFacts, Reading, \
+    RecordedWords
+from yibao.compiler.graph import Node, Op, handlers_by_op
+from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
+    TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
+from yibao.dsl.model import BandSchedule
 from yibao.explain.readings import per_admission
 
 
@@ -54,8 +58,51 @@ class Said:
 # Values and names.
 
 @phrase
-class Shown(Phrase):          # a claimed or looked-up value: an amount, 是/否, names, bands
-    value: Any
+class Absent(Phrase):         # — : nothing claimed, nothing read
+    pass
+
+
+@phrase
+class Yes(Phrase):
+    pass
+
+
+@phrase
+class No(Phrase):
+    pass
+
+
+@phrase
+class Names(Phrase):          # identities, visits: joined as the language joins names
+    names: tuple[str, ...]
+
+
+@phrase
+class NoNames(Phrase):        # 无
+    pass
+
+
+@phrase
+class Text(Phrase):           # a value as claimed (住院, 居民医保); a word the language may have
+    text: str
+
+
+@phrase
+class Bands(Phrase):
+    slices: tuple[Phrase, ...]
+
+
+@phrase
+class Band(Phrase):
+    lower: Decimal
+    upper: Decimal
+    rate: Decimal
+
+
+@phrase
+class BandFrom(Phrase):       # the last band, open above
+    lower: Decimal
+    rate: Decimal
 
 
 @phrase
@@ -90,8 +137,49 @@ class Quantity(Phrase):       # deductible | rate | cap | per_unit
 
 
 @phrase
-class NodeName(Phrase):
+class Display(Phrase):        # a declared field's display name (省内就医): the policy's words
+    name: str
+
+
+@phrase
+class FixedNode(Phrase):      # a node of every graph (compiler/lower.py), or a claim field
     node: str
+
+
+@phrase
+class CeilingNode(Phrase):
+    rate: Rate
+
+
+@phrase
+class CeilingNodeUnrated(Phrase):
+    pass
+
+
+@phrase
+class FieldNode(Phrase):      # a claim field the policy declares, by its name
+    field: str
+
+
+@phrase
+class ReferralNode(Phrase):
+    referral: str
+
+
+@phrase
+class DueSlice(Phrase):       # {line}.slice of a schedule: what this claim is due
+    line: str
+
+
+@phrase
+class PerUnitSlice(Phrase):   # {line}.slice of a per-unit line
+    line: str
+
+
+@phrase
+class LineNode(Phrase):       # {line}.{suffix}: base, deductible, payout, …
+    line: str
+    suffix: str
 
 
 @phrase
@@ -157,7 +245,7 @@ class Also(Phrase):           # ; part, in both languages
 
 @phrase
 class AsClaimed(Phrase):
-    step: Step                # the input, labelled as each language labels it
+    field: Phrase
 
 
 @phrase
@@ -466,9 +554,69 @@ class ReferredFor(Phrase):
 PHRASES: tuple[type, ...] = tuple(_KINDS)
 
 
+# ---- values and names -------------------------------------------------------------------
+
+def shown(value: Any) -> Phrase:
+    """A value as claimed or looked up: money, a flag, bands, names, a word."""
+    if type(value) is Decimal:
+        return Money(value)
+    if value is None:
+        return Absent()
+    if isinstance(value, bool):
+        return Yes() if value else No()
+    if isinstance(value, BandSchedule):
+        return Bands(tuple(BandFrom(band.lower, band.rate) if band.upper is None
+                           else Band(band.lower, band.upper, band.rate)
+                           for band in value.slices))
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, Decimal) for v in value):
+        return Span(*value)
+    if isinstance(value, (list, tuple)):
+        return Names(tuple(str(v) for v in value)) if value else NoNames()
+    return Text(str(value))
+
+
+# The graph's fixed nodes (compiler/lower.py) and the claim's own fields: each catalogue
+# has a label for every one (NODE_LABELS).
+FIXED_NODES = (CANDIDATE, CANDIDATE_TOTAL, TAKE_HIGHEST, TOTAL_PAID, PERSONAL_BURDEN,
+               "claim.in_scope_cost", "claim.total_cost", "claim.visit", "claim.scheme",
+               "claim.identities")
+
+
+def node_name(node: str, op: str = "", rate: Decimal | None = None) -> Phrase:
+    """A node's name, from its id (the names inside are the policy's own); ``rate`` is the
+    ratio ceiling's."""
+    if node in FIXED_NODES:
+        return FixedNode(node)
+    if node == CEILING:
+        return CeilingNode(Rate(rate)) if rate is not None else CeilingNodeUnrated()
+    name, _, suffix = node.rpartition(".")
+    if not name or name == "claim":
+        return FieldNode(suffix or node)   # a declared claim field is named by the policy
+    if suffix == "referral":
+        return ReferralNode(name)
+    if suffix == "slice":
+        return PerUnitSlice(name) if op == Op.PER_UNIT.value else DueSlice(name)
+    return LineNode(name, suffix)
+
+
+def step_name(step: Step) -> Phrase:
+    """A step's label: a declared field by its display name, else its node's name."""
+    if isinstance(step.facts, (InputFacts, RecordedWords)) and step.facts.label:
+        return Display(step.facts.label)
+    rate = step.facts.rate if isinstance(step.facts, CeilingFacts) else None
+    return node_name(step.node, step.op, rate)
+
+
+def graph_name(node: Node) -> Phrase:
+    """A graph node's name as drawn (a declared field by its display name)."""
+    if node.params.get("label"):
+        return Display(node.params["label"])
+    return node_name(node.id, node.op.value, node.params.get("rate"))
+
+
 # ---- one planner per op ------------------------------------------------------------------
 def _input(step: Step) -> Said:
-    return Said(Shown(step.facts.value), (AsClaimed(step),))
+    return Said(shown(step.facts.value), (AsClaimed(step_name(step)),))
 
 
 def _upstream(step: Step) -> Said:
@@ -488,12 +636,12 @@ def _identity(step: Step) -> Said:
 def _lookup(step: Step) -> Said:
     f = step.facts
     if f.value is None and not f.applies:
-        return Said(Shown(None), (NotRead(),))
+        return Said(Absent(), (NotRead(),))
     who, quantity = Who(f.identity), Quantity(f.quantity)
     if f.value is None:
         return Said(NotSet(), (LookupNotSet(who, quantity),))
     value = (Rate(f.value) if isinstance(f.value, Decimal) and f.quantity == "rate"
-             else Shown(f.value))
+             else shown(f.value))
     return Said(value, (LookupValue(who, quantity, value),))
 
 
@@ -506,12 +654,12 @@ def _covers(step: Step) -> Said:
     f = step.facts
     if f.covered:
         held = (Then(condition_held(f)),) if f.condition_held else ()
-        return Said(Shown(True), (Covered(f.visit, f.line, Who(f.identity)), *held))
+        return Said(Yes(), (Covered(f.visit, f.line, Who(f.identity)), *held))
     if f.bound is Bound.NOT_COVERED:
-        return Said(Shown(False), (VisitNotCovered(f.visit, f.line, f.visits),))
+        return Said(No(), (VisitNotCovered(f.visit, f.line, f.visits),))
     if f.bound is Bound.CONDITION_FAILED:
-        return Said(Shown(False), (ConditionFailed(Condition(f.condition)),))
-    return Said(Shown(False), (IdentityNotCovered(Who(f.identity), f.line),))
+        return Said(No(), (ConditionFailed(Condition(f.condition)),))
+    return Said(No(), (IdentityNotCovered(Who(f.identity), f.line),))
 
 
 def _difference(step: Step) -> Said:
@@ -628,9 +776,9 @@ def _alert(step: Step) -> Said:
 def _referral(step: Step) -> Said:
     f = step.facts
     if not f.eligible:
-        return Said(Shown(False), (NotEligible(Who(f.identity), f.referral),))
+        return Said(No(), (NotEligible(Who(f.identity), f.referral),))
     if not f.capped:
-        return Said(Shown(False), (NothingCapped(),))
+        return Said(No(), (NothingCapped(),))
     return Said(Referred(), (ReferredFor(f.capped, f.personal_burden, f.referral),))
 
 
@@ -686,6 +834,11 @@ NEUTRAL: dict[type, Entry] = {
     Span: "{before} → {after}",
     Candidate: "{identity} {total}",
     Rate: lambda p: format_rate(p.rate),
+    Absent: "—",
+    Names: "{names}",
+    Band: lambda p: f"{p.lower:,}–{p.upper:,} {format_rate(p.rate)}",
+    Display: "{name}",
+    FieldNode: "{field}",
     Addition: lambda p: " + ".join(f"{name} {format_money(amount)}" for name, amount in p.parts)
     + f" = {format_money(p.total)}",
 }

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import functools
 from decimal import Decimal
-from typing import Any
 
-from yibao.compiler.facts import CeilingFacts, CoversFacts, InputFacts, RecordedWords
-from yibao.compiler.graph import Node, Op
-from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, \
+from yibao.compiler.facts import CoversFacts
+from yibao.compiler.graph import Node
+from yibao.compiler.lower import CANDIDATE, CANDIDATE_TOTAL, PERSONAL_BURDEN, \
     TAKE_HIGHEST, TOTAL_PAID
 from yibao.compiler.trace import Step
 from yibao.core.money import format_money, format_rate
-from yibao.dsl.model import NO_IDENTITY, BandSchedule
+from yibao.dsl.model import NO_IDENTITY
 from yibao.explain import trace_plan as plan
 from yibao.explain.readings import reading_words
 from yibao.explain.step_words import condition_text, write
@@ -56,57 +55,17 @@ SUFFIXES = {
 
 
 def node_label(node: str, op: str = "", rate: Decimal | None = None) -> str:
-    """A node's Chinese label, from its id (the names inside are the policy's own);
-    ``rate`` is the ratio ceiling's."""
-    if node in NODE_LABELS:
-        return NODE_LABELS[node]
-    if node == CEILING:
-        return f"综合保障比例上限 {format_rate(rate)}" if rate is not None else "综合保障比例上限"
-    name, _, suffix = node.rpartition(".")
-    if not name or name == "claim":
-        return suffix or node   # a declared claim field is named by the policy
-    if suffix == "referral":
-        return f"转{name}"
-    if suffix == "slice":
-        return f"{name}{'定额' if op == Op.PER_UNIT.value else '本次应付'}"
-    return f"{name}{SUFFIXES.get(suffix, suffix)}"
+    """A node's Chinese label, from its id; ``rate`` is the ratio ceiling's."""
+    return CATALOGUE.word(plan.node_name(node, op, rate))
 
 
 def graph_label(node: Node) -> str:
     """A graph node's label as drawn (a declared field by its display name)."""
-    if node.params.get("label"):
-        return node.params["label"]
-    return node_label(node.id, node.op.value, node.params.get("rate"))
+    return CATALOGUE.word(plan.graph_name(node))
 
 
 def step_label(step: Step) -> str:
-    if isinstance(step.facts, (InputFacts, RecordedWords)) and step.facts.label:
-        return step.facts.label
-    rate = step.facts.rate if isinstance(step.facts, CeilingFacts) else None
-    return node_label(step.node, step.op, rate)
-
-
-def show(value: Any) -> str:
-    """A value as text: money with two decimals, 是/否, bands, names joined with 、."""
-    if type(value) is Decimal:
-        return format_money(value)
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, BandSchedule):
-        return "分段: " + "; ".join(_band(band) for band in value.slices)
-    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, Decimal) for v in value):
-        return f"{format_money(value[0])} → {format_money(value[1])}"
-    if isinstance(value, (list, tuple)):
-        return "、".join(str(v) for v in value) or "无"
-    return str(value)
-
-
-def _band(band) -> str:
-    if band.upper is None:
-        return f"{band.lower:,}以上 {format_rate(band.rate)}"
-    return f"{band.lower:,}–{band.upper:,} {format_rate(band.rate)}"
+    return CATALOGUE.word(plan.step_name(step))
 
 
 def condition(tree: tuple) -> str:
@@ -118,13 +77,24 @@ def condition(tree: tuple) -> str:
 
 ENTRIES = {
     **plan.NEUTRAL,
-    plan.Shown: lambda p: show(p.value),
+    plan.Yes: "是",
+    plan.No: "否",
+    plan.NoNames: "无",
+    plan.Text: "{text}",
+    plan.Bands: "分段: {slices}",
+    plan.BandFrom: lambda p: f"{p.lower:,}以上 {format_rate(p.rate)}",
+    plan.FixedNode: lambda p: NODE_LABELS[p.node],
+    plan.CeilingNode: "综合保障比例上限 {rate}",
+    plan.CeilingNodeUnrated: "综合保障比例上限",
+    plan.ReferralNode: "转{referral}",
+    plan.DueSlice: "{line}本次应付",
+    plan.PerUnitSlice: "{line}定额",
+    plan.LineNode: lambda p: f"{p.line}{SUFFIXES.get(p.suffix, p.suffix)}",
     plan.BandRates: "分段比例",
     plan.Who: lambda p: p.identity or NO_IDENTITY,
     # 监测帮扶对象（参照低保对象）: the identity held, the one applied
     plan.HeldAs: "{held}（参照{identity}）",
     plan.Quantity: lambda p: QUANTITY[p.key],
-    plan.NodeName: lambda p: node_label(p.node),
     plan.Condition: lambda p: condition(p.tree),
     plan.Interpretation: lambda p: reading_words(p.reading),
     plan.NotSet: "不设",
@@ -133,7 +103,7 @@ ENTRIES = {
     plan.Referred: "转办",
     plan.Then: "；{part}",
     plan.Also: "; {part}",
-    plan.AsClaimed: lambda p: f"申报{step_label(p.step)}",
+    plan.AsClaimed: "申报{field}",
     plan.SettledUpstream: "{line}由上游结算，取申报 paid.{line}",
     plan.NoIdentityHeld: "未持有本政策的救助身份",
     plan.TreatedAs: "{treated_from}参照执行{identity}",

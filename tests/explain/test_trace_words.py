@@ -36,6 +36,12 @@ def test_every_phrase_kind_has_words_in_both_languages(catalogue):
     assert set(catalogue.entries) == kinds
 
 
+@pytest.mark.parametrize("module", [trace_zh, trace_en], ids=["zh", "en"])
+def test_every_fixed_node_and_quantity_has_a_name_in_both_languages(module):
+    assert set(module.NODE_LABELS) == set(trace_plan.FIXED_NODES)
+    assert set(module.QUANTITY) == {"deductible", "rate", "cap", "per_unit"}
+
+
 def test_a_phrase_kind_without_words_is_refused():
     """A phrase kind that a catalogue lacks (the test above lists it) raises a KeyError
     naming it when worded: a sentence is never silently dropped."""
