@@ -101,3 +101,23 @@ def test_html_cites_a_clause_quoted_earlier_by_its_section_sign_on_paper():
     winner = html.split('<details class="stage not-chosen">')[0]
     assert "基本救助起付标准" in winner and 'class="clause repeated"' not in \
         winner.split("基本救助起付标准")[1].split("</li>")[0]
+
+
+def test_two_fields_citing_the_same_words_are_quoted_once(tmp_path):
+    """Were 按规定转诊 declared from the same sentence of §(十三) as 省内就医, the words are
+    said once, after both names (Markdown, HTML), and the text's second field refers to them."""
+    source = (POLICIES / "benxi-2023.policy").read_text(encoding="utf-8")
+    same = source.replace('"未按规定外出就医的救助对象，所发生的医疗费用原则上不纳入医疗救助范围"',
+                          '"按规定外出就医的救助对象，执行我市医疗保障和医疗救助政策"', 1)
+    assert same != source
+    policy = tmp_path / "benxi-2023.policy"
+    policy.write_text(same, encoding="utf-8")
+    engine = load_engine(policy)
+    outcomes = {o.claim_id: o for o in evaluate_claims(
+        engine, read_claims_file(EXAMPLES / "benxi-2023.jsonl"), trace=True)}
+    outcome, claim = outcomes["bx-0007"], engine.claims_by_id["bx-0007"]
+    markdown = render_markdown(outcome, claim, engine.policy)
+    assert f"- 省内就医、按规定转诊 {IN_PROVINCE}\n" in markdown
+    assert markdown.count(IN_PROVINCE) == 1
+    text = render_text(outcome, claim, engine.policy)
+    assert f"  省内就医: 是 {IN_PROVINCE}\n  按规定转诊: 否 §(十三)（引文见前）\n" in text
