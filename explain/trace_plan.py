@@ -785,9 +785,12 @@ def _referral(step: Step) -> Said:
 PLANNERS: dict[Op, Callable[[Step], Said]] = handlers_by_op(globals())
 
 
+_BY_NAME = {op.value: planner for op, planner in PLANNERS.items()}   # a step holds op's value
+
+
 def plan(step: Step) -> Said:
     """What the step says (its facts are an op's, not an old record's words)."""
-    return PLANNERS[Op(step.op)](step)
+    return _BY_NAME[step.op](step)
 
 
 # ---- wording ---------------------------------------------------------------------------
@@ -801,13 +804,22 @@ class Catalogue:
 
     entries: Mapping[type, Entry]
     names: str                       # how names are joined: 、 or ", "
+    # Each entry as a function of its phrase, made once (a template filled by field name).
+    _writers: dict[type, Callable[[Any], str]] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self):
+        object.__setattr__(self, "_writers", {kind: entry if callable(entry) else
+                                              self._template(kind, entry)
+                                              for kind, entry in self.entries.items()})
+
+    def _template(self, kind: type, template: str) -> Callable[[Any], str]:
+        names = tuple(field.name for field in attrs.fields(kind))
+        fill = self._fill
+        return lambda said: template.format_map({name: fill(getattr(said, name))
+                                                 for name in names})
 
     def word(self, said: Phrase) -> str:
-        entry = self.entries[type(said)]
-        if callable(entry):
-            return entry(said)
-        return entry.format(**{field.name: self._fill(getattr(said, field.name))
-                               for field in attrs.fields(type(said))})
+        return self._writers[type(said)](said)
 
     def _fill(self, value: Any) -> str:
         if isinstance(value, Phrase):
