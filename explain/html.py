@@ -31,6 +31,9 @@ h1 {{ font-size: 1.6rem; margin-bottom: 0.2rem; }}
 /* Five columns and more (year to date, alerts) take the page's width: squeezed into
    half of it at 1,280 px, the alert table broke 结论 one character a line. */
 .tables > section.wide {{ grid-column: 1 / -1; }}
+/* The claim's inputs (a long table, then its clauses' words) beside the result and the
+   take-highest comparison, not above an empty half row: keeps bx-0007 on three A4 pages. */
+.tables > #inputs {{ grid-row: span 2; }}
 .scroll {{ overflow-x: auto; max-width: 100%; }}
 h2 {{ border-bottom: 2px solid #e5e7eb; padding-bottom: 0.2rem; margin-top: 2rem; }}
 .policy {{ color: {colour.CLAUSE}; margin-top: 0; }}
@@ -56,6 +59,10 @@ p.condition {{ color: {colour.CLAUSE}; margin: 0.2rem 0 0.2rem 1rem; font-size: 
 details.not-chosen li.step {{ border-left-color: {colour.UNTAKEN}; background: {colour.UNTAKEN_FILL}; }}
 details.not-chosen .value {{ color: {colour.UNTAKEN_TEXT}; }}
 details > summary {{ cursor: pointer; }}
+blockquote.repeated .again {{ display: none; }}
+.notes {{ font-size: 0.9rem; color: {colour.CLAUSE}; }}
+.notes p {{ margin: 0.2rem 0; }}
+.notes ul {{ margin: 0; padding-left: 1.2rem; }}
 /* The graph is scaled to the column; "full size" (a link to #graph-full, no script)
    shows it at its own size, scrolling sideways. */
 .graph {{ overflow-x: auto; border: 1px solid #e5e7eb; padding: 0.5rem; }}
@@ -76,7 +83,10 @@ footer {{ color: {colour.CLAUSE}; margin-top: 2rem; font-size: 0.85rem; }}
   th, td {{ padding: 0.05rem 0.35rem; }}
   tr, li.step {{ break-inside: avoid; }}
   li.step {{ margin: 0.15rem 0; padding: 0.05rem 0.4rem; }}
-  .formula, blockquote.clause {{ font-size: 7.5pt; }}
+  .formula, blockquote.clause, .notes {{ font-size: 7.5pt; }}
+  /* A clause quoted by an earlier step: the § alone (引文见前). */
+  blockquote.repeated .full {{ display: none; }}
+  blockquote.repeated .again {{ display: inline; }}
   /* The steps flow in two columns; no step is cut between columns or pages. */
   #steps {{ columns: 2; column-gap: 1.2rem; }}
   #steps > h2 {{ column-span: all; }}
@@ -103,7 +113,7 @@ def render_html(result: ClaimResult, claim: Claim, graph: EvaluationGraph, quote
             f'<p class="policy">{escape(report.policy)}</p></header>']
     body.append('<div class="tables">' + "".join(_table(t) for t in report.tables) + "</div>")
     body.append(f'<section id="steps"><h2>{escape(lang.word("steps"))}</h2>')
-    body += [_section(section) for section in report.sections]
+    body += [_section(section, lang.word("quoted_above")) for section in report.sections]
     body.append("</section>")
     svg = _named_svg(svg, f'{lang.word("graph")} · {report.title}')
     body.append(f'<section id="graph"><h2>{escape(lang.word("graph"))}</h2>'
@@ -133,9 +143,14 @@ def _table(table: Table) -> str:
         strong = ' class="strong"' if index in table.strong else ""
         rows.append(f"<tr{strong}>{cells}</tr>")
     wide = ' class="wide"' if len(table.header) >= _WIDE else ""
+    notes = ""
+    if table.notes:
+        items = "".join(f"<li>{escape(note)}</li>" for note in table.notes)
+        notes = (f'<div class="notes"><p>{escape(table.notes_title)}</p>'
+                 f'<ul>{items}</ul></div>')
     return (f'<section id="{table.anchor}"{wide}><h2>{escape(table.title)}</h2>'
             f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div></section>")
+            f"<tbody>{''.join(rows)}</tbody></table></div>{notes}</section>")
 
 
 def _cell_class(text: str) -> str:
@@ -165,7 +180,7 @@ def _named_svg(svg: str, name: str) -> str:
     return (f'{head} role="img" aria-label="{label}"><title>{label}</title>{rest}')
 
 
-def _section(section: SectionView) -> str:
+def _section(section: SectionView, quoted_above: str) -> str:
     inner = []
     for group in section.groups:
         heading = f"<h4>{escape(group.line)}</h4>" if group.heading else ""
@@ -173,7 +188,7 @@ def _section(section: SectionView) -> str:
             inner.append(f'<div class="line">{heading}'
                          f'<p class="not-applicable">{escape(group.note)}</p></div>')
             continue
-        steps = "".join(_step(step) for step in group.steps)
+        steps = "".join(_step(step, quoted_above) for step in group.steps)
         held = (f'<p class="condition">{escape(group.condition)}</p>' if group.condition
                 else "")
         inner.append(f'<div class="line">{heading}{held}<ol class="steps">{steps}</ol></div>')
@@ -184,12 +199,17 @@ def _section(section: SectionView) -> str:
             f'</summary>{"".join(inner)}</details>')
 
 
-def _step(step: StepView) -> str:
+def _step(step: StepView, quoted_above: str) -> str:
     parts = [f'<li class="step"><span class="label">{escape(step.label)}</span>'
              f'<span class="value">{escape(step.value)}</span>']
     if step.formula:
         parts.append(f'<div class="formula">{escape(step.formula)}</div>')
-    if step.clause:
+    if step.clause and step.repeated:
+        # Quoted in full on screen; on paper the § alone, its words printed above.
+        parts.append(f'<blockquote class="clause repeated"><span class="full">'
+                     f'{escape(step.clause)}</span><span class="again">'
+                     f'{escape(step.reference + quoted_above)}</span></blockquote>')
+    elif step.clause:
         parts.append(f'<blockquote class="clause">{escape(step.clause)}</blockquote>')
     parts.append("</li>")
     return "".join(parts)

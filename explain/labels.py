@@ -70,7 +70,10 @@ WORDS = {
     "graph": ("评估图", "Evaluation graph"),
     "formula": ("算式", "formula"),
     "clause": ("条款", "clause"),
-    "source": ("依据", "source"),
+    "source": ("依据", "clause"),
+    "fields": ("申报项目", "Claim items"),
+    "quoted_above": ("（引文见前）", " (quoted above)"),
+    "sources": ("申报项目的依据条款", "The clauses of the claim's items"),
     "legend": ("橙色为本理赔的计算路径，灰色为未采用的分支与未胜出的身份；蓝色为输入，绿色为输出。",
                "Orange: this claim's path; grey: branches not taken and losing identities; "
                "blue: inputs; green: outputs."),
@@ -131,6 +134,10 @@ class Language:
     def value(self, text: str) -> str:
         """A name or word shown as a value (an identity, 不设, 无救助身份)."""
         return trace_en.value(text) if self.english else text
+
+    def reference(self, step: Step) -> str:
+        """The step's clause as a short reference (§(十三)), for a table's cell."""
+        return f"§{step.clause}" if step.clause else ""
 
     def clause(self, step: Step, with_quote: bool = True) -> str:
         clause, quote = step.clause, step.quote

@@ -44,7 +44,10 @@ def _table(table: Table) -> list[str]:
         if index in table.strong:
             cells = [f"**{c}**" if c.strip() else c for c in cells]
         out.append("| " + " | ".join(cells) + " |")
-    return out + [""]
+    out.append("")
+    if table.notes:
+        out.extend([f"{table.notes_title}:", "", *(f"- {note}" for note in table.notes), ""])
+    return out
 
 
 def _section(section: SectionView) -> list[str]:

@@ -29,6 +29,8 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     strong: tuple[int, ...] = ()     # rows to emphasise (the applied identity, the totals)
+    notes_title: str = ""
+    notes: tuple[str, ...] = ()      # said under the table: the inputs' clauses, quoted
 
 
 @attrs.frozen
@@ -36,7 +38,9 @@ class StepView:
     label: str
     value: str
     formula: str
-    clause: str
+    clause: str                      # §(五)「the quoted words」, as the language writes it
+    reference: str = ""              # §(五) alone
+    repeated: bool = False           # an earlier step printed the same clause and words
 
 
 @attrs.frozen
@@ -69,22 +73,66 @@ def build_report(result: ClaimResult, claim: Claim, policy: Policy, lang: Langua
     title = lang.word("title", claim=claim.claim_id)
     in_force = lang.word("in_force", date=str(policy.effective))
     about = f"{lang.word('policy')}: {policy.policy_id} {policy.title} · {in_force}"
-    tables = [_inputs(result, claim, lang), _result(result, lang), _take_highest(result, lang),
+    views = _mark_repeated([_section(index, section, result, lang, quotes)
+                            for index, section in enumerate(sections(result.trace))])
+    tables = [_inputs(result, claim, lang, _quoted_in(views) if quotes else None),
+              _result(result, lang), _take_highest(result, lang),
               _year_to_date(result, lang), _alerts(result, lang)]
-    views = [_section(index, section, result, lang, quotes)
-             for index, section in enumerate(sections(result.trace))]
     return Report(lang, title, about, tuple(t for t in tables if t is not None and t.rows),
                   tuple(views))
 
 
 # ---- tables --------------------------------------------------------------------------
 
-def _inputs(result: ClaimResult, claim: Claim, lang: Language) -> Table:
-    rows = [(lang.word("date"), str(claim.date)), (lang.word("person"), claim.person_id)]
-    for step in claim_inputs(result.trace):
-        rows.append((lang.label(step), money(lang.words(step).value)))
-    return Table("inputs", lang.word("claim"), (lang.word("item"), lang.word("claimed")),
-                 tuple(rows))
+def _inputs(result: ClaimResult, claim: Claim, lang: Language,
+            quoted: tuple[str, ...] | None) -> Table:
+    """The claim as read, each row with the clause that declares it (§(十三)) in a third
+    column; the clauses' words once, under the table (issue 24 item 7).  Words the steps
+    already quote (the upstream lines' §(三)) are not said again: the § leads to them.
+    ``quoted`` is None when the clauses' words are not wanted (--no-quotes)."""
+    rows = [(lang.word("date"), str(claim.date), ""), (lang.word("person"), claim.person_id, "")]
+    inputs = claim_inputs(result.trace)
+    for step in inputs:
+        rows.append((lang.label(step), money(lang.words(step).value), lang.reference(step)))
+    notes = () if quoted is None else _sources(inputs, lang, quoted)
+    return Table("inputs", lang.word("claim"),
+                 (lang.word("item"), lang.word("claimed"), lang.word("source")), tuple(rows),
+                 notes_title=lang.word("sources") if notes else "", notes=notes)
+
+
+def _sources(inputs: list[Step], lang: Language, quoted: tuple[str, ...]) -> tuple[str, ...]:
+    """Each clause's words once, after the names of the inputs that cite them:
+    省内就医 §(十三)「按规定外出就医的救助对象，执行我市医疗保障和医疗救助政策」."""
+    cited: dict[str, list[str]] = {}
+    for step in inputs:
+        words = lang.clause(step)
+        if step.quote and not any(words in text for text in quoted):
+            cited.setdefault(words, []).append(lang.label(step))
+    return tuple(f"{lang.names(names)} {words}" for words, names in cited.items())
+
+
+def _mark_repeated(views: list[SectionView]) -> list[SectionView]:
+    """Each step whose clause and words an earlier step printed, marked: on paper it cites
+    the § alone (a take-highest candidate repeats every clause of the one before it)."""
+    seen: set[str] = set()
+    marked = []
+    for view in views:
+        groups = []
+        for group in view.groups:
+            steps = []
+            for step in group.steps:
+                repeated = "「" in step.clause and step.clause in seen
+                seen.add(step.clause)
+                steps.append(attrs.evolve(step, repeated=repeated))
+            groups.append(attrs.evolve(group, steps=tuple(steps)))
+        marked.append(attrs.evolve(view, groups=tuple(groups)))
+    return marked
+
+
+def _quoted_in(views: list[SectionView]) -> tuple[str, ...]:
+    """What the steps print of the clauses (§(三)「…」), and why a line did not apply."""
+    return tuple(text for view in views for group in view.groups
+                 for text in (group.note, *(step.clause for step in group.steps)) if text)
 
 
 def _result(result: ClaimResult, lang: Language) -> Table:
@@ -165,4 +213,5 @@ def _step(step: Step, lang: Language, quotes: bool) -> StepView:
     words = lang.words(step)
     value = words.value if step.op == "lookup" and words.value.endswith("%") else readable(
         words.value)
-    return StepView(lang.label(step), value, words.formula, lang.clause(step, quotes))
+    return StepView(lang.label(step), value, words.formula, lang.clause(step, quotes),
+                    lang.reference(step))

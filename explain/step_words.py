@@ -1,21 +1,20 @@
 """A trace step in words: its value and its formula, written from the step's facts.
 
-The trace holds figures (runtime/facts.py); each language's module
-(:mod:`yibao.explain.trace_zh`, :mod:`yibao.explain.trace_en`) has one writer per
-:class:`~yibao.compiler.graph.Op` and dispatches on the step's op.  A step read
-back from an old audit record (:class:`~yibao.runtime.facts.RecordedWords`) has
-its Chinese words as recorded: every language shows them as they are.
+The trace holds figures (runtime/facts.py); :mod:`yibao.explain.trace_plan`
+decides, per :class:`~yibao.compiler.graph.Op`, what a step says, and each
+language's catalogue (:mod:`yibao.explain.trace_zh`, :mod:`yibao.explain.trace_en`)
+words it.  A step read back from an old audit record
+(:class:`~yibao.runtime.facts.RecordedWords`) has its Chinese words as recorded:
+every language shows them as they are.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import attrs
 
 from yibao.runtime.facts import RecordedWords
-from yibao.compiler.graph import Op
 from yibao.runtime.trace import Step
+from yibao.explain.trace_plan import Catalogue, plan
 
 
 @attrs.frozen
@@ -24,14 +23,13 @@ class StepWords:
     formula: str = ""
 
 
-Writer = Callable[[Step], StepWords]
-
-
-def write(step: Step, writers: dict[Op, Writer]) -> StepWords:
+def write(step: Step, catalogue: Catalogue) -> StepWords:
+    """The step's words in the catalogue's language (an old record's, as recorded)."""
     facts = step.facts
     if isinstance(facts, RecordedWords):
         return StepWords(facts.value, facts.formula)
-    return writers[Op(step.op)](step)
+    said = plan(step)
+    return StepWords(catalogue.word(said.value), catalogue.formula(said))
 
 
 def condition_text(tree: tuple, negation: str, conjunction: str, disjunction: str) -> str:

@@ -16,7 +16,7 @@ from yibao.explain.colour import PLAIN, Palette
 from yibao.explain.figures import money
 from yibao.explain.identity_shown import identity_shown
 from yibao.explain.labels import ZH, Language
-from yibao.explain.outline import Section, sections
+from yibao.explain.outline import Section, claim_inputs, sections
 from yibao.explain.provenance import Provenance
 
 
@@ -24,6 +24,7 @@ def render_text(result: ClaimResult, claim: Claim, policy: Policy, quotes: bool 
                 lang: Language = ZH, palette: Palette = PLAIN,
                 provenance: Provenance | None = None) -> str:
     out = _header(claim, policy, lang)
+    out.extend(_fields(result.trace, quotes, lang, palette))
     number = 0
     for section in sections(result.trace):
         out.append("")
@@ -50,6 +51,24 @@ def _header(claim: Claim, policy: Policy, lang: Language) -> list[str]:
         f" · {lang.word('in_scope_cost')} {money(str(claim.in_scope_cost))}"
         f" · {lang.word('identities')} {identities}",
     ]
+
+
+def _fields(trace: tuple[Step, ...], quotes: bool, lang: Language, palette: Palette) -> list[str]:
+    """The fields the policy declares, as claimed, each with its clause and the clause's words
+    (省内就医: 是 §(十三)「按规定外出就医的…」); the same words twice are quoted once."""
+    declared = [step for step in claim_inputs(trace)
+                if step.op == "input" and (step.clause or step.facts.label)]
+    if not declared:
+        return []
+    out, said = [f"{lang.word('fields')}:"], set()
+    for step in declared:
+        clause = lang.clause(step, quotes)
+        if clause in said and "「" in clause:
+            clause = lang.reference(step) + lang.word("quoted_above")
+        said.add(clause)
+        value = palette.paint(palette.value, money(lang.words(step).value))
+        out.append(f"  {lang.label(step)}: {value} {palette.paint(palette.clause, clause)}".rstrip())
+    return out
 
 
 def _title(section: Section, lang: Language) -> str:

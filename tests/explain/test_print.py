@@ -255,3 +255,16 @@ def test_the_folded_candidate_is_printed(browser, pages):
     pdf = _pdf(browser, pages["bx-0007"])
     steps = _text(pdf, 1, len(_page_sizes(pdf)) - 1)
     assert steps.count("基本救助本次应付") == 2 and "3,500.00" in steps
+
+
+def test_the_fields_clauses_are_printed_and_a_clause_quoted_before_is_cited_by_its_sign(
+        browser, pages):
+    """On paper the inputs table cites 住院床日's §(五) and quotes it once below (Benxi §(五)
+    "按住院床日给予定额救助"; no step of bx-0007 quotes it: 精神障碍床日定额救助 did not apply);
+    the losing candidate's steps cite the §(五) words the winner's quoted by their sign alone."""
+    pdf = _pdf(browser, pages["bx-0007"])
+    printed = "".join(_text(pdf, 1, len(_page_sizes(pdf)) - 1).split())
+    assert "住院床日§(五)「按住院床日给予定额救助」" in printed
+    assert "按规定转诊§(十三)「未按规定外出就医的救助对象，所发生的医疗费用原则上不纳入医疗救助范围」" in printed
+    assert "§(五)（引文见前）" in printed
+    assert printed.count("「对低保对象、特困人员、孤儿取消起付标准") == 1

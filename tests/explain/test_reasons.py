@@ -151,6 +151,10 @@ def test_the_take_highest_step_names_the_identity_held(jiance):
     assert trace_en.words(step).formula.startswith(
         "totals by identity: 监测帮扶对象 (treated as 低保对象) 26100.00; "
         "因病致贫重病患者 18750.00; 监测帮扶对象 (treated as 低保对象) is highest")
+    # The step's value, too, in both languages (one decision, explain/trace_plan.py): the
+    # English said 低保对象 while its formula and the result said the identity held.
+    assert trace_zh.words(step).value == SHOWN
+    assert trace_en.words(step).value == "监测帮扶对象 (treated as 低保对象)"
 
 
 def test_a_treated_as_winner_is_shown_on_the_graph_and_in_the_explain_json(jiance, tmp_path):

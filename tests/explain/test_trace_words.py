@@ -1,4 +1,5 @@
-"""The trace's words: every op has a writer in Chinese and in English, every step of
+"""The trace's words: every op has a planner (explain/trace_plan.py) and every phrase kind
+words in Chinese and in English, every step of
 every shipped example is written in both, and a step's facts survive their JSON.
 
 Figures: Benxi bx-0003 (docs/views.md): 基本救助 C 25,000 → 45,000, 60% above the
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from helpers import EXAMPLES, POLICIES
@@ -16,15 +18,53 @@ from yibao.api import evaluate_claims, load_engine, read_claims_file
 from yibao.audit.restore import step_from_json
 from yibao.runtime.facts import Bound, Reading
 from yibao.compiler.graph import Op
-from yibao.explain import trace_en, trace_zh
+from yibao.explain import trace_en, trace_plan, trace_zh
 
 EXAMPLE_POLICIES = sorted(path.stem for path in EXAMPLES.glob("*.jsonl")
                           if (POLICIES / f"{path.stem}.policy").exists())
 
 
-def test_every_op_has_a_writer_in_both_languages():
-    assert set(trace_zh.WRITERS) == set(Op)
-    assert set(trace_en.WRITERS) == set(Op)
+def test_every_op_has_a_planner():
+    assert set(trace_plan.PLANNERS) == set(Op)
+
+
+@pytest.mark.parametrize("catalogue", [trace_zh.CATALOGUE, trace_en.CATALOGUE],
+                         ids=["zh", "en"])
+def test_every_phrase_kind_has_words_in_both_languages(catalogue):
+    kinds = set(trace_plan.PHRASES)
+    assert len(kinds) > 60
+    assert set(catalogue.entries) == kinds
+
+
+@pytest.mark.parametrize("module", [trace_zh, trace_en], ids=["zh", "en"])
+def test_every_fixed_node_and_quantity_has_a_name_in_both_languages(module):
+    assert set(module.NODE_LABELS) == set(trace_plan.FIXED_NODES)
+    assert set(module.QUANTITY) == {"deductible", "rate", "cap", "per_unit"}
+
+
+def test_a_phrase_kind_without_words_is_refused():
+    """A phrase kind that a catalogue lacks (the test above lists it) raises a KeyError
+    naming it when worded: a sentence is never silently dropped."""
+    @attrs.frozen
+    class Forgotten(trace_plan.Phrase):
+        pass
+    with pytest.raises(KeyError, match="Forgotten"):
+        trace_zh.CATALOGUE.word(Forgotten())
+
+
+def test_the_two_languages_say_the_same_parts_in_the_same_order():
+    """bx-0003's 基本救助 slice: one plan, worded twice; the Chinese names the once-a-year
+    reading where the English does, with the per-admission figure 10,800 in both."""
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    outcomes = evaluate_claims(engine, read_claims_file(EXAMPLES / "benxi-2023.jsonl"),
+                               trace=True)
+    [result] = [o for o in outcomes if o.claim_id == "bx-0003"]
+    [step] = [s for s in result.trace if s.node == "基本救助.slice"]
+    said = trace_plan.plan(step)
+    assert [type(part) for part in said.formula] == [trace_plan.Slice, trace_plan.PerAdmission]
+    assert said.formula[1].figure == Decimal("10800.00")
+    assert trace_zh.words(step).formula.endswith("按次计算则为 10800.00")
+    assert trace_en.words(step).formula.endswith("per admission it would be 10800.00")
 
 
 def _traces(name: str):
