@@ -33,6 +33,10 @@ from yibao.dsl import ast
 from yibao.dsl.model import Policy
 
 
+# A per-unit payout multiplies an amount in fen by a count: no rate, so no denominator.
+PER_UNIT_FEN = SqlArithmetic(1)
+
+
 @attrs.frozen
 class Const:
     """A value known when lowering (a parameter looked up for the static candidate)."""
@@ -280,9 +284,8 @@ class ColumnarLowering:
         if _is_false(covered) or amount is None:
             return sql.num(0)
         units = exp.func("COALESCE", values[node.input("units")], sql.num(0))
-        quota = exp.Mul(this=sql.num(fen(amount)), expression=units)
-        return scope.define(node, "slice", sql.when(
-            covered, sql.least(quota, values[node.input("base")]), sql.num(0)))
+        slice_ = arithmetic.per_unit_payout(PER_UNIT_FEN, amount, units, values[node.input("base")])
+        return scope.define(node, "slice", sql.when(covered, slice_, sql.num(0)))
 
     def _cap(self, node: Node, scope: Scope):
         values = scope.values
