@@ -27,13 +27,12 @@ find every kink exactly.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any, Callable, Collection, Mapping
 
 import attrs
 
 from yibao.compiler.arithmetic import capped, ceiling_cut, claim_slice, per_unit_payout
-from yibao.compiler.conditions import compile_condition, condition_fields
+from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import CEILING, payout_id
 from yibao.lint.exact import FractionArithmetic
@@ -199,10 +198,7 @@ def covers(node: Node, values: Mapping) -> bool:
     sources = [source for role, source in node.inputs if role == "field"]
     fields = {name: values[source]
               for name, source in zip(condition_fields(line.condition), sources)}
-    return None in fields.values() or _compiled(line.condition)(fields)
-
-
-_compiled = lru_cache(maxsize=None)(compile_condition)   # settled at every kink: built once
+    return None in fields.values() or holds(line.condition, fields)
 
 
 def _lookup(node: Node, values: Mapping, claim: _Claim) -> Any:

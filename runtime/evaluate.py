@@ -223,7 +223,7 @@ class ScalarEvaluator:
         values, naming them all (runtime/awaited.py), before anything is settled."""
         for candidate in self.candidates(claim):
             needed = awaited_values(self.policy, candidate, claim.visit,
-                                    lambda condition: holds(condition, claim.field))
+                                    lambda condition: holds(condition, claim.fields))
             if needed:
                 message, hint = refusal_words(self.policy, needed)
                 raise EvaluationError(AWAITED, claim.claim_id, None, message, hint)
