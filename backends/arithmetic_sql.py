@@ -55,5 +55,9 @@ class SqlArithmetic:
         return sql.int_div(a, self.denominator)
 
 
+# Money in fen and no rate (a per-unit payout, the cap's room): no denominator.
+FEN = SqlArithmetic(1)
+
+
 def _operand(expression: exp.Expression) -> exp.Expression:
     return exp.paren(expression) if isinstance(expression, exp.Sub) else expression

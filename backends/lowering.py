@@ -23,7 +23,7 @@ import attrs
 from sqlglot import exp
 
 from yibao.backends import sql, telescoping
-from yibao.backends.arithmetic_sql import SqlArithmetic
+from yibao.backends.arithmetic_sql import FEN, SqlArithmetic
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
@@ -31,10 +31,6 @@ from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.lower import CEILING, payout_id
 from yibao.dsl import ast
 from yibao.dsl.model import Policy
-
-
-# A per-unit payout multiplies an amount in fen by a count: no rate, so no denominator.
-PER_UNIT_FEN = SqlArithmetic(1)
 
 
 @attrs.frozen
@@ -284,7 +280,7 @@ class ColumnarLowering:
         if _is_false(covered) or amount is None:
             return sql.num(0)
         units = exp.func("COALESCE", values[node.input("units")], sql.num(0))
-        slice_ = arithmetic.per_unit_payout(PER_UNIT_FEN, amount, units, values[node.input("base")])
+        slice_ = arithmetic.per_unit_payout(FEN, amount, units, values[node.input("base")])
         return scope.define(node, "slice", sql.when(covered, slice_, sql.num(0)))
 
     def _cap(self, node: Node, scope: Scope):

@@ -17,7 +17,7 @@ import pytest
 from sqlglot import exp
 
 from yibao.backends import sql
-from yibao.backends.lowering import PER_UNIT_FEN
+from yibao.backends.arithmetic_sql import FEN
 from yibao.compiler.arithmetic import DECIMAL, per_unit_payout
 from yibao.lint.exact import FractionArithmetic
 
@@ -43,7 +43,7 @@ def test_lints_exact_numbers_record_the_bound_as_a_kink(units, base, paid):
 
 @pytest.mark.parametrize("units, base, paid", CASES)
 def test_the_sql_in_fen_run_by_duckdb(units, base, paid):
-    expression = per_unit_payout(PER_UNIT_FEN, AMOUNT, sql.num(units),
+    expression = per_unit_payout(FEN, AMOUNT, sql.num(units),
                                  sql.num(int(Decimal(base) * 100)))
     assert isinstance(expression, exp.Expression)
     [(fen,)] = duckdb.sql(f"SELECT {expression.sql('duckdb')}").fetchall()

@@ -10,7 +10,8 @@ from fractions import Fraction
 
 import pytest
 
-from helpers import CEILING_POLICY, POLICIES, claim, compiled_policies, settle as settle_claims
+from helpers import (CEILING_POLICY, PER_DAY_POLICY, POLICIES, claim, compiled_policies,
+                     settle as settle_claims)
 from lhasa_base import lhasa_folder
 from yibao.api import load_engine
 from yibao.compiler.graph import Node, Op, Phase
@@ -141,28 +142,12 @@ def test_lint_reads_a_value_amended_for_some_visits_as_the_engine_does(tmp_path)
         assert model.payout("基本医保") == paid == result.payout("基本医保")
 
 
-PER_DAY = """\
-policy t-2023 {
-    effective 2023-01-01
-}
-identity 特困人员 §(五)
-field bed_days "住院床日": count §(五) "按住院床日给予定额救助"
-line 基本医保 upstream §(三)
-line 床日定额救助 {
-    covers 住院 §(五)
-    identities 特困人员 §(五)
-    per bed_days 100 §(五)
-    cap 3000 §(五)
-}
-"""
-
-
 def test_a_per_unit_line_pays_its_base_within_its_cap(tmp_path):
     """A per-unit line (100 a bed day, cap 3,000) on a claim of unbounded bed days: the
     per-unit formula (compiler/arithmetic.py) gives the whole base, the cap bounds it:
     a burden of 2,000 pays 2,000, one of 5,000 pays 3,000."""
     path = tmp_path / "t-2023.policy"
-    path.write_text(PER_DAY, encoding="utf-8")
+    path.write_text(PER_DAY_POLICY, encoding="utf-8")
     graph = lower_policy(load_policy(path).latest)
     [scenario] = [s for s in scenarios(graph, "特困人员") if s.lines]
     assert settle(graph, scenario, Fraction(2000)).payout("床日定额救助") == 2000
