@@ -11,9 +11,9 @@ a person with nothing paid yet this year, of one :class:`ClaimKind` (identity,
 visit, yes/no fields).  Which computed lines cover it is the COVERS nodes'
 value on those inputs, through the condition semantics the evaluator uses
 (compiler/conditions.py); the values a line applies are its LOOKUP nodes'
-(the policy's tables, by identity and visit).  The burden B is what the in-scope cost leaves after the upstream
-lines; they pay U in all (booked on the first of them), so the in-scope cost
-is B + U.  Out-of-scope costs are taken as 0, so a base on ``total_cost`` sees
+(the policy's tables, by identity and visit).  The burden B is what the
+in-scope cost leaves after the upstream lines; they pay U in all (booked on
+the first of them), so the in-scope cost is B + U.  Out-of-scope costs are taken as 0, so a base on ``total_cost`` sees
 the in-scope cost.
 
 Besides the payouts, a settlement lists its *switches*: the quantities whose
