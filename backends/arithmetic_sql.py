@@ -45,11 +45,18 @@ class SqlArithmetic:
         assert numerator.denominator == 1, "the denominator is common to the rate's bands"
         return exp.Mul(this=a, expression=sql.num(numerator.numerator))
 
+    def times_count(self, amount: Decimal, count: exp.Expression) -> exp.Expression:
+        return exp.Mul(this=sql.num(fen(amount)), expression=count)   # fen × units: no rate
+
     def round(self, a: exp.Expression) -> exp.Expression:
         return exp.paren(sql.round_half_up(a, self.denominator))
 
     def floor(self, a: exp.Expression) -> exp.Expression:
         return sql.int_div(a, self.denominator)
+
+
+# Money in fen and no rate (a per-unit payout, the cap's room): no denominator.
+FEN = SqlArithmetic(1)
 
 
 def _operand(expression: exp.Expression) -> exp.Expression:

@@ -24,6 +24,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from yibao.backends import sql, telescoping
+from yibao.backends.arithmetic_sql import FEN
+from yibao.compiler.arithmetic import capped
 
 
 class WindowLedger:
@@ -108,9 +110,9 @@ class CarriedLedger:
         if cap is None:
             return scope.define(node, "paid", sql.when(covered, slice_, sql.num(0)))
         paid_before = sql.col(f"prev_p_{self.columns.line_index(line)}")
-        room = exp.Sub(this=sql.num(cap), expression=paid_before)
-        return scope.define(node, "paid", sql.when(
-            covered, sql.positive(sql.least(slice_, room)), sql.num(0)))
+        # The slice within the cap's room, never below 0: compiler/arithmetic.py's rule.
+        paid = capped(FEN, slice_, sql.num(cap), paid_before)
+        return scope.define(node, "paid", sql.when(covered, paid, sql.num(0)))
 
     def alert(self, node, scope, index: int, contribution: exp.Expression,
               threshold: exp.Expression, alert=None, form=None) -> exp.Expression:

@@ -23,7 +23,7 @@ import attrs
 from sqlglot import exp
 
 from yibao.backends import sql, telescoping
-from yibao.backends.arithmetic_sql import SqlArithmetic
+from yibao.backends.arithmetic_sql import FEN, SqlArithmetic
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
@@ -280,9 +280,8 @@ class ColumnarLowering:
         if _is_false(covered) or amount is None:
             return sql.num(0)
         units = exp.func("COALESCE", values[node.input("units")], sql.num(0))
-        quota = exp.Mul(this=sql.num(fen(amount)), expression=units)
-        return scope.define(node, "slice", sql.when(
-            covered, sql.least(quota, values[node.input("base")]), sql.num(0)))
+        slice_ = arithmetic.per_unit_payout(FEN, amount, units, values[node.input("base")])
+        return scope.define(node, "slice", sql.when(covered, slice_, sql.num(0)))
 
     def _cap(self, node: Node, scope: Scope):
         values = scope.values

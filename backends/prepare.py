@@ -153,7 +153,7 @@ def _awaited_needs(lowering: ColumnarLowering, candidate: str | None):
         for truths in itertools.product((False, True), repeat=len(fields)):
             value = dict(zip(fields, truths))
             needed = awaited_values(policy, candidate, visit,
-                                    lambda condition: holds(condition, value.__getitem__))
+                                    lambda condition: holds(condition, value))
             if not needed:
                 continue
             message, hint = refusal_words(policy, needed)

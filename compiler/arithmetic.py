@@ -1,8 +1,9 @@
 """Each op's money rule written once, against a small arithmetic interface.
 
-The rules of docs/specification.md §6 (G, the claim's slice, the cap's room) are
-written here once, as formulas over an :class:`Arithmetic`: subtract, clamp at
-zero, the least of two, multiply by a rate, add, round by the one rule.  Each
+The rules of docs/specification.md §6 (G, the claim's slice, the cap's room, the
+ceiling's cut, the per-unit payout) are written here once, as formulas over an
+:class:`Arithmetic`: subtract, clamp at zero, the least of two, multiply by a
+rate, an amount times a count, add, round by the one rule.  Each
 backend instantiates it with its own numbers:
 
 - :data:`DECIMAL` — exact Decimals, for the scalar evaluator and its trace;
@@ -32,6 +33,7 @@ class Arithmetic(Protocol, Generic[T]):
     def clamp(self, a: T) -> T: ...                    # max(a, 0)
     def least(self, a: T, b: T) -> T: ...              # min(a, b)
     def times_rate(self, a: T, rate: Decimal) -> T: ...
+    def times_count(self, amount: Decimal, count: T) -> T: ...   # an amount per unit × units
     def round(self, a: T) -> T: ...                    # to the fen, half up (§3)
     def floor(self, a: T) -> T: ...                    # down to the fen (the ceiling's bound)
 
@@ -76,6 +78,12 @@ def capped(ar: Arithmetic[T], due: T, cap: T, paid: T) -> T:
     return ar.clamp(ar.least(due, ar.sub(cap, paid)))
 
 
+def per_unit_payout(ar: Arithmetic[T], amount: Decimal, units: T, base: T) -> T:
+    """A per-unit line's slice (床日定额): the amount per unit times the claim's units,
+    never more than the line's base (docs/specification.md §5.4)."""
+    return ar.least(ar.times_count(amount, units), base)
+
+
 def ceiling_cut(ar: Arithmetic[T], payouts: dict[str, T], reduces: Sequence[str],
                 in_scope_cost: T, rate: Decimal,
                 keep: Callable[[str, T], T] = lambda name, value: value) -> dict[str, T]:
@@ -115,6 +123,9 @@ class DecimalArithmetic:
 
     def times_rate(self, a: Decimal, rate: Decimal) -> Decimal:
         return a * rate
+
+    def times_count(self, amount: Decimal, count) -> Decimal:
+        return amount * count
 
     def round(self, a: Decimal) -> Decimal:
         return round_fen(a)

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 from yibao.dsl import ast
 
 
-def holds(condition: ast.Condition, field: Callable[[str], object]) -> bool:
-    """Evaluate ``condition``; ``field(name)`` gives a declared field's value."""
-    if isinstance(condition, ast.FieldRef):
-        return bool(field(condition.name.text))
-    if isinstance(condition, ast.Not):
-        return not holds(condition.operand, field)
-    if isinstance(condition, ast.All):
-        return all(holds(operand, field) for operand in condition.operands)
-    return any(holds(operand, field) for operand in condition.operands)
+def holds(condition: ast.Condition, fields: Mapping[str, object]) -> bool:
+    """Whether ``condition`` holds on a claim's declared-field values, by the function
+    :func:`compile_condition` builds: the one reading of a condition in Python (the SQL
+    lowering writes it as SQL, the views as words).  Built at each call, which costs
+    less than looking it up (hashing the condition's tree); the hot paths keep theirs."""
+    return compile_condition(condition)(fields)
 
 
 def compile_condition(condition: ast.Condition) -> Callable[[dict], bool]:

@@ -40,6 +40,9 @@ class FractionArithmetic:
     def times_rate(self, a: Fraction, rate) -> Fraction:
         return a * Fraction(rate)
 
+    def times_count(self, amount, count: Fraction) -> Fraction:
+        return Fraction(amount) * count
+
     def round(self, a: Fraction) -> Fraction:
         return a
 

@@ -7,11 +7,13 @@ the op's money rule from compiler/arithmetic.py in exact Fractions
 (:class:`~yibao.lint.exact.FractionArithmetic`, no rounding).
 
 The claim is the one lint's analyses reason about (docs/specification.md §6):
-a person with nothing paid yet this year, one :class:`Scenario` (identity,
-visit, yes/no fields) deciding which computed lines cover it and the values
-they apply.  The burden B is what the in-scope cost leaves after the upstream
-lines; they pay U in all (booked on the first of them), so the in-scope cost
-is B + U.  Out-of-scope costs are taken as 0, so a base on ``total_cost`` sees
+a person with nothing paid yet this year, of one :class:`ClaimKind` (identity,
+visit, yes/no fields).  Which computed lines cover it is the COVERS nodes'
+value on those inputs, through the condition semantics the evaluator uses
+(compiler/conditions.py); the values a line applies are its LOOKUP nodes'
+(the policy's tables, by identity and visit).  The burden B is what the
+in-scope cost leaves after the upstream lines; they pay U in all (booked on
+the first of them), so the in-scope cost is B + U.  Out-of-scope costs are taken as 0, so a base on ``total_cost`` sees
 the in-scope cost.
 
 Besides the payouts, a settlement lists its *switches*: the quantities whose
@@ -25,15 +27,15 @@ find every kink exactly.
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 import attrs
 
-from yibao.compiler.arithmetic import annual_payout, capped, ceiling_cut, claim_slice
+from yibao.compiler.arithmetic import capped, ceiling_cut, claim_slice, per_unit_payout
+from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import CEILING, payout_id
 from yibao.lint.exact import FractionArithmetic
-from yibao.lint.scenarios import LineTerms, Scenario
 
 ZERO = Fraction(0)
 
@@ -42,6 +44,23 @@ ZERO = Fraction(0)
 # watches the year: no analysis reads it, and its clamps (the personal burden) are
 # not kinks of any payout, so the model stops after the candidate's total.
 MODELLED_PHASES = (Phase.CLAIM, Phase.CANDIDATE)
+
+
+@attrs.frozen
+class ClaimKind:
+    """The modelled claim's inputs: one effective identity (the candidate, and the only
+    identity the person holds), one visit and the yes/no fields that decide coverage (a
+    field left out is not enumerated: a condition on it is taken as satisfiable).
+
+    ``unknown`` names a line that covers such a claim but needs a value the notice leaves
+    unspecified, with the value's word: the engine refuses such a claim (C311), and the
+    analyses leave the line out, as if it did not cover the claim (lint/render.py reports
+    it as not analysed)."""
+
+    identity: str | None
+    visit: str
+    fields: tuple[tuple[str, bool], ...]
+    unknown: tuple[tuple[str, str], ...]
 
 
 @attrs.frozen
@@ -68,8 +87,8 @@ class Settlement:
 class _Claim:
     """What one handler may read besides its inputs' values: the modelled claim."""
 
-    scenario: Scenario
-    terms: dict[str, LineTerms]   # the covering lines' values, by line
+    kind: ClaimKind
+    left_out: frozenset[str]      # the lines whose values are unspecified (ClaimKind.unknown)
     burden: Fraction
     upstream: Fraction
     first_upstream: str | None
@@ -103,28 +122,33 @@ class _Inputs(Mapping):
         return len(self._declared)
 
 
-def visit(graph: EvaluationGraph, scenario: Scenario, burden: Fraction,
+def visit(graph: EvaluationGraph, kind: ClaimKind, burden: Fraction,
           upstream: Fraction = ZERO, phases: tuple[Phase, ...] = MODELLED_PHASES,
-          ) -> tuple[dict[str, Any], tuple[Fraction, ...]]:
-    """Every node's exact value in ``phases`` for the modelled claim, and the switches."""
+          ops: Collection[Op] = frozenset(Op)) -> tuple[dict[str, Any], tuple[Fraction, ...]]:
+    """Every node's exact value in ``phases`` for the modelled claim, and the switches.
+
+    ``ops`` restricts the visit to nodes of those ops, which must read only each other:
+    lint/scenarios.py reads coverage and the lines' values (INPUT, IDENTITY, COVERS,
+    LOOKUP), which no money op precedes."""
     policy = graph.policy
-    claim = _Claim(scenario, {line.name: line for line in scenario.lines}, burden, upstream,
+    claim = _Claim(kind, frozenset(line for line, _ in kind.unknown), burden, upstream,
                    next((line.name for line in policy.upstream_lines), None),
                    FractionArithmetic([]))
     values: dict[str, Any] = {}
     for node in graph.order:
-        if node.phase in phases:
+        if node.phase in phases and node.op in ops:
             values[node.id] = HANDLERS[node.op](node, _Inputs(node, values), claim)
     return values, tuple(claim.arithmetic.switches)
 
 
-def settle(graph: EvaluationGraph, scenario: Scenario, burden: Fraction,
+def settle(graph: EvaluationGraph, kind: ClaimKind, burden: Fraction,
            upstream: Fraction = ZERO) -> Settlement:
     """Every line's payout after the ceiling, the covering lines' before it, the switches."""
-    values, switches = visit(graph, scenario, burden, upstream)
+    values, switches = visit(graph, kind, burden, upstream)
     lines = [line.name for line in graph.policy.lines]
     finals = values.get(CEILING) or {name: values[payout_id(name)] for name in lines}
-    before = tuple((line.name, values[payout_id(line.name)]) for line in scenario.lines)
+    before = tuple((node.line, values[payout_id(node.line)]) for node in graph.order
+                   if node.op is Op.COVERS and values[node.id])
     return Settlement(burden, upstream, tuple((name, finals[name]) for name in lines), before,
                       switches)
 
@@ -136,11 +160,11 @@ def _input(node: Node, values: Mapping, claim: _Claim) -> Any:
     if field in ("in_scope_cost", "total_cost"):
         return claim.in_scope            # out-of-scope costs are taken as 0
     if field == "visit":
-        return claim.scenario.visit
+        return claim.kind.visit
     if field == "identities":
-        identity = claim.scenario.identity
+        identity = claim.kind.identity
         return (identity,) if identity is not None else ()
-    return dict(claim.scenario.fields).get(field)   # a yes/no field (None: not enumerated)
+    return dict(claim.kind.fields).get(field)   # a yes/no field (None: not enumerated)
 
 
 def _upstream(node: Node, values: Mapping, claim: _Claim) -> Fraction:
@@ -149,27 +173,47 @@ def _upstream(node: Node, values: Mapping, claim: _Claim) -> Fraction:
 
 
 def _identity(node: Node, values: Mapping, claim: _Claim) -> str | None:
-    return claim.scenario.identity
+    return claim.kind.identity
 
 
 def _covers(node: Node, values: Mapping, claim: _Claim) -> bool:
-    # The scenario has decided coverage (visit, identity, conditions) and left out a
-    # line whose value is unspecified: such a line pays nothing here.
-    return node.line in claim.terms
+    # A line whose value is unspecified for the claim is left out: it pays nothing here.
+    return node.line not in claim.left_out and covers(node, values)
+
+
+def covers(node: Node, values: Mapping) -> bool:
+    """A COVERS node's value from its inputs: the claim's visit is one the line covers,
+    its condition holds on the fields (compiler/conditions.py, as the evaluator reads
+    it), and the line covers the candidate identity (LineDef.covers_identity, from which
+    the evaluator builds its table).  A field not enumerated (None) leaves the
+    condition satisfiable: it is taken to hold."""
+    line = node.params["line"]
+    if values[node.input("visit")] not in line.visits:
+        return False
+    if not line.covers_identity(values[node.input("identity")]):
+        return False
+    if line.condition is None:
+        return True
+    # The lowering gives the condition's fields as inputs in condition_fields' order.
+    sources = [source for role, source in node.inputs if role == "field"]
+    fields = {name: values[source]
+              for name, source in zip(condition_fields(line.condition), sources)}
+    return None in fields.values() or holds(line.condition, fields)
 
 
 def _lookup(node: Node, values: Mapping, claim: _Claim) -> Any:
-    terms = claim.terms.get(node.line)
-    if terms is None:
+    """The line's value for the candidate identity (and the claim's visit, where an
+    amendment names visits), as the evaluator reads it; None when the line does not
+    cover the claim or states no value for the identity; UNSPECIFIED as it is (the
+    scenario then leaves the line out)."""
+    if not values[node.input("covered")]:
         return None
-    quantity = node.params["quantity"]
-    if quantity == "deductible":
-        return terms.deductible
-    if quantity == "rate":
-        return terms.rate
-    if quantity == "cap":
-        return terms.cap
-    return terms.rate   # per_unit: the share of the base it can pay (scenarios.py's LineTerms)
+    table = node.params["table"]
+    identity = values[node.input("identity")]
+    by_visit = _role(node, "visit")
+    sourced = (table.for_claim(identity, values[by_visit]) if by_visit
+               else table.for_identity(identity))
+    return sourced.value if sourced is not None else None
 
 
 def _difference(node: Node, values: Mapping, claim: _Claim) -> Fraction:
@@ -193,18 +237,24 @@ def _schedule(node: Node, values: Mapping, claim: _Claim) -> Fraction:
     if not values[node.input("covered")]:
         return ZERO
     before, after = values[node.input("ytd")]
-    deductible = values[_role(node, "deductible")] if _role(node, "deductible") else ZERO
+    deductible = values[_role(node, "deductible")] if _role(node, "deductible") else None
+    rate = values[node.input("rate")]
+    # No deductible for the identity is 0; no rate, a member the line pays nothing.
     # Unrounded, G(C_after) − G(C_before) = G(base): G(0) is 0 (compiler/arithmetic.py).
-    return claim_slice(claim.arithmetic, before, after, deductible, values[node.input("rate")])
+    return claim_slice(claim.arithmetic, before, after,
+                       ZERO if deductible is None else deductible,
+                       ZERO if rate is None else rate)
 
 
 def _per_unit(node: Node, values: Mapping, claim: _Claim) -> Fraction:
-    """Units are a claim field without bound: at most the line pays its whole base, G at
-    rate 100% (0% without an amount) and no deductible (lint/scenarios.py's LineTerms)."""
+    """Units are a claim field without bound, and more units never pay more than the base:
+    the model's claim brings as many as its base pays for, base ÷ amount (none without an
+    amount), so the line pays its whole base (docs/specification.md §5.4)."""
     if not values[node.input("covered")]:
         return ZERO
-    return annual_payout(claim.arithmetic, values[node.input("base")], ZERO,
-                         values[node.input("amount")])
+    amount, base = values[node.input("amount")], values[node.input("base")]
+    units = base / Fraction(amount) if amount is not None and amount > 0 else ZERO
+    return per_unit_payout(claim.arithmetic, ZERO if amount is None else amount, units, base)
 
 
 def _cap(node: Node, values: Mapping, claim: _Claim) -> Fraction:
@@ -228,10 +278,16 @@ def _ceiling(node: Node, values: Mapping, claim: _Claim) -> dict[str, Fraction]:
     first.  The engine rounds the bound down to the fen; here it is exact."""
     params = node.params
     finals = {name: values[payout_id(name)] for name in params["lines"]}
-    if not claim.scenario.ceiling_applies:
+    if not ceiling_applies(params, values[node.input("visit")], values[node.input("identity")]):
         return finals
     return ceiling_cut(claim.arithmetic, finals, params["reduces"],
                        values[node.input("in_scope_cost")], params["rate"])
+
+
+def ceiling_applies(params: Mapping, visit: str, identity: str | None) -> bool:
+    """The ceiling binds a claim of a visit it names, of a person holding an identity it
+    names (Xinjiang §四): the modelled person holds the one effective identity."""
+    return visit in params["visits"] and identity in params["identities"]
 
 
 def _sum(node: Node, values: Mapping, claim: _Claim) -> Fraction:

@@ -79,7 +79,7 @@ class ProtectionAnalysis:
         for identity in effective_identities(policy):
             self.curves[identity] = [
                 ScenarioCurve(scenario, self._curve(scenario, ZERO))
-                for scenario in scenarios(policy, identity)
+                for scenario in scenarios(self.graph, identity)
             ]
         self.shares = tuple(self._share(identity) for identity in self.curves)
 

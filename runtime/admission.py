@@ -272,7 +272,7 @@ class ClaimValidator:
             else:
                 start, minus, terms, rule = next(
                     (start, minus, terms, rule) for condition, start, minus, terms, rule in bases
-                    if condition is None or holds(condition, claim.field))
+                    if condition is None or holds(condition, claim.fields))
             if start is None:
                 raise self._unbounded(claim, line, amount, rule)
             bound = getattr(claim, start)

@@ -26,7 +26,8 @@ from yibao.runtime.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
 from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
-from yibao.compiler.arithmetic import DECIMAL, capped as within_cap, ceiling_cut, claim_slice
+from yibao.compiler.arithmetic import (DECIMAL, capped as within_cap, ceiling_cut, claim_slice,
+                                      per_unit_payout)
 from yibao.runtime.trace import Step
 from yibao.runtime.tracing import step_writer
 from yibao.core.money import ZERO
@@ -222,7 +223,7 @@ class ScalarEvaluator:
         values, naming them all (runtime/awaited.py), before anything is settled."""
         for candidate in self.candidates(claim):
             needed = awaited_values(self.policy, candidate, claim.visit,
-                                    lambda condition: holds(condition, claim.field))
+                                    lambda condition: holds(condition, claim.fields))
             if needed:
                 message, hint = refusal_words(self.policy, needed)
                 raise EvaluationError(AWAITED, claim.claim_id, None, message, hint)
@@ -461,7 +462,7 @@ class ScalarEvaluator:
             values = context.values
             if not values[covered]:
                 return ZERO
-            return min(values[amount] * (values[units] or 0), values[base])
+            return per_unit_payout(DECIMAL, values[amount], values[units] or 0, values[base])
         return per_unit
 
     def _cap(self, node: Node) -> Compiled:

@@ -193,7 +193,7 @@ def _covers(node: Node, evaluator):
             return made(True, condition_held=True if condition is not None else None), OWN
         if claim.visit not in line.visits:
             return made(False, Bound.NOT_COVERED), OWN
-        if condition is not None and not holds(condition, claim.field):
+        if condition is not None and not holds(condition, claim.fields):
             return made(False, Bound.CONDITION_FAILED, condition_held=False), OWN
         held = True if condition is not None else None
         if not line.covers_identity(context.candidate):

@@ -79,3 +79,21 @@ ceiling 95% §四 {
     reduces 倾斜救助 §四
 }
 """
+
+
+# A per-unit line (Benxi §(五)'s shape, with an amount the notice does not give): 100 a
+# bed day within the base, cap 3,000 (tests/explain, tests/lint).
+PER_DAY_POLICY = """\
+policy t-2023 {
+    effective 2023-01-01
+}
+identity 特困人员 §(五)
+field bed_days "住院床日": count §(五) "按住院床日给予定额救助"
+line 基本医保 upstream §(三)
+line 床日定额救助 {
+    covers 住院 §(五)
+    identities 特困人员 §(五)
+    per bed_days 100 §(五)
+    cap 3000 §(五)
+}
+"""

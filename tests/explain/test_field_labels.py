@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from helpers import POLICIES, claim, settle
+from helpers import PER_DAY_POLICY, POLICIES, claim, settle
 from yibao.api import load_engine
 from yibao.explain.graph_words import node_words
 from yibao.explain.labels import EN
@@ -73,24 +73,9 @@ def test_the_graph_labels_its_inputs_and_conditions_by_display_name(benxi):
     assert per_day == ("min(定额标准 × 住院床日, 计算基数)",)
 
 
-PER_DAY = """\
-policy t-2023 {
-    effective 2023-01-01
-}
-identity 特困人员 §(五)
-field bed_days "住院床日": count §(五) "按住院床日给予定额救助"
-line 基本医保 upstream §(三)
-line 床日定额救助 {
-    covers 住院 §(五)
-    identities 特困人员 §(五)
-    per bed_days 100 §(五)
-}
-"""
-
-
 def test_a_per_unit_formula_counts_in_the_fields_display_name(tmp_path):
     path = tmp_path / "t-2023.policy"
-    path.write_text(PER_DAY, encoding="utf-8")
+    path.write_text(PER_DAY_POLICY, encoding="utf-8")
     engine = load_engine(path)
     [outcome] = settle(engine, claim("c", "p", "2023-03-01", ["特困人员"], "5000.00",
                                      {"基本医保": "3000.00"}, bed_days=10), trace=True)

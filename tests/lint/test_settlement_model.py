@@ -33,10 +33,10 @@ def _fen(value: Fraction) -> Decimal:
 
 def _agree(engine, policy, identity: str, upstream_share: Fraction, fields: dict) -> int:
     """Settle each kink's claim in the engine and in the model; return how many were compared."""
-    scenario = next(s for s in scenarios(policy, identity)
+    graph = lower_policy(policy)
+    scenario = next(s for s in scenarios(graph, identity)
                     if s.visit == "住院" and dict(s.fields) == fields)
     ratio = upstream_share / (1 - upstream_share)
-    graph = lower_policy(policy)
     curve = trace_curve(lambda b: model_settle(graph, scenario, b, ratio * b))
     upstream_lines = [line.name for line in policy.upstream_lines]
     compared = 0
@@ -130,8 +130,8 @@ def test_lint_and_the_engine_agree_on_every_shipped_policy(name):
     upstream_lines = [line.name for line in policy.upstream_lines]
     compared = 0
     for identity in effective_identities(policy):
-        for scenario in scenarios(policy, identity):
-            if scenario.unknown or any(line.per_unit for line in scenario.lines):
+        for scenario in scenarios(graph, identity):
+            if scenario.unknown or any(policy.line(name).per_unit for name in scenario.lines):
                 continue   # a value left open is refused; a per-unit line is bounded, not modelled
             fields = dict(scenario.fields)
             ratio = Fraction(1)   # the upstream lines pay as much as they leave
