@@ -76,6 +76,11 @@ def _refuse(value: Any):
     raise TypeError(f"{type(value).__name__} is not part of a record's canonical JSON")
 
 
+def refuse_floats(data: Any) -> None:
+    """Raise TypeError if ``data`` holds a float anywhere (see :func:`_plain`)."""
+    _plain(data)
+
+
 def _plain(data: Any) -> bool:
     """Whether ``data`` holds only exact str, int, bool, None, dict, list and tuple values
     (what orjson writes as json does); a float anywhere is refused.
@@ -119,7 +124,9 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def link(fields: dict, seq: int, prev: str, format: str = RECORD_FORMAT) -> tuple[str, str]:
-    """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``."""
-    body = canonical_bytes({**fields, "format": format, "seq": seq, "prev": prev})
+def link(fields: dict, seq: int, prev: str, format: str = RECORD_FORMAT, checked: bool = False
+         ) -> tuple[str, str]:
+    """(canonical body, hash) of a record holding ``fields`` at ``seq`` after ``prev``;
+    ``checked`` as for :func:`canonical_bytes`."""
+    body = canonical_bytes({**fields, "format": format, "seq": seq, "prev": prev}, checked)
     return body.decode("utf-8"), hashlib.sha256(body).hexdigest()

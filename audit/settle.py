@@ -43,7 +43,7 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
                               latest_state, ledger_from, money_map, payable, resettle,
                               settlement_order, state_of)
-from yibao.audit.chain import RECORD_FORMAT, link
+from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
@@ -649,7 +649,12 @@ class _Session:
             "recorded_at": self.now,
             "previous": {"seq": earlier[0], "hash": earlier[1]} if earlier else None,
         }
-        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT)
+        # Walking the whole body for floats cost more than encoding it: every field here
+        # is built by this module from strings (format_money), integers and booleans,
+        # except the outcome, which outcome_to_json builds; that one is walked.
+        if "outcome" in fields:
+            refuse_floats(fields["outcome"])
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT, checked=True)
         seq = self.tail.seq + 1
         self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
                                    claim_id, body), index_entry(full))
