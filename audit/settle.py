@@ -82,6 +82,9 @@ class BookSettler:
         self.policy_key = policy_key(self.chain)
         self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
         self.shas = frozenset(ref.sha256 for ref in self.chain)
+        # What every settlement names of the chain, built once (not per claim).
+        self.policy_refs = [ref.to_json() for ref in self.chain]
+        self.sha_of = {ref.policy_id: ref.sha256 for ref in reversed(self.chain)}
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -610,8 +613,7 @@ class _Session:
     def _settled_fields(self, booked: BookedClaim, raw, results: dict, state: dict) -> dict:
         settled = results[booked.claim_id]
         outcome: ClaimResult = settled.outcome
-        sha = next((ref.sha256 for ref in self.settler.chain if ref.policy_id == outcome.policy),
-                   None)
+        sha = self.settler.sha_of.get(outcome.policy)
         before = []
         for claim_id, date, base, paid in state["claims"]:    # in settlement order
             if claim_id == booked.claim_id:
@@ -623,7 +625,7 @@ class _Session:
             "payable": money_map(payable(self.engine, outcome)),
             "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
-            "policies": [ref.to_json() for ref in self.settler.chain],
+            "policies": self.settler.policy_refs,
             "policy_key": self.settler.policy_key,
         }
 
