@@ -32,8 +32,6 @@ are reported in place and write nothing; the other events go on.
 from __future__ import annotations
 
 import datetime
-import json
-import re
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -43,7 +41,7 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
                               latest_state, ledger_from, money_map, payable, resettle,
                               settlement_order, state_of)
-from yibao.audit.chain import RECORD_FORMAT, link
+from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
@@ -84,6 +82,9 @@ class BookSettler:
         self.policy_key = policy_key(self.chain)
         self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
         self.shas = frozenset(ref.sha256 for ref in self.chain)
+        # What every settlement names of the chain, built once (not per claim).
+        self.policy_refs = [ref.to_json() for ref in self.chain]
+        self.sha_of = {ref.policy_id: ref.sha256 for ref in reversed(self.chain)}
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -612,8 +613,7 @@ class _Session:
     def _settled_fields(self, booked: BookedClaim, raw, results: dict, state: dict) -> dict:
         settled = results[booked.claim_id]
         outcome: ClaimResult = settled.outcome
-        sha = next((ref.sha256 for ref in self.settler.chain if ref.policy_id == outcome.policy),
-                   None)
+        sha = self.settler.sha_of.get(outcome.policy)
         before = []
         for claim_id, date, base, paid in state["claims"]:    # in settlement order
             if claim_id == booked.claim_id:
@@ -625,7 +625,7 @@ class _Session:
             "payable": money_map(payable(self.engine, outcome)),
             "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
-            "policies": [ref.to_json() for ref in self.settler.chain],
+            "policies": self.settler.policy_refs,
             "policy_key": self.settler.policy_key,
         }
 
@@ -649,7 +649,12 @@ class _Session:
             "recorded_at": self.now,
             "previous": {"seq": earlier[0], "hash": earlier[1]} if earlier else None,
         }
-        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT)
+        # Walking the whole body for floats cost more than encoding it: every field here
+        # is built by this module from strings (format_money), integers and booleans,
+        # except the outcome, which outcome_to_json builds; that one is walked.
+        if "outcome" in fields:
+            refuse_floats(fields["outcome"])
+        body, digest = link(full, self.tail.seq + 1, self.tail.hash, RECORD_FORMAT, checked=True)
         seq = self.tail.seq + 1
         self.tail.add(StoredRecord(seq, digest, self.settler.batch.batch, self.position,
                                    claim_id, body), index_entry(full))
@@ -667,8 +672,7 @@ class _Session:
 _LEDGER = '"ledger_after":'
 _ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
 _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
-_APPLIED = re.compile(r'"policy_sha256":"([0-9a-f]{64})"')
-_DECODER = json.JSONDecoder()
+_APPLIED = '"policy_sha256":"'
 
 
 def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | None:
@@ -682,11 +686,14 @@ def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | No
                  if _LEDGER in entries[index].entry), None)
     if last is None:
         return None
-    if any(sha not in shas for entry in entries for sha in _APPLIED.findall(entry.entry)):
-        return None
-    # Only the ledger's value is decoded, not the claim and figures around it.
-    text = entries[last].entry
-    state = _DECODER.raw_decode(text, text.index(_LEDGER) + len(_LEDGER))[0]
+    # Every version named is one of the chain's: as many names as names of its versions
+    # (str.count, not a regex: this runs for every person-year a run touches).
+    for entry in entries:
+        text = entry.entry
+        named = text.count(_APPLIED)
+        if named and named != sum(text.count(f'{_APPLIED}{sha}"') for sha in shas):
+            return None
+    state = entries[last].data["ledger_after"]
     listed = {row[0] for row in state["claims"]}
     for entry in entries[last + 1:]:
         if _ADJUSTMENT in entry.entry:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import abc
 import functools
-import json
 from contextlib import AbstractContextManager
 from typing import Iterable, Iterator, Mapping
 
 import attrs
 
 from yibao.audit import merkle
+from yibao.audit.chain import parse_body
 
 SORTED, STREAM = "sorted", "stream"   # how a batch was settled: Engine.evaluate_records / stream_records
 
@@ -55,7 +55,7 @@ class StoredRecord:
 
     @property
     def data(self) -> dict:
-        return json.loads(self.body)
+        return parse_body(self.body)
 
 
 @attrs.frozen
@@ -75,7 +75,7 @@ class BookEntry:
     @functools.cached_property
     def data(self) -> dict:
         # Parsed once: a person-year's fold and its latest ledger both read it.
-        return json.loads(self.entry)
+        return parse_body(self.entry)
 
 
 @attrs.frozen

@@ -31,7 +31,7 @@ import attrs
 
 from yibao.audit import merkle
 from yibao.audit.book import index_entry
-from yibao.audit.chain import FORMATS, GENESIS, body_hash
+from yibao.audit.chain import FORMATS, GENESIS, body_hash, parse_body
 from yibao.audit.checkpoint import Checkpoint
 from yibao.audit.policies import PolicyRef, policy_key
 from yibao.audit.store import AuditStore, Batch, StoredRecord
@@ -127,9 +127,8 @@ def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -
         if record.seq > limit:
             break
         try:
-            problem = _check(store, record, expected, head, sources)
+            problem, data = _check(store, record, expected, head, sources)
             if problem is None and leaf_problem is None:
-                data = json.loads(record.body)
                 wanted = (record.seq, *index_entry(data)) if "kind" in data else None
                 leaf = merkle.record_leaf(record.body)
                 problem = index.check(record.seq, wanted) or batches.check(record, data)
@@ -244,7 +243,17 @@ def _check_checkpoints(store: AuditStore, checkpoints, count: int, roots: dict[i
 
 
 def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
-           sources: dict[str, str]) -> Problem | None:
+           sources: dict[str, str]) -> tuple[Problem | None, dict | None]:
+    """The record's first problem, if any, and its body (decoded once: the walk goes on
+    to check its index row and batch with it)."""
+    found = _decoded(store, record, expected, prev)
+    if isinstance(found, Problem):
+        return found, None
+    return _check_policies(found, sources), found
+
+
+def _decoded(store: AuditStore, record: StoredRecord, expected: int, prev: str
+             ) -> Problem | dict:
     if not isinstance(record.body, str) or not isinstance(record.hash, str):
         return Problem(MALFORMED, record.seq, f"record #{record.seq} is not a well-formed "
                                               "record (its body or hash is not text)")
@@ -252,7 +261,7 @@ def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
         return Problem(ALTERED, record.seq, f"record #{record.seq} was altered: its content no "
                                             "longer matches its hash")
     try:
-        data = json.loads(record.body)
+        data = parse_body(record.body)
         seq = data["seq"]
     except (ValueError, KeyError, TypeError):
         return Problem(ALTERED, record.seq, f"record #{record.seq} is not a record body")
@@ -269,7 +278,7 @@ def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
             seq, data.get("batch"), data.get("position"), data.get("claim_id")):
         return Problem(ALTERED, seq, f"record #{seq} was altered: its indexed columns "
                                      "disagree with its content")
-    return _check_policies(data, sources)
+    return data
 
 
 def _out_of_sequence(store: AuditStore, found: int, expected: int) -> Problem:

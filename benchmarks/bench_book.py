@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.bench_book                      # 10^6 claims, 2×10^5 people
     .venv/bin/python -m benchmarks.bench_book --book-claims 100000 --people 20000
     .venv/bin/python -m benchmarks.bench_book --book-claims 100000 --people 20000 --postgres
+    .venv/bin/python -m benchmarks.bench_book --folder DIR --continue-build   # a build stopped
 
 1. A book of ``--book-claims`` Benxi 2023 claims of ``--people`` people, dated
    January–November, is settled through the same settler as ``yibao settle``
@@ -30,6 +31,7 @@ Not a test: figures depend on the machine; it prints a Markdown table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import pathlib
@@ -93,21 +95,46 @@ def daily_lines(count: int, people: int, late: float, seed: int = 1, day: int | 
     return lines
 
 
-def build_book(location: str, count: int, people: int) -> float:
-    """Settle the book's claims through the settler, in transactions of 10^4 lines."""
+def build_book(location: str, count: int, people: int, settled: int = 0) -> float:
+    """Settle the book's claims through the settler, in transactions of 10^4 lines; the
+    first ``settled`` of them are in the book already (a build that was stopped)."""
     from yibao.api import load_engine
     from yibao.audit.settle import BookSettler
     from yibao.audit.stores import open_store
 
     engine = load_engine(POLICY)
     start = time.perf_counter()
+    lines = ((number, line) for number, line in enumerate(book_lines(count, people), 1)
+             if number > settled)
     with open_store(location, create=True) as store:
         settler = BookSettler(store, engine)
-        for done, _ in enumerate(settler.run(enumerate(book_lines(count, people), 1), 10_000), 1):
+        for done, _ in enumerate(settler.run(lines, 10_000), 1):
             if done % 10 == 0:
-                print(f"  book: {done * 10_000:,} claims, {time.perf_counter() - start:.0f} s",
-                      file=sys.stderr, flush=True)
+                print(f"  book: {settled + done * 10_000:,} claims, "
+                      f"{time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return time.perf_counter() - start
+
+
+def settled_lines(location: str, count: int, people: int) -> int:
+    """How many of the book's lines a stopped build settled (transactions commit whole, in
+    input order: a multiple of 10^4, the last of them in the book and the next not)."""
+    import sqlite3
+
+    db = sqlite3.connect(location, isolation_level=None)
+    try:
+        db.execute("BEGIN")    # one snapshot for the three reads
+        done = db.execute("SELECT count(DISTINCT claim_id) FROM records").fetchone()[0]
+        edge = [json.loads(line)["claim_id"] for line in
+                itertools.islice(book_lines(count, people), max(done - 1, 0), done + 1)]
+        held = [db.execute("SELECT 1 FROM records WHERE claim_id = ?", (claim_id,)).fetchone()
+                is not None for claim_id in edge]
+    finally:
+        db.close()
+    complete = done == count
+    if (done % 10_000 and not complete) or (done and not held[0]) or \
+            (not complete and held[-1]):
+        raise SystemExit(f"{location}: {done} claims, not a stopped build of this book")
+    return done
 
 
 def yibao(*arguments: str, timed: bool = False) -> tuple[float, dict[str, float]]:
@@ -243,6 +270,8 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=200)
     parser.add_argument("--folder", help="where the SQLite book is kept (default: a temp dir)")
     parser.add_argument("--reuse", action="store_true", help="reuse a book already built there")
+    parser.add_argument("--continue-build", action="store_true",
+                        help="a build stopped in the middle: settle the claims it had not")
     parser.add_argument("--build-only", action="store_true",
                         help="build the book (and yesterday's run), then stop")
     parser.add_argument("--postgres", nargs="?", const="private",
@@ -256,12 +285,17 @@ def main() -> None:
     book = os.path.join(folder, f"book-{args.book_claims}-{args.people}.db")
     rows = []
     if not (args.reuse and os.path.exists(book)):
-        for stale in (book, book + "-journal"):
-            if os.path.exists(stale):
+        settled = 0
+        if args.continue_build and os.path.exists(book):
+            settled = settled_lines(book, args.book_claims, args.people)
+        for stale in (book, book + "-journal", book + "-wal", book + "-shm"):
+            if not settled and os.path.exists(stale):
                 os.remove(stale)
-        seconds = build_book(book, args.book_claims, args.people)
-        rows.append((f"build the book: {args.book_claims:,} claims of {args.people:,} people",
-                     f"{seconds:.0f} s", f"{args.book_claims / seconds:,.0f} claims/s"))
+        seconds = build_book(book, args.book_claims, args.people, settled)
+        rows.append((f"build the book: {args.book_claims:,} claims of {args.people:,} people"
+                     + (f" (continued after {settled:,})" if settled else ""),
+                     f"{seconds:.0f} s",
+                     f"{(args.book_claims - settled) / seconds:,.0f} claims/s"))
         # As a bureau would, nightly: one whole verification, which settle then verifies
         # on from; then yesterday's run, appended and not verified yet.
         seconds, _ = yibao("audit", "verify", book)
