@@ -30,7 +30,7 @@ from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.backends.lowering import ByVisit, Const, final_payouts
 from yibao.compiler import arithmetic
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
-from yibao.compiler.lower import CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
+from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID, payout_id
 from yibao.dsl import ast
 
 

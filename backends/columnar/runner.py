@@ -81,7 +81,9 @@ class ColumnarRunner(DuckDBRunner):
         step("settle")
         results = con.sql(plan.sql("results")).to_arrow_table()
         step("results")
-        return BatchResults(columns, results, refusals.errors, count, walked)
+        # "columnar (DuckDB's window statement)": past the int64 bound (fits_int64)
+        by = "columnar (DuckDB's window statement)" if self.fallback else "columnar"
+        return BatchResults(columns, results, refusals.errors, count, walked, by)
 
     def _walk(self, con) -> None:
         with con.cursor() as own:
