@@ -92,6 +92,18 @@ def test_the_columnar_engine_settles_the_kinks_as_worked_by_hand(benxi_engine):
     assert {o["identity"] for o in outcomes} == {EDGE, ILL}
 
 
+def test_every_op_has_an_array_implementation(benxi_engine):
+    """Adding an Op to compiler/graph.py without settling it over arrays fails here."""
+    from yibao.backends.columnar.engine import ArraySettlement
+    from yibao.backends.columns import ClaimColumns
+    from yibao.compiler.graph import Op
+    from yibao.compiler.lower import lower_policy
+
+    settlement = ArraySettlement(lower_policy(benxi_engine.policy),
+                                 ClaimColumns.of(benxi_engine.versions))
+    assert settlement.ops == frozenset(Op)
+
+
 # ---- the arithmetic over int64 fen ------------------------------------------------------
 RATES = ["0.5", "0.6", "0.7", "0.75", "0.85", "0.333", "0.0125", "1"]
 
