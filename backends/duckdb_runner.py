@@ -89,6 +89,23 @@ class DuckDBRunner:
     def run(self, path: str, fmt: str,
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
+        con, count, refusals, walked = self.routed(path, fmt, step)
+        plan, columns = self.plan, self.plan.columns
+        settlements = {"window_settled": plan.sql("window")}
+        if walked:
+            settlements["walk_settled"] = plan.sql("walk")
+        self._tables_at_once(con, settlements)
+        self._view(con, "settled", " UNION ALL ".join(f"SELECT * FROM {name}"
+                                                      for name in settlements))
+        step("settle")
+        results = con.sql(plan.sql("results")).to_arrow_table()
+        step("results")
+        return BatchResults(columns, results, refusals.errors, count, walked)
+
+    def routed(self, path: str, fmt: str, step: Callable[[str], None]):
+        """Read, admit, validate and route: (connection, records read, refusals, claims
+        the walk settles).  The settleable claims are ``fast_claims`` (window path) and
+        ``walk_claims``; backends/columnar/runner.py settles the first its own way."""
         con = self.connect()
         plan, columns = self.plan, self.plan.columns
         undecodable: dict[int, bytes] = {}
@@ -102,16 +119,7 @@ class DuckDBRunner:
         step("validate")
         walked = self._route(con, refusals)
         step("route")
-        settlements = {"window_settled": plan.sql("window")}
-        if walked:
-            settlements["walk_settled"] = plan.sql("walk")
-        self._tables_at_once(con, settlements)
-        self._view(con, "settled", " UNION ALL ".join(f"SELECT * FROM {name}"
-                                                      for name in settlements))
-        step("settle")
-        results = con.sql(plan.sql("results")).to_arrow_table()
-        step("results")
-        return BatchResults(columns, results, refusals.errors, count, walked)
+        return con, count, refusals, walked
 
     def _validate(self, con, fmt: str, undecodable) -> Refusals:
         plan, columns = self.plan, self.plan.columns
@@ -145,7 +153,9 @@ class DuckDBRunner:
         self._table(con, "slow_py", plan.sql("slow_person_years"))
         self._view(con, "fast_claims", plan.sql("fast_claims"))
         self._table(con, "walk_claims", plan.sql("walk_claims"))
-        return con.execute("SELECT count(*) FROM walk_claims").fetchone()[0]
+        # fetchall: a result left open would keep the connection from registering an
+        # Arrow table afterwards (backends/columnar/runner.py does)
+        return con.execute("SELECT count(*) FROM walk_claims").fetchall()[0][0]
 
     @staticmethod
     def _view(con, name: str, query: str) -> None:

@@ -24,6 +24,7 @@ class BatchResults:
     errors: dict[int, ClaimError]    # input position → the claim's error
     count: int                       # records read
     walked: int = 0                  # claims settled by the per-person walk
+    settled_by: str = "duckdb"       # what settled the others: duckdb, spark or columnar
 
     def exchange(self) -> Iterator[dict]:
         """Every claim's outcome as docs/claims.md JSON (without trace), in input order."""

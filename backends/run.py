@@ -12,13 +12,17 @@ from typing import Callable, Iterable
 
 from yibao.backends.outcomes import BatchResults
 
-COLUMNAR = ("duckdb", "spark")
+COLUMNAR = ("columnar", "duckdb", "spark")
 
 
 def run_backend(engine, path: str, fmt: str, backend: str, spark=None,
                 progress: Callable[[str], None] | None = None,
                 memory_limit: str | None = None) -> BatchResults:
     """``memory_limit``: DuckDB's (backends/duckdb_runner.py), a share or a size."""
+    if backend == "columnar":
+        from yibao.backends.columnar.runner import ColumnarRunner
+
+        return ColumnarRunner(engine, memory_limit=memory_limit).run(str(path), fmt, progress)
     if backend == "duckdb":
         from yibao.backends.duckdb_runner import DuckDBRunner
 

@@ -90,7 +90,7 @@ class SparkRunner:
         step("settle")
         results = _collect(spark.sql(plan.results("settled", "claims").sql(DIALECT)))
         step("results")
-        return BatchResults(columns, results, refusals.errors, count, walked)
+        return BatchResults(columns, results, refusals.errors, count, walked, "spark")
 
     def _view(self, name: str, statement):
         """Materialise a stage; the checkpoint cuts its lineage, so later plans stay small."""

@@ -1,8 +1,9 @@
-"""Claims per second and peak memory: yibao's three paths and two peers (issue 9).
+"""Claims per second and peak memory: yibao's paths and two peers (issues 9 and 28).
 
     .venv/bin/python -m benchmarks.bench_batch                 # 10^5 and 10^6 claims
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --repeats 5
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --kinds duckdb openfisca
+    .venv/bin/python -m benchmarks.bench_batch --kinds columnar duckdb openfisca --repeats 5
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 1000000 3000000 \
         --kinds duckdb scalar-2 scalar-2-sorted       # issue 21: memory as the batch grows
 
@@ -17,7 +18,7 @@ workers'), and the process tree's, sampled from outside every 20 ms: the sum
 of the resident memory of the process and all its workers at the worst
 moment (issue 21's "summed over processes").  The paths:
 yibao's scalar evaluator with and without trace (streamed), yibao's DuckDB
-backend, and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in GoRules
+backend, the columnar engine (issue 28), and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in GoRules
 ZEN.  Every path's payouts are compared with DuckDB's to the fen;
 yibao's own paths must agree exactly, the peers' mismatches are reported.
 Prints a Markdown table and the machine it ran on.  Needs ``pip install
@@ -38,8 +39,9 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-KINDS = ("duckdb", "scalar", "scalar-2", "scalar-2-sorted", "scalar-trace", "openfisca", "zen")
+KINDS = ("duckdb", "columnar", "scalar", "scalar-2", "scalar-2-sorted", "scalar-trace", "openfisca", "zen")
 LABELS = {"duckdb": "yibao DuckDB (Parquet in, results in Arrow)",
+          "columnar": "yibao columnar (Parquet in, results in Arrow; NumPy int64 window path)",
           "scalar": "yibao scalar, no trace (streamed)",
           "scalar-2": "yibao scalar, no trace, 2 processes (streamed, JSON Lines out)",
           "scalar-2-sorted": "yibao scalar, no trace, 2 processes, sorted batch (`--jobs 2` "
@@ -159,7 +161,8 @@ def measure_in_rounds(kinds: list[str], repeats: int, paths, work: pathlib.Path,
 def ratios(rows) -> None:
     """Median time ratios at each size: how much faster the first path is."""
     seconds = {(kind, size): figures["seconds"] for kind, size, figures, _, _ in rows}
-    pairs = [("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar-2", "scalar"),
+    pairs = [("columnar", "openfisca"), ("columnar", "duckdb"),
+             ("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar-2", "scalar"),
              ("scalar-2", "scalar-2-sorted"),
              ("scalar", "scalar-trace"), ("scalar", "zen")]
     for size in sorted({size for _, size in seconds}):
@@ -230,9 +233,14 @@ def main(argv=None) -> int:
     for kind, size, figures, _, _ in rows:
         if "write_seconds" in figures:
             total = figures["seconds"] + figures["write_seconds"]
-            print(f"\nyibao DuckDB at {size:,} claims, results written to a Parquet file as "
-                  f"`yibao eval -o results.parquet` does: + {figures['write_seconds']:.2f} s, "
-                  f"{total:.2f} s in all ({figures['claims'] / total:,.0f} claims/s)")
+            print(f"\n{LABELS[kind].split(' (')[0]} at {size:,} claims, results written to a "
+                  f"Parquet file as `yibao eval -o results.parquet` does: + "
+                  f"{figures['write_seconds']:.2f} s, {total:.2f} s in all "
+                  f"({figures['claims'] / total:,.0f} claims/s)")
+        if "phases" in figures:   # the median run's stages, seconds from its start
+            print(f"\n{LABELS[kind].split(' (')[0]} at {size:,} claims, each stage's end "
+                  "(s): " + ", ".join(f"{stage} {at:.2f}"
+                                      for stage, at in figures["phases"].items()))
     print(f"\nLoad average when done: {os.getloadavg()[0]:.2f} (other work on the machine "
           "slows the wall-clock figures; process CPU seconds, whole run: "
           + ", ".join(f"{k} {s:,} {f['cpu_seconds']:.1f}" for k, s, f, _, _ in rows) + ")")

@@ -10,7 +10,7 @@ JSON Lines: memory stays flat), scalar-2 (``yibao eval --stream --jobs 2``'s
 settlement: two worker processes writing JSON Lines text, runtime/parallel.py),
 scalar-2-sorted (``yibao eval --jobs 2``, no ``--stream``: the sorted batch,
 each worker's claims settled in date order at the end), duckdb (the Parquet
-file), openfisca, zen.  The peak memory of the whole process tree (workers
+file), columnar (the same file, ``--backend columnar``), openfisca, zen.  The peak memory of the whole process tree (workers
 included) is measured from outside by benchmarks/bench_batch.py.
 """
 
@@ -91,18 +91,31 @@ def scalar_processes(path: str, jobs: int, stream: bool = True):
     return seconds, count, payouts, peak
 
 
-def duckdb(path: str):
+def duckdb(path: str, columnar: bool = False):
+    """``columnar``: the columnar engine (backends/columnar/runner.py) in DuckDB's place."""
     from yibao.api import load_engine
+    from yibao.backends.columnar.runner import ColumnarRunner
     from yibao.backends.duckdb_runner import DuckDBRunner
     from yibao.backends.results_columns import write_parquet
 
     import duckdb  # noqa: F401  imported by the run itself; outside the timer, as
     import pyarrow  # noqa: F401  openfisca_core's and numpy's imports are for the peers
 
-    runner = DuckDBRunner(load_engine(POLICY))
+    # As the yibao command runs (cli/lean.py): pyarrow's probe for pandas, at its first
+    # conversion of NumPy arrays (the columnar engine's results), answered "not there".
+    from yibao.cli.lean import keep_out_probed
+
+    keep_out_probed(None)
+    runner = (ColumnarRunner if columnar else DuckDBRunner)(load_engine(POLICY))
+    phases: dict[str, float] = {}
+
+    def step(stage: str) -> None:   # the seconds since the run began, at each stage's end
+        phases[stage] = round(time.perf_counter() - start, 3)
+
     start = time.perf_counter()
-    batch = runner.run(path, "parquet")
+    batch = runner.run(path, "parquet", step)
     seconds = time.perf_counter() - start
+    EXTRA["phases"] = phases
     peak = peak_mib()
     # What `yibao eval --backend duckdb -o results.parquet` adds: the results file.
     with tempfile.TemporaryDirectory() as directory:
@@ -170,8 +183,8 @@ def main(kind: str, path: str, out: str, refused: str | None = None) -> None:
         seconds, count, payouts, peak = scalar_processes(path, 2)
     elif kind == "scalar-2-sorted":
         seconds, count, payouts, peak = scalar_processes(path, 2, stream=False)
-    elif kind == "duckdb":
-        seconds, count, payouts, peak = duckdb(path)
+    elif kind in ("duckdb", "columnar"):
+        seconds, count, payouts, peak = duckdb(path, kind == "columnar")
     else:
         seconds, count, payouts, peak = peer(kind, path, refused)
     np.save(out, payouts)

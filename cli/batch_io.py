@@ -21,20 +21,41 @@ from yibao.runtime.results import outcome_line, outcome_to_json
 from yibao.core.jsonl import write_lines
 from yibao.dsl.loader import load_policy
 
-BACKENDS = ("scalar", "duckdb", "spark")
+AUTO = "auto"
+BACKENDS = (AUTO, "scalar", "columnar", "duckdb", "spark")
 INPUT_FORMATS = ("jsonl", "csv", "parquet")
 OUTPUT_FORMATS = ("jsonl", "parquet")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--backend", choices=BACKENDS, default="scalar",
-                        help="scalar (default, traces), duckdb (embedded, columnar) or spark")
+    parser.add_argument("--backend", choices=BACKENDS, default=AUTO,
+                        help="auto (default: columnar for CSV/Parquet claims or Parquet results, "
+                             "else scalar), scalar (traces), columnar (NumPy over DuckDB's "
+                             "admission), duckdb (embedded SQL) or spark")
     parser.add_argument("--input-format", choices=INPUT_FORMATS,
                         help="claims format (default: from the file name, else jsonl)")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS,
                         help="results format (default: from -o's name, else jsonl)")
     parser.add_argument("--progress", action="store_true",
                         help="show a progress bar on stderr")
+
+
+def chosen_backend(args) -> str:
+    """``--backend auto`` (the default) as the engine that settles this run.
+
+    The columnar engine is the fastest exact one (benchmarks/RESULTS.md), so a run that
+    is a batch already — CSV or Parquet claims, Parquet results — takes it, unless it
+    asks for what only the scalar evaluator gives (traces, --stream, --record, --jobs,
+    the text table).  A JSON Lines run stays with the scalar evaluator: it streams its
+    results claim by claim, needs no ``batch`` extra, and for the few claims of a file
+    typed by hand it is done before DuckDB has started."""
+    if args.backend != AUTO:
+        return args.backend
+    scalar_only = (args.trace or args.stream or getattr(args, "record", None)
+                   or getattr(args, "jobs", 1) > 1 or args.format == "text")
+    if not scalar_only and _beyond_json_lines(args, "scalar"):
+        return "columnar"
+    return "scalar"
 
 
 def wants_batch(args) -> bool:
@@ -44,7 +65,11 @@ def wants_batch(args) -> bool:
 
 def beyond_json_lines(args) -> bool:
     """A SQL backend, or claims or results in another format than JSON Lines?"""
-    return (args.backend != "scalar"
+    return _beyond_json_lines(args, chosen_backend(args))
+
+
+def _beyond_json_lines(args, backend: str) -> bool:
+    return (backend != "scalar"
             or args.input_format not in (None, "jsonl")
             or _output_format(args) == "parquet"
             or (args.input_format is None and _format_of(args.claims, INPUT_FORMATS) != "jsonl"))
@@ -149,7 +174,16 @@ def _columnar(engine: Engine, args, fmt: str) -> list[ClaimError]:
     finally:
         if bar is not None:
             bar.close()
+    if getattr(args, "backend_chosen", False):
+        print(f"yibao: {settled_by(batch)} (--backend auto)", file=sys.stderr)
     return [batch.errors[idx] for idx in sorted(batch.errors)]
+
+
+def settled_by(batch) -> str:
+    """Which engine settled the run, for the line an ``auto`` run ends with."""
+    settled = batch.count - len(batch.errors)
+    return (f"settled {settled:,} of {batch.count:,} claims with the {batch.settled_by} "
+            f"engine, {batch.walked:,} of them walked by DuckDB")
 
 
 def progress_bar(args, what: str, **options):

@@ -14,7 +14,8 @@ import json
 import sys
 
 from yibao.backends.encodings import ClaimsFileError, utf8_claims
-from yibao.cli.batch_io import (add_arguments as add_batch_arguments, beyond_json_lines,
+from yibao.cli.batch_io import (AUTO, add_arguments as add_batch_arguments, beyond_json_lines,
+                                chosen_backend,
                                 claims_format, noting_failures as _noting_failures,
                                 progress_bar, run_batch, wants_batch)
 from yibao.cli.io import output_file
@@ -53,7 +54,7 @@ def register(commands) -> None:
     evaluate.add_argument("--commit-every", type=_positive, default=500, metavar="N",
                           help="with --record: lines per transaction (default 500)")
     evaluate.add_argument("--memory-limit", metavar="SIZE",
-                          help="with --backend duckdb: DuckDB's memory limit, a share of this "
+                          help="with --backend duckdb or columnar: DuckDB's memory limit, a share of this "
                                "machine's memory (\"30%%\") or a size (\"4GB\"); default "
                                "$YIBAO_DUCKDB_MEMORY_LIMIT, else 50%%; past it DuckDB spills "
                                "to the temporary directory")
@@ -71,6 +72,9 @@ def _positive(text: str) -> int:
 def run(args) -> int:
     """Settle the claims, read as UTF-8 whatever ``--encoding`` they were written in
     (backends/encodings.py: the same file for every backend and mode)."""
+    # --backend auto as the engine it picks, once, before anything reads the choice
+    args = argparse.Namespace(**{**vars(args), "backend": chosen_backend(args),
+                                 "backend_chosen": args.backend == AUTO})
     fmt = claims_format(args)
     if fmt == "parquet" and (args.encoding or "utf-8") not in ("utf-8", "utf-8-sig"):
         print("yibao: --encoding is for JSON Lines and CSV claims; Parquet text is UTF-8",
@@ -123,9 +127,9 @@ def _run(args) -> int:
 def _memory_limit_problem(args) -> str | None:
     """--memory-limit, or $YIBAO_DUCKDB_MEMORY_LIMIT for a DuckDB run, in a form DuckDB
     is given (backends/duckdb_runner.py), before anything is read."""
-    if args.backend != "duckdb":
+    if args.backend not in ("duckdb", "columnar"):
         if args.memory_limit:
-            return "--memory-limit is DuckDB's: give --backend duckdb"
+            return "--memory-limit is DuckDB's: give --backend duckdb or columnar"
         return None
     from yibao.backends.duckdb_runner import resolve_memory_limit
 

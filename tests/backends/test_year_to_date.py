@@ -71,7 +71,7 @@ def test_the_scalar_evaluator_agrees_with_the_hand_figures(benxi_engine):
     assert _figures(outcomes) == EXPECTED
 
 
-@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+@pytest.mark.parametrize("backend", ["duckdb", "columnar", "spark"])
 def test_sql_backends_settle_the_hand_worked_claims(benxi_engine, backend, request):
     spark = request.getfixturevalue("spark") if backend == "spark" else None
     outcomes = settle_records(benxi_engine, CLAIMS, backend, spark=spark)
@@ -96,7 +96,7 @@ SCHEME_CHANGE = [
 SCHEME_ALERTS = {"d1": ["因病致贫风险"], "d2": ["因病致贫风险"], "e1": [], "e2": ["因病致贫风险"]}
 
 
-@pytest.mark.parametrize("backend", ["scalar", "duckdb", "spark"])
+@pytest.mark.parametrize("backend", ["scalar", "duckdb", "columnar", "spark"])
 def test_an_alert_reached_stays_on_when_the_threshold_changes(benxi_engine, backend, request):
     if backend == "scalar":
         outcomes = [outcome_to_json(o, trace=False)

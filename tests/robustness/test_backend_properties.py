@@ -1,4 +1,5 @@
-"""The DuckDB backend settles every claim exactly as the scalar evaluator does (issue 8).
+"""The DuckDB backend settles every claim exactly as the scalar evaluator does (issue 8),
+and so does the columnar engine (issue 28: DuckDB's admission, NumPy's window path).
 
 For every policy that loads (claim_space.loadable_engines: the shipped ones and
 the fixtures), a random batch is written to a claims file and settled twice:
@@ -63,6 +64,7 @@ from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, HOSTILE
 from robustness.profiles import scaled
 from yibao.api import outcome_to_json
 from yibao.backends import duckdb_io
+from yibao.backends.columnar.runner import ColumnarRunner
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.encodings import utf8_claims
 from yibao.backends.formats import read_records, write_records
@@ -76,6 +78,12 @@ def runner(name: str) -> DuckDBRunner:
     """One runner per policy: its statements depend on the policy only and are
     rendered once.  Each run opens its own connection, as ``yibao eval`` does."""
     return DuckDBRunner(ENGINES[name])
+
+
+@functools.cache
+def columnar_runner(name: str) -> ColumnarRunner:
+    """``yibao eval --backend columnar``: DuckDB's admission and walk, NumPy's window path."""
+    return ColumnarRunner(ENGINES[name])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -98,19 +106,27 @@ def directory(tmp_path_factory) -> pathlib.Path:
 
 # ---- settling both ways ---------------------------------------------------------------
 def assert_duckdb_settles_as_the_scalar_evaluator(name: str, path: pathlib.Path, fmt: str,
-                                                  shown: list) -> int:
-    """``shown``: what the file holds, one entry per outcome, for the failure message."""
+                                                  shown: list, columnar: bool = False) -> int:
+    """``shown``: what the file holds, one entry per outcome, for the failure message.
+    ``columnar``: the columnar engine settles the file too, with the same outcomes."""
     engine = ENGINES[name]
     scalar = [outcome_to_json(o, trace=False)
               for o in engine.evaluate_records(read_records(str(path), fmt))]
-    batch = runner(name).run(str(path), fmt)
-    duckdb = list(batch.exchange())
     assert len(scalar) == len(shown), "the scalar reader saw another number of claims"
-    assert len(duckdb) == len(scalar), f"{len(duckdb)} DuckDB outcomes for {len(scalar)} claims"
-    for position, (want, got) in enumerate(zip(scalar, duckdb)):
-        assert got == want, (
-            f"{name} ({fmt}), claim {position + 1} of {len(scalar)} differs:\n"
-            f"  input:  {_short(shown[position])}\n  scalar: {want}\n  duckdb: {got}")
+    runners = [("duckdb", runner(name))] + ([("columnar", columnar_runner(name))]
+                                            if columnar else [])
+    for backend, settling in runners:
+        batch = settling.run(str(path), fmt)
+        settled = list(batch.exchange())
+        assert len(settled) == len(scalar), (
+            f"{len(settled)} {backend} outcomes for {len(scalar)} claims")
+        for position, (want, got) in enumerate(zip(scalar, settled)):
+            assert got == want, (
+                f"{name} ({fmt}), claim {position + 1} of {len(scalar)} differs:\n"
+                f"  input:  {_short(shown[position])}\n  scalar: {want}\n  {backend}: {got}")
+    if columnar:
+        event("columnar: DuckDB's window statement (int64 bound)"
+              if columnar_runner(name).fallback else "columnar: NumPy window path")
     return batch.walked
 
 
@@ -163,7 +179,8 @@ def test_duckdb_settles_valid_batches_as_the_scalar_evaluator_does(name, data, d
     fmt = data.draw(st.sampled_from(("jsonl", "jsonl", "csv", "parquet")), label="format")
     path = directory / f"valid.{fmt}"
     write_records(batch, str(path), fmt, engine.versions)
-    count_walked(assert_duckdb_settles_as_the_scalar_evaluator(name, path, fmt, batch))
+    count_walked(assert_duckdb_settles_as_the_scalar_evaluator(name, path, fmt, batch,
+                                                               columnar=True))
 
 
 # ---- batches with bad lines ---------------------------------------------------------------
@@ -343,7 +360,8 @@ def test_duckdb_refuses_and_settles_bad_batches_as_the_scalar_evaluator_does(
     path = directory / "with-bad-lines.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     shown = [line for line in lines if line.strip()]   # blank lines have no outcome
-    count_walked(assert_duckdb_settles_as_the_scalar_evaluator(name, path, "jsonl", shown))
+    count_walked(assert_duckdb_settles_as_the_scalar_evaluator(name, path, "jsonl", shown,
+                                                               columnar=True))
 
 
 # ---- look-alike ids and encodings (issue 21) ---------------------------------------------

@@ -1,0 +1,418 @@
+"""The evaluation graph over arrays: one method per :class:`Op`, a whole segment at once.
+
+The fourth visitor over the graph (after the scalar evaluator, the renderer and the
+SQL lowering), for the claims the SQL settles with window functions: each
+person-year keeps one candidate and one policy version all year
+(backends/prepare.py routes them), so a candidate is *static* for a block of
+claims, a lookup by identity is a constant, and year-to-date figures are running
+sums over the person-year's claims, which arrive sorted by person-year and date
+(:class:`ClaimArrays`).  The year-to-date rules are backends/ledgers.py's
+``WindowLedger`` (proved exact there): a line's cumulative base is the running sum
+of its bases; a capped line pays min(cap, S_after) − min(cap, S_before) with S the
+running sum of its uncapped slices; an alert fires once the running burden
+reaches its threshold.  Each op's money rule is compiler/arithmetic.py's,
+instantiated with :class:`~yibao.backends.columnar.arithmetic.ArrayArithmetic`.
+
+Values are NumPy arrays (int64 fen, or bool), Python ints or bools that
+broadcast, or :class:`~yibao.backends.lowering.Const` / ``ByVisit`` for what is
+known before the claims are read, as the SQL lowering holds them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+import numpy as np
+
+from yibao.backends.columnar.arithmetic import ArrayArithmetic
+from yibao.backends.columns import ClaimColumns, ExactRate, fen
+from yibao.backends.lowering import ByVisit, Const, final_payouts
+from yibao.compiler import arithmetic
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
+from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID, payout_id
+from yibao.dsl import ast
+
+
+# ---- the graph's parameters, read in one place (Node.params may become typed payloads)
+def _param(node: Node, name: str, default: Any = None) -> Any:
+    return node.params.get(name, default)
+
+
+def _line_name(node: Node) -> str:
+    return node.params["line"]
+
+
+_CLAIM_MONEY = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen"}
+
+
+class ClaimArrays:
+    """One block of claims sorted by person-year, then claim order (``py``, ``ord``).
+
+    ``arrays``: column → NumPy array (money in fen, nulls already filled by the
+    caller); ``visit_codes``/``visits``: the visit column dictionary-encoded."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,
+                 visits: list[str], py: np.ndarray):
+        self.arrays = arrays
+        self.visit_codes = visit_codes
+        self.visits = visits
+        self.count = len(py)
+        starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1]))) if len(py) else (
+            np.zeros(0, dtype=np.int64))
+        self._starts = starts
+        self._lengths = np.diff(np.append(starts, self.count))
+        self._visit_masks: dict[tuple[str, ...], np.ndarray | bool] = {}
+
+    def value(self, name: str):
+        """A claim column as an input node's value.  The claims table keeps only the
+        columns the window statement reads (backends/plan.py _stored_columns): another
+        is read by no op here either, and stands as an unknown."""
+        return self.arrays[name] if name in self.arrays else Const(None)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def running(self, values) -> np.ndarray:
+        """The running sum over each person-year, this claim included (SQL's
+        SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block
+        less what the earlier person-years added."""
+        values = np.broadcast_to(np.asarray(values, dtype=np.int64), (self.count,))
+        total = np.cumsum(values)
+        if len(self._starts) <= 1:
+            return total
+        before_segment = total[self._starts] - values[self._starts]
+        return total - np.repeat(before_segment, self._lengths)
+
+    def visit_in(self, visits) -> np.ndarray | bool:
+        key = tuple(sorted(visits))
+        if key not in self._visit_masks:
+            codes = [i for i, visit in enumerate(self.visits) if visit in key]
+            self._visit_masks[key] = (np.isin(self.visit_codes, codes) if codes else False)
+        return self._visit_masks[key]
+
+
+class Scope:
+    """The values of one (version, candidate) over one block of claims."""
+
+    def __init__(self, claims: ClaimArrays, candidate: str | None):
+        self.claims = claims
+        self.candidate = candidate
+        self.values: dict[str, Any] = {}
+        # line → (round(G(C_before)), round(G(C_after))): the slices telescope (ledgers.py)
+        self.annual: dict[str, tuple[Any, Any]] = {}
+
+
+class ArraySettlement:
+    """One policy version's graph, settled over arrays (``columns`` names the claim's)."""
+
+    def __init__(self, graph: EvaluationGraph, columns: ClaimColumns):
+        self.graph = graph
+        self.policy = graph.policy
+        self.columns = columns
+        self._ops: dict[Op, Callable[[Node, Scope], Any]] = {
+            Op.INPUT: self._input,
+            Op.UPSTREAM: self._upstream,
+            Op.IDENTITY: self._identity,
+            Op.LOOKUP: self._lookup,
+            Op.COVERS: self._covers,
+            Op.DIFFERENCE: self._difference,
+            Op.YEAR_TO_DATE: self._year_to_date,
+            Op.SCHEDULE: self._schedule,
+            Op.PER_UNIT: self._per_unit,
+            Op.CAP: self._cap,
+            Op.CEILING: self._ceiling,
+            Op.SUM: self._sum,
+            Op.TAKE_HIGHEST: self._take_highest,
+            Op.ALERT: self._alert,
+            Op.REFERRAL: self._referral,
+        }
+
+    @property
+    def ops(self) -> frozenset[Op]:
+        return frozenset(self._ops)
+
+    # ---- a block ------------------------------------------------------------------------
+    def settle(self, claims: ClaimArrays, candidate: str | None) -> dict[str, Any]:
+        """Output column (backends/result_phase.py settled_columns, but ``idx``,
+        ``version`` and ``cand``) → its values for the block."""
+        scope = Scope(claims, candidate)
+        for phase in (Phase.CLAIM, Phase.CANDIDATE):
+            for node in self.graph.phase(phase):
+                scope.values[node.id] = self._ops[node.op](node, scope)
+        # The only candidate won: the result phase reads its payouts after the ceiling.
+        scope.values.update(final_payouts(self.policy, scope.values))
+        for node in self.graph.phase(Phase.RESULT):
+            scope.values[node.id] = self._ops[node.op](node, scope)
+        return self._outputs(scope)
+
+    def _outputs(self, scope: Scope) -> dict[str, Any]:
+        """As backends/result_phase.py's ``outputs``: a line the version lacks pays 0, an
+        upstream line it lacks passes the claim's own figure through."""
+        values, columns = scope.values, self.columns
+        lines = {line.name for line in self.policy.lines}
+        result: dict[str, Any] = {}
+        for line in columns.computed:
+            result[columns.settled("fin", line)] = values[payout_id(line)] if line in lines else 0
+        for line in columns.upstream:
+            result[columns.final_upstream(line)] = (
+                values[payout_id(line)] if line in lines
+                else scope.claims.column(columns.upstream_column(line)))
+        result["total_paid"] = values[TOTAL_PAID]
+        result["personal_burden"] = values[PERSONAL_BURDEN]
+        for index, name in enumerate(columns.alerts):
+            result[f"alert_{index}"] = values.get(f"{name}.alert", False)
+        for index, name in enumerate(columns.referrals):
+            result[f"referral_{index}"] = values.get(f"{name}.referral", False)
+        return result
+
+    # ---- claim-level helpers ----------------------------------------------------------
+    def _holds(self, claims: ClaimArrays, identities) -> np.ndarray | bool:
+        """Does the claim hold (after 参照执行) one of ``identities``?"""
+        wanted = set(identities)
+        held: np.ndarray | bool = False
+        for identity in self.policy.identities:
+            if self.policy.effective_identity(identity.name) in wanted:
+                held = held | claims.column(self.columns.has_column(identity.name))
+        return held
+
+    def _condition(self, claims: ClaimArrays, condition: ast.Condition):
+        """compiler/conditions.holds over arrays: a field is true when truthy (a missing
+        one is false, as the SQL's COALESCE)."""
+        if isinstance(condition, ast.FieldRef):
+            return claims.column(self.columns.field_column(condition.name.text)) != 0
+        if isinstance(condition, ast.Not):
+            return ~np.asarray(self._condition(claims, condition.operand))
+        parts = [self._condition(claims, o) for o in condition.operands]
+        combine = np.logical_and if isinstance(condition, ast.All) else np.logical_or
+        return combine.reduce(parts)
+
+    # ---- ops ----------------------------------------------------------------------------
+    def _input(self, node: Node, scope: Scope):
+        field = _param(node, "field")
+        if _param(node, "declared"):
+            return scope.claims.value(self.columns.field_column(field))
+        if field in _CLAIM_MONEY:
+            return scope.claims.value(_CLAIM_MONEY[field])
+        return Const(None)   # visit, scheme, identities: read by the ops that need them
+
+    def _upstream(self, node: Node, scope: Scope):
+        return scope.claims.value(self.columns.upstream_column(_line_name(node)))
+
+    def _identity(self, node: Node, scope: Scope):
+        return Const(scope.candidate)
+
+    def _lookup(self, node: Node, scope: Scope):
+        if _is_false(scope.values[node.input("covered")]):
+            return Const(None)
+        table = _param(node, "table")
+        default = _known(table.for_identity(scope.candidate))
+        named = tuple((visit, _known(table.for_claim(scope.candidate, visit)))
+                      for visit, _ in table.by_visit)
+        if all(value == default for _, value in named):
+            return Const(default)
+        return ByVisit(default, named)
+
+    def _covers(self, node: Node, scope: Scope):
+        line = _param(node, "line")
+        if not line.covers_identity(scope.candidate):
+            return False
+        covered = scope.claims.visit_in(line.visits)
+        if line.condition is not None:
+            covered = covered & self._condition(scope.claims, line.condition)
+        return covered
+
+    def _difference(self, node: Node, scope: Scope):
+        values = scope.values
+        covered, minuend, subtrahends = None, None, []
+        for role, source in node.inputs:
+            if role == "covered":
+                covered = values[source]
+            elif role == "minuend":
+                minuend = values[source]
+            elif role == "subtrahend":
+                subtrahends.append(values[source])
+        if covered is not None and _is_false(covered):
+            return 0
+        result = minuend
+        for subtrahend in subtrahends:
+            result = result - subtrahend
+        result = np.maximum(result, 0)
+        return result if covered is None else np.where(covered, result, 0)
+
+    def _year_to_date(self, node: Node, scope: Scope):
+        base = scope.values[node.input("base")]
+        if np.isscalar(base):   # a line that never covers this candidate
+            return base, base
+        after = scope.claims.running(base)
+        return after - base, after
+
+    def _schedule(self, node: Node, scope: Scope):
+        values = scope.values
+        line = _line_name(node)
+        covered = values[node.input("covered")]
+        rate = values[node.input("rate")]
+        deductible = values.get(f"{line}.deductible", Const(None))
+        if isinstance(rate, ByVisit) or isinstance(deductible, ByVisit):
+            return self._schedule_by_visit(node, scope, covered, rate, deductible)
+        if _is_false(covered) or rate.value is None:
+            return 0
+        before, after = values[node.input("ytd")]
+        payout = annual_payout(rate.value, deductible.value or Decimal(0))
+        paid_before, paid_after = payout(before), payout(after)
+        scope.annual[line] = (paid_before, paid_after)
+        return np.where(covered, paid_after - paid_before, 0)
+
+    def _schedule_by_visit(self, node: Node, scope: Scope, covered, rate, deductible):
+        """The claim's visit's G (an amendment naming visits, Lhasa §四(四)一): the slices
+        no longer telescope, so no ``scope.annual`` and the cap reads their running sum."""
+        if _is_false(covered):
+            return 0
+        before, after = scope.values[node.input("ytd")]
+        named = [visit for visit, _ in (rate.visits if isinstance(rate, ByVisit) else ())]
+        named += [visit for visit, _ in (deductible.visits if isinstance(deductible, ByVisit)
+                                         else ()) if visit not in named]
+
+        def value_at(value, visit):
+            return value.at(visit) if isinstance(value, ByVisit) else value.value
+
+        def slice_for(visit):
+            applied = value_at(rate, visit)
+            if applied is None:
+                return 0
+            payout = annual_payout(applied, value_at(deductible, visit) or Decimal(0))
+            return payout(after) - payout(before)
+
+        sliced = np.select([np.broadcast_to(scope.claims.visit_in([visit]), (scope.claims.count,))
+                            for visit in named],
+                           [slice_for(visit) for visit in named], slice_for(None))
+        return np.where(covered, sliced, 0)
+
+    def _per_unit(self, node: Node, scope: Scope):
+        values = scope.values
+        covered = values[node.input("covered")]
+        amount = values[node.input("amount")].value
+        if _is_false(covered) or amount is None:
+            return 0
+        quota = fen(amount) * values[node.input("units")]
+        return np.where(covered, np.minimum(quota, values[node.input("base")]), 0)
+
+    def _cap(self, node: Node, scope: Scope):
+        """What is left of the annual cap (backends/ledgers.py WindowLedger.cap)."""
+        values = scope.values
+        line = _line_name(node)
+        covered = values[node.input("covered")]
+        if _is_false(covered):
+            return 0
+        slice_ = values[node.input("slice")]
+        cap = values.get(f"{line}.cap", Const(None)).value
+        if cap is None:
+            return np.where(covered, slice_, 0)
+        limit = fen(cap)
+        annual = scope.annual.get(line)
+        if annual is not None:   # the slices telescope: their running sum is round(G(C_after))
+            before, after = annual
+            paid = np.minimum(limit, after) - np.minimum(limit, before)
+        else:
+            slices = scope.claims.running(slice_)
+            paid = np.minimum(limit, slices) - np.minimum(limit, slices - slice_)
+        return np.where(covered, paid, 0)
+
+    def _ceiling(self, node: Node, scope: Scope):
+        rate = Decimal(_param(node, "rate"))
+        lines = _param(node, "lines")
+        before = {name: scope.values[payout_id(name)] for name in lines}
+        _, denominator = rate.as_integer_ratio()
+        finals = arithmetic.ceiling_cut(ArrayArithmetic(denominator), before,
+                                        _param(node, "reduces"),
+                                        scope.claims.column("in_scope_fen"), rate)
+        applies = scope.claims.visit_in(_param(node, "visits")) & self._holds(
+            scope.claims, _param(node, "identities"))
+        return {name: np.where(applies, finals[name], before[name]) for name in lines}
+
+    def _sum(self, node: Node, scope: Scope):
+        values = scope.values
+        total = 0
+        for role, source in node.inputs:
+            if role == "total":
+                continue
+            if role == "chosen":
+                for line in self.policy.computed_lines:
+                    total = total + values[payout_id(line.name)]
+                continue
+            value = values[source]
+            for term in (value.values() if isinstance(value, dict) else [value]):
+                total = total + term
+        return total
+
+    def _take_highest(self, node: Node, scope: Scope):
+        return Const(scope.candidate)   # the block's only candidate won
+
+    def _alert(self, node: Node, scope: Scope):
+        """The year's burden so far, fired once it reaches the claim's threshold
+        (WindowLedger.alert: routing keeps one threshold a person-year here)."""
+        alert = _param(node, "alert")
+        claims = scope.claims
+        burden = scope.values[node.input("burden")]
+        contribution = np.where(claims.visit_in(alert.visits), burden, 0)
+        threshold = claims.column(self.columns.threshold_column(alert.name))
+        return claims.running(contribution) >= threshold
+
+    def _referral(self, node: Node, scope: Scope):
+        referral = _param(node, "referral")
+        values = scope.values
+        if referral.identities is not None and (
+                values[node.input("chosen")].value not in referral.identities):
+            return False
+        computed = {line.name for line in self.policy.computed_lines}
+        referred: np.ndarray | bool = False
+        for line in referral.lines:
+            if line in computed:
+                referred = referred | (values[f"{line}.covered"] & (
+                    values[f"{line}.slice"] > values[f"{line}.before_ceiling"]))
+        return referred
+
+
+def annual_payout(rate, deductible: Decimal) -> Callable[[Any], Any]:
+    """round(G(C)) in fen for cumulative bases C in fen: compiler/arithmetic.py's G."""
+    ar = ArrayArithmetic(ExactRate.of(rate).denominator)
+
+    def payout(cumulative):
+        return ar.round(arithmetic.annual_payout(ar, cumulative, deductible, rate))
+
+    return payout
+
+
+def largest_factor(graph: EvaluationGraph) -> int:
+    """The largest number a fen amount is multiplied by in this graph: each rate's
+    numerators (and twice a denominator, for rounding) and each per-unit amount; the
+    engine checks with it that no figure leaves int64 (runner.fits_int64)."""
+    factor = 2
+    for node in graph.order:
+        if node.op is Op.LOOKUP:
+            table = _param(node, "table")
+            for _, sourced in table.items():
+                value = sourced.value
+                if value is None or sourced.is_unspecified:
+                    continue
+                if _param(node, "quantity") == "rate":
+                    exact = ExactRate.of(value)
+                    factor = max(factor, 2 * exact.denominator,
+                                 *(2 * n + 2 * exact.denominator for _, _, n in exact.bands))
+                elif _param(node, "quantity") == "per_unit":
+                    factor = max(factor, fen(value))
+        elif node.op is Op.CEILING:
+            _, denominator = Decimal(_param(node, "rate")).as_integer_ratio()
+            factor = max(factor, 2 * denominator)
+    return factor
+
+
+def _known(sourced):
+    """A parameter's value; None where it is missing or unspecified (a claim that needs an
+    unspecified value is refused, C311, before settlement)."""
+    return None if sourced is None or sourced.is_unspecified else sourced.value
+
+
+def _is_false(value) -> bool:
+    return (value is False or (isinstance(value, np.bool_) and not value)
+            or (isinstance(value, Const) and value.value is False))

@@ -1,0 +1,200 @@
+"""``--backend columnar``: DuckDB reads, admits, validates and routes; NumPy settles.
+
+The DuckDB runner's statements up to routing run unchanged (backends/duckdb_runner.py
+``routed``), so every refusal is the DuckDB path's, which is the scalar path's.
+Then two things happen at once:
+
+* the person-years the walk must settle (take highest, changes within the year:
+  backends/prepare.py) are walked in DuckDB, on a connection of their own;
+* the others — one candidate and one version all year, 90% of the synthetic
+  claims — are fetched as Arrow columns sorted by (route, person-year, claim order),
+  and settled over int64 fen by backends/columnar/engine.py, one block of claims
+  per route (version × candidate), split into chunks at person-year boundaries
+  that the threads share (NumPy releases the GIL in its kernels).
+
+Both results are joined to the claim ids by the DuckDB path's results statement,
+so a run's results are the DuckDB path's, column for column.
+
+Before it settles anything, the engine proves that no figure can leave int64
+(:func:`fits_int64`); a batch where one might (amounts near the 10^12-yuan bound,
+many of them in one file) is settled by DuckDB's window statement instead, which
+refuses an overflow rather than wrapping.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+
+from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest_factor
+from yibao.backends.duckdb_runner import DuckDBRunner
+from yibao.backends.outcomes import BatchResults
+from yibao.backends.prepare import ROUTE_STRIDE, candidates
+from yibao.backends.result_phase import settled_columns
+from yibao.compiler.lower import lower_policy
+
+CHUNK = 1 << 16           # claims a thread settles at a time, cut at a person-year's end
+INT64_ROOM = 1 << 62      # a bound with a factor of 2 to spare below 2^63
+
+
+def fits_int64(largest_amount: int, claims: int, factor: int) -> bool:
+    """Can every figure of the engine be held in int64?  A cumulative base is at most
+    the sum of ``claims`` amounts of at most ``largest_amount`` fen, and a formula
+    multiplies it by at most ``factor`` (engine.largest_factor) before dividing."""
+    return max(largest_amount, 1) * max(claims, 1) * factor < INT64_ROOM
+
+
+class ColumnarRunner(DuckDBRunner):
+    name = "columnar"
+
+    def __init__(self, engine, threads: int | None = None, memory_limit: str | None = None):
+        super().__init__(engine, threads, memory_limit)
+        self.columns = self.plan.columns
+        graphs = [lower_policy(policy) for policy in self.columns.versions]
+        self.settlements = [ArraySettlement(graph, self.columns) for graph in graphs]
+        self.factor = max(largest_factor(graph) for graph in graphs)
+        self.workers = threads or min(2, os.cpu_count() or 1)
+        self.fallback = False   # the last run settled by DuckDB's window statement
+
+    def run(self, path: str, fmt: str,
+            progress: Callable[[str], None] | None = None) -> BatchResults:
+        step = progress or (lambda stage: None)
+        con, count, refusals, walked = self.routed(path, fmt, step)
+        plan, columns = self.plan, self.columns
+        with ThreadPoolExecutor(1) as walker:
+            walk = walker.submit(self._walk, con) if walked else None
+            settled = self._settle_fast(con)
+            if settled is None:
+                self.fallback = True
+                self._table(con, "fast_settled", plan.sql("window"))
+            else:
+                self.fallback = False
+                con.register("fast_arrow", settled)
+                self._view(con, "fast_settled", "SELECT * FROM fast_arrow")
+            if walk is not None:
+                walk.result()   # re-raises the walk's error here
+        parts = ["fast_settled"] + (["walk_settled"] if walked else [])
+        self._view(con, "settled", " UNION ALL ".join(f"SELECT * FROM {name}" for name in parts))
+        step("settle")
+        results = con.sql(plan.sql("results")).to_arrow_table()
+        step("results")
+        # "columnar (DuckDB's window statement)": past the int64 bound (fits_int64)
+        by = "columnar (DuckDB's window statement)" if self.fallback else "columnar"
+        return BatchResults(columns, results, refusals.errors, count, walked, by)
+
+    def _walk(self, con) -> None:
+        with con.cursor() as own:
+            self._table(own, "walk_settled", self.plan.sql("walk"))
+
+    # ---- the window path's claims over arrays ----------------------------------------------
+    def _settle_fast(self, con):
+        """The fast claims' settled rows as an Arrow table, or None when int64 might not
+        hold every figure."""
+        import pyarrow as pa
+
+        with con.cursor() as own:
+            available = [row[0] for row in own.execute("DESCRIBE fast_claims").fetchall()]
+            wanted = [name for name in available if _read_by_engine(name)]
+            table = own.sql(f"SELECT {', '.join(wanted)} FROM fast_claims "
+                            "ORDER BY route_key, py, ord").to_arrow_table()
+            types = {row[0]: row[1] for row in own.execute("DESCRIBE claims").fetchall()}
+        arrays, visit_codes, visits = _numpy_columns(table, self.columns)
+        money = [arrays[name] for name in arrays
+                 if arrays[name].dtype == np.int64 and name not in _KEYS
+                 and not name.startswith("thr_")]
+        largest = max((int(np.abs(a).max()) for a in money if len(a)), default=0)
+        if not fits_int64(largest, len(table), self.factor):
+            return None
+        routes = arrays["route_key"]
+        blocks = _blocks(routes, arrays["py"])
+        out = {name: np.zeros(len(table), dtype=bool if name.startswith(("alert_", "referral_"))
+                              else np.int64)
+               for name in settled_columns(self.columns) if name not in ("idx", "version", "cand")}
+        candidate_index = np.zeros(len(table), dtype=np.int32)
+        names: list[str | None] = []
+
+        def settle(lo: int, hi: int) -> None:
+            route = int(routes[lo])
+            version, k = divmod(route, ROUTE_STRIDE)
+            candidate = candidates(self.columns.versions[version])[k]
+            claims = ClaimArrays({name: a[lo:hi] for name, a in arrays.items()},
+                                 visit_codes[lo:hi], visits, arrays["py"][lo:hi])
+            for name, value in self.settlements[version].settle(claims, candidate).items():
+                out[name][lo:hi] = value
+
+        for lo, hi in blocks:
+            route = int(routes[lo])
+            version, k = divmod(route, ROUTE_STRIDE)
+            candidate = candidates(self.columns.versions[version])[k]
+            if candidate not in names:
+                names.append(candidate)
+            candidate_index[lo:hi] = names.index(candidate)
+        with ThreadPoolExecutor(self.workers) as pool:
+            for done in [pool.submit(settle, lo, hi) for lo, hi in blocks]:
+                done.result()
+        cand = pa.DictionaryArray.from_arrays(
+            pa.array(candidate_index), pa.array(names, pa.string())).cast(pa.string())
+        columns = {"idx": pa.array(arrays["idx"]).cast(_arrow_type(types["idx"])),
+                   "version": pa.array(arrays["version"]).cast(_arrow_type(types["version"])),
+                   "cand": cand}
+        columns.update({name: pa.array(values) for name, values in out.items()})
+        return pa.table([columns[name] for name in settled_columns(self.columns)],
+                        names=settled_columns(self.columns))
+
+
+_KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound
+
+
+def _read_by_engine(name: str) -> bool:
+    """The columns the engine reads; ``ord`` only sorts (in the fetch's ORDER BY)."""
+    return (name in ("idx", "py", "route_key", "version", "visit", "in_scope_fen", "total_fen")
+            or name.startswith(("up_", "fld_", "has_", "thr_")))
+
+
+def _numpy_columns(table, columns):
+    """Column → NumPy array with the SQL's NULL handling done once: a declared field's
+    missing value is false or 0 (the lowering's COALESCE), a missing threshold is never
+    reached; the visit as dictionary codes."""
+    import pyarrow.compute as pc
+
+    arrays: dict[str, np.ndarray] = {}
+    visit_codes, visits = np.zeros(len(table), dtype=np.int32), []
+    for name in table.column_names:
+        column = table.column(name)
+        if name == "visit":
+            encoded = column.combine_chunks().dictionary_encode()
+            visit_codes = encoded.indices.to_numpy(zero_copy_only=False)
+            visits = encoded.dictionary.to_pylist()
+            continue
+        if name.startswith("thr_"):
+            column = pc.fill_null(column, np.iinfo(np.int64).max)
+        elif column.null_count:
+            column = pc.fill_null(column, False if column.type == "bool" else 0)
+        values = column.to_numpy()
+        arrays[name] = values if values.dtype == bool else values.astype(np.int64, copy=False)
+    return arrays, visit_codes, visits
+
+
+def _blocks(routes: np.ndarray, py: np.ndarray) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of one route each, of about CHUNK claims, never splitting a
+    person-year (the rows are sorted by route, then person-year): a block begins where
+    the route changes, or at the first person-year to begin in the next CHUNK rows."""
+    count = len(routes)
+    if count == 0:
+        return []
+    new_route = np.concatenate(([True], routes[1:] != routes[:-1]))
+    starts = np.flatnonzero(new_route | np.concatenate(([True], py[1:] != py[:-1])))
+    window = starts // CHUNK
+    cut = new_route[starts] | np.concatenate(([True], window[1:] != window[:-1]))
+    edges = starts[cut].tolist() + [count]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def _arrow_type(sql_type: str):
+    import pyarrow as pa
+
+    return {"BIGINT": pa.int64(), "INTEGER": pa.int32(), "HUGEINT": pa.int64()}.get(
+        sql_type, pa.int64())

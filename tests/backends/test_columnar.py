@@ -1,0 +1,157 @@
+"""The columnar engine (``--backend columnar``, issue 28) at the kinks, worked by hand.
+
+Benxi 2023 §(五): 基本救助 低保边缘家庭成员 2,000 / 60%, 因病致贫重病患者 5,000 / 50%,
+annual cap 20,000; 倾斜救助 on what 基本救助 left: 低保边缘家庭成员 3,000 / 60% no cap,
+因病致贫重病患者 10,000 / 50% cap 20,000.  Each claim has 基本医保 8,000 + 大病保险
+2,000 paid, so its in-scope burden B is in-scope cost − 10,000.  One identity all
+year: the window path, which the engine settles over int64 fen.  A claim's slice is
+round(G(C_after)) − round(G(C_before)), rounded half up to the fen
+(docs/specification.md §3, §6.3), never the rounded G of the claim alone.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from helpers import claim
+from yibao.api import evaluate_claims
+from yibao.backends.columnar import runner as columnar_runner
+from yibao.backends.columnar.arithmetic import ArrayArithmetic
+from yibao.backends.columnar.runner import ColumnarRunner, fits_int64
+from yibao.backends.run import settle_records
+from yibao.core.money import floor_fen, round_fen
+from yibao.runtime.results import outcome_to_json
+
+UPSTREAM = {"基本医保": "8000.00", "大病保险": "2000.00"}
+
+
+def burden(claim_id: str, person: str, date: str, identity: str, amount: str) -> dict:
+    in_scope = Decimal(amount) + 10000
+    return claim(claim_id, person, date, [identity], f"{in_scope:.2f}", UPSTREAM)
+
+
+EDGE = "低保边缘家庭成员"
+ILL = "因病致贫重病患者"
+CLAIMS = [
+    # The deductible's edge, 基本救助 60% above 2,000: C 1,999.99 and 2,000.00 pay 0;
+    # 2,000.01 pays round(0.006) = 0.01; then C 3,000.01: round(600.006) − 0.01 = 600.00.
+    # 倾斜救助's C stays below 3,000 (1,999.99 + 0 + 0 + 400.00).
+    burden("q1", "p-q", "2023-01-10", EDGE, "1999.99"),
+    burden("q2", "p-q", "2023-02-10", EDGE, "0.01"),
+    burden("q3", "p-q", "2023-03-10", EDGE, "0.01"),
+    burden("q4", "p-q", "2023-04-10", EDGE, "1000.00"),
+    # Half up at half a fen, 50% above 5,000: G(5,000.01) = 0.005 → 0.01; G(5,000.02) =
+    # 0.01, so the second claim pays 0.00 (alone it would round 0.005 up to 0.01);
+    # G(5,000.03) = 0.015 → 0.02, so the third pays 0.01.
+    burden("r1", "p-r", "2023-01-10", ILL, "5000.01"),
+    burden("r2", "p-r", "2023-02-10", ILL, "0.01"),
+    burden("r3", "p-r", "2023-03-10", ILL, "0.01"),
+    # The cap reached inside a claim.  s1: 基本救助 min(20,000, 50% × 55,000) = 20,000 (its
+    # cap, inside the first claim); 倾斜救助 on 40,000: 50% × 30,000 = 15,000.  s2: 基本救助's
+    # room is 0; 倾斜救助's C 40,000 → 60,000: 25,000 − 15,000 = 10,000, of which 5,000 is
+    # left of its 20,000 cap.  s3: both caps reached, nothing.
+    burden("s1", "p-s", "2023-01-10", ILL, "60000.00"),
+    burden("s2", "p-s", "2023-02-10", ILL, "20000.00"),
+    burden("s3", "p-s", "2023-03-10", ILL, "1000.00"),
+]
+
+# claim → (基本救助, 倾斜救助, total paid, personal burden, alerts)
+EXPECTED = {
+    "q1": ("0.00", "0.00", "10000.00", "1999.99", []),
+    "q2": ("0.00", "0.00", "10000.00", "0.01", []),
+    "q3": ("0.01", "0.00", "10000.01", "0.00", []),
+    "q4": ("600.00", "0.00", "10600.00", "400.00", []),
+    "r1": ("0.01", "0.00", "10000.01", "5000.00", []),
+    "r2": ("0.00", "0.00", "10000.00", "0.01", []),
+    "r3": ("0.01", "0.00", "10000.01", "0.00", []),
+    # §(八): 因病致贫重病患者 are watched by 因病致贫风险 at 20,000 (居民医保): s1's burden
+    # is 70,000 − 45,000 = 25,000.
+    "s1": ("20000.00", "15000.00", "45000.00", "25000.00", ["因病致贫风险"]),
+    "s2": ("0.00", "5000.00", "15000.00", "15000.00", ["因病致贫风险"]),
+    "s3": ("0.00", "0.00", "10000.00", "1000.00", ["因病致贫风险"]),
+}
+
+
+def _figures(outcomes) -> dict:
+    return {o["claim_id"]: (o["payouts"]["基本救助"], o["payouts"]["倾斜救助"],
+                            o["total_paid"], o["personal_burden"], o["alerts"])
+            for o in outcomes}
+
+
+def test_the_scalar_evaluator_agrees_with_the_hand_figures(benxi_engine):
+    outcomes = [outcome_to_json(o, trace=False) for o in evaluate_claims(benxi_engine, CLAIMS)]
+    assert _figures(outcomes) == EXPECTED
+
+
+def test_the_columnar_engine_settles_the_kinks_as_worked_by_hand(benxi_engine):
+    outcomes = settle_records(benxi_engine, CLAIMS, "columnar")
+    assert _figures(outcomes) == EXPECTED
+    assert {o["identity"] for o in outcomes} == {EDGE, ILL}
+
+
+def test_every_op_has_an_array_implementation(benxi_engine):
+    """Adding an Op to compiler/graph.py without settling it over arrays fails here."""
+    from yibao.backends.columnar.engine import ArraySettlement
+    from yibao.backends.columns import ClaimColumns
+    from yibao.compiler.graph import Op
+    from yibao.compiler.lower import lower_policy
+
+    settlement = ArraySettlement(lower_policy(benxi_engine.policy),
+                                 ClaimColumns.of(benxi_engine.versions))
+    assert settlement.ops == frozenset(Op)
+
+
+# ---- the arithmetic over int64 fen ------------------------------------------------------
+RATES = ["0.5", "0.6", "0.7", "0.75", "0.85", "0.333", "0.0125", "1"]
+
+
+@pytest.mark.parametrize("rate", RATES)
+def test_times_rate_then_round_is_round_fen_of_the_exact_product(rate):
+    """Every amount from 0 to 100 yuan by the fen, and around 10^12 yuan (the largest a
+    claim may carry), times the rate, rounded half up: the Decimal rule of
+    core/money.py to the fen, ties (x.5 fen) included."""
+    exact = Decimal(rate)
+    ar = ArrayArithmetic(exact.as_integer_ratio()[1])
+    amounts = np.concatenate([np.arange(0, 10_001, dtype=np.int64),
+                              np.arange(10**14 - 1000, 10**14 + 1, dtype=np.int64)])
+    rounded = ar.round(ar.times_rate(amounts, exact))
+    floored = ar.floor(ar.times_rate(amounts, exact))
+    for fen, got, down in zip(amounts.tolist(), rounded.tolist(), floored.tolist()):
+        product = Decimal(fen) / 100 * exact
+        assert Decimal(got) / 100 == round_fen(product), (fen, rate)
+        assert Decimal(down) / 100 == floor_fen(product), (fen, rate)
+
+
+def test_half_a_fen_rounds_up():
+    """The ties themselves: 1 fen × 50% = 0.5 fen → 1; 3 fen × 50% = 1.5 → 2; 5 fen × 70%
+    = 3.5 → 4; 1 fen × 0.5% = 0.005 fen → 0."""
+    half = ArrayArithmetic(10)
+    assert half.round(half.times_rate(np.array([1, 3, 5]), Decimal("0.5"))).tolist() == [1, 2, 3]
+    assert half.round(half.times_rate(np.array([5]), Decimal("0.7"))).tolist() == [4]
+    small = ArrayArithmetic(1000)
+    assert small.round(small.times_rate(np.array([1, 100]), Decimal("0.005"))).tolist() == [0, 1]
+
+
+# ---- the int64 bound --------------------------------------------------------------------
+def test_fits_int64_bounds_the_largest_figure():
+    assert fits_int64(10**14, 10**3, 40)            # 4 × 10^18 < 2^62 ≈ 4.6 × 10^18
+    assert not fits_int64(10**14, 10**6, 40)        # 4 × 10^21 > 2^62
+    assert fits_int64(10**7, 10**6, 2_000)          # 2 × 10^16: synthetic claims at 10^6
+
+
+def test_a_batch_past_the_bound_is_settled_by_duckdbs_window_statement(
+        benxi_engine, tmp_path, monkeypatch):
+    """Past the bound NumPy would wrap silently: DuckDB's statement settles the window
+    path instead (it refuses an overflow), with the same outcomes."""
+    from yibao.backends.formats import write_records
+
+    path = tmp_path / "claims.jsonl"
+    write_records(CLAIMS, str(path), "jsonl", benxi_engine.versions)
+    monkeypatch.setattr(columnar_runner, "INT64_ROOM", 1000)
+    runner = ColumnarRunner(benxi_engine)
+    outcomes = list(runner.run(str(path), "jsonl").exchange())
+    assert runner.fallback
+    assert _figures(outcomes) == EXPECTED
