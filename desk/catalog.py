@@ -30,6 +30,7 @@ from itertools import islice
 
 import attrs
 
+from yibao.audit.book import SETTLEMENT
 from yibao.desk.claim_rows import Query, Row, fold_row
 
 __all__ = ["Catalog", "Query", "Results", "Row"]
@@ -41,10 +42,13 @@ CREATE TABLE IF NOT EXISTS claims (
     date TEXT NOT NULL, identity TEXT NOT NULL, policy_id TEXT NOT NULL,
     live INTEGER NOT NULL, alerts TEXT NOT NULL, alerted INTEGER NOT NULL,
     adjustments INTEGER NOT NULL, seq INTEGER NOT NULL, net TEXT NOT NULL);
+-- each in the results' order (date, seq) after its filter: a page of 50 is read off the
+-- index and stops, where an index on the date alone sorted a whole day's or identity's rows
 CREATE INDEX IF NOT EXISTS claims_by_person ON claims (person_id, year, date);
-CREATE INDEX IF NOT EXISTS claims_by_date ON claims (date);
-CREATE INDEX IF NOT EXISTS claims_by_identity ON claims (identity, date);
-CREATE INDEX IF NOT EXISTS claims_by_policy ON claims (policy_id, date);
+CREATE INDEX IF NOT EXISTS claims_by_date ON claims (date, seq);
+CREATE INDEX IF NOT EXISTS claims_by_identity ON claims (identity, date, seq);
+CREATE INDEX IF NOT EXISTS claims_by_policy ON claims (policy_id, date, seq);
+CREATE INDEX IF NOT EXISTS claims_by_alert ON claims (alerted, date, seq);
 -- a claim's lines are replaced by claim id (each adjustment), searched by line
 CREATE TABLE IF NOT EXISTS claim_lines (claim_id TEXT NOT NULL, line TEXT NOT NULL,
                                         PRIMARY KEY (claim_id, line)) WITHOUT ROWID;
@@ -179,7 +183,8 @@ class Catalog:
                          (record.batch, kind or "record", record.seq, record.seq))
         if kind is None or "claim_id" not in data:
             return
-        before = self._row(data["claim_id"])
+        # a settlement is a claim id's first record (settle refuses a second, B101)
+        before = None if kind == SETTLEMENT else self._row(data["claim_id"])
         after = fold_row(before, record.seq, data)
         if after is None or after == before:
             return
@@ -189,7 +194,7 @@ class Catalog:
              after.policy_id, int(after.live), json.dumps(list(after.alerts), ensure_ascii=False),
              int(bool(after.alerts)), after.adjustments, after.seq,
              json.dumps(after.net, ensure_ascii=False)))
-        if before is None or before.net != after.net:
+        if before is None or before.net != after.net:   # its lines replaced
             self._db.execute("DELETE FROM claim_lines WHERE claim_id = ?", (after.claim_id,))
             self._db.executemany("INSERT INTO claim_lines VALUES (?, ?)",
                                  [(after.claim_id, line) for line in after.lines])
