@@ -4,7 +4,7 @@ When the desk starts it walks the chain from the head the book last verified
 (``store.verified_head()``: what ``yibao settle`` and ``yibao audit verify``
 reached, as ``settle`` itself verifies from it), in a background thread; with
 ``--verify-all`` (``verify_all``) from the first record: a walk of a book of
-10^6 records takes about 20 minutes.  Then, at most once per request, only what
+10^6 records takes minutes.  Then, at most once per request, only what
 was appended since the head it reached.  Each walk from a head
 (``verify_store(since=…)``) first checks that record is still there with its
 hash and body.  The desk never marks the store verified: it is read-only.
