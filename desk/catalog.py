@@ -104,6 +104,7 @@ class Catalog:
         except sqlite3.Error as error:
             raise IndexUnusable(path, error) from None
         self.seq = self._head()[0]   # the last record read
+        self._read_choices()
 
     def _prepare(self) -> None:
         self._db.execute("BEGIN IMMEDIATE")
@@ -169,6 +170,7 @@ class Catalog:
                 self._db.execute("ROLLBACK")
                 raise
             self.seq = seq
+            self._read_choices()   # a few dozen rows; another desk may have added some
             return read == CHUNK
 
     def _set(self, key: str, value: str) -> None:
@@ -228,13 +230,16 @@ class Catalog:
         return _row(row) if row else None
 
     def choices(self) -> dict[str, list[str]]:
-        """The identities, lines and versions the book holds, for the form's lists."""
+        """The identities, lines and versions the book holds, for the form's lists (read
+        without the lock: a search by person does not wait for a chunk of the build)."""
+        return self._choices
+
+    def _read_choices(self) -> None:
         found: dict[str, list[str]] = {"identity": [], "line": [], "policy_id": []}
-        with self._lock:
-            for field, value in self._db.execute("SELECT field, value FROM choices "
-                                                 "ORDER BY field, value"):
-                found[field].append(value)
-        return found
+        for field, value in self._db.execute("SELECT field, value FROM choices "
+                                             "ORDER BY field, value"):
+            found[field].append(value)
+        self._choices = found
 
     def batch_counts(self) -> dict[int, list[tuple[str, int, int, int]]]:
         """batch → [(kind, records, first seq, last seq)], for the chain page."""
