@@ -154,15 +154,22 @@ class Catalog:
                         self._db.execute(f"DELETE FROM {table}")
                     seq = 0
                 read = 0
+                chunk = _Chunk()
                 walk = store.records(after=seq)
                 try:
                     for record in islice(walk, CHUNK):
-                        self._apply(record)
+                        self._apply(record, chunk)
                         if record.seq == 1:
                             self._set("first", record.hash)
                         seq, last_hash, read = record.seq, record.hash, read + 1
                 finally:
                     walk.close()
+                self._db.executemany(
+                    "INSERT INTO batch_kinds VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE "
+                    "SET records = records + excluded.records, last_seq = excluded.last_seq",
+                    [(*key, *counts) for key, counts in chunk.kinds.items()])
+                self._db.executemany("INSERT OR IGNORE INTO choices VALUES (?, ?)",
+                                     sorted(chunk.choices))
                 self._set("seq", str(seq))
                 self._set("hash", last_hash)
                 self._db.execute("COMMIT")
@@ -176,13 +183,11 @@ class Catalog:
     def _set(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO catalog_meta VALUES (?, ?)", (key, value))
 
-    def _apply(self, record) -> None:
+    def _apply(self, record, chunk: "_Chunk") -> None:
         data = json.loads(record.body)
         kind = data.get("kind")
         # yibao eval --record's records (format yibao-audit/1) have no kind
-        self._db.execute("INSERT INTO batch_kinds VALUES (?, ?, 1, ?, ?) ON CONFLICT DO UPDATE "
-                         "SET records = records + 1, last_seq = excluded.last_seq",
-                         (record.batch, kind or "record", record.seq, record.seq))
+        chunk.count(record.batch, kind or "record", record.seq)
         if kind is None or "claim_id" not in data:
             return
         # a settlement is a claim id's first record (settle refuses a second, B101)
@@ -200,8 +205,7 @@ class Catalog:
             self._db.execute("DELETE FROM claim_lines WHERE claim_id = ?", (after.claim_id,))
             self._db.executemany("INSERT INTO claim_lines VALUES (?, ?)",
                                  [(after.claim_id, line) for line in after.lines])
-        self._db.executemany("INSERT OR IGNORE INTO choices VALUES (?, ?)",
-                             [("identity", after.identity), ("policy_id", after.policy_id),
+        chunk.choices.update([("identity", after.identity), ("policy_id", after.policy_id),
                               *(("line", line) for line in after.lines)])
 
     def _row(self, claim_id: str) -> Row | None:
@@ -250,6 +254,20 @@ class Catalog:
                     "ORDER BY batch, first_seq"):
                 out.setdefault(batch, []).append((kind, records, first, last))
         return out
+
+
+class _Chunk:
+    """What a chunk's records add to the per-batch counts and the form's lists, written
+    once at its end (one statement each, not one a record)."""
+
+    def __init__(self):
+        self.kinds: dict[tuple[int, str], list[int]] = {}   # → [records, first, last seq]
+        self.choices: set[tuple[str, str]] = set()
+
+    def count(self, batch: int, kind: str, seq: int) -> None:
+        counts = self.kinds.setdefault((batch, kind), [0, seq, seq])
+        counts[0] += 1
+        counts[2] = seq
 
 
 def _conditions(query: Query) -> tuple[list[str], list]:
