@@ -49,6 +49,7 @@ CREATE INDEX IF NOT EXISTS claims_by_date ON claims (date, seq);
 CREATE INDEX IF NOT EXISTS claims_by_identity ON claims (identity, date, seq);
 CREATE INDEX IF NOT EXISTS claims_by_policy ON claims (policy_id, date, seq);
 CREATE INDEX IF NOT EXISTS claims_by_alert ON claims (alerted, date, seq);
+CREATE INDEX IF NOT EXISTS claims_by_adjusted ON claims ((adjustments > 0), date, seq);
 -- a claim's lines are replaced by claim id (each adjustment), searched by line
 CREATE TABLE IF NOT EXISTS claim_lines (claim_id TEXT NOT NULL, line TEXT NOT NULL,
                                         PRIMARY KEY (claim_id, line)) WITHOUT ROWID;
@@ -65,6 +66,9 @@ TABLES = ("claims", "claim_lines", "batch_kinds", "choices", "catalog_meta")
 # The layout of the file: another one (an older yibao's) is built again, not read.
 CATALOG_FORMAT = "yibao-desk-index/1"
 PAGE_SIZE = 50
+# Results are counted up to here: counting the 10^6 rows of a version or the 6×10^5 of
+# "alert raised" cost 170–300 ms a search; past 10,000 a search is narrowed, not paged.
+COUNT_CAP = 10_000
 CHUNK = 2000
 _COLUMNS = ("claim_id, person_id, year, date, identity, policy_id, live, alerts, alerted, "
             "adjustments, seq, net")
@@ -86,9 +90,14 @@ class IndexUnusable(Exception):
 @attrs.frozen
 class Results:
     rows: tuple[Row, ...]
-    total: int
+    total: int               # at most COUNT_CAP + 1: "more than COUNT_CAP"
     page: int
     pages: int
+
+    @property
+    def more(self) -> bool:
+        """More results than were counted: the search should be narrowed."""
+        return self.total > COUNT_CAP
 
 
 class Catalog:
@@ -218,13 +227,15 @@ class Catalog:
         where, values = _conditions(query)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
-            total = self._db.execute(f"SELECT count(*) FROM claims{clause}", values).fetchone()[0]
+            total = self._db.execute(f"SELECT count(*) FROM (SELECT 1 FROM claims{clause} "
+                                     "LIMIT ?)", [*values, COUNT_CAP + 1]).fetchone()[0]
             size = self.page_size
-            pages = max(1, -(-total // size))
+            pages = max(1, -(-min(total, COUNT_CAP) // size))
             page = min(max(1, query.page), pages)
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM claims{clause} ORDER BY date, seq LIMIT ? OFFSET ?",
-                [*values, size, (page - 1) * size]).fetchall()
+                [*values, min(size, COUNT_CAP - (page - 1) * size), (page - 1) * size]
+            ).fetchall()
         return Results(tuple(_row(r) for r in rows), total, page, pages)
 
     def claim(self, claim_id: str) -> Row | None:
@@ -289,13 +300,17 @@ def _conditions(query: Query) -> tuple[list[str], list]:
             where.append(f"{column} = ?")
             values.append(getattr(query, column))
     if query.line:
-        where.append("claim_id IN (SELECT claim_id FROM claim_lines WHERE line = ?)")
+        # probed per claim in the results' order (the lines' primary key), not a list of
+        # every claim paid on the line built first (4 s for 4×10^5 claims)
+        where.append("EXISTS (SELECT 1 FROM claim_lines WHERE claim_lines.claim_id = "
+                     "claims.claim_id AND line = ?)")
         values.append(query.line)
     if query.alert in ("yes", "no"):
         where.append("alerted = ?")
         values.append(int(query.alert == "yes"))
     if query.adjusted in ("yes", "no"):
-        where.append("adjustments > 0" if query.adjusted == "yes" else "adjustments = 0")
+        where.append("(adjustments > 0) = ?")   # claims_by_adjusted's expression
+        values.append(int(query.adjusted == "yes"))
     return where, values
 
 
