@@ -19,8 +19,9 @@
    claims, people and days drawn at random from the book: the claim page
    (without its explanation frame), the explanation frame (``explain --format
    html`` with the graph, drawn by Graphviz), searches by claim id, by person,
-   by a day's date range and by identity (with a day: an identity alone is an
-   eighth of the book, its first page of 50), the person-year page and the
+   by a day's date range, by identity (alone: a fifth of the book, its first
+   page of 50, counted up to 10,000; and with a day), by line and by alert,
+   the person-year page and the
    policy page (its first view apart: it lints and draws the policy once).  p50 and p95 in milliseconds; the load average before and
    after.
 
@@ -35,6 +36,7 @@ import os
 import pathlib
 import platform
 import random
+import re
 import shutil
 import socket
 import sqlite3
@@ -209,7 +211,11 @@ def measure(client, claims: int, people: int, requests: int) -> dict[str, list[f
     persons = [f"p-{rng.randrange(people):07d}" for _ in range(requests)]
     days = [f"2023-{rng.randrange(1, 12):02d}-{rng.randrange(1, 29):02d}"
             for _ in range(requests)]
-    identities = [rng.choice(IDENTITIES) for _ in range(requests)]
+    # the identities the settlements name (the form's list), not the claims' own words
+    form = client.get("/").text
+    listed = re.search(r'id="q-identity".*?</select>', form, re.S).group(0)
+    named = re.findall(r"<option>([^<]+)</option>", listed) or IDENTITIES
+    identities = [rng.choice(named) for _ in range(requests)]
     figures = {}
     figures["claim page"] = measured(timed(client, f"/claim?id={i}") for i in ids)
     figures["explanation frame (explain --format html)"] = measured(
@@ -223,6 +229,10 @@ def measure(client, claims: int, people: int, requests: int) -> dict[str, list[f
     figures["search by identity and day"] = measured(
         timed(client, f"/?identity={i}&date_from={d}&date_to={d}")
         for i, d in zip(identities, days))
+    figures["search by line (first page)"] = measured(
+        timed(client, f"/?line={line}") for line in ("基本救助", "倾斜救助") * (requests // 8))
+    figures["search by alert raised (first page)"] = measured(
+        timed(client, "/?alert=yes") for _ in range(requests // 4))
     figures["person-year page"] = measured(timed(client, f"/person?id={p}&year=2023")
                                            for p in persons[: len(persons) // 2])
     # its first view lints the policy and draws its graph (kept for the next ones)

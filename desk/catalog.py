@@ -109,6 +109,11 @@ class Catalog:
         try:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None,
                                        check_same_thread=False)
+            # Derived data, rebuilt from the chain at will: write-ahead log without a sync
+            # at each commit (a crash may lose the last chunks, never mix one up, as the
+            # head read is written in the same transaction as the rows).
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
             self._prepare()
         except sqlite3.Error as error:
             raise IndexUnusable(path, error) from None
@@ -155,8 +160,9 @@ class Catalog:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 seq, last_hash, first = self._head()
-                if seq and not (store.record_hash(seq) == last_hash
-                                and store.record_hash(1) == first):
+                reset = bool(seq) and not (store.record_hash(seq) == last_hash
+                                           and store.record_hash(1) == first)
+                if reset:
                     # the book no longer holds what the index read: another book, or
                     # one rewritten; built again from its first record
                     for table in TABLES[:-1]:
@@ -179,9 +185,12 @@ class Catalog:
                     [(*key, *counts) for key, counts in chunk.kinds.items()])
                 self._db.executemany("INSERT OR IGNORE INTO choices VALUES (?, ?)",
                                      sorted(chunk.choices))
-                self._set("seq", str(seq))
-                self._set("hash", last_hash)
-                self._db.execute("COMMIT")
+                if read or reset:
+                    self._set("seq", str(seq))
+                    self._set("hash", last_hash)
+                    self._db.execute("COMMIT")
+                else:   # up to date: nothing written (a commit is a sync of the file)
+                    self._db.execute("ROLLBACK")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
