@@ -69,6 +69,17 @@ def test_the_desk_verifies_from_the_head_the_book_last_verified(book):
     assert (whole.state, whole.since, whole.records) == ("verified", 0, RECORDS)
 
 
+def test_while_the_walk_runs_the_yellow_line_names_where_it_started(book):
+    from yibao.desk.status import PENDING, ChainStatus
+
+    client = make_client(book)
+    watch = client.app.state.ctx.status
+    watch.current = ChainStatus(PENDING, since=VERIFIED_HEAD)   # as check() sets it first
+    assert f"启动时自账簿上次校验的链头 #{VERIFIED_HEAD} 起" in client.get("/policies").text
+    watch.current = ChainStatus(PENDING)                        # --verify-all
+    assert "启动时全链校验" in client.get("/policies").text
+
+
 def test_a_record_tampered_after_the_verified_head_is_caught_at_start_up(book):
     tamper(book, 30)   # xj-0006's settlement, written by the last run
     client = make_client(book)
