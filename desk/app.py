@@ -45,7 +45,7 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
             with ctx.reading() as store:
                 if index:
                     ctx.refresh(store)
-                return work(store, ctx.status.refresh())
+                return work(store, ctx.status.refresh(store))
         return run_in_threadpool(run)
 
     def csrf_cookie(request: Request) -> tuple[str, bool]:

@@ -13,6 +13,7 @@ hash and body.  The desk never marks the store verified: it is read-only.
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 
 import attrs
 
@@ -45,13 +46,14 @@ class VerifyWatch:
         else:
             self.check()
 
-    def check(self) -> ChainStatus:
-        """Walk what is new since the last verified head (all of it the first time)."""
+    def check(self, store=None) -> ChainStatus:
+        """Walk what is new since the last verified head (all of it the first time), on
+        ``store`` (a request's open connection) or a connection of its own."""
         with self._lock:
             current = self.current
             if current.state == FAILED:
                 return current   # a failed chain stays failed until the desk restarts
-            with self._open_store() as store:
+            with nullcontext(store) if store is not None else self._open_store() as store:
                 if current.state == VERIFIED:
                     since = (current.records, current.head) if current.records else None
                     start = current.since
@@ -67,8 +69,8 @@ class VerifyWatch:
                                            report.problem.message, report.problem.seq, start)
             return self.current
 
-    def refresh(self) -> ChainStatus:
+    def refresh(self, store=None) -> ChainStatus:
         """The status for a page: brought up to the head unless the first walk still runs."""
         if self.current.state == PENDING:
             return self.current
-        return self.check()
+        return self.check(store)
