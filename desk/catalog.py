@@ -236,8 +236,13 @@ class Catalog:
         where, values = _conditions(query)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
-            total = self._db.execute(f"SELECT count(*) FROM (SELECT 1 FROM claims{clause} "
-                                     "LIMIT ?)", [*values, COUNT_CAP + 1]).fetchone()[0]
+            if attrs.evolve(query, line="", page=1) == Query():
+                # a line alone is counted on its own index, not probed claim by claim
+                counted, values_counted = " FROM claim_lines WHERE line = ?", [query.line]
+            else:
+                counted, values_counted = f" FROM claims{clause}", values
+            total = self._db.execute(f"SELECT count(*) FROM (SELECT 1{counted} LIMIT ?)",
+                                     [*values_counted, COUNT_CAP + 1]).fetchone()[0]
             size = self.page_size
             pages = max(1, -(-min(total, COUNT_CAP) // size))
             page = min(max(1, query.page), pages)

@@ -66,3 +66,16 @@ def test_results_are_counted_up_to_the_cap_and_the_page_says_more(client, monkey
     assert "超过 2 条理赔，请缩小查询条件" in page
     exact = client.app.state.ctx.catalog.search(Query(claim_id="bx-0003"))
     assert (exact.total, exact.more) == (1, False)
+
+
+def test_a_line_alone_is_counted_as_the_claims_paid_on_it(client):
+    # counted on the lines' own index (the claims paid on 基本救助 at 10^6: 4×10^5 probes)
+    client.get("/")
+    catalog = client.app.state.ctx.catalog
+    everything = catalog.search(Query()).rows
+    for line in catalog.choices()["line"]:
+        paid = [row.claim_id for row in everything if line in row.lines]
+        found = catalog.search(Query(line=line))
+        assert found.total == len(paid) and [r.claim_id for r in found.rows] == paid[:50]
+    # bx-0004 (p-02, 特困人员) is paid on 基本救助 (conftest.py: no alert raised)
+    assert "bx-0004" in {r.claim_id for r in catalog.search(Query(line="基本救助")).rows}
