@@ -236,7 +236,7 @@ class Catalog:
         where, values = _conditions(query)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
-            if attrs.evolve(query, line="", page=1) == Query():
+            if query.line and attrs.evolve(query, line="", page=1) == Query():
                 # a line alone is counted on its own index, not probed claim by claim
                 counted, values_counted = " FROM claim_lines WHERE line = ?", [query.line]
             else:
