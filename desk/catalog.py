@@ -109,6 +109,13 @@ class Catalog:
         try:
             self._db = sqlite3.connect(path, timeout=60, isolation_level=None,
                                        check_same_thread=False)
+            tables = {row[0] for row in self._db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if tables and "catalog_meta" not in tables:
+                # another database (the book itself, given by mistake): not even its
+                # journal mode is changed
+                raise sqlite3.DatabaseError("a database of something else: it has tables "
+                                            "and none of them is the index's")
             # Derived data, rebuilt from the chain at will: write-ahead log without a sync
             # at each commit (a crash may lose the last chunks, never mix one up, as the
             # head read is written in the same transaction as the rows).

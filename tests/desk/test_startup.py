@@ -223,3 +223,20 @@ def test_an_index_file_the_desk_cannot_write_is_refused_with_d107(demo_book, tmp
                  "--index", str(tmp_path / "no-such-folder" / "index.sqlite")]) == 2
     err = capsys.readouterr().err
     assert "D107" in err and "no-such-folder" in err
+
+
+def test_the_book_given_as_the_index_file_is_refused_and_left_alone(book, tmp_path):
+    from yibao.desk.catalog import IndexUnusable
+    from yibao.desk.context import DeskContext
+
+    other = tmp_path / "other.sqlite"      # any SQLite file of something else
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    for path in (book, other):
+        with pytest.raises(IndexUnusable, match="D107 .*a database of something else"):
+            DeskContext(str(book), POLICIES, index=str(path))
+        with sqlite3.connect(path) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+        assert not tables & {"catalog_meta", "claims", "claim_lines"}, path
+    assert mode == "delete"                # not switched to the index's WAL
