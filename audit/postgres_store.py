@@ -255,11 +255,21 @@ class PostgresStore(AuditStore):
     def last_seq(self) -> int:
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
+    def record_hash(self, seq: int) -> str | None:
+        row = self._db.execute("SELECT hash FROM records WHERE seq = %s", (seq,)).fetchone()
+        return row[0] if row else None
+
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
         self._written()
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = %s "
                                 "ORDER BY seq", (claim_id,)).fetchall()
         return [StoredRecord(*row) for row in rows]
+
+    def person_claims(self, person_id: str) -> list[str]:
+        self._written()
+        rows = self._db.execute("SELECT r.claim_id FROM book_index b JOIN records r USING (seq) "
+                                "WHERE b.person_id = %s ORDER BY b.seq", (person_id,)).fetchall()
+        return list(dict.fromkeys(row[0] for row in rows))
 
     def book_records(self, person_id: str, year: int) -> list[BookEntry]:
         self._written()

@@ -217,6 +217,10 @@ class SQLiteStore(AuditStore):
     def last_seq(self) -> int:
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
+    def record_hash(self, seq: int) -> str | None:
+        row = self._db.execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
+        return row[0] if row else None
+
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
         self._written()
         rows = self._db.execute(f"SELECT {_RECORD_COLUMNS} FROM records WHERE claim_id = ? "
@@ -271,6 +275,15 @@ class SQLiteStore(AuditStore):
                     booked = found[claim_id].person_year
                 found[claim_id] = ClaimHead(seq, digest, booked)
         return found
+
+    def person_claims(self, person_id: str) -> list[str]:
+        if not self._has_book:
+            return []
+        self._written()
+        # book_by_person_year's first column, then each entry's record by its seq
+        rows = self._db.execute("SELECT r.claim_id FROM book_index b JOIN records r USING (seq) "
+                                "WHERE b.person_id = ? ORDER BY b.seq", (person_id,))
+        return list(dict.fromkeys(row[0] for row in rows))
 
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         if self._has_book:

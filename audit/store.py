@@ -152,6 +152,15 @@ class AuditStore(abc.ABC):
     def last_seq(self) -> int:
         """The largest seq stored (0 for none): where a walk begun now stops."""
 
+    def record_hash(self, seq: int) -> str | None:
+        """The hash stored with record ``seq`` (None: no such record), by its key alone."""
+        walk = self.records(after=seq - 1)
+        try:
+            record = next(walk, None)
+        finally:
+            walk.close()
+        return record.hash if record is not None and record.seq == seq else None
+
     @abc.abstractmethod
     def records_of_claim(self, claim_id: str) -> list[StoredRecord]:
         """Every record of a claim id, oldest first."""
@@ -179,6 +188,13 @@ class AuditStore(abc.ABC):
                                (r.data for r in reversed(records)) if "kind" in d), None)
                 found[claim_id] = ClaimHead(records[-1].seq, records[-1].hash, booked)
         return found
+
+    def person_claims(self, person_id: str) -> list[str]:
+        """The claim ids with a book entry indexed under ``person_id`` (any year), in the
+        order of their first entry: a search by person reads only these (the desk)."""
+        ids = [next(self.records(after=seq - 1)).claim_id
+               for seq, person, _, _ in self.book_index() if person == person_id]
+        return list(dict.fromkeys(ids))
 
     @abc.abstractmethod
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:

@@ -27,6 +27,13 @@ def register(commands) -> None:
     serve.add_argument("--token-file", metavar="FILE",
                        help="turn the settlement API on, with the token in FILE (else "
                             "YIBAO_DESK_TOKEN; never on the command line)")
+    serve.add_argument("--verify-all", action="store_true",
+                       help="at start-up verify the whole chain, not only what was appended "
+                            "since the head the book last verified")
+    serve.add_argument("--index", metavar="FILE",
+                       help="keep the search index in FILE (a SQLite file of the desk's own, "
+                            "created if missing), so a restart reads only the records "
+                            "appended since; default: in memory, built at each start")
     serve.set_defaults(handler=run)
 
 
@@ -35,6 +42,7 @@ def run(args) -> int:
         import uvicorn
 
         from yibao.desk.app import create_app
+        from yibao.desk.catalog import IndexUnusable
         from yibao.desk.context import DeskContext
         from yibao.desk.security import TokenError, read_token
     except ImportError as error:
@@ -48,13 +56,17 @@ def run(args) -> int:
         return EXIT_USAGE
     try:
         token = read_token(args.token_file)
-        ctx = DeskContext(args.book, args.policies, token)
+        ctx = DeskContext(args.book, args.policies, token, verify_all=args.verify_all,
+                          index=args.index)
     except TokenError as error:
         print(f"yibao: {error}", file=sys.stderr)
         return EXIT_USAGE
     except AuditError as error:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    except IndexUnusable as error:
+        print(f"yibao: {error} — {error.hint}", file=sys.stderr)
         return EXIT_USAGE
     app = create_app(ctx)
     if args.host not in ("127.0.0.1", "localhost", "::1"):

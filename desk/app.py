@@ -45,7 +45,7 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
             with ctx.reading() as store:
                 if index:
                     ctx.refresh(store)
-                return work(store, ctx.status.refresh())
+                return work(store, ctx.status.refresh(store))
         return run_in_threadpool(run)
 
     def csrf_cookie(request: Request) -> tuple[str, bool]:
@@ -60,8 +60,8 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
 
     async def search(request: Request):
         query = params(request)
-        return finish(await with_store(lambda store, status: search_page(ctx, status, query),
-                                       index=True))
+        return finish(await with_store(lambda store, status: search_page(ctx, status, store,
+                                                                         query)))
 
     async def claim(request: Request):
         claim_id = params(request).get("id", "")

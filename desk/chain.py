@@ -9,4 +9,4 @@ def chain_page(ctx, status, store):
     counts = ctx.catalog.batch_counts()
     batches = [(batch, counts.get(batch.batch, [])) for batch in store.batches()]
     return page(ctx, status, "chain.html", "账链", batches=batches,
-                records=ctx.catalog.seq)
+                records=store.last_seq(), indexed=ctx.catalog.seq)

@@ -20,7 +20,7 @@ from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.store import AuditStore
 from yibao.audit.stores import open_store
 from yibao.runtime.batch import Engine
-from yibao.desk.catalog import Catalog
+from yibao.desk.catalog import CHUNK, Catalog
 from yibao.desk.status import VerifyWatch
 from yibao.dsl.loader import load_policy
 
@@ -30,7 +30,8 @@ class UnknownPolicy(LookupError):
 
 
 class DeskContext:
-    def __init__(self, book: str, policies: str | pathlib.Path, write_token: str | None = None):
+    def __init__(self, book: str, policies: str | pathlib.Path, write_token: str | None = None,
+                 verify_all: bool = False, index: str | None = None):
         self.book = book
         self.policies_dir = pathlib.Path(policies).resolve()
         # name (the path under the folder, without .policy) → file; fixed at start
@@ -42,8 +43,9 @@ class DeskContext:
         # book is created (as yibao settle --book does).  AuditError otherwise.
         with open_store(book, create=self.writable):
             pass
-        self.catalog = Catalog()
-        self.status = VerifyWatch(self.reading)
+        # in memory, or in the file --index names (kept between runs)
+        self.catalog = Catalog(index or ":memory:")
+        self.status = VerifyWatch(self.reading, verify_all)
         self._engines: dict[str, Engine] = {}
         self._files: dict[str, tuple[float, Engine]] = {}
         self._lock = threading.Lock()
@@ -61,11 +63,19 @@ class DeskContext:
             store.close()
 
     def refresh(self, store: AuditStore) -> None:
-        self.catalog.update(store)
+        """The index brought up to the head, unless its build runs (it gets there itself)."""
+        if not self.catalog.building:
+            self.catalog.update(store)
 
     def warm_up(self) -> None:
+        """At start-up: the index built, or brought up to the head (in the background)."""
         with self.reading() as store:
-            self.refresh(store)
+            # Searches wait for a short catch-up, not for a build (they say how far it got).
+            self.catalog.building = store.last_seq() - self.catalog.seq > CHUNK
+            try:
+                self.catalog.update(store)
+            finally:
+                self.catalog.building = False
 
     # ---- policies ---------------------------------------------------------------------
     def stored_engine(self, store: AuditStore, refs: list[dict]) -> Engine:

@@ -1,11 +1,19 @@
-"""The search page: claims by id, person, date range, identity, line, alert, adjustment, version."""
+"""The search page: claims by id, person, date range, identity, line, alert, adjustment, version.
+
+A search naming a claim or a person is answered from the store's indexes
+(desk/search_book.py) at once; the others by the desk's index
+(desk/catalog.py), brought up to the book's head first.  While that index is
+first built over a large book (in the background, from start-up) such a search
+says how far the build has got instead of answering from a part of the book.
+"""
 
 from __future__ import annotations
 
 import datetime
 
-from yibao.desk.catalog import Query
+from yibao.desk.claim_rows import Query
 from yibao.desk.render import page, url
+from yibao.desk.search_book import answers_from_book, search_book
 
 FIELDS = ("claim_id", "person_id", "date_from", "date_to", "identity", "line", "alert",
           "adjusted", "policy_id")
@@ -31,12 +39,20 @@ def _is_date(text: str) -> bool:
     return len(text) == 10
 
 
-def search_page(ctx, status, params):
+def search_page(ctx, status, store, params):
     query = query_of(params)
-    results = ctx.catalog.search(query)
+    building = None
+    if answers_from_book(query):
+        results = search_book(store, query, ctx.catalog.page_size)
+    elif ctx.catalog.building:
+        results = None
+        building = (ctx.catalog.seq, store.last_seq())
+    else:
+        ctx.refresh(store)
+        results = ctx.catalog.search(query)
 
     def page_url(number: int) -> str:
         return url("search", **{name: getattr(query, name) for name in FIELDS}, page=number)
 
     return page(ctx, status, "search.html", "查询理赔", query=query, results=results,
-                choices=ctx.catalog.choices(), page_url=page_url)
+                building=building, choices=ctx.catalog.choices(), page_url=page_url)

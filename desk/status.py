@@ -1,15 +1,19 @@
 """The chain's verify status, shown on every page (a red banner when it fails).
 
-The whole chain is walked once when the desk starts (in a background thread: a
-book of 10^6 records takes minutes), then only what was appended since the
-head it reached (``verify_store(since=…)``, which also checks that record is
-still there with its hash and body), at most once per request.  The desk never
-marks the store verified: it is read-only.
+When the desk starts it walks the chain from the head the book last verified
+(``store.verified_head()``: what ``yibao settle`` and ``yibao audit verify``
+reached, as ``settle`` itself verifies from it), in a background thread; with
+``--verify-all`` (``verify_all``) from the first record: a walk of a book of
+10^6 records takes minutes.  Then, at most once per request, only what
+was appended since the head it reached.  Each walk from a head
+(``verify_store(since=…)``) first checks that record is still there with its
+hash and body.  The desk never marks the store verified: it is read-only.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 
 import attrs
 
@@ -25,11 +29,14 @@ class ChainStatus:
     head: str = ""             # hash of the last of them
     problem: str = ""          # the first problem, in verify's words
     problem_seq: int = 0
+    since: int = 0             # the records up to this one were verified before the desk
+                               # started (the book's verified head; 0: all walked here)
 
 
 class VerifyWatch:
-    def __init__(self, open_store):
+    def __init__(self, open_store, verify_all: bool = False):
         self._open_store = open_store
+        self._verify_all = verify_all
         self._lock = threading.Lock()
         self.current = ChainStatus(PENDING)
 
@@ -39,25 +46,31 @@ class VerifyWatch:
         else:
             self.check()
 
-    def check(self) -> ChainStatus:
-        """Walk what is new since the last verified head (all of it the first time)."""
+    def check(self, store=None) -> ChainStatus:
+        """Walk what is new since the last verified head (all of it the first time), on
+        ``store`` (a request's open connection) or a connection of its own."""
         with self._lock:
             current = self.current
             if current.state == FAILED:
                 return current   # a failed chain stays failed until the desk restarts
-            since = (current.records, current.head) if current.state == VERIFIED \
-                and current.records else None
-            with self._open_store() as store:
+            with nullcontext(store) if store is not None else self._open_store() as store:
+                if current.state == VERIFIED:
+                    since = (current.records, current.head) if current.records else None
+                    start = current.since
+                else:   # the first walk
+                    since = None if self._verify_all else store.verified_head()
+                    start = since[0] if since else 0
+                    self.current = ChainStatus(PENDING, since=start)
                 report = verify_store(store, since=since)
             if report.ok:
-                self.current = ChainStatus(VERIFIED, report.records, report.head)
+                self.current = ChainStatus(VERIFIED, report.records, report.head, since=start)
             else:
                 self.current = ChainStatus(FAILED, report.records, report.head,
-                                           report.problem.message, report.problem.seq)
+                                           report.problem.message, report.problem.seq, start)
             return self.current
 
-    def refresh(self) -> ChainStatus:
+    def refresh(self, store=None) -> ChainStatus:
         """The status for a page: brought up to the head unless the first walk still runs."""
         if self.current.state == PENDING:
             return self.current
-        return self.check()
+        return self.check(store)

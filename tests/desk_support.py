@@ -26,13 +26,14 @@ def settle_examples(book, location: str | None = None) -> None:
                      "-o", str(book.parent / f"{claims.stem}.out")]) in (0, 1)
 
 
-def make_client(book, token: str | None = None):
+def make_client(book, token: str | None = None, **options):
+    """The desk in-process; ``options``: DeskContext's (``verify_all``, ``index``)."""
     from starlette.testclient import TestClient
 
     from yibao.desk.app import create_app
     from yibao.desk.context import DeskContext
 
-    return TestClient(create_app(DeskContext(str(book), POLICIES, token),
+    return TestClient(create_app(DeskContext(str(book), POLICIES, token, **options),
                                  verify_in_background=False))
 
 
@@ -43,14 +44,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_desk(book, token: str | None = None):
+def running_desk(book, token: str | None = None, **options):
     """The desk served by uvicorn on 127.0.0.1 in a thread; yields its base URL."""
     import uvicorn
 
     from yibao.desk.app import create_app
     from yibao.desk.context import DeskContext
 
-    app = create_app(DeskContext(str(book), POLICIES, token), verify_in_background=False)
+    app = create_app(DeskContext(str(book), POLICIES, token, **options),
+                     verify_in_background=False)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning"))

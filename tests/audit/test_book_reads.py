@@ -113,3 +113,19 @@ def test_a_version_the_chain_lacks_reads_the_person_year_whole():
     entries = [entry(1, kind="settlement", claim_id="c1", policy_sha256="b" * 64,
                      ledger_after=LEDGER)]
     assert _current_ledger(entries, frozenset({SHA})) is None
+
+
+def test_a_persons_claims_and_a_records_hash_are_read_by_key(store, benxi_engine):
+    # what the desk's search by person and its index's check of the last record read
+    # use (desk/search_book.py, desk/catalog.py); the base class's walk gives the same
+    settle_lines(store, benxi_engine, "bx-0003", "bx-0001", "bx-0004", "bx-0002")
+    # in the order of each claim's first entry in the chain
+    first = {c: store.records_of_claim(c)[0].seq for c in ("bx-0001", "bx-0002", "bx-0003")}
+    assert store.person_claims("p-01") == sorted(first, key=first.get)
+    assert store.person_claims("p-02") == ["bx-0004"] and store.person_claims("p-99") == []
+    records = list(store.records())
+    assert [store.record_hash(r.seq) for r in records] == [r.hash for r in records]
+    assert store.record_hash(len(records) + 1) is None
+    base = type(store).__mro__[1]
+    assert base.person_claims(store, "p-01") == store.person_claims("p-01")
+    assert base.record_hash(store, 2) == store.record_hash(2)

@@ -33,6 +33,27 @@ def test_the_pages_read_a_postgresql_book(postgres_book):
     assert "20,000.00" in year and "通过" in client.get("/chain").text
 
 
+def test_over_postgresql_the_desk_searches_the_store_and_verifies_from_its_head(
+        postgres_book, tmp_path):
+    from yibao.audit.stores import open_store
+    from yibao.desk.catalog import Catalog, Query
+    from yibao.desk.search_book import search_book
+
+    with open_store(postgres_book) as store:
+        # the claims indexed under p-01, by the book index's person column (any year)
+        assert store.person_claims("p-01") == ["bx-0001", "bx-0002", "bx-0003"]
+        assert store.record_hash(1) == next(store.records()).hash
+        assert store.record_hash(store.last_seq() + 1) is None
+        head = store.verified_head()
+        index = Catalog(str(tmp_path / "index.sqlite"))   # a file beside a PostgreSQL book
+        index.update(store)
+        query = Query(person_id="p-01", date_from="2023-05-20")
+        assert search_book(store, query, 50) == index.search(query)
+        assert index.search(query).total == 2
+    status = make_client(postgres_book).app.state.ctx.status.current
+    assert status.state == "verified" and status.since == head[0] > 0
+
+
 def test_the_api_withdraws_into_a_postgresql_book(postgres_book):
     client = make_client(postgres_book, TOKEN)
     answer = client.post("/api/withdraw", headers={"authorization": f"Bearer {TOKEN}"},
