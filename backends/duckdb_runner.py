@@ -92,7 +92,7 @@ class DuckDBRunner:
         con = self.connect()
         plan, columns = self.plan, self.plan.columns
         undecodable: dict[int, bytes] = {}
-        types = load_source(con, path, fmt, undecodable)
+        types = load_source(con, path, fmt, undecodable, columns)
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw_claims AS {raw_select(columns, fmt, types)}")
         step("read")
         self._table(con, "claims", plan.sql("claims"))
