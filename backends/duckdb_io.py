@@ -56,6 +56,14 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
     return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
 
 
+def release_source(con) -> None:
+    """Let go of the claims as read once every claim is admitted or refused: the file's
+    bytes (JSON Lines: as large as the file) and Arrow's typed lines are not needed by
+    settlement, and DuckDB holds a registered table until it is unregistered."""
+    for name in ("source", "typed_source"):
+        con.unregister(name)
+
+
 def in_chunks(table):
     """``table`` as record batches of at most SCAN_CHUNK rows (slices: nothing is copied),
     so that DuckDB's threads share its scan."""
