@@ -40,7 +40,9 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
         import pyarrow as pa
 
         lines = jsonl_table(_read_bytes(path), undecodable)
-        typed, careful = typed_lines(lines.column("raw").combine_chunks(), columns)
+        raw = lines.column("raw")   # one chunk: combine_chunks() would copy the whole file
+        typed, careful = typed_lines(raw.chunk(0) if raw.num_chunks == 1
+                                     else raw.combine_chunks(), columns)
         # the typed lines' positions are their idx (jsonl_table numbers the lines kept)
         typed = typed.rename_columns(["idx", *typed.column_names[1:]])
         typed = typed.add_column(1, "line_number", lines.column("line_number").take(

@@ -103,6 +103,9 @@ def typed_lines(text, columns: ClaimColumns):
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         parsed = list(pool.map(lambda block: _read_block(block, data, offsets, careful, schema),
                                blocks))
+    # The reader's working buffers are freed, but the allocator (mimalloc) keeps them
+    # for reuse unless told: 10^6 claims held ≈ 400 MB more through admission.
+    pa.default_memory_pool().release_unused()
     tables, positions = [], []
     for pieces, failed in parsed:
         for (start, stop), table in pieces:
