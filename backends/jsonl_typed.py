@@ -100,7 +100,7 @@ def typed_lines(text, columns: ClaimColumns):
     # Arrow never sees a careful line: a line that is just ``null`` crashes its reader
     # (pyarrow 2x: a segmentation fault), so blocks are cut around them
     blocks = [(start, min(start + BLOCK_LINES, count)) for start in range(0, count, BLOCK_LINES)]
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(_cores()) as pool:
         parsed = list(pool.map(lambda block: _read_block(block, data, offsets, careful, schema),
                                blocks))
     # The reader's working buffers are freed, but the allocator (mimalloc) keeps them
@@ -117,6 +117,14 @@ def typed_lines(text, columns: ClaimColumns):
         return _empty(schema), careful
     typed = pa.concat_tables(tables)
     return typed.add_column(0, "pos", pa.array(np.concatenate(positions))), careful
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's share, not the machine's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:   # not on Linux
+        return os.cpu_count() or 1
 
 
 def _offset_type(kind):
