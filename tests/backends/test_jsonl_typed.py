@@ -26,6 +26,8 @@ GOOD = json.dumps(GOOD_BEFORE, ensure_ascii=False).encode("utf-8")
 # Lines the JSON decoder reads otherwise than a typed Arrow read would, or refuses
 MISREAD = {
     "a key twice": text('{"claim_id": "a", "claim_id": "b"}'),
+    "a paid line twice": text(line().decode().replace(
+        '"基本医保": "17000.00"', '"基本医保": "17000.00", "基本医保": "1.00"')),
     "an unknown key": line(colour="red"),
     "an unknown paid line": line(paid={"基本医保": "1.00", "外星医保": "1.00"}),
     "a trailing comma": line()[:-1] + b", }",
