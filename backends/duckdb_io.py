@@ -2,7 +2,9 @@
 
 JSON Lines are split into lines with NumPy and Arrow (exact line numbers,
 blank lines skipped as the scalar reader skips them) into an Arrow column of
-text that DuckDB parses with its JSON functions.
+text, ``source``.  Arrow's JSON reader types the lines it can vouch for once,
+on every core (backends/jsonl_typed.py): ``typed_source``; the others
+(``careful`` in ``source``) are parsed by DuckDB's JSON functions.
 CSV goes through pyarrow's reader, every column as text; Parquet is scanned by
 DuckDB itself with its row numbers.
 """
@@ -13,6 +15,7 @@ import sys
 
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import suspect_record
+from yibao.backends.jsonl_typed import typed_lines
 from yibao.backends.raw_columns import DUCKDB, flat_raw_select, literal
 from yibao.runtime.claims import MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED
 
@@ -27,12 +30,25 @@ JSON_INTEGERS = ("'UBIGINT'", "'BIGINT'")
 SCAN_CHUNK = 16_384
 
 
-def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict[str, str]:
-    """Create the ``source`` view; returns its column types (name → SQL type).
+def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
+                columns: ClaimColumns) -> dict[str, str]:
+    """Create the ``source`` view (and for JSON Lines ``typed_source``); returns its
+    column types (name → SQL type).
 
     JSON Lines that are not UTF-8 are kept, as bytes, in ``undecodable`` (idx → bytes)."""
     if fmt == "jsonl":
-        con.register("source", in_chunks(jsonl_table(_read_bytes(path), undecodable)))
+        import pyarrow as pa
+
+        lines = jsonl_table(_read_bytes(path), undecodable)
+        raw = lines.column("raw")   # one chunk: combine_chunks() would copy the whole file
+        typed, careful = typed_lines(raw.chunk(0) if raw.num_chunks == 1
+                                     else raw.combine_chunks(), columns)
+        # the typed lines' positions are their idx (jsonl_table numbers the lines kept)
+        typed = typed.rename_columns(["idx", *typed.column_names[1:]])
+        typed = typed.add_column(1, "line_number", lines.column("line_number").take(
+            typed.column("idx")))
+        con.register("typed_source", in_chunks(typed))
+        con.register("source", in_chunks(lines.append_column("careful", pa.array(careful))))
     elif fmt == "csv":
         con.register("source", in_chunks(_read_csv_text(path)))
     else:
@@ -40,6 +56,14 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes]) -> dict
                     f"file_row_number + 1 AS line_number, * EXCLUDE (file_row_number) "
                     f"FROM read_parquet({literal(path)}, file_row_number = true)")
     return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
+
+
+def release_source(con) -> None:
+    """Let go of the claims as read once every claim is admitted or refused: the file's
+    bytes (JSON Lines: as large as the file) and Arrow's typed lines are not needed by
+    settlement, and DuckDB holds a registered table until it is unregistered."""
+    for name in ("source", "typed_source"):
+        con.unregister(name)
 
 
 def in_chunks(table):
@@ -143,7 +167,9 @@ def _read_csv_text(path: str):
 
 def raw_select(columns: ClaimColumns, fmt: str, types: dict[str, str]) -> str:
     if fmt == "jsonl":
-        return _json_raw_select(columns)
+        return (_typed_raw_select(columns) + "\nUNION ALL\n"
+                + _json_raw_select(columns, "(SELECT idx, line_number, raw FROM source "
+                                            "WHERE careful)"))
     return flat_raw_select(columns, types, DUCKDB, from_text=(fmt == "csv"))
 
 
@@ -161,7 +187,36 @@ def _json_paths(columns: ClaimColumns) -> list[str]:
     return paths
 
 
-def _json_raw_select(columns: ClaimColumns) -> str:
+def _typed_raw_select(columns: ClaimColumns) -> str:
+    """The standard raw columns of the lines Arrow typed (``typed_source``): each is one
+    JSON object of known keys, each key once, no null, every value of its schema type
+    (backends/jsonl_typed.py).  So the tests _json_raw_select makes of a value's JSON
+    type hold by construction, and a key is present exactly when its column is not
+    NULL; what remains is what _json_raw_select makes of the values."""
+    quote = DUCKDB.quote
+    select = ["idx", "line_number", "claim_id", "person_id", "date AS date_text", "scheme",
+              "visit", "(" + " AND ".join(f"{key} IS NOT NULL" for key in TOP_KEYS[:5])
+              + ") AS text_ok", "NULL AS date_value"]
+    select += [f"coalesce(list_contains(identities, {literal(name)}), false) AS has_{i}"
+               for i, name in enumerate(columns.identities)]
+    select.append(f"coalesce(len(identities) <= {MAX_IDENTITIES_PER_CLAIM}, false) "
+                  "AS identities_ok")
+    select.append("len(identities) AS identities_len")
+    select += ["total_cost AS total_text", "in_scope_cost AS in_scope_text",
+               "NULL AS total_number", "NULL AS in_scope_number"]
+    for i, line in enumerate(columns.upstream):
+        amount = f"struct_extract(paid, {literal(line)})"
+        select += [f"{amount} AS up_text_{i}", f"NULL AS up_number_{i}",
+                   f"({amount} IS NOT NULL) AS up_present_{i}"]
+    select.append("true AS paid_ok")
+    for i, name in enumerate(columns.fields):
+        select += [f"{quote(name)} AS fld_raw_{i}", f"true AS fld_ok_{i}",
+                   f"({quote(name)} IS NOT NULL) AS fld_present_{i}"]
+    select.append("true AS keys_ok")
+    return "SELECT " + ",\n  ".join(select) + "\nFROM typed_source"
+
+
+def _json_raw_select(columns: ClaimColumns, source: str = "source") -> str:
     paths = "[" + ", ".join(literal(p) for p in _json_paths(columns)) + "]"
     # Each json_* call over ``raw`` parses the whole line again: the identities and the
     # paid object are read from their own extracted text (s[8], s[9]), a few bytes.
@@ -174,7 +229,8 @@ def _json_raw_select(columns: ClaimColumns) -> str:
         # the decoder refuse (C300): such a line goes to the validator, as does one
         # whose text merely holds a comma before a bracket (the validator settles it).
         "FROM (SELECT idx, line_number, CASE WHEN try(json_type(raw)) = 'OBJECT' AND NOT "
-        "regexp_matches(raw, ',[ \\t\\n\\r]*[}\\]]') THEN raw END AS raw FROM source)")
+        "regexp_matches(raw, ',[ \\t\\n\\r]*[}\\]]') THEN raw END AS raw "
+        f"FROM {source})")
     inner = (
         "SELECT idx, line_number, raw, s, t, top_keys, "
         "CASE WHEN t[9] = 'OBJECT' THEN json_keys(s[9]) END AS paid_keys, "

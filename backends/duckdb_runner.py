@@ -20,7 +20,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from yibao.backends.duckdb_io import fetch_records, load_source, raw_select
+from yibao.backends.duckdb_io import fetch_records, load_source, raw_select, release_source
 from yibao.backends.outcomes import (BatchResults, Refusals, arrow_typed_schema,
                                      validate_suspects)
 from yibao.backends.plan_cache import rendered_plan
@@ -109,13 +109,14 @@ class DuckDBRunner:
         con = self.connect()
         plan, columns = self.plan, self.plan.columns
         undecodable: dict[int, bytes] = {}
-        types = load_source(con, path, fmt, undecodable)
+        types = load_source(con, path, fmt, undecodable, columns)
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw_claims AS {raw_select(columns, fmt, types)}")
         step("read")
         self._table(con, "claims", plan.sql("claims"))
         count = con.execute("SELECT count(*) FROM claims").fetchone()[0]
         step("admit")
         refusals = self._validate(con, fmt, undecodable)
+        release_source(con)
         step("validate")
         walked = self._route(con, refusals)
         step("route")

@@ -1,4 +1,4 @@
-"""Claims per second and peak memory: yibao's paths and two peers (issues 9 and 28).
+"""Claims per second and peak memory: yibao's paths and three peers (issues 9 and 28).
 
     .venv/bin/python -m benchmarks.bench_batch                 # 10^5 and 10^6 claims
     .venv/bin/python -m benchmarks.bench_batch --sizes 100000 --repeats 5
@@ -18,7 +18,9 @@ workers'), and the process tree's, sampled from outside every 20 ms: the sum
 of the resident memory of the process and all its workers at the worst
 moment (issue 21's "summed over processes").  The paths:
 yibao's scalar evaluator with and without trace (streamed), yibao's DuckDB
-backend, the columnar engine (issue 28), and the same Benxi 基本救助/倾斜救助 rule in OpenFisca and in GoRules
+backend, the columnar engine (issue 28), and the same Benxi 基本救助/倾斜救助 rule in
+OpenFisca (twice: the project's model, and one written as OpenFisca's documentation
+teaches) and in GoRules
 ZEN.  Every path's payouts are compared with DuckDB's to the fen;
 yibao's own paths must agree exactly, the peers' mismatches are reported.
 Prints a Markdown table and the machine it ran on.  Needs ``pip install
@@ -39,7 +41,9 @@ import time
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-KINDS = ("duckdb", "columnar", "scalar", "scalar-2", "scalar-2-sorted", "scalar-trace", "openfisca", "zen")
+KINDS = ("duckdb", "columnar", "scalar", "scalar-2", "scalar-2-sorted", "scalar-trace",
+         "openfisca", "openfisca-enum", "zen")
+PEERS = ("openfisca", "openfisca-enum", "zen")
 LABELS = {"duckdb": "yibao DuckDB (Parquet in, results in Arrow)",
           "columnar": "yibao columnar (Parquet in, results in Arrow; NumPy int64 window path)",
           "scalar": "yibao scalar, no trace (streamed)",
@@ -48,6 +52,8 @@ LABELS = {"duckdb": "yibao DuckDB (Parquet in, results in Arrow)",
                              "without `--stream`, JSON Lines out)",
           "scalar-trace": "yibao scalar, with trace (streamed)",
           "openfisca": "OpenFisca (openfisca-core, numpy)",
+          "openfisca-enum": "OpenFisca as its documentation teaches (Enum, fancy-indexed "
+                            "parameters)",
           "zen": "GoRules ZEN (zen-engine, JDM graph)"}
 
 
@@ -74,7 +80,7 @@ def measure(kind: str, paths, work: pathlib.Path, size: int) -> dict:
     out = work / f"payouts-{kind}-{size}.npy"
     path = paths["jsonl" if kind.startswith("scalar") else "parquet"]
     command = [sys.executable, "-m", "benchmarks.measure", kind, str(path), str(out)]
-    if kind in ("openfisca", "zen"):
+    if kind in PEERS:
         command.append(str(work / f"refused-{size}.npy"))
     print(f"# {kind} on {size:,} claims …", file=sys.stderr, flush=True)
     stdout, tree_peak = run_sampled(command)
@@ -161,8 +167,9 @@ def measure_in_rounds(kinds: list[str], repeats: int, paths, work: pathlib.Path,
 def ratios(rows) -> None:
     """Median time ratios at each size: how much faster the first path is."""
     seconds = {(kind, size): figures["seconds"] for kind, size, figures, _, _ in rows}
-    pairs = [("columnar", "openfisca"), ("columnar", "duckdb"),
-             ("duckdb", "openfisca"), ("duckdb", "scalar"), ("scalar-2", "scalar"),
+    pairs = [("columnar", "openfisca"), ("columnar", "openfisca-enum"), ("columnar", "duckdb"),
+             ("duckdb", "openfisca"), ("duckdb", "openfisca-enum"), ("duckdb", "scalar"),
+             ("scalar-2", "scalar"),
              ("scalar-2", "scalar-2-sorted"),
              ("scalar", "scalar-trace"), ("scalar", "zen")]
     for size in sorted({size for _, size in seconds}):

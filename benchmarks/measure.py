@@ -10,8 +10,9 @@ JSON Lines: memory stays flat), scalar-2 (``yibao eval --stream --jobs 2``'s
 settlement: two worker processes writing JSON Lines text, runtime/parallel.py),
 scalar-2-sorted (``yibao eval --jobs 2``, no ``--stream``: the sorted batch,
 each worker's claims settled in date order at the end), duckdb (the Parquet
-file), columnar (the same file, ``--backend columnar``), openfisca, zen.  The peak memory of the whole process tree (workers
-included) is measured from outside by benchmarks/bench_batch.py.
+file), columnar (the same file, ``--backend columnar``), openfisca, openfisca-enum
+(OpenFisca as its documentation teaches), zen.  The peak memory of the whole process
+tree (workers included) is measured from outside by benchmarks/bench_batch.py.
 """
 
 from __future__ import annotations
@@ -136,6 +137,11 @@ def peer(kind: str, path: str, refused_path: str):
     refused = np.load(refused_path)
     if kind == "openfisca":
         from benchmarks.peers import openfisca_benxi as model
+
+        system = model.tax_benefit_system()
+        run = lambda arrays: model.settle(system, arrays)   # noqa: E731
+    elif kind == "openfisca-enum":
+        from benchmarks.peers import openfisca_enum_benxi as model
 
         system = model.tax_benefit_system()
         run = lambda arrays: model.settle(system, arrays)   # noqa: E731

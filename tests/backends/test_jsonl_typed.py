@@ -1,0 +1,125 @@
+"""JSON Lines typed once by Arrow (backends/jsonl_typed.py): which lines it vouches for.
+
+A line Arrow types must hold exactly what the JSON decoder reads from it; every
+line Arrow could misread (a null, a key twice, an unknown key, a trailing comma,
+money as a JSON number, …) must be left to the careful path, and no other line
+of the file with it.  And the DuckDB backend must still refuse what the scalar
+path refuses when most lines take the fast path.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, HOSTILE, line, text
+from yibao.backends import jsonl_typed
+from yibao.backends.columns import ClaimColumns
+from yibao.backends.duckdb_io import jsonl_table
+from yibao.backends.formats import read_records, write_records
+from yibao.backends.run import run_backend
+from yibao.backends.synthetic import synthetic_claims
+from yibao.runtime.results import outcome_to_json
+
+GOOD = json.dumps(GOOD_BEFORE, ensure_ascii=False).encode("utf-8")
+# Lines the JSON decoder reads otherwise than a typed Arrow read would, or refuses
+MISREAD = {
+    "a key twice": text('{"claim_id": "a", "claim_id": "b"}'),
+    "a paid line twice": text(line().decode().replace(
+        '"基本医保": "17000.00"', '"基本医保": "17000.00", "基本医保": "1.00"')),
+    "an unknown key": line(colour="red"),
+    "an unknown paid line": line(paid={"基本医保": "1.00", "外星医保": "1.00"}),
+    "a trailing comma": line()[:-1] + b", }",
+    "a trailing comma in a list": text(line().decode().replace('["低保对象"]', '["低保对象",]')),
+    "money as a JSON number": text(line().decode().replace('"40000.00"', "40000.5")),
+    "money as a JSON integer": text(line().decode().replace('"40000.00"', "40000")),
+    "a null": line(visit=None),
+    "a null in a paid line": line(paid={"基本医保": None, "大病保险": "1.00"}),
+    "null in a text": line(claim_id="nullish"),
+    "two objects": line() + b" " + line(),
+    "a list": text("[1, 2]"),
+    "a lone surrogate": text(line().decode().replace('"bad"', '"\\ud800"')),
+    "a control character": text(line().decode().replace('"bad"', '"b\x01d"')),
+    "a count of NaN": text(line()[:-1].decode() + ', "bed_days": NaN}'),
+    "a count with a fraction": text(line()[:-1].decode() + ', "bed_days": 2.5}'),
+    "a count too large": text(line()[:-1].decode() + ', "bed_days": 99999999999999999999}'),
+    "a flag as text": text(line()[:-1].decode() + ', "referred": "true"}'),
+    "a byte-order mark": b"\xef\xbb\xbf" + line(),
+    "truncated": line()[:70],
+}
+
+
+def _present(row: dict) -> dict:
+    """A typed row as the decoder's dict: a NULL column (or paid line) is a key absent."""
+    return {key: _present(value) if isinstance(value, dict) else value
+            for key, value in row.items() if value is not None}
+
+
+def _typed(benxi_engine, lines: list[bytes]):
+    table = jsonl_table(b"\n".join(lines) + b"\n", {})
+    return jsonl_typed.typed_lines(table.column("raw").combine_chunks(),
+                                   ClaimColumns.of(benxi_engine.versions))
+
+
+@pytest.mark.parametrize("case", sorted(MISREAD))
+def test_a_line_arrow_could_misread_is_careful_and_only_it(benxi_engine, monkeypatch, case):
+    monkeypatch.setattr(jsonl_typed, "CAREFUL_LINES", 1)   # cut failing blocks to a line
+    typed, careful = _typed(benxi_engine, [GOOD, MISREAD[case], GOOD])
+    assert careful.tolist() == [False, True, False]
+    assert typed.column("pos").to_pylist() == [0, 2]
+
+
+def test_every_hostile_line_is_careful_or_typed_as_the_decoder_reads_it(benxi_engine,
+                                                                          monkeypatch):
+    """The hostile lines the validator refuses: each is careful, or Arrow read exactly the
+    values the decoder reads (the checks after it then refuse them alike)."""
+    monkeypatch.setattr(jsonl_typed, "CAREFUL_LINES", 1)
+    lines = [HOSTILE[case][0] for case in sorted(HOSTILE)]
+    typed, careful = _typed(benxi_engine, lines)
+    for row in typed.to_pylist():
+        decoded = json.loads(lines[row.pop("pos")])
+        assert _present(row) == decoded
+
+
+def test_typed_values_are_the_decoders(benxi_engine):
+    escaped = GOOD.decode().replace('"good-before"', '"g\\u00e9 \\"q\\" \\\\ \\/ 低保"')
+    claim = dict(GOOD_AFTER, bed_days=12, referred=True, in_province=False)
+    lines = [GOOD, escaped.encode(), json.dumps(claim, ensure_ascii=False).encode(),
+             json.dumps(claim).encode()]   # \\uXXXX escapes for every Chinese character
+    typed, careful = _typed(benxi_engine, lines)
+    assert not careful.any()
+    for row in typed.to_pylist():
+        decoded = json.loads(lines[row.pop("pos")])
+        assert _present(row) == decoded
+    assert typed.column("claim_id")[1].as_py() == 'gé "q" \\ / 低保'
+
+
+def test_a_bad_line_among_many_leaves_only_its_neighbourhood_careful(benxi_engine):
+    lines = [GOOD] * 20_000
+    lines[7_000] = MISREAD["a key twice"]
+    lines[19_999] = MISREAD["money as a JSON number"]
+    typed, careful = _typed(benxi_engine, lines)
+    assert careful[7_000] and careful[19_999]
+    assert careful.sum() <= 2 * jsonl_typed.CAREFUL_LINES
+    assert typed.num_rows == 20_000 - careful.sum()
+    assert sorted(typed.column("pos").to_pylist()) == typed.column("pos").to_pylist()
+
+
+def test_duckdb_refuses_as_the_scalar_path_with_bad_lines_among_typed_ones(benxi_engine,
+                                                                         tmp_path):
+    """20,000 claims, two blocks: the bad lines (every hostile and misread one, spread
+    over both blocks) reach the validator, the others are settled from Arrow's types."""
+    claims = list(synthetic_claims(benxi_engine.loaded, 20_000, seed=5))
+    path = tmp_path / "claims.jsonl"
+    write_records(claims, str(path), "jsonl", benxi_engine.versions)
+    lines = path.read_bytes().splitlines()
+    bad = [HOSTILE[case][0] for case in sorted(HOSTILE)] + [MISREAD[c] for c in sorted(MISREAD)]
+    for k, raw in enumerate(bad):
+        lines.insert(1 + k * 700, raw)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    scalar = [outcome_to_json(o, trace=False)
+              for o in benxi_engine.evaluate_records(read_records(str(path), "jsonl"))]
+    got = list(run_backend(benxi_engine, str(path), "jsonl", "duckdb").exchange())
+    assert got == scalar
+    assert sum("error" in o for o in got) >= len(bad)
