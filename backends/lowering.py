@@ -28,7 +28,7 @@ from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
-from yibao.compiler.lower import CEILING, payout_id
+from yibao.compiler.lower import payout_inputs, referral_checks
 from yibao.dsl import ast
 from yibao.dsl.model import Policy
 
@@ -72,6 +72,8 @@ class Scope:
     # column → its linear form, line → running total of its payouts (backends/telescoping.py)
     linear: dict[str, Any] = attrs.field(factory=dict)
     cumulative: dict[str, tuple[exp.Expression, exp.Expression]] = attrs.field(factory=dict)
+    # line → the expression of its coverage, for the window ledger's telescoped sums
+    coverage: dict[str, exp.Expression] = attrs.field(factory=dict)
     _defined: dict[exp.Expression, str] = attrs.field(factory=dict)
 
     def define(self, node: Node, suffix: str, expression: exp.Expression) -> exp.Expression:
@@ -107,6 +109,7 @@ class ColumnarLowering:
             Op.PER_UNIT: self._per_unit,
             Op.CAP: self._cap,
             Op.CEILING: self._ceiling,
+            Op.CEILING_CUT: self._ceiling_cut,
             Op.SUM: self._sum,
             Op.TAKE_HIGHEST: self._take_highest,
             Op.ALERT: self._alert,
@@ -133,7 +136,7 @@ class ColumnarLowering:
     def lower_settlement(self, candidate: str | None, prefix: str) -> Scope:
         """Candidate and result phases for a claim whose only candidate is ``candidate``."""
         scope = self.lower_candidate(candidate, prefix)
-        return self._result_phase(scope, final_payouts(self.policy, scope.values))
+        return self._result_phase(scope, {})
 
     def lower_result(self, winner: dict[str, Any], chosen: exp.Expression, prefix: str) -> Scope:
         """The result phase over the winner's columns (``winner``: node id → value, as the
@@ -196,7 +199,8 @@ class ColumnarLowering:
         tests = [sql.one_of(sql.col("visit"), line.visits)]
         if line.condition is not None:
             tests.append(exp.paren(self.condition(line.condition)))
-        return scope.define(node, "covered", sql.all_of(tests))
+        covered = scope.coverage[node.line] = scope.define(node, "covered", sql.all_of(tests))
+        return covered
 
     def _difference(self, node: Node, scope: Scope):
         values = scope.values
@@ -234,7 +238,8 @@ class ColumnarLowering:
         values = scope.values
         covered = values[node.input("covered")]
         rate = values[node.input("rate")]
-        deductible = values.get(f"{node.params['line']}.deductible", Const(None))
+        deductible_id = node.optional_input("deductible")
+        deductible = values[deductible_id] if deductible_id else Const(None)
         if isinstance(rate, ByVisit) or isinstance(deductible, ByVisit):
             return self._schedule_by_visit(node, scope, covered, rate, deductible)
         rate = rate.value
@@ -289,7 +294,8 @@ class ColumnarLowering:
         covered = values[node.input("covered")]
         if _is_false(covered):
             return sql.num(0)
-        cap = values.get(f"{node.params['line']}.cap", Const(None)).value
+        cap_id = node.optional_input("cap")
+        cap = values[cap_id].value if cap_id else None
         paid = self.ledger.cap(node, scope, node.params["line"], values[node.input("slice")],
                                None if cap is None else fen(cap), covered)
         if isinstance(paid, exp.Column):
@@ -298,7 +304,8 @@ class ColumnarLowering:
 
     def _ceiling(self, node: Node, scope: Scope):
         params = node.params
-        before = {name: scope.values[payout_id(name)] for name in params["lines"]}
+        before = {name: scope.values[source]
+                  for name, source in zip(params["lines"], payout_inputs(node))}
         # floor_fen(rate × in-scope cost): the bound is never exceeded (Xinjiang §四).
         _, denominator = Decimal(params["rate"]).as_integer_ratio()
         finals = arithmetic.ceiling_cut(
@@ -306,21 +313,17 @@ class ColumnarLowering:
             Decimal(params["rate"]), lambda name, value: scope.define(node, name, value))
         applies = sql.all_of([sql.one_of(sql.col("visit"), params["visits"]),
                               exp.paren(self.holds(params["identities"]))])
+        # A column for each line the ceiling reduces: the others pass through unchanged.
         return {name: scope.define(node, f"final{index}", sql.when(applies, finals[name],
                                                                    before[name]))
-                for index, name in enumerate(params["lines"])}
+                for index, name in enumerate(params["lines"]) if name in params["reduces"]}
+
+    def _ceiling_cut(self, node: Node, scope: Scope):
+        # The ratio ceiling has defined each line's final figure as a column already.
+        return scope.values[node.input("ceiling")][node.params["line"]]
 
     def _sum(self, node: Node, scope: Scope):
-        values = scope.values
-        terms = []
-        for role, source in node.inputs:
-            if role == "total":
-                continue
-            if role == "chosen":
-                terms += [values[payout_id(line.name)] for line in self.policy.computed_lines]
-                continue
-            value = values[source]
-            terms += list(value.values()) if isinstance(value, dict) else [value]
+        terms = [scope.values[source] for source in payout_inputs(node)]
         total = scope.define(node, "sum", sql.add(terms))
         form = telescoping.total(scope, terms)
         if form is not None and isinstance(total, exp.Column):
@@ -377,24 +380,11 @@ class ColumnarLowering:
             chosen = scope.values[node.input("chosen")]
             tests.append(sql.boolean(chosen.value in referral.identities)
                          if isinstance(chosen, Const) else sql.one_of(chosen, referral.identities))
-        computed = {line.name for line in self.policy.computed_lines}
-        capped = [sql.all_of([scope.values[f"{line}.covered"],
-                              scope.values[f"{line}.slice"] > scope.values[f"{line}.before_ceiling"]])
-                  for line in referral.lines if line in computed]
+        values = scope.values
+        capped = [sql.all_of([values[covered], values[slice_] > values[payout]])
+                  for _, covered, slice_, payout in referral_checks(node)]
         tests.append(exp.paren(sql.any_of(capped)))
         return scope.define(node, "referred", sql.all_of(tests))
-
-
-def final_payouts(policy: Policy, values: dict[str, Any]) -> dict[str, Any]:
-    """The scalar evaluator's result context: every line's payout after the ratio ceiling,
-    and before it (``<line>.before_ceiling``)."""
-    ceiling = values.get(CEILING)
-    context = {}
-    for line in policy.lines:
-        before = values[payout_id(line.name)]
-        context[f"{line.name}.before_ceiling"] = before
-        context[payout_id(line.name)] = ceiling[line.name] if ceiling is not None else before
-    return context
 
 
 def condition_sql(columns: ClaimColumns, policy: Policy,

@@ -32,6 +32,7 @@ class Op(enum.Enum):
     PER_UNIT = "per_unit"          # amount × units, within the base (床日定额)
     CAP = "cap"                    # what is left of the annual cap after this year's payouts
     CEILING = "ceiling"            # ratio ceiling: combined payouts ≤ rate × in-scope cost
+    CEILING_CUT = "ceiling_cut"    # one line's payout as the ratio ceiling leaves it
     SUM = "sum"                    # a total of payouts
     TAKE_HIGHEST = "take_highest"  # the candidate identity with the highest total
     ALERT = "alert"                # an annual cumulative burden reaching a threshold
@@ -82,6 +83,11 @@ class Node:
             return self._roles[role]
         except KeyError:
             raise KeyError(f"{self.id} has no input {role}") from None
+
+    def optional_input(self, role: str) -> str | None:
+        """The input with ``role``, or None when the node has none (a line without a
+        deductible or a cap)."""
+        return self._roles.get(role)
 
 
 @attrs.frozen

@@ -31,7 +31,35 @@ QUANTITIES = ("deductible", "rate", "cap", "per_unit")
 
 
 def payout_id(line: str) -> str:
+    """A line's payout as its cap leaves it, before any ratio ceiling."""
     return f"{line}.payout"
+
+
+def after_ceiling_id(line: str) -> str:
+    """A line's payout as the ratio ceiling leaves it (a policy with a ceiling only)."""
+    return f"{line}.after_ceiling"
+
+
+def final_payout_id(policy: Policy, line: str) -> str:
+    """The node holding a line's final payout: after the ratio ceiling for a line the
+    ceiling reduces (specification §9), else the payout itself."""
+    if policy.ceiling is not None and line in policy.ceiling.reduces:
+        return after_ceiling_id(line)
+    return payout_id(line)
+
+
+def payout_inputs(node: Node) -> tuple[str, ...]:
+    """The payouts a node reads (a ceiling, a total), in the order it declares them."""
+    return tuple(source for role, source in node.inputs if role == "payout")
+
+
+def referral_checks(node: Node) -> tuple[tuple[str, str, str, str], ...]:
+    """(line, its coverage, its slice, its payout before the ceiling) for each line a
+    referral node lists, from its inputs: one of each role a line, in the lines' order."""
+    roles = {role: [source for name, source in node.inputs if name == role]
+             for role in ("covered", "slice", "payout")}
+    lines = node.params["referral"].lines
+    return tuple(zip(lines, roles["covered"], roles["slice"], roles["payout"]))
 
 
 def lower_policy(policy: Policy) -> EvaluationGraph:
@@ -59,31 +87,46 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
             nodes.extend(_computed_line(policy, line, earlier))
         earlier.append(line.name)
     all_payouts = [payout_id(line.name) for line in policy.lines]
-    final_payouts = all_payouts
     if policy.ceiling is not None:
         ceiling = policy.ceiling
         nodes.append(Node(
             CEILING, Op.CEILING, Phase.CANDIDATE,
-            inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
+            inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE),
+                    # whom it binds is read from every identity the claim holds (§四)
+                    ("identities", IDENTITIES))
             + tuple(("payout", p) for p in all_payouts),
             params={"rate": ceiling.rate.value, "identities": ceiling.identities,
                     "visits": ceiling.visits, "lines": tuple(l.name for l in policy.lines),
                     "reduces": ceiling.reduces},
             citation=ceiling.rate.citation, span=ceiling.span))
-        final_payouts = [CEILING]
+        # The cut, one node for each line the ceiling reduces: what every later node
+        # reads as the line's payout (the cap's figure stays the figure before the
+        # ceiling, which referrals compare with the slice).
+        for line in policy.lines:
+            if line.name not in ceiling.reduces:
+                continue
+            nodes.append(Node(
+                after_ceiling_id(line.name), Op.CEILING_CUT, Phase.CANDIDATE,
+                inputs=(("ceiling", CEILING), ("payout", payout_id(line.name))),
+                params={"line": line.name}, line=line.name,
+                citation=ceiling.rate.citation, span=ceiling.span))
+    final = {line.name: final_payout_id(policy, line.name) for line in policy.lines}
     # Take highest compares what each identity would be paid in all, after the
     # ceiling; upstream payouts are the same for every candidate.
     nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, Phase.CANDIDATE,
-                      inputs=tuple(("payout", p) for p in final_payouts),
+                      inputs=tuple(("payout", final[l.name]) for l in policy.lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     take_highest = policy.take_highest
     nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, Phase.RESULT,
                       inputs=(("total", CANDIDATE_TOTAL),),
                       citation=take_highest.citation if take_highest else None,
                       span=take_highest.span if take_highest else _no_span()))
+    # The winner's lines (its computed ones first, then the upstream ones, as the
+    # settled columns list them); `chosen` says whose figures they are.
+    paid_lines = tuple(policy.computed_lines) + tuple(policy.upstream_lines)
     nodes.append(Node(TOTAL_PAID, Op.SUM, Phase.RESULT,
                       inputs=(("chosen", TAKE_HIGHEST),)
-                      + tuple(("payout", payout_id(l.name)) for l in policy.upstream_lines),
+                      + tuple(("payout", final[l.name]) for l in paid_lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, Phase.RESULT,
                       inputs=(("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))))
@@ -92,9 +135,12 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
     for referral in policy.referrals:
         nodes.append(Node(
             f"{referral.name}.referral", Op.REFERRAL, Phase.RESULT,
+            # A listed line whose cap cut the claim: covered, and its slice above its
+            # payout before the ratio ceiling (a ceiling cut is no reason to refer).
             inputs=(("chosen", TAKE_HIGHEST), ("burden", PERSONAL_BURDEN)) + tuple(
                 (role, f"{line}.{suffix}") for line in referral.lines
-                for role, suffix in (("slice", "slice"), ("payout", "payout"))),
+                for role, suffix in (("covered", "covered"), ("slice", "slice"),
+                                     ("payout", "payout"))),
             params={"referral": referral}, citation=referral.citation, span=referral.span))
     return build_graph(policy, nodes)
 
@@ -188,7 +234,7 @@ def _alert(policy: Policy, alert) -> list[Node]:
         burden_inputs = (("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))
     else:
         burden_inputs = (("minuend", TOTAL_COST), ("chosen", TAKE_HIGHEST)) + tuple(
-            ("subtrahend", payout_id(line)) for line in lines)
+            ("subtrahend", final_payout_id(policy, line)) for line in lines)
     burden_citation = alert.burden_rule.citation if alert.burden_rule else None
     return [
         Node(f"{alert.name}.burden", Op.DIFFERENCE, Phase.RESULT,

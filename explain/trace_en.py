@@ -52,6 +52,7 @@ SUFFIXES = {
     "per_unit": "per-unit amount",
     "ytd": "year-to-date base",
     "payout": "payout",
+    "after_ceiling": "payout after the ratio ceiling",
     "burden": "monitored burden",
     "alert": "alert",
 }
@@ -242,6 +243,14 @@ def _ceiling(step: Step) -> StepWords:
                      for (name, before), (_, after) in zip(f.before, f.after) if before != after)
     return StepWords(figure, f"{why}{limit}; total paid {m(f.combined)} exceeds it, "
                              f"{m(f.cut)} cut: {cuts}; {reading_words(f.reading, english=True)}")
+
+
+def _ceiling_cut(step: Step) -> StepWords:
+    f = step.facts
+    if f.cut:
+        return StepWords(m(f.after), f"{f.line} cut by the ratio ceiling: {m(f.before)} − "
+                                     f"{m(f.cut)} = {m(f.after)}")
+    return StepWords(m(f.after), f"{f.line} not cut by the ratio ceiling: {m(f.after)}")
 
 
 def _sum(step: Step) -> StepWords:

@@ -47,6 +47,7 @@ SUFFIXES = {
     "per_unit": "定额标准",
     "ytd": "年度累计基数",
     "payout": "支付",
+    "after_ceiling": "比例上限后支付",
     "burden": "监测负担",
     "alert": "预警",
 }
@@ -238,6 +239,14 @@ def _ceiling(step: Step) -> StepWords:
                      for (name, before), (_, after) in zip(f.before, f.after) if before != after)
     return StepWords(value, f"{why}{limit}；各项支付合计 {m(f.combined)} 超过上限，"
                             f"共压减 {m(f.cut)}: {cuts}；{reading_words(f.reading)}")
+
+
+def _ceiling_cut(step: Step) -> StepWords:
+    f = step.facts
+    if f.cut:
+        return StepWords(m(f.after), f"{f.line}经比例上限压减: {m(f.before)} − {m(f.cut)} = "
+                                     f"{m(f.after)}")
+    return StepWords(m(f.after), f"{f.line}未受比例上限压减: {m(f.after)}")
 
 
 def _sum(step: Step) -> StepWords:

@@ -25,7 +25,9 @@ from yibao.compiler.conditions import compile_condition, holds
 from yibao.runtime.context import EvaluationContext
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate, PersonYear
-from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, TOTAL_PAID, payout_id
+from yibao.compiler.lower import (
+    CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, final_payout_id, payout_inputs, referral_checks,
+)
 from yibao.compiler.arithmetic import DECIMAL, capped as within_cap, ceiling_cut, claim_slice
 from yibao.runtime.trace import Step
 from yibao.runtime.tracing import step_writer
@@ -108,6 +110,7 @@ class ScalarEvaluator:
             Op.PER_UNIT: self._per_unit,
             Op.CAP: self._cap,
             Op.CEILING: self._ceiling,
+            Op.CEILING_CUT: self._ceiling_cut,
             Op.SUM: self._sum,
             Op.TAKE_HIGHEST: self._take_highest,
             Op.ALERT: self._alert,
@@ -126,8 +129,8 @@ class ScalarEvaluator:
                                      for node_id, compiled, node in plan)
                         for phase, plan in self._plans.items()}
         # Node ids used on every claim, formatted once.
-        self._payout_ids = tuple((name, payout_id(name), f"{name}.before_ceiling")
-                                 for name in self.line_names)
+        self._final_ids = tuple((name, final_payout_id(self.policy, name))
+                                for name in self.line_names)
         self._commit_ids = tuple((name, f"{name}.covered", f"{name}.ytd", f"{name}.base")
                                  for name in self.computed_line_names)
         self._alert_ids = tuple((alert.name, f"{alert.name}.alert") for alert in self.policy.alerts)
@@ -185,17 +188,9 @@ class ScalarEvaluator:
             context = EvaluationContext(claim, person_year, winner.candidate, dict(winner.values),
                                tuple((c.candidate, c.values[CANDIDATE_TOTAL]) for c in outcomes))
         values = context.values
-        # From here on a line's payout is its final figure, after the ratio ceiling; what
-        # each line paid before it is kept, for referrals and traces.  (The winner's own
-        # figures, read by _commit, are its covered, ytd and base.)
-        ceiling = values.get(CEILING)
-        finals = {} if ceiling is None else dict(ceiling)
-        for name, payout, before_ceiling in self._payout_ids:
-            amount = values[before_ceiling] = values[payout]
-            if ceiling is None:
-                finals[name] = amount
-            else:
-                values[payout] = ceiling[name]
+        # Each line's final payout: its own node, after the ratio ceiling when there is
+        # one.  (The winner's own figures, read by _commit, are its covered, ytd and base.)
+        finals = {name: values[final_id] for name, final_id in self._final_ids}
         self._run(Phase.RESULT, context, steps)
         self._commit(winner.values, finals, values, person_year)
         return self._result(claim, context, finals, tuple(steps or ()))
@@ -442,14 +437,15 @@ class ScalarEvaluator:
 
     def _schedule(self, node: Node) -> Compiled:
         covered, ytd, rate = node.input("covered"), node.input("ytd"), node.input("rate")
-        deductible = f"{node.params['line']}.deductible"
+        deductible = node.optional_input("deductible")
 
         def schedule(context: EvaluationContext) -> Decimal:
             values = context.values
             if not values[covered]:
                 return ZERO
             before, after = values[ytd]
-            return claim_slice(DECIMAL, before, after, values.get(deductible) or ZERO,
+            return claim_slice(DECIMAL, before, after,
+                               (values[deductible] if deductible else None) or ZERO,
                                values[rate])
         return schedule
 
@@ -467,14 +463,14 @@ class ScalarEvaluator:
     def _cap(self, node: Node) -> Compiled:
         line = node.params["line"]
         covered, slice_ = node.input("covered"), node.input("slice")
-        cap = f"{line}.cap"
+        cap = node.optional_input("cap")
 
         def capped(context: EvaluationContext) -> Decimal:
             values = context.values
             if not values[covered]:
                 return ZERO
             payout = values[slice_]
-            limit = values.get(cap)
+            limit = values[cap] if cap else None
             if limit is None:
                 return DECIMAL.clamp(payout)
             ytd = context.person_year.lines.get(line)
@@ -483,11 +479,12 @@ class ScalarEvaluator:
 
     def _ceiling(self, node: Node) -> Compiled:
         params = node.params
-        lines, reduces, rate = params["lines"], params["reduces"], params["rate"]
+        reduces, rate = params["reduces"], params["rate"]
+        payouts = tuple(zip(params["lines"], payout_inputs(node)))
 
         def ceiling(context: EvaluationContext) -> dict[str, Decimal]:
             values = context.values
-            finals = {name: values[payout_id(name)] for name in lines}
+            finals = {name: values[source] for name, source in payouts}
             if not self.ceiling_applies(params, context.claim):
                 return finals
             # The bound is rounded down to the fen, so the combined share never exceeds
@@ -495,6 +492,10 @@ class ScalarEvaluator:
             # reduction, last first; it is final: later claims never pay it back.
             return ceiling_cut(DECIMAL, finals, reduces, context.claim.in_scope_cost, rate)
         return ceiling
+
+    def _ceiling_cut(self, node: Node) -> Compiled:
+        ceiling, line = node.input("ceiling"), node.params["line"]
+        return lambda context: context.values[ceiling][line]
 
     def ceiling_applies(self, params: dict, claim: Claim) -> bool:
         """The ceiling binds a person who holds a key-target identity, whichever identity
@@ -504,21 +505,14 @@ class ScalarEvaluator:
         held = {self._effective[name] for name in claim.identities}
         return bool(held & set(params["identities"]))
 
-    def _sum(self, node: Node) -> Compiled:  # noqa: C901 - one loop per input kind
-        sources = [source for role, source in node.inputs if role == "payout"]
-        # The ratio ceiling's value is every line's final payout (a dict); others, one amount.
-        by_line = tuple(s for s in sources if self.graph.node(s).op is Op.CEILING)
-        amounts = tuple(s for s in sources if s not in by_line)
-        if any(role == "chosen" for role, _ in node.inputs):
-            amounts = tuple(payout_id(name) for name in self.computed_line_names) + amounts
+    def _sum(self, node: Node) -> Compiled:
+        amounts = payout_inputs(node)
 
         def total(context: EvaluationContext) -> Decimal:
             values = context.values
             amount = ZERO
             for source in amounts:
                 amount += values[source]
-            for source in by_line:
-                amount += sum(values[source].values(), ZERO)
             return amount
         return total
 
@@ -592,19 +586,23 @@ class ScalarEvaluator:
 
     def _referral(self, node: Node) -> Compiled:
         referral = node.params["referral"]
+        checks = referral_checks(node)
+        evaluator = self
 
         def referred(context: EvaluationContext) -> bool:
             """Refer when a listed line's cap cut this claim's payout (the slice was larger)."""
             if referral.identities is not None and context.candidate not in referral.identities:
                 return False
-            return bool(self.capped_lines(referral, context))
+            return bool(evaluator.capped_lines(checks, context.values))
         return referred
 
-    def capped_lines(self, referral, context: EvaluationContext) -> list[str]:
-        values = context.values
-        return [line for line in referral.lines
-                if values.get(f"{line}.covered") and values[f"{line}.slice"] > values.get(
-                    f"{line}.before_ceiling", values[payout_id(line)])]
+
+    @staticmethod
+    def capped_lines(checks, values) -> list[str]:
+        """The lines whose cap cut this claim (``checks``: compiler/lower.py's
+        referral_checks): covered, and the slice above the payout before the ceiling."""
+        return [line for line, covered, slice_, payout in checks
+                if values[covered] and values[slice_] > values[payout]]
 
 
 __all__ = ["ScalarEvaluator", "ClaimResult", "EvaluationError", "AlertState"]
