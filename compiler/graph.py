@@ -51,6 +51,40 @@ def handlers_by_op(namespace: Mapping[str, Any], prefix: str = "_") -> dict[Op, 
         raise LookupError(f"{namespace.get('__name__')}: no handler {', '.join(missing)}")
     return {op: namespace[f"{prefix}{op.value}"] for op in Op}
 
+class Role(enum.StrEnum):
+    """What an input is to the node that reads it: every edge of the graph has one.
+
+    A StrEnum, so a role reads and prints as its name ("covered")."""
+
+    AMOUNT = "amount"
+    BASE = "base"
+    BURDEN = "burden"
+    CAP = "cap"
+    CEILING = "ceiling"
+    CHOSEN = "chosen"
+    COVERED = "covered"
+    DEDUCTIBLE = "deductible"
+    FIELD = "field"
+    IDENTITIES = "identities"
+    IDENTITY = "identity"
+    IN_SCOPE_COST = "in_scope_cost"
+    MINUEND = "minuend"
+    PAYOUT = "payout"
+    RATE = "rate"
+    SCHEME = "scheme"
+    SLICE = "slice"
+    SUBTRAHEND = "subtrahend"
+    TOTAL = "total"
+    UNITS = "units"
+    VISIT = "visit"
+    YTD = "ytd"
+
+
+def _roles(inputs) -> tuple[tuple[Role, str], ...]:
+    """A node's inputs with each role a :class:`Role` (an unknown role is an error)."""
+    return tuple((Role(role), source) for role, source in inputs)
+
+
 class Phase(enum.Enum):
     """When a node is evaluated: once per claim, once per candidate identity, or after."""
 
@@ -64,30 +98,30 @@ class Node:
     id: str
     op: Op                           # (its words, Chinese or English, are explain/'s)
     phase: Phase
-    inputs: tuple[tuple[str, str], ...] = ()   # (role, node id)
+    inputs: tuple[tuple[Role, str], ...] = attrs.field(default=(), converter=_roles)  # (role, node id)
     params: dict[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
     line: str | None = None          # the line of defence it belongs to (a cluster when drawn)
     citation: Citation | None = None
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     # role → the first input with it: traces read a node's inputs on every claim
-    _roles: dict[str, str] = attrs.field(init=False, eq=False, hash=False, repr=False)
+    _by_role: dict[str, str] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         roles: dict[str, str] = {}
         for role, node_id in self.inputs:
             roles.setdefault(role, node_id)
-        object.__setattr__(self, "_roles", roles)
+        object.__setattr__(self, "_by_role", roles)
 
     def input(self, role: str) -> str:
         try:
-            return self._roles[role]
+            return self._by_role[role]
         except KeyError:
             raise KeyError(f"{self.id} has no input {role}") from None
 
     def optional_input(self, role: str) -> str | None:
         """The input with ``role``, or None when the node has none (a line without a
         deductible or a cap)."""
-        return self._roles.get(role)
+        return self._by_role.get(role)
 
 
 @attrs.frozen

@@ -10,7 +10,7 @@ alerts.
 from __future__ import annotations
 
 from yibao.compiler.conditions import condition_fields
-from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, build_graph
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, Role, build_graph
 from yibao.dsl.model import LineDef, Policy
 
 IN_SCOPE = "claim.in_scope_cost"
@@ -57,7 +57,7 @@ def referral_checks(node: Node) -> tuple[tuple[str, str, str, str], ...]:
     """(line, its coverage, its slice, its payout before the ceiling) for each line a
     referral node lists, from its inputs: one of each role a line, in the lines' order."""
     roles = {role: [source for name, source in node.inputs if name == role]
-             for role in ("covered", "slice", "payout")}
+             for role in (Role.COVERED, Role.SLICE, Role.PAYOUT)}
     lines = node.params["referral"].lines
     return tuple(zip(lines, roles["covered"], roles["slice"], roles["payout"]))
 
@@ -75,7 +75,7 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
                                   "label": policy.field_label(field.name)},
                           citation=field.citation, span=field.span))
     nodes.append(Node(CANDIDATE, Op.IDENTITY, Phase.CANDIDATE,
-                      inputs=(("identities", IDENTITIES),),
+                      inputs=((Role.IDENTITIES, IDENTITIES),),
                       citation=policy.take_highest.citation if policy.take_highest else None))
     earlier: list[str] = []
     for line in policy.lines:
@@ -91,10 +91,10 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
         ceiling = policy.ceiling
         nodes.append(Node(
             CEILING, Op.CEILING, Phase.CANDIDATE,
-            inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE),
+            inputs=((Role.IN_SCOPE_COST, IN_SCOPE), (Role.VISIT, VISIT), (Role.IDENTITY, CANDIDATE),
                     # whom it binds is read from every identity the claim holds (§四)
-                    ("identities", IDENTITIES))
-            + tuple(("payout", p) for p in all_payouts),
+                    (Role.IDENTITIES, IDENTITIES))
+            + tuple((Role.PAYOUT, p) for p in all_payouts),
             params={"rate": ceiling.rate.value, "identities": ceiling.identities,
                     "visits": ceiling.visits, "lines": tuple(l.name for l in policy.lines),
                     "reduces": ceiling.reduces},
@@ -107,29 +107,29 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
                 continue
             nodes.append(Node(
                 after_ceiling_id(line.name), Op.CEILING_CUT, Phase.CANDIDATE,
-                inputs=(("ceiling", CEILING), ("payout", payout_id(line.name))),
+                inputs=((Role.CEILING, CEILING), (Role.PAYOUT, payout_id(line.name))),
                 params={"line": line.name}, line=line.name,
                 citation=ceiling.rate.citation, span=ceiling.span))
     final = {line.name: final_payout_id(policy, line.name) for line in policy.lines}
     # Take highest compares what each identity would be paid in all, after the
     # ceiling; upstream payouts are the same for every candidate.
     nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, Phase.CANDIDATE,
-                      inputs=tuple(("payout", final[l.name]) for l in policy.lines),
+                      inputs=tuple((Role.PAYOUT, final[l.name]) for l in policy.lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     take_highest = policy.take_highest
     nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, Phase.RESULT,
-                      inputs=(("total", CANDIDATE_TOTAL),),
+                      inputs=((Role.TOTAL, CANDIDATE_TOTAL),),
                       citation=take_highest.citation if take_highest else None,
                       span=take_highest.span if take_highest else _no_span()))
     # The winner's lines (its computed ones first, then the upstream ones, as the
     # settled columns list them); `chosen` says whose figures they are.
     paid_lines = tuple(policy.computed_lines) + tuple(policy.upstream_lines)
     nodes.append(Node(TOTAL_PAID, Op.SUM, Phase.RESULT,
-                      inputs=(("chosen", TAKE_HIGHEST),)
-                      + tuple(("payout", final[l.name]) for l in paid_lines),
+                      inputs=((Role.CHOSEN, TAKE_HIGHEST),)
+                      + tuple((Role.PAYOUT, final[l.name]) for l in paid_lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, Phase.RESULT,
-                      inputs=(("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))))
+                      inputs=((Role.MINUEND, TOTAL_COST), (Role.SUBTRAHEND, TOTAL_PAID))))
     for alert in policy.alerts:
         nodes.extend(_alert(policy, alert))
     for referral in policy.referrals:
@@ -137,10 +137,10 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
             f"{referral.name}.referral", Op.REFERRAL, Phase.RESULT,
             # A listed line whose cap cut the claim: covered, and its slice above its
             # payout before the ratio ceiling (a ceiling cut is no reason to refer).
-            inputs=(("chosen", TAKE_HIGHEST), ("burden", PERSONAL_BURDEN)) + tuple(
+            inputs=((Role.CHOSEN, TAKE_HIGHEST), (Role.BURDEN, PERSONAL_BURDEN)) + tuple(
                 (role, f"{line}.{suffix}") for line in referral.lines
-                for role, suffix in (("covered", "covered"), ("slice", "slice"),
-                                     ("payout", "payout"))),
+                for role, suffix in ((Role.COVERED, "covered"), (Role.SLICE, "slice"),
+                                     (Role.PAYOUT, "payout"))),
             params={"referral": referral}, citation=referral.citation, span=referral.span))
     return build_graph(policy, nodes)
 
@@ -154,25 +154,25 @@ def _no_span():
 def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[Node]:
     name = line.name
     nodes: list[Node] = []
-    condition_inputs = tuple(("field", f"claim.{f}") for f in condition_fields(line.condition))
+    condition_inputs = tuple((Role.FIELD, f"claim.{f}") for f in condition_fields(line.condition))
     covers_citation = line.visits_rule.citation if line.visits_rule else None
     nodes.append(Node(
         f"{name}.covered", Op.COVERS, Phase.CANDIDATE,
-        inputs=(("visit", VISIT), ("identity", CANDIDATE)) + condition_inputs,
+        inputs=((Role.VISIT, VISIT), (Role.IDENTITY, CANDIDATE)) + condition_inputs,
         params={"line": line},
         line=name, citation=covers_citation,
         span=line.visits_rule.span if line.visits_rule else line.span))
     if line.base_terms:
         start, *subtracted = line.base_terms
-        base_inputs = (("minuend", f"claim.{start}"),) + tuple(
-            ("subtrahend", payout_id(term)) for term in subtracted)
+        base_inputs = ((Role.MINUEND, f"claim.{start}"),) + tuple(
+            (Role.SUBTRAHEND, payout_id(term)) for term in subtracted)
     else:
-        base_inputs = (("minuend", IN_SCOPE),) + tuple(
-            ("subtrahend", payout_id(term)) for term in earlier)
+        base_inputs = ((Role.MINUEND, IN_SCOPE),) + tuple(
+            (Role.SUBTRAHEND, payout_id(term)) for term in earlier)
     base_rule = line.base_rule
     nodes.append(Node(
         f"{name}.base", Op.DIFFERENCE, Phase.CANDIDATE,
-        inputs=base_inputs + (("covered", f"{name}.covered"),),
+        inputs=base_inputs + ((Role.COVERED, f"{name}.covered"),),
         params={"remaining": not line.base_terms}, line=name,
         citation=base_rule.citation if base_rule else None,
         span=base_rule.span if base_rule else line.span))
@@ -181,33 +181,33 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
         if table is None:
             continue
         # A value an amendment changed for some visits only is read by the claim's visit too.
-        by_visit = (("visit", VISIT),) if table.varies_by_visit else ()
+        by_visit = ((Role.VISIT, VISIT),) if table.varies_by_visit else ()
         nodes.append(Node(
             f"{name}.{quantity}", Op.LOOKUP, Phase.CANDIDATE,
-            inputs=(("identity", CANDIDATE), ("covered", f"{name}.covered")) + by_visit,
+            inputs=((Role.IDENTITY, CANDIDATE), (Role.COVERED, f"{name}.covered")) + by_visit,
             params={"table": table, "quantity": quantity}, line=name,
             citation=_table_citation(table), span=_table_span(table)))
     if line.per_unit is not None:
         nodes.append(Node(
             f"{name}.slice", Op.PER_UNIT, Phase.CANDIDATE,
-            inputs=(("base", f"{name}.base"), ("amount", f"{name}.per_unit"),
-                    ("units", f"claim.{line.per_unit_field}"), ("covered", f"{name}.covered")),
+            inputs=((Role.BASE, f"{name}.base"), (Role.AMOUNT, f"{name}.per_unit"),
+                    (Role.UNITS, f"claim.{line.per_unit_field}"), (Role.COVERED, f"{name}.covered")),
             params={"line": name, "unit": line.per_unit_field}, line=name))
     else:
         nodes.append(Node(
             f"{name}.ytd", Op.YEAR_TO_DATE, Phase.CANDIDATE,
-            inputs=(("base", f"{name}.base"), ("covered", f"{name}.covered")),
+            inputs=((Role.BASE, f"{name}.base"), (Role.COVERED, f"{name}.covered")),
             params={"line": name}, line=name))
-        schedule_inputs = [("ytd", f"{name}.ytd"), ("rate", f"{name}.rate")]
+        schedule_inputs = [(Role.YTD, f"{name}.ytd"), (Role.RATE, f"{name}.rate")]
         if line.deductible is not None:
-            schedule_inputs.append(("deductible", f"{name}.deductible"))
+            schedule_inputs.append((Role.DEDUCTIBLE, f"{name}.deductible"))
         nodes.append(Node(
             f"{name}.slice", Op.SCHEDULE, Phase.CANDIDATE,
-            inputs=tuple(schedule_inputs) + (("covered", f"{name}.covered"),),
+            inputs=tuple(schedule_inputs) + ((Role.COVERED, f"{name}.covered"),),
             params={"line": name}, line=name))
-    cap_inputs = [("slice", f"{name}.slice"), ("covered", f"{name}.covered")]
+    cap_inputs = [(Role.SLICE, f"{name}.slice"), (Role.COVERED, f"{name}.covered")]
     if line.cap is not None:
-        cap_inputs.append(("cap", f"{name}.cap"))
+        cap_inputs.append((Role.CAP, f"{name}.cap"))
     nodes.append(Node(
         payout_id(name), Op.CAP, Phase.CANDIDATE, inputs=tuple(cap_inputs),
         params={"line": name}, line=name))
@@ -231,18 +231,18 @@ def _alert(policy: Policy, alert) -> list[Node]:
     lines = alert.after_lines if alert.after_lines is not None else tuple(
         l.name for l in policy.lines)
     if alert.after_lines is None:
-        burden_inputs = (("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))
+        burden_inputs = ((Role.MINUEND, TOTAL_COST), (Role.SUBTRAHEND, TOTAL_PAID))
     else:
-        burden_inputs = (("minuend", TOTAL_COST), ("chosen", TAKE_HIGHEST)) + tuple(
-            ("subtrahend", final_payout_id(policy, line)) for line in lines)
+        burden_inputs = ((Role.MINUEND, TOTAL_COST), (Role.CHOSEN, TAKE_HIGHEST)) + tuple(
+            (Role.SUBTRAHEND, final_payout_id(policy, line)) for line in lines)
     burden_citation = alert.burden_rule.citation if alert.burden_rule else None
     return [
         Node(f"{alert.name}.burden", Op.DIFFERENCE, Phase.RESULT,
              inputs=burden_inputs, params={"lines": lines}, citation=burden_citation,
              span=alert.span),
         Node(f"{alert.name}.alert", Op.ALERT, Phase.RESULT,
-             inputs=(("burden", f"{alert.name}.burden"), ("visit", VISIT), ("scheme", SCHEME),
-                     ("identities", IDENTITIES)),
+             inputs=((Role.BURDEN, f"{alert.name}.burden"), (Role.VISIT, VISIT), (Role.SCHEME, SCHEME),
+                     (Role.IDENTITIES, IDENTITIES)),
              params={"alert": alert},
              citation=_table_citation(alert.threshold), span=alert.span),
     ]
