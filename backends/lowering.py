@@ -29,7 +29,6 @@ from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
 from yibao.compiler.lower import payout_inputs, referral_checks
-from yibao.dsl import ast
 from yibao.dsl.model import Policy
 
 
@@ -161,8 +160,8 @@ class ColumnarLowering:
         return sql.any_of([sql.col(self.columns.has_column(i.name)) for i in self.policy.identities
                            if self.policy.effective_identity(i.name) in wanted])
 
-    def condition(self, condition: ast.Condition) -> exp.Expression:
-        return condition_sql(self.columns, self.policy, condition)
+    def condition(self, tree: tuple) -> exp.Expression:
+        return condition_sql(self.columns, self.policy, tree)
 
     # ---- ops ----------------------------------------------------------------------------
     def _input(self, node: Node, scope: Scope):
@@ -197,8 +196,8 @@ class ColumnarLowering:
         if not line.covers_identity(scope.candidate):
             return exp.false()
         tests = [sql.one_of(sql.col("visit"), line.visits)]
-        if line.condition is not None:
-            tests.append(exp.paren(self.condition(line.condition)))
+        if node.params["condition"] is not None:
+            tests.append(exp.paren(self.condition(node.params["condition"])))
         covered = scope.coverage[node.line] = scope.define(node, "covered", sql.all_of(tests))
         return covered
 
@@ -387,20 +386,21 @@ class ColumnarLowering:
         return scope.define(node, "referred", sql.all_of(tests))
 
 
-def condition_sql(columns: ClaimColumns, policy: Policy,
-                  condition: ast.Condition) -> exp.Expression:
-    """A condition on declared fields (compiler/conditions.holds): a field is true when truthy."""
-    if isinstance(condition, ast.FieldRef):
-        name = condition.name.text
+def condition_sql(columns: ClaimColumns, policy: Policy, tree: tuple) -> exp.Expression:
+    """A condition on declared fields, in graph form (compiler/conditions.py condition_tree),
+    as SQL: a field is true when truthy, as the scalar evaluator reads it."""
+    kind = tree[0]
+    if kind == "field":
+        name = tree[1]
         column = sql.col(columns.field_column(name))
         field = policy.field(name)
         if field is not None and field.type == "bool":
             return exp.func("COALESCE", column, exp.false())
         return exp.func("COALESCE", column, sql.num(0)).neq(sql.num(0))
-    if isinstance(condition, ast.Not):
-        return sql.negate(exp.paren(condition_sql(columns, policy, condition.operand)))
-    parts = [exp.paren(condition_sql(columns, policy, o)) for o in condition.operands]
-    return sql.all_of(parts) if isinstance(condition, ast.All) else sql.any_of(parts)
+    if kind == "not":
+        return sql.negate(exp.paren(condition_sql(columns, policy, tree[1])))
+    parts = [exp.paren(condition_sql(columns, policy, o)) for o in tree[1:]]
+    return sql.all_of(parts) if kind == "all" else sql.any_of(parts)
 
 
 def annual_payout(rate, deductible: Decimal) -> Callable[[exp.Expression], exp.Expression]:

@@ -9,7 +9,7 @@ alerts.
 
 from __future__ import annotations
 
-from yibao.compiler.conditions import condition_fields
+from yibao.compiler.conditions import condition_fields, condition_tree
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, Role, build_graph
 from yibao.dsl.model import LineDef, Policy
 
@@ -159,7 +159,8 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
     nodes.append(Node(
         f"{name}.covered", Op.COVERS, Phase.CANDIDATE,
         inputs=((Role.VISIT, VISIT), (Role.IDENTITY, CANDIDATE)) + condition_inputs,
-        params={"line": line},
+        params={"line": line, "condition": condition_tree(line.condition)
+                if line.condition is not None else None},
         line=name, citation=covers_citation,
         span=line.visits_rule.span if line.visits_rule else line.span))
     if line.base_terms:

@@ -91,7 +91,8 @@ class OpSemantics:
     def _covers(self, node: Node) -> Compiled:
         line: LineDef = node.params["line"]
         visits = frozenset(line.visits)
-        condition = compile_condition(line.condition) if line.condition is not None else None
+        tree = node.params["condition"]
+        condition = compile_condition(tree) if tree is not None else None
         members = {i.name: line.covers_identity(i.name) for i in self.policy.identities}
         nobody = line.covers_identity(None)
 
