@@ -391,9 +391,9 @@ _FIXED = (Op.INPUT, Op.UPSTREAM)
 _FEW_VALUES = frozenset((str, tuple, bool, type(None)))
 _MAX_REUSED = 256
 # Ops whose facts, when their line does not cover the claim, depend on the node, the
-# candidate and the value alone, and whose value is then a constant (runtime
-# op_semantics.py's UNCOVERED): a step per candidate.  Not a year to date: its value is the ledger's
-# figure, so reuse would keep a step per person.
+# candidate and the value alone, and whose value is then a constant (UNCOVERED in
+# runtime/op_semantics.py): a step per candidate.  Not a year to date: its value is the
+# ledger's figure, so reuse would keep a step per person.
 _SAME_WHEN_UNCOVERED = frozenset((Op.LOOKUP, Op.DIFFERENCE, Op.SCHEDULE, Op.PER_UNIT, Op.CAP))
 
 FACTS: dict[Op, Callable[[Node, ScalarEvaluator], Callable]] = handlers_by_op(globals())
