@@ -181,6 +181,7 @@ def _version_checks(columns: ClaimColumns, v: int, policy: Policy) -> exp.Expres
 def _upstream_bounds(columns: ClaimColumns, policy: Policy) -> list[exp.Expression]:
     """runtime/claims.check_upstream_bounds in SQL: C308 claims go to the validator."""
     from yibao.backends.lowering import condition_sql
+    from yibao.compiler.conditions import condition_tree
 
     tests = []
     earlier: list[str] = []
@@ -202,7 +203,8 @@ def _upstream_bounds(columns: ClaimColumns, policy: Policy) -> list[exp.Expressi
             # a − (b + c) would be rendered, and run, as a − b + c.
             return exp.Sub(this=start[first], expression=exp.paren(sql.add(known)))
 
-        branches = [(exp.paren(condition_sql(columns, policy, condition)), bound(terms))
+        branches = [(exp.paren(condition_sql(columns, policy, condition_tree(condition))),
+                     bound(terms))
                     for condition, terms, _ in line.conditional_bases]
         limit = sql.case(branches, bound(line.base_terms)) if branches else bound(line.base_terms)
         tests.append(amount(line.name) <= sql.positive(limit))

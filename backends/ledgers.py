@@ -85,7 +85,9 @@ class WindowLedger:
             return None
 
         def same_coverage(line: str) -> bool:
-            covered = scope.values.get(f"{line}.covered")
+            # Which column holds a line's coverage is how the SQL is written, not a value
+            # this node reads (the sum is the same either way): Scope.coverage, not values.
+            covered = scope.coverage.get(line)
             return isinstance(covered, exp.Column) and covered.name == form.mask
 
         return telescoping.running_total(scope, form, sql.col(form.mask), same_coverage,

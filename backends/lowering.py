@@ -27,9 +27,8 @@ from yibao.backends.arithmetic_sql import FEN, SqlArithmetic
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
-from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
-from yibao.compiler.lower import CEILING, payout_id
-from yibao.dsl import ast
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
+from yibao.compiler.lower import payout_inputs, referral_checks
 from yibao.dsl.model import Policy
 
 
@@ -72,6 +71,8 @@ class Scope:
     # column → its linear form, line → running total of its payouts (backends/telescoping.py)
     linear: dict[str, Any] = attrs.field(factory=dict)
     cumulative: dict[str, tuple[exp.Expression, exp.Expression]] = attrs.field(factory=dict)
+    # line → the expression of its coverage, for the window ledger's telescoped sums
+    coverage: dict[str, exp.Expression] = attrs.field(factory=dict)
     _defined: dict[exp.Expression, str] = attrs.field(factory=dict)
 
     def define(self, node: Node, suffix: str, expression: exp.Expression) -> exp.Expression:
@@ -95,23 +96,7 @@ class ColumnarLowering:
         self.columns = columns
         self.ledger = ledger
         self._ids = {node.id: index for index, node in enumerate(graph.order)}
-        self._ops: dict[Op, Callable[[Node, Scope], Any]] = {
-            Op.INPUT: self._input,
-            Op.UPSTREAM: self._upstream,
-            Op.IDENTITY: self._identity,
-            Op.LOOKUP: self._lookup,
-            Op.COVERS: self._covers,
-            Op.DIFFERENCE: self._difference,
-            Op.YEAR_TO_DATE: self._year_to_date,
-            Op.SCHEDULE: self._schedule,
-            Op.PER_UNIT: self._per_unit,
-            Op.CAP: self._cap,
-            Op.CEILING: self._ceiling,
-            Op.SUM: self._sum,
-            Op.TAKE_HIGHEST: self._take_highest,
-            Op.ALERT: self._alert,
-            Op.REFERRAL: self._referral,
-        }
+        self._ops: dict[Op, Callable[[Node, Scope], Any]] = methods_by_op(self)
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -133,7 +118,7 @@ class ColumnarLowering:
     def lower_settlement(self, candidate: str | None, prefix: str) -> Scope:
         """Candidate and result phases for a claim whose only candidate is ``candidate``."""
         scope = self.lower_candidate(candidate, prefix)
-        return self._result_phase(scope, final_payouts(self.policy, scope.values))
+        return self._result_phase(scope, {})
 
     def lower_result(self, winner: dict[str, Any], chosen: exp.Expression, prefix: str) -> Scope:
         """The result phase over the winner's columns (``winner``: node id → value, as the
@@ -158,8 +143,8 @@ class ColumnarLowering:
         return sql.any_of([sql.col(self.columns.has_column(i.name)) for i in self.policy.identities
                            if self.policy.effective_identity(i.name) in wanted])
 
-    def condition(self, condition: ast.Condition) -> exp.Expression:
-        return condition_sql(self.columns, self.policy, condition)
+    def condition(self, tree: tuple) -> exp.Expression:
+        return condition_sql(self.columns, self.policy, tree)
 
     # ---- ops ----------------------------------------------------------------------------
     def _input(self, node: Node, scope: Scope):
@@ -194,9 +179,10 @@ class ColumnarLowering:
         if not line.covers_identity(scope.candidate):
             return exp.false()
         tests = [sql.one_of(sql.col("visit"), line.visits)]
-        if line.condition is not None:
-            tests.append(exp.paren(self.condition(line.condition)))
-        return scope.define(node, "covered", sql.all_of(tests))
+        if node.params["condition"] is not None:
+            tests.append(exp.paren(self.condition(node.params["condition"])))
+        covered = scope.coverage[node.line] = scope.define(node, "covered", sql.all_of(tests))
+        return covered
 
     def _difference(self, node: Node, scope: Scope):
         values = scope.values
@@ -234,7 +220,8 @@ class ColumnarLowering:
         values = scope.values
         covered = values[node.input("covered")]
         rate = values[node.input("rate")]
-        deductible = values.get(f"{node.params['line']}.deductible", Const(None))
+        deductible_id = node.optional_input("deductible")
+        deductible = values[deductible_id] if deductible_id else Const(None)
         if isinstance(rate, ByVisit) or isinstance(deductible, ByVisit):
             return self._schedule_by_visit(node, scope, covered, rate, deductible)
         rate = rate.value
@@ -288,7 +275,8 @@ class ColumnarLowering:
         covered = values[node.input("covered")]
         if _is_false(covered):
             return sql.num(0)
-        cap = values.get(f"{node.params['line']}.cap", Const(None)).value
+        cap_id = node.optional_input("cap")
+        cap = values[cap_id].value if cap_id else None
         paid = self.ledger.cap(node, scope, node.params["line"], values[node.input("slice")],
                                None if cap is None else fen(cap), covered)
         if isinstance(paid, exp.Column):
@@ -297,7 +285,8 @@ class ColumnarLowering:
 
     def _ceiling(self, node: Node, scope: Scope):
         params = node.params
-        before = {name: scope.values[payout_id(name)] for name in params["lines"]}
+        before = {name: scope.values[source]
+                  for name, source in zip(params["lines"], payout_inputs(node))}
         # floor_fen(rate × in-scope cost): the bound is never exceeded (Xinjiang §四).
         _, denominator = Decimal(params["rate"]).as_integer_ratio()
         finals = arithmetic.ceiling_cut(
@@ -305,21 +294,17 @@ class ColumnarLowering:
             Decimal(params["rate"]), lambda name, value: scope.define(node, name, value))
         applies = sql.all_of([sql.one_of(sql.col("visit"), params["visits"]),
                               exp.paren(self.holds(params["identities"]))])
+        # A column for each line the ceiling reduces: the others pass through unchanged.
         return {name: scope.define(node, f"final{index}", sql.when(applies, finals[name],
                                                                    before[name]))
-                for index, name in enumerate(params["lines"])}
+                for index, name in enumerate(params["lines"]) if name in params["reduces"]}
+
+    def _ceiling_cut(self, node: Node, scope: Scope):
+        # The ratio ceiling has defined each line's final figure as a column already.
+        return scope.values[node.input("ceiling")][node.params["line"]]
 
     def _sum(self, node: Node, scope: Scope):
-        values = scope.values
-        terms = []
-        for role, source in node.inputs:
-            if role == "total":
-                continue
-            if role == "chosen":
-                terms += [values[payout_id(line.name)] for line in self.policy.computed_lines]
-                continue
-            value = values[source]
-            terms += list(value.values()) if isinstance(value, dict) else [value]
+        terms = [scope.values[source] for source in payout_inputs(node)]
         total = scope.define(node, "sum", sql.add(terms))
         form = telescoping.total(scope, terms)
         if form is not None and isinstance(total, exp.Column):
@@ -376,40 +361,28 @@ class ColumnarLowering:
             chosen = scope.values[node.input("chosen")]
             tests.append(sql.boolean(chosen.value in referral.identities)
                          if isinstance(chosen, Const) else sql.one_of(chosen, referral.identities))
-        computed = {line.name for line in self.policy.computed_lines}
-        capped = [sql.all_of([scope.values[f"{line}.covered"],
-                              scope.values[f"{line}.slice"] > scope.values[f"{line}.before_ceiling"]])
-                  for line in referral.lines if line in computed]
+        values = scope.values
+        capped = [sql.all_of([values[covered], values[slice_] > values[payout]])
+                  for _, covered, slice_, payout in referral_checks(node)]
         tests.append(exp.paren(sql.any_of(capped)))
         return scope.define(node, "referred", sql.all_of(tests))
 
 
-def final_payouts(policy: Policy, values: dict[str, Any]) -> dict[str, Any]:
-    """The scalar evaluator's result context: every line's payout after the ratio ceiling,
-    and before it (``<line>.before_ceiling``)."""
-    ceiling = values.get(CEILING)
-    context = {}
-    for line in policy.lines:
-        before = values[payout_id(line.name)]
-        context[f"{line.name}.before_ceiling"] = before
-        context[payout_id(line.name)] = ceiling[line.name] if ceiling is not None else before
-    return context
-
-
-def condition_sql(columns: ClaimColumns, policy: Policy,
-                  condition: ast.Condition) -> exp.Expression:
-    """A condition on declared fields (compiler/conditions.holds): a field is true when truthy."""
-    if isinstance(condition, ast.FieldRef):
-        name = condition.name.text
+def condition_sql(columns: ClaimColumns, policy: Policy, tree: tuple) -> exp.Expression:
+    """A condition on declared fields, in graph form (compiler/conditions.py condition_tree),
+    as SQL: a field is true when truthy, as the scalar evaluator reads it."""
+    kind = tree[0]
+    if kind == "field":
+        name = tree[1]
         column = sql.col(columns.field_column(name))
         field = policy.field(name)
         if field is not None and field.type == "bool":
             return exp.func("COALESCE", column, exp.false())
         return exp.func("COALESCE", column, sql.num(0)).neq(sql.num(0))
-    if isinstance(condition, ast.Not):
-        return sql.negate(exp.paren(condition_sql(columns, policy, condition.operand)))
-    parts = [exp.paren(condition_sql(columns, policy, o)) for o in condition.operands]
-    return sql.all_of(parts) if isinstance(condition, ast.All) else sql.any_of(parts)
+    if kind == "not":
+        return sql.negate(exp.paren(condition_sql(columns, policy, tree[1])))
+    parts = [exp.paren(condition_sql(columns, policy, o)) for o in tree[1:]]
+    return sql.all_of(parts) if kind == "all" else sql.any_of(parts)
 
 
 def annual_payout(rate, deductible: Decimal) -> Callable[[exp.Expression], exp.Expression]:

@@ -31,7 +31,6 @@ from yibao.backends.lowering import ColumnarLowering
 from yibao.runtime.awaited import awaited_values, refusal_words
 from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import Op, Phase
-from yibao.dsl import ast
 from yibao.dsl.model import NO_IDENTITY, VISITS, Policy
 
 ROUTE_STRIDE = 1000   # route key = version × stride + candidate index
@@ -163,9 +162,10 @@ def _awaited_needs(lowering: ColumnarLowering, candidate: str | None):
             yield sql.all_of(tests), Unspecified(message, hint)
 
 
-def _field_is(name: str, truth: bool) -> ast.Condition:
-    field = ast.FieldRef(ast.Name(name))
-    return field if truth else ast.Not(field)
+def _field_is(name: str, truth: bool) -> tuple:
+    """The condition `name` (or `not name`), in graph form (compiler/conditions.py)."""
+    field = ("field", name)
+    return field if truth else ("not", field)
 
 
 def _inline(expression: exp.Expression, scope) -> exp.Expression:

@@ -16,11 +16,16 @@ from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.lowering import ColumnarLowering, Scope
 from yibao.compiler.graph import Op
-from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID, payout_id
+from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID, final_payout_id, payout_id
+from yibao.dsl.model import Policy
 
-# What the walk carries from the winner to the result phase, per computed line.
-WINNER_PARTS = {"fin": "{line}.payout", "pay": "{line}.before_ceiling",
-                "slice": "{line}.slice", "cov": "{line}.covered", "base": "{line}.base"}
+
+def winner_parts(policy: Policy, line: str) -> dict[str, str]:
+    """What the walk carries from the winner to the result phase for a computed line:
+    part → the node whose value it is.  Without a ratio ceiling the final payout and
+    the one before it are one node (``fin`` and ``pay`` carry the same figure)."""
+    return {"fin": final_payout_id(policy, line), "pay": payout_id(line),
+            "slice": f"{line}.slice", "cov": f"{line}.covered", "base": f"{line}.base"}
 
 
 def output_columns(columns: ClaimColumns) -> list[str]:
@@ -55,11 +60,12 @@ def outputs(columns: ClaimColumns, lowering: ColumnarLowering, scope: Scope,
     values = scope.values
     lines = {line.name for line in lowering.policy.lines}
     result: dict[str, exp.Expression] = {"cand": chosen}
+    policy = lowering.policy
     for line in columns.computed:
         result[columns.settled("fin", line)] = sql.bigint(
-            values[payout_id(line)] if line in lines else sql.num(0))
+            values[final_payout_id(policy, line)] if line in lines else sql.num(0))
     for line in columns.upstream:
-        final = values[payout_id(line)] if line in lines else sql.col(
+        final = values[final_payout_id(policy, line)] if line in lines else sql.col(
             columns.upstream_column(line))
         result[columns.final_upstream(line)] = sql.bigint(final)
     result["total_paid"] = sql.bigint(values[TOTAL_PAID])
@@ -83,8 +89,9 @@ def winner_values(lowering: ColumnarLowering, column_of) -> dict:
     policy = lowering.policy
     values = {}
     for line in policy.computed_lines:
-        for part, node_id in WINNER_PARTS.items():
-            values[node_id.format(line=line.name)] = column_of(part, line.name)
+        for part, node_id in winner_parts(policy, line.name).items():
+            # one node, two parts (no ceiling): the final payout's column reads it
+            values.setdefault(node_id, column_of(part, line.name))
     for line in policy.upstream_lines:
-        values[payout_id(line.name)] = column_of("fin_up", line.name)
+        values[final_payout_id(policy, line.name)] = column_of("fin_up", line.name)
     return values

@@ -21,11 +21,11 @@ from sqlglot import exp
 from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.layers import Definition, layered_select
-from yibao.backends.lowering import ColumnarLowering, final_payouts
+from yibao.backends.lowering import ColumnarLowering
 from yibao.backends.prepare import ROUTE_STRIDE, candidates, held_column
-from yibao.backends.result_phase import (WINNER_PARTS, outputs, settled_columns, settled_type,
+from yibao.backends.result_phase import (outputs, settled_columns, settled_type, winner_parts,
                                          winner_values)
-from yibao.compiler.lower import CANDIDATE_TOTAL, payout_id
+from yibao.compiler.lower import CANDIDATE_TOTAL, final_payout_id
 
 KEYS = ("idx", "version")
 
@@ -83,10 +83,11 @@ def _version_step(columns: ClaimColumns, lowering: ColumnarLowering):
     for k, candidate in enumerate(candidates(policy)):
         scope = lowering.lower_candidate(candidate, f"v{v}k{k}_")
         definitions += scope.definitions
-        values = {**scope.values, **final_payouts(policy, scope.values)}
-        parts = {(part, line.name): values[node.format(line=line.name)]
-                 for line in policy.computed_lines for part, node in WINNER_PARTS.items()}
-        parts.update({("fin_up", line.name): values[payout_id(line.name)]
+        values = scope.values
+        parts = {(part, line.name): values[node]
+                 for line in policy.computed_lines
+                 for part, node in winner_parts(policy, line.name).items()}
+        parts.update({("fin_up", line.name): values[final_payout_id(policy, line.name)]
                       for line in policy.upstream_lines})
         total = f"v{v}k{k}_total"
         definitions.append(Definition(total, values[CANDIDATE_TOTAL]))

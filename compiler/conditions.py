@@ -12,21 +12,23 @@ def holds(condition: ast.Condition, fields: Mapping[str, object]) -> bool:
     :func:`compile_condition` builds: the one reading of a condition in Python (the SQL
     lowering writes it as SQL, the views as words).  Built at each call, which costs
     less than looking it up (hashing the condition's tree); the hot paths keep theirs."""
-    return compile_condition(condition)(fields)
+    return compile_condition(condition_tree(condition))(fields)
 
 
-def compile_condition(condition: ast.Condition) -> Callable[[dict], bool]:
-    """The condition as a function of a claim's declared-field values (built once)."""
-    if isinstance(condition, ast.FieldRef):
-        name = condition.name.text
+def compile_condition(tree: tuple) -> Callable[[dict], bool]:
+    """A condition in graph form (:func:`condition_tree`) as a function of a claim's
+    declared-field values, built once."""
+    kind = tree[0]
+    if kind == "field":
+        name = tree[1]
         return lambda fields: bool(fields[name])
-    if isinstance(condition, ast.Not):
-        operand = compile_condition(condition.operand)
+    if kind == "not":
+        operand = compile_condition(tree[1])
         return lambda fields: not operand(fields)
-    operands = tuple(compile_condition(o) for o in condition.operands)
+    operands = tuple(compile_condition(o) for o in tree[1:])
     # Loops rather than all()/any() over a generator: a line's condition is read
     # on every claim, and a generator costs more than the fields it reads.
-    if isinstance(condition, ast.All):
+    if kind == "all":
         def every(fields: dict) -> bool:
             for operand in operands:
                 if not operand(fields):
@@ -59,7 +61,8 @@ def condition_fields(condition: ast.Condition | None) -> list[str]:
 
 
 def condition_tree(condition: ast.Condition, label: Callable[[str], str] | None = None) -> tuple:
-    """A condition as plain data, for the trace's facts and their JSON:
+    """A condition as plain data, the graph's form of it (a node carries this, never the
+    dsl's tree), and the trace's facts and their JSON:
     ``("field", name)``, ``("not", tree)``, ``("all", tree, …)`` or ``("any", tree, …)``.
     With ``label`` (``Policy.field_label``), a field with a display name is
     ``("field", name, display name)``: the views show 省内就医, the data keeps in_province."""

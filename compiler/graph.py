@@ -32,6 +32,7 @@ class Op(enum.Enum):
     PER_UNIT = "per_unit"          # amount × units, within the base (床日定额)
     CAP = "cap"                    # what is left of the annual cap after this year's payouts
     CEILING = "ceiling"            # ratio ceiling: combined payouts ≤ rate × in-scope cost
+    CEILING_CUT = "ceiling_cut"    # one line's payout as the ratio ceiling leaves it
     SUM = "sum"                    # a total of payouts
     TAKE_HIGHEST = "take_highest"  # the candidate identity with the highest total
     ALERT = "alert"                # an annual cumulative burden reaching a threshold
@@ -50,6 +51,50 @@ def handlers_by_op(namespace: Mapping[str, Any], prefix: str = "_") -> dict[Op, 
         raise LookupError(f"{namespace.get('__name__')}: no handler {', '.join(missing)}")
     return {op: namespace[f"{prefix}{op.value}"] for op in Op}
 
+
+def methods_by_op(visitor: Any, prefix: str = "_") -> dict[Op, Any]:
+    """:func:`handlers_by_op` for a visitor class's methods: ``visitor._year_to_date``
+    for ``Op.YEAR_TO_DATE`` (the scalar evaluator, the SQL lowering, the columnar
+    engine).  A visitor lacking a method for some op is refused when it is built."""
+    names = {f"{prefix}{op.value}" for op in Op}
+    found = {name: getattr(visitor, name) for name in names if hasattr(visitor, name)}
+    return handlers_by_op({"__name__": type(visitor).__qualname__, **found}, prefix)
+
+
+class Role(enum.StrEnum):
+    """What an input is to the node that reads it: every edge of the graph has one.
+
+    A StrEnum, so a role reads and prints as its name ("covered")."""
+
+    AMOUNT = "amount"
+    BASE = "base"
+    BURDEN = "burden"
+    CAP = "cap"
+    CEILING = "ceiling"
+    CHOSEN = "chosen"
+    COVERED = "covered"
+    DEDUCTIBLE = "deductible"
+    FIELD = "field"
+    IDENTITIES = "identities"
+    IDENTITY = "identity"
+    IN_SCOPE_COST = "in_scope_cost"
+    MINUEND = "minuend"
+    PAYOUT = "payout"
+    RATE = "rate"
+    SCHEME = "scheme"
+    SLICE = "slice"
+    SUBTRAHEND = "subtrahend"
+    TOTAL = "total"
+    UNITS = "units"
+    VISIT = "visit"
+    YTD = "ytd"
+
+
+def _roles(inputs) -> tuple[tuple[Role, str], ...]:
+    """A node's inputs with each role a :class:`Role` (an unknown role is an error)."""
+    return tuple((Role(role), source) for role, source in inputs)
+
+
 class Phase(enum.Enum):
     """When a node is evaluated: once per claim, once per candidate identity, or after."""
 
@@ -63,25 +108,30 @@ class Node:
     id: str
     op: Op                           # (its words, Chinese or English, are explain/'s)
     phase: Phase
-    inputs: tuple[tuple[str, str], ...] = ()   # (role, node id)
+    inputs: tuple[tuple[Role, str], ...] = attrs.field(default=(), converter=_roles)  # (role, node id)
     params: dict[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
     line: str | None = None          # the line of defence it belongs to (a cluster when drawn)
     citation: Citation | None = None
     span: Span = attrs.field(default=NO_SPAN, eq=False)
     # role → the first input with it: traces read a node's inputs on every claim
-    _roles: dict[str, str] = attrs.field(init=False, eq=False, hash=False, repr=False)
+    _by_role: dict[str, str] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         roles: dict[str, str] = {}
         for role, node_id in self.inputs:
             roles.setdefault(role, node_id)
-        object.__setattr__(self, "_roles", roles)
+        object.__setattr__(self, "_by_role", roles)
 
     def input(self, role: str) -> str:
         try:
-            return self._roles[role]
+            return self._by_role[role]
         except KeyError:
             raise KeyError(f"{self.id} has no input {role}") from None
+
+    def optional_input(self, role: str) -> str | None:
+        """The input with ``role``, or None when the node has none (a line without a
+        deductible or a cap)."""
+        return self._by_role.get(role)
 
 
 @attrs.frozen

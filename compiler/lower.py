@@ -9,8 +9,8 @@ alerts.
 
 from __future__ import annotations
 
-from yibao.compiler.conditions import condition_fields
-from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, build_graph
+from yibao.compiler.conditions import condition_fields, condition_tree
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, Role, build_graph
 from yibao.dsl.model import LineDef, Policy
 
 IN_SCOPE = "claim.in_scope_cost"
@@ -31,7 +31,35 @@ QUANTITIES = ("deductible", "rate", "cap", "per_unit")
 
 
 def payout_id(line: str) -> str:
+    """A line's payout as its cap leaves it, before any ratio ceiling."""
     return f"{line}.payout"
+
+
+def after_ceiling_id(line: str) -> str:
+    """A line's payout as the ratio ceiling leaves it (a policy with a ceiling only)."""
+    return f"{line}.after_ceiling"
+
+
+def final_payout_id(policy: Policy, line: str) -> str:
+    """The node holding a line's final payout: after the ratio ceiling for a line the
+    ceiling reduces (specification §9), else the payout itself."""
+    if policy.ceiling is not None and line in policy.ceiling.reduces:
+        return after_ceiling_id(line)
+    return payout_id(line)
+
+
+def payout_inputs(node: Node) -> tuple[str, ...]:
+    """The payouts a node reads (a ceiling, a total), in the order it declares them."""
+    return tuple(source for role, source in node.inputs if role == "payout")
+
+
+def referral_checks(node: Node) -> tuple[tuple[str, str, str, str], ...]:
+    """(line, its coverage, its slice, its payout before the ceiling) for each line a
+    referral node lists, from its inputs: one of each role a line, in the lines' order."""
+    roles = {role: [source for name, source in node.inputs if name == role]
+             for role in (Role.COVERED, Role.SLICE, Role.PAYOUT)}
+    lines = node.params["referral"].lines
+    return tuple(zip(lines, roles["covered"], roles["slice"], roles["payout"]))
 
 
 def lower_policy(policy: Policy) -> EvaluationGraph:
@@ -47,7 +75,7 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
                                   "label": policy.field_label(field.name)},
                           citation=field.citation, span=field.span))
     nodes.append(Node(CANDIDATE, Op.IDENTITY, Phase.CANDIDATE,
-                      inputs=(("identities", IDENTITIES),),
+                      inputs=((Role.IDENTITIES, IDENTITIES),),
                       citation=policy.take_highest.citation if policy.take_highest else None))
     earlier: list[str] = []
     for line in policy.lines:
@@ -59,42 +87,60 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
             nodes.extend(_computed_line(policy, line, earlier))
         earlier.append(line.name)
     all_payouts = [payout_id(line.name) for line in policy.lines]
-    final_payouts = all_payouts
     if policy.ceiling is not None:
         ceiling = policy.ceiling
         nodes.append(Node(
             CEILING, Op.CEILING, Phase.CANDIDATE,
-            inputs=(("in_scope_cost", IN_SCOPE), ("visit", VISIT), ("identity", CANDIDATE))
-            + tuple(("payout", p) for p in all_payouts),
+            inputs=((Role.IN_SCOPE_COST, IN_SCOPE), (Role.VISIT, VISIT), (Role.IDENTITY, CANDIDATE),
+                    # whom it binds is read from every identity the claim holds (§四)
+                    (Role.IDENTITIES, IDENTITIES))
+            + tuple((Role.PAYOUT, p) for p in all_payouts),
             params={"rate": ceiling.rate.value, "identities": ceiling.identities,
                     "visits": ceiling.visits, "lines": tuple(l.name for l in policy.lines),
                     "reduces": ceiling.reduces},
             citation=ceiling.rate.citation, span=ceiling.span))
-        final_payouts = [CEILING]
+        # The cut, one node for each line the ceiling reduces: what every later node
+        # reads as the line's payout (the cap's figure stays the figure before the
+        # ceiling, which referrals compare with the slice).
+        for line in policy.lines:
+            if line.name not in ceiling.reduces:
+                continue
+            nodes.append(Node(
+                after_ceiling_id(line.name), Op.CEILING_CUT, Phase.CANDIDATE,
+                inputs=((Role.CEILING, CEILING), (Role.PAYOUT, payout_id(line.name))),
+                params={"line": line.name}, line=line.name,
+                citation=ceiling.rate.citation, span=ceiling.span))
+    final = {line.name: final_payout_id(policy, line.name) for line in policy.lines}
     # Take highest compares what each identity would be paid in all, after the
     # ceiling; upstream payouts are the same for every candidate.
     nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, Phase.CANDIDATE,
-                      inputs=tuple(("payout", p) for p in final_payouts),
+                      inputs=tuple((Role.PAYOUT, final[l.name]) for l in policy.lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     take_highest = policy.take_highest
     nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, Phase.RESULT,
-                      inputs=(("total", CANDIDATE_TOTAL),),
+                      inputs=((Role.TOTAL, CANDIDATE_TOTAL),),
                       citation=take_highest.citation if take_highest else None,
                       span=take_highest.span if take_highest else _no_span()))
+    # The winner's lines (its computed ones first, then the upstream ones, as the
+    # settled columns list them); `chosen` says whose figures they are.
+    paid_lines = tuple(policy.computed_lines) + tuple(policy.upstream_lines)
     nodes.append(Node(TOTAL_PAID, Op.SUM, Phase.RESULT,
-                      inputs=(("chosen", TAKE_HIGHEST),)
-                      + tuple(("payout", payout_id(l.name)) for l in policy.upstream_lines),
+                      inputs=((Role.CHOSEN, TAKE_HIGHEST),)
+                      + tuple((Role.PAYOUT, final[l.name]) for l in paid_lines),
                       params={"lines": tuple(l.name for l in policy.lines)}))
     nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, Phase.RESULT,
-                      inputs=(("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))))
+                      inputs=((Role.MINUEND, TOTAL_COST), (Role.SUBTRAHEND, TOTAL_PAID))))
     for alert in policy.alerts:
         nodes.extend(_alert(policy, alert))
     for referral in policy.referrals:
         nodes.append(Node(
             f"{referral.name}.referral", Op.REFERRAL, Phase.RESULT,
-            inputs=(("chosen", TAKE_HIGHEST), ("burden", PERSONAL_BURDEN)) + tuple(
+            # A listed line whose cap cut the claim: covered, and its slice above its
+            # payout before the ratio ceiling (a ceiling cut is no reason to refer).
+            inputs=((Role.CHOSEN, TAKE_HIGHEST), (Role.BURDEN, PERSONAL_BURDEN)) + tuple(
                 (role, f"{line}.{suffix}") for line in referral.lines
-                for role, suffix in (("slice", "slice"), ("payout", "payout"))),
+                for role, suffix in ((Role.COVERED, "covered"), (Role.SLICE, "slice"),
+                                     (Role.PAYOUT, "payout"))),
             params={"referral": referral}, citation=referral.citation, span=referral.span))
     return build_graph(policy, nodes)
 
@@ -108,25 +154,26 @@ def _no_span():
 def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[Node]:
     name = line.name
     nodes: list[Node] = []
-    condition_inputs = tuple(("field", f"claim.{f}") for f in condition_fields(line.condition))
+    condition_inputs = tuple((Role.FIELD, f"claim.{f}") for f in condition_fields(line.condition))
     covers_citation = line.visits_rule.citation if line.visits_rule else None
     nodes.append(Node(
         f"{name}.covered", Op.COVERS, Phase.CANDIDATE,
-        inputs=(("visit", VISIT), ("identity", CANDIDATE)) + condition_inputs,
-        params={"line": line},
+        inputs=((Role.VISIT, VISIT), (Role.IDENTITY, CANDIDATE)) + condition_inputs,
+        params={"line": line, "condition": condition_tree(line.condition)
+                if line.condition is not None else None},
         line=name, citation=covers_citation,
         span=line.visits_rule.span if line.visits_rule else line.span))
     if line.base_terms:
         start, *subtracted = line.base_terms
-        base_inputs = (("minuend", f"claim.{start}"),) + tuple(
-            ("subtrahend", payout_id(term)) for term in subtracted)
+        base_inputs = ((Role.MINUEND, f"claim.{start}"),) + tuple(
+            (Role.SUBTRAHEND, payout_id(term)) for term in subtracted)
     else:
-        base_inputs = (("minuend", IN_SCOPE),) + tuple(
-            ("subtrahend", payout_id(term)) for term in earlier)
+        base_inputs = ((Role.MINUEND, IN_SCOPE),) + tuple(
+            (Role.SUBTRAHEND, payout_id(term)) for term in earlier)
     base_rule = line.base_rule
     nodes.append(Node(
         f"{name}.base", Op.DIFFERENCE, Phase.CANDIDATE,
-        inputs=base_inputs + (("covered", f"{name}.covered"),),
+        inputs=base_inputs + ((Role.COVERED, f"{name}.covered"),),
         params={"remaining": not line.base_terms}, line=name,
         citation=base_rule.citation if base_rule else None,
         span=base_rule.span if base_rule else line.span))
@@ -135,33 +182,33 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
         if table is None:
             continue
         # A value an amendment changed for some visits only is read by the claim's visit too.
-        by_visit = (("visit", VISIT),) if table.varies_by_visit else ()
+        by_visit = ((Role.VISIT, VISIT),) if table.varies_by_visit else ()
         nodes.append(Node(
             f"{name}.{quantity}", Op.LOOKUP, Phase.CANDIDATE,
-            inputs=(("identity", CANDIDATE), ("covered", f"{name}.covered")) + by_visit,
+            inputs=((Role.IDENTITY, CANDIDATE), (Role.COVERED, f"{name}.covered")) + by_visit,
             params={"table": table, "quantity": quantity}, line=name,
             citation=_table_citation(table), span=_table_span(table)))
     if line.per_unit is not None:
         nodes.append(Node(
             f"{name}.slice", Op.PER_UNIT, Phase.CANDIDATE,
-            inputs=(("base", f"{name}.base"), ("amount", f"{name}.per_unit"),
-                    ("units", f"claim.{line.per_unit_field}"), ("covered", f"{name}.covered")),
+            inputs=((Role.BASE, f"{name}.base"), (Role.AMOUNT, f"{name}.per_unit"),
+                    (Role.UNITS, f"claim.{line.per_unit_field}"), (Role.COVERED, f"{name}.covered")),
             params={"line": name, "unit": line.per_unit_field}, line=name))
     else:
         nodes.append(Node(
             f"{name}.ytd", Op.YEAR_TO_DATE, Phase.CANDIDATE,
-            inputs=(("base", f"{name}.base"), ("covered", f"{name}.covered")),
+            inputs=((Role.BASE, f"{name}.base"), (Role.COVERED, f"{name}.covered")),
             params={"line": name}, line=name))
-        schedule_inputs = [("ytd", f"{name}.ytd"), ("rate", f"{name}.rate")]
+        schedule_inputs = [(Role.YTD, f"{name}.ytd"), (Role.RATE, f"{name}.rate")]
         if line.deductible is not None:
-            schedule_inputs.append(("deductible", f"{name}.deductible"))
+            schedule_inputs.append((Role.DEDUCTIBLE, f"{name}.deductible"))
         nodes.append(Node(
             f"{name}.slice", Op.SCHEDULE, Phase.CANDIDATE,
-            inputs=tuple(schedule_inputs) + (("covered", f"{name}.covered"),),
+            inputs=tuple(schedule_inputs) + ((Role.COVERED, f"{name}.covered"),),
             params={"line": name}, line=name))
-    cap_inputs = [("slice", f"{name}.slice"), ("covered", f"{name}.covered")]
+    cap_inputs = [(Role.SLICE, f"{name}.slice"), (Role.COVERED, f"{name}.covered")]
     if line.cap is not None:
-        cap_inputs.append(("cap", f"{name}.cap"))
+        cap_inputs.append((Role.CAP, f"{name}.cap"))
     nodes.append(Node(
         payout_id(name), Op.CAP, Phase.CANDIDATE, inputs=tuple(cap_inputs),
         params={"line": name}, line=name))
@@ -185,18 +232,18 @@ def _alert(policy: Policy, alert) -> list[Node]:
     lines = alert.after_lines if alert.after_lines is not None else tuple(
         l.name for l in policy.lines)
     if alert.after_lines is None:
-        burden_inputs = (("minuend", TOTAL_COST), ("subtrahend", TOTAL_PAID))
+        burden_inputs = ((Role.MINUEND, TOTAL_COST), (Role.SUBTRAHEND, TOTAL_PAID))
     else:
-        burden_inputs = (("minuend", TOTAL_COST), ("chosen", TAKE_HIGHEST)) + tuple(
-            ("subtrahend", payout_id(line)) for line in lines)
+        burden_inputs = ((Role.MINUEND, TOTAL_COST), (Role.CHOSEN, TAKE_HIGHEST)) + tuple(
+            (Role.SUBTRAHEND, final_payout_id(policy, line)) for line in lines)
     burden_citation = alert.burden_rule.citation if alert.burden_rule else None
     return [
         Node(f"{alert.name}.burden", Op.DIFFERENCE, Phase.RESULT,
              inputs=burden_inputs, params={"lines": lines}, citation=burden_citation,
              span=alert.span),
         Node(f"{alert.name}.alert", Op.ALERT, Phase.RESULT,
-             inputs=(("burden", f"{alert.name}.burden"), ("visit", VISIT), ("scheme", SCHEME),
-                     ("identities", IDENTITIES)),
+             inputs=((Role.BURDEN, f"{alert.name}.burden"), (Role.VISIT, VISIT), (Role.SCHEME, SCHEME),
+                     (Role.IDENTITIES, IDENTITIES)),
              params={"alert": alert},
              citation=_table_citation(alert.threshold), span=alert.span),
     ]

@@ -18,7 +18,7 @@ from html import escape
 import graphviz
 
 from yibao.compiler.graph import EvaluationGraph, Node, Op
-from yibao.compiler.lower import CEILING, PERSONAL_BURDEN, TOTAL_PAID
+from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID
 from yibao.explain import colour
 from yibao.explain.graph_label import node_label
 from yibao.explain.overlay import Mark, Overlay
@@ -26,7 +26,7 @@ from yibao.explain.provenance import Provenance
 
 FORMATS = ("svg", "png", "pdf", "dot")
 _INPUT_OPS = (Op.INPUT, Op.UPSTREAM)
-_OUTPUT_OPS = (Op.CAP, Op.TAKE_HIGHEST, Op.ALERT, Op.REFERRAL)
+_OUTPUT_OPS = (Op.CAP, Op.CEILING_CUT, Op.TAKE_HIGHEST, Op.ALERT, Op.REFERRAL)
 # Edges every node of a line has (its coverage, the candidate identity) would
 # hide the money flow; the cluster says "this line", the tables say "by identity".
 _QUIET_ROLES = ("covered", "identity")
@@ -67,18 +67,13 @@ def graph_dot(graph: EvaluationGraph, overlay: Overlay | None = None,
         if node.id in shown and _cluster_key(graph, node) is None:
             _add_node(dot, node, graph, overlay)
     _order_in_rows(dot, graph, shown)
-    # The total is drawn from the ceiling when there is one: it sums the lines' payouts as
-    # the ceiling left them (xj-0007: 11,400, not the 12,000 the lines paid before it).
-    capped = {source for _, source in graph.node(CEILING).inputs} if CEILING in shown else set()
+    # Each edge is an input the node's evaluation reads (compiler/graph.py): with a ratio
+    # ceiling the totals read each line's payout after it (xj-0007: 11,400, not the
+    # 12,000 the lines paid before it).
     for node in graph.order:
         if node.id not in shown:
             continue
-        from_ceiling = False
         for role, source in node.inputs:
-            if node.id == TOTAL_PAID and source in capped:
-                if from_ceiling:
-                    continue
-                source, from_ceiling = CEILING, True
             if source in shown and _drawn_edge(role, node):
                 dot.edge(source, node.id, **_edge_style(source, node.id, overlay))
     return dot

@@ -152,6 +152,10 @@ def _ceiling(node, graph):
                       "超出部分从最后一道救助压减"))
 
 
+def _ceiling_cut(node, graph):
+    return NodeWords(("比例上限压减后的本项支付",))
+
+
 def _sum(node, graph):
     return NodeWords((" + ".join(node.params.get("lines", ())),))
 

@@ -13,8 +13,8 @@ import enum
 import attrs
 
 from yibao.runtime.evaluate import ClaimResult
-from yibao.runtime.facts import AlertFacts, Bound, CapFacts, CeilingFacts, PerUnitFacts, \
-    ScheduleFacts, UpstreamFacts
+from yibao.runtime.facts import AlertFacts, Bound, CapFacts, CeilingCutFacts, CeilingFacts, \
+    PerUnitFacts, ScheduleFacts
 from yibao.compiler.lower import CANDIDATE, TAKE_HIGHEST
 from yibao.core.money import format_money
 from yibao.runtime.trace import Step
@@ -92,7 +92,6 @@ def bound_notes(chosen: list[Step], uncovered: set[str | None]) -> dict[str, str
     slice its deductible, the ceiling its cut, an alert the year's burden."""
     reasons: dict[str | None, list[str]] = {}
     notes: dict[str, str] = {}
-    cuts: dict[str, object] = {}
     for step in chosen:
         facts = step.facts
         if isinstance(facts, ScheduleFacts) and facts.bound is Bound.DEDUCTIBLE_NOT_REACHED:
@@ -103,14 +102,13 @@ def bound_notes(chosen: list[Step], uncovered: set[str | None]) -> dict[str, str
             reasons.setdefault(step.line, []).append("以计算基数为限")
         elif isinstance(facts, CeilingFacts) and facts.bound is Bound.CEILING_CUT:
             notes[step.node] = f"比例上限压减 {format_money(facts.cut)}"
-            cuts.update((line, before - after) for (line, before), (_, after)
-                        in zip(facts.before, facts.after) if before != after)
+        elif isinstance(facts, CeilingCutFacts) and facts.cut:
+            # the line's own figure after the ceiling (its payout node keeps the one before)
+            notes[step.node] = f"比例上限压减 {format_money(facts.cut)}"
         elif isinstance(facts, AlertFacts):
             notes[step.node] = f"年度累计负担 {format_money(facts.burden)}"
     for step in chosen:
         facts = step.facts
-        if isinstance(facts, UpstreamFacts) and step.line in cuts:
-            notes[step.node] = f"比例上限压减 {format_money(cuts[step.line])}"
         if not isinstance(facts, CapFacts):
             continue
         found = list(reasons.get(step.line, ()))
@@ -120,8 +118,6 @@ def bound_notes(chosen: list[Step], uncovered: set[str | None]) -> dict[str, str
             found.append(f"已达年度限额（年度已付 {format_money(facts.paid)}）")
         elif facts.cap is not None:
             found.append(f"年度已付 {format_money(facts.paid)}")
-        if step.line in cuts:
-            found.append(f"比例上限压减 {format_money(cuts[step.line])}")
         if found:
             notes[step.node] = "；".join(found)
     return notes

@@ -53,6 +53,7 @@ SUFFIXES = {
     "payout": "payout",
     "burden": "monitored burden",
     "alert": "alert",
+    "after_ceiling": "payout after the ratio ceiling",
 }
 
 
@@ -144,6 +145,8 @@ ENTRIES = {
     plan.WithinCeiling: "; total paid {combined} is within it; unchanged",
     plan.CeilingCut: "; total paid {combined} exceeds it, {cut} cut: {cuts}",
     plan.LineCut: "{name} {before} → {after} (cut {cut})",
+    plan.LineCeilingCut: "{line} cut by the ratio ceiling: {before} − {cut} = {after}",
+    plan.LineNotCut: "{line} not cut by the ratio ceiling: {after}",
     plan.OneIdentity: "one identity only: {identity}",
     plan.Totals: "totals by identity: {totals}; {reason}; never added together",
     plan.Tied: "tied; {winner}, listed first in the policy, applies ({reading})",

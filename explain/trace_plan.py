@@ -445,6 +445,20 @@ class LineCut(Phrase):
 
 
 @phrase
+class LineCeilingCut(Phrase):   # a line's payout after the ratio ceiling cut it
+    line: str
+    before: Decimal
+    cut: Decimal
+    after: Decimal
+
+
+@phrase
+class LineNotCut(Phrase):       # a line's payout the ratio ceiling left as it was
+    line: str
+    after: Decimal
+
+
+@phrase
 class Addition(Phrase):
     parts: tuple[tuple[str, Decimal], ...]
     total: Decimal
@@ -731,6 +745,13 @@ def _ceiling(step: Step) -> Said:
                  for (name, before), (_, after) in zip(f.before, f.after) if before != after)
     formula += [CeilingCut(f.combined, f.cut, cuts), Then(Interpretation(f.reading))]
     return Said(value, tuple(formula))
+
+
+def _ceiling_cut(step: Step) -> Said:
+    f = step.facts
+    said = (LineCeilingCut(f.line, f.before, f.cut, f.after) if f.cut
+            else LineNotCut(f.line, f.after))
+    return Said(Money(f.after), (said,))
 
 
 def _sum(step: Step) -> Said:

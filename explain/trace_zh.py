@@ -51,6 +51,7 @@ SUFFIXES = {
     "payout": "支付",
     "burden": "监测负担",
     "alert": "预警",
+    "after_ceiling": "比例上限后支付",
 }
 
 
@@ -139,6 +140,8 @@ ENTRIES = {
     plan.WithinCeiling: "；各项支付合计 {combined} 未超过上限，不调整",
     plan.CeilingCut: "；各项支付合计 {combined} 超过上限，共压减 {cut}: {cuts}",
     plan.LineCut: "{name} {before} → {after}（压减 {cut}）",
+    plan.LineCeilingCut: "{line}经比例上限压减: {before} − {cut} = {after}",
+    plan.LineNotCut: "{line}未受比例上限压减: {after}",
     plan.OneIdentity: "仅一种身份: {identity}",
     plan.Totals: "各身份计算支付: {totals}；{reason}，不得重复享受",
     plan.Tied: "并列最高，取政策中先列明的{winner}（{reading}）",

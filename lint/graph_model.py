@@ -34,7 +34,7 @@ import attrs
 from yibao.compiler.arithmetic import capped, ceiling_cut, claim_slice, per_unit_payout
 from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
-from yibao.compiler.lower import CEILING, payout_id
+from yibao.compiler.lower import final_payout_id, payout_id, payout_inputs
 from yibao.lint.exact import FractionArithmetic
 
 ZERO = Fraction(0)
@@ -146,11 +146,10 @@ def settle(graph: EvaluationGraph, kind: ClaimKind, burden: Fraction,
     """Every line's payout after the ceiling, the covering lines' before it, the switches."""
     values, switches = visit(graph, kind, burden, upstream)
     lines = [line.name for line in graph.policy.lines]
-    finals = values.get(CEILING) or {name: values[payout_id(name)] for name in lines}
+    finals = tuple((name, values[final_payout_id(graph.policy, name)]) for name in lines)
     before = tuple((node.line, values[payout_id(node.line)]) for node in graph.order
                    if node.op is Op.COVERS and values[node.id])
-    return Settlement(burden, upstream, tuple((name, finals[name]) for name in lines), before,
-                      switches)
+    return Settlement(burden, upstream, finals, before, switches)
 
 
 # ---- one handler per op ----------------------------------------------------------
@@ -277,7 +276,8 @@ def _ceiling(node: Node, values: Mapping, claim: _Claim) -> dict[str, Fraction]:
     """Combined payouts ≤ rate × in-scope cost; the reduced lines absorb the excess, last
     first.  The engine rounds the bound down to the fen; here it is exact."""
     params = node.params
-    finals = {name: values[payout_id(name)] for name in params["lines"]}
+    finals = {name: values[source]
+              for name, source in zip(params["lines"], payout_inputs(node))}
     if not ceiling_applies(params, values[node.input("visit")], values[node.input("identity")]):
         return finals
     return ceiling_cut(claim.arithmetic, finals, params["reduces"],
@@ -290,17 +290,12 @@ def ceiling_applies(params: Mapping, visit: str, identity: str | None) -> bool:
     return visit in params["visits"] and identity in params["identities"]
 
 
+def _ceiling_cut(node: Node, values: Mapping, claim: _Claim) -> Fraction:
+    return values[node.input("ceiling")][node.params["line"]]
+
+
 def _sum(node: Node, values: Mapping, claim: _Claim) -> Fraction:
-    if _role(node, "chosen"):
-        # The claim's total paid: the chosen candidate's total already counts the upstream
-        # payouts (it sums every line, and they are the same for every candidate).
-        return values[node.input("chosen")]
-    amounts: list[Fraction] = []
-    for role, source in node.inputs:
-        if role == "payout":   # the ceiling's value is every line's final payout
-            value = values[source]
-            amounts.extend(value.values() if isinstance(value, dict) else (value,))
-    return claim.arithmetic.add(amounts)
+    return claim.arithmetic.add([values[source] for source in payout_inputs(node)])
 
 
 def _take_highest(node: Node, values: Mapping, claim: _Claim) -> Fraction:

@@ -186,6 +186,17 @@ class CeilingFacts:
 
 
 @attrs.frozen(cache_hash=True)
+class CeilingCutFacts:
+    line: str
+    before: Amount                       # the line's payout before the ratio ceiling
+    after: Amount                        # and after it: what the claim's totals count
+
+    @property
+    def cut(self) -> Amount:
+        return self.before - self.after
+
+
+@attrs.frozen(cache_hash=True)
 class SumFacts:
     parts: tuple[tuple[str, Amount], ...]    # (line, amount)
     total: Amount
@@ -241,7 +252,7 @@ class RecordedWords:
 
 Facts = Union[InputFacts, UpstreamFacts, IdentityFacts, LookupFacts, CoversFacts,
               DifferenceFacts, YearToDateFacts, ScheduleFacts, PerUnitFacts, CapFacts,
-              CeilingFacts, SumFacts, TakeHighestFacts, AlertFacts, ReferralFacts, RecordedWords]
+              CeilingFacts, CeilingCutFacts, SumFacts, TakeHighestFacts, AlertFacts, ReferralFacts, RecordedWords]
 
 
 # ---- JSON ------------------------------------------------------------------------------
@@ -291,7 +302,7 @@ FACTS_BY_OP = {
     "input": InputFacts, "upstream": UpstreamFacts, "identity": IdentityFacts,
     "lookup": LookupFacts, "covers": CoversFacts, "difference": DifferenceFacts,
     "year_to_date": YearToDateFacts, "schedule": ScheduleFacts, "per_unit": PerUnitFacts,
-    "cap": CapFacts, "ceiling": CeilingFacts, "sum": SumFacts,
+    "cap": CapFacts, "ceiling": CeilingFacts, "ceiling_cut": CeilingCutFacts, "sum": SumFacts,
     "take_highest": TakeHighestFacts, "alert": AlertFacts, "referral": ReferralFacts,
 }
 

@@ -15,12 +15,12 @@ from yibao.runtime.claims import Claim
 from yibao.compiler.conditions import condition_tree, holds
 from yibao.runtime.context import EvaluationContext
 from yibao.runtime.facts import (
-    AlertFacts, Bound, CapFacts, CeilingFacts, CoversFacts, DifferenceFacts, IdentityFacts,
+    AlertFacts, Bound, CapFacts, CeilingCutFacts, CeilingFacts, CoversFacts, DifferenceFacts, IdentityFacts,
     InputFacts, LookupFacts, PerUnitFacts, ReferralFacts, ScheduleFacts, SumFacts,
     TakeHighestFacts, UpstreamFacts, YearToDateFacts,
 )
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
-from yibao.compiler.lower import CANDIDATE_TOTAL, CEILING, PERSONAL_BURDEN, payout_id
+from yibao.compiler.lower import PERSONAL_BURDEN, payout_inputs, referral_checks
 from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.runtime.trace import Step
 from yibao.core.money import ZERO, floor_fen
@@ -37,7 +37,7 @@ class ScalarEvaluator(Protocol):
 
     def ceiling_applies(self, params: dict, claim: Claim) -> bool: ...
 
-    def capped_lines(self, referral, context: EvaluationContext) -> list[str]: ...
+    def capped_lines(self, checks, values) -> list[str]: ...
 
     def alert_members(self, alert, claim: Claim) -> tuple[tuple[str, ...], bool]: ...
 
@@ -246,7 +246,7 @@ def _year_to_date(node: Node, evaluator):
 def _schedule(node: Node, evaluator):
     line = node.params["line"]
     covered, ytd, rate_id = node.input("covered"), node.input("ytd"), node.input("rate")
-    deductible_id = f"{line}.deductible"
+    deductible_id = node.optional_input("deductible")
 
     def facts(context: EvaluationContext, value):
         values = context.values
@@ -254,7 +254,7 @@ def _schedule(node: Node, evaluator):
             return ScheduleFacts(line, False), OWN
         before, after = values[ytd]
         rate = values[rate_id]
-        deductible = values.get(deductible_id) or Decimal(0)
+        deductible = (values[deductible_id] if deductible_id else None) or Decimal(0)
         g_after = DECIMAL.round(annual_payout(DECIMAL, after, deductible, rate))
         g_before = DECIMAL.round(annual_payout(DECIMAL, before, deductible, rate))
         bound = Bound.DEDUCTIBLE_NOT_REACHED if after <= deductible else None
@@ -283,14 +283,14 @@ def _per_unit(node: Node, evaluator):
 def _cap(node: Node, evaluator):
     line = node.params["line"]
     covered, slice_id = node.input("covered"), node.input("slice")
-    cap_id = f"{line}.cap"
+    cap_id = node.optional_input("cap")
 
     def facts(context: EvaluationContext, value):
         values = context.values
         if not values[covered]:
             return CapFacts(line, False), OWN
         due = values[slice_id]
-        cap = values.get(cap_id)
+        cap = values[cap_id] if cap_id else None
         paid = context.person_year.line(line).paid
         if cap is None:
             return CapFacts(line, True, due, None, paid, None, value), OWN
@@ -302,11 +302,12 @@ def _cap(node: Node, evaluator):
 def _ceiling(node: Node, evaluator):
     params = node.params
     lines, rate, identities = params["lines"], params["rate"], set(params["identities"])
+    payouts = tuple(zip(lines, payout_inputs(node)))
     policy = evaluator.policy
 
     def facts(context: EvaluationContext, value):
         claim, values = context.claim, context.values
-        before = tuple((name, values[payout_id(name)]) for name in lines)
+        before = tuple((name, values[source]) for name, source in payouts)
         after = tuple((name, value[name]) for name in lines)
         if not evaluator.ceiling_applies(params, claim):
             return CeilingFacts(False, rate, claim.in_scope_cost, before, after), OWN
@@ -320,16 +321,24 @@ def _ceiling(node: Node, evaluator):
     return facts
 
 
+def _ceiling_cut(node: Node, evaluator):
+    line, before = node.params["line"], node.input("payout")
+
+    def facts(context: EvaluationContext, value):
+        return CeilingCutFacts(line, context.values[before], value), OWN
+    return facts
+
+
 def _sum(node: Node, evaluator):
-    lines = node.params["lines"]
-    after_ceiling = node.id == CANDIDATE_TOTAL
+    # Each part named by its line, in the policy's order (the inputs may list the
+    # computed lines first, as the settled columns do).
+    graph = evaluator.graph
+    by_line = {graph.node(source).line: source for source in payout_inputs(node)}
+    parts_of = tuple((name, by_line[name]) for name in node.params["lines"])
 
     def facts(context: EvaluationContext, value):
         values = context.values
-        ceiling = values.get(CEILING) if after_ceiling else None
-        parts = tuple((name, ceiling[name] if ceiling else values[payout_id(name)])
-                      for name in lines)
-        return SumFacts(parts, value), OWN
+        return SumFacts(tuple((name, values[source]) for name, source in parts_of), value), OWN
     return facts
 
 
@@ -365,10 +374,11 @@ def _alert(node: Node, evaluator):
 
 def _referral(node: Node, evaluator):
     referral = node.params["referral"]
+    checks = referral_checks(node)
 
     def facts(context: EvaluationContext, value):
         eligible = referral.identities is None or context.candidate in referral.identities
-        capped = tuple(evaluator.capped_lines(referral, context)) if eligible else ()
+        capped = tuple(evaluator.capped_lines(checks, context.values)) if eligible else ()
         return ReferralFacts(referral.name, context.candidate, eligible, capped,
                              context.values[PERSONAL_BURDEN], bool(value)), OWN
     return facts
@@ -381,9 +391,9 @@ _FIXED = (Op.INPUT, Op.UPSTREAM)
 _FEW_VALUES = frozenset((str, tuple, bool, type(None)))
 _MAX_REUSED = 256
 # Ops whose facts, when their line does not cover the claim, depend on the node, the
-# candidate and the value alone, and whose value is then a constant (ScalarEvaluator's
-# _UNCOVERED): a step per candidate.  Not a year to date: its value is the ledger's
-# figure, so reuse would keep a step per person.
+# candidate and the value alone, and whose value is then a constant (UNCOVERED in
+# runtime/op_semantics.py): a step per candidate.  Not a year to date: its value is the
+# ledger's figure, so reuse would keep a step per person.
 _SAME_WHEN_UNCOVERED = frozenset((Op.LOOKUP, Op.DIFFERENCE, Op.SCHEDULE, Op.PER_UNIT, Op.CAP))
 
 FACTS: dict[Op, Callable[[Node, ScalarEvaluator], Callable]] = handlers_by_op(globals())

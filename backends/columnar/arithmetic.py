@@ -56,6 +56,10 @@ class ArrayArithmetic:
     def times_rate(self, a, rate: Decimal):
         return a * self.numerator(rate)
 
+    def times_count(self, amount: Decimal, count):
+        """An amount per unit (in fen, as :meth:`const`) times a claim's units."""
+        return fen(amount) * count
+
     def round(self, a):
         """a / denominator to the fen, half up (docs/specification.md §3): for a ≥ 0,
         floor((2a + d) / 2d) — the SQL lowering's round_half_up (backends/sql.py).  Every

@@ -27,10 +27,10 @@ import numpy as np
 
 from yibao.backends.columnar.arithmetic import ArrayArithmetic
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
-from yibao.backends.lowering import ByVisit, Const, final_payouts
+from yibao.backends.lowering import ByVisit, Const
 from yibao.compiler import arithmetic
-from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase
-from yibao.compiler.lower import PERSONAL_BURDEN, TOTAL_PAID, payout_id
+from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
+from yibao.compiler.lower import (PERSONAL_BURDEN, TOTAL_PAID, final_payout_id, payout_inputs, referral_checks)
 from yibao.dsl import ast
 
 
@@ -110,23 +110,7 @@ class ArraySettlement:
         self.graph = graph
         self.policy = graph.policy
         self.columns = columns
-        self._ops: dict[Op, Callable[[Node, Scope], Any]] = {
-            Op.INPUT: self._input,
-            Op.UPSTREAM: self._upstream,
-            Op.IDENTITY: self._identity,
-            Op.LOOKUP: self._lookup,
-            Op.COVERS: self._covers,
-            Op.DIFFERENCE: self._difference,
-            Op.YEAR_TO_DATE: self._year_to_date,
-            Op.SCHEDULE: self._schedule,
-            Op.PER_UNIT: self._per_unit,
-            Op.CAP: self._cap,
-            Op.CEILING: self._ceiling,
-            Op.SUM: self._sum,
-            Op.TAKE_HIGHEST: self._take_highest,
-            Op.ALERT: self._alert,
-            Op.REFERRAL: self._referral,
-        }
+        self._ops: dict[Op, Callable[[Node, Scope], Any]] = methods_by_op(self)
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -140,8 +124,8 @@ class ArraySettlement:
         for phase in (Phase.CLAIM, Phase.CANDIDATE):
             for node in self.graph.phase(phase):
                 scope.values[node.id] = self._ops[node.op](node, scope)
-        # The only candidate won: the result phase reads its payouts after the ceiling.
-        scope.values.update(final_payouts(self.policy, scope.values))
+        # The only candidate won: the result phase reads its payouts after the ceiling
+        # (the ceiling-cut nodes) as declared.
         for node in self.graph.phase(Phase.RESULT):
             scope.values[node.id] = self._ops[node.op](node, scope)
         return self._outputs(scope)
@@ -153,10 +137,11 @@ class ArraySettlement:
         lines = {line.name for line in self.policy.lines}
         result: dict[str, Any] = {}
         for line in columns.computed:
-            result[columns.settled("fin", line)] = values[payout_id(line)] if line in lines else 0
+            result[columns.settled("fin", line)] = (
+                values[final_payout_id(self.policy, line)] if line in lines else 0)
         for line in columns.upstream:
             result[columns.final_upstream(line)] = (
-                values[payout_id(line)] if line in lines
+                values[final_payout_id(self.policy, line)] if line in lines
                 else scope.claims.column(columns.upstream_column(line)))
         result["total_paid"] = values[TOTAL_PAID]
         result["personal_burden"] = values[PERSONAL_BURDEN]
@@ -252,7 +237,7 @@ class ArraySettlement:
         line = _line_name(node)
         covered = values[node.input("covered")]
         rate = values[node.input("rate")]
-        deductible = values.get(f"{line}.deductible", Const(None))
+        deductible = _optional(node, "deductible", values)
         if isinstance(rate, ByVisit) or isinstance(deductible, ByVisit):
             return self._schedule_by_visit(node, scope, covered, rate, deductible)
         if _is_false(covered) or rate.value is None:
@@ -294,8 +279,9 @@ class ArraySettlement:
         amount = values[node.input("amount")].value
         if _is_false(covered) or amount is None:
             return 0
-        quota = fen(amount) * values[node.input("units")]
-        return np.where(covered, np.minimum(quota, values[node.input("base")]), 0)
+        paid = arithmetic.per_unit_payout(ArrayArithmetic(1), amount, values[node.input("units")],
+                                          values[node.input("base")])
+        return np.where(covered, paid, 0)
 
     def _cap(self, node: Node, scope: Scope):
         """What is left of the annual cap (backends/ledgers.py WindowLedger.cap)."""
@@ -305,7 +291,7 @@ class ArraySettlement:
         if _is_false(covered):
             return 0
         slice_ = values[node.input("slice")]
-        cap = values.get(f"{line}.cap", Const(None)).value
+        cap = _optional(node, "cap", values).value
         if cap is None:
             return np.where(covered, slice_, 0)
         limit = fen(cap)
@@ -321,7 +307,8 @@ class ArraySettlement:
     def _ceiling(self, node: Node, scope: Scope):
         rate = Decimal(_param(node, "rate"))
         lines = _param(node, "lines")
-        before = {name: scope.values[payout_id(name)] for name in lines}
+        before = {name: scope.values[source]
+                  for name, source in zip(lines, payout_inputs(node))}
         _, denominator = rate.as_integer_ratio()
         finals = arithmetic.ceiling_cut(ArrayArithmetic(denominator), before,
                                         _param(node, "reduces"),
@@ -330,19 +317,14 @@ class ArraySettlement:
             scope.claims, _param(node, "identities"))
         return {name: np.where(applies, finals[name], before[name]) for name in lines}
 
+    def _ceiling_cut(self, node: Node, scope: Scope):
+        return scope.values[node.input("ceiling")][_param(node, "line")]
+
     def _sum(self, node: Node, scope: Scope):
         values = scope.values
         total = 0
-        for role, source in node.inputs:
-            if role == "total":
-                continue
-            if role == "chosen":
-                for line in self.policy.computed_lines:
-                    total = total + values[payout_id(line.name)]
-                continue
-            value = values[source]
-            for term in (value.values() if isinstance(value, dict) else [value]):
-                total = total + term
+        for source in payout_inputs(node):
+            total = total + values[source]
         return total
 
     def _take_highest(self, node: Node, scope: Scope):
@@ -364,13 +346,17 @@ class ArraySettlement:
         if referral.identities is not None and (
                 values[node.input("chosen")].value not in referral.identities):
             return False
-        computed = {line.name for line in self.policy.computed_lines}
         referred: np.ndarray | bool = False
-        for line in referral.lines:
-            if line in computed:
-                referred = referred | (values[f"{line}.covered"] & (
-                    values[f"{line}.slice"] > values[f"{line}.before_ceiling"]))
+        for _, covered, slice_, payout in referral_checks(node):
+            # a listed line's cap cut this claim: its slice is above its payout
+            referred = referred | (values[covered] & (values[slice_] > values[payout]))
         return referred
+
+
+def _optional(node: Node, role: str, values: dict) -> Any:
+    """A declared input the node may lack (a line without a deductible or a cap)."""
+    source = node.optional_input(role)
+    return values[source] if source is not None else Const(None)
 
 
 def annual_payout(rate, deductible: Decimal) -> Callable[[Any], Any]:

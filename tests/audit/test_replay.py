@@ -24,14 +24,14 @@ import pytest
 from yibao.audit.replay import replay_store
 from yibao.audit.store import AuditError
 from yibao.compiler import arithmetic
-from yibao.runtime import evaluate
+from yibao.runtime import op_semantics
 
 
 @pytest.fixture
 def without_deductibles(monkeypatch):
     """A regression in the evaluator: G ignores the deductible."""
     slice_of = arithmetic.claim_slice
-    monkeypatch.setattr(evaluate, "claim_slice",
+    monkeypatch.setattr(op_semantics, "claim_slice",   # the schedule op's rule
                         lambda ar, before, after, deductible, rate: slice_of(
                             ar, before, after, 0, rate))
 

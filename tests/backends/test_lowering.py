@@ -59,3 +59,22 @@ def test_lines_covering_the_same_claims_share_one_running_sum(benxi_engine):
     # and nothing else: an alert fires when the running burden reaches the person-year's
     # one threshold (routing sends a changing threshold to the walk)
     assert len(windows) == 2
+
+
+def test_the_sql_lowering_reads_conditions_in_graph_form_not_the_dsls_tree():
+    """Issue 23: a node carries its condition as plain data (compiler/conditions.py
+    condition_tree), so the SQL lowering and preparation import nothing of dsl.ast."""
+    import ast as python_ast
+
+    from helpers import ROOT
+
+    for module in ("lowering", "prepare"):
+        tree = python_ast.parse((ROOT / "backends" / f"{module}.py").read_text(encoding="utf-8"))
+        imported = {node.module for node in python_ast.walk(tree)
+                    if isinstance(node, python_ast.ImportFrom)}
+        names = {(node.module, alias.name) for node in python_ast.walk(tree)
+                 if isinstance(node, python_ast.ImportFrom) for alias in node.names}
+        assert "yibao.dsl.ast" not in imported and ("yibao.dsl", "ast") not in names, module
+    graph = lower_policy(load_policy(ROOT / "policies" / "benxi-2023.policy").latest)
+    conditions = {node.params["condition"] for node in graph.order if node.op is Op.COVERS}
+    assert ("any", ("field", "in_province"), ("field", "referred")) in conditions

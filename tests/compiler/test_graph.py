@@ -66,3 +66,20 @@ def test_a_table_of_op_handlers_is_complete_or_refused():
     del handlers["_year_to_date"]
     with pytest.raises(LookupError, match="no handler _year_to_date"):
         handlers_by_op({**handlers, "__name__": "yibao.explain.trace_xx"})
+
+
+def test_every_input_has_a_role_of_the_closed_set():
+    """Roles are an enum (issue 23): every edge of every shipped graph has one, and a node
+    given a role outside it is refused when built, not when some visitor misses it."""
+    import pytest
+
+    from yibao.compiler.graph import Node, Role
+
+    for path in sorted(POLICIES.glob("*.policy")):
+        for policy in load_policy(path).versions:
+            roles = {role for node in lower_policy(policy).order for role, _ in node.inputs}
+            assert all(type(role) is Role for role in roles), path.stem
+    assert Node("n", Op.SUM, Phase.RESULT, inputs=(("payout", "a.payout"),)).inputs == (
+        (Role.PAYOUT, "a.payout"),)
+    with pytest.raises(ValueError, match="'payouts' is not a valid Role"):
+        Node("n", Op.SUM, Phase.RESULT, inputs=(("payouts", "a.payout"),))

@@ -231,3 +231,36 @@ def test_a_value_an_amendment_gives_some_visits_has_its_own_rows(tmp_path):
     rows = table_rows(policy.line("基本医保").rate, "支付比例")
     assert rows == (("各身份", "70%"), ("住院: 建档立卡贫困人口", "75%"),
                     ("门诊慢特病: 建档立卡贫困人口", "75%"))
+
+
+_DRAWN_EDGE = __import__("re").compile(r'^\t("[^"]+"|\S+) -> ("[^"]+"|\S+)(?: \[(.*)\])?$')
+
+
+def _drawn_edges(dot) -> set[tuple[str, str]]:
+    """The edges a DOT source draws, without the invisible ones that only order the rows."""
+    edges = set()
+    for line in dot.source.splitlines():
+        found = _DRAWN_EDGE.match(line)
+        if found and "style=invis" not in (found.group(3) or ""):
+            edges.add((found.group(1).strip('"'), found.group(2).strip('"')))
+    return edges
+
+
+@pytest.mark.parametrize("path", sorted(POLICIES.glob("*.policy")), ids=lambda p: p.stem)
+def test_the_drawn_edges_are_the_declared_inputs(path):
+    """Every edge drawn is an input the node's evaluation reads (issue 23: the drawn graph
+    is the evaluated graph), and every input is drawn, but for the two the picture leaves
+    quiet: a line's coverage (drawn once, into its base) and the candidate identity
+    (drawn into coverage only)."""
+    from yibao.compiler.lower import lower_policy
+    from yibao.dsl.loader import load_policy
+
+    for policy in load_policy(path).versions:
+        graph = lower_policy(policy)
+        declared = {(source, node.id) for node in graph.order for _, source in node.inputs}
+        shown = {(source, node.id) for node in graph.order for role, source in node.inputs
+                 if role not in ("covered", "identity")
+                 or (role, node.op) in (("covered", Op.DIFFERENCE), ("identity", Op.COVERS))}
+        drawn = _drawn_edges(graph_dot(graph))
+        assert drawn <= declared, drawn - declared
+        assert drawn == shown

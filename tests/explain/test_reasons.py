@@ -220,11 +220,13 @@ def test_the_overlay_shows_the_cap_reached_with_what_was_paid_before():
 
 def test_the_overlay_shows_the_ceiling_cut_and_the_total_drawn_from_the_cut_figures():
     """xj-0007: 600 cut from 医疗救助 by the 95% ceiling; 各项支付合计 11,400 is drawn from
-    the ceiling, not from the lines' payouts before it."""
+    医疗救助's figure after the ceiling (its own node, 3,000 − 600), not from its payout
+    before it."""
     drawn = _drawn("xinjiang-2023", read_claims_file(EXAMPLES / "xinjiang-2023.jsonl"), "xj-0007")
     assert "比例上限压减 600.00" in drawn["ratio_ceiling"]["text"]
-    assert "比例上限压减 600.00" in drawn["医疗救助.payout"]["text"]
-    assert "ratio_ceiling->total_paid" in drawn
+    assert "比例上限压减 600.00" in drawn["医疗救助.after_ceiling"]["text"]
+    assert "2,400.00" in drawn["医疗救助.after_ceiling"]["text"]
+    assert "医疗救助.after_ceiling->total_paid" in drawn
     assert "医疗救助.payout->total_paid" not in drawn
     assert "= 11,400.00" in drawn["total_paid"]["text"]
 

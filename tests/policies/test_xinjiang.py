@@ -119,3 +119,29 @@ def test_poverty_alleviated_persons_get_no_invented_alert_and_no_guessed_subsidy
         settle_subsidy(xinjiang.policy, ["脱贫人口"], Decimal("380"))
     assert error.value.code == "C311"
     assert "§一" in error.value.message
+
+
+def test_the_ceiling_cut_is_a_node_the_totals_read(xinjiang):
+    """xj-0007 (§四): 8,000 + 1,000 + 3,000 = 12,000 on an in-scope 12,000 passes 95% ×
+    12,000 = 11,400; the 600 above it is cut from 医疗救助, the line the ceiling reduces.
+    The cut is its own node, 医疗救助.after_ceiling (3,000 − 600 = 2,400), and the totals
+    declare it as their input: the drawn graph is the evaluated one."""
+    from yibao.compiler.graph import Op
+    from yibao.compiler.lower import lower_policy
+    from yibao.runtime.facts import CeilingCutFacts
+
+    graph = lower_policy(xinjiang.policy)
+    cut = graph.node("医疗救助.after_ceiling")
+    assert (cut.op, cut.inputs) == (Op.CEILING_CUT, (("ceiling", "ratio_ceiling"),
+                                                     ("payout", "医疗救助.payout")))
+    # only the reduced line is cut; the upstream insurance lines pass through unchanged
+    assert [s for r, s in graph.node("total_paid").inputs if r == "payout"] == [
+        "基本医保.payout", "大病保险.payout", "医疗救助.after_ceiling"]
+    [result] = settle(xinjiang, claim("xj-0007", "q-6", "2023-06-07",
+                                      ["低保边缘家庭成员", "特困人员"], "12000.00",
+                                      paid("8000.00", "1000.00", "3000.00")), trace=True)
+    assert (result.payout("医疗救助"), result.total_paid) == (Decimal("2400.00"),
+                                                             Decimal("11400.00"))
+    cuts = [s.facts for s in result.trace if s.node == "医疗救助.after_ceiling"
+            and s.candidate == "特困人员"]
+    assert cuts == [CeilingCutFacts("医疗救助", Decimal("3000.00"), Decimal("2400.00"))]
