@@ -148,8 +148,8 @@ class ColumnarLowering:
 
     # ---- ops ----------------------------------------------------------------------------
     def _input(self, node: Node, scope: Scope):
-        field = node.params["field"]
-        if node.params.get("declared"):
+        field = node.payload.field
+        if node.payload.declared:
             return sql.col(self.columns.field_column(field))
         claim_columns = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen",
                          "visit": "visit", "scheme": "scheme"}
@@ -158,7 +158,7 @@ class ColumnarLowering:
         return Const(None)   # the identities: read through has_<i> by the ops that need them
 
     def _upstream(self, node: Node, scope: Scope):
-        return sql.col(self.columns.upstream_column(node.params["line"]))
+        return sql.col(self.columns.upstream_column(node.payload.line))
 
     def _identity(self, node: Node, scope: Scope):
         return Const(scope.candidate)
@@ -175,12 +175,12 @@ class ColumnarLowering:
         return ByVisit(default, named)
 
     def _covers(self, node: Node, scope: Scope):
-        line = node.params["line"]
-        if not line.covers_identity(scope.candidate):
+        payload = node.payload
+        if not payload.covers_identity(scope.candidate):
             return exp.false()
-        tests = [sql.one_of(sql.col("visit"), line.visits)]
-        if node.params["condition"] is not None:
-            tests.append(exp.paren(self.condition(node.params["condition"])))
+        tests = [sql.one_of(sql.col("visit"), payload.visits)]
+        if node.payload.condition is not None:
+            tests.append(exp.paren(self.condition(node.payload.condition)))
         covered = scope.coverage[node.line] = scope.define(node, "covered", sql.all_of(tests))
         return covered
 
@@ -205,7 +205,7 @@ class ColumnarLowering:
         value = scope.define(node, "value", result)
         # Never negative without the clamp: what the lines leave of a claim (each pays at
         # most its base), and the burden after payouts (validation bounds them by the bill).
-        if (node.params.get("remaining") or node.phase is Phase.RESULT) and isinstance(
+        if (node.payload.remaining or node.phase is Phase.RESULT) and isinstance(
                 value, exp.Column):
             form = telescoping.difference(scope, minuend, subtrahends, covered)
             if form is not None:
@@ -214,7 +214,7 @@ class ColumnarLowering:
 
     def _year_to_date(self, node: Node, scope: Scope):
         base = scope.values[node.input("base")]
-        return self.ledger.year_to_date(node, scope, node.params["line"], base)
+        return self.ledger.year_to_date(node, scope, node.payload.line, base)
 
     def _schedule(self, node: Node, scope: Scope):
         values = scope.values
@@ -231,7 +231,7 @@ class ColumnarLowering:
         payout = annual_payout(rate, deductible.value or Decimal(0))
         paid_before = scope.define(node, "annual_before", payout(before))
         paid_after = scope.define(node, "annual_after", payout(after))
-        scope.annual[node.params["line"]] = (paid_before, paid_after)
+        scope.annual[node.payload.line] = (paid_before, paid_after)
         return scope.define(node, "slice", sql.when(
             covered, exp.Sub(this=paid_after, expression=paid_before), sql.num(0)))
 
@@ -277,31 +277,31 @@ class ColumnarLowering:
             return sql.num(0)
         cap_id = node.optional_input("cap")
         cap = values[cap_id].value if cap_id else None
-        paid = self.ledger.cap(node, scope, node.params["line"], values[node.input("slice")],
+        paid = self.ledger.cap(node, scope, node.payload.line, values[node.input("slice")],
                                None if cap is None else fen(cap), covered)
         if isinstance(paid, exp.Column):
-            scope.linear[paid.name] = telescoping.Linear(sql.num(0), ((node.params["line"], 1),))
+            scope.linear[paid.name] = telescoping.Linear(sql.num(0), ((node.payload.line, 1),))
         return paid
 
     def _ceiling(self, node: Node, scope: Scope):
-        params = node.params
+        params = node.payload
         before = {name: scope.values[source]
-                  for name, source in zip(params["lines"], payout_inputs(node))}
+                  for name, source in zip(params.lines, payout_inputs(node))}
         # floor_fen(rate × in-scope cost): the bound is never exceeded (Xinjiang §四).
-        _, denominator = Decimal(params["rate"]).as_integer_ratio()
+        _, denominator = Decimal(params.rate).as_integer_ratio()
         finals = arithmetic.ceiling_cut(
-            SqlArithmetic(denominator), before, params["reduces"], sql.col("in_scope_fen"),
-            Decimal(params["rate"]), lambda name, value: scope.define(node, name, value))
-        applies = sql.all_of([sql.one_of(sql.col("visit"), params["visits"]),
-                              exp.paren(self.holds(params["identities"]))])
+            SqlArithmetic(denominator), before, params.reduces, sql.col("in_scope_fen"),
+            Decimal(params.rate), lambda name, value: scope.define(node, name, value))
+        applies = sql.all_of([sql.one_of(sql.col("visit"), params.visits),
+                              exp.paren(self.holds(params.identities))])
         # A column for each line the ceiling reduces: the others pass through unchanged.
         return {name: scope.define(node, f"final{index}", sql.when(applies, finals[name],
                                                                    before[name]))
-                for index, name in enumerate(params["lines"]) if name in params["reduces"]}
+                for index, name in enumerate(params.lines) if name in params.reduces}
 
     def _ceiling_cut(self, node: Node, scope: Scope):
         # The ratio ceiling has defined each line's final figure as a column already.
-        return scope.values[node.input("ceiling")][node.params["line"]]
+        return scope.values[node.input("ceiling")][node.payload.line]
 
     def _sum(self, node: Node, scope: Scope):
         terms = [scope.values[source] for source in payout_inputs(node)]
@@ -316,7 +316,7 @@ class ColumnarLowering:
         return scope.chosen if scope.chosen is not None else Const(scope.candidate)
 
     def _alert(self, node: Node, scope: Scope):
-        alert = node.params["alert"]
+        alert = node.payload
         burden = scope.values[node.input("burden")]
         contribution = sql.when(sql.one_of(sql.col("visit"), alert.visits), burden, sql.num(0))
         threshold = sql.col(self.columns.threshold_column(alert.name))  # alert_threshold's
@@ -355,7 +355,7 @@ class ColumnarLowering:
         return sql.negate(exp.paren(sql.any_of(others)))
 
     def _referral(self, node: Node, scope: Scope):
-        referral = node.params["referral"]
+        referral = node.payload
         tests = []
         if referral.identities is not None:
             chosen = scope.values[node.input("chosen")]

@@ -70,10 +70,10 @@ def outputs(columns: ClaimColumns, lowering: ColumnarLowering, scope: Scope,
         result[columns.final_upstream(line)] = sql.bigint(final)
     result["total_paid"] = sql.bigint(values[TOTAL_PAID])
     result["personal_burden"] = sql.bigint(values[PERSONAL_BURDEN])
-    alerts = _by_name(lowering, Op.ALERT, lambda node: node.params["alert"].name, values)
+    alerts = _by_name(lowering, Op.ALERT, lambda node: node.payload.name, values)
     for index, name in enumerate(columns.alerts):
         result[f"alert_{index}"] = alerts.get(name, exp.false())
-    referrals = _by_name(lowering, Op.REFERRAL, lambda node: node.params["referral"].name,
+    referrals = _by_name(lowering, Op.REFERRAL, lambda node: node.payload.name,
                          values)
     for index, name in enumerate(columns.referrals):
         result[f"referral_{index}"] = referrals.get(name, exp.false())

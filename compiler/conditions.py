@@ -60,6 +60,23 @@ def condition_fields(condition: ast.Condition | None) -> list[str]:
     return fields
 
 
+def tree_fields(tree: tuple | None) -> list[str]:
+    """:func:`condition_fields` for a condition in graph form: the same fields, in the
+    same order (the lowering lists a COVERS node's field inputs in this order)."""
+    if tree is None:
+        return []
+    if tree[0] == "field":
+        return [tree[1]]
+    if tree[0] == "not":
+        return tree_fields(tree[1])
+    fields: list[str] = []
+    for operand in tree[1:]:
+        for field in tree_fields(operand):
+            if field not in fields:
+                fields.append(field)
+    return fields
+
+
 def condition_tree(condition: ast.Condition, label: Callable[[str], str] | None = None) -> tuple:
     """A condition as plain data, the graph's form of it (a node carries this, never the
     dsl's tree), and the trace's facts and their JSON:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from yibao.compiler.conditions import condition_fields, condition_tree
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, Role, build_graph
-from yibao.dsl.model import LineDef, Policy
+from yibao.compiler.payloads import (
+    AlertPayload, Band, CapPayload, CeilingCutPayload, CeilingPayload, CoversPayload,
+    DifferencePayload, IdentityPayload, InputPayload, Looked, LookupPayload, PerUnitPayload,
+    ReferralPayload, SchedulePayload, SumPayload, TakeHighestPayload, UpstreamPayload,
+    YearToDatePayload)
+from yibao.dsl.model import UNSPECIFIED, AlertDef, BandSchedule, ByIdentity, LineDef, Policy
 
 IN_SCOPE = "claim.in_scope_cost"
 TOTAL_COST = "claim.total_cost"
@@ -58,7 +63,7 @@ def referral_checks(node: Node) -> tuple[tuple[str, str, str, str], ...]:
     referral node lists, from its inputs: one of each role a line, in the lines' order."""
     roles = {role: [source for name, source in node.inputs if name == role]
              for role in (Role.COVERED, Role.SLICE, Role.PAYOUT)}
-    lines = node.params["referral"].lines
+    lines = node.payload.lines
     return tuple(zip(lines, roles["covered"], roles["slice"], roles["payout"]))
 
 
@@ -66,22 +71,21 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
     nodes: list[Node] = []
     for field in CLAIM_FIELDS:
         nodes.append(Node(f"claim.{field}", Op.INPUT, Phase.CLAIM,
-                          params={"field": field}))
+                          payload=InputPayload(field)))
     for field in policy.fields:
         # A declared field's display name (省内就医) travels with its node: the views
         # name it so wherever they show the field.
         nodes.append(Node(f"claim.{field.name}", Op.INPUT, Phase.CLAIM,
-                          params={"field": field.name, "declared": True,
-                                  "label": policy.field_label(field.name)},
+                          payload=InputPayload(field.name, True, policy.field_label(field.name)),
                           citation=field.citation, span=field.span))
     nodes.append(Node(CANDIDATE, Op.IDENTITY, Phase.CANDIDATE,
-                      inputs=((Role.IDENTITIES, IDENTITIES),),
+                      inputs=((Role.IDENTITIES, IDENTITIES),), payload=IdentityPayload(),
                       citation=policy.take_highest.citation if policy.take_highest else None))
     earlier: list[str] = []
     for line in policy.lines:
         if line.upstream:
             nodes.append(Node(payout_id(line.name), Op.UPSTREAM, Phase.CLAIM,
-                              params={"line": line.name}, line=line.name,
+                              payload=UpstreamPayload(line.name), line=line.name,
                               citation=line.citation, span=line.span))
         else:
             nodes.extend(_computed_line(policy, line, earlier))
@@ -95,9 +99,8 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
                     # whom it binds is read from every identity the claim holds (§四)
                     (Role.IDENTITIES, IDENTITIES))
             + tuple((Role.PAYOUT, p) for p in all_payouts),
-            params={"rate": ceiling.rate.value, "identities": ceiling.identities,
-                    "visits": ceiling.visits, "lines": tuple(l.name for l in policy.lines),
-                    "reduces": ceiling.reduces},
+            payload=CeilingPayload(ceiling.rate.value, ceiling.identities, ceiling.visits,
+                                   tuple(l.name for l in policy.lines), ceiling.reduces),
             citation=ceiling.rate.citation, span=ceiling.span))
         # The cut, one node for each line the ceiling reduces: what every later node
         # reads as the line's payout (the cap's figure stays the figure before the
@@ -108,17 +111,17 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
             nodes.append(Node(
                 after_ceiling_id(line.name), Op.CEILING_CUT, Phase.CANDIDATE,
                 inputs=((Role.CEILING, CEILING), (Role.PAYOUT, payout_id(line.name))),
-                params={"line": line.name}, line=line.name,
+                payload=CeilingCutPayload(line.name), line=line.name,
                 citation=ceiling.rate.citation, span=ceiling.span))
     final = {line.name: final_payout_id(policy, line.name) for line in policy.lines}
     # Take highest compares what each identity would be paid in all, after the
     # ceiling; upstream payouts are the same for every candidate.
     nodes.append(Node(CANDIDATE_TOTAL, Op.SUM, Phase.CANDIDATE,
                       inputs=tuple((Role.PAYOUT, final[l.name]) for l in policy.lines),
-                      params={"lines": tuple(l.name for l in policy.lines)}))
+                      payload=SumPayload(l.name for l in policy.lines)))
     take_highest = policy.take_highest
     nodes.append(Node(TAKE_HIGHEST, Op.TAKE_HIGHEST, Phase.RESULT,
-                      inputs=((Role.TOTAL, CANDIDATE_TOTAL),),
+                      inputs=((Role.TOTAL, CANDIDATE_TOTAL),), payload=TakeHighestPayload(),
                       citation=take_highest.citation if take_highest else None,
                       span=take_highest.span if take_highest else _no_span()))
     # The winner's lines (its computed ones first, then the upstream ones, as the
@@ -127,9 +130,10 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
     nodes.append(Node(TOTAL_PAID, Op.SUM, Phase.RESULT,
                       inputs=((Role.CHOSEN, TAKE_HIGHEST),)
                       + tuple((Role.PAYOUT, final[l.name]) for l in paid_lines),
-                      params={"lines": tuple(l.name for l in policy.lines)}))
+                      payload=SumPayload(l.name for l in policy.lines)))
     nodes.append(Node(PERSONAL_BURDEN, Op.DIFFERENCE, Phase.RESULT,
-                      inputs=((Role.MINUEND, TOTAL_COST), (Role.SUBTRAHEND, TOTAL_PAID))))
+                      inputs=((Role.MINUEND, TOTAL_COST), (Role.SUBTRAHEND, TOTAL_PAID)),
+                      payload=DifferencePayload()))
     for alert in policy.alerts:
         nodes.extend(_alert(policy, alert))
     for referral in policy.referrals:
@@ -141,7 +145,8 @@ def lower_policy(policy: Policy) -> EvaluationGraph:
                 (role, f"{line}.{suffix}") for line in referral.lines
                 for role, suffix in ((Role.COVERED, "covered"), (Role.SLICE, "slice"),
                                      (Role.PAYOUT, "payout"))),
-            params={"referral": referral}, citation=referral.citation, span=referral.span))
+            payload=ReferralPayload(referral.name, referral.identities, referral.lines),
+            citation=referral.citation, span=referral.span))
     return build_graph(policy, nodes)
 
 
@@ -159,8 +164,11 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
     nodes.append(Node(
         f"{name}.covered", Op.COVERS, Phase.CANDIDATE,
         inputs=((Role.VISIT, VISIT), (Role.IDENTITY, CANDIDATE)) + condition_inputs,
-        params={"line": line, "condition": condition_tree(line.condition)
-                if line.condition is not None else None},
+        payload=CoversPayload(
+            name, line.visits,
+            condition_tree(line.condition) if line.condition is not None else None,
+            (i.name for i in policy.identities if line.covers_identity(i.name)),
+            line.covers_identity(None)),
         line=name, citation=covers_citation,
         span=line.visits_rule.span if line.visits_rule else line.span))
     if line.base_terms:
@@ -174,7 +182,7 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
     nodes.append(Node(
         f"{name}.base", Op.DIFFERENCE, Phase.CANDIDATE,
         inputs=base_inputs + ((Role.COVERED, f"{name}.covered"),),
-        params={"remaining": not line.base_terms}, line=name,
+        payload=DifferencePayload(remaining=not line.base_terms), line=name,
         citation=base_rule.citation if base_rule else None,
         span=base_rule.span if base_rule else line.span))
     for table, quantity in zip((line.deductible, line.rate, line.cap, line.per_unit),
@@ -186,32 +194,33 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
         nodes.append(Node(
             f"{name}.{quantity}", Op.LOOKUP, Phase.CANDIDATE,
             inputs=((Role.IDENTITY, CANDIDATE), (Role.COVERED, f"{name}.covered")) + by_visit,
-            params={"table": table, "quantity": quantity}, line=name,
+            payload=_lookup_payload(name, quantity, table),
+            params={"table": table}, line=name,
             citation=_table_citation(table), span=_table_span(table)))
     if line.per_unit is not None:
         nodes.append(Node(
             f"{name}.slice", Op.PER_UNIT, Phase.CANDIDATE,
             inputs=((Role.BASE, f"{name}.base"), (Role.AMOUNT, f"{name}.per_unit"),
                     (Role.UNITS, f"claim.{line.per_unit_field}"), (Role.COVERED, f"{name}.covered")),
-            params={"line": name, "unit": line.per_unit_field}, line=name))
+            payload=PerUnitPayload(name, line.per_unit_field), line=name))
     else:
         nodes.append(Node(
             f"{name}.ytd", Op.YEAR_TO_DATE, Phase.CANDIDATE,
             inputs=((Role.BASE, f"{name}.base"), (Role.COVERED, f"{name}.covered")),
-            params={"line": name}, line=name))
+            payload=YearToDatePayload(name), line=name))
         schedule_inputs = [(Role.YTD, f"{name}.ytd"), (Role.RATE, f"{name}.rate")]
         if line.deductible is not None:
             schedule_inputs.append((Role.DEDUCTIBLE, f"{name}.deductible"))
         nodes.append(Node(
             f"{name}.slice", Op.SCHEDULE, Phase.CANDIDATE,
             inputs=tuple(schedule_inputs) + ((Role.COVERED, f"{name}.covered"),),
-            params={"line": name}, line=name))
+            payload=SchedulePayload(name), line=name))
     cap_inputs = [(Role.SLICE, f"{name}.slice"), (Role.COVERED, f"{name}.covered")]
     if line.cap is not None:
         cap_inputs.append((Role.CAP, f"{name}.cap"))
     nodes.append(Node(
         payout_id(name), Op.CAP, Phase.CANDIDATE, inputs=tuple(cap_inputs),
-        params={"line": name}, line=name))
+        payload=CapPayload(name), line=name))
     return nodes
 
 
@@ -239,11 +248,43 @@ def _alert(policy: Policy, alert) -> list[Node]:
     burden_citation = alert.burden_rule.citation if alert.burden_rule else None
     return [
         Node(f"{alert.name}.burden", Op.DIFFERENCE, Phase.RESULT,
-             inputs=burden_inputs, params={"lines": lines}, citation=burden_citation,
+             inputs=burden_inputs, payload=DifferencePayload(lines=lines),
+             citation=burden_citation,
              span=alert.span),
         Node(f"{alert.name}.alert", Op.ALERT, Phase.RESULT,
              inputs=((Role.BURDEN, f"{alert.name}.burden"), (Role.VISIT, VISIT), (Role.SCHEME, SCHEME),
                      (Role.IDENTITIES, IDENTITIES)),
-             params={"alert": alert},
+             payload=_alert_payload(policy, alert),
              citation=_table_citation(alert.threshold), span=alert.span),
     ]
+
+
+def _looked(value) -> Looked:
+    """A table's value as plain data (a banded rate as its bands)."""
+    if value is UNSPECIFIED:
+        return Looked(None, unspecified=True)
+    if isinstance(value, BandSchedule):
+        return Looked(tuple(Band(s.lower, s.upper, s.rate) for s in value.slices))
+    return Looked(value)
+
+
+def _plain(values) -> tuple:
+    return tuple((key, _looked(sourced.value)) for key, sourced in values)
+
+
+def _lookup_payload(line: str, quantity: str, table: ByIdentity) -> LookupPayload:
+    return LookupPayload(line, quantity, table.name, _plain(table.values),
+                         tuple((visit, _plain(values)) for visit, values in table.by_visit))
+
+
+def _alert_payload(policy: Policy, alert: AlertDef) -> AlertPayload:
+    """The alert's group as identities: an `except` group is everyone outside the
+    named alerts' groups (docs/specification.md §17), so its members are those."""
+    if alert.group_excludes:
+        members = {identity for other in policy.alerts
+                   if other.name in alert.group and not other.group_excludes
+                   for identity in other.group}
+    else:
+        members = set(alert.group)
+    return AlertPayload(alert.name, alert.visits, alert.group, alert.group_excludes,
+                        members, _plain(alert.threshold.values), alert.above)

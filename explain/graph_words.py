@@ -91,11 +91,11 @@ def _label(graph: EvaluationGraph, node_id: str) -> str:
 
 
 def _input(node, graph):
-    return NodeWords((f"申报 {graph.policy.field_label(node.params['field'])}",))
+    return NodeWords((f"申报 {graph.policy.field_label(node.payload.field)}",))
 
 
 def _upstream(node, graph):
-    return NodeWords((f"上游结算，取申报 paid.{node.params['line']}",))
+    return NodeWords((f"上游结算，取申报 paid.{node.payload.line}",))
 
 
 def _identity(node, graph):
@@ -105,11 +105,12 @@ def _identity(node, graph):
 
 
 def _lookup(node, graph):
-    return NodeWords((), table_rows(node.params["table"], QUANTITY[node.params["quantity"]]))
+    return NodeWords((), table_rows(node.params["table"], QUANTITY[node.payload.quantity]))
 
 
 def _covers(node, graph):
-    line = node.params["line"]
+    # the words follow the line as written (its members, or the tables' identities)
+    line = graph.policy.line(node.payload.line)
     words = [f"就诊类型 ∈ {{{'、'.join(line.visits)}}}"]
     if line.condition is not None:
         words.append(f"条件: {condition(condition_tree(line.condition, graph.policy.field_label))}")
@@ -135,7 +136,7 @@ def _schedule(node, graph):
 
 
 def _per_unit(node, graph):
-    unit = graph.policy.field_label(node.params["unit"])
+    unit = graph.policy.field_label(node.payload.unit)
     return NodeWords((f"min(定额标准 × {unit}, 计算基数)",))
 
 
@@ -146,9 +147,9 @@ def _cap(node, graph):
 
 
 def _ceiling(node, graph):
-    params = node.params
-    return NodeWords((f"各项支付合计 ≤ {format_rate(params['rate'])} × 政策范围内费用",
-                      f"适用: {'、'.join(params['identities'])}",
+    params = node.payload
+    return NodeWords((f"各项支付合计 ≤ {format_rate(params.rate)} × 政策范围内费用",
+                      f"适用: {'、'.join(params.identities)}",
                       "超出部分从最后一道救助压减"))
 
 
@@ -157,7 +158,7 @@ def _ceiling_cut(node, graph):
 
 
 def _sum(node, graph):
-    return NodeWords((" + ".join(node.params.get("lines", ())),))
+    return NodeWords((" + ".join(node.payload.lines),))
 
 
 def _take_highest(node, graph):
@@ -165,7 +166,8 @@ def _take_highest(node, graph):
 
 
 def _alert(node, graph):
-    alert = node.params["alert"]
+    # the views cite the notice: the alert as written, with its thresholds' clauses
+    alert = next(a for a in graph.policy.alerts if a.name == node.payload.name)
     group = "、".join(alert.group)
     who = f"除{group}监测对象以外" if alert.group_excludes else group
     return NodeWords((f"监测对象: {who}", f"计入: {'、'.join(alert.visits)}",
@@ -174,7 +176,7 @@ def _alert(node, graph):
 
 
 def _referral(node, graph):
-    referral = node.params["referral"]
+    referral = node.payload
     who = "、".join(referral.identities) if referral.identities else "各救助对象"
     return NodeWords((f"{'、'.join(referral.lines)}受年度限额截断时", f"转{referral.name}（{who}）"))
 

@@ -623,9 +623,11 @@ def step_name(step: Step) -> Phrase:
 
 def graph_name(node: Node) -> Phrase:
     """A graph node's name as drawn (a declared field by its display name)."""
-    if node.params.get("label"):
-        return Display(node.params["label"])
-    return node_name(node.id, node.op.value, node.params.get("rate"))
+    label = getattr(node.payload, "label", "")   # a declared field's (InputPayload)
+    if label:
+        return Display(label)
+    rate = node.payload.rate if node.op is Op.CEILING else None
+    return node_name(node.id, node.op.value, rate)
 
 
 # ---- one planner per op ------------------------------------------------------------------

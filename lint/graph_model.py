@@ -31,8 +31,8 @@ from typing import Any, Callable, Collection, Mapping
 
 import attrs
 
+from yibao.compiler.conditions import compile_condition, tree_fields
 from yibao.compiler.arithmetic import capped, ceiling_cut, claim_slice, per_unit_payout
-from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import final_payout_id, payout_id, payout_inputs
 from yibao.lint.exact import FractionArithmetic
@@ -155,7 +155,7 @@ def settle(graph: EvaluationGraph, kind: ClaimKind, burden: Fraction,
 # ---- one handler per op ----------------------------------------------------------
 
 def _input(node: Node, values: Mapping, claim: _Claim) -> Any:
-    field = node.params["field"]
+    field = node.payload.field
     if field in ("in_scope_cost", "total_cost"):
         return claim.in_scope            # out-of-scope costs are taken as 0
     if field == "visit":
@@ -168,7 +168,7 @@ def _input(node: Node, values: Mapping, claim: _Claim) -> Any:
 
 def _upstream(node: Node, values: Mapping, claim: _Claim) -> Fraction:
     # U is booked on the first upstream line; the others pay nothing.
-    return claim.upstream if node.params["line"] == claim.first_upstream else ZERO
+    return claim.upstream if node.payload.line == claim.first_upstream else ZERO
 
 
 def _identity(node: Node, values: Mapping, claim: _Claim) -> str | None:
@@ -186,18 +186,18 @@ def covers(node: Node, values: Mapping) -> bool:
     it), and the line covers the candidate identity (LineDef.covers_identity, from which
     the evaluator builds its table).  A field not enumerated (None) leaves the
     condition satisfiable: it is taken to hold."""
-    line = node.params["line"]
-    if values[node.input("visit")] not in line.visits:
+    payload = node.payload
+    if values[node.input("visit")] not in payload.visits:
         return False
-    if not line.covers_identity(values[node.input("identity")]):
+    if not payload.covers_identity(values[node.input("identity")]):
         return False
-    if line.condition is None:
+    if payload.condition is None:
         return True
     # The lowering gives the condition's fields as inputs in condition_fields' order.
     sources = [source for role, source in node.inputs if role == "field"]
     fields = {name: values[source]
-              for name, source in zip(condition_fields(line.condition), sources)}
-    return None in fields.values() or holds(line.condition, fields)
+              for name, source in zip(tree_fields(payload.condition), sources)}
+    return None in fields.values() or compile_condition(payload.condition)(fields)
 
 
 def _lookup(node: Node, values: Mapping, claim: _Claim) -> Any:
@@ -275,23 +275,23 @@ def _role(node: Node, role: str) -> str | None:
 def _ceiling(node: Node, values: Mapping, claim: _Claim) -> dict[str, Fraction]:
     """Combined payouts ≤ rate × in-scope cost; the reduced lines absorb the excess, last
     first.  The engine rounds the bound down to the fen; here it is exact."""
-    params = node.params
+    params = node.payload
     finals = {name: values[source]
-              for name, source in zip(params["lines"], payout_inputs(node))}
+              for name, source in zip(params.lines, payout_inputs(node))}
     if not ceiling_applies(params, values[node.input("visit")], values[node.input("identity")]):
         return finals
-    return ceiling_cut(claim.arithmetic, finals, params["reduces"],
-                       values[node.input("in_scope_cost")], params["rate"])
+    return ceiling_cut(claim.arithmetic, finals, params.reduces,
+                       values[node.input("in_scope_cost")], params.rate)
 
 
-def ceiling_applies(params: Mapping, visit: str, identity: str | None) -> bool:
+def ceiling_applies(params, visit: str, identity: str | None) -> bool:
     """The ceiling binds a claim of a visit it names, of a person holding an identity it
     names (Xinjiang §四): the modelled person holds the one effective identity."""
-    return visit in params["visits"] and identity in params["identities"]
+    return visit in params.visits and identity in params.identities
 
 
 def _ceiling_cut(node: Node, values: Mapping, claim: _Claim) -> Fraction:
-    return values[node.input("ceiling")][node.params["line"]]
+    return values[node.input("ceiling")][node.payload.line]
 
 
 def _sum(node: Node, values: Mapping, claim: _Claim) -> Fraction:

@@ -89,8 +89,8 @@ def _scenario(graph: EvaluationGraph, identity: str | None, visit: str,
         if node.op is Op.COVERS and values[node.id]:
             lines.append(node.line)
         elif node.op is Op.LOOKUP and values[node.id] is UNSPECIFIED:
-            unknown.setdefault(node.line, WORDS[node.params["quantity"]])
+            unknown.setdefault(node.line, WORDS[node.payload.quantity])
     ceiling = graph.node(CEILING) if CEILING in graph.graph else None
-    applies = ceiling is not None and ceiling_applies(ceiling.params, visit, identity)
+    applies = ceiling is not None and ceiling_applies(ceiling.payload, visit, identity)
     return Scenario(identity, visit, relevant, tuple(unknown.items()),
                     tuple(line for line in lines if line not in unknown), applies)

@@ -83,7 +83,7 @@ class ScalarEvaluator(OpSemantics):
         # are read in one call each (a claim phase of INPUT nodes is a third of the
         # graph); with one, node by node as the trace shows.
         claim_plan = self._plans[Phase.CLAIM]
-        inputs = [(node_id, node.params["field"], bool(node.params.get("declared")))
+        inputs = [(node_id, node.payload.field, bool(node.payload.declared))
                   for node_id, _, node in claim_plan if node.op is Op.INPUT]
         self._claim_input_ids = tuple(
             [node_id for node_id, _, declared in inputs if not declared]

@@ -20,8 +20,9 @@ from yibao.compiler.arithmetic import (DECIMAL, capped as within_cap, ceiling_cu
 from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, methods_by_op
 from yibao.compiler.lower import payout_inputs, referral_checks
+from yibao.compiler.payloads import CeilingPayload, table_value
 from yibao.core.money import ZERO
-from yibao.dsl.model import NO_IDENTITY, SCHEMES, LineDef, Policy
+from yibao.dsl.model import NO_IDENTITY, SCHEMES, Policy
 from yibao.runtime.claims import Claim, ClaimError
 from yibao.runtime.context import EvaluationContext
 
@@ -69,13 +70,13 @@ class OpSemantics:
         self._alert_groups = {alert.name: self._group_members(alert) for alert in self.policy.alerts}
 
     def _input(self, node: Node) -> Compiled:
-        field = node.params["field"]
-        if node.params.get("declared"):
+        field = node.payload.field
+        if node.payload.declared:
             return lambda context: context.claim.field(field)
         return lambda context: getattr(context.claim, field)
 
     def _upstream(self, node: Node) -> Compiled:
-        line = node.params["line"]
+        line = node.payload.line
 
         def upstream(context: EvaluationContext) -> Decimal:
             amount = context.claim.paid_amount(line)
@@ -89,12 +90,12 @@ class OpSemantics:
         return lambda context: context.candidate
 
     def _covers(self, node: Node) -> Compiled:
-        line: LineDef = node.params["line"]
-        visits = frozenset(line.visits)
-        tree = node.params["condition"]
+        payload = node.payload
+        visits = frozenset(payload.visits)
+        tree = payload.condition
         condition = compile_condition(tree) if tree is not None else None
-        members = {i.name: line.covers_identity(i.name) for i in self.policy.identities}
-        nobody = line.covers_identity(None)
+        members = {i.name: payload.covers_identity(i.name) for i in self.policy.identities}
+        nobody = payload.covers_identity(None)
 
         def covers(context: EvaluationContext) -> bool:
             claim = context.claim
@@ -165,7 +166,7 @@ class OpSemantics:
         return difference
 
     def _year_to_date(self, node: Node) -> Compiled:
-        line = node.params["line"]
+        line = node.payload.line
         covered, base = node.input("covered"), node.input("base")
 
         def year_to_date(context: EvaluationContext):
@@ -202,7 +203,7 @@ class OpSemantics:
         return per_unit
 
     def _cap(self, node: Node) -> Compiled:
-        line = node.params["line"]
+        line = node.payload.line
         covered, slice_ = node.input("covered"), node.input("slice")
         cap = node.optional_input("cap")
 
@@ -219,9 +220,9 @@ class OpSemantics:
         return capped
 
     def _ceiling(self, node: Node) -> Compiled:
-        params = node.params
-        reduces, rate = params["reduces"], params["rate"]
-        payouts = tuple(zip(params["lines"], payout_inputs(node)))
+        params = node.payload
+        reduces, rate = params.reduces, params.rate
+        payouts = tuple(zip(params.lines, payout_inputs(node)))
 
         def ceiling(context: EvaluationContext) -> dict[str, Decimal]:
             values = context.values
@@ -235,16 +236,16 @@ class OpSemantics:
         return ceiling
 
     def _ceiling_cut(self, node: Node) -> Compiled:
-        ceiling, line = node.input("ceiling"), node.params["line"]
+        ceiling, line = node.input("ceiling"), node.payload.line
         return lambda context: context.values[ceiling][line]
 
-    def ceiling_applies(self, params: dict, claim: Claim) -> bool:
+    def ceiling_applies(self, params: CeilingPayload, claim: Claim) -> bool:
         """The ceiling binds a person who holds a key-target identity, whichever identity
         wins take highest: holding another identity never lifts it (Xinjiang §四)."""
-        if claim.visit not in params["visits"]:
+        if claim.visit not in params.visits:
             return False
         held = {self._effective[name] for name in claim.identities}
-        return bool(held & set(params["identities"]))
+        return bool(held & set(params.identities))
 
     def _sum(self, node: Node) -> Compiled:
         amounts = payout_inputs(node)
@@ -261,11 +262,11 @@ class OpSemantics:
         return lambda context: context.candidate
 
     def _alert(self, node: Node) -> Compiled:
-        alert = node.params["alert"]
+        alert = node.payload
         burden_id = node.input("burden")
         visits = frozenset(alert.visits)
-        # scheme → its Sourced threshold (or None); a claim's scheme is one of SCHEMES (C313)
-        thresholds = {scheme: alert.threshold.for_identity(scheme) for scheme in SCHEMES}
+        # scheme → its threshold (a Looked, or None); a claim's scheme is one of SCHEMES (C313)
+        thresholds = {scheme: table_value(alert.thresholds, scheme) for scheme in SCHEMES}
         new_state = tuple.__new__
         in_group_of = self._in_group   # in_alert_group's answers, read here first
         name = alert.name
@@ -326,7 +327,7 @@ class OpSemantics:
         return frozenset(others), True
 
     def _referral(self, node: Node) -> Compiled:
-        referral = node.params["referral"]
+        referral = node.payload
         checks = referral_checks(node)
         evaluator = self
 

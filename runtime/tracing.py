@@ -21,6 +21,7 @@ from yibao.runtime.facts import (
 )
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import PERSONAL_BURDEN, payout_inputs, referral_checks
+from yibao.compiler.payloads import CeilingPayload, table_value
 from yibao.compiler.arithmetic import DECIMAL, annual_payout
 from yibao.runtime.trace import Step
 from yibao.core.money import ZERO, floor_fen
@@ -35,7 +36,7 @@ class ScalarEvaluator(Protocol):
     graph: EvaluationGraph
     policy: Policy
 
-    def ceiling_applies(self, params: dict, claim: Claim) -> bool: ...
+    def ceiling_applies(self, params: CeilingPayload, claim: Claim) -> bool: ...
 
     def capped_lines(self, checks, values) -> list[str]: ...
 
@@ -139,12 +140,12 @@ def _sources(table, evaluator: ScalarEvaluator) -> dict:
 # ---- one builder of facts per op: (node, evaluator) → (context, value) → (facts, citation)
 
 def _input(node: Node, evaluator):
-    field, label = node.params["field"], node.params.get("label", "")
+    field, label = node.payload.field, node.payload.label
     return lambda context, value: (InputFacts(field, value, label), OWN)
 
 
 def _upstream(node: Node, evaluator):
-    line = node.params["line"]
+    line = node.payload.line
     return lambda context, value: (UpstreamFacts(line, value), OWN)
 
 
@@ -175,8 +176,9 @@ def _lookup(node: Node, evaluator):
 
 
 def _covers(node: Node, evaluator):
-    line: LineDef = node.params["line"]
     policy = evaluator.policy
+    # the line's rule, for the clause and quote the trace cites (the notice's words)
+    line: LineDef = policy.line(node.payload.line)
     condition = line.condition
     tree = condition_tree(condition, policy.field_label) if condition is not None else None
     rule = line.condition_rule
@@ -232,7 +234,7 @@ def _difference(node: Node, evaluator):
 
 
 def _year_to_date(node: Node, evaluator):
-    line = node.params["line"]
+    line = node.payload.line
     covered, base = node.input("covered"), node.input("base")
 
     def facts(context: EvaluationContext, value):
@@ -244,7 +246,7 @@ def _year_to_date(node: Node, evaluator):
 
 
 def _schedule(node: Node, evaluator):
-    line = node.params["line"]
+    line = node.payload.line
     covered, ytd, rate_id = node.input("covered"), node.input("ytd"), node.input("rate")
     deductible_id = node.optional_input("deductible")
 
@@ -264,7 +266,7 @@ def _schedule(node: Node, evaluator):
 
 
 def _per_unit(node: Node, evaluator):
-    line, unit = node.params["line"], node.params["unit"]
+    line, unit = node.payload.line, node.payload.unit
     unit_label = evaluator.policy.field_label(unit)
     covered, units_id, amount_id, base_id = (node.input("covered"), node.input("units"),
                                              node.input("amount"), node.input("base"))
@@ -281,7 +283,7 @@ def _per_unit(node: Node, evaluator):
 
 
 def _cap(node: Node, evaluator):
-    line = node.params["line"]
+    line = node.payload.line
     covered, slice_id = node.input("covered"), node.input("slice")
     cap_id = node.optional_input("cap")
 
@@ -300,8 +302,8 @@ def _cap(node: Node, evaluator):
 
 
 def _ceiling(node: Node, evaluator):
-    params = node.params
-    lines, rate, identities = params["lines"], params["rate"], set(params["identities"])
+    params = node.payload
+    lines, rate, identities = params.lines, params.rate, set(params.identities)
     payouts = tuple(zip(lines, payout_inputs(node)))
     policy = evaluator.policy
 
@@ -322,7 +324,7 @@ def _ceiling(node: Node, evaluator):
 
 
 def _ceiling_cut(node: Node, evaluator):
-    line, before = node.params["line"], node.input("payout")
+    line, before = node.payload.line, node.input("payout")
 
     def facts(context: EvaluationContext, value):
         return CeilingCutFacts(line, context.values[before], value), OWN
@@ -334,7 +336,7 @@ def _sum(node: Node, evaluator):
     # computed lines first, as the settled columns do).
     graph = evaluator.graph
     by_line = {graph.node(source).line: source for source in payout_inputs(node)}
-    parts_of = tuple((name, by_line[name]) for name in node.params["lines"])
+    parts_of = tuple((name, by_line[name]) for name in node.payload.lines)
 
     def facts(context: EvaluationContext, value):
         values = context.values
@@ -359,11 +361,11 @@ def _take_highest(node: Node, evaluator):
 
 
 def _alert(node: Node, evaluator):
-    alert = node.params["alert"]
+    alert = node.payload
 
     def facts(context: EvaluationContext, value):
         claim = context.claim
-        threshold = alert.threshold.for_identity(claim.scheme)
+        threshold = table_value(alert.thresholds, claim.scheme)
         members, excludes = evaluator.alert_members(alert, claim)
         return AlertFacts(alert.name, claim.visit, value.counted, value.burden,
                           threshold.value if threshold else None, alert.above, value.in_group,
@@ -373,7 +375,7 @@ def _alert(node: Node, evaluator):
 
 
 def _referral(node: Node, evaluator):
-    referral = node.params["referral"]
+    referral = node.payload
     checks = referral_checks(node)
 
     def facts(context: EvaluationContext, value):

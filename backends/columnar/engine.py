@@ -31,16 +31,18 @@ from yibao.backends.lowering import ByVisit, Const
 from yibao.compiler import arithmetic
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
 from yibao.compiler.lower import (PERSONAL_BURDEN, TOTAL_PAID, final_payout_id, payout_inputs, referral_checks)
-from yibao.dsl import ast
 
 
-# ---- the graph's parameters, read in one place (Node.params may become typed payloads)
+# ---- the graph's parameters, read in one place (the node's payload, compiler/payloads.py;
+# LOOKUP's dsl table still from Node.params, the one dict path left)
 def _param(node: Node, name: str, default: Any = None) -> Any:
-    return node.params.get(name, default)
+    if name == "table":
+        return node.params[name]
+    return getattr(node.payload, name, default)
 
 
 def _line_name(node: Node) -> str:
-    return node.params["line"]
+    return node.payload.line
 
 
 _CLAIM_MONEY = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen"}
@@ -161,15 +163,16 @@ class ArraySettlement:
                 held = held | claims.column(self.columns.has_column(identity.name))
         return held
 
-    def _condition(self, claims: ClaimArrays, condition: ast.Condition):
-        """compiler/conditions.holds over arrays: a field is true when truthy (a missing
-        one is false, as the SQL's COALESCE)."""
-        if isinstance(condition, ast.FieldRef):
-            return claims.column(self.columns.field_column(condition.name.text)) != 0
-        if isinstance(condition, ast.Not):
-            return ~np.asarray(self._condition(claims, condition.operand))
-        parts = [self._condition(claims, o) for o in condition.operands]
-        combine = np.logical_and if isinstance(condition, ast.All) else np.logical_or
+    def _condition(self, claims: ClaimArrays, tree: tuple):
+        """compiler/conditions.compile_condition over arrays, on the graph form of the
+        condition: a field is true when truthy (a missing one is false, as the SQL's
+        COALESCE)."""
+        if tree[0] == "field":
+            return claims.column(self.columns.field_column(tree[1])) != 0
+        if tree[0] == "not":
+            return ~np.asarray(self._condition(claims, tree[1]))
+        parts = [self._condition(claims, o) for o in tree[1:]]
+        combine = np.logical_and if tree[0] == "all" else np.logical_or
         return combine.reduce(parts)
 
     # ---- ops ----------------------------------------------------------------------------
@@ -199,12 +202,12 @@ class ArraySettlement:
         return ByVisit(default, named)
 
     def _covers(self, node: Node, scope: Scope):
-        line = _param(node, "line")
-        if not line.covers_identity(scope.candidate):
+        payload = node.payload
+        if not payload.covers_identity(scope.candidate):
             return False
-        covered = scope.claims.visit_in(line.visits)
-        if line.condition is not None:
-            covered = covered & self._condition(scope.claims, line.condition)
+        covered = scope.claims.visit_in(payload.visits)
+        if payload.condition is not None:
+            covered = covered & self._condition(scope.claims, payload.condition)
         return covered
 
     def _difference(self, node: Node, scope: Scope):
@@ -333,7 +336,7 @@ class ArraySettlement:
     def _alert(self, node: Node, scope: Scope):
         """The year's burden so far, fired once it reaches the claim's threshold
         (WindowLedger.alert: routing keeps one threshold a person-year here)."""
-        alert = _param(node, "alert")
+        alert = node.payload
         claims = scope.claims
         burden = scope.values[node.input("burden")]
         contribution = np.where(claims.visit_in(alert.visits), burden, 0)
@@ -341,7 +344,7 @@ class ArraySettlement:
         return claims.running(contribution) >= threshold
 
     def _referral(self, node: Node, scope: Scope):
-        referral = _param(node, "referral")
+        referral = node.payload
         values = scope.values
         if referral.identities is not None and (
                 values[node.input("chosen")].value not in referral.identities):

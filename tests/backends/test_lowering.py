@@ -76,5 +76,5 @@ def test_the_sql_lowering_reads_conditions_in_graph_form_not_the_dsls_tree():
                  if isinstance(node, python_ast.ImportFrom) for alias in node.names}
         assert "yibao.dsl.ast" not in imported and ("yibao.dsl", "ast") not in names, module
     graph = lower_policy(load_policy(ROOT / "policies" / "benxi-2023.policy").latest)
-    conditions = {node.params["condition"] for node in graph.order if node.op is Op.COVERS}
+    conditions = {node.payload.condition for node in graph.order if node.op is Op.COVERS}
     assert ("any", ("field", "in_province"), ("field", "referred")) in conditions

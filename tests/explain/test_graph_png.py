@@ -19,6 +19,7 @@ from PIL import Image
 from helpers import EXAMPLES, POLICIES
 from yibao.api import evaluate_claims, load_engine, load_policy, read_claims_file
 from yibao.compiler.graph import Node, Op, Phase, build_graph
+from yibao.compiler.payloads import InputPayload
 from yibao.explain import colour
 from yibao.explain.graph import graph_dot
 from yibao.explain.overlay import overlay_from_result
@@ -105,7 +106,7 @@ def _one_label(text: str):
     policy = load_policy(POLICIES / "benxi-2023.policy").latest
     # A declared claim field is drawn under its own name (explain/trace_zh.py node_label).
     return graph_dot(build_graph(policy, [Node(f"claim.{text}", Op.INPUT, Phase.CLAIM,
-                                                params={"field": text})]))
+                                                payload=InputPayload(text))]))
 
 
 def test_chinese_labels_render_as_glyphs_not_tofu(without_chinese_fonts):
