@@ -119,9 +119,14 @@ class ExactRate:
 
     @classmethod
     def of(cls, rate: Decimal | BandSchedule) -> "ExactRate":
-        slices = rate.slices if isinstance(rate, BandSchedule) else None
-        pieces = ([(s.lower, s.upper, s.rate) for s in slices] if slices is not None
-                  else [(Decimal(0), None, rate)])
+        # bands as the graph's payload holds them (compiler/payloads.Band tuples), or
+        # as the dsl writes them
+        if isinstance(rate, tuple):
+            pieces = list(rate)
+        elif isinstance(rate, BandSchedule):
+            pieces = [(s.lower, s.upper, s.rate) for s in rate.slices]
+        else:
+            pieces = [(Decimal(0), None, rate)]
         ratios = [r.as_integer_ratio() for _, _, r in pieces]
         denominator = 1
         for _, d in ratios:

@@ -29,6 +29,7 @@ from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
 from yibao.compiler.lower import payout_inputs, referral_checks
+from yibao.compiler.payloads import table_value
 from yibao.dsl.model import Policy
 
 
@@ -166,8 +167,8 @@ class ColumnarLowering:
     def _lookup(self, node: Node, scope: Scope):
         if _is_false(scope.values[node.input("covered")]):
             return Const(None)
-        table = node.params["table"]
-        default = _known(table.for_identity(scope.candidate))
+        table = node.payload
+        default = _known(table_value(table.values, scope.candidate))
         named = tuple((visit, _known(table.for_claim(scope.candidate, visit)))
                       for visit, _ in table.by_visit)
         if all(value == default for _, value in named):
@@ -396,10 +397,10 @@ def annual_payout(rate, deductible: Decimal) -> Callable[[exp.Expression], exp.E
     return payout
 
 
-def _known(sourced):
+def _known(looked):
     """A parameter's value; None where it is missing or unspecified (a claim that needs an
     unspecified value is refused, C311, before settlement)."""
-    return None if sourced is None or sourced.is_unspecified else sourced.value
+    return None if looked is None or looked.unspecified is not None else looked.value
 
 
 def _is_false(value) -> bool:

@@ -31,6 +31,7 @@ from yibao.backends.lowering import ColumnarLowering
 from yibao.runtime.awaited import awaited_values, refusal_words
 from yibao.compiler.conditions import condition_fields, holds
 from yibao.compiler.graph import Op, Phase
+from yibao.compiler.payloads import table_value
 from yibao.dsl.model import NO_IDENTITY, VISITS, Policy
 
 ROUTE_STRIDE = 1000   # route key = version × stride + candidate index
@@ -117,7 +118,7 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
             continue
         if node.op is not Op.LOOKUP:
             continue
-        table = node.params["table"]
+        table = node.payload
         covered = scope.values[node.input("covered")]
         if _never(covered):
             continue
@@ -126,13 +127,14 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
         cases = [(sql.col("visit").eq(sql.text(visit)), table.for_claim(candidate, visit))
                  for visit in named]
         others = sql.negate(exp.paren(sql.one_of(sql.col("visit"), named))) if named else None
-        cases.append((others, table.for_identity(candidate)))
-        for visit_test, sourced in cases:
-            if sourced is None or not sourced.is_unspecified:
+        cases.append((others, table_value(table.values, candidate)))
+        for visit_test, looked in cases:
+            if looked is None or looked.unspecified is None:
                 continue
+            sourced = looked.unspecified
             clause = f"§{sourced.clause}" if sourced.clause else "its clause"
             note = f" ({sourced.note})" if sourced.note else ""
-            message = (f"{table.name} for {candidate or NO_IDENTITY} is unspecified in "
+            message = (f"{table.table} for {candidate or NO_IDENTITY} is unspecified in "
                        f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
             condition = _inline(covered, scope)
             if visit_test is not None:

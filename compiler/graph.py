@@ -111,9 +111,6 @@ class Node:
     inputs: tuple[tuple[Role, str], ...] = attrs.field(default=(), converter=_roles)  # (role, node id)
     # what the op needs beyond its inputs, as plain data (compiler/payloads.py)
     payload: Any = attrs.field(default=None, eq=False)
-    # LOOKUP's dsl table, still read by its visitors (the one dict path left: the
-    # trace and the views cite its values' clauses, the evaluator its C311 source)
-    params: dict[str, Any] = attrs.field(factory=dict, eq=False, hash=False)
     line: str | None = None          # the line of defence it belongs to (a cluster when drawn)
     citation: Citation | None = None
     span: Span = attrs.field(default=NO_SPAN, eq=False)

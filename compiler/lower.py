@@ -14,9 +14,10 @@ from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, Role, build_g
 from yibao.compiler.payloads import (
     AlertPayload, Band, CapPayload, CeilingCutPayload, CeilingPayload, CoversPayload,
     DifferencePayload, IdentityPayload, InputPayload, Looked, LookupPayload, PerUnitPayload,
-    ReferralPayload, SchedulePayload, SumPayload, TakeHighestPayload, UpstreamPayload,
-    YearToDatePayload)
-from yibao.dsl.model import UNSPECIFIED, AlertDef, BandSchedule, ByIdentity, LineDef, Policy
+    ReferralPayload, SchedulePayload, SumPayload, TakeHighestPayload, UnspecifiedSource,
+    UpstreamPayload, YearToDatePayload)
+from yibao.dsl.model import (UNSPECIFIED, AlertDef, BandSchedule, ByIdentity, LineDef, Policy,
+                             Sourced)
 
 IN_SCOPE = "claim.in_scope_cost"
 TOTAL_COST = "claim.total_cost"
@@ -194,8 +195,7 @@ def _computed_line(policy: Policy, line: LineDef, earlier: list[str]) -> list[No
         nodes.append(Node(
             f"{name}.{quantity}", Op.LOOKUP, Phase.CANDIDATE,
             inputs=((Role.IDENTITY, CANDIDATE), (Role.COVERED, f"{name}.covered")) + by_visit,
-            payload=_lookup_payload(name, quantity, table),
-            params={"table": table}, line=name,
+            payload=_lookup_payload(name, quantity, table), line=name,
             citation=_table_citation(table), span=_table_span(table)))
     if line.per_unit is not None:
         nodes.append(Node(
@@ -259,17 +259,18 @@ def _alert(policy: Policy, alert) -> list[Node]:
     ]
 
 
-def _looked(value) -> Looked:
+def _looked(sourced: Sourced) -> Looked:
     """A table's value as plain data (a banded rate as its bands)."""
+    value = sourced.value
     if value is UNSPECIFIED:
-        return Looked(None, unspecified=True)
+        return Looked(None, UnspecifiedSource(sourced.clause, sourced.note, sourced.version))
     if isinstance(value, BandSchedule):
         return Looked(tuple(Band(s.lower, s.upper, s.rate) for s in value.slices))
     return Looked(value)
 
 
 def _plain(values) -> tuple:
-    return tuple((key, _looked(sourced.value)) for key, sourced in values)
+    return tuple((key, _looked(sourced)) for key, sourced in values)
 
 
 def _lookup_payload(line: str, quantity: str, table: ByIdentity) -> LookupPayload:

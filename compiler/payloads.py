@@ -13,16 +13,16 @@ tests membership, a frozenset.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Union
+from typing import NamedTuple, Union
 
 import attrs
 
 from yibao.compiler.graph import Op
 
-@attrs.frozen
-class Band:
+class Band(NamedTuple):
     """One slice of a banded rate (分段支付): the amount above the deductible from
-    ``lower`` to ``upper`` (None: no upper bound) is paid at ``rate``."""
+    ``lower`` to ``upper`` (None: no upper bound) is paid at ``rate``.  A tuple, as
+    compiler/arithmetic.bands takes bands."""
 
     lower: Decimal
     upper: Decimal | None
@@ -30,13 +30,22 @@ class Band:
 
 
 @attrs.frozen
+class UnspecifiedSource:
+    """Where the notice leaves a value open, for the C311 refusal's words."""
+
+    clause: str = ""
+    note: str | None = None     # why, in the drafter's words
+    version: str = ""           # the policy id whose text left it open
+
+
+@attrs.frozen
 class Looked:
     """A table's value as plain data: a Decimal (rate, amount), the bands of a banded
-    rate, or None for "no limit" (不设); ``unspecified`` where the notice leaves it to
-    another document (the scalar evaluator refuses a claim that needs it, C311)."""
+    rate, or None for "no limit" (不设); ``unspecified`` (its source) where the notice
+    leaves it to another document (a claim that needs it is refused, C311)."""
 
     value: Union[Decimal, tuple[Band, ...], None]
-    unspecified: bool = False
+    unspecified: UnspecifiedSource | None = None
 
 
 # (identity, or None for everyone else; its value) in the notice's order

@@ -105,7 +105,9 @@ def _identity(node, graph):
 
 
 def _lookup(node, graph):
-    return NodeWords((), table_rows(node.params["table"], QUANTITY[node.payload.quantity]))
+    # the table as the policy writes it: the rows cite their clauses
+    written = getattr(graph.policy.line(node.payload.line), node.payload.quantity)
+    return NodeWords((), table_rows(written, QUANTITY[node.payload.quantity]))
 
 
 def _covers(node, graph):

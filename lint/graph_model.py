@@ -36,6 +36,8 @@ from yibao.compiler.arithmetic import capped, ceiling_cut, claim_slice, per_unit
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
 from yibao.compiler.lower import final_payout_id, payout_id, payout_inputs
 from yibao.lint.exact import FractionArithmetic
+from yibao.compiler.payloads import table_value
+from yibao.dsl.model import UNSPECIFIED
 
 ZERO = Fraction(0)
 
@@ -207,12 +209,14 @@ def _lookup(node: Node, values: Mapping, claim: _Claim) -> Any:
     scenario then leaves the line out)."""
     if not values[node.input("covered")]:
         return None
-    table = node.params["table"]
+    table = node.payload
     identity = values[node.input("identity")]
     by_visit = _role(node, "visit")
-    sourced = (table.for_claim(identity, values[by_visit]) if by_visit
-               else table.for_identity(identity))
-    return sourced.value if sourced is not None else None
+    looked = (table.for_claim(identity, values[by_visit]) if by_visit
+              else table_value(table.values, identity))
+    if looked is None:
+        return None
+    return UNSPECIFIED if looked.unspecified is not None else looked.value
 
 
 def _difference(node: Node, values: Mapping, claim: _Claim) -> Fraction:

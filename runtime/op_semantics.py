@@ -20,13 +20,22 @@ from yibao.compiler.arithmetic import (DECIMAL, capped as within_cap, ceiling_cu
 from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, methods_by_op
 from yibao.compiler.lower import payout_inputs, referral_checks
-from yibao.compiler.payloads import CeilingPayload, table_value
+from yibao.compiler.payloads import (CeilingPayload, Looked, LookupPayload, UnspecifiedSource,
+                                     table_value)
 from yibao.core.money import ZERO
-from yibao.dsl.model import NO_IDENTITY, SCHEMES, Policy
+from yibao.dsl.model import NO_IDENTITY, SCHEMES, BandSchedule, BandSlice, Policy
 from yibao.runtime.claims import Claim, ClaimError
 from yibao.runtime.context import EvaluationContext
 
 SKIPPED = None  # the value of a lookup whose line does not apply to the claim
+
+
+def _value(looked: Looked):
+    """A looked-up value as the run carries it: a banded rate as the dsl's BandSchedule,
+    the type the trace facts and their JSON record (runtime/facts.py)."""
+    if isinstance(looked.value, tuple):
+        return BandSchedule(tuple(BandSlice(*band) for band in looked.value))
+    return looked.value
 
 
 class AlertState(NamedTuple):
@@ -108,20 +117,19 @@ class OpSemantics:
         return covers
 
     def _lookup(self, node: Node) -> Compiled:
-        table = node.params["table"]
+        table = node.payload
         covered_id = node.input("covered")
-        # Per identity (and visit, where an amendment names visits): (value, the Sourced
+        # Per identity (and visit, where an amendment names visits): (value, its source
         # when it is unspecified), read on every claim.
         by_identity = {}
         for key in [i.name for i in self.policy.identities] + [None]:
-            sourced = table.for_identity(key)
-            if sourced is not None:
-                by_identity[key] = (sourced.value, sourced if sourced.is_unspecified else None)
+            looked = table_value(table.values, key)
+            if looked is not None:
+                by_identity[key] = (_value(looked), looked.unspecified)
             for visit, _ in table.by_visit:
-                sourced = table.for_claim(key, visit)
-                if sourced is not None:
-                    by_identity[key, visit] = (sourced.value,
-                                               sourced if sourced.is_unspecified else None)
+                looked = table.for_claim(key, visit)
+                if looked is not None:
+                    by_identity[key, visit] = (_value(looked), looked.unspecified)
         named_visits = frozenset(visit for visit, _ in table.by_visit)
         evaluator = self
 
@@ -139,12 +147,13 @@ class OpSemantics:
             return value
         return lookup
 
-    def _unspecified(self, table, sourced, context: EvaluationContext) -> EvaluationError:
+    def _unspecified(self, table: LookupPayload, sourced: UnspecifiedSource,
+                     context: EvaluationContext) -> EvaluationError:
         clause = f"§{sourced.clause}" if sourced.clause else "its clause"
         note = f" ({sourced.note})" if sourced.note else ""
         return EvaluationError(
             "C311", context.claim.claim_id, None,
-            f"{table.name} for {context.candidate or NO_IDENTITY} is unspecified in "
+            f"{table.table} for {context.candidate or NO_IDENTITY} is unspecified in "
             f"{sourced.version or self.policy.policy_id} {clause}{note}; this claim needs it",
             "the notice leaves the value to another document: supply it in a revision "
             "or a base policy; yibao never invents it")

@@ -77,10 +77,10 @@ def step_writer(node: Node, evaluator: ScalarEvaluator) -> Callable[[EvaluationC
         candidate: (None, "", False) if sourced is None else
         (_cited(sourced.citation) if sourced.citation else None, sourced.version,
          sourced.inherited)
-        for candidate, sourced in _sources(node.params["table"], evaluator).items()}
+        for candidate, sourced in _sources(_written(node, evaluator), evaluator).items()}
     # A value an amendment changed for some visits: its source depends on the claim's
     # visit too, so that a trace never quotes the amendment for a visit it leaves alone.
-    by_visit = is_lookup and node.params["table"].varies_by_visit
+    by_visit = is_lookup and node.payload.varies_by_visit
     skips = node.op in (Op.SCHEDULE, Op.YEAR_TO_DATE, Op.CAP, Op.PER_UNIT)
 
     def describe(context: EvaluationContext, value: Any) -> Step:
@@ -173,6 +173,12 @@ def _lookup(node: Node, evaluator):
         return LookupFacts(line, quantity, context.candidate, value,
                            bool(context.values.get(covered))), OWN
     return facts
+
+
+def _written(node: Node, evaluator):
+    """A LOOKUP's table as the policy writes it (its values' clauses, quotes and
+    versions, which the trace cites); the node's payload holds the values alone."""
+    return getattr(evaluator.policy.line(node.payload.line), node.payload.quantity)
 
 
 def _covers(node: Node, evaluator):

@@ -31,13 +31,11 @@ from yibao.backends.lowering import ByVisit, Const
 from yibao.compiler import arithmetic
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
 from yibao.compiler.lower import (PERSONAL_BURDEN, TOTAL_PAID, final_payout_id, payout_inputs, referral_checks)
+from yibao.compiler.payloads import table_value
 
 
-# ---- the graph's parameters, read in one place (the node's payload, compiler/payloads.py;
-# LOOKUP's dsl table still from Node.params, the one dict path left)
+# ---- the graph's parameters, read in one place (the node's payload, compiler/payloads.py)
 def _param(node: Node, name: str, default: Any = None) -> Any:
-    if name == "table":
-        return node.params[name]
     return getattr(node.payload, name, default)
 
 
@@ -193,8 +191,8 @@ class ArraySettlement:
     def _lookup(self, node: Node, scope: Scope):
         if _is_false(scope.values[node.input("covered")]):
             return Const(None)
-        table = _param(node, "table")
-        default = _known(table.for_identity(scope.candidate))
+        table = node.payload
+        default = _known(table_value(table.values, scope.candidate))
         named = tuple((visit, _known(table.for_claim(scope.candidate, visit)))
                       for visit, _ in table.by_visit)
         if all(value == default for _, value in named):
@@ -379,10 +377,9 @@ def largest_factor(graph: EvaluationGraph) -> int:
     factor = 2
     for node in graph.order:
         if node.op is Op.LOOKUP:
-            table = _param(node, "table")
-            for _, sourced in table.items():
-                value = sourced.value
-                if value is None or sourced.is_unspecified:
+            for _, looked in node.payload.values:
+                value = looked.value
+                if value is None or looked.unspecified is not None:
                     continue
                 if _param(node, "quantity") == "rate":
                     exact = ExactRate.of(value)
@@ -396,10 +393,10 @@ def largest_factor(graph: EvaluationGraph) -> int:
     return factor
 
 
-def _known(sourced):
+def _known(looked):
     """A parameter's value; None where it is missing or unspecified (a claim that needs an
     unspecified value is refused, C311, before settlement)."""
-    return None if sourced is None or sourced.is_unspecified else sourced.value
+    return None if looked is None or looked.unspecified is not None else looked.value
 
 
 def _is_false(value) -> bool:

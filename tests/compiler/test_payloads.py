@@ -10,7 +10,7 @@ from helpers import POLICIES
 from yibao.compiler.graph import Op
 from yibao.compiler.lower import lower_policy
 from yibao.compiler.payloads import (PAYLOAD_BY_OP, Band, CoversPayload, Looked,
-                                     LookupPayload, ReferralPayload)
+                                     LookupPayload, ReferralPayload, UnspecifiedSource)
 from yibao.dsl.loader import load_policy
 
 SHIPPED = sorted(POLICIES.glob("*.policy"))
@@ -99,3 +99,14 @@ def test_referral_payload_names_its_lines():
                  for node in lower_policy(load_policy(path).latest).order
                  if node.op is Op.REFERRAL]
     assert referrals and all(isinstance(p, ReferralPayload) and p.lines for p in referrals)
+
+
+def test_an_unspecified_value_keeps_its_source_for_the_c311_refusal():
+    """Benxi §(五) keeps 床日定额救助 but gives no amount: the payload says so, with the
+    clause and the drafter's note, and no value."""
+    graph = _benxi()
+    [node] = [n for n in graph.order if n.op is Op.LOOKUP and n.payload.quantity == "per_unit"]
+    [(_, looked)] = node.payload.values
+    assert looked.value is None
+    assert looked.unspecified == UnspecifiedSource("(五)", "本方案未规定床日定额标准",
+                                                   "benxi-2023")

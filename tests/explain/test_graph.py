@@ -91,7 +91,7 @@ def test_inputs_and_outputs_are_drawn_apart(graph):
 
 def test_identity_tables_list_each_identitys_value_with_clause(graph):
     """§(五): 基本救助 deductibles 0 / 2,000 / 5,000; 倾斜救助 caps none / 2万."""
-    assert table_rows(graph.node("基本救助.deductible").params["table"], "起付标准") == (
+    assert table_rows(graph.policy.line("基本救助").deductible, "起付标准") == (
         ("特困人员、孤儿、低保对象", "0"), ("低保边缘家庭成员", "2,000"),
         ("因病致贫重病患者", "5,000"))
     drawn = parse(inline_svg(graph_dot(graph)))
@@ -210,7 +210,7 @@ def test_bands_one_a_row_and_the_row_read_for_no_identity_highlighted():
     table does not name; jm-0005 holds no identity, so it reads that 其他 row."""
     engine = load_engine(POLICIES / "jiamusi-2022.policy")
     graph = engine.evaluators["jiamusi-2022"].graph
-    rows = table_rows(graph.node("大病保险.rate").params["table"], "支付比例")
+    rows = table_rows(graph.policy.line("大病保险").rate, "支付比例")
     assert rows[-3:] == (("其他", "0–20,000 65%"), ("", "20,000–50,000 70%"),
                          ("", "50,000 以上 75%"))
     outcomes = evaluate_claims(engine, read_claims_file(EXAMPLES / "jiamusi-2022.jsonl"), trace=True)
