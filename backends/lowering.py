@@ -28,7 +28,7 @@ from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.compiler import arithmetic
 from yibao.backends.layers import Definition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
-from yibao.compiler.lower import payout_inputs, referral_checks
+from yibao.compiler.lower import difference_inputs, payout_inputs, referral_checks
 from yibao.compiler.payloads import table_value
 from yibao.dsl.model import Policy
 
@@ -187,16 +187,11 @@ class ColumnarLowering:
 
     def _difference(self, node: Node, scope: Scope):
         values = scope.values
-        covered, minuend, subtrahends = None, None, []
-        for role, source in node.inputs:
-            if role == "covered":
-                covered = values[source]
-            elif role == "minuend":
-                minuend = values[source]
-            elif role == "subtrahend":
-                subtrahends.append(values[source])
+        covered_id, minuend_id, subtrahend_ids = difference_inputs(node)
+        covered = values[covered_id] if covered_id is not None else None
         if covered is not None and _is_false(covered):
             return sql.num(0)
+        minuend, subtrahends = values[minuend_id], [values[s] for s in subtrahend_ids]
         result = minuend
         for subtrahend in subtrahends:
             result = exp.Sub(this=result, expression=subtrahend)

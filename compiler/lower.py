@@ -59,6 +59,14 @@ def payout_inputs(node: Node) -> tuple[str, ...]:
     return tuple(source for role, source in node.inputs if role == "payout")
 
 
+def difference_inputs(node: Node) -> tuple[str | None, str, tuple[str, ...]]:
+    """A difference node's (coverage or None, minuend, subtrahends), from its inputs."""
+    covered = next((source for role, source in node.inputs if role == Role.COVERED), None)
+    minuend = next(source for role, source in node.inputs if role == Role.MINUEND)
+    subtrahends = tuple(source for role, source in node.inputs if role == Role.SUBTRAHEND)
+    return covered, minuend, subtrahends
+
+
 def referral_checks(node: Node) -> tuple[tuple[str, str, str, str], ...]:
     """(line, its coverage, its slice, its payout before the ceiling) for each line a
     referral node lists, from its inputs: one of each role a line, in the lines' order."""

@@ -34,7 +34,7 @@ import attrs
 from yibao.compiler.conditions import compile_condition, tree_fields
 from yibao.compiler.arithmetic import capped, ceiling_cut, claim_slice, per_unit_payout
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, handlers_by_op
-from yibao.compiler.lower import final_payout_id, payout_id, payout_inputs
+from yibao.compiler.lower import difference_inputs, final_payout_id, payout_id, payout_inputs
 from yibao.lint.exact import FractionArithmetic
 from yibao.compiler.payloads import table_value
 from yibao.dsl.model import UNSPECIFIED
@@ -220,13 +220,11 @@ def _lookup(node: Node, values: Mapping, claim: _Claim) -> Any:
 
 
 def _difference(node: Node, values: Mapping, claim: _Claim) -> Fraction:
-    covered = _role(node, "covered")
+    covered, minuend, subtrahends = difference_inputs(node)
     if covered is not None and not values[covered]:
         return ZERO   # an uncovered line's base: no switch, it never moves
     ar = claim.arithmetic
-    minuend = values[node.input("minuend")]
-    subtracted = [values[source] for role, source in node.inputs if role == "subtrahend"]
-    return ar.clamp(ar.sub(minuend, ar.add(subtracted)))
+    return ar.clamp(ar.sub(values[minuend], ar.add([values[source] for source in subtrahends])))
 
 
 def _year_to_date(node: Node, values: Mapping, claim: _Claim) -> tuple[Fraction, Fraction]:

@@ -19,7 +19,7 @@ from yibao.compiler.arithmetic import (DECIMAL, capped as within_cap, ceiling_cu
                                       per_unit_payout)
 from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, methods_by_op
-from yibao.compiler.lower import payout_inputs, referral_checks
+from yibao.compiler.lower import difference_inputs, payout_inputs, referral_checks
 from yibao.compiler.payloads import (CeilingPayload, Looked, LookupPayload, UnspecifiedSource,
                                      table_value)
 from yibao.core.money import ZERO
@@ -159,10 +159,7 @@ class OpSemantics:
             "or a base policy; yibao never invents it")
 
     def _difference(self, node: Node) -> Compiled:
-        minuend = subtrahends = covered = None
-        minuend = next(source for role, source in node.inputs if role == "minuend")
-        subtrahends = tuple(source for role, source in node.inputs if role == "subtrahend")
-        covered = next((source for role, source in node.inputs if role == "covered"), None)
+        covered, minuend, subtrahends = difference_inputs(node)
 
         def difference(context: EvaluationContext) -> Decimal:
             values = context.values

@@ -30,7 +30,8 @@ from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.backends.lowering import ByVisit, Const
 from yibao.compiler import arithmetic
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
-from yibao.compiler.lower import (PERSONAL_BURDEN, TOTAL_PAID, final_payout_id, payout_inputs, referral_checks)
+from yibao.compiler.lower import (PERSONAL_BURDEN, TOTAL_PAID, difference_inputs, final_payout_id,
+                                 payout_inputs, referral_checks)
 from yibao.compiler.payloads import table_value
 
 
@@ -210,19 +211,13 @@ class ArraySettlement:
 
     def _difference(self, node: Node, scope: Scope):
         values = scope.values
-        covered, minuend, subtrahends = None, None, []
-        for role, source in node.inputs:
-            if role == "covered":
-                covered = values[source]
-            elif role == "minuend":
-                minuend = values[source]
-            elif role == "subtrahend":
-                subtrahends.append(values[source])
+        covered_id, minuend, subtrahends = difference_inputs(node)
+        covered = values[covered_id] if covered_id is not None else None
         if covered is not None and _is_false(covered):
             return 0
-        result = minuend
+        result = values[minuend]
         for subtrahend in subtrahends:
-            result = result - subtrahend
+            result = result - values[subtrahend]
         result = np.maximum(result, 0)
         return result if covered is None else np.where(covered, result, 0)
 
