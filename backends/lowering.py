@@ -87,6 +87,22 @@ class Scope:
         return sql.col(name)
 
 
+def looked_up(node: Node, uncovered: bool, candidate: str | None) -> Const | ByVisit:
+    """A LOOKUP node's value for one candidate, known when the claims are batched: a
+    constant, or one by visit where an amendment names visits; None where the line
+    covers none of the claims (``uncovered``, as each engine reads its coverage).  The
+    SQL lowering and the columnar engine both read it."""
+    if uncovered:
+        return Const(None)
+    table = node.payload
+    default = _known(table_value(table.values, candidate))
+    named = tuple((visit, _known(table.for_claim(candidate, visit)))
+                  for visit, _ in table.by_visit)
+    if all(value == default for _, value in named):
+        return Const(default)
+    return ByVisit(default, named)
+
+
 class ColumnarLowering:
     """Lowers one policy version's graph; ``ledger`` supplies year-to-date state."""
 
@@ -165,15 +181,8 @@ class ColumnarLowering:
         return Const(scope.candidate)
 
     def _lookup(self, node: Node, scope: Scope):
-        if _is_false(scope.values[node.input("covered")]):
-            return Const(None)
-        table = node.payload
-        default = _known(table_value(table.values, scope.candidate))
-        named = tuple((visit, _known(table.for_claim(scope.candidate, visit)))
-                      for visit, _ in table.by_visit)
-        if all(value == default for _, value in named):
-            return Const(default)
-        return ByVisit(default, named)
+        uncovered = _is_false(scope.values[node.input("covered")])
+        return looked_up(node, uncovered, scope.candidate)
 
     def _covers(self, node: Node, scope: Scope):
         payload = node.payload

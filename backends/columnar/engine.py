@@ -27,12 +27,11 @@ import numpy as np
 
 from yibao.backends.columnar.arithmetic import ArrayArithmetic
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
-from yibao.backends.lowering import ByVisit, Const
+from yibao.backends.lowering import ByVisit, Const, looked_up
 from yibao.compiler import arithmetic
 from yibao.compiler.graph import EvaluationGraph, Node, Op, Phase, methods_by_op
 from yibao.compiler.lower import (PERSONAL_BURDEN, TOTAL_PAID, difference_inputs, final_payout_id,
                                  payout_inputs, referral_checks)
-from yibao.compiler.payloads import table_value
 
 
 # ---- the graph's parameters, read in one place (the node's payload, compiler/payloads.py)
@@ -190,15 +189,8 @@ class ArraySettlement:
         return Const(scope.candidate)
 
     def _lookup(self, node: Node, scope: Scope):
-        if _is_false(scope.values[node.input("covered")]):
-            return Const(None)
-        table = node.payload
-        default = _known(table_value(table.values, scope.candidate))
-        named = tuple((visit, _known(table.for_claim(scope.candidate, visit)))
-                      for visit, _ in table.by_visit)
-        if all(value == default for _, value in named):
-            return Const(default)
-        return ByVisit(default, named)
+        uncovered = _is_false(scope.values[node.input("covered")])
+        return looked_up(node, uncovered, scope.candidate)
 
     def _covers(self, node: Node, scope: Scope):
         payload = node.payload
@@ -386,12 +378,6 @@ def largest_factor(graph: EvaluationGraph) -> int:
             _, denominator = Decimal(_param(node, "rate")).as_integer_ratio()
             factor = max(factor, 2 * denominator)
     return factor
-
-
-def _known(looked):
-    """A parameter's value; None where it is missing or unspecified (a claim that needs an
-    unspecified value is refused, C311, before settlement)."""
-    return None if looked is None or looked.unspecified is not None else looked.value
 
 
 def _is_false(value) -> bool:
