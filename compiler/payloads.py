@@ -18,6 +18,7 @@ from typing import NamedTuple, Union
 import attrs
 
 from yibao.compiler.graph import Op
+from yibao.dsl.model import row_for
 
 class Band(NamedTuple):
     """One slice of a banded rate (分段支付): the amount above the deductible from
@@ -61,15 +62,9 @@ def _frozenset(value) -> frozenset:
 
 
 def table_value(table: Table, key: str | None) -> Looked | None:
-    """The value for ``key``, falling back on the row for everyone else (None), as
-    ByIdentity.for_identity does; None when the table has neither."""
-    fallback = None
-    for name, value in table:
-        if name == key:
-            return value
-        if name is None:
-            fallback = value
-    return fallback
+    """The value for ``key``, falling back on the row for everyone else (None), as the
+    checked policy's tables read (dsl.model.row_for); None when the table has neither."""
+    return row_for(table, key)
 
 
 @attrs.frozen

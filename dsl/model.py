@@ -106,13 +106,16 @@ class Sourced:
         )
 
 
-def _by_identity(values, identity: str | None) -> "Sourced | None":
+def row_for(rows, identity: str | None):
+    """The value of ``rows`` ((identity or None, value) pairs) for ``identity``, falling
+    back on the row for everyone else (None); None when there is neither.  The one
+    reading of a by-identity table: the checked policy's and the graph's payloads'."""
     fallback = None
-    for key, sourced in values:
+    for key, value in rows:
         if key == identity:
-            return sourced
+            return value
         if key is None:
-            fallback = sourced
+            fallback = value
     return fallback
 
 
@@ -128,14 +131,14 @@ class ByIdentity:
 
     def for_identity(self, identity: str | None) -> Sourced | None:
         """The value for claims of every visit no amendment names."""
-        return _by_identity(self.values, identity)
+        return row_for(self.values, identity)
 
     def for_claim(self, identity: str | None, visit: str) -> Sourced | None:
         """The value for a claim of ``visit``."""
         for named, values in self.by_visit:
             if named == visit:
-                return _by_identity(values, identity)
-        return _by_identity(self.values, identity)
+                return row_for(values, identity)
+        return row_for(self.values, identity)
 
     @property
     def varies_by_visit(self) -> bool:
