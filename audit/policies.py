@@ -17,9 +17,7 @@ import attrs
 from yibao.audit.chain import body_hash, canonical_json
 from yibao.audit.store import AuditError
 from yibao.core.diagnostics import PolicyError, Severity
-from yibao.dsl.checker import check_policy
 from yibao.dsl.loader import LoadedPolicy, source_sha256
-from yibao.dsl.parser import parse_policy
 
 
 @attrs.frozen
@@ -67,7 +65,7 @@ def load_stored_policy(chain: Sequence[PolicyRef], text_of: Callable[[str], str 
         if source_sha256(text) != ref.sha256:
             raise AuditError(f"the stored text of {ref.policy_id} does not hash to {ref.sha256}",
                              "the store was altered: run yibao audit verify")
-        result = check_policy(parse_policy(text, ref.path), parent, ref.sha256)
+        result = _checked(text, ref.path, parent, ref.sha256)
         if result.policy is None:
             raise PolicyError(result.diagnostics)
         if result.policy.policy_id != ref.policy_id:
@@ -79,3 +77,12 @@ def load_stored_policy(chain: Sequence[PolicyRef], text_of: Callable[[str], str 
     # As the loader says: the oldest version extends a policy the chain lacks.
     missing_base = versions[0].extends if versions else None
     return LoadedPolicy(tuple(versions), sources, tuple(warnings), missing_base)
+
+
+def _checked(text: str, path: str, parent, sha256: str):
+    # The parser (Lark) and the checker, imported when a stored chain is read back
+    # (replay, show), not by every settle run that imports this module (fixed costs).
+    from yibao.dsl.checker import check_policy
+    from yibao.dsl.parser import parse_policy
+
+    return check_policy(parse_policy(text, path), parent, sha256)

@@ -19,7 +19,7 @@ from yibao.runtime.batch import Engine
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.results import outcome_line, outcome_to_json
 from yibao.core.jsonl import write_lines
-from yibao.dsl.loader import load_policy
+from yibao.dsl.policy_cache import load_policy_cached
 
 AUTO = "auto"
 BACKENDS = (AUTO, "scalar", "columnar", "duckdb", "spark")
@@ -80,7 +80,7 @@ def run_batch(args) -> int:
     if problem:
         print(f"yibao: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    engine = Engine(load_policy(args.policy))
+    engine = Engine(load_policy_cached(args.policy))
     fmt = claims_format(args)
     failures: list[ClaimError] = []
     if args.backend == "scalar":

@@ -145,7 +145,7 @@ def _in_processes(args) -> int:
     from yibao.core.jsonl import read_lines
     from yibao.runtime.batch import Engine
     from yibao.runtime.parallel import MAX_JOBS, settle_in_processes
-    from yibao.dsl.loader import load_policy
+    from yibao.dsl.policy_cache import load_policy_cached
 
     if args.record or args.format != "jsonl" or beyond_json_lines(args):
         print("yibao: --jobs settles JSON Lines into JSON Lines with the scalar evaluator: "
@@ -154,7 +154,7 @@ def _in_processes(args) -> int:
     if args.jobs > MAX_JOBS:
         print(f"yibao: --jobs is at most {MAX_JOBS}", file=sys.stderr)
         return EXIT_USAGE
-    engine = Engine(load_policy(args.policy))
+    engine = Engine(load_policy_cached(args.policy))
     lines = settle_in_processes(engine, read_lines(args.claims), args.jobs, args.trace,
                                 args.stream, args.ids_in_memory)
     bar = progress_bar(args, "claims", unit="claim")
@@ -222,9 +222,9 @@ def _recorded(args, kept: _Kept):
     from yibao.audit.stores import open_store
     from yibao.core.jsonl import read_lines
     from yibao.runtime.batch import Engine
-    from yibao.dsl.loader import load_policy
+    from yibao.dsl.policy_cache import load_policy_cached
 
-    engine = Engine(load_policy(args.policy))
+    engine = Engine(load_policy_cached(args.policy))
     with open_store(args.record, create=True) as store:
         recorder = Recorder(store, engine, STREAM if args.stream else SORTED, args.resume)
         batch = recorder.batch.batch

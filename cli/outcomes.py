@@ -10,7 +10,7 @@ from yibao.cli.main import EXIT_USAGE
 from yibao.runtime.batch import Engine
 from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY
 from yibao.runtime.claims import ClaimError
-from yibao.dsl.loader import load_policy
+from yibao.dsl.policy_cache import load_policy_cached
 
 
 def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
@@ -19,7 +19,7 @@ def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
 
     ``encoding``: the claims file's (backends/encodings.py); a file that cannot be
     read in it raises ClaimsFileError, before any outcome unless streaming."""
-    engine = Engine(load_policy(policy_path))
+    engine = Engine(load_policy_cached(policy_path))
     outcomes = _settled(engine, claims_path, trace, stream, ids_in_memory, encoding)
     return engine, (outcomes if stream else list(outcomes))
 

@@ -68,7 +68,7 @@ def run(args) -> int:
     from yibao.cli.io import output_file
     from yibao.core.jsonl import read_lines, write_lines
     from yibao.runtime.batch import Engine
-    from yibao.dsl.loader import load_policy
+    from yibao.dsl.policy_cache import load_policy_cached
 
     if args.backend != "scalar":
         # The SQL backends settle a file's claims from a zero year-to-date; settling them
@@ -80,7 +80,7 @@ def run(args) -> int:
     if args.claims is None and not args.retroactive and args.close_year is None:
         print("yibao: settle needs CLAIMS (or --retroactive, --close-year)", file=sys.stderr)
         return EXIT_USAGE
-    engine = Engine(load_policy(args.policy))
+    engine = Engine(load_policy_cached(args.policy))
     refused = 0
     try:
         with open_store(args.book, create=True) as store:

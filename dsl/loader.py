@@ -16,11 +16,9 @@ import attrs
 from yibao.core.diagnostics import Diagnostic, PolicyError, Severity
 from yibao.core.span import Span
 from yibao.dsl import ast
-from yibao.dsl.checker import check_policy
 from yibao.dsl.limits import read_bounded_text
 from yibao.dsl.model import Policy
 from yibao.dsl.notices import find_notice
-from yibao.dsl.parser import parse_policy
 
 MAX_CHAIN = 20
 _POLICY_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -46,6 +44,23 @@ def source_sha256(text: str) -> str:
 
 def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
     """Parse and check ``path`` and its predecessors; raise :class:`PolicyError`."""
+    return load_chain(path)[0]
+
+
+# One file of a chain as dsl/policy_cache.py checks it again: (path, SHA-256 of its
+# text, its header), newest first as ``extends`` is walked.
+ChainFile = tuple[str, str, "ast.Header | None"]
+
+
+def load_chain(path: str | pathlib.Path
+               ) -> tuple[LoadedPolicy, list[ChainFile], list[tuple[Diagnostic, ...]]]:
+    """:func:`load_policy`, with the chain's files and each version's checker warnings
+    (oldest first), which the policy cache keeps beside the loaded chain."""
+    # The parser (Lark) and the checker are imported here, not with the module: a run
+    # whose chain comes from the policy cache never needs them.
+    from yibao.dsl.checker import check_policy
+    from yibao.dsl.parser import parse_policy
+
     path = pathlib.Path(path)
     chain: list[tuple[pathlib.Path, str, ast.PolicyFile]] = []
     sources: dict[str, str] = {}
@@ -60,9 +75,10 @@ def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
         sources[str(current)] = text
         chain.append((current, text, tree))
         header = tree.header
-        current = _predecessor(current, header) if header and header.extends else None
+        current = predecessor(current, header) if header and header.extends else None
     versions: list[Policy] = []
     warnings: list[Diagnostic] = []
+    checked: list[tuple[Diagnostic, ...]] = []
     parent = None
     for file_path, text, tree in reversed(chain):
         result = check_policy(tree, parent, source_sha256(text))
@@ -70,6 +86,7 @@ def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
         if errors:
             raise PolicyError(result.diagnostics)
         warnings.extend(result.diagnostics)
+        checked.append(tuple(result.diagnostics))
         # A notice that cannot be read is reported, never fatal (dsl/notices.py says why).
         notice = find_notice(str(file_path), text, tree.header)
         if notice.problem is not None:
@@ -78,10 +95,12 @@ def load_policy(path: str | pathlib.Path) -> LoadedPolicy:
         versions.append(result.policy)
     oldest = chain[-1][2].header
     missing = oldest.extends if oldest is not None and oldest.extends else None
-    return LoadedPolicy(tuple(versions), sources, tuple(warnings), missing)
+    files = [(str(file_path), source_sha256(text), tree.header)
+             for file_path, text, tree in chain]
+    return LoadedPolicy(tuple(versions), sources, tuple(warnings), missing), files, checked
 
 
-def _predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
+def predecessor(path: pathlib.Path, header: ast.Header) -> pathlib.Path | None:
     policy_id = header.extends
     if not _POLICY_ID.fullmatch(policy_id):
         raise _error("S225", f"extends {policy_id}: not a policy id", path)

@@ -1,9 +1,10 @@
-"""`yibao eval --backend duckdb` imports only what its run uses (issue 28's fixed costs).
+"""`yibao eval` and `yibao settle` import only what their runs use (issues 22 and 28,
+fixed costs).
 
 pandas is imported by pyarrow and DuckDB only as a probe (cli/lean.py keeps it
-out of the command's process), networkx only to build graphs that a run with a
-cached SQL plan never builds (backends/plan_cache.py, runtime/batch.py's lazy
-evaluators).  Each run is the console script's own entry point in a fresh
+out of the command's process); networkx only to draw a graph (compiler/graph.py
+builds the evaluation order without it); Lark and the checker only when a policy
+is not in the policy cache (dsl/policy_cache.py).  Each run is the console script's own entry point in a fresh
 process, which reports at exit which of the libraries it had imported.
 """
 
@@ -19,7 +20,8 @@ from helpers import EXAMPLES, POLICIES
 REPORTING = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(
-    name for name in ("pandas", "networkx", "yibao.runtime.evaluate") if name in sys.modules)),
+    name for name in ("pandas", "networkx", "lark", "yibao.runtime.evaluate")
+    if name in sys.modules)),
     file=sys.stderr))
 sys.argv = ["yibao", *sys.argv[1:]]
 from yibao.cli.main import entry
@@ -39,7 +41,7 @@ def test_a_duckdb_run_imports_neither_pandas_nor_networkx(tmp_path):
     argv = ("eval", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
             "--backend", "duckdb")
     first, first_out = imported(tmp_path, *argv)
-    assert first == ["networkx"]            # the plan rendered once: from the graphs
+    assert first == ["lark"]     # the policy parsed once; graphs are built without networkx
     again, again_out = imported(tmp_path, *argv)
     assert again == []                      # rendered already: nothing of the compiler
     assert again_out == first_out and first_out.count("\n") > 10
@@ -56,3 +58,19 @@ def test_a_program_calling_main_keeps_its_imports(tmp_path):
                          env={**os.environ, "YIBAO_CACHE_DIR": str(tmp_path / "cache")})
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "pandas"
+
+
+def test_a_daily_settle_imports_neither_networkx_nor_the_parser(tmp_path):
+    """Settling builds its evaluators without networkx (compiler/graph.py), and a policy
+    loaded once comes from the policy cache (dsl/policy_cache.py) without Lark."""
+    book = str(tmp_path / "book.db")
+    claims = tmp_path / "claims.jsonl"
+    lines = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()
+    argv = ("settle", str(POLICIES / "benxi-2023.policy"), str(claims), "--book", book)
+    claims.write_text(lines[0] + "\n", encoding="utf-8")
+    first, _ = imported(tmp_path, *argv)
+    assert first == ["lark", "yibao.runtime.evaluate"]     # parsed and checked, once
+    claims.write_text(lines[1] + "\n", encoding="utf-8")
+    again, out = imported(tmp_path, *argv)
+    assert again == ["yibao.runtime.evaluate"]
+    assert json.loads(out)["kind"] == "settlement"

@@ -1,10 +1,13 @@
 """The evaluation graph: a closed set of pure ops, every one implemented by every visitor."""
 
+import pickle
+
 import networkx as nx
+import pytest
 
 from helpers import POLICIES
 from yibao.runtime.tracing import FACTS
-from yibao.compiler.graph import Op, Phase
+from yibao.compiler.graph import Node, Op, Phase, build_graph
 from yibao.runtime.evaluate import ScalarEvaluator
 from yibao.compiler.lower import lower_policy
 from yibao.dsl.loader import load_policy
@@ -83,3 +86,32 @@ def test_every_input_has_a_role_of_the_closed_set():
         (Role.PAYOUT, "a.payout"),)
     with pytest.raises(ValueError, match="'payouts' is not a valid Role"):
         Node("n", Op.SUM, Phase.RESULT, inputs=(("payouts", "a.payout"),))
+
+
+def _node(node_id: str, *sources: str):
+    return Node(node_id, Op.SUM, Phase.RESULT, tuple(("total", s) for s in sources))
+
+
+def test_build_order_is_topological_with_ties_in_emitted_order():
+    policy = load_policy(POLICIES / "benxi-2023.policy").latest
+    # d reads c, which is emitted after it: c moves up; a and b keep their order.
+    graph = build_graph(policy, [_node("a"), _node("d", "c", "a"), _node("b"), _node("c", "b")])
+    assert [node.id for node in graph.order] == ["a", "b", "c", "d"]
+    assert graph.node("d").inputs[0][1] == "c" and "c" in graph
+    assert graph.graph.has_edge("c", "d")         # the networkx view, built when asked for
+
+
+def test_build_refuses_a_cycle_and_an_unknown_input():
+    policy = load_policy(POLICIES / "benxi-2023.policy").latest
+    with pytest.raises(ValueError, match="cycle"):
+        build_graph(policy, [_node("a", "b"), _node("b", "a")])
+    with pytest.raises(ValueError, match="a reads z"):
+        build_graph(policy, [_node("a", "z")])
+
+
+def test_the_graph_pickles_without_its_networkx_view():
+    graph = benxi_graph()
+    assert graph.graph.number_of_nodes() == len(graph.order)
+    copy = pickle.loads(pickle.dumps(graph))
+    assert copy.order == graph.order and copy.node("total_paid") == graph.node("total_paid")
+    assert copy._networkx is None
