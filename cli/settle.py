@@ -63,7 +63,7 @@ def run(args) -> int:
     from yibao.audit.settle import BookSettler
     from yibao.audit.store import AuditError
     from yibao.audit.stores import open_store
-    from yibao.audit.verify import verify_store
+    from yibao.audit.verify_ahead import VerificationAhead
     from yibao.cli.audit import sign_after_recording
     from yibao.cli.io import output_file
     from yibao.core.jsonl import read_lines, write_lines
@@ -80,14 +80,16 @@ def run(args) -> int:
     if args.claims is None and not args.retroactive and args.close_year is None:
         print("yibao: settle needs CLAIMS (or --retroactive, --close-year)", file=sys.stderr)
         return EXIT_USAGE
-    engine = Engine(load_policy_cached(args.policy))
+    # A book that does not verify is not written into: its figures cannot be trusted.
+    # What the last verification reached is not walked again (--verify-all does).  The
+    # walk starts now, in a second process, while the policy loads and the store opens
+    # (audit/verify_ahead.py); its report is awaited before the first write.
+    ahead = VerificationAhead(args.book, whole=args.verify_all)
     refused = 0
     try:
+        engine = Engine(load_policy_cached(args.policy))
         with open_store(args.book, create=True) as store:
-            # A book that does not verify is not written into: its figures cannot be trusted.
-            # What the last verification reached is not walked again (--verify-all does).
-            since = None if args.verify_all else store.verified_head()
-            report = verify_store(store, since=since)
+            report = ahead.report(store)
             if report.ok:
                 store.mark_verified(report.records, report.head)
             else:
@@ -125,6 +127,8 @@ def run(args) -> int:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        ahead.close()
     if refused:
         print(f"yibao: {refused} line(s) refused; the others were settled into {args.book}",
               file=sys.stderr)

@@ -1,0 +1,84 @@
+"""`yibao settle` walks the book's chain in a second process while it starts
+(audit/verify_ahead.py), and still writes nothing into a book that does not verify."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import pytest
+
+from helpers import EXAMPLES, POLICIES
+from yibao.audit import verify_ahead
+from yibao.audit.stores import open_store
+from yibao.audit.verify import verify_store
+from yibao.cli.main import EXIT_OK, EXIT_USAGE, main
+
+POLICY = str(POLICIES / "benxi-2023.policy")
+LINES = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+@pytest.fixture
+def book(tmp_path, capsys):
+    """A book holding bx-0001 (verified) and bx-0002 (appended since the verified head)."""
+    path = str(tmp_path / "book.db")
+    for index, line in enumerate(LINES[:2]):
+        claims = tmp_path / f"day{index}.jsonl"
+        claims.write_text(line + "\n", encoding="utf-8")
+        assert main(["settle", POLICY, str(claims), "--book", path]) == EXIT_OK
+    capsys.readouterr()
+    return path
+
+
+def _tables(path: str) -> dict[str, list]:
+    db = sqlite3.connect(path)
+    names = [name for (name,) in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    found = {name: db.execute(f"SELECT * FROM {name}").fetchall() for name in names}
+    db.close()
+    return found
+
+
+def test_the_report_is_the_childs(book, monkeypatch):
+    with open_store(book) as store:
+        expected = verify_store(store, since=store.verified_head())
+    assert expected.ok and expected.records == 2
+    ahead = verify_ahead.VerificationAhead(book)
+    # Started already: the walk in this process is not made again.
+    monkeypatch.setattr(verify_ahead, "verify_store", lambda *a, **k: pytest.fail("walked here"))
+    with open_store(book) as store:
+        assert ahead.report(store) == expected
+
+
+def test_a_child_that_dies_leaves_the_walk_to_the_parent(book, monkeypatch, tamper):
+    tamper(book, "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 2")
+    monkeypatch.setattr(verify_ahead, "_walk", lambda *args: os._exit(3))
+    ahead = verify_ahead.VerificationAhead(book)
+    with open_store(book) as store:
+        report = ahead.report(store)
+    assert report.problem.code == "A401" and report.problem.seq == 2
+
+
+def test_a_record_tampered_since_the_verified_head_is_refused_with_nothing_written(
+        book, tmp_path, tamper, capsys):
+    with open_store(book) as store:
+        assert store.verified_head()[0] == 1 and store.last_seq() == 2
+    tamper(book, "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 2")
+    before = _tables(book)
+    claims = tmp_path / "today.jsonl"
+    claims.write_text(LINES[2] + "\n", encoding="utf-8")
+    assert main(["settle", POLICY, str(claims), "--book", book]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"A401 {book}: record #2 was altered" in captured.err
+    assert _tables(book) == before       # no batch, no record, no verified head: nothing
+
+
+def test_an_untouched_book_is_marked_verified_and_settled(book, tmp_path, capsys):
+    claims = tmp_path / "today.jsonl"
+    claims.write_text(LINES[2] + "\n", encoding="utf-8")
+    assert main(["settle", POLICY, str(claims), "--book", book]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["kind"] == "settlement"
+    with open_store(book) as store:
+        assert store.verified_head()[0] == 2 and store.last_seq() == 3
