@@ -4,8 +4,10 @@
     .venv/bin/python -m benchmarks.bench_cli --sizes 100000 --rounds 5
     .venv/bin/python -m benchmarks.bench_cli --before /tmp/old      # /tmp/old/yibao: an older tree
     .venv/bin/python -m benchmarks.bench_cli --phases --sizes 1000000 # where the time goes
+    .venv/bin/python -m benchmarks.bench_cli --backend auto --sizes 1 1000 --cases parquet→parquet
+                                                                      # the fixed costs
 
-Each case is one ``yibao eval --backend duckdb`` process, start-up, policy,
+Each case is one ``yibao eval --backend duckdb`` (or ``--backend``) process, start-up, policy,
 reading, settlement and writing the results file included, on Benxi 2023
 synthetic claims (seed 2023, backends/synthetic.py; written once under
 ``--work`` by benchmarks/bench_batch.py's generator):
@@ -59,11 +61,11 @@ def claims_file(size: int, fmt: str, work: pathlib.Path) -> pathlib.Path:
 
 
 def run_once(claims: pathlib.Path, output: pathlib.Path,
-             tree: str | None = None) -> tuple[float, float, float]:
+             tree: str | None = None, backend: str = "duckdb") -> tuple[float, float, float]:
     """Seconds, CPU seconds and peak RSS (MiB) of one ``yibao eval`` process; ``tree``: a
     directory whose ``yibao`` is imported instead of this checkout's."""
     command = ["/usr/bin/time", "-f", "%U %S %M", sys.executable, "-m", "yibao.cli.main",
-               "eval", str(POLICY), str(claims), "--backend", "duckdb", "-o", str(output)]
+               "eval", str(POLICY), str(claims), "--backend", backend, "-o", str(output)]
     env = dict(os.environ, **({"PYTHONPATH": tree} if tree else {}))
     with tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
@@ -88,6 +90,8 @@ def main(argv=None) -> int:
                              "edits during a long run do not leak into it)")
     parser.add_argument("--before", metavar="DIR",
                         help="also run DIR/yibao (an older tree), interleaved with this one")
+    parser.add_argument("--backend", default="duckdb",
+                        help="eval's --backend (auto: the engine a user gets by default)")
     parser.add_argument("--work", default="/tmp/yibao-bench")
     parser.add_argument("--phases", action="store_true",
                         help="time each phase of one run in this process instead")
@@ -109,7 +113,8 @@ def main(argv=None) -> int:
             for case in args.cases:
                 for label, tree in trees.items():
                     out = work / f"out-{size}.{CASES[case][1]}"
-                    runs[(case, label)].append(run_once(files[case], out, tree))
+                    runs[(case, label)].append(run_once(files[case], out, tree,
+                                                        args.backend))
         for (case, label), measured in runs.items():
             rows.append((case, label, size, measured[1:]))
     print(f"Median of {args.rounds} interleaved rounds, range in brackets; load average "
