@@ -53,7 +53,7 @@ def test_the_report_is_the_childs(book, monkeypatch):
 
 def test_a_child_that_dies_leaves_the_walk_to_the_parent(book, monkeypatch, tamper):
     tamper(book, "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 2")
-    monkeypatch.setattr(verify_ahead, "_walk", lambda *args: os._exit(3))
+    monkeypatch.setattr(verify_ahead, "_walk", lambda *args: os._exit(3))   # no report
     ahead = verify_ahead.VerificationAhead(book)
     with open_store(book) as store:
         report = ahead.report(store)
@@ -73,6 +73,14 @@ def test_a_record_tampered_since_the_verified_head_is_refused_with_nothing_writt
     assert captured.out == ""
     assert f"A401 {book}: record #2 was altered" in captured.err
     assert _tables(book) == before       # no batch, no record, no verified head: nothing
+
+
+def test_a_process_with_threads_walks_itself(book, monkeypatch):
+    monkeypatch.setattr(verify_ahead.threading, "active_count", lambda: 2)
+    ahead = verify_ahead.VerificationAhead(book)
+    assert ahead._child is None                # no fork beside another thread's locks
+    with open_store(book) as store:
+        assert ahead.report(store).records == 2
 
 
 def test_an_untouched_book_is_marked_verified_and_settled(book, tmp_path, capsys):
