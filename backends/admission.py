@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns, fen

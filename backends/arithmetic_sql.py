@@ -13,7 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Sequence
 
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 from yibao.backends import sql
 from yibao.backends.columns import fen

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import attrs
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 import attrs
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 from yibao.backends import sql, telescoping
 from yibao.backends.arithmetic_sql import FEN, SqlArithmetic

@@ -126,8 +126,6 @@ def plan_key(loaded, dialect: str) -> str:
 @functools.cache
 def engine_version() -> str:
     """yibao's version, the digest of the code plans are rendered by, sqlglot's version."""
-    import sqlglot
-
     from yibao import __version__
 
     root = pathlib.Path(__file__).resolve().parent.parent
@@ -136,7 +134,24 @@ def engine_version() -> str:
         for source in sorted((root / package).rglob("*.py")):
             digest.update(str(source.relative_to(root)).encode("utf-8") + b"\0")
             digest.update(source.read_bytes())
-    return f"yibao {__version__} code {digest.hexdigest()} sqlglot {sqlglot.__version__}"
+    return f"yibao {__version__} code {digest.hexdigest()} sqlglot {_sqlglot_version()}"
+
+
+def _sqlglot_version() -> str:
+    """sqlglot's version, read from its ``_version.py`` without importing sqlglot (0.1–0.2
+    s: a run whose plan is cached never needs it); imported when that file is not there."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sqlglot")
+    if spec is not None and spec.origin:
+        try:
+            text = (pathlib.Path(spec.origin).parent / "_version.py").read_text(encoding="utf-8")
+            return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        except OSError:
+            pass
+    import sqlglot
+
+    return sqlglot.__version__
 
 
 def _read(path: pathlib.Path, columns: ClaimColumns) -> RenderedPlan | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 
 import attrs
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns

@@ -10,7 +10,7 @@ chosen per claim.  Alerts accumulate the year's burden through the ledger
 
 from __future__ import annotations
 
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 from yibao.backends import sql
 from yibao.backends.columns import ClaimColumns

@@ -8,11 +8,28 @@ integer divisions of non-negative numbers (the same in every dialect).
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from sqlglot import exp
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.expressions import Expression as Expr
 
-Expr = exp.Expression
+
+class _Expressions:
+    """sqlglot's ``exp`` module, imported when an expression is first built.
+
+    The backends' modules build SQL only to render a plan, and a run whose plan
+    comes from the cache (backends/plan_cache.py) renders none: importing sqlglot
+    there cost 0.1–0.2 s of every ``eval`` (issue 28 §3, fixed costs).  The modules
+    that build SQL take ``exp`` from here rather than from sqlglot."""
+
+    def __getattr__(self, name: str) -> Any:
+        from sqlglot import exp as module
+
+        return getattr(module, name)
+
+
+exp = _Expressions()  # noqa: F811 - the lazy stand-in, typed as sqlglot's module above
 # Windows partition by ``py``, an integer key of (person, calendar year), and order
 # by ``ord`` = days since 1970 × 2^40 + input position: docs/specification.md §6's date
 # order, ties in input order (backends/plan.py makes both; integers sort fast).

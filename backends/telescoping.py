@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Callable
 
 import attrs
-from sqlglot import exp
+from yibao.backends.sql import exp
 
 from yibao.backends import sql
 

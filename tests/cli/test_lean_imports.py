@@ -20,7 +20,7 @@ from helpers import EXAMPLES, POLICIES
 REPORTING = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(
-    name for name in ("pandas", "networkx", "lark", "yibao.runtime.evaluate")
+    name for name in ("pandas", "networkx", "lark", "sqlglot", "yibao.runtime.evaluate")
     if name in sys.modules)),
     file=sys.stderr))
 sys.argv = ["yibao", *sys.argv[1:]]
@@ -41,7 +41,8 @@ def test_a_duckdb_run_imports_neither_pandas_nor_networkx(tmp_path):
     argv = ("eval", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
             "--backend", "duckdb")
     first, first_out = imported(tmp_path, *argv)
-    assert first == ["lark"]     # the policy parsed once; graphs are built without networkx
+    # the policy parsed and the plan rendered (sqlglot) once; graphs built without networkx
+    assert first == ["lark", "sqlglot"]
     again, again_out = imported(tmp_path, *argv)
     assert again == []                      # rendered already: nothing of the compiler
     assert again_out == first_out and first_out.count("\n") > 10
@@ -74,3 +75,22 @@ def test_a_daily_settle_imports_neither_networkx_nor_the_parser(tmp_path):
     again, out = imported(tmp_path, *argv)
     assert again == ["yibao.runtime.evaluate"]
     assert json.loads(out)["kind"] == "settlement"
+
+
+def test_a_parquet_run_with_its_plan_cached_imports_no_sqlglot(tmp_path):
+    """``--backend auto`` on Parquet (the columnar engine): the SQL modules build their
+    expressions through backends/sql.py's lazy ``exp``, and the plan comes from the
+    cache, so sqlglot is never imported (issue 28 §3)."""
+    from yibao.api import load_engine
+    from yibao.backends.formats import write_records
+
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    claims = tmp_path / "claims.parquet"
+    lines = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()
+    write_records([json.loads(line) for line in lines], str(claims), "parquet", engine.versions)
+    argv = ("eval", str(POLICIES / "benxi-2023.policy"), str(claims),
+            "-o", str(tmp_path / "results.parquet"))
+    first, _ = imported(tmp_path, *argv)
+    assert "sqlglot" in first                  # rendered once
+    again, _ = imported(tmp_path, *argv)
+    assert again == []
