@@ -1,11 +1,17 @@
 """`yibao settle` walks the book's chain in a second process while it starts
-(audit/verify_ahead.py), and still writes nothing into a book that does not verify."""
+(audit/verify_ahead.py), and still writes nothing into a book that does not verify.
+
+The child is forked only from a process with one thread, which a test run is not
+always (other tests leave threads behind): what needs the child runs in a fresh
+interpreter, as the command does."""
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -17,6 +23,7 @@ from yibao.cli.main import EXIT_OK, EXIT_USAGE, main
 
 POLICY = str(POLICIES / "benxi-2023.policy")
 LINES = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()
+TAMPER = "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 2"
 
 
 @pytest.fixture
@@ -31,6 +38,11 @@ def book(tmp_path, capsys):
     return path
 
 
+def _fresh(script: str, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script), *argv],
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
 def _tables(path: str) -> dict[str, list]:
     db = sqlite3.connect(path)
     names = [name for (name,) in db.execute(
@@ -40,38 +52,58 @@ def _tables(path: str) -> dict[str, list]:
     return found
 
 
-def test_the_report_is_the_childs(book, monkeypatch):
+def test_the_report_is_the_childs(book):
     with open_store(book) as store:
         expected = verify_store(store, since=store.verified_head())
     assert expected.ok and expected.records == 2
-    ahead = verify_ahead.VerificationAhead(book)
-    # Started already: the walk in this process is not made again.
-    monkeypatch.setattr(verify_ahead, "verify_store", lambda *a, **k: pytest.fail("walked here"))
-    with open_store(book) as store:
-        assert ahead.report(store) == expected
+    run = _fresh("""
+        import sys
+        from yibao.audit import verify_ahead
+        from yibao.audit.stores import open_store
+        ahead = verify_ahead.VerificationAhead(sys.argv[1])
+        assert ahead._child is not None
+        # Started already: the walk in this process is not made again.
+        def walked_here(*args, **kwargs):
+            raise AssertionError("walked here")
+        verify_ahead.verify_store = walked_here
+        with open_store(sys.argv[1]) as store:
+            report = ahead.report(store)
+        print(report.records, report.head)
+        """, book)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(expected.records), expected.head]
 
 
-def test_a_child_that_dies_leaves_the_walk_to_the_parent(book, monkeypatch, tamper):
-    tamper(book, "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 2")
-    monkeypatch.setattr(verify_ahead, "_walk", lambda *args: os._exit(3))   # no report
-    ahead = verify_ahead.VerificationAhead(book)
-    with open_store(book) as store:
-        report = ahead.report(store)
-    assert report.problem.code == "A401" and report.problem.seq == 2
+def test_a_child_that_dies_leaves_the_walk_to_the_parent(book, tamper):
+    tamper(book, TAMPER)
+    run = _fresh("""
+        import os, sys
+        from yibao.audit import verify_ahead
+        from yibao.audit.stores import open_store
+        verify_ahead._walk = lambda *args: os._exit(3)     # the child ends without a report
+        ahead = verify_ahead.VerificationAhead(sys.argv[1])
+        assert ahead._child is not None
+        with open_store(sys.argv[1]) as store:
+            report = ahead.report(store)
+        print(report.problem.code, report.problem.seq)
+        """, book)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["A401", "2"]
 
 
 def test_a_record_tampered_since_the_verified_head_is_refused_with_nothing_written(
-        book, tmp_path, tamper, capsys):
+        book, tmp_path, tamper):
     with open_store(book) as store:
         assert store.verified_head()[0] == 1 and store.last_seq() == 2
-    tamper(book, "UPDATE records SET body = replace(body, '7800.00', '9800.00') WHERE seq = 2")
+    tamper(book, TAMPER)
     before = _tables(book)
     claims = tmp_path / "today.jsonl"
     claims.write_text(LINES[2] + "\n", encoding="utf-8")
-    assert main(["settle", POLICY, str(claims), "--book", book]) == EXIT_USAGE
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert f"A401 {book}: record #2 was altered" in captured.err
+    run = subprocess.run([sys.executable, "-m", "yibao.cli.main", "settle", POLICY, str(claims),
+                          "--book", book], capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert run.returncode == EXIT_USAGE and run.stdout == ""
+    assert f"A401 {book}: record #2 was altered" in run.stderr
     assert _tables(book) == before       # no batch, no record, no verified head: nothing
 
 
