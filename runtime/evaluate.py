@@ -10,9 +10,10 @@ plan); candidates are run and take highest chosen; the ledger is written only by
 
 from __future__ import annotations
 
+import functools
 import operator
 from decimal import Decimal
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import attrs
 
@@ -26,8 +27,9 @@ from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate, Person
 from yibao.runtime.op_semantics import (
     UNCOVERED, AlertState, Compiled, EvaluationError, OpSemantics,
 )
-from yibao.runtime.trace import Step
-from yibao.runtime.tracing import step_writer
+
+if TYPE_CHECKING:
+    from yibao.runtime.trace import Step
 
 
 @attrs.frozen
@@ -68,10 +70,6 @@ class ScalarEvaluator(OpSemantics):
             phase: tuple((node.id, compilers[node.op](node), node) for node in graph.phase(phase))
             for phase in Phase
         }
-        # With a trace: each phase's nodes with the function that writes their step.
-        self._traced = {phase: tuple((node_id, compiled, step_writer(node, self))
-                                     for node_id, compiled, node in plan)
-                        for phase, plan in self._plans.items()}
         # Node ids used on every claim, formatted once.
         self._final_ids = tuple((name, final_payout_id(self.policy, name))
                                 for name in self.line_names)
@@ -153,6 +151,17 @@ class ScalarEvaluator(OpSemantics):
         for node_id, compiled, step in self._traced[phase]:
             value = values[node_id] = compiled(context)
             steps.append(step(context, value))
+
+    @functools.cached_property
+    def _traced(self) -> dict:
+        """With a trace: each phase's nodes with the function that writes their step.
+        Built when a trace is first asked for: the untraced runs (settle, eval without
+        --trace) never import the trace's facts and words (fixed costs, issue 22 §9)."""
+        from yibao.runtime import tracing
+
+        return {phase: tuple((node_id, compiled, tracing.step_writer(node, self))
+                             for node_id, compiled, node in plan)
+                for phase, plan in self._plans.items()}
 
     def _refuse_awaited(self, claim: Claim) -> None:
         """The base this amendment changes is not beside it: refuse a claim that needs its

@@ -20,7 +20,8 @@ from helpers import EXAMPLES, POLICIES
 REPORTING = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(
-    name for name in ("pandas", "networkx", "lark", "sqlglot", "yibao.runtime.evaluate")
+    name for name in ("pandas", "networkx", "lark", "sqlglot", "yibao.runtime.evaluate",
+                      "yibao.runtime.tracing")
     if name in sys.modules)),
     file=sys.stderr))
 sys.argv = ["yibao", *sys.argv[1:]]
@@ -62,8 +63,10 @@ def test_a_program_calling_main_keeps_its_imports(tmp_path):
 
 
 def test_a_daily_settle_imports_neither_networkx_nor_the_parser(tmp_path):
-    """Settling builds its evaluators without networkx (compiler/graph.py), and a policy
-    loaded once comes from the policy cache (dsl/policy_cache.py) without Lark."""
+    """Settling builds its evaluators without networkx (compiler/graph.py) and without
+    the trace's modules (runtime/evaluate.py builds its traced plan when a trace is
+    asked for), and a policy loaded once comes from the policy cache
+    (dsl/policy_cache.py) without Lark."""
     book = str(tmp_path / "book.db")
     claims = tmp_path / "claims.jsonl"
     lines = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()

@@ -27,6 +27,7 @@ from yibao.compiler.graph import Node, Op, Phase
 from yibao.compiler.lower import lower_policy
 from yibao.dsl.loader import load_policy
 from yibao.runtime import evaluate as evaluate_module
+from yibao.runtime import tracing as tracing_module
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.ledger import Ledger
 
@@ -83,12 +84,13 @@ class GuardedEvaluator(evaluate_module.ScalarEvaluator):
 @pytest.fixture
 def guarded_steps(monkeypatch):
     """The trace's facts read through the same refusing map."""
-    original = evaluate_module.step_writer
+    # (runtime/evaluate.py reads it from runtime/tracing.py when a trace is first asked for)
+    original = tracing_module.step_writer
 
     def step_writer(node, evaluator):
         step = original(node, evaluator)
         return lambda context, value: step(_GuardedContext(context, node), value)
-    monkeypatch.setattr(evaluate_module, "step_writer", step_writer)
+    monkeypatch.setattr(tracing_module, "step_writer", step_writer)
 
 
 def _records(name: str, engine) -> list[dict]:
