@@ -115,3 +115,16 @@ def test_the_graph_pickles_without_its_networkx_view():
     copy = pickle.loads(pickle.dumps(graph))
     assert copy.order == graph.order and copy.node("total_paid") == graph.node("total_paid")
     assert copy._networkx is None
+
+
+@pytest.mark.parametrize("path", sorted(POLICIES.glob("*.policy")), ids=lambda p: p.stem)
+def test_every_shipped_graph_is_in_an_order_networkx_agrees_with(path):
+    """Each node after its inputs; and, keyed by that order, networkx's lexicographic
+    topological sort (what the order was built with before) gives it back unchanged."""
+    for policy in load_policy(path).versions:
+        graph = lower_policy(policy)
+        placed = {node.id: index for index, node in enumerate(graph.order)}
+        assert all(placed[source] < placed[node.id]
+                   for node in graph.order for _, source in node.inputs)
+        again = nx.lexicographical_topological_sort(graph.graph, key=placed.__getitem__)
+        assert list(again) == [node.id for node in graph.order]
