@@ -184,6 +184,8 @@ class _Session:
         self.heads: dict[str, ClaimHead] = {}
         self.looked_up: set[str] = set()
         self.read: dict[PersonYearKey, list[BookEntry]] = {}
+        # person-year → its current ledger, read from the ledger on (_tails), not whole
+        self.tails: dict[PersonYearKey, dict] = {}
         self.decoded: dict[int, tuple[dict, object] | ClaimError] = {}   # line → claim_object
         self.ledger_only: set[PersonYearKey] = set()   # read as their ledger only (_open_year)
         # (person-year, ledger after the event): goes into the event's first entry
@@ -199,6 +201,7 @@ class _Session:
         ``years`` and never read back.
         """
         ids, keys = set(), set()
+        earliest: dict[PersonYearKey, str] = {}   # the earliest date of its new claims
         for line, raw in chunk:
             try:
                 record, marker = self.decoded[line] = claim_object(raw, line)
@@ -209,12 +212,36 @@ class _Session:
             if isinstance(claim_id, str):
                 ids.add(claim_id)
             if isinstance(person, str) and isinstance(date, str) and date[:4].isdigit():
-                keys.add((person, int(date[:4])))
+                key = (person, int(date[:4]))
+                keys.add(key)
                 keys.add((EVERYONE, int(date[:4])))   # the year's closure, if any
+                earliest[key] = min(date, earliest.get(key, date))
         self.heads = self.store.claim_heads(ids)
         self.looked_up = ids
-        keys |= {head.person_year for head in self.heads.values() if head.person_year}
-        self.read = self.store.book_records_of(keys)
+        booked = {head.person_year for head in self.heads.values() if head.person_year}
+        self.tails = self._tails(set(earliest) - booked, earliest)
+        self.read = self.store.book_records_of(keys - set(self.tails) | booked)
+
+    def _tails(self, keys: set[PersonYearKey], earliest: dict[PersonYearKey, str]
+               ) -> dict[PersonYearKey, dict]:
+        """The person-years whose new claims all come after their recorded ledger, read
+        from that ledger on (the store's ledger table), not whole: a daily run's own.
+
+        Only when every policy text the store holds is one of this chain's: then no
+        entry before the ledger can name a version the chain lacks (B106; verify
+        checks that every version a record names is in the store), which reading
+        whole would otherwise check.  A person-year left out is read whole, as before;
+        a wrong guess here costs a read, never a result: ``_open_year`` decides.
+        """
+        if not keys or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
+            return {}
+        tails = {}
+        for key, entries in self.store.book_tails(keys).items():
+            state = _current_ledger(entries, self.settler.shas)
+            if state is not None and (not state["claims"]
+                                      or state["claims"][-1][1] <= earliest[key]):
+                tails[key] = state
+        return tails
 
     def apply(self, line: int, raw: bytes | str) -> None:
         try:
@@ -568,10 +595,12 @@ class _Session:
         """
         if key in self.years:
             return self.years[key]
-        entries = self.read.get(key)
-        if entries is None:
-            entries = self.read[key] = self.store.book_records(*key)
-        state = _current_ledger(entries, self.settler.shas)
+        state = self.tails.pop(key, None)
+        if state is None:
+            entries = self.read.get(key)
+            if entries is None:
+                entries = self.read[key] = self.store.book_records(*key)
+            state = _current_ledger(entries, self.settler.shas)
         if state is None:
             return self._year(key)
         self.years[key], self.states[key] = {}, state

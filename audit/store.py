@@ -178,6 +178,19 @@ class AuditStore(abc.ABC):
         """:meth:`book_records` of many person-years at once (one query, not one each)."""
         return {key: self.book_records(*key) for key in set(keys)}
 
+    def book_tails(self, keys: Iterable[tuple[str, int]]
+                   ) -> dict[tuple[str, int], list[BookEntry]]:
+        """Each person-year's entries from its latest ``ledger_after`` on, as far as the
+        store's ledger table points (one query for all): what a claim after every booked
+        one needs, rather than the whole person-year.
+
+        The table (docs/book.md, "The ledger table") only says where to start reading:
+        every entry from there to the end is read, so a pointer left behind by a
+        writer that did not keep it reads more, never less.  A person-year without a
+        row is absent (read it whole); a store without the table returns nothing.
+        """
+        return {}
+
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         """Each id's :class:`ClaimHead`, for the ids the chain holds (one query, not one each)."""
         found = {}
