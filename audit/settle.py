@@ -39,7 +39,7 @@ from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
-                              latest_state, ledger_from, money_map, payable, resettle,
+                              latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.policies import policy_chain, policy_key
@@ -85,6 +85,10 @@ class BookSettler:
         # What every settlement names of the chain, built once (not per claim).
         self.policy_refs = [ref.to_json() for ref in self.chain]
         self.sha_of = {ref.policy_id: ref.sha256 for ref in reversed(self.chain)}
+        self.computed = computed_lines(engine)          # the lines the book pays
+        self.computed_order = sorted(self.computed)
+        # What every record of this run says the same way: written once, not per record.
+        self.constant = {"mode": BOOK_MODE, "engine_version": ENGINE_VERSION}
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -191,6 +195,7 @@ class _Session:
         # (person-year, ledger after the event): goes into the event's first entry
         self._state_to_write: tuple[PersonYearKey, dict] | None = None
         self.report: list[dict] = []
+        self.paid: dict[int, tuple] = {}   # id(outcome) → (outcome, amounts, as written)
 
     # ---- events -----------------------------------------------------------------------
     def read_ahead(self, chunk: list[tuple[int, bytes | str]]) -> None:
@@ -512,9 +517,18 @@ class _Session:
         for claim_id, settled in results.items():
             if isinstance(settled.outcome, ClaimResult):
                 listed.append([claim_id, claims[claim_id].claim.date.isoformat(),
-                               money_map(settled.base),
-                               money_map(payable(self.engine, settled.outcome))])
+                               money_map(settled.base), self._paid(settled.outcome)[1]])
         return results, state_of(ledger.person_year(*key), listed)
+
+    def _paid(self, outcome: ClaimResult) -> tuple[dict[str, Decimal], dict[str, str]]:
+        """What an outcome's computed lines pay, as amounts and as written (once a claim:
+        the ledger, the settlement's ``payable`` and the claim's net all read it)."""
+        found = self.paid.get(id(outcome))
+        if found is None or found[0] is not outcome:
+            computed = self.settler.computed
+            amounts = {line: amount for line, amount in outcome.payouts if line in computed}
+            found = self.paid[id(outcome)] = (outcome, amounts, money_map(amounts))
+        return found[1], found[2]
 
     def _after_every_booked_claim(self, key: PersonYearKey, waiting: list[BookedClaim]) -> bool:
         """Whether the recorded ledger is current and the new claims all come after it."""
@@ -541,14 +555,14 @@ class _Session:
     def _adjust(self, key: PersonYearKey, results: dict, cause, line: int,
                 skip: set[str] = frozenset()) -> None:
         """An adjustment per line whose net differs from its re-settled figure."""
-        computed = sorted(computed_lines(self.engine))
+        computed = self.settler.computed_order
         claims = self._year(key)
         for claim_id in _in_settlement_order(claims, results):
             if claim_id in skip:
                 continue
             booked = claims[claim_id]
             settled = results.get(claim_id)
-            target = (payable(self.engine, settled.outcome)
+            target = (self._paid(settled.outcome)[0]
                       if settled is not None and isinstance(settled.outcome, ClaimResult) else {})
             for name in computed:
                 old, new = booked.net.get(name, ZERO), target.get(name, ZERO)
@@ -651,7 +665,7 @@ class _Session:
         return {
             "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
             "outcome": outcome_to_json(outcome, trace=False),
-            "payable": money_map(payable(self.engine, outcome)),
+            "payable": self._paid(outcome)[1],
             "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
             "policies": self.settler.policy_refs,
