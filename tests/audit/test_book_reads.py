@@ -234,3 +234,17 @@ def test_reindex_rebuilds_the_ledger_table_with_the_index(store, benxi_engine):
     store._db.execute("DELETE FROM book_ledgers")
     store.rebuild_book_index(list(store.book_index()))
     assert ledger_rows(store) == expected and len(expected) == 2
+
+
+def test_a_book_gets_its_ledger_table_before_its_first_settle_if_asked(store_path, benxi_engine):
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    with SQLiteStore(store_path, create=True) as store:
+        settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
+        expected = ledger_rows(store)
+        store._db.execute("DROP TABLE book_ledgers")
+    with SQLiteStore(store_path) as store:
+        store.prepare_ledgers()
+        assert ledger_rows(store) == expected
+        store.prepare_ledgers()           # once only
+        assert ledger_rows(store) == expected
