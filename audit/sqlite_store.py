@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
+from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
                                AuditStore, Batch, BookEntry, ClaimHead, StoredRecord)
 
 SCHEMA_CORE = """
@@ -66,7 +66,6 @@ CREATE TABLE IF NOT EXISTS book_ledgers (
     person_id TEXT NOT NULL, year INTEGER NOT NULL, seq INTEGER NOT NULL,
     PRIMARY KEY (person_id, year)) WITHOUT ROWID;
 """
-LEDGER_MARK = '"ledger_after":'    # in an index entry (canonical JSON): it holds a ledger
 LEDGER_FILL = ("INSERT OR REPLACE INTO book_ledgers SELECT person_id, year, max(seq) "
                "FROM book_index WHERE instr(entry, ?) > 0 GROUP BY person_id, year")
 SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + LEDGER_SCHEMA + TREE_SCHEMA

@@ -58,6 +58,11 @@ class StoredRecord:
         return parse_body(self.body)
 
 
+# In an index entry (canonical JSON): the entry holds the ledger after its event.  The
+# stores' ledger tables point at the latest such entry of each person-year (docs/book.md).
+LEDGER_MARK = '"ledger_after":'
+
+
 @attrs.frozen
 class BookEntry:
     """A settlement book entry as its person-year index holds it: what settling reads.
@@ -190,6 +195,10 @@ class AuditStore(abc.ABC):
         row is absent (read it whole); a store without the table returns nothing.
         """
         return {}
+
+    def prepare_ledgers(self) -> None:
+        """Build the ledger table now if the store lacks it (a book's first settle after
+        the upgrade otherwise does it); a store without one does nothing."""
 
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         """Each id's :class:`ClaimHead`, for the ids the chain holds (one query, not one each)."""
