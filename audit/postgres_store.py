@@ -322,14 +322,13 @@ class PostgresStore(AuditStore):
             return found
         self._written()
         rows = self._db.execute(
-            "SELECT b.person_id, b.year, b.seq, r.hash, b.entry FROM book_ledgers l "
+            "SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
             "JOIN book_index b ON b.person_id = l.person_id AND b.year = l.year "
-            "AND b.seq >= l.seq JOIN records r ON r.seq = b.seq "
-            "WHERE l.person_id = ANY(%s) ORDER BY b.seq",
+            "AND b.seq >= l.seq WHERE l.person_id = ANY(%s) ORDER BY b.seq",
             (sorted({person for person, _ in wanted}),)).fetchall()
-        for person, year, *entry in rows:
+        for person, year, seq, entry in rows:
             if (person, year) in wanted:
-                found.setdefault((person, year), []).append(BookEntry(*entry))
+                found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
         return found
 
     def _ledgers_ready(self) -> bool:

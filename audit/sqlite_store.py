@@ -282,13 +282,13 @@ class SQLiteStore(AuditStore):
             part = people[start:start + _IN_LIST]
             # book_by_person_year from each pointer on: the ledger's entry and what follows
             rows = self._db.execute(
-                "SELECT b.person_id, b.year, b.seq, r.hash, b.entry FROM book_ledgers l "
+                "SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
                 "JOIN book_index b ON b.person_id = l.person_id AND b.year = l.year "
-                "AND b.seq >= l.seq JOIN records r ON r.seq = b.seq "
+                "AND b.seq >= l.seq "
                 f"WHERE l.person_id IN ({_marks(len(part))}) ORDER BY b.seq", part)
-            for person, year, *entry in rows:
+            for person, year, seq, entry in rows:
                 if (person, year) in wanted:
-                    found.setdefault((person, year), []).append(BookEntry(*entry))
+                    found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
         return found
 
     def _ledgers_ready(self) -> bool:

@@ -74,7 +74,9 @@ class BookEntry:
     """
 
     seq: int
-    hash: str
+    # The record's hash (what fold keeps, for a later entry to name); None when read from
+    # the index alone (book_tails: only the ledger is read from those, never folded).
+    hash: str | None
     entry: str
 
     @functools.cached_property
@@ -191,7 +193,8 @@ class AuditStore(abc.ABC):
 
         The table (docs/book.md, "The ledger table") only says where to start reading:
         every entry from there to the end is read, so a pointer left behind by a
-        writer that did not keep it reads more, never less.  A person-year without a
+        writer that did not keep it reads more, never less.  The entries come from the
+        index alone (``hash`` None): their records are not looked up.  A person-year without a
         row is absent (read it whole); a store without the table returns nothing.
         """
         return {}
