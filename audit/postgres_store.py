@@ -23,8 +23,9 @@ from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending, AuditError,
-                               AuditStore, Batch, BookEntry, ClaimHead, StoredRecord)
+from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending,
+                               AuditError, AuditStore, Batch, BookEntry, ClaimHead,
+                               StoredRecord)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -64,6 +65,16 @@ CREATE OR REPLACE TRIGGER tlog_nodes_append_only BEFORE UPDATE OR DELETE ON tlog
 """
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
 _PAGE = 2_000      # records read per query when walking the chain (memory stays flat)
+# The ledger table (docs/book.md), as on SQLite (audit/sqlite_store.py LEDGER_SCHEMA):
+# where each person-year's latest ``ledger_after`` is; a pointer into the index.
+LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS book_ledgers (
+    person_id TEXT NOT NULL, year INTEGER NOT NULL, seq BIGINT NOT NULL,
+    PRIMARY KEY (person_id, year));
+"""
+LEDGER_FILL = ("INSERT INTO book_ledgers SELECT person_id, year, max(seq) FROM book_index "
+               "WHERE strpos(entry, %s) > 0 GROUP BY person_id, year "
+               "ON CONFLICT (person_id, year) DO UPDATE SET seq = EXCLUDED.seq")
 _SCHEMA_LOCK = 7_201_022   # an advisory lock: two processes creating the schema at once
 
 
@@ -98,6 +109,7 @@ class PostgresStore(AuditStore):
             if not found:
                 for statement in SCHEMA.strip().split(";\n"):
                     self._db.execute(statement)
+                self._db.execute(LEDGER_SCHEMA)
                 self._db.execute("INSERT INTO meta VALUES ('format', %s) ON CONFLICT DO NOTHING",
                                  (BOOK_FORMAT,))
             if create:
@@ -110,6 +122,8 @@ class PostgresStore(AuditStore):
 
         self._has_tree = self._db.execute(
             "SELECT to_regclass('tlog_nodes') IS NOT NULL").fetchone()[0]
+        self._has_ledgers = self._db.execute(
+            "SELECT to_regclass('book_ledgers') IS NOT NULL").fetchone()[0]
 
     def _create_tree_schema(self) -> None:
         if self._db.execute("SELECT to_regclass('tlog_nodes') IS NULL").fetchone()[0]:
@@ -143,7 +157,7 @@ class PostgresStore(AuditStore):
         with self._transaction():
             self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            self._tail = _Tail(self._db, head.fetchone())
+            self._tail = _Tail(self._db, head.fetchone(), self._has_ledgers)
             try:
                 yield self._tail
                 self._tail.flush()
@@ -180,6 +194,9 @@ class PostgresStore(AuditStore):
             with self._db.cursor() as cursor:
                 cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
                                    list(entries))
+            if self._has_ledgers:    # derived from the index: rebuilt with it
+                self._db.execute("DELETE FROM book_ledgers")
+                self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
 
     def verified_head(self) -> tuple[int, str] | None:
         return self._db.execute("SELECT seq, hash FROM verified ORDER BY seq DESC "
@@ -221,6 +238,8 @@ class PostgresStore(AuditStore):
                 count += len(page)
                 cursor.executemany("INSERT INTO book_index VALUES (%s, %s, %s, %s)",
                                    list(source.book_index()))
+            if self._has_ledgers:
+                self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
             self._grow_tree(count, [])
             self.adopt_log_id(source.log_id())
         return count
@@ -294,6 +313,48 @@ class PostgresStore(AuditStore):
             if (person, year) in found:
                 found[person, year].append(BookEntry(*entry))
         return found
+
+    def book_tails(self, keys: Iterable[tuple[str, int]]
+                   ) -> dict[tuple[str, int], list[BookEntry]]:
+        wanted = set(keys)
+        found: dict[tuple[str, int], list[BookEntry]] = {}
+        if not wanted or not self._ledgers_ready():
+            return found
+        self._written()
+        rows = self._db.execute(
+            "SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
+            "JOIN book_index b ON b.person_id = l.person_id AND b.year = l.year "
+            "AND b.seq >= l.seq WHERE l.person_id = ANY(%s) ORDER BY b.seq",
+            (sorted({person for person, _ in wanted}),)).fetchall()
+        for person, year, seq, entry in rows:
+            if (person, year) in wanted:
+                found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
+        return found
+
+    def _ledgers_ready(self) -> bool:
+        """As SQLiteStore._ledgers_ready: the table built in the first write transaction
+        that needs it (which holds the records' lock: no entry is appended meanwhile)."""
+        if self._has_ledgers:
+            return True
+        if self._tail is None:
+            return False
+        self._tail.flush()
+        self._build_ledgers()
+        self._tail.ledgers = True
+        return True
+
+    def prepare_ledgers(self) -> None:
+        if not self._has_ledgers:
+            with self._transaction():
+                self._db.execute("LOCK TABLE records IN EXCLUSIVE MODE")
+                self._build_ledgers()
+
+    def _build_ledgers(self) -> None:
+        self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        for statement in LEDGER_SCHEMA.strip().split(";\n"):
+            self._db.execute(statement)
+        self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
+        self._has_ledgers = True
 
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         self._written()
@@ -389,8 +450,10 @@ class _Tail(Appending):
     """Records are held until the transaction ends (or a read needs them): then written
     by COPY, one round trip per table rather than one per row."""
 
-    def __init__(self, db, head):
+    def __init__(self, db, head, ledgers: bool = False):
         self._db = db
+        self.ledgers = ledgers     # the store keeps book_ledgers: point it at new ledgers
+        self._ledgers: dict[tuple[str, int], int] = {}
         self.seq, self.hash = head if head else (0, GENESIS)
         self.leaves: list[bytes] = []
         self._records: list[tuple] = []
@@ -403,6 +466,8 @@ class _Tail(Appending):
         self.leaves.append(merkle.record_leaf(record.body))
         if book is not None:
             self._index.append((record.seq, *book))
+            if LEDGER_MARK in book[2]:
+                self._ledgers[book[0], book[1]] = record.seq
         if record.claim_id is not None:
             self._held[record.claim_id] = record
         self.seq, self.hash = record.seq, record.hash
@@ -420,6 +485,13 @@ class _Tail(Appending):
                     for row in self._index:
                         copy.write_row(row)
                 self._index = []
+            if self._ledgers:
+                if self.ledgers:
+                    cursor.executemany(
+                        "INSERT INTO book_ledgers VALUES (%s, %s, %s) ON CONFLICT (person_id, "
+                        "year) DO UPDATE SET seq = EXCLUDED.seq",
+                        [(*key, seq) for key, seq in self._ledgers.items()])
+                self._ledgers = {}
         self._held = {}
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

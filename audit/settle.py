@@ -39,7 +39,7 @@ from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
-                              latest_state, ledger_from, money_map, payable, resettle,
+                              latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.policies import policy_chain, policy_key
@@ -85,6 +85,10 @@ class BookSettler:
         # What every settlement names of the chain, built once (not per claim).
         self.policy_refs = [ref.to_json() for ref in self.chain]
         self.sha_of = {ref.policy_id: ref.sha256 for ref in reversed(self.chain)}
+        self.computed = computed_lines(engine)          # the lines the book pays
+        self.computed_order = sorted(self.computed)
+        # What every record of this run says the same way: written once, not per record.
+        self.constant = {"mode": BOOK_MODE, "engine_version": ENGINE_VERSION}
         self.position = 0   # records of this batch written so far
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -184,11 +188,14 @@ class _Session:
         self.heads: dict[str, ClaimHead] = {}
         self.looked_up: set[str] = set()
         self.read: dict[PersonYearKey, list[BookEntry]] = {}
+        # person-year → its current ledger, read from the ledger on (_tails), not whole
+        self.tails: dict[PersonYearKey, dict] = {}
         self.decoded: dict[int, tuple[dict, object] | ClaimError] = {}   # line → claim_object
         self.ledger_only: set[PersonYearKey] = set()   # read as their ledger only (_open_year)
         # (person-year, ledger after the event): goes into the event's first entry
         self._state_to_write: tuple[PersonYearKey, dict] | None = None
         self.report: list[dict] = []
+        self.paid: dict[int, tuple] = {}   # id(outcome) → (outcome, amounts, as written)
 
     # ---- events -----------------------------------------------------------------------
     def read_ahead(self, chunk: list[tuple[int, bytes | str]]) -> None:
@@ -199,6 +206,7 @@ class _Session:
         ``years`` and never read back.
         """
         ids, keys = set(), set()
+        earliest: dict[PersonYearKey, str] = {}   # the earliest date of its new claims
         for line, raw in chunk:
             try:
                 record, marker = self.decoded[line] = claim_object(raw, line)
@@ -209,12 +217,36 @@ class _Session:
             if isinstance(claim_id, str):
                 ids.add(claim_id)
             if isinstance(person, str) and isinstance(date, str) and date[:4].isdigit():
-                keys.add((person, int(date[:4])))
+                key = (person, int(date[:4]))
+                keys.add(key)
                 keys.add((EVERYONE, int(date[:4])))   # the year's closure, if any
+                earliest[key] = min(date, earliest.get(key, date))
         self.heads = self.store.claim_heads(ids)
         self.looked_up = ids
-        keys |= {head.person_year for head in self.heads.values() if head.person_year}
-        self.read = self.store.book_records_of(keys)
+        booked = {head.person_year for head in self.heads.values() if head.person_year}
+        self.tails = self._tails(set(earliest) - booked, earliest)
+        self.read = self.store.book_records_of(keys - set(self.tails) | booked)
+
+    def _tails(self, keys: set[PersonYearKey], earliest: dict[PersonYearKey, str]
+               ) -> dict[PersonYearKey, dict]:
+        """The person-years whose new claims all come after their recorded ledger, read
+        from that ledger on (the store's ledger table), not whole: a daily run's own.
+
+        Only when every policy text the store holds is one of this chain's: then no
+        entry before the ledger can name a version the chain lacks (B106; verify
+        checks that every version a record names is in the store), which reading
+        whole would otherwise check.  A person-year left out is read whole, as before;
+        a wrong guess here costs a read, never a result: ``_open_year`` decides.
+        """
+        if not keys or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
+            return {}
+        tails = {}
+        for key, entries in self.store.book_tails(keys).items():
+            state = _current_ledger(entries, self.settler.shas)
+            if state is not None and (not state["claims"]
+                                      or state["claims"][-1][1] <= earliest[key]):
+                tails[key] = state
+        return tails
 
     def apply(self, line: int, raw: bytes | str) -> None:
         try:
@@ -485,9 +517,18 @@ class _Session:
         for claim_id, settled in results.items():
             if isinstance(settled.outcome, ClaimResult):
                 listed.append([claim_id, claims[claim_id].claim.date.isoformat(),
-                               money_map(settled.base),
-                               money_map(payable(self.engine, settled.outcome))])
+                               money_map(settled.base), self._paid(settled.outcome)[1]])
         return results, state_of(ledger.person_year(*key), listed)
+
+    def _paid(self, outcome: ClaimResult) -> tuple[dict[str, Decimal], dict[str, str]]:
+        """What an outcome's computed lines pay, as amounts and as written (once a claim:
+        the ledger, the settlement's ``payable`` and the claim's net all read it)."""
+        found = self.paid.get(id(outcome))
+        if found is None or found[0] is not outcome:
+            computed = self.settler.computed
+            amounts = {line: amount for line, amount in outcome.payouts if line in computed}
+            found = self.paid[id(outcome)] = (outcome, amounts, money_map(amounts))
+        return found[1], found[2]
 
     def _after_every_booked_claim(self, key: PersonYearKey, waiting: list[BookedClaim]) -> bool:
         """Whether the recorded ledger is current and the new claims all come after it."""
@@ -514,14 +555,14 @@ class _Session:
     def _adjust(self, key: PersonYearKey, results: dict, cause, line: int,
                 skip: set[str] = frozenset()) -> None:
         """An adjustment per line whose net differs from its re-settled figure."""
-        computed = sorted(computed_lines(self.engine))
+        computed = self.settler.computed_order
         claims = self._year(key)
         for claim_id in _in_settlement_order(claims, results):
             if claim_id in skip:
                 continue
             booked = claims[claim_id]
             settled = results.get(claim_id)
-            target = (payable(self.engine, settled.outcome)
+            target = (self._paid(settled.outcome)[0]
                       if settled is not None and isinstance(settled.outcome, ClaimResult) else {})
             for name in computed:
                 old, new = booked.net.get(name, ZERO), target.get(name, ZERO)
@@ -568,10 +609,12 @@ class _Session:
         """
         if key in self.years:
             return self.years[key]
-        entries = self.read.get(key)
-        if entries is None:
-            entries = self.read[key] = self.store.book_records(*key)
-        state = _current_ledger(entries, self.settler.shas)
+        state = self.tails.pop(key, None)
+        if state is None:
+            entries = self.read.get(key)
+            if entries is None:
+                entries = self.read[key] = self.store.book_records(*key)
+            state = _current_ledger(entries, self.settler.shas)
         if state is None:
             return self._year(key)
         self.years[key], self.states[key] = {}, state
@@ -622,7 +665,7 @@ class _Session:
         return {
             "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
             "outcome": outcome_to_json(outcome, trace=False),
-            "payable": money_map(payable(self.engine, outcome)),
+            "payable": self._paid(outcome)[1],
             "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
             "policies": self.settler.policy_refs,

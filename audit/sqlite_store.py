@@ -18,7 +18,7 @@ from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
+from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
                                AuditStore, Batch, BookEntry, ClaimHead, StoredRecord)
 
 SCHEMA_CORE = """
@@ -56,7 +56,19 @@ CREATE TABLE IF NOT EXISTS batch_marks (
     batch INTEGER NOT NULL, mark TEXT NOT NULL, value INTEGER, at TEXT NOT NULL,
     PRIMARY KEY (batch, mark));
 """
-SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + TREE_SCHEMA
+# Where each person-year's latest ledger is (docs/book.md, "The ledger table"): the seq
+# of its latest entry holding ``ledger_after``, so that a claim settled on top of it
+# reads the entries from there on, not the person-year's whole history.  Kept in the
+# transaction that writes the entry; a book without it gets it built from the index on
+# the first settle (LEDGER_FILL).  A pointer, not a copy: what is read is the index.
+LEDGER_SCHEMA = """
+CREATE TABLE IF NOT EXISTS book_ledgers (
+    person_id TEXT NOT NULL, year INTEGER NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (person_id, year)) WITHOUT ROWID;
+"""
+LEDGER_FILL = ("INSERT OR REPLACE INTO book_ledgers SELECT person_id, year, max(seq) "
+               "FROM book_index WHERE instr(entry, ?) > 0 GROUP BY person_id, year")
+SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + LEDGER_SCHEMA + TREE_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
@@ -106,6 +118,7 @@ class SQLiteStore(AuditStore):
                     self._db.execute(statement)
                 self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (BOOK_FORMAT,))
             self._has_book = True
+        self._has_ledgers = self._table_exists("book_ledgers")
         self._has_tree = self._table_exists("tlog_nodes")
         if create and not self._has_tree:
             self.prepare_tree()
@@ -166,7 +179,7 @@ class SQLiteStore(AuditStore):
     def appending(self) -> Iterator[Appending]:
         with self._transaction():
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            self._tail = _Tail(self._db, head.fetchone())
+            self._tail = _Tail(self._db, head.fetchone(), self._has_ledgers)
             try:
                 yield self._tail
                 self._tail.flush()
@@ -257,6 +270,53 @@ class SQLiteStore(AuditStore):
                     found[person, year].append(BookEntry(*entry))
         return found
 
+    def book_tails(self, keys: Iterable[tuple[str, int]]
+                   ) -> dict[tuple[str, int], list[BookEntry]]:
+        wanted = set(keys)
+        found: dict[tuple[str, int], list[BookEntry]] = {}
+        if not self._has_book or not wanted or not self._ledgers_ready():
+            return found
+        self._written()
+        people = sorted({person for person, _ in wanted})
+        for start in range(0, len(people), _IN_LIST):
+            part = people[start:start + _IN_LIST]
+            # book_by_person_year from each pointer on: the ledger's entry and what follows
+            rows = self._db.execute(
+                "SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
+                "JOIN book_index b ON b.person_id = l.person_id AND b.year = l.year "
+                "AND b.seq >= l.seq "
+                f"WHERE l.person_id IN ({_marks(len(part))}) ORDER BY b.seq", part)
+            for person, year, seq, entry in rows:
+                if (person, year) in wanted:
+                    found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
+        return found
+
+    def _ledgers_ready(self) -> bool:
+        """The ledger table, built from the index the first time a writer needs it (a
+        book written before the table existed): inside the write transaction, so it
+        covers every entry up to the head; outside one, the caller reads whole."""
+        if self._has_ledgers:
+            return True
+        if self._tail is None:
+            return False
+        self._tail.flush()
+        self._build_ledgers()
+        self._tail.ledgers = True
+        return True
+
+    def prepare_ledgers(self) -> None:
+        """Build the ledger table now, in its own transaction, rather than on the first
+        settle (benchmarks/bench_book.py: the daily runs it times are not the first)."""
+        if self._has_book and not self._has_ledgers:
+            with self._transaction():
+                self._build_ledgers()
+
+    def _build_ledgers(self) -> None:
+        for statement in LEDGER_SCHEMA.strip().split(";\n"):
+            self._db.execute(statement)
+        self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
+        self._has_ledgers = True
+
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         if not self._has_book:
             return super().claim_heads(claim_ids)
@@ -294,6 +354,9 @@ class SQLiteStore(AuditStore):
         with self._transaction():
             self._db.execute("DELETE FROM book_index")
             self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", entries)
+            if self._has_ledgers:    # derived from the index: rebuilt with it
+                self._db.execute("DELETE FROM book_ledgers")
+                self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
 
     def verified_head(self) -> tuple[int, str] | None:
         if not self._has_book:
@@ -380,8 +443,10 @@ class _Tail(Appending):
     """Records are held until the transaction ends (or a read needs them): then written
     with one ``executemany`` per table."""
 
-    def __init__(self, db: sqlite3.Connection, head):
+    def __init__(self, db: sqlite3.Connection, head, ledgers: bool = False):
         self._db = db
+        self.ledgers = ledgers     # the store keeps book_ledgers: point it at new ledgers
+        self._ledgers: dict[tuple[str, int], int] = {}
         self.seq, self.hash = head if head else (0, GENESIS)
         self.leaves: list[bytes] = []
         self._records: list[tuple] = []
@@ -394,6 +459,8 @@ class _Tail(Appending):
         self.leaves.append(merkle.record_leaf(record.body))
         if book is not None:
             self._index.append((record.seq, *book))
+            if LEDGER_MARK in book[2]:
+                self._ledgers[book[0], book[1]] = record.seq
         if record.claim_id is not None:
             self._held[record.claim_id] = record
         self.seq, self.hash = record.seq, record.hash
@@ -406,6 +473,11 @@ class _Tail(Appending):
         if self._index:
             self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", self._index)
             self._index = []
+        if self._ledgers:
+            if self.ledgers:
+                self._db.executemany("INSERT OR REPLACE INTO book_ledgers VALUES (?, ?, ?)",
+                                     [(*key, seq) for key, seq in self._ledgers.items()])
+            self._ledgers = {}
         self._held = {}
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

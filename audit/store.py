@@ -58,6 +58,11 @@ class StoredRecord:
         return parse_body(self.body)
 
 
+# In an index entry (canonical JSON): the entry holds the ledger after its event.  The
+# stores' ledger tables point at the latest such entry of each person-year (docs/book.md).
+LEDGER_MARK = '"ledger_after":'
+
+
 @attrs.frozen
 class BookEntry:
     """A settlement book entry as its person-year index holds it: what settling reads.
@@ -69,7 +74,9 @@ class BookEntry:
     """
 
     seq: int
-    hash: str
+    # The record's hash (what fold keeps, for a later entry to name); None when read from
+    # the index alone (book_tails: only the ledger is read from those, never folded).
+    hash: str | None
     entry: str
 
     @functools.cached_property
@@ -177,6 +184,24 @@ class AuditStore(abc.ABC):
                         ) -> dict[tuple[str, int], list[BookEntry]]:
         """:meth:`book_records` of many person-years at once (one query, not one each)."""
         return {key: self.book_records(*key) for key in set(keys)}
+
+    def book_tails(self, keys: Iterable[tuple[str, int]]
+                   ) -> dict[tuple[str, int], list[BookEntry]]:
+        """Each person-year's entries from its latest ``ledger_after`` on, as far as the
+        store's ledger table points (one query for all): what a claim after every booked
+        one needs, rather than the whole person-year.
+
+        The table (docs/book.md, "The ledger table") only says where to start reading:
+        every entry from there to the end is read, so a pointer left behind by a
+        writer that did not keep it reads more, never less.  The entries come from the
+        index alone (``hash`` None): their records are not looked up.  A person-year without a
+        row is absent (read it whole); a store without the table returns nothing.
+        """
+        return {}
+
+    def prepare_ledgers(self) -> None:
+        """Build the ledger table now if the store lacks it (a book's first settle after
+        the upgrade otherwise does it); a store without one does nothing."""
 
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         """Each id's :class:`ClaimHead`, for the ids the chain holds (one query, not one each)."""

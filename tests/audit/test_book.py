@@ -456,3 +456,21 @@ def test_a_gbk_day_file_settles_into_the_book_as_its_utf8_copy(tmp_path, book, c
     assert main(["settle", POLICY, tuesday, "--book", book, "--encoding", "gbk"]) == EXIT_OK
     settled = json.loads(capsys.readouterr().out)
     assert settled["payouts"][BASIC] == "6200.00"       # the §(五) cap: 20,000 − 13,800
+
+
+def test_a_daily_run_commits_every_two_thousand_lines_by_default(tmp_path, book, capsys):
+    """settle's default transaction is 2,000 input lines (each one a COMMIT and its
+    fsync, and two read-ahead queries: benchmarks/RESULTS.md): 2,001 new claims are
+    written in two transactions, one report of what was booked each, the first
+    holding 2,000 records."""
+    claim = EXAMPLE["bx-0001"]
+    path = tmp_path / "day.jsonl"
+    path.write_text("".join(
+        json.dumps({**claim, "claim_id": f"d-{n:05d}", "person_id": f"p-{n:05d}"},
+                   ensure_ascii=False) + "\n" for n in range(2_001)), encoding="utf-8")
+    assert main(["settle", POLICY, str(path), "--book", book, "-o", str(tmp_path / "out")]
+                ) == EXIT_OK
+    booked = [line for line in capsys.readouterr().err.splitlines()
+              if line.startswith("yibao: booked #")]
+    assert [line.split(" (batch")[0] for line in booked] == [
+        "yibao: booked #1–#2000", "yibao: booked #2001–#2001"]

@@ -164,3 +164,62 @@ def _two_desks_settle_exactly(folder, book) -> bool:
     # The nets equal one run of all the claims in their order of arrival.
     assert main(["audit", "replay", book]) == EXIT_OK
     return max(started) < min(last_write.values())
+
+
+# ---- the ledger table (docs/book.md), as on SQLite (tests/audit/test_book_reads.py) -----------
+def ledger_rows(store) -> dict:
+    return {(person, year): seq for person, year, seq in
+            store._db.execute("SELECT person_id, year, seq FROM book_ledgers").fetchall()}
+
+
+def test_on_postgresql_a_claim_on_top_reads_its_person_year_from_the_ledger_on(
+        tmp_path, postgres_url, monkeypatch):
+    from yibao.api import load_engine
+    from yibao.audit.settle import BookSettler
+
+    engine = load_engine(POLICY)
+
+    def settle(store, *claim_ids):
+        report = []
+        lines = [(n, json.dumps(EXAMPLE[c], ensure_ascii=False)) for n, c in enumerate(claim_ids, 1)]
+        for part in BookSettler(store, engine).run(lines):
+            report.extend(part)
+        return report
+
+    with open_store(postgres_url, create=True) as store:
+        settle(store, "bx-0001", "bx-0004")
+        settle(store, "bx-0002")
+        ledger_at = store.records_of_claim("bx-0002")[0].seq
+        assert ledger_rows(store)[("p-01", 2023)] == ledger_at
+        store._db.execute("DROP TABLE book_ledgers")   # a book written before the table
+    with open_store(postgres_url) as store:
+        whole, tails = [], {}
+        read_whole, read_tails = store.book_records_of, store.book_tails
+        monkeypatch.setattr(store, "book_records_of", lambda keys: whole.extend(
+            k for k in keys if k[0]) or read_whole(keys))
+        monkeypatch.setattr(store, "book_tails", lambda keys: tails.update(
+            (k, [e.seq for e in v]) for k, v in read_tails(keys).items()) or read_tails(keys))
+        report = settle(store, "bx-0003")
+        # 20,000 − 7,800 − 6,000: from the ledger, the table built by this settle
+        assert [e["payouts"][BASIC] for e in report if e["kind"] == "settlement"] == ["6200.00"]
+        assert whole == [] and tails == {("p-01", 2023): [ledger_at]}
+        assert ledger_rows(store)[("p-01", 2023)] == store.records_of_claim("bx-0003")[0].seq
+        assert verify_store(store).ok
+        # rebuilt with the index by reindex
+        expected = ledger_rows(store)
+        store._db.execute("DELETE FROM book_ledgers")
+        store.rebuild_book_index(list(store.book_index()))
+        assert ledger_rows(store) == expected and len(expected) == 2
+
+
+def test_a_book_migrated_to_postgresql_has_its_ledger_table(tmp_path, postgres_url, capsys):
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    book = str(tmp_path / "book.db")
+    assert main(["settle", POLICY, write(tmp_path / "a.jsonl", EXAMPLE["bx-0001"],
+                                         EXAMPLE["bx-0004"]), "--book", book]) == EXIT_OK
+    assert main(["audit", "migrate", book, postgres_url]) == EXIT_OK
+    with SQLiteStore(book) as source, open_store(postgres_url) as target:
+        expected = {(p, y): s for p, y, s in
+                    source._db.execute("SELECT person_id, year, seq FROM book_ledgers")}
+        assert ledger_rows(target) == expected and len(expected) == 2

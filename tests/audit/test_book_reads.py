@@ -129,3 +129,122 @@ def test_a_persons_claims_and_a_records_hash_are_read_by_key(store, benxi_engine
     base = type(store).__mro__[1]
     assert base.person_claims(store, "p-01") == store.person_claims("p-01")
     assert base.record_hash(store, 2) == store.record_hash(2)
+
+
+# ---- the ledger table: where a person-year's latest ledger is (docs/book.md) -----------------
+def ledger_rows(store):
+    return dict(((person, year), seq) for person, year, seq in
+                store._db.execute("SELECT person_id, year, seq FROM book_ledgers"))
+
+
+def reads(store, monkeypatch):
+    """The person-years read whole, and the entries read from a ledger on, by key."""
+    whole, tails = [], {}
+    read_whole, read_tails = store.book_records_of, store.book_tails
+
+    def book_records_of(keys):
+        keys = set(keys)
+        whole.extend(key for key in keys if key[0])     # not the years' closures
+        return read_whole(keys)
+
+    def book_tails(keys):
+        found = read_tails(keys)
+        tails.update({key: [e.seq for e in entries] for key, entries in found.items()})
+        return found
+    monkeypatch.setattr(store, "book_records_of", book_records_of)
+    monkeypatch.setattr(store, "book_tails", book_tails)
+    return whole, tails
+
+
+def test_a_claim_after_the_booked_ones_reads_its_person_year_from_the_ledger_on(
+        store, benxi_engine, monkeypatch):
+    settle_lines(store, benxi_engine, "bx-0001")
+    settle_lines(store, benxi_engine, "bx-0002")
+    ledger_at = store.records_of_claim("bx-0002")[0].seq    # its settlement holds the ledger
+    assert ledger_rows(store) == {("p-01", 2023): ledger_at}
+    whole, tails = reads(store, monkeypatch)
+    report = settle_lines(store, benxi_engine, "bx-0003")
+    # 20,000 − 7,800 − 6,000 = 6,200, from the ledger; bx-0001's entry was not read
+    assert paid(report, "bx-0003") == "6200.00"
+    assert whole == [] and tails == {("p-01", 2023): [ledger_at]}
+    assert ledger_rows(store) == {("p-01", 2023): store.records_of_claim("bx-0003")[0].seq}
+
+
+def test_a_late_claim_reads_its_person_year_whole_after_its_ledger(store, benxi_engine,
+                                                                   monkeypatch):
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0003")
+    whole, tails = reads(store, monkeypatch)
+    report = settle_lines(store, benxi_engine, "bx-0002")
+    # the ledger (after bx-0003, 09-03) says bx-0002 (05-20) is late: read whole
+    assert tails == {("p-01", 2023): [1, 2]} and whole == [("p-01", 2023)]
+    assert paid(report, "bx-0002") == "6000.00"
+    assert [(e["claim_id"], e["delta"]) for e in report
+            if e["kind"] == "adjustment" and e["line"] == "基本救助"] == [("bx-0003", "-5800.00")]
+
+
+def test_a_book_without_the_ledger_table_gets_it_on_its_first_settle(store_path, benxi_engine):
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    with SQLiteStore(store_path, create=True) as store:
+        settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
+        settle_lines(store, benxi_engine, "bx-0002")
+        expected = ledger_rows(store)
+        store._db.execute("DROP TABLE book_ledgers")    # a book written before the table
+    with SQLiteStore(store_path) as store:
+        report = settle_lines(store, benxi_engine, "bx-0003")
+        assert paid(report, "bx-0003") == "6200.00"
+        # built from the index in the settle's transaction, then kept by it
+        assert ledger_rows(store) == {**expected,
+                                      ("p-01", 2023): store.records_of_claim("bx-0003")[0].seq}
+
+
+@pytest.mark.parametrize("pointer", ["first ledger", "past the end"])
+def test_a_pointer_left_behind_reads_more_and_never_settles_differently(
+        store, benxi_engine, monkeypatch, pointer):
+    # A writer that did not keep the table (or an edit) leaves a row that is not the
+    # latest ledger: everything from it on is read, or the person-year whole.
+    settle_lines(store, benxi_engine, "bx-0001")
+    settle_lines(store, benxi_engine, "bx-0002")
+    first = store.records_of_claim("bx-0001")[0].seq
+    seq = first if pointer == "first ledger" else 10**6
+    store._db.execute("UPDATE book_ledgers SET seq = ?", (seq,))
+    whole, tails = reads(store, monkeypatch)
+    report = settle_lines(store, benxi_engine, "bx-0003")
+    assert paid(report, "bx-0003") == "6200.00"
+    if pointer == "first ledger":
+        assert whole == [] and tails == {("p-01", 2023): [first, first + 1]}
+    else:
+        assert whole == [("p-01", 2023)] and tails == {}
+
+
+def test_a_store_holding_another_policy_text_reads_person_years_whole(store, benxi_engine,
+                                                                      monkeypatch):
+    # Only the whole person-year says which versions settled its claims (B106).
+    settle_lines(store, benxi_engine, "bx-0001")
+    store._db.execute("INSERT INTO sources VALUES (?, ?)", ("f" * 64, "policy other {}"))
+    whole, tails = reads(store, monkeypatch)
+    report = settle_lines(store, benxi_engine, "bx-0002")
+    assert paid(report, "bx-0002") == "6000.00"
+    assert whole == [("p-01", 2023)] and tails == {}
+
+
+def test_reindex_rebuilds_the_ledger_table_with_the_index(store, benxi_engine):
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
+    expected = ledger_rows(store)
+    store._db.execute("DELETE FROM book_ledgers")
+    store.rebuild_book_index(list(store.book_index()))
+    assert ledger_rows(store) == expected and len(expected) == 2
+
+
+def test_a_book_gets_its_ledger_table_before_its_first_settle_if_asked(store_path, benxi_engine):
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    with SQLiteStore(store_path, create=True) as store:
+        settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
+        expected = ledger_rows(store)
+        store._db.execute("DROP TABLE book_ledgers")
+    with SQLiteStore(store_path) as store:
+        store.prepare_ledgers()
+        assert ledger_rows(store) == expected
+        store.prepare_ledgers()           # once only
+        assert ledger_rows(store) == expected

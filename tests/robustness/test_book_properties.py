@@ -14,6 +14,10 @@ correction) interleaved, in transactions of any size.  Then:
   基本救助 2万 for every identity, 倾斜救助 2万 for 因病致贫重病患者 (no cap for
   the others drawn here).
 
+And the fast path (the ledger table, claims settled on top of a recorded
+ledger: docs/book.md) writes, for any such history, the same records byte for
+byte as reading every person-year whole and settling it again.
+
 CI runs the ``ci`` profile (derandomized, 25 examples); explore further with
 
     HYPOTHESIS_PROFILE=long .venv/bin/python -m pytest tests/robustness/test_book_properties.py
@@ -140,3 +144,36 @@ def test_any_arrival_over_any_runs_nets_to_one_run_of_the_final_claims(history):
                         expected.get((claim_id, line), Decimal(0)), (claim_id, line)
         finally:
             store.close()
+
+
+def settle_runs(path: str, runs, commit_every: int) -> list[tuple]:
+    store = SQLiteStore(path, create=True)
+    try:
+        for run in runs:
+            settler = BookSettler(store, ENGINE, clock=lambda: "2024-12-31T00:00:00+00:00")
+            lines = [(n, json.dumps(e, ensure_ascii=False)) for n, e in enumerate(run, 1)]
+            for _ in settler.run(lines, commit_every):
+                pass
+        return [(r.seq, r.hash, r.body) for r in store.records()]
+    finally:
+        store.close()
+
+
+@ROBUSTNESS
+@given(histories())
+def test_the_fast_path_writes_what_settling_every_person_year_again_writes(history):
+    # The ledger table and settling on top of a recorded ledger (docs/book.md) against
+    # reading every person-year whole and settling it again: the same records, byte for
+    # byte, time frozen (tests/audit/test_book_fast_path.py does it for the seed policies).
+    from unittest import mock
+
+    from yibao.audit import settle
+
+    _, runs, commit_every, _, _ = history
+    with tempfile.TemporaryDirectory() as folder:
+        fast = settle_runs(f"{folder}/fast.db", runs, commit_every)
+        with mock.patch.object(settle._Session, "_tails", lambda *_: {}), \
+                mock.patch.object(settle._Session, "_after_every_booked_claim",
+                                  lambda *_: False):
+            whole = settle_runs(f"{folder}/whole.db", runs, commit_every)
+    assert fast == whole
