@@ -35,6 +35,7 @@ from yibao.backends.outcomes import BatchResults
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
 from yibao.backends.result_phase import settled_columns
 from yibao.compiler.lower import lower_policy
+from yibao.runtime.claims import ClaimError
 
 CHUNK = 1 << 16           # claims a thread settles at a time, cut at a person-year's end
 INT64_ROOM = 1 << 62      # a bound with a factor of 2 to spare below 2^63
@@ -62,7 +63,40 @@ class ColumnarRunner(DuckDBRunner):
     def run(self, path: str, fmt: str,
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
-        con, count, refusals, walked = self.routed(path, fmt, step)
+        return self._settle_routed(*self.routed(path, fmt, step), step)
+
+    def settle_typed(self, table, lines, refusals: dict[int, ClaimError],
+                     progress: Callable[[str], None] | None = None) -> BatchResults:
+        """Settle a typed Arrow claims table: the one entry point of the columnar engine
+        for a reader that has typed its claims already.
+
+        ``table``: one row a claim, in input order, in the flat layout of
+        backends/formats.py as backends/synthetic.py writes Parquet (strings, ``date``
+        date32, ``identities`` list<string>, money decimal128(18,2), bool, int64 counts;
+        ``paid.<line>`` one column per upstream line).  A row is read, where it must be
+        judged claim by claim, as a Parquet row is (formats.flat_to_record).
+        ``lines``: each row's source line number (a sequence or array of ints, as long as
+        ``table``).
+        ``refusals``: input position → ClaimError for the records the reader refused
+        already; they are not in ``table``.  The table's rows take the other positions,
+        in order, so the batch holds ``len(table) + len(refusals)`` records.
+
+        Returns the batch's outcomes, in input order, as ``run`` does."""
+        import pyarrow as pa
+
+        step = progress or (lambda stage: None)
+        positions = typed_positions(len(table), refusals)
+        lines = np.asarray(lines, dtype=np.int64)
+        if len(lines) != len(table):
+            raise ValueError(f"{len(lines)} line numbers for {len(table)} claims")
+        source = table.add_column(0, "idx", pa.array(positions)).add_column(
+            1, "line_number", pa.array(lines))
+        con, count, found, walked = self.routed("", "parquet", step, typed=source)
+        found.errors.update(refusals)
+        return self._settle_routed(con, count + len(refusals), found, walked, step)
+
+    def _settle_routed(self, con, count: int, refusals, walked: int,
+                       step: Callable[[str], None]) -> BatchResults:
         plan, columns = self.plan, self.columns
         with ThreadPoolExecutor(1) as walker:
             walk = walker.submit(self._walk, con) if walked else None
@@ -146,6 +180,16 @@ class ColumnarRunner(DuckDBRunner):
 
 
 _KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound
+
+
+def typed_positions(rows: int, refusals: dict) -> np.ndarray:
+    """The input positions of a typed table's ``rows``: those ``refusals`` leaves free, in
+    order, among ``rows + len(refusals)``."""
+    count = rows + len(refusals)
+    refused = np.fromiter(refusals, dtype=np.int64, count=len(refusals))
+    if len(refused) and (refused.min() < 0 or refused.max() >= count):
+        raise ValueError(f"a refusal's position is outside the batch of {count} records")
+    return np.delete(np.arange(count, dtype=np.int64), refused)
 
 
 def _read_by_engine(name: str) -> bool:
