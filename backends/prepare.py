@@ -225,3 +225,21 @@ def _one_threshold(threshold: exp.Expression) -> exp.Expression:
     """The alert's threshold is the same on every claim of the person-year, or on none."""
     present_or_not = exp.func("COALESCE", threshold, sql.num(NO_THRESHOLD))
     return exp.Min(this=present_or_not).eq(exp.Max(this=present_or_not.copy()))
+
+
+def window_person_years(starts, route_key, alone, thresholds):
+    """:func:`slow_person_years`'s rule over arrays, for the columnar engine
+    (backends/columnar/prepare.py): the claims are sorted by person-year, ``starts``
+    the index of each person-year's first; ``alone`` a claim's one candidate and no
+    ceiling that may cut a capped line; ``thresholds`` each alert's threshold, with
+    NO_THRESHOLD where the claim has none.  True for each person-year the window path
+    settles: one route all year, every claim alone, each threshold the same on every
+    claim."""
+    import numpy as np
+
+    if len(starts) == 0:
+        return np.zeros(0, dtype=bool)
+    one = np.logical_and.reduceat(alone, starts)
+    for values in [route_key, *thresholds]:
+        one &= np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
+    return one

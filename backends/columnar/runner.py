@@ -24,6 +24,8 @@ refuses an overflow rather than wrapping.
 from __future__ import annotations
 
 import os
+
+import attrs
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -84,16 +86,29 @@ class ColumnarRunner(DuckDBRunner):
         Returns the batch's outcomes, in input order, as ``run`` does."""
         import pyarrow as pa
 
+        from yibao.backends.columnar.typed import settle_natively
+
         step = progress or (lambda stage: None)
         positions = typed_positions(len(table), refusals)
         lines = np.asarray(lines, dtype=np.int64)
         if len(lines) != len(table):
             raise ValueError(f"{len(lines)} line numbers for {len(table)} claims")
+        self.fallback = False
+        settled = settle_natively(self, table, positions, lines, refusals, step)
+        if settled is not None:
+            return settled
+        # past the int64 bound: the DuckDB pipeline settles the whole batch
         source = table.add_column(0, "idx", pa.array(positions)).add_column(
             1, "line_number", pa.array(lines))
-        con, count, found, walked = self.routed("", "parquet", step, typed=source)
-        found.errors.update(refusals)
-        return self._settle_routed(con, count + len(refusals), found, walked, step)
+        batch = self.settle_source(source, step)
+        batch.errors.update(refusals)
+        return attrs.evolve(batch, count=batch.count + len(refusals))
+
+    def settle_source(self, source, step: Callable[[str], None] | None = None) -> BatchResults:
+        """A flat Arrow table of claims with ``idx`` and ``line_number`` through DuckDB's
+        admission, C311 refusals and routing, then the engine and DuckDB's walk."""
+        step = step or (lambda stage: None)
+        return self._settle_routed(*self.routed("", "parquet", step, typed=source), step)
 
     def _settle_routed(self, con, count: int, refusals, walked: int,
                        step: Callable[[str], None]) -> BatchResults:
@@ -127,8 +142,6 @@ class ColumnarRunner(DuckDBRunner):
     def _settle_fast(self, con):
         """The fast claims' settled rows as an Arrow table, or None when int64 might not
         hold every figure."""
-        import pyarrow as pa
-
         with con.cursor() as own:
             available = [row[0] for row in own.execute("DESCRIBE fast_claims").fetchall()]
             wanted = [name for name in available if _read_by_engine(name)]
@@ -136,18 +149,35 @@ class ColumnarRunner(DuckDBRunner):
                             "ORDER BY route_key, py, ord").to_arrow_table()
             types = {row[0]: row[1] for row in own.execute("DESCRIBE claims").fetchall()}
         arrays, visit_codes, visits = _numpy_columns(table, self.columns)
+        settled = self.settle_sorted(arrays, visit_codes, visits)
+        if settled is None:
+            return None
+        return settled.set_column(0, "idx", settled.column("idx").cast(
+            _arrow_type(types["idx"]))).set_column(1, "version", settled.column("version").cast(
+                _arrow_type(types["version"])))
+
+    def settle_sorted(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,
+                      visits: list[str]):
+        """Claims sorted by (route, person-year, claim order), as columns (the engine's,
+        NULLs filled: _numpy_columns) → their settled rows as an Arrow table in
+        result_phase.settled_columns (``idx`` int64, ``version`` int32), or None when
+        int64 might not hold every figure."""
+        import pyarrow as pa
+
+        count = len(arrays["idx"])
         money = [arrays[name] for name in arrays
                  if arrays[name].dtype == np.int64 and name not in _KEYS
                  and not name.startswith("thr_")]
         largest = max((int(np.abs(a).max()) for a in money if len(a)), default=0)
-        if not fits_int64(largest, len(table), self.factor):
+        if not fits_int64(largest, count, self.factor):
+            self.fallback = True
             return None
         routes = arrays["route_key"]
         blocks = _blocks(routes, arrays["py"])
-        out = {name: np.zeros(len(table), dtype=bool if name.startswith(("alert_", "referral_"))
+        out = {name: np.zeros(count, dtype=bool if name.startswith(("alert_", "referral_"))
                               else np.int64)
                for name in settled_columns(self.columns) if name not in ("idx", "version", "cand")}
-        candidate_index = np.zeros(len(table), dtype=np.int32)
+        candidate_index = np.zeros(count, dtype=np.int32)
         names: list[str | None] = []
 
         def settle(lo: int, hi: int) -> None:
@@ -171,8 +201,8 @@ class ColumnarRunner(DuckDBRunner):
                 done.result()
         cand = pa.DictionaryArray.from_arrays(
             pa.array(candidate_index), pa.array(names, pa.string())).cast(pa.string())
-        columns = {"idx": pa.array(arrays["idx"]).cast(_arrow_type(types["idx"])),
-                   "version": pa.array(arrays["version"]).cast(_arrow_type(types["version"])),
+        columns = {"idx": pa.array(arrays["idx"]).cast(pa.int64()),
+                   "version": pa.array(arrays["version"]).cast(pa.int32()),
                    "cand": cand}
         columns.update({name: pa.array(values) for name, values in out.items()})
         return pa.table([columns[name] for name in settled_columns(self.columns)],
