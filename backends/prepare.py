@@ -227,19 +227,20 @@ def _one_threshold(threshold: exp.Expression) -> exp.Expression:
     return exp.Min(this=present_or_not).eq(exp.Max(this=present_or_not.copy()))
 
 
-def window_person_years(starts, route_key, alone, thresholds):
+def window_person_years(py, count: int, route_key, alone, thresholds):
     """:func:`slow_person_years`'s rule over arrays, for the columnar engine
-    (backends/columnar/prepare.py): the claims are sorted by person-year, ``starts``
-    the index of each person-year's first; ``alone`` a claim's one candidate and no
-    ceiling that may cut a capped line; ``thresholds`` each alert's threshold, with
-    NO_THRESHOLD where the claim has none.  True for each person-year the window path
-    settles: one route all year, every claim alone, each threshold the same on every
-    claim."""
+    (backends/columnar/prepare.py): ``py`` each claim's person-year as a dense code in
+    [0, count); ``alone`` a claim's one candidate and no ceiling that may cut a capped
+    line; ``thresholds`` each alert's threshold, NO_THRESHOLD where the claim has none.
+    True for each person-year the window path settles: every claim alone, one route
+    all year, each threshold the same on every claim.  No sort: a value differs within
+    a person-year when it differs from the one any claim of it wrote."""
     import numpy as np
 
-    if len(starts) == 0:
-        return np.zeros(0, dtype=bool)
-    one = np.logical_and.reduceat(alone, starts)
+    window = np.ones(count, dtype=bool)
+    window[py[~alone]] = False
     for values in [route_key, *thresholds]:
-        one &= np.minimum.reduceat(values, starts) == np.maximum.reduceat(values, starts)
-    return one
+        written = np.empty(count, dtype=values.dtype)
+        written[py] = values
+        window[py[values != written[py]]] = False
+    return window

@@ -22,6 +22,8 @@ row holding a value in it suspect, as the SQL does.
 
 from __future__ import annotations
 
+import datetime
+
 import attrs
 import numpy as np
 import pyarrow as pa
@@ -30,7 +32,7 @@ import pyarrow.compute as pc
 from yibao.backends.admission import ISO_DATE, PLAIN_MONEY, SAFE_TEXT, UNSAFE_ID_CHARACTER
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import flat_to_record
-from yibao.backends.outcomes import arrow_typed_schema, validate_suspects
+from yibao.backends.outcomes import validate_suspects
 from yibao.dsl.model import SCHEMES, VISITS
 from yibao.runtime.claims import (MAX_COUNT, MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED,
                                   ClaimError)
@@ -40,11 +42,19 @@ MONEY_BOUND = 10 ** 14   # fen: the SQL admits amounts below 10^12 yuan (admissi
 
 @attrs.frozen
 class Admitted:
-    """The admitted claims as backends/outcomes.arrow_typed_schema's table (the SQL's
-    typed ``claims`` relation, before preparation), in no particular order, and the
-    refusals the validator gave, by input position."""
+    """The admitted claims, as arrays aligned with the table's rows.
 
-    claims: pa.Table
+    ``arrays``: the engine's columns (backends/columnar/runner._numpy_columns' forms:
+    ``version``, ``total_fen``, ``in_scope_fen``, ``up_<i>``, ``fld_<i>`` with NULL as 0
+    or false, ``has_<i>``) and ``year`` and ``days`` (the date); ``visit`` and
+    ``scheme`` as indexes into dsl.model.VISITS and SCHEMES; ``admitted``: the rows
+    admitted (by the masks, or by the validator); ``errors``: the validator's refusals
+    by input position."""
+
+    arrays: dict
+    visit: np.ndarray
+    scheme: np.ndarray
+    admitted: np.ndarray
     errors: dict[int, ClaimError]
     suspects: int
 
@@ -55,15 +65,31 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
     checks = _Checks(columns, table)
     clean = checks.clean()
     suspect = np.flatnonzero(~clean)
-    kept = np.flatnonzero(clean)
-    typed = checks.typed(kept, idx[kept], lines[kept])
+    arrays = checks.engine_arrays()
+    visit, scheme = checks.codes("visit", VISITS), checks.codes("scheme", SCHEMES)
+    raw = table.take(pa.array(suspect)).to_pylist() if len(suspect) else []
     records = [(int(idx[row]), int(lines[row]), _record(values))
-               for row, values in zip(suspect.tolist(),
-                                      table.take(pa.array(suspect)).to_pylist())]
+               for row, values in zip(suspect.tolist(), raw)]
     accepted, errors = validate_suspects(engine, columns, records)
-    if accepted:
-        typed = pa.concat_tables([typed, pa.Table.from_pylist(accepted, typed.schema)])
-    return Admitted(typed, errors, len(suspect))
+    admitted = clean.copy()
+    by_position = dict(zip(idx[suspect].tolist(), zip(suspect.tolist(), raw)))
+    for typed in accepted:
+        row, values = by_position[typed["idx"]]
+        # The validator refuses an id it would have to change (runtime/claims._id): the
+        # table's ids stay the claims' ids, for C312 and for the person-years.
+        assert (typed["claim_id"], typed["person_id"]) == (
+            values.get("claim_id"), values.get("person_id")), "the validator changed an id"
+        admitted[row] = True
+        visit[row], scheme[row] = VISITS.index(typed["visit"]), SCHEMES.index(typed["scheme"])
+        arrays["year"][row] = typed["year"]
+        arrays["days"][row] = (typed["date"] - EPOCH).days
+        for name, value in typed.items():
+            if name in arrays and name not in ("year", "idx"):
+                arrays[name][row] = 0 if value is None else value
+    return Admitted(arrays, visit, scheme, admitted, errors, len(suspect))
+
+
+EPOCH = datetime.date(1970, 1, 1)
 
 
 def _record(values: dict) -> dict:
@@ -200,17 +226,15 @@ class _Checks:
             return none, np.zeros(self.count, dtype=bool)
         present = _present(array)
         lengths = _filled(pc.list_value_length(array), 0)
-        values = pc.list_flatten(array)
+        # each entry as the index of its name (-1: unknown), put in a row per name at once
+        entries = _filled(pc.index_in(pc.list_flatten(array), pa.array(names, array.type.value_type)), -1)
         parents = pc.list_parent_indices(array).to_numpy()
-        has, known = [], np.zeros(self.count, dtype=np.int64)
-        for name in names:
-            hits = parents[_filled(pc.equal(values, name), False)]
-            held = np.zeros(self.count, dtype=bool)
-            held[hits] = True
-            has.append(held)
-            known += held
+        named = entries >= 0
+        held = np.zeros((len(names), self.count), dtype=bool)
+        held.reshape(-1)[entries[named].astype(np.int64) * self.count + parents[named]] = True
+        known = held.sum(axis=0)
         ok = present & (lengths <= MAX_IDENTITIES_PER_CLAIM) & (lengths == known)
-        return has, ok
+        return list(held), ok
 
     def keys(self) -> np.ndarray:
         """No value in a column the claims of this policy do not have (the SQL's keys_ok and
@@ -303,40 +327,33 @@ class _Checks:
             earlier.append(line.name)
         return ok
 
-    # ---- the admitted rows' typed values ---------------------------------------------
-    def typed(self, rows: np.ndarray, idx: np.ndarray, lines: np.ndarray) -> pa.Table:
-        """The clean ``rows`` as arrow_typed_schema's table (admission.typed_row's values)."""
+    # ---- the admitted rows' values ----------------------------------------------------
+    def engine_arrays(self) -> dict[str, np.ndarray]:
+        """Every row's typed values as admission.typed_row gives them, NULL as 0 or false
+        (the engine's COALESCE), a declared field's default where it is absent."""
         columns = self.columns
-        schema = arrow_typed_schema(columns)
-        take = pa.array(rows)
-        version = self.version[rows]
-        data = {"idx": idx, "line_number": lines,
-                "claim_id": self.column("claim_id").take(take),
-                "person_id": self.column("person_id").take(take),
-                "date": pa.array(self.days[rows].astype(np.int32)).cast(pa.date32()),
-                "year": (self.days[rows].astype("datetime64[D]").astype("datetime64[Y]")
-                         .astype(np.int64) + 1970),
-                "version": version,
-                "scheme": self.column("scheme").take(take),
-                "visit": self.column("visit").take(take),
-                "total_fen": self.total[rows], "in_scope_fen": self.in_scope[rows]}
-        for i, (fen, _, present) in enumerate(self.up):
-            data[f"up_{i}"] = pa.array(fen[rows], mask=~present[rows])
+        days = self.days
+        arrays = {"version": self.version.astype(np.int64), "days": days,
+                  "year": days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+                  + 1970,
+                  "total_fen": self.total, "in_scope_fen": self.in_scope}
+        for i, (fen, _, _) in enumerate(self.up):
+            arrays[f"up_{i}"] = fen
         kinds = columns.field_types()
         for i, name in enumerate(columns.fields):
             value, _, present = self.fields[i]
-            value, present = value[rows], present[rows]
             for v, policy in enumerate(columns.versions):
                 declared = policy.field(name)
                 if declared is not None and declared.default is not None:
-                    here = (version == v) & ~present
-                    value = np.where(here, declared.default, value)
-                    present = present | here
-            if kinds[name].type == "bool":
-                value = value.astype(bool)
-            data[f"fld_{i}"] = pa.array(value, mask=~present)
+                    value = np.where((self.version == v) & ~present, declared.default, value)
+            arrays[f"fld_{i}"] = value.astype(bool if kinds[name].type == "bool" else np.int64)
         for i, held in enumerate(self.has):
-            data[f"has_{i}"] = held[rows]
-        return pa.table([pa.array(data[field.name]).cast(field.type) if not isinstance(
-            data[field.name], pa.Array) else data[field.name].cast(field.type)
-            for field in schema], schema=schema)
+            arrays[f"has_{i}"] = held
+        return arrays
+
+    def codes(self, name: str, names: tuple[str, ...]) -> np.ndarray:
+        """A text column as indexes into ``names``; -1 where it is none of them."""
+        array, _ = self.text(name)
+        if array is None:
+            return np.full(self.count, -1, dtype=np.int64)
+        return _filled(pc.index_in(array, pa.array(names)), -1).astype(np.int64)

@@ -134,15 +134,13 @@ def _alert_group(policy, alert, columns, has, count) -> np.ndarray:
     return ~np.logical_or.reduce(others) if others else np.ones(count, dtype=bool)
 
 
-def window_rows(prepared: Prepared, py: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """For each claim (``order`` sorts them by person-year ``py``), is its person-year on
-    the window path?  backends/prepare.py's rule, and no claim that may need an
-    unspecified value."""
-    sorted_py = py[order]
-    starts = np.flatnonzero(np.concatenate(([True], sorted_py[1:] != sorted_py[:-1])))
-    alone = (prepared.n_candidates == 1) & ~prepared.ceiling_walk & ~prepared.may_be_unspecified
-    window = window_person_years(starts, prepared.route_key[order], alone[order],
-                                 [threshold[order] for threshold in prepared.thresholds])
-    result = np.empty(len(py), dtype=bool)
-    result[order] = np.repeat(window, np.diff(np.append(starts, len(py))))
-    return result
+def window_claims(prepared: Prepared, rows: np.ndarray, py: np.ndarray,
+                  count: int) -> np.ndarray:
+    """For each claim at ``rows`` (person-year ``py``, a dense code below ``count``), is
+    its person-year on the window path?  backends/prepare.py's rule, and no claim that
+    may need an unspecified value."""
+    alone = (prepared.n_candidates[rows] == 1) & ~prepared.ceiling_walk[rows] & (
+        ~prepared.may_be_unspecified[rows])
+    window = window_person_years(py, count, prepared.route_key[rows], alone,
+                                 [threshold[rows] for threshold in prepared.thresholds])
+    return window[py]

@@ -65,6 +65,11 @@ class ColumnarRunner(DuckDBRunner):
     def run(self, path: str, fmt: str,
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
+        if fmt == "parquet":   # typed columns: admitted and routed without SQL
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            return self.settle_typed(table, np.arange(1, len(table) + 1), {}, progress)
         return self._settle_routed(*self.routed(path, fmt, step), step)
 
     def settle_typed(self, table, lines, refusals: dict[int, ClaimError],
