@@ -58,6 +58,13 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
     return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
 
 
+def register_typed(con, table) -> dict[str, str]:
+    """A flat Arrow table of claims (Parquet's columns, with ``idx`` and ``line_number``)
+    as the ``source`` relation, read as a Parquet file is; returns its column types."""
+    con.register("source", in_chunks(table))
+    return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
+
+
 def release_source(con) -> None:
     """Let go of the claims as read once every claim is admitted or refused: the file's
     bytes (JSON Lines: as large as the file) and Arrow's typed lines are not needed by

@@ -225,3 +225,22 @@ def _one_threshold(threshold: exp.Expression) -> exp.Expression:
     """The alert's threshold is the same on every claim of the person-year, or on none."""
     present_or_not = exp.func("COALESCE", threshold, sql.num(NO_THRESHOLD))
     return exp.Min(this=present_or_not).eq(exp.Max(this=present_or_not.copy()))
+
+
+def window_person_years(py, count: int, route_key, alone, thresholds):
+    """:func:`slow_person_years`'s rule over arrays, for the columnar engine
+    (backends/columnar/prepare.py): ``py`` each claim's person-year as a dense code in
+    [0, count); ``alone`` a claim's one candidate and no ceiling that may cut a capped
+    line; ``thresholds`` each alert's threshold, NO_THRESHOLD where the claim has none.
+    True for each person-year the window path settles: every claim alone, one route
+    all year, each threshold the same on every claim.  No sort: a value differs within
+    a person-year when it differs from the one any claim of it wrote."""
+    import numpy as np
+
+    window = np.ones(count, dtype=bool)
+    window[py[~alone]] = False
+    for values in [route_key, *thresholds]:
+        written = np.empty(count, dtype=values.dtype)
+        written[py] = values
+        window[py[values != written[py]]] = False
+    return window

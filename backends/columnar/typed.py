@@ -1,0 +1,201 @@
+"""A typed Arrow claims table settled with no SQL on the common path.
+
+The stages of ``ColumnarRunner.settle_typed``:
+
+read      the table as given (Parquet read by pyarrow, or a reader's typed table)
+admit     masks over the typed columns (backends/columnar/admit.py): the rows they
+          clear are admitted, the others go to the project's validator, which refuses
+          them exactly as the scalar path does, or accepts them
+validate  later copies of a claim id refused (C312), as the SQL's ``later_copies``
+route     backends/prepare.py's columns over arrays (backends/columnar/prepare.py);
+          a person-year is on the window path when it has one candidate, one version,
+          one route and one threshold all year (prepare.window_person_years) and no
+          claim that may need a value its notice leaves open (C311)
+settle    the window path's claims over NumPy int64 fen (backends/columnar/engine.py),
+          while the other person-years (≈ 10% of the synthetic claims) go, as a table of
+          their own rows, through the DuckDB pipeline on the second core: its C311
+          refusals, its routing and its walk are the exact path's own
+results   the results table built from the settled arrays (the DuckDB results
+          statement's columns and types) and the other person-years' results, in input
+          order
+
+Everything is kept as arrays aligned with the table's rows, so that a stage marks
+rows rather than copying columns; only the window path's claims are gathered, once,
+into the (route, person-year, date, position) order the engine reads.
+
+A batch where int64 might not hold every figure (runner.fits_int64) is settled
+through the DuckDB pipeline whole, which refuses an overflow rather than wrapping.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from yibao.backends.columnar.admit import admit
+from yibao.backends.columnar.prepare import Prepared, window_claims
+from yibao.backends.outcomes import BatchResults, Refusals
+from yibao.backends.result_phase import output_columns
+from yibao.dsl.model import SCHEMES, VISITS
+
+
+def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
+                    refusals: dict, step: Callable[[str], None]) -> BatchResults | None:
+    """The batch's outcomes, or None when int64 might not hold a figure of the window
+    path (the caller then settles the batch through DuckDB)."""
+    columns = runner.columns
+    step("read")
+    with ThreadPoolExecutor(1) as side:
+        # hashing the ids is the longest kernel of admission: on the other core
+        claim_codes = side.submit(_codes, table, "claim_id")
+        person_codes = side.submit(_codes, table, "person_id")
+        admitted = admit(runner.engine, columns, table, positions, lines)
+        step("admit")
+        claim_codes, person_codes = claim_codes.result(), person_codes.result()
+    errors = dict(refusals)
+    errors.update(admitted.errors)
+    settleable = admitted.admitted
+    later = _later_copies(claim_codes, settleable)
+    if len(later):
+        ids = table.column("claim_id").take(pa.array(later)).to_pylist()
+        Refusals(runner.plan, errors).copies(zip(positions[later].tolist(), ids,
+                                                 lines[later].tolist()))
+        settleable[later] = False
+    step("validate")
+    arrays = admitted.arrays
+    prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
+                        (admitted.scheme, list(SCHEMES)))
+    rows = np.flatnonzero(settleable)
+    py, count = _person_years(person_codes[rows], arrays["year"][rows])
+    window = window_claims(prepared, rows, py, count)
+    fast, slow = rows[window], rows[~window]
+    order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
+    fast = fast[order]
+    step("route")
+    engine = {"idx": positions, "route_key": prepared.route_key}
+    engine.update((name, values) for name, values in arrays.items()
+                  if name not in ("year", "days"))
+    for i, threshold in enumerate(prepared.thresholds):
+        engine[f"thr_{i}"] = np.where(threshold < 0, np.iinfo(np.int64).max, threshold)
+    with ThreadPoolExecutor(2) as pool:
+        walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
+            slow) else None
+        gathered = dict(zip(engine, pool.map(lambda values: values[fast], engine.values())))
+        gathered["py"] = py[window][order]
+        settled = runner.settle_sorted(gathered, admitted.visit[fast], list(VISITS))
+        other = walk.result() if walk is not None else None
+    if settled is None:
+        return None
+    step("settle")
+    walked = 0
+    if other is not None:
+        errors.update(other.errors)
+        walked = other.walked
+    results = _results(columns, table, positions, fast, settled, other)
+    step("results")
+    return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
+
+
+def _codes(table: pa.Table, name: str) -> np.ndarray:
+    """A column's values as integer codes (equal values, equal codes; NULL -1)."""
+    column = table.column(name)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
+    encoded = column.combine_chunks().dictionary_encode()
+    codes = encoded.indices
+    return np.asarray(codes.fill_null(-1)).astype(np.int64)
+
+
+def _later_copies(codes: np.ndarray, settleable: np.ndarray) -> np.ndarray:
+    """Rows holding a later copy of a claim id among the settleable ones: the SQL's
+    ``later_copies`` (the copy of least input position, which is the table's order, is
+    settled)."""
+    rows = np.flatnonzero(settleable)
+    kept = codes[rows]
+    copies = np.bincount(kept)[kept] > 1 if len(kept) else np.zeros(0, dtype=bool)
+    if not copies.any():
+        return np.zeros(0, dtype=np.int64)
+    rows = rows[copies]
+    rows = rows[np.argsort(codes[rows], kind="stable")]
+    return np.sort(rows[np.concatenate(([False], codes[rows][1:] == codes[rows][:-1]))])
+
+
+def _person_years(people: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense person-year codes, and how many codes there can be."""
+    if len(people) == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    first, span = int(years.min()), int(years.max() - years.min()) + 1
+    return people * span + (years - first), (int(people.max()) + 1) * span
+
+
+def _claim_order(key: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The order by (route and person-year ``key``, date, input position): a claims
+    file is usually in date order already, and then a stable sort by the key is it."""
+    if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
+        return np.argsort(key, kind="stable")
+    return np.lexsort((days, key))
+
+
+def _exact_path(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
+                rows: np.ndarray) -> BatchResults:
+    """The claims at ``rows`` (whole person-years) through the DuckDB pipeline: the SQL's
+    C311 refusals, routing, window path and walk."""
+    source = table.take(pa.array(rows)).add_column(0, "idx", pa.array(positions[rows])).add_column(
+        1, "line_number", pa.array(lines[rows]))
+    return runner.settle_source(source)
+
+
+def results_schema(columns) -> pa.Schema:
+    """The DuckDB results statement's Arrow types (plan.results)."""
+    def kind(name: str):
+        if name == "idx":
+            return pa.int64()
+        if name == "version":
+            return pa.int32()
+        if name in ("claim_id", "cand"):
+            return pa.string()
+        return pa.bool_() if name.startswith(("alert_", "referral_")) else pa.int64()
+
+    return pa.schema([(name, kind(name)) for name in output_columns(columns)])
+
+
+def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
+             settled: pa.Table, other: BatchResults | None) -> pa.Table:
+    """The results table in input order: each output column allocated once and each
+    part's values put at their places (no concatenation, no sort)."""
+    schema = results_schema(columns)
+    slow = (np.searchsorted(positions, other.results.column("idx").to_numpy())
+            if other is not None else np.zeros(0, dtype=np.int64))
+    settled_rows = np.zeros(len(table), dtype=bool)
+    settled_rows[fast] = True
+    settled_rows[slow] = True
+    place = np.cumsum(settled_rows) - 1
+    count = int(settled_rows.sum())
+    at_fast, at_slow = place[fast], place[slow]
+    data: dict[str, pa.Array] = {
+        "idx": pa.array(positions[settled_rows]),
+        "claim_id": table.column("claim_id").filter(pa.array(settled_rows)).combine_chunks()}
+    for name in schema.names:
+        if name in ("idx", "claim_id"):
+            continue
+        if name == "cand":
+            parts = [settled.column(name)] + ([other.results.column(name)]
+                                              if other is not None else [])
+            encoded = pa.chunked_array(parts, pa.string()).combine_chunks().dictionary_encode()
+            codes = np.asarray(encoded.indices.fill_null(-1))
+            values = np.empty(count, dtype=codes.dtype)
+            values[at_fast], values[at_slow] = codes[:len(fast)], codes[len(fast):]
+            data[name] = pa.DictionaryArray.from_arrays(
+                pa.array(values, mask=values < 0), encoded.dictionary)
+            continue
+        kind = schema.field(name).type
+        values = np.empty(count, dtype=kind.to_pandas_dtype())
+        values[at_fast] = settled.column(name).to_numpy()
+        if other is not None:
+            values[at_slow] = other.results.column(name).to_numpy()
+        data[name] = pa.array(values)
+    return pa.table([data[name].cast(schema.field(name).type) for name in schema.names],
+                    schema=schema)
