@@ -39,7 +39,7 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
     if fmt == "jsonl":
         import pyarrow as pa
 
-        lines = jsonl_table(_read_bytes(path), undecodable)
+        lines = jsonl_table(read_bytes(path), undecodable)
         raw = lines.column("raw")   # one chunk: combine_chunks() would copy the whole file
         typed, careful = typed_lines(raw.chunk(0) if raw.num_chunks == 1
                                      else raw.combine_chunks(), columns)
@@ -81,7 +81,8 @@ def in_chunks(table):
     return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK), table.schema)
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str) -> bytes:
+    """The claims file's bytes; ``-``: standard input's."""
     if path == "-":
         return sys.stdin.buffer.read()
     with open(path, "rb") as stream:
