@@ -78,27 +78,38 @@ def _with_careful_lines(engine, columns: ClaimColumns, lines, typed, careful,
     import numpy as np
     import pyarrow as pa
 
-    from yibao.backends.outcomes import validate_claims
-
-    schema = flat_schema(columns)
     numbers = lines.column("line_number").to_numpy()
     typed, dated = _dated(typed)
     if not dated.all():   # a text that is no date as written: the validator's (C302)
         careful = careful.copy()
         careful[typed.column("pos").to_numpy()[~dated]] = True
         typed = typed.filter(pa.array(dated))
-    positions = typed.column("pos").to_numpy()
-    table = _flat(typed, schema)
     heard = np.flatnonzero(careful)
-    if len(heard) == 0:
-        return TypedClaims(table, numbers[positions], {})
     raw = lines.column("raw").take(pa.array(heard)).to_pylist()
     records = [(position, int(numbers[position]),
                 undecodable[position] if text is None else text.rstrip("\r\n").encode("utf-8"))
                for position, text in zip(heard.tolist(), raw)]
+    return careful_rows(engine, columns, _flat(typed, flat_schema(columns)),
+                        typed.column("pos").to_numpy(), numbers, records)
+
+
+def careful_rows(engine, columns: ClaimColumns, table, positions, numbers,
+                 records) -> TypedClaims:
+    """The TypedClaims of a reader's flat ``table`` (its rows at input ``positions``)
+    and the ``records`` it could not type, (position, line number, raw line or record),
+    judged here by the validator: refused, or added to the table in their places as a
+    flat row of the values the validator read.  ``numbers``: each position's line."""
+    import numpy as np
+    import pyarrow as pa
+
+    from yibao.backends.outcomes import validate_claims
+
+    if not records:
+        return TypedClaims(table, numbers[positions], {})
     accepted, refusals = validate_claims(engine, records)
     if accepted:
-        rows = pa.Table.from_pylist([_flat_row(claim, columns) for _, claim in accepted], schema)
+        rows = pa.Table.from_pylist([_flat_row(claim, columns) for _, claim in accepted],
+                                    table.schema)
         table = pa.concat_tables([table, rows])
         positions = np.concatenate((positions, [position for position, _ in accepted]))
         order = np.argsort(positions, kind="stable")
@@ -107,22 +118,26 @@ def _with_careful_lines(engine, columns: ClaimColumns, lines, typed, careful,
 
 
 def _dated(typed):
-    """(typed with ``date`` as date32, a NumPy mask of the rows whose date it holds
-    exactly).  A date text is held only when it is the ISO text of the date read:
-    Arrow's strptime takes 2023-02-30 for 2023-03-02 and 2023-2-3 for 2023-02-03,
-    which the validator refuses (C302); a missing date stays missing (the validator
-    refuses that too, from the row's record)."""
+    """(typed with ``date`` as date32, a NumPy mask of the rows whose date it holds)."""
+    dates, held = iso_dates(typed.column("date"))
+    index = typed.schema.get_field_index("date")
+    return typed.set_column(index, "date", dates), held
+
+
+def iso_dates(text):
+    """Date texts → (date32, a NumPy mask of the rows it holds exactly).  A text is held
+    only when it is the ISO text of the date read: Arrow's strptime takes 2023-02-30
+    for 2023-03-02 and 2023-2-3 for 2023-02-03, which the validator refuses (C302); a
+    missing date stays missing (the validator refuses that too, from the record)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = typed.column("date")
     read = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
     same = pc.equal(pc.strftime(read, format="%Y-%m-%d"), text)
-    dated = pc.or_kleene(pc.is_null(text), pc.fill_null(same, False))
-    index = typed.schema.get_field_index("date")
-    typed = typed.set_column(index, pa.field("date", pa.date32()), pc.cast(read, pa.date32()))
-    return typed, np.asarray(dated.to_numpy(zero_copy_only=False), dtype=bool)
+    held = pc.or_kleene(pc.is_null(text), pc.fill_null(same, False))
+    return pc.cast(read, pa.date32()), np.asarray(held.to_numpy(zero_copy_only=False),
+                                                   dtype=bool)
 
 
 def _flat(typed, schema):

@@ -23,8 +23,11 @@ def run_backend(engine, path: str, fmt: str, backend: str, spark=None,
         from yibao.backends.columnar.runner import ColumnarRunner
 
         runner = ColumnarRunner(engine, memory_limit=memory_limit)
-        if fmt == "jsonl":   # typed by Arrow, judged and settled without SQL
-            from yibao.backends.jsonl_claims import read_typed_claims
+        if fmt in ("jsonl", "csv"):   # typed by Arrow, judged and settled without SQL
+            if fmt == "jsonl":
+                from yibao.backends.jsonl_claims import read_typed_claims
+            else:
+                from yibao.backends.csv_claims import read_typed_claims
 
             claims = read_typed_claims(engine, runner.columns, str(path))
             return runner.settle_typed(claims.table, claims.lines, claims.refusals, progress)
