@@ -39,14 +39,14 @@ def read_typed_claims(engine, columns: ClaimColumns, path: str) -> TypedClaims:
     """The CSV file at ``path`` as a TypedClaims (the header is line 1)."""
     from yibao.backends.duckdb_io import read_csv_text
 
-    text = read_csv_text(path)
+    text = read_csv_text(path, empty_as_null=True)
     count = text.num_rows
     schema = flat_schema(columns)
     careful = np.zeros(count, dtype=bool)
     known = set(schema.names)
     for name in text.column_names:
         if name not in known and name not in ("idx", "line_number"):
-            careful |= _filled(pc.not_equal(text.column(name), ""))
+            careful |= _filled(pc.is_valid(text.column(name)))
     kinds = columns.field_types()
     arrays = []
     for field in schema:
@@ -64,7 +64,9 @@ def read_typed_claims(engine, columns: ClaimColumns, path: str) -> TypedClaims:
     records = [(int(position), int(numbers[position]), _record(row))
                for position, row in zip(heard.tolist(), text.take(pa.array(heard)).to_pylist())]
     kept = np.flatnonzero(~careful)
-    return careful_rows(engine, columns, table.take(pa.array(kept)), kept, numbers, records)
+    if len(heard):   # most files have none: the table as read, not a copy
+        table = table.take(pa.array(kept))
+    return careful_rows(engine, columns, table, kept, numbers, records)
 
 
 def _record(row: dict):
@@ -81,31 +83,28 @@ def _filled(mask) -> np.ndarray:
 
 def _typed(field, cells, declared):
     """(the column's values in the flat table, a NumPy mask of the rows whose cell the
-    table cannot hold as the scalar reader reads it)."""
-    empty = _filled(pc.equal(cells, ""))
-    absent = pa.array(empty)
+    table cannot hold as the scalar reader reads it).  ``cells``: text, NULL where empty."""
+    present = _filled(pc.is_valid(cells))
     name = field.name
-    if name == "identities":
-        return _names(cells), np.zeros(len(cells), dtype=bool)
+    if name == "identities":   # an empty cell: no identity (not a missing field)
+        return _names(pc.fill_null(cells, "")), np.zeros(len(cells), dtype=bool)
     if name == "date":
-        dates, held = iso_dates(pc.if_else(absent, pa.scalar(None, pa.string()), cells))
+        dates, held = iso_dates(cells)
         return dates, ~held
     if name in TEXT_COLUMNS:
-        return pc.if_else(absent, pa.scalar(None, pa.string()), cells), np.zeros(
-            len(cells), dtype=bool)
+        return cells, np.zeros(len(cells), dtype=bool)
     kind = declared.type if declared is not None else "money"
     if kind == "bool":
-        odd = ~empty & ~_filled(pc.is_in(cells, pa.array(["true", "false"])))
-        value = pc.if_else(absent, pa.scalar(None, pa.bool_()), pc.equal(cells, "true"))
-        return value, odd
+        odd = present & ~_filled(pc.is_in(cells, pa.array(["true", "false"])))
+        return pc.equal(cells, "true"), odd
     if kind == "count":
         whole = _filled(pc.match_substring_regex(cells, COUNT))
         digits = pc.if_else(pa.array(whole), cells, pa.scalar(None, pa.string()))
-        return pc.cast(digits, pa.int64()), ~empty & ~whole
+        return pc.cast(digits, pa.int64()), present & ~whole
     # money: text with a fraction; a whole number or a boolean is typed otherwise
-    odd = ~empty & (_filled(pc.match_substring_regex(cells, WHOLE))
-                    | _filled(pc.is_in(cells, pa.array(["true", "false"]))))
-    return pc.if_else(absent, pa.scalar(None, pa.string()), cells), odd
+    odd = (_filled(pc.match_substring_regex(cells, WHOLE))
+           | _filled(pc.is_in(cells, pa.array(["true", "false"]))))
+    return cells, odd
 
 
 def _names(cells):

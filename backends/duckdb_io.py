@@ -158,21 +158,24 @@ def _decode_each(lines):
     return pa.array(decoded, pa.large_string()), broken
 
 
-def read_csv_text(path: str):
-    """A CSV claims file, every cell as text (empty: ""), with ``idx`` and
+def read_csv_text(path: str, empty_as_null: bool = False):
+    """A CSV claims file, every cell as text (empty: "", or NULL with ``empty_as_null``:
+    an absent field either way, as formats._read_csv reads it), with ``idx`` and
     ``line_number`` (the header is line 1), read by Arrow on every core."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     with open(path, encoding="utf-8-sig", newline="") as stream:   # as formats._read_csv
         header = stream.readline().rstrip("\r\n").split(",")
     names = [name.strip('"') for name in header]
+    # only the empty cell is NULL: Arrow's default list ("NA", "null", …) is not a claim's
     table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names}, strings_can_be_null=False,
-        quoted_strings_can_be_null=False))
+        column_types={name: pa.string() for name in names}, null_values=[""],
+        strings_can_be_null=empty_as_null, quoted_strings_can_be_null=empty_as_null))
     count = table.num_rows
-    table = table.add_column(0, "line_number", pa.array(range(2, count + 2), pa.int64()))
-    return table.add_column(0, "idx", pa.array(range(count), pa.int64()))
+    table = table.add_column(0, "line_number", pa.array(np.arange(2, count + 2, dtype=np.int64)))
+    return table.add_column(0, "idx", pa.array(np.arange(count, dtype=np.int64)))
 
 
 def raw_select(columns: ClaimColumns, fmt: str, types: dict[str, str]) -> str:

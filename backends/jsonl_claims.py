@@ -133,6 +133,16 @@ def iso_dates(text):
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from yibao.backends.admission import ISO_DATE
+
+    # Most often every date is one: Arrow's cast reads ISO text strictly (no 2023-02-30)
+    # in milliseconds, where the round trip below costs ≈ 1.4 s of CPU for 10^6 dates;
+    # the pattern first, as the cast's own reading of other forms is not the validator's.
+    if pc.all(pc.match_substring_regex(text, ISO_DATE)).as_py() is not False:
+        try:
+            return pc.cast(text, pa.date32()), np.ones(len(text), dtype=bool)
+        except pa.ArrowInvalid:
+            pass
     read = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
     same = pc.equal(pc.strftime(read, format="%Y-%m-%d"), text)
     held = pc.or_kleene(pc.is_null(text), pc.fill_null(same, False))
