@@ -41,6 +41,8 @@ ROWS = {   # claim id → the cells changed from GOOD
     "feb-30": {"date": "2023-02-30"},
     "short-date": {"date": "2023-3-1"},
     "no-scheme": {"scheme": ""},
+    "scheme-na": {"scheme": "NA"},          # text, not Arrow's default null "NA"
+    "null-visit": {"visit": "null"},
     "": {},
     "twice": {},
 }
@@ -75,12 +77,13 @@ def test_every_odd_cell_is_judged_as_the_scalar_path_judges_it(benxi_engine, tmp
     assert got == scalar
     refused = {o["claim_id"]: o["error"] for o in scalar if "error" in o}
     # docs/errors.md: C301 missing, C302 wrong type or form, C303 not money, C305 unknown
-    # identity, C306 unknown field, C312 a claim id twice; the rest settled
+    # identity, C306 unknown field, C312 a claim id twice, C313 a value outside its list
+    # ("NA", "null": text, not missing); the rest settled
     assert refused == {"money-bool": "C302", "money-text": "C303", "money-3-places": "C303",
                        "flag-yes": "C302", "count-fraction": "C302", "count-huge": "C302",
                        "colour": "C306", "unknown-identity": "C305", "feb-30": "C302",
                        "short-date": "C302", "no-scheme": "C301", None: "C301",
-                       "twice": "C312"}
+                       "twice": "C312", "scheme-na": "C313", "null-visit": "C313"}
 
 
 def test_rows_the_table_can_hold_are_typed_and_the_others_judged(benxi_engine, tmp_path):
