@@ -127,7 +127,9 @@ def money(array: pa.Array | None, count: int) -> tuple[np.ndarray, np.ndarray, n
             array.offset:array.offset + count]
         low, high = words[:, 0], words[:, 1]
         scale = 10 ** (2 - kind.scale)
-        exact = present & (high == (low >> 63)) & (low >= 0) & (low < MONEY_BOUND // scale)
+        # the converted column's own validity: text that is not plain money is NULL now
+        exact = _present(array) & (high == (low >> 63)) & (low >= 0) & (
+            low < MONEY_BOUND // scale)
         return np.where(exact, low * scale, 0), exact, present
     if pa.types.is_integer(kind):
         values = _filled(array, 0)
