@@ -182,20 +182,35 @@ def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
         if name in ("idx", "claim_id"):
             continue
         if name == "cand":
-            parts = [settled.column(name)] + ([other.results.column(name)]
-                                              if other is not None else [])
-            encoded = pa.chunked_array(parts, pa.string()).combine_chunks().dictionary_encode()
-            codes = np.asarray(encoded.indices.fill_null(-1))
-            values = np.empty(count, dtype=codes.dtype)
-            values[at_fast], values[at_slow] = codes[:len(fast)], codes[len(fast):]
-            data[name] = pa.DictionaryArray.from_arrays(
-                pa.array(values, mask=values < 0), encoded.dictionary)
+            data[name] = _candidates(settled.column(name).combine_chunks(), other, count,
+                                     at_fast, at_slow)
             continue
         kind = schema.field(name).type
-        values = np.empty(count, dtype=kind.to_pandas_dtype())
+        values = np.empty(count, dtype=bool if kind == pa.bool_() else np.int64)
         values[at_fast] = settled.column(name).to_numpy()
         if other is not None:
             values[at_slow] = other.results.column(name).to_numpy()
         data[name] = pa.array(values)
     return pa.table([data[name].cast(schema.field(name).type) for name in schema.names],
                     schema=schema)
+
+
+def _candidates(fast: pa.DictionaryArray, other: BatchResults | None, count: int,
+                at_fast: np.ndarray, at_slow: np.ndarray) -> pa.Array:
+    """The chosen identity of each result row: the engine's as codes into its names, the
+    other person-years' as their strings, put in place as codes into one list."""
+    names = fast.dictionary.to_pylist()
+    codes = np.empty(count, dtype=np.int32)
+    codes[at_fast] = fast.indices.to_numpy(zero_copy_only=False)
+    if other is not None and len(at_slow):
+        encoded = other.results.column("cand").combine_chunks().dictionary_encode()
+        mapped = []
+        for name in encoded.dictionary.to_pylist():
+            if name not in names:
+                names.append(name)
+            mapped.append(names.index(name))
+        slow = np.asarray(mapped, dtype=np.int32)[np.asarray(encoded.indices.fill_null(0))]
+        slow[np.asarray(encoded.indices.is_null())] = -1
+        codes[at_slow] = slow
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                          pa.array(names, pa.string())).cast(pa.string())
