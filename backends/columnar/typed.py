@@ -209,8 +209,9 @@ def _candidates(fast: pa.DictionaryArray, other: BatchResults | None, count: int
             if name not in names:
                 names.append(name)
             mapped.append(names.index(name))
-        slow = np.asarray(mapped, dtype=np.int32)[np.asarray(encoded.indices.fill_null(0))]
-        slow[np.asarray(encoded.indices.is_null())] = -1
-        codes[at_slow] = slow
+        # no identity (NULL) is the code after the last: -1, a NULL in the results
+        mapped.append(-1)
+        codes[at_slow] = np.asarray(mapped, dtype=np.int32)[
+            np.asarray(encoded.indices.fill_null(len(mapped) - 1))]
     return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
                                           pa.array(names, pa.string())).cast(pa.string())

@@ -97,12 +97,11 @@ def _spoil(draw, row: dict, rows: list[dict], layout, kind: str) -> None:
         row["scheme"] = draw(st.sampled_from(["城镇职工", "新农合", ""]))
     elif kind == "early":
         row["date"] = datetime.date(1999, 12, 31)
-    elif kind == "spaced_id":
-        row[draw(st.sampled_from(["claim_id", "person_id"]))] += draw(
-            st.sampled_from([" ", " x", "\u00a0"]))
-    elif kind == "invisible_id":
-        row[draw(st.sampled_from(["claim_id", "person_id"]))] += draw(
-            st.sampled_from(["\u200b", "\ufeff", "e\u0301", "ｃ"]))
+    elif kind in ("spaced_id", "invisible_id"):
+        which = draw(st.sampled_from(["claim_id", "person_id"]))
+        added = ([" ", " x", "\u00a0"] if kind == "spaced_id"
+                 else ["\u200b", "\ufeff", "e\u0301", "ｃ", "张"])
+        row[which] = (row[which] or "") + draw(st.sampled_from(added))
     elif kind == "count":
         counts = [name for name, column in layout if column == "count"]
         if counts:
