@@ -214,7 +214,11 @@ def _walk(runner, walk_claims: pa.Table, table, positions, lines, rows):
 
     con = runner.connect()
     try:
-        con.register("walk_claims", walk_claims)
+        # a table of DuckDB's own: the walk's recursion joins it at every step, and a
+        # registered Arrow table would be scanned anew each time
+        con.register("walk_arrow", walk_claims)
+        con.execute("CREATE TABLE walk_claims AS SELECT * FROM walk_arrow")
+        con.unregister("walk_arrow")
         return con.sql(runner.plan.sql("walk")).to_arrow_table()
     except duckdb.BinderException:
         return _exact_path(runner, table, positions, lines, rows)
