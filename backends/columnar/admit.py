@@ -249,7 +249,9 @@ class _Checks:
         named = entries >= 0
         held = np.zeros((len(names), self.count), dtype=bool)
         held.reshape(-1)[entries[named].astype(np.int64) * self.count + parents[named]] = True
-        known = held.sum(axis=0)
+        known = np.zeros(self.count, dtype=np.int64 if len(names) > 255 else np.uint8)
+        for row in held:   # each name held or not: distinct known names, row by row
+            known += row
         ok = present & (lengths <= MAX_IDENTITIES_PER_CLAIM) & (lengths == known)
         return list(held), ok
 

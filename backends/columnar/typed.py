@@ -93,6 +93,9 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
                 slow) else None
         gathered = dict(zip(engine, pool.map(lambda values: values[fast], engine.values())))
         gathered["py"] = py[window][order]
+        # what admission and routing held is gathered now: let it go before settling
+        del engine, prepared
+        arrays.clear()
         settled = runner.settle_sorted(gathered, admitted.visit[fast], list(VISITS))
         other = walk.result() if walk is not None else None
     if settled is None:
