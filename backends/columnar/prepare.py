@@ -52,10 +52,6 @@ class Prepared:
                 self.held[v, k] = held
                 self.n_candidates += held
                 route[held] = v * ROUTE_STRIDE + k   # the first candidate held, as the CASE
-                if policy.awaits_base is not None:
-                    self.may_be_unspecified |= held
-                else:
-                    self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
             self.route_key = np.where(here, route, self.route_key)
             self.ceiling_walk |= here & _ceiling_cuts_cap(settlement, claims)
         # C311 worked out exactly when the needs are the SQL's own list (plan.unspecified)
@@ -66,7 +62,14 @@ class Prepared:
             self.c311 = np.full(count, -1, dtype=np.int64)
             for index in reversed(range(len(needs))):   # the first need is the one refused
                 self.c311[needs[index][1]] = index
-            self.may_be_unspecified[:] = False
+        else:   # the claims that may need a value go to the exact path, whole person-years
+            for (v, k), held in self.held.items():
+                settlement = settlements[v]
+                if settlement.policy.awaits_base is not None:
+                    self.may_be_unspecified |= held
+                else:
+                    candidate = candidates(settlement.policy)[k]
+                    self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
         self.thresholds = [_threshold(columns, settlements, version, has, schemes, name)
                            for name in columns.alerts]
 
