@@ -131,15 +131,19 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
         for visit_test, looked in cases:
             if looked is None or looked.unspecified is None:
                 continue
-            sourced = looked.unspecified
-            clause = f"§{sourced.clause}" if sourced.clause else "its clause"
-            note = f" ({sourced.note})" if sourced.note else ""
-            message = (f"{table.table} for {candidate or NO_IDENTITY} is unspecified in "
-                       f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
             condition = _inline(covered, scope)
             if visit_test is not None:
                 condition = sql.all_of([exp.paren(condition), visit_test])
-            yield condition, Unspecified(message)
+            yield condition, unspecified(policy, table, candidate, looked.unspecified)
+
+
+def unspecified(policy: Policy, table, candidate: str | None, sourced) -> Unspecified:
+    """The C311 words for a value ``table`` (a LOOKUP's payload) leaves open for
+    ``candidate``: the SQL's and the columnar engine's (backends/columnar/prepare.py)."""
+    clause = f"§{sourced.clause}" if sourced.clause else "its clause"
+    note = f" ({sourced.note})" if sourced.note else ""
+    return Unspecified(f"{table.table} for {candidate or NO_IDENTITY} is unspecified in "
+                       f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
 
 
 def _awaited_needs(lowering: ColumnarLowering, candidate: str | None):

@@ -127,7 +127,9 @@ def money(array: pa.Array | None, count: int) -> tuple[np.ndarray, np.ndarray, n
             array.offset:array.offset + count]
         low, high = words[:, 0], words[:, 1]
         scale = 10 ** (2 - kind.scale)
-        exact = present & (high == (low >> 63)) & (low >= 0) & (low < MONEY_BOUND // scale)
+        # the converted column's own validity: text that is not plain money is NULL now
+        exact = _present(array) & (high == (low >> 63)) & (low >= 0) & (
+            low < MONEY_BOUND // scale)
         return np.where(exact, low * scale, 0), exact, present
     if pa.types.is_integer(kind):
         values = _filled(array, 0)
@@ -196,9 +198,24 @@ class _Checks:
         array, ok = self.text(name)
         if array is None:
             return ok
-        length = _filled(pc.utf8_length(array), 0)
-        unsafe = _filled(pc.match_substring_regex(array, UNSAFE_ID_CHARACTER), True)
-        return ok & (length > 0) & (length <= SAFE_TEXT) & ~unsafe
+        # Most ids are printable ASCII but the space ("!" to "~"), the repertoire's first
+        # range: their bytes are tested at once, and the regular expression (≈ 0.1 s a
+        # column at 10^6 claims) reads only the ids holding another byte.
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if pa.types.is_large_string(
+            array.type) else np.int32)[array.offset:array.offset + self.count + 1]
+        buffer = array.buffers()[2]
+        data = (np.frombuffer(buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+                if buffer is not None else np.zeros(0, dtype=np.uint8))
+        other = np.flatnonzero((data < 0x21) | (data > 0x7E)) + offsets[0]
+        rows = np.unique(np.searchsorted(offsets, other, side="right") - 1)
+        length = np.diff(offsets)   # bytes: characters, for the ASCII ids
+        safe = ok & (length > 0) & (length <= SAFE_TEXT)
+        if len(rows):
+            some = array.take(pa.array(rows))
+            characters = _filled(pc.utf8_length(some), 0)
+            unsafe = _filled(pc.match_substring_regex(some, UNSAFE_ID_CHARACTER), True)
+            safe[rows] = ok[rows] & (characters > 0) & (characters <= SAFE_TEXT) & ~unsafe
+        return safe
 
     def dates(self) -> tuple[np.ndarray, np.ndarray]:
         """(days since 1970, admitted): a date32 column, or ISO text that is a date."""
@@ -232,7 +249,9 @@ class _Checks:
         named = entries >= 0
         held = np.zeros((len(names), self.count), dtype=bool)
         held.reshape(-1)[entries[named].astype(np.int64) * self.count + parents[named]] = True
-        known = held.sum(axis=0)
+        known = np.zeros(self.count, dtype=np.int64 if len(names) > 255 else np.uint8)
+        for row in held:   # each name held or not: distinct known names, row by row
+            known += row
         ok = present & (lengths <= MAX_IDENTITIES_PER_CLAIM) & (lengths == known)
         return list(held), ok
 

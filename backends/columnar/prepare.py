@@ -17,7 +17,7 @@ import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, Scope
 from yibao.backends.columns import ClaimColumns, fen
-from yibao.backends.prepare import ROUTE_STRIDE, candidates, window_person_years
+from yibao.backends.prepare import ROUTE_STRIDE, candidates, unspecified, window_person_years
 from yibao.compiler.graph import Op, Phase
 from yibao.compiler.payloads import table_value
 
@@ -27,14 +27,16 @@ class Prepared:
 
     def __init__(self, columns: ClaimColumns, settlements: list[ArraySettlement],
                  arrays: dict[str, np.ndarray], visit_codes: np.ndarray, visits: list[str],
-                 schemes: tuple[np.ndarray, list[str]]):
-        """``schemes``: each claim's scheme as codes into a list of names."""
+                 schemes: tuple[np.ndarray, list[str]], unspecified=()):
+        """``schemes``: each claim's scheme as codes into a list of names;
+        ``unspecified``: the SQL's C311 needs (plan.unspecified), which ``c311`` indexes."""
         self.columns = columns
         count = len(arrays["version"])
         claims = ClaimArrays(arrays, visit_codes, visits, np.zeros(count, dtype=np.int64))
         version = arrays["version"]
         has = [arrays[f"has_{i}"] for i in range(len(columns.identities))]
         no_identity = ~np.logical_or.reduce(has) if has else np.ones(count, dtype=bool)
+        self.held: dict[tuple[int, int], np.ndarray] = {}
         self.n_candidates = np.zeros(count, dtype=np.int64)
         self.route_key = np.full(count, -1, dtype=np.int64)
         self.ceiling_walk = np.zeros(count, dtype=bool)
@@ -47,16 +49,63 @@ class Prepared:
                 held = here & (no_identity if candidate is None
                                else np.broadcast_to(settlement._holds(claims, [candidate]),
                                                     (count,)))
+                self.held[v, k] = held
                 self.n_candidates += held
                 route[held] = v * ROUTE_STRIDE + k   # the first candidate held, as the CASE
-                if policy.awaits_base is not None:
-                    self.may_be_unspecified |= held
-                else:
-                    self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
             self.route_key = np.where(here, route, self.route_key)
             self.ceiling_walk |= here & _ceiling_cuts_cap(settlement, claims)
+        # C311 worked out exactly when the needs are the SQL's own list (plan.unspecified)
+        needs = list(_needs(settlements, claims, self.held, version))
+        self.c311 = None
+        if [(need.message, need.hint) if need is not None else None for need, _ in needs] == [
+                (need.message, need.hint) for need in unspecified]:
+            self.c311 = np.full(count, -1, dtype=np.int64)
+            for index in reversed(range(len(needs))):   # the first need is the one refused
+                self.c311[needs[index][1]] = index
+        else:   # the claims that may need a value go to the exact path, whole person-years
+            for (v, k), held in self.held.items():
+                settlement = settlements[v]
+                if settlement.policy.awaits_base is not None:
+                    self.may_be_unspecified |= held
+                else:
+                    candidate = candidates(settlement.policy)[k]
+                    self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
         self.thresholds = [_threshold(columns, settlements, version, has, schemes, name)
                            for name in columns.alerts]
+
+
+def _needs(settlements, claims: ClaimArrays, held, version):
+    """(C311 words, claims that need the value) for each value a notice leaves open, in
+    backends/prepare.py's order (versions, candidates, evaluation order), over arrays;
+    nothing for an amendment awaiting its base (its needs are worded otherwise)."""
+    count = claims.count
+    for v, settlement in enumerate(settlements):
+        policy = settlement.policy
+        if policy.awaits_base is not None:
+            yield None, np.zeros(count, dtype=bool)   # never the SQL's list: not exact here
+            continue
+        for k, candidate in enumerate(candidates(policy)):
+            scope = Scope(claims, candidate)
+            for node in settlement.graph.phase(Phase.CANDIDATE):
+                if node.op is Op.COVERS:
+                    scope.values[node.id] = settlement._covers(node, scope)
+                    continue
+                if node.op is not Op.LOOKUP:
+                    continue
+                table = node.payload
+                covered = scope.values[node.input("covered")]
+                if covered is False:   # the line never covers this candidate
+                    continue
+                named = [visit for visit, _ in table.by_visit]
+                cases = [(claims.visit_in([visit]), table.for_claim(candidate, visit))
+                         for visit in named]
+                cases.append((~np.broadcast_to(claims.visit_in(named), (count,)) if named
+                              else True, table_value(table.values, candidate)))
+                for visit_test, looked in cases:
+                    if looked is None or looked.unspecified is None:
+                        continue
+                    yield (unspecified(policy, table, candidate, looked.unspecified),
+                           held[v, k] & covered & visit_test)
 
 
 def _may_need(settlement: ArraySettlement, claims: ClaimArrays, candidate) -> np.ndarray:

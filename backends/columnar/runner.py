@@ -153,10 +153,13 @@ class ColumnarRunner(DuckDBRunner):
             table = own.sql(f"SELECT {', '.join(wanted)} FROM fast_claims "
                             "ORDER BY route_key, py, ord").to_arrow_table()
             types = {row[0]: row[1] for row in own.execute("DESCRIBE claims").fetchall()}
+        import pyarrow as pa
+
         arrays, visit_codes, visits = _numpy_columns(table, self.columns)
         settled = self.settle_sorted(arrays, visit_codes, visits)
         if settled is None:
             return None
+        settled = settled.set_column(2, "cand", settled.column("cand").cast(pa.string()))
         return settled.set_column(0, "idx", settled.column("idx").cast(
             _arrow_type(types["idx"]))).set_column(1, "version", settled.column("version").cast(
                 _arrow_type(types["version"])))
@@ -165,7 +168,8 @@ class ColumnarRunner(DuckDBRunner):
                       visits: list[str]):
         """Claims sorted by (route, person-year, claim order), as columns (the engine's,
         NULLs filled: _numpy_columns) → their settled rows as an Arrow table in
-        result_phase.settled_columns (``idx`` int64, ``version`` int32), or None when
+        result_phase.settled_columns (``idx`` int64, ``version`` int32, ``cand``
+        dictionary-encoded strings), or None when
         int64 might not hold every figure."""
         import pyarrow as pa
 
@@ -204,8 +208,8 @@ class ColumnarRunner(DuckDBRunner):
         with ThreadPoolExecutor(self.workers) as pool:
             for done in [pool.submit(settle, lo, hi) for lo, hi in blocks]:
                 done.result()
-        cand = pa.DictionaryArray.from_arrays(
-            pa.array(candidate_index), pa.array(names, pa.string())).cast(pa.string())
+        cand = pa.DictionaryArray.from_arrays(pa.array(candidate_index),
+                                              pa.array(names, pa.string()))
         columns = {"idx": pa.array(arrays["idx"]).cast(pa.int64()),
                    "version": pa.array(arrays["version"]).cast(pa.int32()),
                    "cand": cand}

@@ -67,7 +67,9 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
     step("validate")
     arrays = admitted.arrays
     prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
-                        (admitted.scheme, list(SCHEMES)))
+                        (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
+    if prepared.c311 is not None:
+        _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable, errors)
     rows = np.flatnonzero(settleable)
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
     window = window_claims(prepared, rows, py, count)
@@ -80,20 +82,31 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
                   if name not in ("year", "days"))
     for i, threshold in enumerate(prepared.thresholds):
         engine[f"thr_{i}"] = np.where(threshold < 0, np.iinfo(np.int64).max, threshold)
+    walk_table = (_walk_claims(runner, prepared, arrays, admitted.visit, positions, slow,
+                               py[~window]) if len(slow) and prepared.c311 is not None
+                  else None)
     with ThreadPoolExecutor(2) as pool:
-        walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
-            slow) else None
+        if walk_table is not None:
+            walk = pool.submit(_walk, runner, walk_table, table, positions, lines, slow)
+        else:
+            walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
+                slow) else None
         gathered = dict(zip(engine, pool.map(lambda values: values[fast], engine.values())))
         gathered["py"] = py[window][order]
+        # what admission and routing held is gathered now: let it go before settling
+        del engine, prepared
+        arrays.clear()
         settled = runner.settle_sorted(gathered, admitted.visit[fast], list(VISITS))
         other = walk.result() if walk is not None else None
     if settled is None:
         return None
     step("settle")
     walked = 0
-    if other is not None:
+    if isinstance(other, BatchResults):
         errors.update(other.errors)
-        walked = other.walked
+        walked, other = other.walked, other.results
+    elif other is not None:
+        walked = len(other)
     results = _results(columns, table, positions, fast, settled, other)
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
@@ -139,6 +152,83 @@ def _claim_order(key: np.ndarray, days: np.ndarray) -> np.ndarray:
     return np.lexsort((days, key))
 
 
+def _refuse_unspecified(runner, table, positions, lines, c311, settleable, errors) -> None:
+    """Refuse the settleable claims that need a value their notice leaves open (C311),
+    as the SQL's ``unspecified_claims``; they never touch the year-to-date figures."""
+    rows = np.flatnonzero(settleable & (c311 >= 0))
+    if not len(rows):
+        return
+    ids = table.column("claim_id").take(pa.array(rows)).to_pylist()
+    Refusals(runner.plan, errors).unspecified(zip(positions[rows].tolist(), ids,
+                                                  c311[rows].tolist(), lines[rows].tolist()))
+    settleable[rows] = False
+
+
+def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Table:
+    """The SQL's ``walk_claims`` for the claims at ``rows`` (whole person-years, their
+    ``py``), built from the arrays: the prepared columns the walk may read, NULL where
+    the SQL's are, and ``seq``, each claim's rank in its person-year by (date, input
+    position)."""
+    columns = runner.columns
+    order = np.lexsort((positions[rows], arrays["days"][rows], py))
+    rows, py = rows[order], py[order]
+    starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1])))
+    seq = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows)))) + 1
+    version = arrays["version"][rows]
+    data = {}
+    # every column the walk may read (the statement names those it does: plan._walked_columns)
+    names = ["idx", "version", "visit", "total_fen", "in_scope_fen", "py"]
+    names += [f"up_{i}" for i in range(len(columns.upstream))]
+    names += [f"fld_{i}" for i in range(len(columns.fields))]
+    names += [f"thr_{i}" for i in range(len(columns.alerts))]
+    names += [f"has_{i}" for i in range(len(columns.identities))]
+    names += [f"held_{v}_{k}" for v, k in prepared.held]
+    for name in names:
+        if name == "idx":
+            data[name] = pa.array(positions[rows])
+        elif name == "version":
+            data[name] = pa.array(version.astype(np.int32))
+        elif name == "py":
+            data[name] = pa.array(py)
+        elif name == "visit":
+            data[name] = pa.DictionaryArray.from_arrays(
+                pa.array(visit[rows].astype(np.int32)), pa.array(VISITS)).cast(pa.string())
+        elif name.startswith("up_"):
+            line = columns.upstream[int(name[3:])]
+            lacking = [v for v, policy in enumerate(columns.versions)
+                       if line not in {up.name for up in policy.upstream_lines}]
+            data[name] = pa.array(arrays[name][rows], mask=np.isin(version, lacking))
+        elif name.startswith("thr_"):
+            threshold = prepared.thresholds[int(name[4:])][rows]
+            data[name] = pa.array(threshold, mask=threshold < 0)
+        elif name.startswith("held_"):
+            v, k = (int(part) for part in name[5:].split("_"))
+            data[name] = pa.array(prepared.held[v, k][rows])
+        else:
+            data[name] = pa.array(arrays[name][rows])
+    data["seq"] = pa.array(seq)
+    return pa.table(data)
+
+
+def _walk(runner, walk_claims: pa.Table, table, positions, lines, rows):
+    """DuckDB's walk statement over ``walk_claims``, on a connection of its own; if the
+    statement reads a column not made here, the claims at ``rows`` take the exact path."""
+    import duckdb
+
+    con = runner.connect()
+    try:
+        # a table of DuckDB's own: the walk's recursion joins it at every step, and a
+        # registered Arrow table would be scanned anew each time
+        con.register("walk_arrow", walk_claims)
+        con.execute("CREATE TABLE walk_claims AS SELECT * FROM walk_arrow")
+        con.unregister("walk_arrow")
+        return con.sql(runner.plan.sql("walk")).to_arrow_table()
+    except duckdb.BinderException:
+        return _exact_path(runner, table, positions, lines, rows)
+    finally:
+        con.close()
+
+
 def _exact_path(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
                 rows: np.ndarray) -> BatchResults:
     """The claims at ``rows`` (whole person-years) through the DuckDB pipeline: the SQL's
@@ -163,11 +253,11 @@ def results_schema(columns) -> pa.Schema:
 
 
 def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
-             settled: pa.Table, other: BatchResults | None) -> pa.Table:
+             settled: pa.Table, other: pa.Table | None) -> pa.Table:
     """The results table in input order: each output column allocated once and each
     part's values put at their places (no concatenation, no sort)."""
     schema = results_schema(columns)
-    slow = (np.searchsorted(positions, other.results.column("idx").to_numpy())
+    slow = (np.searchsorted(positions, other.column("idx").to_numpy())
             if other is not None else np.zeros(0, dtype=np.int64))
     settled_rows = np.zeros(len(table), dtype=bool)
     settled_rows[fast] = True
@@ -182,20 +272,36 @@ def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
         if name in ("idx", "claim_id"):
             continue
         if name == "cand":
-            parts = [settled.column(name)] + ([other.results.column(name)]
-                                              if other is not None else [])
-            encoded = pa.chunked_array(parts, pa.string()).combine_chunks().dictionary_encode()
-            codes = np.asarray(encoded.indices.fill_null(-1))
-            values = np.empty(count, dtype=codes.dtype)
-            values[at_fast], values[at_slow] = codes[:len(fast)], codes[len(fast):]
-            data[name] = pa.DictionaryArray.from_arrays(
-                pa.array(values, mask=values < 0), encoded.dictionary)
+            data[name] = _candidates(settled.column(name).combine_chunks(), other, count,
+                                     at_fast, at_slow)
             continue
         kind = schema.field(name).type
-        values = np.empty(count, dtype=kind.to_pandas_dtype())
+        values = np.empty(count, dtype=bool if kind == pa.bool_() else np.int64)
         values[at_fast] = settled.column(name).to_numpy()
         if other is not None:
-            values[at_slow] = other.results.column(name).to_numpy()
+            values[at_slow] = other.column(name).to_numpy()
         data[name] = pa.array(values)
     return pa.table([data[name].cast(schema.field(name).type) for name in schema.names],
                     schema=schema)
+
+
+def _candidates(fast: pa.DictionaryArray, other: pa.Table | None, count: int,
+                at_fast: np.ndarray, at_slow: np.ndarray) -> pa.Array:
+    """The chosen identity of each result row: the engine's as codes into its names, the
+    other person-years' as their strings, put in place as codes into one list."""
+    names = fast.dictionary.to_pylist()
+    codes = np.empty(count, dtype=np.int32)
+    codes[at_fast] = fast.indices.to_numpy(zero_copy_only=False)
+    if other is not None and len(at_slow):
+        encoded = other.column("cand").combine_chunks().dictionary_encode()
+        mapped = []
+        for name in encoded.dictionary.to_pylist():
+            if name not in names:
+                names.append(name)
+            mapped.append(names.index(name))
+        # no identity (NULL) is the code after the last: -1, a NULL in the results
+        mapped.append(-1)
+        codes[at_slow] = np.asarray(mapped, dtype=np.int32)[
+            np.asarray(encoded.indices.fill_null(len(mapped) - 1))]
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                          pa.array(names, pa.string())).cast(pa.string())
