@@ -39,7 +39,7 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
     if fmt == "jsonl":
         import pyarrow as pa
 
-        lines = jsonl_table(_read_bytes(path), undecodable)
+        lines = jsonl_table(read_bytes(path), undecodable)
         raw = lines.column("raw")   # one chunk: combine_chunks() would copy the whole file
         typed, careful = typed_lines(raw.chunk(0) if raw.num_chunks == 1
                                      else raw.combine_chunks(), columns)
@@ -50,11 +50,18 @@ def load_source(con, path: str, fmt: str, undecodable: dict[int, bytes],
         con.register("typed_source", in_chunks(typed))
         con.register("source", in_chunks(lines.append_column("careful", pa.array(careful))))
     elif fmt == "csv":
-        con.register("source", in_chunks(_read_csv_text(path)))
+        con.register("source", in_chunks(read_csv_text(path)))
     else:
         con.execute(f"CREATE OR REPLACE TEMP VIEW source AS SELECT file_row_number AS idx, "
                     f"file_row_number + 1 AS line_number, * EXCLUDE (file_row_number) "
                     f"FROM read_parquet({literal(path)}, file_row_number = true)")
+    return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
+
+
+def register_typed(con, table) -> dict[str, str]:
+    """A flat Arrow table of claims (Parquet's columns, with ``idx`` and ``line_number``)
+    as the ``source`` relation, read as a Parquet file is; returns its column types."""
+    con.register("source", in_chunks(table))
     return {row[0]: row[1] for row in con.execute("DESCRIBE source").fetchall()}
 
 
@@ -74,7 +81,8 @@ def in_chunks(table):
     return pa.Table.from_batches(table.to_batches(max_chunksize=SCAN_CHUNK), table.schema)
 
 
-def _read_bytes(path: str) -> bytes:
+def read_bytes(path: str) -> bytes:
+    """The claims file's bytes; ``-``: standard input's."""
     if path == "-":
         return sys.stdin.buffer.read()
     with open(path, "rb") as stream:
@@ -150,19 +158,24 @@ def _decode_each(lines):
     return pa.array(decoded, pa.large_string()), broken
 
 
-def _read_csv_text(path: str):
+def read_csv_text(path: str, empty_as_null: bool = False):
+    """A CSV claims file, every cell as text (empty: "", or NULL with ``empty_as_null``:
+    an absent field either way, as formats._read_csv reads it), with ``idx`` and
+    ``line_number`` (the header is line 1), read by Arrow on every core."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     with open(path, encoding="utf-8-sig", newline="") as stream:   # as formats._read_csv
         header = stream.readline().rstrip("\r\n").split(",")
     names = [name.strip('"') for name in header]
+    # only the empty cell is NULL: Arrow's default list ("NA", "null", …) is not a claim's
     table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names}, strings_can_be_null=False,
-        quoted_strings_can_be_null=False))
+        column_types={name: pa.string() for name in names}, null_values=[""],
+        strings_can_be_null=empty_as_null, quoted_strings_can_be_null=empty_as_null))
     count = table.num_rows
-    table = table.add_column(0, "line_number", pa.array(range(2, count + 2), pa.int64()))
-    return table.add_column(0, "idx", pa.array(range(count), pa.int64()))
+    table = table.add_column(0, "line_number", pa.array(np.arange(2, count + 2, dtype=np.int64)))
+    return table.add_column(0, "idx", pa.array(np.arange(count, dtype=np.int64)))
 
 
 def raw_select(columns: ClaimColumns, fmt: str, types: dict[str, str]) -> str:

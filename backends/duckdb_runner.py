@@ -20,7 +20,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
-from yibao.backends.duckdb_io import fetch_records, load_source, raw_select, release_source
+from yibao.backends.duckdb_io import (fetch_records, load_source, raw_select, register_typed,
+                                      release_source)
 from yibao.backends.outcomes import (BatchResults, Refusals, arrow_typed_schema,
                                      validate_suspects)
 from yibao.backends.plan_cache import rendered_plan
@@ -102,14 +103,20 @@ class DuckDBRunner:
         step("results")
         return BatchResults(columns, results, refusals.errors, count, walked)
 
-    def routed(self, path: str, fmt: str, step: Callable[[str], None]):
+    def routed(self, path: str, fmt: str, step: Callable[[str], None], typed=None):
         """Read, admit, validate and route: (connection, records read, refusals, claims
         the walk settles).  The settleable claims are ``fast_claims`` (window path) and
-        ``walk_claims``; backends/columnar/runner.py settles the first its own way."""
+        ``walk_claims``; backends/columnar/runner.py settles the first its own way.
+
+        ``typed``: instead of reading ``path``, a flat Arrow table of claims with their
+        ``idx`` and ``line_number`` (duckdb_io.register_typed), read as Parquet is."""
         con = self.connect()
         plan, columns = self.plan, self.plan.columns
         undecodable: dict[int, bytes] = {}
-        types = load_source(con, path, fmt, undecodable, columns)
+        if typed is None:
+            types = load_source(con, path, fmt, undecodable, columns)
+        else:
+            fmt, types = "parquet", register_typed(con, typed)
         con.execute(f"CREATE OR REPLACE TEMP VIEW raw_claims AS {raw_select(columns, fmt, types)}")
         step("read")
         self._table(con, "claims", plan.sql("claims"))

@@ -88,6 +88,18 @@ def validate_suspects(engine, columns: ClaimColumns, records) -> tuple[list[dict
     return accepted, errors
 
 
+def validate_claims(engine, records) -> tuple[list[tuple[int, Claim]], dict]:
+    """The validator's verdict on records (idx, line number, raw line or record):
+    (idx, claim) for those it accepts, idx → ClaimError for those it refuses."""
+    accepted, errors = [], {}
+    for idx, line_number, record in records:
+        try:
+            accepted.append((idx, _validate(engine, record, line_number)))
+        except ClaimError as error:
+            errors[idx] = error
+    return accepted, errors
+
+
 def _validate(engine, record, line_number: int) -> Claim:
     try:
         if not isinstance(record, dict):

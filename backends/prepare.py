@@ -131,15 +131,19 @@ def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
         for visit_test, looked in cases:
             if looked is None or looked.unspecified is None:
                 continue
-            sourced = looked.unspecified
-            clause = f"§{sourced.clause}" if sourced.clause else "its clause"
-            note = f" ({sourced.note})" if sourced.note else ""
-            message = (f"{table.table} for {candidate or NO_IDENTITY} is unspecified in "
-                       f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
             condition = _inline(covered, scope)
             if visit_test is not None:
                 condition = sql.all_of([exp.paren(condition), visit_test])
-            yield condition, Unspecified(message)
+            yield condition, unspecified(policy, table, candidate, looked.unspecified)
+
+
+def unspecified(policy: Policy, table, candidate: str | None, sourced) -> Unspecified:
+    """The C311 words for a value ``table`` (a LOOKUP's payload) leaves open for
+    ``candidate``: the SQL's and the columnar engine's (backends/columnar/prepare.py)."""
+    clause = f"§{sourced.clause}" if sourced.clause else "its clause"
+    note = f" ({sourced.note})" if sourced.note else ""
+    return Unspecified(f"{table.table} for {candidate or NO_IDENTITY} is unspecified in "
+                       f"{sourced.version or policy.policy_id} {clause}{note}; this claim needs it")
 
 
 def _awaited_needs(lowering: ColumnarLowering, candidate: str | None):
@@ -225,3 +229,22 @@ def _one_threshold(threshold: exp.Expression) -> exp.Expression:
     """The alert's threshold is the same on every claim of the person-year, or on none."""
     present_or_not = exp.func("COALESCE", threshold, sql.num(NO_THRESHOLD))
     return exp.Min(this=present_or_not).eq(exp.Max(this=present_or_not.copy()))
+
+
+def window_person_years(py, count: int, route_key, alone, thresholds):
+    """:func:`slow_person_years`'s rule over arrays, for the columnar engine
+    (backends/columnar/prepare.py): ``py`` each claim's person-year as a dense code in
+    [0, count); ``alone`` a claim's one candidate and no ceiling that may cut a capped
+    line; ``thresholds`` each alert's threshold, NO_THRESHOLD where the claim has none.
+    True for each person-year the window path settles: every claim alone, one route
+    all year, each threshold the same on every claim.  No sort: a value differs within
+    a person-year when it differs from the one any claim of it wrote."""
+    import numpy as np
+
+    window = np.ones(count, dtype=bool)
+    window[py[~alone]] = False
+    for values in [route_key, *thresholds]:
+        written = np.empty(count, dtype=values.dtype)
+        written[py] = values
+        window[py[values != written[py]]] = False
+    return window

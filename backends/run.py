@@ -22,7 +22,16 @@ def run_backend(engine, path: str, fmt: str, backend: str, spark=None,
     if backend == "columnar":
         from yibao.backends.columnar.runner import ColumnarRunner
 
-        return ColumnarRunner(engine, memory_limit=memory_limit).run(str(path), fmt, progress)
+        runner = ColumnarRunner(engine, memory_limit=memory_limit)
+        if fmt in ("jsonl", "csv"):   # typed by Arrow, judged and settled without SQL
+            if fmt == "jsonl":
+                from yibao.backends.jsonl_claims import read_typed_claims
+            else:
+                from yibao.backends.csv_claims import read_typed_claims
+
+            claims = read_typed_claims(engine, runner.columns, str(path))
+            return runner.settle_typed(claims.table, claims.lines, claims.refusals, progress)
+        return runner.run(str(path), fmt, progress)
     if backend == "duckdb":
         from yibao.backends.duckdb_runner import DuckDBRunner
 

@@ -4,10 +4,12 @@
     .venv/bin/python -m benchmarks.bench_cli --sizes 100000 --rounds 5
     .venv/bin/python -m benchmarks.bench_cli --before /tmp/old      # /tmp/old/yibao: an older tree
     .venv/bin/python -m benchmarks.bench_cli --phases --sizes 1000000 # where the time goes
+    .venv/bin/python -m benchmarks.bench_cli --backend duckdb         # another engine
     .venv/bin/python -m benchmarks.bench_cli --backend auto --sizes 1 1000 --cases parquet→parquet
                                                                       # the fixed costs
 
-Each case is one ``yibao eval --backend duckdb`` (or ``--backend``) process, start-up, policy,
+Each case is one ``yibao eval --backend columnar`` process (the engine
+``--backend auto`` picks for all three cases at these sizes; ``--backend`` another), start-up, policy,
 reading, settlement and writing the results file included, on Benxi 2023
 synthetic claims (seed 2023, backends/synthetic.py; written once under
 ``--work`` by benchmarks/bench_batch.py's generator):
@@ -60,8 +62,8 @@ def claims_file(size: int, fmt: str, work: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def run_once(claims: pathlib.Path, output: pathlib.Path,
-             tree: str | None = None, backend: str = "duckdb") -> tuple[float, float, float]:
+def run_once(claims: pathlib.Path, output: pathlib.Path, tree: str | None = None,
+             backend: str = "columnar") -> tuple[float, float, float]:
     """Seconds, CPU seconds and peak RSS (MiB) of one ``yibao eval`` process; ``tree``: a
     directory whose ``yibao`` is imported instead of this checkout's."""
     command = ["/usr/bin/time", "-f", "%U %S %M", sys.executable, "-m", "yibao.cli.main",
@@ -85,13 +87,15 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backend", default="columnar",
+                        choices=("auto", "columnar", "duckdb", "scalar"),
+                        help="eval's --backend for every run, both trees (default columnar; "
+                             "auto: the engine a user gets by default)")
     parser.add_argument("--tree", metavar="DIR",
                         help="measure DIR/yibao rather than this checkout (a snapshot: "
                              "edits during a long run do not leak into it)")
     parser.add_argument("--before", metavar="DIR",
                         help="also run DIR/yibao (an older tree), interleaved with this one")
-    parser.add_argument("--backend", default="duckdb",
-                        help="eval's --backend (auto: the engine a user gets by default)")
     parser.add_argument("--work", default="/tmp/yibao-bench")
     parser.add_argument("--phases", action="store_true",
                         help="time each phase of one run in this process instead")
@@ -101,7 +105,7 @@ def main(argv=None) -> int:
     if args.phases:
         for size in args.sizes:
             for case in args.cases:
-                phases(size, case, work)
+                phases(size, case, work, args.backend)
         return 0
     load_before = os.getloadavg()[0]
     trees = {"after": args.tree, **({"before": args.before} if args.before else {})}
@@ -117,8 +121,8 @@ def main(argv=None) -> int:
                                                         args.backend))
         for (case, label), measured in runs.items():
             rows.append((case, label, size, measured[1:]))
-    print(f"Median of {args.rounds} interleaved rounds, range in brackets; load average "
-          f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after.\n")
+    print(f"--backend {args.backend}; median of {args.rounds} interleaved rounds, range in "
+          f"brackets; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after.\n")
     print("| case | tree | claims | seconds | claims/s | CPU seconds | peak RSS (MiB) |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for case, label, size, measured in rows:
@@ -131,7 +135,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def phases(size: int, case: str, work: pathlib.Path) -> None:
+def phases(size: int, case: str, work: pathlib.Path, backend: str = "columnar") -> None:
     """One run's phases, in a fresh process (``-c``) so that imports count: wall and CPU
     seconds (all threads) of each, the plan from the cache (the run a user repeats)."""
     fmt, out_fmt = CASES[case]
@@ -145,17 +149,19 @@ def mark(name):
     marks.append((name, now[0] - clock[0], now[1] - clock[1])); clock[:] = now
 from yibao.cli.main import build_parser
 from yibao.cli.lean import keep_out_probed
-keep_out_probed(build_parser(["eval"]).parse_args(["eval", "p", "c", "--backend", "duckdb"]))
-from yibao.backends.duckdb_runner import DuckDBRunner
+keep_out_probed(build_parser(["eval"]).parse_args(["eval", "p", "c", "--backend", {backend!r}]))
+from yibao.backends.run import run_backend
+from yibao.backends.plan_cache import rendered_plan
 from yibao.backends.results_columns import write_jsonl, write_parquet
 from yibao.runtime.batch import Engine
 from yibao.dsl.loader import load_policy
 mark("import")
 engine = Engine(load_policy({str(POLICY)!r}))
 mark("policy")
-runner = DuckDBRunner(engine)
+rendered_plan(engine.loaded, "duckdb")
 mark("plan")
-batch = runner.run({str(claims)!r}, {fmt!r}, progress=mark)
+# "read" ends when the engine has the claims (JSON Lines: typed by Arrow, columnar)
+batch = run_backend(engine, {str(claims)!r}, {fmt!r}, {backend!r}, progress=mark)
 out = {str(work / ("phases." + out_fmt))!r}
 if {out_fmt!r} == "parquet":
     write_parquet(batch, out)

@@ -24,6 +24,8 @@ refuses an overflow rather than wrapping.
 from __future__ import annotations
 
 import os
+
+import attrs
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -35,6 +37,7 @@ from yibao.backends.outcomes import BatchResults
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
 from yibao.backends.result_phase import settled_columns
 from yibao.compiler.lower import lower_policy
+from yibao.runtime.claims import ClaimError
 
 CHUNK = 1 << 16           # claims a thread settles at a time, cut at a person-year's end
 INT64_ROOM = 1 << 62      # a bound with a factor of 2 to spare below 2^63
@@ -62,7 +65,58 @@ class ColumnarRunner(DuckDBRunner):
     def run(self, path: str, fmt: str,
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
-        con, count, refusals, walked = self.routed(path, fmt, step)
+        if fmt == "parquet":   # typed columns: admitted and routed without SQL
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path)
+            return self.settle_typed(table, np.arange(1, len(table) + 1), {}, progress)
+        return self._settle_routed(*self.routed(path, fmt, step), step)
+
+    def settle_typed(self, table, lines, refusals: dict[int, ClaimError],
+                     progress: Callable[[str], None] | None = None) -> BatchResults:
+        """Settle a typed Arrow claims table: the one entry point of the columnar engine
+        for a reader that has typed its claims already.
+
+        ``table``: one row a claim, in input order, in the flat layout of
+        backends/formats.py as backends/synthetic.py writes Parquet (strings, ``date``
+        date32, ``identities`` list<string>, money decimal128(18,2), bool, int64 counts;
+        ``paid.<line>`` one column per upstream line).  A row is read, where it must be
+        judged claim by claim, as a Parquet row is (formats.flat_to_record).
+        ``lines``: each row's source line number (a sequence or array of ints, as long as
+        ``table``).
+        ``refusals``: input position → ClaimError for the records the reader refused
+        already; they are not in ``table``.  The table's rows take the other positions,
+        in order, so the batch holds ``len(table) + len(refusals)`` records.
+
+        Returns the batch's outcomes, in input order, as ``run`` does."""
+        import pyarrow as pa
+
+        from yibao.backends.columnar.typed import settle_natively
+
+        step = progress or (lambda stage: None)
+        positions = typed_positions(len(table), refusals)
+        lines = np.asarray(lines, dtype=np.int64)
+        if len(lines) != len(table):
+            raise ValueError(f"{len(lines)} line numbers for {len(table)} claims")
+        self.fallback = False
+        settled = settle_natively(self, table, positions, lines, refusals, step)
+        if settled is not None:
+            return settled
+        # past the int64 bound: the DuckDB pipeline settles the whole batch
+        source = table.add_column(0, "idx", pa.array(positions)).add_column(
+            1, "line_number", pa.array(lines))
+        batch = self.settle_source(source, step)
+        batch.errors.update(refusals)
+        return attrs.evolve(batch, count=batch.count + len(refusals))
+
+    def settle_source(self, source, step: Callable[[str], None] | None = None) -> BatchResults:
+        """A flat Arrow table of claims with ``idx`` and ``line_number`` through DuckDB's
+        admission, C311 refusals and routing, then the engine and DuckDB's walk."""
+        step = step or (lambda stage: None)
+        return self._settle_routed(*self.routed("", "parquet", step, typed=source), step)
+
+    def _settle_routed(self, con, count: int, refusals, walked: int,
+                       step: Callable[[str], None]) -> BatchResults:
         plan, columns = self.plan, self.columns
         with ThreadPoolExecutor(1) as walker:
             walk = walker.submit(self._walk, con) if walked else None
@@ -93,27 +147,46 @@ class ColumnarRunner(DuckDBRunner):
     def _settle_fast(self, con):
         """The fast claims' settled rows as an Arrow table, or None when int64 might not
         hold every figure."""
-        import pyarrow as pa
-
         with con.cursor() as own:
             available = [row[0] for row in own.execute("DESCRIBE fast_claims").fetchall()]
             wanted = [name for name in available if _read_by_engine(name)]
             table = own.sql(f"SELECT {', '.join(wanted)} FROM fast_claims "
                             "ORDER BY route_key, py, ord").to_arrow_table()
             types = {row[0]: row[1] for row in own.execute("DESCRIBE claims").fetchall()}
+        import pyarrow as pa
+
         arrays, visit_codes, visits = _numpy_columns(table, self.columns)
+        settled = self.settle_sorted(arrays, visit_codes, visits)
+        if settled is None:
+            return None
+        settled = settled.set_column(2, "cand", settled.column("cand").cast(pa.string()))
+        return settled.set_column(0, "idx", settled.column("idx").cast(
+            _arrow_type(types["idx"]))).set_column(1, "version", settled.column("version").cast(
+                _arrow_type(types["version"])))
+
+    def settle_sorted(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,
+                      visits: list[str]):
+        """Claims sorted by (route, person-year, claim order), as columns (the engine's,
+        NULLs filled: _numpy_columns) → their settled rows as an Arrow table in
+        result_phase.settled_columns (``idx`` int64, ``version`` int32, ``cand``
+        dictionary-encoded strings), or None when
+        int64 might not hold every figure."""
+        import pyarrow as pa
+
+        count = len(arrays["idx"])
         money = [arrays[name] for name in arrays
                  if arrays[name].dtype == np.int64 and name not in _KEYS
                  and not name.startswith("thr_")]
         largest = max((int(np.abs(a).max()) for a in money if len(a)), default=0)
-        if not fits_int64(largest, len(table), self.factor):
+        if not fits_int64(largest, count, self.factor):
+            self.fallback = True
             return None
         routes = arrays["route_key"]
         blocks = _blocks(routes, arrays["py"])
-        out = {name: np.zeros(len(table), dtype=bool if name.startswith(("alert_", "referral_"))
+        out = {name: np.zeros(count, dtype=bool if name.startswith(("alert_", "referral_"))
                               else np.int64)
                for name in settled_columns(self.columns) if name not in ("idx", "version", "cand")}
-        candidate_index = np.zeros(len(table), dtype=np.int32)
+        candidate_index = np.zeros(count, dtype=np.int32)
         names: list[str | None] = []
 
         def settle(lo: int, hi: int) -> None:
@@ -135,10 +208,10 @@ class ColumnarRunner(DuckDBRunner):
         with ThreadPoolExecutor(self.workers) as pool:
             for done in [pool.submit(settle, lo, hi) for lo, hi in blocks]:
                 done.result()
-        cand = pa.DictionaryArray.from_arrays(
-            pa.array(candidate_index), pa.array(names, pa.string())).cast(pa.string())
-        columns = {"idx": pa.array(arrays["idx"]).cast(_arrow_type(types["idx"])),
-                   "version": pa.array(arrays["version"]).cast(_arrow_type(types["version"])),
+        cand = pa.DictionaryArray.from_arrays(pa.array(candidate_index),
+                                              pa.array(names, pa.string()))
+        columns = {"idx": pa.array(arrays["idx"]).cast(pa.int64()),
+                   "version": pa.array(arrays["version"]).cast(pa.int32()),
                    "cand": cand}
         columns.update({name: pa.array(values) for name, values in out.items()})
         return pa.table([columns[name] for name in settled_columns(self.columns)],
@@ -146,6 +219,16 @@ class ColumnarRunner(DuckDBRunner):
 
 
 _KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound
+
+
+def typed_positions(rows: int, refusals: dict) -> np.ndarray:
+    """The input positions of a typed table's ``rows``: those ``refusals`` leaves free, in
+    order, among ``rows + len(refusals)``."""
+    count = rows + len(refusals)
+    refused = np.fromiter(refusals, dtype=np.int64, count=len(refusals))
+    if len(refused) and (refused.min() < 0 or refused.max() >= count):
+        raise ValueError(f"a refusal's position is outside the batch of {count} records")
+    return np.delete(np.arange(count, dtype=np.int64), refused)
 
 
 def _read_by_engine(name: str) -> bool:

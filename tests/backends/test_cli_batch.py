@@ -88,6 +88,49 @@ def test_the_default_backend_picks_the_columnar_engine_for_a_batch_and_says_so(
     assert status == 1 and lines(out) == scalar_lines and "--backend auto" not in err
 
 
+def test_auto_takes_the_columnar_engine_for_a_large_json_lines_file(capsys, monkeypatch,
+                                                                    tmp_path, scalar_lines):
+    """JSON Lines in and out: a file of COLUMNAR_JSON_LINES_BYTES or more is settled by
+    the columnar engine, which says so; the same lines stay with the scalar evaluator
+    from standard input or without the batch extra (quietly).  The threshold is
+    lowered to the examples' size (a real one is ≈ 6,000 claims)."""
+    from yibao.cli import batch_io
+
+    size = (EXAMPLES / "benxi-2023.jsonl").stat().st_size
+    monkeypatch.setattr(batch_io, "COLUMNAR_JSON_LINES_BYTES", size)
+    status, out, err = run(capsys, "eval", POLICY, CLAIMS)
+    assert status == 1 and lines(out) == scalar_lines
+    assert "settled 12 of 13 claims with the columnar engine" in err
+    assert "(--backend auto)" in err
+    output = tmp_path / "results.jsonl"
+    status, _, err = run(capsys, "eval", POLICY, CLAIMS, "-o", str(output))
+    assert status == 1 and lines(output.read_text(encoding="utf-8")) == scalar_lines
+    assert "with the columnar engine" in err
+    # one byte short of the threshold: the scalar evaluator, which says nothing
+    monkeypatch.setattr(batch_io, "COLUMNAR_JSON_LINES_BYTES", size + 1)
+    status, out, err = run(capsys, "eval", POLICY, CLAIMS)
+    assert status == 1 and lines(out) == scalar_lines and "--backend auto" not in err
+    # without the batch extra's libraries a large file still settles, by the scalar path
+    monkeypatch.setattr(batch_io, "COLUMNAR_JSON_LINES_BYTES", size)
+    monkeypatch.setattr(batch_io, "BATCH_MODULES", ("yibao_no_such_module",))
+    status, out, err = run(capsys, "eval", POLICY, CLAIMS)
+    assert status == 1 and lines(out) == scalar_lines and "--backend auto" not in err
+
+
+def test_auto_leaves_json_lines_from_standard_input_to_the_scalar_evaluator(
+        capsys, monkeypatch, scalar_lines):
+    import io
+    import sys
+
+    from yibao.cli import batch_io
+
+    monkeypatch.setattr(batch_io, "COLUMNAR_JSON_LINES_BYTES", 1)
+    data = (EXAMPLES / "benxi-2023.jsonl").read_bytes()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+    status, out, err = run(capsys, "eval", POLICY, "-")
+    assert status == 1 and lines(out) == scalar_lines and "--backend auto" not in err
+
+
 def test_the_columnar_backend_settles_the_examples(capsys, scalar_lines):
     status, out, err = run(capsys, "eval", POLICY, CLAIMS, "--backend", "columnar")
     assert status == 1 and lines(out) == scalar_lines

@@ -155,3 +155,53 @@ def test_a_batch_past_the_bound_is_settled_by_duckdbs_window_statement(
     outcomes = list(runner.run(str(path), "jsonl").exchange())
     assert runner.fallback
     assert _figures(outcomes) == EXPECTED
+
+
+def test_a_typed_batch_past_the_bound_is_settled_through_duckdb(benxi_engine, tmp_path,
+                                                                monkeypatch):
+    """The typed path (Parquet read by pyarrow, admitted by masks) checks the same bound
+    before the engine runs and hands the whole batch to DuckDB past it."""
+    from yibao.backends.formats import write_records
+
+    path = tmp_path / "claims.parquet"
+    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
+    monkeypatch.setattr(columnar_runner, "INT64_ROOM", 1000)
+    runner = ColumnarRunner(benxi_engine)
+    outcomes = list(runner.run(str(path), "parquet").exchange())
+    assert runner.fallback
+    assert _figures(outcomes) == EXPECTED
+
+
+# ---- settle_typed, the one entry point for a typed table -----------------------------------
+def test_the_typed_path_settles_the_kinks_as_worked_by_hand(benxi_engine, tmp_path):
+    from yibao.backends.formats import write_records
+
+    path = tmp_path / "claims.parquet"
+    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
+    runner = ColumnarRunner(benxi_engine)
+    outcomes = list(runner.run(str(path), "parquet").exchange())
+    assert not runner.fallback
+    assert _figures(outcomes) == EXPECTED
+
+
+def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine, tmp_path):
+    """A reader that refused records already passes them by input position; the table's
+    rows take the other positions, in order, and keep their own line numbers."""
+    import pyarrow.parquet as pq
+
+    from yibao.backends.formats import write_records
+    from yibao.runtime.claims import ClaimError
+
+    path = tmp_path / "claims.parquet"
+    write_records(CLAIMS[:3], str(path), "parquet", benxi_engine.versions)
+    refused = {0: ClaimError("C300", None, None, "not JSON", "fix the line", 2),
+               2: ClaimError("C300", None, None, "not JSON", "fix the line", 5)}
+    batch = ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), [3, 4, 7], refused)
+    outcomes = list(batch.exchange())
+    assert batch.count == 5
+    assert [o.get("claim_id") or o["line"] for o in outcomes] == [2, "q1", 5, "q2", "q3"]
+    assert batch.results.column("idx").to_pylist() == [1, 3, 4]
+    assert _figures(o for o in outcomes if "payouts" in o) == {
+        name: EXPECTED[name] for name in ("q1", "q2", "q3")}
+    with pytest.raises(ValueError):
+        ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), [3, 4], {})

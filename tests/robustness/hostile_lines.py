@@ -91,3 +91,32 @@ LOOK_ALIKE_IDS = {
 for _name, _value in LOOK_ALIKE_IDS.items():
     HOSTILE[f"claim id with {_name}"] = (line(claim_id=_value), "C302", None, "claim_id")
     HOSTILE[f"person id with {_name}"] = (line(person_id=_value), "C302", "bad", "person_id")
+
+
+# Lines the JSON decoder reads otherwise than a lenient typed read would (Arrow's, DuckDB's),
+# or refuses: the JSON Lines readers of the batch backends must leave each to the validator
+# (tests/backends/test_jsonl_typed.py, test_jsonl_claims.py)
+MISREAD = {
+    "a key twice": text('{"claim_id": "a", "claim_id": "b"}'),
+    "a paid line twice": text(line().decode().replace(
+        '"基本医保": "17000.00"', '"基本医保": "17000.00", "基本医保": "1.00"')),
+    "an unknown key": line(colour="red"),
+    "an unknown paid line": line(paid={"基本医保": "1.00", "外星医保": "1.00"}),
+    "a trailing comma": line()[:-1] + b", }",
+    "a trailing comma in a list": text(line().decode().replace('["低保对象"]', '["低保对象",]')),
+    "money as a JSON number": text(line().decode().replace('"40000.00"', "40000.5")),
+    "money as a JSON integer": text(line().decode().replace('"40000.00"', "40000")),
+    "a null": line(visit=None),
+    "a null in a paid line": line(paid={"基本医保": None, "大病保险": "1.00"}),
+    "null in a text": line(claim_id="nullish"),
+    "two objects": line() + b" " + line(),
+    "a list": text("[1, 2]"),
+    "a lone surrogate": text(line().decode().replace('"bad"', '"\\ud800"')),
+    "a control character": text(line().decode().replace('"bad"', '"b\x01d"')),
+    "a count of NaN": text(line()[:-1].decode() + ', "bed_days": NaN}'),
+    "a count with a fraction": text(line()[:-1].decode() + ', "bed_days": 2.5}'),
+    "a count too large": text(line()[:-1].decode() + ', "bed_days": 99999999999999999999}'),
+    "a flag as text": text(line()[:-1].decode() + ', "referred": "true"}'),
+    "a byte-order mark": b"\xef\xbb\xbf" + line(),
+    "truncated": line()[:70],
+}

@@ -1,0 +1,378 @@
+"""Admission of a typed Arrow claims table as masks over its columns: no SQL.
+
+backends/admission.py admits a raw row in SQL when it can vouch for it and sends
+every other row, as a record, to the project's own validator.  This module asks
+the same questions of a *typed* table (the flat layout of backends/formats.py:
+strings, date32, list<string> identities, decimal money, bool and int64 fields)
+with Arrow compute and NumPy, one mask a question, and answers them the same
+way: a row every mask clears is admitted with its typed values; any other row
+is *suspect* and goes to the validator (runtime/claims.py through
+outcomes.validate_suspects), which refuses it with the scalar path's code,
+field, message and hint, or accepts it with its typed values.
+
+So the masks only ever decide *whether the validator must look*: a mask that
+flags too much costs time, never a verdict.  Where a question is hard to ask
+over arrays (an upstream payout's bound under a conditional base), the mask
+asks a stricter one (the least bound of all the branches), which flags more.
+
+A column of a type the SQL would not read as exact (a float, a decimal of
+more than two places, a timestamp for the date, a non-string id) makes each
+row holding a value in it suspect, as the SQL does.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import attrs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from yibao.backends.admission import ISO_DATE, PLAIN_MONEY, SAFE_TEXT, UNSAFE_ID_CHARACTER
+from yibao.backends.columns import ClaimColumns
+from yibao.backends.formats import flat_to_record
+from yibao.backends.outcomes import validate_suspects
+from yibao.dsl.model import SCHEMES, VISITS
+from yibao.runtime.claims import (MAX_COUNT, MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED,
+                                  ClaimError)
+
+MONEY_BOUND = 10 ** 14   # fen: the SQL admits amounts below 10^12 yuan (admission.money_fen)
+
+
+@attrs.frozen
+class Admitted:
+    """The admitted claims, as arrays aligned with the table's rows.
+
+    ``arrays``: the engine's columns (backends/columnar/runner._numpy_columns' forms:
+    ``version``, ``total_fen``, ``in_scope_fen``, ``up_<i>``, ``fld_<i>`` with NULL as 0
+    or false, ``has_<i>``) and ``year`` and ``days`` (the date); ``visit`` and
+    ``scheme`` as indexes into dsl.model.VISITS and SCHEMES; ``admitted``: the rows
+    admitted (by the masks, or by the validator); ``errors``: the validator's refusals
+    by input position."""
+
+    arrays: dict
+    visit: np.ndarray
+    scheme: np.ndarray
+    admitted: np.ndarray
+    errors: dict[int, ClaimError]
+    suspects: int
+
+
+def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
+          lines: np.ndarray) -> Admitted:
+    """Admit every row of ``table`` (input positions ``idx``, source lines ``lines``)."""
+    checks = _Checks(columns, table)
+    clean = checks.clean()
+    suspect = np.flatnonzero(~clean)
+    arrays = checks.engine_arrays()
+    visit, scheme = checks.codes("visit", VISITS), checks.codes("scheme", SCHEMES)
+    raw = table.take(pa.array(suspect)).to_pylist() if len(suspect) else []
+    records = [(int(idx[row]), int(lines[row]), _record(values))
+               for row, values in zip(suspect.tolist(), raw)]
+    accepted, errors = validate_suspects(engine, columns, records)
+    admitted = clean.copy()
+    by_position = dict(zip(idx[suspect].tolist(), zip(suspect.tolist(), raw)))
+    for typed in accepted:
+        row, values = by_position[typed["idx"]]
+        # The validator refuses an id it would have to change (runtime/claims._id): the
+        # table's ids stay the claims' ids, for C312 and for the person-years.
+        assert (typed["claim_id"], typed["person_id"]) == (
+            values.get("claim_id"), values.get("person_id")), "the validator changed an id"
+        admitted[row] = True
+        visit[row], scheme[row] = VISITS.index(typed["visit"]), SCHEMES.index(typed["scheme"])
+        arrays["year"][row] = typed["year"]
+        arrays["days"][row] = (typed["date"] - EPOCH).days
+        for name, value in typed.items():
+            if name in arrays and name not in ("year", "idx"):
+                arrays[name][row] = 0 if value is None else value
+    return Admitted(arrays, visit, scheme, admitted, errors, len(suspect))
+
+
+EPOCH = datetime.date(1970, 1, 1)
+
+
+def _record(values: dict) -> dict:
+    """A suspect row as the validator reads a Parquet row (formats._read_parquet)."""
+    return flat_to_record({name: value for name, value in values.items() if value is not None},
+                          from_text=False)
+
+
+def _array(column) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def _present(array: pa.Array) -> np.ndarray:
+    return array.is_valid().to_numpy(zero_copy_only=False)
+
+
+def _filled(array: pa.Array, value) -> np.ndarray:
+    return pc.fill_null(array, value).to_numpy(zero_copy_only=False)
+
+
+def money(array: pa.Array | None, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fen, exact, present) for a money column: ``exact`` where a present value is plain
+    money the SQL admits (0 ≤ amount < 10^12 yuan, at most two places, exactly)."""
+    if array is None:
+        none = np.zeros(count, dtype=bool)
+        return np.zeros(count, dtype=np.int64), none, none
+    present = _present(array)
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        plain = _filled(pc.match_substring_regex(array, PLAIN_MONEY), False)
+        text = pc.if_else(pa.array(plain), array, pa.scalar(None, kind))
+        array, kind = pc.cast(text, pa.decimal128(18, 2)), pa.decimal128(18, 2)
+    if pa.types.is_decimal128(kind) and kind.scale <= 2:
+        words = np.frombuffer(array.buffers()[1], dtype=np.int64).reshape(-1, 2)[
+            array.offset:array.offset + count]
+        low, high = words[:, 0], words[:, 1]
+        scale = 10 ** (2 - kind.scale)
+        # the converted column's own validity: text that is not plain money is NULL now
+        exact = _present(array) & (high == (low >> 63)) & (low >= 0) & (
+            low < MONEY_BOUND // scale)
+        return np.where(exact, low * scale, 0), exact, present
+    if pa.types.is_integer(kind):
+        values = _filled(array, 0)
+        exact = present & (values >= 0) & (values < MONEY_BOUND // 100)
+        return np.where(exact, values.astype(np.int64) * 100, 0), exact, present
+    # a float, a decimal of more places, anything else: the validator reads it
+    return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool), present
+
+
+class _Checks:
+    """The masks of one table, each worked out once."""
+
+    def __init__(self, columns: ClaimColumns, table: pa.Table):
+        self.columns = columns
+        self.table = table
+        self.count = len(table)
+        self.names = set(table.column_names)
+
+    def column(self, name: str) -> pa.Array | None:
+        return _array(self.table.column(name)) if name in self.names else None
+
+    # ---- the masks ----------------------------------------------------------------------
+    def clean(self) -> np.ndarray:
+        columns, count = self.columns, self.count
+        ok = np.ones(count, dtype=bool)
+        for name in ("scheme", "visit"):
+            ok &= self.text(name)[1]
+        for name in ("claim_id", "person_id"):
+            ok &= self.safe_id(name)
+        self.days, dated = self.dates()
+        ok &= dated
+        self.version = np.full(count, -1, dtype=np.int32)
+        for v, policy in enumerate(columns.versions):
+            effective = np.datetime64(policy.effective, "D").astype(np.int64)
+            self.version[self.days >= effective] = v
+        ok &= self.version >= 0
+        visit, _ = self.text("visit")
+        if visit is not None:
+            ok &= _filled(pc.is_in(visit, pa.array(VISITS)), False)
+        self.has, held_ok = self.identities()
+        ok &= held_ok
+        self.total, exact, _ = money(self.column("total_cost"), count)
+        ok &= exact
+        self.in_scope, exact, _ = money(self.column("in_scope_cost"), count)
+        ok &= exact & (self.in_scope <= self.total)
+        self.up = []
+        for line in columns.upstream:
+            fen, exact, present = money(self.column(f"paid.{line}"), count)
+            self.up.append((fen, exact, present))
+        ok &= self.keys()
+        self.fields = [self.field(name) for name in columns.fields]
+        for v, policy in enumerate(columns.versions):
+            ok &= (self.version != v) | self.version_checks(policy)
+        return ok
+
+    def text(self, name: str) -> tuple[pa.Array | None, np.ndarray]:
+        """A text field: present and a string (the SQL reads no other type as text)."""
+        array = self.column(name)
+        if array is None or not (pa.types.is_string(array.type)
+                                 or pa.types.is_large_string(array.type)):
+            return None, np.zeros(self.count, dtype=bool)
+        return array, _present(array)
+
+    def safe_id(self, name: str) -> np.ndarray:
+        """admission._text_ok: present, not empty, short, of the safe repertoire."""
+        array, ok = self.text(name)
+        if array is None:
+            return ok
+        # Most ids are printable ASCII but the space ("!" to "~"), the repertoire's first
+        # range: their bytes are tested at once, and the regular expression (≈ 0.1 s a
+        # column at 10^6 claims) reads only the ids holding another byte.
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if pa.types.is_large_string(
+            array.type) else np.int32)[array.offset:array.offset + self.count + 1]
+        buffer = array.buffers()[2]
+        data = (np.frombuffer(buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+                if buffer is not None else np.zeros(0, dtype=np.uint8))
+        other = np.flatnonzero((data < 0x21) | (data > 0x7E)) + offsets[0]
+        rows = np.unique(np.searchsorted(offsets, other, side="right") - 1)
+        length = np.diff(offsets)   # bytes: characters, for the ASCII ids
+        safe = ok & (length > 0) & (length <= SAFE_TEXT)
+        if len(rows):
+            some = array.take(pa.array(rows))
+            characters = _filled(pc.utf8_length(some), 0)
+            unsafe = _filled(pc.match_substring_regex(some, UNSAFE_ID_CHARACTER), True)
+            safe[rows] = ok[rows] & (characters > 0) & (characters <= SAFE_TEXT) & ~unsafe
+        return safe
+
+    def dates(self) -> tuple[np.ndarray, np.ndarray]:
+        """(days since 1970, admitted): a date32 column, or ISO text that is a date."""
+        array = self.column("date")
+        if array is None:
+            return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            iso = pa.array(_filled(pc.match_substring_regex(array, ISO_DATE), False))
+            text = pc.if_else(iso, array, pa.scalar(None, array.type))
+            array = pc.cast(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True),
+                            pa.date32())
+        if not pa.types.is_date32(array.type):
+            return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
+        return _filled(array.cast(pa.int32()), 0).astype(np.int64), _present(array)
+
+    def identities(self) -> tuple[list[np.ndarray], np.ndarray]:
+        """has_<i> for each identity, and whether the list is one the SQL admits: present,
+        at most 50 entries, each a distinct known identity."""
+        names = self.columns.identities
+        array = self.column("identities")
+        none = [np.zeros(self.count, dtype=bool) for _ in names]
+        if array is None or not (pa.types.is_list(array.type)
+                                 or pa.types.is_large_list(array.type)) or not (
+                pa.types.is_string(array.type.value_type)):
+            return none, np.zeros(self.count, dtype=bool)
+        present = _present(array)
+        lengths = _filled(pc.list_value_length(array), 0)
+        # each entry as the index of its name (-1: unknown), put in a row per name at once
+        entries = _filled(pc.index_in(pc.list_flatten(array), pa.array(names, array.type.value_type)), -1)
+        parents = pc.list_parent_indices(array).to_numpy()
+        named = entries >= 0
+        held = np.zeros((len(names), self.count), dtype=bool)
+        held.reshape(-1)[entries[named].astype(np.int64) * self.count + parents[named]] = True
+        known = np.zeros(self.count, dtype=np.int64 if len(names) > 255 else np.uint8)
+        for row in held:   # each name held or not: distinct known names, row by row
+            known += row
+        ok = present & (lengths <= MAX_IDENTITIES_PER_CLAIM) & (lengths == known)
+        return list(held), ok
+
+    def keys(self) -> np.ndarray:
+        """No value in a column the claims of this policy do not have (the SQL's keys_ok and
+        paid_ok)."""
+        columns = self.columns
+        known = set(REQUIRED) | set(OPTIONAL) | set(columns.fields) | {
+            f"paid.{line}" for line in columns.upstream}
+        ok = np.ones(self.count, dtype=bool)
+        for name in self.names - known:
+            ok &= ~_present(self.column(name))
+        return ok
+
+    def field(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(value, admitted, present) of a declared field: bool, count or money."""
+        kind = self.columns.field_types()[name].type
+        array = self.column(name)
+        count = self.count
+        if array is None:
+            none = np.zeros(count, dtype=bool)
+            return np.zeros(count, dtype=np.int64), ~none, none
+        present = _present(array)
+        if kind == "money":
+            fen, exact, _ = money(array, count)
+            return fen, exact | ~present, present
+        if kind == "bool":
+            if pa.types.is_boolean(array.type):
+                return _filled(array, False), np.ones(count, dtype=bool), present
+            return np.zeros(count, dtype=bool), ~present, present
+        if pa.types.is_integer(array.type):
+            values = _filled(array, 0)
+            within = (values >= 0) & (values <= MAX_COUNT)
+            return (np.where(within, values, 0).astype(np.int64), within | ~present, present)
+        return np.zeros(count, dtype=np.int64), ~present, present
+
+    def version_checks(self, policy) -> np.ndarray:
+        """admission._version_checks for the rows of one version."""
+        columns = self.columns
+        scheme, ok = self.text("scheme")
+        if scheme is not None:
+            ok = ok & _filled(pc.is_in(scheme, pa.array([s for s in SCHEMES
+                                                        if s in policy.schemes])), False)
+        known = {identity.name for identity in policy.identities}
+        for name, held in zip(columns.identities, self.has):
+            if name not in known:
+                ok &= ~held
+        upstream = [line.name for line in policy.upstream_lines]
+        for line, (_, exact, present) in zip(columns.upstream, self.up):
+            ok &= exact if line in upstream else ~present
+        declared = {field.name for field in policy.fields}
+        for name, (_, admitted, present) in zip(columns.fields, self.fields):
+            ok &= admitted if name in declared else ~present
+        return ok & self.upstream_bounds(policy)
+
+    def upstream_bounds(self, policy) -> np.ndarray:
+        """runtime/claims.check_upstream_bounds as admission._upstream_bounds asks it, but
+        under conditional bases the least bound of every branch (a stricter test)."""
+        columns = self.columns
+        amount = {line: fen for line, (fen, _, _) in zip(columns.upstream, self.up)}
+        start = {"in_scope_cost": self.in_scope, "total_cost": self.total}
+        ok = np.ones(self.count, dtype=bool)
+        earlier: list[str] = []
+        for line in policy.lines:
+            if not line.upstream:
+                earlier.append(line.name)
+                continue
+
+            def bound(terms):
+                if terms is None:   # unspecified: paid anything, the validator refuses (C311)
+                    return np.zeros(self.count, dtype=np.int64)
+                if not terms:
+                    terms = ("in_scope_cost", *earlier)
+                first, *minus = terms
+                limit = start[first]
+                for term in minus:
+                    if term in amount:
+                        limit = limit - amount[term]
+                return np.maximum(limit, 0)
+
+            limit = bound(line.base_terms)
+            for _, terms, _ in line.conditional_bases:
+                limit = np.minimum(limit, bound(terms))
+            ok &= amount[line.name] <= limit
+            if line.members is not None:
+                held = np.zeros(self.count, dtype=bool)
+                for identity in policy.identities:
+                    if (identity.name in line.members
+                            or policy.effective_identity(identity.name) in line.members):
+                        held |= self.has[columns.identities.index(identity.name)]
+                ok &= (amount[line.name] == 0) | held
+            earlier.append(line.name)
+        return ok
+
+    # ---- the admitted rows' values ----------------------------------------------------
+    def engine_arrays(self) -> dict[str, np.ndarray]:
+        """Every row's typed values as admission.typed_row gives them, NULL as 0 or false
+        (the engine's COALESCE), a declared field's default where it is absent."""
+        columns = self.columns
+        days = self.days
+        arrays = {"version": self.version.astype(np.int64), "days": days,
+                  "year": days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+                  + 1970,
+                  "total_fen": self.total, "in_scope_fen": self.in_scope}
+        for i, (fen, _, _) in enumerate(self.up):
+            arrays[f"up_{i}"] = fen
+        kinds = columns.field_types()
+        for i, name in enumerate(columns.fields):
+            value, _, present = self.fields[i]
+            for v, policy in enumerate(columns.versions):
+                declared = policy.field(name)
+                if declared is not None and declared.default is not None:
+                    value = np.where((self.version == v) & ~present, declared.default, value)
+            arrays[f"fld_{i}"] = value.astype(bool if kinds[name].type == "bool" else np.int64)
+        for i, held in enumerate(self.has):
+            arrays[f"has_{i}"] = held
+        return arrays
+
+    def codes(self, name: str, names: tuple[str, ...]) -> np.ndarray:
+        """A text column as indexes into ``names``; -1 where it is none of them."""
+        array, _ = self.text(name)
+        if array is None:
+            return np.full(self.count, -1, dtype=np.int64)
+        return _filled(pc.index_in(array, pa.array(names)), -1).astype(np.int64)

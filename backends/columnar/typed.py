@@ -1,0 +1,307 @@
+"""A typed Arrow claims table settled with no SQL on the common path.
+
+The stages of ``ColumnarRunner.settle_typed``:
+
+read      the table as given (Parquet read by pyarrow, or a reader's typed table)
+admit     masks over the typed columns (backends/columnar/admit.py): the rows they
+          clear are admitted, the others go to the project's validator, which refuses
+          them exactly as the scalar path does, or accepts them
+validate  later copies of a claim id refused (C312), as the SQL's ``later_copies``
+route     backends/prepare.py's columns over arrays (backends/columnar/prepare.py);
+          a person-year is on the window path when it has one candidate, one version,
+          one route and one threshold all year (prepare.window_person_years) and no
+          claim that may need a value its notice leaves open (C311)
+settle    the window path's claims over NumPy int64 fen (backends/columnar/engine.py),
+          while the other person-years (≈ 10% of the synthetic claims) go, as a table of
+          their own rows, through the DuckDB pipeline on the second core: its C311
+          refusals, its routing and its walk are the exact path's own
+results   the results table built from the settled arrays (the DuckDB results
+          statement's columns and types) and the other person-years' results, in input
+          order
+
+Everything is kept as arrays aligned with the table's rows, so that a stage marks
+rows rather than copying columns; only the window path's claims are gathered, once,
+into the (route, person-year, date, position) order the engine reads.
+
+A batch where int64 might not hold every figure (runner.fits_int64) is settled
+through the DuckDB pipeline whole, which refuses an overflow rather than wrapping.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from yibao.backends.columnar.admit import admit
+from yibao.backends.columnar.prepare import Prepared, window_claims
+from yibao.backends.outcomes import BatchResults, Refusals
+from yibao.backends.result_phase import output_columns
+from yibao.dsl.model import SCHEMES, VISITS
+
+
+def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
+                    refusals: dict, step: Callable[[str], None]) -> BatchResults | None:
+    """The batch's outcomes, or None when int64 might not hold a figure of the window
+    path (the caller then settles the batch through DuckDB)."""
+    columns = runner.columns
+    step("read")
+    with ThreadPoolExecutor(1) as side:
+        # hashing the ids is the longest kernel of admission: on the other core
+        claim_codes = side.submit(_codes, table, "claim_id")
+        person_codes = side.submit(_codes, table, "person_id")
+        admitted = admit(runner.engine, columns, table, positions, lines)
+        step("admit")
+        claim_codes, person_codes = claim_codes.result(), person_codes.result()
+    errors = dict(refusals)
+    errors.update(admitted.errors)
+    settleable = admitted.admitted
+    later = _later_copies(claim_codes, settleable)
+    if len(later):
+        ids = table.column("claim_id").take(pa.array(later)).to_pylist()
+        Refusals(runner.plan, errors).copies(zip(positions[later].tolist(), ids,
+                                                 lines[later].tolist()))
+        settleable[later] = False
+    step("validate")
+    arrays = admitted.arrays
+    prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
+                        (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
+    if prepared.c311 is not None:
+        _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable, errors)
+    rows = np.flatnonzero(settleable)
+    py, count = _person_years(person_codes[rows], arrays["year"][rows])
+    window = window_claims(prepared, rows, py, count)
+    fast, slow = rows[window], rows[~window]
+    order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
+    fast = fast[order]
+    step("route")
+    engine = {"idx": positions, "route_key": prepared.route_key}
+    engine.update((name, values) for name, values in arrays.items()
+                  if name not in ("year", "days"))
+    for i, threshold in enumerate(prepared.thresholds):
+        engine[f"thr_{i}"] = np.where(threshold < 0, np.iinfo(np.int64).max, threshold)
+    walk_table = (_walk_claims(runner, prepared, arrays, admitted.visit, positions, slow,
+                               py[~window]) if len(slow) and prepared.c311 is not None
+                  else None)
+    with ThreadPoolExecutor(2) as pool:
+        if walk_table is not None:
+            walk = pool.submit(_walk, runner, walk_table, table, positions, lines, slow)
+        else:
+            walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
+                slow) else None
+        gathered = dict(zip(engine, pool.map(lambda values: values[fast], engine.values())))
+        gathered["py"] = py[window][order]
+        # what admission and routing held is gathered now: let it go before settling
+        del engine, prepared
+        arrays.clear()
+        settled = runner.settle_sorted(gathered, admitted.visit[fast], list(VISITS))
+        other = walk.result() if walk is not None else None
+    if settled is None:
+        return None
+    step("settle")
+    walked = 0
+    if isinstance(other, BatchResults):
+        errors.update(other.errors)
+        walked, other = other.walked, other.results
+    elif other is not None:
+        walked = len(other)
+    results = _results(columns, table, positions, fast, settled, other)
+    step("results")
+    return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
+
+
+def _codes(table: pa.Table, name: str) -> np.ndarray:
+    """A column's values as integer codes (equal values, equal codes; NULL -1)."""
+    column = table.column(name)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
+    encoded = column.combine_chunks().dictionary_encode()
+    codes = encoded.indices
+    return np.asarray(codes.fill_null(-1)).astype(np.int64)
+
+
+def _later_copies(codes: np.ndarray, settleable: np.ndarray) -> np.ndarray:
+    """Rows holding a later copy of a claim id among the settleable ones: the SQL's
+    ``later_copies`` (the copy of least input position, which is the table's order, is
+    settled)."""
+    rows = np.flatnonzero(settleable)
+    kept = codes[rows]
+    copies = np.bincount(kept)[kept] > 1 if len(kept) else np.zeros(0, dtype=bool)
+    if not copies.any():
+        return np.zeros(0, dtype=np.int64)
+    rows = rows[copies]
+    rows = rows[np.argsort(codes[rows], kind="stable")]
+    return np.sort(rows[np.concatenate(([False], codes[rows][1:] == codes[rows][:-1]))])
+
+
+def _person_years(people: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense person-year codes, and how many codes there can be."""
+    if len(people) == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    first, span = int(years.min()), int(years.max() - years.min()) + 1
+    return people * span + (years - first), (int(people.max()) + 1) * span
+
+
+def _claim_order(key: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The order by (route and person-year ``key``, date, input position): a claims
+    file is usually in date order already, and then a stable sort by the key is it."""
+    if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
+        return np.argsort(key, kind="stable")
+    return np.lexsort((days, key))
+
+
+def _refuse_unspecified(runner, table, positions, lines, c311, settleable, errors) -> None:
+    """Refuse the settleable claims that need a value their notice leaves open (C311),
+    as the SQL's ``unspecified_claims``; they never touch the year-to-date figures."""
+    rows = np.flatnonzero(settleable & (c311 >= 0))
+    if not len(rows):
+        return
+    ids = table.column("claim_id").take(pa.array(rows)).to_pylist()
+    Refusals(runner.plan, errors).unspecified(zip(positions[rows].tolist(), ids,
+                                                  c311[rows].tolist(), lines[rows].tolist()))
+    settleable[rows] = False
+
+
+def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Table:
+    """The SQL's ``walk_claims`` for the claims at ``rows`` (whole person-years, their
+    ``py``), built from the arrays: the prepared columns the walk may read, NULL where
+    the SQL's are, and ``seq``, each claim's rank in its person-year by (date, input
+    position)."""
+    columns = runner.columns
+    order = np.lexsort((positions[rows], arrays["days"][rows], py))
+    rows, py = rows[order], py[order]
+    starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1])))
+    seq = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows)))) + 1
+    version = arrays["version"][rows]
+    data = {}
+    # every column the walk may read (the statement names those it does: plan._walked_columns)
+    names = ["idx", "version", "visit", "total_fen", "in_scope_fen", "py"]
+    names += [f"up_{i}" for i in range(len(columns.upstream))]
+    names += [f"fld_{i}" for i in range(len(columns.fields))]
+    names += [f"thr_{i}" for i in range(len(columns.alerts))]
+    names += [f"has_{i}" for i in range(len(columns.identities))]
+    names += [f"held_{v}_{k}" for v, k in prepared.held]
+    for name in names:
+        if name == "idx":
+            data[name] = pa.array(positions[rows])
+        elif name == "version":
+            data[name] = pa.array(version.astype(np.int32))
+        elif name == "py":
+            data[name] = pa.array(py)
+        elif name == "visit":
+            data[name] = pa.DictionaryArray.from_arrays(
+                pa.array(visit[rows].astype(np.int32)), pa.array(VISITS)).cast(pa.string())
+        elif name.startswith("up_"):
+            line = columns.upstream[int(name[3:])]
+            lacking = [v for v, policy in enumerate(columns.versions)
+                       if line not in {up.name for up in policy.upstream_lines}]
+            data[name] = pa.array(arrays[name][rows], mask=np.isin(version, lacking))
+        elif name.startswith("thr_"):
+            threshold = prepared.thresholds[int(name[4:])][rows]
+            data[name] = pa.array(threshold, mask=threshold < 0)
+        elif name.startswith("held_"):
+            v, k = (int(part) for part in name[5:].split("_"))
+            data[name] = pa.array(prepared.held[v, k][rows])
+        else:
+            data[name] = pa.array(arrays[name][rows])
+    data["seq"] = pa.array(seq)
+    return pa.table(data)
+
+
+def _walk(runner, walk_claims: pa.Table, table, positions, lines, rows):
+    """DuckDB's walk statement over ``walk_claims``, on a connection of its own; if the
+    statement reads a column not made here, the claims at ``rows`` take the exact path."""
+    import duckdb
+
+    con = runner.connect()
+    try:
+        # a table of DuckDB's own: the walk's recursion joins it at every step, and a
+        # registered Arrow table would be scanned anew each time
+        con.register("walk_arrow", walk_claims)
+        con.execute("CREATE TABLE walk_claims AS SELECT * FROM walk_arrow")
+        con.unregister("walk_arrow")
+        return con.sql(runner.plan.sql("walk")).to_arrow_table()
+    except duckdb.BinderException:
+        return _exact_path(runner, table, positions, lines, rows)
+    finally:
+        con.close()
+
+
+def _exact_path(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
+                rows: np.ndarray) -> BatchResults:
+    """The claims at ``rows`` (whole person-years) through the DuckDB pipeline: the SQL's
+    C311 refusals, routing, window path and walk."""
+    source = table.take(pa.array(rows)).add_column(0, "idx", pa.array(positions[rows])).add_column(
+        1, "line_number", pa.array(lines[rows]))
+    return runner.settle_source(source)
+
+
+def results_schema(columns) -> pa.Schema:
+    """The DuckDB results statement's Arrow types (plan.results)."""
+    def kind(name: str):
+        if name == "idx":
+            return pa.int64()
+        if name == "version":
+            return pa.int32()
+        if name in ("claim_id", "cand"):
+            return pa.string()
+        return pa.bool_() if name.startswith(("alert_", "referral_")) else pa.int64()
+
+    return pa.schema([(name, kind(name)) for name in output_columns(columns)])
+
+
+def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
+             settled: pa.Table, other: pa.Table | None) -> pa.Table:
+    """The results table in input order: each output column allocated once and each
+    part's values put at their places (no concatenation, no sort)."""
+    schema = results_schema(columns)
+    slow = (np.searchsorted(positions, other.column("idx").to_numpy())
+            if other is not None else np.zeros(0, dtype=np.int64))
+    settled_rows = np.zeros(len(table), dtype=bool)
+    settled_rows[fast] = True
+    settled_rows[slow] = True
+    place = np.cumsum(settled_rows) - 1
+    count = int(settled_rows.sum())
+    at_fast, at_slow = place[fast], place[slow]
+    data: dict[str, pa.Array] = {
+        "idx": pa.array(positions[settled_rows]),
+        "claim_id": table.column("claim_id").filter(pa.array(settled_rows)).combine_chunks()}
+    for name in schema.names:
+        if name in ("idx", "claim_id"):
+            continue
+        if name == "cand":
+            data[name] = _candidates(settled.column(name).combine_chunks(), other, count,
+                                     at_fast, at_slow)
+            continue
+        kind = schema.field(name).type
+        values = np.empty(count, dtype=bool if kind == pa.bool_() else np.int64)
+        values[at_fast] = settled.column(name).to_numpy()
+        if other is not None:
+            values[at_slow] = other.column(name).to_numpy()
+        data[name] = pa.array(values)
+    return pa.table([data[name].cast(schema.field(name).type) for name in schema.names],
+                    schema=schema)
+
+
+def _candidates(fast: pa.DictionaryArray, other: pa.Table | None, count: int,
+                at_fast: np.ndarray, at_slow: np.ndarray) -> pa.Array:
+    """The chosen identity of each result row: the engine's as codes into its names, the
+    other person-years' as their strings, put in place as codes into one list."""
+    names = fast.dictionary.to_pylist()
+    codes = np.empty(count, dtype=np.int32)
+    codes[at_fast] = fast.indices.to_numpy(zero_copy_only=False)
+    if other is not None and len(at_slow):
+        encoded = other.column("cand").combine_chunks().dictionary_encode()
+        mapped = []
+        for name in encoded.dictionary.to_pylist():
+            if name not in names:
+                names.append(name)
+            mapped.append(names.index(name))
+        # no identity (NULL) is the code after the last: -1, a NULL in the results
+        mapped.append(-1)
+        codes[at_slow] = np.asarray(mapped, dtype=np.int32)[
+            np.asarray(encoded.indices.fill_null(len(mapped) - 1))]
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                          pa.array(names, pa.string())).cast(pa.string())
