@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.backends.columns import ClaimColumns
-from yibao.backends.jsonl_claims import TypedClaims, careful_rows, flat_schema, iso_dates
+from yibao.backends.jsonl_claims import TypedClaims, careful_rows, flat_schema
+from yibao.backends.typed_dates import iso_dates
 
 TEXT_COLUMNS = ("claim_id", "person_id", "date", "scheme", "visit")
 WHOLE = "^[0-9]+$"

@@ -29,9 +29,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.backends.admission import ISO_DATE, PLAIN_MONEY, SAFE_TEXT, UNSAFE_ID_CHARACTER
+from yibao.backends.admission import PLAIN_MONEY, SAFE_TEXT, UNSAFE_ID_CHARACTER
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import flat_to_record
+from yibao.backends.typed_dates import iso_dates
 from yibao.backends.outcomes import validate_suspects
 from yibao.dsl.model import SCHEMES, VISITS
 from yibao.runtime.claims import (MAX_COUNT, MAX_IDENTITIES_PER_CLAIM, OPTIONAL, REQUIRED,
@@ -223,10 +224,9 @@ class _Checks:
         if array is None:
             return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-            iso = pa.array(_filled(pc.match_substring_regex(array, ISO_DATE), False))
-            text = pc.if_else(iso, array, pa.scalar(None, array.type))
-            array = pc.cast(pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True),
-                            pa.date32())
+            # a text that is not the ISO text of the date read is no date (C302)
+            read, held = iso_dates(array)
+            array = pc.if_else(pa.array(held), read, pa.scalar(None, pa.date32()))
         if not pa.types.is_date32(array.type):
             return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
         return _filled(array.cast(pa.int32()), 0).astype(np.int64), _present(array)

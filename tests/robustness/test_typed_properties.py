@@ -196,3 +196,27 @@ def test_nulls_in_every_column_are_refused_as_the_scalar_evaluator_refuses_them(
               for o in engine.evaluate_records(read_records(str(path), "parquet"))]
     assert any("error" in outcome for outcome in scalar)   # claim_id null, at least
     assert list(runner(name).run(str(path), "parquet").exchange()) == scalar
+
+
+@pytest.mark.parametrize("text", ["2023-02-30", "2023-04-31", "2023-2-01", "2023-02-01T00:00"])
+def test_a_text_date_that_is_not_a_date_as_written_is_refused(text, directory):
+    """Arrow's strptime reads 2023-02-30 as 2023-03-02; the scalar path refuses it
+    (C302). A text date is admitted only when it is the ISO text of the date read."""
+    engine = ENGINES["benxi-2023"]
+    layout = flat_columns(engine.versions)
+    schema = _schema(layout, pa.decimal128(18, 2), pa.string())
+    good = {name: None for name, _ in layout}
+    good.update({"claim_id": "c-1", "person_id": "p-1", "date": "2023-03-01",
+                 "identities": ["特困人员"], "scheme": engine.versions[-1].schemes[0],
+                 "visit": "住院",
+                 "total_cost": Decimal("5000.00"), "in_scope_cost": Decimal("4000.00"),
+                 "paid.基本医保": Decimal("2000.00"), "paid.大病保险": Decimal("0.00"),
+                 "in_province": True})
+    bad = dict(good, claim_id="c-2", date=text)
+    path = directory / "text-dates.parquet"
+    pq.write_table(pa.Table.from_pylist([good, bad], schema), path)
+    scalar = [outcome_to_json(o, trace=False)
+              for o in engine.evaluate_records(read_records(str(path), "parquet"))]
+    assert "error" not in scalar[0], scalar[0]
+    assert (scalar[1]["error"], scalar[1]["field"]) == ("C302", "date")
+    assert list(runner("benxi-2023").run(str(path), "parquet").exchange()) == scalar
