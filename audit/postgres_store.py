@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, Mapping
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending,
-                               AuditError, AuditStore, Batch, BookEntry, ClaimHead,
+                               AuditError, AuditStore, Batch, BookEntry, ClaimHead, LedgerTableStore,
                                StoredRecord)
 
 SCHEMA = """
@@ -82,7 +82,7 @@ def is_postgres(location: str) -> bool:
     return location.startswith(("postgresql:", "postgres:"))
 
 
-class PostgresStore(AuditStore):
+class PostgresStore(LedgerTableStore):
     def __init__(self, url: str, create: bool = False):
         try:
             import psycopg
@@ -330,18 +330,6 @@ class PostgresStore(AuditStore):
             if (person, year) in wanted:
                 found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
         return found
-
-    def _ledgers_ready(self) -> bool:
-        """As SQLiteStore._ledgers_ready: the table built in the first write transaction
-        that needs it (which holds the records' lock: no entry is appended meanwhile)."""
-        if self._has_ledgers:
-            return True
-        if self._tail is None:
-            return False
-        self._tail.flush()
-        self._build_ledgers()
-        self._tail.ledgers = True
-        return True
 
     def prepare_ledgers(self) -> None:
         if not self._has_ledgers:

@@ -19,7 +19,8 @@ from typing import Iterable, Iterator, Mapping
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
-                               AuditStore, Batch, BookEntry, ClaimHead, StoredRecord)
+                               Batch, BookEntry, ClaimHead, LedgerTableStore,
+                               StoredRecord)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,7 +76,7 @@ _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
 _IN_LIST = 500     # values bound in one ``IN (…)`` (SQLite allows 32,766 a statement)
 
 
-class SQLiteStore(AuditStore):
+class SQLiteStore(LedgerTableStore):
     def __init__(self, path: str, create: bool = False):
         self.location = path
         if not create and not os.path.isfile(path):
@@ -258,16 +259,13 @@ class SQLiteStore(AuditStore):
         self._written()
         # By person (the index's first column), the year sorted out here: a person has
         # entries in a year or two.
-        people = sorted({person for person, _ in wanted})
-        for start in range(0, len(people), _IN_LIST):
-            part = people[start:start + _IN_LIST]
-            rows = self._db.execute(
-                "SELECT b.person_id, b.year, b.seq, r.hash, b.entry FROM book_index b "
-                f"JOIN records r USING (seq) WHERE b.person_id IN ({_marks(len(part))}) "
-                "ORDER BY b.seq", part)
-            for person, year, *entry in rows:
-                if (person, year) in found:
-                    found[person, year].append(BookEntry(*entry))
+        rows = self._rows_in("SELECT b.person_id, b.year, b.seq, r.hash, b.entry "
+                             "FROM book_index b JOIN records r USING (seq) "
+                             "WHERE b.person_id IN ({marks}) ORDER BY b.seq",
+                             sorted({person for person, _ in wanted}))
+        for person, year, *entry in rows:
+            if (person, year) in found:
+                found[person, year].append(BookEntry(*entry))
         return found
 
     def book_tails(self, keys: Iterable[tuple[str, int]]
@@ -277,32 +275,16 @@ class SQLiteStore(AuditStore):
         if not self._has_book or not wanted or not self._ledgers_ready():
             return found
         self._written()
-        people = sorted({person for person, _ in wanted})
-        for start in range(0, len(people), _IN_LIST):
-            part = people[start:start + _IN_LIST]
-            # book_by_person_year from each pointer on: the ledger's entry and what follows
-            rows = self._db.execute(
-                "SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
-                "JOIN book_index b ON b.person_id = l.person_id AND b.year = l.year "
-                "AND b.seq >= l.seq "
-                f"WHERE l.person_id IN ({_marks(len(part))}) ORDER BY b.seq", part)
-            for person, year, seq, entry in rows:
-                if (person, year) in wanted:
-                    found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
+        # book_by_person_year from each pointer on: the ledger's entry and what follows
+        rows = self._rows_in("SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
+                             "JOIN book_index b ON b.person_id = l.person_id "
+                             "AND b.year = l.year AND b.seq >= l.seq "
+                             "WHERE l.person_id IN ({marks}) ORDER BY b.seq",
+                             sorted({person for person, _ in wanted}))
+        for person, year, seq, entry in rows:
+            if (person, year) in wanted:
+                found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
         return found
-
-    def _ledgers_ready(self) -> bool:
-        """The ledger table, built from the index the first time a writer needs it (a
-        book written before the table existed): inside the write transaction, so it
-        covers every entry up to the head; outside one, the caller reads whole."""
-        if self._has_ledgers:
-            return True
-        if self._tail is None:
-            return False
-        self._tail.flush()
-        self._build_ledgers()
-        self._tail.ledgers = True
-        return True
 
     def prepare_ledgers(self) -> None:
         """Build the ledger table now, in its own transaction, rather than on the first
@@ -317,23 +299,27 @@ class SQLiteStore(AuditStore):
         self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
         self._has_ledgers = True
 
+    def _rows_in(self, query: str, values: list) -> Iterator[tuple]:
+        """The rows of ``query`` over ``values``, its ``{marks}`` a list of them, asked in
+        parts of _IN_LIST (SQLite's limit on a statement's parameters)."""
+        for start in range(0, len(values), _IN_LIST):
+            part = values[start:start + _IN_LIST]
+            yield from self._db.execute(query.format(marks=_marks(len(part))), part)
+
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         if not self._has_book:
             return super().claim_heads(claim_ids)
         ids = sorted(set(claim_ids))
         self._written()
         found: dict[str, ClaimHead] = {}
-        for start in range(0, len(ids), _IN_LIST):
-            part = ids[start:start + _IN_LIST]
-            rows = self._db.execute(
-                "SELECT r.claim_id, r.seq, r.hash, b.person_id, b.year FROM records r "
-                "LEFT JOIN book_index b USING (seq) "
-                f"WHERE r.claim_id IN ({_marks(len(part))}) ORDER BY r.seq", part)
-            for claim_id, seq, digest, person, year in rows:
-                booked = (person, year) if person is not None else None
-                if booked is None and claim_id in found:
-                    booked = found[claim_id].person_year
-                found[claim_id] = ClaimHead(seq, digest, booked)
+        rows = self._rows_in("SELECT r.claim_id, r.seq, r.hash, b.person_id, b.year "
+                             "FROM records r LEFT JOIN book_index b USING (seq) "
+                             "WHERE r.claim_id IN ({marks}) ORDER BY r.seq", ids)
+        for claim_id, seq, digest, person, year in rows:
+            booked = (person, year) if person is not None else None
+            if booked is None and claim_id in found:
+                booked = found[claim_id].person_year
+            found[claim_id] = ClaimHead(seq, digest, booked)
         return found
 
     def person_claims(self, person_id: str) -> list[str]:

@@ -300,3 +300,30 @@ class AuditStore(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class LedgerTableStore(AuditStore):
+    """A store that keeps the ledger table (docs/book.md, "The ledger table"): SQLite and
+    PostgreSQL.  ``_has_ledgers`` says whether the table exists, ``_tail`` is the open
+    write transaction's appender (None outside one)."""
+
+    _has_ledgers: bool
+    _tail: Appending | None
+
+    @abc.abstractmethod
+    def _build_ledgers(self) -> None:
+        """Create the table and fill it from the index, in the current transaction."""
+
+    def _ledgers_ready(self) -> bool:
+        """The ledger table, built from the index the first time a writer needs it (a
+        book written before the table existed): inside the write transaction, which
+        holds the writers' lock, so it covers every entry up to the head and none is
+        appended meanwhile; outside one, the caller reads whole."""
+        if self._has_ledgers:
+            return True
+        if self._tail is None:
+            return False
+        self._tail.flush()
+        self._build_ledgers()
+        self._tail.ledgers = True
+        return True

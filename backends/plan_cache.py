@@ -28,9 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import pathlib
-import tempfile
 
 import attrs
 
@@ -167,16 +165,4 @@ def _write(path: pathlib.Path, plan: RenderedPlan) -> None:
     text = json.dumps({"statements": plan.statements,
                        "unspecified": [[need.message, need.hint] for need in plan.unspecified]},
                       ensure_ascii=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".plan-",
-                                                 suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError:
-        pass   # a cache that cannot be written costs the next run its rendering, no more
+    core_cache.write_atomically(path, text.encode("utf-8"))

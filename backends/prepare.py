@@ -20,6 +20,7 @@ For every admitted claim this stage works out, from the claim alone:
 from __future__ import annotations
 
 import itertools
+from typing import Callable, Iterator
 
 import attrs
 from yibao.backends.sql import exp
@@ -30,8 +31,8 @@ from yibao.backends.layers import Definition
 from yibao.backends.lowering import ColumnarLowering
 from yibao.runtime.awaited import awaited_values, refusal_words
 from yibao.compiler.conditions import condition_fields, holds
-from yibao.compiler.graph import Op, Phase
-from yibao.compiler.payloads import table_value
+from yibao.compiler.graph import Node, Op, Phase
+from yibao.compiler.payloads import Looked, table_value
 from yibao.dsl.model import NO_IDENTITY, VISITS, Policy
 
 ROUTE_STRIDE = 1000   # route key = version × stride + candidate index
@@ -107,34 +108,52 @@ def _by_version(branches, default):
     return sql.case(branches, default)
 
 
-def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
-    """(claim condition, message) for each unspecified value the candidate may read, in
-    evaluation order: the scalar evaluator stops at the first (runtime/evaluate.py)."""
-    policy = lowering.policy
-    scope = lowering.claim_scope(candidate, "c311_")
-    for node in lowering.graph.phase(Phase.CANDIDATE):
+def open_lookups(graph, candidate: str | None, cover: Callable[[Node], object]
+                 ) -> Iterator[tuple[Node, list[str], list[tuple[str | None, Looked]]]]:
+    """The values ``candidate`` may read that the notice leaves unspecified, in evaluation
+    order (the scalar evaluator stops at the first: runtime/evaluate.py): for each LOOKUP
+    of the candidate phase that has one, (node, the visits its table names, [(visit,
+    value)]), where visit None stands for every visit the table does not name.  An
+    amendment naming visits gives those visits their own value (Lhasa §四(四)一).
+    ``cover`` works out a COVERS node in the caller's own scope (SQL or arrays), which a
+    LOOKUP's ``covered`` input then reads there."""
+    for node in graph.phase(Phase.CANDIDATE):
         if node.op is Op.COVERS:
-            scope.values[node.id] = lowering.lower_node(node, scope)
+            cover(node)
             continue
         if node.op is not Op.LOOKUP:
             continue
         table = node.payload
+        named = [visit for visit, _ in table.by_visit]
+        cases = [(visit, table.for_claim(candidate, visit)) for visit in named]
+        cases.append((None, table_value(table.values, candidate)))
+        open_cases = [(visit, looked) for visit, looked in cases
+                      if looked is not None and looked.unspecified is not None]
+        if open_cases:
+            yield node, named, open_cases
+
+
+def _unspecified_needs(lowering: ColumnarLowering, candidate: str | None):
+    """(claim condition, message) for each unspecified value the candidate may read."""
+    policy = lowering.policy
+    scope = lowering.claim_scope(candidate, "c311_")
+
+    def cover(node: Node) -> None:
+        scope.values[node.id] = lowering.lower_node(node, scope)
+
+    for node, named, cases in open_lookups(lowering.graph, candidate, cover):
         covered = scope.values[node.input("covered")]
         if _never(covered):
             continue
-        # An amendment naming visits gives those visits their own value (Lhasa §四(四)一).
-        named = [visit for visit, _ in table.by_visit]
-        cases = [(sql.col("visit").eq(sql.text(visit)), table.for_claim(candidate, visit))
-                 for visit in named]
-        others = sql.negate(exp.paren(sql.one_of(sql.col("visit"), named))) if named else None
-        cases.append((others, table_value(table.values, candidate)))
-        for visit_test, looked in cases:
-            if looked is None or looked.unspecified is None:
-                continue
+        for visit, looked in cases:
             condition = _inline(covered, scope)
-            if visit_test is not None:
-                condition = sql.all_of([exp.paren(condition), visit_test])
-            yield condition, unspecified(policy, table, candidate, looked.unspecified)
+            if visit is not None:
+                condition = sql.all_of([exp.paren(condition),
+                                        sql.col("visit").eq(sql.text(visit))])
+            elif named:
+                others = sql.negate(exp.paren(sql.one_of(sql.col("visit"), named)))
+                condition = sql.all_of([exp.paren(condition), others])
+            yield condition, unspecified(policy, node.payload, candidate, looked.unspecified)
 
 
 def unspecified(policy: Policy, table, candidate: str | None, sourced) -> Unspecified:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import tempfile
 
 CACHE_VARIABLE = "YIBAO_CACHE_DIR"
 OFF = "off"
@@ -25,3 +26,23 @@ def cache_directory(kind: str) -> pathlib.Path | None:
         return pathlib.Path(given) / kind
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return pathlib.Path(base) / "yibao" / kind
+
+
+def write_atomically(path: pathlib.Path, data: bytes) -> None:
+    """``data`` as ``path``, whole or not at all: written to a temporary name in the
+    same folder and renamed (``os.replace``, atomic on one file system), so a run
+    reading the cache meanwhile sees the old file, the new one or none.  A cache that
+    cannot be written costs the next run its work, no more: OSError is swallowed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-",
+                                                 suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass

@@ -32,14 +32,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import pathlib
 import pickle
 import sys
-import tempfile
 from typing import TYPE_CHECKING
 
-from yibao.core.cache import cache_directory
+from yibao.core.cache import cache_directory, write_atomically
 
 if TYPE_CHECKING:
     from yibao.dsl.loader import LoadedPolicy
@@ -178,17 +176,4 @@ def _write(entry: pathlib.Path, found: dict) -> None:
         body = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
         return   # (a loaded chain pickles) never a reason to fail a run
-    data = FORMAT + hashlib.sha256(body).hexdigest().encode() + body
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".policy-",
-                                                 suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as out:
-                out.write(data)
-            os.replace(temporary, entry)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except OSError:
-        pass   # a cache that cannot be written costs the next run its loading, no more
+    write_atomically(entry, FORMAT + hashlib.sha256(body).hexdigest().encode() + body)

@@ -17,9 +17,8 @@ import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, Scope
 from yibao.backends.columns import ClaimColumns, fen
-from yibao.backends.prepare import ROUTE_STRIDE, candidates, unspecified, window_person_years
-from yibao.compiler.graph import Op, Phase
-from yibao.compiler.payloads import table_value
+from yibao.backends.prepare import (ROUTE_STRIDE, candidates, open_lookups, unspecified,
+                                    window_person_years)
 
 
 class Prepared:
@@ -86,25 +85,16 @@ def _needs(settlements, claims: ClaimArrays, held, version):
             continue
         for k, candidate in enumerate(candidates(policy)):
             scope = Scope(claims, candidate)
-            for node in settlement.graph.phase(Phase.CANDIDATE):
-                if node.op is Op.COVERS:
-                    scope.values[node.id] = settlement._covers(node, scope)
-                    continue
-                if node.op is not Op.LOOKUP:
-                    continue
-                table = node.payload
+            for node, named, cases in open_lookups(settlement.graph, candidate,
+                                                   _cover(settlement, scope)):
                 covered = scope.values[node.input("covered")]
                 if covered is False:   # the line never covers this candidate
                     continue
-                named = [visit for visit, _ in table.by_visit]
-                cases = [(claims.visit_in([visit]), table.for_claim(candidate, visit))
-                         for visit in named]
-                cases.append((~np.broadcast_to(claims.visit_in(named), (count,)) if named
-                              else True, table_value(table.values, candidate)))
-                for visit_test, looked in cases:
-                    if looked is None or looked.unspecified is None:
-                        continue
-                    yield (unspecified(policy, table, candidate, looked.unspecified),
+                others = (~np.broadcast_to(claims.visit_in(named), (count,)) if named
+                          else True)
+                for visit, looked in cases:
+                    visit_test = claims.visit_in([visit]) if visit is not None else others
+                    yield (unspecified(policy, node.payload, candidate, looked.unspecified),
                            held[v, k] & covered & visit_test)
 
 
@@ -112,18 +102,16 @@ def _may_need(settlement: ArraySettlement, claims: ClaimArrays, candidate) -> np
     """Covered, for ``candidate``, by a line whose table leaves a value open (any visit)."""
     scope = Scope(claims, candidate)
     needs = np.zeros(claims.count, dtype=bool)
-    for node in settlement.graph.phase(Phase.CANDIDATE):
-        if node.op is Op.COVERS:
-            scope.values[node.id] = settlement._covers(node, scope)
-            continue
-        if node.op is not Op.LOOKUP:
-            continue
-        table = node.payload
-        looked = [table_value(table.values, candidate)] + [
-            table_value(values, candidate) for _, values in table.by_visit]
-        if any(value is not None and value.unspecified is not None for value in looked):
-            needs |= np.broadcast_to(scope.values[node.input("covered")], (claims.count,))
+    for node, _, _ in open_lookups(settlement.graph, candidate, _cover(settlement, scope)):
+        needs |= np.broadcast_to(scope.values[node.input("covered")], (claims.count,))
     return needs
+
+
+def _cover(settlement: ArraySettlement, scope: Scope):
+    """open_lookups' ``cover``: a COVERS node worked out over the claims' arrays."""
+    def cover(node) -> None:
+        scope.values[node.id] = settlement._covers(node, scope)
+    return cover
 
 
 def _ceiling_cuts_cap(settlement: ArraySettlement, claims: ClaimArrays) -> np.ndarray:
