@@ -24,8 +24,8 @@ from typing import Iterable, Iterator, Mapping
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, UNREADABLE, Appending,
-                               AuditError, AuditStore, Batch, BookEntry, ClaimHead, LedgerTableStore,
-                               StoredRecord)
+                               AuditError, AuditStore, Batch, BookEntry, ClaimHead,
+                               LedgerTableStore, StoredRecord, by_person_year)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -309,10 +309,7 @@ class PostgresStore(LedgerTableStore):
             "SELECT b.person_id, b.year, b.seq, r.hash, b.entry FROM book_index b "
             "JOIN records r USING (seq) WHERE b.person_id = ANY(%s) ORDER BY b.seq",
             (sorted({person for person, _ in wanted}),)).fetchall()
-        for person, year, *entry in rows:
-            if (person, year) in found:
-                found[person, year].append(BookEntry(*entry))
-        return found
+        return by_person_year(rows, found, BookEntry)
 
     def book_tails(self, keys: Iterable[tuple[str, int]]
                    ) -> dict[tuple[str, int], list[BookEntry]]:
@@ -326,10 +323,8 @@ class PostgresStore(LedgerTableStore):
             "JOIN book_index b ON b.person_id = l.person_id AND b.year = l.year "
             "AND b.seq >= l.seq WHERE l.person_id = ANY(%s) ORDER BY b.seq",
             (sorted({person for person, _ in wanted}),)).fetchall()
-        for person, year, seq, entry in rows:
-            if (person, year) in wanted:
-                found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
-        return found
+        return by_person_year(rows, found, lambda seq, entry: BookEntry(seq, None, entry),
+                              wanted)
 
     def prepare_ledgers(self) -> None:
         if not self._has_ledgers:

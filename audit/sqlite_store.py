@@ -19,8 +19,8 @@ from typing import Iterable, Iterator, Mapping
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
-                               Batch, BookEntry, ClaimHead, LedgerTableStore,
-                               StoredRecord)
+                               Batch, BookEntry, ClaimHead, LedgerTableStore, StoredRecord,
+                               by_person_year)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -263,10 +263,7 @@ class SQLiteStore(LedgerTableStore):
                              "FROM book_index b JOIN records r USING (seq) "
                              "WHERE b.person_id IN ({marks}) ORDER BY b.seq",
                              sorted({person for person, _ in wanted}))
-        for person, year, *entry in rows:
-            if (person, year) in found:
-                found[person, year].append(BookEntry(*entry))
-        return found
+        return by_person_year(rows, found, BookEntry)
 
     def book_tails(self, keys: Iterable[tuple[str, int]]
                    ) -> dict[tuple[str, int], list[BookEntry]]:
@@ -281,10 +278,8 @@ class SQLiteStore(LedgerTableStore):
                              "AND b.year = l.year AND b.seq >= l.seq "
                              "WHERE l.person_id IN ({marks}) ORDER BY b.seq",
                              sorted({person for person, _ in wanted}))
-        for person, year, seq, entry in rows:
-            if (person, year) in wanted:
-                found.setdefault((person, year), []).append(BookEntry(seq, None, entry))
-        return found
+        return by_person_year(rows, found, lambda seq, entry: BookEntry(seq, None, entry),
+                              wanted)
 
     def prepare_ledgers(self) -> None:
         """Build the ledger table now, in its own transaction, rather than on the first

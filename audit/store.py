@@ -302,6 +302,18 @@ class AuditStore(abc.ABC):
         self.close()
 
 
+def by_person_year(rows, found: dict, entry, wanted=None) -> dict:
+    """Rows ``(person_id, year, *fields)`` of the book's index, in chain order, appended
+    as ``entry(*fields)`` to ``found`` under the person-years ``wanted`` (default: the
+    keys ``found`` already has); a query by person returns the person's other years
+    too, which are dropped here."""
+    keep = found.keys() if wanted is None else wanted
+    for person, year, *fields in rows:
+        if (person, year) in keep:
+            found.setdefault((person, year), []).append(entry(*fields))
+    return found
+
+
 class LedgerTableStore(AuditStore):
     """A store that keeps the ledger table (docs/book.md, "The ledger table"): SQLite and
     PostgreSQL.  ``_has_ledgers`` says whether the table exists, ``_tail`` is the open

@@ -211,7 +211,7 @@ def _write_parquet(records, path: str, columns) -> int:
     import pyarrow as pa
 
     schema = pa.schema([(name, _arrow_type(kind)) for name, kind in columns])
-    return write_parquet_rows((_parquet_row(record_to_flat(r), columns) for r in records),
+    return write_parquet_rows((parquet_row(record_to_flat(r), columns) for r in records),
                               path, schema)
 
 
@@ -248,7 +248,9 @@ def suspect_record(fmt: str, row: dict, raw: bytes | None = None):
     return flat_to_record(flat, from_text=(fmt == "csv"))
 
 
-def _parquet_row(flat: dict, columns) -> dict:
+def parquet_row(flat: dict, columns) -> dict:
+    """A flat record's cells as a Parquet row of ``columns`` (flat_columns) takes them:
+    money as Decimal, the date as a date."""
     row = {}
     for name, kind in columns:
         value = flat.get(name)

@@ -34,7 +34,7 @@ from robustness.claim_space import batches, loadable_engines
 from robustness.profiles import scaled
 from yibao.api import outcome_to_json
 from yibao.backends.columnar.runner import ColumnarRunner
-from yibao.backends.formats import flat_columns, read_records, record_to_flat
+from yibao.backends.formats import flat_columns, parquet_row, read_records, record_to_flat
 
 ENGINES = loadable_engines()
 POLICIES = pytest.mark.parametrize("name", sorted(ENGINES))
@@ -57,19 +57,7 @@ def directory(tmp_path_factory) -> pathlib.Path:
 
 def _rows(engine, batch: list[dict]) -> tuple[list[dict], list[tuple[str, str]]]:
     layout = flat_columns(engine.versions)
-    rows = []
-    for record in batch:
-        flat = record_to_flat(record)
-        row = {}
-        for name, kind in layout:
-            value = flat.get(name)
-            if value is not None and kind == "money":
-                value = Decimal(value)
-            elif value is not None and kind == "date":
-                value = datetime.date.fromisoformat(value)
-            row[name] = value
-        rows.append(row)
-    return rows, layout
+    return [parquet_row(record_to_flat(record), layout) for record in batch], layout
 
 
 def _spoil(draw, row: dict, rows: list[dict], layout, kind: str) -> None:
