@@ -113,12 +113,8 @@ def cache_directory() -> pathlib.Path | None:
 
 
 def plan_key(loaded, dialect: str) -> str:
-    digest = hashlib.sha256()
-    for part in (f"format {FORMAT}", engine_version(), dialect, loaded.missing_base or "",
-                 *loaded.sources.values()):
-        data = part.encode("utf-8")
-        digest.update(len(data).to_bytes(8, "big") + data)   # lengths: no two joins alike
-    return digest.hexdigest()
+    return core_cache.key_of((f"format {FORMAT}", engine_version(), dialect,
+                              loaded.missing_base or "", *loaded.sources.values()))
 
 
 @functools.cache
@@ -126,13 +122,8 @@ def engine_version() -> str:
     """yibao's version, the digest of the code plans are rendered by, sqlglot's version."""
     from yibao import __version__
 
-    root = pathlib.Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for package in PLAN_CODE:
-        for source in sorted((root / package).rglob("*.py")):
-            digest.update(str(source.relative_to(root)).encode("utf-8") + b"\0")
-            digest.update(source.read_bytes())
-    return f"yibao {__version__} code {digest.hexdigest()} sqlglot {_sqlglot_version()}"
+    code = core_cache.code_digest(PLAN_CODE)
+    return f"yibao {__version__} code {code} sqlglot {_sqlglot_version()}"
 
 
 def _sqlglot_version() -> str:

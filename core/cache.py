@@ -9,9 +9,11 @@ read is made again: the cache makes a run faster, never different.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 import tempfile
+from typing import Iterable
 
 CACHE_VARIABLE = "YIBAO_CACHE_DIR"
 OFF = "off"
@@ -46,3 +48,28 @@ def write_atomically(path: pathlib.Path, data: bytes) -> None:
             raise
     except OSError:
         pass
+
+
+def key_of(parts: Iterable[str]) -> str:
+    """The SHA-256 of ``parts``, each prefixed with its length, so that no two ways of
+    cutting the same text into parts give one key: a cache entry's name."""
+    digest = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+def code_digest(packages: Iterable[str], files: Iterable[str] = ()) -> str:
+    """The SHA-256 of the yibao code a cached thing is made by: every module of
+    ``packages`` (with its path) and the ``files`` named (the grammar).  Another
+    checkout's code is another digest, so an entry it made is a miss here."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for package in packages:
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(str(source.relative_to(root)).encode("utf-8") + b"\0")
+            digest.update(source.read_bytes())
+    for name in files:
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()

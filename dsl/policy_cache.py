@@ -37,7 +37,7 @@ import pickle
 import sys
 from typing import TYPE_CHECKING
 
-from yibao.core.cache import cache_directory, write_atomically
+from yibao.core.cache import cache_directory, code_digest, key_of, write_atomically
 
 if TYPE_CHECKING:
     from yibao.dsl.loader import LoadedPolicy
@@ -71,11 +71,7 @@ def load_policy_cached(path: str | pathlib.Path) -> LoadedPolicy:
 
 
 def chain_key(path: pathlib.Path, text: str) -> str:
-    digest = hashlib.sha256()
-    for part in (FORMAT.decode(), loader_version(), str(path), text):
-        data = part.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "big") + data)   # lengths: no two joins alike
-    return digest.hexdigest()
+    return key_of((FORMAT.decode(), loader_version(), str(path), text))
 
 
 @functools.cache
@@ -85,14 +81,8 @@ def loader_version() -> str:
     cannot read is a miss like any other.)"""
     from yibao import __version__
 
-    root = pathlib.Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for package in LOADER_CODE:
-        for source in sorted((root / package).rglob("*.py")):
-            digest.update(str(source.relative_to(root)).encode("utf-8") + b"\0")
-            digest.update(source.read_bytes())
-    digest.update((root / "dsl" / "policy.lark").read_bytes())
-    return f"yibao {__version__} code {digest.hexdigest()} python {sys.version_info[:3]}"
+    code = code_digest(LOADER_CODE, files=("dsl/policy.lark",))
+    return f"yibao {__version__} code {code} python {sys.version_info[:3]}"
 
 
 def _load(path: pathlib.Path) -> LoadedPolicy:

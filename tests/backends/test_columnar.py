@@ -142,48 +142,28 @@ def test_fits_int64_bounds_the_largest_figure():
     assert fits_int64(10**7, 10**6, 2_000)          # 2 × 10^16: synthetic claims at 10^6
 
 
-def test_a_batch_past_the_bound_is_settled_by_duckdbs_window_statement(
-        benxi_engine, tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt, past_bound", [("jsonl", True), ("parquet", True),
+                                              ("parquet", False)])
+def test_numpy_settles_within_the_int64_bound_and_duckdb_past_it(
+        benxi_engine, tmp_path, monkeypatch, fmt, past_bound):
     """Past the bound NumPy would wrap silently: DuckDB's statement settles the window
-    path instead (it refuses an overflow), with the same outcomes."""
+    path instead (it refuses an overflow), with the same outcomes.  JSON Lines goes
+    through DuckDB's admission, Parquet through the typed path (read by pyarrow,
+    admitted by masks), which checks the same bound before the engine runs and hands
+    the whole batch to DuckDB past it; within it the engine settles the kinks itself."""
     from yibao.backends.formats import write_records
 
-    path = tmp_path / "claims.jsonl"
-    write_records(CLAIMS, str(path), "jsonl", benxi_engine.versions)
-    monkeypatch.setattr(columnar_runner, "INT64_ROOM", 1000)
+    path = tmp_path / f"claims.{fmt}"
+    write_records(CLAIMS, str(path), fmt, benxi_engine.versions)
+    if past_bound:
+        monkeypatch.setattr(columnar_runner, "INT64_ROOM", 1000)
     runner = ColumnarRunner(benxi_engine)
-    outcomes = list(runner.run(str(path), "jsonl").exchange())
-    assert runner.fallback
-    assert _figures(outcomes) == EXPECTED
-
-
-def test_a_typed_batch_past_the_bound_is_settled_through_duckdb(benxi_engine, tmp_path,
-                                                                monkeypatch):
-    """The typed path (Parquet read by pyarrow, admitted by masks) checks the same bound
-    before the engine runs and hands the whole batch to DuckDB past it."""
-    from yibao.backends.formats import write_records
-
-    path = tmp_path / "claims.parquet"
-    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
-    monkeypatch.setattr(columnar_runner, "INT64_ROOM", 1000)
-    runner = ColumnarRunner(benxi_engine)
-    outcomes = list(runner.run(str(path), "parquet").exchange())
-    assert runner.fallback
+    outcomes = list(runner.run(str(path), fmt).exchange())
+    assert runner.fallback is past_bound
     assert _figures(outcomes) == EXPECTED
 
 
 # ---- settle_typed, the one entry point for a typed table -----------------------------------
-def test_the_typed_path_settles_the_kinks_as_worked_by_hand(benxi_engine, tmp_path):
-    from yibao.backends.formats import write_records
-
-    path = tmp_path / "claims.parquet"
-    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
-    runner = ColumnarRunner(benxi_engine)
-    outcomes = list(runner.run(str(path), "parquet").exchange())
-    assert not runner.fallback
-    assert _figures(outcomes) == EXPECTED
-
-
 def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine, tmp_path):
     """A reader that refused records already passes them by input position; the table's
     rows take the other positions, in order, and keep their own line numbers."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 
-from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, HOSTILE, MISREAD
+from robustness.hostile_lines import (GOOD_AFTER, GOOD_BEFORE, HOSTILE, MISREAD,
+                                      write_claims_among_bad_lines)
 from yibao.backends import jsonl_typed
 from yibao.backends.columns import ClaimColumns
-from yibao.backends.formats import read_records, write_records
+from yibao.backends.formats import read_records
 from yibao.backends.jsonl_claims import read_typed_claims
 from yibao.backends.run import run_backend
-from yibao.backends.synthetic import synthetic_claims
 from yibao.runtime.results import outcome_to_json
 
 GOOD = [json.dumps(claim, ensure_ascii=False).encode("utf-8")
@@ -91,14 +91,8 @@ def test_20000_claims_with_bad_lines_settle_as_the_scalar_path(benxi_engine, tmp
     """20,000 synthetic claims (two of Arrow's blocks and more), every hostile and
     misread line spread over them: the columnar engine's outcomes are the scalar
     path's, and the DuckDB path's."""
-    claims = list(synthetic_claims(benxi_engine.loaded, 20_000, seed=5))
     path = tmp_path / "claims.jsonl"
-    write_records(claims, str(path), "jsonl", benxi_engine.versions)
-    lines = path.read_bytes().splitlines()
-    bad = [HOSTILE[case][0] for case in sorted(HOSTILE)] + [MISREAD[c] for c in sorted(MISREAD)]
-    for k, raw in enumerate(bad):
-        lines.insert(1 + k * 700, raw)
-    path.write_bytes(b"\n".join(lines) + b"\n")
+    bad = write_claims_among_bad_lines(benxi_engine, path)
     scalar = _scalar(benxi_engine, path)
     assert _columnar(benxi_engine, path) == scalar
-    assert sum("error" in o for o in scalar) >= len(bad)
+    assert sum("error" in o for o in scalar) >= bad

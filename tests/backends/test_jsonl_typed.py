@@ -13,13 +13,13 @@ import json
 
 import pytest
 
-from robustness.hostile_lines import GOOD_AFTER, GOOD_BEFORE, HOSTILE, MISREAD
+from robustness.hostile_lines import (GOOD_AFTER, GOOD_BEFORE, HOSTILE, MISREAD,
+                                      write_claims_among_bad_lines)
 from yibao.backends import jsonl_typed
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.duckdb_io import jsonl_table
-from yibao.backends.formats import read_records, write_records
+from yibao.backends.formats import read_records
 from yibao.backends.run import run_backend
-from yibao.backends.synthetic import synthetic_claims
 from yibao.runtime.results import outcome_to_json
 
 GOOD = json.dumps(GOOD_BEFORE, ensure_ascii=False).encode("utf-8")
@@ -85,16 +85,10 @@ def test_duckdb_refuses_as_the_scalar_path_with_bad_lines_among_typed_ones(benxi
                                                                          tmp_path):
     """20,000 claims, two blocks: the bad lines (every hostile and misread one, spread
     over both blocks) reach the validator, the others are settled from Arrow's types."""
-    claims = list(synthetic_claims(benxi_engine.loaded, 20_000, seed=5))
     path = tmp_path / "claims.jsonl"
-    write_records(claims, str(path), "jsonl", benxi_engine.versions)
-    lines = path.read_bytes().splitlines()
-    bad = [HOSTILE[case][0] for case in sorted(HOSTILE)] + [MISREAD[c] for c in sorted(MISREAD)]
-    for k, raw in enumerate(bad):
-        lines.insert(1 + k * 700, raw)
-    path.write_bytes(b"\n".join(lines) + b"\n")
+    bad = write_claims_among_bad_lines(benxi_engine, path)
     scalar = [outcome_to_json(o, trace=False)
               for o in benxi_engine.evaluate_records(read_records(str(path), "jsonl"))]
     got = list(run_backend(benxi_engine, str(path), "jsonl", "duckdb").exchange())
     assert got == scalar
-    assert sum("error" in o for o in got) >= len(bad)
+    assert sum("error" in o for o in got) >= bad

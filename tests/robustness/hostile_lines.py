@@ -120,3 +120,21 @@ MISREAD = {
     "a byte-order mark": b"\xef\xbb\xbf" + line(),
     "truncated": line()[:70],
 }
+
+
+def write_claims_among_bad_lines(engine, path, count: int = 20_000, seed: int = 5) -> int:
+    """``count`` synthetic claims of ``engine`` as JSON Lines at ``path``, with every
+    HOSTILE and MISREAD line spread among them, one each 700 lines: more than one of
+    Arrow's blocks (backends/jsonl_typed.py) holds good and bad lines together.  Returns
+    how many bad lines went in."""
+    from yibao.backends.formats import write_records
+    from yibao.backends.synthetic import synthetic_claims
+
+    write_records(list(synthetic_claims(engine.loaded, count, seed=seed)), str(path), "jsonl",
+                  engine.versions)
+    lines = path.read_bytes().splitlines()
+    bad = [HOSTILE[case][0] for case in sorted(HOSTILE)] + [MISREAD[c] for c in sorted(MISREAD)]
+    for k, raw in enumerate(bad):
+        lines.insert(1 + k * 700, raw)
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return len(bad)
