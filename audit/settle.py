@@ -31,7 +31,9 @@ are reported in place and write nothing; the other events go on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -121,10 +123,15 @@ class BookSettler:
                 continue
             chunk.append(numbered)
             if len(chunk) >= commit_every:
-                yield self.commit(chunk)
+                yield self._commit_without_collection(chunk)
                 chunk = []
         if chunk:
-            yield self.commit(chunk)
+            yield self._commit_without_collection(chunk)
+
+    def _commit_without_collection(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
+        with _without_cyclic_collection():
+            # (commit's session is freed when it returns, before the collector runs again)
+            return self.commit(chunk)
 
     def revise(self, commit_every: int = 500) -> Iterator[list[dict]]:
         """Apply this run's policy chain retroactively to every person-year of the book.
@@ -710,6 +717,28 @@ class _Session:
         """A person-year's entries in the book: read ahead, or read now."""
         found = self.read.pop(key, None)
         return found if found is not None else self.store.book_records(*key)
+
+
+@contextlib.contextmanager
+def _without_cyclic_collection():
+    """A transaction without the cyclic garbage collector; it runs again after.
+
+    A transaction allocates some hundred thousand objects that live until it ends (its
+    person-years, claims, outcomes, records) and almost none of them in a cycle: they
+    are freed by reference counting when it ends.  Meanwhile the collector's full
+    passes walked the whole heap, the compiled policy included, about once every 150
+    claims: 0.4–0.5 CPU s of a daily run of 10^4 claims (benchmarks/RESULTS.md, "The
+    settlement book").  Cycles made inside (closures over the session) are collected
+    once it is over, so memory stays bounded by a transaction, as before.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 _LEDGER = '"ledger_after":'
