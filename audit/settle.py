@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
+import hashlib
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -46,12 +47,14 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
+from yibao.audit.settlement_template import (NotTemplated, SettlementTemplate, chain_fields,
+                                             encode)
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.evaluate import ClaimResult
 from yibao.runtime.ledger import Ledger
-from yibao.runtime.results import outcome_to_json
+from yibao.runtime.results import outcome_to_json, result_to_json
 from yibao.core.money import ZERO, format_money
 
 PersonYearKey = tuple[str, int]
@@ -97,6 +100,8 @@ class BookSettler:
         self.resumed = batch is not None
         self.batch = batch or store.open_batch(BOOK_MODE, ENGINE_VERSION, self.policy_key,
                                                clock(), texts)
+        self.template = SettlementTemplate(self.batch.batch, self.policy_refs, self.policy_key,
+                                           self.sha_of)
         if self.resumed:
             # Transactions commit in input order, so the lines an interrupted run
             # settled are those up to the last one its entries name; a line after it
@@ -183,6 +188,8 @@ class _Session:
         self.settler, self.tail = settler, tail
         self.engine, self.store = settler.engine, settler.store
         self.now = settler.clock()
+        self.template = settler.template
+        self.recorded_at = encode(self.now)
         self.position = settler.position
         self.years: dict[PersonYearKey, dict[str, BookedClaim]] = {}
         self.pending: dict[PersonYearKey, list[tuple[BookedClaim, int, bytes | str]]] = {}
@@ -412,6 +419,8 @@ class _Session:
                 continue
             booked.arrival = next_seq + written
             written += 1
+            if on_top and self._book_from_template(key, booked, line, raw, outcome, state):
+                continue
             fields = {"kind": SETTLEMENT, "claim_id": booked.claim_id, "input_line": line,
                       **self._settled_fields(booked, raw, results, state)}
             booked.net = {k: Decimal(v) for k, v in fields["payable"].items()}
@@ -679,20 +688,67 @@ class _Session:
             "policy_key": self.settler.policy_key,
         }
 
+    def _book_from_template(self, key: PersonYearKey, booked: BookedClaim, line: int, raw,
+                            outcome: ClaimResult, state: dict) -> bool:
+        """A new claim settled on top of its person-year's ledger, booked as _write books
+        its ``settlement`` fields, the body built from the run's template (audit/
+        settlement_template.py): the same bytes, without the dicts in between.  False,
+        having written nothing, for a value the template does not write (the general
+        path then books it)."""
+        settler, claim_id = self.settler, booked.claim_id
+        amounts, payable = self._paid(outcome)
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+        rows = state["claims"]   # in settlement order: the ones before this claim
+        before = next((index for index, row in enumerate(rows) if row[0] == claim_id), len(rows))
+        ledger = self._state_to_write is not None and self._state_to_write[0] == key
+        try:
+            outcome_json = result_to_json(outcome, trace=False)
+            encoded_id = encode(claim_id)
+            body, entry = self.template.record(
+                encode(text), encoded_id, line, encode(state) if ledger else None,
+                encode(outcome_json), encode(payable), encode(key[0]),
+                self.template.version(outcome.policy),
+                chain_fields(self.position + 1, self.tail.hash, self._previous(claim_id),
+                             self.recorded_at, self.tail.seq + 1),
+                key[1], encode([{"base": base, "claim_id": row_id, "date": date, "paid": paid}
+                                for row_id, date, base, paid in rows[:before]]))
+        except NotTemplated:
+            return False
+        self.position += 1
+        self._state_to_write = None
+        seq, digest = self.tail.seq + 1, hashlib.sha256(body).hexdigest()
+        self.tail.add(StoredRecord(seq, digest, settler.batch.batch, self.position, claim_id,
+                                   body.decode("utf-8")), (key[0], key[1], entry.decode("utf-8")))
+        self.looked_up.add(claim_id)
+        self.heads[claim_id] = ClaimHead(seq, digest, key)
+        booked.net = dict(amounts)
+        booked.policy = (outcome.policy, settler.sha_of.get(outcome.policy))
+        booked.raw = text
+        booked.seq, booked.hash = seq, digest
+        self.report.append({"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
+                            "person_id": booked.text["person_id"], "date": booked.text["date"],
+                            "identity": outcome_json["identity"], "payouts": payable,
+                            "alerts": outcome_json["alerts"],
+                            "referrals": outcome_json["referrals"], "line": line})
+        return True
+
+    def _previous(self, claim_id: str | None) -> tuple[int, str] | None:
+        """(seq, hash) of the claim id's latest record in the chain, if it has one."""
+        if claim_id is None:
+            return None
+        if claim_id in self.looked_up:
+            head = self.heads.get(claim_id)
+            return (head.seq, head.hash) if head is not None else None
+        found = self.tail.latest_of(claim_id)
+        return (found.seq, found.hash) if found is not None else None
+
     def _write(self, key: PersonYearKey, fields: dict) -> int:
         self.position += 1
         if self._state_to_write is not None and self._state_to_write[0] == key:
             fields = {**fields, "ledger_after": self._state_to_write[1]}
         self._state_to_write = None
         claim_id = fields["claim_id"]
-        if claim_id is None:
-            earlier = None
-        elif claim_id in self.looked_up:
-            head = self.heads.get(claim_id)
-            earlier = (head.seq, head.hash) if head is not None else None
-        else:
-            found = self.tail.latest_of(claim_id)
-            earlier = (found.seq, found.hash) if found is not None else None
+        earlier = self._previous(claim_id)
         full = {
             **fields, "person_id": key[0], "year": key[1], "batch": self.settler.batch.batch,
             "position": self.position, "mode": BOOK_MODE, "engine_version": ENGINE_VERSION,

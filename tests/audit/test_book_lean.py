@@ -11,8 +11,14 @@ import gc
 import json
 
 from helpers import EXAMPLES
+from yibao.audit import settle as settle_module
+from yibao.audit import settlement_template
+from yibao.audit.book import index_entry
+from yibao.audit.chain import link
 from yibao.audit.settle import BookSettler
+from yibao.audit.sqlite_store import SQLiteStore
 
+FIXED_TIME = "2023-12-29T00:00:00+00:00"
 EXAMPLE = {json.loads(line)["claim_id"]: line
            for line in (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()}
 
@@ -53,3 +59,62 @@ def test_a_caller_that_turned_the_collector_off_keeps_it_off(store, benxi_engine
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_settlement_on_top_is_built_from_the_template_as_link_would_write_it(
+        store, benxi_engine, monkeypatch):
+    """bx-0002 and bx-0003 come after bx-0001's recorded ledger: both are booked from the
+    run's template (never the general writer), and each body is what chain.link writes
+    for its fields, its index entry what book.index_entry writes."""
+    settle_lines(store, benxi_engine, "bx-0001")
+    general = []
+    write = settle_module._Session._write
+    monkeypatch.setattr(settle_module._Session, "_write",
+                        lambda session, key, fields: (general.append(fields["kind"]),
+                                                      write(session, key, fields))[1])
+    report = settle_lines(store, benxi_engine, "bx-0002", "bx-0003")
+    assert general == []
+    assert [paid(report, c) for c in ("bx-0002", "bx-0003")] == ["6000.00", "6200.00"]
+    records = list(store.records())
+    entries = {entry.seq: entry.entry for entry in store.book_records("p-01", 2023)}
+    for record in records[1:]:
+        data = record.data
+        fields = {key: value for key, value in data.items()
+                  if key not in ("format", "seq", "prev")}
+        assert (record.body, record.hash) == link(fields, record.seq, data["prev"])
+        assert entries[record.seq] == index_entry(data)[2]
+    # Two claims of one person-year, one event: the ledger after it rides on the first.
+    second, third = records[1].data, records[2].data
+    assert [row[0] for row in second["ledger_after"]["claims"]] == ["bx-0001", "bx-0002",
+                                                                     "bx-0003"]
+    assert "ledger_after" not in third
+    assert [row["claim_id"] for row in third["year_to_date_from"]] == ["bx-0001", "bx-0002"]
+
+
+def test_a_record_the_template_cannot_write_goes_the_general_way(benxi_engine, monkeypatch,
+                                                                 tmp_path):
+    """The template refuses a value orjson would not write as json does (NotTemplated: a
+    lone surrogate, an integer past 64 bits; claims never hold one today, C300 refuses
+    the first): that record is booked by the general writer, and the book holds the
+    same bytes as one written without the template, the event's ledger on the record
+    that opens it."""
+    lines = [EXAMPLE[c] for c in ("bx-0001", "bx-0002", "bx-0003")]
+
+    def book(path):
+        with SQLiteStore(path, create=True) as store:
+            for run in (lines[:1], lines[1:]):
+                settler = BookSettler(store, benxi_engine, clock=lambda: FIXED_TIME)
+                for _ in settler.run(enumerate(run, 1)):
+                    pass
+            return [(r.seq, r.hash, r.body) for r in store.records()]
+    calls = []
+
+    def refuse(*args):
+        calls.append(args[1])
+        raise settlement_template.NotTemplated("a lone surrogate")
+    monkeypatch.setattr(settlement_template.SettlementTemplate, "record", refuse)
+    refused = book(str(tmp_path / "refused.db"))
+    assert len(calls) == 2      # bx-0002 and bx-0003 tried the template first
+    monkeypatch.undo()
+    assert refused == book(str(tmp_path / "templated.db"))
+    assert '"ledger_after"' in refused[1][2] and '"ledger_after"' not in refused[2][2]
