@@ -58,6 +58,10 @@ from yibao.runtime.results import outcome_to_json, result_to_json
 from yibao.core.money import ZERO, format_money
 
 PersonYearKey = tuple[str, int]
+# A person-year prepared on top of its ledger (_Session._prepare): the ledger after its
+# new claims, and per claim in input order (claim id, input line, the pieces of its
+# record and report line, or None and the refusal's JSON).
+Prepared = tuple[dict, list[tuple[str, int, tuple | None, dict | None]]]
 
 # Book refusals: the event is reported with the code and nothing is written.
 DIFFERENT_CLAIM = "B101"     # another claim under a booked id, without the correction marker
@@ -382,6 +386,13 @@ class _Session:
 
     # ---- settling a person-year -------------------------------------------------------
     def flush_all(self) -> None:
+        """Every pending person-year, in the order they were first named.
+
+        Those settled on top of their recorded ledger (a daily run's) are prepared
+        (evaluated, their records encoded but for the chain's fields: _prepare, which
+        depends on nothing the chain holds) and then linked into the chain (_link);
+        the others are settled again whole (_flush).
+        """
         for key in list(self.pending):
             self._flush(key)
 
@@ -390,8 +401,18 @@ class _Session:
         if key in self.pending:
             self._flush(key)
 
+    def _on_top(self, key: PersonYearKey) -> bool:
+        """Whether the person-year's new claims all come after its recorded ledger (and
+        that ledger is current): then they are settled on top of it, the lean way."""
+        return self._after_every_booked_claim(key, [booked for booked, _, _ in self.pending[key]])
+
     def _flush(self, key: PersonYearKey) -> None:
         """Settle a person-year's pending new claims together; book them and the adjustments."""
+        if self._on_top(key):
+            prepared = self._prepare(key)
+            if prepared is not None:
+                self._link(key, prepared)
+                return
         waiting = self.pending.pop(key)
         # Their settlements are written first, in input order: their seqs are their arrival.
         next_seq = self.tail.seq + 1
@@ -419,8 +440,6 @@ class _Session:
                 continue
             booked.arrival = next_seq + written
             written += 1
-            if on_top and self._book_from_template(key, booked, line, raw, outcome, state):
-                continue
             fields = {"kind": SETTLEMENT, "claim_id": booked.claim_id, "input_line": line,
                       **self._settled_fields(booked, raw, results, state)}
             booked.net = {k: Decimal(v) for k, v in fields["payable"].items()}
@@ -688,49 +707,85 @@ class _Session:
             "policy_key": self.settler.policy_key,
         }
 
-    def _book_from_template(self, key: PersonYearKey, booked: BookedClaim, line: int, raw,
-                            outcome: ClaimResult, state: dict) -> bool:
-        """A new claim settled on top of its person-year's ledger, booked as _write books
-        its ``settlement`` fields, the body built from the run's template (audit/
-        settlement_template.py): the same bytes, without the dicts in between.  False,
-        having written nothing, for a value the template does not write (the general
-        path then books it)."""
-        settler, claim_id = self.settler, booked.claim_id
-        amounts, payable = self._paid(outcome)
-        text = raw if isinstance(raw, str) else raw.decode("utf-8")
-        rows = state["claims"]   # in settlement order: the ones before this claim
-        before = next((index for index, row in enumerate(rows) if row[0] == claim_id), len(rows))
-        ledger = self._state_to_write is not None and self._state_to_write[0] == key
+    def _prepare(self, key: PersonYearKey) -> Prepared | None:
+        """A person-year's new claims settled on top of its recorded ledger and their
+        ``settlement`` records built from the run's template (audit/settlement_template.py),
+        all but the chain's fields: what _write would write for them, the same bytes,
+        without the dicts in between.  Writes nothing to the store or the chain.  None
+        for a value the template does not write: the general path then books the
+        person-year.
+        """
+        waiting = self.pending[key]
+        for index, (booked, _, _) in enumerate(waiting):
+            booked.arrival = index   # their order of arrival (the seqs come in _link)
+        results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting])
+        rows = state["claims"]   # in settlement order
+        template, prepared, ledger = self.template, [], True
         try:
-            outcome_json = result_to_json(outcome, trace=False)
-            encoded_id = encode(claim_id)
-            body, entry = self.template.record(
-                encode(text), encoded_id, line, encode(state) if ledger else None,
-                encode(outcome_json), encode(payable), encode(key[0]),
-                self.template.version(outcome.policy),
-                chain_fields(self.position + 1, self.tail.hash, self._previous(claim_id),
-                             self.recorded_at, self.tail.seq + 1),
-                key[1], encode([{"base": base, "claim_id": row_id, "date": date, "paid": paid}
-                                for row_id, date, base, paid in rows[:before]]))
+            for booked, line, raw in waiting:
+                claim_id, outcome = booked.claim_id, results[booked.claim_id].outcome
+                if isinstance(outcome, ClaimError):
+                    prepared.append((claim_id, line, None, _with_line(outcome, line).to_json()))
+                    continue
+                amounts, payable = self._paid(outcome)
+                text = raw if isinstance(raw, str) else raw.decode("utf-8")
+                before = next((index for index, row in enumerate(rows) if row[0] == claim_id),
+                              len(rows))
+                outcome_json = result_to_json(outcome, trace=False)
+                head, rest, entry = template.record(
+                    encode(text), encode(claim_id), line, encode(state) if ledger else None,
+                    encode(outcome_json), encode(payable), encode(key[0]),
+                    template.version(outcome.policy), key[1],
+                    encode([{"base": base, "claim_id": row_id, "date": date, "paid": paid}
+                            for row_id, date, base, paid in rows[:before]]))
+                ledger = False   # the event's first entry carries the ledger after it
+                prepared.append((claim_id, line, (
+                    head, rest, entry, amounts, outcome.policy, text,
+                    {"kind": SETTLEMENT, "seq": None, "claim_id": claim_id,
+                     "person_id": booked.text["person_id"], "date": booked.text["date"],
+                     "identity": outcome_json["identity"], "payouts": payable,
+                     "alerts": outcome_json["alerts"], "referrals": outcome_json["referrals"],
+                     "line": line}), None))
         except NotTemplated:
-            return False
-        self.position += 1
+            return None
+        return state, prepared
+
+    def _link(self, key: PersonYearKey, prepared: Prepared) -> None:
+        """A prepared person-year's records put into the chain in input order: each body
+        completed with its chain fields (position, prev, previous, recorded_at, seq),
+        hashed and added; the session's claims and heads brought up to date."""
+        state, items = prepared
+        waiting = {booked.claim_id: booked for booked, _, _ in self.pending.pop(key)}
+        claims, settler, tail = self.years[key], self.settler, self.tail
+        if any(pieces is not None for _, _, pieces, _ in items):
+            self.states[key] = state
         self._state_to_write = None
-        seq, digest = self.tail.seq + 1, hashlib.sha256(body).hexdigest()
-        self.tail.add(StoredRecord(seq, digest, settler.batch.batch, self.position, claim_id,
-                                   body.decode("utf-8")), (key[0], key[1], entry.decode("utf-8")))
-        self.looked_up.add(claim_id)
-        self.heads[claim_id] = ClaimHead(seq, digest, key)
-        booked.net = dict(amounts)
-        booked.policy = (outcome.policy, settler.sha_of.get(outcome.policy))
-        booked.raw = text
-        booked.seq, booked.hash = seq, digest
-        self.report.append({"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
-                            "person_id": booked.text["person_id"], "date": booked.text["date"],
-                            "identity": outcome_json["identity"], "payouts": payable,
-                            "alerts": outcome_json["alerts"],
-                            "referrals": outcome_json["referrals"], "line": line})
-        return True
+        for claim_id, line, pieces, error in items:
+            booked = waiting[claim_id]
+            if pieces is None:
+                # Refused by the evaluator (e.g. C311): it never touched the ledger, so
+                # the others' figures are those of a settlement without it.
+                del claims[claim_id]
+                del self.where[claim_id]
+                self.report.append({"kind": "error", **error})
+                continue
+            head, rest, entry, amounts, policy_id, text, report_line = pieces
+            self.position += 1
+            seq = tail.seq + 1
+            body = b"".join((head, chain_fields(self.position, tail.hash,
+                                                self._previous(claim_id), self.recorded_at, seq),
+                             rest))
+            digest = hashlib.sha256(body).hexdigest()
+            tail.add(StoredRecord(seq, digest, settler.batch.batch, self.position, claim_id,
+                                  body.decode("utf-8")), (key[0], key[1], entry.decode("utf-8")))
+            self.looked_up.add(claim_id)
+            self.heads[claim_id] = ClaimHead(seq, digest, key)
+            booked.arrival, booked.seq, booked.hash = seq, seq, digest
+            booked.net = dict(amounts)
+            booked.policy = (policy_id, settler.sha_of.get(policy_id))
+            booked.raw = text
+            report_line["seq"] = seq
+            self.report.append(report_line)
 
     def _previous(self, claim_id: str | None) -> tuple[int, str] | None:
         """(seq, hash) of the claim id's latest record in the chain, if it has one."""

@@ -83,19 +83,20 @@ class SettlementTemplate:
         return found
 
     def record(self, claim: bytes, claim_id: bytes, input_line: int, ledger_after: bytes | None,
-               outcome: bytes, payable: bytes, person_id: bytes, version: bytes,
-               chain: bytes, year: int, year_to_date_from: bytes) -> tuple[bytes, bytes]:
-        """(canonical body, index entry); every argument already encoded (``encode``) but
-        the integers, and ``chain``: the run from ``,"position":`` to ``"seq":N``."""
+               outcome: bytes, payable: bytes, person_id: bytes, version: bytes, year: int,
+               year_to_date_from: bytes) -> tuple[bytes, bytes, bytes]:
+        """(the body before its chain fields, the body after them, the index entry); every
+        argument already encoded (``encode``) but the integers.  The body is the first,
+        then :func:`chain_fields`, then the second."""
         ledger = b',"ledger_after":' + ledger_after if ledger_after is not None else b""
-        body = b"".join((
+        head = b"".join((
             self._body_open, claim, b',"claim_id":', claim_id, self._body_engine,
             b"%d" % input_line, self._kind, ledger, self._mode, outcome, b',"payable":', payable,
-            b',"person_id":', person_id, version, chain, b',"year":%d' % year,
-            b',"year_to_date_from":', year_to_date_from, b"}"))
+            b',"person_id":', person_id, version))
+        rest = b"".join((b',"year":%d,"year_to_date_from":' % year, year_to_date_from, b"}"))
         entry = b"".join((b'{"claim":', claim, b',"claim_id":', claim_id, self._entry_engine,
                           ledger, b',"payable":', payable, version, b"}"))
-        return body, entry
+        return head, rest, entry
 
 
 def chain_fields(position: int, prev: str, previous: tuple[int, str] | None, recorded_at: bytes,
