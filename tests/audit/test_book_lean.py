@@ -118,3 +118,4 @@ def test_a_record_the_template_cannot_write_goes_the_general_way(benxi_engine, m
     monkeypatch.undo()
     assert refused == book(str(tmp_path / "templated.db"))
     assert '"ledger_after"' in refused[1][2] and '"ledger_after"' not in refused[2][2]
+
