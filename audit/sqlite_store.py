@@ -10,11 +10,12 @@ the hash chain when someone bypasses the triggers.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
@@ -89,6 +90,9 @@ class SQLiteStore(LedgerTableStore):
             # their place (it then no longer matches its hash), not refused mid-walk.
             self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
             self._tail: _Tail | None = None   # the open write transaction's, if any
+            self._verdict: Callable[[], None] | None = None   # awaited before the first COMMIT
+            self._held = False     # a transaction left open for the verdict (commit_after)
+            self._depth = 0        # transactions entered and not left (nested by the verdict)
             self._db.execute("PRAGMA synchronous = FULL")
             self._prepare(create)
             self._use_wal()
@@ -132,9 +136,9 @@ class SQLiteStore(LedgerTableStore):
         mode is kept in the file; a file that cannot be switched (read-only) stays as it
         is."""
         try:
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._journal_mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.OperationalError:
-            pass
+            self._journal_mode = None
 
     def _table_exists(self, name: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -166,19 +170,60 @@ class SQLiteStore(LedgerTableStore):
             self._grow_tree(head, [])
 
     @contextmanager
-    def _transaction(self):
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, appends: bool = False):
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT``; while a verdict is awaited (commit_after),
+        kept open and joined by the next one, until one that ``appends`` ends."""
+        if not self._depth and not self._held:
+            self._db.execute("BEGIN IMMEDIATE")
+        self._held = False
+        self._depth += 1
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._depth -= 1
+            if not self._depth:
+                self._db.execute("ROLLBACK")
             raise
+        self._depth -= 1
+        if self._depth:
+            return                  # inside another (the verdict marking its head): it commits
+        if self._verdict is not None and not appends:
+            self._held = True       # the batch opened, the head marked: nothing to wait for yet
+            return
+        self._commit()
+
+    def _commit(self) -> None:
+        self._held = False
+        if self._verdict is not None:
+            verdict, self._verdict = self._verdict, None
+            self._depth += 1        # what verdict writes (the verified head) joins this
+            try:
+                verdict()
+            except BaseException as error:
+                self._db.execute("ROLLBACK")
+                self._verdict = functools.partial(_raise, error)   # and refuses every later one
+                raise
+            finally:
+                self._depth -= 1
         self._db.execute("COMMIT")
+
+    def commit_after(self, verdict: Callable[[], None]) -> None:
+        # WAL: the walking process reads the chain as last committed, whatever this
+        # connection writes meanwhile, and the write lock taken by the first BEGIN
+        # IMMEDIATE keeps every other writer out until the verdict (docs/book.md).
+        if self._journal_mode == "wal":
+            self._verdict = verdict
+        else:
+            verdict()
+
+    def commit_held(self) -> None:
+        if self._held:
+            self._commit()
 
     # ---- writing -------------------------------------------------------------------
     @contextmanager
     def appending(self) -> Iterator[Appending]:
-        with self._transaction():
+        with self._transaction(appends=True):
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
             self._tail = _Tail(self._db, head.fetchone(), self._has_ledgers)
             try:
@@ -414,6 +459,10 @@ class SQLiteStore(LedgerTableStore):
 
     def close(self) -> None:
         self._db.close()
+
+
+def _raise(error: BaseException) -> None:
+    raise error
 
 
 def _marks(count: int) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import functools
 from contextlib import AbstractContextManager
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import attrs
 
@@ -142,6 +142,25 @@ class AuditStore(abc.ABC):
     def open_batch(self, mode: str, engine_version: str, policy_key: str, started_at: str,
                    sources: Mapping[str, str]) -> Batch:
         """Start a batch, storing its policy sources (sha256 → text) once, in one transaction."""
+
+    def commit_after(self, verdict: Callable[[], None]) -> None:
+        """Let nothing this connection writes commit before ``verdict()`` has returned.
+
+        ``settle`` writes into a book only if its chain verifies, and the walk runs in a
+        second process (audit/verify_ahead.py): ``verdict`` waits for it, and raises if
+        the chain does not verify.  A store that can keep its writes uncommitted while
+        that process reads the chain as committed (SQLite in WAL mode) keeps its write
+        transactions open as one until the first :meth:`appending` ends, calls
+        ``verdict`` then, and commits all of it, or rolls all of it back when
+        ``verdict`` raises: the walk overlaps reading ahead and settling the first
+        transaction, and a book that does not verify still gets nothing.  Here (and on
+        PostgreSQL, see its store) ``verdict`` is called at once, before any write.
+        """
+        verdict()
+
+    def commit_held(self) -> None:
+        """Commit what :meth:`commit_after` holds back, if anything (after ``verdict``): a
+        run that ended before its first :meth:`appending` (nothing to settle)."""
 
     # ---- reading -------------------------------------------------------------------
     @abc.abstractmethod

@@ -11,6 +11,7 @@ committed.  See docs/book.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sys
 
@@ -55,6 +56,23 @@ def register(commands) -> None:
     settle.set_defaults(handler=run)
 
 
+class NotVerified(Exception):
+    """The book's chain did not verify: what the run wrote is rolled back."""
+
+    def __init__(self, problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _verdict(ahead, store) -> None:
+    """The walk's report: the head it reached marked verified (in the transaction the
+    verdict lets commit), or NotVerified naming the first problem."""
+    report = ahead.report(store)
+    if not report.ok:
+        raise NotVerified(report.problem)
+    store.mark_verified(report.records, report.head)
+
+
 def _positive(text: str) -> int:
     import argparse
 
@@ -87,21 +105,19 @@ def run(args) -> int:
     # A book that does not verify is not written into: its figures cannot be trusted.
     # What the last verification reached is not walked again (--verify-all does).  The
     # walk starts now, in a second process, while the policy loads and the store opens
-    # (audit/verify_ahead.py); its report is awaited before the first write.
+    # (audit/verify_ahead.py); its report is awaited before the first COMMIT (on SQLite
+    # in WAL mode; elsewhere before the first write), and a bad one rolls back
+    # everything the run wrote: the batch, the first transaction.
     ahead = VerificationAhead(args.book, whole=args.verify_all)
     refused = 0
     try:
         engine = Engine(load_policy_cached(args.policy))
         with open_store(args.book, create=True) as store:
-            report = ahead.report(store)
-            if report.ok:
-                store.mark_verified(report.records, report.head)
+            verdict = functools.partial(_verdict, ahead, store)
+            if ahead.walking:
+                store.commit_after(verdict)
             else:
-                print(f"yibao: {report.problem.code} {args.book}: {report.problem.message}",
-                      file=sys.stderr)
-                print("yibao: settle refuses to write into a book whose chain does not verify "
-                      "— run yibao audit verify", file=sys.stderr)
-                return EXIT_USAGE
+                verdict()       # walked here and now, before anything is written
             settler = BookSettler(store, engine, args.resume)
             batch = settler.batch.batch
             if settler.resumed:
@@ -124,9 +140,16 @@ def run(args) -> int:
                     if seqs:
                         print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
                               f"{args.book}", file=sys.stderr, flush=True)
+            store.commit_held()     # a run that appended nothing: its batch, after the verdict
             sign_after_recording(store)
     except ClaimsFileError as error:
         return refuse_claims_file(error)
+    except NotVerified as error:
+        problem = error.problem
+        print(f"yibao: {problem.code} {args.book}: {problem.message}", file=sys.stderr)
+        print("yibao: settle refuses to write into a book whose chain does not verify "
+              "— run yibao audit verify", file=sys.stderr)
+        return EXIT_USAGE
     except AuditError as error:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
