@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import functools
 from contextlib import AbstractContextManager
-from typing import Callable, Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import attrs
 
@@ -56,6 +56,26 @@ class StoredRecord:
     @property
     def data(self) -> dict:
         return parse_body(self.body)
+
+
+class RawRecord(NamedTuple):
+    """A :class:`StoredRecord` as verify reads it: the body as the bytes stored."""
+
+    seq: int
+    hash: str
+    batch: int
+    position: int
+    claim_id: str | None
+    body: bytes | None     # None: the column does not hold text (a malformed record)
+
+
+def _utf8(text) -> bytes | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:      # a lone surrogate: not text a body can be
+        return None
 
 
 # In an index entry (canonical JSON): the entry holds the ledger after its event.  The
@@ -174,6 +194,14 @@ class AuditStore(abc.ABC):
     def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
         """Records in chain order (all, or one batch's), from seq ``after`` + 1 on."""
 
+    def chain(self, after: int = 0) -> Iterator[RawRecord]:
+        """:meth:`records` from seq ``after`` + 1 on, each body as its UTF-8 bytes (None
+        when it is not text): what verify walks, hashing and parsing the bytes as
+        stored.  A store may read them without decoding them (SQLite)."""
+        for record in self.records(after=after):
+            yield RawRecord(record.seq, record.hash, record.batch, record.position,
+                            record.claim_id, _utf8(record.body))
+
     @abc.abstractmethod
     def last_seq(self) -> int:
         """The largest seq stored (0 for none): where a walk begun now stops."""
@@ -243,6 +271,12 @@ class AuditStore(abc.ABC):
     @abc.abstractmethod
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         """The index as stored: (seq, person id, year, entry) in seq order, for verify."""
+
+    def book_index_bytes(self, after: int = 0) -> Iterator[tuple[int, str, int, bytes | None]]:
+        """:meth:`book_index` with each entry as its UTF-8 bytes (None when it is not text),
+        for verify to compare with the entry encoded from the record's body."""
+        for seq, person, year, entry in self.book_index(after):
+            yield seq, person, year, _utf8(entry)
 
     @abc.abstractmethod
     def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
