@@ -173,8 +173,10 @@ class AuditStore(abc.ABC):
         transactions open as one until the first :meth:`appending` ends, calls
         ``verdict`` then, and commits all of it, or rolls all of it back when
         ``verdict`` raises: the walk overlaps reading ahead and settling the first
-        transaction, and a book that does not verify still gets nothing.  Here (and on
-        PostgreSQL, see its store) ``verdict`` is called at once, before any write.
+        transaction, and a book that does not verify still gets nothing.  Here (and so
+        on PostgreSQL) ``verdict`` is called at once, before any write: there the first
+        transaction takes the records' lock that every other desk's writer queues on,
+        and held for the verdict it would keep them waiting for the walk as well.
         """
         verdict()
 
