@@ -64,6 +64,24 @@ class NotVerified(Exception):
         self.problem = problem
 
 
+class _Output:
+    """``-o FILE`` (or standard output), opened when the first lines are written: after
+    the first COMMIT, which waits for the verify walk's verdict, so a book refused then
+    leaves an existing FILE as it was, as it did when the verdict came first."""
+
+    def __init__(self, stack: contextlib.ExitStack, path: str | None):
+        self._stack, self._path, self._out = stack, path, None
+
+    def write(self, lines: list[dict]) -> None:
+        from yibao.cli.io import output_file
+        from yibao.core.jsonl import write_lines
+
+        if self._out is None:
+            self._out = self._stack.enter_context(output_file(self._path))
+        write_lines(lines, self._out)
+        self._out.flush()
+
+
 def _verdict(ahead, store) -> None:
     """The walk's report: the head it reached marked verified (in the transaction the
     verdict lets commit), or NotVerified naming the first problem."""
@@ -87,8 +105,7 @@ def run(args) -> int:
     from yibao.audit.stores import open_store
     from yibao.audit.verify_ahead import VerificationAhead
     from yibao.cli.audit import sign_after_recording
-    from yibao.cli.io import output_file
-    from yibao.core.jsonl import read_lines, write_lines
+    from yibao.core.jsonl import read_lines
     from yibao.runtime.batch import Engine
     from yibao.dsl.policy_cache import load_policy_cached
 
@@ -123,7 +140,8 @@ def run(args) -> int:
             if settler.resumed:
                 print(f"yibao: resuming batch {batch} of {args.book} after input line "
                       f"{settler.done}", file=sys.stderr)
-            with output_file(args.output) as out, contextlib.ExitStack() as stack:
+            with contextlib.ExitStack() as stack:
+                out = _Output(stack, args.output)
                 closing = ([settler.close_year(args.close_year)] if args.close_year is not None
                            else [])
                 revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
@@ -133,14 +151,14 @@ def run(args) -> int:
                           if claims is not None else iter(()))
                 for lines in itertools.chain(closing, revisions, events):
                     refused += sum(entry["kind"] == "error" for entry in lines)
-                    write_lines(lines, out)
-                    out.flush()
+                    out.write(lines)
                     seqs = [entry["seq"] for entry in lines if entry.get("seq")
                             and entry["kind"] not in ("already_settled",)]
                     if seqs:
                         print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
                               f"{args.book}", file=sys.stderr, flush=True)
-            store.commit_held()     # a run that appended nothing: its batch, after the verdict
+                store.commit_held()     # a run that appended nothing: its batch, after the verdict
+                out.write([])           # and its output, empty, as before
             sign_after_recording(store)
     except ClaimsFileError as error:
         return refuse_claims_file(error)

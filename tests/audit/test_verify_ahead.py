@@ -206,3 +206,17 @@ def test_a_run_with_nothing_to_settle_commits_its_batch_after_the_verdict(book, 
     with open_store(book) as store:
         assert store.verified_head()[0] == 2 and store.last_seq() == 2
         assert store.latest_batch().batch == 3
+
+
+def test_a_refused_book_leaves_the_output_file_as_it_was(book, tmp_path, tamper):
+    # The verdict now comes at the first COMMIT: the output is opened after it, not before.
+    tamper(book, TAMPER)
+    claims = tmp_path / "today.jsonl"
+    claims.write_text(LINES[2] + "\n", encoding="utf-8")
+    kept = tmp_path / "yesterday-report.jsonl"
+    kept.write_text('{"kind": "settlement"}\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "yibao.cli.main", "settle", POLICY, str(claims),
+                          "--book", book, "-o", str(kept)], capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert run.returncode == EXIT_USAGE and "A401" in run.stderr
+    assert kept.read_text(encoding="utf-8") == '{"kind": "settlement"}\n'
