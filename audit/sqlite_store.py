@@ -4,10 +4,12 @@ Durability: every append is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction
 with ``synchronous=FULL`` in write-ahead-log mode (WAL), so a process killed at
 any moment leaves the file as of its last commit (SQLite ignores an
 uncommitted tail of the log on the next open); readers never block a writer.
-(``settle`` holds its first transactions open as one until the verify walk's verdict,
-``commit_after``: still one ``BEGIN IMMEDIATE`` … ``COMMIT``.)  Triggers refuse ``UPDATE`` and ``DELETE`` on records
-and sources: the store is append-only by construction, and tamper-evident by
-the hash chain when someone bypasses the triggers.
+(``settle`` holds its first transactions open as one until the verify walk's
+verdict, ``commit_after``: still one ``BEGIN IMMEDIATE`` … ``COMMIT``.)  Triggers
+refuse ``UPDATE`` and ``DELETE`` on records and sources: the store is append-only
+by construction, and tamper-evident by the hash chain when someone bypasses the
+triggers.  A writer's log is copied into the file by a thread of its own
+(``_Checkpointer``).
 """
 
 from __future__ import annotations
