@@ -3,24 +3,30 @@
 Durability: every append is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction
 with ``synchronous=FULL`` in write-ahead-log mode (WAL), so a process killed at
 any moment leaves the file as of its last commit (SQLite ignores an
-uncommitted tail of the log on the next open); readers never block a writer.  Triggers refuse ``UPDATE`` and ``DELETE`` on records
-and sources: the store is append-only by construction, and tamper-evident by
-the hash chain when someone bypasses the triggers.
+uncommitted tail of the log on the next open); readers never block a writer.
+(``settle`` holds its first transactions open as one until the verify walk's
+verdict, ``commit_after``: still one ``BEGIN IMMEDIATE`` … ``COMMIT``.)  Triggers
+refuse ``UPDATE`` and ``DELETE`` on records and sources: the store is append-only
+by construction, and tamper-evident by the hash chain when someone bypasses the
+triggers.  A writer's log is copied into the file by a thread of its own
+(``_Checkpointer``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import sqlite3
+import threading
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
-                               Batch, BookEntry, ClaimHead, LedgerTableStore, StoredRecord,
-                               by_person_year)
+                               Batch, BookEntry, ClaimHead, LedgerTableStore, RawRecord,
+                               StoredRecord, by_person_year)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -73,6 +79,8 @@ SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + LEDGER_SCHEMA + TREE_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
+# A text column read as its bytes, undecoded; any other type (a tampered row) as NULL.
+_AS_BYTES = "CASE typeof({0}) WHEN 'text' THEN CAST({0} AS BLOB) END"
 _IN_LIST = 500     # values bound in one ``IN (…)`` (SQLite allows 32,766 a statement)
 
 
@@ -89,6 +97,10 @@ class SQLiteStore(LedgerTableStore):
             # their place (it then no longer matches its hash), not refused mid-walk.
             self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
             self._tail: _Tail | None = None   # the open write transaction's, if any
+            self._verdict: Callable[[], None] | None = None   # awaited before the first COMMIT
+            self._held = False     # a transaction left open for the verdict (commit_after)
+            self._depth = 0        # transactions entered and not left (nested by the verdict)
+            self._checkpointer: _Checkpointer | None = None   # started by the first append
             self._db.execute("PRAGMA synchronous = FULL")
             self._prepare(create)
             self._use_wal()
@@ -132,9 +144,9 @@ class SQLiteStore(LedgerTableStore):
         mode is kept in the file; a file that cannot be switched (read-only) stays as it
         is."""
         try:
-            self._db.execute("PRAGMA journal_mode = WAL")
+            self._journal_mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         except sqlite3.OperationalError:
-            pass
+            self._journal_mode = None
 
     def _table_exists(self, name: str) -> bool:
         return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -166,19 +178,64 @@ class SQLiteStore(LedgerTableStore):
             self._grow_tree(head, [])
 
     @contextmanager
-    def _transaction(self):
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, appends: bool = False):
+        """One ``BEGIN IMMEDIATE`` … ``COMMIT``; while a verdict is awaited (commit_after),
+        kept open and joined by the next one, until one that ``appends`` ends."""
+        if not self._depth and not self._held:
+            self._db.execute("BEGIN IMMEDIATE")
+        self._held = False
+        self._depth += 1
         try:
             yield
         except BaseException:
-            self._db.execute("ROLLBACK")
+            self._depth -= 1
+            if not self._depth:
+                self._db.execute("ROLLBACK")
             raise
+        self._depth -= 1
+        if self._depth:
+            return                  # inside another (the verdict marking its head): it commits
+        if self._verdict is not None and not appends:
+            self._held = True       # the batch opened, the head marked: nothing to wait for yet
+            return
+        self._commit()
+
+    def _commit(self) -> None:
+        self._held = False
+        if self._verdict is not None:
+            verdict, self._verdict = self._verdict, None
+            self._depth += 1        # what verdict writes (the verified head) joins this
+            try:
+                verdict()
+            except BaseException as error:
+                self._db.execute("ROLLBACK")
+                self._verdict = functools.partial(_raise, error)   # and refuses every later one
+                raise
+            finally:
+                self._depth -= 1
         self._db.execute("COMMIT")
+        if self._checkpointer is not None:
+            self._checkpointer.request()
+
+    def commit_after(self, verdict: Callable[[], None]) -> None:
+        # WAL: the walking process reads the chain as last committed, whatever this
+        # connection writes meanwhile, and the write lock taken by the first BEGIN
+        # IMMEDIATE keeps every other writer out until the verdict (docs/book.md).
+        if self._journal_mode == "wal":
+            self._verdict = verdict
+        else:
+            verdict()
+
+    def commit_held(self) -> None:
+        if self._held:
+            self._commit()
 
     # ---- writing -------------------------------------------------------------------
     @contextmanager
     def appending(self) -> Iterator[Appending]:
-        with self._transaction():
+        if self._checkpointer is None and self._journal_mode == "wal":
+            self._checkpointer = _Checkpointer.start(self.location, self._db)
+        with self._transaction(appends=True):
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
             self._tail = _Tail(self._db, head.fetchone(), self._has_ledgers)
             try:
@@ -228,6 +285,14 @@ class SQLiteStore(LedgerTableStore):
         for row in rows:
             yield StoredRecord(*row)
 
+    def chain(self, after: int = 0) -> Iterator[RawRecord]:
+        # The body's bytes as stored, not decoded (verify hashes and parses them): half
+        # the cost of reading a row; a body that is not text is read as NULL.
+        rows = self._db.execute("SELECT seq, hash, batch, position, claim_id, "
+                                f"{_AS_BYTES.format('body')} FROM records WHERE seq > ? "
+                                "ORDER BY seq", (after,))
+        yield from map(RawRecord._make, rows)
+
     def last_seq(self) -> int:
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
@@ -258,10 +323,12 @@ class SQLiteStore(LedgerTableStore):
             return found
         self._written()
         # By person (the index's first column), the year sorted out here: a person has
-        # entries in a year or two.
+        # entries in a year or two.  In the index's order (chain order within each
+        # person-year, all by_person_year needs): no sort of the rows by seq.
         rows = self._rows_in("SELECT b.person_id, b.year, b.seq, r.hash, b.entry "
                              "FROM book_index b JOIN records r USING (seq) "
-                             "WHERE b.person_id IN ({marks}) ORDER BY b.seq",
+                             "WHERE b.person_id IN ({marks}) "
+                             "ORDER BY b.person_id, b.year, b.seq",
                              sorted({person for person, _ in wanted}))
         return by_person_year(rows, found, BookEntry)
 
@@ -272,11 +339,15 @@ class SQLiteStore(LedgerTableStore):
         if not self._has_book or not wanted or not self._ledgers_ready():
             return found
         self._written()
-        # book_by_person_year from each pointer on: the ledger's entry and what follows
+        # Each pointer (the ledger table's key), then book_by_person_year from it on: the
+        # ledger's entry and what follows, a range of the index.  CROSS JOIN keeps that
+        # order: left to itself the planner read every index row of the person, all
+        # years, and sorted the result (EXPLAIN QUERY PLAN; a third of the query's time).
         rows = self._rows_in("SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
-                             "JOIN book_index b ON b.person_id = l.person_id "
+                             "CROSS JOIN book_index b ON b.person_id = l.person_id "
                              "AND b.year = l.year AND b.seq >= l.seq "
-                             "WHERE l.person_id IN ({marks}) ORDER BY b.seq",
+                             "WHERE l.person_id IN ({marks}) "
+                             "ORDER BY l.person_id, l.year, b.seq",
                              sorted({person for person, _ in wanted}))
         return by_person_year(rows, found, lambda seq, entry: BookEntry(seq, None, entry),
                               wanted)
@@ -330,6 +401,11 @@ class SQLiteStore(LedgerTableStore):
         if self._has_book:
             yield from self._db.execute("SELECT seq, person_id, year, entry FROM book_index "
                                         "WHERE seq > ? ORDER BY seq", (after,))
+
+    def book_index_bytes(self, after: int = 0) -> Iterator[tuple[int, str, int, bytes | None]]:
+        if self._has_book:
+            yield from self._db.execute(f"SELECT seq, person_id, year, {_AS_BYTES.format('entry')} "
+                                        "FROM book_index WHERE seq > ? ORDER BY seq", (after,))
 
     def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:
         with self._transaction():
@@ -413,7 +489,78 @@ class SQLiteStore(LedgerTableStore):
         yield from self._db.execute("SELECT sha256, text FROM sources ORDER BY sha256")
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._db.close()
+
+
+class _Checkpointer:
+    """Copies what each COMMIT wrote to the write-ahead log into the database file, in a
+    thread with its own connection, while the writer goes on with its next transaction.
+
+    SQLite checkpoints in the committing call once the log passes 1,000 pages: a
+    settle transaction of 2,000 claims writes some 3,500, so every COMMIT of a daily
+    run also copied them all into the file and synced it (≈ 35 ms CPU and the I/O,
+    benchmarks/RESULTS.md, "verify and store I/O").  A passive checkpoint never
+    waits for readers or writers, and sqlite3 lets go of the interpreter lock while
+    SQLite works, so here it takes the other core.  What it has not copied when the
+    store closes, the writer's close copies, as SQLite always does.
+    """
+
+    def __init__(self, path: str):
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA synchronous = FULL")   # the file synced after copying
+        self._wanted = threading.Condition()
+        self._requested = self._done = 0
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="yibao-checkpoint", daemon=True)
+
+    @classmethod
+    def start(cls, path: str, writer: sqlite3.Connection) -> _Checkpointer | None:
+        try:
+            checkpointer = cls(path)
+            checkpointer._thread.start()
+        except (sqlite3.Error, RuntimeError, OSError):
+            return None             # the writer checkpoints in its commits, as before
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        return checkpointer
+
+    def request(self) -> None:
+        with self._wanted:
+            self._requested += 1
+            self._wanted.notify()
+
+    def settled(self) -> None:
+        """Wait until every checkpoint requested so far has run."""
+        with self._wanted:
+            self._wanted.wait_for(lambda: self._done >= self._requested or self._stopping)
+
+    def _run(self) -> None:
+        while True:
+            with self._wanted:
+                self._wanted.wait_for(lambda: self._requested > self._done or self._stopping)
+                if self._stopping:
+                    break
+                target = self._requested
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                pass                # e.g. busy: the next request, or the close, copies it
+            with self._wanted:
+                self._done = target
+                self._wanted.notify_all()
+
+    def stop(self) -> None:
+        with self._wanted:
+            self._stopping = True
+            self._wanted.notify_all()
+        self._thread.join()
+        self._db.close()
+
+
+def _raise(error: BaseException) -> None:
+    raise error
 
 
 def _marks(count: int) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import abc
 import functools
 from contextlib import AbstractContextManager
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple
 
 import attrs
 
@@ -56,6 +56,26 @@ class StoredRecord:
     @property
     def data(self) -> dict:
         return parse_body(self.body)
+
+
+class RawRecord(NamedTuple):
+    """A :class:`StoredRecord` as verify reads it: the body as the bytes stored."""
+
+    seq: int
+    hash: str
+    batch: int
+    position: int
+    claim_id: str | None
+    body: bytes | None     # None: the column does not hold text (a malformed record)
+
+
+def _utf8(text) -> bytes | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:      # a lone surrogate: not text a body can be
+        return None
 
 
 # In an index entry (canonical JSON): the entry holds the ledger after its event.  The
@@ -143,6 +163,27 @@ class AuditStore(abc.ABC):
                    sources: Mapping[str, str]) -> Batch:
         """Start a batch, storing its policy sources (sha256 → text) once, in one transaction."""
 
+    def commit_after(self, verdict: Callable[[], None]) -> None:
+        """Let nothing this connection writes commit before ``verdict()`` has returned.
+
+        ``settle`` writes into a book only if its chain verifies, and the walk runs in a
+        second process (audit/verify_ahead.py): ``verdict`` waits for it, and raises if
+        the chain does not verify.  A store that can keep its writes uncommitted while
+        that process reads the chain as committed (SQLite in WAL mode) keeps its write
+        transactions open as one until the first :meth:`appending` ends, calls
+        ``verdict`` then, and commits all of it, or rolls all of it back when
+        ``verdict`` raises: the walk overlaps reading ahead and settling the first
+        transaction, and a book that does not verify still gets nothing.  Here (and so
+        on PostgreSQL) ``verdict`` is called at once, before any write: there the first
+        transaction takes the records' lock that every other desk's writer queues on,
+        and held for the verdict it would keep them waiting for the walk as well.
+        """
+        verdict()
+
+    def commit_held(self) -> None:
+        """Commit what :meth:`commit_after` holds back, if anything (after ``verdict``): a
+        run that ended before its first :meth:`appending` (nothing to settle)."""
+
     # ---- reading -------------------------------------------------------------------
     @abc.abstractmethod
     def latest_batch(self) -> Batch | None: ...
@@ -154,6 +195,14 @@ class AuditStore(abc.ABC):
     @abc.abstractmethod
     def records(self, batch: int | None = None, after: int = 0) -> Iterator[StoredRecord]:
         """Records in chain order (all, or one batch's), from seq ``after`` + 1 on."""
+
+    def chain(self, after: int = 0) -> Iterator[RawRecord]:
+        """:meth:`records` from seq ``after`` + 1 on, each body as its UTF-8 bytes (None
+        when it is not text): what verify walks, hashing and parsing the bytes as
+        stored.  A store may read them without decoding them (SQLite)."""
+        for record in self.records(after=after):
+            yield RawRecord(record.seq, record.hash, record.batch, record.position,
+                            record.claim_id, _utf8(record.body))
 
     @abc.abstractmethod
     def last_seq(self) -> int:
@@ -224,6 +273,12 @@ class AuditStore(abc.ABC):
     @abc.abstractmethod
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         """The index as stored: (seq, person id, year, entry) in seq order, for verify."""
+
+    def book_index_bytes(self, after: int = 0) -> Iterator[tuple[int, str, int, bytes | None]]:
+        """:meth:`book_index` with each entry as its UTF-8 bytes (None when it is not text),
+        for verify to compare with the entry encoded from the record's body."""
+        for seq, person, year, entry in self.book_index(after):
+            yield seq, person, year, _utf8(entry)
 
     @abc.abstractmethod
     def rebuild_book_index(self, entries: Iterable[tuple[int, str, int, str]]) -> None:

@@ -25,6 +25,7 @@ reported as *malformed*, a text column that is not UTF-8 is read with U+FFFD
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import attrs
@@ -34,7 +35,7 @@ from yibao.audit.book import index_entry
 from yibao.audit.chain import FORMATS, GENESIS, body_hash, parse_body
 from yibao.audit.checkpoint import Checkpoint
 from yibao.audit.policies import PolicyRef, policy_key
-from yibao.audit.store import AuditStore, Batch, StoredRecord
+from yibao.audit.store import AuditStore, Batch, RawRecord, StoredRecord
 from yibao.dsl.loader import source_sha256
 
 ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD, BOOK_INDEX = (
@@ -109,7 +110,7 @@ def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -
     limit = store.last_seq()
     # The book's index and the tree's leaves are compared row by row as the records are
     # walked (all in seq order), so memory does not grow with the store.
-    walks.extend([store.book_index(after=start), store.tree_leaves(after=start)])
+    walks.extend([store.book_index_bytes(after=start), store.tree_leaves(after=start)])
     index = _IndexWalk(walks[0])
     has_tree = store.tree_size() > 0 or store.log_id() is not None
     leaves = _LeafWalk(walks[1]) if has_tree else None
@@ -122,15 +123,15 @@ def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -
     # to a different hash") than by the tree.
     leaf_problem: Problem | None = None
     leaf_head = head
-    walks.append(store.records(after=start))
+    walks.append(store.chain(after=start))
     for record in walks[-1]:
         if record.seq > limit:
             break
         try:
             problem, data = _check(store, record, expected, head, sources)
             if problem is None and leaf_problem is None:
-                wanted = (record.seq, *index_entry(data)) if "kind" in data else None
-                leaf = merkle.record_leaf(record.body)
+                wanted = _index_row(record.seq, data) if "kind" in data else None
+                leaf = merkle.leaf_hash(record.body)
                 problem = index.check(record.seq, wanted) or batches.check(record, data)
                 leaf_problem = leaves.check(record.seq, leaf) if leaves else None
                 leaf_head = head
@@ -242,7 +243,13 @@ def _check_checkpoints(store: AuditStore, checkpoints, count: int, roots: dict[i
     return tuple(proved), None
 
 
-def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
+def _index_row(seq: int, data: dict) -> tuple[int, str, int, bytes]:
+    """The index row a book entry's body calls for, its entry as UTF-8 (as read)."""
+    person, year, entry = index_entry(data)
+    return seq, person, year, entry.encode("utf-8")
+
+
+def _check(store: AuditStore, record: RawRecord, expected: int, prev: str,
            sources: dict[str, str]) -> tuple[Problem | None, dict | None]:
     """The record's first problem, if any, and its body (decoded once: the walk goes on
     to check its index row and batch with it)."""
@@ -252,12 +259,12 @@ def _check(store: AuditStore, record: StoredRecord, expected: int, prev: str,
     return _check_policies(found, sources), found
 
 
-def _decoded(store: AuditStore, record: StoredRecord, expected: int, prev: str
+def _decoded(store: AuditStore, record: RawRecord, expected: int, prev: str
              ) -> Problem | dict:
-    if not isinstance(record.body, str) or not isinstance(record.hash, str):
+    if record.body is None or not isinstance(record.hash, str):
         return Problem(MALFORMED, record.seq, f"record #{record.seq} is not a well-formed "
                                               "record (its body or hash is not text)")
-    if body_hash(record.body) != record.hash:
+    if hashlib.sha256(record.body).hexdigest() != record.hash:   # the bytes as stored
         return Problem(ALTERED, record.seq, f"record #{record.seq} was altered: its content no "
                                             "longer matches its hash")
     try:
@@ -393,7 +400,7 @@ class _BatchCheck:
         self._recorded: dict[int, int] = {}
         self._marks = store.batch_marks()
 
-    def check(self, record: StoredRecord, data: dict) -> Problem | None:
+    def check(self, record: RawRecord, data: dict) -> Problem | None:
         batch: Batch | None = self._batches.get(record.batch)
         if batch is None:
             return Problem(BATCHES, record.seq, f"record #{record.seq} belongs to batch "

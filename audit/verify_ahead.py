@@ -7,12 +7,18 @@ records, 0.7–1.4 s) before its first write.  The walk is Python work (decoding
 body, its index row and leaf): in a thread it would hold the interpreter lock that
 loading the policy and opening the store need, so it runs in a child process with
 its own connection to the store, started before the policy is loaded, and only
-reads.  The parent waits for the child's report before its first write (the batch
-it opens), and marks the head verified itself, as before.
+reads.  The parent waits for the child's report before its first COMMIT, not its
+first write (``AuditStore.commit_after``): on SQLite in WAL mode the child reads the
+chain as committed while the parent opens its batch, reads ahead, settles and
+writes its first transaction, which is committed with the head marked verified if
+the chain verifies and rolled back if not.  Elsewhere the report is awaited before
+the first write, as before.
 
 The verdict is never weaker than the walk made in the process: a child that cannot
 give a report (it could not be started, it died, the store could not be opened by
-it — a book not created yet) leaves the walk to the parent, which makes it then.
+it — a book not created yet) leaves the walk to the parent, which makes it then, on
+a connection of its own when the child had been started (the parent's may hold its
+first transaction by then, which the walk must not read as part of the chain).
 The child is forked (``os.fork``, a pipe for its report: importing multiprocessing
 would cost 0.05 s of the start-up this saves) and only when the process has one
 thread, as the command line's has: a program with threads of its own may hold a
@@ -36,7 +42,8 @@ class VerificationAhead:
     whole chain with ``whole``), walked in a child process started now."""
 
     def __init__(self, location: str, whole: bool = False):
-        self.whole = whole
+        self.location, self.whole = location, whole
+        self.walking = False    # a child was started: its report can wait until a COMMIT
         self._child: int | None = None
         self._report_from: int | None = None    # the pipe's end the report comes from
         if threading.active_count() != 1 or not hasattr(os, "fork"):
@@ -59,15 +66,21 @@ class VerificationAhead:
                 os._exit(0)
         os.close(writable)
         self._child, self._report_from = child, readable
+        self.walking = True
 
     def report(self, store: AuditStore) -> VerifyReport:
         """The child's report, once it is in; else ``store`` (the same one, opened by the
-        caller) walked now."""
+        caller) walked now, or, if the child was started and died, the store walked on a
+        connection of its own (``store`` may hold uncommitted writes by then)."""
         found = self._received()
         if found is not None:
             return found
-        since = None if self.whole else store.verified_head()
-        return verify_store(store, since=since)
+        if self.walking:
+            from yibao.audit.stores import open_store
+
+            with open_store(self.location) as own:
+                return _verified(own, self.whole)
+        return _verified(store, self.whole)
 
     def close(self) -> None:
         """Stop the child if its report is no longer wanted (the run ended first)."""
@@ -111,9 +124,12 @@ def _walk(location: str, whole: bool, writable: int) -> None:
     report = None
     try:
         with open_store(location) as store:
-            since = None if whole else store.verified_head()
-            report = verify_store(store, since=since)
+            report = _verified(store, whole)
     except Exception:   # noqa: BLE001 - whatever stops the child, the parent walks itself
         report = None
     with os.fdopen(writable, "wb") as out:
         out.write(pickle.dumps(report))
+
+
+def _verified(store: AuditStore, whole: bool) -> VerifyReport:
+    return verify_store(store, since=None if whole else store.verified_head())

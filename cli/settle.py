@@ -11,6 +11,7 @@ committed.  See docs/book.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import sys
 
@@ -55,6 +56,41 @@ def register(commands) -> None:
     settle.set_defaults(handler=run)
 
 
+class NotVerified(Exception):
+    """The book's chain did not verify: what the run wrote is rolled back."""
+
+    def __init__(self, problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _Output:
+    """``-o FILE`` (or standard output), opened when the first lines are written: after
+    the first COMMIT, which waits for the verify walk's verdict, so a book refused then
+    leaves an existing FILE as it was, as it did when the verdict came first."""
+
+    def __init__(self, stack: contextlib.ExitStack, path: str | None):
+        self._stack, self._path, self._out = stack, path, None
+
+    def write(self, lines: list[dict]) -> None:
+        from yibao.cli.io import output_file
+        from yibao.core.jsonl import write_lines
+
+        if self._out is None:
+            self._out = self._stack.enter_context(output_file(self._path))
+        write_lines(lines, self._out)
+        self._out.flush()
+
+
+def _verdict(ahead, store) -> None:
+    """The walk's report: the head it reached marked verified (in the transaction the
+    verdict lets commit), or NotVerified naming the first problem."""
+    report = ahead.report(store)
+    if not report.ok:
+        raise NotVerified(report.problem)
+    store.mark_verified(report.records, report.head)
+
+
 def _positive(text: str) -> int:
     import argparse
 
@@ -69,8 +105,7 @@ def run(args) -> int:
     from yibao.audit.stores import open_store
     from yibao.audit.verify_ahead import VerificationAhead
     from yibao.cli.audit import sign_after_recording
-    from yibao.cli.io import output_file
-    from yibao.core.jsonl import read_lines, write_lines
+    from yibao.core.jsonl import read_lines
     from yibao.runtime.batch import Engine
     from yibao.dsl.policy_cache import load_policy_cached
 
@@ -87,27 +122,26 @@ def run(args) -> int:
     # A book that does not verify is not written into: its figures cannot be trusted.
     # What the last verification reached is not walked again (--verify-all does).  The
     # walk starts now, in a second process, while the policy loads and the store opens
-    # (audit/verify_ahead.py); its report is awaited before the first write.
+    # (audit/verify_ahead.py); its report is awaited before the first COMMIT (on SQLite
+    # in WAL mode; elsewhere before the first write), and a bad one rolls back
+    # everything the run wrote: the batch, the first transaction.
     ahead = VerificationAhead(args.book, whole=args.verify_all)
     refused = 0
     try:
         engine = Engine(load_policy_cached(args.policy))
         with open_store(args.book, create=True) as store:
-            report = ahead.report(store)
-            if report.ok:
-                store.mark_verified(report.records, report.head)
+            verdict = functools.partial(_verdict, ahead, store)
+            if ahead.walking:
+                store.commit_after(verdict)
             else:
-                print(f"yibao: {report.problem.code} {args.book}: {report.problem.message}",
-                      file=sys.stderr)
-                print("yibao: settle refuses to write into a book whose chain does not verify "
-                      "— run yibao audit verify", file=sys.stderr)
-                return EXIT_USAGE
+                verdict()       # walked here and now, before anything is written
             settler = BookSettler(store, engine, args.resume)
             batch = settler.batch.batch
             if settler.resumed:
                 print(f"yibao: resuming batch {batch} of {args.book} after input line "
                       f"{settler.done}", file=sys.stderr)
-            with output_file(args.output) as out, contextlib.ExitStack() as stack:
+            with contextlib.ExitStack() as stack:
+                out = _Output(stack, args.output)
                 closing = ([settler.close_year(args.close_year)] if args.close_year is not None
                            else [])
                 revisions = settler.revise(args.commit_every) if args.retroactive else iter(())
@@ -117,16 +151,23 @@ def run(args) -> int:
                           if claims is not None else iter(()))
                 for lines in itertools.chain(closing, revisions, events):
                     refused += sum(entry["kind"] == "error" for entry in lines)
-                    write_lines(lines, out)
-                    out.flush()
+                    out.write(lines)
                     seqs = [entry["seq"] for entry in lines if entry.get("seq")
                             and entry["kind"] not in ("already_settled",)]
                     if seqs:
                         print(f"yibao: booked #{min(seqs)}–#{max(seqs)} (batch {batch}) in "
                               f"{args.book}", file=sys.stderr, flush=True)
+                store.commit_held()     # a run that appended nothing: its batch, after the verdict
+                out.write([])           # and its output, empty, as before
             sign_after_recording(store)
     except ClaimsFileError as error:
         return refuse_claims_file(error)
+    except NotVerified as error:
+        problem = error.problem
+        print(f"yibao: {problem.code} {args.book}: {problem.message}", file=sys.stderr)
+        print("yibao: settle refuses to write into a book whose chain does not verify "
+              "— run yibao audit verify", file=sys.stderr)
+        return EXIT_USAGE
     except AuditError as error:
         hint = f" — {error.hint}" if error.hint else ""
         print(f"yibao: {error.message}{hint}", file=sys.stderr)

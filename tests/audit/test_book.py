@@ -19,6 +19,8 @@ from decimal import Decimal
 import pytest
 
 from helpers import EXAMPLES, POLICIES
+from yibao.audit.stores import open_store
+from yibao.audit.verify import verify_store
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, main
 
 POLICY = str(POLICIES / "benxi-2023.policy")
@@ -411,6 +413,24 @@ def test_verify_catches_an_index_entry_that_differs_from_its_record(settle, book
     assert "book index disagrees with the chain at record #1" in capsys.readouterr().err
     status, _ = settle(EXAMPLE["bx-0002"])
     assert status == EXIT_USAGE
+
+
+@pytest.mark.parametrize("statement, code", [
+    # The same bytes stored as a BLOB, not text: verify reads a body and an index entry
+    # as the bytes stored (audit/sqlite_store.py chain, book_index_bytes), and a body
+    # or entry that is not text must not pass for one (settle could not read it).
+    ("UPDATE records SET body = CAST(body AS BLOB) WHERE seq = 1", "A407"),
+    ("UPDATE book_index SET entry = CAST(entry AS BLOB) WHERE seq = 1", "A406"),
+])
+def test_verify_catches_a_body_or_entry_stored_as_bytes_not_text(settle, book, capsys, tamper,
+                                                                  statement, code):
+    settle(EXAMPLE["bx-0001"], expect=EXIT_OK)
+    tamper(book, statement)
+    assert main(["audit", "verify", book]) == EXIT_CLAIMS_FAILED
+    assert f"{code} " in capsys.readouterr().err
+    with open_store(book) as store:
+        problem = verify_store(store).problem
+    assert (problem.code, problem.seq) == (code, 1)
 
 
 def test_settle_verifies_from_the_last_verified_head_and_all_with_verify_all(

@@ -21,7 +21,9 @@ import sqlite3
 
 from helpers import POLICIES
 from killed_run import KilledRun
+from yibao.audit.chain import GENESIS, link
 from yibao.audit.sqlite_store import SQLiteStore
+from yibao.audit.store import StoredRecord
 from yibao.audit.verify import verify_store
 from yibao.core.jsonl import read_lines
 from yibao.runtime.results import outcome_to_json
@@ -125,3 +127,22 @@ def test_kill_9_at_random_points_then_resume(tmp_path, benxi_engine):
         outcome_to_json(o, trace=False) for o in uninterrupted]
     assert [json.loads(line) for line in run.out] == [
         outcome_to_json(o, trace=False) for o in uninterrupted]
+
+
+def test_each_commit_is_copied_into_the_database_file_beside_the_writer(tmp_path):
+    """The write-ahead log is checkpointed by the store's own thread after each COMMIT
+    (audit/sqlite_store.py _Checkpointer), not in the committing call; what is in the
+    file is then the chain as committed, whatever the log still holds."""
+    path = str(tmp_path / "book.db")
+    with SQLiteStore(path, create=True) as store:
+        batch = store.open_batch("sorted", "0", "key", "2024-01-02T03:04:05Z", {})
+        body, digest = link({"claim_id": "a", "batch": batch.batch, "position": 1}, 1, GENESIS)
+        with store.appending() as tail:
+            tail.add(StoredRecord(1, digest, batch.batch, 1, "a", body))
+        # Committed: in the log.  One record is far below SQLite's own 1,000-page
+        # checkpoint, so only the store's thread copies it into the file.
+        assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        store._checkpointer.settled()
+        file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)   # ignores the log
+        assert file_only.execute("SELECT seq, claim_id FROM records").fetchall() == [(1, "a")]
+        file_only.close()

@@ -122,3 +122,101 @@ def test_an_untouched_book_is_marked_verified_and_settled(book, tmp_path, capsys
     assert json.loads(capsys.readouterr().out)["kind"] == "settlement"
     with open_store(book) as store:
         assert store.verified_head()[0] == 2 and store.last_seq() == 3
+
+
+# In a fresh interpreter: the child walks only once the parent's first transaction is
+# written (its records flushed into the open transaction), and says whether it waited
+# for that; then `yibao settle` runs as the command does.
+_LATE_WALK = """
+    import os, sys, time
+    from yibao.audit import sqlite_store, verify_ahead
+    from yibao.cli.main import main
+    policy, claims, book, written, seen = sys.argv[1:]
+    walk, flush = verify_ahead._walk, sqlite_store._Tail.flush
+
+    def late_walk(*args):
+        for _ in range(1000):                 # 10 s at most: a parent that waits for the
+            if os.path.exists(written):       # report before writing never writes
+                open(seen, "w").close()
+                break
+            time.sleep(0.01)
+        walk(*args)
+
+    def flush_and_say(self):
+        flush(self)
+        open(written, "a").close()
+
+    verify_ahead._walk, sqlite_store._Tail.flush = late_walk, flush_and_say
+    sys.exit(main(["settle", policy, claims, "--book", book]))
+    """
+
+
+def _settle_with_late_walk(book, tmp_path):
+    claims = tmp_path / "today.jsonl"
+    claims.write_text(LINES[2] + "\n", encoding="utf-8")
+    written, seen = tmp_path / "written", tmp_path / "seen"
+    run = _fresh(_LATE_WALK, POLICY, str(claims), book, str(written), str(seen))
+    return run, seen.exists()
+
+
+def test_tampering_found_while_the_first_transaction_is_written_commits_nothing(
+        book, tmp_path, tamper):
+    tamper(book, TAMPER)
+    before = _tables(book)
+    run, walked_after_the_write = _settle_with_late_walk(book, tmp_path)
+    assert walked_after_the_write         # the verdict came after bx-0003 was written…
+    assert run.returncode == EXIT_USAGE and run.stdout == ""
+    assert f"A401 {book}: record #2 was altered" in run.stderr
+    assert _tables(book) == before        # …and it was rolled back: no batch, no record
+
+
+def test_the_verdict_after_the_first_write_commits_it_with_the_head_verified(book, tmp_path):
+    run, walked_after_the_write = _settle_with_late_walk(book, tmp_path)
+    assert walked_after_the_write and run.returncode == EXIT_OK, run.stderr
+    assert json.loads(run.stdout)["kind"] == "settlement"
+    with open_store(book) as store:
+        # the child's walk reached #2, the chain as committed; #3 is this run's own
+        assert store.verified_head()[0] == 2 and store.last_seq() == 3
+
+
+def test_a_child_that_dies_leaves_the_committed_chain_to_the_parent(book, tmp_path):
+    claims = tmp_path / "today.jsonl"
+    claims.write_text(LINES[2] + "\n", encoding="utf-8")
+    run = _fresh("""
+        import os, sys
+        from yibao.audit import verify_ahead
+        from yibao.cli.main import main
+        verify_ahead._walk = lambda *args: os._exit(3)     # the child ends without a report
+        sys.exit(main(["settle", *sys.argv[1:]]))
+        """, POLICY, str(claims), "--book", book)
+    assert run.returncode == EXIT_OK, run.stderr
+    with open_store(book) as store:
+        # Walked at the first COMMIT on a connection of its own: the chain up to #2, not
+        # the run's own #3, which its transaction held uncommitted then.
+        assert store.verified_head()[0] == 2 and store.last_seq() == 3
+
+
+def test_a_run_with_nothing_to_settle_commits_its_batch_after_the_verdict(book, tmp_path):
+    claims = tmp_path / "empty.jsonl"
+    claims.write_text("", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "yibao.cli.main", "settle", POLICY, str(claims),
+                          "--book", book], capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert run.returncode == EXIT_OK, run.stderr
+    with open_store(book) as store:
+        assert store.verified_head()[0] == 2 and store.last_seq() == 2
+        assert store.latest_batch().batch == 3
+
+
+def test_a_refused_book_leaves_the_output_file_as_it_was(book, tmp_path, tamper):
+    # The verdict now comes at the first COMMIT: the output is opened after it, not before.
+    tamper(book, TAMPER)
+    claims = tmp_path / "today.jsonl"
+    claims.write_text(LINES[2] + "\n", encoding="utf-8")
+    kept = tmp_path / "yesterday-report.jsonl"
+    kept.write_text('{"kind": "settlement"}\n', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "yibao.cli.main", "settle", POLICY, str(claims),
+                          "--book", book, "-o", str(kept)], capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert run.returncode == EXIT_USAGE and "A401" in run.stderr
+    assert kept.read_text(encoding="utf-8") == '{"kind": "settlement"}\n'
