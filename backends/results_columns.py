@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
+from typing import BinaryIO, Iterator
 
 import attrs
 import numpy as np
@@ -34,6 +31,7 @@ import pyarrow.compute as pc
 from yibao.backends.outcomes import BatchResults
 from yibao.backends.results_io import (DICTIONARY_COLUMNS, error_row, parquet_schema,
                                        result_columns)
+from yibao.backends.threads import built_in_order
 from yibao.dsl.model import Policy
 
 CHUNK = 131_072   # result rows turned into text at a time
@@ -42,24 +40,6 @@ CHUNK = 131_072   # result rows turned into text at a time
 # the file takes the previous chunk; what is held stays a few chunks whatever the
 # batch's size.
 AHEAD = 2
-
-_Item = TypeVar("_Item")
-_Built = TypeVar("_Built")
-
-
-def _built_in_order(build: Callable[[_Item], _Built], items: Iterable[_Item]
-                    ) -> Iterator[_Built]:
-    """``build(item)`` for each item, on AHEAD threads, yielded in the items' order; at
-    most AHEAD + 1 built and not yet taken."""
-    workers = max(1, min(AHEAD, os.cpu_count() or 1))
-    with ThreadPoolExecutor(workers) as pool:
-        pending: deque = deque()
-        for item in items:
-            pending.append(pool.submit(build, item))
-            if len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
 
 
 # ---- money -----------------------------------------------------------------------------
@@ -219,7 +199,7 @@ def _table_parts(batch: BatchResults) -> Iterator[pa.Table]:
         return table
 
     yielded = False
-    for table in _built_in_order(build, _chunks(batch)):
+    for table in built_in_order(build, _chunks(batch), AHEAD):
         yielded = True
         yield table
     if not yielded:   # an empty batch still has its schema
@@ -356,14 +336,14 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
     batch's size; a chunk's lines, each with its newline, are written as the buffer
     Arrow holds them in (no Python string per line), cut where the refusals of the
     chunk's span go.  The next chunks' text is built on other threads while one is
-    written (:func:`_built_in_order`)."""
+    written (backends/threads.py)."""
     def build(chunk) -> tuple[list, int]:
         part, positions, refused = chunk
         lines = _result_lines(part, "\n") if part is not None else pa.array([], pa.string())
         return _in_input_order(lines, positions, batch, refused), len(lines) + len(refused)
 
     written = 0
-    for pieces, lines in _built_in_order(build, _chunks(batch)):
+    for pieces, lines in built_in_order(build, _chunks(batch), AHEAD):
         for piece in pieces:
             out.write(piece)
         written += lines
