@@ -105,11 +105,15 @@ def read_typed_claims(engine, columns: ClaimColumns, path: str) -> TypedClaims:
                         np.concatenate([empty, *numbers]), records)
 
 
-def line_blocks(path: str, size: int | None = None) -> Iterator[bytes]:
+def line_blocks(path: str, size: int | None = None) -> Iterator[bytes | memoryview]:
     """The file's bytes (``-``: standard input's) in blocks of whole lines: ``size``
     bytes (READ_BYTES) read at a time, a block the lines they end (more reads for a
     line longer than that), what follows the last newline carried to the next block;
-    the file's last block as it ends (a last line without a newline)."""
+    the file's last block as it ends (a last line without a newline).
+
+    Each block is read into a buffer of its own and handed on as a view of it: no copy
+    of the file's bytes but the carried tail of a line (slicing and joining bytes
+    copied each block twice, 0.35 s of the main thread's time at 10^6 claims)."""
     import sys
 
     size = size or READ_BYTES
@@ -117,16 +121,15 @@ def line_blocks(path: str, size: int | None = None) -> Iterator[bytes]:
     try:
         carried = b""
         while True:
-            read = stream.read(size)
-            if not read:
+            block = bytearray(len(carried) + size)
+            block[:len(carried)] = carried
+            filled = len(carried) + (stream.readinto(memoryview(block)[len(carried):]) or 0)
+            if filled == len(carried):   # the end of the file
                 break
-            data = carried + read if carried else read
-            end = data.rfind(b"\n") + 1
-            if end == 0:   # no newline yet: a line longer than a block
-                carried = data
-                continue
-            carried = data[end:]
-            yield data[:end] if carried else data
+            end = block.rfind(b"\n", 0, filled) + 1
+            carried = bytes(block[end:filled])
+            if end:   # else no newline yet: a line longer than a block, read on
+                yield memoryview(block)[:end]
         if carried:
             yield carried
     finally:
@@ -148,7 +151,7 @@ class _Block:
     lines: int
 
 
-def _typed_block(columns: ClaimColumns, schema, data: bytes) -> _Block:
+def _typed_block(columns: ClaimColumns, schema, data: bytes | memoryview) -> _Block:
     import numpy as np
     import pyarrow as pa
 
@@ -170,7 +173,8 @@ def _typed_block(columns: ClaimColumns, schema, data: bytes) -> _Block:
     records = [(position, int(numbers[position]),
                 undecodable[position] if text is None else text.rstrip("\r\n").encode("utf-8"))
                for position, text in zip(heard.tolist(), texts)]
-    held = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    codes = np.frombuffer(data, dtype=np.uint8)   # a line is its newline, or the file's end
+    held = int(np.count_nonzero(codes == ord("\n"))) + int(codes[-1] != ord("\n"))
     return _Block(_flat(typed, schema), typed.column("pos").to_numpy(), numbers, records,
                   held)
 

@@ -144,7 +144,7 @@ def test_line_blocks_are_whole_lines_that_join_to_the_file(tmp_path, size):
     data = b"\n".join([b"a" * 150, b"", b"bb", b"c" * 3, b"\r", b"tail without newline"])
     path = tmp_path / "claims.jsonl"
     path.write_bytes(data)
-    blocks = list(line_blocks(str(path), size))
+    blocks = [bytes(block) for block in line_blocks(str(path), size)]
     assert b"".join(blocks) == data
     assert all(block.endswith(b"\n") for block in blocks[:-1])   # whole lines
     assert blocks[-1].endswith(b"tail without newline")
