@@ -31,11 +31,11 @@ Blocks are read on a thread each (Arrow releases the GIL), so both cores parse.
 
 from __future__ import annotations
 
-import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
 from yibao.backends.columns import ClaimColumns
+from yibao.backends.threads import cores
 
 # Lines per block: a few MiB of claims, so that a block's parse is long beside the
 # cost of starting it, and a failing block costs little to read again.
@@ -67,11 +67,15 @@ def claim_schema(columns: ClaimColumns):
     return pa.schema(fields)
 
 
-def typed_lines(text, columns: ClaimColumns):
+def typed_lines(text, columns: ClaimColumns, threads: int | None = None):
     """``text`` (the lines, an Arrow string array, NULL for a line not UTF-8) →
     (typed, careful): an Arrow table of the lines parsed (``pos``, their position in
     ``text``, then claim_schema's columns) and a NumPy bool array, True for each
-    line left to the careful path."""
+    line left to the careful path.
+
+    ``threads``: how many parse the blocks (default: every core); ``1`` for a caller
+    that runs this on a thread of its own, a block of the file each
+    (jsonl_claims.read_typed_claims), and hands the freed memory back itself."""
     import numpy as np
     import pyarrow as pa
 
@@ -100,12 +104,17 @@ def typed_lines(text, columns: ClaimColumns):
     # Arrow never sees a careful line: a line that is just ``null`` crashes its reader
     # (pyarrow 2x: a segmentation fault), so blocks are cut around them
     blocks = [(start, min(start + BLOCK_LINES, count)) for start in range(0, count, BLOCK_LINES)]
-    with ThreadPoolExecutor(_cores()) as pool:
-        parsed = list(pool.map(lambda block: _read_block(block, data, offsets, careful, schema),
-                               blocks))
-    # The reader's working buffers are freed, but the allocator (mimalloc) keeps them
-    # for reuse unless told: 10^6 claims held ≈ 400 MB more through admission.
-    pa.default_memory_pool().release_unused()
+    def read(block):
+        return _read_block(block, data, offsets, careful, schema)
+
+    if threads == 1:
+        parsed = [read(block) for block in blocks]
+    else:
+        with ThreadPoolExecutor(threads or cores()) as pool:
+            parsed = list(pool.map(read, blocks))
+        # The reader's working buffers are freed, but the allocator (mimalloc) keeps
+        # them for reuse unless told: 10^6 claims held ≈ 400 MB more through admission.
+        pa.default_memory_pool().release_unused()
     tables, positions = [], []
     for pieces, failed in parsed:
         for (start, stop), table in pieces:
@@ -117,14 +126,6 @@ def typed_lines(text, columns: ClaimColumns):
         return _empty(schema), careful
     typed = pa.concat_tables(tables)
     return typed.add_column(0, "pos", pa.array(np.concatenate(positions))), careful
-
-
-def _cores() -> int:
-    """The cores this process may run on (a container's share, not the machine's)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:   # not on Linux
-        return os.cpu_count() or 1
 
 
 def _offset_type(kind):

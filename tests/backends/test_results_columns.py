@@ -204,3 +204,18 @@ def test_distinct_keys_are_numpys_unique(key):
     assert distinct.tolist() == expected_distinct.tolist()
     assert index.tolist() == expected_index.tolist()
     assert distinct[index].tolist() == key.tolist()
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string()])
+def test_the_bytes_json_escapes_are_found_in_any_slice(kind):
+    """A quote, a backslash or a control character in a slice of the ids: the fast test
+    of the bytes sees it where the values are (not in the buffer around the slice), and
+    a text that is only multi-byte UTF-8 needs no escape."""
+    from yibao.backends.results_columns import _escaped_bytes
+
+    values = pa.array(['a"b', "plain", "c\\d", "好-é", "e\x01", "tail"], kind)
+    expected = [True, False, True, False, True, False]
+    for start in range(len(values)):
+        for stop in range(start, len(values) + 1):
+            assert _escaped_bytes(values.slice(start, stop - start)) == any(
+                expected[start:stop]), (start, stop)

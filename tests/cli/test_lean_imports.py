@@ -17,11 +17,12 @@ import sys
 
 from helpers import EXAMPLES, POLICIES
 
+WATCHED = ("pandas", "networkx", "lark", "sqlglot", "yibao.runtime.evaluate",
+           "yibao.runtime.tracing")
 REPORTING = """
 import atexit, json, sys
 atexit.register(lambda: print(json.dumps(sorted(
-    name for name in ("pandas", "networkx", "lark", "sqlglot", "yibao.runtime.evaluate",
-                      "yibao.runtime.tracing")
+    name for name in %r
     if name in sys.modules)),
     file=sys.stderr))
 sys.argv = ["yibao", *sys.argv[1:]]
@@ -30,8 +31,11 @@ entry()
 """
 
 
-def imported(tmp_path, *argv: str) -> tuple[list[str], str]:
-    run = subprocess.run([sys.executable, "-c", REPORTING, *argv], capture_output=True,
+def imported(tmp_path, *argv: str, watched: tuple[str, ...] = WATCHED
+             ) -> tuple[list[str], str]:
+    """The ``watched`` modules a run of the command with ``argv`` imported, and its output."""
+    run = subprocess.run([sys.executable, "-c", REPORTING % (watched,), *argv],
+                         capture_output=True,
                          text=True, timeout=300, check=False,
                          env={**os.environ, "YIBAO_CACHE_DIR": str(tmp_path / "cache")})
     assert run.returncode in (0, 1), run.stderr
@@ -97,3 +101,15 @@ def test_a_parquet_run_with_its_plan_cached_imports_no_sqlglot(tmp_path):
     assert "sqlglot" in first                  # rendered once
     again, _ = imported(tmp_path, *argv)
     assert again == []
+
+
+def test_a_batch_run_imports_no_audit_store(tmp_path):
+    """A batch run (here the columnar engine on JSON Lines) never records: the audit
+    store, its hash chain and orjson stay out of its start-up."""
+    argv = ("eval", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
+            "--backend", "columnar", "-o", str(tmp_path / "results.jsonl"))
+    audit = ("yibao.audit.store", "yibao.audit.chain", "orjson")
+    assert imported(tmp_path, *argv, watched=audit)[0] == []
+    record = ("eval", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
+              "--record", str(tmp_path / "store.db"), "-o", str(tmp_path / "recorded.jsonl"))
+    assert "yibao.audit.store" in imported(tmp_path, *record, watched=audit)[0]
