@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from yibao.backends.columnar.admit import admit
 from yibao.backends.columnar.prepare import Prepared, window_claims
+from yibao.backends.columnar.walk import numpy_walk
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
 from yibao.dsl.model import SCHEMES, VISITS
@@ -82,11 +83,18 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
                   if name not in ("year", "days"))
     for i, threshold in enumerate(prepared.thresholds):
         engine[f"thr_{i}"] = np.where(threshold < 0, np.iinfo(np.int64).max, threshold)
-    walk_table = (_walk_claims(runner, prepared, arrays, admitted.visit, positions, slow,
-                               py[~window]) if len(slow) and prepared.c311 is not None
-                  else None)
+    walk_table = walked_by_numpy = None
+    if len(slow) and prepared.c311 is not None:
+        if runner.numpy_walk:
+            walked_by_numpy = numpy_walk(runner, prepared, arrays, admitted.visit, positions,
+                                         slow, py[~window])
+        if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
+            walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
+                                      slow, py[~window])
     with ThreadPoolExecutor(2) as pool:
-        if walk_table is not None:
+        if walked_by_numpy is not None:
+            walk = pool.submit(walked_by_numpy.settle)
+        elif walk_table is not None:
             walk = pool.submit(_walk, runner, walk_table, table, positions, lines, slow)
         else:
             walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
@@ -109,7 +117,8 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
         walked = len(other)
     results = _results(columns, table, positions, fast, settled, other)
     step("results")
-    return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
+    return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
+                        "numpy" if walked_by_numpy is not None else "duckdb")
 
 
 def _codes(table: pa.Table, name: str) -> np.ndarray:

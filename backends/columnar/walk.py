@@ -1,0 +1,226 @@
+"""The walk over NumPy: the person-years the window path cannot settle, claim by claim.
+
+backends/settle.py's ``walk_settlement`` (the recursive SQL) done with arrays: a
+person-year whose candidates or version change during the year, or whose ratio
+ceiling cuts a capped line, is settled one claim at a time, each claim from the
+state its earlier claims left — each computed line's cumulative base ``c`` and
+payout ``p``, each alert's burden ``ab`` and whether it fired ``af``
+(settle._state_names).  All person-years take their n-th claim in the same
+step, so a step is one block of claims, one a person-year, settled by the
+engine (backends/columnar/engine.py) with the carried ledger
+(backends/columnar/ledgers.py CarriedLedger):
+
+* every (version, candidate) is evaluated over the block, as the SQL lowers
+  every candidate as columns; take highest picks, claim by claim, the held
+  candidate with the highest total, ties to the first declared
+  (docs/specification.md §8); the result phase is the winner's (the engine's
+  ``evaluate``: a candidate's own result phase is the one over the winner
+  wherever it wins);
+* a step's claims of different versions are settled apart, each by its own
+  version's graph, as the SQL's CASE on ``version`` masks them;
+* then the state is committed as settle._next_state does: ``c`` += the
+  winner's base, ``p`` += the line's final payout, the alerts' burden and
+  state as the ledger left them; a line or alert the claim's version lacks
+  keeps its figure.
+
+The claims are gathered once in *step order*: step s holds the s-th claim of
+every person-year that has one, the person-years longest first, so that the
+person-years still walking at step s are the first ``counts[s]`` — a step's
+claims and its person-years' state are slices, never gathered.  The number of
+steps is the longest walked person-year.
+
+Where this cannot be exact the caller keeps DuckDB's walk statement
+(:func:`numpy_walk` returns None): a batch whose figures int64 might not hold
+(runner.fits_int64: NumPy wraps where DuckDB refuses), a graph with an op the
+engine does not cover (ArraySettlement.ops), a claim that holds none of its
+version's candidates (the SQL gives it NULL outcomes, which the results
+cannot hold as arrays).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays
+from yibao.backends.columnar.ledgers import CarriedLedger
+from yibao.backends.columnar.runner import fits_int64
+from yibao.backends.prepare import candidates, held_column
+from yibao.backends.result_phase import settled_columns, winner_parts
+from yibao.compiler.lower import CANDIDATE_TOTAL
+from yibao.dsl.model import VISITS
+
+_NO_THRESHOLD = np.iinfo(np.int64).max   # never reached: the SQL's NULL threshold
+_NO_OFFER = np.iinfo(np.int64).min       # a candidate not held: never the highest
+_VISITS = list(VISITS)                   # what the visit codes index (typed.py's admission)
+
+
+def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarray,
+               positions: np.ndarray, rows: np.ndarray, py: np.ndarray) -> "Walk | None":
+    """The walk of the claims at ``rows`` (whole person-years, their dense codes ``py``),
+    gathered from the prepared ``arrays``; None where it cannot be exact (above)."""
+    columns = runner.columns
+    settlements = [ArraySettlement(s.graph, columns, CarriedLedger(columns))
+                   for s in runner.settlements]
+    if any(node.op not in settlement.ops
+           for settlement in settlements for node in settlement.graph.order):
+        return None
+    if not bool(np.all(prepared.n_candidates[rows] > 0)):
+        return None
+    claims: dict[str, np.ndarray] = {"idx": positions[rows], "py": py}
+    for name in ("version", "total_fen", "in_scope_fen"):
+        claims[name] = arrays[name][rows]
+    for prefix, count in (("up", len(columns.upstream)), ("fld", len(columns.fields)),
+                          ("has", len(columns.identities))):
+        claims.update((f"{prefix}_{i}", arrays[f"{prefix}_{i}"][rows]) for i in range(count))
+    for i, threshold in enumerate(prepared.thresholds):
+        claims[f"thr_{i}"] = np.where(threshold[rows] < 0, _NO_THRESHOLD, threshold[rows])
+    claims.update((held_column(v, k), held[rows]) for (v, k), held in prepared.held.items())
+    money = [values for name, values in claims.items()
+             if values.dtype == np.int64 and name not in ("idx", "py", "version")
+             and not name.startswith("thr_")]
+    largest = max((int(np.abs(values).max()) for values in money if len(values)), default=0)
+    if not fits_int64(largest, len(rows), runner.factor):
+        return None
+    order, counts = step_order(py, arrays["days"][rows], claims["idx"])
+    return Walk(columns, settlements, {name: values[order] for name, values in claims.items()},
+                visit[rows][order], counts)
+
+
+def step_order(py: np.ndarray, days: np.ndarray, positions: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The claims in step order, and how many claims each step has.
+
+    A person-year's claims are numbered by (date, input position) — the SQL's ``seq``
+    (plan.walk_claims) — and step s takes claim s of each person-year, the
+    person-years ranked by their number of claims, longest first (ties by code)."""
+    order = np.lexsort((positions, days, py))
+    sorted_py = py[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_py[1:] != sorted_py[:-1])))
+    lengths = np.diff(np.append(starts, len(order)))
+    seq = np.arange(len(order)) - np.repeat(starts, lengths)
+    rank = np.empty(len(starts), dtype=np.int64)
+    rank[np.argsort(-lengths, kind="stable")] = np.arange(len(starts))
+    by_step = np.lexsort((np.repeat(rank, lengths), seq))
+    return order[by_step], np.bincount(seq)
+
+
+class Walk:
+    """The walked claims in step order (``claims``: column → array; ``counts[s]``: the
+    claims of step s) and the state of each person-year, by rank."""
+
+    def __init__(self, columns, settlements: list[ArraySettlement],
+                 claims: dict[str, np.ndarray], visit: np.ndarray, counts: np.ndarray):
+        self.columns = columns
+        self.settlements = settlements
+        self.claims = claims
+        self.visit = visit
+        self.counts = counts
+        people = int(counts[0]) if len(counts) else 0
+        lines, alerts = len(columns.computed), len(columns.alerts)
+        self.state = {f"{s}_{i}": np.zeros(people, dtype=np.int64)
+                      for i in range(lines) for s in ("c", "p")}
+        self.state.update((f"{s}_{i}", np.zeros(people, dtype=bool if s == "af" else np.int64))
+                          for i in range(alerts) for s in ("ab", "af"))
+        count = len(visit)
+        self.out = {name: np.zeros(count, dtype=bool if name.startswith(("alert_", "referral_"))
+                                   else np.int64)
+                    for name in settled_columns(columns) if name not in ("idx", "version", "cand")}
+        # the chosen identity as a code into ``names`` (None, no identity, is a name too)
+        self.names: list[str | None] = []
+        self.codes = []
+        for settlement in settlements:
+            for candidate in candidates(settlement.policy):
+                if candidate not in self.names:
+                    self.names.append(candidate)
+            self.codes.append(np.array([self.names.index(c)
+                                        for c in candidates(settlement.policy)]))
+        self.cand = np.zeros(count, dtype=np.int64)
+
+    @property
+    def steps(self) -> int:
+        return len(self.counts)
+
+    def settle(self) -> pa.Table:
+        """Every walked claim's settled row (result_phase.settled_columns), in step order."""
+        versions = self.claims["version"]
+        lo = 0
+        for count in self.counts.tolist():
+            hi = lo + count
+            version = versions[lo:hi]
+            first = int(version[0])
+            if len(self.settlements) == 1 or bool(np.all(version == first)):
+                self._settle(first, lo, hi, slice(None))
+            else:   # the SQL's CASE on version: each version's claims by its own graph
+                for v in np.unique(version).tolist():
+                    self._settle(v, lo, hi, np.flatnonzero(version == v))
+            lo = hi
+        names = pa.array(self.names, pa.string())
+        data = {"idx": pa.array(self.claims["idx"]),
+                "version": pa.array(versions.astype(np.int32)),
+                "cand": names.take(pa.array(self.cand))}
+        data.update((name, pa.array(values)) for name, values in self.out.items())
+        return pa.table([data[name] for name in settled_columns(self.columns)],
+                        names=settled_columns(self.columns))
+
+    def _settle(self, v: int, lo: int, hi: int, rows) -> None:
+        """Settle the claims at ``rows`` of the step [lo, hi) (the person-years of ranks
+        0..hi-lo-1), all of version ``v``, and commit their state."""
+        count = hi - lo
+        block = {name: values[lo:hi][rows] for name, values in self.claims.items()}
+        block.update((f"prev_{name}", values[:count][rows])
+                     for name, values in self.state.items())
+        claims = ClaimArrays(block, self.visit[lo:hi][rows], _VISITS, block["py"])
+        settlement = self.settlements[v]
+        policy = settlement.policy
+        options = []
+        for k, candidate in enumerate(candidates(policy)):
+            held = block[held_column(v, k)]
+            if held.any():   # a candidate no claim of the step holds can win none
+                options.append((k, held, settlement.evaluate(claims, candidate)))
+        win = _take_highest(options, claims.count)
+        chosen = _chooser(win, len(options))
+
+        def winner(of) -> Any:
+            return chosen([of(scope) for _, _, scope in options])
+
+        outputs = [settlement.outputs(scope) for _, _, scope in options]
+        for name, values in self.out.items():
+            values[lo:hi][rows] = chosen([output[name] for output in outputs])
+        self.cand[lo:hi][rows] = self.codes[v][np.array([k for k, _, _ in options])[win]]
+        # settle._next_state: the winner's base and final payout are committed
+        lines = {line.name for line in policy.lines}
+        for i, line in enumerate(self.columns.computed):
+            if line not in lines:
+                continue
+            base = winner_parts(policy, line)["base"]
+            self.state[f"c_{i}"][:count][rows] += winner(lambda scope: scope.values[base])
+            self.state[f"p_{i}"][:count][rows] += self.out[self.columns.settled("fin", line)][
+                lo:hi][rows]
+        for (name, index) in options[0][2].state:
+            self.state[f"{name}_{index}"][:count][rows] = winner(
+                lambda scope: scope.state[name, index])
+
+
+def _take_highest(options, count: int) -> np.ndarray:
+    """Each claim's winning option: the held one with the highest candidate total, ties
+    to the first (the options are in declaration order)."""
+    if len(options) == 1:
+        return np.zeros(count, dtype=np.int64)
+    totals = [np.broadcast_to(scope.values[CANDIDATE_TOTAL], (count,)) for _, _, scope in options]
+    offers = [np.where(held, total, _NO_OFFER) for (_, held, _), total in zip(options, totals)]
+    best = np.maximum.reduce(offers)
+    win = np.zeros(count, dtype=np.int64)
+    for j in reversed(range(len(options))):   # the first at the best total is written last
+        win[options[j][1] & (totals[j] == best)] = j
+    return win
+
+
+def _chooser(win: np.ndarray, options: int):
+    """values (one per option, arrays or scalars) → each claim's winner's value."""
+    if options == 1:
+        return lambda values: values[0]
+    conditions = [win == j for j in range(options)]
+    return lambda values: np.select(conditions, [np.asarray(value) for value in values])
