@@ -22,6 +22,7 @@ known before the claims are read, as the SQL lowering holds them.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -47,6 +48,11 @@ def _line_name(node: Node) -> str:
 
 
 _CLAIM_MONEY = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen"}
+
+
+# the ops that read the ledger (year-to-date state): every other op's values for a claim
+# come from the claim and the op's inputs alone
+LEDGER_OPS = frozenset({Op.YEAR_TO_DATE, Op.CAP, Op.ALERT})
 
 
 class ClaimArrays:
@@ -119,6 +125,12 @@ class ArraySettlement:
         self.columns = columns
         self.ledger = ledger if ledger is not None else WindowLedger()
         self._ops: dict[Op, Callable[[Node, Scope], Any]] = methods_by_op(self)
+        # (node, its op's method) in evaluation order, phase by phase: the result phase
+        # (after the candidate phase) reads the payouts after the ceiling (the
+        # ceiling-cut nodes) as declared
+        self._plan = tuple((node, self._ops.get(node.op))
+                           for phase in (Phase.CLAIM, Phase.CANDIDATE, Phase.RESULT)
+                           for node in graph.phase(phase))
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -130,21 +142,36 @@ class ArraySettlement:
         ``version`` and ``cand``) → its values for the block."""
         return self.outputs(self.evaluate(claims, candidate))
 
-    def evaluate(self, claims: ClaimArrays, candidate: str | None) -> Scope:
+    def evaluate(self, claims: ClaimArrays, candidate: str | None,
+                 known: dict[str, Any] | None = None,
+                 only: frozenset[str] | None = None) -> Scope:
         """Every node's values for the block with ``candidate`` as the winner.  The claim
         phase does not read the candidate, and the result phase reads the candidate
         phase only through the winner's figures (result_phase.winner_parts), so this is
         the result phase over the winner wherever ``candidate`` wins (the walk's take
-        highest picks among these scopes claim by claim)."""
+        highest picks among these scopes claim by claim).
+
+        ``known``: node id → its values for the block, worked out already and not
+        evaluated again; ``only``: evaluate these nodes and no other (the walk works
+        out its :attr:`ledger_free` nodes once for all its claims)."""
         scope = Scope(claims, candidate)
-        for phase in (Phase.CLAIM, Phase.CANDIDATE):
-            for node in self.graph.phase(phase):
-                scope.values[node.id] = self._ops[node.op](node, scope)
-        # The only candidate won: the result phase reads its payouts after the ceiling
-        # (the ceiling-cut nodes) as declared.
-        for node in self.graph.phase(Phase.RESULT):
-            scope.values[node.id] = self._ops[node.op](node, scope)
+        values = scope.values
+        if known:
+            values.update(known)
+        for node, op in self._plan:
+            if node.id not in values and (only is None or node.id in only):
+                values[node.id] = op(node, scope)
         return scope
+
+    @functools.cached_property
+    def ledger_free(self) -> frozenset[str]:
+        """The nodes that read no year-to-date state, directly or through their inputs:
+        a claim's values there do not depend on the claims before it."""
+        reads_ledger: set[str] = set()
+        for node in self.graph.order:
+            if node.op in LEDGER_OPS or any(source in reads_ledger for _, source in node.inputs):
+                reads_ledger.add(node.id)
+        return frozenset(node.id for node in self.graph.order if node.id not in reads_ledger)
 
     def outputs(self, scope: Scope) -> dict[str, Any]:
         """As backends/result_phase.py's ``outputs``: a line the version lacks pays 0, an

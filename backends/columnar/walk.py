@@ -138,6 +138,15 @@ class Walk:
             self.codes.append(np.array([self.names.index(c)
                                         for c in candidates(settlement.policy)]))
         self.cand = np.zeros(count, dtype=np.int64)
+        # what reads no year-to-date state is worked out once for every walked claim,
+        # per (version, candidate), and sliced at each step: most of the graph (the
+        # claim's fields, lookups, coverage), and most of a step's cost otherwise
+        every = ClaimArrays(claims, visit, _VISITS, claims["py"])
+        self.known = {
+            (v, k): {node: values for node, values in settlement.evaluate(
+                every, candidate, only=settlement.ledger_free).values.items()}
+            for v, settlement in enumerate(settlements)
+            for k, candidate in enumerate(candidates(settlement.policy))}
 
     @property
     def steps(self) -> int:
@@ -179,7 +188,9 @@ class Walk:
         for k, candidate in enumerate(candidates(policy)):
             held = block[held_column(v, k)]
             if held.any():   # a candidate no claim of the step holds can win none
-                options.append((k, held, settlement.evaluate(claims, candidate)))
+                known = {node: _rows_of(values, lo, hi, rows)
+                         for node, values in self.known[v, k].items()}
+                options.append((k, held, settlement.evaluate(claims, candidate, known)))
         win = _take_highest(options, claims.count)
         chosen = _chooser(win, len(options))
 
@@ -204,6 +215,14 @@ class Walk:
                 lambda scope: scope.state[name, index])
 
 
+def _rows_of(values, lo: int, hi: int, rows):
+    """A ledger-free node's values for the claims at ``rows`` of the step [lo, hi): an
+    array has one value a walked claim, anything else (a constant) is the same for all."""
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return values[lo:hi][rows]
+    return values
+
+
 def _take_highest(options, count: int) -> np.ndarray:
     """Each claim's winning option: the held one with the highest candidate total, ties
     to the first (the options are in declaration order)."""
@@ -222,5 +241,7 @@ def _chooser(win: np.ndarray, options: int):
     """values (one per option, arrays or scalars) → each claim's winner's value."""
     if options == 1:
         return lambda values: values[0]
+    if options <= 32:   # np.choose's limit
+        return lambda values: np.choose(win, values)
     conditions = [win == j for j in range(options)]
     return lambda values: np.select(conditions, [np.asarray(value) for value in values])
