@@ -131,6 +131,11 @@ class ArraySettlement:
         self._plan = tuple((node, self._ops.get(node.op))
                            for phase in (Phase.CLAIM, Phase.CANDIDATE, Phase.RESULT)
                            for node in graph.phase(phase))
+        # what a difference, a ceiling or a sum reads, by node: looked up at every block
+        self._differences = {node.id: difference_inputs(node) for node in graph.order
+                             if node.op is Op.DIFFERENCE}
+        self._payouts = {node.id: payout_inputs(node) for node in graph.order
+                         if node.op in (Op.CEILING, Op.SUM)}
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -246,7 +251,7 @@ class ArraySettlement:
 
     def _difference(self, node: Node, scope: Scope):
         values = scope.values
-        covered_id, minuend, subtrahends = difference_inputs(node)
+        covered_id, minuend, subtrahends = self._differences[node.id]
         covered = values[covered_id] if covered_id is not None else None
         if covered is not None and _is_false(covered):
             return 0
@@ -328,7 +333,7 @@ class ArraySettlement:
         rate = Decimal(_param(node, "rate"))
         lines = _param(node, "lines")
         before = {name: scope.values[source]
-                  for name, source in zip(lines, payout_inputs(node))}
+                  for name, source in zip(lines, self._payouts[node.id])}
         _, denominator = rate.as_integer_ratio()
         finals = arithmetic.ceiling_cut(ArrayArithmetic(denominator), before,
                                         _param(node, "reduces"),
@@ -343,7 +348,7 @@ class ArraySettlement:
     def _sum(self, node: Node, scope: Scope):
         values = scope.values
         total = 0
-        for source in payout_inputs(node):
+        for source in self._payouts[node.id]:
             total = total + values[source]
         return total
 

@@ -178,9 +178,7 @@ class Walk:
         """Settle the claims at ``rows`` of the step [lo, hi) (the person-years of ranks
         0..hi-lo-1), all of version ``v``, and commit their state."""
         count = hi - lo
-        block = {name: values[lo:hi][rows] for name, values in self.claims.items()}
-        block.update((f"prev_{name}", values[:count][rows])
-                     for name, values in self.state.items())
+        block = _Rows(self.claims, self.state, lo, hi, rows)
         claims = ClaimArrays(block, self.visit[lo:hi][rows], _VISITS, block["py"])
         settlement = self.settlements[v]
         policy = settlement.policy
@@ -213,6 +211,28 @@ class Walk:
         for (name, index) in options[0][2].state:
             self.state[f"{name}_{index}"][:count][rows] = winner(
                 lambda scope: scope.state[name, index])
+
+
+class _Rows(dict):
+    """A step's claim columns, each sliced when an op first reads it (a step reads a few
+    of the thirty or so): the claims at ``rows`` of [lo, hi), and ``prev_<state>``,
+    the state of their person-years (ranks 0..hi-lo-1)."""
+
+    def __init__(self, claims: dict, state: dict, lo: int, hi: int, rows):
+        super().__init__()
+        self._claims, self._state = claims, state
+        self._lo, self._hi, self._rows = lo, hi, rows
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name.startswith("prev_"):
+            values = self._state[name[5:]][:self._hi - self._lo][self._rows]
+        else:
+            values = self._claims[name][self._lo:self._hi][self._rows]
+        self[name] = values
+        return values
+
+    def __contains__(self, name) -> bool:
+        return name in self._claims or (name.startswith("prev_") and name[5:] in self._state)
 
 
 def _rows_of(values, lo: int, hi: int, rows):
