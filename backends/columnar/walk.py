@@ -84,9 +84,7 @@ def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarra
     largest = max((int(np.abs(values).max()) for values in money if len(values)), default=0)
     if not fits_int64(largest, len(rows), runner.factor):
         return None
-    order, counts = step_order(py, arrays["days"][rows], claims["idx"])
-    return Walk(columns, settlements, {name: values[order] for name, values in claims.items()},
-                visit[rows][order], counts)
+    return Walk(columns, settlements, claims, visit[rows], arrays["days"][rows])
 
 
 def step_order(py: np.ndarray, days: np.ndarray, positions: np.ndarray
@@ -108,15 +106,22 @@ def step_order(py: np.ndarray, days: np.ndarray, positions: np.ndarray
 
 
 class Walk:
-    """The walked claims in step order (``claims``: column → array; ``counts[s]``: the
-    claims of step s) and the state of each person-year, by rank."""
+    """The walked claims (``claims``: column → array, ``visit``'s codes, ``days``), put in
+    step order when the walk begins, on the thread that settles them (``counts[s]``: the
+    claims of step s), and the state of each person-year, by rank."""
 
     def __init__(self, columns, settlements: list[ArraySettlement],
-                 claims: dict[str, np.ndarray], visit: np.ndarray, counts: np.ndarray):
+                 claims: dict[str, np.ndarray], visit: np.ndarray, days: np.ndarray):
         self.columns = columns
         self.settlements = settlements
-        self.claims = claims
-        self.visit = visit
+        self._unordered = (claims, visit, days)
+
+    def _begin(self) -> None:
+        claims, visit, days = self._unordered
+        order, counts = step_order(claims["py"], days, claims["idx"])
+        columns, settlements = self.columns, self.settlements
+        self.claims = claims = {name: values[order] for name, values in claims.items()}
+        self.visit = visit = visit[order]
         self.counts = counts
         people = int(counts[0]) if len(counts) else 0
         lines, alerts = len(columns.computed), len(columns.alerts)
@@ -154,6 +159,7 @@ class Walk:
 
     def settle(self) -> pa.Table:
         """Every walked claim's settled row (result_phase.settled_columns), in step order."""
+        self._begin()
         versions = self.claims["version"]
         lo = 0
         for count in self.counts.tolist():
