@@ -49,7 +49,7 @@ from yibao.backends.columnar.ledgers import CarriedLedger
 from yibao.backends.columnar.runner import fits_int64
 from yibao.backends.prepare import candidates, held_column
 from yibao.backends.result_phase import settled_columns, winner_parts
-from yibao.compiler.lower import CANDIDATE_TOTAL
+from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, final_payout_id
 from yibao.dsl.model import VISITS
 
 _NO_THRESHOLD = np.iinfo(np.int64).max   # never reached: the SQL's NULL threshold
@@ -145,13 +145,26 @@ class Walk:
         self.cand = np.zeros(count, dtype=np.int64)
         # what reads no year-to-date state is worked out once for every walked claim,
         # per (version, candidate), and sliced at each step: most of the graph (the
-        # claim's fields, lookups, coverage), and most of a step's cost otherwise
+        # claim's fields, lookups, coverage), and most of a step's cost otherwise.  A
+        # step evaluates the other nodes, ``self.stateful[v]``, from those they read.
         every = ClaimArrays(claims, visit, _VISITS, claims["py"])
-        self.known = {
-            (v, k): {node: values for node, values in settlement.evaluate(
-                every, candidate, only=settlement.ledger_free).values.items()}
-            for v, settlement in enumerate(settlements)
-            for k, candidate in enumerate(candidates(settlement.policy))}
+        self.stateful, self.constants, self.sliced = [], {}, {}
+        for v, settlement in enumerate(settlements):
+            free = settlement.ledger_free
+            stateful = frozenset(node.id for node in settlement.graph.order
+                                 if node.id not in free)
+            read = _read_after(settlement) | {source for node in settlement.graph.order
+                                              if node.id in stateful
+                                              for _, source in node.inputs}
+            self.stateful.append(stateful)
+            for k, candidate in enumerate(candidates(settlement.policy)):
+                values = settlement.evaluate(every, candidate, only=free).values
+                # a constant of the candidate (a rate, a coverage never given) or one
+                # value a walked claim
+                self.constants[v, k] = {node: value for node, value in values.items()
+                                        if node in read and not _per_claim(value)}
+                self.sliced[v, k] = [(node, value) for node, value in values.items()
+                                     if node in read and _per_claim(value)]
 
     @property
     def steps(self) -> int:
@@ -192,9 +205,14 @@ class Walk:
         for k, candidate in enumerate(candidates(policy)):
             held = block[held_column(v, k)]
             if held.any():   # a candidate no claim of the step holds can win none
-                known = {node: _rows_of(values, lo, hi, rows)
-                         for node, values in self.known[v, k].items()}
-                options.append((k, held, settlement.evaluate(claims, candidate, known)))
+                known = dict(self.constants[v, k])
+                if isinstance(rows, slice):
+                    known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
+                else:
+                    known.update((node, values[lo:hi][rows])
+                                 for node, values in self.sliced[v, k])
+                options.append((k, held, settlement.evaluate(claims, candidate, known,
+                                                             self.stateful[v])))
         win = _take_highest(options, claims.count)
         chosen = _chooser(win, len(options))
 
@@ -241,12 +259,22 @@ class _Rows(dict):
         return name in self._claims or (name.startswith("prev_") and name[5:] in self._state)
 
 
-def _rows_of(values, lo: int, hi: int, rows):
-    """A ledger-free node's values for the claims at ``rows`` of the step [lo, hi): an
-    array has one value a walked claim, anything else (a constant) is the same for all."""
-    if isinstance(values, np.ndarray) and values.ndim == 1:
-        return values[lo:hi][rows]
-    return values
+def _per_claim(value) -> bool:
+    """A ledger-free node's value over every walked claim: one a claim (an array), or the
+    same for all (a constant of the candidate, a 0-d array)?"""
+    return isinstance(value, np.ndarray) and value.ndim == 1
+
+
+def _read_after(settlement: ArraySettlement) -> set[str]:
+    """The nodes read once a claim's graph is evaluated: by ``outputs``, take highest
+    (each candidate's total) and the committed state (each line's base)."""
+    policy = settlement.policy
+    read = {TOTAL_PAID, PERSONAL_BURDEN, CANDIDATE_TOTAL}
+    read |= {final_payout_id(policy, line.name) for line in policy.lines}
+    read |= {winner_parts(policy, line.name)["base"] for line in policy.computed_lines}
+    read |= {f"{alert.name}.alert" for alert in policy.alerts}
+    read |= {f"{referral.name}.referral" for referral in policy.referrals}
+    return read
 
 
 def _take_highest(options, count: int) -> np.ndarray:
