@@ -12,9 +12,11 @@ route     backends/prepare.py's columns over arrays (backends/columnar/prepare.p
           one route and one threshold all year (prepare.window_person_years) and no
           claim that may need a value its notice leaves open (C311)
 settle    the window path's claims over NumPy int64 fen (backends/columnar/engine.py),
-          while the other person-years (≈ 10% of the synthetic claims) go, as a table of
-          their own rows, through the DuckDB pipeline on the second core: its C311
-          refusals, its routing and its walk are the exact path's own
+          while the other person-years (≈ 10% of the synthetic claims) are walked over
+          NumPy on another thread (backends/columnar/walk.py), or, where that cannot be
+          exact, by DuckDB's walk statement; a policy whose C311 needs are not found
+          here sends them, as a table of their own rows, through the DuckDB pipeline:
+          its C311 refusals, its routing and its walk are the exact path's own
 results   the results table built from the settled arrays (the DuckDB results
           statement's columns and types) and the other person-years' results, in input
           order
