@@ -65,6 +65,10 @@ class ColumnarRunner(DuckDBRunner):
         # walk statement, which the tests compare it with
         self.numpy_walk = True
 
+    def fits_int64(self, largest_amount: int, claims: int) -> bool:
+        """:func:`fits_int64` with this policy's largest factor (the walk asks it too)."""
+        return fits_int64(largest_amount, claims, self.factor)
+
     def run(self, path: str, fmt: str,
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)

@@ -31,7 +31,7 @@ steps is the longest walked person-year.
 
 Where this cannot be exact the caller keeps DuckDB's walk statement
 (:func:`numpy_walk` returns None): a batch whose figures int64 might not hold
-(runner.fits_int64: NumPy wraps where DuckDB refuses), a graph with an op the
+(ColumnarRunner.fits_int64: NumPy wraps where DuckDB refuses), a graph with an op the
 engine does not cover (ArraySettlement.ops), a claim that holds none of its
 version's candidates (the SQL gives it NULL outcomes, which the results
 cannot hold as arrays).
@@ -46,7 +46,6 @@ import pyarrow as pa
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays
 from yibao.backends.columnar.ledgers import CarriedLedger
-from yibao.backends.columnar.runner import fits_int64
 from yibao.backends.prepare import candidates, held_column
 from yibao.backends.result_phase import settled_columns, winner_parts
 from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, final_payout_id
@@ -82,7 +81,7 @@ def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarra
              if values.dtype == np.int64 and name not in ("idx", "py", "version")
              and not name.startswith("thr_")]
     largest = max((int(np.abs(values).max()) for values in money if len(values)), default=0)
-    if not fits_int64(largest, len(rows), runner.factor):
+    if not runner.fits_int64(largest, len(rows)):
         return None
     return Walk(columns, settlements, claims, visit[rows], arrays["days"][rows])
 

@@ -156,14 +156,15 @@ def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, tmp_path):
 
 def test_duckdbs_walk_takes_the_claims_numpy_might_not_hold_exactly(tmp_path, monkeypatch):
     """Past the int64 bound (runner.fits_int64) NumPy would wrap where DuckDB refuses:
-    the walked person-years go to DuckDB's walk statement, with the same outcomes."""
-    from yibao.backends.columnar import walk
-
+    the walked person-years go to DuckDB's walk statement, with the same outcomes (the
+    window path, asked apart, stays with NumPy)."""
     engine = load_engine(POLICIES / "benxi-2023.policy")
     path = tmp_path / "claims.parquet"
     write_records(BENXI_WALKED, str(path), "parquet", engine.versions)
-    monkeypatch.setattr(walk, "fits_int64", lambda largest, claims, factor: False)
-    batch = ColumnarRunner(engine).run(str(path), "parquet")
+    monkeypatch.setattr(ColumnarRunner, "fits_int64", lambda runner, largest, claims: False)
+    runner = ColumnarRunner(engine)
+    batch = runner.run(str(path), "parquet")
     assert batch.walked_by == "duckdb" and batch.walked == len(BENXI_WALKED)
+    assert not runner.fallback
     scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *BENXI_WALKED)]
     assert list(batch.exchange()) == scalar
