@@ -385,8 +385,10 @@ def _optional(node: Node, role: str, values: dict) -> Any:
     return values[source] if source is not None else Const(None)
 
 
+@functools.lru_cache(maxsize=256)
 def annual_payout(rate, deductible: Decimal) -> Callable[[Any], Any]:
-    """round(G(C)) in fen for cumulative bases C in fen: compiler/arithmetic.py's G."""
+    """round(G(C)) in fen for cumulative bases C in fen: compiler/arithmetic.py's G.
+    Kept per (rate, deductible): the walk asks at every step (both are frozen values)."""
     ar = ArrayArithmetic(ExactRate.of(rate).denominator)
 
     def payout(cumulative):
