@@ -157,6 +157,8 @@ class Walk:
                                               for _, source in node.inputs}
             self.stateful.append(stateful)
             for k, candidate in enumerate(candidates(settlement.policy)):
+                if not claims[held_column(v, k)].any():   # no step evaluates it
+                    continue
                 values = settlement.evaluate(every, candidate, only=free).values
                 # a constant of the candidate (a rate, a coverage never given) or one
                 # value a walked claim
