@@ -74,6 +74,46 @@ def test_take_highest_and_a_changed_identity_walked_by_hand(tmp_path):
     assert walked == scalar
 
 
+# After an identity change the claims of one identity are walked as a run, from the
+# state the earlier identity left (the carried ledger's induction within a run).
+RUNS = [
+    # x1 as t1: 4,800 and 1,320.  x2: as u2, 5,000 and 100.
+    claim("x1", "p-x", "2023-01-10", [EDGE], "20000.00", UPSTREAM),
+    claim("x2", "p-x", "2023-02-10", [ILL], "20000.00", UPSTREAM),
+    # x3: 基本救助 C 20,000 → 30,000, 12,500 − 7,500 = 5,000 (room 10,200 left); 倾斜救助 on
+    # 5,000, C 10,200 → 15,200: 2,600 − 100 = 2,500.
+    claim("x3", "p-x", "2023-03-10", [ILL], "20000.00", UPSTREAM),
+    # x4, burden 30,000: 基本救助 C 30,000 → 60,000 is 27,500 − 12,500 = 15,000, but the
+    # cap leaves 20,000 − 14,800 = 5,200; 倾斜救助 on 24,800, C 15,200 → 40,000: 15,000 −
+    # 2,600 = 12,400 within its room of 16,080.
+    claim("x4", "p-x", "2023-04-10", [ILL], "40000.00", UPSTREAM),
+    # w1, burden 100,000 as 低保边缘: 基本救助 58,800 capped at 20,000; 倾斜救助, no cap for
+    # 低保边缘, 60% × (80,000 − 3,000) = 46,200.  Then 因病致贫 (倾斜救助's cap 20,000, below
+    # the 46,200 paid): w2 and w3 pay nothing on either line.
+    claim("w1", "p-w", "2023-01-10", [EDGE], "110000.00", UPSTREAM),
+    claim("w2", "p-w", "2023-02-10", [ILL], "20000.00", UPSTREAM),
+    claim("w3", "p-w", "2023-03-10", [ILL], "20000.00", UPSTREAM),
+]
+
+
+def test_a_run_of_claims_after_an_identity_change_walked_by_hand(tmp_path):
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    expected = {
+        "x1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
+        "x2": (ILL, "5000.00", "100.00", "15100.00", "4900.00"),
+        "x3": (ILL, "5000.00", "2500.00", "17500.00", "2500.00"),
+        "x4": (ILL, "5200.00", "12400.00", "27600.00", "12400.00"),
+        "w1": (EDGE, "20000.00", "46200.00", "76200.00", "33800.00"),
+        "w2": (ILL, "0.00", "0.00", "10000.00", "10000.00"),
+        "w3": (ILL, "0.00", "0.00", "10000.00", "10000.00"),
+    }
+    scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *RUNS)]
+    assert _figures(scalar, "基本救助", "倾斜救助") == expected
+    walked = _walk(engine, RUNS, tmp_path)
+    assert _figures(walked, "基本救助", "倾斜救助") == expected
+    assert walked == scalar
+
+
 # A 95% ceiling for 特困人员 that cuts 基本救助, a line with a 50,000 cap (Xinjiang §四's
 # shape): the ceiling lowers a claim's payout below its slice, so the cap's room is what
 # the line paid after the ceiling, not the running sum of its slices — the walk's case.
