@@ -1,8 +1,8 @@
-"""The walk over NumPy: the person-years the window path cannot settle, claim by claim.
+"""The walk over NumPy: the person-years the window path cannot settle, in claim order.
 
 backends/settle.py's ``walk_settlement`` (the recursive SQL) done with arrays: a
 person-year whose candidates or version change during the year, or whose ratio
-ceiling cuts a capped line, is settled one claim at a time, each claim from the
+ceiling cuts a capped line, is settled in claim order, each claim from the
 state its earlier claims left — each computed line's cumulative base ``c`` and
 payout ``p``, each alert's burden ``ab`` and whether it fired ``af``
 (settle._state_names).  A person-year's claims are cut into *runs*: a claim that
