@@ -208,7 +208,10 @@ def settled_by(batch) -> str:
     """Which engine settled the run, for the line an ``auto`` run ends with."""
     settled = batch.count - len(batch.errors)
     return (f"settled {settled:,} of {batch.count:,} claims with the {batch.settled_by} "
-            f"engine, {batch.walked:,} of them walked by DuckDB")
+            f"engine, {batch.walked:,} of them walked by {_WALKED_BY[batch.walked_by]}")
+
+
+_WALKED_BY = {"duckdb": "DuckDB", "numpy": "NumPy"}   # BatchResults.walked_by, as said
 
 
 def progress_bar(args, what: str, **options):

@@ -15,6 +15,7 @@ failing: the engine proves before it runs that no figure can leave int64
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Sequence
@@ -22,6 +23,14 @@ from typing import Sequence
 import numpy as np
 
 from yibao.backends.columns import fen
+
+
+@functools.lru_cache(maxsize=None)
+def _numerator(rate: Decimal, denominator: int) -> int:
+    """A rate's integer numerator over ``denominator``: the walk asks at every step."""
+    scaled = Fraction(rate) * denominator
+    assert scaled.denominator == 1, "the denominator is common to the rate's bands"
+    return scaled.numerator
 
 
 class ArrayArithmetic:
@@ -49,9 +58,7 @@ class ArrayArithmetic:
         return np.minimum(a, b)
 
     def numerator(self, rate: Decimal) -> int:
-        scaled = Fraction(rate) * self.denominator
-        assert scaled.denominator == 1, "the denominator is common to the rate's bands"
-        return scaled.numerator
+        return _numerator(rate, self.denominator)
 
     def times_rate(self, a, rate: Decimal):
         return a * self.numerator(rate)

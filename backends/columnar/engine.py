@@ -1,16 +1,18 @@
 """The evaluation graph over arrays: one method per :class:`Op`, a whole segment at once.
 
 The fourth visitor over the graph (after the scalar evaluator, the renderer and the
-SQL lowering), for the claims the SQL settles with window functions: each
-person-year keeps one candidate and one policy version all year
-(backends/prepare.py routes them), so a candidate is *static* for a block of
-claims, a lookup by identity is a constant, and year-to-date figures are running
-sums over the person-year's claims, which arrive sorted by person-year and date
-(:class:`ClaimArrays`).  The year-to-date rules are backends/ledgers.py's
-``WindowLedger`` (proved exact there): a line's cumulative base is the running sum
-of its bases; a capped line pays min(cap, S_after) − min(cap, S_before) with S the
-running sum of its uncapped slices; an alert fires once the running burden
-reaches its threshold.  Each op's money rule is compiler/arithmetic.py's,
+SQL lowering).  A candidate is *static* for a block of claims, so a lookup by
+identity is a constant.  The ledger is passed in, as in the SQL lowering
+(backends/columnar/ledgers.py): for the claims the SQL settles with window
+functions — each person-year keeps one candidate and one policy version all year
+(backends/prepare.py routes them) — year-to-date figures are running sums over
+the person-year's claims, which arrive sorted by person-year and date
+(:class:`ClaimArrays`, ``WindowLedger``: a line's cumulative base is the running
+sum of its bases; a capped line pays min(cap, S_after) − min(cap, S_before) with S
+the running sum of its uncapped slices; an alert fires once the running burden
+reaches its threshold).  For the walk's claims, one a person-year in a block,
+``CarriedLedger`` reads the state the person-year's earlier claims left
+(backends/columnar/walk.py).  Each op's money rule is compiler/arithmetic.py's,
 instantiated with :class:`~yibao.backends.columnar.arithmetic.ArrayArithmetic`.
 
 Values are NumPy arrays (int64 fen, or bool), Python ints or bools that
@@ -20,12 +22,14 @@ known before the claims are read, as the SQL lowering holds them.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, Callable
 
 import numpy as np
 
 from yibao.backends.columnar.arithmetic import ArrayArithmetic
+from yibao.backends.columnar.ledgers import WindowLedger
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.backends.lowering import ByVisit, Const, looked_up
 from yibao.compiler import arithmetic
@@ -44,6 +48,11 @@ def _line_name(node: Node) -> str:
 
 
 _CLAIM_MONEY = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen"}
+
+
+# the ops that read the ledger (year-to-date state): every other op's values for a claim
+# come from the claim and the op's inputs alone
+LEDGER_OPS = frozenset({Op.YEAR_TO_DATE, Op.CAP, Op.ALERT})
 
 
 class ClaimArrays:
@@ -101,16 +110,32 @@ class Scope:
         self.values: dict[str, Any] = {}
         # line → (round(G(C_before)), round(G(C_after))): the slices telescope (ledgers.py)
         self.annual: dict[str, tuple[Any, Any]] = {}
+        # (state, index) → value after this claim, for a ledger that carries state
+        self.state: dict[tuple[str, int], Any] = {}
 
 
 class ArraySettlement:
-    """One policy version's graph, settled over arrays (``columns`` names the claim's)."""
+    """One policy version's graph, settled over arrays (``columns`` names the claim's);
+    ``ledger`` supplies year-to-date state (backends/columnar/ledgers.py): running sums
+    on the window path (the default), the carried state in the walk."""
 
-    def __init__(self, graph: EvaluationGraph, columns: ClaimColumns):
+    def __init__(self, graph: EvaluationGraph, columns: ClaimColumns, ledger=None):
         self.graph = graph
         self.policy = graph.policy
         self.columns = columns
+        self.ledger = ledger if ledger is not None else WindowLedger()
         self._ops: dict[Op, Callable[[Node, Scope], Any]] = methods_by_op(self)
+        # (node, its op's method) in evaluation order, phase by phase: the result phase
+        # (after the candidate phase) reads the payouts after the ceiling (the
+        # ceiling-cut nodes) as declared
+        self._plan = tuple((node, self._ops.get(node.op))
+                           for phase in (Phase.CLAIM, Phase.CANDIDATE, Phase.RESULT)
+                           for node in graph.phase(phase))
+        # what a difference, a ceiling or a sum reads, by node: looked up at every block
+        self._differences = {node.id: difference_inputs(node) for node in graph.order
+                             if node.op is Op.DIFFERENCE}
+        self._payouts = {node.id: payout_inputs(node) for node in graph.order
+                         if node.op in (Op.CEILING, Op.SUM)}
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -120,17 +145,40 @@ class ArraySettlement:
     def settle(self, claims: ClaimArrays, candidate: str | None) -> dict[str, Any]:
         """Output column (backends/result_phase.py settled_columns, but ``idx``,
         ``version`` and ``cand``) → its values for the block."""
-        scope = Scope(claims, candidate)
-        for phase in (Phase.CLAIM, Phase.CANDIDATE):
-            for node in self.graph.phase(phase):
-                scope.values[node.id] = self._ops[node.op](node, scope)
-        # The only candidate won: the result phase reads its payouts after the ceiling
-        # (the ceiling-cut nodes) as declared.
-        for node in self.graph.phase(Phase.RESULT):
-            scope.values[node.id] = self._ops[node.op](node, scope)
-        return self._outputs(scope)
+        return self.outputs(self.evaluate(claims, candidate))
 
-    def _outputs(self, scope: Scope) -> dict[str, Any]:
+    def evaluate(self, claims: ClaimArrays, candidate: str | None,
+                 known: dict[str, Any] | None = None,
+                 only: frozenset[str] | None = None) -> Scope:
+        """Every node's values for the block with ``candidate`` as the winner.  The claim
+        phase does not read the candidate, and the result phase reads the candidate
+        phase only through the winner's figures (result_phase.winner_parts), so this is
+        the result phase over the winner wherever ``candidate`` wins (the walk's take
+        highest picks among these scopes claim by claim).
+
+        ``known``: node id → its values for the block, worked out already and not
+        evaluated again; ``only``: evaluate these nodes and no other (the walk works
+        out its :attr:`ledger_free` nodes once for all its claims)."""
+        scope = Scope(claims, candidate)
+        values = scope.values
+        if known:
+            values.update(known)
+        for node, op in self._plan:
+            if node.id not in values and (only is None or node.id in only):
+                values[node.id] = op(node, scope)
+        return scope
+
+    @functools.cached_property
+    def ledger_free(self) -> frozenset[str]:
+        """The nodes that read no year-to-date state, directly or through their inputs:
+        a claim's values there do not depend on the claims before it."""
+        reads_ledger: set[str] = set()
+        for node in self.graph.order:
+            if node.op in LEDGER_OPS or any(source in reads_ledger for _, source in node.inputs):
+                reads_ledger.add(node.id)
+        return frozenset(node.id for node in self.graph.order if node.id not in reads_ledger)
+
+    def outputs(self, scope: Scope) -> dict[str, Any]:
         """As backends/result_phase.py's ``outputs``: a line the version lacks pays 0, an
         upstream line it lacks passes the claim's own figure through."""
         values, columns = scope.values, self.columns
@@ -203,7 +251,7 @@ class ArraySettlement:
 
     def _difference(self, node: Node, scope: Scope):
         values = scope.values
-        covered_id, minuend, subtrahends = difference_inputs(node)
+        covered_id, minuend, subtrahends = self._differences[node.id]
         covered = values[covered_id] if covered_id is not None else None
         if covered is not None and _is_false(covered):
             return 0
@@ -215,10 +263,7 @@ class ArraySettlement:
 
     def _year_to_date(self, node: Node, scope: Scope):
         base = scope.values[node.input("base")]
-        if np.isscalar(base):   # a line that never covers this candidate
-            return base, base
-        after = scope.claims.running(base)
-        return after - base, after
+        return self.ledger.year_to_date(scope, _line_name(node), base)
 
     def _schedule(self, node: Node, scope: Scope):
         values = scope.values
@@ -272,7 +317,7 @@ class ArraySettlement:
         return np.where(covered, paid, 0)
 
     def _cap(self, node: Node, scope: Scope):
-        """What is left of the annual cap (backends/ledgers.py WindowLedger.cap)."""
+        """What is left of the annual cap (the ledger's ``cap``)."""
         values = scope.values
         line = _line_name(node)
         covered = values[node.input("covered")]
@@ -282,21 +327,13 @@ class ArraySettlement:
         cap = _optional(node, "cap", values).value
         if cap is None:
             return np.where(covered, slice_, 0)
-        limit = fen(cap)
-        annual = scope.annual.get(line)
-        if annual is not None:   # the slices telescope: their running sum is round(G(C_after))
-            before, after = annual
-            paid = np.minimum(limit, after) - np.minimum(limit, before)
-        else:
-            slices = scope.claims.running(slice_)
-            paid = np.minimum(limit, slices) - np.minimum(limit, slices - slice_)
-        return np.where(covered, paid, 0)
+        return np.where(covered, self.ledger.cap(scope, line, slice_, fen(cap)), 0)
 
     def _ceiling(self, node: Node, scope: Scope):
         rate = Decimal(_param(node, "rate"))
         lines = _param(node, "lines")
         before = {name: scope.values[source]
-                  for name, source in zip(lines, payout_inputs(node))}
+                  for name, source in zip(lines, self._payouts[node.id])}
         _, denominator = rate.as_integer_ratio()
         finals = arithmetic.ceiling_cut(ArrayArithmetic(denominator), before,
                                         _param(node, "reduces"),
@@ -311,7 +348,7 @@ class ArraySettlement:
     def _sum(self, node: Node, scope: Scope):
         values = scope.values
         total = 0
-        for source in payout_inputs(node):
+        for source in self._payouts[node.id]:
             total = total + values[source]
         return total
 
@@ -319,14 +356,15 @@ class ArraySettlement:
         return Const(scope.candidate)   # the block's only candidate won
 
     def _alert(self, node: Node, scope: Scope):
-        """The year's burden so far, fired once it reaches the claim's threshold
-        (WindowLedger.alert: routing keeps one threshold a person-year here)."""
+        """The year's burden so far, fired once it reaches the claim's threshold (the
+        ledger's ``alert``)."""
         alert = node.payload
         claims = scope.claims
         burden = scope.values[node.input("burden")]
         contribution = np.where(claims.visit_in(alert.visits), burden, 0)
         threshold = claims.column(self.columns.threshold_column(alert.name))
-        return claims.running(contribution) >= threshold
+        return self.ledger.alert(scope, self.columns.alerts.index(alert.name), contribution,
+                                 threshold)
 
     def _referral(self, node: Node, scope: Scope):
         referral = node.payload
@@ -347,8 +385,10 @@ def _optional(node: Node, role: str, values: dict) -> Any:
     return values[source] if source is not None else Const(None)
 
 
+@functools.lru_cache(maxsize=256)
 def annual_payout(rate, deductible: Decimal) -> Callable[[Any], Any]:
-    """round(G(C)) in fen for cumulative bases C in fen: compiler/arithmetic.py's G."""
+    """round(G(C)) in fen for cumulative bases C in fen: compiler/arithmetic.py's G.
+    Kept per (rate, deductible): the walk asks at every step (both are frozen values)."""
     ar = ArrayArithmetic(ExactRate.of(rate).denominator)
 
     def payout(cumulative):

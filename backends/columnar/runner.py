@@ -61,6 +61,13 @@ class ColumnarRunner(DuckDBRunner):
         self.factor = max(largest_factor(graph) for graph in graphs)
         self.workers = threads or min(2, os.cpu_count() or 1)
         self.fallback = False   # the last run settled by DuckDB's window statement
+        # the typed path walks over NumPy (backends/columnar/walk.py); False keeps DuckDB's
+        # walk statement, which the tests compare it with
+        self.numpy_walk = True
+
+    def fits_int64(self, largest_amount: int, claims: int) -> bool:
+        """:func:`fits_int64` with this policy's largest factor (the walk asks it too)."""
+        return fits_int64(largest_amount, claims, self.factor)
 
     def run(self, path: str, fmt: str,
             progress: Callable[[str], None] | None = None) -> BatchResults:

@@ -12,9 +12,11 @@ route     backends/prepare.py's columns over arrays (backends/columnar/prepare.p
           one route and one threshold all year (prepare.window_person_years) and no
           claim that may need a value its notice leaves open (C311)
 settle    the window path's claims over NumPy int64 fen (backends/columnar/engine.py),
-          while the other person-years (≈ 10% of the synthetic claims) go, as a table of
-          their own rows, through the DuckDB pipeline on the second core: its C311
-          refusals, its routing and its walk are the exact path's own
+          while the other person-years (≈ 10% of the synthetic claims) are walked over
+          NumPy on another thread (backends/columnar/walk.py), or, where that cannot be
+          exact, by DuckDB's walk statement; a policy whose C311 needs are not found
+          here sends them, as a table of their own rows, through the DuckDB pipeline:
+          its C311 refusals, its routing and its walk are the exact path's own
 results   the results table built from the settled arrays (the DuckDB results
           statement's columns and types) and the other person-years' results, in input
           order
@@ -37,6 +39,7 @@ import pyarrow as pa
 
 from yibao.backends.columnar.admit import admit
 from yibao.backends.columnar.prepare import Prepared, window_claims
+from yibao.backends.columnar.walk import numpy_walk
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
 from yibao.dsl.model import SCHEMES, VISITS
@@ -82,11 +85,18 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
                   if name not in ("year", "days"))
     for i, threshold in enumerate(prepared.thresholds):
         engine[f"thr_{i}"] = np.where(threshold < 0, np.iinfo(np.int64).max, threshold)
-    walk_table = (_walk_claims(runner, prepared, arrays, admitted.visit, positions, slow,
-                               py[~window]) if len(slow) and prepared.c311 is not None
-                  else None)
+    walk_table = walked_by_numpy = None
+    if len(slow) and prepared.c311 is not None:
+        if runner.numpy_walk:
+            walked_by_numpy = numpy_walk(runner, prepared, arrays, admitted.visit, positions,
+                                         slow, py[~window])
+        if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
+            walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
+                                      slow, py[~window])
     with ThreadPoolExecutor(2) as pool:
-        if walk_table is not None:
+        if walked_by_numpy is not None:
+            walk = pool.submit(walked_by_numpy.settle)
+        elif walk_table is not None:
             walk = pool.submit(_walk, runner, walk_table, table, positions, lines, slow)
         else:
             walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
@@ -109,7 +119,8 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
         walked = len(other)
     results = _results(columns, table, positions, fast, settled, other)
     step("results")
-    return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
+    return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
+                        "numpy" if walked_by_numpy is not None else "duckdb")
 
 
 def _codes(table: pa.Table, name: str) -> np.ndarray:

@@ -90,8 +90,8 @@ def test_duckdb_matches_the_scalar_evaluator(case):
 
 
 def test_columnar_matches_the_scalar_evaluator(case):
-    """The columnar engine (NumPy over int64 fen for one-candidate person-years, the
-    walk in DuckDB for the rest) settles every claim as the scalar evaluator does, and
+    """The columnar engine (NumPy over int64 fen: the window path, and the walk for the
+    rest, backends/columnar/walk.py) settles every claim as the scalar evaluator does, and
     its results table is the DuckDB path's, column for column and type for type, so
     both write the same JSON Lines and Parquet (backends/results_columns.py)."""
     from yibao.backends.columnar.runner import ColumnarRunner
@@ -100,7 +100,7 @@ def test_columnar_matches_the_scalar_evaluator(case):
     runner = ColumnarRunner(engine)
     batch = runner.run(str(paths["parquet"]), "parquet")
     assert not runner.fallback   # NumPy settled the window path, not DuckDB's statement
-    assert batch.walked > 1000
+    assert batch.walked > 1000 and batch.walked_by == "numpy"   # and walked the rest
     assert _first_difference(scalar, list(batch.exchange())) is None
     duckdb = run_backend(engine, str(paths["parquet"]), "parquet", "duckdb")
     assert batch.results.schema == duckdb.results.schema

@@ -127,6 +127,8 @@ def assert_duckdb_settles_as_the_scalar_evaluator(name: str, path: pathlib.Path,
     if columnar:
         event("columnar: DuckDB's window statement (int64 bound)"
               if columnar_runner(name).fallback else "columnar: NumPy window path")
+        if batch.walked:   # Parquet is walked by NumPy, the other formats by DuckDB here
+            event(f"columnar: walked by {batch.walked_by}")
     return batch.walked
 
 

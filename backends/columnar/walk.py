@@ -1,0 +1,330 @@
+"""The walk over NumPy: the person-years the window path cannot settle, in claim order.
+
+backends/settle.py's ``walk_settlement`` (the recursive SQL) done with arrays: a
+person-year whose candidates or version change during the year, or whose ratio
+ceiling cuts a capped line, is settled in claim order, each claim from the
+state its earlier claims left — each computed line's cumulative base ``c`` and
+payout ``p``, each alert's burden ``ab`` and whether it fired ``af``
+(settle._state_names).  A person-year's claims are cut into *runs*: a claim that
+holds several candidates, or that a ratio ceiling may cut on a capped line, is a
+run of its own, as the SQL walks it; a longest series of the others with one
+route (version and candidate) is one run, settled as the window path settles a
+person-year, from the state before it (the window ledger's induction starts
+from any state).  All person-years take their n-th run in the same step, so a
+step is one block of claims, a run a person-year, settled by the engine
+(backends/columnar/engine.py) with the carried ledger
+(backends/columnar/ledgers.py CarriedLedger):
+
+* every (version, candidate) is evaluated over the block, as the SQL lowers
+  every candidate as columns; take highest picks, claim by claim, the held
+  candidate with the highest total, ties to the first declared
+  (docs/specification.md §8); the result phase is the winner's (the engine's
+  ``evaluate``: a candidate's own result phase is the one over the winner
+  wherever it wins);
+* a step's claims of different versions are settled apart, each by its own
+  version's graph, as the SQL's CASE on ``version`` masks them;
+* then the state is committed as settle._next_state does: ``c`` += the
+  winner's base, ``p`` += the line's final payout (a run's claims' summed),
+  the alerts' burden and state as the ledger left them at the run's last
+  claim; a line or alert the claim's version lacks keeps its figure.
+
+The claims are gathered once in *step order*: step s holds the s-th run of
+every person-year that has one, the person-years with most runs first, so a
+step's claims are a slice.  The number of steps is the largest number of runs
+in a walked person-year: 26 at 10^5 synthetic Benxi claims (61 claims one at a
+time: the longest walked person-years change identity once), 46 at 10^6.
+
+Where this cannot be exact the caller keeps DuckDB's walk statement
+(:func:`numpy_walk` returns None): a batch whose figures int64 might not hold
+(ColumnarRunner.fits_int64: NumPy wraps where DuckDB refuses), a graph with an op the
+engine does not cover (ArraySettlement.ops), a claim that holds none of its
+version's candidates (the SQL gives it NULL outcomes, which the results
+cannot hold as arrays).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays
+from yibao.backends.columnar.ledgers import CarriedLedger
+from yibao.backends.prepare import candidates, held_column
+from yibao.backends.result_phase import settled_columns, winner_parts
+from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, final_payout_id
+from yibao.dsl.model import VISITS
+
+_NO_THRESHOLD = np.iinfo(np.int64).max   # never reached: the SQL's NULL threshold
+_NO_OFFER = np.iinfo(np.int64).min       # a candidate not held: never the highest
+_VISITS = list(VISITS)                   # what the visit codes index (typed.py's admission)
+
+
+def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarray,
+               positions: np.ndarray, rows: np.ndarray, py: np.ndarray) -> "Walk | None":
+    """The walk of the claims at ``rows`` (whole person-years, their dense codes ``py``),
+    gathered from the prepared ``arrays``; None where it cannot be exact (above)."""
+    columns = runner.columns
+    settlements = [ArraySettlement(s.graph, columns, CarriedLedger(columns))
+                   for s in runner.settlements]
+    if any(node.op not in settlement.ops
+           for settlement in settlements for node in settlement.graph.order):
+        return None
+    if not bool(np.all(prepared.n_candidates[rows] > 0)):
+        return None
+    claims: dict[str, np.ndarray] = {"idx": positions[rows], "py": py}
+    for name in ("version", "total_fen", "in_scope_fen"):
+        claims[name] = arrays[name][rows]
+    for prefix, count in (("up", len(columns.upstream)), ("fld", len(columns.fields)),
+                          ("has", len(columns.identities))):
+        claims.update((f"{prefix}_{i}", arrays[f"{prefix}_{i}"][rows]) for i in range(count))
+    for i, threshold in enumerate(prepared.thresholds):
+        claims[f"thr_{i}"] = np.where(threshold[rows] < 0, _NO_THRESHOLD, threshold[rows])
+    claims.update((held_column(v, k), held[rows]) for (v, k), held in prepared.held.items())
+    # what makes a claim walk on its own: more than one candidate, or a ceiling that may
+    # cut a capped line (the cap's room is then what the line paid after the ceiling)
+    claims["route"] = prepared.route_key[rows]
+    claims["alone"] = (prepared.n_candidates[rows] == 1) & ~prepared.ceiling_walk[rows]
+    money = [values for name, values in claims.items()
+             if values.dtype == np.int64 and name not in ("idx", "py", "version", "route")
+             and not name.startswith("thr_")]
+    largest = max((int(np.abs(values).max()) for values in money if len(values)), default=0)
+    if not runner.fits_int64(largest, len(rows)):
+        return None
+    return Walk(columns, settlements, claims, visit[rows], arrays["days"][rows])
+
+
+def step_order(claims: dict[str, np.ndarray], days: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The claims in step order, each claim's person-year rank, and how many claims
+    each step has.
+
+    A person-year's claims are in (date, input position) order — the SQL's ``seq``
+    (plan.walk_claims) — and cut into *runs*: a claim that walks on its own
+    (``alone`` false) is a run, and so is each longest series of the others with one
+    route (version and candidate).  Step s takes run s of each person-year that has
+    one, the person-years ranked by their number of runs, most first (ties by code)."""
+    py, route, alone = claims["py"], claims["route"], claims["alone"]
+    order = np.lexsort((claims["idx"], days, py))
+    py, route, alone = py[order], route[order], alone[order]
+    new_py = np.concatenate(([True], py[1:] != py[:-1]))
+    cut = new_py | ~alone | np.concatenate(([True], ~alone[:-1])) | np.concatenate(
+        ([True], route[1:] != route[:-1]))
+    run = np.cumsum(cut) - 1
+    starts = np.flatnonzero(new_py)
+    lengths = np.diff(np.append(starts, len(order)))
+    first_run = np.repeat(run[starts], lengths)
+    run_seq = run - first_run
+    runs = np.append(first_run[starts[1:]], run[-1] + 1) - run[starts] if len(order) else run
+    rank = np.empty(len(starts), dtype=np.int64)
+    rank[np.argsort(-runs, kind="stable")] = np.arange(len(starts))
+    claim_rank = np.repeat(rank, lengths)
+    by_step = np.lexsort((np.arange(len(order)), claim_rank, run_seq))
+    return order[by_step], claim_rank[by_step], np.bincount(run_seq)
+
+
+class Walk:
+    """The walked claims (``claims``: column → array, ``visit``'s codes, ``days``), put in
+    step order when the walk begins, on the thread that settles them (``counts[s]``: the
+    claims of step s), and the state of each person-year, by rank."""
+
+    def __init__(self, columns, settlements: list[ArraySettlement],
+                 claims: dict[str, np.ndarray], visit: np.ndarray, days: np.ndarray):
+        self.columns = columns
+        self.settlements = settlements
+        self._unordered = (claims, visit, days)
+
+    def _begin(self) -> None:
+        claims, visit, days = self._unordered
+        order, rank, counts = step_order(claims, days)
+        columns, settlements = self.columns, self.settlements
+        self.claims = claims = {name: values[order] for name, values in claims.items()}
+        claims["rank"] = rank
+        self.visit = visit = visit[order]
+        self.counts = counts
+        people = int(rank.max()) + 1 if len(rank) else 0
+        lines, alerts = len(columns.computed), len(columns.alerts)
+        self.state = {f"{s}_{i}": np.zeros(people, dtype=np.int64)
+                      for i in range(lines) for s in ("c", "p")}
+        self.state.update((f"{s}_{i}", np.zeros(people, dtype=bool if s == "af" else np.int64))
+                          for i in range(alerts) for s in ("ab", "af"))
+        count = len(visit)
+        self.out = {name: np.zeros(count, dtype=bool if name.startswith(("alert_", "referral_"))
+                                   else np.int64)
+                    for name in settled_columns(columns) if name not in ("idx", "version", "cand")}
+        # the chosen identity as a code into ``names`` (None, no identity, is a name too)
+        self.names: list[str | None] = []
+        self.codes = []
+        for settlement in settlements:
+            for candidate in candidates(settlement.policy):
+                if candidate not in self.names:
+                    self.names.append(candidate)
+            self.codes.append(np.array([self.names.index(c)
+                                        for c in candidates(settlement.policy)]))
+        self.cand = np.zeros(count, dtype=np.int64)
+        # what reads no year-to-date state is worked out once for every walked claim,
+        # per (version, candidate), and sliced at each step: most of the graph (the
+        # claim's fields, lookups, coverage), and most of a step's cost otherwise.  A
+        # step evaluates the other nodes, ``self.stateful[v]``, from those they read.
+        every = ClaimArrays(claims, visit, _VISITS, claims["py"])
+        self.stateful, self.constants, self.sliced = [], {}, {}
+        for v, settlement in enumerate(settlements):
+            free = settlement.ledger_free
+            stateful = frozenset(node.id for node in settlement.graph.order
+                                 if node.id not in free)
+            read = _read_after(settlement) | {source for node in settlement.graph.order
+                                              if node.id in stateful
+                                              for _, source in node.inputs}
+            self.stateful.append(stateful)
+            for k, candidate in enumerate(candidates(settlement.policy)):
+                if not claims[held_column(v, k)].any():   # no step evaluates it
+                    continue
+                values = settlement.evaluate(every, candidate, only=free).values
+                # a constant of the candidate (a rate, a coverage never given) or one
+                # value a walked claim
+                self.constants[v, k] = {node: value for node, value in values.items()
+                                        if node in read and not _per_claim(value)}
+                self.sliced[v, k] = [(node, value) for node, value in values.items()
+                                     if node in read and _per_claim(value)]
+
+    @property
+    def steps(self) -> int:
+        return len(self.counts)
+
+    def settle(self) -> pa.Table:
+        """Every walked claim's settled row (result_phase.settled_columns), in step order."""
+        self._begin()
+        versions = self.claims["version"]
+        lo = 0
+        for count in self.counts.tolist():
+            hi = lo + count
+            version = versions[lo:hi]
+            first = int(version[0])
+            if len(self.settlements) == 1 or bool(np.all(version == first)):
+                self._settle(first, lo, hi, slice(None))
+            else:   # the SQL's CASE on version: each version's claims by its own graph
+                for v in np.unique(version).tolist():
+                    self._settle(v, lo, hi, np.flatnonzero(version == v))
+            lo = hi
+        names = pa.array(self.names, pa.string())
+        data = {"idx": pa.array(self.claims["idx"]),
+                "version": pa.array(versions.astype(np.int32)),
+                "cand": names.take(pa.array(self.cand))}
+        data.update((name, pa.array(values)) for name, values in self.out.items())
+        return pa.table([data[name] for name in settled_columns(self.columns)],
+                        names=settled_columns(self.columns))
+
+    def _settle(self, v: int, lo: int, hi: int, rows) -> None:
+        """Settle the claims at ``rows`` of the step [lo, hi) (a run of each of some
+        person-years, in rank order), all of version ``v``, and commit their state."""
+        block = _Rows(self.claims, self.state, lo, hi, rows)
+        rank = block["rank"]
+        claims = ClaimArrays(block, self.visit[lo:hi][rows], _VISITS, rank)
+        count = claims.count
+        starts = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
+        people, ends = rank[starts], np.append(starts[1:], count) - 1
+        settlement = self.settlements[v]
+        policy = settlement.policy
+        options = []
+        for k, candidate in enumerate(candidates(policy)):
+            held = block[held_column(v, k)]
+            if held.any():   # a candidate no claim of the step holds can win none
+                known = dict(self.constants[v, k])
+                if isinstance(rows, slice):
+                    known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
+                else:
+                    known.update((node, values[lo:hi][rows])
+                                 for node, values in self.sliced[v, k])
+                options.append((k, held, settlement.evaluate(claims, candidate, known,
+                                                             self.stateful[v])))
+        win = _take_highest(options, claims.count)
+        chosen = _chooser(win, len(options))
+
+        def winner(of) -> Any:
+            return chosen([of(scope) for _, _, scope in options])
+
+        outputs = [settlement.outputs(scope) for _, _, scope in options]
+        for name, values in self.out.items():
+            values[lo:hi][rows] = chosen([output[name] for output in outputs])
+        self.cand[lo:hi][rows] = self.codes[v][np.array([k for k, _, _ in options])[win]]
+        # settle._next_state: the winner's base and final payout are committed, a run's
+        # claims' all at once; the alerts' burden and state are the run's last claim's
+        def added(values) -> np.ndarray:
+            return np.add.reduceat(np.broadcast_to(values, (count,)), starts)
+
+        lines = {line.name for line in policy.lines}
+        for i, line in enumerate(self.columns.computed):
+            if line not in lines:
+                continue
+            base = winner_parts(policy, line)["base"]
+            self.state[f"c_{i}"][people] += added(winner(lambda scope: scope.values[base]))
+            self.state[f"p_{i}"][people] += added(
+                self.out[self.columns.settled("fin", line)][lo:hi][rows])
+        for (name, index) in options[0][2].state:
+            last = np.broadcast_to(winner(lambda scope: scope.state[name, index]), (count,))
+            self.state[f"{name}_{index}"][people] = last[ends]
+
+
+class _Rows(dict):
+    """A step's claim columns, each sliced when an op first reads it (a step reads a few
+    of the thirty or so): the claims at ``rows`` of [lo, hi), and ``prev_<state>``,
+    the state of their person-years before their run (by ``rank``)."""
+
+    def __init__(self, claims: dict, state: dict, lo: int, hi: int, rows):
+        super().__init__()
+        self._claims, self._state = claims, state
+        self._lo, self._hi, self._rows = lo, hi, rows
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name.startswith("prev_"):
+            values = self._state[name[5:]][self["rank"]]
+        else:
+            values = self._claims[name][self._lo:self._hi][self._rows]
+        self[name] = values
+        return values
+
+    def __contains__(self, name) -> bool:
+        return name in self._claims or (name.startswith("prev_") and name[5:] in self._state)
+
+
+def _per_claim(value) -> bool:
+    """A ledger-free node's value over every walked claim: one a claim (an array), or the
+    same for all (a constant of the candidate, a 0-d array)?"""
+    return isinstance(value, np.ndarray) and value.ndim == 1
+
+
+def _read_after(settlement: ArraySettlement) -> set[str]:
+    """The nodes read once a claim's graph is evaluated: by ``outputs``, take highest
+    (each candidate's total) and the committed state (each line's base)."""
+    policy = settlement.policy
+    read = {TOTAL_PAID, PERSONAL_BURDEN, CANDIDATE_TOTAL}
+    read |= {final_payout_id(policy, line.name) for line in policy.lines}
+    read |= {winner_parts(policy, line.name)["base"] for line in policy.computed_lines}
+    read |= {f"{alert.name}.alert" for alert in policy.alerts}
+    read |= {f"{referral.name}.referral" for referral in policy.referrals}
+    return read
+
+
+def _take_highest(options, count: int) -> np.ndarray:
+    """Each claim's winning option: the held one with the highest candidate total, ties
+    to the first (the options are in declaration order)."""
+    if len(options) == 1:
+        return np.zeros(count, dtype=np.int64)
+    totals = [np.broadcast_to(scope.values[CANDIDATE_TOTAL], (count,)) for _, _, scope in options]
+    offers = [np.where(held, total, _NO_OFFER) for (_, held, _), total in zip(options, totals)]
+    best = np.maximum.reduce(offers)
+    win = np.zeros(count, dtype=np.int64)
+    for j in reversed(range(len(options))):   # the first at the best total is written last
+        win[options[j][1] & (totals[j] == best)] = j
+    return win
+
+
+def _chooser(win: np.ndarray, options: int):
+    """values (one per option, arrays or scalars) → each claim's winner's value."""
+    if options == 1:
+        return lambda values: values[0]
+    if options <= 32:   # np.choose's limit
+        return lambda values: np.choose(win, values)
+    conditions = [win == j for j in range(options)]
+    return lambda values: np.select(conditions, [np.asarray(value) for value in values])
