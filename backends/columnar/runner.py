@@ -66,9 +66,7 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
+            table = read_parquet(path)
             return self.settle_typed(table, np.arange(1, len(table) + 1), {}, progress)
         return self._settle_routed(*self.routed(path, fmt, step), step)
 
@@ -216,6 +214,23 @@ class ColumnarRunner(DuckDBRunner):
         columns.update({name: pa.array(values) for name, values in out.items()})
         return pa.table([columns[name] for name in settled_columns(self.columns)],
                         names=settled_columns(self.columns))
+
+
+# Text columns whose few distinct values repeat on every row: read as dictionaries, each
+# value is decoded and checked once (admit.py asks a dictionary's values, not its rows).
+REPEATED_TEXT = ("scheme", "visit", "identities")
+
+
+def read_parquet(path: str):
+    """A Parquet claims file as an Arrow table, REPEATED_TEXT's string columns (and the
+    identities' strings) dictionary-encoded as Parquet already stores them."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_metadata(path).schema
+    leaves = [schema.column(i) for i in range(len(schema))]
+    repeated = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"
+                and leaf.path.split(".")[0] in REPEATED_TEXT]
+    return pq.read_table(path, read_dictionary=repeated)
 
 
 _KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound
