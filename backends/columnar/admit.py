@@ -224,6 +224,19 @@ def _safe_ids(array: pa.Array) -> np.ndarray:
     return safe
 
 
+def years(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day since 1970.  NumPy's datetime conversion costs
+    ≈ 80 ms at 10^6 days; the few distinct days of a claims file are converted once
+    each and looked up."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, last = int(days.min()), int(days.max())
+    if last - first >= 1 << 20:   # a span of millennia (hostile dates): convert each
+        return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    each = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[Y]")
+    return (each.astype(np.int64) + 1970)[days - first]
+
+
 class _Checks:
     """The masks of one table, each worked out once."""
 
@@ -431,9 +444,7 @@ class _Checks:
         (the engine's COALESCE), a declared field's default where it is absent."""
         columns = self.columns
         days = self.days
-        arrays = {"version": self.version.astype(np.int64), "days": days,
-                  "year": days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
-                  + 1970,
+        arrays = {"version": self.version, "days": days, "year": years(days),
                   "total_fen": self.total, "in_scope_fen": self.in_scope}
         for i, (fen, _, _) in enumerate(self.up):
             arrays[f"up_{i}"] = fen

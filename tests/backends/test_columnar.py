@@ -257,3 +257,26 @@ def test_ids_in_ascending_order_hold_no_copy(chunks, ascending):
     from yibao.backends.columnar.typed import _ascending
 
     assert _ascending(pa.chunked_array(chunks, pa.string())) is ascending
+
+
+@pytest.mark.parametrize("day, year", [
+    ("2023-01-01", 2023), ("2023-12-31", 2023), ("2024-02-29", 2024), ("2024-12-31", 2024),
+    ("1969-12-31", 1969), ("1970-01-01", 1970), ("0001-01-01", 1), ("9999-12-31", 9999)])
+def test_the_year_of_a_day_is_looked_up_as_numpy_converts_it(day, year):
+    """admit.years looks a file's days up once each; the person-year is the calendar
+    year of the claim's date (docs/specification.md, year-to-date figures)."""
+    from yibao.backends.columnar.admit import years
+
+    days = np.array([np.datetime64(day, "D").astype(np.int64)] * 2)
+    assert years(days).tolist() == [year, year]
+    # beside the days of 2023, as in one file (and a span of millennia, converted each)
+    assert years(np.append(days, 19358)).tolist() == [year, year, 2023]
+
+
+@pytest.mark.parametrize("largest", [3, 60_000, 2**32 - 1, 2**40])
+def test_the_radix_order_is_numpys_stable_order(largest):
+    from yibao.backends.columnar.typed import stable_order
+
+    keys = np.random.default_rng(largest).integers(0, largest + 1, 5_000)
+    keys[:3] = largest
+    assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
