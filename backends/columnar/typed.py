@@ -43,11 +43,14 @@ from yibao.backends.result_phase import output_columns
 from yibao.dsl.model import SCHEMES, VISITS
 
 
-def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
+def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray,
                     refusals: dict, step: Callable[[str], None]) -> BatchResults | None:
     """The batch's outcomes, or None when int64 might not hold a figure of the window
-    path (the caller then settles the batch through DuckDB)."""
+    path (the caller then settles the batch through DuckDB, from ``held[0]``, the whole
+    table).  Once the window path is sure to fit, ``held[0]`` becomes the claim ids alone
+    (all the results read of the table): no copy of the table outlives routing."""
     columns = runner.columns
+    table = held[0]
     step("read")
     # ids in ascending order, as a claims system numbers them, hold no copy: no hashing
     ascending = _ascending(table.column("claim_id"))
@@ -87,12 +90,17 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
                   else None)
     fast_py = py[window][order]
     del py, window, rows, order, person_codes
+    # the other person-years' rows are all the walk or the exact path may read of the table
+    slow_table = take_rows(table, slow)
+    slow_rows = np.arange(len(slow))
     with ThreadPoolExecutor(1) as pool:
         if walk_table is not None:
-            walk = pool.submit(_walk, runner, walk_table, table, positions, lines, slow)
+            walk = pool.submit(_walk, runner, walk_table, slow_table, positions[slow],
+                               lines[slow], slow_rows)
         else:
-            walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
-                slow) else None
+            walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
+                               slow_rows) if len(slow) else None
+        del slow_table
         # The window path's columns gathered one at a time, each row-aligned array let go
         # as soon as it is gathered: at no time are both whole sets held.
         engine = {"idx": positions, "route_key": prepared.route_key}
@@ -113,6 +121,9 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
             gathered[name] = values
         gathered["py"] = fast_py
         del fast_py
+        if runner.fits(gathered):   # settled here (settle_sorted asks the same)
+            table = held[0] = table.select(["claim_id"])
+            pa.default_memory_pool().release_unused()
         settled = runner.settle_sorted(gathered, admitted.visit[fast], list(VISITS))
         del gathered
         other = walk.result() if walk is not None else None
@@ -130,6 +141,18 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
     results = _results(columns, table, positions, fast, *parts)
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
+
+
+def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """The table's rows at ``rows`` (ascending), taken batch by batch: Arrow's take of a
+    chunked column concatenates its chunks first, a copy of the whole column."""
+    batches, at = [], 0
+    for batch in table.to_batches():
+        lo, hi = np.searchsorted(rows, [at, at + len(batch)])
+        if hi > lo:
+            batches.append(batch.take(pa.array(rows[lo:hi] - at)))
+        at += len(batch)
+    return pa.Table.from_batches(batches, schema=table.schema)
 
 
 def _codes(table: pa.Table, name: str) -> np.ndarray:

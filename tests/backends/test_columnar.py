@@ -280,3 +280,20 @@ def test_the_radix_order_is_numpys_stable_order(largest):
     keys = np.random.default_rng(largest).integers(0, largest + 1, 5_000)
     keys[:3] = largest
     assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
+    """typed.take_rows: the rows of a table whose columns are chunked unevenly (a text
+    column as a dictionary), the same as Arrow's take of the whole table."""
+    import pyarrow as pa
+
+    from yibao.backends.columnar.typed import take_rows
+
+    ids = pa.chunked_array([["a", "b", "c"], ["d", "e"], ["f"]])
+    visits = pa.chunked_array([pa.array(["住院", "门诊", "住院", "住院"]).dictionary_encode(),
+                               pa.array(["门诊", None]).dictionary_encode()])
+    table = pa.table({"claim_id": ids, "visit": visits})
+    for rows in ([], [0], [2, 3], [0, 3, 4, 5], [5], list(range(6))):
+        taken = take_rows(table, np.array(rows, dtype=np.int64))
+        assert taken.to_pylist() == table.take(pa.array(rows, pa.int64())).to_pylist()
+        assert taken.schema == table.schema
