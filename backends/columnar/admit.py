@@ -75,7 +75,7 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
     suspect = np.flatnonzero(~clean)
     arrays = checks.engine_arrays()
     visit, scheme = checks.visit, checks.scheme
-    raw = table.take(pa.array(suspect)).to_pylist() if len(suspect) else []
+    raw = take_rows(table, suspect).to_pylist() if len(suspect) else []
     records = [(int(idx[row]), int(lines[row]), _record(values))
                for row, values in zip(suspect.tolist(), raw)]
     accepted, errors = validate_suspects(engine, columns, records)
@@ -98,6 +98,18 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
 
 
 EPOCH = datetime.date(1970, 1, 1)
+
+
+def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """The table's rows at ``rows`` (ascending), taken batch by batch: Arrow's take of a
+    chunked column concatenates its chunks first, a copy of the whole column."""
+    batches, at = [], 0
+    for batch in table.to_batches():
+        lo, hi = np.searchsorted(rows, [at, at + len(batch)])
+        if hi > lo:
+            batches.append(batch.take(pa.array(rows[lo:hi] - at)))
+        at += len(batch)
+    return pa.Table.from_batches(batches, schema=table.schema)
 
 
 def _record(values: dict) -> dict:

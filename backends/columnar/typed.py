@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.backends.columnar.admit import admit
+from yibao.backends.columnar.admit import admit, take_rows
 from yibao.backends.columnar.prepare import Prepared, window_claims
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
@@ -143,26 +143,20 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar")
 
 
-def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
-    """The table's rows at ``rows`` (ascending), taken batch by batch: Arrow's take of a
-    chunked column concatenates its chunks first, a copy of the whole column."""
-    batches, at = [], 0
-    for batch in table.to_batches():
-        lo, hi = np.searchsorted(rows, [at, at + len(batch)])
-        if hi > lo:
-            batches.append(batch.take(pa.array(rows[lo:hi] - at)))
-        at += len(batch)
-    return pa.Table.from_batches(batches, schema=table.schema)
-
-
 def _codes(table: pa.Table, name: str) -> np.ndarray:
     """A column's values as integer codes (equal values, equal codes; NULL -1)."""
     column = table.column(name)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
-    encoded = column.combine_chunks().dictionary_encode()
-    codes = encoded.indices
-    return np.asarray(codes.fill_null(-1)).astype(np.int64)
+    if len(column) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Arrow encodes a chunked array with one hash table: every chunk then holds the one
+    # dictionary, and the chunks need no concatenation first (a copy of the column)
+    chunks = column.dictionary_encode().chunks
+    if not all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks[1:]):
+        chunks = [column.combine_chunks().dictionary_encode()]
+    return np.concatenate([np.asarray(chunk.indices.fill_null(-1)).astype(np.int64)
+                           for chunk in chunks])
 
 
 def _ascending(ids) -> bool:
