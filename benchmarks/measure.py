@@ -101,6 +101,10 @@ def duckdb(path: str, columnar: bool = False):
 
     import duckdb  # noqa: F401  imported by the run itself; outside the timer, as
     import pyarrow  # noqa: F401  openfisca_core's and numpy's imports are for the peers
+    import pyarrow.parquet  # noqa: F401  (and pyarrow.parquet and .compute: peers/claims.py)
+
+    if columnar:   # the engine's own modules, as the peers' model modules are loaded
+        import yibao.backends.columnar.typed  # noqa: F401
 
     # As the yibao command runs (cli/lean.py): pyarrow's probe for pandas, at its first
     # conversion of NumPy arrays (the columnar engine's results), answered "not there".

@@ -18,6 +18,13 @@ asks a stricter one (the least bound of all the branches), which flags more.
 A column of a type the SQL would not read as exact (a float, a decimal of
 more than two places, a timestamp for the date, a non-string id) makes each
 row holding a value in it suspect, as the SQL does.
+
+The table's columns are read as they come, chunk by chunk (a Parquet file's row
+groups), never concatenated: a mask is written into one array for the whole
+table, so no copy of the table is made.  A text column may come
+dictionary-encoded (runner.run reads ``scheme``, ``visit`` and the identities so):
+then a question is asked once of each distinct value in the dictionary, and each
+row takes its value's answer by its index.
 """
 
 from __future__ import annotations
@@ -67,8 +74,8 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
     clean = checks.clean()
     suspect = np.flatnonzero(~clean)
     arrays = checks.engine_arrays()
-    visit, scheme = checks.codes("visit", VISITS), checks.codes("scheme", SCHEMES)
-    raw = table.take(pa.array(suspect)).to_pylist() if len(suspect) else []
+    visit, scheme = checks.visit, checks.scheme
+    raw = take_rows(table, suspect).to_pylist() if len(suspect) else []
     records = [(int(idx[row]), int(lines[row]), _record(values))
                for row, values in zip(suspect.tolist(), raw)]
     accepted, errors = validate_suspects(engine, columns, records)
@@ -93,31 +100,95 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
 EPOCH = datetime.date(1970, 1, 1)
 
 
+def take_rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """The table's rows at ``rows`` (ascending), taken batch by batch: Arrow's take of a
+    chunked column concatenates its chunks first, a copy of the whole column."""
+    batches, at = [], 0
+    for batch in table.to_batches():
+        lo, hi = np.searchsorted(rows, [at, at + len(batch)])
+        if hi > lo:
+            batches.append(batch.take(pa.array(rows[lo:hi] - at)))
+        at += len(batch)
+    return pa.Table.from_batches(batches, schema=table.schema)
+
+
 def _record(values: dict) -> dict:
     """A suspect row as the validator reads a Parquet row (formats._read_parquet)."""
     return flat_to_record({name: value for name, value in values.items() if value is not None},
                           from_text=False)
 
 
-def _array(column) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+def _chunks(column) -> list[pa.Array]:
+    """A column's arrays: a ChunkedArray's chunks (a Parquet file's row groups), read
+    in place rather than concatenated (a copy of the whole table)."""
+    return column.chunks if isinstance(column, pa.ChunkedArray) else [column]
 
 
-def _present(array: pa.Array) -> np.ndarray:
-    return array.is_valid().to_numpy(zero_copy_only=False)
+def _numpy(values) -> np.ndarray:
+    return (values.to_numpy() if isinstance(values, pa.ChunkedArray)
+            else values.to_numpy(zero_copy_only=False))
 
 
-def _filled(array: pa.Array, value) -> np.ndarray:
-    return pc.fill_null(array, value).to_numpy(zero_copy_only=False)
+def _present(array) -> np.ndarray:
+    if array.null_count == 0:
+        return np.ones(len(array), dtype=bool)
+    return _numpy(array.is_valid())
 
 
-def money(array: pa.Array | None, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _filled(array, value) -> np.ndarray:
+    return _numpy(pc.fill_null(array, value) if array.null_count else array)
+
+
+def is_text(kind: pa.DataType) -> bool:
+    """A string type, or a dictionary of strings (a text column read as a dictionary)."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _by_value(chunk: pa.Array, answer, missing) -> np.ndarray:
+    """``answer`` (an array of strings → a NumPy array) for each row of a text chunk; a
+    dictionary chunk's values are answered once and its rows take their value's answer
+    by index (a NULL row: ``missing``)."""
+    if not pa.types.is_dictionary(chunk.type):
+        return answer(chunk)
+    per_value = answer(chunk.dictionary)
+    per_value = np.append(per_value, np.array([missing], dtype=per_value.dtype))
+    return per_value[_filled(chunk.indices, len(per_value) - 1)]
+
+
+def index_in(column, names) -> np.ndarray:
+    """A text column's values as indexes into ``names`` (int8 for up to 127 names);
+    -1 where a value is none of them, or missing."""
+    kind = np.int8 if len(names) < 128 else np.int32
+
+    def answer(strings: pa.Array) -> np.ndarray:
+        value_set = pa.array(names, strings.type)
+        return _filled(pc.index_in(strings, value_set=value_set), -1).astype(kind)
+
+    parts = [_by_value(chunk, answer, -1) for chunk in _chunks(column)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=kind)
+
+
+def money(array, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fen, exact, present) for a money column: ``exact`` where a present value is plain
-    money the SQL admits (0 ≤ amount < 10^12 yuan, at most two places, exactly)."""
+    money the SQL admits (0 ≤ amount < 10^12 yuan, at most two places, exactly).  Each
+    chunk is converted into its place in the three arrays."""
+    fen = np.zeros(count, dtype=np.int64)
+    exact = np.zeros(count, dtype=bool)
     if array is None:
-        none = np.zeros(count, dtype=bool)
-        return np.zeros(count, dtype=np.int64), none, none
+        return fen, exact, exact.copy()
     present = _present(array)
+    at = 0
+    for chunk in _chunks(array):
+        size = len(chunk)
+        fen[at:at + size], exact[at:at + size] = _money_chunk(chunk, size)
+        at += size
+    return fen, exact, present
+
+
+def _money_chunk(array: pa.Array, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fen, exact) of one chunk of a money column."""
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         plain = _filled(pc.match_substring_regex(array, PLAIN_MONEY), False)
@@ -131,13 +202,51 @@ def money(array: pa.Array | None, count: int) -> tuple[np.ndarray, np.ndarray, n
         # the converted column's own validity: text that is not plain money is NULL now
         exact = _present(array) & (high == (low >> 63)) & (low >= 0) & (
             low < MONEY_BOUND // scale)
-        return np.where(exact, low * scale, 0), exact, present
+        return np.where(exact, low * scale, 0), exact
     if pa.types.is_integer(kind):
         values = _filled(array, 0)
-        exact = present & (values >= 0) & (values < MONEY_BOUND // 100)
-        return np.where(exact, values.astype(np.int64) * 100, 0), exact, present
+        exact = _present(array) & (values >= 0) & (values < MONEY_BOUND // 100)
+        return np.where(exact, values.astype(np.int64) * 100, 0), exact
     # a float, a decimal of more places, anything else: the validator reads it
-    return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool), present
+    return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=bool)
+
+
+def _safe_ids(array: pa.Array) -> np.ndarray:
+    """admission._text_ok for each string of one chunk: present, not empty, short, of the
+    safe repertoire."""
+    count = len(array)
+    ok = _present(array)
+    # Most ids are printable ASCII but the space ("!" to "~"), the repertoire's first
+    # range: their bytes are tested at once, and the regular expression (≈ 0.1 s a
+    # column at 10^6 claims) reads only the ids holding another byte.
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if pa.types.is_large_string(
+        array.type) else np.int32)[array.offset:array.offset + count + 1]
+    buffer = array.buffers()[2]
+    data = (np.frombuffer(buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+            if buffer is not None else np.zeros(0, dtype=np.uint8))
+    other = np.flatnonzero((data < 0x21) | (data > 0x7E)) + offsets[0]
+    rows = np.unique(np.searchsorted(offsets, other, side="right") - 1)
+    length = np.diff(offsets)   # bytes: characters, for the ASCII ids
+    safe = ok & (length > 0) & (length <= SAFE_TEXT)
+    if len(rows):
+        some = array.take(pa.array(rows))
+        characters = _filled(pc.utf8_length(some), 0)
+        unsafe = _filled(pc.match_substring_regex(some, UNSAFE_ID_CHARACTER), True)
+        safe[rows] = ok[rows] & (characters > 0) & (characters <= SAFE_TEXT) & ~unsafe
+    return safe
+
+
+def years(days: np.ndarray) -> np.ndarray:
+    """The calendar year of each day since 1970.  NumPy's datetime conversion costs
+    ≈ 80 ms at 10^6 days; the few distinct days of a claims file are converted once
+    each and looked up."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, last = int(days.min()), int(days.max())
+    if last - first >= 1 << 20:   # a span of millennia (hostile dates): convert each
+        return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    each = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[Y]")
+    return (each.astype(np.int64) + 1970)[days - first]
 
 
 class _Checks:
@@ -149,15 +258,17 @@ class _Checks:
         self.count = len(table)
         self.names = set(table.column_names)
 
-    def column(self, name: str) -> pa.Array | None:
-        return _array(self.table.column(name)) if name in self.names else None
+    def column(self, name: str):
+        """The column as read (a ChunkedArray: its chunks are never concatenated)."""
+        return self.table.column(name) if name in self.names else None
 
     # ---- the masks ----------------------------------------------------------------------
     def clean(self) -> np.ndarray:
         columns, count = self.columns, self.count
-        ok = np.ones(count, dtype=bool)
-        for name in ("scheme", "visit"):
-            ok &= self.text(name)[1]
+        # a known visit and scheme: present text among dsl.model's (the version's own
+        # schemes are asked in version_checks)
+        self.visit, self.scheme = self.codes("visit", VISITS), self.codes("scheme", SCHEMES)
+        ok = (self.visit >= 0) & (self.scheme >= 0)
         for name in ("claim_id", "person_id"):
             ok &= self.safe_id(name)
         self.days, dated = self.dates()
@@ -167,9 +278,6 @@ class _Checks:
             effective = np.datetime64(policy.effective, "D").astype(np.int64)
             self.version[self.days >= effective] = v
         ok &= self.version >= 0
-        visit, _ = self.text("visit")
-        if visit is not None:
-            ok &= _filled(pc.is_in(visit, pa.array(VISITS)), False)
         self.has, held_ok = self.identities()
         ok &= held_ok
         self.total, exact, _ = money(self.column("total_cost"), count)
@@ -186,37 +294,26 @@ class _Checks:
             ok &= (self.version != v) | self.version_checks(policy)
         return ok
 
-    def text(self, name: str) -> tuple[pa.Array | None, np.ndarray]:
-        """A text field: present and a string (the SQL reads no other type as text)."""
+    def text(self, name: str):
+        """A text column (the SQL reads no other type as text), or None."""
         array = self.column(name)
-        if array is None or not (pa.types.is_string(array.type)
-                                 or pa.types.is_large_string(array.type)):
-            return None, np.zeros(self.count, dtype=bool)
-        return array, _present(array)
+        return array if array is not None and is_text(array.type) else None
+
+    def codes(self, name: str, names: tuple[str, ...]) -> np.ndarray:
+        """A text column as int8 indexes into ``names``; -1 where it is none of them (or
+        missing, or not text)."""
+        array = self.text(name)
+        if array is None:
+            return np.full(self.count, -1, dtype=np.int8)
+        return index_in(array, names)
 
     def safe_id(self, name: str) -> np.ndarray:
         """admission._text_ok: present, not empty, short, of the safe repertoire."""
-        array, ok = self.text(name)
+        array = self.text(name)
         if array is None:
-            return ok
-        # Most ids are printable ASCII but the space ("!" to "~"), the repertoire's first
-        # range: their bytes are tested at once, and the regular expression (≈ 0.1 s a
-        # column at 10^6 claims) reads only the ids holding another byte.
-        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if pa.types.is_large_string(
-            array.type) else np.int32)[array.offset:array.offset + self.count + 1]
-        buffer = array.buffers()[2]
-        data = (np.frombuffer(buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
-                if buffer is not None else np.zeros(0, dtype=np.uint8))
-        other = np.flatnonzero((data < 0x21) | (data > 0x7E)) + offsets[0]
-        rows = np.unique(np.searchsorted(offsets, other, side="right") - 1)
-        length = np.diff(offsets)   # bytes: characters, for the ASCII ids
-        safe = ok & (length > 0) & (length <= SAFE_TEXT)
-        if len(rows):
-            some = array.take(pa.array(rows))
-            characters = _filled(pc.utf8_length(some), 0)
-            unsafe = _filled(pc.match_substring_regex(some, UNSAFE_ID_CHARACTER), True)
-            safe[rows] = ok[rows] & (characters > 0) & (characters <= SAFE_TEXT) & ~unsafe
-        return safe
+            return np.zeros(self.count, dtype=bool)
+        parts = [_by_value(chunk, _safe_ids, False) for chunk in _chunks(array)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
     def dates(self) -> tuple[np.ndarray, np.ndarray]:
         """(days since 1970, admitted): a date32 column, or ISO text that is a date."""
@@ -225,7 +322,8 @@ class _Checks:
             return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
         if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             # a text that is not the ISO text of the date read is no date (C302)
-            read, held = iso_dates(array)
+            text = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+            read, held = iso_dates(text)
             array = pc.if_else(pa.array(held), read, pa.scalar(None, pa.date32()))
         if not pa.types.is_date32(array.type):
             return np.zeros(self.count, dtype=np.int64), np.zeros(self.count, dtype=bool)
@@ -238,17 +336,25 @@ class _Checks:
         array = self.column("identities")
         none = [np.zeros(self.count, dtype=bool) for _ in names]
         if array is None or not (pa.types.is_list(array.type)
-                                 or pa.types.is_large_list(array.type)) or not (
-                pa.types.is_string(array.type.value_type)):
+                                 or pa.types.is_large_list(array.type)):
+            return none, np.zeros(self.count, dtype=bool)
+        element = array.type.value_type
+        if pa.types.is_dictionary(element):
+            element = element.value_type
+        if not pa.types.is_string(element):
             return none, np.zeros(self.count, dtype=bool)
         present = _present(array)
         lengths = _filled(pc.list_value_length(array), 0)
-        # each entry as the index of its name (-1: unknown), put in a row per name at once
-        entries = _filled(pc.index_in(pc.list_flatten(array), pa.array(names, array.type.value_type)), -1)
-        parents = pc.list_parent_indices(array).to_numpy()
-        named = entries >= 0
         held = np.zeros((len(names), self.count), dtype=bool)
-        held.reshape(-1)[entries[named].astype(np.int64) * self.count + parents[named]] = True
+        at = 0
+        for chunk in _chunks(array):
+            # each entry as the index of its name (-1: unknown), put in a row per name at
+            # once; the dictionary of a list read as one is asked once
+            entries = index_in(pc.list_flatten(chunk), names)
+            parents = pc.list_parent_indices(chunk).to_numpy() + at
+            named = entries >= 0
+            held.reshape(-1)[entries[named].astype(np.int64) * self.count + parents[named]] = True
+            at += len(chunk)
         known = np.zeros(self.count, dtype=np.int64 if len(names) > 255 else np.uint8)
         for row in held:   # each name held or not: distinct known names, row by row
             known += row
@@ -291,10 +397,8 @@ class _Checks:
     def version_checks(self, policy) -> np.ndarray:
         """admission._version_checks for the rows of one version."""
         columns = self.columns
-        scheme, ok = self.text("scheme")
-        if scheme is not None:
-            ok = ok & _filled(pc.is_in(scheme, pa.array([s for s in SCHEMES
-                                                        if s in policy.schemes])), False)
+        ok = np.isin(self.scheme, [code for code, scheme in enumerate(SCHEMES)
+                                   if scheme in policy.schemes])
         known = {identity.name for identity in policy.identities}
         for name, held in zip(columns.identities, self.has):
             if name not in known:
@@ -352,9 +456,7 @@ class _Checks:
         (the engine's COALESCE), a declared field's default where it is absent."""
         columns = self.columns
         days = self.days
-        arrays = {"version": self.version.astype(np.int64), "days": days,
-                  "year": days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
-                  + 1970,
+        arrays = {"version": self.version, "days": days, "year": years(days),
                   "total_fen": self.total, "in_scope_fen": self.in_scope}
         for i, (fen, _, _) in enumerate(self.up):
             arrays[f"up_{i}"] = fen
@@ -369,10 +471,3 @@ class _Checks:
         for i, held in enumerate(self.has):
             arrays[f"has_{i}"] = held
         return arrays
-
-    def codes(self, name: str, names: tuple[str, ...]) -> np.ndarray:
-        """A text column as indexes into ``names``; -1 where it is none of them."""
-        array, _ = self.text(name)
-        if array is None:
-            return np.full(self.count, -1, dtype=np.int64)
-        return _filled(pc.index_in(array, pa.array(names)), -1).astype(np.int64)

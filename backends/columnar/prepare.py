@@ -36,7 +36,8 @@ class Prepared:
         has = [arrays[f"has_{i}"] for i in range(len(columns.identities))]
         no_identity = ~np.logical_or.reduce(has) if has else np.ones(count, dtype=bool)
         self.held: dict[tuple[int, int], np.ndarray] = {}
-        self.n_candidates = np.zeros(count, dtype=np.int64)
+        # a claim holds few candidates (one a route): 16 bits, not 64, are read and written
+        self.n_candidates = np.zeros(count, dtype=np.int16)
         self.route_key = np.full(count, -1, dtype=np.int64)
         self.ceiling_walk = np.zeros(count, dtype=bool)
         self.may_be_unspecified = np.zeros(count, dtype=bool)
@@ -58,7 +59,7 @@ class Prepared:
         self.c311 = None
         if [(need.message, need.hint) if need is not None else None for need, _ in needs] == [
                 (need.message, need.hint) for need in unspecified]:
-            self.c311 = np.full(count, -1, dtype=np.int64)
+            self.c311 = np.full(count, -1, dtype=np.int32)   # an index into the needs
             for index in reversed(range(len(needs))):   # the first need is the one refused
                 self.c311[needs[index][1]] = index
         else:   # the claims that may need a value go to the exact path, whole person-years

@@ -36,8 +36,9 @@ from typing import Callable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from yibao.backends.columnar.admit import admit
+from yibao.backends.columnar.admit import admit, take_rows
 from yibao.backends.columnar.prepare import Prepared, window_claims
 from yibao.backends.columnar.walk import numpy_walk
 from yibao.backends.outcomes import BatchResults, Refusals
@@ -45,23 +46,30 @@ from yibao.backends.result_phase import output_columns
 from yibao.dsl.model import SCHEMES, VISITS
 
 
-def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.ndarray,
+def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray,
                     refusals: dict, step: Callable[[str], None]) -> BatchResults | None:
     """The batch's outcomes, or None when int64 might not hold a figure of the window
-    path (the caller then settles the batch through DuckDB)."""
+    path (the caller then settles the batch through DuckDB, from ``held[0]``, the whole
+    table).  Once the window path is sure to fit, ``held[0]`` becomes the claim ids alone
+    (all the results read of the table): no copy of the table outlives routing."""
     columns = runner.columns
+    table = held[0]
     step("read")
+    # ids in ascending order, as a claims system numbers them, hold no copy: no hashing
+    ascending = _ascending(table.column("claim_id"))
     with ThreadPoolExecutor(1) as side:
         # hashing the ids is the longest kernel of admission: on the other core
-        claim_codes = side.submit(_codes, table, "claim_id")
+        claim_codes = None if ascending else side.submit(_codes, table, "claim_id")
         person_codes = side.submit(_codes, table, "person_id")
         admitted = admit(runner.engine, columns, table, positions, lines)
         step("admit")
-        claim_codes, person_codes = claim_codes.result(), person_codes.result()
+        person_codes = person_codes.result()
+        claim_codes = None if ascending else claim_codes.result()
     errors = dict(refusals)
     errors.update(admitted.errors)
     settleable = admitted.admitted
-    later = _later_copies(claim_codes, settleable)
+    later = (np.zeros(0, dtype=np.int64) if claim_codes is None
+             else _later_copies(claim_codes, settleable))
     if len(later):
         ids = table.column("claim_id").take(pa.array(later)).to_pylist()
         Refusals(runner.plan, errors).copies(zip(positions[later].tolist(), ids,
@@ -80,33 +88,54 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
     order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
     fast = fast[order]
     step("route")
-    engine = {"idx": positions, "route_key": prepared.route_key}
-    engine.update((name, values) for name, values in arrays.items()
-                  if name not in ("year", "days"))
-    for i, threshold in enumerate(prepared.thresholds):
-        engine[f"thr_{i}"] = np.where(threshold < 0, np.iinfo(np.int64).max, threshold)
     walk_table = walked_by_numpy = None
     if len(slow) and prepared.c311 is not None:
-        if runner.numpy_walk:
+        if runner.numpy_walk:   # gathers the walked claims' arrays now, before they go
             walked_by_numpy = numpy_walk(runner, prepared, arrays, admitted.visit, positions,
                                          slow, py[~window])
         if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
             walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
                                       slow, py[~window])
-    with ThreadPoolExecutor(2) as pool:
+    fast_py = py[window][order]
+    del py, window, rows, order, person_codes
+    # the other person-years' rows are all the walk or the exact path may read of the table
+    slow_table = take_rows(table, slow) if walked_by_numpy is None else None
+    slow_rows = np.arange(len(slow))
+    with ThreadPoolExecutor(1) as pool:
         if walked_by_numpy is not None:
             walk = pool.submit(walked_by_numpy.settle)
         elif walk_table is not None:
-            walk = pool.submit(_walk, runner, walk_table, table, positions, lines, slow)
+            walk = pool.submit(_walk, runner, walk_table, slow_table, positions[slow],
+                               lines[slow], slow_rows)
         else:
-            walk = pool.submit(_exact_path, runner, table, positions, lines, slow) if len(
-                slow) else None
-        gathered = dict(zip(engine, pool.map(lambda values: values[fast], engine.values())))
-        gathered["py"] = py[window][order]
-        # what admission and routing held is gathered now: let it go before settling
-        del engine, prepared
-        arrays.clear()
+            walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
+                               slow_rows) if len(slow) else None
+        del slow_table
+        # The window path's columns gathered one at a time, each row-aligned array let go
+        # as soon as it is gathered: at no time are both whole sets held.
+        engine = {"idx": positions, "route_key": prepared.route_key}
+        thresholds = prepared.thresholds
+        del prepared
+        arrays.pop("year")
+        arrays.pop("days")
+        for name in list(arrays):
+            engine[name] = arrays.pop(name)
+        for i in range(len(thresholds)):
+            engine[f"thr_{i}"] = thresholds[i]
+        thresholds.clear()
+        gathered = {}
+        for name in list(engine):
+            values = engine.pop(name)[fast]
+            if name.startswith("thr_"):   # no threshold: never reached
+                values[values < 0] = np.iinfo(np.int64).max
+            gathered[name] = values
+        gathered["py"] = fast_py
+        del fast_py
+        if runner.fits(gathered):   # settled here (settle_sorted asks the same)
+            table = held[0] = table.select(["claim_id"])
+            pa.default_memory_pool().release_unused()
         settled = runner.settle_sorted(gathered, admitted.visit[fast], list(VISITS))
+        del gathered
         other = walk.result() if walk is not None else None
     if settled is None:
         return None
@@ -117,7 +146,9 @@ def settle_natively(runner, table: pa.Table, positions: np.ndarray, lines: np.nd
         walked, other = other.walked, other.results
     elif other is not None:
         walked = len(other)
-    results = _results(columns, table, positions, fast, settled, other)
+    parts = _columns(settled), _columns(other)
+    del settled, other
+    results = _results(columns, table, positions, fast, *parts)
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
                         "numpy" if walked_by_numpy is not None else "duckdb")
@@ -128,9 +159,25 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
     column = table.column(name)
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
-    encoded = column.combine_chunks().dictionary_encode()
-    codes = encoded.indices
-    return np.asarray(codes.fill_null(-1)).astype(np.int64)
+    if len(column) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Arrow encodes a chunked array with one hash table: every chunk then holds the one
+    # dictionary, and the chunks need no concatenation first (a copy of the column)
+    chunks = column.dictionary_encode().chunks
+    if not all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks[1:]):
+        chunks = [column.combine_chunks().dictionary_encode()]
+    return np.concatenate([np.asarray(chunk.indices.fill_null(-1)).astype(np.int64)
+                           for chunk in chunks])
+
+
+def _ascending(ids) -> bool:
+    """Is every claim id present, text, and greater than the one before it (so that no
+    id repeats)?  One comparison of neighbours, where finding copies hashes every id."""
+    if ids.null_count or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        return False
+    if len(ids) < 2:
+        return True
+    return pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py() is True
 
 
 def _later_copies(codes: np.ndarray, settleable: np.ndarray) -> np.ndarray:
@@ -159,8 +206,21 @@ def _claim_order(key: np.ndarray, days: np.ndarray) -> np.ndarray:
     """The order by (route and person-year ``key``, date, input position): a claims
     file is usually in date order already, and then a stable sort by the key is it."""
     if len(days) < 2 or bool(np.all(days[1:] >= days[:-1])):
-        return np.argsort(key, kind="stable")
+        return stable_order(key)
     return np.lexsort((days, key))
+
+
+def stable_order(key: np.ndarray) -> np.ndarray:
+    """np.argsort(key, kind="stable") for non-negative keys, by 16 bits at a time while
+    the keys fit in 32: NumPy sorts 16-bit integers stably by radix, in linear time,
+    where its stable sort of wider integers is a merge sort (≈ 3× slower at 10^6)."""
+    if len(key) == 0 or key.min() < 0 or key.max() >= 1 << 32:
+        return np.argsort(key, kind="stable")
+    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    if key.max() < 1 << 16:
+        return order
+    high = (key[order] >> 16).astype(np.uint16)
+    return order[np.argsort(high, kind="stable")]
 
 
 def _refuse_unspecified(runner, table, positions, lines, c311, settleable, errors) -> None:
@@ -264,11 +324,12 @@ def results_schema(columns) -> pa.Schema:
 
 
 def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
-             settled: pa.Table, other: pa.Table | None) -> pa.Table:
+             settled: dict, other: dict | None) -> pa.Table:
     """The results table in input order: each output column allocated once and each
-    part's values put at their places (no concatenation, no sort)."""
+    part's values put at their places (no concatenation, no sort).  ``settled`` and
+    ``other``: the two parts' columns by name, each let go once it is put in place."""
     schema = results_schema(columns)
-    slow = (np.searchsorted(positions, other.column("idx").to_numpy())
+    slow = (np.searchsorted(positions, other.pop("idx").to_numpy())
             if other is not None else np.zeros(0, dtype=np.int64))
     settled_rows = np.zeros(len(table), dtype=bool)
     settled_rows[fast] = True
@@ -276,27 +337,35 @@ def _results(columns, table: pa.Table, positions: np.ndarray, fast: np.ndarray,
     place = np.cumsum(settled_rows) - 1
     count = int(settled_rows.sum())
     at_fast, at_slow = place[fast], place[slow]
+    del place
     data: dict[str, pa.Array] = {
         "idx": pa.array(positions[settled_rows]),
         "claim_id": table.column("claim_id").filter(pa.array(settled_rows)).combine_chunks()}
+    del settled_rows
     for name in schema.names:
         if name in ("idx", "claim_id"):
             continue
         if name == "cand":
-            data[name] = _candidates(settled.column(name).combine_chunks(), other, count,
+            data[name] = _candidates(settled.pop(name).combine_chunks(),
+                                     other.pop(name) if other is not None else None, count,
                                      at_fast, at_slow)
             continue
         kind = schema.field(name).type
-        values = np.empty(count, dtype=bool if kind == pa.bool_() else np.int64)
-        values[at_fast] = settled.column(name).to_numpy()
+        values = np.empty(count, dtype=kind.to_pandas_dtype())
+        values[at_fast] = settled.pop(name).to_numpy()
         if other is not None:
-            values[at_slow] = other.column(name).to_numpy()
+            values[at_slow] = other.pop(name).to_numpy()
         data[name] = pa.array(values)
     return pa.table([data[name].cast(schema.field(name).type) for name in schema.names],
                     schema=schema)
 
 
-def _candidates(fast: pa.DictionaryArray, other: pa.Table | None, count: int,
+def _columns(table: pa.Table | None) -> dict | None:
+    """A table's columns by name, for _results to let each go once it is used."""
+    return None if table is None else dict(zip(table.column_names, table.columns))
+
+
+def _candidates(fast: pa.DictionaryArray, other, count: int,
                 at_fast: np.ndarray, at_slow: np.ndarray) -> pa.Array:
     """The chosen identity of each result row: the engine's as codes into its names, the
     other person-years' as their strings, put in place as codes into one list."""
@@ -304,7 +373,7 @@ def _candidates(fast: pa.DictionaryArray, other: pa.Table | None, count: int,
     codes = np.empty(count, dtype=np.int32)
     codes[at_fast] = fast.indices.to_numpy(zero_copy_only=False)
     if other is not None and len(at_slow):
-        encoded = other.column("cand").combine_chunks().dictionary_encode()
+        encoded = other.combine_chunks().dictionary_encode()
         mapped = []
         for name in encoded.dictionary.to_pylist():
             if name not in names:

@@ -185,3 +185,115 @@ def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine,
         name: EXPECTED[name] for name in ("q1", "q2", "q3")}
     with pytest.raises(ValueError):
         ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), [3, 4], {})
+
+
+# ---- reading: repeated text as dictionaries, copies found without hashing ---------------------
+def test_repeated_text_read_as_dictionaries_is_admitted_by_the_masks(benxi_engine, tmp_path):
+    """runner.read_parquet reads scheme, visit and the identities as dictionaries, so that
+    each distinct value is checked once; the masks must admit those rows themselves (a
+    dictionary column taken for a non-text one would send every row to the validator)
+    with the values of the plain strings: 住院 and 居民医保 on every claim, each claim's
+    one identity (q: 低保边缘家庭成员, r and s: 因病致贫重病患者)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from yibao.backends.columnar.admit import admit
+    from yibao.backends.formats import write_records
+    from yibao.dsl.model import SCHEMES, VISITS
+
+    path = tmp_path / "claims.parquet"
+    # two claims a row group: the masks read the chunks in place, never concatenated
+    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
+    pq.write_table(pq.read_table(path), path, row_group_size=2)
+    table = columnar_runner.read_parquet(str(path))
+    for name in ("scheme", "visit"):
+        assert pa.types.is_dictionary(table.schema.field(name).type)
+    assert pa.types.is_dictionary(table.schema.field("identities").type.value_type)
+    assert table.column("visit").num_chunks == 5
+    runner = ColumnarRunner(benxi_engine)
+    count = len(CLAIMS)
+    admitted = admit(benxi_engine, runner.columns, table, np.arange(count), np.arange(count) + 1)
+    assert admitted.suspects == 0 and admitted.errors == {}
+    assert admitted.admitted.all()
+    assert admitted.visit.tolist() == [VISITS.index("住院")] * count
+    assert admitted.scheme.tolist() == [SCHEMES.index("居民医保")] * count
+    held = {name: admitted.arrays[f"has_{i}"].tolist()
+            for i, name in enumerate(runner.columns.identities)}
+    assert held[EDGE] == [True] * 4 + [False] * 6
+    assert held[ILL] == [False] * 4 + [True] * 6
+    assert admitted.arrays["in_scope_fen"].tolist()[:2] == [1_199_999, 1_000_001]
+
+
+def test_a_dictionary_value_that_is_not_known_is_refused_on_its_rows(benxi_engine, tmp_path):
+    """A dictionary's value is checked once for all its rows: an unknown visit (急诊) and a
+    missing one are refused on each row holding them, as the scalar path refuses them."""
+    from yibao.backends.formats import read_records, write_records
+
+    claims = [dict(c) for c in CLAIMS[:4]]
+    claims[1]["visit"] = "急诊"
+    claims[3]["visit"] = "急诊"
+    del claims[2]["visit"]
+    path = tmp_path / "claims.parquet"
+    write_records(claims, str(path), "parquet", benxi_engine.versions)
+    scalar = [outcome_to_json(o, trace=False)
+              for o in benxi_engine.evaluate_records(read_records(str(path), "parquet"))]
+    settled = list(ColumnarRunner(benxi_engine).run(str(path), "parquet").exchange())
+    assert settled == scalar
+    assert [("error" in o) for o in settled] == [False, True, True, True]
+
+
+@pytest.mark.parametrize("chunks, ascending", [
+    ([["a-1", "a-2", "b-1"]], True),
+    ([["a-1", "a-2"], ["a-3"]], True),
+    ([["a-1", "a-2"], ["a-2"]], False),      # a copy across the chunks' boundary
+    ([["a-2", "a-1"]], False),
+    ([["a-1", None, "a-3"]], False),
+    ([[]], True),
+])
+def test_ids_in_ascending_order_hold_no_copy(chunks, ascending):
+    """C312 hashes every claim id only when the ids are not strictly ascending."""
+    import pyarrow as pa
+
+    from yibao.backends.columnar.typed import _ascending
+
+    assert _ascending(pa.chunked_array(chunks, pa.string())) is ascending
+
+
+@pytest.mark.parametrize("day, year", [
+    ("2023-01-01", 2023), ("2023-12-31", 2023), ("2024-02-29", 2024), ("2024-12-31", 2024),
+    ("1969-12-31", 1969), ("1970-01-01", 1970), ("0001-01-01", 1), ("9999-12-31", 9999)])
+def test_the_year_of_a_day_is_looked_up_as_numpy_converts_it(day, year):
+    """admit.years looks a file's days up once each; the person-year is the calendar
+    year of the claim's date (docs/specification.md, year-to-date figures)."""
+    from yibao.backends.columnar.admit import years
+
+    days = np.array([np.datetime64(day, "D").astype(np.int64)] * 2)
+    assert years(days).tolist() == [year, year]
+    # beside the days of 2023, as in one file (and a span of millennia, converted each)
+    assert years(np.append(days, 19358)).tolist() == [year, year, 2023]
+
+
+@pytest.mark.parametrize("largest", [3, 60_000, 2**32 - 1, 2**40])
+def test_the_radix_order_is_numpys_stable_order(largest):
+    from yibao.backends.columnar.typed import stable_order
+
+    keys = np.random.default_rng(largest).integers(0, largest + 1, 5_000)
+    keys[:3] = largest
+    assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
+    """typed.take_rows: the rows of a table whose columns are chunked unevenly (a text
+    column as a dictionary), the same as Arrow's take of the whole table."""
+    import pyarrow as pa
+
+    from yibao.backends.columnar.typed import take_rows
+
+    ids = pa.chunked_array([["a", "b", "c"], ["d", "e"], ["f"]])
+    visits = pa.chunked_array([pa.array(["住院", "门诊", "住院", "住院"]).dictionary_encode(),
+                               pa.array(["门诊", None]).dictionary_encode()])
+    table = pa.table({"claim_id": ids, "visit": visits})
+    for rows in ([], [0], [2, 3], [0, 3, 4, 5], [5], list(range(6))):
+        taken = take_rows(table, np.array(rows, dtype=np.int64))
+        assert taken.to_pylist() == table.take(pa.array(rows, pa.int64())).to_pylist()
+        assert taken.schema == table.schema
