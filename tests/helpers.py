@@ -54,9 +54,8 @@ def compiled_policies() -> list[str]:
     return list(engines_that_load(sorted(POLICIES.glob("*.policy"))))
 
 
-# A ratio ceiling of 95% for 特困人员 that cuts 倾斜救助 (Xinjiang §四's shape): the
-# lint model's and the engine's hand-worked ceiling (tests/lint).
-CEILING_POLICY = """\
+# The shared head: 特困人员, 基本医保 upstream, 基本救助 96% over 1,000 with a 50,000 cap.
+CEILING_HEAD = """\
 policy c-2023 {
     effective 2023-01-01
 }
@@ -69,6 +68,10 @@ line 基本救助 {
     rate 96% §四
     cap 5万 §四
 }
+"""
+# A ratio ceiling of 95% for 特困人员 that cuts 倾斜救助 (Xinjiang §四's shape): the
+# lint model's and the engine's hand-worked ceiling (tests/lint).
+CEILING_POLICY = CEILING_HEAD + """\
 line 倾斜救助 {
     covers 住院 §四
     base remaining §四

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from helpers import POLICIES, claim, compiled_policies, settle
+from helpers import CEILING_HEAD, POLICIES, claim, compiled_policies, settle
 from yibao.api import load_engine
 from yibao.backends.columnar.runner import ColumnarRunner
 from yibao.backends.formats import write_records
@@ -59,21 +59,6 @@ BENXI_WALKED = [
 ]
 
 
-def test_take_highest_and_a_changed_identity_walked_by_hand(tmp_path):
-    engine = load_engine(POLICIES / "benxi-2023.policy")
-    expected = {
-        "t1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
-        "t2": (EDGE, "6000.00", "2400.00", "18400.00", "1600.00"),
-        "u1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
-        "u2": (ILL, "5000.00", "100.00", "15100.00", "4900.00"),
-    }
-    scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *BENXI_WALKED)]
-    assert _figures(scalar, "基本救助", "倾斜救助") == expected
-    walked = _walk(engine, BENXI_WALKED, tmp_path)
-    assert _figures(walked, "基本救助", "倾斜救助") == expected
-    assert walked == scalar
-
-
 # After an identity change the claims of one identity are walked as a run, from the
 # state the earlier identity left (the carried ledger's induction within a run).
 RUNS = [
@@ -96,20 +81,32 @@ RUNS = [
 ]
 
 
-def test_a_run_of_claims_after_an_identity_change_walked_by_hand(tmp_path):
+BENXI_WALKED_PAID = {
+    "t1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
+    "t2": (EDGE, "6000.00", "2400.00", "18400.00", "1600.00"),
+    "u1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
+    "u2": (ILL, "5000.00", "100.00", "15100.00", "4900.00"),
+}
+
+RUNS_PAID = {
+    "x1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
+    "x2": (ILL, "5000.00", "100.00", "15100.00", "4900.00"),
+    "x3": (ILL, "5000.00", "2500.00", "17500.00", "2500.00"),
+    "x4": (ILL, "5200.00", "12400.00", "27600.00", "12400.00"),
+    "w1": (EDGE, "20000.00", "46200.00", "76200.00", "33800.00"),
+    "w2": (ILL, "0.00", "0.00", "10000.00", "10000.00"),
+    "w3": (ILL, "0.00", "0.00", "10000.00", "10000.00"),
+}
+
+
+@pytest.mark.parametrize("claims, expected", [(BENXI_WALKED, BENXI_WALKED_PAID),
+                                               (RUNS, RUNS_PAID)], ids=["take-highest", "runs"])
+def test_benxi_person_years_walked_by_hand(tmp_path, claims, expected):
+    """Take highest, a changed identity, and runs after a change (the figures above)."""
     engine = load_engine(POLICIES / "benxi-2023.policy")
-    expected = {
-        "x1": (EDGE, "4800.00", "1320.00", "16120.00", "3880.00"),
-        "x2": (ILL, "5000.00", "100.00", "15100.00", "4900.00"),
-        "x3": (ILL, "5000.00", "2500.00", "17500.00", "2500.00"),
-        "x4": (ILL, "5200.00", "12400.00", "27600.00", "12400.00"),
-        "w1": (EDGE, "20000.00", "46200.00", "76200.00", "33800.00"),
-        "w2": (ILL, "0.00", "0.00", "10000.00", "10000.00"),
-        "w3": (ILL, "0.00", "0.00", "10000.00", "10000.00"),
-    }
-    scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *RUNS)]
+    scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *claims)]
     assert _figures(scalar, "基本救助", "倾斜救助") == expected
-    walked = _walk(engine, RUNS, tmp_path)
+    walked = _walk(engine, claims, tmp_path)
     assert _figures(walked, "基本救助", "倾斜救助") == expected
     assert walked == scalar
 
@@ -117,19 +114,7 @@ def test_a_run_of_claims_after_an_identity_change_walked_by_hand(tmp_path):
 # A 95% ceiling for 特困人员 that cuts 基本救助, a line with a 50,000 cap (Xinjiang §四's
 # shape): the ceiling lowers a claim's payout below its slice, so the cap's room is what
 # the line paid after the ceiling, not the running sum of its slices — the walk's case.
-CAPPED_CEILING_POLICY = """\
-policy c-2023 {
-    effective 2023-01-01
-}
-identity 特困人员 §四
-line 基本医保 upstream §四
-line 基本救助 {
-    covers 住院 §四
-    base remaining §四
-    deductible 1000 §四
-    rate 96% §四
-    cap 5万 §四
-}
+CAPPED_CEILING_POLICY = CEILING_HEAD + """\
 ceiling 95% §四 {
     identities 特困人员 §四
     reduces 基本救助 §四
