@@ -82,6 +82,13 @@ _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
 # A text column read as its bytes, undecoded; any other type (a tampered row) as NULL.
 _AS_BYTES = "CASE typeof({0}) WHEN 'text' THEN CAST({0} AS BLOB) END"
 _IN_LIST = 500     # values bound in one ``IN (…)`` (SQLite allows 32,766 a statement)
+# verify's walk (``walk_rows``): each record with its index row and its leaf, by key.
+_WALK = (f"SELECT r.seq, r.hash, r.batch, r.position, r.claim_id, {_AS_BYTES.format('r.body')}, "
+         f"b.seq, b.person_id, b.year, {_AS_BYTES.format('b.entry')}, t.hash "
+         "FROM records r LEFT JOIN book_index b ON b.seq = r.seq "
+         "LEFT JOIN tlog_nodes t ON t.level = 0 AND t.idx = r.seq - 1 "
+         "WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq")
+_WALK_PART = 1000  # rows fetched at a time
 
 
 class SQLiteStore(LedgerTableStore):
@@ -292,6 +299,39 @@ class SQLiteStore(LedgerTableStore):
                                 f"{_AS_BYTES.format('body')} FROM records WHERE seq > ? "
                                 "ORDER BY seq", (after,))
         yield from map(RawRecord._make, rows)
+
+    def walk_rows(self, after: int, limit: int) -> Iterator[list[tuple]] | None:
+        if not (self._has_book and self._has_tree):
+            return None     # a store written before the index or the tree: the three walks
+        return self._walk_parts(after, limit)
+
+    def _walk_parts(self, after: int, limit: int) -> Iterator[list[tuple]]:
+        # One statement (each record's index row and leaf found by key) rather than three
+        # cursors, and the text columns decoded by sqlite3 itself (``str``), not by the
+        # connection's tolerant Python text factory (a call per column): a column that is
+        # not UTF-8 raises, and verify walks the three cursors instead, which read it.
+        # The factory is swapped only around each fetch, so no other read sees it.
+        rows = self._db.execute(_WALK, (after, limit))
+        tolerant = self._db.text_factory
+        while True:
+            self._db.text_factory = str
+            try:
+                part = rows.fetchmany(_WALK_PART)
+            finally:
+                self._db.text_factory = tolerant
+            if not part:
+                return
+            yield part
+
+    def walk_extras(self, after: int, upto: int) -> tuple[int, int, bool]:
+        rows = self._db.execute("SELECT count(*) FROM book_index WHERE seq > ? AND seq <= ?",
+                                (after, upto)).fetchone()[0]
+        leaves = self._db.execute("SELECT count(*) FROM tlog_nodes WHERE level = 0 "
+                                  "AND idx >= ? AND idx < ?", (after, upto)).fetchone()[0]
+        # As tree_leaves(after) reads them (text and blobs sort after every number).
+        other = self._db.execute("SELECT count(*) FROM tlog_nodes WHERE level = 0 AND idx >= ? "
+                                 "AND typeof(idx) != 'integer'", (after,)).fetchone()[0]
+        return rows, leaves, not other
 
     def last_seq(self) -> int:
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]

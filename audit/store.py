@@ -204,6 +204,26 @@ class AuditStore(abc.ABC):
             yield RawRecord(record.seq, record.hash, record.batch, record.position,
                             record.claim_id, _utf8(record.body))
 
+    def walk_rows(self, after: int, limit: int) -> Iterator[list[tuple]] | None:
+        """The chain from seq ``after`` + 1 to ``limit``, each record joined with its index
+        row and its leaf, in lists of rows (seq, hash, batch, position, claim id, body
+        bytes, index seq, person id, year, entry bytes, leaf): one read where verify
+        otherwise walks three (:meth:`chain`, :meth:`book_index_bytes`,
+        :meth:`tree_leaves`).  The index seq and what follows are None where the record
+        has no index row, the leaf None where it has none.  Text that is not UTF-8 may
+        raise here: verify then walks the three as before.  None: this store offers no
+        such read, or lacks the index or the tree (verify walks the three)."""
+        return None
+
+    def walk_extras(self, after: int, upto: int) -> tuple[int, int, bool]:
+        """What :meth:`walk_rows` cannot show: (rows of the index with a seq in (``after``,
+        ``upto``], leaves with an index in [``after``, ``upto``), whether every leaf from
+        ``after`` on has a whole number for its index)."""
+        rows = sum(1 for seq, *_ in self.book_index(after) if seq <= upto)
+        indexes = [index for index, _ in self.tree_leaves(after)]
+        return (rows, sum(1 for index in indexes if index < upto),
+                all(isinstance(index, int) for index in indexes))
+
     @abc.abstractmethod
     def last_seq(self) -> int:
         """The largest seq stored (0 for none): where a walk begun now stops."""
