@@ -81,7 +81,6 @@ _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON 
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
 # A text column read as its bytes, undecoded; any other type (a tampered row) as NULL.
 _AS_BYTES = "CASE typeof({0}) WHEN 'text' THEN CAST({0} AS BLOB) END"
-_IN_LIST = 500     # values bound in one ``IN (…)`` (SQLite allows 32,766 a statement)
 # verify's walk (``walk_rows``): each record with its index row and its leaf, by key.
 _WALK = (f"SELECT r.seq, r.hash, r.batch, r.position, r.claim_id, {_AS_BYTES.format('r.body')}, "
          f"b.seq, b.person_id, b.year, {_AS_BYTES.format('b.entry')}, t.hash "
@@ -109,6 +108,7 @@ class SQLiteStore(LedgerTableStore):
             self._depth = 0        # transactions entered and not left (nested by the verdict)
             self._checkpointer: _Checkpointer | None = None   # started by the first append
             self._db.execute("PRAGMA synchronous = FULL")
+            self._in_list = _parameters_allowed(self._db)
             self._prepare(create)
             self._use_wal()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
@@ -389,8 +389,12 @@ class SQLiteStore(LedgerTableStore):
                              "WHERE l.person_id IN ({marks}) "
                              "ORDER BY l.person_id, l.year, b.seq",
                              sorted({person for person, _ in wanted}))
-        return by_person_year(rows, found, lambda seq, entry: BookEntry(seq, None, entry),
-                              wanted)
+        # by_person_year, unrolled: a row a person-year here (its ledger's entry), 10^4 a run
+        for person, year, seq, entry in rows:
+            key = (person, year)
+            if key in wanted:
+                found.setdefault(key, []).append(BookEntry(seq, None, entry))
+        return found
 
     def prepare_ledgers(self) -> None:
         """Build the ledger table now, in its own transaction, rather than on the first
@@ -405,12 +409,33 @@ class SQLiteStore(LedgerTableStore):
         self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
         self._has_ledgers = True
 
-    def _rows_in(self, query: str, values: list) -> Iterator[tuple]:
-        """The rows of ``query`` over ``values``, its ``{marks}`` a list of them, asked in
-        parts of _IN_LIST (SQLite's limit on a statement's parameters)."""
-        for start in range(0, len(values), _IN_LIST):
-            part = values[start:start + _IN_LIST]
-            yield from self._db.execute(query.format(marks=_marks(len(part))), part)
+    def _rows_in(self, query: str, values: list) -> list[tuple]:
+        """The rows of ``query`` over ``values``, its ``{marks}`` a list of them: one statement
+        for up to SQLite's limit on a statement's parameters (32,766 by default), so a
+        transaction's read-ahead is one statement a method, not one per 500 values.
+
+        Text is decoded by sqlite3 itself (``str``) rather than by the connection's
+        tolerant text factory, a Python call per column (10^4 rows a transaction, each
+        with its entry); a column that is not UTF-8 makes it read the rows again with the
+        tolerant one: what was read is then what it always was.
+        """
+        rows: list[tuple] = []
+        for start in range(0, len(values), self._in_list):
+            part = values[start:start + self._in_list]
+            statement = query.format(marks=_marks(len(part)))
+            try:
+                rows.extend(self._plain_rows(statement, part))
+            except sqlite3.OperationalError:
+                rows.extend(self._db.execute(statement, part))   # e.g. not UTF-8: as before
+        return rows
+
+    def _plain_rows(self, statement: str, parameters: list) -> list[tuple]:
+        tolerant = self._db.text_factory
+        self._db.text_factory = str
+        try:
+            return self._db.execute(statement, parameters).fetchall()
+        finally:
+            self._db.text_factory = tolerant
 
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         if not self._has_book:
@@ -601,6 +626,15 @@ class _Checkpointer:
 
 def _raise(error: BaseException) -> None:
     raise error
+
+
+def _parameters_allowed(db: sqlite3.Connection) -> int:
+    """How many values one ``IN (…)`` binds: SQLite's limit on a statement's parameters
+    (Python 3.11 reads it; 999 is the least any SQLite allows)."""
+    try:
+        return max(db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 8, 999)
+    except (AttributeError, sqlite3.Error):
+        return 999
 
 
 def _marks(count: int) -> str:

@@ -248,3 +248,31 @@ def test_a_book_gets_its_ledger_table_before_its_first_settle_if_asked(store_pat
         assert ledger_rows(store) == expected
         store.prepare_ledgers()           # once only
         assert ledger_rows(store) == expected
+
+
+def test_a_transactions_read_ahead_is_one_statement_a_method_however_many_people(
+        store, benxi_engine):
+    settle_lines(store, benxi_engine, "bx-0001")
+    people = [(f"p-{number:04d}", 2023) for number in range(1, 1200)] + [("p-01", 2023)]
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    try:
+        tails = store.book_tails(people)
+        heads = store.claim_heads([f"c-{number}" for number in range(1200)] + ["bx-0001"])
+    finally:
+        store._db.set_trace_callback(None)
+    # 1,200 people and 1,201 ids: one SELECT each (it was one per 500 values)
+    assert len([s for s in statements if s.startswith("SELECT")]) == 2
+    assert list(tails) == [("p-01", 2023)] and list(heads) == ["bx-0001"]
+
+
+def test_an_index_entry_that_is_not_utf8_is_still_read_as_it_always_was(store, benxi_engine):
+    settle_lines(store, benxi_engine, "bx-0001")
+    seq = store.records_of_claim("bx-0001")[0].seq
+    store._db.execute("DROP TRIGGER IF EXISTS book_index_no_update")
+    store._db.execute("UPDATE book_index SET entry = CAST(replace(entry, '\"settlement\"', "
+                      "'\"settlement\"   ') AS BLOB) || x'ff' WHERE seq = ?", (seq,))
+    store._db.execute("UPDATE book_index SET entry = CAST(entry AS TEXT) WHERE seq = ?", (seq,))
+    [entry] = store.book_tails([("p-01", 2023)])[("p-01", 2023)]
+    # read with the tolerant text factory (U+FFFD for the byte), not refused mid-read
+    assert entry.seq == seq and entry.entry.endswith("\ufffd")
