@@ -33,8 +33,11 @@ import pickle
 import signal
 import threading
 
-from yibao.audit.store import AuditStore
-from yibao.audit.verify import VerifyReport, verify_store
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from yibao.audit.store import AuditStore
+    from yibao.audit.verify import VerifyReport
 
 
 class VerificationAhead:
@@ -113,6 +116,8 @@ class VerificationAhead:
             found = None
         finally:
             self._reap()
+        from yibao.audit.verify import VerifyReport
+
         return found if isinstance(found, VerifyReport) else None
 
 
@@ -132,4 +137,8 @@ def _walk(location: str, whole: bool, writable: int) -> None:
 
 
 def _verified(store: AuditStore, whole: bool) -> VerifyReport:
-    return verify_store(store, since=None if whole else store.verified_head())
+    # Imported here, in the child (or in a parent that walks itself): the walk's modules
+    # are imported while the parent imports the settler's (cli/settle.py forks first).
+    from yibao.audit import verify
+
+    return verify.verify_store(store, since=None if whole else store.verified_head())

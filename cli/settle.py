@@ -13,11 +13,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import os
 import sys
 
 from yibao.backends.encodings import ClaimsFileError, utf8_claims
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import add_encoding_argument, refuse_claims_file
+
+AUDIT_KEY = "YIBAO_AUDIT_KEY"   # set: a signed checkpoint after the run (cli/audit.py)
 
 
 def register(commands) -> None:
@@ -100,15 +103,6 @@ def _positive(text: str) -> int:
 
 
 def run(args) -> int:
-    from yibao.audit.settle import BookSettler
-    from yibao.audit.store import AuditError
-    from yibao.audit.stores import open_store
-    from yibao.audit.verify_ahead import VerificationAhead
-    from yibao.cli.audit import sign_after_recording
-    from yibao.core.jsonl import read_lines
-    from yibao.runtime.batch import Engine
-    from yibao.dsl.policy_cache import load_policy_cached
-
     if args.backend != "scalar":
         # The SQL backends settle a file's claims from a zero year-to-date; settling them
         # into the book would pay caps twice.  Refused until they read the book.
@@ -124,8 +118,19 @@ def run(args) -> int:
     # walk starts now, in a second process, while the policy loads and the store opens
     # (audit/verify_ahead.py); its report is awaited before the first COMMIT (on SQLite
     # in WAL mode; elsewhere before the first write), and a bad one rolls back
-    # everything the run wrote: the batch, the first transaction.
+    # everything the run wrote: the batch, the first transaction.  The child is forked
+    # before the settler's own modules are imported and the policy is loaded: it imports
+    # what the walk needs while this process imports the rest, on the other core.
+    from yibao.audit.verify_ahead import VerificationAhead
+
     ahead = VerificationAhead(args.book, whole=args.verify_all)
+    from yibao.audit.settle import BookSettler
+    from yibao.audit.store import AuditError
+    from yibao.audit.stores import open_store
+    from yibao.core.jsonl import read_lines
+    from yibao.dsl.policy_cache import load_policy_cached
+    from yibao.runtime.batch import Engine
+
     refused = 0
     try:
         engine = Engine(load_policy_cached(args.policy))
@@ -159,7 +164,11 @@ def run(args) -> int:
                               f"{args.book}", file=sys.stderr, flush=True)
                 store.commit_held()     # a run that appended nothing: its batch, after the verdict
                 out.write([])           # and its output, empty, as before
-            sign_after_recording(store)
+            if os.environ.get(AUDIT_KEY):
+                # imported only then: the audit commands' module is 0.02 s of a start-up
+                from yibao.cli.audit import sign_after_recording
+
+                sign_after_recording(store)
     except ClaimsFileError as error:
         return refuse_claims_file(error)
     except NotVerified as error:

@@ -58,14 +58,14 @@ def test_the_report_is_the_childs(book):
     assert expected.ok and expected.records == 2
     run = _fresh("""
         import sys
-        from yibao.audit import verify_ahead
+        from yibao.audit import verify, verify_ahead
         from yibao.audit.stores import open_store
         ahead = verify_ahead.VerificationAhead(sys.argv[1])
         assert ahead._child is not None
         # Started already: the walk in this process is not made again.
         def walked_here(*args, **kwargs):
             raise AssertionError("walked here")
-        verify_ahead.verify_store = walked_here
+        verify.verify_store = walked_here
         with open_store(sys.argv[1]) as store:
             report = ahead.report(store)
         print(report.records, report.head)
