@@ -443,11 +443,20 @@ class _Tail(Appending):
         self._index: list[tuple] = []
         self._held: dict[str, StoredRecord] = {}   # claim id → its latest record held
 
-    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
+    def add(self, record: StoredRecord, book: tuple[str, int, str | bytes] | None = None
+            ) -> None:
+        # Given as UTF-8 bytes, a body or entry is text once decoded (COPY writes text).
+        body = record.body
+        if type(body) is bytes:
+            self.leaves.append(merkle.leaf_hash(body))
+            body = body.decode("utf-8")
+        else:
+            self.leaves.append(merkle.record_leaf(body))
         self._records.append((record.seq, record.hash, record.batch, record.position,
-                              record.claim_id, record.body))
-        self.leaves.append(merkle.record_leaf(record.body))
+                              record.claim_id, body))
         if book is not None:
+            if type(book[2]) is bytes:
+                book = (book[0], book[1], book[2].decode("utf-8"))
             self._index.append((record.seq, *book))
             if LEDGER_MARK in book[2]:
                 self._ledgers[book[0], book[1]] = record.seq

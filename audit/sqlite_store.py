@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (LEDGER_MARK, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
+from yibao.audit.store import (LEDGER_MARK, LEDGER_MARK_BYTES, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
                                Batch, BookEntry, ClaimHead, LedgerTableStore, RawRecord,
                                StoredRecord, by_person_year)
 
@@ -655,13 +655,19 @@ class _Tail(Appending):
         self._index: list[tuple] = []
         self._held: dict[str, StoredRecord] = {}   # claim id → its latest record held
 
-    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
+    def add(self, record: StoredRecord, book: tuple[str, int, str | bytes] | None = None
+            ) -> None:
+        # A body (or entry) given as its UTF-8 bytes is written as they are (CAST … AS TEXT
+        # in flush: no decoding here, no encoding again by sqlite3) and leaf-hashed as is.
+        body = record.body
         self._records.append((record.seq, record.hash, record.batch, record.position,
-                              record.claim_id, record.body))
-        self.leaves.append(merkle.record_leaf(record.body))
+                              record.claim_id, body))
+        self.leaves.append(merkle.leaf_hash(body if type(body) is bytes
+                                            else body.encode("utf-8")))
         if book is not None:
             self._index.append((record.seq, *book))
-            if LEDGER_MARK in book[2]:
+            entry = book[2]
+            if (LEDGER_MARK_BYTES if type(entry) is bytes else LEDGER_MARK) in entry:
                 self._ledgers[book[0], book[1]] = record.seq
         if record.claim_id is not None:
             self._held[record.claim_id] = record
@@ -670,10 +676,11 @@ class _Tail(Appending):
     def flush(self) -> None:
         if self._records:
             self._db.executemany(f"INSERT INTO records ({_RECORD_COLUMNS}) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", self._records)
+                                 "VALUES (?, ?, ?, ?, ?, CAST(? AS TEXT))", self._records)
             self._records = []
         if self._index:
-            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", self._index)
+            self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, CAST(? AS TEXT))",
+                                 self._index)
             self._index = []
         if self._ledgers:
             if self.ledgers:

@@ -81,6 +81,7 @@ def _utf8(text) -> bytes | None:
 # In an index entry (canonical JSON): the entry holds the ledger after its event.  The
 # stores' ledger tables point at the latest such entry of each person-year (docs/book.md).
 LEDGER_MARK = '"ledger_after":'
+LEDGER_MARK_BYTES = LEDGER_MARK.encode("utf-8")
 
 
 @attrs.frozen
@@ -139,8 +140,13 @@ class Appending(abc.ABC):
     leaves: list[bytes]   # the leaf hashes of the records added (the tree grows at commit)
 
     @abc.abstractmethod
-    def add(self, record: StoredRecord, book: tuple[str, int, str] | None = None) -> None:
-        """Append ``record``; a settlement book entry is also indexed: (person, year, entry)."""
+    def add(self, record: StoredRecord, book: tuple[str, int, str | bytes] | None = None
+            ) -> None:
+        """Append ``record``; a settlement book entry is also indexed: (person, year, entry).
+
+        The body (and the entry) may be given as the UTF-8 bytes that were hashed rather
+        than as text: stored as the same text, without decoding them here and encoding
+        them again to hash the leaf and to write them (SQLite writes the bytes as text)."""
 
     @abc.abstractmethod
     def latest_of(self, claim_id: str) -> StoredRecord | None:

@@ -276,3 +276,36 @@ def test_an_index_entry_that_is_not_utf8_is_still_read_as_it_always_was(store, b
     [entry] = store.book_tails([("p-01", 2023)])[("p-01", 2023)]
     # read with the tolerant text factory (U+FFFD for the byte), not refused mid-read
     assert entry.seq == seq and entry.entry.endswith("\ufffd")
+
+
+@pytest.mark.parametrize("where", ["sqlite", "postgresql"])
+def test_a_body_and_entry_given_as_bytes_are_stored_as_the_same_text(where, store_path,
+                                                                     request, benxi_engine):
+    """Appending.add takes the UTF-8 bytes that were hashed (what settle builds) as well as
+    text: the store holds the same text either way, its leaf and ledger pointer the same."""
+    from yibao.audit.chain import link
+    from yibao.audit.merkle import record_leaf
+    from yibao.audit.store import StoredRecord
+    from yibao.audit.stores import open_store
+
+    location = store_path if where == "sqlite" else request.getfixturevalue("postgres_url")
+    with open_store(location, create=True) as store:
+        batch = store.open_batch("book", "0", "k", "2023-12-28T00:00:00Z", {})
+        written = []
+        for number, as_bytes in enumerate([False, True, True], 1):
+            with store.appending() as tail:
+                body, digest = link({"kind": "settlement", "claim_id": f"c-{number}",
+                                     "batch": batch.batch, "position": number,
+                                     "note": "基本救助 — 本次前"}, tail.seq + 1, tail.hash)
+                entry = '{"kind":"settlement","ledger_after":{"claims":[]}}'
+                record = StoredRecord(tail.seq + 1, digest, batch.batch, number,
+                                      f"c-{number}", body.encode() if as_bytes else body)
+                tail.add(record, ("p-1", 2023, entry.encode() if as_bytes else entry))
+                written.append((body, entry, record_leaf(body)))
+        stored = [(r.body, r.hash) for r in store.records()]
+        assert [body for body, _ in stored] == [body for body, _, _ in written]
+        assert all(isinstance(body, str) for body, _ in stored)
+        assert [entry for _, _, _, entry in store.book_index()] == [e for _, e, _ in written]
+        assert [leaf for _, leaf in store.tree_leaves()] == [leaf for _, _, leaf in written]
+        # the ledger's pointer moved to the last entry holding a ledger, given as bytes
+        assert store.book_tails([("p-1", 2023)])[("p-1", 2023)][0].seq == 3
