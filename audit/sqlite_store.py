@@ -79,6 +79,7 @@ SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + LEDGER_SCHEMA + TREE_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
+PAGE_SIZE = 16384   # a new store's pages (SQLite's default is 4096)
 # A text column read as its bytes, undecoded; any other type (a tampered row) as NULL.
 _AS_BYTES = "CASE typeof({0}) WHEN 'text' THEN CAST({0} AS BLOB) END"
 # verify's walk (``walk_rows``): each record with its index row and its leaf, by key.
@@ -122,6 +123,13 @@ class SQLiteStore(LedgerTableStore):
         if found is None and not create:
             raise AuditError(f"{NOT_A_STORE} {self.location}: not an audit store (no meta table)")
         if found is None:
+            # Before the first table: a page size holds only in a new file (and not once it
+            # is in WAL mode).  A record is 2–4 kB and an index entry 1.5–2: in 16 kB pages
+            # a settle transaction's COMMIT writes and checkpoints about half the CPU's worth
+            # of log of 4 kB ones, the file is a sixth smaller, and reads cost the same
+            # (benchmarks/RESULTS.md, "Verify and store I/O, second pass").  A book created
+            # before keeps its pages.
+            self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()

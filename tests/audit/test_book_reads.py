@@ -309,3 +309,16 @@ def test_a_body_and_entry_given_as_bytes_are_stored_as_the_same_text(where, stor
         assert [leaf for _, leaf in store.tree_leaves()] == [leaf for _, _, leaf in written]
         # the ledger's pointer moved to the last entry holding a ledger, given as bytes
         assert store.book_tails([("p-1", 2023)])[("p-1", 2023)][0].seq == 3
+
+
+def test_a_new_store_has_pages_of_16_kb_and_an_old_one_keeps_its_own(store, tmp_path,
+                                                                      monkeypatch):
+    from yibao.audit import sqlite_store
+
+    assert store._db.execute("PRAGMA page_size").fetchone()[0] == 16384
+    old = str(tmp_path / "old.db")
+    monkeypatch.setattr(sqlite_store, "PAGE_SIZE", 4096)     # a book written before
+    sqlite_store.SQLiteStore(old, create=True).close()
+    monkeypatch.undo()
+    with sqlite_store.SQLiteStore(old, create=True) as opened:
+        assert opened._db.execute("PRAGMA page_size").fetchone()[0] == 4096
