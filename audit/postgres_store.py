@@ -271,6 +271,38 @@ class PostgresStore(LedgerTableStore):
                 return
             last = rows[-1][0]
 
+    def walk_rows(self, after: int, limit: int) -> Iterator[list[tuple]] | None:
+        if not self._has_tree:
+            return None     # a store written before the tree: the three walks
+        return self._walk_pages(after, limit)
+
+    def _walk_pages(self, after: int, limit: int) -> Iterator[list[tuple]]:
+        # Each record with its index row and its leaf, by key, a page at a time (memory
+        # stays flat); the texts as their UTF-8 bytes, as verify hashes and parses them.
+        last = after
+        while last < limit:
+            rows = self._db.execute(
+                "SELECT r.seq, r.hash, r.batch, r.position, r.claim_id, "
+                "convert_to(r.body, 'UTF8'), b.seq, b.person_id, b.year, "
+                "convert_to(b.entry, 'UTF8'), t.hash FROM records r "
+                "LEFT JOIN book_index b ON b.seq = r.seq "
+                "LEFT JOIN tlog_nodes t ON t.level = 0 AND t.idx = r.seq - 1 "
+                "WHERE r.seq > %s AND r.seq <= %s ORDER BY r.seq LIMIT %s",
+                (last, limit, _PAGE)).fetchall()
+            if not rows:
+                return
+            yield [(*row[:5], bytes(row[5]), *row[6:9],
+                    None if row[9] is None else bytes(row[9]),
+                    None if row[10] is None else bytes(row[10])) for row in rows]
+            last = rows[-1][0]
+
+    def walk_extras(self, after: int, upto: int) -> tuple[int, int, bool]:
+        rows = self._db.execute("SELECT count(*) FROM book_index WHERE seq > %s AND seq <= %s",
+                                (after, upto)).fetchone()[0]
+        leaves = self._db.execute("SELECT count(*) FROM tlog_nodes WHERE level = 0 "
+                                  "AND idx >= %s AND idx < %s", (after, upto)).fetchone()[0]
+        return rows, leaves, True      # idx is a BIGINT: a whole number by its type
+
     def last_seq(self) -> int:
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 

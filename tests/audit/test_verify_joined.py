@@ -155,3 +155,24 @@ def test_on_every_edited_book_the_joined_walk_reports_what_the_walk_apart_report
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     assert found > CASES // 2      # the edits reach what verify checks
+
+
+def test_on_postgresql_the_walk_is_joined_too_and_reports_as_the_walk_apart(book,
+                                                                           postgres_url):
+    from yibao.audit.postgres_store import PostgresStore
+
+    with SQLiteStore(book) as source, PostgresStore(postgres_url, create=True) as target:
+        target.copy_from(source)
+    with PostgresStore(postgres_url) as store:
+        store.chain = store.book_index_bytes = store.tree_leaves = _not_read
+        report = verify_store(store)
+        assert report.ok and report.records == store.last_seq()
+    with PostgresStore(postgres_url) as store:
+        assert walked_apart(store) == report
+        # an entry edited behind yibao's back: the joined walk gives up, the walk apart
+        # names the record, on both
+        store._db.execute("UPDATE book_index SET entry = replace(entry, '\"kind\"', "
+                          "'\"kind\" ') WHERE seq = 4")
+        edited = verify_store(store)
+        assert edited.problem is not None and edited.problem.seq == 4
+        assert walked_apart(store) == edited
