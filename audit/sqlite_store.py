@@ -24,9 +24,9 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (LEDGER_MARK, LEDGER_MARK_BYTES, NOT_A_STORE, OTHER_FORMAT, Appending, AuditError,
-                               Batch, BookEntry, ClaimHead, LedgerTableStore, RawRecord,
-                               StoredRecord, by_person_year)
+from yibao.audit.store import (LEDGER_MARK, LEDGER_MARK_BYTES, NOT_A_STORE, OTHER_FORMAT,
+                               Appending, AuditError, Batch, BookEntry, ClaimHead,
+                               LedgerTableStore, RawRecord, StoredRecord, by_person_year)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
