@@ -45,6 +45,7 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
+from yibao.audit.on_top import prepare_on_top
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.settlement_template import (NotTemplated, SettlementTemplate, chain_fields,
@@ -393,8 +394,17 @@ class _Session:
         depends on nothing the chain holds) and then linked into the chain (_link);
         the others are settled again whole (_flush).
         """
-        for key in list(self.pending):
-            self._flush(key)
+        keys = list(self.pending)
+        # All on-top person-years at once (audit/on_top.py); linked in the order above.
+        prepared = prepare_on_top(self, [key for key in keys if self._on_top(key)])
+        for key in keys:
+            found = prepared.get(key)
+            if found is not None:
+                self._link(key, found)
+            elif key in prepared:   # a value the template does not write
+                self._settle_and_book(key)
+            else:
+                self._flush(key)
 
     def _flush_if_pending(self, key: PersonYearKey) -> None:
         """Before a withdrawal, correction or repeat: the person-year's new claims first."""
@@ -413,6 +423,10 @@ class _Session:
             if prepared is not None:
                 self._link(key, prepared)
                 return
+        self._settle_and_book(key)
+
+    def _settle_and_book(self, key: PersonYearKey) -> None:
+        """_flush's general way: settled on top or again whole, booked by _write."""
         waiting = self.pending.pop(key)
         # Their settlements are written first, in input order: their seqs are their arrival.
         next_seq = self.tail.seq + 1
