@@ -90,10 +90,11 @@ def _records(key, waiting, settled, after, template) -> list:
     report line) or (claim id, line, None, the refusal's JSON)."""
     person = encode(key[0])
     rows = after["claims"]
-    # Each earlier claim as year_to_date_from lists it, encoded once for the person-year
-    # (a claim's list is the claims settled before it: a prefix of these).
-    listed = [encode({"base": base, "claim_id": row_id, "date": date, "paid": paid})
-              for row_id, date, base, paid in rows]
+    # The claims as year_to_date_from lists them, once for the person-year: a claim's
+    # list is the claims settled before it, a prefix of these (one encode a claim).
+    last = max((outcome[3] for outcome in settled if isinstance(outcome, tuple)), default=0)
+    listed = [{"base": base, "claim_id": row_id, "date": date, "paid": paid}
+              for row_id, date, base, paid in rows[:last]]
     ledger_after = encode(after)   # the event's first entry carries it
     items = []
     for (booked, line, raw), outcome in zip(waiting, settled):
@@ -115,7 +116,7 @@ def _records(key, waiting, settled, after, template) -> list:
         head, rest, entry = template.record(
             encode(text), encode(claim_id), line, ledger_after, encode(outcome_json),
             encode(payable), person, template.version(result.policy), key[1],
-            b"[" + b",".join(listed[:row]) + b"]")
+            encode(listed[:row]))
         ledger_after = None
         items.append((claim_id, line, (
             head, rest, entry, amounts, result.policy, text,
