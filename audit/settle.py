@@ -92,6 +92,8 @@ class BookSettler:
         self.policy_key = policy_key(self.chain)
         self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
         self.shas = frozenset(ref.sha256 for ref in self.chain)
+        # How an entry names each of them (_current_ledger), written once for the run.
+        self.applied = tuple(f'{_APPLIED}{sha}"' for sha in self.shas)
         # What every settlement names of the chain, built once (not per claim).
         self.policy_refs = [ref.to_json() for ref in self.chain]
         self.sha_of = {ref.policy_id: ref.sha256 for ref in reversed(self.chain)}
@@ -261,7 +263,7 @@ class _Session:
             return {}
         tails = {}
         for key, entries in self.store.book_tails(keys).items():
-            state = _current_ledger(entries, self.settler.shas)
+            state = _current_ledger(entries, self.settler.applied)
             if state is not None and (not state["claims"]
                                       or state["claims"][-1][1] <= earliest[key]):
                 tails[key] = state
@@ -663,7 +665,7 @@ class _Session:
             entries = self.read.get(key)
             if entries is None:
                 entries = self.read[key] = self.store.book_records(*key)
-            state = _current_ledger(entries, self.settler.shas)
+            state = _current_ledger(entries, self.settler.applied)
         if state is None:
             return self._year(key)
         self.years[key], self.states[key] = {}, state
@@ -872,9 +874,10 @@ _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
 _APPLIED = '"policy_sha256":"'
 
 
-def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | None:
+def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict | None:
     """The ledger recorded after a person-year's latest event, if it is current and every
-    version its claims were settled under is in the chain (see _Session._open_year).
+    version its claims were settled under is in the chain (see _Session._open_year;
+    ``applied``: each chain version's sha256 as an entry names it, BookSettler.applied).
 
     The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), and
     only the ledger's own entry and the settlements after it are decoded.
@@ -888,7 +891,7 @@ def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | No
     for entry in entries:
         text = entry.entry
         named = text.count(_APPLIED)
-        if named and named != sum(text.count(f'{_APPLIED}{sha}"') for sha in shas):
+        if named and named != sum(text.count(version) for version in applied):
             return None
     state = entries[last].data["ledger_after"]
     listed = {row[0] for row in state["claims"]}
