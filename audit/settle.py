@@ -48,18 +48,18 @@ from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.on_top import prepare_on_top
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
-from yibao.audit.settlement_template import (NotTemplated, SettlementTemplate, chain_fields,
+from yibao.audit.settlement_template import (SettlementTemplate, chain_fields,
                                              encode)
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.evaluate import ClaimResult
 from yibao.runtime.ledger import Ledger
-from yibao.runtime.results import outcome_to_json, result_to_json
+from yibao.runtime.results import outcome_to_json
 from yibao.core.money import ZERO, format_money
 
 PersonYearKey = tuple[str, int]
-# A person-year prepared on top of its ledger (_Session._prepare): the ledger after its
+# A person-year prepared on top of its ledger (audit/on_top.py): the ledger after its
 # new claims, and per claim in input order (claim id, input line, the pieces of its
 # record and report line, or None and the refusal's JSON).
 Prepared = tuple[dict, list[tuple[str, int, tuple | None, dict | None]]]
@@ -391,22 +391,20 @@ class _Session:
     def flush_all(self) -> None:
         """Every pending person-year, in the order they were first named.
 
-        Those settled on top of their recorded ledger (a daily run's) are prepared
-        (evaluated, their records encoded but for the chain's fields: _prepare, which
-        depends on nothing the chain holds) and then linked into the chain (_link);
-        the others are settled again whole (_flush).
+        Those settled on top of their recorded ledger (a daily run's) are prepared all
+        at once (evaluated, their records encoded but for the chain's fields:
+        audit/on_top.py, which depends on nothing the chain holds) and then linked into
+        the chain (_link); the others, and any the template cannot write, the general
+        way (_settle_and_book).
         """
         keys = list(self.pending)
-        # All on-top person-years at once (audit/on_top.py); linked in the order above.
         prepared = prepare_on_top(self, [key for key in keys if self._on_top(key)])
         for key in keys:
             found = prepared.get(key)
             if found is not None:
                 self._link(key, found)
-            elif key in prepared:   # a value the template does not write
-                self._settle_and_book(key)
             else:
-                self._flush(key)
+                self._settle_and_book(key)
 
     def _flush_if_pending(self, key: PersonYearKey) -> None:
         """Before a withdrawal, correction or repeat: the person-year's new claims first."""
@@ -421,7 +419,7 @@ class _Session:
     def _flush(self, key: PersonYearKey) -> None:
         """Settle a person-year's pending new claims together; book them and the adjustments."""
         if self._on_top(key):
-            prepared = self._prepare(key)
+            prepared = prepare_on_top(self, [key]).get(key)
             if prepared is not None:
                 self._link(key, prepared)
                 return
@@ -722,49 +720,6 @@ class _Session:
             "policies": self.settler.policy_refs,
             "policy_key": self.settler.policy_key,
         }
-
-    def _prepare(self, key: PersonYearKey) -> Prepared | None:
-        """A person-year's new claims settled on top of its recorded ledger and their
-        ``settlement`` records built from the run's template (audit/settlement_template.py),
-        all but the chain's fields: what _write would write for them, the same bytes,
-        without the dicts in between.  Writes nothing to the store or the chain.  None
-        for a value the template does not write: the general path then books the
-        person-year.
-        """
-        waiting = self.pending[key]
-        for index, (booked, _, _) in enumerate(waiting):
-            booked.arrival = index   # their order of arrival (the seqs come in _link)
-        results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting])
-        rows = state["claims"]   # in settlement order
-        template, prepared, ledger = self.template, [], True
-        try:
-            for booked, line, raw in waiting:
-                claim_id, outcome = booked.claim_id, results[booked.claim_id].outcome
-                if isinstance(outcome, ClaimError):
-                    prepared.append((claim_id, line, None, _with_line(outcome, line).to_json()))
-                    continue
-                amounts, payable = self._paid(outcome)
-                text = raw if isinstance(raw, str) else raw.decode("utf-8")
-                before = next((index for index, row in enumerate(rows) if row[0] == claim_id),
-                              len(rows))
-                outcome_json = result_to_json(outcome, trace=False)
-                head, rest, entry = template.record(
-                    encode(text), encode(claim_id), line, encode(state) if ledger else None,
-                    encode(outcome_json), encode(payable), encode(key[0]),
-                    template.version(outcome.policy), key[1],
-                    encode([{"base": base, "claim_id": row_id, "date": date, "paid": paid}
-                            for row_id, date, base, paid in rows[:before]]))
-                ledger = False   # the event's first entry carries the ledger after it
-                prepared.append((claim_id, line, (
-                    head, rest, entry, amounts, outcome.policy, text,
-                    {"kind": SETTLEMENT, "seq": None, "claim_id": claim_id,
-                     "person_id": booked.text["person_id"], "date": booked.text["date"],
-                     "identity": outcome_json["identity"], "payouts": payable,
-                     "alerts": outcome_json["alerts"], "referrals": outcome_json["referrals"],
-                     "line": line}), None))
-        except NotTemplated:
-            return None
-        return state, prepared
 
     def _link(self, key: PersonYearKey, prepared: Prepared) -> None:
         """A prepared person-year's records put into the chain in input order: each body

@@ -11,7 +11,8 @@ before the revision's date, settled under benxi-2023), two on-top claims of one
 person-year that arrive out of date order, a late claim, a withdrawal, a correction,
 a repeat, a refused line and a new person; a third run settles on top of the ledgers
 those events wrote.  The book written with the bulk path, with the per-claim path
-(each person-year prepared alone) and with every person-year settled again whole
+(each on-top person-year settled on its ledger alone and written by the general
+writer, chain.link) and with every person-year settled again whole
 must be the same bytes, and the report the same lines.
 """
 
