@@ -38,8 +38,6 @@ import hashlib
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
-import orjson
-
 from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
@@ -829,7 +827,6 @@ _LEDGER = '"ledger_after":'
 _ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
 _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
 _APPLIED = '"policy_sha256":"'
-_PAYABLE = ',"payable":'
 
 
 def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict | None:
@@ -851,7 +848,7 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict 
         named = text.count(_APPLIED)
         if named and named != sum(text.count(version) for version in applied):
             return None
-    state = _ledger_after(entries[last])
+    state = entries[last].data["ledger_after"]
     listed = {row[0] for row in state["claims"]}
     for entry in entries[last + 1:]:
         if _ADJUSTMENT in entry.entry:
@@ -859,29 +856,6 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict 
         if _SETTLEMENT not in entry.entry or entry.data["claim_id"] not in listed:
             return None
     return state
-
-
-def _ledger_after(entry: BookEntry) -> dict:
-    """An entry's ``ledger_after``, decoded without the rest of the entry where the text
-    allows: the claim's text and the policy chain beside it are a third of an entry,
-    and only the ledger is read here.
-
-    The entry is canonical JSON (keys sorted): the ledger's value starts after its
-    key, the first ``"ledger_after":`` of the text (inside a string the quotes would
-    be escaped), and is followed by ``,"payable":`` (settlements, corrections,
-    revisions) or closes the entry (withdrawals).  Either way the slice up to there is
-    that value or not JSON at all (a value cut short, or one with more after it): then
-    the whole entry is decoded, as before.
-    """
-    text = entry.entry
-    start = text.find(_LEDGER) + len(_LEDGER)
-    end = text.rfind(_PAYABLE)
-    if end < start:
-        end = len(text) - 1
-    try:
-        return orjson.loads(text[start:end])
-    except orjson.JSONDecodeError:
-        return entry.data["ledger_after"]
 
 
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from helpers import EXAMPLES
 from yibao.audit import settle as settle_module
 from yibao.audit.restore import recorded_settlement
-from yibao.audit.settle import BookSettler, _current_ledger, _ledger_after
+from yibao.audit.settle import BookSettler, _current_ledger
 from yibao.audit.store import BookEntry
 
 EXAMPLE = {json.loads(line)["claim_id"]: line
@@ -108,26 +108,6 @@ def test_the_recorded_ledger_is_current_only_with_its_own_event_after_it(after, 
                entry(2, kind="settlement", claim_id="c1", policy_sha256=SHA, ledger_after=LEDGER),
                *after]
     assert (_current_ledger(entries, APPLIED) == LEDGER) is current
-
-
-ODD = {"lines": {"a": ["0.00", "0.00"], "payable": ["1.00", "1.00"]}, "alerts": {},
-       "claims": [["c,\"payable\":{", "2023-01-02", {"a": "0.00", "payable": "1.00"}, {}]]}
-
-
-@pytest.mark.parametrize("fields", [
-    {"kind": "settlement", "claim": '{"ledger_after": 1}', "payable": {"基本救助": "1.00"},
-     "policies": [{"policy_id": "x"}], "ledger_after": LEDGER},
-    {"kind": "withdrawal", "claim_id": "c1", "ledger_after": LEDGER},        # the last key
-    {"kind": "settlement", "payable": {}, "ledger_after": ODD},
-    {"kind": "withdrawal", "claim_id": "c1", "ledger_after": ODD},
-    {"kind": "correction", "ledger_after": ODD, "policy_key": "k"},         # a key after it
-])
-def test_the_ledger_alone_is_the_ledger_of_the_whole_entry(fields):
-    """_ledger_after slices the ledger out of the entry's text; whatever the entry holds
-    around it (a claim text naming the key, a line or claim id that reads like the next
-    key), it is what decoding the whole entry gives."""
-    found = entry(2, **fields)
-    assert _ledger_after(found) == fields["ledger_after"]
 
 
 def test_a_version_the_chain_lacks_reads_the_person_year_whole():
