@@ -30,48 +30,22 @@ from yibao.runtime.claims import ClaimError
 from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate
 
 PersonYearKey = tuple[str, int]
-# A person-year prepared on top of its ledger: the ledger after its new claims (None
-# from the run's worker), and per claim in input order (claim id, input line, the
-# pieces of its record and report line, or None and the refusal's JSON).
-Prepared = tuple[Optional[dict], list[tuple[str, int, Optional[tuple], Optional[dict]]]]
+# A person-year prepared on top of its ledger: the ledger after its new claims, and per
+# claim in input order (claim id, input line, the pieces of its record and report line,
+# or None and the refusal's JSON).
+Prepared = tuple[dict, list[tuple[str, int, Optional[tuple], Optional[dict]]]]
 
 
 def prepare_on_top(session, keys: list[PersonYearKey]) -> dict[PersonYearKey, Prepared | None]:
     """Each on-top person-year of the transaction ``session`` (audit/settle.py
     ``_Session``): its new claims settled on its recorded ledger and their records
     prepared (the shape ``_Session._link`` takes), or None where the template cannot
-    write a value.  Writes nothing to the store or the chain.
-
-    From :data:`WORKER_FROM` person-years a transaction, the run's worker (a child
-    forked once, audit/prepare_worker.py) prepares the second part of them on the
-    machine's other core while this process prepares the first."""
-    settler = session.settler
-    work = [(key, session.states[key], [(booked.claim_id, booked.claim, line, raw)
-                                         for booked, line, raw in session.pending[key]])
-            for key in keys]
-    worker = settler.worker(len(keys))
-    if worker is None:
-        return prepare(session.engine, settler.computed, session.template, work)
-    # The worker also decodes and validates its claims again, and reads its ledgers
-    # from the entries' text: what it is sent costs this process little to send.
-    cut = len(work) * LOCAL_SHARE // 100
-    sent = worker.send([(key, session.ledger_source(key, state),
-                         [(claim_id, line, raw) for claim_id, _, line, raw in claims])
-                        for key, state, claims in work[cut:]])
-    found = prepare(session.engine, settler.computed, session.template, work[:cut])
-    returned = worker.receive() if sent else None
-    if returned is None:   # the worker failed: its part here, as if it had never been
-        returned = prepare(session.engine, settler.computed, session.template, work[cut:])
-    found.update(returned)
-    return found
-
-
-# Above this many on-top person-years a transaction, the worker takes part of them: a
-# daily run's transactions of 2,000 lines hold some 1,900; a single claim never does.
-WORKER_FROM = 512
-# The part this process keeps (per cent): it also sends the worker's part and links
-# every record, the worker decodes and validates its claims again (RESULTS.md).
-LOCAL_SHARE = 54
+    write a value.  Writes nothing to the store or the chain."""
+    return prepare(session.engine, session.settler.computed, session.template,
+                   [(key, session.states[key],
+                     [(booked.claim_id, booked.claim, line, raw)
+                      for booked, line, raw in session.pending[key]])
+                    for key in keys])
 
 
 def prepare(engine, computed: frozenset[str], template, work: list

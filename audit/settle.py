@@ -35,7 +35,6 @@ import contextlib
 import datetime
 import gc
 import hashlib
-import os
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -46,10 +45,8 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
-from yibao.audit import on_top
 from yibao.audit.on_top import PersonYearKey, Prepared, prepare_on_top
 from yibao.audit.policies import policy_chain, policy_key
-from yibao.audit.prepare_worker import ENTRY, LEDGER, PrepareWorker
 from yibao.audit.record import utc_now
 from yibao.audit.settlement_template import (SettlementTemplate, chain_fields,
                                              encode)
@@ -99,7 +96,6 @@ class BookSettler:
         # What every record of this run says the same way: written once, not per record.
         self.constant = {"mode": BOOK_MODE, "engine_version": ENGINE_VERSION}
         self.position = 0   # records of this batch written so far
-        self._worker: PrepareWorker | None = None   # forked by the first large transaction
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
         self.resumed = batch is not None
@@ -128,32 +124,15 @@ class BookSettler:
             ) -> Iterator[list[dict]]:
         """Each transaction's report lines, yielded once it has committed."""
         chunk: list[tuple[int, bytes | str]] = []
-        try:
-            for numbered in lines:
-                if numbered[0] <= self.done:
-                    continue
-                chunk.append(numbered)
-                if len(chunk) >= commit_every:
-                    yield self._commit_without_collection(chunk)
-                    chunk = []
-            if chunk:
+        for numbered in lines:
+            if numbered[0] <= self.done:
+                continue
+            chunk.append(numbered)
+            if len(chunk) >= commit_every:
                 yield self._commit_without_collection(chunk)
-        finally:
-            self.close_worker()
-
-    def worker(self, person_years: int) -> PrepareWorker | None:
-        """The run's worker (audit/prepare_worker.py) for a transaction preparing this many
-        on-top person-years: forked at the first that is large enough; None below that,
-        where fork is missing, or once it has failed."""
-        if person_years < on_top.WORKER_FROM or not hasattr(os, "fork"):
-            return None
-        if self._worker is None:
-            self._worker = PrepareWorker(self.engine, self.computed, self.template)
-        return self._worker if self._worker.alive else None
-
-    def close_worker(self) -> None:
-        if self._worker is not None:
-            self._worker.close()
+                chunk = []
+        if chunk:
+            yield self._commit_without_collection(chunk)
 
     def _commit_without_collection(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
         with _without_cyclic_collection():
@@ -226,8 +205,6 @@ class _Session:
         self.read: dict[PersonYearKey, list[BookEntry]] = {}
         # person-year → its current ledger, read from the ledger on (_tails), not whole
         self.tails: dict[PersonYearKey, dict] = {}
-        # person-year → (its ledger as read, the text of the entry that holds it)
-        self.ledger_texts: dict[PersonYearKey, tuple[dict, str]] = {}
         self.decoded: dict[int, tuple[dict, object] | ClaimError] = {}   # line → claim_object
         self.ledger_only: set[PersonYearKey] = set()   # read as their ledger only (_open_year)
         # (person-year, ledger after the event): goes into the event's first entry
@@ -284,7 +261,6 @@ class _Session:
             if state is not None and (not state["claims"]
                                       or state["claims"][-1][1] <= earliest[key]):
                 tails[key] = state
-                self.ledger_texts[key] = (state, _ledger_entry(entries))
         return tails
 
     def apply(self, line: int, raw: bytes | str) -> None:
@@ -682,8 +658,6 @@ class _Session:
             if entries is None:
                 entries = self.read[key] = self.store.book_records(*key)
             state = _current_ledger(entries, self.settler.applied)
-            if state is not None:
-                self.ledger_texts[key] = (state, _ledger_entry(entries))
         if state is None:
             return self._year(key)
         self.years[key], self.states[key] = {}, state
@@ -741,25 +715,14 @@ class _Session:
             "policy_key": self.settler.policy_key,
         }
 
-    def ledger_source(self, key: PersonYearKey, state: dict) -> tuple[str, str | bytes]:
-        """The person-year's ledger as the run's worker is sent it: the text of the entry
-        it was read from, unless this transaction has changed it (then encoded)."""
-        found = self.ledger_texts.get(key)
-        if found is not None and found[0] is state:
-            return ENTRY, found[1]
-        return LEDGER, encode(state)
-
     def _link(self, key: PersonYearKey, prepared: Prepared) -> None:
         """A prepared person-year's records put into the chain in input order: each body
         completed with its chain fields (position, prev, previous, recorded_at, seq),
-        hashed and added; the session's claims and heads brought up to date.
-
-        The ledger after it is None when the run's worker prepared it (flush_all's
-        person-years are the transaction's last use of their ledgers)."""
+        hashed and added; the session's claims and heads brought up to date."""
         state, items = prepared
         waiting = {booked.claim_id: (booked, raw) for booked, _, raw in self.pending.pop(key)}
         claims, settler, tail = self.years[key], self.settler, self.tail
-        if state is not None and any(pieces is not None for _, _, pieces, _ in items):
+        if any(pieces is not None for _, _, pieces, _ in items):
             self.states[key] = state
         self._state_to_write = None
         for claim_id, line, pieces, error in items:
@@ -891,11 +854,6 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict 
         if _SETTLEMENT not in entry.entry or entry.data["claim_id"] not in listed:
             return None
     return state
-
-
-def _ledger_entry(entries: list[BookEntry]) -> str:
-    """The text of the latest entry that holds a ledger (_current_ledger found one)."""
-    return next(entry.entry for entry in reversed(entries) if _LEDGER in entry.entry)
 
 
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:

@@ -19,15 +19,12 @@ must be the same bytes, and the report the same lines.
 from __future__ import annotations
 
 import json
-import os
-import signal
 
 import pytest
 
 from helpers import POLICIES, claim
 from yibao.api import load_engine
-from yibao.audit import on_top, settle
-from yibao.audit.prepare_worker import PrepareWorker
+from yibao.audit import settle
 from yibao.audit.settle import BookSettler
 from yibao.audit.sqlite_store import SQLiteStore
 
@@ -99,17 +96,7 @@ def paid(report: list[dict], claim_id: str) -> str:
                 if e["kind"] == "settlement" and e["claim_id"] == claim_id)
 
 
-@pytest.mark.parametrize("with_worker", [False, True])
-def test_the_bulk_path_writes_what_the_per_claim_path_writes(engine, tmp_path, monkeypatch,
-                                                            with_worker):
-    """With the worker (audit/prepare_worker.py) made to take every transaction's on-top
-    person-years as well: the same bytes."""
-    received = []
-    if with_worker:
-        monkeypatch.setattr(on_top, "WORKER_FROM", 1)
-        receive = PrepareWorker.receive
-        monkeypatch.setattr(PrepareWorker, "receive", lambda worker: (
-            received.append(receive(worker)), received[-1])[1])
+def test_the_bulk_path_writes_what_the_per_claim_path_writes(engine, tmp_path, monkeypatch):
     carried, original = [], settle.prepare_on_top
 
     def watched(session, keys):
@@ -128,9 +115,6 @@ def test_the_bulk_path_writes_what_the_per_claim_path_writes(engine, tmp_path, m
     # revision's cap 3万 leaves 30,000 − 28,800 = 1,200 (in input order: 7,200 and 0).
     assert (paid(bulk_report, "b3"), paid(bulk_report, "b4")) == ("6000.00", "1200.00")
     assert any(e["kind"] == "error" for e in bulk_report)
-    if with_worker:   # what the worker prepared (not this process after it failed)
-        assert None not in received
-        assert {("p-2", 2023), ("p-5", 2023)} <= {key for part in received for key in part}
 
     monkeypatch.setattr(settle, "prepare_on_top", lambda session, keys: {})
     per_claim, per_claim_report = book(str(tmp_path / "per-claim.db"), engine)
@@ -142,25 +126,3 @@ def test_the_bulk_path_writes_what_the_per_claim_path_writes(engine, tmp_path, m
     whole, whole_report = book(str(tmp_path / "whole.db"), engine)
     assert bulk_report == whole_report
     assert bulk == whole
-
-
-def test_a_worker_that_dies_leaves_its_part_to_the_settling_process(engine, tmp_path,
-                                                                  monkeypatch):
-    """The worker killed as soon as it has been sent its first part: that part and every
-    later one are prepared in the settling process, and the book is the same bytes."""
-    monkeypatch.setattr(on_top, "WORKER_FROM", 1)
-    send, killed = PrepareWorker.send, []
-
-    def send_then_kill(worker, work):
-        sent = send(worker, work)
-        if not killed:
-            os.kill(worker.pid, signal.SIGKILL)
-            killed.append(worker.pid)
-        return sent
-    monkeypatch.setattr(PrepareWorker, "send", send_then_kill)
-    dead, dead_report = book(str(tmp_path / "dead.db"), engine)
-    assert killed
-    monkeypatch.setattr(on_top, "WORKER_FROM", 1 << 30)
-    alone, alone_report = book(str(tmp_path / "alone.db"), engine)
-    assert dead_report == alone_report
-    assert dead == alone
