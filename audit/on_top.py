@@ -24,6 +24,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Optional
 
+from yibao.audit.book import SETTLEMENT
 from yibao.audit.settlement_template import NotTemplated, encode
 from yibao.core.money import ZERO, format_money
 from yibao.runtime.claims import ClaimError
@@ -41,21 +42,14 @@ def prepare_on_top(session, keys: list[PersonYearKey]) -> dict[PersonYearKey, Pr
     ``_Session``): its new claims settled on its recorded ledger and their records
     prepared (the shape ``_Session._link`` takes), or None where the template cannot
     write a value.  Writes nothing to the store or the chain."""
-    return prepare(session.engine, session.settler.computed, session.template,
-                   [(key, session.states[key],
-                     [(booked.claim_id, booked.claim, line, raw)
-                      for booked, line, raw in session.pending[key]])
-                    for key in keys])
-
-
-def prepare(engine, computed: frozenset[str], template, work: list
-            ) -> dict[PersonYearKey, Prepared | None]:
-    """``work``: per person-year (key, the ledger recorded before its new claims, the
-    claims in input order as (claim id, validated claim, input line, raw line))."""
-    evaluate = engine.evaluate_claim
+    settler = session.settler
+    evaluate = session.engine.evaluate_claim
+    computed, template = settler.computed, session.template
     ledger = Ledger()   # one for the transaction: each person-year is its own entry
     found: dict = {}
-    for key, state, waiting in work:
+    for key in keys:
+        waiting = session.pending[key]
+        state = session.states[key]
         person_year = ledger.person_year(*key)
         lines, alerts = person_year.lines, person_year.alerts
         for name, (base, paid) in state["lines"].items():
@@ -64,24 +58,24 @@ def prepare(engine, computed: frozenset[str], template, work: list
             alerts[name] = AlertYearToDate(Decimal(burden), fired)
         # Settlement order: date, then order of arrival (here, input order).
         order = (range(len(waiting)) if len(waiting) == 1 else
-                 sorted(range(len(waiting)), key=lambda i: (waiting[i][1].date, i)))
+                 sorted(range(len(waiting)), key=lambda i: (waiting[i][0].claim.date, i)))
         rows = list(state["claims"])
         settled: list = [None] * len(waiting)
         for index in order:
-            claim_id, claim = waiting[index][:2]
+            booked = waiting[index][0]
             before = {name: line.base for name, line in lines.items()}
             try:
-                outcome = evaluate(claim, ledger, False)
+                outcome = evaluate(booked.claim, ledger, False)
             except ClaimError as error:
                 # Refused by the evaluator (e.g. C311): it never touched the ledger.
                 settled[index] = error
                 continue
-            payable = {line: format_money(amount) for line, amount in sorted(outcome.payouts)
-                       if line in computed}
+            amounts = {line: amount for line, amount in outcome.payouts if line in computed}
+            payable = {line: format_money(amounts[line]) for line in sorted(amounts)}
             added = {name: format_money(line.base - before.get(name, ZERO))
                      for name, line in sorted(lines.items())}
-            settled[index] = (outcome, payable, len(rows))
-            rows.append([claim_id, claim.date.isoformat(), added, payable])
+            settled[index] = (outcome, amounts, payable, len(rows))
+            rows.append([booked.claim_id, booked.claim.date.isoformat(), added, payable])
         after = {"lines": {name: [format_money(line.base), format_money(line.paid)]
                            for name, line in sorted(lines.items())},
                  "alerts": {name: [format_money(alert.burden), alert.fired]
@@ -96,36 +90,42 @@ def prepare(engine, computed: frozenset[str], template, work: list
 
 def _records(key, waiting, settled, after, template) -> list:
     """Per new claim in input order: (claim id, line, the pieces of its record and
-    report line, None) or (claim id, line, None, the refusal's JSON)."""
+    report line) or (claim id, line, None, the refusal's JSON)."""
     person = encode(key[0])
     rows = after["claims"]
     # The claims as year_to_date_from lists them, once for the person-year: a claim's
     # list is the claims settled before it, a prefix of these (one encode a claim).
-    last = max((outcome[2] for outcome in settled if isinstance(outcome, tuple)), default=0)
+    last = max((outcome[3] for outcome in settled if isinstance(outcome, tuple)), default=0)
     listed = [{"base": base, "claim_id": row_id, "date": date, "paid": paid}
               for row_id, date, base, paid in rows[:last]]
     ledger_after = encode(after)   # the event's first entry carries it
     items = []
-    for (claim_id, _, line, raw), outcome in zip(waiting, settled):
+    for (booked, line, raw), outcome in zip(waiting, settled):
+        claim_id = booked.claim_id
         if isinstance(outcome, ClaimError):
             error = outcome if outcome.line_number is not None else ClaimError(
                 outcome.code, outcome.claim_id, outcome.field, outcome.message, outcome.hint,
                 line)
             items.append((claim_id, line, None, error.to_json()))
             continue
-        result, payable, row = outcome
-        alerts, referrals = list(result.alerts), list(result.referrals)
+        result, amounts, payable, row = outcome
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
         outcome_json = {
             "claim_id": result.claim_id, "policy": result.policy, "identity": result.identity,
             "payouts": {name: format_money(amount) for name, amount in result.payouts},
             "total_paid": format_money(result.total_paid),
             "personal_burden": format_money(result.personal_burden),
-            "alerts": alerts, "referrals": referrals}
+            "alerts": list(result.alerts), "referrals": list(result.referrals)}
         head, rest, entry = template.record(
-            encode(raw if isinstance(raw, str) else raw.decode("utf-8")), encode(claim_id),
-            line, ledger_after, encode(outcome_json), encode(payable), person,
-            template.version(result.policy), key[1], encode(listed[:row]))
+            encode(text), encode(claim_id), line, ledger_after, encode(outcome_json),
+            encode(payable), person, template.version(result.policy), key[1],
+            encode(listed[:row]))
         ledger_after = None
-        items.append((claim_id, line, (head, rest, entry, payable, result.policy,
-                                       result.identity, alerts, referrals), None))
+        items.append((claim_id, line, (
+            head, rest, entry, amounts, result.policy, text,
+            {"kind": SETTLEMENT, "seq": None, "claim_id": claim_id,
+             "person_id": booked.text["person_id"], "date": booked.text["date"],
+             "identity": result.identity, "payouts": payable,
+             "alerts": outcome_json["alerts"], "referrals": outcome_json["referrals"],
+             "line": line}), None))
     return items

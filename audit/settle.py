@@ -720,13 +720,13 @@ class _Session:
         completed with its chain fields (position, prev, previous, recorded_at, seq),
         hashed and added; the session's claims and heads brought up to date."""
         state, items = prepared
-        waiting = {booked.claim_id: (booked, raw) for booked, _, raw in self.pending.pop(key)}
+        waiting = {booked.claim_id: booked for booked, _, _ in self.pending.pop(key)}
         claims, settler, tail = self.years[key], self.settler, self.tail
         if any(pieces is not None for _, _, pieces, _ in items):
             self.states[key] = state
         self._state_to_write = None
         for claim_id, line, pieces, error in items:
-            booked, raw = waiting[claim_id]
+            booked = waiting[claim_id]
             if pieces is None:
                 # Refused by the evaluator (e.g. C311): it never touched the ledger, so
                 # the others' figures are those of a settlement without it.
@@ -734,7 +734,7 @@ class _Session:
                 del self.where[claim_id]
                 self.report.append({"kind": "error", **error})
                 continue
-            head, rest, entry, payable, policy_id, identity, alerts, referrals = pieces
+            head, rest, entry, amounts, policy_id, text, report_line = pieces
             self.position += 1
             seq = tail.seq + 1
             body = b"".join((head, chain_fields(self.position, tail.hash,
@@ -746,15 +746,11 @@ class _Session:
             self.looked_up.add(claim_id)
             self.heads[claim_id] = ClaimHead(seq, digest, key)
             booked.arrival, booked.seq, booked.hash = seq, seq, digest
-            # (as the general path reads them back: from the amounts as written)
-            booked.net = {name: Decimal(amount) for name, amount in payable.items()}
+            booked.net = dict(amounts)
             booked.policy = (policy_id, settler.sha_of.get(policy_id))
-            booked.raw = _as_text(raw)
-            text = booked.text
-            self.report.append({"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
-                                "person_id": text["person_id"], "date": text["date"],
-                                "identity": identity, "payouts": payable, "alerts": alerts,
-                                "referrals": referrals, "line": line})
+            booked.raw = text
+            report_line["seq"] = seq
+            self.report.append(report_line)
 
     def _previous(self, claim_id: str | None) -> tuple[int, str] | None:
         """(seq, hash) of the claim id's latest record in the chain, if it has one."""
