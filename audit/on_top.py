@@ -13,10 +13,11 @@ are distinct), each claim evaluated on it in settlement order, and each
 settlement record built from the run's template (audit/settlement_template.py),
 all but the chain's fields, which ``_Session._link`` splices in.
 
-The records are byte for byte those the per-claim path writes
-(tests/audit/test_book_bulk.py compares whole books; the fast-path differential
-tests compare against settling every claim again).  A value the template does not
-write (:class:`NotTemplated`) leaves that person-year to the per-claim path.
+The records are byte for byte those the general writer writes for the same
+claims (tests/audit/test_book_bulk.py compares whole books written both ways and
+settled again whole; so do the fast-path differential tests).  A value the
+template does not write (:class:`NotTemplated`) leaves that person-year to the
+general path (``_Session._settle_and_book``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from yibao.audit.settlement_template import NotTemplated, encode
 from yibao.core.money import ZERO, format_money
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate
+from yibao.runtime.results import result_to_json
 
 PersonYearKey = tuple[str, int]
 # A person-year prepared on top of its ledger: the ledger after its new claims, and per
@@ -110,12 +112,7 @@ def _records(key, waiting, settled, after, template) -> list:
             continue
         result, amounts, payable, row = outcome
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
-        outcome_json = {
-            "claim_id": result.claim_id, "policy": result.policy, "identity": result.identity,
-            "payouts": {name: format_money(amount) for name, amount in result.payouts},
-            "total_paid": format_money(result.total_paid),
-            "personal_burden": format_money(result.personal_burden),
-            "alerts": list(result.alerts), "referrals": list(result.referrals)}
+        outcome_json = result_to_json(result, trace=False)
         head, rest, entry = template.record(
             encode(text), encode(claim_id), line, ledger_after, encode(outcome_json),
             encode(payable), person, template.version(result.policy), key[1],
