@@ -45,23 +45,18 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYO
                               latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
+from yibao.audit.on_top import PersonYearKey, Prepared, prepare_on_top
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
-from yibao.audit.settlement_template import (NotTemplated, SettlementTemplate, chain_fields,
+from yibao.audit.settlement_template import (SettlementTemplate, chain_fields,
                                              encode)
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.evaluate import ClaimResult
 from yibao.runtime.ledger import Ledger
-from yibao.runtime.results import outcome_to_json, result_to_json
+from yibao.runtime.results import outcome_to_json
 from yibao.core.money import ZERO, format_money
-
-PersonYearKey = tuple[str, int]
-# A person-year prepared on top of its ledger (_Session._prepare): the ledger after its
-# new claims, and per claim in input order (claim id, input line, the pieces of its
-# record and report line, or None and the refusal's JSON).
-Prepared = tuple[dict, list[tuple[str, int, tuple | None, dict | None]]]
 
 # Book refusals: the event is reported with the code and nothing is written.
 DIFFERENT_CLAIM = "B101"     # another claim under a booked id, without the correction marker
@@ -91,6 +86,8 @@ class BookSettler:
         self.policy_key = policy_key(self.chain)
         self.versions = {(ref.policy_id, ref.sha256) for ref in self.chain}
         self.shas = frozenset(ref.sha256 for ref in self.chain)
+        # How an entry names each of them (_current_ledger), written once for the run.
+        self.applied = tuple(f'{_APPLIED}{sha}"' for sha in self.shas)
         # What every settlement names of the chain, built once (not per claim).
         self.policy_refs = [ref.to_json() for ref in self.chain]
         self.sha_of = {ref.policy_id: ref.sha256 for ref in reversed(self.chain)}
@@ -260,7 +257,7 @@ class _Session:
             return {}
         tails = {}
         for key, entries in self.store.book_tails(keys).items():
-            state = _current_ledger(entries, self.settler.shas)
+            state = _current_ledger(entries, self.settler.applied)
             if state is not None and (not state["claims"]
                                       or state["claims"][-1][1] <= earliest[key]):
                 tails[key] = state
@@ -388,13 +385,20 @@ class _Session:
     def flush_all(self) -> None:
         """Every pending person-year, in the order they were first named.
 
-        Those settled on top of their recorded ledger (a daily run's) are prepared
-        (evaluated, their records encoded but for the chain's fields: _prepare, which
-        depends on nothing the chain holds) and then linked into the chain (_link);
-        the others are settled again whole (_flush).
+        Those settled on top of their recorded ledger (a daily run's) are prepared all
+        at once (evaluated, their records encoded but for the chain's fields:
+        audit/on_top.py, which depends on nothing the chain holds) and then linked into
+        the chain (_link); the others, and any the template cannot write, the general
+        way (_settle_and_book).
         """
-        for key in list(self.pending):
-            self._flush(key)
+        keys = list(self.pending)
+        prepared = prepare_on_top(self, [key for key in keys if self._on_top(key)])
+        for key in keys:
+            found = prepared.get(key)
+            if found is not None:
+                self._link(key, found)
+            else:
+                self._settle_and_book(key)
 
     def _flush_if_pending(self, key: PersonYearKey) -> None:
         """Before a withdrawal, correction or repeat: the person-year's new claims first."""
@@ -409,10 +413,14 @@ class _Session:
     def _flush(self, key: PersonYearKey) -> None:
         """Settle a person-year's pending new claims together; book them and the adjustments."""
         if self._on_top(key):
-            prepared = self._prepare(key)
+            prepared = prepare_on_top(self, [key]).get(key)
             if prepared is not None:
                 self._link(key, prepared)
                 return
+        self._settle_and_book(key)
+
+    def _settle_and_book(self, key: PersonYearKey) -> None:
+        """_flush's general way: settled on top or again whole, booked by _write."""
         waiting = self.pending.pop(key)
         # Their settlements are written first, in input order: their seqs are their arrival.
         next_seq = self.tail.seq + 1
@@ -649,7 +657,7 @@ class _Session:
             entries = self.read.get(key)
             if entries is None:
                 entries = self.read[key] = self.store.book_records(*key)
-            state = _current_ledger(entries, self.settler.shas)
+            state = _current_ledger(entries, self.settler.applied)
         if state is None:
             return self._year(key)
         self.years[key], self.states[key] = {}, state
@@ -706,49 +714,6 @@ class _Session:
             "policies": self.settler.policy_refs,
             "policy_key": self.settler.policy_key,
         }
-
-    def _prepare(self, key: PersonYearKey) -> Prepared | None:
-        """A person-year's new claims settled on top of its recorded ledger and their
-        ``settlement`` records built from the run's template (audit/settlement_template.py),
-        all but the chain's fields: what _write would write for them, the same bytes,
-        without the dicts in between.  Writes nothing to the store or the chain.  None
-        for a value the template does not write: the general path then books the
-        person-year.
-        """
-        waiting = self.pending[key]
-        for index, (booked, _, _) in enumerate(waiting):
-            booked.arrival = index   # their order of arrival (the seqs come in _link)
-        results, state = self._settle_on_top(key, [booked for booked, _, _ in waiting])
-        rows = state["claims"]   # in settlement order
-        template, prepared, ledger = self.template, [], True
-        try:
-            for booked, line, raw in waiting:
-                claim_id, outcome = booked.claim_id, results[booked.claim_id].outcome
-                if isinstance(outcome, ClaimError):
-                    prepared.append((claim_id, line, None, _with_line(outcome, line).to_json()))
-                    continue
-                amounts, payable = self._paid(outcome)
-                text = raw if isinstance(raw, str) else raw.decode("utf-8")
-                before = next((index for index, row in enumerate(rows) if row[0] == claim_id),
-                              len(rows))
-                outcome_json = result_to_json(outcome, trace=False)
-                head, rest, entry = template.record(
-                    encode(text), encode(claim_id), line, encode(state) if ledger else None,
-                    encode(outcome_json), encode(payable), encode(key[0]),
-                    template.version(outcome.policy), key[1],
-                    encode([{"base": base, "claim_id": row_id, "date": date, "paid": paid}
-                            for row_id, date, base, paid in rows[:before]]))
-                ledger = False   # the event's first entry carries the ledger after it
-                prepared.append((claim_id, line, (
-                    head, rest, entry, amounts, outcome.policy, text,
-                    {"kind": SETTLEMENT, "seq": None, "claim_id": claim_id,
-                     "person_id": booked.text["person_id"], "date": booked.text["date"],
-                     "identity": outcome_json["identity"], "payouts": payable,
-                     "alerts": outcome_json["alerts"], "referrals": outcome_json["referrals"],
-                     "line": line}), None))
-        except NotTemplated:
-            return None
-        return state, prepared
 
     def _link(self, key: PersonYearKey, prepared: Prepared) -> None:
         """A prepared person-year's records put into the chain in input order: each body
@@ -858,9 +823,10 @@ _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
 _APPLIED = '"policy_sha256":"'
 
 
-def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | None:
+def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict | None:
     """The ledger recorded after a person-year's latest event, if it is current and every
-    version its claims were settled under is in the chain (see _Session._open_year).
+    version its claims were settled under is in the chain (see _Session._open_year;
+    ``applied``: each chain version's sha256 as an entry names it, BookSettler.applied).
 
     The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), and
     only the ledger's own entry and the settlements after it are decoded.
@@ -874,7 +840,7 @@ def _current_ledger(entries: list[BookEntry], shas: frozenset[str]) -> dict | No
     for entry in entries:
         text = entry.entry
         named = text.count(_APPLIED)
-        if named and named != sum(text.count(f'{_APPLIED}{sha}"') for sha in shas):
+        if named and named != sum(text.count(version) for version in applied):
             return None
     state = entries[last].data["ledger_after"]
     listed = {row[0] for row in state["claims"]}

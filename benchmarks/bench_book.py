@@ -190,7 +190,7 @@ def phases(location: str, claims: str, commit_every: int = 2000
     """
     clocks = (time.perf_counter, time.process_time)
     started = [clock() for clock in clocks]
-    from yibao.audit import settle, sqlite_store
+    from yibao.audit import on_top, settle, sqlite_store
     from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
     from yibao.core.jsonl import read_lines
@@ -202,19 +202,18 @@ def phases(location: str, claims: str, commit_every: int = 2000
     # As `yibao settle` loads it: from the compiled cache once a run has kept it.
     engine = settle.Engine(load_policy_cached(POLICY))
     spent = {"start-up: import, load the policy (cached), build the engine": since(started)}
-    # None of these calls another: each second is counted once.  The lean path (claims
-    # settled on top of their ledger) encodes its records with settle.encode and the
-    # run's template, and hashes and adds them in _Session._link; the general path in
-    # _Session._write.  (A wrapper costs about a microsecond a call: encode is called
-    # seven times a claim, so that phase reads ≈0.07 s high.)
-    template = settle.SettlementTemplate
+    # None of these calls another: each second is counted once.  The bulk path (claims
+    # settled on top of their ledger, audit/on_top.py) builds its records in
+    # on_top._records, and hashes and adds them in _Session._link; the general path
+    # in _Session._write (the per-claim _prepare's encoding is in "the rest": it runs
+    # only for a person-year flushed before a withdrawal, correction or repeat).
     timed = {"read ahead: claim heads and person-years (SQL)": [(settle._Session, "read_ahead")],
              "fold person-years read from the book": [(settle, "fold")],
              "evaluate (untraced scalar path)": [(settle.Engine, "evaluate_claim")],
              "validate claims": [(settle.Engine, "validate_line")],
              "build, encode and hash records": [(settle._Session, "_write"),
                                                 (settle._Session, "_link"),
-                                                (settle, "encode"), (template, "record")],
+                                                (on_top, "_records")],
              "insert and commit (SQL)": [(sqlite_store._Tail, "flush")]}
     for name, places in timed.items():
         spent[name] = [0.0, 0.0]

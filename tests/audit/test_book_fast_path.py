@@ -50,16 +50,19 @@ def test_the_fast_path_writes_the_same_records_as_settling_every_claim_again(
         name, tmp_path, monkeypatch):
     engine = load_engine(POLICIES / f"{name}.policy")
     lines = runs(name)
-    on_top, original = [], settle._Session._settle_on_top
-    monkeypatch.setattr(settle._Session, "_settle_on_top", lambda session, key, waiting: (
-        on_top.extend(c.claim_id for c in waiting), original(session, key, waiting))[1])
+    on_top, original = [], settle.prepare_on_top
+
+    def watched(session, keys):
+        on_top.extend(booked.claim_id for key in keys for booked, _, _ in session.pending[key])
+        return original(session, keys)
+    monkeypatch.setattr(settle, "prepare_on_top", watched)
     fast, fast_report = book(str(tmp_path / "fast.db"), engine, lines)
     # Every December claim of a person-year in the book went the fast way (some examples
     # are refused on purpose, C3xx: their person-years may hold nothing yet).
     booked = {e["claim_id"] for e in fast_report if e["kind"] == "settlement"}
     december = {f"{claim_id}-d" for claim_id in booked} & booked
     assert len(december) >= 3 and december <= set(on_top)
-    monkeypatch.setattr(settle._Session, "_settle_on_top", original)
+    monkeypatch.setattr(settle, "prepare_on_top", original)
     monkeypatch.setattr(settle._Session, "_tails", lambda *_: {})
     monkeypatch.setattr(settle._Session, "_after_every_booked_claim", lambda *_: False)
     whole, whole_report = book(str(tmp_path / "whole.db"), engine, lines)

@@ -1,0 +1,128 @@
+"""A transaction's on-top person-years settled in one pass (issue 22 §9, the bulk path).
+
+In a daily run nearly every person-year a transaction touches only gains claims
+dated on or after its last settled one (``_Session._on_top``).  Those claims read
+the year to date the book recorded after that claim (``ledger_after``) and
+nothing else (docs/specification.md §6.1: a claim reads only the claims before
+it), and no booked claim's figures change.  Here they are all settled in one
+loop, without the per-person-year machinery of the general path (a ``Ledger``
+and ``Settled`` objects per person-year, the claims' outcomes looked up by
+identity, the ledger rebuilt through ``_with_state``): the person-year's year to
+date is loaded into one ledger the whole transaction shares (the person-years
+are distinct), each claim evaluated on it in settlement order, and each
+settlement record built from the run's template (audit/settlement_template.py),
+all but the chain's fields, which ``_Session._link`` splices in.
+
+The records are byte for byte those the general writer writes for the same
+claims (tests/audit/test_book_bulk.py compares whole books written both ways and
+settled again whole; so do the fast-path differential tests).  A value the
+template does not write (:class:`NotTemplated`) leaves that person-year to the
+general path (``_Session._settle_and_book``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Optional
+
+from yibao.audit.book import SETTLEMENT
+from yibao.audit.settlement_template import NotTemplated, encode
+from yibao.core.money import ZERO, format_money
+from yibao.runtime.claims import ClaimError
+from yibao.runtime.ledger import AlertYearToDate, Ledger, LineYearToDate
+from yibao.runtime.results import result_to_json
+
+PersonYearKey = tuple[str, int]
+# A person-year prepared on top of its ledger: the ledger after its new claims, and per
+# claim in input order (claim id, input line, the pieces of its record and report line,
+# or None and the refusal's JSON).
+Prepared = tuple[dict, list[tuple[str, int, Optional[tuple], Optional[dict]]]]
+
+
+def prepare_on_top(session, keys: list[PersonYearKey]) -> dict[PersonYearKey, Prepared | None]:
+    """Each on-top person-year of the transaction ``session`` (audit/settle.py
+    ``_Session``): its new claims settled on its recorded ledger and their records
+    prepared (the shape ``_Session._link`` takes), or None where the template cannot
+    write a value.  Writes nothing to the store or the chain."""
+    settler = session.settler
+    evaluate = session.engine.evaluate_claim
+    computed, template = settler.computed, session.template
+    ledger = Ledger()   # one for the transaction: each person-year is its own entry
+    found: dict = {}
+    for key in keys:
+        waiting = session.pending[key]
+        state = session.states[key]
+        person_year = ledger.person_year(*key)
+        lines, alerts = person_year.lines, person_year.alerts
+        for name, (base, paid) in state["lines"].items():
+            lines[name] = LineYearToDate(Decimal(base), Decimal(paid))
+        for name, (burden, fired) in state["alerts"].items():
+            alerts[name] = AlertYearToDate(Decimal(burden), fired)
+        # Settlement order: date, then order of arrival (here, input order).
+        order = (range(len(waiting)) if len(waiting) == 1 else
+                 sorted(range(len(waiting)), key=lambda i: (waiting[i][0].claim.date, i)))
+        rows = list(state["claims"])
+        settled: list = [None] * len(waiting)
+        for index in order:
+            booked = waiting[index][0]
+            before = {name: line.base for name, line in lines.items()}
+            try:
+                outcome = evaluate(booked.claim, ledger, False)
+            except ClaimError as error:
+                # Refused by the evaluator (e.g. C311): it never touched the ledger.
+                settled[index] = error
+                continue
+            amounts = {line: amount for line, amount in outcome.payouts if line in computed}
+            payable = {line: format_money(amounts[line]) for line in sorted(amounts)}
+            added = {name: format_money(line.base - before.get(name, ZERO))
+                     for name, line in sorted(lines.items())}
+            settled[index] = (outcome, amounts, payable, len(rows))
+            rows.append([booked.claim_id, booked.claim.date.isoformat(), added, payable])
+        after = {"lines": {name: [format_money(line.base), format_money(line.paid)]
+                           for name, line in sorted(lines.items())},
+                 "alerts": {name: [format_money(alert.burden), alert.fired]
+                            for name, alert in sorted(alerts.items())},
+                 "claims": rows}
+        try:
+            found[key] = (after, _records(key, waiting, settled, after, template))
+        except NotTemplated:
+            found[key] = None
+    return found
+
+
+def _records(key, waiting, settled, after, template) -> list:
+    """Per new claim in input order: (claim id, line, the pieces of its record and
+    report line) or (claim id, line, None, the refusal's JSON)."""
+    person = encode(key[0])
+    rows = after["claims"]
+    # The claims as year_to_date_from lists them, once for the person-year: a claim's
+    # list is the claims settled before it, a prefix of these (one encode a claim).
+    last = max((outcome[3] for outcome in settled if isinstance(outcome, tuple)), default=0)
+    listed = [{"base": base, "claim_id": row_id, "date": date, "paid": paid}
+              for row_id, date, base, paid in rows[:last]]
+    ledger_after = encode(after)   # the event's first entry carries it
+    items = []
+    for (booked, line, raw), outcome in zip(waiting, settled):
+        claim_id = booked.claim_id
+        if isinstance(outcome, ClaimError):
+            error = outcome if outcome.line_number is not None else ClaimError(
+                outcome.code, outcome.claim_id, outcome.field, outcome.message, outcome.hint,
+                line)
+            items.append((claim_id, line, None, error.to_json()))
+            continue
+        result, amounts, payable, row = outcome
+        text = raw if isinstance(raw, str) else raw.decode("utf-8")
+        outcome_json = result_to_json(result, trace=False)
+        head, rest, entry = template.record(
+            encode(text), encode(claim_id), line, ledger_after, encode(outcome_json),
+            encode(payable), person, template.version(result.policy), key[1],
+            encode(listed[:row]))
+        ledger_after = None
+        items.append((claim_id, line, (
+            head, rest, entry, amounts, result.policy, text,
+            {"kind": SETTLEMENT, "seq": None, "claim_id": claim_id,
+             "person_id": booked.text["person_id"], "date": booked.text["date"],
+             "identity": result.identity, "payouts": payable,
+             "alerts": outcome_json["alerts"], "referrals": outcome_json["referrals"],
+             "line": line}), None))
+    return items
