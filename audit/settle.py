@@ -741,8 +741,10 @@ class _Session:
                                                 self._previous(claim_id), self.recorded_at, seq),
                              rest))
             digest = hashlib.sha256(body).hexdigest()
+            # The bytes just hashed go to the store as they are: it writes them as text
+            # and leaf-hashes them without decoding and encoding them again.
             tail.add(StoredRecord(seq, digest, settler.batch.batch, self.position, claim_id,
-                                  body.decode("utf-8")), (key[0], key[1], entry.decode("utf-8")))
+                                  body), (key[0], key[1], entry))
             self.looked_up.add(claim_id)
             self.heads[claim_id] = ClaimHead(seq, digest, key)
             booked.arrival, booked.seq, booked.hash = seq, seq, digest

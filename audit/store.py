@@ -51,7 +51,7 @@ class StoredRecord:
     batch: int
     position: int          # the claim's line in the batch's input (the order of settlement)
     claim_id: str | None   # None for a line that was not a claim at all (e.g. bad JSON)
-    body: str
+    body: str | bytes      # bytes: the UTF-8 text as hashed, on its way to a store's tail
 
     @property
     def data(self) -> dict:
