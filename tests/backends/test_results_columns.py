@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 
 import attrs
 import numpy as np
@@ -26,6 +27,7 @@ from yibao.backends.results_columns import (money_decimal, money_text, results_t
 from yibao.backends.results_io import write_results
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import synthetic_claims
+from yibao.core.money import format_money
 
 BAD_LINES = ['{"claim_id": "broken", ', '{"claim_id": "no-fields"}', "[1, 2]"]
 
@@ -138,6 +140,48 @@ def test_money_from_fen():
     assert [str(d) for d in money_decimal(fen).to_pylist()] == [
         "0.00", "0.05", "0.99", "1.00", "12.05", "7800.00", "999999999999.99"]
     assert money_decimal(fen).type == pa.decimal128(18, 2)
+
+
+def test_money_text_at_the_edges_is_format_money():
+    """Zero, amounts below a yuan, negative ones (no result holds one, but the text must
+    not be "0.-5") and 10^15 fen (beyond MAX_AMOUNT) read as core/money writes them; a
+    null stays null."""
+    fen = [0, 1, 99, -1, -5, -99, -100, -1_205, 10**15, -10**15, None]
+    assert money_text(pa.array(fen, pa.int64())).to_pylist() == [
+        "0.00", "0.01", "0.99", "-0.01", "-0.05", "-0.99", "-1.00", "-12.05",
+        "10000000000000.00", "-10000000000000.00", None]
+    assert money_text(pa.array(fen, pa.int64())).to_pylist()[:-1] == [
+        format_money(Decimal(amount) / 100) for amount in fen[:-1]]
+
+
+def test_side_by_side_lookups_are_one_piece_of_the_join(monkeypatch):
+    """A sum's fen, the alerts and the referrals end every results line: three Lookups
+    side by side (with the text between them) go to Arrow's join as one table of texts
+    taken by index, the same text."""
+    from yibao.backends.results_columns import Lookup, joined
+
+    first = Lookup((".00", ".05"), np.array([1, 0, 1]))
+    second = Lookup(('"alerts": []', '"alerts": ["x"]', '"alerts": ["y"]'), np.array([2, 0, 1]))
+    widths = []
+    join = results_columns.pc.binary_join_element_wise
+    monkeypatch.setattr(results_columns.pc, "binary_join_element_wise",
+                        lambda *pieces: widths.append(len(pieces) - 1) or join(*pieces))
+    text = joined([pa.array(["1", "2", "3"]), first, '", ', second, "}"])
+    assert text.to_pylist() == ['1.05", "alerts": ["y"]}', '2.00", "alerts": []}',
+                                '3.05", "alerts": ["x"]}']
+    assert widths == [2]
+
+
+def test_few_valued_texts_are_written_as_json_dumps_writes_them():
+    """The identity column (a few names, or null) is written from its distinct values:
+    each as json.dumps writes it, a null as null, an escape where one is due."""
+    from yibao.backends.results_columns import _json_few_strings, _json_strings
+
+    values = pa.array([None, "特困人员", 'a"b', None, "back\\slash", "特困人员", "tab\there"])
+    assert _json_few_strings(values).array().to_pylist() == [
+        "null", '"特困人员"', '"a\\"b"', "null", '"back\\\\slash"', '"特困人员"',
+        '"tab\\there"']
+    assert _json_few_strings(values).array().equals(_json_strings(values))
 
 
 def test_spark_results_write_the_same_files(spark, tmp_path):
