@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.backends.outcomes import BatchResults
-from yibao.backends.results_io import (DICTIONARY_COLUMNS, error_row, parquet_schema,
-                                       result_columns)
+from yibao.backends.results_io import (DICTIONARY_COLUMNS, STATISTICS_COLUMNS, error_row,
+                                       parquet_schema, result_columns)
 from yibao.backends.threads import built_in_order
 from yibao.dsl.model import Policy
 
@@ -231,7 +231,8 @@ def write_parquet(batch: BatchResults, path: str) -> int:
     import pyarrow.parquet as pq
 
     count = 0
-    with pq.ParquetWriter(path, _schema(batch), use_dictionary=DICTIONARY_COLUMNS) as writer:
+    with pq.ParquetWriter(path, _schema(batch), use_dictionary=DICTIONARY_COLUMNS,
+                          write_statistics=STATISTICS_COLUMNS) as writer:
         for part in _table_parts(batch):
             writer.write_table(part)
             count += len(part)

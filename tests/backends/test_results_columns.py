@@ -109,6 +109,27 @@ def test_both_parquet_writers_use_dictionaries_only_where_values_repeat(mixed_ba
     assert pq.read_table(columnar).equals(pq.read_table(rows))
 
 
+def test_both_parquet_writers_keep_statistics_only_where_a_reader_can_skip_by_them(
+        mixed_batch, tmp_path):
+    """Min/max statistics for the claim id and the few-valued columns; none for amounts,
+    lists, messages and line numbers, which span their whole range in every row group
+    (computing them was a quarter of the write)."""
+    engine, batch = mixed_batch
+    columnar = tmp_path / "columnar.parquet"
+    write_parquet(batch, str(columnar))
+    rows = tmp_path / "rows.parquet"
+    write_results(batch.exchange(), str(rows), "parquet", engine.versions)
+    for path in (columnar, rows):
+        meta = pq.ParquetFile(path).metadata.row_group(0)
+        with_statistics = {meta.column(i).path_in_schema for i in range(meta.num_columns)
+                           if meta.column(i).is_stats_set}
+        assert with_statistics == {"claim_id", "policy", "identity", "error", "error_field"}
+    ids = [outcome["claim_id"] for outcome in batch.exchange()
+           if outcome.get("claim_id") is not None]
+    statistics = pq.ParquetFile(columnar).metadata.row_group(0).column(0).statistics
+    assert (statistics.min, statistics.max) == (min(ids), max(ids))
+
+
 def test_ids_that_json_escapes_and_claims_without_identity(tmp_path):
     engine = load_engine(POLICIES / "benxi-2023.policy")
     upstream = {"基本医保": "6000.00", "大病保险": "0.00"}
