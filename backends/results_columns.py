@@ -34,7 +34,12 @@ from yibao.backends.results_io import (DICTIONARY_COLUMNS, STATISTICS_COLUMNS, e
 from yibao.backends.threads import built_in_order
 from yibao.dsl.model import Policy
 
-CHUNK = 131_072   # result rows turned into text at a time
+CHUNK = 131_072   # result rows a Parquet row group
+# Result rows turned into JSON Lines text at a time: a line is ≈ 330 bytes, and a
+# chunk's text with its pieces ≈ 60 MB at 131,072 rows, three of them held at once
+# (one written, AHEAD built): at 10^6 claims that raised the run's peak by ≈ 55 MiB
+# past the settlement's, where chunks half as long stay under it for the same CPU.
+TEXT_CHUNK = 65_536
 # Chunks built ahead of the one being written, on threads of their own: Arrow's
 # kernels release the GIL, so the two cores build text (or a table) at once while
 # the file takes the previous chunk; what is held stays a few chunks whatever the
@@ -244,7 +249,8 @@ def _schema(batch: BatchResults) -> pa.Schema:
 
 
 def _table_parts(batch: BatchResults) -> Iterator[pa.Table]:
-    """The results table, CHUNK settled claims at a time with the refusals of their span,
+    """The results table, CHUNK settled claims at a time (a row group each) with the
+    refusals of their span,
     then the refusals after the last settled claim (at least one part, maybe empty)."""
     schema = _schema(batch)
 
@@ -260,7 +266,7 @@ def _table_parts(batch: BatchResults) -> Iterator[pa.Table]:
         return table
 
     yielded = False
-    for table in built_in_order(build, _chunks(batch), AHEAD):
+    for table in built_in_order(build, _chunks(batch, CHUNK), AHEAD):
         yielded = True
         yield table
     if not yielded:   # an empty batch still has its schema
@@ -285,17 +291,17 @@ def _settled_table(batch: BatchResults, schema: pa.Schema) -> pa.Table:
     return pa.table(data).cast(schema)
 
 
-def _chunks(batch: BatchResults
+def _chunks(batch: BatchResults, size: int
             ) -> Iterator[tuple[BatchResults | None, np.ndarray | None, list[int]]]:
-    """CHUNK result rows at a time, their input positions, and the refused positions
+    """``size`` result rows at a time, their input positions, and the refused positions
     that come before the chunk's last (after the previous chunk's); then, if any
     refusal comes after the last result, ``(None, None, those refusals)``.
 
     Checks that every record has exactly one outcome, as ``exchange()`` insists."""
     refused = sorted(batch.errors)
     taken = 0
-    for start in range(0, len(batch.results), CHUNK):
-        part = attrs.evolve(batch, results=batch.results.slice(start, CHUNK))
+    for start in range(0, len(batch.results), size):
+        part = attrs.evolve(batch, results=batch.results.slice(start, size))
         positions = part.results.column("idx").to_numpy()
         end = bisect.bisect_left(refused, int(positions[-1]), lo=taken)
         yield part, positions, refused[taken:end]
@@ -422,7 +428,7 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
     """Every claim's line (results and refusals) to ``out``, UTF-8, in input order; how
     many.
 
-    The result rows go CHUNK at a time, so the text held is bounded whatever the
+    The result rows go TEXT_CHUNK at a time, so the text held is bounded whatever the
     batch's size; a chunk's lines, each with its newline, are written as the buffer
     Arrow holds them in (no Python string per line), cut where the refusals of the
     chunk's span go.  The next chunks' text is built on other threads while one is
@@ -433,7 +439,7 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
         return _in_input_order(lines, positions, batch, refused), len(lines) + len(refused)
 
     written = 0
-    for pieces, lines in built_in_order(build, _chunks(batch), AHEAD):
+    for pieces, lines in built_in_order(build, _chunks(batch, TEXT_CHUNK), AHEAD):
         for piece in pieces:
             out.write(piece)
         written += lines

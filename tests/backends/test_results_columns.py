@@ -76,7 +76,7 @@ def test_json_lines_are_byte_for_byte_the_row_by_row_lines(mixed_batch, monkeypa
     expected = _row_by_row_jsonl(batch)
     assert _columnar_jsonl(batch) == expected
     # Chunks that start and end next to refusals write the same bytes.
-    monkeypatch.setattr(results_columns, "CHUNK", 97)
+    monkeypatch.setattr(results_columns, "TEXT_CHUNK", 97)
     assert _columnar_jsonl(batch) == expected
 
 
