@@ -439,11 +439,47 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
         return _in_input_order(lines, positions, batch, refused), len(lines) + len(refused)
 
     written = 0
+    fileno = _file_number(out)
     for pieces, lines in built_in_order(build, _chunks(batch, TEXT_CHUNK), AHEAD):
-        for piece in pieces:
-            out.write(piece)
+        if fileno is None:
+            for piece in pieces:
+                out.write(piece)
+        else:
+            _write_gathered(fileno, pieces)
         written += lines
     return written
+
+
+def _file_number(out) -> int | None:
+    """The descriptor under ``out`` (its buffer flushed), or None (an in-memory stream)."""
+    try:
+        fileno = out.fileno()
+    except (AttributeError, OSError, ValueError):   # io.UnsupportedOperation is both
+        return None
+    out.flush()
+    return fileno
+
+
+# iovecs a writev takes at most (POSIX's IOV_MAX is at least 16; Linux's 1,024)
+GATHERED = 1_024
+
+
+def _write_gathered(fileno: int, pieces: list) -> None:
+    """The pieces written one after another to ``fileno`` with ``os.writev``, a call for
+    up to GATHERED of them.  A chunk's text is cut into runs at each refused claim's
+    line: written one by one through the file object that was two system calls a
+    refusal (≈ 25,000 for 10^6 synthetic claims, each refused for C311)."""
+    import os
+
+    views = [memoryview(piece).cast("B") for piece in pieces if len(piece)]
+    first = 0
+    while first < len(views):
+        done = os.writev(fileno, views[first:first + GATHERED])
+        while first < len(views) and done >= len(views[first]):   # a pipe may take less
+            done -= len(views[first])
+            first += 1
+        if done:
+            views[first] = views[first][done:]
 
 
 def _in_input_order(lines: pa.Array, positions: np.ndarray | None, batch: BatchResults,

@@ -80,6 +80,45 @@ def test_json_lines_are_byte_for_byte_the_row_by_row_lines(mixed_batch, monkeypa
     assert _columnar_jsonl(batch) == expected
 
 
+def test_json_lines_to_a_file_are_gathered_into_few_writes(mixed_batch, tmp_path,
+                                                          monkeypatch):
+    """To a file (a descriptor), a chunk's runs of lines and the refusals between them go
+    out in os.writev calls of up to GATHERED pieces, not a write each; a writev that
+    takes only part of them (a pipe) is carried on from the byte it stopped at."""
+    import os
+
+    engine, batch = mixed_batch
+    expected = _row_by_row_jsonl(batch).encode("utf-8")
+    calls = []
+    gathered = os.writev
+
+    def writev(fileno, views):
+        calls.append(len(views))
+        return gathered(fileno, views)
+
+    monkeypatch.setattr(os, "writev", writev)
+    path = tmp_path / "results.jsonl"
+    with open(path, "wb") as out:
+        out.write(b"")   # nothing buffered is lost or reordered
+        assert write_jsonl(batch, out) == batch.count
+    assert path.read_bytes() == expected
+    # ≈ 2 pieces a refusal (its line, the run after it), GATHERED a call; one chunk of
+    # results (3,000 claims), then the refusals after the last result
+    assert sum(calls) >= len(batch.errors) and max(calls) <= results_columns.GATHERED
+    assert len(calls) <= 2 + sum(calls) // results_columns.GATHERED
+
+    def stingy(fileno, views):   # at most 50 bytes a call, across the pieces' ends
+        text = b"".join(bytes(view) for view in views)[:50]
+        return os.write(fileno, text)
+
+    monkeypatch.setattr(os, "writev", stingy)
+    monkeypatch.setattr(results_columns, "GATHERED", 3)
+    monkeypatch.setattr(results_columns, "TEXT_CHUNK", 211)
+    with open(path, "wb") as out:
+        write_jsonl(batch, out)
+    assert path.read_bytes() == expected
+
+
 def test_the_parquet_table_is_the_row_by_row_table(mixed_batch, tmp_path):
     engine, batch = mixed_batch
     table = results_table(batch)
