@@ -80,6 +80,23 @@ def test_json_lines_are_byte_for_byte_the_row_by_row_lines(mixed_batch, monkeypa
     assert _columnar_jsonl(batch) == expected
 
 
+@pytest.mark.parametrize("ahead, cores", [(1, 1), (2, 1), (3, 2)])
+def test_json_lines_and_parquet_whatever_the_threads(mixed_batch, tmp_path, monkeypatch,
+                                                     ahead, cores):
+    """Chunks built ahead on one thread or several, on one core or two, are written in
+    input order: the same bytes, the same table."""
+    from yibao.backends import threads
+
+    engine, batch = mixed_batch
+    expected = _row_by_row_jsonl(batch)
+    monkeypatch.setattr(results_columns, "AHEAD", ahead)
+    monkeypatch.setattr(threads, "cores", lambda: cores)
+    monkeypatch.setattr(results_columns, "TEXT_CHUNK", 389)
+    monkeypatch.setattr(results_columns, "CHUNK", 389)
+    assert _columnar_jsonl(batch) == expected
+    assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
+
+
 def test_json_lines_to_a_file_are_gathered_into_few_writes(mixed_batch, tmp_path,
                                                           monkeypatch):
     """To a file (a descriptor), a chunk's runs of lines and the refusals between them go
