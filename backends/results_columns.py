@@ -57,7 +57,10 @@ def money_decimal(fen: pa.Array) -> pa.Array:
 def money_text(fen: pa.Array) -> pa.Array:
     """Integer fen as the exchange format's ``"12.05"`` (core/money.format_money's text:
     ``"-0.05"`` for a negative amount, which no result holds); null stays null."""
-    return joined(money_pieces(fen))
+    text = joined(money_pieces(fen))
+    if isinstance(text, pa.Scalar):   # one amount throughout: a constant piece
+        return pa.array([text.as_py()] * len(fen), pa.string())
+    return text
 
 
 def money_pieces(fen: pa.Array) -> list:
@@ -72,6 +75,12 @@ def money_pieces(fen: pa.Array) -> list:
         valid = pc.is_valid(fen)
         fen = pc.fill_null(fen, 0)
     values = fen.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    if valid is None and len(values) and values.min() == values.max():
+        # One amount in every row (a line no claim of the chunk reaches: 0.00): a text,
+        # which joined() folds into the constants around it, where digits and a table
+        # of cents were two pieces of the join and a cast.
+        amount = int(values[0])
+        return [f"{'-' if amount < 0 else ''}{abs(amount) // 100}.{abs(amount) % 100:02d}"]
     negative = values < 0
     yuan, cents = np.divmod(np.abs(values), 100)
     digits = pc.cast(pa.array(yuan), pa.string())

@@ -231,6 +231,19 @@ def test_money_text_at_the_edges_is_format_money():
         format_money(Decimal(amount) / 100) for amount in fen[:-1]]
 
 
+@pytest.mark.parametrize("amount", [0, 7, -5, 10**15])
+def test_one_amount_throughout_is_a_constant_of_the_text(amount):
+    """A line no claim of a chunk reaches (0.00 in every row) is one text, folded into
+    the constants around it; its text is still format_money's, row for row."""
+    from yibao.backends.results_columns import money_pieces
+
+    fen = pa.array([amount] * 3, pa.int64())
+    assert money_pieces(fen) == [format_money(Decimal(amount) / 100)]
+    assert money_text(fen).to_pylist() == [format_money(Decimal(amount) / 100)] * 3
+    assert money_text(pa.array([amount, None], pa.int64())).to_pylist() == [
+        format_money(Decimal(amount) / 100), None]
+
+
 def test_side_by_side_lookups_are_one_piece_of_the_join(monkeypatch):
     """A sum's fen, the alerts and the referrals end every results line: three Lookups
     side by side (with the text between them) go to Arrow's join as one table of texts
