@@ -460,7 +460,12 @@ def write_jsonl(batch: BatchResults, out: BinaryIO) -> int:
 
 
 def _file_number(out) -> int | None:
-    """The descriptor under ``out`` (its buffer flushed), or None (an in-memory stream)."""
+    """The descriptor under ``out`` (its buffer flushed), or None (an in-memory stream,
+    or a system without ``os.writev``: Windows)."""
+    import os
+
+    if not hasattr(os, "writev"):
+        return None
     try:
         fileno = out.fileno()
     except (AttributeError, OSError, ValueError):   # io.UnsupportedOperation is both
