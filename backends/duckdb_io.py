@@ -90,7 +90,13 @@ def read_bytes(path: str) -> bytes:
 
 
 def jsonl_table(data: bytes, undecodable: dict[int, bytes]):
-    """JSON Lines → (idx, line_number, raw): the lines the scalar reader yields
+    """JSON Lines → (idx, line_number, raw): :func:`jsonl_lines`' table."""
+    return jsonl_lines(data, undecodable)[0]
+
+
+def jsonl_lines(data: bytes, undecodable: dict[int, bytes]):
+    """JSON Lines → ((idx, line_number, raw), how many lines ``data`` holds, blank ones
+    included: a line is its newline, or the end of ``data``): the lines the scalar reader yields
     (core/jsonl.py's read_lines: split at b"\\n", blank lines skipped but counted), without
     a Python object per line.  ``raw`` keeps the line's ending, which JSON reads as
     white space: the scalar reader's line is ``raw`` less its trailing \\r and \\n.
@@ -129,7 +135,7 @@ def jsonl_table(data: bytes, undecodable: dict[int, bytes]):
     for position, raw in broken.items():
         undecodable[int(np.searchsorted(kept, position))] = raw.rstrip(b"\r\n")
     return pa.table({"idx": pa.array(np.arange(len(kept), dtype=np.int64)),
-                     "line_number": pa.array(kept + 1), "raw": text})
+                     "line_number": pa.array(kept + 1), "raw": text}), len(offsets) - 1
 
 
 def _newlines(data, chunk: int = 1 << 20):

@@ -215,15 +215,18 @@ def _write_parquet(records, path: str, columns) -> int:
                               path, schema)
 
 
-def write_parquet_rows(rows: Iterable[dict], path: str, schema, use_dictionary=True) -> int:
+def write_parquet_rows(rows: Iterable[dict], path: str, schema, use_dictionary=True,
+                       write_statistics=True) -> int:
     """Rows (dicts) to a Parquet file in batches, so memory stays bounded; returns how many.
 
-    ``use_dictionary``: pyarrow's option, all columns or the ones named."""
+    ``use_dictionary``, ``write_statistics``: pyarrow's options, all columns or the ones
+    named."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     count = 0
-    with pq.ParquetWriter(path, schema, use_dictionary=use_dictionary) as writer:
+    with pq.ParquetWriter(path, schema, use_dictionary=use_dictionary,
+                          write_statistics=write_statistics) as writer:
         batch: list[dict] = []
         for row in rows:
             batch.append(row)

@@ -155,10 +155,12 @@ def _typed_block(columns: ClaimColumns, schema, data: bytes | memoryview) -> _Bl
     import numpy as np
     import pyarrow as pa
 
-    from yibao.backends.duckdb_io import jsonl_table
+    from yibao.backends.duckdb_io import jsonl_lines
 
     undecodable: dict[int, bytes] = {}
-    lines = jsonl_table(data, undecodable)
+    # held: the block's lines, blank ones included, as the split counted them (counting
+    # the newlines again was a pass over the block's bytes)
+    lines, held = jsonl_lines(data, undecodable)
     raw = lines.column("raw")   # one chunk: combine_chunks() would copy the block
     raw = raw.chunk(0) if raw.num_chunks == 1 else raw.combine_chunks()
     typed, careful = typed_lines(raw, columns, threads=1)
@@ -173,8 +175,6 @@ def _typed_block(columns: ClaimColumns, schema, data: bytes | memoryview) -> _Bl
     records = [(position, int(numbers[position]),
                 undecodable[position] if text is None else text.rstrip("\r\n").encode("utf-8"))
                for position, text in zip(heard.tolist(), texts)]
-    codes = np.frombuffer(data, dtype=np.uint8)   # a line is its newline, or the file's end
-    held = int(np.count_nonzero(codes == ord("\n"))) + int(codes[-1] != ord("\n"))
     return _Block(_flat(typed, schema), typed.column("pos").to_numpy(), numbers, records,
                   held)
 

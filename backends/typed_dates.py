@@ -23,7 +23,10 @@ def iso_dates(text):
     # Most often every date is one: Arrow's cast reads ISO text strictly (no 2023-02-30)
     # in milliseconds, where the round trip below costs ≈ 1.4 s of CPU for 10^6 dates;
     # the pattern first, as the cast's own reading of other forms is not the validator's.
-    if pc.all(pc.match_substring_regex(text, ISO_DATE)).as_py() is not False:
+    shaped = iso_shaped(text)
+    if shaped is None:   # a null among them: the pattern, which passes over nulls
+        shaped = pc.all(pc.match_substring_regex(text, ISO_DATE)).as_py() is not False
+    if shaped:
         try:
             return pc.cast(text, pa.date32()), np.ones(len(text), dtype=bool)
         except pa.ArrowInvalid:
@@ -33,3 +36,35 @@ def iso_dates(text):
     held = pc.or_kleene(pc.is_null(text), pc.fill_null(same, False))
     return pc.cast(read, pa.date32()), np.asarray(held.to_numpy(zero_copy_only=False),
                                                    dtype=bool)
+
+
+# Where a date's digits and dashes are in its 10 bytes (ISO_DATE: "2023-03-02")
+_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9]
+_DASHES = [4, 7]
+
+
+def iso_shaped(text) -> bool | None:
+    """Does every value match ISO_DATE (four digits, a dash, two, a dash, two, nothing
+    else)?  Tested on the values' bytes at once (10 each, a digit or a dash where the
+    pattern has one), where the regular expression cost ≈ 90 ms for 10^6 dates, nine
+    tenths of reading them: exact, since a byte of a multi-byte UTF-8 character is
+    0x80 or more, never an ASCII digit or dash.  None when a value is null (a null's
+    slot holds no text to test) or the type is another than string."""
+    import numpy as np
+    import pyarrow as pa
+
+    for chunk in getattr(text, "chunks", [text]):
+        if chunk.null_count or not pa.types.is_string(chunk.type):
+            return None
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+            chunk.offset:chunk.offset + len(chunk) + 1]
+        if not (np.diff(offsets) == 10).all():
+            return False
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[
+            offsets[0]:offsets[-1]].reshape(-1, 10)
+        if not ((data[:, _DASHES] == ord("-")).all()
+                and ((data[:, _DIGITS] - ord("0")) <= 9).all()):   # uint8: below "0" wraps
+            return False
+    return True

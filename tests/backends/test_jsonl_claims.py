@@ -121,14 +121,19 @@ MIXED = [b"\xef\xbb\xbf" + _claim(GOOD_BEFORE, "a-1", "2023-01-10"),
          _claim(GOOD_AFTER, "b-1", "2023-12-01"), MISREAD["a trailing comma"]]
 
 
+@pytest.mark.parametrize("cores", [1, 2, 3])
 @pytest.mark.parametrize("size", [1, 200, 700, 4 << 20])
 def test_blocks_of_any_size_settle_as_the_scalar_path(benxi_engine, tmp_path, monkeypatch,
-                                                      size):
+                                                      size, cores):
     """The file read in blocks of ``size`` bytes (1: a block a line; 200 and 700: blocks
     cut in the middle of one person's year, of a bad line's neighbourhood, of the blank
-    lines; 4 MiB: one block): outcomes and refusals (codes, fields, messages, line
-    numbers) the scalar path's, the same whatever the size."""
+    lines; 4 MiB: one block), typed on one thread or several: outcomes and refusals
+    (codes, fields, messages, line numbers) the scalar path's, the same whatever the
+    size and the threads (the bad last line, without its newline, in the last block)."""
+    from yibao.backends import threads
+
     monkeypatch.setattr(jsonl_claims, "READ_BYTES", size)
+    monkeypatch.setattr(threads, "cores", lambda: cores)
     path = tmp_path / "claims.jsonl"
     path.write_bytes(b"\n".join(MIXED))
     scalar = _scalar(benxi_engine, path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from yibao.backends.duckdb_io import _newlines, jsonl_table
+from yibao.backends.duckdb_io import _newlines, jsonl_lines, jsonl_table
 from yibao.core.jsonl import read_lines
 
 PIECES = [b"\n", b"\r", b"\r\n", b" ", b"\t", b"\x0b", b"\x0c", b'{"a": 1}', b"x",
@@ -46,6 +46,16 @@ def test_worked_examples():
     assert duckdb_lines(data) == [(1, b'{"a":1}'), (4, b"\xff bad"), (5, b'{"b":2}'),
                                   (6, b"\xe3\x80\x80"), (7, b"last")]
     assert duckdb_lines(b"") == [] and duckdb_lines(b"\n \n") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=40))
+def test_the_lines_held_count_the_blank_ones(pieces):
+    """How many lines a block holds (its reader's next block numbers on from there):
+    a line is its newline, or the block's end; blank lines and lines not UTF-8 count."""
+    data = b"".join(pieces)
+    expected = data.count(b"\n") + (not data.endswith(b"\n"))
+    assert jsonl_lines(data, {})[1] == expected
 
 
 @settings(max_examples=200, deadline=None)

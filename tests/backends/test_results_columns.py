@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 
 import attrs
 import numpy as np
@@ -26,6 +27,7 @@ from yibao.backends.results_columns import (money_decimal, money_text, results_t
 from yibao.backends.results_io import write_results
 from yibao.backends.run import run_backend
 from yibao.backends.synthetic import synthetic_claims
+from yibao.core.money import format_money
 
 BAD_LINES = ['{"claim_id": "broken", ', '{"claim_id": "no-fields"}', "[1, 2]"]
 
@@ -74,8 +76,69 @@ def test_json_lines_are_byte_for_byte_the_row_by_row_lines(mixed_batch, monkeypa
     expected = _row_by_row_jsonl(batch)
     assert _columnar_jsonl(batch) == expected
     # Chunks that start and end next to refusals write the same bytes.
-    monkeypatch.setattr(results_columns, "CHUNK", 97)
+    monkeypatch.setattr(results_columns, "TEXT_CHUNK", 97)
     assert _columnar_jsonl(batch) == expected
+
+
+@pytest.mark.parametrize("ahead, cores", [(1, 1), (2, 1), (3, 2)])
+def test_json_lines_and_parquet_whatever_the_threads(mixed_batch, tmp_path, monkeypatch,
+                                                     ahead, cores):
+    """Chunks built ahead on one thread or several, on one core or two, are written in
+    input order: the same bytes, the same table."""
+    from yibao.backends import threads
+
+    engine, batch = mixed_batch
+    expected = _row_by_row_jsonl(batch)
+    monkeypatch.setattr(results_columns, "AHEAD", ahead)
+    monkeypatch.setattr(threads, "cores", lambda: cores)
+    monkeypatch.setattr(results_columns, "TEXT_CHUNK", 389)
+    monkeypatch.setattr(results_columns, "CHUNK", 389)
+    assert _columnar_jsonl(batch) == expected
+    assert results_table(batch).equals(_row_by_row_parquet(batch, engine, tmp_path))
+
+
+def test_json_lines_to_a_file_are_gathered_into_few_writes(mixed_batch, tmp_path,
+                                                          monkeypatch):
+    """To a file (a descriptor), a chunk's runs of lines and the refusals between them go
+    out in os.writev calls of up to GATHERED pieces, not a write each; a writev that
+    takes only part of them (a pipe) is carried on from the byte it stopped at."""
+    import os
+
+    engine, batch = mixed_batch
+    expected = _row_by_row_jsonl(batch).encode("utf-8")
+    calls = []
+    gathered = os.writev
+
+    def writev(fileno, views):
+        calls.append(len(views))
+        return gathered(fileno, views)
+
+    monkeypatch.setattr(os, "writev", writev)
+    path = tmp_path / "results.jsonl"
+    with open(path, "wb") as out:
+        out.write(b"")   # nothing buffered is lost or reordered
+        assert write_jsonl(batch, out) == batch.count
+    assert path.read_bytes() == expected
+    # ≈ 2 pieces a refusal (its line, the run after it), GATHERED a call; one chunk of
+    # results (3,000 claims), then the refusals after the last result
+    assert sum(calls) >= len(batch.errors) and max(calls) <= results_columns.GATHERED
+    assert len(calls) <= 2 + sum(calls) // results_columns.GATHERED
+
+    def stingy(fileno, views):   # at most 50 bytes a call, across the pieces' ends
+        text = b"".join(bytes(view) for view in views)[:50]
+        return os.write(fileno, text)
+
+    monkeypatch.setattr(os, "writev", stingy)
+    monkeypatch.setattr(results_columns, "GATHERED", 3)
+    monkeypatch.setattr(results_columns, "TEXT_CHUNK", 211)
+    with open(path, "wb") as out:
+        write_jsonl(batch, out)
+    assert path.read_bytes() == expected
+
+    monkeypatch.delattr(os, "writev")   # Windows: each piece through the file object
+    with open(path, "wb") as out:
+        write_jsonl(batch, out)
+    assert path.read_bytes() == expected
 
 
 def test_the_parquet_table_is_the_row_by_row_table(mixed_batch, tmp_path):
@@ -105,6 +168,27 @@ def test_both_parquet_writers_use_dictionaries_only_where_values_repeat(mixed_ba
     assert _dictionary_encoded(columnar) == expected
     assert _dictionary_encoded(rows) == expected
     assert pq.read_table(columnar).equals(pq.read_table(rows))
+
+
+def test_both_parquet_writers_keep_statistics_only_where_a_reader_can_skip_by_them(
+        mixed_batch, tmp_path):
+    """Min/max statistics for the claim id and the few-valued columns; none for amounts,
+    lists, messages and line numbers, which span their whole range in every row group
+    (computing them was a quarter of the write)."""
+    engine, batch = mixed_batch
+    columnar = tmp_path / "columnar.parquet"
+    write_parquet(batch, str(columnar))
+    rows = tmp_path / "rows.parquet"
+    write_results(batch.exchange(), str(rows), "parquet", engine.versions)
+    for path in (columnar, rows):
+        meta = pq.ParquetFile(path).metadata.row_group(0)
+        with_statistics = {meta.column(i).path_in_schema for i in range(meta.num_columns)
+                           if meta.column(i).is_stats_set}
+        assert with_statistics == {"claim_id", "policy", "identity", "error", "error_field"}
+    ids = [outcome["claim_id"] for outcome in batch.exchange()
+           if outcome.get("claim_id") is not None]
+    statistics = pq.ParquetFile(columnar).metadata.row_group(0).column(0).statistics
+    assert (statistics.min, statistics.max) == (min(ids), max(ids))
 
 
 def test_ids_that_json_escapes_and_claims_without_identity(tmp_path):
@@ -138,6 +222,61 @@ def test_money_from_fen():
     assert [str(d) for d in money_decimal(fen).to_pylist()] == [
         "0.00", "0.05", "0.99", "1.00", "12.05", "7800.00", "999999999999.99"]
     assert money_decimal(fen).type == pa.decimal128(18, 2)
+
+
+def test_money_text_at_the_edges_is_format_money():
+    """Zero, amounts below a yuan, negative ones (no result holds one, but the text must
+    not be "0.-5") and 10^15 fen (beyond MAX_AMOUNT) read as core/money writes them; a
+    null stays null."""
+    fen = [0, 1, 99, -1, -5, -99, -100, -1_205, 10**15, -10**15, None]
+    assert money_text(pa.array(fen, pa.int64())).to_pylist() == [
+        "0.00", "0.01", "0.99", "-0.01", "-0.05", "-0.99", "-1.00", "-12.05",
+        "10000000000000.00", "-10000000000000.00", None]
+    assert money_text(pa.array(fen, pa.int64())).to_pylist()[:-1] == [
+        format_money(Decimal(amount) / 100) for amount in fen[:-1]]
+
+
+@pytest.mark.parametrize("amount", [0, 7, -5, 10**15])
+def test_one_amount_throughout_is_a_constant_of_the_text(amount):
+    """A line no claim of a chunk reaches (0.00 in every row) is one text, folded into
+    the constants around it; its text is still format_money's, row for row."""
+    from yibao.backends.results_columns import money_pieces
+
+    fen = pa.array([amount] * 3, pa.int64())
+    assert money_pieces(fen) == [format_money(Decimal(amount) / 100)]
+    assert money_text(fen).to_pylist() == [format_money(Decimal(amount) / 100)] * 3
+    assert money_text(pa.array([amount, None], pa.int64())).to_pylist() == [
+        format_money(Decimal(amount) / 100), None]
+
+
+def test_side_by_side_lookups_are_one_piece_of_the_join(monkeypatch):
+    """A sum's fen, the alerts and the referrals end every results line: three Lookups
+    side by side (with the text between them) go to Arrow's join as one table of texts
+    taken by index, the same text."""
+    from yibao.backends.results_columns import Lookup, joined
+
+    first = Lookup((".00", ".05"), np.array([1, 0, 1]))
+    second = Lookup(('"alerts": []', '"alerts": ["x"]', '"alerts": ["y"]'), np.array([2, 0, 1]))
+    widths = []
+    join = results_columns.pc.binary_join_element_wise
+    monkeypatch.setattr(results_columns.pc, "binary_join_element_wise",
+                        lambda *pieces: widths.append(len(pieces) - 1) or join(*pieces))
+    text = joined([pa.array(["1", "2", "3"]), first, '", ', second, "}"])
+    assert text.to_pylist() == ['1.05", "alerts": ["y"]}', '2.00", "alerts": []}',
+                                '3.05", "alerts": ["x"]}']
+    assert widths == [2]
+
+
+def test_few_valued_texts_are_written_as_json_dumps_writes_them():
+    """The identity column (a few names, or null) is written from its distinct values:
+    each as json.dumps writes it, a null as null, an escape where one is due."""
+    from yibao.backends.results_columns import _json_few_strings, _json_strings
+
+    values = pa.array([None, "特困人员", 'a"b', None, "back\\slash", "特困人员", "tab\there"])
+    assert _json_few_strings(values).array().to_pylist() == [
+        "null", '"特困人员"', '"a\\"b"', "null", '"back\\\\slash"', '"特困人员"',
+        '"tab\\there"']
+    assert _json_few_strings(values).array().equals(_json_strings(values))
 
 
 def test_spark_results_write_the_same_files(spark, tmp_path):
