@@ -71,6 +71,9 @@ class ClaimArrays:
             np.zeros(0, dtype=np.int64))
         self._starts = starts
         self._lengths = np.diff(np.append(starts, self.count))
+        # every person-year has one claim here (most of the walk's steps): a running sum
+        # is the value itself
+        self.single = len(starts) == self.count
         self._visit_masks: dict[tuple[str, ...], np.ndarray | bool] = {}
 
     def value(self, name: str):
@@ -87,6 +90,8 @@ class ClaimArrays:
         SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block
         less what the earlier person-years added."""
         values = np.broadcast_to(np.asarray(values, dtype=np.int64), (self.count,))
+        if self.single:
+            return values
         total = np.cumsum(values)
         if len(self._starts) <= 1:
             return total

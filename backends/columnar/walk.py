@@ -51,7 +51,7 @@ import pyarrow as pa
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays
 from yibao.backends.columnar.ledgers import CarriedLedger
-from yibao.backends.prepare import candidates, held_column
+from yibao.backends.prepare import ROUTE_STRIDE, candidates, held_column
 from yibao.backends.result_phase import settled_columns, winner_parts
 from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, final_payout_id
 from yibao.dsl.model import VISITS
@@ -84,10 +84,15 @@ def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarra
     claims.update((held_column(v, k), held[rows]) for (v, k), held in prepared.held.items())
     # what makes a claim walk on its own: more than one candidate, or a ceiling that may
     # cut a capped line (the cap's room is then what the line paid after the ceiling)
-    claims["route"] = prepared.route_key[rows]
-    claims["alone"] = (prepared.n_candidates[rows] == 1) & ~prepared.ceiling_walk[rows]
+    claims["route"] = route = prepared.route_key[rows]
+    several = prepared.n_candidates[rows] > 1
+    claims["alone"] = ~several & ~prepared.ceiling_walk[rows]
+    # what a step evaluates a claim under: its one route, or, holding several candidates,
+    # every candidate of its version it holds (take highest)
+    claims["group"] = np.where(several, claims["version"].astype(np.int64) * ROUTE_STRIDE * 2 + 1,
+                               route * 2)
     money = [values for name, values in claims.items()
-             if values.dtype == np.int64 and name not in ("idx", "py", "version", "route")
+             if values.dtype == np.int64 and name not in ("idx", "py", "version", "route", "group")
              and not name.startswith("thr_")]
     largest = max((int(np.abs(values).max()) for values in money if len(values)), default=0)
     if not runner.fits_int64(largest, len(rows)):
@@ -104,7 +109,10 @@ def step_order(claims: dict[str, np.ndarray], days: np.ndarray
     (plan.walk_claims) — and cut into *runs*: a claim that walks on its own
     (``alone`` false) is a run, and so is each longest series of the others with one
     route (version and candidate).  Step s takes run s of each person-year that has
-    one, the person-years ranked by their number of runs, most first (ties by code)."""
+    one, the person-years ranked by their number of runs, most first (ties by code).
+    Within a step the runs are grouped by ``group`` (their route, or their version for
+    claims that hold several candidates), so that each group is a slice the engine
+    evaluates under its own candidates only."""
     py, route, alone = claims["py"], claims["route"], claims["alone"]
     order = np.lexsort((claims["idx"], days, py))
     py, route, alone = py[order], route[order], alone[order]
@@ -120,7 +128,8 @@ def step_order(claims: dict[str, np.ndarray], days: np.ndarray
     rank = np.empty(len(starts), dtype=np.int64)
     rank[np.argsort(-runs, kind="stable")] = np.arange(len(starts))
     claim_rank = np.repeat(rank, lengths)
-    by_step = np.lexsort((np.arange(len(order)), claim_rank, run_seq))
+    group = claims["group"][order]
+    by_step = np.lexsort((np.arange(len(order)), claim_rank, group, run_seq))
     return order[by_step], claim_rank[by_step], np.bincount(run_seq)
 
 
@@ -195,18 +204,19 @@ class Walk:
     def settle(self) -> pa.Table:
         """Every walked claim's settled row (result_phase.settled_columns), in step order."""
         self._begin()
-        versions = self.claims["version"]
-        lo = 0
-        for count in self.counts.tolist():
-            hi = lo + count
-            version = versions[lo:hi]
-            first = int(version[0])
-            if len(self.settlements) == 1 or bool(np.all(version == first)):
-                self._settle(first, lo, hi, slice(None))
-            else:   # the SQL's CASE on version: each version's claims by its own graph
-                for v in np.unique(version).tolist():
-                    self._settle(v, lo, hi, np.flatnonzero(version == v))
-            lo = hi
+        versions, groups = self.claims["version"], self.claims["group"]
+        # a step's groups, each a slice: a new step or a new group begins a slice
+        begins = np.zeros(len(groups) + 1, dtype=bool)
+        begins[np.cumsum(self.counts)] = True
+        begins[0] = True
+        begins[1:-1] |= groups[1:] != groups[:-1]
+        edges = np.flatnonzero(begins).tolist()
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            group = int(groups[lo])
+            if group & 1:   # claims holding several candidates: take highest among them
+                self._settle(int(versions[lo]), lo, hi, None)
+            else:
+                self._settle(int(versions[lo]), lo, hi, (group >> 1) % ROUTE_STRIDE)
         names = pa.array(self.names, pa.string())
         data = {"idx": pa.array(self.claims["idx"]),
                 "version": pa.array(versions.astype(np.int32)),
@@ -215,12 +225,15 @@ class Walk:
         return pa.table([data[name] for name in settled_columns(self.columns)],
                         names=settled_columns(self.columns))
 
-    def _settle(self, v: int, lo: int, hi: int, rows) -> None:
-        """Settle the claims at ``rows`` of the step [lo, hi) (a run of each of some
-        person-years, in rank order), all of version ``v``, and commit their state."""
-        block = _Rows(self.claims, self.state, lo, hi, rows)
+    def _settle(self, v: int, lo: int, hi: int, only: int | None) -> None:
+        """Settle the claims [lo, hi) of one step (a run of each of some person-years, in
+        rank order), all of version ``v`` and holding candidate ``only`` alone, or, when
+        ``only`` is None, several candidates each, and commit their state.  A step's
+        claims of different versions are settled apart, each by its own version's graph,
+        as the SQL's CASE on ``version`` masks them."""
+        block = _Rows(self.claims, self.state, lo, hi)
         rank = block["rank"]
-        claims = ClaimArrays(block, self.visit[lo:hi][rows], _VISITS, rank)
+        claims = ClaimArrays(block, self.visit[lo:hi], _VISITS, rank)
         count = claims.count
         starts = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
         people, ends = rank[starts], np.append(starts[1:], count) - 1
@@ -228,14 +241,12 @@ class Walk:
         policy = settlement.policy
         options = []
         for k, candidate in enumerate(candidates(policy)):
+            if only is not None and k != only:
+                continue
             held = block[held_column(v, k)]
-            if held.any():   # a candidate no claim of the step holds can win none
+            if only is not None or held.any():   # a candidate no claim holds wins none
                 known = dict(self.constants[v, k])
-                if isinstance(rows, slice):
-                    known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
-                else:
-                    known.update((node, values[lo:hi][rows])
-                                 for node, values in self.sliced[v, k])
+                known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
                 options.append((k, held, settlement.evaluate(claims, candidate, known,
                                                              self.stateful[v])))
         win = _take_highest(options, claims.count)
@@ -246,12 +257,13 @@ class Walk:
 
         outputs = [settlement.outputs(scope) for _, _, scope in options]
         for name, values in self.out.items():
-            values[lo:hi][rows] = chosen([output[name] for output in outputs])
-        self.cand[lo:hi][rows] = self.codes[v][np.array([k for k, _, _ in options])[win]]
+            values[lo:hi] = chosen([output[name] for output in outputs])
+        self.cand[lo:hi] = self.codes[v][np.array([k for k, _, _ in options])[win]]
         # settle._next_state: the winner's base and final payout are committed, a run's
         # claims' all at once; the alerts' burden and state are the run's last claim's
         def added(values) -> np.ndarray:
-            return np.add.reduceat(np.broadcast_to(values, (count,)), starts)
+            values = np.broadcast_to(values, (count,))
+            return values if claims.single else np.add.reduceat(values, starts)
 
         lines = {line.name for line in policy.lines}
         for i, line in enumerate(self.columns.computed):
@@ -260,7 +272,7 @@ class Walk:
             base = winner_parts(policy, line)["base"]
             self.state[f"c_{i}"][people] += added(winner(lambda scope: scope.values[base]))
             self.state[f"p_{i}"][people] += added(
-                self.out[self.columns.settled("fin", line)][lo:hi][rows])
+                self.out[self.columns.settled("fin", line)][lo:hi])
         for (name, index) in options[0][2].state:
             last = np.broadcast_to(winner(lambda scope: scope.state[name, index]), (count,))
             self.state[f"{name}_{index}"][people] = last[ends]
@@ -268,19 +280,19 @@ class Walk:
 
 class _Rows(dict):
     """A step's claim columns, each sliced when an op first reads it (a step reads a few
-    of the thirty or so): the claims at ``rows`` of [lo, hi), and ``prev_<state>``,
-    the state of their person-years before their run (by ``rank``)."""
+    of the thirty or so): the claims [lo, hi), and ``prev_<state>``, the state of their
+    person-years before their run (by ``rank``)."""
 
-    def __init__(self, claims: dict, state: dict, lo: int, hi: int, rows):
+    def __init__(self, claims: dict, state: dict, lo: int, hi: int):
         super().__init__()
         self._claims, self._state = claims, state
-        self._lo, self._hi, self._rows = lo, hi, rows
+        self._lo, self._hi = lo, hi
 
     def __missing__(self, name: str) -> np.ndarray:
         if name.startswith("prev_"):
             values = self._state[name[5:]][self["rank"]]
         else:
-            values = self._claims[name][self._lo:self._hi][self._rows]
+            values = self._claims[name][self._lo:self._hi]
         self[name] = values
         return values
 
