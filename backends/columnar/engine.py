@@ -89,7 +89,7 @@ class ClaimArrays:
         """The running sum over each person-year, this claim included (SQL's
         SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block
         less what the earlier person-years added."""
-        values = np.broadcast_to(np.asarray(values, dtype=np.int64), (self.count,))
+        values = self.full(values, np.int64)
         if self.single:
             return values
         total = np.cumsum(values)
@@ -97,6 +97,14 @@ class ClaimArrays:
             return total
         before_segment = total[self._starts] - values[self._starts]
         return total - np.repeat(before_segment, self._lengths)
+
+    def full(self, values, dtype=None) -> np.ndarray:
+        """``values`` as one a claim: an array of the block's claims as it is, a constant
+        broadcast (np.broadcast_to costs more than a small step's arithmetic)."""
+        if (isinstance(values, np.ndarray) and values.shape == (self.count,)
+                and (dtype is None or values.dtype == dtype)):
+            return values
+        return np.broadcast_to(np.asarray(values, dtype=dtype), (self.count,))
 
     def visit_in(self, visits) -> np.ndarray | bool:
         key = tuple(sorted(visits))
@@ -168,10 +176,19 @@ class ArraySettlement:
         values = scope.values
         if known:
             values.update(known)
-        for node, op in self._plan:
-            if node.id not in values and (only is None or node.id in only):
+        plan = self._plan if only is None else self._only_plan(only)
+        for node, op in plan:
+            if node.id not in values:
                 values[node.id] = op(node, scope)
         return scope
+
+    def _only_plan(self, only: frozenset[str]) -> tuple:
+        """The plan's nodes in ``only``, kept per set (the walk asks with one set a step)."""
+        plans = self.__dict__.setdefault("_only_plans", {})
+        plan = plans.get(only)
+        if plan is None:
+            plan = plans[only] = tuple((node, op) for node, op in self._plan if node.id in only)
+        return plan
 
     @functools.cached_property
     def ledger_free(self) -> frozenset[str]:

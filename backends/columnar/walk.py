@@ -172,6 +172,13 @@ class Walk:
             self.codes.append(np.array([self.names.index(c)
                                         for c in candidates(settlement.policy)]))
         self.cand = np.zeros(count, dtype=np.int64)
+        # by version: (line index, the winner's base node, the final payout's column) of
+        # each computed line the version has, committed after each step
+        self.commits = [[(i, winner_parts(settlement.policy, line)["base"],
+                          columns.settled("fin", line))
+                         for i, line in enumerate(columns.computed)
+                         if line in {line.name for line in settlement.policy.lines}]
+                        for settlement in settlements]
         # what reads no year-to-date state is worked out once for every walked claim,
         # per (version, candidate), and sliced at each step: most of the graph (the
         # claim's fields, lookups, coverage), and most of a step's cost otherwise.  A
@@ -262,19 +269,14 @@ class Walk:
         # settle._next_state: the winner's base and final payout are committed, a run's
         # claims' all at once; the alerts' burden and state are the run's last claim's
         def added(values) -> np.ndarray:
-            values = np.broadcast_to(values, (count,))
+            values = claims.full(values)
             return values if claims.single else np.add.reduceat(values, starts)
 
-        lines = {line.name for line in policy.lines}
-        for i, line in enumerate(self.columns.computed):
-            if line not in lines:
-                continue
-            base = winner_parts(policy, line)["base"]
+        for i, base, final in self.commits[v]:
             self.state[f"c_{i}"][people] += added(winner(lambda scope: scope.values[base]))
-            self.state[f"p_{i}"][people] += added(
-                self.out[self.columns.settled("fin", line)][lo:hi])
+            self.state[f"p_{i}"][people] += added(self.out[final][lo:hi])
         for (name, index) in options[0][2].state:
-            last = np.broadcast_to(winner(lambda scope: scope.state[name, index]), (count,))
+            last = claims.full(winner(lambda scope: scope.state[name, index]))
             self.state[f"{name}_{index}"][people] = last[ends]
 
 
