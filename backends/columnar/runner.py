@@ -229,21 +229,22 @@ class ColumnarRunner(DuckDBRunner):
 
     def settle_rows(self, arrays: dict[str, np.ndarray], rows: np.ndarray, py: np.ndarray,
                     visit_codes: np.ndarray, visits: list[str], out: dict[str, np.ndarray],
-                    cand: np.ndarray) -> list:
+                    cand: np.ndarray, places: np.ndarray) -> list:
         """The claims at ``rows`` of the row-aligned ``arrays`` (the engine's columns, NULLs
         filled), ``rows`` in (route, person-year, claim order) order and ``py`` their
         person-year codes in that order, settled with no gathered copy of the columns:
-        each block gathers the rows it reads on its worker, and writes its outputs back
-        at those rows of ``out`` (output column → row-aligned array) and its candidate's
-        code at those of ``cand``; gathers and writes are NumPy kernels, which release the
-        interpreter lock, so both workers do them at once.  Returns the candidates'
-        names (what the codes index).  The caller has asked ``fits``."""
+        each block gathers the rows it reads on its worker, and writes its outputs at
+        the claims' ``places`` (aligned with ``rows``) in ``out`` (output column → array)
+        and its candidate's code at those of ``cand``; gathers and writes are NumPy
+        kernels, which release the interpreter lock, so both workers do them at once.
+        Returns the candidates' names (what the codes index).  The caller has asked
+        ``fits``."""
         def claims_at(lo: int, hi: int) -> ClaimArrays:
             at = rows[lo:hi]
             return ClaimArrays(_Gathered(arrays, at), visit_codes[at], visits, py[lo:hi])
 
         def write(lo: int, hi: int, settled: dict, code: int) -> None:
-            at = rows[lo:hi]
+            at = places[lo:hi]
             for name, value in settled.items():
                 out[name][at] = value
             cand[at] = code

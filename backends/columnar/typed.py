@@ -128,11 +128,21 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         table = held[0] = table.select(["claim_id"])
         pa.default_memory_pool().release_unused()
         version = engine["version"]
-        out = runner.outputs(len(positions))
-        cand = np.empty(len(positions), dtype=np.int32)
+        # Where each claim's results go: when the NumPy walk settles every other claim,
+        # the settled rows are known now and each is written at its place in the results;
+        # otherwise (DuckDB's walk or the exact path may refuse a claim) at its row, and
+        # the refused rows are left out at the end.
+        settled_rows = in_window.copy()
+        places = None
+        if walked_by_numpy is not None or not len(slow):
+            settled_rows[slow] = True
+            places = np.cumsum(settled_rows) - 1
+        size = int(places[-1]) + 1 if places is not None and len(places) else len(positions)
+        out = runner.outputs(size)
+        cand = np.empty(size, dtype=np.int32)
         names = runner.settle_rows(engine, fast, fast_py, admitted.visit, list(VISITS), out,
-                                   cand)
-        del engine, fast_py
+                                   cand, fast if places is None else places[fast])
+        del engine, fast_py, in_window
         other = walk.result() if walk is not None else None
     step("settle")
     walked = 0
@@ -141,8 +151,8 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         walked, other = other.walked, other.results
     elif other is not None:
         walked = len(other)
-    results = _results(columns, table, positions, version, in_window, out, cand, names,
-                       _columns(other))
+    results = _results(columns, table, positions, version, settled_rows, places, out, cand,
+                       names, _columns(other))
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
                         "numpy" if walked_by_numpy is not None else "duckdb")
@@ -318,31 +328,36 @@ def results_schema(columns) -> pa.Schema:
 
 
 def _results(columns, table: pa.Table, positions: np.ndarray, version: np.ndarray,
-             settled_rows: np.ndarray, out: dict, cand: np.ndarray, names: list,
-             other: dict | None) -> pa.Table:
-    """The results table in input order from the row-aligned outputs ``out`` and
-    candidate codes ``cand`` (into ``names``) of the window path's rows
-    (``settled_rows``), and the other person-years' results by column (``other``), put
-    at their rows; the rows settled by neither (refused) are then left out, one
-    compress a column, or none when every row is settled."""
+             settled_rows: np.ndarray, places: np.ndarray | None, out: dict,
+             cand: np.ndarray, names: list, other: dict | None) -> pa.Table:
+    """The results table in input order from the outputs ``out`` and candidate codes
+    ``cand`` (into ``names``) of the window path, and the other person-years' results
+    by column (``other``), put in place.  With ``places`` (each row's place in the
+    results; ``settled_rows`` the rows settled) ``out`` holds the results' rows already;
+    without, ``out`` is row-aligned, the other person-years' rows are added to
+    ``settled_rows`` and the rows settled by neither (refused) are left out at the end,
+    one compress a column (none when every row is settled)."""
     schema = results_schema(columns)
     if other is not None:
         slow = np.searchsorted(positions, other.pop("idx").to_numpy())
-        settled_rows[slow] = True
+        if places is None:
+            settled_rows[slow] = True
+        else:
+            slow = places[slow]
         for name in out:
             out[name][slow] = other.pop(name).to_numpy()
         _candidates(cand, names, other.pop("cand"), slow)
     every = bool(settled_rows.all())
 
-    def kept(values: np.ndarray) -> np.ndarray:
-        return values if every else values[settled_rows]
+    def kept(values: np.ndarray, row_aligned: bool = places is None) -> np.ndarray:
+        return values if every or not row_aligned else values[settled_rows]
 
     codes = kept(cand)
     data: dict[str, pa.Array] = {
-        "idx": pa.array(kept(positions)),
+        "idx": pa.array(kept(positions, True)),
         "claim_id": table.column("claim_id") if every
         else table.column("claim_id").filter(pa.array(settled_rows)),
-        "version": pa.array(kept(version)),
+        "version": pa.array(kept(version, True)),
         "cand": pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
                                                pa.array(names, pa.string()))}
     for name in list(out):
