@@ -113,8 +113,11 @@ def step_order(claims: dict[str, np.ndarray], days: np.ndarray
     Within a step the runs are grouped by ``group`` (their route, or their version for
     claims that hold several candidates), so that each group is a slice the engine
     evaluates under its own candidates only."""
-    py, route, alone = claims["py"], claims["route"], claims["alone"]
-    order = np.lexsort((claims["idx"], days, py))
+    py, route, alone, idx = claims["py"], claims["route"], claims["alone"], claims["idx"]
+    if len(py) and bool(np.all(idx[1:] > idx[:-1])):   # in input order: one stable sort
+        order = _stable_order([(py, int(py.max()) + 1), (days - days.min(), int(np.ptp(days)) + 1)])
+    else:
+        order = np.lexsort((idx, days, py))
     py, route, alone = py[order], route[order], alone[order]
     new_py = np.concatenate(([True], py[1:] != py[:-1]))
     cut = new_py | ~alone | np.concatenate(([True], ~alone[:-1])) | np.concatenate(
@@ -129,8 +132,25 @@ def step_order(claims: dict[str, np.ndarray], days: np.ndarray
     rank[np.argsort(-runs, kind="stable")] = np.arange(len(starts))
     claim_rank = np.repeat(rank, lengths)
     group = claims["group"][order]
-    by_step = np.lexsort((np.arange(len(order)), claim_rank, group, run_seq))
+    by_step = (_stable_order([(run_seq, int(run_seq.max()) + 1), (group, int(group.max()) + 1),
+                              (claim_rank, len(starts))]) if len(order)
+               else np.zeros(0, dtype=np.int64))
     return order[by_step], claim_rank[by_step], np.bincount(run_seq)
+
+
+def _stable_order(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """np.lexsort of the keys (most significant first, each ≥ 0 and below its bound),
+    ties in the given order: one stable sort of their combined number where it fits
+    in int64, as a lexsort's several passes cost more."""
+    bound = 1
+    for _, size in keys:
+        bound *= max(size, 1)
+    if bound >= 1 << 62:
+        return np.lexsort([values for values, _ in reversed(keys)])
+    combined = np.zeros(len(keys[0][0]), dtype=np.int64)
+    for values, size in keys:
+        combined = combined * max(size, 1) + values
+    return np.argsort(combined, kind="stable")
 
 
 class Walk:
