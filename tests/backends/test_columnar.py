@@ -297,3 +297,21 @@ def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
         taken = take_rows(table, np.array(rows, dtype=np.int64))
         assert taken.to_pylist() == table.take(pa.array(rows, pa.int64())).to_pylist()
         assert taken.schema == table.schema
+
+
+def test_the_int64_bound_is_asked_of_the_rows_settled_alone(benxi_engine):
+    """ColumnarRunner.fits(arrays, where): the window path's claims are settled where they
+    lie among all the admitted rows, so the bound is asked of their rows alone (a walked
+    or refused row's amount is not the window path's), by magnitude, negative amounts
+    included.  Benxi's largest factor is below 40, so one claim of 10^17 fen fits
+    (40 × 10^17 < 2^62 ≈ 4.6 × 10^18) and one of 10^18 does not."""
+    runner = ColumnarRunner(benxi_engine)
+    assert runner.factor < 40
+    arrays = {"idx": np.arange(3), "version": np.zeros(3, dtype=np.int32),
+              "total_fen": np.array([100, 10**18, 10**17]),
+              "in_scope_fen": np.array([-10**18, 0, 10**17]),
+              "thr_0": np.array([2**62, 2**62, 2**62])}   # a threshold is no amount
+    assert runner.fits(arrays, np.array([False, False, True]))
+    assert not runner.fits(arrays, np.array([False, True, False]))
+    assert not runner.fits(arrays, np.array([True, False, False]))   # |−10^18|
+    assert not runner.fits(arrays)

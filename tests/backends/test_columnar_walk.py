@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from helpers import CEILING_HEAD, POLICIES, claim, compiled_policies, settle
@@ -193,3 +194,16 @@ def test_duckdbs_walk_takes_the_claims_numpy_might_not_hold_exactly(tmp_path, mo
     assert not runner.fallback
     scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *BENXI_WALKED)]
     assert list(batch.exchange()) == scalar
+
+
+@pytest.mark.parametrize("bounds", [(47, 3, 9_000), (2, 2**31, 2**31 + 5)])
+def test_the_step_order_sorts_as_lexsort(bounds):
+    """walk._stable_order: the keys' lexicographic order, ties in the given order, as
+    np.lexsort (the walk's step order and its claims' order in a person-year); past
+    int64 (the second case) by lexsort itself."""
+    from yibao.backends.columnar.walk import _stable_order
+
+    rng = np.random.default_rng(bounds[2])
+    keys = [rng.integers(0, bound, 20_000) for bound in bounds]
+    expected = np.lexsort(list(reversed(keys)))
+    assert _stable_order(list(zip(keys, bounds))).tolist() == expected.tolist()
