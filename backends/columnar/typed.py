@@ -151,8 +151,10 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         walked, other = other.walked, other.results
     elif other is not None:
         walked = len(other)
+    # the walk's results' rows: its claims are the rows ``slow``, in its step order
+    other_rows = slow[walked_by_numpy.order] if walked_by_numpy is not None else None
     results = _results(columns, table, positions, version, settled_rows, places, out, cand,
-                       names, _columns(other))
+                       names, _columns(other), other_rows)
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
                         "numpy" if walked_by_numpy is not None else "duckdb")
@@ -329,17 +331,21 @@ def results_schema(columns) -> pa.Schema:
 
 def _results(columns, table: pa.Table, positions: np.ndarray, version: np.ndarray,
              settled_rows: np.ndarray, places: np.ndarray | None, out: dict,
-             cand: np.ndarray, names: list, other: dict | None) -> pa.Table:
+             cand: np.ndarray, names: list, other: dict | None,
+             other_rows: np.ndarray | None = None) -> pa.Table:
     """The results table in input order from the outputs ``out`` and candidate codes
     ``cand`` (into ``names``) of the window path, and the other person-years' results
     by column (``other``), put in place.  With ``places`` (each row's place in the
     results; ``settled_rows`` the rows settled) ``out`` holds the results' rows already;
     without, ``out`` is row-aligned, the other person-years' rows are added to
     ``settled_rows`` and the rows settled by neither (refused) are left out at the end,
-    one compress a column (none when every row is settled)."""
+    one compress a column (none when every row is settled).  ``other_rows``: the rows of
+    ``other``'s results when known (else found from their ``idx``)."""
     schema = results_schema(columns)
     if other is not None:
-        slow = np.searchsorted(positions, other.pop("idx").to_numpy())
+        slow = other_rows if other_rows is not None else np.searchsorted(
+            positions, other["idx"].to_numpy())
+        other.pop("idx")
         if places is None:
             settled_rows[slow] = True
         else:

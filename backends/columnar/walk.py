@@ -167,6 +167,7 @@ class Walk:
     def _begin(self) -> None:
         claims, visit, days = self._unordered
         order, rank, counts = step_order(claims, days)
+        self.order = order   # the results' rows, as indices into the claims given
         columns, settlements = self.columns, self.settlements
         self.claims = claims = {name: values[order] for name, values in claims.items()}
         claims["rank"] = rank
