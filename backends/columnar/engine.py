@@ -110,7 +110,11 @@ class ClaimArrays:
         key = tuple(sorted(visits))
         if key not in self._visit_masks:
             codes = [i for i, visit in enumerate(self.visits) if visit in key]
-            self._visit_masks[key] = (np.isin(self.visit_codes, codes) if codes else False)
+            # one lookup a claim, by its visit's code (np.isin sorts or hashes instead);
+            # the slot after the last answers -1, a visit not known (a row not admitted)
+            wanted = np.zeros(len(self.visits) + 1, dtype=bool)
+            wanted[codes] = True
+            self._visit_masks[key] = wanted[self.visit_codes] if codes else False
         return self._visit_masks[key]
 
 

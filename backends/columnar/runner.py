@@ -246,7 +246,8 @@ class ColumnarRunner(DuckDBRunner):
         def write(lo: int, hi: int, settled: dict, code: int) -> None:
             at = places[lo:hi]
             for name, value in settled.items():
-                out[name][at] = value
+                if isinstance(value, np.ndarray) or value:   # ``out`` starts at 0 and False
+                    out[name][at] = value
             cand[at] = code
 
         return self._settle_blocks(arrays["route_key"][rows], py, claims_at, write)
