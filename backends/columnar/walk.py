@@ -15,8 +15,10 @@ step is one block of claims, a run a person-year, settled by the engine
 (backends/columnar/engine.py) with the carried ledger
 (backends/columnar/ledgers.py CarriedLedger):
 
-* every (version, candidate) is evaluated over the block, as the SQL lowers
-  every candidate as columns; take highest picks, claim by claim, the held
+* a step's runs are grouped by route: a claim holding one candidate is
+  evaluated under it alone, and the claims of a version holding several under
+  every candidate any of them holds, as the SQL lowers every candidate as
+  columns; take highest picks, claim by claim, the held
   candidate with the highest total, ties to the first declared
   (docs/specification.md §8); the result phase is the winner's (the engine's
   ``evaluate``: a candidate's own result phase is the one over the winner
