@@ -70,7 +70,6 @@ class ClaimArrays:
         starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1]))) if len(py) else (
             np.zeros(0, dtype=np.int64))
         self._starts = starts
-        self._lengths = np.diff(np.append(starts, self.count))
         # every person-year has one claim here (most of the walk's steps): a running sum
         # is the value itself
         self.single = len(starts) == self.count
@@ -87,16 +86,18 @@ class ClaimArrays:
 
     def running(self, values) -> np.ndarray:
         """The running sum over each person-year, this claim included (SQL's
-        SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block
-        less what the earlier person-years added."""
+        SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block,
+        each person-year's first claim less the person-year before it's total, so the
+        sum starts again at each person-year (cheaper than taking the earlier
+        person-years' totals off every claim, which spreads them with np.repeat)."""
         values = self.full(values, np.int64)
         if self.single:
             return values
-        total = np.cumsum(values)
         if len(self._starts) <= 1:
-            return total
-        before_segment = total[self._starts] - values[self._starts]
-        return total - np.repeat(before_segment, self._lengths)
+            return np.cumsum(values)
+        reset = np.array(values)
+        reset[self._starts[1:]] -= np.add.reduceat(values, self._starts)[:-1]
+        return np.cumsum(reset)
 
     def full(self, values, dtype=None) -> np.ndarray:
         """``values`` as one a claim: an array of the block's claims as it is, a constant

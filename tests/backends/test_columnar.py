@@ -315,3 +315,21 @@ def test_the_int64_bound_is_asked_of_the_rows_settled_alone(benxi_engine):
     assert not runner.fits(arrays, np.array([False, True, False]))
     assert not runner.fits(arrays, np.array([True, False, False]))   # |−10^18|
     assert not runner.fits(arrays)
+
+
+@pytest.mark.parametrize("people", [[3, 1, 4, 1, 5], [6], [1, 1, 1], []])
+def test_a_running_sum_starts_again_at_each_person_year(people):
+    """ClaimArrays.running: SUM(...) OVER (PARTITION BY py ORDER BY ord), each
+    person-year's claims summed from its first, for an array and for a constant."""
+    from yibao.backends.columnar.engine import ClaimArrays
+
+    py = np.repeat(np.arange(len(people)), people).astype(np.int64)
+    claims = ClaimArrays({}, np.zeros(len(py), dtype=np.int8), [], py)
+    values = np.arange(1, len(py) + 1, dtype=np.int64) * 7
+    by_hand, constant = [], []
+    for count in people:
+        first = len(by_hand)
+        by_hand += [int(values[first:first + i + 1].sum()) for i in range(count)]
+        constant += [5 * (i + 1) for i in range(count)]
+    assert claims.running(values).tolist() == by_hand
+    assert claims.running(5).tolist() == constant
