@@ -61,6 +61,10 @@ from yibao.dsl.model import VISITS
 _NO_THRESHOLD = np.iinfo(np.int64).max   # never reached: the SQL's NULL threshold
 _NO_OFFER = np.iinfo(np.int64).min       # a candidate not held: never the highest
 _VISITS = list(VISITS)                   # what the visit codes index (typed.py's admission)
+# A group of claims holding several candidates this large evaluates each candidate over
+# the claims that hold it, and assembles the winners' values; a smaller one evaluates
+# every candidate over all its claims (fewer NumPy calls where the calls are the cost).
+SUBSET_MIN = 2048
 
 
 def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarray,
@@ -195,6 +199,7 @@ class Walk:
             self.codes.append(np.array([self.names.index(c)
                                         for c in candidates(settlement.policy)]))
         self.cand = np.zeros(count, dtype=np.int64)
+        self.candidates = [candidates(settlement.policy) for settlement in settlements]
         # by version: (line index, the winner's base node, the final payout's column) of
         # each computed line the version has, committed after each step
         self.commits = [[(i, winner_parts(settlement.policy, line)["base"],
@@ -268,27 +273,40 @@ class Walk:
         starts = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
         people, ends = rank[starts], np.append(starts[1:], count) - 1
         settlement = self.settlements[v]
-        policy = settlement.policy
+        # A large group of claims holding several candidates evaluates each candidate
+        # over the claims that hold it (a synthetic claim holds two of a step's six or
+        # seven); a smaller one over all its claims, as a step's cost is then the calls.
+        subsets = only is None and count >= SUBSET_MIN
         options = []
-        for k, candidate in enumerate(candidates(policy)):
+        for k, candidate in enumerate(self.candidates[v]):
             if only is not None and k != only:
                 continue
             held = block[held_column(v, k)]
-            if only is not None or held.any():   # a candidate no claim holds wins none
-                known = dict(self.constants[v, k])
+            if only is None and not held.any():   # a candidate no claim holds wins none
+                continue
+            rows = np.flatnonzero(held) if subsets else None
+            known = dict(self.constants[v, k])
+            if rows is None or len(rows) == count:
+                rows, over = None, claims
                 known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
-                options.append((k, held, settlement.evaluate(claims, candidate, known,
-                                                             self.stateful[v])))
-        win = _take_highest(options, claims.count)
-        chosen = _chooser(win, len(options))
+            else:   # each claim of the group is a run of its own: a claim a segment
+                held_rows = _Rows(self.claims, self.state, lo, hi, rows)
+                over = ClaimArrays(held_rows, self.visit[lo:hi][rows], _VISITS,
+                                   held_rows["rank"])
+                known.update((node, values[lo:hi][rows])
+                             for node, values in self.sliced[v, k])
+            options.append((k, held, rows, settlement.evaluate(over, candidate, known,
+                                                               self.stateful[v])))
+        win = _take_highest(options, count)
+        chosen = _chooser(win, [rows for _, _, rows, _ in options])
 
         def winner(of) -> Any:
-            return chosen([of(scope) for _, _, scope in options])
+            return chosen([of(scope) for _, _, _, scope in options])
 
-        outputs = [settlement.outputs(scope) for _, _, scope in options]
+        outputs = [settlement.outputs(scope) for _, _, _, scope in options]
         for name, values in self.out.items():
             values[lo:hi] = chosen([output[name] for output in outputs])
-        self.cand[lo:hi] = self.codes[v][np.array([k for k, _, _ in options])[win]]
+        self.cand[lo:hi] = self.codes[v][np.array([k for k, _, _, _ in options])[win]]
         # settle._next_state: the winner's base and final payout are committed, a run's
         # claims' all at once; the alerts' burden and state are the run's last claim's
         def added(values) -> np.ndarray:
@@ -298,26 +316,29 @@ class Walk:
         for i, base, final in self.commits[v]:
             self.state[f"c_{i}"][people] += added(winner(lambda scope: scope.values[base]))
             self.state[f"p_{i}"][people] += added(self.out[final][lo:hi])
-        for (name, index) in options[0][2].state:
+        for (name, index) in options[0][3].state:
             last = claims.full(winner(lambda scope: scope.state[name, index]))
             self.state[f"{name}_{index}"][people] = last[ends]
 
 
 class _Rows(dict):
     """A step's claim columns, each sliced when an op first reads it (a step reads a few
-    of the thirty or so): the claims [lo, hi), and ``prev_<state>``, the state of their
-    person-years before their run (by ``rank``)."""
+    of the thirty or so): the claims [lo, hi) (those at ``rows`` of them, if given), and
+    ``prev_<state>``, the state of their person-years before their run (by ``rank``)."""
 
-    def __init__(self, claims: dict, state: dict, lo: int, hi: int):
+    def __init__(self, claims: dict, state: dict, lo: int, hi: int,
+                 rows: np.ndarray | None = None):
         super().__init__()
         self._claims, self._state = claims, state
-        self._lo, self._hi = lo, hi
+        self._lo, self._hi, self._rows = lo, hi, rows
 
     def __missing__(self, name: str) -> np.ndarray:
         if name.startswith("prev_"):
             values = self._state[name[5:]][self["rank"]]
         else:
             values = self._claims[name][self._lo:self._hi]
+            if self._rows is not None:
+                values = values[self._rows]
         self[name] = values
         return values
 
@@ -345,20 +366,48 @@ def _read_after(settlement: ArraySettlement) -> set[str]:
 
 def _take_highest(options, count: int) -> np.ndarray:
     """Each claim's winning option: the held one with the highest candidate total, ties
-    to the first (the options are in declaration order)."""
+    to the first (the options are in declaration order).  An option evaluated over the
+    claims at its ``rows`` (all when None) offers its total there."""
     if len(options) == 1:
         return np.zeros(count, dtype=np.int64)
-    totals = [np.broadcast_to(scope.values[CANDIDATE_TOTAL], (count,)) for _, _, scope in options]
-    offers = [np.where(held, total, _NO_OFFER) for (_, held, _), total in zip(options, totals)]
+    offers = []
+    for _, held, rows, scope in options:
+        total = scope.values[CANDIDATE_TOTAL]
+        if rows is None:
+            offers.append(np.where(held, total, _NO_OFFER))
+        else:
+            offer = np.full(count, _NO_OFFER, dtype=np.int64)
+            offer[rows] = total
+            offers.append(offer)
     best = np.maximum.reduce(offers)
     win = np.zeros(count, dtype=np.int64)
     for j in reversed(range(len(options))):   # the first at the best total is written last
-        win[options[j][1] & (totals[j] == best)] = j
+        win[options[j][1] & (offers[j] == best)] = j
     return win
 
 
-def _chooser(win: np.ndarray, options: int):
-    """values (one per option, arrays or scalars) → each claim's winner's value."""
+def _chooser(win: np.ndarray, subsets: list):
+    """values (one per option, arrays or scalars) → each claim's winner's value; an
+    option's values are over the claims at its rows in ``subsets`` (all when None)."""
+    options = len(subsets)
+    if any(rows is not None for rows in subsets):
+        # each option's winning claims: where in the step, and where in its own values
+        places = []
+        for j, rows in enumerate(subsets):
+            if rows is None:
+                at = np.flatnonzero(win == j)
+                places.append((at, at))
+            else:
+                mine = np.flatnonzero(win[rows] == j)
+                places.append((rows[mine], mine))
+
+        def assemble(values) -> np.ndarray:
+            result = np.zeros(len(win), dtype=np.result_type(*values))
+            for (at, mine), value in zip(places, values):
+                result[at] = value[mine] if np.ndim(value) else value
+            return result
+
+        return assemble
     if options == 1:
         return lambda values: values[0]
     if options <= 32:   # np.choose's limit

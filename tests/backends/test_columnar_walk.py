@@ -159,11 +159,18 @@ def test_a_ceiling_cutting_a_capped_line_walked_by_hand(tmp_path):
     assert sum(Decimal(o["payouts"]["基本救助"]) for o in walked) == Decimal(50000)
 
 
+@pytest.mark.parametrize("subset_min", [2048, 1])
 @pytest.mark.parametrize("name", compiled_policies())
-def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, tmp_path):
+def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, subset_min, tmp_path,
+                                                           monkeypatch):
     """20,000 synthetic claims (backends/synthetic.py: take highest, identities and, for
     Jiamusi 2022 and Jilin 2020, versions changing within a year): the walked claims'
-    rows, every output column and type, are those of DuckDB's walk statement."""
+    rows, every output column and type, are those of DuckDB's walk statement; also when
+    every group of claims holding several candidates evaluates each candidate over the
+    claims that hold it (walk.SUBSET_MIN, which 10^6 claims reach in their first steps)."""
+    from yibao.backends.columnar import walk
+
+    monkeypatch.setattr(walk, "SUBSET_MIN", subset_min)
     engine = load_engine(POLICIES / f"{name}.policy")
     path = tmp_path / "claims.parquet"
     write_records(list(synthetic_claims(engine.loaded, 20_000, seed=2023)), str(path),
