@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.backends.columnar.admit import admit, take_rows
+from yibao.backends.columnar.freed import give_back
 from yibao.backends.columnar.prepare import Prepared, window_claims
 from yibao.backends.columnar.walk import numpy_walk
 from yibao.backends.outcomes import BatchResults, Refusals
@@ -145,6 +146,7 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         del engine, fast_py, in_window
         other = walk.result() if walk is not None else None
     step("settle")
+    trimming = give_back()   # the workers' freed memory, beside the results (freed.py)
     walked = 0
     if isinstance(other, BatchResults):
         errors.update(other.errors)
@@ -155,6 +157,8 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     other_rows = slow[walked_by_numpy.order] if walked_by_numpy is not None else None
     results = _results(columns, table, positions, version, settled_rows, places, out, cand,
                        names, _columns(other), other_rows)
+    if trimming is not None:
+        trimming.join()
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
                         "numpy" if walked_by_numpy is not None else "duckdb")
