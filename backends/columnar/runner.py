@@ -235,7 +235,7 @@ class ColumnarRunner(DuckDBRunner):
 
     def settle_rows(self, arrays: dict[str, np.ndarray], rows: np.ndarray, py: np.ndarray,
                     visit_codes: np.ndarray, visits: list[str], out: dict[str, np.ndarray],
-                    cand: np.ndarray, places: np.ndarray) -> list:
+                    cand: np.ndarray, places: np.ndarray, workers: int | None = None) -> list:
         """The claims at ``rows`` of the row-aligned ``arrays`` (the engine's columns, NULLs
         filled), ``rows`` in (route, person-year, claim order) order and ``py`` their
         person-year codes in that order, settled with no gathered copy of the columns:
@@ -244,7 +244,7 @@ class ColumnarRunner(DuckDBRunner):
         and its candidate's code at those of ``cand``; gathers and writes are NumPy
         kernels, which release the interpreter lock, so both workers do them at once.
         Returns the candidates' names (what the codes index).  The caller has asked
-        ``fits``."""
+        ``fits``; ``workers``: the threads to settle on (``self.workers`` when None)."""
         def claims_at(lo: int, hi: int) -> ClaimArrays:
             at = rows[lo:hi]
             return ClaimArrays(_Gathered(arrays, at), visit_codes[at], visits, py[lo:hi])
@@ -256,7 +256,7 @@ class ColumnarRunner(DuckDBRunner):
                     out[name][at] = value
             cand[at] = code
 
-        return self._settle_blocks(arrays["route_key"][rows], py, claims_at, write)
+        return self._settle_blocks(arrays["route_key"][rows], py, claims_at, write, workers)
 
     def outputs(self, count: int) -> dict[str, np.ndarray]:
         """The settled output columns (result_phase.settled_columns but ``idx``,
@@ -268,7 +268,8 @@ class ColumnarRunner(DuckDBRunner):
 
     def _settle_blocks(self, routes: np.ndarray, py: np.ndarray,
                        claims_at: Callable[[int, int], ClaimArrays],
-                       write: Callable[[int, int, dict, int], None]) -> list:
+                       write: Callable[[int, int, dict, int], None],
+                       workers: int | None = None) -> list:
         """Settle the sorted claims block by block (_blocks) on the workers: a block's
         claims from ``claims_at(lo, hi)``, its outputs and candidate code to ``write``.
         Returns the candidates' names, in the order of their codes."""
@@ -284,7 +285,7 @@ class ColumnarRunner(DuckDBRunner):
         def settle(lo: int, hi: int, version: int, candidate, code: int) -> None:
             write(lo, hi, self.settlements[version].settle(claims_at(lo, hi), candidate), code)
 
-        with ThreadPoolExecutor(self.workers) as pool:
+        with ThreadPoolExecutor(workers or self.workers) as pool:
             for done in [pool.submit(settle, *block) for block in blocks]:
                 done.result()
         return names
