@@ -242,7 +242,7 @@ class ColumnarRunner(DuckDBRunner):
         each block gathers the rows it reads on its worker, and writes its outputs at
         the claims' ``places`` (aligned with ``rows``) in ``out`` (output column → array)
         and its candidate's code at those of ``cand``; gathers and writes are NumPy
-        kernels, which release the interpreter lock, so both workers do them at once.
+        kernels, which release the interpreter lock, so they run beside the walk.
         Returns the candidates' names (what the codes index).  The caller has asked
         ``fits``; ``workers``: the threads to settle on (``self.workers`` when None)."""
         def claims_at(lo: int, hi: int) -> ClaimArrays:
