@@ -270,7 +270,7 @@ class Walk:
         rank = block["rank"]
         claims = ClaimArrays(block, self.visit[lo:hi], _VISITS, rank)
         count = claims.count
-        starts = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
+        starts = claims.starts
         people, ends = rank[starts], np.append(starts[1:], count) - 1
         settlement = self.settlements[v]
         # A large group of claims holding several candidates evaluates each candidate
