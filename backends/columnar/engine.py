@@ -70,7 +70,9 @@ class ClaimArrays:
         starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1]))) if len(py) else (
             np.zeros(0, dtype=np.int64))
         self._starts = starts
-        self._lengths = np.diff(np.append(starts, self.count))
+        # every person-year has one claim here (most of the walk's steps): a running sum
+        # is the value itself
+        self.single = len(starts) == self.count
         self._visit_masks: dict[tuple[str, ...], np.ndarray | bool] = {}
 
     def value(self, name: str):
@@ -79,25 +81,46 @@ class ClaimArrays:
         is read by no op here either, and stands as an unknown."""
         return self.arrays[name] if name in self.arrays else Const(None)
 
+    @property
+    def starts(self) -> np.ndarray:
+        """Where each person-year's claims begin in the block."""
+        return self._starts
+
     def column(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
     def running(self, values) -> np.ndarray:
         """The running sum over each person-year, this claim included (SQL's
-        SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block
-        less what the earlier person-years added."""
-        values = np.broadcast_to(np.asarray(values, dtype=np.int64), (self.count,))
-        total = np.cumsum(values)
+        SUM(...) OVER (PARTITION BY py ORDER BY ord)): one cumulative sum over the block,
+        each person-year's first claim less the person-year before it's total, so the
+        sum starts again at each person-year (cheaper than taking the earlier
+        person-years' totals off every claim, which spreads them with np.repeat)."""
+        values = self.full(values, np.int64)
+        if self.single:
+            return values
         if len(self._starts) <= 1:
-            return total
-        before_segment = total[self._starts] - values[self._starts]
-        return total - np.repeat(before_segment, self._lengths)
+            return np.cumsum(values)
+        reset = np.array(values)
+        reset[self._starts[1:]] -= np.add.reduceat(values, self._starts)[:-1]
+        return np.cumsum(reset)
+
+    def full(self, values, dtype=None) -> np.ndarray:
+        """``values`` as one a claim: an array of the block's claims as it is, a constant
+        broadcast (np.broadcast_to costs more than a small step's arithmetic)."""
+        if (isinstance(values, np.ndarray) and values.shape == (self.count,)
+                and (dtype is None or values.dtype == dtype)):
+            return values
+        return np.broadcast_to(np.asarray(values, dtype=dtype), (self.count,))
 
     def visit_in(self, visits) -> np.ndarray | bool:
         key = tuple(sorted(visits))
         if key not in self._visit_masks:
             codes = [i for i, visit in enumerate(self.visits) if visit in key]
-            self._visit_masks[key] = (np.isin(self.visit_codes, codes) if codes else False)
+            # one lookup a claim, by its visit's code (np.isin sorts or hashes instead);
+            # the slot after the last answers -1, a visit not known (a row not admitted)
+            wanted = np.zeros(len(self.visits) + 1, dtype=bool)
+            wanted[codes] = True
+            self._visit_masks[key] = wanted[self.visit_codes] if codes else False
         return self._visit_masks[key]
 
 
@@ -163,10 +186,19 @@ class ArraySettlement:
         values = scope.values
         if known:
             values.update(known)
-        for node, op in self._plan:
-            if node.id not in values and (only is None or node.id in only):
+        plan = self._plan if only is None else self._only_plan(only)
+        for node, op in plan:
+            if node.id not in values:
                 values[node.id] = op(node, scope)
         return scope
+
+    def _only_plan(self, only: frozenset[str]) -> tuple:
+        """The plan's nodes in ``only``, kept per set (the walk asks with one set a step)."""
+        plans = self.__dict__.setdefault("_only_plans", {})
+        plan = plans.get(only)
+        if plan is None:
+            plan = plans[only] = tuple((node, op) for node, op in self._plan if node.id in only)
+        return plan
 
     @functools.cached_property
     def ledger_free(self) -> frozenset[str]:
@@ -277,7 +309,12 @@ class ArraySettlement:
             return 0
         before, after = values[node.input("ytd")]
         payout = annual_payout(rate.value, deductible.value or Decimal(0))
-        paid_before, paid_after = payout(before), payout(after)
+        if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
+            # G of both in one pass over a 2-row array: half the NumPy calls (G is
+            # element-wise), which is most of a small step's cost in the walk
+            paid_before, paid_after = payout(np.stack((before, after)))
+        else:
+            paid_before, paid_after = payout(before), payout(after)
         scope.annual[line] = (paid_before, paid_after)
         return np.where(covered, paid_after - paid_before, 0)
 

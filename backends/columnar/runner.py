@@ -178,13 +178,25 @@ class ColumnarRunner(DuckDBRunner):
             _arrow_type(types["idx"]))).set_column(1, "version", settled.column("version").cast(
                 _arrow_type(types["version"])))
 
-    def fits(self, arrays: dict[str, np.ndarray]) -> bool:
-        """Can int64 hold every figure of settling these claims' columns (fits_int64)?"""
+    def fits(self, arrays: dict[str, np.ndarray], where: np.ndarray | None = None) -> bool:
+        """Can int64 hold every figure of settling these claims' columns (fits_int64)?
+        ``where``: the rows of ``arrays`` to settle (all when None), asked without
+        gathering them."""
         money = [arrays[name] for name in arrays
                  if arrays[name].dtype == np.int64 and name not in _KEYS
                  and not name.startswith("thr_")]
-        largest = max((int(np.abs(a).max()) for a in money if len(a)), default=0)
-        return fits_int64(largest, len(arrays["idx"]), self.factor)
+        if where is None:
+            largest = max((int(np.abs(a).max()) for a in money if len(a)), default=0)
+            return fits_int64(largest, len(arrays["idx"]), self.factor)
+        claims = int(np.count_nonzero(where))
+        # every row's largest first (a masked reduction costs some 40 times a plain one):
+        # at least the settled rows' largest, so what fits with it fits
+        largest = max((max(int(a.max()), -int(a.min())) for a in money if len(a)), default=0)
+        if fits_int64(largest, claims, self.factor):
+            return True
+        largest = max((max(int(a.max(where=where, initial=0)), -int(a.min(where=where, initial=0)))
+                       for a in money), default=0)
+        return fits_int64(largest, claims, self.factor)
 
     def settle_sorted(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,
                       visits: list[str]):
@@ -199,33 +211,19 @@ class ColumnarRunner(DuckDBRunner):
         if not self.fits(arrays):
             self.fallback = True
             return None
-        routes = arrays["route_key"]
-        blocks = _blocks(routes, arrays["py"])
-        out = {name: np.zeros(count, dtype=bool if name.startswith(("alert_", "referral_"))
-                              else np.int64)
-               for name in settled_columns(self.columns) if name not in ("idx", "version", "cand")}
+        out = self.outputs(count)
         candidate_index = np.zeros(count, dtype=np.int32)
-        names: list[str | None] = []
 
-        def settle(lo: int, hi: int) -> None:
-            route = int(routes[lo])
-            version, k = divmod(route, ROUTE_STRIDE)
-            candidate = candidates(self.columns.versions[version])[k]
-            claims = ClaimArrays({name: a[lo:hi] for name, a in arrays.items()},
-                                 visit_codes[lo:hi], visits, arrays["py"][lo:hi])
-            for name, value in self.settlements[version].settle(claims, candidate).items():
+        def claims_at(lo: int, hi: int) -> ClaimArrays:
+            return ClaimArrays({name: a[lo:hi] for name, a in arrays.items()},
+                               visit_codes[lo:hi], visits, arrays["py"][lo:hi])
+
+        def write(lo: int, hi: int, settled: dict, code: int) -> None:
+            for name, value in settled.items():
                 out[name][lo:hi] = value
+            candidate_index[lo:hi] = code
 
-        for lo, hi in blocks:
-            route = int(routes[lo])
-            version, k = divmod(route, ROUTE_STRIDE)
-            candidate = candidates(self.columns.versions[version])[k]
-            if candidate not in names:
-                names.append(candidate)
-            candidate_index[lo:hi] = names.index(candidate)
-        with ThreadPoolExecutor(self.workers) as pool:
-            for done in [pool.submit(settle, lo, hi) for lo, hi in blocks]:
-                done.result()
+        names = self._settle_blocks(arrays["route_key"], arrays["py"], claims_at, write)
         cand = pa.DictionaryArray.from_arrays(pa.array(candidate_index),
                                               pa.array(names, pa.string()))
         columns = {"idx": pa.array(arrays["idx"]).cast(pa.int64()),
@@ -234,6 +232,79 @@ class ColumnarRunner(DuckDBRunner):
         columns.update({name: pa.array(values) for name, values in out.items()})
         return pa.table([columns[name] for name in settled_columns(self.columns)],
                         names=settled_columns(self.columns))
+
+    def settle_rows(self, arrays: dict[str, np.ndarray], rows: np.ndarray, py: np.ndarray,
+                    visit_codes: np.ndarray, visits: list[str], out: dict[str, np.ndarray],
+                    cand: np.ndarray, places: np.ndarray, workers: int | None = None) -> list:
+        """The claims at ``rows`` of the row-aligned ``arrays`` (the engine's columns, NULLs
+        filled), ``rows`` in (route, person-year, claim order) order and ``py`` their
+        person-year codes in that order, settled with no gathered copy of the columns:
+        each block gathers the rows it reads on its worker, and writes its outputs at
+        the claims' ``places`` (aligned with ``rows``) in ``out`` (output column → array)
+        and its candidate's code at those of ``cand``; gathers and writes are NumPy
+        kernels, which release the interpreter lock, so they run beside the walk.
+        Returns the candidates' names (what the codes index).  The caller has asked
+        ``fits``; ``workers``: the threads to settle on (``self.workers`` when None)."""
+        def claims_at(lo: int, hi: int) -> ClaimArrays:
+            at = rows[lo:hi]
+            return ClaimArrays(_Gathered(arrays, at), visit_codes[at], visits, py[lo:hi])
+
+        def write(lo: int, hi: int, settled: dict, code: int) -> None:
+            at = places[lo:hi]
+            for name, value in settled.items():
+                if isinstance(value, np.ndarray) or value:   # ``out`` starts at 0 and False
+                    out[name][at] = value
+            cand[at] = code
+
+        return self._settle_blocks(arrays["route_key"][rows], py, claims_at, write, workers)
+
+    def outputs(self, count: int) -> dict[str, np.ndarray]:
+        """The settled output columns (result_phase.settled_columns but ``idx``,
+        ``version`` and ``cand``) for ``count`` claims, to be written."""
+        return {name: np.zeros(count, dtype=bool if name.startswith(("alert_", "referral_"))
+                               else np.int64)
+                for name in settled_columns(self.columns)
+                if name not in ("idx", "version", "cand")}
+
+    def _settle_blocks(self, routes: np.ndarray, py: np.ndarray,
+                       claims_at: Callable[[int, int], ClaimArrays],
+                       write: Callable[[int, int, dict, int], None],
+                       workers: int | None = None) -> list:
+        """Settle the sorted claims block by block (_blocks) on the workers: a block's
+        claims from ``claims_at(lo, hi)``, its outputs and candidate code to ``write``.
+        Returns the candidates' names, in the order of their codes."""
+        names: list[str | None] = []
+        blocks = []
+        for lo, hi in _blocks(routes, py):
+            version, k = divmod(int(routes[lo]), ROUTE_STRIDE)
+            candidate = candidates(self.columns.versions[version])[k]
+            if candidate not in names:
+                names.append(candidate)
+            blocks.append((lo, hi, version, candidate, names.index(candidate)))
+
+        def settle(lo: int, hi: int, version: int, candidate, code: int) -> None:
+            write(lo, hi, self.settlements[version].settle(claims_at(lo, hi), candidate), code)
+
+        with ThreadPoolExecutor(workers or self.workers) as pool:
+            for done in [pool.submit(settle, *block) for block in blocks]:
+                done.result()
+        return names
+
+
+class _Gathered(dict):
+    """A block's claim columns, each gathered from the row-aligned ``arrays`` at ``rows``
+    when an op first reads it (a block reads about half of them)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], rows: np.ndarray):
+        super().__init__()
+        self._arrays, self._rows = arrays, rows
+
+    def __missing__(self, name: str) -> np.ndarray:
+        values = self[name] = self._arrays[name][self._rows]
+        return values
+
+    def __contains__(self, name) -> bool:
+        return name in self._arrays
 
 
 # Text columns whose few distinct values repeat on every row: read as dictionaries, each

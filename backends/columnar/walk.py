@@ -15,8 +15,10 @@ step is one block of claims, a run a person-year, settled by the engine
 (backends/columnar/engine.py) with the carried ledger
 (backends/columnar/ledgers.py CarriedLedger):
 
-* every (version, candidate) is evaluated over the block, as the SQL lowers
-  every candidate as columns; take highest picks, claim by claim, the held
+* a step's runs are grouped by route: a claim holding one candidate is
+  evaluated under it alone, and the claims of a version holding several under
+  every candidate any of them holds, as the SQL lowers every candidate as
+  columns; take highest picks, claim by claim, the held
   candidate with the highest total, ties to the first declared
   (docs/specification.md §8); the result phase is the winner's (the engine's
   ``evaluate``: a candidate's own result phase is the one over the winner
@@ -51,7 +53,7 @@ import pyarrow as pa
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays
 from yibao.backends.columnar.ledgers import CarriedLedger
-from yibao.backends.prepare import candidates, held_column
+from yibao.backends.prepare import ROUTE_STRIDE, candidates, held_column
 from yibao.backends.result_phase import settled_columns, winner_parts
 from yibao.compiler.lower import CANDIDATE_TOTAL, PERSONAL_BURDEN, TOTAL_PAID, final_payout_id
 from yibao.dsl.model import VISITS
@@ -59,6 +61,10 @@ from yibao.dsl.model import VISITS
 _NO_THRESHOLD = np.iinfo(np.int64).max   # never reached: the SQL's NULL threshold
 _NO_OFFER = np.iinfo(np.int64).min       # a candidate not held: never the highest
 _VISITS = list(VISITS)                   # what the visit codes index (typed.py's admission)
+# A group of claims holding several candidates this large evaluates each candidate over
+# the claims that hold it, and assembles the winners' values; a smaller one evaluates
+# every candidate over all its claims (fewer NumPy calls where the calls are the cost).
+SUBSET_MIN = 2048
 
 
 def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarray,
@@ -84,10 +90,15 @@ def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarra
     claims.update((held_column(v, k), held[rows]) for (v, k), held in prepared.held.items())
     # what makes a claim walk on its own: more than one candidate, or a ceiling that may
     # cut a capped line (the cap's room is then what the line paid after the ceiling)
-    claims["route"] = prepared.route_key[rows]
-    claims["alone"] = (prepared.n_candidates[rows] == 1) & ~prepared.ceiling_walk[rows]
+    claims["route"] = route = prepared.route_key[rows]
+    several = prepared.n_candidates[rows] > 1
+    claims["alone"] = ~several & ~prepared.ceiling_walk[rows]
+    # what a step evaluates a claim under: its one route, or, holding several candidates,
+    # every candidate of its version it holds (take highest)
+    claims["group"] = np.where(several, claims["version"].astype(np.int64) * ROUTE_STRIDE * 2 + 1,
+                               route * 2)
     money = [values for name, values in claims.items()
-             if values.dtype == np.int64 and name not in ("idx", "py", "version", "route")
+             if values.dtype == np.int64 and name not in ("idx", "py", "version", "route", "group")
              and not name.startswith("thr_")]
     largest = max((int(np.abs(values).max()) for values in money if len(values)), default=0)
     if not runner.fits_int64(largest, len(rows)):
@@ -104,9 +115,15 @@ def step_order(claims: dict[str, np.ndarray], days: np.ndarray
     (plan.walk_claims) — and cut into *runs*: a claim that walks on its own
     (``alone`` false) is a run, and so is each longest series of the others with one
     route (version and candidate).  Step s takes run s of each person-year that has
-    one, the person-years ranked by their number of runs, most first (ties by code)."""
-    py, route, alone = claims["py"], claims["route"], claims["alone"]
-    order = np.lexsort((claims["idx"], days, py))
+    one, the person-years ranked by their number of runs, most first (ties by code).
+    Within a step the runs are grouped by ``group`` (their route, or their version for
+    claims that hold several candidates), so that each group is a slice the engine
+    evaluates under its own candidates only."""
+    py, route, alone, idx = claims["py"], claims["route"], claims["alone"], claims["idx"]
+    if len(py) and bool(np.all(idx[1:] > idx[:-1])):   # in input order: one stable sort
+        order = _stable_order([(py, int(py.max()) + 1), (days - days.min(), int(np.ptp(days)) + 1)])
+    else:
+        order = np.lexsort((idx, days, py))
     py, route, alone = py[order], route[order], alone[order]
     new_py = np.concatenate(([True], py[1:] != py[:-1]))
     cut = new_py | ~alone | np.concatenate(([True], ~alone[:-1])) | np.concatenate(
@@ -120,8 +137,26 @@ def step_order(claims: dict[str, np.ndarray], days: np.ndarray
     rank = np.empty(len(starts), dtype=np.int64)
     rank[np.argsort(-runs, kind="stable")] = np.arange(len(starts))
     claim_rank = np.repeat(rank, lengths)
-    by_step = np.lexsort((np.arange(len(order)), claim_rank, run_seq))
+    group = claims["group"][order]
+    by_step = (_stable_order([(run_seq, int(run_seq.max()) + 1), (group, int(group.max()) + 1),
+                              (claim_rank, len(starts))]) if len(order)
+               else np.zeros(0, dtype=np.int64))
     return order[by_step], claim_rank[by_step], np.bincount(run_seq)
+
+
+def _stable_order(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """np.lexsort of the keys (most significant first, each ≥ 0 and below its bound),
+    ties in the given order: one stable sort of their combined number where it fits
+    in int64, as a lexsort's several passes cost more."""
+    bound = 1
+    for _, size in keys:
+        bound *= max(size, 1)
+    if bound >= 1 << 62:
+        return np.lexsort([values for values, _ in reversed(keys)])
+    combined = np.zeros(len(keys[0][0]), dtype=np.int64)
+    for values, size in keys:
+        combined = combined * max(size, 1) + values
+    return np.argsort(combined, kind="stable")
 
 
 class Walk:
@@ -138,6 +173,7 @@ class Walk:
     def _begin(self) -> None:
         claims, visit, days = self._unordered
         order, rank, counts = step_order(claims, days)
+        self.order = order   # the results' rows, as indices into the claims given
         columns, settlements = self.columns, self.settlements
         self.claims = claims = {name: values[order] for name, values in claims.items()}
         claims["rank"] = rank
@@ -163,6 +199,14 @@ class Walk:
             self.codes.append(np.array([self.names.index(c)
                                         for c in candidates(settlement.policy)]))
         self.cand = np.zeros(count, dtype=np.int64)
+        self.candidates = [candidates(settlement.policy) for settlement in settlements]
+        # by version: (line index, the winner's base node, the final payout's column) of
+        # each computed line the version has, committed after each step
+        self.commits = [[(i, winner_parts(settlement.policy, line)["base"],
+                          columns.settled("fin", line))
+                         for i, line in enumerate(columns.computed)
+                         if line in {line.name for line in settlement.policy.lines}]
+                        for settlement in settlements]
         # what reads no year-to-date state is worked out once for every walked claim,
         # per (version, candidate), and sliced at each step: most of the graph (the
         # claim's fields, lookups, coverage), and most of a step's cost otherwise.  A
@@ -195,18 +239,19 @@ class Walk:
     def settle(self) -> pa.Table:
         """Every walked claim's settled row (result_phase.settled_columns), in step order."""
         self._begin()
-        versions = self.claims["version"]
-        lo = 0
-        for count in self.counts.tolist():
-            hi = lo + count
-            version = versions[lo:hi]
-            first = int(version[0])
-            if len(self.settlements) == 1 or bool(np.all(version == first)):
-                self._settle(first, lo, hi, slice(None))
-            else:   # the SQL's CASE on version: each version's claims by its own graph
-                for v in np.unique(version).tolist():
-                    self._settle(v, lo, hi, np.flatnonzero(version == v))
-            lo = hi
+        versions, groups = self.claims["version"], self.claims["group"]
+        # a step's groups, each a slice: a new step or a new group begins a slice
+        begins = np.zeros(len(groups) + 1, dtype=bool)
+        begins[np.cumsum(self.counts)] = True
+        begins[0] = True
+        begins[1:-1] |= groups[1:] != groups[:-1]
+        edges = np.flatnonzero(begins).tolist()
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            group = int(groups[lo])
+            if group & 1:   # claims holding several candidates: take highest among them
+                self._settle(int(versions[lo]), lo, hi, None)
+            else:
+                self._settle(int(versions[lo]), lo, hi, (group >> 1) % ROUTE_STRIDE)
         names = pa.array(self.names, pa.string())
         data = {"idx": pa.array(self.claims["idx"]),
                 "version": pa.array(versions.astype(np.int32)),
@@ -215,63 +260,74 @@ class Walk:
         return pa.table([data[name] for name in settled_columns(self.columns)],
                         names=settled_columns(self.columns))
 
-    def _settle(self, v: int, lo: int, hi: int, rows) -> None:
-        """Settle the claims at ``rows`` of the step [lo, hi) (a run of each of some
-        person-years, in rank order), all of version ``v``, and commit their state."""
-        block = _Rows(self.claims, self.state, lo, hi, rows)
+    def _settle(self, v: int, lo: int, hi: int, only: int | None) -> None:
+        """Settle the claims [lo, hi) of one step (a run of each of some person-years, in
+        rank order), all of version ``v`` and holding candidate ``only`` alone, or, when
+        ``only`` is None, several candidates each, and commit their state.  A step's
+        claims of different versions are settled apart, each by its own version's graph,
+        as the SQL's CASE on ``version`` masks them."""
+        block = _Rows(self.claims, self.state, lo, hi)
         rank = block["rank"]
-        claims = ClaimArrays(block, self.visit[lo:hi][rows], _VISITS, rank)
+        claims = ClaimArrays(block, self.visit[lo:hi], _VISITS, rank)
         count = claims.count
-        starts = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
+        starts = claims.starts
         people, ends = rank[starts], np.append(starts[1:], count) - 1
         settlement = self.settlements[v]
-        policy = settlement.policy
+        # A large group of claims holding several candidates evaluates each candidate
+        # over the claims that hold it (a synthetic claim holds two of a step's six or
+        # seven); a smaller one over all its claims, as a step's cost is then the calls.
+        subsets = only is None and count >= SUBSET_MIN
         options = []
-        for k, candidate in enumerate(candidates(policy)):
+        for k, candidate in enumerate(self.candidates[v]):
+            if only is not None and k != only:
+                continue
             held = block[held_column(v, k)]
-            if held.any():   # a candidate no claim of the step holds can win none
-                known = dict(self.constants[v, k])
-                if isinstance(rows, slice):
-                    known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
-                else:
-                    known.update((node, values[lo:hi][rows])
-                                 for node, values in self.sliced[v, k])
-                options.append((k, held, settlement.evaluate(claims, candidate, known,
-                                                             self.stateful[v])))
-        win = _take_highest(options, claims.count)
-        chosen = _chooser(win, len(options))
+            if only is None and not held.any():   # a candidate no claim holds wins none
+                continue
+            rows = np.flatnonzero(held) if subsets else None
+            known = dict(self.constants[v, k])
+            if rows is None or len(rows) == count:
+                rows, over = None, claims
+                known.update((node, values[lo:hi]) for node, values in self.sliced[v, k])
+            else:   # each claim of the group is a run of its own: a claim a segment
+                held_rows = _Rows(self.claims, self.state, lo, hi, rows)
+                over = ClaimArrays(held_rows, self.visit[lo:hi][rows], _VISITS,
+                                   held_rows["rank"])
+                known.update((node, values[lo:hi][rows])
+                             for node, values in self.sliced[v, k])
+            options.append((k, held, rows, settlement.evaluate(over, candidate, known,
+                                                               self.stateful[v])))
+        win = _take_highest(options, count)
+        chosen = _chooser(win, [rows for _, _, rows, _ in options])
 
         def winner(of) -> Any:
-            return chosen([of(scope) for _, _, scope in options])
+            return chosen([of(scope) for _, _, _, scope in options])
 
-        outputs = [settlement.outputs(scope) for _, _, scope in options]
+        outputs = [settlement.outputs(scope) for _, _, _, scope in options]
         for name, values in self.out.items():
-            values[lo:hi][rows] = chosen([output[name] for output in outputs])
-        self.cand[lo:hi][rows] = self.codes[v][np.array([k for k, _, _ in options])[win]]
+            values[lo:hi] = chosen([output[name] for output in outputs])
+        self.cand[lo:hi] = self.codes[v][np.array([k for k, _, _, _ in options])[win]]
         # settle._next_state: the winner's base and final payout are committed, a run's
         # claims' all at once; the alerts' burden and state are the run's last claim's
         def added(values) -> np.ndarray:
-            return np.add.reduceat(np.broadcast_to(values, (count,)), starts)
+            values = claims.full(values)
+            return values if claims.single else np.add.reduceat(values, starts)
 
-        lines = {line.name for line in policy.lines}
-        for i, line in enumerate(self.columns.computed):
-            if line not in lines:
-                continue
-            base = winner_parts(policy, line)["base"]
+        for i, base, final in self.commits[v]:
             self.state[f"c_{i}"][people] += added(winner(lambda scope: scope.values[base]))
-            self.state[f"p_{i}"][people] += added(
-                self.out[self.columns.settled("fin", line)][lo:hi][rows])
-        for (name, index) in options[0][2].state:
-            last = np.broadcast_to(winner(lambda scope: scope.state[name, index]), (count,))
+            self.state[f"p_{i}"][people] += added(self.out[final][lo:hi])
+        for (name, index) in options[0][3].state:
+            last = claims.full(winner(lambda scope: scope.state[name, index]))
             self.state[f"{name}_{index}"][people] = last[ends]
 
 
 class _Rows(dict):
     """A step's claim columns, each sliced when an op first reads it (a step reads a few
-    of the thirty or so): the claims at ``rows`` of [lo, hi), and ``prev_<state>``,
-    the state of their person-years before their run (by ``rank``)."""
+    of the thirty or so): the claims [lo, hi) (those at ``rows`` of them, if given), and
+    ``prev_<state>``, the state of their person-years before their run (by ``rank``)."""
 
-    def __init__(self, claims: dict, state: dict, lo: int, hi: int, rows):
+    def __init__(self, claims: dict, state: dict, lo: int, hi: int,
+                 rows: np.ndarray | None = None):
         super().__init__()
         self._claims, self._state = claims, state
         self._lo, self._hi, self._rows = lo, hi, rows
@@ -280,7 +336,9 @@ class _Rows(dict):
         if name.startswith("prev_"):
             values = self._state[name[5:]][self["rank"]]
         else:
-            values = self._claims[name][self._lo:self._hi][self._rows]
+            values = self._claims[name][self._lo:self._hi]
+            if self._rows is not None:
+                values = values[self._rows]
         self[name] = values
         return values
 
@@ -308,20 +366,48 @@ def _read_after(settlement: ArraySettlement) -> set[str]:
 
 def _take_highest(options, count: int) -> np.ndarray:
     """Each claim's winning option: the held one with the highest candidate total, ties
-    to the first (the options are in declaration order)."""
+    to the first (the options are in declaration order).  An option evaluated over the
+    claims at its ``rows`` (all when None) offers its total there."""
     if len(options) == 1:
         return np.zeros(count, dtype=np.int64)
-    totals = [np.broadcast_to(scope.values[CANDIDATE_TOTAL], (count,)) for _, _, scope in options]
-    offers = [np.where(held, total, _NO_OFFER) for (_, held, _), total in zip(options, totals)]
+    offers = []
+    for _, held, rows, scope in options:
+        total = scope.values[CANDIDATE_TOTAL]
+        if rows is None:
+            offers.append(np.where(held, total, _NO_OFFER))
+        else:
+            offer = np.full(count, _NO_OFFER, dtype=np.int64)
+            offer[rows] = total
+            offers.append(offer)
     best = np.maximum.reduce(offers)
     win = np.zeros(count, dtype=np.int64)
     for j in reversed(range(len(options))):   # the first at the best total is written last
-        win[options[j][1] & (totals[j] == best)] = j
+        win[options[j][1] & (offers[j] == best)] = j
     return win
 
 
-def _chooser(win: np.ndarray, options: int):
-    """values (one per option, arrays or scalars) → each claim's winner's value."""
+def _chooser(win: np.ndarray, subsets: list):
+    """values (one per option, arrays or scalars) → each claim's winner's value; an
+    option's values are over the claims at its rows in ``subsets`` (all when None)."""
+    options = len(subsets)
+    if any(rows is not None for rows in subsets):
+        # each option's winning claims: where in the step, and where in its own values
+        places = []
+        for j, rows in enumerate(subsets):
+            if rows is None:
+                at = np.flatnonzero(win == j)
+                places.append((at, at))
+            else:
+                mine = np.flatnonzero(win[rows] == j)
+                places.append((rows[mine], mine))
+
+        def assemble(values) -> np.ndarray:
+            result = np.zeros(len(win), dtype=np.result_type(*values))
+            for (at, mine), value in zip(places, values):
+                result[at] = value[mine] if np.ndim(value) else value
+            return result
+
+        return assemble
     if options == 1:
         return lambda values: values[0]
     if options <= 32:   # np.choose's limit

@@ -297,3 +297,39 @@ def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
         taken = take_rows(table, np.array(rows, dtype=np.int64))
         assert taken.to_pylist() == table.take(pa.array(rows, pa.int64())).to_pylist()
         assert taken.schema == table.schema
+
+
+def test_the_int64_bound_is_asked_of_the_rows_settled_alone(benxi_engine):
+    """ColumnarRunner.fits(arrays, where): the window path's claims are settled where they
+    lie among all the admitted rows, so the bound is asked of their rows alone (a walked
+    or refused row's amount is not the window path's), by magnitude, negative amounts
+    included.  Benxi's largest factor is below 40, so one claim of 10^17 fen fits
+    (40 × 10^17 < 2^62 ≈ 4.6 × 10^18) and one of 10^18 does not."""
+    runner = ColumnarRunner(benxi_engine)
+    assert runner.factor < 40
+    arrays = {"idx": np.arange(3), "version": np.zeros(3, dtype=np.int32),
+              "total_fen": np.array([100, 10**18, 10**17]),
+              "in_scope_fen": np.array([-10**18, 0, 10**17]),
+              "thr_0": np.array([2**62, 2**62, 2**62])}   # a threshold is no amount
+    assert runner.fits(arrays, np.array([False, False, True]))
+    assert not runner.fits(arrays, np.array([False, True, False]))
+    assert not runner.fits(arrays, np.array([True, False, False]))   # |−10^18|
+    assert not runner.fits(arrays)
+
+
+@pytest.mark.parametrize("people", [[3, 1, 4, 1, 5], [6], [1, 1, 1], []])
+def test_a_running_sum_starts_again_at_each_person_year(people):
+    """ClaimArrays.running: SUM(...) OVER (PARTITION BY py ORDER BY ord), each
+    person-year's claims summed from its first, for an array and for a constant."""
+    from yibao.backends.columnar.engine import ClaimArrays
+
+    py = np.repeat(np.arange(len(people)), people).astype(np.int64)
+    claims = ClaimArrays({}, np.zeros(len(py), dtype=np.int8), [], py)
+    values = np.arange(1, len(py) + 1, dtype=np.int64) * 7
+    by_hand, constant = [], []
+    for count in people:
+        first = len(by_hand)
+        by_hand += [int(values[first:first + i + 1].sum()) for i in range(count)]
+        constant += [5 * (i + 1) for i in range(count)]
+    assert claims.running(values).tolist() == by_hand
+    assert claims.running(5).tolist() == constant

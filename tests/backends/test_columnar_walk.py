@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from helpers import CEILING_HEAD, POLICIES, claim, compiled_policies, settle
@@ -158,11 +159,18 @@ def test_a_ceiling_cutting_a_capped_line_walked_by_hand(tmp_path):
     assert sum(Decimal(o["payouts"]["基本救助"]) for o in walked) == Decimal(50000)
 
 
+@pytest.mark.parametrize("subset_min", [2048, 1])
 @pytest.mark.parametrize("name", compiled_policies())
-def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, tmp_path):
+def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, subset_min, tmp_path,
+                                                           monkeypatch):
     """20,000 synthetic claims (backends/synthetic.py: take highest, identities and, for
     Jiamusi 2022 and Jilin 2020, versions changing within a year): the walked claims'
-    rows, every output column and type, are those of DuckDB's walk statement."""
+    rows, every output column and type, are those of DuckDB's walk statement; also when
+    every group of claims holding several candidates evaluates each candidate over the
+    claims that hold it (walk.SUBSET_MIN, which 10^6 claims reach in their first steps)."""
+    from yibao.backends.columnar import walk
+
+    monkeypatch.setattr(walk, "SUBSET_MIN", subset_min)
     engine = load_engine(POLICIES / f"{name}.policy")
     path = tmp_path / "claims.parquet"
     write_records(list(synthetic_claims(engine.loaded, 20_000, seed=2023)), str(path),
@@ -193,3 +201,16 @@ def test_duckdbs_walk_takes_the_claims_numpy_might_not_hold_exactly(tmp_path, mo
     assert not runner.fallback
     scalar = [outcome_to_json(o, trace=False) for o in settle(engine, *BENXI_WALKED)]
     assert list(batch.exchange()) == scalar
+
+
+@pytest.mark.parametrize("bounds", [(47, 3, 9_000), (2, 2**31, 2**31 + 5)])
+def test_the_step_order_sorts_as_lexsort(bounds):
+    """walk._stable_order: the keys' lexicographic order, ties in the given order, as
+    np.lexsort (the walk's step order and its claims' order in a person-year); past
+    int64 (the second case) by lexsort itself."""
+    from yibao.backends.columnar.walk import _stable_order
+
+    rng = np.random.default_rng(bounds[2])
+    keys = [rng.integers(0, bound, 20_000) for bound in bounds]
+    expected = np.lexsort(list(reversed(keys)))
+    assert _stable_order(list(zip(keys, bounds))).tolist() == expected.tolist()
