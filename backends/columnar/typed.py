@@ -82,23 +82,30 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         later = (np.zeros(0, dtype=np.int64) if claim_codes is None
                  else _later_copies(claim_codes, settleable))
         if len(later):
-            ids = table.column("claim_id").take(pa.array(later)).to_pylist()
-            Refusals(runner.plan, errors).copies(zip(positions[later].tolist(), ids,
+            Refusals(runner.plan, errors).copies(zip(positions[later].tolist(),
+                                                     _claim_ids(table, later),
                                                      lines[later].tolist()))
             settleable[later] = False
         step("validate")
         arrays = admitted.arrays
         prepared = _prepared_again(runner, prepared, admitted)
         if prepared.c311 is not None:
-            _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable,
-                                errors)
+            unspecified = np.flatnonzero(settleable & (prepared.c311 >= 0))
+            settleable[unspecified] = False
+            # the refusals' errors are made on the side thread while this one routes: they
+            # are Python objects, the routing NumPy kernels that let go of the interpreter
+            refused = side.submit(_refuse_unspecified, runner, table, positions, lines,
+                                  prepared.c311, unspecified, errors)
         person_codes = person_codes.result()
-    rows = np.flatnonzero(settleable)
-    py, count = _person_years(person_codes[rows], arrays["year"][rows])
-    window = window_claims(prepared, rows, py, count)
-    fast, slow = rows[window], rows[~window]
-    order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
-    fast = fast[order]
+        rows = np.flatnonzero(settleable)
+        py, count = _person_years(person_codes[rows], arrays["year"][rows])
+        window = window_claims(prepared, rows, py, count)
+        fast, slow = rows[window], rows[~window]
+        order = _claim_order(prepared.route_key[fast] * count + py[window],
+                             arrays["days"][fast])
+        fast = fast[order]
+        if prepared.c311 is not None:
+            refused.result()   # re-raises the side thread's error here
     step("route")
     walk_table = walked_by_numpy = None
     if len(slow) and prepared.c311 is not None:
@@ -293,16 +300,21 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     return order[np.argsort(high, kind="stable")]
 
 
-def _refuse_unspecified(runner, table, positions, lines, c311, settleable, errors) -> None:
-    """Refuse the settleable claims that need a value their notice leaves open (C311),
-    as the SQL's ``unspecified_claims``; they never touch the year-to-date figures."""
-    rows = np.flatnonzero(settleable & (c311 >= 0))
+def _refuse_unspecified(runner, table, positions, lines, c311, rows, errors) -> None:
+    """Refuse the claims at ``rows``, settleable but needing a value their notice leaves
+    open (C311), as the SQL's ``unspecified_claims``; they never touch the year-to-date
+    figures (the caller takes them out of the settleable rows)."""
     if not len(rows):
         return
-    ids = table.column("claim_id").take(pa.array(rows)).to_pylist()
-    Refusals(runner.plan, errors).unspecified(zip(positions[rows].tolist(), ids,
+    Refusals(runner.plan, errors).unspecified(zip(positions[rows].tolist(),
+                                                  _claim_ids(table, rows),
                                                   c311[rows].tolist(), lines[rows].tolist()))
-    settleable[rows] = False
+
+
+def _claim_ids(table: pa.Table, rows: np.ndarray) -> list:
+    """The claim ids at ``rows`` (ascending), taken batch by batch (take_rows): Arrow's
+    take of the chunked column copies it whole first (≈ 0.1 s at 10^6 claims)."""
+    return take_rows(table.select(["claim_id"]), rows).column(0).to_pylist()
 
 
 def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Table:
