@@ -189,7 +189,8 @@ class ColumnarRunner(DuckDBRunner):
         money = [arrays[name] for name in arrays
                  if arrays[name].dtype == np.int64 and name not in _KEYS
                  and not name.startswith("thr_")]
-        largest = max((int(np.abs(a).max()) for a in money if len(a)), default=0)
+        # the largest magnitude from the two ends, without np.abs's copy of each array
+        largest = max((max(int(a.max()), -int(a.min())) for a in money if len(a)), default=0)
         return fits_int64(largest, len(arrays["idx"]), self.factor)
 
     def settle_sorted(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,

@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
+import numpy.ma  # noqa: F401  pyarrow imports it at its first conversion of a NumPy array
 import pyarrow as pa
 import pyarrow.compute as pc
 
