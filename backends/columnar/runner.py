@@ -300,6 +300,20 @@ def read_masked(path: str, begin, workers: int):
             work(part, int(starts[group]))
         return part
 
+    if 1 < workers and groups < 2 * workers:
+        # Too few row groups to share (10^5 claims are two, of 65,536 and 34,464 rows): each
+        # is read by Arrow's threads, all columns at once, and worked on another thread
+        # while the next is read.
+        with pq.ParquetFile(path, metadata=metadata, read_dictionary=repeated) as file, \
+                ThreadPoolExecutor(1) as worker:
+            parts, pending = [], []
+            for group in range(groups):
+                parts.append(file.read_row_group(group))
+                if work is not None:
+                    pending.append(worker.submit(work, parts[-1], int(starts[group])))
+            for done in pending:
+                done.result()
+        return pa.concat_tables(parts), work
     try:
         if workers == 1:
             parts = [read(group) for group in range(groups)]
