@@ -2,7 +2,9 @@
 
 The stages of ``ColumnarRunner.settle_typed``:
 
-read      the table as given (Parquet read by pyarrow, or a reader's typed table)
+read      the table as given (Parquet read by pyarrow, or a reader's typed table);
+          each row group's masks and routing columns are worked out as it is read,
+          on both cores (:class:`Front`; a reader's table slice by slice)
 admit     masks over the typed columns (backends/columnar/admit.py): the rows they
           clear are admitted, the others go to the project's validator, which refuses
           them exactly as the scalar path does, or accepts them
