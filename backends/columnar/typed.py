@@ -68,9 +68,11 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     ascending = _ascending(table.column("claim_id"))
     with ThreadPoolExecutor(1) as side:
         # hashing the ids is the longest kernel after the masks: on the other core, while
-        # this thread validates (person-years are needed at routing)
+        # this thread validates
         claim_codes = None if ascending else side.submit(_codes, table, "claim_id")
-        person_codes = side.submit(_codes, table, "person_id")
+        # hashing the person ids is the longest kernel after the read: the later half on
+        # the side thread from now, the first half on this one once it has validated
+        people = _later_half(table, "person_id", side)
         if masked is None:
             masked = Front(runner, len(table))
             by_slice(table, masked, runner.workers)
@@ -95,11 +97,12 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         if prepared.c311 is not None:
             unspecified = np.flatnonzero(settleable & (prepared.c311 >= 0))
             settleable[unspecified] = False
+        person_codes = _codes(table, "person_id", people)
+        if prepared.c311 is not None:
             # the refusals' errors are made on the side thread while this one routes: they
             # are Python objects, the routing NumPy kernels that let go of the interpreter
             refused = side.submit(_refuse_unspecified, runner, table, positions, lines,
                                   prepared.c311, unspecified, errors)
-        person_codes = person_codes.result()
         rows = np.flatnonzero(settleable)
         py, count = _person_years(person_codes[rows], arrays["year"][rows])
         window = window_claims(prepared, rows, py, count)
@@ -234,20 +237,45 @@ def _prepared_again(runner, prepared: Prepared | None, admitted) -> Prepared:
     return _prepare(runner, arrays, admitted.visit, admitted.scheme)
 
 
-def _codes(table: pa.Table, name: str) -> np.ndarray:
-    """A column's values as integer codes (equal values, equal codes; NULL -1)."""
+def _codes(table: pa.Table, name: str, later=None) -> np.ndarray:
+    """A column's values as integer codes (equal values, equal codes; NULL -1).
+    ``later``: the encoding of its later half of chunks begun on another thread
+    (:func:`_later_half`): this thread encodes the first half, and the two dictionaries
+    are unified (the second's codes mapped into the first's)."""
     column = table.column(name)
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+    if not _is_string(column.type):
         return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
     if len(column) == 0:
         return np.zeros(0, dtype=np.int64)
     # Arrow encodes a chunked array with one hash table: every chunk then holds the one
     # dictionary, and the chunks need no concatenation first (a copy of the column)
-    chunks = column.dictionary_encode().chunks
+    if later is None:
+        chunks = column.dictionary_encode().chunks
+    else:
+        first = _encoded(column.chunks[:column.num_chunks // 2])
+        chunks = pa.chunked_array(first + later.result()).unify_dictionaries().chunks
     if not all(chunk.dictionary.equals(chunks[0].dictionary) for chunk in chunks[1:]):
         chunks = [column.combine_chunks().dictionary_encode()]
     return np.concatenate([np.asarray(chunk.indices.fill_null(-1)).astype(np.int64)
                            for chunk in chunks])
+
+
+def _later_half(table: pa.Table, name: str, pool: ThreadPoolExecutor):
+    """The encoding of a text column's later half of chunks, begun on ``pool`` (for
+    :func:`_codes`); None when the column has fewer than two chunks or is not text."""
+    column = table.column(name)
+    if not _is_string(column.type) or column.num_chunks < 2:
+        return None
+    return pool.submit(_encoded, column.chunks[column.num_chunks // 2:])
+
+
+def _is_string(kind) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _encoded(chunks: list) -> list:
+    """Chunks of text, dictionary-encoded with one hash table (one dictionary)."""
+    return pa.chunked_array(chunks).dictionary_encode().chunks
 
 
 def _ascending(ids) -> bool:
