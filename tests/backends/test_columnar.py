@@ -341,34 +341,3 @@ def test_slices_worked_on_two_threads_settle_as_the_whole_table(benxi_engine, tm
     assert settled == scalar
     assert settled[4]["error"] == "C313" and settled[4]["claim_id"] == "t1"
     assert _figures(o for o in settled if "payouts" in o) == EXPECTED
-
-
-@pytest.mark.parametrize("chunks", [
-    [["p-1", "p-2"], ["p-2", None], ["p-3", "p-1"], ["p-4"]],
-    [["p-1"], ["p-1"]],
-    [["p-2", "p-1", None], []],
-])
-def test_person_codes_hashed_in_two_halves_name_each_person_once(chunks):
-    """typed._codes with its later half hashed on another thread (_later_half): the two
-    dictionaries are unified, so a person whose claims fall in both halves has one code,
-    two persons never share one, a missing id is -1, and the codes are dense (the
-    person-years are counted from the largest)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import pyarrow as pa
-
-    from yibao.backends.columnar.typed import _codes, _later_half
-
-    table = pa.table({"person_id": pa.chunked_array(chunks, pa.string())})
-    values = table.column("person_id").to_pylist()
-    with ThreadPoolExecutor(1) as pool:
-        codes = _codes(table, "person_id", _later_half(table, "person_id", pool)).tolist()
-    assert len(codes) == len(values)
-    named = {}
-    for value, code in zip(values, codes):
-        if value is None:
-            assert code == -1
-        else:
-            assert named.setdefault(value, code) == code
-    assert sorted(named.values()) == list(range(len(set(named))))
-    assert len(set(named.values())) == len(named)
