@@ -103,11 +103,12 @@ class ColumnarRunner(DuckDBRunner):
 
     def _settle_held(self, held: list, lines, refusals: dict[int, ClaimError],
                      progress: Callable[[str], None] | None = None,
-                     masked: list | None = None) -> BatchResults:
+                     masked=None) -> BatchResults:
         """settle_typed for the table ``held[0]``.  Once the engine is sure to settle the
         batch itself, it replaces ``held[0]`` with the claim ids alone (all the results
         still read): when no one else holds the table, its other columns are let go.
-        ``masked``: the masks of its row groups, end to end, if asked as they were read."""
+        ``masked``: its masks and routing's columns (typed.Front), if the reader worked
+        them out as it read (read_masked)."""
         import pyarrow as pa
 
         from yibao.backends.columnar.typed import settle_natively

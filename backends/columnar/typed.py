@@ -53,7 +53,7 @@ from yibao.dsl.model import SCHEMES, VISITS
 
 def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray,
                     refusals: dict, step: Callable[[str], None],
-                    masked: list | None = None) -> BatchResults | None:
+                    masked: Front | None = None) -> BatchResults | None:
     """The batch's outcomes, or None when int64 might not hold a figure of the window
     path (the caller then settles the batch through DuckDB, from ``held[0]``, the whole
     table).  Once the window path is sure to fit, ``held[0]`` becomes the claim ids alone
