@@ -30,7 +30,6 @@ row takes its value's answer by its index.
 from __future__ import annotations
 
 import datetime
-from concurrent.futures import ThreadPoolExecutor
 
 import attrs
 import numpy as np
@@ -38,7 +37,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from yibao.backends.admission import PLAIN_MONEY, SAFE_TEXT, UNSAFE_ID_CHARACTER
-from yibao.backends.columnar.slices import Whole
 from yibao.backends.columns import ClaimColumns
 from yibao.backends.formats import flat_to_record
 from yibao.backends.typed_dates import iso_dates
@@ -67,70 +65,16 @@ class Admitted:
     admitted: np.ndarray
     errors: dict[int, ClaimError]
     suspects: int
-    suspect_rows: np.ndarray   # the rows the masks did not clear (the validator read them)
-
-
-@attrs.frozen
-class Masks:
-    """What the masks make of some rows of a table: ``clean``, the rows every mask
-    clears; the engine's ``arrays``, ``visit`` and ``scheme`` as Admitted holds them."""
-
-    clean: np.ndarray
-    arrays: dict
-    visit: np.ndarray
-    scheme: np.ndarray
-
-
-def masks(columns: ClaimColumns, table: pa.Table) -> Masks:
-    """The masks of the rows of ``table``.  Each row's answers are its own, so the masks
-    of a table are those of its slices, end to end (:func:`put_masks`)."""
-    checks = _Checks(columns, table)
-    clean = checks.clean()
-    return Masks(clean, checks.engine_arrays(), checks.visit, checks.scheme)
-
-
-SLICE = 1 << 16   # rows a thread masks at a time: a Parquet row group's size, as pyarrow writes
-
-
-def by_slice(table: pa.Table, work, workers: int) -> None:
-    """``work(part, lo)`` for each slice of SLICE rows of ``table`` (beginning at row
-    ``lo``), on ``workers`` threads: Arrow's and NumPy's kernels let go of the
-    interpreter, so the slices are worked on both cores (typed.Front, for a table a
-    reader typed: runner.read_masked does it for Parquet as it reads the row groups)."""
-    starts = list(range(0, len(table), SLICE)) or [0]
-    if workers < 2 or len(starts) < 2:
-        for lo in starts:
-            work(table.slice(lo, SLICE), lo)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        for done in [pool.submit(work, table.slice(lo, SLICE), lo) for lo in starts]:
-            done.result()
-
-
-def put_masks(whole: Whole, lo: int, masked: Masks) -> None:
-    """A slice's masks into the batch's arrays at row ``lo``, each let go once put."""
-    whole.put("clean", lo, masked.clean)
-    whole.put("visit", lo, masked.visit)
-    whole.put("scheme", lo, masked.scheme)
-    for name in list(masked.arrays):
-        whole.put(("arrays", name), lo, masked.arrays.pop(name))
-
-
-def whole_masks(whole: Whole) -> Masks:
-    """The batch's masks, from its slices' (:func:`put_masks`), taken out of ``whole``."""
-    return Masks(whole.pop("clean"), {key[1]: whole.pop(key) for key in whole.keys("arrays")},
-                 whole.pop("visit"), whole.pop("scheme"))
 
 
 def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
-          lines: np.ndarray, masked: Masks | None = None) -> Admitted:
-    """Admit every row of ``table`` (input positions ``idx``, source lines ``lines``);
-    ``masked``: its masks, when they were asked already (slice by slice, typed.Front)."""
-    whole = masked if masked is not None else masks(columns, table)
-    if len(whole.clean) != len(table):
-        raise ValueError(f"masks of {len(whole.clean)} rows for a table of {len(table)}")
-    clean, arrays, visit, scheme = whole.clean, whole.arrays, whole.visit, whole.scheme
+          lines: np.ndarray) -> Admitted:
+    """Admit every row of ``table`` (input positions ``idx``, source lines ``lines``)."""
+    checks = _Checks(columns, table)
+    clean = checks.clean()
     suspect = np.flatnonzero(~clean)
+    arrays = checks.engine_arrays()
+    visit, scheme = checks.visit, checks.scheme
     raw = take_rows(table, suspect).to_pylist() if len(suspect) else []
     records = [(int(idx[row]), int(lines[row]), _record(values))
                for row, values in zip(suspect.tolist(), raw)]
@@ -150,7 +94,7 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
         for name, value in typed.items():
             if name in arrays and name not in ("year", "idx"):
                 arrays[name][row] = 0 if value is None else value
-    return Admitted(arrays, visit, scheme, admitted, errors, len(suspect), suspect)
+    return Admitted(arrays, visit, scheme, admitted, errors, len(suspect))
 
 
 EPOCH = datetime.date(1970, 1, 1)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, Scope
-from yibao.backends.columnar.slices import Whole
 from yibao.backends.columns import ClaimColumns, fen
 from yibao.backends.prepare import (ROUTE_STRIDE, candidates, open_lookups, unspecified,
                                     window_person_years)
@@ -73,46 +72,6 @@ class Prepared:
                     self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
         self.thresholds = [_threshold(columns, settlements, version, has, schemes, name)
                            for name in columns.alerts]
-
-    # Each claim's prepared values are its own: a batch's are those of its slices end to
-    # end, so the slices are prepared on both cores as they are read (typed.Front).
-    ROW_ALIGNED = ("n_candidates", "route_key", "ceiling_walk", "may_be_unspecified")
-
-    def put_into(self, whole: Whole, lo: int) -> None:
-        """This slice's arrays into the batch's (slices.Whole) at row ``lo``."""
-        for name in self.ROW_ALIGNED + (() if self.c311 is None else ("c311",)):
-            whole.put(("prepared", name), lo, getattr(self, name))
-        for key, held in self.held.items():
-            whole.put(("held", key), lo, held)
-        for index, threshold in enumerate(self.thresholds):
-            whole.put(("thresholds", index), lo, threshold)
-
-    @classmethod
-    def of_slices(cls, whole: Whole, columns: ClaimColumns, exact: bool) -> Prepared:
-        """The batch's prepared arrays, from its slices' (put_into), taken out of ``whole``;
-        ``exact``: the slices work C311 out exactly (``c311`` is not None)."""
-        prepared = object.__new__(cls)
-        prepared.columns = columns
-        for name in cls.ROW_ALIGNED + (("c311",) if exact else ()):
-            setattr(prepared, name, whole.pop(("prepared", name)))
-        if not exact:
-            prepared.c311 = None
-        prepared.held = {key[1]: whole.pop(key) for key in whole.keys("held")}
-        prepared.thresholds = [whole.pop(key) for key in whole.keys("thresholds")]
-        return prepared
-
-    def put(self, rows: np.ndarray, other: Prepared) -> bool:
-        """Put at ``rows`` the prepared values of ``other`` (those rows prepared again);
-        False, and nothing put, when the two disagree on whether C311 is exact."""
-        if (self.c311 is None) != (other.c311 is None):
-            return False
-        for name in self.ROW_ALIGNED + (() if self.c311 is None else ("c311",)):
-            getattr(self, name)[rows] = getattr(other, name)
-        for key, held in self.held.items():
-            held[rows] = other.held[key]
-        for threshold, again in zip(self.thresholds, other.thresholds):
-            threshold[rows] = again
-        return True
 
 
 def _needs(settlements, claims: ClaimArrays, held, version):

@@ -73,13 +73,9 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
-            from yibao.backends.columnar.typed import Front
-
-            table, masked = read_masked(path, lambda count: Front(self, count), self.workers)
-            held = [table]
-            del table   # held by ``held`` alone, so the engine can let its columns go
-            return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress,
-                                     masked)
+            held = [read_parquet(path)]
+            # the table is held by ``held`` alone, so the engine can let its columns go
+            return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
         return self._settle_routed(*self.routed(path, fmt, step), step)
 
     def settle_typed(self, table, lines, refusals: dict[int, ClaimError],
@@ -102,13 +98,10 @@ class ColumnarRunner(DuckDBRunner):
         return self._settle_held([table], lines, refusals, progress)
 
     def _settle_held(self, held: list, lines, refusals: dict[int, ClaimError],
-                     progress: Callable[[str], None] | None = None,
-                     masked=None) -> BatchResults:
+                     progress: Callable[[str], None] | None = None) -> BatchResults:
         """settle_typed for the table ``held[0]``.  Once the engine is sure to settle the
         batch itself, it replaces ``held[0]`` with the claim ids alone (all the results
-        still read): when no one else holds the table, its other columns are let go.
-        ``masked``: its masks and routing's columns (typed.Front), if the reader worked
-        them out as it read (read_masked)."""
+        still read): when no one else holds the table, its other columns are let go."""
         import pyarrow as pa
 
         from yibao.backends.columnar.typed import settle_natively
@@ -119,7 +112,7 @@ class ColumnarRunner(DuckDBRunner):
         if len(lines) != len(held[0]):
             raise ValueError(f"{len(lines)} line numbers for {len(held[0])} claims")
         self.fallback = False
-        settled = settle_natively(self, held, positions, lines, refusals, step, masked)
+        settled = settle_natively(self, held, positions, lines, refusals, step)
         if settled is not None:
             return settled
         # past the int64 bound: the DuckDB pipeline settles the whole batch
@@ -255,76 +248,17 @@ def read_parquet(path: str):
     stores them.  Row group by row group: the reader's buffers (pages read and
     decompressed) are one row group's, where reading the file whole held ≈ 90 MiB more
     at 10^6 claims, for the same time."""
-    return read_masked(path, None, 1)[0]
-
-
-def read_masked(path: str, begin, workers: int):
-    """(read_parquet's table, the work done on it): ``begin(rows)`` gives the work, a
-    callable ``work(part, lo)`` for the row group ``part`` that begins at row ``lo``
-    (typed.Front: the masks and routing's columns), and each row group is read and
-    worked on ``workers`` threads: while one thread works on a row group, the other
-    reads the next (Parquet's decoding and the kernels let go of the interpreter).
-    ``begin`` None: the table alone, and None.
-
-    Each thread reads with a reader of its own: a ParquetFile's pre-buffering keeps
-    state on the file, not safe to share between threads."""
-    import threading
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    metadata = pq.read_metadata(path)
-    leaves = [metadata.schema.column(i) for i in range(len(metadata.schema))]
+    schema = pq.read_metadata(path).schema
+    leaves = [schema.column(i) for i in range(len(schema))]
     repeated = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"
                 and leaf.path.split(".")[0] in REPEATED_TEXT]
-    work = begin(metadata.num_rows) if begin is not None else None
-    groups = metadata.num_row_groups
-    if groups == 0:
-        with pq.ParquetFile(path, metadata=metadata, read_dictionary=repeated) as file:
-            table = file.schema_arrow.empty_table()
-        if work is not None:
-            work(table, 0)
-        return table, work
-    starts = np.cumsum([0] + [metadata.row_group(i).num_rows for i in range(groups)])
-    workers = max(1, min(workers, groups))
-    own = threading.local()
-    readers = []
-
-    def read(group: int):
-        if not hasattr(own, "file"):
-            own.file = pq.ParquetFile(path, metadata=metadata, read_dictionary=repeated)
-            readers.append(own.file)
-        # one thread a row group when there are several: Arrow's own threads would only
-        # contend with the other worker's
-        part = own.file.read_row_group(group, use_threads=workers == 1)
-        if work is not None:
-            work(part, int(starts[group]))
-        return part
-
-    if 1 < workers and groups < 2 * workers:
-        # Too few row groups to share (10^5 claims are two, of 65,536 and 34,464 rows): each
-        # is read by Arrow's threads, all columns at once, and worked on another thread
-        # while the next is read.
-        with pq.ParquetFile(path, metadata=metadata, read_dictionary=repeated) as file, \
-                ThreadPoolExecutor(1) as worker:
-            parts, pending = [], []
-            for group in range(groups):
-                parts.append(file.read_row_group(group))
-                if work is not None:
-                    pending.append(worker.submit(work, parts[-1], int(starts[group])))
-            for done in pending:
-                done.result()
-        return pa.concat_tables(parts), work
-    try:
-        if workers == 1:
-            parts = [read(group) for group in range(groups)]
-        else:
-            with ThreadPoolExecutor(workers) as pool:
-                parts = list(pool.map(read, range(groups)))
-    finally:
-        for reader in readers:
-            reader.close()
-    return pa.concat_tables(parts), work
+    with pq.ParquetFile(path, read_dictionary=repeated) as file:
+        if file.num_row_groups == 0:
+            return file.schema_arrow.empty_table()
+        return pa.concat_tables([file.read_row_group(i) for i in range(file.num_row_groups)])
 
 
 _KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound

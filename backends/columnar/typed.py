@@ -2,9 +2,7 @@
 
 The stages of ``ColumnarRunner.settle_typed``:
 
-read      the table as given (Parquet read by pyarrow, or a reader's typed table);
-          each row group's masks and routing columns are worked out as it is read,
-          on both cores (:class:`Front`; a reader's table slice by slice)
+read      the table as given (Parquet read by pyarrow, or a reader's typed table)
 admit     masks over the typed columns (backends/columnar/admit.py): the rows they
           clear are admitted, the others go to the project's validator, which refuses
           them exactly as the scalar path does, or accepts them
@@ -41,10 +39,8 @@ import numpy.ma  # noqa: F401  pyarrow imports it at its first conversion of a N
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.backends.columnar.admit import (Masks, admit, by_slice, masks, put_masks, take_rows,
-                                           whole_masks)
+from yibao.backends.columnar.admit import admit, take_rows
 from yibao.backends.columnar.prepare import Prepared, window_claims
-from yibao.backends.columnar.slices import Whole
 from yibao.backends.columnar.walk import numpy_walk
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
@@ -52,31 +48,23 @@ from yibao.dsl.model import SCHEMES, VISITS
 
 
 def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray,
-                    refusals: dict, step: Callable[[str], None],
-                    masked: Front | None = None) -> BatchResults | None:
+                    refusals: dict, step: Callable[[str], None]) -> BatchResults | None:
     """The batch's outcomes, or None when int64 might not hold a figure of the window
     path (the caller then settles the batch through DuckDB, from ``held[0]``, the whole
     table).  Once the window path is sure to fit, ``held[0]`` becomes the claim ids alone
-    (all the results read of the table): no copy of the table outlives routing.
-    ``masked``: the table's masks and prepared arrays (:class:`Front`), when the reader
-    worked them out as it read; otherwise they are worked out here, slice by slice on
-    both cores."""
+    (all the results read of the table): no copy of the table outlives routing."""
     columns = runner.columns
     table = held[0]
     step("read")
     # ids in ascending order, as a claims system numbers them, hold no copy: no hashing
     ascending = _ascending(table.column("claim_id"))
     with ThreadPoolExecutor(1) as side:
-        # hashing the ids is the longest kernel after the read: on the other core, while
-        # this thread validates and refuses (person-years are needed at routing)
+        # hashing the ids is the longest kernel of admission: on the other core, one Arrow
+        # kernel that lets go of the interpreter while this thread admits, validates and
+        # makes the refusals' errors (Python objects); person-years are needed at routing
         claim_codes = None if ascending else side.submit(_codes, table, "claim_id")
         person_codes = side.submit(_codes, table, "person_id")
-        if masked is None:
-            masked = Front(runner, len(table))
-            by_slice(table, masked, runner.workers)
-        admitted = admit(runner.engine, columns, table, positions, lines, masked.masks())
-        prepared = masked.prepared()
-        del masked
+        admitted = admit(runner.engine, columns, table, positions, lines)
         step("admit")
         claim_codes = None if ascending else claim_codes.result()
         errors = dict(refusals)
@@ -91,12 +79,9 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
             settleable[later] = False
         step("validate")
         arrays = admitted.arrays
-        prepared = _prepared_again(runner, prepared, admitted)
+        prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
+                            (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
         if prepared.c311 is not None:
-            # the refusals' errors (Python objects, ≈ 0.07 s for the 12,471 of 10^6 claims)
-            # are made here while the side thread hashes the person ids in one kernel that
-            # lets go of the interpreter; made beside routing's many short NumPy kernels
-            # instead, each kernel waited for the interpreter at its end
             _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable,
                                 errors)
         person_codes = person_codes.result()
@@ -171,64 +156,6 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
                         "numpy" if walked_by_numpy is not None else "duckdb")
-
-
-def front(runner, table: pa.Table) -> tuple[Masks, Prepared]:
-    """What the masks (admit.masks) and the routing's columns (prepare.Prepared) make
-    of some rows of a table.  A suspect row's prepared values are those of the values
-    the masks read; once the validator accepts it, _prepared_again works them out anew."""
-    masked = masks(runner.columns, table)
-    return masked, _prepare(runner, masked.arrays, masked.visit, masked.scheme)
-
-
-class Front:
-    """:func:`front` of a batch of ``count`` rows, slice by slice: each row's masks and
-    prepared values are its own, so a reader works out each row group's as it reads
-    (runner.read_masked), on both cores, and the batch's are the slices' end to end,
-    put in place as each slice is done (slices.Whole)."""
-
-    def __init__(self, runner, count: int):
-        self.runner = runner
-        self.whole = Whole(count)
-        self.exact: set[bool] = set()   # whether each slice worked C311 out exactly
-
-    def __call__(self, part: pa.Table, lo: int) -> None:
-        masked, prepared = front(self.runner, part)
-        put_masks(self.whole, lo, masked)
-        self.exact.add(prepared.c311 is not None)
-        prepared.put_into(self.whole, lo)
-
-    def masks(self) -> Masks:
-        return whole_masks(self.whole)
-
-    def prepared(self) -> Prepared | None:
-        """The batch's prepared arrays; None when the slices disagree on whether C311 is
-        exact (never: that is the policy's, not the claims'; the batch is then prepared
-        whole)."""
-        if len(self.exact) != 1:
-            return None
-        return Prepared.of_slices(self.whole, self.runner.columns, *self.exact)
-
-
-def _prepare(runner, arrays: dict, visit: np.ndarray, scheme: np.ndarray) -> Prepared:
-    return Prepared(runner.columns, runner.settlements, arrays, visit, list(VISITS),
-                    (scheme, list(SCHEMES)), runner.plan.unspecified)
-
-
-def _prepared_again(runner, prepared: Prepared | None, admitted) -> Prepared:
-    """The batch's prepared arrays with the rows the validator accepted (their values
-    the validator's, not the masks') prepared again; the whole batch prepared when the
-    slices disagree (Front.prepared)."""
-    arrays = admitted.arrays
-    if prepared is not None:
-        again = admitted.suspect_rows[admitted.admitted[admitted.suspect_rows]]
-        if not len(again):
-            return prepared
-        redone = _prepare(runner, {name: values[again] for name, values in arrays.items()},
-                          admitted.visit[again], admitted.scheme[again])
-        if prepared.put(again, redone):
-            return prepared
-    return _prepare(runner, arrays, admitted.visit, admitted.scheme)
 
 
 def _codes(table: pa.Table, name: str) -> np.ndarray:
