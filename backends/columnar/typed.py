@@ -35,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
+import numpy.ma  # noqa: F401  pyarrow imports it at its first conversion of a NumPy array
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -59,29 +60,32 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     # ids in ascending order, as a claims system numbers them, hold no copy: no hashing
     ascending = _ascending(table.column("claim_id"))
     with ThreadPoolExecutor(1) as side:
-        # hashing the ids is the longest kernel of admission: on the other core
+        # hashing the ids is the longest kernel of admission: on the other core, one Arrow
+        # kernel that lets go of the interpreter while this thread admits, validates and
+        # makes the refusals' errors (Python objects); person-years are needed at routing
         claim_codes = None if ascending else side.submit(_codes, table, "claim_id")
         person_codes = side.submit(_codes, table, "person_id")
         admitted = admit(runner.engine, columns, table, positions, lines)
         step("admit")
-        person_codes = person_codes.result()
         claim_codes = None if ascending else claim_codes.result()
-    errors = dict(refusals)
-    errors.update(admitted.errors)
-    settleable = admitted.admitted
-    later = (np.zeros(0, dtype=np.int64) if claim_codes is None
-             else _later_copies(claim_codes, settleable))
-    if len(later):
-        ids = table.column("claim_id").take(pa.array(later)).to_pylist()
-        Refusals(runner.plan, errors).copies(zip(positions[later].tolist(), ids,
-                                                 lines[later].tolist()))
-        settleable[later] = False
-    step("validate")
-    arrays = admitted.arrays
-    prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
-                        (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
-    if prepared.c311 is not None:
-        _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable, errors)
+        errors = dict(refusals)
+        errors.update(admitted.errors)
+        settleable = admitted.admitted
+        later = (np.zeros(0, dtype=np.int64) if claim_codes is None
+                 else _later_copies(claim_codes, settleable))
+        if len(later):
+            ids = table.column("claim_id").take(pa.array(later)).to_pylist()
+            Refusals(runner.plan, errors).copies(zip(positions[later].tolist(), ids,
+                                                     lines[later].tolist()))
+            settleable[later] = False
+        step("validate")
+        arrays = admitted.arrays
+        prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
+                            (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
+        if prepared.c311 is not None:
+            _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable,
+                                errors)
+        person_codes = person_codes.result()
     rows = np.flatnonzero(settleable)
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
     window = window_claims(prepared, rows, py, count)
