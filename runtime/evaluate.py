@@ -103,6 +103,7 @@ class ScalarEvaluator(OpSemantics):
         self._untraced_result = tuple((node_id, compiled)
                                       for node_id, compiled, _ in self._plans[Phase.RESULT])
         self._awaits_base = self.policy.awaits_base is not None
+        self._candidates: dict[tuple[str, ...], tuple[str | None, ...]] = {}
         self._policy_id = self.policy.policy_id
 
     # ---- the claim ----------------------------------------------------------------
@@ -247,14 +248,20 @@ class ScalarEvaluator(OpSemantics):
             return covered
         return gate
 
-    def candidates(self, claim: Claim) -> list[str | None]:
+    def candidates(self, claim: Claim) -> tuple[str | None, ...]:
         """Effective identities (after 参照执行), each once, in the policy's order."""
-        if not claim.identities:   # most claims
-            return [None]
-        effective = {self._effective[name] for name in claim.identities}
-        if len(effective) == 1:
-            return list(effective)
-        return sorted(effective, key=self._order.__getitem__)
+        identities = claim.identities
+        if not identities:   # most claims
+            return _NO_IDENTITY
+        # A batch holds few identity lists: each one's candidates are worked out once.
+        found = self._candidates.get(identities)
+        if found is None:
+            effective = {self._effective[name] for name in identities}
+            found = tuple(sorted(effective, key=self._order.__getitem__))
+            if len(self._candidates) > 4096:   # never grow without bound
+                self._candidates.clear()
+            self._candidates[identities] = found
+        return found
 
     def _commit(self, winner: dict, payouts: tuple, values: dict,
                 person_year: PersonYear) -> None:
@@ -296,6 +303,9 @@ class ScalarEvaluator(OpSemantics):
             trace=steps,
             candidates=context.candidates,
         )
+
+
+_NO_IDENTITY = (None,)   # the one candidate of a claim that holds no identity
 
 
 def _run_untraced(plan: tuple, context: EvaluationContext) -> None:
