@@ -45,10 +45,10 @@ def bands(rate) -> tuple[Band, ...]:
     """A rate as marginal bands of the amount above the deductible: one rate is one band
     from 0 (docs/specification.md §6.2).  Bands given as (lower, upper, rate) tuples,
     as lint's exact model holds them, are taken as they are."""
+    if isinstance(rate, tuple):   # first: the scalar schedule passes its bands built once
+        return rate
     if isinstance(rate, BandSchedule):
         return tuple((s.lower, s.upper, s.rate) for s in rate.slices)
-    if isinstance(rate, tuple):
-        return rate
     return ((Decimal(0), None, rate),)
 
 

@@ -73,7 +73,9 @@ class ScalarEvaluator(OpSemantics):
         # Node ids used on every claim, formatted once.
         self._final_ids = tuple((name, final_payout_id(self.policy, name))
                                 for name in self.line_names)
-        self._commit_ids = tuple((name, f"{name}.covered", f"{name}.ytd", f"{name}.base")
+        # (line, its covered, ytd and base nodes, its place among the final payouts)
+        self._commit_ids = tuple((name, f"{name}.covered", f"{name}.ytd", f"{name}.base",
+                                  self.line_names.index(name))
                                  for name in self.computed_line_names)
         self._alert_ids = tuple((alert.name, f"{alert.name}.alert") for alert in self.policy.alerts)
         self._referral_ids = tuple((r.name, f"{r.name}.referral") for r in self.policy.referrals)
@@ -93,25 +95,43 @@ class ScalarEvaluator(OpSemantics):
         self._claim_rest = tuple((node_id, compiled) for node_id, compiled, node in claim_plan
                                  if node_id not in self._claim_input_ids)
         self._candidate_gated = self._gated(self._plans[Phase.CANDIDATE])
-        # Without a trace: each phase's (node id, closure), the candidate phase gated.
-        self._untraced = {
-            phase: tuple((node_id, compiled) for node_id, compiled, _ in plan)
-            for phase, plan in ((Phase.CANDIDATE, self._candidate_gated),
-                                (Phase.RESULT, self._plans[Phase.RESULT]))}
+        # Without a trace: the candidate and result phases' (node id, closure), the
+        # candidate phase gated; plain attributes, not a dict by phase: an Enum's hash is
+        # a Python call, three a claim (issue 22 §9).
+        self._untraced_candidate = tuple((node_id, compiled)
+                                         for node_id, compiled, _ in self._candidate_gated)
+        self._untraced_result = tuple((node_id, compiled)
+                                      for node_id, compiled, _ in self._plans[Phase.RESULT])
+        self._awaits_base = self.policy.awaits_base is not None
+        self._candidates: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+        self._policy_id = self.policy.policy_id
 
     # ---- the claim ----------------------------------------------------------------
     def evaluate(self, claim: Claim, ledger: Ledger, trace: bool = False) -> ClaimResult:
-        if self.policy.awaits_base is not None:
+        if self._awaits_base:
             self._refuse_awaited(claim)
         person_year = ledger.person_year(claim.person_id, claim.date.year)
-        steps: list[Step] | None = [] if trace else None
         context = EvaluationContext(claim, person_year)
-        self._run(Phase.CLAIM, context, steps)
+        steps: list[Step] = []
+        if trace:
+            traced = self._traced
+            candidate_plan, result_plan = traced[Phase.CANDIDATE], traced[Phase.RESULT]
+            run = functools.partial(_run_traced, steps=steps)
+            run(traced[Phase.CLAIM], context)
+        else:
+            candidate_plan, result_plan = self._untraced_candidate, self._untraced_result
+            run = _run_untraced
+            # The claim's own fields, and the fields the policy declares, read in one call
+            # each (a claim phase of INPUT nodes is a third of the graph).
+            context.values.update(zip(self._claim_input_ids,
+                                      self._read_claim_attributes(claim)
+                                      + self._read_declared_fields(claim.fields)))
+            run(self._claim_rest, context)
         candidates = self.candidates(claim)
         if len(candidates) == 1:
             # Most claims: one candidate, which carries on in the claim's own context.
             context.candidate = candidates[0]
-            self._run(Phase.CANDIDATE, context, steps)
+            run(candidate_plan, context)
             winner = context
             context.candidates = ((winner.candidate, winner.values[CANDIDATE_TOTAL]),)
         else:
@@ -119,7 +139,7 @@ class ScalarEvaluator(OpSemantics):
             for candidate in candidates:
                 candidate_context = EvaluationContext(claim, person_year, candidate,
                                                       dict(context.values))
-                self._run(Phase.CANDIDATE, candidate_context, steps)
+                run(candidate_plan, candidate_context)
                 outcomes.append(candidate_context)
             winner = outcomes[0]
             for outcome in outcomes[1:]:  # strictly higher wins: ties go to the first declared
@@ -130,27 +150,24 @@ class ScalarEvaluator(OpSemantics):
         values = context.values
         # Each line's final payout: its own node, after the ratio ceiling when there is
         # one.  (The winner's own figures, read by _commit, are its covered, ytd and base.)
-        finals = {name: values[final_id] for name, final_id in self._final_ids}
-        self._run(Phase.RESULT, context, steps)
-        self._commit(winner.values, finals, values, person_year)
-        return self._result(claim, context, finals, tuple(steps or ()))
+        payouts = tuple([(name, values[final_id]) for name, final_id in self._final_ids])
+        run(result_plan, context)
+        self._commit(winner.values, payouts, values, person_year)
+        return self._result(claim, context, payouts, tuple(steps))
 
     def _run(self, phase: Phase, context: EvaluationContext, steps: list[Step] | None) -> None:
-        values = context.values
-        if steps is None:
-            if phase is Phase.CLAIM:
-                claim = context.claim
-                values.update(zip(self._claim_input_ids, self._read_claim_attributes(claim)
-                                  + self._read_declared_fields(claim.fields)))
-                plan = self._claim_rest
-            else:
-                plan = self._untraced[phase]
-            for node_id, compiled in plan:
-                values[node_id] = compiled(context)
-            return
-        for node_id, compiled, step in self._traced[phase]:
-            value = values[node_id] = compiled(context)
-            steps.append(step(context, value))
+        """One phase's nodes, as :meth:`evaluate` runs them (with a trace when ``steps``
+        is a list); evaluate itself picks its plans once a claim, not once a phase."""
+        if steps is not None:
+            _run_traced(self._traced[phase], context, steps)
+        elif phase is Phase.CLAIM:
+            context.values.update(zip(self._claim_input_ids,
+                                      self._read_claim_attributes(context.claim)
+                                      + self._read_declared_fields(context.claim.fields)))
+            _run_untraced(self._claim_rest, context)
+        else:
+            _run_untraced(self._untraced_candidate if phase is Phase.CANDIDATE
+                          else self._untraced_result, context)
 
     @functools.cached_property
     def _traced(self) -> dict:
@@ -231,28 +248,36 @@ class ScalarEvaluator(OpSemantics):
             return covered
         return gate
 
-    def candidates(self, claim: Claim) -> list[str | None]:
+    def candidates(self, claim: Claim) -> tuple[str | None, ...]:
         """Effective identities (after 参照执行), each once, in the policy's order."""
-        if not claim.identities:   # most claims
-            return [None]
-        effective = {self._effective[name] for name in claim.identities}
-        if len(effective) == 1:
-            return list(effective)
-        return sorted(effective, key=self._order.__getitem__)
+        identities = claim.identities
+        if not identities:   # most claims
+            return _NO_IDENTITY
+        # A batch holds few identity lists: each one's candidates are worked out once.
+        found = self._candidates.get(identities)
+        if found is None:
+            effective = {self._effective[name] for name in identities}
+            found = tuple(sorted(effective, key=self._order.__getitem__))
+            if len(self._candidates) > 4096:   # never grow without bound
+                self._candidates.clear()
+            self._candidates[identities] = found
+        return found
 
-    def _commit(self, winner: dict, finals: dict, values: dict, person_year: PersonYear) -> None:
-        for name, covered, ytd_id, base in self._commit_ids:
+    def _commit(self, winner: dict, payouts: tuple, values: dict,
+                person_year: PersonYear) -> None:
+        lines = person_year.lines
+        for name, covered, ytd_id, base, final_index in self._commit_ids:
             if not winner[covered]:
                 continue
-            ytd = person_year.lines.get(name)
+            ytd = lines.get(name)
             if ytd is None:
-                ytd = person_year.lines[name] = LineYearToDate()
+                ytd = lines[name] = LineYearToDate()
             span = winner.get(ytd_id)
             if span is not None:
                 ytd.base = span[1]
             else:
                 ytd.base += winner[base]
-            ytd.paid += finals[name]
+            ytd.paid += payouts[final_index][1]
         alerts = person_year.alerts
         for name, alert_id in self._alert_ids:
             outcome: AlertState = values[alert_id]
@@ -262,13 +287,14 @@ class ScalarEvaluator(OpSemantics):
             else:
                 ytd.burden, ytd.fired = outcome.burden, outcome.fired
 
-    def _result(self, claim: Claim, context: EvaluationContext, finals, steps) -> ClaimResult:
+    def _result(self, claim: Claim, context: EvaluationContext, payouts: tuple,
+                steps: tuple) -> ClaimResult:
         values = context.values
         return ClaimResult(
             claim_id=claim.claim_id,
-            policy=self.policy.policy_id,
+            policy=self._policy_id,
             identity=context.candidate,
-            payouts=tuple(finals.items()),
+            payouts=payouts,
             total_paid=values[TOTAL_PAID],
             personal_burden=values[PERSONAL_BURDEN],
             alerts=tuple([name for name, alert_id in self._alert_ids if values[alert_id].fired]),
@@ -277,6 +303,22 @@ class ScalarEvaluator(OpSemantics):
             trace=steps,
             candidates=context.candidates,
         )
+
+
+_NO_IDENTITY = (None,)   # the one candidate of a claim that holds no identity
+
+
+def _run_untraced(plan: tuple, context: EvaluationContext) -> None:
+    values = context.values
+    for node_id, compiled in plan:
+        values[node_id] = compiled(context)
+
+
+def _run_traced(plan: tuple, context: EvaluationContext, steps: list[Step]) -> None:
+    values = context.values
+    for node_id, compiled, step in plan:
+        value = values[node_id] = compiled(context)
+        steps.append(step(context, value))
 
 
 __all__ = ["ScalarEvaluator", "ClaimResult", "EvaluationError", "AlertState"]

@@ -15,8 +15,8 @@ import operator
 from decimal import Decimal
 from typing import Any, Callable, NamedTuple
 
-from yibao.compiler.arithmetic import (DECIMAL, capped as within_cap, ceiling_cut, claim_slice,
-                                      per_unit_payout)
+from yibao.compiler.arithmetic import (DECIMAL, bands, capped as within_cap, ceiling_cut,
+                                      claim_slice, per_unit_payout)
 from yibao.compiler.conditions import compile_condition
 from yibao.compiler.graph import EvaluationGraph, Node, Op, methods_by_op
 from yibao.compiler.lower import difference_inputs, payout_inputs, referral_checks
@@ -186,15 +186,25 @@ class OpSemantics:
     def _schedule(self, node: Node) -> Compiled:
         covered, ytd, rate = node.input("covered"), node.input("ytd"), node.input("rate")
         deductible = node.optional_input("deductible")
+        # The rate's bands, built once per rate value rather than on every G: the rate is
+        # a lookup's value, one of a few objects the lookup's table holds (issue 22 §9).
+        # Keyed by identity, the value kept beside its bands so that an id is never reused.
+        bands_of: dict[int, tuple] = {}
 
         def schedule(context: EvaluationContext) -> Decimal:
             values = context.values
             if not values[covered]:
                 return ZERO
             before, after = values[ytd]
+            rate_value = values[rate]
+            known = bands_of.get(id(rate_value))
+            if known is None or known[0] is not rate_value:
+                if len(bands_of) > 64:   # a table holds few values; never grow
+                    bands_of.clear()
+                known = bands_of[id(rate_value)] = (rate_value, bands(rate_value))
             return claim_slice(DECIMAL, before, after,
                                (values[deductible] if deductible else None) or ZERO,
-                               values[rate])
+                               known[1])
         return schedule
 
     def _per_unit(self, node: Node) -> Compiled:

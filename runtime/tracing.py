@@ -263,8 +263,10 @@ def _schedule(node: Node, evaluator):
         before, after = values[ytd]
         rate = values[rate_id]
         deductible = (values[deductible_id] if deductible_id else None) or Decimal(0)
-        g_after = DECIMAL.round(annual_payout(DECIMAL, after, deductible, rate))
+        # The slice is round(G(after)) − round(G(before)) (compiler/arithmetic.claim_slice),
+        # so G(after) is G(before) plus the slice: G once, not twice more (issue 22 §9).
         g_before = DECIMAL.round(annual_payout(DECIMAL, before, deductible, rate))
+        g_after = g_before + value
         bound = Bound.DEDUCTIBLE_NOT_REACHED if after <= deductible else None
         return ScheduleFacts(line, True, rate, deductible, before, after, g_before, g_after,
                              value, bound), OWN
