@@ -54,6 +54,20 @@ def compiled_policies() -> list[str]:
     return list(engines_that_load(sorted(POLICIES.glob("*.policy"))))
 
 
+# A revision of Benxi 2023 from 1 July raising 基本救助's annual cap to 3万: two policy
+# versions in one year, for the book's revision and bulk-path tests.
+BENXI_REVISION = """policy benxi-2023-07 extends benxi-2023 {
+    title "测试用修订：基本救助年度限额3万"
+    effective 2023-07-01
+    source "tests"
+}
+
+amend 基本救助 {
+    cap 3万 §(五) "基本救助年度救助限额按3万元执行（测试用修订）"
+}
+"""
+
+
 # The shared head: 特困人员, 基本医保 upstream, 基本救助 96% over 1,000 with a 50,000 cap.
 CEILING_HEAD = """\
 policy c-2023 {

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from helpers import EXAMPLES, POLICIES
+from helpers import BENXI_REVISION as REVISION, EXAMPLES, POLICIES
 from yibao.audit.stores import open_store
 from yibao.audit.verify import verify_store
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, main
@@ -303,16 +303,6 @@ def test_explain_with_the_book_starts_the_year_from_its_claims(settle, tmp_path,
     assert len(records(book)) == count    # explaining writes nothing
 
 
-REVISION = """policy benxi-2023-07 extends benxi-2023 {
-    title "测试用修订：基本救助年度限额3万"
-    effective 2023-07-01
-    source "tests"
-}
-
-amend 基本救助 {
-    cap 3万 §(五) "基本救助年度救助限额按3万元执行（测试用修订）"
-}
-"""
 LATE_AUTUMN = {**EXAMPLE["bx-0001"], "claim_id": "bx-0014", "date": "2023-10-01",
                "in_scope_cost": "30000.00"}    # burden 30,000 − 20,000 = 10,000
 

@@ -1,7 +1,7 @@
 """The bulk path of a transaction (audit/on_top.py) against the per-claim path: same bytes.
 
-Benxi 2023 and a revision (cap 3万 from 2023-07-01, tests/audit/test_book.py's
-REVISION): two policy versions.  Every claim here is 低保边缘家庭成员, 住院, with
+Benxi 2023 and a revision (cap 3万 from 2023-07-01, tests/helpers.py's
+BENXI_REVISION): two policy versions.  Every claim here is 低保边缘家庭成员, 住院, with
 基本医保 paying 10,000 of its in-scope cost and 大病保险 nothing, so its burden is
 in-scope − 10,000; 基本救助 pays (year-to-date burden − 2,000) × 60%, less what
 the year paid before, within the cap in force on the claim's date (2万, then 3万).
@@ -22,7 +22,7 @@ import json
 
 import pytest
 
-from helpers import POLICIES, claim
+from helpers import BENXI_REVISION as REVISION, POLICIES, claim
 from yibao.api import load_engine
 from yibao.audit import settle
 from yibao.audit.settle import BookSettler
@@ -30,16 +30,6 @@ from yibao.audit.sqlite_store import SQLiteStore
 
 FIXED_TIME = "2023-12-29T00:00:00+00:00"
 BASIC = "基本救助"
-REVISION = """policy benxi-2023-07 extends benxi-2023 {
-    title "测试用修订：基本救助年度限额3万"
-    effective 2023-07-01
-    source "tests"
-}
-
-amend 基本救助 {
-    cap 3万 §(五) "基本救助年度救助限额按3万元执行（测试用修订）"
-}
-"""
 
 
 def bx(claim_id: str, person: str, date: str, burden: int) -> dict:
