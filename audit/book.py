@@ -1,10 +1,12 @@
 """The settlement book: a person-year's entries in the chain, read back and settled again.
 
 The book is not a second database: its entries are records of the hash chain
-(format ``yibao-audit/2``), each with a ``kind``:
+(format ``yibao-audit/4``; ``/2`` and ``/3`` written before), each with a ``kind``:
 
 - ``settlement``: a claim's first settlement: the claim as received, the
-  outcome with its trace, and ``payable``, what each computed line pays;
+  outcome (with its trace in ``/2``), and ``payable``, what each computed line
+  pays; the claims behind its 本次前 are in its event's ``ledger_after``
+  (:func:`year_to_date_from`; a ``/2`` or ``/3`` record lists them itself);
 - ``correction``: a new text for a booked claim (same id, marked
   ``"correction": true``), its outcome as re-settled; money moves only by the
   adjustments that follow it;
@@ -37,7 +39,7 @@ from typing import Iterable, Union
 import attrs
 
 from yibao.audit.chain import canonical_json
-from yibao.audit.store import BookEntry
+from yibao.audit.store import AuditError, BookEntry
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import Claim, ClaimError, decode_claim_line
 from yibao.runtime.evaluate import ClaimResult
@@ -218,6 +220,43 @@ def latest_state(entries: Iterable[BookEntry]) -> dict | None:
         if found is not None:
             state = found
     return state
+
+
+_LEDGER_KEY = '"ledger_after":'
+
+
+def year_to_date_from(body: dict, seq: int, entries: Iterable[BookEntry]) -> list[dict]:
+    """The claims behind a settlement's, correction's or revision's 本次前 (record ``seq``):
+    id, date, and the base and payout each added per line, in settlement order.
+
+    A record of format yibao-audit/2 or /3 lists them itself.  One of /4 does not
+    (audit/chain.py): they are the claims its event's ledger lists before it, and that
+    ledger is in the event's first entry, the person-year's latest entry up to ``seq``
+    that carries ``ledger_after`` (``entries``: the person-year's, in seq order; an
+    event's entries are never interleaved with another event's of the same person-year,
+    since a transaction settles a person-year's pending claims before it withdraws or
+    corrects one of them).
+    """
+    if "year_to_date_from" in body:
+        return body["year_to_date_from"]
+    state = None
+    for entry in entries:
+        if entry.seq > seq:
+            break
+        if _LEDGER_KEY in entry.entry:
+            state = entry.data["ledger_after"]
+    rows = state["claims"] if state is not None else []
+    claim_id = body["claim_id"]
+    if not any(row[0] == claim_id for row in rows):
+        raise AuditError(f"record #{seq}: the ledger of the event that wrote it does not list "
+                         f"claim {claim_id}, so the claims before it cannot be listed",
+                         "run yibao audit verify and yibao audit replay")
+    before = []
+    for row_id, date, base, paid in rows:
+        if row_id == claim_id:
+            break
+        before.append({"base": base, "claim_id": row_id, "date": date, "paid": paid})
+    return before
 
 
 def state_of(year: PersonYear, claims: list[list]) -> dict:

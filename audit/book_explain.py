@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import attrs
 
-from yibao.audit.book import BookedClaim, fold, money_map, payable, resettle, settlement_order
+from yibao.audit.book import (BookedClaim, fold, money_map, payable, resettle, settlement_order,
+                              year_to_date_from)
 from yibao.audit.store import AuditStore
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import Claim, ClaimError
@@ -53,3 +54,11 @@ def explain_in_book(store: AuditStore, engine: Engine, claim: Claim, record: dic
                             "base": money_map(item.base),
                             "paid": money_map(payable(engine, item.outcome))})
     raise AssertionError("the claim is always settled")   # it is live and in the order
+
+
+def recorded_earlier(store: AuditStore, seq: int, body: dict) -> list[dict]:
+    """The claims behind 本次前 of book record ``seq`` (``body``) as it was settled: listed
+    by the record (yibao-audit/2, /3), or derived from its event's ledger (/4)."""
+    if "year_to_date_from" in body:
+        return body["year_to_date_from"]
+    return year_to_date_from(body, seq, store.book_records(body["person_id"], body["year"]))

@@ -18,11 +18,19 @@ import orjson
 
 FORMAT = "yibao-audit/1"        # an ``eval --record`` outcome with its trace (no ``kind``)
 BOOK_FORMAT = "yibao-audit/2"   # a settlement book entry with its trace: ``kind`` says which
-# What both write since: the same records without the trace.  A trace is some ten kB
+# What both wrote next: the same records without the trace.  A trace is some ten kB
 # against one of two kB of figures; it is derived again from the claim, the policy and
 # the claims before it, all in the store (audit/rederive.py), when it is shown.
-RECORD_FORMAT = "yibao-audit/3"
-FORMATS = (FORMAT, BOOK_FORMAT, RECORD_FORMAT)  # what verify, replay and show read
+UNTRACED_FORMAT = "yibao-audit/3"
+# What both write since: /3 without a settlement's ``year_to_date_from``.  That list (the
+# claims behind 本次前, each with the base and payout it added) is the prefix, up to the
+# claim, of the ``claims`` of the ``ledger_after`` its event's first entry carries, so a
+# settlement listed every earlier claim of its person-year twice, a third of its bytes;
+# book.year_to_date_from derives it from that entry.  An ``eval --record`` body is the
+# same in /3 and /4 (it never held the list).
+RECORD_FORMAT = "yibao-audit/4"
+UNTRACED_FORMATS = (UNTRACED_FORMAT, RECORD_FORMAT)   # records whose trace is derived
+FORMATS = (FORMAT, BOOK_FORMAT, *UNTRACED_FORMATS)  # what verify, replay and show read
 # The store's schema (meta.format): /1 without the book's index, /2 with it.  Records of
 # any format live in a /2 store.
 STORE_FORMATS = (FORMAT, BOOK_FORMAT)

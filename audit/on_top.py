@@ -94,12 +94,8 @@ def _records(key, waiting, settled, after, template) -> list:
     """Per new claim in input order: (claim id, line, the pieces of its record and
     report line) or (claim id, line, None, the refusal's JSON)."""
     person = encode(key[0])
-    rows = after["claims"]
-    # The claims as year_to_date_from lists them, once for the person-year: a claim's
-    # list is the claims settled before it, a prefix of these (one encode a claim).
-    last = max((outcome[3] for outcome in settled if isinstance(outcome, tuple)), default=0)
-    listed = [{"base": base, "claim_id": row_id, "date": date, "paid": paid}
-              for row_id, date, base, paid in rows[:last]]
+    # (No year_to_date_from since yibao-audit/4: the claims behind 本次前 are the prefix
+    # of the ledger_after below up to the claim, audit/book.py year_to_date_from.)
     ledger_after = encode(after)   # the event's first entry carries it
     items = []
     for (booked, line, raw), outcome in zip(waiting, settled):
@@ -110,13 +106,12 @@ def _records(key, waiting, settled, after, template) -> list:
                 line)
             items.append((claim_id, line, None, error.to_json()))
             continue
-        result, amounts, payable, row = outcome
+        result, amounts, payable, _ = outcome
         text = raw if isinstance(raw, str) else raw.decode("utf-8")
         outcome_json = result_to_json(result, trace=False)
         head, rest, entry = template.record(
             encode(text), encode(claim_id), line, ledger_after, encode(outcome_json),
-            encode(payable), person, template.version(result.policy), key[1],
-            encode(listed[:row]))
+            encode(payable), person, template.version(result.policy), key[1])
         ledger_after = None
         items.append((claim_id, line, (
             head, rest, entry, amounts, result.policy, text,

@@ -18,7 +18,7 @@ from typing import Iterable
 import attrs
 
 from yibao.audit.book_replay import book_person_years, replay_person_year
-from yibao.audit.chain import RECORD_FORMAT
+from yibao.audit.chain import UNTRACED_FORMATS
 from yibao.audit.policies import PolicyRef, load_stored_policy, policy_key
 from yibao.audit.record import claim_bytes, settle_lines, settlement
 from yibao.audit.store import AuditError, AuditStore
@@ -95,8 +95,8 @@ def _replay_batch(store: AuditStore, batch: int, wanted: set[int], compare_trace
         if position in wanted:
             body = record.data
             versions.add(body["engine_version"])
-            # A yibao-audit/3 record holds no trace: its settlement is what is compared.
-            traced = compare_trace and body["format"] != RECORD_FORMAT
+            # A yibao-audit/3 or /4 record holds no trace: its settlement is what is compared.
+            traced = compare_trace and body["format"] not in UNTRACED_FORMATS
             yield from compare(record.seq, record.claim_id, body["outcome"],
                                outcome_to_json(outcome, trace=traced), traced)
 

@@ -4,8 +4,8 @@ The inverse of :mod:`yibao.runtime.results` for what a record holds: the
 renderers in :mod:`yibao.explain` take a :class:`ClaimResult`, the
 :class:`Claim` and the :class:`Policy` version that settled it.  A record of
 format ``yibao-audit/1`` or ``/2`` holds its trace and is shown exactly as it
-was made, without evaluating; a ``/3`` record holds its figures only, and its
-trace is derived again (audit/rederive.py) and checked against them.
+was made, without evaluating; a ``/3`` or ``/4`` record holds its figures only, and
+its trace is derived again (audit/rederive.py) and checked against them.
 JSON objects are unordered: a step's inputs come back ordered by name.
 """
 
@@ -16,8 +16,9 @@ from typing import Union
 
 import attrs
 
+from yibao.audit.book import claim_object
 from yibao.audit.policies import PolicyRef, load_stored_policy
-from yibao.audit.chain import RECORD_FORMAT
+from yibao.audit.chain import UNTRACED_FORMATS
 from yibao.audit.record import claim_bytes
 from yibao.audit.rederive import rederive, same_settlement
 from yibao.audit.store import AuditError, AuditStore
@@ -87,7 +88,7 @@ class RecordedSettlement:
     claim: Claim
     policy: Policy
     engine: Engine
-    # A yibao-audit/3 record holds no trace: it is derived again (audit/rederive.py), and
+    # A yibao-audit/3 or /4 record holds no trace: it is derived again (audit/rederive.py), and
     # this says whether the figures derived with it are the recorded ones.
     rederived: bool = False
     matches: bool = True
@@ -103,12 +104,16 @@ def recorded_settlement(store: AuditStore, body: dict) -> RecordedSettlement:
     if version is None:
         raise AuditError(f"record #{body['seq']} names policy {body['policy_id']}, which its "
                          "policy chain does not hold")
-    claim = validate_claim(decode_claim_line(claim_bytes(body)), version)
+    # A book's correction (and a revision of a corrected claim) holds the claim as
+    # received, its "correction": true marker included: the claim is the text without it.
+    raw = claim_bytes(body)
+    text = claim_object(raw)[0] if "kind" in body else decode_claim_line(raw)
+    claim = validate_claim(text, version)
     # The canonical body sorts keys; payouts are shown in the policy's order of lines.
     order = {line.name: index for index, line in enumerate(version.lines)}
     payouts = tuple(sorted(result.payouts, key=lambda item: order.get(item[0], len(order))))
     engine = Engine(loaded)
-    rederived, matches = body["format"] == RECORD_FORMAT, True
+    rederived, matches = body["format"] in UNTRACED_FORMATS, True
     if rederived:
         again = rederive(store, body, engine)
         matches = same_settlement(body, again)

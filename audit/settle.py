@@ -700,16 +700,13 @@ class _Session:
         settled = results[booked.claim_id]
         outcome: ClaimResult = settled.outcome
         sha = self.settler.sha_of.get(outcome.policy)
-        before = []
-        for claim_id, date, base, paid in state["claims"]:    # in settlement order
-            if claim_id == booked.claim_id:
-                break
-            before.append({"claim_id": claim_id, "date": date, "base": base, "paid": paid})
+        # No year_to_date_from (yibao-audit/4): the claims before it are the prefix of
+        # ``state["claims"]`` up to it, and ``state`` is the ledger_after its event's
+        # first entry carries (audit/book.py year_to_date_from derives the list).
         return {
             "claim": raw if isinstance(raw, str) else raw.decode("utf-8"),
             "outcome": outcome_to_json(outcome, trace=False),
             "payable": self._paid(outcome)[1],
-            "year_to_date_from": before,
             "policy_id": outcome.policy, "policy_sha256": sha,
             "policies": self.settler.policy_refs,
             "policy_key": self.settler.policy_key,

@@ -56,7 +56,7 @@ class SettlementTemplate:
     Body keys in canonical order: batch, claim, claim_id, engine_version, format,
     input_line, kind, [ledger_after], mode, outcome, payable, person_id, policies,
     policy_id, policy_key, policy_sha256, position, prev, previous, recorded_at,
-    seq, year, year_to_date_from.  Index entry: claim, claim_id, engine_version,
+    seq, year (format yibao-audit/4: no ``year_to_date_from``, audit/chain.py).  Index entry: claim, claim_id, engine_version,
     kind, [ledger_after], payable, policies, policy_id, policy_key, policy_sha256.
     """
 
@@ -83,8 +83,8 @@ class SettlementTemplate:
         return found
 
     def record(self, claim: bytes, claim_id: bytes, input_line: int, ledger_after: bytes | None,
-               outcome: bytes, payable: bytes, person_id: bytes, version: bytes, year: int,
-               year_to_date_from: bytes) -> tuple[bytes, bytes, bytes]:
+               outcome: bytes, payable: bytes, person_id: bytes, version: bytes, year: int
+               ) -> tuple[bytes, bytes, bytes]:
         """(the body before its chain fields, the body after them, the index entry); every
         argument already encoded (``encode``) but the integers.  The body is the first,
         then :func:`chain_fields`, then the second."""
@@ -93,7 +93,7 @@ class SettlementTemplate:
             self._body_open, claim, b',"claim_id":', claim_id, self._body_engine,
             b"%d" % input_line, self._kind, ledger, self._mode, outcome, b',"payable":', payable,
             b',"person_id":', person_id, version))
-        rest = b"".join((b',"year":%d,"year_to_date_from":' % year, year_to_date_from, b"}"))
+        rest = b',"year":%d}' % year
         entry = b"".join((b'{"claim":', claim, b',"claim_id":', claim_id, self._entry_engine,
                           ledger, b',"payable":', payable, version, b"}"))
         return head, rest, entry

@@ -412,6 +412,7 @@ def run_show(store, args) -> int:
 
 
 def _show(store, args, out) -> int:
+    from yibao.audit.book_explain import recorded_earlier
     from yibao.audit.chain import body_hash
     from yibao.audit.restore import recorded_settlement
     from yibao.audit.store import AuditError
@@ -475,8 +476,12 @@ def _show(store, args, out) -> int:
         status = EXIT_CLAIMS_FAILED
     out.write(render(args, shown.engine, shown.result))
     if "kind" in body:
-        out.write(book_lines(body, [r.data | {"seq": r.seq} for r in records
-                                    if r.seq > record.seq], args.lang))
+        # A yibao-audit/4 record does not list the claims behind its 本次前: they are
+        # read from its event's ledger (audit/book.py year_to_date_from).
+        earlier = recorded_earlier(store, record.seq, body)
+        out.write(book_lines(body | {"year_to_date_from": earlier},
+                             [r.data | {"seq": r.seq} for r in records if r.seq > record.seq],
+                             args.lang))
     return status
 
 

@@ -251,9 +251,9 @@ def test_an_old_store_verifies_and_takes_book_entries(tmp_path, capsys, settle, 
     settle(EXAMPLE["bx-0001"], expect=EXIT_OK)
     assert main(["audit", "verify", book]) == EXIT_OK
     assert main(["audit", "replay", book]) == EXIT_OK
-    # Both written by this yibao: records of the third format (no trace) in an upgraded
+    # Both written by this yibao: records of the fourth format (no trace) in an upgraded
     # store; tests/audit/test_old_formats.py reads records of the first two.
-    assert [body["format"] for body in records(book)] == ["yibao-audit/3", "yibao-audit/3"]
+    assert [body["format"] for body in records(book)] == ["yibao-audit/4", "yibao-audit/4"]
 
 
 def test_verify_catches_a_book_index_that_lost_an_entry_and_reindex_rebuilds_it(

@@ -13,7 +13,7 @@ import json
 from helpers import EXAMPLES
 from yibao.audit import settle as settle_module
 from yibao.audit import settlement_template
-from yibao.audit.book import index_entry
+from yibao.audit.book import index_entry, year_to_date_from
 from yibao.audit.chain import link
 from yibao.audit.settle import BookSettler
 from yibao.audit.sqlite_store import SQLiteStore
@@ -88,7 +88,10 @@ def test_a_settlement_on_top_is_built_from_the_template_as_link_would_write_it(
     assert [row[0] for row in second["ledger_after"]["claims"]] == ["bx-0001", "bx-0002",
                                                                      "bx-0003"]
     assert "ledger_after" not in third
-    assert [row["claim_id"] for row in third["year_to_date_from"]] == ["bx-0001", "bx-0002"]
+    # No list of the claims before it (yibao-audit/4): they are the event's ledger's.
+    assert "year_to_date_from" not in third
+    assert [row["claim_id"] for row in year_to_date_from(
+        third, records[2].seq, store.book_records("p-01", 2023))] == ["bx-0001", "bx-0002"]
 
 
 def test_a_record_the_template_cannot_write_goes_the_general_way(benxi_engine, monkeypatch,

@@ -13,6 +13,7 @@ import pytest
 
 from helpers import EXAMPLES
 from yibao.audit import settle as settle_module
+from yibao.audit.book_explain import recorded_earlier
 from yibao.audit.restore import recorded_settlement
 from yibao.audit.settle import BookSettler, _current_ledger
 from yibao.audit.store import BookEntry
@@ -79,8 +80,16 @@ def test_the_trace_of_a_claim_settled_with_a_later_arrival_is_derived_as_settled
     # in date order, bx-0003 after bx-0001.  Its record comes first in the chain, so its
     # trace must be derived from the person-year at the end of the event, not before it.
     settle_lines(store, benxi_engine, "bx-0003", "bx-0001")
-    record = store.records_of_claim("bx-0003")[0].data
-    assert record["year_to_date_from"][0]["claim_id"] == "bx-0001"
+    found = store.records_of_claim("bx-0003")[0]
+    record = found.data
+    # 本次前 is bx-0001 (yibao-audit/4: read from the ledger on bx-0003's own record, the
+    # event's first): burden 35,000 − 17,000 − 3,000 = 15,000; 基本救助 (15,000 − 2,000) ×
+    # 60% = 7,800; 倾斜救助 on what is left, 15,000 − 7,800 = 7,200: (7,200 − 3,000) × 60%
+    # = 2,520 (Benxi §(五), 低保边缘家庭成员).
+    [earlier] = recorded_earlier(store, found.seq, record)
+    assert earlier["claim_id"] == "bx-0001" and earlier["date"] == "2023-02-10"
+    assert (earlier["base"]["基本救助"], earlier["paid"]["基本救助"]) == ("15000.00", "7800.00")
+    assert (earlier["base"]["倾斜救助"], earlier["paid"]["倾斜救助"]) == ("7200.00", "2520.00")
     shown = recorded_settlement(store, record)
     assert shown.rederived and shown.matches
     assert str(shown.result.payout("基本救助")) == "12000.00"

@@ -34,8 +34,9 @@ def test_money_must_already_be_a_string(number):
 
 def test_link_hashes_the_exact_body_with_seq_prev_and_format():
     body, digest = link({"claim_id": "a"}, 1, GENESIS)
-    # Records are written in the third format (no trace), whatever they hold.
-    assert body == ('{"claim_id":"a","format":"yibao-audit/3","prev":"%s","seq":1}' % GENESIS)
+    # Records are written in the fourth format (no trace, no year_to_date_from), whatever
+    # they hold.
+    assert body == ('{"claim_id":"a","format":"yibao-audit/4","prev":"%s","seq":1}' % GENESIS)
     assert digest == hashlib.sha256(body.encode("utf-8")).hexdigest()
     second, _ = link({"claim_id": "b"}, 2, digest)
     assert f'"prev":"{digest}"' in second

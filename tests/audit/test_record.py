@@ -34,8 +34,8 @@ def test_a_record_holds_claim_outcome_policy_hash_engine_and_time(domain_store, 
         "7800.00", "6000.00", "6200.00"]
     assert [b["outcome"]["payouts"]["倾斜救助"] for b in (first, second, third)] == [
         "2520.00", "2400.00", "8280.00"]
-    # No trace (yibao-audit/3): audit show derives it again from the store.
-    assert "trace" not in first["outcome"] and first["format"] == "yibao-audit/3"
+    # No trace (yibao-audit/4, as /3): audit show derives it again from the store.
+    assert "trace" not in first["outcome"] and first["format"] == "yibao-audit/4"
     shown = recorded_settlement(domain_store, first)
     assert shown.rederived and shown.matches
     assert any(step.op == "schedule" for step in shown.result.trace)
