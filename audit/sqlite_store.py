@@ -567,6 +567,66 @@ class SQLiteStore(LedgerTableStore):
         self._db.close()
 
 
+# ``yibao audit repage``: a book made before 16 kB pages rewritten in them.
+PAGE_SIZES = tuple(2 ** n for n in range(9, 17))   # what SQLite takes: 512 … 65536
+CANNOT_REPAGE = "A436"   # not a SQLite file, or the new file's path is taken
+IN_USE = "A437"          # another connection has the store open: repage needs it alone
+
+
+def page_size_of(path: str) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        db.close()
+
+
+def repage(path: str, page_size: int = PAGE_SIZE, target: str | None = None) -> int:
+    """The SQLite store at ``path`` rewritten in pages of ``page_size`` bytes: in place,
+    or into a new file ``target`` (``path`` left as it is); the page size it had.
+
+    A page size holds only for a new file, and SQLite's default is 4 kB, which a 2–4 kB
+    record fills alone: a book created before yibao chose 16 kB (PAGE_SIZE) writes and
+    checkpoints twice the log a COMMIT (benchmarks/RESULTS.md, "The settlement book").
+    ``VACUUM`` rewrites every table and index page by page, the rows and their bytes as
+    they are, so the chain's hashes, the index and the tree do not change (the caller
+    verifies before and after).  In place it needs the store alone: a write-ahead log
+    can only be left (and the page size changed) by its only connection, so a store
+    another process has open is refused (IN_USE) rather than waited for.  Into a new file
+    (``VACUUM INTO``) it reads one consistent snapshot and others may go on reading.
+    """
+    if page_size not in PAGE_SIZES:
+        raise AuditError(f"{CANNOT_REPAGE} {path}: a page size is a power of two from 512 to "
+                         f"65536, not {page_size}")
+    if target is not None and os.path.exists(target):
+        raise AuditError(f"{CANNOT_REPAGE} {target}: the file exists",
+                         "give a new file's path, or leave -o out to repage in place")
+    before = page_size_of(path)
+    db = sqlite3.connect(path, timeout=2, isolation_level=None)
+    try:
+        if target is not None:
+            db.execute(f"PRAGMA page_size = {page_size}")   # VACUUM INTO's pages
+            db.execute("VACUUM INTO ?", (target,))
+            db.close()
+            db = sqlite3.connect(target, isolation_level=None)
+            db.execute("PRAGMA journal_mode = WAL")           # as the store would set it
+            return before
+        mode = db.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if mode != "delete":
+            raise sqlite3.OperationalError("database is locked")
+        db.execute(f"PRAGMA page_size = {page_size}")
+        db.execute("VACUUM")
+        db.execute("PRAGMA journal_mode = WAL")
+        return before
+    except sqlite3.OperationalError as error:
+        if "locked" not in str(error) and "busy" not in str(error):
+            raise
+        raise AuditError(f"{IN_USE} {path}: another process has the store open ({error})",
+                         "let it finish (a settle, a desk, a verify), then repage") from None
+    finally:
+        db.close()
+
+
 class _Checkpointer:
     """Copies what each COMMIT wrote to the write-ahead log into the database file, in a
     thread with its own connection, while the writer goes on with its next transaction.

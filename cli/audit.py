@@ -1,6 +1,6 @@
 """`yibao audit …`: the audit trail written by `yibao eval --record` and `yibao settle`.
 
-verify, replay, show, reindex, migrate; and the transparency log
+verify, replay, show, reindex, migrate, repage; and the transparency log
 (docs/transparency.md): keygen, checkpoint, prove, check-proof.
 """
 
@@ -66,6 +66,16 @@ def register(commands) -> None:
     migrate.add_argument("store", help="the store to copy (it must verify)")
     migrate.add_argument("target", help="a postgresql:// URL")
     migrate.set_defaults(handler=run_migrate)
+    repage = actions.add_parser("repage", help="rewrite a SQLite store in larger pages (a book "
+                                               "made before 16 kB pages), verified before and "
+                                               "after")
+    repage.add_argument("store", help="the SQLite store (it must verify)")
+    repage.add_argument("--page-size", type=int, default=16384, metavar="BYTES",
+                        help="the new page size, a power of two from 512 to 65536")
+    repage.add_argument("-o", "--output", metavar="FILE",
+                        help="write the store rewritten into FILE, a new file, and leave STORE "
+                             "as it is (default: rewrite STORE in place)")
+    repage.set_defaults(handler=run_repage)
     reindex = actions.add_parser("reindex", help="rebuild the settlement book's person-year "
                                                  "index from the chain")
     reindex.add_argument("store")
@@ -356,6 +366,42 @@ def run_migrate(store, args) -> int:
         print(f"yibao: {args.target}: {check.problem.message}", file=sys.stderr)
         return EXIT_CLAIMS_FAILED
     print(f"ok: {copied} record(s) copied to {args.target}; head #{check.records} {check.head}")
+    return EXIT_OK
+
+
+def run_repage(args) -> int:
+    return _refusing(lambda: _repage(args), args.store)
+
+
+def _repage(args) -> int:
+    """A SQLite book rewritten in pages of --page-size (audit/sqlite_store.py repage):
+    verified first (a book that does not verify is left alone), then the rewritten file
+    verified to end at the same head."""
+    from yibao.audit.postgres_store import is_postgres
+    from yibao.audit.sqlite_store import CANNOT_REPAGE, SQLiteStore, repage
+    from yibao.audit.store import AuditError
+    from yibao.audit.verify import verify_store
+
+    if is_postgres(args.store):
+        raise AuditError(f"{CANNOT_REPAGE} {args.store}: only a SQLite store has pages to "
+                         "rewrite", "PostgreSQL keeps its own page size")
+    with SQLiteStore(args.store) as store:
+        before = verify_store(store)
+    if not before.ok:
+        print(f"yibao: {before.problem.code} {args.store}: {before.problem.message}",
+              file=sys.stderr)
+        print(f"yibao: {args.store} is left as it is: repage only a store that verifies",
+              file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    was = repage(args.store, args.page_size, args.output)
+    written = args.output or args.store
+    with SQLiteStore(written) as store:
+        after = verify_store(store, before.head)
+    if not after.ok:
+        print(f"yibao: {after.problem.code} {written}: {after.problem.message}", file=sys.stderr)
+        return EXIT_CLAIMS_FAILED
+    print(f"ok: {written} in pages of {args.page_size} bytes (were {was}); "
+          f"{after.records} record(s) verify; head #{after.records} {after.head}")
     return EXIT_OK
 
 
