@@ -15,7 +15,7 @@ import sqlite3
 
 import pytest
 
-from helpers import EXAMPLES, POLICIES
+from helpers import EXAMPLES
 from yibao.audit.sqlite_store import page_size_of
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, main
 
