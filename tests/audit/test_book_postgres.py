@@ -49,6 +49,15 @@ def test_the_book_on_postgresql_continues_the_year_and_verifies(tmp_path, postgr
     assert main(["audit", "show", postgres_url, "--claim", "bx-0003", "--color", "never",
                  "--lang", "en"]) == EXIT_OK
     assert "基本救助 -4600.00 (追回), net 6200.00" in capsys.readouterr().out
+    # bx-0002's record (yibao-audit/4) lists no earlier claims: show reads them from its
+    # event's ledger, on bx-0001's record.  Before it: bx-0001, burden 15,000, 基本救助
+    # (15,000 − 2,000) × 60% = 7,800, 倾斜救助 on the 7,200 left (7,200 − 3,000) × 60%.
+    assert main(["audit", "show", postgres_url, "--claim", "bx-0002", "--color", "never",
+                 "--lang", "en"]) == EXIT_OK
+    shown = capsys.readouterr().out.split("Before this claim")[1].split("Changed since")[0]
+    assert shown.splitlines()[1:] == [
+        "  bx-0001 2023-02-10: base 倾斜救助 7200.00, 基本救助 15000.00; paid 倾斜救助 2520.00, "
+        "基本救助 7800.00, 精神障碍床日定额救助 0.00"]
 
 
 def test_postgresql_refuses_updates_and_verify_names_the_record(postgres_url, tmp_path, capsys):
