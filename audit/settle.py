@@ -256,8 +256,13 @@ class _Session:
         if not keys or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
             return {}
         tails = {}
+        # SQLite gives the entries as their UTF-8 bytes (SQLiteStore.book_tails): searched
+        # and parsed as bytes, the versions' names too.
+        applied = self.settler.applied
+        as_bytes = tuple(version.encode("utf-8") for version in applied)
         for key, entries in self.store.book_tails(keys).items():
-            state = _current_ledger(entries, self.settler.applied)
+            state = _current_ledger(entries, as_bytes if type(entries[0].entry) is bytes
+                                    else applied)
             if state is not None and (not state["claims"]
                                       or state["claims"][-1][1] <= earliest[key]):
                 tails[key] = state
@@ -820,34 +825,49 @@ _LEDGER = '"ledger_after":'
 _ADJUSTMENT = f'"kind":"{ADJUSTMENT}"'
 _SETTLEMENT = f'"kind":"{SETTLEMENT}"'
 _APPLIED = '"policy_sha256":"'
+# The same marks for entries read as their UTF-8 bytes (str and bytes do not mix).
+_MARKS = {str: (_LEDGER, _ADJUSTMENT, _SETTLEMENT, _APPLIED),
+          bytes: tuple(mark.encode("utf-8")
+                       for mark in (_LEDGER, _ADJUSTMENT, _SETTLEMENT, _APPLIED))}
 
 
-def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict | None:
+def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...] | tuple[bytes, ...]
+                    ) -> dict | None:
     """The ledger recorded after a person-year's latest event, if it is current and every
     version its claims were settled under is in the chain (see _Session._open_year;
-    ``applied``: each chain version's sha256 as an entry names it, BookSettler.applied).
+    ``applied``: each chain version's sha256 as an entry names it, BookSettler.applied,
+    as text or as UTF-8 bytes like the entries).
 
-    The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), and
-    only the ledger's own entry and the settlements after it are decoded.
+    The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), as str
+    or as their UTF-8 bytes, and only the ledger's own entry and the settlements after
+    it are decoded.  An entry that cannot be read so (not UTF-8, not JSON, not an
+    object: an index edited behind the chain's back) gives None, and the person-year is
+    read whole, as for any other doubt.
     """
-    last = next((index for index in range(len(entries) - 1, -1, -1)
-                 if _LEDGER in entries[index].entry), None)
-    if last is None:
+    if not entries:
         return None
-    # Every version named is one of the chain's: as many names as names of its versions
-    # (str.count, not a regex: this runs for every person-year a run touches).
-    for entry in entries:
-        text = entry.entry
-        named = text.count(_APPLIED)
-        if named and named != sum(text.count(version) for version in applied):
+    try:
+        ledger, adjustment, settlement, named_as = _MARKS[type(entries[0].entry)]
+        last = next((index for index in range(len(entries) - 1, -1, -1)
+                     if ledger in entries[index].entry), None)
+        if last is None:
             return None
-    state = entries[last].data["ledger_after"]
-    listed = {row[0] for row in state["claims"]}
-    for entry in entries[last + 1:]:
-        if _ADJUSTMENT in entry.entry:
-            continue
-        if _SETTLEMENT not in entry.entry or entry.data["claim_id"] not in listed:
-            return None
+        # Every version named is one of the chain's: as many names as names of its
+        # versions (count, not a regex: this runs for every person-year a run touches).
+        for entry in entries:
+            text = entry.entry
+            named = text.count(named_as)
+            if named and named != sum(text.count(version) for version in applied):
+                return None
+        state = entries[last].data["ledger_after"]
+        listed = {row[0] for row in state["claims"]}
+        for entry in entries[last + 1:]:
+            if adjustment in entry.entry:
+                continue
+            if settlement not in entry.entry or entry.data["claim_id"] not in listed:
+                return None
+    except (KeyError, TypeError, ValueError):
+        return None     # (ValueError: JSONDecodeError and UnicodeDecodeError among them)
     return state
 
 

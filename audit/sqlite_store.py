@@ -391,7 +391,13 @@ class SQLiteStore(LedgerTableStore):
         # ledger's entry and what follows, a range of the index.  CROSS JOIN keeps that
         # order: left to itself the planner read every index row of the person, all
         # years, and sorted the result (EXPLAIN QUERY PLAN; a third of the query's time).
-        rows = self._rows_in("SELECT b.person_id, b.year, b.seq, b.entry FROM book_ledgers l "
+        # The entry as its UTF-8 bytes, undecoded (None if it is not text): the settler
+        # searches and parses it as bytes (audit/settle.py _current_ledger), which saves
+        # making a str of 1.7 kB a row and orjson reading it back as UTF-8 (≈ 4 µs a row;
+        # benchmarks/RESULTS.md, "The book's bytes").  Not UTF-8: it gives up on the
+        # ledger and reads the person-year whole, with the tolerant text factory.
+        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')} "
+                             "FROM book_ledgers l "
                              "CROSS JOIN book_index b ON b.person_id = l.person_id "
                              "AND b.year = l.year AND b.seq >= l.seq "
                              "WHERE l.person_id IN ({marks}) "

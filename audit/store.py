@@ -98,7 +98,9 @@ class BookEntry:
     # The record's hash (what fold keeps, for a later entry to name); None when read from
     # the index alone (book_tails: only the ledger is read from those, never folded).
     hash: str | None
-    entry: str
+    # As text; or as its UTF-8 bytes where a store reads it undecoded (SQLite's
+    # book_tails; None there for a value that is not text: an edited index).
+    entry: str | bytes | None
 
     @functools.cached_property
     def data(self) -> dict:
@@ -269,7 +271,8 @@ class AuditStore(abc.ABC):
         The table (docs/book.md, "The ledger table") only says where to start reading:
         every entry from there to the end is read, so a pointer left behind by a
         writer that did not keep it reads more, never less.  The entries come from the
-        index alone (``hash`` None): their records are not looked up.  A person-year without a
+        index alone (``hash`` None): their records are not looked up; ``entry`` may be
+        its UTF-8 bytes (SQLite).  A person-year without a
         row is absent (read it whole); a store without the table returns nothing.
         """
         return {}

@@ -276,7 +276,7 @@ def test_a_transactions_read_ahead_is_one_statement_a_method_however_many_people
     assert list(tails) == [("p-01", 2023)] and list(heads) == ["bx-0001"]
 
 
-def test_an_index_entry_that_is_not_utf8_is_still_read_as_it_always_was(store, benxi_engine):
+def test_an_index_entry_that_is_not_utf8_is_read_and_its_ledger_not_used(store, benxi_engine):
     settle_lines(store, benxi_engine, "bx-0001")
     seq = store.records_of_claim("bx-0001")[0].seq
     store._db.execute("DROP TRIGGER IF EXISTS book_index_no_update")
@@ -284,8 +284,28 @@ def test_an_index_entry_that_is_not_utf8_is_still_read_as_it_always_was(store, b
                       "'\"settlement\"   ') AS BLOB) || x'ff' WHERE seq = ?", (seq,))
     store._db.execute("UPDATE book_index SET entry = CAST(entry AS TEXT) WHERE seq = ?", (seq,))
     [entry] = store.book_tails([("p-01", 2023)])[("p-01", 2023)]
-    # read with the tolerant text factory (U+FFFD for the byte), not refused mid-read
-    assert entry.seq == seq and entry.entry.endswith("\ufffd")
+    # read as the bytes stored (the settler parses bytes), not refused mid-read; its
+    # ledger is not taken (it is not JSON now): the person-year would be read whole
+    assert entry.seq == seq and entry.entry.endswith(b"\xff")
+    assert _current_ledger([entry], ()) is None
+    store._db.execute("UPDATE book_index SET entry = x'7b7d' WHERE seq = ?", (seq,))  # a blob
+    [entry] = store.book_tails([("p-01", 2023)])[("p-01", 2023)]
+    assert entry.entry is None and _current_ledger([entry], ()) is None
+
+
+def test_a_ledger_read_as_bytes_is_the_ledger_read_as_text(store, benxi_engine):
+    """book_tails gives SQLite's entries as their UTF-8 bytes: _current_ledger reads the
+    same ledger from them as from the text, and refuses the same versions."""
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0002")
+    [raw] = store.book_tails([("p-01", 2023)]).values()
+    assert all(type(e.entry) is bytes for e in raw)
+    text = [BookEntry(e.seq, e.hash, e.entry.decode("utf-8")) for e in raw]
+    sha = store.records_of_claim("bx-0001")[0].data["policy_sha256"]
+    applied = f'"policy_sha256":"{sha}"'
+    state = _current_ledger(raw, (applied.encode("utf-8"),))
+    assert state == _current_ledger(text, (applied,))
+    assert [row[0] for row in state["claims"]] == ["bx-0001", "bx-0002"]
+    assert _current_ledger(raw, (b'"policy_sha256":"' + b"0" * 64 + b'"',)) is None
 
 
 @pytest.mark.parametrize("where", ["sqlite", "postgresql"])
