@@ -848,24 +848,30 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...] | tuple[b
         return None
     try:
         ledger, adjustment, settlement, named_as = _MARKS[type(entries[0].entry)]
-        last = next((index for index in range(len(entries) - 1, -1, -1)
-                     if ledger in entries[index].entry), None)
-        if last is None:
+        last = len(entries) - 1     # (usually the only one: the ledger's own entry)
+        while last >= 0 and ledger not in entries[last].entry:
+            last -= 1
+        if last < 0:
             return None
         # Every version named is one of the chain's: as many names as names of its
         # versions (count, not a regex: this runs for every person-year a run touches).
+        only = applied[0] if len(applied) == 1 else None
         for entry in entries:
             text = entry.entry
             named = text.count(named_as)
-            if named and named != sum(text.count(version) for version in applied):
+            if named and named != (text.count(only) if only is not None else
+                                   sum(text.count(version) for version in applied)):
                 return None
         state = entries[last].data["ledger_after"]
-        listed = {row[0] for row in state["claims"]}
-        for entry in entries[last + 1:]:
-            if adjustment in entry.entry:
-                continue
-            if settlement not in entry.entry or entry.data["claim_id"] not in listed:
-                return None
+        if last + 1 < len(entries):
+            listed = {row[0] for row in state["claims"]}
+            for entry in entries[last + 1:]:
+                if adjustment in entry.entry:
+                    continue
+                if settlement not in entry.entry or entry.data["claim_id"] not in listed:
+                    return None
+        elif type(state["claims"]) is not list:
+            return None     # (as the set above would find: the rows must be a list)
     except (KeyError, TypeError, ValueError):
         return None     # (ValueError: JSONDecodeError and UnicodeDecodeError among them)
     return state
