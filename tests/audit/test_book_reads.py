@@ -125,6 +125,18 @@ def test_a_version_the_chain_lacks_reads_the_person_year_whole():
     assert _current_ledger(entries, APPLIED) is None
 
 
+def test_with_two_versions_in_the_chain_an_entry_may_name_either():
+    revised = "c" * 64
+    chain = APPLIED + (f'"policy_sha256":"{revised}"',)
+    entries = [entry(1, kind="settlement", claim_id="c0", policy_sha256=revised),
+               entry(2, kind="settlement", claim_id="c1", policy_sha256=SHA, ledger_after=LEDGER)]
+    assert _current_ledger(entries, chain) == LEDGER
+    assert _current_ledger(entries, APPLIED) is None      # c0's version is not in a chain of one
+    other = [entry(1, kind="settlement", claim_id="c1", policy_sha256="b" * 64,
+                   ledger_after=LEDGER)]
+    assert _current_ledger(other, chain) is None
+
+
 def test_a_persons_claims_and_a_records_hash_are_read_by_key(store, benxi_engine):
     # what the desk's search by person and its index's check of the last record read
     # use (desk/search_book.py, desk/catalog.py); the base class's walk gives the same
