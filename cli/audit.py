@@ -393,6 +393,7 @@ def _repage(args) -> int:
         print(f"yibao: {args.store} is left as it is: repage only a store that verifies",
               file=sys.stderr)
         return EXIT_CLAIMS_FAILED
+    size = os.path.getsize(args.store)
     was = repage(args.store, args.page_size, args.output)
     written = args.output or args.store
     with SQLiteStore(written) as store:
@@ -401,7 +402,8 @@ def _repage(args) -> int:
         print(f"yibao: {after.problem.code} {written}: {after.problem.message}", file=sys.stderr)
         return EXIT_CLAIMS_FAILED
     print(f"ok: {written} in pages of {args.page_size} bytes (were {was}); "
-          f"{after.records} record(s) verify; head #{after.records} {after.head}")
+          f"{after.records} record(s) verify; head #{after.records} {after.head}; "
+          f"{os.path.getsize(written) / 2**20:,.1f} MB (were {size / 2**20:,.1f})")
     return EXIT_OK
 
 
