@@ -56,8 +56,9 @@ class SettlementTemplate:
     Body keys in canonical order: batch, claim, claim_id, engine_version, format,
     input_line, kind, [ledger_after], mode, outcome, payable, person_id, policies,
     policy_id, policy_key, policy_sha256, position, prev, previous, recorded_at,
-    seq, year (format yibao-audit/4: no ``year_to_date_from``, audit/chain.py).  Index entry: claim, claim_id, engine_version,
-    kind, [ledger_after], payable, policies, policy_id, policy_key, policy_sha256.
+    seq, year (format yibao-audit/4: no ``year_to_date_from``, audit/chain.py).
+    Index entry: claim, claim_id, engine_version, kind, [ledger_after], payable,
+    policies, policy_id, policy_key, policy_sha256.
     """
 
     def __init__(self, batch: int, policy_refs: list[dict], policy_key: str,

@@ -393,7 +393,7 @@ class SQLiteStore(LedgerTableStore):
         # years, and sorted the result (EXPLAIN QUERY PLAN; a third of the query's time).
         # The entry as its UTF-8 bytes, undecoded (None if it is not text): the settler
         # searches and parses it as bytes (audit/settle.py _current_ledger), which saves
-        # making a str of 1.7 kB a row and orjson reading it back as UTF-8 (≈ 4 µs a row;
+        # making a str of some 2 kB a row and orjson reading it back as UTF-8 (≈ 4 µs a row;
         # benchmarks/RESULTS.md, "The book's bytes").  Not UTF-8: it gives up on the
         # ledger and reads the person-year whole, with the tolerant text factory.
         rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')} "
