@@ -203,6 +203,12 @@ def _money_chunk(array: pa.Array, count: int) -> tuple[np.ndarray, np.ndarray]:
         exact = _present(array) & (high == (low >> 63)) & (low >= 0) & (
             low < MONEY_BOUND // scale)
         return np.where(exact, low * scale, 0), exact
+    if pa.types.is_decimal64(kind) and kind.scale <= 2:
+        # runner.read_parquet's money columns: the unscaled int64 as the file stores it
+        low = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + count]
+        scale = 10 ** (2 - kind.scale)
+        exact = _present(array) & (low >= 0) & (low < MONEY_BOUND // scale)
+        return (np.where(exact, low * scale, 0) if scale > 1 or not exact.all() else low), exact
     if pa.types.is_integer(kind):
         values = _filled(array, 0)
         exact = _present(array) & (values >= 0) & (values < MONEY_BOUND // 100)
