@@ -160,17 +160,24 @@ def _decimal64(kind, values_parts, valid_parts, rows: int) -> pa.Array:
     """Unscaled int64 values of the present rows → a decimal64 array of ``kind``'s
     precision and scale (0 where a row is null): the values' own buffer, no copy when
     no row is null."""
-    present = np.concatenate(values_parts) if len(values_parts) != 1 else values_parts[0]
+    present = _joined(values_parts, np.int64)
     nulls = rows - len(present)
     bitmap = None
     if nulls:
-        valid = np.concatenate(valid_parts) if len(valid_parts) != 1 else valid_parts[0]
+        valid = _joined(valid_parts, bool)
         values = np.zeros(rows, dtype=np.int64)
         values[valid] = present
         present = values
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.Array.from_buffers(pa.decimal64(kind.precision, kind.scale), rows,
                                  [bitmap, pa.py_buffer(present)], null_count=nulls)
+
+
+def _joined(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """The pages' arrays as one (a row group of no rows has no page)."""
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 def _decompress(codec, body, size: int):

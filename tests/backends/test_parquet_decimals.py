@@ -79,6 +79,14 @@ def test_every_layout_of_the_writer_decodes_to_pyarrows_values(tmp_path, options
         assert _decoded(path, name).equals(pq.read_table(path).column(name))
 
 
+def test_a_file_of_no_claims_holds_a_row_group_of_no_rows(tmp_path):
+    """pyarrow writes an empty table as one row group of 0 rows: its chunk is empty."""
+    path = _written(tmp_path, {"total_cost": _money([])})
+    assert pq.read_metadata(path).num_row_groups == 1
+    assert _decoded(path, "total_cost").to_pylist() == []
+    assert read_parquet(path).column("total_cost").to_pylist() == []
+
+
 def test_a_column_of_nulls_and_a_column_without_nulls(tmp_path):
     path = _written(tmp_path, {"none": _money([None] * 700),
                                "all": pa.array([Decimal("1.00")] * 700, pa.decimal128(18, 2))})
