@@ -90,9 +90,6 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
     window = window_claims(prepared, rows, py, count)
     fast, slow = rows[window], rows[~window]
-    order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
-    fast = fast[order]
-    step("route")
     walk_table = walked_by_numpy = None
     if len(slow) and prepared.c311 is not None:
         if runner.numpy_walk:   # gathers the walked claims' arrays now, before they go
@@ -101,12 +98,12 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
             walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
                                       slow, py[~window])
-    fast_py = py[window][order]
-    del py, window, rows, order, person_codes
     # the other person-years' rows are all the walk or the exact path may read of the table
     slow_table = take_rows(table, slow) if walked_by_numpy is None else None
     slow_rows = np.arange(len(slow))
     with ThreadPoolExecutor(1) as pool:
+        # The walk starts as soon as its claims are known: the window path's order (a
+        # sort that lets go of the interpreter) and the engine's columns are made beside it
         if walked_by_numpy is not None:
             walk = pool.submit(walked_by_numpy.settle)
         elif walk_table is not None:
@@ -116,6 +113,11 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
             walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
                                slow_rows) if len(slow) else None
         del slow_table
+        order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
+        fast = fast[order]
+        fast_py = py[window][order]
+        del py, window, rows, order, person_codes
+        step("route")
         # The window path's claims are settled where they lie: each block of them gathers
         # the rows it reads and writes its outputs back at those rows, in input order, on
         # the workers (ColumnarRunner.settle_rows); the walk's rows are written after it.
@@ -179,6 +181,9 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
         return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
     if len(column) == 0:
         return np.zeros(0, dtype=np.int64)
+    keys = _fixed_keys(column)
+    if keys is not None:   # Arrow hashes 8-byte integers in half the time of strings
+        return np.asarray(pc.dictionary_encode(pa.array(keys)).indices).astype(np.int64)
     # Arrow encodes a chunked array with one hash table: every chunk then holds the one
     # dictionary, and the chunks need no concatenation first (a copy of the column)
     chunks = column.dictionary_encode().chunks
@@ -186,6 +191,33 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
         chunks = [column.combine_chunks().dictionary_encode()]
     return np.concatenate([np.asarray(chunk.indices.fill_null(-1)).astype(np.int64)
                            for chunk in chunks])
+
+
+def _fixed_keys(column) -> np.ndarray | None:
+    """Ids all present and of one length of at most 8 bytes (a claims system's ids
+    usually have one width) as uint64 keys, each its id's bytes: equal keys, equal ids,
+    so their codes are the ids' own.  None for any other column."""
+    width, parts = None, []
+    for chunk in column.chunks:
+        if chunk.null_count or not pa.types.is_string(chunk.type):
+            return None
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+            chunk.offset:chunk.offset + len(chunk) + 1]
+        first, span = int(offsets[0]), int(offsets[-1] - offsets[0])
+        if span % len(chunk) or (width is not None and span // len(chunk) != width):
+            return None
+        width = span // len(chunk)
+        if not 1 <= width <= 8 or not bool(np.all(np.diff(offsets) == width)):
+            return None
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[first:first + span]
+        if width < 8:
+            wide = np.zeros((len(chunk), 8), dtype=np.uint8)
+            wide[:, :width] = data.reshape(-1, width)
+            data = wide.reshape(-1)
+        parts.append(data.view("<u8"))
+    return np.concatenate(parts) if parts else None
 
 
 def _ascending(ids) -> bool:
