@@ -87,7 +87,8 @@ def read_column(source, metadata, parquet_column, row_group: int, column: int,
         raise Unsupported("the column chunk is cut short")
     buffer = memoryview(data)
     dictionary = None
-    values_parts: list[np.ndarray] = []
+    values = np.empty(rows, dtype=np.int64)   # the present rows' values, page after page
+    filled = 0
     valid_parts: list[np.ndarray] = []
     at, seen = 0, 0
     while seen < rows:
@@ -122,8 +123,11 @@ def read_column(source, metadata, parquet_column, row_group: int, column: int,
             else:
                 valid = None
             present = count if valid is None else int(np.count_nonzero(valid))
-            values_parts.append(_values(raw[pos:], page.get(2), present, width, big_endian,
-                                        dictionary))
+            if filled + present > rows:
+                raise Unsupported("more values than rows")
+            _values(raw[pos:], page.get(2), width, big_endian, dictionary,
+                    values[filled:filled + present])
+            filled += present
             valid_parts.append(valid if valid is not None else np.ones(count, dtype=bool))
             seen += count
         elif page_type == _DATA_PAGE_V2:
@@ -135,9 +139,9 @@ def read_column(source, metadata, parquet_column, row_group: int, column: int,
             if rep_length or (def_length and not optional):
                 raise Unsupported("levels")
             levels = body[:def_length]
-            values = body[def_length:]
+            data = body[def_length:]
             if page.get(7, True) and codec is not None:
-                values = _decompress(codec, values, uncompressed - def_length)
+                data = _decompress(codec, data, uncompressed - def_length)
             if optional:
                 valid = _hybrid(levels, 1, count).astype(bool)
             else:
@@ -145,22 +149,24 @@ def read_column(source, metadata, parquet_column, row_group: int, column: int,
             present = int(np.count_nonzero(valid))
             if present != count - nulls:
                 raise Unsupported("null count")
-            values_parts.append(_values(values, page.get(4), present, width, big_endian,
-                                        dictionary))
+            if filled + present > rows:
+                raise Unsupported("more values than rows")
+            _values(data, page.get(4), width, big_endian, dictionary,
+                    values[filled:filled + present])
+            filled += present
             valid_parts.append(valid)
             seen += count
         else:
             raise Unsupported(f"page type {page_type}")
     if seen != rows:
         raise Unsupported("the pages hold another number of rows")
-    return _decimal64(kind, values_parts, valid_parts, rows)
+    return _decimal64(kind, values[:filled], valid_parts, rows)
 
 
-def _decimal64(kind, values_parts, valid_parts, rows: int) -> pa.Array:
+def _decimal64(kind, present: np.ndarray, valid_parts, rows: int) -> pa.Array:
     """Unscaled int64 values of the present rows → a decimal64 array of ``kind``'s
     precision and scale (0 where a row is null): the values' own buffer, no copy when
     no row is null."""
-    present = _joined(values_parts, np.int64)
     nulls = rows - len(present)
     bitmap = None
     if nulls:
@@ -192,24 +198,26 @@ def _decompress(codec, body, size: int):
     return memoryview(out).cast("B")
 
 
-def _values(raw, encoding, present: int, width: int, big_endian: bool,
-            dictionary: np.ndarray | None) -> np.ndarray:
-    """A data page's ``present`` values (after its levels) as int64."""
+def _values(raw, encoding, width: int, big_endian: bool, dictionary: np.ndarray | None,
+            out: np.ndarray) -> None:
+    """A data page's present values (after its levels) as int64, written into ``out``
+    (as many as it holds)."""
+    present = len(out)
     if encoding in (_RLE_DICTIONARY, _PLAIN_DICTIONARY):
         if dictionary is None:
             raise Unsupported("dictionary indices before a dictionary")
         if present == 0:
-            return np.zeros(0, dtype=np.int64)
+            return
         if len(raw) < 1:
             raise Unsupported("no bit width")
-        bits = raw[0]
-        indices = _hybrid(raw[1:], bits, present)
-        if len(dictionary) == 0 or (len(indices) and int(indices.max()) >= len(dictionary)):
+        indices = _hybrid(raw[1:], raw[0], present)
+        if len(dictionary) == 0 or int(indices.max()) >= len(dictionary):
             raise Unsupported("an index past the dictionary")
-        return dictionary[indices]
-    if encoding == _PLAIN:
-        return _plain(raw, present, width, big_endian)
-    raise Unsupported(f"encoding {encoding}")
+        np.take(dictionary, indices, out=out, mode="clip")   # every index checked above
+    elif encoding == _PLAIN:
+        out[:] = _plain(raw, present, width, big_endian)
+    else:
+        raise Unsupported(f"encoding {encoding}")
 
 
 def _plain(raw, count: int, width: int, big_endian: bool) -> np.ndarray:
@@ -232,12 +240,14 @@ def _plain(raw, count: int, width: int, big_endian: bool) -> np.ndarray:
 
 def _hybrid(raw, bits: int, count: int) -> np.ndarray:
     """``count`` values of parquet's RLE/bit-packed hybrid encoding at bit width ``bits``
-    (no length prefix), as uint32.  A writer cuts a long stretch of distinct values
+    (no length prefix), as unsigned integers (8, 16 or 32 bits).  A writer cuts a long stretch of distinct values
     into bit-packed runs of one size (Arrow's: 63 groups of 8): those runs are found
     at once, by their headers' bytes at a stride, and unpacked together with the
     others, in one pass."""
     if bits > 32:
         raise Unsupported("bit width")
+    if count == 0:
+        return np.zeros(0, dtype=np.uint32)
     flat = np.frombuffer(raw, dtype=np.uint8)
     size = len(flat)
     value_bytes = (bits + 7) // 8
@@ -280,7 +290,7 @@ def _hybrid(raw, bits: int, count: int) -> np.ndarray:
             parts.append(values[used:used + many])
             used += many
         else:
-            parts.append(np.full(many, value, dtype=np.uint32))
+            parts.append(np.full(many, value, dtype=values.dtype))
     return np.concatenate(parts)[:count]
 
 
@@ -307,8 +317,7 @@ def _unpack(literal: list, bits: int) -> np.ndarray:
     if bits == 0 or len(data) == 0:
         return np.zeros(len(data) * 8 // max(bits, 1), dtype=np.uint32)
     if bits in (8, 16, 32):   # byte-aligned: the bytes are the values, little-endian
-        return np.ascontiguousarray(data).view(
-            {8: "<u1", 16: "<u2", 32: "<u4"}[bits]).astype(np.uint32)
+        return np.ascontiguousarray(data).view({8: "<u1", 16: "<u2", 32: "<u4"}[bits])
     groups = data.reshape(-1, bits)
     out = np.empty((len(groups), 8), dtype=np.uint32)
     # a value's bytes fit in 32 bits when they are at most 25 (it starts within a byte)
