@@ -287,7 +287,12 @@ class ColumnarRunner(DuckDBRunner):
         def settle(lo: int, hi: int, version: int, candidate, code: int) -> None:
             write(lo, hi, self.settlements[version].settle(claims_at(lo, hi), candidate), code)
 
-        with ThreadPoolExecutor(workers or self.workers) as pool:
+        threads = min(workers or self.workers, len(blocks))
+        if threads <= 1:   # one worker (beside the walk) is this thread: no hand-over
+            for block in blocks:
+                settle(*block)
+            return names
+        with ThreadPoolExecutor(threads) as pool:
             for done in [pool.submit(settle, *block) for block in blocks]:
                 done.result()
         return names
