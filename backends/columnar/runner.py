@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest_factor
+from yibao.backends.columnar.freed import keep_freed
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.outcomes import BatchResults
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
@@ -73,6 +74,7 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
+            keep_freed()   # the run's arrays reuse the pages it frees (freed.py)
             held = [read_parquet(path)]
             # the table is held by ``held`` alone, so the engine can let its columns go
             return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
@@ -95,6 +97,7 @@ class ColumnarRunner(DuckDBRunner):
         in order, so the batch holds ``len(table) + len(refusals)`` records.
 
         Returns the batch's outcomes, in input order, as ``run`` does."""
+        keep_freed()
         return self._settle_held([table], lines, refusals, progress)
 
     def _settle_held(self, held: list, lines, refusals: dict[int, ClaimError],
@@ -328,9 +331,10 @@ def read_parquet(path: str):
 
     The money columns (decimals of at most 18 digits) are decoded by
     backends/columnar/parquet_decimals.py on this thread, as decimal64 (the unscaled
-    int64 as stored: pyarrow's decimal128 is the same values in twice the bytes),
-    while pyarrow reads the other columns on its own threads; a column laid out in a
-    way that module does not decode is read by pyarrow after them."""
+    int64 as stored: pyarrow's decimal128 is the same values in twice the bytes), each
+    column into one array (its row groups' chunks are slices of it), while pyarrow
+    reads the other columns on its own threads; a column laid out in a way that module
+    does not decode is read by pyarrow after them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -354,16 +358,21 @@ def read_parquet(path: str):
             return pa.concat_tables([file.read_row_group(i, columns=names) for i in groups])
 
         decoded: dict[str, pa.ChunkedArray] = {}
+        # a row group's rows start where the ones before it end in each column's one array
+        bounds = np.cumsum([0] + [metadata.row_group(i).num_rows for i in groups])
+        scratch = parquet_decimals.Scratch()
         with ThreadPoolExecutor(1) as reader:
             rest = reader.submit(read, others)
             with open(path, "rb") as source:
                 for name in money:
                     at = parquet_decimals.leaf(schema, name)
                     kind = arrow_schema.field(name).type
+                    values = np.empty(int(bounds[-1]), dtype=np.int64)
                     try:
                         decoded[name] = pa.chunked_array(
-                            [parquet_decimals.read_column(source, metadata, schema.column(at),
-                                                          i, at, kind) for i in groups])
+                            [parquet_decimals.read_column(
+                                source, metadata, schema.column(at), i, at, kind,
+                                values[bounds[i]:bounds[i + 1]], scratch) for i in groups])
                     except parquet_decimals.Unsupported:
                         pass
             table = rest.result()
