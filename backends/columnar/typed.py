@@ -82,9 +82,10 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         arrays = admitted.arrays
         prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
                             (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
-        if prepared.c311 is not None:
-            _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable,
-                                errors)
+        # C311: the claims leave the settleable rows now; their errors (Python objects) are
+        # made once the window path is settled, while the walk may still run
+        unspecified = (_unspecified(prepared.c311, settleable) if prepared.c311 is not None
+                       else None)
         person_codes = person_codes.result()
     rows = np.flatnonzero(settleable)
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
@@ -154,6 +155,8 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
                                    cand, fast if places is None else places[fast],
                                    max(1, runner.workers - 1) if walk is not None else None)
         del engine, fast_py, in_window
+        if unspecified is not None:
+            _refuse_unspecified(runner, table, positions, lines, *unspecified, errors)
         other = walk.result() if walk is not None else None
     step("settle")
     trimming = give_back()   # the workers' freed memory, beside the results (freed.py)
@@ -273,16 +276,23 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     return order[np.argsort(high, kind="stable")]
 
 
-def _refuse_unspecified(runner, table, positions, lines, c311, settleable, errors) -> None:
-    """Refuse the settleable claims that need a value their notice leaves open (C311),
-    as the SQL's ``unspecified_claims``; they never touch the year-to-date figures."""
+def _unspecified(c311: np.ndarray, settleable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The settleable claims that need a value their notice leaves open (C311), as the
+    SQL's ``unspecified_claims``, taken out of ``settleable`` (they never touch the
+    year-to-date figures): their rows, and the index of the need each is refused for."""
     rows = np.flatnonzero(settleable & (c311 >= 0))
+    settleable[rows] = False
+    return rows, c311[rows]
+
+
+def _refuse_unspecified(runner, table, positions, lines, rows: np.ndarray, needs: np.ndarray,
+                        errors) -> None:
+    """The C311 errors of the claims at ``rows`` (:func:`_unspecified`), by input position."""
     if not len(rows):
         return
     ids = table.column("claim_id").take(pa.array(rows)).to_pylist()
     Refusals(runner.plan, errors).unspecified(zip(positions[rows].tolist(), ids,
-                                                  c311[rows].tolist(), lines[rows].tolist()))
-    settleable[rows] = False
+                                                  needs.tolist(), lines[rows].tolist()))
 
 
 def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Table:
