@@ -90,15 +90,17 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     rows = np.flatnonzero(settleable)
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
     window = window_claims(prepared, rows, py, count)
-    fast, slow = rows[window], rows[~window]
+    walked = ~window
+    fast, slow, fast_py, slow_py = rows[window], rows[walked], py[window], py[walked]
+    del walked
     walk_table = walked_by_numpy = None
     if len(slow) and prepared.c311 is not None:
         if runner.numpy_walk:   # gathers the walked claims' arrays now, before they go
             walked_by_numpy = numpy_walk(runner, prepared, arrays, admitted.visit, positions,
-                                         slow, py[~window])
+                                         slow, slow_py)
         if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
             walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
-                                      slow, py[~window])
+                                      slow, slow_py)
     # the other person-years' rows are all the walk or the exact path may read of the table
     slow_table = take_rows(table, slow) if walked_by_numpy is None else None
     slow_rows = np.arange(len(slow))
@@ -114,10 +116,10 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
             walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
                                slow_rows) if len(slow) else None
         del slow_table
-        order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
+        order = _claim_order(prepared.route_key[fast] * count + fast_py, arrays["days"][fast])
         fast = fast[order]
-        fast_py = py[window][order]
-        del py, window, rows, order, person_codes
+        fast_py = fast_py[order]
+        del py, window, rows, order, person_codes, slow_py
         step("route")
         # The window path's claims are settled where they lie: each block of them gathers
         # the rows it reads and writes its outputs back at those rows, in input order, on
@@ -144,7 +146,8 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         places = None
         if walked_by_numpy is not None or not len(slow):
             settled_rows[slow] = True
-            places = np.cumsum(settled_rows) - 1
+            places = np.cumsum(settled_rows, dtype=np.int64)
+            places -= 1
         size = int(places[-1]) + 1 if places is not None and len(places) else len(positions)
         out = runner.outputs(size)
         cand = np.empty(size, dtype=np.int32)
