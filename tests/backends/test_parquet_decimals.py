@@ -175,3 +175,32 @@ def test_read_parquet_holds_the_files_values_in_its_columns_order(tmp_path):
     for name in ("claim_id", "total_cost", "in_scope_cost"):
         assert table.column(name).to_pylist() == expected.column(name).to_pylist()
     assert table.column("visit").to_pylist() == ["住院", "门诊", "住院"]
+
+
+def test_money_read_into_one_buffer_is_admitted_without_a_copy():
+    """admit.money: a decimal64 column of fen whose chunks lie end to end in one buffer
+    (read_parquet's) is its own fen array, read-only, with no copy; a column with a
+    null, or chunks apart, is converted as before (0 where a value is not money)."""
+    from yibao.backends.columnar.admit import money
+
+    values = np.array([100, 250, 0, 10**13], dtype=np.int64)
+
+    def chunk(part: np.ndarray, valid=None) -> pa.Array:
+        bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        nulls = 0 if valid is None else int((~valid).sum())
+        return pa.Array.from_buffers(pa.decimal64(18, 2), len(part),
+                                     [bitmap, pa.py_buffer(part)], null_count=nulls)
+
+    whole = pa.chunked_array([chunk(values[:1]), chunk(values[1:])])
+    fen, exact, present = money(whole, 4)
+    assert fen.tolist() == [100, 250, 0, 10**13] and exact.all() and present.all()
+    assert np.shares_memory(fen, values) and not fen.flags.writeable
+    apart = pa.chunked_array([chunk(values[:1].copy()), chunk(values[1:].copy())])
+    fen, exact, _ = money(apart, 4)
+    assert fen.tolist() == [100, 250, 0, 10**13] and not np.shares_memory(fen, values)
+    nulled = pa.chunked_array([chunk(values, np.array([True, False, True, True]))])
+    fen, exact, present = money(nulled, 4)
+    assert fen.tolist() == [100, 0, 0, 10**13] and present.tolist() == [True, False, True, True]
+    negative = pa.chunked_array([chunk(np.array([5, -1], dtype=np.int64))])
+    fen, exact, _ = money(negative, 2)
+    assert fen.tolist() == [5, 0] and exact.tolist() == [True, False]
