@@ -93,6 +93,8 @@ def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
         arrays["days"][row] = (typed["date"] - EPOCH).days
         for name, value in typed.items():
             if name in arrays and name not in ("year", "idx"):
+                if not arrays[name].flags.writeable:   # a money column's own buffer
+                    arrays[name] = arrays[name].copy()
                 arrays[name][row] = 0 if value is None else value
     return Admitted(arrays, visit, scheme, admitted, errors, len(suspect))
 
@@ -173,7 +175,14 @@ def index_in(column, names) -> np.ndarray:
 def money(array, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fen, exact, present) for a money column: ``exact`` where a present value is plain
     money the SQL admits (0 ≤ amount < 10^12 yuan, at most two places, exactly).  Each
-    chunk is converted into its place in the three arrays."""
+    chunk is converted into its place in the three arrays; a column of fen read into
+    one buffer (runner.read_parquet's), every value plain money, is its own ``fen``
+    (read-only: no copy, no fresh memory)."""
+    whole = _one_buffer(array) if array is not None else None
+    if whole is not None:
+        exact = (whole >= 0) & (whole < MONEY_BOUND)
+        if exact.all():
+            return whole, exact, np.ones(count, dtype=bool)
     fen = np.zeros(count, dtype=np.int64)
     exact = np.zeros(count, dtype=bool)
     if array is None:
@@ -185,6 +194,24 @@ def money(array, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         fen[at:at + size], exact[at:at + size] = _money_chunk(chunk, size)
         at += size
     return fen, exact, present
+
+
+def _one_buffer(array) -> np.ndarray | None:
+    """A decimal64 column of scale 2 (unscaled: fen) with no null whose chunks lie end to
+    end in one buffer, as one read-only int64 view of it; else None."""
+    chunks = _chunks(array)
+    if not chunks or any(not pa.types.is_decimal64(chunk.type) or chunk.type.scale != 2
+                         or chunk.null_count for chunk in chunks):
+        return None
+    if any(chunk.buffers()[1] is None for chunk in chunks):
+        return None
+    start = end = chunks[0].buffers()[1].address + chunks[0].offset * 8
+    for chunk in chunks:
+        if chunk.buffers()[1].address + chunk.offset * 8 != end:
+            return None
+        end += len(chunk) * 8
+    # the view keeps the column alive, and with it the memory its chunks share
+    return np.frombuffer(pa.foreign_buffer(start, end - start, base=array), dtype=np.int64)
 
 
 def _money_chunk(array: pa.Array, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +230,12 @@ def _money_chunk(array: pa.Array, count: int) -> tuple[np.ndarray, np.ndarray]:
         exact = _present(array) & (high == (low >> 63)) & (low >= 0) & (
             low < MONEY_BOUND // scale)
         return np.where(exact, low * scale, 0), exact
+    if pa.types.is_decimal64(kind) and kind.scale <= 2:
+        # runner.read_parquet's money columns: the unscaled int64 as the file stores it
+        low = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + count]
+        scale = 10 ** (2 - kind.scale)
+        exact = _present(array) & (low >= 0) & (low < MONEY_BOUND // scale)
+        return (np.where(exact, low * scale, 0) if scale > 1 or not exact.all() else low), exact
     if pa.types.is_integer(kind):
         values = _filled(array, 0)
         exact = _present(array) & (values >= 0) & (values < MONEY_BOUND // 100)

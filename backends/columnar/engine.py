@@ -74,6 +74,9 @@ class ClaimArrays:
         # is the value itself
         self.single = len(starts) == self.count
         self._visit_masks: dict[tuple[str, ...], np.ndarray | bool] = {}
+        # condition tree (the graph's form) → its mask: the same condition guards several
+        # lines and is asked for every candidate (the C311 needs ask it 13 times a batch)
+        self.conditions: dict[tuple, np.ndarray] = {}
 
     def value(self, name: str):
         """A claim column as an input node's value.  The claims table keeps only the
@@ -244,14 +247,23 @@ class ArraySettlement:
     def _condition(self, claims: ClaimArrays, tree: tuple):
         """compiler/conditions.compile_condition over arrays, on the graph form of the
         condition: a field is true when truthy (a missing one is false, as the SQL's
-        COALESCE)."""
+        COALESCE).  Worked out once a block (``claims.conditions``); the mask is shared,
+        never written."""
+        mask = claims.conditions.get(tree)
+        if mask is None:
+            mask = claims.conditions[tree] = self._condition_mask(claims, tree)
+        return mask
+
+    def _condition_mask(self, claims: ClaimArrays, tree: tuple):
         if tree[0] == "field":
-            return claims.column(self.columns.field_column(tree[1])) != 0
+            values = claims.column(self.columns.field_column(tree[1]))
+            return values if values.dtype == bool else values != 0
         if tree[0] == "not":
             return ~np.asarray(self._condition(claims, tree[1]))
         parts = [self._condition(claims, o) for o in tree[1:]]
         combine = np.logical_and if tree[0] == "all" else np.logical_or
-        return combine.reduce(parts)
+        # pairwise: reduce over a list first copies the parts into one 2-D array
+        return functools.reduce(combine, parts)
 
     # ---- ops ----------------------------------------------------------------------------
     def _input(self, node: Node, scope: Scope):

@@ -1,14 +1,27 @@
-"""Giving the memory the settlement freed back to the system, on a thread of its own.
+"""The memory a run frees: kept for the run's own next arrays, then given back to the system.
 
-The window path's blocks gather their columns and evaluate on worker threads
-(ColumnarRunner.settle_rows), and glibc's allocator keeps what a thread freed in that
-thread's arena: ≈ 180 MiB after settling 10^6 claims, resident while the results are
-written, which then counts in the run's peak (measured at 10^6 claims, the process's
-peak with the results written to Parquet: 642 MiB without this, 599 with it, 594 when
-the blocks did not gather on the workers).  ``malloc_trim(0)`` returns every
-arena's free pages; it takes ≈ 15 ms of CPU at 10^6, so it runs beside the results
-(ctypes lets go of the interpreter lock during the call).  Where the C library has
-no ``malloc_trim`` (not glibc) nothing is done.
+**Kept** (:func:`keep_freed`).  glibc maps a large block (above a threshold it raises as
+blocks are freed, from 128 kB) fresh from the system and unmaps it when freed, and it
+returns the top of its heap to the system once more than twice that threshold is free
+there.  A run at 10^6 claims makes and drops hundreds of 1–8 MB arrays (a mask is 1 MB):
+each block taken fresh from the system is mapped page by page on its first touch, a page
+fault each 4 kB (≈ 5–10 µs each on the shared machine, zeroing and all).  With blocks
+below 32 MB taken from the heap and the heap kept (trimmed only past 1 GiB free), the
+run's arrays reuse the pages its earlier arrays freed: 54,000–57,000 page faults at 10^6
+claims against 43,000–46,000, and 0.3–0.6 s of system time against 0.2–0.4 (fresh
+processes, `benchmarks/measure.py`, load 4–6).  Set once for the process (the settings
+are the process's allocator's); what the run freed is given back at its end, below.
+
+**Given back** (:func:`give_back`).  The window path's blocks gather their columns and
+evaluate on worker threads (ColumnarRunner.settle_rows), and glibc's allocator keeps what
+a thread freed in that thread's arena: ≈ 180 MiB after settling 10^6 claims, resident
+while the results are written, which then counts in the run's peak (measured at 10^6
+claims, the process's peak with the results written to Parquet: 642 MiB without this,
+599 with it, 594 when the blocks did not gather on the workers).  ``malloc_trim(0)``
+returns every arena's free pages; it takes ≈ 15 ms of CPU at 10^6, so it runs beside
+the results (ctypes lets go of the interpreter lock during the call).
+
+Where the C library is not glibc (no ``mallopt`` or ``malloc_trim``) nothing is done.
 """
 
 from __future__ import annotations
@@ -16,17 +29,38 @@ from __future__ import annotations
 import ctypes
 import threading
 
+# glibc's malloc.h
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 << 20   # glibc's largest (DEFAULT_MMAP_THRESHOLD_MAX on 64 bits)
+TRIM_THRESHOLD = 1 << 30
 
-def _malloc_trim():
+_kept = False
+
+
+def _libc(name: str):
     try:
-        return ctypes.CDLL(None).malloc_trim
+        return getattr(ctypes.CDLL(None), name)
     except (AttributeError, OSError):
         return None
 
 
+def keep_freed() -> None:
+    """Take blocks below 32 MB from the heap and keep the heap's free top (up to 1 GiB)
+    for the process's next arrays; once a process."""
+    global _kept
+    if _kept:
+        return
+    _kept = True
+    mallopt = _libc("mallopt")
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+
+
 def give_back() -> threading.Thread | None:
     """Start returning the freed memory; join the thread returned (None: nothing to do)."""
-    trim = _malloc_trim()
+    trim = _libc("malloc_trim")
     if trim is None:
         return None
     thread = threading.Thread(target=trim, args=(0,), name="malloc_trim", daemon=True)

@@ -38,22 +38,24 @@ class Prepared:
         self.held: dict[tuple[int, int], np.ndarray] = {}
         # a claim holds few candidates (one a route): 16 bits, not 64, are read and written
         self.n_candidates = np.zeros(count, dtype=np.int16)
-        self.route_key = np.full(count, -1, dtype=np.int64)
         self.ceiling_walk = np.zeros(count, dtype=bool)
         self.may_be_unspecified = np.zeros(count, dtype=bool)
+        # the first candidate each claim holds (as the SQL's CASE), -1 for none: 16 bits
+        # written a candidate, the 64-bit route key made once from it and the version
+        first = np.full(count, -1, dtype=np.int16)
         for v, settlement in enumerate(settlements):
             policy = settlement.policy
             here = version == v
-            route = np.full(count, -1, dtype=np.int64)
             for k, candidate in reversed(list(enumerate(candidates(policy)))):
                 held = here & (no_identity if candidate is None
                                else np.broadcast_to(settlement._holds(claims, [candidate]),
                                                     (count,)))
                 self.held[v, k] = held
                 self.n_candidates += held
-                route[held] = v * ROUTE_STRIDE + k   # the first candidate held, as the CASE
-            self.route_key = np.where(here, route, self.route_key)
+                np.copyto(first, k, where=held)
             self.ceiling_walk |= here & _ceiling_cuts_cap(settlement, claims)
+        self.route_key = version.astype(np.int64) * ROUTE_STRIDE + first
+        np.copyto(self.route_key, -1, where=first < 0)
         # C311 worked out exactly when the needs are the SQL's own list (plan.unspecified)
         needs = list(_needs(settlements, claims, self.held, version))
         self.c311 = None
@@ -134,9 +136,18 @@ def _ceiling_cuts_cap(settlement: ArraySettlement, claims: ClaimArrays) -> np.nd
 
 def _threshold(columns: ClaimColumns, settlements, version, has, schemes, name: str):
     """``thr_<a>``: lowering.alert_threshold over arrays; -1 (prepare.NO_THRESHOLD) where
-    the claim is outside the alert's group or its version has no such alert."""
+    the claim is outside the alert's group or its version has no such alert.
+
+    A claim's threshold is fixed by its version, its scheme and whether it is in the
+    alert's group: a table of those few combinations, looked up once a claim by a small
+    key (one int64 array made, where a full array a version and a select cost ≈ 60 ms
+    at 10^6 claims)."""
+    codes, names = schemes
     count = len(version)
-    threshold = np.full(count, -1, dtype=np.int64)
+    # the table: [version + 1][scheme code + 1][in the group]; version -1 (not admitted)
+    # and scheme -1 (unknown) are the first rows, as the masks leave them
+    table = np.full((len(settlements) + 1, len(names) + 1, 2), -1, dtype=np.int64)
+    in_group = np.zeros(count, dtype=bool)
     for v, settlement in enumerate(settlements):
         policy = settlement.policy
         alert = next((a for a in policy.alerts if a.name == name), None)
@@ -144,15 +155,17 @@ def _threshold(columns: ClaimColumns, settlements, version, has, schemes, name: 
             continue
         strict = 1 if alert.above else 0
         fallback = alert.threshold.for_identity(None)
-        value = np.full(count, fen(fallback.value) + strict if fallback is not None else -1,
-                        dtype=np.int64)
-        codes, names = schemes
+        table[v + 1, :, 1] = fen(fallback.value) + strict if fallback is not None else -1
         for scheme, sourced in alert.threshold.items():
             if scheme is not None and scheme in names:
-                value[codes == names.index(scheme)] = fen(sourced.value) + strict
-        group = _alert_group(policy, alert, columns, has, count)
-        threshold = np.where((version == v) & group, value, threshold)
-    return threshold
+                table[v + 1, names.index(scheme) + 1, 1] = fen(sourced.value) + strict
+        in_group |= (version == v) & _alert_group(policy, alert, columns, has, count)
+    if (table == -1).all():
+        return np.full(count, -1, dtype=np.int64)
+    key = (version.astype(np.int32) + 1) * (2 * (len(names) + 1))
+    key += (codes.astype(np.int32) + 1) * 2
+    key += in_group
+    return table.reshape(-1)[key]
 
 
 def _alert_group(policy, alert, columns, has, count) -> np.ndarray:

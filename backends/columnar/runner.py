@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest_factor
+from yibao.backends.columnar.freed import keep_freed
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.outcomes import BatchResults
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
@@ -73,6 +74,7 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
+            keep_freed()   # the run's arrays reuse the pages it frees (freed.py)
             held = [read_parquet(path)]
             # the table is held by ``held`` alone, so the engine can let its columns go
             return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
@@ -95,6 +97,7 @@ class ColumnarRunner(DuckDBRunner):
         in order, so the batch holds ``len(table) + len(refusals)`` records.
 
         Returns the batch's outcomes, in input order, as ``run`` does."""
+        keep_freed()
         return self._settle_held([table], lines, refusals, progress)
 
     def _settle_held(self, held: list, lines, refusals: dict[int, ClaimError],
@@ -127,6 +130,7 @@ class ColumnarRunner(DuckDBRunner):
         """A flat Arrow table of claims with ``idx`` and ``line_number`` through DuckDB's
         admission, C311 refusals and routing, then the engine and DuckDB's walk."""
         step = step or (lambda stage: None)
+        source = _wide_decimals(source)
         return self._settle_routed(*self.routed("", "parquet", step, typed=source), step)
 
     def _settle_routed(self, con, count: int, refusals, walked: int,
@@ -286,7 +290,12 @@ class ColumnarRunner(DuckDBRunner):
         def settle(lo: int, hi: int, version: int, candidate, code: int) -> None:
             write(lo, hi, self.settlements[version].settle(claims_at(lo, hi), candidate), code)
 
-        with ThreadPoolExecutor(workers or self.workers) as pool:
+        threads = min(workers or self.workers, len(blocks))
+        if threads <= 1:   # one worker (beside the walk) is this thread: no hand-over
+            for block in blocks:
+                settle(*block)
+            return names
+        with ThreadPoolExecutor(threads) as pool:
             for done in [pool.submit(settle, *block) for block in blocks]:
                 done.result()
         return names
@@ -318,18 +327,74 @@ def read_parquet(path: str):
     string columns (and the identities' strings) dictionary-encoded as Parquet already
     stores them.  Row group by row group: the reader's buffers (pages read and
     decompressed) are one row group's, where reading the file whole held ≈ 90 MiB more
-    at 10^6 claims, for the same time."""
+    at 10^6 claims, for the same time.
+
+    The money columns (decimals of at most 18 digits) are decoded by
+    backends/columnar/parquet_decimals.py on this thread, as decimal64 (the unscaled
+    int64 as stored: pyarrow's decimal128 is the same values in twice the bytes), each
+    column into one array (its row groups' chunks are slices of it), while pyarrow
+    reads the other columns on its own threads; a column laid out in a way that module
+    does not decode is read by pyarrow after them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pq.read_metadata(path).schema
+    from yibao.backends.columnar import parquet_decimals
+
+    metadata = pq.read_metadata(path)
+    schema = metadata.schema
     leaves = [schema.column(i) for i in range(len(schema))]
     repeated = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"
                 and leaf.path.split(".")[0] in REPEATED_TEXT]
     with pq.ParquetFile(path, read_dictionary=repeated) as file:
         if file.num_row_groups == 0:
             return file.schema_arrow.empty_table()
-        return pa.concat_tables([file.read_row_group(i) for i in range(file.num_row_groups)])
+        arrow_schema = file.schema_arrow
+        groups = range(file.num_row_groups)
+        money = [name for name in arrow_schema.names
+                 if parquet_decimals.decodable(schema, arrow_schema, name)]
+        others = [name for name in arrow_schema.names if name not in money]
+
+        def read(names: list[str]):
+            return pa.concat_tables([file.read_row_group(i, columns=names) for i in groups])
+
+        decoded: dict[str, pa.ChunkedArray] = {}
+        # a row group's rows start where the ones before it end in each column's one array
+        bounds = np.cumsum([0] + [metadata.row_group(i).num_rows for i in groups])
+        scratch = parquet_decimals.Scratch()
+        with ThreadPoolExecutor(1) as reader:
+            rest = reader.submit(read, others)
+            with open(path, "rb") as source:
+                for name in money:
+                    at = parquet_decimals.leaf(schema, name)
+                    kind = arrow_schema.field(name).type
+                    values = np.empty(int(bounds[-1]), dtype=np.int64)
+                    try:
+                        decoded[name] = pa.chunked_array(
+                            [parquet_decimals.read_column(
+                                source, metadata, schema.column(at), i, at, kind,
+                                values[bounds[i]:bounds[i + 1]], scratch) for i in groups])
+                    except parquet_decimals.Unsupported:
+                        pass
+            table = rest.result()
+        left = [name for name in money if name not in decoded]
+        if left:
+            read_left = read(left)
+            decoded.update((name, read_left.column(name)) for name in left)
+    columns = [decoded[name] if name in decoded else table.column(name)
+               for name in arrow_schema.names]
+    return pa.table(columns, names=arrow_schema.names)
+
+
+def _wide_decimals(table):
+    """read_parquet's decimal64 money columns as decimal128, the type every other reader
+    gives DuckDB's pipeline (the same values)."""
+    import pyarrow as pa
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_decimal64(field.type):
+            wide = pa.decimal128(field.type.precision, field.type.scale)
+            table = table.set_column(i, field.name, table.column(i).cast(wide))
+    return table
 
 
 _KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound

@@ -82,31 +82,31 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         arrays = admitted.arrays
         prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
                             (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
-        if prepared.c311 is not None:
-            _refuse_unspecified(runner, table, positions, lines, prepared.c311, settleable,
-                                errors)
+        # C311: the claims leave the settleable rows now; their errors (Python objects) are
+        # made once the window path is settled, while the walk may still run
+        unspecified = (_unspecified(prepared.c311, settleable) if prepared.c311 is not None
+                       else None)
         person_codes = person_codes.result()
     rows = np.flatnonzero(settleable)
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
     window = window_claims(prepared, rows, py, count)
-    fast, slow = rows[window], rows[~window]
-    order = _claim_order(prepared.route_key[fast] * count + py[window], arrays["days"][fast])
-    fast = fast[order]
-    step("route")
+    walked = ~window
+    fast, slow, fast_py, slow_py = rows[window], rows[walked], py[window], py[walked]
+    del walked
     walk_table = walked_by_numpy = None
     if len(slow) and prepared.c311 is not None:
         if runner.numpy_walk:   # gathers the walked claims' arrays now, before they go
             walked_by_numpy = numpy_walk(runner, prepared, arrays, admitted.visit, positions,
-                                         slow, py[~window])
+                                         slow, slow_py)
         if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
             walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
-                                      slow, py[~window])
-    fast_py = py[window][order]
-    del py, window, rows, order, person_codes
+                                      slow, slow_py)
     # the other person-years' rows are all the walk or the exact path may read of the table
     slow_table = take_rows(table, slow) if walked_by_numpy is None else None
     slow_rows = np.arange(len(slow))
     with ThreadPoolExecutor(1) as pool:
+        # The walk starts as soon as its claims are known: the window path's order (a
+        # sort that lets go of the interpreter) and the engine's columns are made beside it
         if walked_by_numpy is not None:
             walk = pool.submit(walked_by_numpy.settle)
         elif walk_table is not None:
@@ -116,6 +116,11 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
             walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
                                slow_rows) if len(slow) else None
         del slow_table
+        order = _claim_order(prepared.route_key[fast] * count + fast_py, arrays["days"][fast])
+        fast = fast[order]
+        fast_py = fast_py[order]
+        del py, window, rows, order, person_codes, slow_py
+        step("route")
         # The window path's claims are settled where they lie: each block of them gathers
         # the rows it reads and writes its outputs back at those rows, in input order, on
         # the workers (ColumnarRunner.settle_rows); the walk's rows are written after it.
@@ -141,7 +146,8 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
         places = None
         if walked_by_numpy is not None or not len(slow):
             settled_rows[slow] = True
-            places = np.cumsum(settled_rows) - 1
+            places = np.cumsum(settled_rows, dtype=np.int64)
+            places -= 1
         size = int(places[-1]) + 1 if places is not None and len(places) else len(positions)
         out = runner.outputs(size)
         cand = np.empty(size, dtype=np.int32)
@@ -152,6 +158,8 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
                                    cand, fast if places is None else places[fast],
                                    max(1, runner.workers - 1) if walk is not None else None)
         del engine, fast_py, in_window
+        if unspecified is not None:
+            _refuse_unspecified(runner, table, positions, lines, *unspecified, errors)
         other = walk.result() if walk is not None else None
     step("settle")
     trimming = give_back()   # the workers' freed memory, beside the results (freed.py)
@@ -179,6 +187,9 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
         return np.full(len(table), -1, dtype=np.int64)   # no row of it is admitted
     if len(column) == 0:
         return np.zeros(0, dtype=np.int64)
+    keys = _fixed_keys(column)
+    if keys is not None:   # Arrow hashes 8-byte integers in half the time of strings
+        return np.asarray(pc.dictionary_encode(pa.array(keys)).indices).astype(np.int64)
     # Arrow encodes a chunked array with one hash table: every chunk then holds the one
     # dictionary, and the chunks need no concatenation first (a copy of the column)
     chunks = column.dictionary_encode().chunks
@@ -186,6 +197,33 @@ def _codes(table: pa.Table, name: str) -> np.ndarray:
         chunks = [column.combine_chunks().dictionary_encode()]
     return np.concatenate([np.asarray(chunk.indices.fill_null(-1)).astype(np.int64)
                            for chunk in chunks])
+
+
+def _fixed_keys(column) -> np.ndarray | None:
+    """Ids all present and of one length of at most 8 bytes (a claims system's ids
+    usually have one width) as uint64 keys, each its id's bytes: equal keys, equal ids,
+    so their codes are the ids' own.  None for any other column."""
+    width, parts = None, []
+    for chunk in column.chunks:
+        if chunk.null_count or not pa.types.is_string(chunk.type):
+            return None
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+            chunk.offset:chunk.offset + len(chunk) + 1]
+        first, span = int(offsets[0]), int(offsets[-1] - offsets[0])
+        if span % len(chunk) or (width is not None and span // len(chunk) != width):
+            return None
+        width = span // len(chunk)
+        if not 1 <= width <= 8 or not bool(np.all(np.diff(offsets) == width)):
+            return None
+        data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[first:first + span]
+        if width < 8:
+            wide = np.zeros((len(chunk), 8), dtype=np.uint8)
+            wide[:, :width] = data.reshape(-1, width)
+            data = wide.reshape(-1)
+        parts.append(data.view("<u8"))
+    return np.concatenate(parts) if parts else None
 
 
 def _ascending(ids) -> bool:
@@ -241,16 +279,23 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     return order[np.argsort(high, kind="stable")]
 
 
-def _refuse_unspecified(runner, table, positions, lines, c311, settleable, errors) -> None:
-    """Refuse the settleable claims that need a value their notice leaves open (C311),
-    as the SQL's ``unspecified_claims``; they never touch the year-to-date figures."""
+def _unspecified(c311: np.ndarray, settleable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The settleable claims that need a value their notice leaves open (C311), as the
+    SQL's ``unspecified_claims``, taken out of ``settleable`` (they never touch the
+    year-to-date figures): their rows, and the index of the need each is refused for."""
     rows = np.flatnonzero(settleable & (c311 >= 0))
+    settleable[rows] = False
+    return rows, c311[rows]
+
+
+def _refuse_unspecified(runner, table, positions, lines, rows: np.ndarray, needs: np.ndarray,
+                        errors) -> None:
+    """The C311 errors of the claims at ``rows`` (:func:`_unspecified`), by input position."""
     if not len(rows):
         return
     ids = table.column("claim_id").take(pa.array(rows)).to_pylist()
     Refusals(runner.plan, errors).unspecified(zip(positions[rows].tolist(), ids,
-                                                  c311[rows].tolist(), lines[rows].tolist()))
-    settleable[rows] = False
+                                                  needs.tolist(), lines[rows].tolist()))
 
 
 def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Table:

@@ -333,3 +333,56 @@ def test_a_running_sum_starts_again_at_each_person_year(people):
         constant += [5 * (i + 1) for i in range(count)]
     assert claims.running(values).tolist() == by_hand
     assert claims.running(5).tolist() == constant
+
+
+def test_each_claims_alert_thresholds_are_the_notices(benxi_engine):
+    """Benxi §(八): 因病返贫风险 watches 低保对象 (and the other assistance groups) at 5,000;
+    因病致贫风险 every other insured person, 2万 under 居民医保 and 5万 under 职工医保; a
+    claim outside an alert's group, or not admitted (version -1), has no threshold (-1).
+    prepare._threshold looks each claim's up by (version, scheme, in the group)."""
+    from yibao.backends.columnar.prepare import _threshold
+    from yibao.dsl.model import SCHEMES
+
+    runner = ColumnarRunner(benxi_engine)
+    columns = runner.columns
+    rows = [  # (version, scheme, identity)
+        (0, "居民医保", "低保对象"), (0, "职工医保", "低保对象"), (0, "居民医保", ILL),
+        (0, "职工医保", ILL), (0, "居民医保", None), (0, "职工医保", None), (-1, "居民医保", None)]
+    version = np.array([v for v, _, _ in rows], dtype=np.int32)
+    codes = np.array([SCHEMES.index(scheme) for _, scheme, _ in rows], dtype=np.int8)
+    has = [np.array([identity == name for _, _, identity in rows])
+           for name in columns.identities]
+
+    def thresholds(alert: str) -> list[int]:
+        return _threshold(columns, runner.settlements, version, has, (codes, list(SCHEMES)),
+                          alert).tolist()
+
+    assert thresholds("因病返贫风险") == [500_000, 500_000, -1, -1, -1, -1, -1]
+    assert thresholds("因病致贫风险") == [-1, -1, 2_000_000, 5_000_000, 2_000_000, 5_000_000, -1]
+
+
+@pytest.mark.parametrize("chunks", [
+    [["p-000001", "p-000002"], ["p-000001", "p-000003", "p-000002"]],   # 8 bytes: one key each
+    [["张三", "李四"], ["张三"]],                                         # 6 bytes of UTF-8
+    [["a", "b", "a"], [], ["c", "b"]],
+    [["ab", "abc", "ab"]],                                                # widths differ: hashed
+    [["ab", None, "ab"]],                                                 # a missing id: -1
+    [["p-0000001", "p-0000002", "p-0000001"]],                            # 9 bytes: hashed
+    [["a\x00", "a", "a\x00"]],
+])
+def test_person_codes_are_equal_exactly_when_the_ids_are(chunks):
+    """typed._codes: ids of one width of at most 8 bytes are coded by their bytes as one
+    integer; whichever way, two rows share a code exactly when they share an id, and a
+    missing id is -1 (the person-years are the ids' own)."""
+    import pyarrow as pa
+
+    from yibao.backends.columnar.typed import _codes
+
+    table = pa.table({"person_id": pa.chunked_array(chunks, pa.string())})
+    ids = [value for chunk in chunks for value in chunk]
+    codes = _codes(table, "person_id").tolist()
+    assert [code == -1 for code in codes] == [value is None for value in ids]
+    for i, (first, code) in enumerate(zip(ids, codes)):
+        for second, other in zip(ids[i:], codes[i:]):
+            if first is not None and second is not None:
+                assert (first == second) == (code == other)
