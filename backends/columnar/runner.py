@@ -34,6 +34,7 @@ import numpy as np
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest_factor
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.outcomes import BatchResults
+from yibao.backends.parquet_claims import read_parquet
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
 from yibao.backends.result_phase import settled_columns
 from yibao.compiler.lower import lower_policy
@@ -73,10 +74,17 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
-            held = [read_parquet(path)]
-            # the table is held by ``held`` alone, so the engine can let its columns go
-            return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
+            return self.settle_parquet([read_parquet(path)], progress)
         return self._settle_routed(*self.routed(path, fmt, step), step)
+
+    def settle_parquet(self, held: list, progress: Callable[[str], None] | None = None
+                       ) -> BatchResults:
+        """Settle a Parquet claims file's table as ``read_parquet`` reads it (a row a
+        claim, its row number its line), the one item of ``held``: ``run``'s Parquet
+        path, for a caller that has read the file already (cli/batch_io.py reads it on a
+        thread while the policy loads).  The table must be held by ``held`` alone, so
+        that the engine can let its columns go."""
+        return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
 
     def settle_typed(self, table, lines, refusals: dict[int, ClaimError],
                      progress: Callable[[str], None] | None = None) -> BatchResults:
@@ -306,30 +314,6 @@ class _Gathered(dict):
 
     def __contains__(self, name) -> bool:
         return name in self._arrays
-
-
-# Text columns whose few distinct values repeat on every row: read as dictionaries, each
-# value is decoded and checked once (admit.py asks a dictionary's values, not its rows).
-REPEATED_TEXT = ("scheme", "visit", "identities")
-
-
-def read_parquet(path: str):
-    """A Parquet claims file as an Arrow table, one chunk a row group, REPEATED_TEXT's
-    string columns (and the identities' strings) dictionary-encoded as Parquet already
-    stores them.  Row group by row group: the reader's buffers (pages read and
-    decompressed) are one row group's, where reading the file whole held ≈ 90 MiB more
-    at 10^6 claims, for the same time."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = pq.read_metadata(path).schema
-    leaves = [schema.column(i) for i in range(len(schema))]
-    repeated = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"
-                and leaf.path.split(".")[0] in REPEATED_TEXT]
-    with pq.ParquetFile(path, read_dictionary=repeated) as file:
-        if file.num_row_groups == 0:
-            return file.schema_arrow.empty_table()
-        return pa.concat_tables([file.read_row_group(i) for i in range(file.num_row_groups)])
 
 
 _KEYS = ("idx", "py", "route_key", "version")   # not money: left out of the int64 bound

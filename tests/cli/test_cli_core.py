@@ -285,3 +285,12 @@ def test_refused_claims_are_reported_in_a_few_writes(monkeypatch):
     assert [line.split(",")[0] for line in lines[:10]] == [f"yibao: claim c-{n}" for n in range(10)]
     assert lines[10:] == ["yibao: 10 claim(s) failed; the others were settled"]
     assert Counting.writes <= 3 + 2   # three batches of four, then the count's print
+
+
+def test_the_encoding_option_offers_the_encodings_the_readers_take():
+    """cli/outcomes.py names the encodings itself (the readers' module imports attrs,
+    which a Parquet run does not want before it starts reading)."""
+    from yibao.backends.encodings import ENCODINGS
+    from yibao.cli.outcomes import ENCODING_CHOICES
+
+    assert ENCODING_CHOICES == ENCODINGS
