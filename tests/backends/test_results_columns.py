@@ -15,6 +15,7 @@ from decimal import Decimal
 import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -222,6 +223,21 @@ def test_money_from_fen():
     assert [str(d) for d in money_decimal(fen).to_pylist()] == [
         "0.00", "0.05", "0.99", "1.00", "12.05", "7800.00", "999999999999.99"]
     assert money_decimal(fen).type == pa.decimal128(18, 2)
+
+
+@pytest.mark.parametrize("fen", [
+    pa.array([0, 5, -5, None, 10**14, -(10**14), 10**18 - 1, -(10**18 - 1)], pa.int64()),
+    pa.array([None, 1, None, -7, 8], pa.int64()).slice(1, 3),      # an offset into the bits
+    pa.array([], pa.int64()),
+    pa.array([1, 2_05], pa.int32()),
+])
+def test_money_decimal_is_arrows_cast(fen):
+    """The decimals written word by word by NumPy are the ones Arrow's cast makes: the
+    sign in the high word (-0.05, -10^12 yuan), nulls where the fen are null, a slice
+    read from its offset."""
+    made = money_decimal(fen)
+    made.validate(full=True)
+    assert made.equals(pc.cast(fen, pa.decimal128(19, 0)).view(pa.decimal128(18, 2)))
 
 
 def test_money_text_at_the_edges_is_format_money():
