@@ -12,7 +12,11 @@ so that the read can start before the rest is imported.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 import threading
+from typing import Iterator
 
 # Text columns whose few distinct values repeat on every row: read as dictionaries, each
 # value is decoded and checked once (columnar/admit.py asks a dictionary's values, not
@@ -22,6 +26,24 @@ REPEATED_TEXT = ("scheme", "visit", "identities")
 
 class ReadCancelled(Exception):
     """The read was given up (:meth:`ParquetRead.cancel`) before its last row group."""
+
+
+# What Arrow's file system reports without the file's name: the command's messages
+# name it (cli/main.py: "yibao: PATH: no such file", exit 2, not an internal error).
+NAMED_ERRORS = (errno.ENOENT, errno.EACCES, errno.EISDIR, errno.ENOTDIR)
+
+
+@contextlib.contextmanager
+def naming(path: str) -> Iterator[None]:
+    """Arrow's OSError for a file it cannot open (no such file, a directory, no
+    permission) raised again as Python's own for ``path``: FileNotFoundError and the
+    others with their ``filename``, which Arrow leaves out."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None or error.errno not in NAMED_ERRORS:
+            raise
+        raise OSError(error.errno, os.strerror(error.errno), str(path)) from error
 
 
 def read_parquet(path: str, cancelled: threading.Event | None = None):
@@ -34,7 +56,8 @@ def read_parquet(path: str, cancelled: threading.Event | None = None):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pq.read_metadata(path).schema
+    with naming(path):
+        schema = pq.read_metadata(path).schema
     leaves = [schema.column(i) for i in range(len(schema))]
     repeated = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"
                 and leaf.path.split(".")[0] in REPEATED_TEXT]

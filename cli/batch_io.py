@@ -147,9 +147,9 @@ def run_batch(args, read: ParquetRead | None = None) -> int:
     failures: list[ClaimError] = []
     if args.backend == "scalar":
         _write(args, engine, noting_failures(_scalar(engine, args, fmt), failures))
+        report_failures(failures)
     else:
-        failures = _columnar(engine, args, fmt, read)
-    report_failures(failures)
+        failures = _columnar(engine, args, fmt, read)   # reported there
     return EXIT_CLAIMS_FAILED if failures else EXIT_OK
 
 
@@ -218,8 +218,8 @@ def _counting(loaded, bar) -> Engine:
 
 def _columnar(engine: Engine, args, fmt: str, read: ParquetRead | None = None
               ) -> list[ClaimError]:
-    """Settle with a SQL backend and write the results; the refused claims, in order.
-    ``read``: the claims file's read started already (:func:`read_ahead`)."""
+    """Settle with a SQL backend, write the results and report the refused claims; them,
+    in order.  ``read``: the claims file's read started already (:func:`read_ahead`)."""
     from yibao.backends.duckdb_runner import STAGES
     from yibao.backends.run import run_backend
 
@@ -235,17 +235,29 @@ def _columnar(engine: Engine, args, fmt: str, read: ParquetRead | None = None
             bar.set_postfix_str(stage)
             bar.update(1)
 
+    reported = []
+
+    def report() -> None:
+        """What stderr says of the run: the engine an ``auto`` run took, the refusals."""
+        if getattr(args, "backend_chosen", False):
+            print(f"yibao: {settled_by(batch)} (--backend auto)", file=sys.stderr)
+        report_failures(failures)
+        reported.append(True)
+
     try:
         batch = run_backend(engine, args.claims, fmt, args.backend, progress=step,
                             memory_limit=getattr(args, "memory_limit", None), read=read)
-        _write_columns(args, engine, batch)
+        failures = [batch.errors[idx] for idx in sorted(batch.errors)]
+        # Parquet results go to a file, not beside stderr: the refusals (12,471 lines at
+        # 10^6 synthetic claims, ≈ 0.03 s) are reported while the file is encoded
+        _write_columns(args, engine, batch, report if bar is None else None)
         step("write")
     finally:
         if bar is not None:
             bar.close()
-    if getattr(args, "backend_chosen", False):
-        print(f"yibao: {settled_by(batch)} (--backend auto)", file=sys.stderr)
-    return [batch.errors[idx] for idx in sorted(batch.errors)]
+    if not reported:
+        report()
+    return failures
 
 
 def settled_by(batch) -> str:
@@ -277,13 +289,14 @@ def noting_failures(outcomes, failures: list[ClaimError]):
         yield outcome
 
 
-def _write_columns(args, engine: Engine, batch) -> None:
+def _write_columns(args, engine: Engine, batch, meanwhile=None) -> None:
     """A SQL backend's results, written column by column (backends/results_columns.py):
-    the same file as writing ``batch.exchange()``'s dicts, several times faster."""
+    the same file as writing ``batch.exchange()``'s dicts, several times faster.
+    ``meanwhile``: what this thread may do while a Parquet file is encoded."""
     from yibao.backends.results_columns import write_jsonl, write_parquet
 
     if _output_format(args) == "parquet":
-        write_parquet(batch, args.output)
+        write_parquet(batch, args.output, meanwhile)
         return
     if args.format == "json":   # one indented array: for a handful of claims, by hand
         _write(args, engine, batch.exchange())

@@ -40,7 +40,7 @@ def test_a_read_ahead_gives_the_table_read_parquet_gives(claims_parquet):
     read = ParquetRead(str(claims_parquet))
     table = read.table()
     assert table.equals(read_parquet(str(claims_parquet)))
-    assert table.column("claim_id").num_chunks == 7          # 14 claims, two a row group
+    assert table.column("claim_id").num_chunks == 7          # 13 claims, two a row group
     assert table.column("claim_id").to_pylist()[:3] == ["bx-0001", "bx-0002", "bx-0003"]
     with pytest.raises(RuntimeError, match="taken already"):   # handed over, not kept
         read.table()
@@ -110,3 +110,34 @@ def test_a_policy_that_does_not_load_is_reported_before_the_claims(capsys, tmp_p
     err = capsys.readouterr().err
     assert status == 2 and "broken.policy" in err and "none.parquet" not in err
     assert _reading_threads() == []
+
+
+def test_refusals_are_reported_while_the_results_are_encoded_in_the_same_order(
+        capsys, claims_parquet, tmp_path):
+    """Parquet results are encoded on a thread while stderr takes the report: the engine
+    an auto run took, then the refusal (bx-0013, C307), then the count, as before."""
+    status = main(["eval", POLICY, str(claims_parquet), "-o", str(tmp_path / "r.parquet")])
+    err = capsys.readouterr().err.splitlines()
+    assert status == 1 and len(err) == 3
+    assert err[0].startswith("yibao: settled 12 of 13 claims with the columnar engine")
+    assert "bx-0013" in err[1] and "C307" in err[1]
+    assert err[2] == "yibao: 1 claim(s) failed; the others were settled"
+    assert pq.read_table(tmp_path / "r.parquet").column("error").to_pylist()[12] == "C307"
+
+
+def test_results_that_cannot_be_written_are_reported_before_any_refusal(
+        capsys, claims_parquet, tmp_path):
+    """The results file is opened before the refusals are reported beside its encoding:
+    a file that cannot be written is the one thing said (exit 2)."""
+    results = tmp_path / "missing" / "r.parquet"
+    status = main(["eval", POLICY, str(claims_parquet), "-o", str(results)])
+    assert status == 2
+    assert capsys.readouterr().err == f"yibao: {results}: no such file\n"   # Arrow's unnamed
+
+
+def test_a_missing_claims_file_is_named(capsys, tmp_path):
+    """Arrow reports a file it cannot open without its name ("yibao: None: no such
+    file" before): the read names it, as the command's other messages do (exit 2)."""
+    missing = tmp_path / "none.parquet"
+    assert main(["eval", POLICY, str(missing)]) == 2
+    assert capsys.readouterr().err == f"yibao: {missing}: no such file\n"
