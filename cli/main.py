@@ -87,7 +87,19 @@ def entry() -> None:
         status = report_internal_error(error)
     if status == EXIT_OUTPUT_CUT:
         discard_stdout()
+    collect_before_exit()
     sys.exit(status)
+
+
+def collect_before_exit() -> None:
+    """Collect what the run left in reference cycles (closing, say, a DuckDB connection
+    held in one), then freeze every object left: the interpreter's shutdown collects
+    all of them again while it clears the modules, ≈ 0.04 s after a 10^6-claim run
+    (twice this collection), for objects the process's end frees anyway."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def tune_gc() -> None:
