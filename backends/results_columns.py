@@ -58,7 +58,7 @@ def money_decimal(fen: pa.Array) -> pa.Array:
     on a little-endian machine the fen, then its sign (fen >> 63) in the high word,
     written by NumPy into the array's one buffer (a third of Arrow's cast, which checks
     every value against the precision); null stays null."""
-    if sys.byteorder != "little":
+    if sys.byteorder != "little" or not pa.types.is_integer(fen.type):
         return pc.cast(fen, pa.decimal128(19, 0)).view(pa.decimal128(18, 2))
     values = (pc.fill_null(fen, 0) if fen.null_count else fen).to_numpy(zero_copy_only=False)
     words = np.empty((len(values), 2), dtype=np.int64)
@@ -343,9 +343,11 @@ class _Rows:
         then cast once (a cast and a take of 16-byte decimals was twice the copying)."""
         if not self.refusals:
             return money_decimal(fen)
+        if not pa.types.is_integer(fen.type):   # no engine gives other fen, but be exact
+            return self.settled(money_decimal(fen))
         full = np.zeros(self.size, dtype=np.int64)
-        full[self.settled_at] = fen.to_numpy(zero_copy_only=False) if not fen.null_count \
-            else pc.fill_null(fen, 0).to_numpy()
+        full[self.settled_at] = (pc.fill_null(fen, 0) if fen.null_count else fen).to_numpy(
+            zero_copy_only=False)
         missing = self.is_refused
         if fen.null_count:
             missing = missing.copy()
