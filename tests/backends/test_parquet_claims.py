@@ -141,3 +141,13 @@ def test_a_missing_claims_file_is_named(capsys, tmp_path):
     missing = tmp_path / "none.parquet"
     assert main(["eval", POLICY, str(missing)]) == 2
     assert capsys.readouterr().err == f"yibao: {missing}: no such file\n"
+
+
+def test_a_directory_given_for_parquet_results_is_refused_not_a_fault(capsys, claims_parquet,
+                                                                      tmp_path):
+    """Arrow's IsADirectoryError has no file name, which cli/main.py needs to say what
+    it refuses: it was an internal error (exit 70); now the path is named (exit 2)."""
+    status = main(["eval", POLICY, str(claims_parquet), "--output-format", "parquet",
+                   "-o", str(tmp_path)])
+    assert status == 2
+    assert capsys.readouterr().err == f"yibao: {tmp_path}: is a directory\n"
