@@ -17,12 +17,16 @@ COLUMNAR = ("columnar", "duckdb", "spark")
 
 def run_backend(engine, path: str, fmt: str, backend: str, spark=None,
                 progress: Callable[[str], None] | None = None,
-                memory_limit: str | None = None) -> BatchResults:
-    """``memory_limit``: DuckDB's (backends/duckdb_runner.py), a share or a size."""
+                memory_limit: str | None = None, read=None) -> BatchResults:
+    """``memory_limit``: DuckDB's (backends/duckdb_runner.py), a share or a size.
+    ``read``: for the columnar engine on Parquet, the file's read started already
+    (backends/parquet_claims.py's ``ParquetRead`` of ``path``), taken instead of reading."""
     if backend == "columnar":
         from yibao.backends.columnar.runner import ColumnarRunner
 
         runner = ColumnarRunner(engine, memory_limit=memory_limit)
+        if read is not None and fmt == "parquet":
+            return runner.settle_parquet([read.table()], progress)
         if fmt in ("jsonl", "csv"):   # typed by Arrow, judged and settled without SQL
             if fmt == "jsonl":
                 from yibao.backends.jsonl_claims import read_typed_claims

@@ -104,7 +104,7 @@ def duckdb(path: str, columnar: bool = False):
     import pyarrow.parquet  # noqa: F401  (and pyarrow.parquet and .compute: peers/claims.py)
 
     if columnar:   # the engine's own modules, as the peers' model modules are loaded
-        import yibao.backends.columnar.parquet_decimals  # noqa: F401
+        import yibao.backends.parquet_decimals  # noqa: F401
         import yibao.backends.columnar.typed  # noqa: F401
 
     # As the yibao command runs (cli/lean.py): pyarrow's probe for pandas, at its first

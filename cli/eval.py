@@ -13,19 +13,24 @@ import argparse
 import json
 import sys
 
-from yibao.backends.encodings import ClaimsFileError, utf8_claims
+from typing import TYPE_CHECKING
+
 from yibao.cli.batch_io import (AUTO, add_arguments as add_batch_arguments, beyond_json_lines,
                                 chosen_backend,
                                 claims_format, noting_failures as _noting_failures,
-                                progress_bar, run_batch, wants_batch)
+                                progress_bar, read_ahead, run_batch, wants_batch)
 from yibao.cli.io import output_file
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE
 from yibao.cli.outcomes import (add_encoding_argument, refuse_claims_file, report_failures,
                                 settle_file)
 from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY
-from yibao.runtime.claims import ClaimError
-from yibao.runtime.results import outcome_line, outcome_to_json
 from yibao.core.jsonl import write_lines
+
+# The claims' model, the results and the readers are imported where they are used:
+# a Parquet run starts reading before it imports them (cli/batch_io.py, read_ahead).
+if TYPE_CHECKING:
+    from yibao.backends.parquet_claims import ParquetRead
+    from yibao.runtime.claims import ClaimError
 
 
 def register(commands) -> None:
@@ -80,14 +85,18 @@ def run(args) -> int:
         print("yibao: --encoding is for JSON Lines and CSV claims; Parquet text is UTF-8",
               file=sys.stderr)
         return EXIT_USAGE
-    try:
-        with utf8_claims(args.claims, fmt, args.encoding) as path:
-            return _run(argparse.Namespace(**{**vars(args), "claims": path}))
-    except ClaimsFileError as error:
-        return refuse_claims_file(error)
+    with read_ahead(args, fmt) as read:
+        from yibao.backends.encodings import ClaimsFileError, utf8_claims
+
+        try:
+            with utf8_claims(args.claims, fmt, args.encoding) as path:
+                return _run(argparse.Namespace(**{**vars(args), "claims": path}), read)
+        except ClaimsFileError as error:
+            return refuse_claims_file(error)
 
 
-def _run(args) -> int:
+def _run(args, read: ParquetRead | None = None) -> int:
+    """``read``: the claims file's read started already (cli/batch_io.py, read_ahead)."""
     if args.resume and not args.record:
         print("yibao: --resume continues a recorded batch: give --record STORE", file=sys.stderr)
         return EXIT_USAGE
@@ -98,7 +107,7 @@ def _run(args) -> int:
     if args.jobs > 1:
         return _in_processes(args)
     if wants_batch(args):   # a SQL backend, CSV/Parquet, Parquet results or a progress bar
-        return run_batch(args)
+        return run_batch(args, read)
     # the audit store's modules (and orjson) only for the scalar path, which may record:
     # a batch run never raises AuditError, and importing them is 0.02-0.05 s of its start
     from yibao.audit.store import AuditError
@@ -161,6 +170,7 @@ def _in_processes(args) -> int:
                                 args.stream, args.ids_in_memory)
     bar = progress_bar(args, "claims", unit="claim")
     failures: list[ClaimError] = []
+
     def texts():
         for text, error in lines:
             if error is not None:
@@ -181,6 +191,8 @@ def _in_processes(args) -> int:
 
 
 def _write(args, outcomes) -> list[ClaimError]:
+    from yibao.runtime.results import outcome_line, outcome_to_json
+
     failures: list[ClaimError] = []
     noted = _noting_failures(outcomes, failures)
     with output_file(args.output) as out:

@@ -24,7 +24,6 @@ from typing import Sequence
 from yibao import __version__
 from yibao.cli.io import whole_writes_stdout
 from yibao.core import jsonl
-from yibao.core.diagnostics import PolicyError, render_all
 
 EXIT_OK, EXIT_CLAIMS_FAILED, EXIT_USAGE = 0, 1, 2
 # sysexits.h's EX_SOFTWARE: far from 1 and 2, so a script can tell "yibao broke" from
@@ -88,7 +87,19 @@ def entry() -> None:
         status = report_internal_error(error)
     if status == EXIT_OUTPUT_CUT:
         discard_stdout()
+    collect_before_exit()
     sys.exit(status)
+
+
+def collect_before_exit() -> None:
+    """Collect what the run left in reference cycles (closing, say, a DuckDB connection
+    held in one), then freeze every object left: the interpreter's shutdown collects
+    all of them again while it clears the modules, ≈ 0.04 s after a 10^6-claim run
+    (twice this collection), for objects the process's end frees anyway."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def tune_gc() -> None:
@@ -117,9 +128,6 @@ def main(argv: Sequence[str] | None = None, lean: bool = False) -> int:
         keep_out_probed(args)
     try:
         return args.handler(args)
-    except PolicyError as error:
-        print(render_policy_error(error), file=sys.stderr)
-        return EXIT_USAGE
     except FileNotFoundError as error:
         print(f"yibao: {error.filename}: no such file", file=sys.stderr)
         return EXIT_USAGE
@@ -139,6 +147,21 @@ def main(argv: Sequence[str] | None = None, lean: bool = False) -> int:
         reason = (error.strerror or str(error)).lower()
         print(f"yibao: {error.filename}: {reason}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as error:
+        if not _is_policy_error(error):
+            raise
+        print(render_policy_error(error), file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _is_policy_error(error: Exception) -> bool:
+    """Is ``error`` a policy that does not load (core/diagnostics.py's PolicyError)?
+
+    Asked of the module only if something imported it: a run that never did cannot
+    have raised one, and ``yibao eval CLAIMS.parquet`` starts reading its claims
+    before it imports attrs and the diagnostics (cli/batch_io.py, read_ahead)."""
+    diagnostics = sys.modules.get("yibao.core.diagnostics")
+    return diagnostics is not None and isinstance(error, diagnostics.PolicyError)
 
 
 def report_output_cut(error: BrokenPipeError) -> None:
@@ -202,7 +225,9 @@ def _to_stderr(text: str) -> None:
         pass
 
 
-def render_policy_error(error: PolicyError) -> str:
+def render_policy_error(error) -> str:
+    """A PolicyError's diagnostics with the lines they point at."""
+    from yibao.core.diagnostics import PolicyError, render_all
     from yibao.dsl.limits import read_bounded_text
 
     sources: dict[str, str] = {}

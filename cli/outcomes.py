@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from yibao.backends.encodings import ENCODINGS, ClaimsFileError, utf8_claims
-from yibao.core.jsonl import read_lines
 from yibao.cli.main import EXIT_USAGE
-from yibao.runtime.batch import Engine
 from yibao.runtime.claim_ids import DEFAULT_IN_MEMORY
-from yibao.runtime.claims import ClaimError
-from yibao.dsl.policy_cache import load_policy_cached
+
+# The engine and the policy loader are imported by settle_file, which runs them: the
+# commands import this module to build their options (cli/batch_io.py, read_ahead).
+if TYPE_CHECKING:
+    from yibao.backends.encodings import ClaimsFileError
+    from yibao.runtime.batch import Engine
+    from yibao.runtime.claims import ClaimError
 
 
 def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
@@ -19,6 +22,9 @@ def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
 
     ``encoding``: the claims file's (backends/encodings.py); a file that cannot be
     read in it raises ClaimsFileError, before any outcome unless streaming."""
+    from yibao.dsl.policy_cache import load_policy_cached
+    from yibao.runtime.batch import Engine
+
     engine = Engine(load_policy_cached(policy_path))
     outcomes = _settled(engine, claims_path, trace, stream, ids_in_memory, encoding)
     return engine, (outcomes if stream else list(outcomes))
@@ -26,6 +32,9 @@ def settle_file(policy_path: str, claims_path: str, trace, stream: bool = False,
 
 def _settled(engine: Engine, claims_path: str, trace, stream: bool, ids_in_memory: int,
              encoding: str | None):
+    from yibao.backends.encodings import utf8_claims
+    from yibao.core.jsonl import read_lines
+
     with utf8_claims(claims_path, "jsonl", encoding) as path:
         records = read_lines(path)
         if stream:
@@ -34,8 +43,14 @@ def _settled(engine: Engine, claims_path: str, trace, stream: bool, ids_in_memor
             yield from engine.evaluate_records(records, trace)
 
 
+# backends/encodings.py's ENCODINGS, named here because that module imports attrs and
+# the claims' model (≈ 0.03 s), which a Parquet run does not need before it starts
+# reading (cli/batch_io.py, read_ahead); tests/cli/test_cli_core.py keeps them equal.
+ENCODING_CHOICES = ("utf-8", "utf-8-sig", "gbk", "gb18030")
+
+
 def add_encoding_argument(parser) -> None:
-    parser.add_argument("--encoding", choices=ENCODINGS, type=str.lower,
+    parser.add_argument("--encoding", choices=ENCODING_CHOICES, type=str.lower,
                         help="the claims file's text encoding (default: UTF-8, a byte-order "
                              "mark skipped); gbk or gb18030 for files from Chinese Excel")
 

@@ -176,7 +176,7 @@ def money(array, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fen, exact, present) for a money column: ``exact`` where a present value is plain
     money the SQL admits (0 ≤ amount < 10^12 yuan, at most two places, exactly).  Each
     chunk is converted into its place in the three arrays; a column of fen read into
-    one buffer (runner.read_parquet's), every value plain money, is its own ``fen``
+    one buffer (parquet_claims.read_parquet's), every value plain money, is its own ``fen``
     (read-only: no copy, no fresh memory)."""
     whole = _one_buffer(array) if array is not None else None
     if whole is not None:
@@ -231,7 +231,7 @@ def _money_chunk(array: pa.Array, count: int) -> tuple[np.ndarray, np.ndarray]:
             low < MONEY_BOUND // scale)
         return np.where(exact, low * scale, 0), exact
     if pa.types.is_decimal64(kind) and kind.scale <= 2:
-        # runner.read_parquet's money columns: the unscaled int64 as the file stores it
+        # parquet_claims.read_parquet's money columns: the unscaled int64 as the file stores it
         low = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset:array.offset + count]
         scale = 10 ** (2 - kind.scale)
         exact = _present(array) & (low >= 0) & (low < MONEY_BOUND // scale)

@@ -35,6 +35,7 @@ from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest
 from yibao.backends.columnar.freed import keep_freed
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.outcomes import BatchResults
+from yibao.backends.parquet_claims import read_parquet
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
 from yibao.backends.result_phase import settled_columns
 from yibao.compiler.lower import lower_policy
@@ -74,11 +75,18 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
-            keep_freed()   # the run's arrays reuse the pages it frees (freed.py)
-            held = [read_parquet(path)]
-            # the table is held by ``held`` alone, so the engine can let its columns go
-            return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
+            return self.settle_parquet([read_parquet(path)], progress)
         return self._settle_routed(*self.routed(path, fmt, step), step)
+
+    def settle_parquet(self, held: list, progress: Callable[[str], None] | None = None
+                       ) -> BatchResults:
+        """Settle a Parquet claims file's table as ``read_parquet`` reads it (a row a
+        claim, its row number its line), the one item of ``held``: ``run``'s Parquet
+        path, for a caller that has read the file already (cli/batch_io.py reads it on a
+        thread while the policy loads).  The table must be held by ``held`` alone, so
+        that the engine can let its columns go."""
+        keep_freed()   # the run's arrays reuse the pages it frees (freed.py)
+        return self._settle_held(held, np.arange(1, len(held[0]) + 1), {}, progress)
 
     def settle_typed(self, table, lines, refusals: dict[int, ClaimError],
                      progress: Callable[[str], None] | None = None) -> BatchResults:
@@ -315,74 +323,6 @@ class _Gathered(dict):
 
     def __contains__(self, name) -> bool:
         return name in self._arrays
-
-
-# Text columns whose few distinct values repeat on every row: read as dictionaries, each
-# value is decoded and checked once (admit.py asks a dictionary's values, not its rows).
-REPEATED_TEXT = ("scheme", "visit", "identities")
-
-
-def read_parquet(path: str):
-    """A Parquet claims file as an Arrow table, one chunk a row group, REPEATED_TEXT's
-    string columns (and the identities' strings) dictionary-encoded as Parquet already
-    stores them.  Row group by row group: the reader's buffers (pages read and
-    decompressed) are one row group's, where reading the file whole held ≈ 90 MiB more
-    at 10^6 claims, for the same time.
-
-    The money columns (decimals of at most 18 digits) are decoded by
-    backends/columnar/parquet_decimals.py on this thread, as decimal64 (the unscaled
-    int64 as stored: pyarrow's decimal128 is the same values in twice the bytes), each
-    column into one array (its row groups' chunks are slices of it), while pyarrow
-    reads the other columns on its own threads; a column laid out in a way that module
-    does not decode is read by pyarrow after them."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from yibao.backends.columnar import parquet_decimals
-
-    metadata = pq.read_metadata(path)
-    schema = metadata.schema
-    leaves = [schema.column(i) for i in range(len(schema))]
-    repeated = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY"
-                and leaf.path.split(".")[0] in REPEATED_TEXT]
-    with pq.ParquetFile(path, read_dictionary=repeated) as file:
-        if file.num_row_groups == 0:
-            return file.schema_arrow.empty_table()
-        arrow_schema = file.schema_arrow
-        groups = range(file.num_row_groups)
-        money = [name for name in arrow_schema.names
-                 if parquet_decimals.decodable(schema, arrow_schema, name)]
-        others = [name for name in arrow_schema.names if name not in money]
-
-        def read(names: list[str]):
-            return pa.concat_tables([file.read_row_group(i, columns=names) for i in groups])
-
-        decoded: dict[str, pa.ChunkedArray] = {}
-        # a row group's rows start where the ones before it end in each column's one array
-        bounds = np.cumsum([0] + [metadata.row_group(i).num_rows for i in groups])
-        scratch = parquet_decimals.Scratch()
-        with ThreadPoolExecutor(1) as reader:
-            rest = reader.submit(read, others)
-            with open(path, "rb") as source:
-                for name in money:
-                    at = parquet_decimals.leaf(schema, name)
-                    kind = arrow_schema.field(name).type
-                    values = np.empty(int(bounds[-1]), dtype=np.int64)
-                    try:
-                        decoded[name] = pa.chunked_array(
-                            [parquet_decimals.read_column(
-                                source, metadata, schema.column(at), i, at, kind,
-                                values[bounds[i]:bounds[i + 1]], scratch) for i in groups])
-                    except parquet_decimals.Unsupported:
-                        pass
-            table = rest.result()
-        left = [name for name in money if name not in decoded]
-        if left:
-            read_left = read(left)
-            decoded.update((name, read_left.column(name)) for name in left)
-    columns = [decoded[name] if name in decoded else table.column(name)
-               for name in arrow_schema.names]
-    return pa.table(columns, names=arrow_schema.names)
 
 
 def _wide_decimals(table):

@@ -189,14 +189,15 @@ def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine,
 
 # ---- reading: repeated text as dictionaries, copies found without hashing ---------------------
 def test_repeated_text_read_as_dictionaries_is_admitted_by_the_masks(benxi_engine, tmp_path):
-    """runner.read_parquet reads scheme, visit and the identities as dictionaries, so that
-    each distinct value is checked once; the masks must admit those rows themselves (a
+    """parquet_claims.read_parquet reads scheme, visit and the identities as dictionaries,
+    so that each distinct value is checked once; the masks must admit those rows themselves (a
     dictionary column taken for a non-text one would send every row to the validator)
     with the values of the plain strings: 住院 and 居民医保 on every claim, each claim's
     one identity (q: 低保边缘家庭成员, r and s: 因病致贫重病患者)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from yibao.backends import parquet_claims
     from yibao.backends.columnar.admit import admit
     from yibao.backends.formats import write_records
     from yibao.dsl.model import SCHEMES, VISITS
@@ -205,7 +206,7 @@ def test_repeated_text_read_as_dictionaries_is_admitted_by_the_masks(benxi_engin
     # two claims a row group: the masks read the chunks in place, never concatenated
     write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
     pq.write_table(pq.read_table(path), path, row_group_size=2)
-    table = columnar_runner.read_parquet(str(path))
+    table = parquet_claims.read_parquet(str(path))
     for name in ("scheme", "visit"):
         assert pa.types.is_dictionary(table.schema.field(name).type)
     assert pa.types.is_dictionary(table.schema.field("identities").type.value_type)

@@ -1,4 +1,4 @@
-"""backends/columnar/parquet_decimals.py decodes a Parquet file's money columns to the
+"""backends/parquet_decimals.py decodes a Parquet file's money columns to the
 very values pyarrow reads, on every layout pyarrow's writer makes (dictionary or plain
 pages, falling back from one to the other, data pages v1 and v2, each codec, fixed
 bytes or integers, nulls), and hands any layout it does not know back to pyarrow."""
@@ -14,8 +14,8 @@ from hypothesis import given, settings, strategies as st
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from yibao.backends.columnar import parquet_decimals  # noqa: E402
-from yibao.backends.columnar.runner import read_parquet  # noqa: E402
+from yibao.backends import parquet_decimals  # noqa: E402
+from yibao.backends.parquet_claims import read_parquet  # noqa: E402
 
 LAYOUTS = [
     {},                                                   # the claims files' own: snappy, dictionary, v1

@@ -113,3 +113,39 @@ def test_a_batch_run_imports_no_audit_store(tmp_path):
     record = ("eval", str(POLICIES / "benxi-2023.policy"), str(EXAMPLES / "benxi-2023.jsonl"),
               "--record", str(tmp_path / "store.db"), "-o", str(tmp_path / "recorded.jsonl"))
     assert "yibao.audit.store" in imported(tmp_path, *record, watched=audit)[0]
+
+
+def test_a_parquet_run_starts_reading_before_it_imports_the_engine(tmp_path):
+    """``yibao eval CLAIMS.parquet`` starts reading its claims on a thread as soon as its
+    options are parsed (cli/batch_io.py, read_ahead), with pyarrow alone imported: the
+    claims' model, attrs, the policy loader and the engines are imported while the file
+    is read.  The columnar engine never imports DuckDB for a Parquet file (the DuckDB
+    runner's module it derives from runs no statement)."""
+    from yibao.api import load_engine
+    from yibao.backends.formats import write_records
+
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    claims = tmp_path / "claims.parquet"
+    lines = (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()
+    write_records([json.loads(line) for line in lines], str(claims), "parquet", engine.versions)
+    engine_modules = ("attrs", "yibao.core.diagnostics", "yibao.runtime.claims",
+                      "yibao.runtime.batch", "yibao.dsl.policy_cache",
+                      "yibao.backends.columnar.runner", "duckdb")
+    script = ("import json, sys\n"
+              "from yibao.backends import parquet_claims\n"
+              "original = parquet_claims.ParquetRead.__init__\n"
+              "def noting(self, path):\n"
+              f"    print(json.dumps([m for m in {engine_modules!r} if m in sys.modules]),"
+              " file=sys.stderr)\n"
+              "    original(self, path)\n"
+              "parquet_claims.ParquetRead.__init__ = noting\n"
+              + REPORTING % (("duckdb",),))
+    argv = ("eval", str(POLICIES / "benxi-2023.policy"), str(claims),
+            "-o", str(tmp_path / "results.parquet"))
+    run = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True,
+                         text=True, timeout=300, check=False,
+                         env={**os.environ, "YIBAO_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode == 1, run.stderr          # bx-0013 is refused (C307)
+    told = run.stderr.splitlines()
+    assert json.loads(told[0]) == []                  # when the read starts
+    assert json.loads(told[-1]) == []                 # at exit: no DuckDB
