@@ -1,0 +1,68 @@
+"""A transaction's plain on-top claims, prepared by the run's worker ahead of the settling
+process (issue 22 §9: a daily run on both cores).
+
+Most lines of a daily run are new claims of a person-year whose recorded ledger is
+current, dated on or after its last claim, and named by no other line of their
+transaction: settled on top of that ledger (audit/on_top.py), they depend on
+nothing but the ledger and themselves.  The settling process picks them out as
+soon as it has read a transaction's lines (``_Session.work_ahead``, routing by
+the three strings it needs: claim id, person id and date) and sends them to the
+run's worker (audit/run_worker.py): per person-year its ledger and its claims as
+they were received.  The worker is the only one to decode and validate them
+(with the same decoder and checks as the settling process:
+``book.claim_object``, ``Engine.validate_line``), evaluates them and builds
+their records but for the chain's fields (:func:`prepare_sent`); the settling
+process meanwhile routes, reads and settles everything else, then links the
+records into the chain in input order as its own.
+
+A claim the worker refuses while validating it is sent back as its error line,
+which the settling process puts where it would have reported it (the claim's
+place in the transaction's input order); one refused by the evaluator, where
+the general path would report it (with its person-year's settlements).
+"""
+
+from __future__ import annotations
+
+import attrs
+import orjson
+
+from yibao.audit.book import claim_object
+from yibao.audit.on_top import PersonYearKey, prepare
+from yibao.runtime.claims import ClaimError
+
+# Per person-year: (its key, its ledger as JSON, its claims as (claim id, input line, raw)).
+Request = list[tuple[PersonYearKey, bytes, list[tuple[str, int, "bytes | str"]]]]
+# Per person-year: (on_top.Prepared's items, or None where the template cannot write a
+# value, and the claims refused while validating them: (claim id, line, error JSON)).
+Reply = dict[PersonYearKey, tuple[list | None, list[tuple[str, int, dict]]]]
+
+
+def prepare_sent(engine, computed: frozenset[str], template, request: Request) -> Reply:
+    """The worker's job: the claims sent decoded, validated and settled on their ledger,
+    their records built (on_top.prepare)."""
+    work, refused = [], {}
+    for key, ledger, claims in request:
+        waiting = []
+        for claim_id, line, raw in claims:
+            try:
+                record, _ = claim_object(raw, line)
+                waiting.append((claim_id, engine.validate_line(record, line), line, raw))
+            except ClaimError as error:
+                refused.setdefault(key, []).append((claim_id, line, error.to_json()))
+        work.append((key, orjson.loads(ledger), waiting))
+    return {key: (None if found is None else found[1], refused.get(key, []))
+            for key, found in prepare(engine, computed, template, work).items()}
+
+
+@attrs.define
+class Ahead:
+    """A transaction's lines sent to the worker: what the settling process keeps of them."""
+
+    chunk: list                                   # the transaction's lines, as given
+    lines: dict[int, tuple[PersonYearKey, dict, str]]   # line → (key, record, claim id)
+    ledgers: dict[PersonYearKey, dict]            # each person-year's ledger, as read
+    ticket: int                                   # RunWorker.submit's
+    # (seq, hash) of the chain's head when what was read is known to be current: None
+    # while it was read inside the transaction itself; the head after the transaction
+    # that read it, otherwise (another writer in between: not current, dropped).
+    head: tuple[int, str] | None = None
