@@ -177,8 +177,9 @@ class BookSettler:
         if not hasattr(os, "fork"):
             return None
         if self._worker is None:
-            self._worker = RunWorker(functools.partial(prepare_sent, self.engine,
-                                                       self.computed, self.template))
+            self._worker = RunWorker(functools.partial(
+                prepare_sent, self.engine, self.computed, self.template,
+                functools.partial(_current_ledger, applied=self.applied)))
         return self._worker
 
     def close_worker(self) -> None:
@@ -354,9 +355,12 @@ class _Session:
         (so its year is its first four characters, and dates compare as text), and
         its person-year is one the worker can settle alone: every line of the chunk
         that names it (by person and year, or by a booked claim id) is such a claim,
-        under an id no other line names and the book does not hold; its ledger is
-        current and dated no later than its claims (``_tails``); its year is not
-        closed.  ``written``: the person-years and claim ids of the transaction that
+        under an id no other line names and the book does not hold; it has a
+        recorded ledger (the store's ledger table) and its year is not closed.  Its
+        entries from that ledger on are sent as read, and the worker decides what
+        ``_tails`` would (the ledger current, its claims dated no later than the new
+        ones): a person-year it declines comes back to this process (_reclaim).
+        ``written``: the person-years and claim ids of the transaction that
         reads this (the one before the chunk's), which will have written them by the
         time the chunk's transaction runs: the chunk's lines that name them are left
         to it, read then.  Any doubt leaves a line to the settling process, which
@@ -406,25 +410,28 @@ class _Session:
                 blocked.add(key)
                 continue
             earliest[key] = min(date for _, _, _, _, date in found)
-        ledgers = self._tails(set(earliest), earliest) if earliest else {}
-        closures = self.store.book_records_of({(EVERYONE, year) for _, year in ledgers})
-        ledgers = {key: ledger for key, ledger in ledgers.items()
-                   if not closures.get((EVERYONE, key[1]))}
-        if sum(len(candidates[key]) for key in ledgers) < WORKER_FROM // 2:
+        # As _tails: only when every policy text the store holds is one of this chain's.
+        if not earliest or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
+            return None
+        tails = self.store.book_tails(set(earliest))
+        closures = self.store.book_records_of({(EVERYONE, year) for _, year in tails})
+        tails = {key: entries for key, entries in tails.items()
+                 if not closures.get((EVERYONE, key[1]))}
+        if sum(len(candidates[key]) for key in tails) < WORKER_FROM // 2:
             return None
         worker = self.settler.worker()
         if worker is None:
             return None
         lines, request = {}, []
         for key, found in candidates.items():    # in the order they are first named
-            ledger = ledgers.get(key)
-            if ledger is None:
+            entries = tails.get(key)
+            if entries is None:
                 continue
-            request.append((key, orjson.dumps(ledger),
+            request.append((key, [entry.entry for entry in entries], earliest[key],
                             [(claim_id, line, raw) for line, raw, _, claim_id, _ in found]))
             for line, _, record, claim_id, _ in found:
                 lines[line] = (key, record, claim_id)
-        return Ahead(chunk, lines, ledgers, worker.submit(request))
+        return Ahead(chunk, lines, {key for key, _, _, _ in request}, worker.submit(request))
 
     def apply(self, line: int, raw: bytes | str) -> None:
         if self.ahead is not None and line in self.ahead.lines:
@@ -495,8 +502,6 @@ class _Session:
         claims = self.years.get(key)
         if claims is None:
             claims = self.years[key] = {}
-            self.states[key] = self.ahead.ledgers[key]
-            self.ledger_only.add(key)
         booked = BookedClaim(claim_id, None, record, None, None, None, texts=[record],
                              policy_key=self.settler.policy_key)
         claims[claim_id] = booked
@@ -574,7 +579,7 @@ class _Session:
         way (_settle_and_book).
         """
         keys = list(self.pending)
-        early = self.ahead.ledgers if self.ahead is not None else {}
+        early = self.ahead.keys if self.ahead is not None else ()
         prepared = prepare_on_top(self, [key for key in keys
                                          if key not in early and self._on_top(key)])
         if self.following is not None:
@@ -601,23 +606,42 @@ class _Session:
     def _from_worker(self, reply) -> dict[PersonYearKey, Prepared]:
         """The worker's reply (work_ahead.prepare_sent) as prepare_on_top's: the claims it
         refused while validating them taken out of their person-year (as if they had
-        been refused in _claim), and a person-year the template cannot write validated
-        here, for the general path (flush_all)."""
+        been refused in _claim), and a person-year it declined (not on top of its
+        ledger, or a value the template cannot write) taken back (_reclaim)."""
         prepared = {}
         for key, (items, refused) in reply.items():
             for claim_id, line, error in refused:
-                self.refusals[line] = {"kind": "error", **error}
-                self._unbook(key, claim_id)
+                self._refused(key, claim_id, line, error)
             if key not in self.pending:
                 continue     # (every claim refused)
             if items is not None:
                 prepared[key] = (None, items)
-                continue
-            for booked, line, raw in list(self.pending.get(key, ())):
-                record, _ = claim_object(raw, line)    # (the worker has validated it)
-                booked.text, booked.texts = record, [record]
-                booked.claim = self.engine.validate_line(record, line)
+            else:
+                self._reclaim(key)
         return prepared
+
+    def _reclaim(self, key: PersonYearKey) -> None:
+        """A person-year the worker declined, made what _claim would have made of its
+        claims: read now (nothing else in the transaction named it), its claims
+        decoded and validated here; flush_all then settles it the general way."""
+        waiting = self.pending[key]
+        del self.years[key]
+        claims = self._open_year(key)
+        for booked, line, raw in list(waiting):
+            try:
+                record, _ = claim_object(raw, line)
+                booked.claim = self.engine.validate_line(record, line)
+            except ClaimError as error:
+                claims[booked.claim_id] = booked
+                self._refused(key, booked.claim_id, line, error.to_json())
+                continue
+            booked.text, booked.texts = record, [record]
+            claims[booked.claim_id] = booked
+
+    def _refused(self, key: PersonYearKey, claim_id: str, line: int, error: dict) -> None:
+        """A claim the worker took, refused while validating it: reported at its place."""
+        self.refusals[line] = {"kind": "error", **error}
+        self._unbook(key, claim_id)
 
     def _unbook(self, key: PersonYearKey, claim_id: str) -> None:
         del self.years[key][claim_id]

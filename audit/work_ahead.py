@@ -23,25 +23,37 @@ the general path would report it (with its person-year's settlements).
 
 from __future__ import annotations
 
+from typing import Callable
+
 import attrs
-import orjson
 
 from yibao.audit.book import claim_object
 from yibao.audit.on_top import PersonYearKey, prepare
+from yibao.audit.store import BookEntry
 from yibao.runtime.claims import ClaimError
 
-# Per person-year: (its key, its ledger as JSON, its claims as (claim id, input line, raw)).
-Request = list[tuple[PersonYearKey, bytes, list[tuple[str, int, "bytes | str"]]]]
-# Per person-year: (on_top.Prepared's items, or None where the template cannot write a
-# value, and the claims refused while validating them: (claim id, line, error JSON)).
+# Per person-year: (its key, the text of its entries from its latest ledger on, the
+# earliest date of its new claims, its claims as (claim id, input line, raw)).
+Request = list[tuple[PersonYearKey, list[str], str, list[tuple[str, int, "bytes | str"]]]]
+# Per person-year: (on_top.Prepared's items, or None where the worker declines it: not on
+# top of a current ledger, or a value the template cannot write; and the claims refused
+# while validating them: (claim id, line, error JSON)).
 Reply = dict[PersonYearKey, tuple[list | None, list[tuple[str, int, dict]]]]
 
 
-def prepare_sent(engine, computed: frozenset[str], template, request: Request) -> Reply:
-    """The worker's job: the claims sent decoded, validated and settled on their ledger,
-    their records built (on_top.prepare)."""
-    work, refused = [], {}
-    for key, ledger, claims in request:
+def prepare_sent(engine, computed: frozenset[str], template,
+                 current_ledger: Callable[[list[BookEntry]], dict | None],
+                 request: Request) -> Reply:
+    """The worker's job: each person-year's ledger read from its entries (``current_ledger``:
+    settle._current_ledger), and if its new claims all come after it, the claims
+    decoded, validated and settled on it, their records built (on_top.prepare)."""
+    work, refused, declined = [], {}, {}
+    for key, entries, earliest, claims in request:
+        # What settle._Session._tails decides, here rather than in the settling process.
+        ledger = current_ledger([BookEntry(0, None, text) for text in entries])
+        if ledger is None or (ledger["claims"] and ledger["claims"][-1][1] > earliest):
+            declined[key] = (None, [])
+            continue
         waiting = []
         for claim_id, line, raw in claims:
             try:
@@ -49,9 +61,11 @@ def prepare_sent(engine, computed: frozenset[str], template, request: Request) -
                 waiting.append((claim_id, engine.validate_line(record, line), line, raw))
             except ClaimError as error:
                 refused.setdefault(key, []).append((claim_id, line, error.to_json()))
-        work.append((key, orjson.loads(ledger), waiting))
-    return {key: (None if found is None else found[1], refused.get(key, []))
-            for key, found in prepare(engine, computed, template, work).items()}
+        work.append((key, ledger, waiting))
+    prepared = prepare(engine, computed, template, work)
+    return {key: declined[key] if key in declined else
+            (None if prepared[key] is None else prepared[key][1], refused.get(key, []))
+            for key, _, _, _ in request}
 
 
 @attrs.define
@@ -60,7 +74,7 @@ class Ahead:
 
     chunk: list                                   # the transaction's lines, as given
     lines: dict[int, tuple[PersonYearKey, dict, str]]   # line → (key, record, claim id)
-    ledgers: dict[PersonYearKey, dict]            # each person-year's ledger, as read
+    keys: set[PersonYearKey]                      # their person-years
     ticket: int                                   # RunWorker.submit's
     # (seq, hash) of the chain's head when what was read is known to be current: None
     # while it was read inside the transaction itself; the head after the transaction

@@ -57,7 +57,7 @@ DAILY = [
     line(bx("c3", "p-3", "2023-12-02", 5_000)),
     '{"claim_id": "x2", "claim_id": "x2", "person_id": "p-4", "date": "2023-12-03"}',  # C300
     line(bx("d3", "p-4", "2023-12-03", 5_000)),           # 3
-    line(bx("b0", "p-2", "2023-03-01", 5_000)),           # late: adjustments of b2, b3
+    line(bx("b0", "p-2", "2023-03-01", 15_000)),          # late: b3 adjusted
     line(bx("a3", "p-1", "2023-12-01", 5_000)),           # a repeat of transaction 1's
     {"claim_id": "a4", "withdraw": True},                 # 4: withdraws transaction 2's
     line(bx("e1", "p-5", "2023-12-04", 5_000)),           # a new person
@@ -102,27 +102,37 @@ def submitted(monkeypatch) -> list[list]:
 
 def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial):
     records, report = serial
-    sent = submitted(monkeypatch)
-    answered, result = [], RunWorker.result
+    answered, replies, result = [], [], RunWorker.result
 
     def watched(worker, ticket):
         found = result(worker, ticket)
         answered.append(worker.alive)     # the reply came from the worker, not from here
+        replies.append(found)
         return found
     monkeypatch.setattr(RunWorker, "result", watched)
     with_worker, worker_report = book(str(tmp_path / "worker.db"), engine)
     assert worker_report == report
     assert with_worker == records
     assert answered and all(answered)
-    taken = {(claim_id, number) for request in sent for _, _, claims in request
-             for claim_id, number, _ in claims}
+    taken = {(claim_id, number) for reply in replies for items, refused in reply.values()
+             for claim_id, number, *_ in (items or []) + refused}
+    declined = {key for reply in replies for key, (items, _) in reply.items() if items is None}
     # The worker took the first transaction's claims (the refused one too: it validates
     # them), and the later transactions' plain claims on top of a person-year the
     # transaction before did not write (x2 on p-4, c4 on p-3).  The settling process
     # kept those of person-years the transaction before wrote (a4 on p-1, c3 on p-3,
-    # d3 on p-4: read again once it committed), the late claim, the repeat, the
-    # withdrawal, and the new person (no recorded ledger: read whole).
+    # d3 on p-4: read again once it committed), the repeat, the withdrawal, and the new
+    # person (no recorded ledger: read whole); the late claim b0 was sent, and the
+    # worker declined its person-year (dated before its ledger's last claim): settled
+    # here, with its adjustments.
     assert taken == {("a3", 1), ("b3", 2), ("x1", 3), ("x2", 6), ("c4", 12)}
+    assert declined == {("p-2", 2023)}
+    # p-2 in date order b1, b0, b2, b3: burdens 10,000, 25,000, 35,000, 40,000 paid
+    # 4,800, 13,800, 19,800, then 22,800 capped at 20,000: b3 paid 3,000 before (on
+    # 30,000: 16,800 − 13,800) and 200 now; a4 withdrawn gives back its 6,000.
+    assert [(e["claim_id"], e["delta"], e["caused_by"]["claim_id"]) for e in worker_report
+            if e["kind"] == "adjustment" and e["line"] == BASIC] == [
+        ("b3", "-2800.00", "b0"), ("a4", "-6000.00", "a4")]
     # p-1: a1 and a2 paid (20,000 − 2,000) × 60% = 10,800 in all; a3 (burden 25,000):
     # 13,800 − 10,800 = 3,000; a4 (35,000): 19,800 − 13,800 = 6,000.
     paid = {e["claim_id"]: e["payouts"][BASIC] for e in worker_report
@@ -187,7 +197,7 @@ def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch):
     assert worker_report == report
     assert with_worker == records
     # p-2's n5 was sent before o1 was written, and sent again after it.
-    assert sum(claim_id == "n5" for request in sent for _, _, claims in request
+    assert sum(claim_id == "n5" for request in sent for _, _, _, claims in request
                for claim_id, _, _ in claims) == 2
     # o1 (burden 20,000 on p-2's 20,000): 24,000 − 10,800 = 13,200 > the cap's 9,200 left;
     # n5 after it: nothing left of the 2万 cap.
