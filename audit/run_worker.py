@@ -27,6 +27,7 @@ import pickle
 import queue
 import struct
 import threading
+import time
 from typing import Callable
 
 _LENGTH = struct.Struct("<Q")
@@ -63,6 +64,9 @@ class RunWorker:
         self._kept: dict[int, object] = {}   # ticket → its request, until its reply is read
         self._submitted = 0
         self._answered = 0   # replies read (or given up on) so far, in ticket order
+        # Seconds the worker had waited for the request of the last reply read, after
+        # sending the reply before it: how long it was idle (the caller's balance).
+        self.idle = 0.0
 
     def submit(self, request) -> int:
         """Send a request; its ticket, for :meth:`result`."""
@@ -90,9 +94,11 @@ class RunWorker:
                 break
             answered, self._answered = self._answered, self._answered + 1
             if answered == ticket:
-                return pickle.loads(payload)
+                self.idle, reply = pickle.loads(payload)
+                return reply
         for dropped in [t for t in self._kept if t < ticket]:
             del self._kept[dropped]
+        self.idle = 0.0
         return self.job(request)
 
     def drop(self, ticket: int) -> None:
@@ -149,13 +155,16 @@ def _serve(job: Callable, requests_fd: int, replies_fd: int) -> None:
     requests: queue.SimpleQueue = queue.SimpleQueue()
     threading.Thread(target=_read_frames, args=(os.fdopen(requests_fd, "rb"), requests),
                      daemon=True).start()
+    done = None    # when the last reply was sent
     with os.fdopen(replies_fd, "wb") as replies:
         while True:
             payload = requests.get()
+            idle = time.perf_counter() - done if done is not None else 0.0
             if payload is _GONE:
                 return
-            reply = pickle.dumps(job(pickle.loads(payload)), pickle.HIGHEST_PROTOCOL)
+            reply = pickle.dumps((idle, job(pickle.loads(payload))), pickle.HIGHEST_PROTOCOL)
             replies.write(_LENGTH.pack(len(reply)))
             replies.write(reply)
             replies.flush()
             gc.collect()
+            done = time.perf_counter()

@@ -38,6 +38,7 @@ import functools
 import hashlib
 import os
 import re
+import time
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -84,6 +85,10 @@ CLOSED_YEAR = "B107"         # the event would write into a year the book has cl
 # a run (a single claim, a desk's few) pays for no fork and no second pass over its
 # lines.  Measured: benchmarks/RESULTS.md, "The settlement book".
 WORKER_FROM = 256
+# What moving one claim between the worker and the settling process changes in the time
+# between them: the worker's cost of one claim plus the settling process's (≈ 190 and
+# ≈ 110 µs, measured in-process: benchmarks/RESULTS.md, "The settlement book").
+_CLAIM_BOTH_SIDES = 300e-6
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")   # as admission reads a date
 
 
@@ -94,6 +99,10 @@ class Refused(Exception):
 
 class BookSettler:
     """Settles a run's events into ``store``; one batch of the chain per run."""
+
+    # How many of a transaction's claims the worker could take this process keeps, so
+    # that neither waits for the other (moved after each transaction: _balance).
+    keep = 0
 
     def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
                  clock: Callable[[], str] = utc_now):
@@ -181,6 +190,13 @@ class BookSettler:
                 prepare_sent, self.engine, self.computed, self.template,
                 functools.partial(_current_ledger, applied=self.applied)))
         return self._worker
+
+    def _balance(self, waited: float, idle: float) -> None:
+        """After a transaction: the share kept here moved by what one side waited for the
+        other.  Waiting for the worker (it had more to do, or no core to do it on: a
+        busy machine) keeps more here; the worker idle before a request gives it more."""
+        moved = (waited - idle) / _CLAIM_BOTH_SIDES
+        self.keep = max(0, int(self.keep + moved))
 
     def close_worker(self) -> None:
         self._ahead = None
@@ -417,15 +433,23 @@ class _Session:
         closures = self.store.book_records_of({(EVERYONE, year) for _, year in tails})
         tails = {key: entries for key, entries in tails.items()
                  if not closures.get((EVERYONE, key[1]))}
-        if sum(len(candidates[key]) for key in tails) < WORKER_FROM // 2:
+        if sum(len(candidates[key]) for key in tails) - self.settler.keep < WORKER_FROM // 2:
             return None
         worker = self.settler.worker()
         if worker is None:
             return None
         lines, request = {}, []
+        # The settling process keeps its share (_balance): the last person-years named.
+        kept, keep = set(), self.settler.keep
+        for key in reversed(candidates):
+            if keep <= 0:
+                break
+            if key in tails:
+                kept.add(key)
+                keep -= len(candidates[key])
         for key, found in candidates.items():    # in the order they are first named
             entries = tails.get(key)
-            if entries is None:
+            if entries is None or key in kept:
                 continue
             request.append((key, [entry.entry for entry in entries], earliest[key],
                             [(claim_id, line, raw) for line, raw, _, claim_id, _ in found]))
@@ -589,7 +613,10 @@ class _Session:
                 set(self.years) | set(self.states) | set(self.read),
                 self.looked_up | set(self.where) | set(self.heads)))
         if self.ahead is not None:
-            prepared.update(self._from_worker(self.settler._worker.result(self.ahead.ticket)))
+            worker, started = self.settler._worker, time.perf_counter()
+            reply = worker.result(self.ahead.ticket)
+            self.settler._balance(time.perf_counter() - started, worker.idle)
+            prepared.update(self._from_worker(reply))
         for key in keys:
             found = prepared.get(key)
             if found is not None:

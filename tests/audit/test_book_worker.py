@@ -66,6 +66,13 @@ DAILY = [
 DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
 
 
+@pytest.fixture(autouse=True)
+def fixed_share(monkeypatch):
+    """The share the settling process keeps is fixed here (BookSettler.keep), not moved
+    by how long each side waited (_balance: timings, which a test does not rely on)."""
+    monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
+
+
 @pytest.fixture(scope="module")
 def engine():
     return load_engine(POLICIES / "benxi-2023.policy")
@@ -144,6 +151,20 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     assert errors == [("C302", 3), ("C300", 6)]
     first = [(e["kind"], e["claim_id"]) for e in worker_report[len(BOOKED):][:3]]
     assert first == [("error", "x1"), ("settlement", "a3"), ("settlement", "b3")]
+
+
+def test_a_share_kept_by_the_settling_process(engine, tmp_path, monkeypatch, serial):
+    """The settling process keeping its share of each transaction (the last person-years
+    the worker could take: here, two claims' worth): the same bytes, fewer sent."""
+    records, report = serial
+    monkeypatch.setattr(BookSettler, "keep", 2, raising=False)
+    sent = submitted(monkeypatch)
+    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine)
+    assert worker_report == report
+    assert with_worker == records
+    # The first transaction's a3, b3, x1: b3 and x1 kept, a3 sent.
+    first = {claim_id for _, _, _, claims in sent[0] for claim_id, _, _ in claims}
+    assert first == {"a3"}
 
 
 def test_a_worker_killed_mid_run_leaves_its_work_to_the_settling_process(
