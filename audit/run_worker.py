@@ -4,16 +4,19 @@ It does one job (a function of its request alone, given before the fork: for the
 book, audit/work_ahead.py ``prepare_sent``) for each request the settling process
 submits, in order, and sends the replies back in that order.  It is forked
 after the engine is loaded, so it imports and compiles nothing; requests and
-replies are pickled plain values (bytes, strings, tuples), one frame each
-(an 8-byte length, then the pickle), never objects with behaviour.
+replies are pickled plain values (bytes, strings, tuples), never objects with
+behaviour.
 
-Each side reads its pipe in a thread of its own, into memory: the settling
-process can submit the next request while the worker still writes the last
-reply, and the worker can start the next job while its reply waits to be read
-(a pipe holds 64 kB; a transaction's records are megabytes), so neither ever
-waits for the other to read.
+Each request and reply is written whole into an anonymous in-memory file
+(``memfd_create``) whose descriptor is passed over a Unix socket pair
+(``SCM_RIGHTS``), with the payload's length.  Neither side ever waits for the
+other to read: a pipe holds 64 kB and a transaction's records are megabytes, so
+over a pipe the writer would stall until the reader drained it, chunk by chunk
+(and a reading thread beside busy Python code gets the interpreter's lock only
+every 5 ms).  The files die with the processes: nothing is left behind by a run
+that is killed.
 
-A worker that dies (a signal, an exception, a lost pipe) takes nothing with it:
+A worker that dies (a signal, an exception, a lost socket) takes nothing with it:
 every request is kept until its reply is read, and a request whose reply does
 not come is done by the settling process itself (:meth:`RunWorker.result`),
 with the same function: the same bytes, only later.
@@ -24,14 +27,17 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import queue
+import socket
 import struct
-import threading
 import time
 from typing import Callable
 
-_LENGTH = struct.Struct("<Q")
-_GONE = None   # what a reader thread queues when its pipe ends
+_HEADER = struct.Struct("<Qd")   # the payload's length; (a reply) how long the worker was idle
+
+
+def available() -> bool:
+    """Whether this system can run a worker (fork, in-memory files, descriptor passing)."""
+    return hasattr(os, "fork") and hasattr(os, "memfd_create") and hasattr(socket, "send_fds")
 
 
 class RunWorker:
@@ -39,28 +45,20 @@ class RunWorker:
 
     def __init__(self, job: Callable):
         self.job = job
-        requests_read, requests_write = os.pipe()
-        replies_read, replies_write = os.pipe()
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         pid = os.fork()
         if pid == 0:   # the worker: serve until the settling process closes its end
             status = 1
             try:
-                os.close(requests_write)
-                os.close(replies_read)
-                _serve(job, requests_read, replies_write)
+                parent_end.close()
+                _serve(job, child_end)
                 status = 0
             finally:
                 os._exit(status)   # nothing of the settling process's is flushed or closed
-        os.close(requests_read)
-        os.close(replies_write)
+        child_end.close()
         self.pid = pid
         self.alive = True
-        self._requests = os.fdopen(requests_write, "wb")
-        self._replies: queue.SimpleQueue = queue.SimpleQueue()
-        self._reader = threading.Thread(target=_read_frames,
-                                        args=(os.fdopen(replies_read, "rb"), self._replies),
-                                        name="yibao-run-worker-replies", daemon=True)
-        self._reader.start()
+        self._socket = parent_end
         self._kept: dict[int, object] = {}   # ticket → its request, until its reply is read
         self._submitted = 0
         self._answered = 0   # replies read (or given up on) so far, in ticket order
@@ -75,10 +73,7 @@ class RunWorker:
         self._kept[ticket] = request
         if self.alive:
             try:
-                payload = pickle.dumps(request, pickle.HIGHEST_PROTOCOL)
-                self._requests.write(_LENGTH.pack(len(payload)))
-                self._requests.write(payload)
-                self._requests.flush()
+                _send(self._socket, pickle.dumps(request, pickle.HIGHEST_PROTOCOL), 0.0)
             except OSError:
                 self._lost()
         return ticket
@@ -88,14 +83,17 @@ class RunWorker:
         is gone.  The replies to earlier tickets not asked for are dropped."""
         request = self._kept.pop(ticket)
         while self.alive and self._answered <= ticket:
-            payload = self._replies.get()
-            if payload is _GONE:
+            try:
+                found = _receive(self._socket)
+            except OSError:
+                found = None
+            if found is None:
                 self._lost()
                 break
             answered, self._answered = self._answered, self._answered + 1
             if answered == ticket:
-                self.idle, reply = pickle.loads(payload)
-                return reply
+                payload, self.idle = found
+                return pickle.loads(payload)
         for dropped in [t for t in self._kept if t < ticket]:
             del self._kept[dropped]
         self.idle = 0.0
@@ -107,64 +105,64 @@ class RunWorker:
 
     def _lost(self) -> None:
         self.alive = False
-        try:
-            self._requests.close()
-        except OSError:
-            pass
+        self._socket.close()
 
     def close(self) -> None:
         """End the worker (it sees the end of its requests and exits) and reap it."""
         if self.alive:
             self._lost()
-        else:
-            try:
-                self._requests.close()
-            except OSError:
-                pass
         try:
             os.waitpid(self.pid, 0)
         except ChildProcessError:
             pass
-        self._reader.join()
 
 
-def _read_frames(pipe, into: queue.SimpleQueue) -> None:
-    """Each frame's payload queued as it arrives; _GONE at the pipe's end."""
+def _send(connection: socket.socket, payload: bytes, idle: float) -> None:
+    memory = os.memfd_create("yibao-run-worker", os.MFD_CLOEXEC)
     try:
-        with pipe:
-            while True:
-                head = pipe.read(_LENGTH.size)
-                if len(head) < _LENGTH.size:
-                    break
-                (length,) = _LENGTH.unpack(head)
-                payload = pipe.read(length)
-                if len(payload) < length:
-                    break
-                into.put(payload)
-    except (OSError, ValueError):
-        pass
-    into.put(_GONE)
+        view, written = memoryview(payload), 0
+        while written < len(payload):
+            written += os.write(memory, view[written:])
+        socket.send_fds(connection, [_HEADER.pack(len(payload), idle)], [memory])
+    finally:
+        os.close(memory)
 
 
-def _serve(job: Callable, requests_fd: int, replies_fd: int) -> None:
+def _receive(connection: socket.socket) -> tuple[bytes, float] | None:
+    """(payload, idle) of the next message, or None at the end of the connection."""
+    header, descriptors, _, _ = socket.recv_fds(connection, _HEADER.size, 1)
+    if len(header) < _HEADER.size or not descriptors:
+        for descriptor in descriptors:
+            os.close(descriptor)
+        return None
+    length, idle = _HEADER.unpack(header)
+    try:
+        # (the descriptor shares the writer's file position, at the end: read from 0)
+        chunks, read = [], 0
+        while read < length:
+            chunk = os.pread(descriptors[0], length - read, read)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            read += len(chunk)
+    finally:
+        os.close(descriptors[0])
+    return b"".join(chunks) if len(chunks) > 1 else chunks[0], idle
+
+
+def _serve(job: Callable, connection: socket.socket) -> None:
     # What the settling process had when it forked stays shared (copy on write) and is
     # never walked by the collector here; what a job leaves in cycles is collected after
     # it, once its reply is sent.
     gc.freeze()
     gc.disable()
-    requests: queue.SimpleQueue = queue.SimpleQueue()
-    threading.Thread(target=_read_frames, args=(os.fdopen(requests_fd, "rb"), requests),
-                     daemon=True).start()
     done = None    # when the last reply was sent
-    with os.fdopen(replies_fd, "wb") as replies:
-        while True:
-            payload = requests.get()
-            idle = time.perf_counter() - done if done is not None else 0.0
-            if payload is _GONE:
-                return
-            reply = pickle.dumps((idle, job(pickle.loads(payload))), pickle.HIGHEST_PROTOCOL)
-            replies.write(_LENGTH.pack(len(reply)))
-            replies.write(reply)
-            replies.flush()
-            gc.collect()
-            done = time.perf_counter()
+    while True:
+        found = _receive(connection)
+        idle = time.perf_counter() - done if done is not None else 0.0
+        if found is None:
+            return
+        reply = pickle.dumps(job(pickle.loads(found[0])), pickle.HIGHEST_PROTOCOL)
+        _send(connection, reply, idle)
+        gc.collect()
+        done = time.perf_counter()

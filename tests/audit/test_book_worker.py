@@ -68,9 +68,11 @@ DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
 
 @pytest.fixture(autouse=True)
 def fixed_share(monkeypatch):
-    """The share the settling process keeps is fixed here (BookSettler.keep), not moved
-    by how long each side waited (_balance: timings, which a test does not rely on)."""
+    """The share the settling process keeps is fixed here (BookSettler.keep, none unless
+    a test sets it; none of the first transaction either), not moved by how long each
+    side waited (_balance: timings, which a test does not rely on)."""
     monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
+    monkeypatch.setattr(settle, "_OWN_SHARE", 0)
 
 
 @pytest.fixture(scope="module")
