@@ -46,6 +46,10 @@ class RunWorker:
     def __init__(self, job: Callable):
         self.job = job
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # Every object alive now moved out of the collector's reach, in both processes:
+        # a collection would write to each one's header, and every page it writes after
+        # the fork is copied (the engine, the policy: tens of MB, shared until then).
+        gc.freeze()
         pid = os.fork()
         if pid == 0:   # the worker: serve until the settling process closes its end
             status = 1
@@ -152,9 +156,8 @@ def _receive(connection: socket.socket) -> tuple[bytes, float] | None:
 
 def _serve(job: Callable, connection: socket.socket) -> None:
     # What the settling process had when it forked stays shared (copy on write) and is
-    # never walked by the collector here; what a job leaves in cycles is collected after
-    # it, once its reply is sent.
-    gc.freeze()
+    # never walked by the collector here (frozen before the fork); what a job leaves in
+    # cycles is collected after it, once its reply is sent.
     gc.disable()
     done = None    # when the last reply was sent
     while True:
