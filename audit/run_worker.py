@@ -29,15 +29,32 @@ import os
 import pickle
 import socket
 import struct
+import threading
 import time
 from typing import Callable
 
 _HEADER = struct.Struct("<Qd")   # the payload's length; (a reply) how long the worker was idle
 
 
+# Threads of ours that may run beside a fork: the SQLite store's checkpointer
+# (audit/sqlite_store.py), which touches nothing the worker uses (its own connection).
+_OUR_THREADS = frozenset({"yibao-checkpoint"})
+
+
 def available() -> bool:
-    """Whether this system can run a worker (fork, in-memory files, descriptor passing)."""
-    return hasattr(os, "fork") and hasattr(os, "memfd_create") and hasattr(socket, "send_fds")
+    """Whether a worker can run here: fork, in-memory files and descriptor passing; a
+    second core to run on; and no thread but ours (a program with threads of its own may
+    hold a lock at the fork that the worker would then wait for forever, as
+    audit/verify_ahead.py reasons)."""
+    if not (hasattr(os, "fork") and hasattr(os, "memfd_create")
+            and hasattr(socket, "send_fds")):
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return False
+    current = threading.current_thread()
+    return all(thread is current or thread.name in _OUR_THREADS
+               for thread in threading.enumerate())
 
 
 class RunWorker:

@@ -235,3 +235,22 @@ def test_a_small_run_forks_no_worker(engine, tmp_path, monkeypatch):
     monkeypatch.setattr(RunWorker, "__init__", lambda *args: forked.append(args))
     book(str(tmp_path / "small.db"), engine)
     assert not forked
+
+
+def test_no_worker_beside_a_thread_of_the_caller(engine, tmp_path, monkeypatch, serial):
+    """A program with a thread of its own may hold a lock at the fork that the worker would
+    wait for forever: no worker then, and the run is the serial one."""
+    import threading
+
+    forked = []
+    monkeypatch.setattr(RunWorker, "__init__", lambda *args: forked.append(args))
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="the caller's own")
+    thread.start()
+    try:
+        records, report = book(str(tmp_path / "threaded.db"), engine)
+    finally:
+        release.set()
+        thread.join()
+    assert not forked
+    assert (records, report) == serial
