@@ -25,6 +25,7 @@ with the same function: the same bytes, only later.
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import pickle
 import socket
@@ -94,7 +95,7 @@ class RunWorker:
         self._kept[ticket] = request
         if self.alive:
             try:
-                _send(self._socket, pickle.dumps(request, pickle.HIGHEST_PROTOCOL), 0.0)
+                _send(self._socket, request, 0.0)
             except OSError:
                 self._lost()
         return ticket
@@ -113,8 +114,8 @@ class RunWorker:
                 break
             answered, self._answered = self._answered, self._answered + 1
             if answered == ticket:
-                payload, self.idle = found
-                return pickle.loads(payload)
+                reply, self.idle = found
+                return reply
         for dropped in [t for t in self._kept if t < ticket]:
             del self._kept[dropped]
         self.idle = 0.0
@@ -138,19 +139,22 @@ class RunWorker:
             pass
 
 
-def _send(connection: socket.socket, payload: bytes, idle: float) -> None:
+def _send(connection: socket.socket, value, idle: float) -> None:
+    """``value`` pickled straight into an in-memory file (no pickle in memory beside it:
+    a reply is megabytes), its descriptor sent with the length."""
     memory = os.memfd_create("yibao-run-worker", os.MFD_CLOEXEC)
     try:
-        view, written = memoryview(payload), 0
-        while written < len(payload):
-            written += os.write(memory, view[written:])
-        socket.send_fds(connection, [_HEADER.pack(len(payload), idle)], [memory])
+        with open(memory, "wb", closefd=False) as file:
+            pickle.dump(value, file, pickle.HIGHEST_PROTOCOL)
+            length = file.tell()
+        socket.send_fds(connection, [_HEADER.pack(length, idle)], [memory])
     finally:
         os.close(memory)
 
 
-def _receive(connection: socket.socket) -> tuple[bytes, float] | None:
-    """(payload, idle) of the next message, or None at the end of the connection."""
+def _receive(connection: socket.socket) -> tuple[object, float] | None:
+    """(value, idle) of the next message, or None at the end of the connection.  The file
+    is mapped, not read: the pickle is read where the writer wrote it."""
     header, descriptors, _, _ = socket.recv_fds(connection, _HEADER.size, 1)
     if len(header) < _HEADER.size or not descriptors:
         for descriptor in descriptors:
@@ -158,17 +162,10 @@ def _receive(connection: socket.socket) -> tuple[bytes, float] | None:
         return None
     length, idle = _HEADER.unpack(header)
     try:
-        # (the descriptor shares the writer's file position, at the end: read from 0)
-        chunks, read = [], 0
-        while read < length:
-            chunk = os.pread(descriptors[0], length - read, read)
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            read += len(chunk)
+        with mmap.mmap(descriptors[0], length, prot=mmap.PROT_READ) as mapped:
+            return pickle.loads(mapped), idle
     finally:
         os.close(descriptors[0])
-    return b"".join(chunks) if len(chunks) > 1 else chunks[0], idle
 
 
 def _serve(job: Callable, connection: socket.socket) -> None:
@@ -182,7 +179,6 @@ def _serve(job: Callable, connection: socket.socket) -> None:
         idle = time.perf_counter() - done if done is not None else 0.0
         if found is None:
             return
-        reply = pickle.dumps(job(pickle.loads(found[0])), pickle.HIGHEST_PROTOCOL)
-        _send(connection, reply, idle)
+        _send(connection, job(found[0]), idle)
         gc.collect()
         done = time.perf_counter()
