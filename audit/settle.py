@@ -52,7 +52,7 @@ from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, CORREC
                               latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
-from yibao.audit.on_top import PersonYearKey, Prepared, prepare_on_top
+from yibao.audit.on_top import PersonYearKey, Prepared, assemble, prepare_on_top
 from yibao.audit.run_worker import RunWorker
 from yibao.audit.run_worker import available as run_worker_available
 from yibao.audit.work_ahead import Ahead, prepare_sent
@@ -1024,7 +1024,9 @@ class _Session:
                 del self.where[claim_id]
                 self.report.append({"kind": "error", **error})
                 continue
-            head, rest, entry, payable, policy_id, identity, alerts, referrals = pieces
+            record, payable, policy_id, identity, alerts, referrals = pieces
+            # (from the worker, what makes the record: on_top.assemble)
+            head, rest, entry = record if len(record) == 3 else assemble(self.template, record)
             self.position += 1
             seq = tail.seq + 1
             body = b"".join((head, chain_fields(self.position, tail.hash,

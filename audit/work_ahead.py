@@ -62,7 +62,7 @@ def prepare_sent(engine, computed: frozenset[str], template,
             except ClaimError as error:
                 refused.setdefault(key, []).append((claim_id, line, error.to_json()))
         work.append((key, ledger, waiting))
-    prepared = prepare(engine, computed, template, work)
+    prepared = prepare(engine, computed, template, work, assembled=False)
     return {key: declined[key] if key in declined else
             (None if prepared[key] is None else prepared[key][1], refused.get(key, []))
             for key, _, _, _ in request}
