@@ -55,7 +55,7 @@ from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.on_top import PersonYearKey, Prepared, assemble, prepare_on_top
 from yibao.audit.run_worker import RunWorker
 from yibao.audit.run_worker import available as run_worker_available
-from yibao.audit.work_ahead import Ahead, prepare_sent
+from yibao.audit.work_ahead import REPORT_HEAD, Ahead, prepare_sent
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.settlement_template import (SettlementTemplate, chain_fields,
@@ -66,6 +66,7 @@ from yibao.runtime.claims import ClaimError
 from yibao.runtime.evaluate import ClaimResult
 from yibao.runtime.ledger import Ledger
 from yibao.runtime.results import outcome_to_json
+from yibao.core.jsonl import Encoded
 from yibao.core.money import ZERO, format_money
 
 # Book refusals: the event is reported with the code and nothing is written.
@@ -1024,7 +1025,7 @@ class _Session:
                 del self.where[claim_id]
                 self.report.append({"kind": "error", **error})
                 continue
-            record, payable, policy_id, identity, alerts, referrals = pieces
+            record, payable, policy_id, identity, alerts, referrals = pieces[:6]
             # (from the worker, what makes the record: on_top.assemble)
             head, rest, entry = record if len(record) == 3 else assemble(self.template, record)
             self.position += 1
@@ -1045,10 +1046,15 @@ class _Session:
             booked.policy = (policy_id, settler.sha_of.get(policy_id))
             booked.raw = _as_text(raw)
             text = booked.text
-            self.report.append({"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
-                                "person_id": text["person_id"], "date": text["date"],
-                                "identity": identity, "payouts": payable, "alerts": alerts,
-                                "referrals": referrals, "line": line})
+            entry = {"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
+                     "person_id": text["person_id"], "date": text["date"],
+                     "identity": identity, "payouts": payable, "alerts": alerts,
+                     "referrals": referrals, "line": line}
+            if len(pieces) > 6:
+                # The worker wrote the line's text but for its seq (work_ahead.REPORT_HEAD).
+                entry = Encoded(entry)
+                entry.text = f"{REPORT_HEAD}{seq}{pieces[6]}"
+            self.report.append(entry)
 
     def _previous(self, claim_id: str | None) -> tuple[int, str] | None:
         """(seq, hash) of the claim id's latest record in the chain, if it has one."""

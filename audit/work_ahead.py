@@ -27,9 +27,10 @@ from typing import Callable
 
 import attrs
 
-from yibao.audit.book import claim_object
+from yibao.audit.book import SETTLEMENT, claim_object
 from yibao.audit.on_top import PersonYearKey, prepare
 from yibao.audit.store import BookEntry
+from yibao.core.jsonl import dumps
 from yibao.runtime.claims import ClaimError
 
 # Per person-year: (its key, the text of its entries from its latest ledger on, the
@@ -47,7 +48,7 @@ def prepare_sent(engine, computed: frozenset[str], template,
     """The worker's job: each person-year's ledger read from its entries (``current_ledger``:
     settle._current_ledger), and if its new claims all come after it, the claims
     decoded, validated and settled on it, their records built (on_top.prepare)."""
-    work, refused, declined = [], {}, {}
+    work, refused, declined, records = [], {}, {}, {}
     for key, entries, earliest, claims in request:
         # What settle._Session._tails decides, here rather than in the settling process.
         ledger = current_ledger([BookEntry(0, None, text) for text in entries])
@@ -59,13 +60,37 @@ def prepare_sent(engine, computed: frozenset[str], template,
             try:
                 record, _ = claim_object(raw, line)
                 waiting.append((claim_id, engine.validate_line(record, line), line, raw))
+                records[line] = record
             except ClaimError as error:
                 refused.setdefault(key, []).append((claim_id, line, error.to_json()))
         work.append((key, ledger, waiting))
     prepared = prepare(engine, computed, template, work, assembled=False)
     return {key: declined[key] if key in declined else
-            (None if prepared[key] is None else prepared[key][1], refused.get(key, []))
+            (None if prepared[key] is None else _with_report_lines(prepared[key][1], records),
+             refused.get(key, []))
             for key, _, _, _ in request}
+
+
+# A settlement's report line (settle._Session._link) up to its seq, which only the settling
+# process knows: the worker writes the rest of its text.
+REPORT_HEAD = '{"kind": "%s", "seq": ' % SETTLEMENT
+
+
+def _with_report_lines(items: list, records: dict[int, dict]) -> list:
+    """Each settlement's pieces with its report line's text after the seq (core/jsonl
+    ``Encoded``): encoded here, not by the settling process."""
+    found = []
+    for claim_id, line, pieces, error in items:
+        if pieces is not None:
+            record = records[line]
+            _, payable, _, identity, alerts, referrals = pieces
+            text = dumps({"kind": SETTLEMENT, "seq": None, "claim_id": claim_id,
+                          "person_id": record["person_id"], "date": record["date"],
+                          "identity": identity, "payouts": payable, "alerts": alerts,
+                          "referrals": referrals, "line": line})
+            pieces = (*pieces, text[len(REPORT_HEAD) + len("null"):])
+        found.append((claim_id, line, pieces, error))
+    return found
 
 
 @attrs.define

@@ -195,7 +195,7 @@ def phases(location: str, claims: str, commit_every: int = 2000
     from yibao.audit import on_top, run_worker, settle, sqlite_store
     from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
-    from yibao.core.jsonl import read_lines
+    from yibao.core.jsonl import read_lines, text_of
     from yibao.dsl.policy_cache import load_policy_cached
 
     def since(start: list[float]) -> list[float]:
@@ -247,7 +247,7 @@ def phases(location: str, claims: str, commit_every: int = 2000
         settler = settle.BookSettler(store, engine)
         for lines in settler.run(read_lines(claims), commit_every):
             for entry in lines:      # the report lines, as the command writes them
-                json.dumps(entry, ensure_ascii=False)
+                text_of(entry)
         whole = since(start)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         worker = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)

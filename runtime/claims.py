@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
-import orjson
 
 from yibao.core.money import FEN, MAX_AMOUNT
 
@@ -190,6 +189,8 @@ def _plain_object(text: str | bytes) -> dict | None:
     anything else, a byte-order mark, bad UTF-8 and bad JSON among it, goes the json
     module's way, with its errors.
     """
+    import orjson   # (here: a batch run that never reads a line this way never imports it)
+
     if isinstance(text, bytes):
         if b"\\" in text:
             return None

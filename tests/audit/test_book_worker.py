@@ -30,6 +30,7 @@ from yibao.audit import settle
 from yibao.audit.run_worker import RunWorker
 from yibao.audit.settle import BookSettler
 from yibao.audit.sqlite_store import SQLiteStore
+from yibao.core.jsonl import Encoded, dumps
 
 FIXED_TIME = "2023-12-29T00:00:00+00:00"
 BASIC = "基本救助"
@@ -123,6 +124,11 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     assert worker_report == report
     assert with_worker == records
     assert answered and all(answered)
+    # The worker's settlements come with their report line's text (core/jsonl Encoded,
+    # written as it is): the text json writes for the same line.
+    encoded = [entry for entry in worker_report if type(entry) is Encoded]
+    assert [entry["claim_id"] for entry in encoded] == ["a3", "b3", "c4"]
+    assert all(entry.text == dumps(dict(entry)) for entry in encoded)
     taken = {(claim_id, number) for reply in replies for items, refused in reply.values()
              for claim_id, number, *_ in (items or []) + refused}
     declined = {key for reply in replies for key, (items, _) in reply.items() if items is None}
