@@ -1038,13 +1038,17 @@ class _Session:
             # and leaf-hashes them without decoding and encoding them again.
             tail.add(StoredRecord(seq, digest, settler.batch.batch, self.position, claim_id,
                                   body), (key[0], key[1], entry))
-            self.looked_up.add(claim_id)
-            self.heads[claim_id] = ClaimHead(seq, digest, key)
-            booked.arrival, booked.seq, booked.hash = seq, seq, digest
-            # (as the general path reads them back: from the amounts as written)
-            booked.net = {name: Decimal(amount) for name, amount in payable.items()}
-            booked.policy = (policy_id, settler.sha_of.get(policy_id))
-            booked.raw = _as_text(raw)
+            if state is not None:
+                # The session's claims and heads brought up to date; not for a person-year
+                # the worker prepared (state None): flush_all's, the last the transaction
+                # does with it, and named by no other line of it (work_ahead).
+                self.looked_up.add(claim_id)
+                self.heads[claim_id] = ClaimHead(seq, digest, key)
+                booked.arrival, booked.seq, booked.hash = seq, seq, digest
+                # (as the general path reads them back: from the amounts as written)
+                booked.net = {name: Decimal(amount) for name, amount in payable.items()}
+                booked.policy = (policy_id, settler.sha_of.get(policy_id))
+                booked.raw = _as_text(raw)
             text = booked.text
             entry = {"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
                      "person_id": text["person_id"], "date": text["date"],
