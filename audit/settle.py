@@ -258,11 +258,20 @@ class BookSettler:
         with self.store.appending() as tail:
             if ahead is not None and (ahead.chunk is not chunk
                                       or ahead.head != (tail.seq, tail.hash)):
-                self._worker.drop(ahead.ticket)     # another writer came in between
+                for ticket in ahead.tickets:          # another writer came in between
+                    self._worker.drop(ticket)
                 ahead = None
             session = _Session(self, tail, following if with_worker else None)
             if ahead is None and with_worker:
                 ahead = session.work_ahead(chunk)
+            elif ahead is not None:
+                # The lines left then, looked at again now the transaction before has
+                # committed (what it wrote is read now): the worker's are sent too.
+                more = session.work_ahead(chunk, sent=ahead)
+                if more is not None:
+                    ahead.lines.update(more.lines)
+                    ahead.keys |= more.keys
+                    ahead.tickets += more.tickets
             session.read_ahead(chunk, ahead)
             for line, raw in chunk:
                 session.apply(line, raw)
@@ -367,7 +376,8 @@ class _Session:
         return tails
 
     def work_ahead(self, chunk: list[tuple[int, bytes | str]],
-                   written: tuple[set, set] = (frozenset(), frozenset())) -> Ahead | None:
+                   written: tuple[set, set] = (frozenset(), frozenset()),
+                   sent: Ahead | None = None) -> Ahead | None:
         """The chunk's plain on-top claims picked out and sent to the run's worker
         (audit/work_ahead.py), or None if there are too few.
 
@@ -386,11 +396,18 @@ class _Session:
         time the chunk's transaction runs: the chunk's lines that name them are left
         to it, read then.  Any doubt leaves a line to the settling process, which
         settles it as it would have without a worker.
+
+        ``sent``: what was sent for the chunk while the transaction before ran; then
+        the chunk's other lines are looked at again, now that it has committed (the
+        person-years it wrote, a tenth of a daily run's), and those the worker can
+        take are sent too, but for those kept back then (the balance).
         """
-        if len(chunk) < WORKER_FROM:
+        if sent is not None:
+            chunk = [numbered for numbered in chunk if numbered[0] not in sent.lines]
+        elif len(chunk) < WORKER_FROM:
             return None
         written_keys, written_ids = written
-        blocked = set(written_keys)
+        blocked = set(written_keys) | (sent.kept if sent is not None else set())
         candidates: dict[PersonYearKey, list] = {}
         named: dict[str, int] = {}    # claim id → lines naming it
         for line, raw in chunk:
@@ -439,9 +456,13 @@ class _Session:
         tails = {key: entries for key, entries in tails.items()
                  if not closures.get((EVERYONE, key[1]))}
         eligible = sum(len(candidates[key]) for key in tails)
-        keep = self.settler.keep if written_keys or written_ids else max(
-            self.settler.keep, int(eligible * _OWN_SHARE))
-        if eligible - keep < WORKER_FROM // 2:
+        if sent is not None:
+            keep = 0     # (kept back when the rest was sent)
+        elif written_keys or written_ids:
+            keep = self.settler.keep
+        else:
+            keep = max(self.settler.keep, int(eligible * _OWN_SHARE))
+        if eligible - keep < (WORKER_FROM // 16 if sent is not None else WORKER_FROM // 2):
             return None
         worker = self.settler.worker()
         if worker is None:
@@ -463,7 +484,8 @@ class _Session:
                             [(claim_id, line, raw) for line, raw, _, claim_id, _ in found]))
             for line, _, record, claim_id, _ in found:
                 lines[line] = (key, record, claim_id)
-        return Ahead(chunk, lines, {key for key, _, _, _ in request}, worker.submit(request))
+        return Ahead(chunk, lines, {key for key, _, _, _ in request}, [worker.submit(request)],
+                     kept)
 
     def apply(self, line: int, raw: bytes | str) -> None:
         if self.ahead is not None and line in self.ahead.lines:
@@ -621,13 +643,17 @@ class _Session:
                 set(self.years) | set(self.states) | set(self.read),
                 self.looked_up | set(self.where) | set(self.heads)))
         if self.ahead is not None:
-            worker, started = self.settler._worker, time.perf_counter()
-            reply = worker.result(self.ahead.ticket)
+            worker, waited, idle = self.settler._worker, 0.0, None
+            for ticket in self.ahead.tickets:
+                started = time.perf_counter()
+                reply = worker.result(ticket)
+                waited += time.perf_counter() - started
+                idle = worker.idle if idle is None else idle   # (before the first)
+                prepared.update(self._from_worker(reply))
             if self.ahead.head is not None:
                 # (not for a transaction whose claims were sent once it had begun: the
                 # worker starts late by construction; its share is _OWN_SHARE)
-                self.settler._balance(time.perf_counter() - started, worker.idle)
-            prepared.update(self._from_worker(reply))
+                self.settler._balance(waited, idle)
         for key in keys:
             found = prepared.get(key)
             if found is not None:

@@ -100,7 +100,8 @@ class Ahead:
     chunk: list                                   # the transaction's lines, as given
     lines: dict[int, tuple[PersonYearKey, dict, str]]   # line → (key, record, claim id)
     keys: set[PersonYearKey]                      # their person-years
-    ticket: int                                   # RunWorker.submit's
+    tickets: list[int]                            # RunWorker.submit's, one a request
+    kept: set[PersonYearKey]                      # the worker's, kept back (the balance)
     # (seq, hash) of the chain's head when what was read is known to be current: None
     # while it was read inside the transaction itself; the head after the transaction
     # that read it, otherwise (another writer in between: not current, dropped).

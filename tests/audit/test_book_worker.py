@@ -127,20 +127,21 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     # The worker's settlements come with their report line's text (core/jsonl Encoded,
     # written as it is): the text json writes for the same line.
     encoded = [entry for entry in worker_report if type(entry) is Encoded]
-    assert [entry["claim_id"] for entry in encoded] == ["a3", "b3", "c4"]
+    assert [entry["claim_id"] for entry in encoded] == ["a3", "b3", "a4", "c3", "d3", "c4"]
     assert all(entry.text == dumps(dict(entry)) for entry in encoded)
     taken = {(claim_id, number) for reply in replies for items, refused in reply.values()
              for claim_id, number, *_ in (items or []) + refused}
     declined = {key for reply in replies for key, (items, _) in reply.items() if items is None}
-    # The worker took the first transaction's claims (the refused one too: it validates
-    # them), and the later transactions' plain claims on top of a person-year the
-    # transaction before did not write (x2 on p-4, c4 on p-3).  The settling process
-    # kept those of person-years the transaction before wrote (a4 on p-1, c3 on p-3,
-    # d3 on p-4: read again once it committed), the repeat, the withdrawal, and the new
-    # person (no recorded ledger: read whole); the late claim b0 was sent, and the
+    # The worker took every plain claim on top of its person-year's ledger (the refused
+    # ones too: it validates them): the first transaction's as it began, the later
+    # ones' while the transaction before ran (x2 on p-4, c4 on p-3), or, for a
+    # person-year the transaction before wrote (a4 on p-1, c3 on p-3, d3 on p-4), once
+    # it had committed.  The settling process kept the repeat, the withdrawal and the
+    # new person (no recorded ledger: read whole); the late claim b0 was sent, and the
     # worker declined its person-year (dated before its ledger's last claim): settled
     # here, with its adjustments.
-    assert taken == {("a3", 1), ("b3", 2), ("x1", 3), ("x2", 6), ("c4", 12)}
+    assert taken == {("a3", 1), ("b3", 2), ("x1", 3), ("a4", 4), ("c3", 5), ("x2", 6),
+                     ("d3", 7), ("c4", 12)}
     assert declined == {("p-2", 2023)}
     # p-2 in date order b1, b0, b2, b3: burdens 10,000, 25,000, 35,000, 40,000 paid
     # 4,800, 13,800, 19,800, then 22,800 capped at 20,000: b3 paid 3,000 before (on
