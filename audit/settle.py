@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import gc
 import functools
+import gc
 import hashlib
 import re
 import time
@@ -630,7 +630,9 @@ class _Session:
         at once (evaluated, their records encoded but for the chain's fields:
         audit/on_top.py, which depends on nothing the chain holds) and then linked into
         the chain (_link); the others, and any the template cannot write, the general
-        way (_settle_and_book).
+        way (_settle_and_book).  Those the run's worker prepared (work_ahead) are
+        waited for, after the next transaction's have been sent to it, and linked in
+        their place among the others.
         """
         keys = list(self.pending)
         early = self.ahead.keys if self.ahead is not None else ()
