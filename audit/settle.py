@@ -556,8 +556,7 @@ class _Session:
         claims = self.years.get(key)
         if claims is None:
             claims = self.years[key] = {}
-        booked = BookedClaim(claim_id, None, record, None, None, None, texts=[record],
-                             policy_key=self.settler.policy_key)
+        booked = _Sent(claim_id, record)     # (a BookedClaim if it comes back: _reclaim)
         claims[claim_id] = booked
         self.where[claim_id] = key
         self.pending.setdefault(key, []).append((booked, line, raw))
@@ -690,19 +689,21 @@ class _Session:
         """A person-year the worker declined, made what _claim would have made of its
         claims: read now (nothing else in the transaction named it), its claims
         decoded and validated here; flush_all then settles it the general way."""
-        waiting = self.pending[key]
         del self.years[key]
         claims = self._open_year(key)
-        for booked, line, raw in list(waiting):
+        waiting = self.pending[key] = [
+            (BookedClaim(early.claim_id, None, early.text, None, None, None,
+                         texts=[early.text], policy_key=self.settler.policy_key), line, raw)
+            for early, line, raw in self.pending[key]]
+        for booked, line, raw in waiting:
+            claims[booked.claim_id] = booked
             try:
                 record, _ = claim_object(raw, line)
                 booked.claim = self.engine.validate_line(record, line)
             except ClaimError as error:
-                claims[booked.claim_id] = booked
                 self._refused(key, booked.claim_id, line, error.to_json())
                 continue
             booked.text, booked.texts = record, [record]
-            claims[booked.claim_id] = booked
 
     def _refused(self, key: PersonYearKey, claim_id: str, line: int, error: dict) -> None:
         """A claim the worker took, refused while validating it: reported at its place."""
@@ -1186,6 +1187,17 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict 
         if _SETTLEMENT not in entry.entry or entry.data["claim_id"] not in listed:
             return None
     return state
+
+
+class _Sent:
+    """A claim sent to the worker, as the session keeps it until its record comes back:
+    its id and the object the settling process read (the report line's person and
+    date)."""
+
+    __slots__ = ("claim_id", "text")
+
+    def __init__(self, claim_id: str, text: dict):
+        self.claim_id, self.text = claim_id, text
 
 
 @attrs.define

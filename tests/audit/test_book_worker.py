@@ -63,6 +63,8 @@ DAILY = [
     {"claim_id": "a4", "withdraw": True},                 # 4: withdraws transaction 2's
     line(bx("e1", "p-5", "2023-12-04", 5_000)),           # a new person
     line(bx("c4", "p-3", "2023-12-05", 5_000)),
+    line({**bx("x3", "p-4", "2023-03-01", 1_000), "date": "2023-02-30"}),  # 5: C302, and
+    line(bx("d0", "p-4", "2023-03-01", 1_000)),           # late: their person-year declined
 ]
 DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
 
@@ -137,12 +139,12 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     # ones' while the transaction before ran (x2 on p-4, c4 on p-3), or, for a
     # person-year the transaction before wrote (a4 on p-1, c3 on p-3, d3 on p-4), once
     # it had committed.  The settling process kept the repeat, the withdrawal and the
-    # new person (no recorded ledger: read whole); the late claim b0 was sent, and the
-    # worker declined its person-year (dated before its ledger's last claim): settled
-    # here, with its adjustments.
+    # new person (no recorded ledger: read whole); the late claims b0 and d0 were sent,
+    # and the worker declined their person-years (dated before the ledger's last
+    # claim): settled here, b0 with its adjustments, x3 refused here.
     assert taken == {("a3", 1), ("b3", 2), ("x1", 3), ("a4", 4), ("c3", 5), ("x2", 6),
                      ("d3", 7), ("c4", 12)}
-    assert declined == {("p-2", 2023)}
+    assert declined == {("p-2", 2023), ("p-4", 2023)}
     # p-2 in date order b1, b0, b2, b3: burdens 10,000, 25,000, 35,000, 40,000 paid
     # 4,800, 13,800, 19,800, then 22,800 capped at 20,000: b3 paid 3,000 before (on
     # 30,000: 16,800 − 13,800) and 200 now; a4 withdrawn gives back its 6,000.
@@ -157,7 +159,8 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     # The refusals the worker found are where the serial run reports them: in input
     # order, before their transaction's settlements.
     errors = [(e["error"], e["line"]) for e in worker_report if e["kind"] == "error"]
-    assert errors == [("C302", 3), ("C300", 6)]
+    # (x3's person-year was declined by the worker: the settling process refused it)
+    assert errors == [("C302", 3), ("C300", 6), ("C302", 13)]
     first = [(e["kind"], e["claim_id"]) for e in worker_report[len(BOOKED):][:3]]
     assert first == [("error", "x1"), ("settlement", "a3"), ("settlement", "b3")]
 
