@@ -94,11 +94,6 @@ _CLAIM_BOTH_SIDES = 300e-6
 # worker start late by construction: this process keeps this share of them, which it
 # settles while the worker settles the rest (≈ 110 against ≈ 190 µs a claim).
 _OWN_SHARE = 0.4
-# The share of a core the settling process must have had, its waits for the worker aside,
-# for the second core to count as free: on a quiet machine it has ≈ 0.85–0.95 (a
-# transaction's COMMIT waits for its fsync); on one whose cores other work keeps busy,
-# ≈ 0.5 with the worker beside it, and the worker's own cost then only slows the run.
-_FREE_CORE = 0.7
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")   # as admission reads a date
 
 
@@ -113,8 +108,6 @@ class BookSettler:
     # How many of a transaction's claims the worker could take this process keeps, so
     # that neither waits for the other (moved after each transaction: _balance).
     keep = 0
-    # Whether the run goes on without its worker: a transaction found no free core for it.
-    alone = False
 
     def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
                  clock: Callable[[], str] = utc_now):
@@ -206,8 +199,7 @@ class BookSettler:
     def _balance(self, waited: float, idle: float) -> None:
         """After a transaction: the share kept here moved by what one side waited for the
         other.  Waiting for the worker (it had more to do, or no core to do it on: a
-        busy machine) keeps more here; the worker idle before a request gives it more.
-        (A machine whose cores are all busy keeps everything here: commit, _FREE_CORE.)"""
+        busy machine) keeps more here; the worker idle before a request gives it more."""
         moved = (waited - idle) / _CLAIM_BOTH_SIDES
         self.keep = max(0, int(self.keep + moved / 2))   # halved: the next one may differ
 
@@ -263,7 +255,6 @@ class BookSettler:
         and reads again otherwise.
         """
         ahead, self._ahead = self._ahead, None
-        began = (time.perf_counter(), time.process_time())
         with self.store.appending() as tail:
             if ahead is not None and (ahead.chunk is not chunk
                                       or ahead.head != (tail.seq, tail.hash)):
@@ -287,12 +278,6 @@ class BookSettler:
             session.flush_all()
         if self._ahead is not None:
             self._ahead.head = (tail.seq, tail.hash)
-        if session.ahead is not None:
-            working = time.perf_counter() - began[0] - session.waited
-            if working > 0 and (time.process_time() - began[1]) / working < _FREE_CORE:
-                # No free second core (other work keeps the machine's cores busy): the
-                # rest of the run keeps its claims here; what was sent is still used.
-                self.alone = True
         self.position = session.position
         return session.report
 
@@ -307,7 +292,6 @@ class _Session:
         self.following = following
         self.ahead: Ahead | None = None   # this transaction's lines the worker prepares
         self.refusals: dict[int, dict] = {}   # line → its error, refused by the worker
-        self.waited = 0.0   # seconds spent waiting for the worker's replies
         self.engine, self.store = settler.engine, settler.store
         self.now = settler.clock()
         self.template = settler.template
@@ -418,8 +402,6 @@ class _Session:
         person-years it wrote, a tenth of a daily run's), and those the worker can
         take are sent too, but for those kept back then (the balance).
         """
-        if self.settler.alone:
-            return None
         if sent is not None:
             chunk = [numbered for numbered in chunk if numbered[0] not in sent.lines]
         elif len(chunk) < WORKER_FROM:
@@ -673,7 +655,6 @@ class _Session:
                 # (not for a transaction whose claims were sent once it had begun: the
                 # worker starts late by construction; its share is _OWN_SHARE)
                 self.settler._balance(waited, idle)
-            self.waited = waited
         for key in keys:
             found = prepared.get(key)
             if found is not None:

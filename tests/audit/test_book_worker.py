@@ -73,11 +73,9 @@ DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
 def fixed_share(monkeypatch):
     """The share the settling process keeps is fixed here (BookSettler.keep, none unless
     a test sets it; none of the first transaction either), not moved by how long each
-    side waited (_balance) nor by the share of a core this process had (_FREE_CORE):
-    timings, which a test does not rely on."""
+    side waited (_balance: timings, which a test does not rely on)."""
     monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
     monkeypatch.setattr(settle, "_OWN_SHARE", 0)
-    monkeypatch.setattr(settle, "_FREE_CORE", 0)
 
 
 @pytest.fixture(scope="module")
@@ -266,17 +264,3 @@ def test_no_worker_beside_a_thread_of_the_caller(engine, tmp_path, monkeypatch, 
         thread.join()
     assert not forked
     assert (records, report) == serial
-
-
-def test_no_free_core_keeps_the_rest_of_the_run_here(engine, tmp_path, monkeypatch, serial):
-    """A transaction in which this process had less of a core than _FREE_CORE (other work
-    keeps the cores busy): the later ones send the worker nothing; the same bytes."""
-    monkeypatch.setattr(settle, "_FREE_CORE", 2.0)    # (never had: every transaction)
-    sent = submitted(monkeypatch)
-    records, report = book(str(tmp_path / "busy.db"), engine)
-    assert (records, report) == serial
-    # The daily run's first transaction sent its claims as it began (lines 1-3) and the
-    # second's while it ran (x2, line 6); from then on, nothing.
-    taken = {number for request in sent for _, _, _, claims in request
-             for _, number, _ in claims}
-    assert taken == {1, 2, 3, 6}

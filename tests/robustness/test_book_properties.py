@@ -230,7 +230,6 @@ def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep):
             serial = settle_runs(f"{folder}/serial.db", runs, commit_every)
         with mock.patch.object(settle, "WORKER_FROM", 1), \
                 mock.patch.object(settle, "_OWN_SHARE", 0), \
-                mock.patch.object(settle, "_FREE_CORE", 0), \
                 mock.patch.object(settle.BookSettler, "keep", keep), \
                 mock.patch.object(settle.BookSettler, "_balance", lambda *_: None):
             with_worker = settle_runs(f"{folder}/worker.db", runs, commit_every)
