@@ -12,7 +12,8 @@ worker prepares a transaction's claims while the one before writes), brings
 claims on top for every person, a claim whose date does not exist (refused while
 validating it: C302, by the worker), a line naming a key twice (C300), a late
 claim, a repeat, a withdrawal of a claim the run settled two transactions
-before, and a new person.  The worker takes every transaction (``WORKER_FROM``
+before, a new person, and a refused claim then a late one in a person-year the
+worker declines (settled and refused by the settling process).  The worker takes every transaction (``WORKER_FROM``
 lowered to 1); the run without it is the serial one.
 """
 
