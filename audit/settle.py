@@ -33,19 +33,29 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import gc
 import hashlib
+import re
+import time
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
+import attrs
+import orjson
+
 from yibao import ENGINE_VERSION
-from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, EVERYONE, PAID_OUT,
+from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, CORRECTION_MARK,
+                              EVERYONE, PAID_OUT,
                               RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
                               claim_object, computed_lines, fold, index_entry, is_book_entry,
                               latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
-from yibao.audit.on_top import PersonYearKey, Prepared, prepare_on_top
+from yibao.audit.on_top import PersonYearKey, Prepared, assemble, prepare_on_top
+from yibao.audit.run_worker import RunWorker
+from yibao.audit.run_worker import available as run_worker_available
+from yibao.audit.work_ahead import REPORT_HEAD, Ahead, prepare_sent
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.settlement_template import (SettlementTemplate, chain_fields,
@@ -56,6 +66,7 @@ from yibao.runtime.claims import ClaimError
 from yibao.runtime.evaluate import ClaimResult
 from yibao.runtime.ledger import Ledger
 from yibao.runtime.results import outcome_to_json
+from yibao.core.jsonl import Encoded
 from yibao.core.money import ZERO, format_money
 
 # Book refusals: the event is reported with the code and nothing is written.
@@ -70,6 +81,21 @@ OTHER_POLICY = "B106"        # a claim of the person-year was settled under a ve
 
 CLOSED_YEAR = "B107"         # the event would write into a year the book has closed
 
+# A transaction of at least this many lines has its plain on-top claims prepared by the
+# run's worker (audit/work_ahead.py), forked by the first such transaction: below it,
+# a run (a single claim, a desk's few) pays for no fork and no second pass over its
+# lines.  Measured: benchmarks/RESULTS.md, "The settlement book".
+WORKER_FROM = 256
+# What moving one claim between the worker and the settling process changes in the time
+# between them: the worker's cost of one claim plus the settling process's (≈ 190 and
+# ≈ 110 µs, measured in-process: benchmarks/RESULTS.md, "The settlement book").
+_CLAIM_BOTH_SIDES = 300e-6
+# A transaction whose claims are sent only once it has begun (the run's first) has the
+# worker start late by construction: this process keeps this share of them, which it
+# settles while the worker settles the rest (≈ 110 against ≈ 190 µs a claim).
+_OWN_SHARE = 0.4
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")   # as admission reads a date
+
 
 class Refused(Exception):
     def __init__(self, error: ClaimError):
@@ -78,6 +104,10 @@ class Refused(Exception):
 
 class BookSettler:
     """Settles a run's events into ``store``; one batch of the chain per run."""
+
+    # How many of a transaction's claims the worker could take this process keeps, so
+    # that neither waits for the other (moved after each transaction: _balance).
+    keep = 0
 
     def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
                  clock: Callable[[], str] = utc_now):
@@ -96,6 +126,8 @@ class BookSettler:
         # What every record of this run says the same way: written once, not per record.
         self.constant = {"mode": BOOK_MODE, "engine_version": ENGINE_VERSION}
         self.position = 0   # records of this batch written so far
+        self._worker: RunWorker | None = None   # forked by the first large transaction
+        self._ahead: Ahead | None = None        # the next transaction's, sent already
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
         self.resumed = batch is not None
@@ -123,21 +155,59 @@ class BookSettler:
     def run(self, lines: Iterable[tuple[int, bytes | str]], commit_every: int = 500
             ) -> Iterator[list[dict]]:
         """Each transaction's report lines, yielded once it has committed."""
+        chunks = self._chunks(lines, commit_every)
+        try:
+            following = next(chunks, None)
+            while following is not None:
+                # The transaction after this one is read from the input before this one
+                # commits: its plain on-top claims go to the worker meanwhile (commit).
+                chunk, following = following, next(chunks, None)
+                yield self._commit_without_collection(chunk, following)
+        finally:
+            self.close_worker()
+
+    def _chunks(self, lines: Iterable[tuple[int, bytes | str]], commit_every: int
+                ) -> Iterator[list[tuple[int, bytes | str]]]:
         chunk: list[tuple[int, bytes | str]] = []
         for numbered in lines:
             if numbered[0] <= self.done:
                 continue
             chunk.append(numbered)
             if len(chunk) >= commit_every:
-                yield self._commit_without_collection(chunk)
+                yield chunk
                 chunk = []
         if chunk:
-            yield self._commit_without_collection(chunk)
+            yield chunk
 
-    def _commit_without_collection(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
+    def _commit_without_collection(self, chunk: list[tuple[int, bytes | str]],
+                                   following: list | None) -> list[dict]:
         with _without_cyclic_collection():
             # (commit's session is freed when it returns, before the collector runs again)
-            return self.commit(chunk)
+            return self.commit(chunk, following, with_worker=True)
+
+    def worker(self) -> RunWorker | None:
+        """The run's worker (audit/run_worker.py), forked by the first transaction that
+        has work for it; None where the system cannot run one (run_worker.available)."""
+        if not run_worker_available():
+            return None
+        if self._worker is None:
+            self._worker = RunWorker(functools.partial(
+                prepare_sent, self.engine, self.computed, self.template,
+                functools.partial(_current_ledger, applied=self.applied)))
+        return self._worker
+
+    def _balance(self, waited: float, idle: float) -> None:
+        """After a transaction: the share kept here moved by what one side waited for the
+        other.  Waiting for the worker (it had more to do, or no core to do it on: a
+        busy machine) keeps more here; the worker idle before a request gives it more."""
+        moved = (waited - idle) / _CLAIM_BOTH_SIDES
+        self.keep = max(0, int(self.keep + moved / 2))   # halved: the next one may differ
+
+    def close_worker(self) -> None:
+        self._ahead = None
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
 
     def revise(self, commit_every: int = 500) -> Iterator[list[dict]]:
         """Apply this run's policy chain retroactively to every person-year of the book.
@@ -171,13 +241,43 @@ class BookSettler:
         self.position = session.position
         return session.report
 
-    def commit(self, chunk: list[tuple[int, bytes | str]]) -> list[dict]:
+    def commit(self, chunk: list[tuple[int, bytes | str]], following: list | None = None,
+               with_worker: bool = False) -> list[dict]:
+        """One transaction of ``chunk``'s lines; its report lines.
+
+        ``with_worker`` (a run's transactions, not a single commit's): the chunk's plain
+        on-top claims are prepared by the run's worker (audit/work_ahead.py), sent as
+        soon as they are read; and those of ``following``, the next transaction's lines,
+        are picked out and sent before this one links its records, so that the worker
+        prepares them while this transaction writes and commits.  What was read for
+        them then is current only if nothing but this transaction wrote in between: the
+        next transaction checks that the chain's head is still this one's last record,
+        and reads again otherwise.
+        """
+        ahead, self._ahead = self._ahead, None
         with self.store.appending() as tail:
-            session = _Session(self, tail)
-            session.read_ahead(chunk)
+            if ahead is not None and (ahead.chunk is not chunk
+                                      or ahead.head != (tail.seq, tail.hash)):
+                for ticket in ahead.tickets:          # another writer came in between
+                    self._worker.drop(ticket)
+                ahead = None
+            session = _Session(self, tail, following if with_worker else None)
+            if ahead is None and with_worker:
+                ahead = session.work_ahead(chunk)
+            elif ahead is not None:
+                # The lines left then, looked at again now the transaction before has
+                # committed (what it wrote is read now): the worker's are sent too.
+                more = session.work_ahead(chunk, sent=ahead)
+                if more is not None:
+                    ahead.lines.update(more.lines)
+                    ahead.keys |= more.keys
+                    ahead.tickets += more.tickets
+            session.read_ahead(chunk, ahead)
             for line, raw in chunk:
                 session.apply(line, raw)
             session.flush_all()
+        if self._ahead is not None:
+            self._ahead.head = (tail.seq, tail.hash)
         self.position = session.position
         return session.report
 
@@ -185,8 +285,13 @@ class BookSettler:
 class _Session:
     """One transaction: the person-years it touched, its pending new claims, its report."""
 
-    def __init__(self, settler: BookSettler, tail: Appending):
+    def __init__(self, settler: BookSettler, tail: Appending, following: list | None = None):
         self.settler, self.tail = settler, tail
+        # The next transaction's lines: their plain on-top claims are sent to the run's
+        # worker before this one links its records (flush_all); None: no worker.
+        self.following = following
+        self.ahead: Ahead | None = None   # this transaction's lines the worker prepares
+        self.refusals: dict[int, dict] = {}   # line → its error, refused by the worker
         self.engine, self.store = settler.engine, settler.store
         self.now = settler.clock()
         self.template = settler.template
@@ -213,16 +318,22 @@ class _Session:
         self.paid: dict[int, tuple] = {}   # id(outcome) → (outcome, amounts, as written)
 
     # ---- events -----------------------------------------------------------------------
-    def read_ahead(self, chunk: list[tuple[int, bytes | str]]) -> None:
+    def read_ahead(self, chunk: list[tuple[int, bytes | str]], ahead: Ahead | None = None
+                   ) -> None:
         """What the chunk's events will read, in two queries rather than a few per event.
 
         Read inside the transaction (after the write lock), so it is what the events
         would have read one by one; the entries this transaction writes are kept in
-        ``years`` and never read back.
+        ``years`` and never read back.  The lines sent to the worker (``ahead``) were
+        read when they were picked out (work_ahead): not again.
         """
         ids, keys = set(), set()
         earliest: dict[PersonYearKey, str] = {}   # the earliest date of its new claims
+        self.ahead = ahead
+        early = ahead.lines if ahead is not None else {}
         for line, raw in chunk:
+            if line in early:
+                continue
             try:
                 record, marker = self.decoded[line] = claim_object(raw, line)
             except ClaimError as error:
@@ -237,7 +348,8 @@ class _Session:
                 keys.add((EVERYONE, int(date[:4])))   # the year's closure, if any
                 earliest[key] = min(date, earliest.get(key, date))
         self.heads = self.store.claim_heads(ids)
-        self.looked_up = ids
+        # (the worker's claims were looked up then: no record names them)
+        self.looked_up = ids | {claim_id for _, _, claim_id in early.values()}
         booked = {head.person_year for head in self.heads.values() if head.person_year}
         self.tails = self._tails(set(earliest) - booked, earliest)
         self.read = self.store.book_records_of(keys - set(self.tails) | booked)
@@ -268,7 +380,122 @@ class _Session:
                 tails[key] = state
         return tails
 
+    def work_ahead(self, chunk: list[tuple[int, bytes | str]],
+                   written: tuple[set, set] = (frozenset(), frozenset()),
+                   sent: Ahead | None = None) -> Ahead | None:
+        """The chunk's plain on-top claims picked out and sent to the run's worker
+        (audit/work_ahead.py), or None if there are too few.
+
+        A line is the worker's when it is a claim (no withdrawal, no correction marker)
+        whose claim id, person id and date are strings, the date as admission reads one
+        (so its year is its first four characters, and dates compare as text), and
+        its person-year is one the worker can settle alone: every line of the chunk
+        that names it (by person and year, or by a booked claim id) is such a claim,
+        under an id no other line names and the book does not hold; it has a
+        recorded ledger (the store's ledger table) and its year is not closed.  Its
+        entries from that ledger on are sent as read, and the worker decides what
+        ``_tails`` would (the ledger current, its claims dated no later than the new
+        ones): a person-year it declines comes back to this process (_reclaim).
+        ``written``: the person-years and claim ids of the transaction that
+        reads this (the one before the chunk's), which will have written them by the
+        time the chunk's transaction runs: the chunk's lines that name them are left
+        to it, read then.  Any doubt leaves a line to the settling process, which
+        settles it as it would have without a worker.
+
+        ``sent``: what was sent for the chunk while the transaction before ran; then
+        the chunk's other lines are looked at again, now that it has committed (the
+        person-years it wrote, a tenth of a daily run's), and those the worker can
+        take are sent too, but for those kept back then (the balance).
+        """
+        if sent is not None:
+            chunk = [numbered for numbered in chunk if numbered[0] not in sent.lines]
+        elif len(chunk) < WORKER_FROM:
+            return None
+        written_keys, written_ids = written
+        blocked = set(written_keys) | (sent.kept if sent is not None else set())
+        candidates: dict[PersonYearKey, list] = {}
+        named: dict[str, int] = {}    # claim id → lines naming it
+        for line, raw in chunk:
+            try:
+                record = orjson.loads(raw)
+                plain = type(record) is dict
+            except orjson.JSONDecodeError:
+                plain = False
+            if not plain:
+                # What orjson does not read as an object the settling process reads as
+                # it would have (claim_object: a byte-order mark, a number past 64
+                # bits…): never the worker's, and what it names is named.
+                try:
+                    record, _ = claim_object(raw, line)
+                except ClaimError:
+                    continue     # reported by the settling process; it names nothing
+                record = {**record, CORRECTION_MARK: None}
+            claim_id = record.get("claim_id")
+            if type(claim_id) is str:
+                named[claim_id] = named.get(claim_id, 0) + 1
+            person, date = record.get("person_id"), record.get("date")
+            if type(person) is not str or type(date) is not str or not _ISO_DATE.fullmatch(date):
+                continue
+            key = (person, int(date[:4]))
+            if type(claim_id) is str and "withdraw" not in record \
+                    and CORRECTION_MARK not in record:
+                candidates.setdefault(key, []).append((line, raw, record, claim_id, date))
+            else:
+                blocked.add(key)
+        heads = self.store.claim_heads(named)
+        blocked.update(head.person_year for head in heads.values() if head.person_year)
+        earliest: dict[PersonYearKey, str] = {}
+        for key, found in candidates.items():
+            if key in blocked:
+                continue
+            if any(named[claim_id] > 1 or claim_id in heads or claim_id in written_ids
+                   for _, _, _, claim_id, _ in found):
+                blocked.add(key)
+                continue
+            earliest[key] = min(date for _, _, _, _, date in found)
+        # As _tails: only when every policy text the store holds is one of this chain's.
+        if not earliest or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
+            return None
+        tails = self.store.book_tails(set(earliest))
+        closures = self.store.book_records_of({(EVERYONE, year) for _, year in tails})
+        tails = {key: entries for key, entries in tails.items()
+                 if not closures.get((EVERYONE, key[1]))}
+        eligible = sum(len(candidates[key]) for key in tails)
+        if sent is not None:
+            keep = 0     # (kept back when the rest was sent)
+        elif written_keys or written_ids:
+            keep = self.settler.keep
+        else:
+            keep = max(self.settler.keep, int(eligible * _OWN_SHARE))
+        if eligible - keep < (WORKER_FROM // 16 if sent is not None else WORKER_FROM // 2):
+            return None
+        worker = self.settler.worker()
+        if worker is None:
+            return None
+        lines, request = {}, []
+        # The settling process keeps its share (_balance): the last person-years named.
+        kept = set()
+        for key in reversed(candidates):
+            if keep <= 0:
+                break
+            if key in tails:
+                kept.add(key)
+                keep -= len(candidates[key])
+        for key, found in candidates.items():    # in the order they are first named
+            entries = tails.get(key)
+            if entries is None or key in kept:
+                continue
+            request.append((key, [entry.entry for entry in entries], earliest[key],
+                            [(claim_id, line, raw) for line, raw, _, claim_id, _ in found]))
+            for line, _, record, claim_id, _ in found:
+                lines[line] = (key, record, claim_id)
+        return Ahead(chunk, lines, {key for key, _, _, _ in request}, [worker.submit(request)],
+                     kept)
+
     def apply(self, line: int, raw: bytes | str) -> None:
+        if self.ahead is not None and line in self.ahead.lines:
+            self._claim_early(line, raw, *self.ahead.lines[line])
+            return
         try:
             decoded = self.decoded.pop(line, None)
             if isinstance(decoded, ClaimError):
@@ -326,6 +553,19 @@ class _Session:
             return
         self._refuse_if_closed(key[1], claim.claim_id, line)
         self._correct(where, booked, raw, record, claim, line)
+
+    def _claim_early(self, line: int, raw, key: PersonYearKey, record: dict, claim_id: str
+                     ) -> None:
+        """A claim the worker prepares (work_ahead): booked as new, not validated here.
+        Its place in the report is kept: a refusal while validating it goes there."""
+        claims = self.years.get(key)
+        if claims is None:
+            claims = self.years[key] = {}
+        booked = _Sent(claim_id, record)     # (a BookedClaim if it comes back: _reclaim)
+        claims[claim_id] = booked
+        self.where[claim_id] = key
+        self.pending.setdefault(key, []).append((booked, line, raw))
+        self.report.append(_Refusal(line))
 
     def _withdraw(self, line: int, record: dict) -> None:
         claim_id = record.get("claim_id")
@@ -394,16 +634,95 @@ class _Session:
         at once (evaluated, their records encoded but for the chain's fields:
         audit/on_top.py, which depends on nothing the chain holds) and then linked into
         the chain (_link); the others, and any the template cannot write, the general
-        way (_settle_and_book).
+        way (_settle_and_book).  Those the run's worker prepared (work_ahead) are
+        waited for, after the next transaction's have been sent to it, and linked in
+        their place among the others.
         """
         keys = list(self.pending)
-        prepared = prepare_on_top(self, [key for key in keys if self._on_top(key)])
+        early = self.ahead.keys if self.ahead is not None else ()
+        prepared = prepare_on_top(self, [key for key in keys
+                                         if key not in early and self._on_top(key)])
+        if self.following is not None:
+            # The next transaction's plain claims, sent now: the worker prepares them
+            # while this one links, writes and commits (BookSettler.commit).
+            self.settler._ahead = self.work_ahead(self.following, (
+                set(self.years) | set(self.states) | set(self.read),
+                self.looked_up | set(self.where) | set(self.heads)))
+        if self.ahead is not None:
+            worker, waited, idle = self.settler._worker, 0.0, None
+            for ticket in self.ahead.tickets:
+                started = time.perf_counter()
+                reply = worker.result(ticket)
+                waited += time.perf_counter() - started
+                idle = worker.idle if idle is None else idle   # (before the first)
+                prepared.update(self._from_worker(reply))
+            if self.ahead.head is not None:
+                # (not for a transaction whose claims were sent once it had begun: the
+                # worker starts late by construction; its share is _OWN_SHARE)
+                self.settler._balance(waited, idle)
         for key in keys:
             found = prepared.get(key)
             if found is not None:
                 self._link(key, found)
-            else:
+            elif key in self.pending:
                 self._settle_and_book(key)
+        if self.ahead is not None:
+            # Each claim the worker took has its place in the report: its refusal, or
+            # nothing (its settlement is with its person-year's, as any other's).
+            self.report = [self.refusals.get(entry.line) if type(entry) is _Refusal
+                           else entry for entry in self.report]
+            self.report = [entry for entry in self.report if entry is not None]
+
+    def _from_worker(self, reply) -> dict[PersonYearKey, Prepared]:
+        """The worker's reply (work_ahead.prepare_sent) as prepare_on_top's: the claims it
+        refused while validating them taken out of their person-year (as if they had
+        been refused in _claim), and a person-year it declined (not on top of its
+        ledger, or a value the template cannot write) taken back (_reclaim)."""
+        prepared = {}
+        for key, (items, refused) in reply.items():
+            for claim_id, line, error in refused:
+                self._refused(key, claim_id, line, error)
+            if key not in self.pending:
+                continue     # (every claim refused)
+            if items is not None:
+                prepared[key] = (None, items)
+            else:
+                self._reclaim(key)
+        return prepared
+
+    def _reclaim(self, key: PersonYearKey) -> None:
+        """A person-year the worker declined, made what _claim would have made of its
+        claims: read now (nothing else in the transaction named it), its claims
+        decoded and validated here; flush_all then settles it the general way."""
+        del self.years[key]
+        claims = self._open_year(key)
+        waiting = self.pending[key] = [
+            (BookedClaim(early.claim_id, None, early.text, None, None, None,
+                         texts=[early.text], policy_key=self.settler.policy_key), line, raw)
+            for early, line, raw in self.pending[key]]
+        for booked, line, raw in waiting:
+            claims[booked.claim_id] = booked
+            try:
+                record, _ = claim_object(raw, line)
+                booked.claim = self.engine.validate_line(record, line)
+            except ClaimError as error:
+                self._refused(key, booked.claim_id, line, error.to_json())
+                continue
+            booked.text, booked.texts = record, [record]
+
+    def _refused(self, key: PersonYearKey, claim_id: str, line: int, error: dict) -> None:
+        """A claim the worker took, refused while validating it: reported at its place."""
+        self.refusals[line] = {"kind": "error", **error}
+        self._unbook(key, claim_id)
+
+    def _unbook(self, key: PersonYearKey, claim_id: str) -> None:
+        del self.years[key][claim_id]
+        del self.where[claim_id]
+        waiting = [entry for entry in self.pending[key] if entry[0].claim_id != claim_id]
+        if waiting:
+            self.pending[key] = waiting
+        else:
+            del self.pending[key]
 
     def _flush_if_pending(self, key: PersonYearKey) -> None:
         """Before a withdrawal, correction or repeat: the person-year's new claims first."""
@@ -722,13 +1041,14 @@ class _Session:
         completed with its chain fields (position, prev, previous, recorded_at, seq),
         hashed and added; the session's claims and heads brought up to date."""
         state, items = prepared
-        waiting = {booked.claim_id: booked for booked, _, _ in self.pending.pop(key)}
+        waiting = {booked.claim_id: (booked, raw) for booked, _, raw in self.pending.pop(key)}
         claims, settler, tail = self.years[key], self.settler, self.tail
-        if any(pieces is not None for _, _, pieces, _ in items):
+        # (None from the worker: the transaction's last use of the person-year)
+        if state is not None and any(pieces is not None for _, _, pieces, _ in items):
             self.states[key] = state
         self._state_to_write = None
         for claim_id, line, pieces, error in items:
-            booked = waiting[claim_id]
+            booked, raw = waiting[claim_id]
             if pieces is None:
                 # Refused by the evaluator (e.g. C311): it never touched the ledger, so
                 # the others' figures are those of a settlement without it.
@@ -736,7 +1056,9 @@ class _Session:
                 del self.where[claim_id]
                 self.report.append({"kind": "error", **error})
                 continue
-            head, rest, entry, amounts, policy_id, text, report_line = pieces
+            record, payable, policy_id, identity, alerts, referrals = pieces[:6]
+            # (from the worker, what makes the record: on_top.assemble)
+            head, rest, entry = record if len(record) == 3 else assemble(self.template, record)
             self.position += 1
             seq = tail.seq + 1
             body = b"".join((head, chain_fields(self.position, tail.hash,
@@ -747,14 +1069,27 @@ class _Session:
             # and leaf-hashes them without decoding and encoding them again.
             tail.add(StoredRecord(seq, digest, settler.batch.batch, self.position, claim_id,
                                   body), (key[0], key[1], entry))
-            self.looked_up.add(claim_id)
-            self.heads[claim_id] = ClaimHead(seq, digest, key)
-            booked.arrival, booked.seq, booked.hash = seq, seq, digest
-            booked.net = dict(amounts)
-            booked.policy = (policy_id, settler.sha_of.get(policy_id))
-            booked.raw = text
-            report_line["seq"] = seq
-            self.report.append(report_line)
+            if state is not None:
+                # The session's claims and heads brought up to date; not for a person-year
+                # the worker prepared (state None): flush_all's, the last the transaction
+                # does with it, and named by no other line of it (work_ahead).
+                self.looked_up.add(claim_id)
+                self.heads[claim_id] = ClaimHead(seq, digest, key)
+                booked.arrival, booked.seq, booked.hash = seq, seq, digest
+                # (as the general path reads them back: from the amounts as written)
+                booked.net = {name: Decimal(amount) for name, amount in payable.items()}
+                booked.policy = (policy_id, settler.sha_of.get(policy_id))
+                booked.raw = _as_text(raw)
+            text = booked.text
+            entry = {"kind": SETTLEMENT, "seq": seq, "claim_id": claim_id,
+                     "person_id": text["person_id"], "date": text["date"],
+                     "identity": identity, "payouts": payable, "alerts": alerts,
+                     "referrals": referrals, "line": line}
+            if len(pieces) > 6:
+                # The worker wrote the line's text but for its seq (work_ahead.REPORT_HEAD).
+                entry = Encoded(entry)
+                entry.text = f"{REPORT_HEAD}{seq}{pieces[6]}"
+            self.report.append(entry)
 
     def _previous(self, claim_id: str | None) -> tuple[int, str] | None:
         """(seq, hash) of the claim id's latest record in the chain, if it has one."""
@@ -875,6 +1210,24 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...] | tuple[b
     except (KeyError, TypeError, ValueError):
         return None     # (ValueError: JSONDecodeError and UnicodeDecodeError among them)
     return state
+
+
+class _Sent:
+    """A claim sent to the worker, as the session keeps it until its record comes back:
+    its id and the object the settling process read (the report line's person and
+    date)."""
+
+    __slots__ = ("claim_id", "text")
+
+    def __init__(self, claim_id: str, text: dict):
+        self.claim_id, self.text = claim_id, text
+
+
+@attrs.define
+class _Refusal:
+    """The place in the report of a claim the worker validates: its error, if refused."""
+
+    line: int
 
 
 def _in_settlement_order(claims: dict[str, BookedClaim], results: dict) -> list[str]:

@@ -191,12 +191,14 @@ def phases(location: str, claims: str, commit_every: int = 2000
     CPU seconds are the process's own (``time.process_time``): on a shared machine the
     wall figure carries the load, the CPU one far less; COMMIT's fsync is wall only.
     """
+    import resource
+
     clocks = (time.perf_counter, time.process_time)
     started = [clock() for clock in clocks]
-    from yibao.audit import on_top, settle, sqlite_store
+    from yibao.audit import on_top, run_worker, settle, sqlite_store
     from yibao.audit.stores import open_store
     from yibao.audit.verify import verify_store
-    from yibao.core.jsonl import read_lines
+    from yibao.core.jsonl import read_lines, text_of
     from yibao.dsl.policy_cache import load_policy_cached
 
     def since(start: list[float]) -> list[float]:
@@ -209,7 +211,10 @@ def phases(location: str, claims: str, commit_every: int = 2000
     # settled on top of their ledger, audit/on_top.py) builds its records in
     # on_top._records, and hashes and adds them in _Session._link; the general path
     # in _Session._write (the per-claim _prepare's encoding is in "the rest": it runs
-    # only for a person-year flushed before a withdrawal, correction or repeat).
+    # only for a person-year flushed before a withdrawal, correction or repeat).  The
+    # run's worker (audit/run_worker.py) prepares most claims in a child of its own:
+    # these phases are this process's; the worker's CPU is its own row, and the time
+    # spent here waiting for it (and reading its reply) another.
     timed = {"read ahead: claim heads and person-years (SQL)": [(settle._Session, "read_ahead")],
              "fold person-years read from the book": [(settle, "fold")],
              "evaluate (untraced scalar path)": [(settle.Engine, "evaluate_claim")],
@@ -217,7 +222,10 @@ def phases(location: str, claims: str, commit_every: int = 2000
              "build, encode and hash records": [(settle._Session, "_write"),
                                                 (settle._Session, "_link"),
                                                 (on_top, "_records")],
-             "insert and commit (SQL)": [(sqlite_store._Tail, "flush")]}
+             "insert and commit (SQL)": [(sqlite_store._Tail, "flush")],
+             "pick out and send the worker's claims (SQL reads included)": [
+                 (settle._Session, "work_ahead")],
+             "wait for the worker's reply, read it": [(run_worker.RunWorker, "result")]}
     for name, places in timed.items():
         spent[name] = [0.0, 0.0]
         for owner, attribute in places:
@@ -238,15 +246,19 @@ def phases(location: str, claims: str, commit_every: int = 2000
         store.mark_verified(report.records, report.head)
         spent["verify since the last verified head"] = since(start)
         start = [clock() for clock in clocks]
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         settler = settle.BookSettler(store, engine)
         for lines in settler.run(read_lines(claims), commit_every):
             for entry in lines:      # the report lines, as the command writes them
-                json.dumps(entry, ensure_ascii=False)
+                text_of(entry)
         whole = since(start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        worker = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     spent["the rest (events, ledgers, adjustments, report lines)"] = [
         whole[index] - sum(value[index] for key, value in spent.items() if key in timed)
         for index in range(2)]
     spent["all"] = since(started)
+    spent["the run's worker, in its own process (CPU; its wall is the run's)"] = [0.0, worker]
     return {name: (wall, cpu) for name, (wall, cpu) in spent.items()}
 
 

@@ -10,7 +10,8 @@ Arrow by exactly this rule.
 
 Writing: one JSON text a line, ``json.dumps(value, ensure_ascii=False)`` —
 Chinese stays Chinese — then b"\\n", UTF-8.  A value already written as JSON
-text (a str) is written as it is.
+text (a str, or an :class:`Encoded` object, which carries its text) is written as
+it is.
 """
 
 from __future__ import annotations
@@ -39,6 +40,23 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+class Encoded(dict):
+    """A JSON object that carries its line's text (``text``: what :func:`dumps` writes for
+    it), built where that was cheaper than encoding the object here (the book's run
+    worker: audit/work_ahead.py).  Written as that text; otherwise a dict."""
+
+    __slots__ = ("text",)
+
+
+def text_of(value) -> str:
+    """A line's JSON text: a str as it is, an Encoded object's own text, else dumps."""
+    if isinstance(value, str):
+        return value
+    if type(value) is Encoded:
+        return value.text
+    return dumps(value)
+
+
 def write_lines(values: Iterable, out: IO[str], flush: bool = False) -> int:
     """Each value (JSON-able, or a str already JSON text) as a line of ``out``; how many.
 
@@ -46,7 +64,7 @@ def write_lines(values: Iterable, out: IO[str], flush: bool = False) -> int:
     output while the run goes on (``yibao eval --stream``, ``--record``)."""
     count = 0
     for value in values:
-        out.write((value if isinstance(value, str) else dumps(value)) + "\n")
+        out.write(text_of(value) + "\n")
         if flush:
             out.flush()
         count += 1

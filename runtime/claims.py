@@ -134,6 +134,9 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal,
 
 def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict:
     """One JSON Lines record → dict, numbers kept exact; raise ClaimError."""
+    fast = _plain_object(text)
+    if fast is not None:
+        return fast
     from_bytes = isinstance(text, bytes)
     if from_bytes:
         try:
@@ -173,6 +176,52 @@ def decode_claim_line(text: str | bytes, line_number: int | None = None) -> dict
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _plain_object(text: str | bytes) -> dict | None:
+    """The line read by orjson where it reads what the json module reads, else None.
+
+    That is a line with no backslash and no number, whose every ``":`` ends a key: no
+    escape (so no surrogate half, no quote inside a string, hence no ``":`` but after a
+    key), no number (orjson would make a float of it, not a Decimal), and as many keys
+    as ``":`` in the text (so no key given twice, which the json module refuses).  Such
+    a line is read in a tenth of the time (a daily run's claims are: money as strings);
+    anything else, a byte-order mark, bad UTF-8 and bad JSON among it, goes the json
+    module's way, with its errors.
+    """
+    import orjson   # (here: a batch run that never reads a line this way never imports it)
+
+    if isinstance(text, bytes):
+        if b"\\" in text:
+            return None
+        colons = text.count(b'":')
+    else:
+        if "\\" in text:
+            return None
+        colons = text.count('":')
+    try:
+        record = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if type(record) is not dict or _plain_keys(record) != colons:
+        return None
+    return record
+
+
+def _plain_keys(value) -> int:
+    """How many keys the value's objects hold, or -1 if it holds a number."""
+    keys, pending = 0, [value]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is dict:
+            keys += len(value)
+            pending.extend(value.values())
+        elif kind is list:
+            pending.extend(value)
+        elif kind is int or kind is float:
+            return -1
+    return keys
 
 
 def _has_lone_surrogate(record: dict) -> bool:

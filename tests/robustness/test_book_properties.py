@@ -16,7 +16,10 @@ correction) interleaved, in transactions of any size.  Then:
 
 And the fast path (the ledger table, claims settled on top of a recorded
 ledger: docs/book.md) writes, for any such history, the same records byte for
-byte as reading every person-year whole and settling it again.
+byte as reading every person-year whole and settling it again; and a run whose
+worker (audit/work_ahead.py) prepares the claims it can, over days of three
+people's claims with late ones, withdrawals, corrections and repeats, writes the
+same records as the run without it.
 
 CI runs the ``ci`` profile (derandomized, 25 examples); explore further with
 
@@ -177,3 +180,57 @@ def test_the_fast_path_writes_what_settling_every_person_year_again_writes(histo
                                   lambda *_: False):
             whole = settle_runs(f"{folder}/whole.db", runs, commit_every)
     assert fast == whole
+
+
+@st.composite
+def daily_runs(draw):
+    """(runs, commit size): days of claims of three people, each day's dated after the day
+    before's (on top of their ledgers: the worker's), with late claims, withdrawals and
+    corrections now and then, and repeats of a line."""
+    identity = draw(st.sampled_from(IDENTITIES))
+    runs, sent, number = [], [], 0
+    for day in range(draw(st.integers(2, 4))):
+        run = []
+        for _ in range(draw(st.integers(1, 8))):
+            person = draw(st.integers(1, 3))
+            event = draw(st.sampled_from(["new", "new", "new", "late", "withdraw", "correct",
+                                          "repeat"]))
+            if event in ("withdraw", "correct", "repeat") and sent:
+                target = draw(st.sampled_from(sent))
+                if event == "withdraw":
+                    run.append({"claim_id": target["claim_id"], "withdraw": True})
+                elif event == "correct":
+                    run.append({**target, "in_scope_cost": "30000.00", "correction": True})
+                else:
+                    run.append(target)
+                continue
+            number += 1
+            text = draw(claim_texts(f"c{number}", identity, 2023))
+            month = draw(st.integers(1, 2)) if event == "late" else 3 + 2 * day
+            text = {**text, "person_id": f"p-{person}", "date": f"2023-{month:02d}-{text['date'][-2:]}"}
+            run.append(text)
+            sent.append(text)
+        runs.append(run)
+    return runs, draw(st.integers(1, 4))
+
+
+@ROBUSTNESS
+@given(daily_runs(), st.integers(0, 2))
+def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep):
+    # The run's worker (audit/work_ahead.py) taking every transaction it can (its
+    # threshold lowered to one line), the settling process keeping ``keep`` claims of
+    # each, against no worker: the same records, byte for byte, time frozen.
+    from unittest import mock
+
+    from yibao.audit import settle
+
+    runs, commit_every = history
+    with tempfile.TemporaryDirectory() as folder:
+        with mock.patch.object(settle, "WORKER_FROM", 10**9):
+            serial = settle_runs(f"{folder}/serial.db", runs, commit_every)
+        with mock.patch.object(settle, "WORKER_FROM", 1), \
+                mock.patch.object(settle, "_OWN_SHARE", 0), \
+                mock.patch.object(settle.BookSettler, "keep", keep), \
+                mock.patch.object(settle.BookSettler, "_balance", lambda *_: None):
+            with_worker = settle_runs(f"{folder}/worker.db", runs, commit_every)
+    assert with_worker == serial

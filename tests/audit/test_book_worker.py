@@ -1,0 +1,267 @@
+"""A run's transactions with the run's worker (audit/work_ahead.py, audit/run_worker.py)
+against the same run without it: the same records, byte for byte, and the same report.
+
+Benxi 2023.  Every claim here is 低保边缘家庭成员, 住院, with 基本医保 paying 10,000 of
+its in-scope cost and 大病保险 nothing, so its burden is in-scope − 10,000; 基本救助
+pays (year-to-date burden − 2,000) × 60%, less what the year paid before, within
+the 2万 annual cap (§(五)).
+
+The book holds two claims of p-1…p-4.  The daily run, in transactions of three
+lines (so that a person-year's claims fall in two or three transactions, and the
+worker prepares a transaction's claims while the one before writes), brings
+claims on top for every person, a claim whose date does not exist (refused while
+validating it: C302, by the worker), a line naming a key twice (C300), a late
+claim, a repeat, a withdrawal of a claim the run settled two transactions
+before, a new person, and a refused claim then a late one in a person-year the
+worker declines (settled and refused by the settling process).  The worker takes every transaction (``WORKER_FROM``
+lowered to 1); the run without it is the serial one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+
+from helpers import POLICIES, claim
+from yibao.api import load_engine
+from yibao.audit import settle
+from yibao.audit.run_worker import RunWorker
+from yibao.audit.settle import BookSettler
+from yibao.audit.sqlite_store import SQLiteStore
+from yibao.core.jsonl import Encoded, dumps
+
+FIXED_TIME = "2023-12-29T00:00:00+00:00"
+BASIC = "基本救助"
+
+
+def bx(claim_id: str, person: str, date: str, burden: int) -> dict:
+    return claim(claim_id, person, date, ["低保边缘家庭成员"], f"{burden + 10_000}.00",
+                 {"基本医保": "10000.00", "大病保险": "0.00"})
+
+
+def line(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False)
+
+
+BOOKED = [line(c) for c in (
+    bx("a1", "p-1", "2023-02-01", 10_000), bx("a2", "p-1", "2023-08-01", 10_000),
+    bx("b1", "p-2", "2023-02-01", 10_000), bx("b2", "p-2", "2023-08-01", 10_000),
+    bx("c1", "p-3", "2023-02-01", 10_000), bx("c2", "p-3", "2023-08-01", 10_000),
+    bx("d1", "p-4", "2023-02-01", 10_000), bx("d2", "p-4", "2023-08-01", 10_000))]
+DAILY = [
+    line(bx("a3", "p-1", "2023-12-01", 5_000)),           # transaction 1
+    line(bx("b3", "p-2", "2023-12-01", 5_000)),
+    line({**bx("x1", "p-3", "2023-12-01", 5_000), "date": "2023-12-32"}),   # C302
+    line(bx("a4", "p-1", "2023-12-02", 10_000)),          # 2: p-1 again, after 1 wrote it
+    line(bx("c3", "p-3", "2023-12-02", 5_000)),
+    '{"claim_id": "x2", "claim_id": "x2", "person_id": "p-4", "date": "2023-12-03"}',  # C300
+    line(bx("d3", "p-4", "2023-12-03", 5_000)),           # 3
+    line(bx("b0", "p-2", "2023-03-01", 15_000)),          # late: b3 adjusted
+    line(bx("a3", "p-1", "2023-12-01", 5_000)),           # a repeat of transaction 1's
+    {"claim_id": "a4", "withdraw": True},                 # 4: withdraws transaction 2's
+    line(bx("e1", "p-5", "2023-12-04", 5_000)),           # a new person
+    line(bx("c4", "p-3", "2023-12-05", 5_000)),
+    line({**bx("x3", "p-4", "2023-03-01", 1_000), "date": "2023-02-30"}),  # 5: C302, and
+    line(bx("d0", "p-4", "2023-03-01", 1_000)),           # late: their person-year declined
+]
+DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
+
+
+@pytest.fixture(autouse=True)
+def fixed_share(monkeypatch):
+    """The share the settling process keeps is fixed here (BookSettler.keep, none unless
+    a test sets it; none of the first transaction either), not moved by how long each
+    side waited (_balance: timings, which a test does not rely on)."""
+    monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
+    monkeypatch.setattr(settle, "_OWN_SHARE", 0)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return load_engine(POLICIES / "benxi-2023.policy")
+
+
+def book(path: str, engine, runs=((BOOKED, 4), (DAILY, 3))) -> tuple[list[tuple], list[dict]]:
+    reports = []
+    with SQLiteStore(path, create=True) as store:
+        for lines, every in runs:
+            settler = BookSettler(store, engine, clock=lambda: FIXED_TIME)
+            for report in settler.run(enumerate(lines, 1), every):
+                reports.extend(report)
+        return [(r.seq, r.hash, r.body) for r in store.records()], reports
+
+
+@pytest.fixture
+def serial(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(settle, "WORKER_FROM", 10**9)
+    found = book(str(tmp_path / "serial.db"), engine)
+    monkeypatch.setattr(settle, "WORKER_FROM", 1)
+    return found
+
+
+def submitted(monkeypatch) -> list[list]:
+    """What the worker is sent, request by request."""
+    sent, submit = [], RunWorker.submit
+
+    def watched(worker, request):
+        sent.append(request)
+        return submit(worker, request)
+    monkeypatch.setattr(RunWorker, "submit", watched)
+    return sent
+
+
+def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial):
+    records, report = serial
+    answered, replies, result = [], [], RunWorker.result
+
+    def watched(worker, ticket):
+        found = result(worker, ticket)
+        answered.append(worker.alive)     # the reply came from the worker, not from here
+        replies.append(found)
+        return found
+    monkeypatch.setattr(RunWorker, "result", watched)
+    with_worker, worker_report = book(str(tmp_path / "worker.db"), engine)
+    assert worker_report == report
+    assert with_worker == records
+    assert answered and all(answered)
+    # The worker's settlements come with their report line's text (core/jsonl Encoded,
+    # written as it is): the text json writes for the same line.
+    encoded = [entry for entry in worker_report if type(entry) is Encoded]
+    assert [entry["claim_id"] for entry in encoded] == ["a3", "b3", "a4", "c3", "d3", "c4"]
+    assert all(entry.text == dumps(dict(entry)) for entry in encoded)
+    taken = {(claim_id, number) for reply in replies for items, refused in reply.values()
+             for claim_id, number, *_ in (items or []) + refused}
+    declined = {key for reply in replies for key, (items, _) in reply.items() if items is None}
+    # The worker took every plain claim on top of its person-year's ledger (the refused
+    # ones too: it validates them): the first transaction's as it began, the later
+    # ones' while the transaction before ran (x2 on p-4, c4 on p-3), or, for a
+    # person-year the transaction before wrote (a4 on p-1, c3 on p-3, d3 on p-4), once
+    # it had committed.  The settling process kept the repeat, the withdrawal and the
+    # new person (no recorded ledger: read whole); the late claims b0 and d0 were sent,
+    # and the worker declined their person-years (dated before the ledger's last
+    # claim): settled here, b0 with its adjustments, x3 refused here.
+    assert taken == {("a3", 1), ("b3", 2), ("x1", 3), ("a4", 4), ("c3", 5), ("x2", 6),
+                     ("d3", 7), ("c4", 12)}
+    assert declined == {("p-2", 2023), ("p-4", 2023)}
+    # p-2 in date order b1, b0, b2, b3: burdens 10,000, 25,000, 35,000, 40,000 paid
+    # 4,800, 13,800, 19,800, then 22,800 capped at 20,000: b3 paid 3,000 before (on
+    # 30,000: 16,800 − 13,800) and 200 now; a4 withdrawn gives back its 6,000.
+    assert [(e["claim_id"], e["delta"], e["caused_by"]["claim_id"]) for e in worker_report
+            if e["kind"] == "adjustment" and e["line"] == BASIC] == [
+        ("b3", "-2800.00", "b0"), ("a4", "-6000.00", "a4")]
+    # p-1: a1 and a2 paid (20,000 − 2,000) × 60% = 10,800 in all; a3 (burden 25,000):
+    # 13,800 − 10,800 = 3,000; a4 (35,000): 19,800 − 13,800 = 6,000.
+    paid = {e["claim_id"]: e["payouts"][BASIC] for e in worker_report
+            if e["kind"] == "settlement"}
+    assert (paid["a3"], paid["a4"]) == ("3000.00", "6000.00")
+    # The refusals the worker found are where the serial run reports them: in input
+    # order, before their transaction's settlements.
+    errors = [(e["error"], e["line"]) for e in worker_report if e["kind"] == "error"]
+    # (x3's person-year was declined by the worker: the settling process refused it)
+    assert errors == [("C302", 3), ("C300", 6), ("C302", 13)]
+    first = [(e["kind"], e["claim_id"]) for e in worker_report[len(BOOKED):][:3]]
+    assert first == [("error", "x1"), ("settlement", "a3"), ("settlement", "b3")]
+
+
+def test_a_share_kept_by_the_settling_process(engine, tmp_path, monkeypatch, serial):
+    """The settling process keeping its share of each transaction (the last person-years
+    the worker could take: here, two claims' worth): the same bytes, fewer sent."""
+    records, report = serial
+    monkeypatch.setattr(BookSettler, "keep", 2, raising=False)
+    sent = submitted(monkeypatch)
+    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine)
+    assert worker_report == report
+    assert with_worker == records
+    # The first transaction's a3, b3, x1: b3 and x1 kept, a3 sent.
+    first = {claim_id for _, _, _, claims in sent[0] for claim_id, _, _ in claims}
+    assert first == {"a3"}
+
+
+def test_a_worker_killed_mid_run_leaves_its_work_to_the_settling_process(
+        engine, tmp_path, monkeypatch, serial):
+    """Killed as soon as it has its first request: that one and every later one are
+    prepared in the settling process, and the book is the same bytes."""
+    records, report = serial
+    submit, killed = RunWorker.submit, []
+
+    def submit_then_kill(worker, request):
+        ticket = submit(worker, request)
+        if not killed:
+            os.kill(worker.pid, signal.SIGKILL)
+            killed.append(worker.pid)
+        return ticket
+    monkeypatch.setattr(RunWorker, "submit", submit_then_kill)
+    with_worker, worker_report = book(str(tmp_path / "killed.db"), engine)
+    assert killed
+    assert worker_report == report
+    assert with_worker == records
+
+
+def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch):
+    """The worker had the second transaction's claims before the first committed; another
+    writer settled a claim of one of their person-years in between: what was read for
+    them is dropped and read again, as the serial run reads it."""
+    # The first transaction p-1's and p-3's, the second p-2's and p-4's.
+    daily = [line(bx(f"n{n}", f"p-{person}", "2023-12-10", 1_000))
+             for n, person in enumerate((1, 3, 1, 3, 2, 2, 4, 4))]
+    other = [line(bx("o1", "p-2", "2023-12-05", 20_000))]
+
+    def interleaved(path: str) -> tuple[list[tuple], list[dict]]:
+        book(path, engine, runs=((BOOKED, 4),))
+        reports = []
+        with SQLiteStore(path) as store:
+            settler = BookSettler(store, engine, clock=lambda: FIXED_TIME)
+            for number, report in enumerate(settler.run(enumerate(daily, 1), 4)):
+                reports.extend(report)
+                if number == 0:
+                    with SQLiteStore(path) as writer:
+                        for extra in BookSettler(writer, engine, clock=lambda: FIXED_TIME
+                                                 ).run(enumerate(other, 1), 1):
+                            reports.extend(extra)
+            return [(r.seq, r.hash, r.body) for r in store.records()], reports
+
+    monkeypatch.setattr(settle, "WORKER_FROM", 10**9)
+    records, report = interleaved(str(tmp_path / "serial.db"))
+    monkeypatch.setattr(settle, "WORKER_FROM", 1)
+    sent = submitted(monkeypatch)
+    with_worker, worker_report = interleaved(str(tmp_path / "worker.db"))
+    assert worker_report == report
+    assert with_worker == records
+    # p-2's n5 was sent before o1 was written, and sent again after it.
+    assert sum(claim_id == "n5" for request in sent for _, _, _, claims in request
+               for claim_id, _, _ in claims) == 2
+    # o1 (burden 20,000 on p-2's 20,000): 24,000 − 10,800 = 13,200 > the cap's 9,200 left;
+    # n5 after it: nothing left of the 2万 cap.
+    paid = {e["claim_id"]: e["payouts"][BASIC] for e in worker_report
+            if e["kind"] == "settlement"}
+    assert (paid["o1"], paid["n5"]) == ("9200.00", "0.00")
+
+
+def test_a_small_run_forks_no_worker(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(settle, "WORKER_FROM", 256)
+    forked = []
+    monkeypatch.setattr(RunWorker, "__init__", lambda *args: forked.append(args))
+    book(str(tmp_path / "small.db"), engine)
+    assert not forked
+
+
+def test_no_worker_beside_a_thread_of_the_caller(engine, tmp_path, monkeypatch, serial):
+    """A program with a thread of its own may hold a lock at the fork that the worker would
+    wait for forever: no worker then, and the run is the serial one."""
+    import threading
+
+    forked = []
+    monkeypatch.setattr(RunWorker, "__init__", lambda *args: forked.append(args))
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="the caller's own")
+    thread.start()
+    try:
+        records, report = book(str(tmp_path / "threaded.db"), engine)
+    finally:
+        release.set()
+        thread.join()
+    assert not forked
+    assert (records, report) == serial
