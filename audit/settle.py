@@ -368,13 +368,8 @@ class _Session:
         if not keys or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
             return {}
         tails = {}
-        # SQLite gives the entries as their UTF-8 bytes (SQLiteStore.book_tails): searched
-        # and parsed as bytes, the versions' names too.
-        applied = self.settler.applied
-        as_bytes = tuple(version.encode("utf-8") for version in applied)
         for key, entries in self.store.book_tails(keys).items():
-            state = _current_ledger(entries, as_bytes if type(entries[0].entry) is bytes
-                                    else applied)
+            state = _current_ledger(entries, self.settler.applied)
             if state is not None and (not state["claims"]
                                       or state["claims"][-1][1] <= earliest[key]):
                 tails[key] = state
@@ -1166,12 +1161,12 @@ _MARKS = {str: (_LEDGER, _ADJUSTMENT, _SETTLEMENT, _APPLIED),
                        for mark in (_LEDGER, _ADJUSTMENT, _SETTLEMENT, _APPLIED))}
 
 
-def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...] | tuple[bytes, ...]
-                    ) -> dict | None:
+def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict | None:
     """The ledger recorded after a person-year's latest event, if it is current and every
     version its claims were settled under is in the chain (see _Session._open_year;
-    ``applied``: each chain version's sha256 as an entry names it, BookSettler.applied,
-    as text or as UTF-8 bytes like the entries).
+    ``applied``: each chain version's sha256 as an entry names it, BookSettler.applied;
+    searched as UTF-8 bytes where the entries are bytes, as SQLite's book_tails gives
+    them — the run's worker and the settling process alike).
 
     The entries are searched as text (canonical JSON: ``"kind":"adjustment"``), as str
     or as their UTF-8 bytes, and only the ledger's own entry and the settlements after
@@ -1182,7 +1177,10 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...] | tuple[b
     if not entries:
         return None
     try:
-        ledger, adjustment, settlement, named_as = _MARKS[type(entries[0].entry)]
+        kind = type(entries[0].entry)
+        ledger, adjustment, settlement, named_as = _MARKS[kind]
+        if kind is bytes:
+            applied = _as_bytes(applied)
         last = len(entries) - 1     # (usually the only one: the ledger's own entry)
         while last >= 0 and ledger not in entries[last].entry:
             last -= 1
@@ -1210,6 +1208,12 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...] | tuple[b
     except (KeyError, TypeError, ValueError):
         return None     # (ValueError: JSONDecodeError and UnicodeDecodeError among them)
     return state
+
+
+@functools.lru_cache(maxsize=8)
+def _as_bytes(applied: tuple[str, ...]) -> tuple[bytes, ...]:
+    """The chain's versions as an entry read as bytes names them (once a run)."""
+    return tuple(version.encode("utf-8") for version in applied)
 
 
 class _Sent:

@@ -314,10 +314,10 @@ def test_a_ledger_read_as_bytes_is_the_ledger_read_as_text(store, benxi_engine):
     text = [BookEntry(e.seq, e.hash, e.entry.decode("utf-8")) for e in raw]
     sha = store.records_of_claim("bx-0001")[0].data["policy_sha256"]
     applied = f'"policy_sha256":"{sha}"'
-    state = _current_ledger(raw, (applied.encode("utf-8"),))
+    state = _current_ledger(raw, (applied,))
     assert state == _current_ledger(text, (applied,))
     assert [row[0] for row in state["claims"]] == ["bx-0001", "bx-0002"]
-    assert _current_ledger(raw, (b'"policy_sha256":"' + b"0" * 64 + b'"',)) is None
+    assert _current_ledger(raw, ('"policy_sha256":"' + "0" * 64 + '"',)) is None
 
 
 @pytest.mark.parametrize("where", ["sqlite", "postgresql"])
