@@ -327,12 +327,14 @@ def _hybrid(raw, bits: int, count: int) -> np.ndarray:
     return np.concatenate(parts)[:count]
 
 
-def _uleb(raw, at: int, size: int) -> tuple[int, int]:
-    """A run header (ULEB128) at ``at``: (its value, where the run's data begins)."""
+def _uleb(raw, at: int, size: int, short: str = "the runs end before the values"
+          ) -> tuple[int, int]:
+    """An unsigned LEB128 integer at ``at`` (a run's header; Thrift's varint): (its value,
+    where what follows it begins); :class:`Unsupported` (``short``) past ``size``."""
     value, shift = 0, 0
     while True:
         if at >= size:
-            raise Unsupported("the runs end before the values")
+            raise Unsupported(short)
         byte = raw[at]
         at += 1
         value |= (byte & 0x7F) << shift
@@ -368,16 +370,7 @@ def _unpack(literal: list, bits: int) -> np.ndarray:
 
 # ---- Thrift's compact protocol, as much of it as a PageHeader needs ---------------------
 def _varint(buffer, at: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        if at >= len(buffer):
-            raise Unsupported("a page header is cut short")
-        byte = buffer[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, at
-        shift += 7
+    return _uleb(buffer, at, len(buffer), "a page header is cut short")
 
 
 def _zigzag(value: int) -> int:

@@ -43,6 +43,19 @@ _DIGITS = [0, 1, 2, 3, 5, 6, 8, 9]
 _DASHES = [4, 7]
 
 
+def string_offsets(chunk):
+    """A string chunk's value offsets into its data buffer (int32, one more than its
+    values), read in place; None when a value is null (a null's slot holds no text) or
+    the type is another than string."""
+    import numpy as np
+    import pyarrow as pa
+
+    if chunk.null_count or not pa.types.is_string(chunk.type):
+        return None
+    return np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
+        chunk.offset:chunk.offset + len(chunk) + 1]
+
+
 def iso_shaped(text) -> bool | None:
     """Does every value match ISO_DATE (four digits, a dash, two, a dash, two, nothing
     else)?  Tested on the values' bytes at once (10 each, a digit or a dash where the
@@ -51,15 +64,13 @@ def iso_shaped(text) -> bool | None:
     0x80 or more, never an ASCII digit or dash.  None when a value is null (a null's
     slot holds no text to test) or the type is another than string."""
     import numpy as np
-    import pyarrow as pa
 
     for chunk in getattr(text, "chunks", [text]):
-        if chunk.null_count or not pa.types.is_string(chunk.type):
+        offsets = string_offsets(chunk)
+        if offsets is None:
             return None
         if len(chunk) == 0:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
-            chunk.offset:chunk.offset + len(chunk) + 1]
         if not (np.diff(offsets) == 10).all():
             return False
         data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[

@@ -45,6 +45,7 @@ from yibao.backends.columnar.prepare import Prepared, window_claims
 from yibao.backends.columnar.walk import numpy_walk
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
+from yibao.backends.typed_dates import string_offsets
 from yibao.dsl.model import SCHEMES, VISITS
 
 
@@ -205,12 +206,11 @@ def _fixed_keys(column) -> np.ndarray | None:
     so their codes are the ids' own.  None for any other column."""
     width, parts = None, []
     for chunk in column.chunks:
-        if chunk.null_count or not pa.types.is_string(chunk.type):
+        offsets = string_offsets(chunk)
+        if offsets is None:
             return None
         if len(chunk) == 0:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[
-            chunk.offset:chunk.offset + len(chunk) + 1]
         first, span = int(offsets[0]), int(offsets[-1] - offsets[0])
         if span % len(chunk) or (width is not None and span // len(chunk) != width):
             return None
