@@ -410,21 +410,15 @@ class _Session:
         blocked = set(written_keys) | (sent.kept if sent is not None else set())
         candidates: dict[PersonYearKey, list] = {}
         named: dict[str, int] = {}    # claim id → lines naming it
+        # line → what was read of it (None: nothing it names), kept for the look again
+        # once the transaction before has committed: each line is decoded here once.
+        looked = sent.looked if sent is not None else {}
+        read: dict[int, dict | None] = {}
         for line, raw in chunk:
-            try:
-                record = orjson.loads(raw)
-                plain = type(record) is dict
-            except orjson.JSONDecodeError:
-                plain = False
-            if not plain:
-                # What orjson does not read as an object the settling process reads as
-                # it would have (claim_object: a byte-order mark, a number past 64
-                # bits…): never the worker's, and what it names is named.
-                try:
-                    record, _ = claim_object(raw, line)
-                except ClaimError:
-                    continue     # reported by the settling process; it names nothing
-                record = {**record, CORRECTION_MARK: None}
+            record = looked[line] if line in looked else _named_by(line, raw)
+            read[line] = record
+            if record is None:
+                continue     # reported by the settling process; it names nothing
             claim_id = record.get("claim_id")
             if type(claim_id) is str:
                 named[claim_id] = named.get(claim_id, 0) + 1
@@ -485,7 +479,8 @@ class _Session:
             for line, _, record, claim_id, _ in found:
                 lines[line] = (key, record, claim_id)
         return Ahead(chunk, lines, {key for key, _, _, _ in request}, [worker.submit(request)],
-                     kept)
+                     kept, looked={line: record for line, record in read.items()
+                                   if line not in lines})
 
     def apply(self, line: int, raw: bytes | str) -> None:
         if self.ahead is not None and line in self.ahead.lines:
@@ -1159,6 +1154,24 @@ _APPLIED = '"policy_sha256":"'
 _MARKS = {str: (_LEDGER, _ADJUSTMENT, _SETTLEMENT, _APPLIED),
           bytes: tuple(mark.encode("utf-8")
                        for mark in (_LEDGER, _ADJUSTMENT, _SETTLEMENT, _APPLIED))}
+
+
+def _named_by(line: int, raw: bytes | str) -> dict | None:
+    """A line's JSON object as work_ahead routes it, or None if it names nothing."""
+    try:
+        record = orjson.loads(raw)
+        if type(record) is dict:
+            return record
+    except orjson.JSONDecodeError:
+        pass
+    # What orjson does not read as an object the settling process reads as it would
+    # have (claim_object: a byte-order mark, a number past 64 bits…): never the
+    # worker's (the correction marker keeps it back), and what it names is named.
+    try:
+        record, _ = claim_object(raw, line)
+    except ClaimError:
+        return None
+    return {**record, CORRECTION_MARK: None}
 
 
 def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict | None:

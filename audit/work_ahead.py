@@ -106,3 +106,6 @@ class Ahead:
     # while it was read inside the transaction itself; the head after the transaction
     # that read it, otherwise (another writer in between: not current, dropped).
     head: tuple[int, str] | None = None
+    # line → the JSON object read of each line not sent (None: one that names nothing),
+    # so that the look again at them (work_ahead's ``sent``) does not decode them again.
+    looked: dict[int, dict | None] = attrs.field(factory=dict)
