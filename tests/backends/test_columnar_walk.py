@@ -112,6 +112,30 @@ def test_benxi_person_years_walked_by_hand(tmp_path, claims, expected):
     assert walked == scalar
 
 
+
+def test_a_steps_routes_of_one_version_are_settled_as_one_slice(tmp_path, monkeypatch):
+    """walk.step_slices: a step's claims of one version are one slice whatever their
+    routes, settled under the candidates they hold, with the figures worked out above.
+    Step 1 holds t1 (both identities) and u1, x1, w1 (低保边缘 alone); step 2 t2 (both)
+    and u2 and the runs x2–x4 and w2–w3 (因病致贫 alone): one slice each, where a slice a
+    route made two each."""
+    from yibao.backends.columnar.walk import Walk
+
+    slices = []
+    settle_slice = Walk._settle
+
+    def recorded(walk, v, lo, hi, only):
+        slices.append((lo, hi, only))
+        settle_slice(walk, v, lo, hi, only)
+
+    monkeypatch.setattr(Walk, "_settle", recorded)
+    engine = load_engine(POLICIES / "benxi-2023.policy")
+    claims = BENXI_WALKED + RUNS
+    walked = _walk(engine, claims, tmp_path)
+    assert slices == [(0, 4, None), (4, 11, None)]
+    assert _figures(walked, "基本救助", "倾斜救助") == BENXI_WALKED_PAID | RUNS_PAID
+    assert walked == [outcome_to_json(o, trace=False) for o in settle(engine, *claims)]
+
 # A 95% ceiling for 特困人员 that cuts 基本救助, a line with a 50,000 cap (Xinjiang §四's
 # shape): the ceiling lowers a claim's payout below its slice, so the cap's room is what
 # the line paid after the ceiling, not the running sum of its slices — the walk's case.
