@@ -579,12 +579,18 @@ CANNOT_REPAGE = "A436"   # not a SQLite file, or the new file's path is taken
 IN_USE = "A437"          # another connection has the store open: repage needs it alone
 
 
-def page_size_of(path: str) -> int:
+def pragma_of(path: str, name: str):
+    """The value of PRAGMA ``name`` (one of SQLite's, never a caller's text) of the file
+    at ``path``, read on a connection of its own."""
     db = sqlite3.connect(path)
     try:
-        return db.execute("PRAGMA page_size").fetchone()[0]
+        return db.execute(f"PRAGMA {name}").fetchone()[0]
     finally:
         db.close()
+
+
+def page_size_of(path: str) -> int:
+    return pragma_of(path, "page_size")
 
 
 def repage(path: str, page_size: int = PAGE_SIZE, target: str | None = None) -> int:

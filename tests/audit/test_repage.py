@@ -16,7 +16,7 @@ import sqlite3
 import pytest
 
 from helpers import EXAMPLES
-from yibao.audit.sqlite_store import page_size_of
+from yibao.audit.sqlite_store import page_size_of, pragma_of
 from yibao.cli.main import EXIT_CLAIMS_FAILED, EXIT_OK, EXIT_USAGE, main
 
 FIXTURE = EXAMPLES.parent.parent / "tests" / "audit" / "fixtures" / "book-v3.db"
@@ -41,21 +41,13 @@ def rows(path: str) -> list[tuple]:
         db.close()
 
 
-def journal_mode(path: str) -> str:
-    db = sqlite3.connect(path)
-    try:
-        return db.execute("PRAGMA journal_mode").fetchone()[0]
-    finally:
-        db.close()
-
-
 def test_a_book_is_rewritten_in_16_kb_pages_in_place(book, capsys):
     kept = rows(book)
     assert page_size_of(book) == 4096
     assert main(["audit", "repage", book]) == EXIT_OK
     out = capsys.readouterr().out
     assert "in pages of 16384 bytes (were 4096); 21 record(s) verify; head #21" in out
-    assert page_size_of(book) == 16384 and journal_mode(book) == "wal"
+    assert page_size_of(book) == 16384 and pragma_of(book, "journal_mode") == "wal"
     assert rows(book) == kept
     assert main(["audit", "verify", book]) == EXIT_OK
 

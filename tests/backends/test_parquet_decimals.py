@@ -8,14 +8,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings, strategies as st
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
-
-from yibao.backends import parquet_decimals  # noqa: E402
-from yibao.backends.parquet_claims import read_parquet  # noqa: E402
+from yibao.backends import parquet_decimals
+from yibao.backends.parquet_claims import read_parquet
 
 LAYOUTS = [
     {},                                                   # the claims files' own: snappy, dictionary, v1
