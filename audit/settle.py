@@ -474,7 +474,7 @@ class _Session:
             entries = tails.get(key)
             if entries is None or key in kept:
                 continue
-            request.append((key, [entry.entry for entry in entries], earliest[key],
+            request.append((key, [(entry.entry, entry.body) for entry in entries], earliest[key],
                             [(claim_id, line, raw) for line, raw, _, claim_id, _ in found]))
             for line, _, record, claim_id, _ in found:
                 lines[line] = (key, record, claim_id)

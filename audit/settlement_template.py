@@ -34,6 +34,9 @@ _OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
             | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
+_LEDGER_IN_BODY = b',"ledger_after":true'   # (store.IN_BODY_LEDGER)
+
+
 class NotTemplated(Exception):
     """A value the template does not write as chain.canonical_bytes would."""
 
@@ -57,8 +60,9 @@ class SettlementTemplate:
     input_line, kind, [ledger_after], mode, outcome, payable, person_id, policies,
     policy_id, policy_key, policy_sha256, position, prev, previous, recorded_at,
     seq, year (format yibao-audit/4: no ``year_to_date_from``, audit/chain.py).
-    Index entry: claim, claim_id, engine_version, kind, [ledger_after], payable,
-    policies, policy_id, policy_key, policy_sha256.
+    Index entry: claim_id, engine_version, kind, [ledger_after: true], payable,
+    policy_id, policy_key, policy_sha256 (the claim, the chain and the ledger are left in
+    the body: audit/store.py IN_BODY).
     """
 
     def __init__(self, batch: int, policy_refs: list[dict], policy_key: str,
@@ -69,17 +73,27 @@ class SettlementTemplate:
         self._kind = b',"kind":' + encode(SETTLEMENT)
         self._entry_engine = engine + self._kind
         self._mode = b',"mode":' + encode(BOOK_MODE) + b',"outcome":'
-        self._policies = b',"policies":' + encode(policy_refs) + b',"policy_id":'
+        self._policies = b',"policies":' + encode(policy_refs)
         self._key = b',"policy_key":' + encode(policy_key) + b',"policy_sha256":'
         self._sha_of = sha_of
         self._versions: dict[str, bytes] = {}   # policy id → its run of the policy fields
+        self._entry_versions: dict[str, bytes] = {}   # the same but for the chain (policies)
+        self._chain_length = len(self._policies)      # a version's run begins with the chain
 
     def version(self, policy_id: str) -> bytes:
         """policies, policy_id, policy_key, policy_sha256 for a record of ``policy_id``."""
         found = self._versions.get(policy_id)
         if found is None:
-            found = self._versions[policy_id] = (
-                self._policies + encode(policy_id) + self._key
+            found = self._versions[policy_id] = self._policies + self._entry_version(policy_id)
+        return found
+
+    def _entry_version(self, policy_id: str) -> bytes:
+        """policy_id, policy_key, policy_sha256: the index entry's (it leaves the chain in the
+        body), and the tail of :meth:`version`."""
+        found = self._entry_versions.get(policy_id)
+        if found is None:
+            found = self._entry_versions[policy_id] = (
+                b',"policy_id":' + encode(policy_id) + self._key
                 + encode(self._sha_of.get(policy_id)))
         return found
 
@@ -95,8 +109,11 @@ class SettlementTemplate:
             b"%d" % input_line, self._kind, ledger, self._mode, outcome, b',"payable":', payable,
             b',"person_id":', person_id, version))
         rest = b',"year":%d}' % year
-        entry = b"".join((b'{"claim":', claim, b',"claim_id":', claim_id, self._entry_engine,
-                          ledger, b',"payable":', payable, version, b"}"))
+        # The entry leaves the claim, the chain and the ledger in the body (store.IN_BODY),
+        # and marks the ledger: ``"ledger_after":true``.
+        entry = b"".join((b'{"claim_id":', claim_id, self._entry_engine,
+                          _LEDGER_IN_BODY if ledger_after is not None else b"",
+                          b',"payable":', payable, version[self._chain_length:], b"}"))
         return head, rest, entry
 
 

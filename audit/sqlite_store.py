@@ -24,8 +24,8 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (LEDGER_MARK, LEDGER_MARK_BYTES, NOT_A_STORE, OTHER_FORMAT,
-                               Appending, AuditError, Batch, BookEntry, ClaimHead,
+from yibao.audit.store import (COPIED_MARK, IN_BODY_LEDGER, LEDGER_MARK, LEDGER_MARK_BYTES,
+                               NOT_A_STORE, OTHER_FORMAT, Appending, AuditError, Batch, BookEntry, ClaimHead,
                                LedgerTableStore, RawRecord, StoredRecord, by_person_year)
 
 SCHEMA_CORE = """
@@ -89,6 +89,13 @@ _WALK = (f"SELECT r.seq, r.hash, r.batch, r.position, r.claim_id, {_AS_BYTES.for
          "LEFT JOIN tlog_nodes t ON t.level = 0 AND t.idx = r.seq - 1 "
          "WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq")
 _WALK_PART = 1000  # rows fetched at a time
+# A person-year read whole: each entry's record body too where the entry does not copy
+# what a fold, replay or show reads of it (store.IN_BODY: the claim, the chain, the ledger).
+_BODY_IF_LEAN = f"CASE WHEN instr(b.entry, '{COPIED_MARK}') = 0 THEN r.body END"
+# A person-year read from its ledger on (book_tails): only the ledger's record's body, by
+# its key, and only where the entry marks the ledger as left in it; as its UTF-8 bytes.
+_LEDGER_BODY = (f"CASE WHEN instr(b.entry, '{IN_BODY_LEDGER}') > 0 THEN (SELECT "
+                f"{_AS_BYTES.format('r.body')} FROM records r WHERE r.seq = b.seq) END")
 
 
 class SQLiteStore(LedgerTableStore):
@@ -358,9 +365,9 @@ class SQLiteStore(LedgerTableStore):
         if not self._has_book:
             return []
         self._written()
-        rows = self._db.execute("SELECT b.seq, r.hash, b.entry FROM book_index b JOIN records r "
-                                "USING (seq) WHERE b.person_id = ? AND b.year = ? ORDER BY b.seq",
-                                (person_id, year))
+        rows = self._db.execute(f"SELECT b.seq, r.hash, b.entry, {_BODY_IF_LEAN} FROM book_index b "
+                                "JOIN records r USING (seq) WHERE b.person_id = ? AND b.year = ? "
+                                "ORDER BY b.seq", (person_id, year))
         return [BookEntry(*row) for row in rows]
 
     def book_records_of(self, keys: Iterable[tuple[str, int]]
@@ -373,7 +380,7 @@ class SQLiteStore(LedgerTableStore):
         # By person (the index's first column), the year sorted out here: a person has
         # entries in a year or two.  In the index's order (chain order within each
         # person-year, all by_person_year needs): no sort of the rows by seq.
-        rows = self._rows_in("SELECT b.person_id, b.year, b.seq, r.hash, b.entry "
+        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, r.hash, b.entry, {_BODY_IF_LEAN} "
                              "FROM book_index b JOIN records r USING (seq) "
                              "WHERE b.person_id IN ({marks}) "
                              "ORDER BY b.person_id, b.year, b.seq",
@@ -396,18 +403,18 @@ class SQLiteStore(LedgerTableStore):
         # making a str of some 2 kB a row and orjson reading it back as UTF-8 (≈ 4 µs a row;
         # benchmarks/RESULTS.md, "The book's bytes").  Not UTF-8: it gives up on the
         # ledger and reads the person-year whole, with the tolerant text factory.
-        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')} "
-                             "FROM book_ledgers l "
+        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')}, "
+                             f"{_LEDGER_BODY} FROM book_ledgers l "
                              "CROSS JOIN book_index b ON b.person_id = l.person_id "
                              "AND b.year = l.year AND b.seq >= l.seq "
                              "WHERE l.person_id IN ({marks}) "
                              "ORDER BY l.person_id, l.year, b.seq",
                              sorted({person for person, _ in wanted}))
         # by_person_year, unrolled: a row a person-year here (its ledger's entry), 10^4 a run
-        for person, year, seq, entry in rows:
+        for person, year, seq, entry, body in rows:
             key = (person, year)
             if key in wanted:
-                found.setdefault(key, []).append(BookEntry(seq, None, entry))
+                found.setdefault(key, []).append(BookEntry(seq, None, entry, body))
         return found
 
     def prepare_ledgers(self) -> None:

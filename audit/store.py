@@ -78,20 +78,33 @@ def _utf8(text) -> bytes | None:
         return None
 
 
-# In an index entry (canonical JSON): the entry holds the ledger after its event.  The
-# stores' ledger tables point at the latest such entry of each person-year (docs/book.md).
+# In an index entry (canonical JSON): the entry's record holds the ledger after its event.
+# The stores' ledger tables point at the latest such entry of each person-year (docs/book.md).
 LEDGER_MARK = '"ledger_after":'
 LEDGER_MARK_BYTES = LEDGER_MARK.encode("utf-8")
+# The body's large fields, which an index entry does not copy (issue 22 §9: in a daily run
+# they were 2.1 of the 2.7 kB a settlement wrote twice, into its record and its index row):
+# the claim as received, the policy chain, and the ledger after the event, which the entry
+# only marks, ``"ledger_after":true`` (IN_BODY_MARK), so that every search for LEDGER_MARK
+# finds an event's first entry as before.  An index written before copied them: both
+# shapes are read (BookEntry.data), row by row.
+IN_BODY = ("claim", "policies", "ledger_after")
+IN_BODY_MARK = True
+IN_BODY_LEDGER = LEDGER_MARK + "true"     # the mark as the entry's text holds it
+# An entry whose record's body a reader fetches (SQL's instr/strpos of this text is 0): a
+# lean entry never copies the chain, a copying one does wherever the body has it.
+COPIED_MARK = '"policies":'
 
 
 @attrs.frozen
 class BookEntry:
     """A settlement book entry as its person-year index holds it: what settling reads.
 
-    ``entry`` is the canonical JSON of the body's fields that a person-year's
-    fold needs (audit/book.py ``ENTRY_FIELDS``: no outcome, no trace), so a
-    person-year is read without parsing its traces; verify checks every entry
-    against its record's body.
+    ``entry`` is the canonical JSON of the body's small fields that settling reads
+    (audit/book.py ``ENTRY_FIELDS``: no outcome, no claim, no ledger), so a
+    person-year is read without parsing its outcomes; verify checks every entry
+    against its record's body.  What a reader needs of the fields the entry leaves in
+    the body (IN_BODY) the store reads from the body (``body``).
     """
 
     seq: int
@@ -101,11 +114,22 @@ class BookEntry:
     # As text; or as its UTF-8 bytes where a store reads it undecoded (SQLite's
     # book_tails; None there for a value that is not text: an edited index).
     entry: str | bytes | None
+    # The record's body, where the entry leaves fields in it (IN_BODY) that the reader
+    # needs: fetched by the store with the entry (text or UTF-8 bytes), else None.
+    body: str | bytes | None = None
 
     @functools.cached_property
     def data(self) -> dict:
-        # Parsed once: a person-year's fold and its latest ledger both read it.
-        return parse_body(self.entry)
+        """The entry's fields, with those it leaves in the body taken from there (parsed
+        once: a person-year's fold and its latest ledger both read it)."""
+        data = parse_body(self.entry)
+        if self.body is not None:
+            body = parse_body(self.body)
+            for key in IN_BODY:
+                # absent from a lean entry, or the ledger's mark; a copying one has them
+                if key in body and data.get(key, IN_BODY_MARK) is IN_BODY_MARK:
+                    data[key] = body[key]
+        return data
 
 
 @attrs.frozen

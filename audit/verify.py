@@ -38,7 +38,7 @@ import attrs
 import orjson
 
 from yibao.audit import merkle
-from yibao.audit.book import ENTRY_FIELDS, index_entry
+from yibao.audit.book import COPIED_ENTRY_FIELDS, ENTRY_FIELDS, copied_index_entry, index_entry
 from yibao.audit.chain import FORMATS, GENESIS, body_hash, parse_body
 from yibao.audit.checkpoint import Checkpoint
 from yibao.audit.policies import PolicyRef, policy_key
@@ -186,7 +186,7 @@ def _walk_apart(store: AuditStore, start: int, head: str, limit: int, sources: d
         try:
             problem, data = _check(store, record, expected, head, sources)
             if problem is None and leaf_problem is None:
-                wanted = _index_row(record.seq, data) if "kind" in data else None
+                wanted = _index_rows(record.seq, data) if "kind" in data else None
                 leaf = merkle.leaf_hash(record.body)
                 problem = index.check(record.seq, wanted) or batches.check(record.seq,
                                                                            record.batch, data)
@@ -244,6 +244,7 @@ def _walk_joined(store: AuditStore, start: int, head: str, limit: int, sources: 
     recorded: dict[int, int] = {}
     count, expected, indexed = start, start + 1, 0
     sha256, loads, dumps, fields = hashlib.sha256, orjson.loads, orjson.dumps, ENTRY_FIELDS
+    copied = COPIED_ENTRY_FIELDS
     sort_keys = orjson.OPT_SORT_KEYS
     try:
         for part in parts:
@@ -268,10 +269,15 @@ def _walk_joined(store: AuditStore, start: int, head: str, limit: int, sources: 
                     # _IndexWalk: the row holds the entry index_entry makes of the body (in
                     # canonical JSON: orjson's bytes, as canonical_bytes writes them when
                     # orjson writes the values at all; else orjson raises here).
-                    wanted = dumps({key: data[key] for key in fields if key in data},
-                                   option=sort_keys)
-                    if (index_seq, person, year, entry) != (seq, data["person_id"],
-                                                            data["year"], wanted):
+                    # Either shape: the lean entry, or the one an earlier yibao wrote,
+                    # which copied the claim, the chain and the ledger (book.IN_BODY).
+                    wanted = {key: data[key] for key in fields if key in data}
+                    if "ledger_after" in data:
+                        wanted["ledger_after"] = True
+                    if (index_seq, person, year) != (seq, data["person_id"], data["year"]) \
+                            or entry != dumps(wanted, option=sort_keys) and entry != dumps(
+                                {key: data[key] for key in copied if key in data},
+                                option=sort_keys):
                         return _gave_up(parts)
                     indexed += 1
                     # _BatchCheck
@@ -367,10 +373,12 @@ def _check_checkpoints(store: AuditStore, checkpoints, count: int, roots: dict[i
     return tuple(proved), None
 
 
-def _index_row(seq: int, data: dict) -> tuple[int, str, int, bytes]:
-    """The index row a book entry's body calls for, its entry as UTF-8 (as read)."""
-    person, year, entry = index_entry(data)
-    return seq, person, year, entry.encode("utf-8")
+def _index_rows(seq: int, data: dict) -> tuple[tuple[int, str, int, bytes], ...]:
+    """The index rows a book entry's body calls for, its entry as UTF-8 (as read): the lean
+    entry, or the one an earlier yibao wrote, copying the claim, the chain and the ledger
+    (a book not reindexed since holds those; either is the body's, and read as such)."""
+    return tuple((seq, person, year, entry.encode("utf-8"))
+                 for person, year, entry in (index_entry(data), copied_index_entry(data)))
 
 
 def _check(store: AuditStore, record: RawRecord, expected: int, prev: str,
@@ -466,12 +474,13 @@ class _IndexWalk:
         self._rows = iter(rows)
         self._next = next(self._rows, None)
 
-    def check(self, seq: int, wanted: tuple | None) -> Problem | None:
+    def check(self, seq: int, wanted: tuple[tuple, ...] | None) -> Problem | None:
+        """``wanted``: the rows the record calls for (one of them), None for none."""
         if self._next is not None and self._next[0] < seq:
             return _index_problem(self._next[0])    # a row for no book entry
         if self._next is not None and self._next[0] == seq:
             found, self._next = tuple(self._next), next(self._rows, None)
-            return None if found == wanted else _index_problem(seq)
+            return None if wanted is not None and found in wanted else _index_problem(seq)
         return None if wanted is None else _index_problem(seq)   # an entry with no row
 
     def finish(self, walked: int) -> Problem | None:

@@ -33,9 +33,11 @@ from yibao.audit.store import BookEntry
 from yibao.core.jsonl import dumps
 from yibao.runtime.claims import ClaimError
 
-# Per person-year: (its key, the text of its entries from its latest ledger on, the
-# earliest date of its new claims, its claims as (claim id, input line, raw)).
-Request = list[tuple[PersonYearKey, list[str], str, list[tuple[str, int, "bytes | str"]]]]
+# Per person-year: (its key, its entries from its latest ledger on, each as the text of its
+# index entry and of its record's body where the store read it (BookEntry.body: the ledger's,
+# which a lean entry leaves there), the earliest date of its new claims, its claims as
+# (claim id, input line, raw)).
+Request = list[tuple[PersonYearKey, list[tuple], str, list[tuple[str, int, "bytes | str"]]]]
 # Per person-year: (on_top.Prepared's items, or None where the worker declines it: not on
 # top of a current ledger, or a value the template cannot write; and the claims refused
 # while validating them: (claim id, line, error JSON)).
@@ -51,7 +53,7 @@ def prepare_sent(engine, computed: frozenset[str], template,
     work, refused, declined, records = [], {}, {}, {}
     for key, entries, earliest, claims in request:
         # What settle._Session._tails decides, here rather than in the settling process.
-        ledger = current_ledger([BookEntry(0, None, text) for text in entries])
+        ledger = current_ledger([BookEntry(0, None, entry, body) for entry, body in entries])
         if ledger is None or (ledger["claims"] and ledger["claims"][-1][1] > earliest):
             declined[key] = (None, [])
             continue

@@ -311,7 +311,11 @@ def test_a_ledger_read_as_bytes_is_the_ledger_read_as_text(store, benxi_engine):
     settle_lines(store, benxi_engine, "bx-0001", "bx-0002")
     [raw] = store.book_tails([("p-01", 2023)]).values()
     assert all(type(e.entry) is bytes for e in raw)
-    text = [BookEntry(e.seq, e.hash, e.entry.decode("utf-8")) for e in raw]
+    # (the ledger's record body with its entry, which only marks the ledger, also bytes;
+    # not the body of bx-0002's, settled in the same event)
+    assert [type(e.body) for e in raw] == [bytes, type(None)]
+    text = [BookEntry(e.seq, e.hash, e.entry.decode("utf-8"), e.body and e.body.decode("utf-8"))
+            for e in raw]
     sha = store.records_of_claim("bx-0001")[0].data["policy_sha256"]
     applied = f'"policy_sha256":"{sha}"'
     state = _current_ledger(raw, (applied,))

@@ -38,7 +38,7 @@ import sqlite3
 import pytest
 
 from helpers import EXAMPLES, POLICIES
-from yibao.audit.book import claim_object, year_to_date_from
+from yibao.audit.book import claim_object, copied_index_entry, index_entry, year_to_date_from
 from yibao.audit.book_explain import explain_in_book, recorded_earlier
 from yibao.audit.replay import replay_store
 from yibao.audit.rederive import same_settlement
@@ -280,3 +280,63 @@ def test_a_v4_correction_lists_the_claims_before_it_from_its_own_ledger(book_v3,
     assert earlier[0]["base"]["基本救助"] == "15000.00" and \
         earlier[0]["paid"]["基本救助"] == "7800.00"
     assert earlier == list(again.earlier)
+
+
+def index_rows(book: str) -> dict[int, str]:
+    with open_store(book) as store:
+        return {seq: entry for seq, _, _, entry in store.book_index()}
+
+
+def test_an_index_that_copies_its_records_is_read_as_it_is_and_reindexed_lean(
+        book_v3, tmp_path, capsys):
+    """Issue 22 §9: an index entry no longer copies its record's claim, policy chain and
+    ledger (it marks the ledger, ``"ledger_after":true``; readers take them from the body).
+    The fixture's index was written before, copying them: new entries on it are lean, each
+    row verifies in its own shape, and `audit reindex` moves every row to the lean one,
+    after which settling, replay and show read the same figures from the bodies.
+
+    p-02 (特困人员, 70%, annual cap 2万 before the July revision) holds bx-0004: burden
+    28,000 − 16,000 − 2,000 = 10,000, 基本救助 7,000.  bx-0004b (April, burden
+    38,000 − 18,000 = 20,000: 14,000) is settled on top of bx-0004's copied ledger and
+    pays what is left of the cap, 13,000; after the reindex bx-0004c (May, burden 10,000)
+    reads the ledger from bx-0004b's body: the cap is spent, 0.00."""
+    before = index_rows(book_v3)
+    assert len(before) == 21
+    assert all('"claim":' in entry and '"policies":' in entry
+               for entry in before.values() if '"kind":"settlement"' in entry)
+    april = {**EXAMPLE["bx-0004"], "claim_id": "bx-0004b", "date": "2023-04-01",
+             "in_scope_cost": "38000.00", "total_cost": "40000.00"}
+    settle_into(book_v3, tmp_path, april)
+    report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["kind"], r["claim_id"], r["payouts"]["基本救助"]) for r in report] == [
+        ("settlement", "bx-0004b", "13000.00")]
+    after = index_rows(book_v3)
+    assert {seq: after[seq] for seq in before} == before       # the copying rows as they were
+    with open_store(book_v3) as store:
+        [record] = list(store.records(after=21))
+        body = record.data
+        assert after[22] == index_entry(body)[2]
+        lean = json.loads(after[22])
+        assert lean["ledger_after"] is True and "claim" not in lean and "policies" not in lean
+        assert len(after[22]) < len(copied_index_entry(body)[2]) / 2
+        assert verify_store(store).ok                          # both shapes, each its body's
+    assert main(["audit", "reindex", book_v3]) == EXIT_OK
+    moved = index_rows(book_v3)
+    with open_store(book_v3) as store:
+        assert moved == {r.seq: index_entry(r.data)[2] for r in store.records()
+                         if "kind" in r.data}
+        assert not any('"claim":' in entry or '"policies":' in entry
+                       for entry in moved.values())
+        assert verify_store(store).ok and replay_store(store).ok
+    capsys.readouterr()
+    assert main(["audit", "show", book_v3, "--claim", "bx-0004b"]) == EXIT_OK
+    assert earlier_shown(capsys.readouterr().out) == [("bx-0004", "10000.00", "7000.00")]
+    assert main(["audit", "show", book_v3, "--claim", "bx-0002"]) == EXIT_OK   # /3, own list
+    assert earlier_shown(capsys.readouterr().out) == [BX_0001]
+    may = {**EXAMPLE["bx-0004"], "claim_id": "bx-0004c", "date": "2023-05-01"}
+    settle_into(book_v3, tmp_path, may)
+    report = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["kind"], r["claim_id"], r["payouts"]["基本救助"]) for r in report] == [
+        ("settlement", "bx-0004c", "0.00")]
+    with open_store(book_v3) as store:
+        assert verify_store(store).ok and replay_store(store).ok
