@@ -257,7 +257,7 @@ def year_to_date_from(body: dict, seq: int, entries: Iterable[BookEntry]) -> lis
         if entry.seq > seq:
             break
         if _LEDGER_KEY in entry.entry:
-            state = entry.data["ledger_after"]
+            state = entry.ledger
     rows = state["claims"] if state is not None else []
     claim_id = body["claim_id"]
     if not any(row[0] == claim_id for row in rows):

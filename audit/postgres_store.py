@@ -23,7 +23,7 @@ from typing import Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (COPIED_MARK, IN_BODY_LEDGER, LEDGER_MARK, NOT_A_STORE,
+from yibao.audit.store import (IN_BODY_LEDGER, LEDGER_MARK, NOT_A_STORE,
                                OTHER_FORMAT, UNREADABLE, Appending,
                                AuditError, AuditStore, Batch, BookEntry, ClaimHead,
                                LedgerTableStore, StoredRecord, by_person_year)
@@ -78,9 +78,8 @@ LEDGER_FILL = ("INSERT INTO book_ledgers SELECT person_id, year, max(seq) FROM b
                "ON CONFLICT (person_id, year) DO UPDATE SET seq = EXCLUDED.seq")
 _SCHEMA_LOCK = 7_201_022   # an advisory lock: two processes creating the schema at once
 # As on SQLite (audit/sqlite_store.py): a person-year read whole takes each entry's record
-# body too where the entry does not copy the claim, the chain and the ledger (store.IN_BODY);
+# body too (a lean entry leaves the claim, the chain and the ledger in it: store.IN_BODY);
 # one read from its ledger on only the ledger's record's body, where the entry marks it.
-_BODY_IF_LEAN = f"CASE WHEN strpos(b.entry, '{COPIED_MARK}') = 0 THEN r.body END"
 _LEDGER_BODY = (f"CASE WHEN strpos(b.entry, '{IN_BODY_LEDGER}') > 0 THEN "
                 "(SELECT r.body FROM records r WHERE r.seq = b.seq) END")
 
@@ -331,7 +330,7 @@ class PostgresStore(LedgerTableStore):
 
     def book_records(self, person_id: str, year: int) -> list[BookEntry]:
         self._written()
-        rows = self._db.execute(f"SELECT b.seq, r.hash, b.entry, {_BODY_IF_LEAN} FROM book_index b "
+        rows = self._db.execute("SELECT b.seq, r.hash, b.entry, r.body FROM book_index b "
                                 "JOIN records r USING (seq) WHERE b.person_id = %s AND b.year = %s "
                                 "ORDER BY b.seq", (person_id, year)).fetchall()
         return [BookEntry(*row) for row in rows]
@@ -345,7 +344,7 @@ class PostgresStore(LedgerTableStore):
         self._written()
         # One query, the people as one array parameter (a prepared statement, reused).
         rows = self._db.execute(
-            f"SELECT b.person_id, b.year, b.seq, r.hash, b.entry, {_BODY_IF_LEAN} FROM book_index b "
+            "SELECT b.person_id, b.year, b.seq, r.hash, b.entry, r.body FROM book_index b "
             "JOIN records r USING (seq) WHERE b.person_id = ANY(%s) ORDER BY b.seq",
             (sorted({person for person, _ in wanted}),)).fetchall()
         return by_person_year(rows, found, BookEntry)

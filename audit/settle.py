@@ -1208,7 +1208,7 @@ def _current_ledger(entries: list[BookEntry], applied: tuple[str, ...]) -> dict 
             if named and named != (text.count(only) if only is not None else
                                    sum(text.count(version) for version in applied)):
                 return None
-        state = entries[last].data["ledger_after"]
+        state = entries[last].ledger
         if last + 1 < len(entries):
             listed = {row[0] for row in state["claims"]}
             for entry in entries[last + 1:]:

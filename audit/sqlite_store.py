@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
-from yibao.audit.store import (COPIED_MARK, IN_BODY_LEDGER, LEDGER_MARK, LEDGER_MARK_BYTES,
+from yibao.audit.store import (IN_BODY_LEDGER_BYTES, LEDGER_MARK, LEDGER_MARK_BYTES,
                                NOT_A_STORE, OTHER_FORMAT, Appending, AuditError, Batch, BookEntry, ClaimHead,
                                LedgerTableStore, RawRecord, StoredRecord, by_person_year)
 
@@ -89,13 +89,6 @@ _WALK = (f"SELECT r.seq, r.hash, r.batch, r.position, r.claim_id, {_AS_BYTES.for
          "LEFT JOIN tlog_nodes t ON t.level = 0 AND t.idx = r.seq - 1 "
          "WHERE r.seq > ? AND r.seq <= ? ORDER BY r.seq")
 _WALK_PART = 1000  # rows fetched at a time
-# A person-year read whole: each entry's record body too where the entry does not copy
-# what a fold, replay or show reads of it (store.IN_BODY: the claim, the chain, the ledger).
-_BODY_IF_LEAN = f"CASE WHEN instr(b.entry, '{COPIED_MARK}') = 0 THEN r.body END"
-# A person-year read from its ledger on (book_tails): only the ledger's record's body, by
-# its key, and only where the entry marks the ledger as left in it; as its UTF-8 bytes.
-_LEDGER_BODY = (f"CASE WHEN instr(b.entry, '{IN_BODY_LEDGER}') > 0 THEN (SELECT "
-                f"{_AS_BYTES.format('r.body')} FROM records r WHERE r.seq = b.seq) END")
 
 
 class SQLiteStore(LedgerTableStore):
@@ -365,7 +358,9 @@ class SQLiteStore(LedgerTableStore):
         if not self._has_book:
             return []
         self._written()
-        rows = self._db.execute(f"SELECT b.seq, r.hash, b.entry, {_BODY_IF_LEAN} FROM book_index b "
+        # (each record's body too: a lean entry leaves the claim, the chain and the ledger
+        # in it, store.IN_BODY; BookEntry.data parses it only for such an entry)
+        rows = self._db.execute("SELECT b.seq, r.hash, b.entry, r.body FROM book_index b "
                                 "JOIN records r USING (seq) WHERE b.person_id = ? AND b.year = ? "
                                 "ORDER BY b.seq", (person_id, year))
         return [BookEntry(*row) for row in rows]
@@ -380,7 +375,7 @@ class SQLiteStore(LedgerTableStore):
         # By person (the index's first column), the year sorted out here: a person has
         # entries in a year or two.  In the index's order (chain order within each
         # person-year, all by_person_year needs): no sort of the rows by seq.
-        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, r.hash, b.entry, {_BODY_IF_LEAN} "
+        rows = self._rows_in("SELECT b.person_id, b.year, b.seq, r.hash, b.entry, r.body "
                              "FROM book_index b JOIN records r USING (seq) "
                              "WHERE b.person_id IN ({marks}) "
                              "ORDER BY b.person_id, b.year, b.seq",
@@ -403,19 +398,32 @@ class SQLiteStore(LedgerTableStore):
         # making a str of some 2 kB a row and orjson reading it back as UTF-8 (≈ 4 µs a row;
         # benchmarks/RESULTS.md, "The book's bytes").  Not UTF-8: it gives up on the
         # ledger and reads the person-year whole, with the tolerant text factory.
-        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')}, "
-                             f"{_LEDGER_BODY} FROM book_ledgers l "
+        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')} "
+                             "FROM book_ledgers l "
                              "CROSS JOIN book_index b ON b.person_id = l.person_id "
                              "AND b.year = l.year AND b.seq >= l.seq "
                              "WHERE l.person_id IN ({marks}) "
                              "ORDER BY l.person_id, l.year, b.seq",
                              sorted({person for person, _ in wanted}))
         # by_person_year, unrolled: a row a person-year here (its ledger's entry), 10^4 a run
-        for person, year, seq, entry, body in rows:
+        bodies = self._ledger_bodies(rows)
+        for person, year, seq, entry in rows:
             key = (person, year)
             if key in wanted:
-                found.setdefault(key, []).append(BookEntry(seq, None, entry, body))
+                found.setdefault(key, []).append(BookEntry(seq, None, entry, bodies.get(seq)))
         return found
+
+    def _ledger_bodies(self, rows: list[tuple]) -> dict[int, bytes | None]:
+        """The bodies of the lean ledger entries among ``rows`` (person, year, seq, entry
+        bytes), by seq, as their UTF-8 bytes: one more statement, by key, for those whose
+        entry leaves the ledger in the body (a copying one holds it).  Searched here, not
+        by SQL's instr, which compares at every offset of a 2 kB copying entry."""
+        lean = [seq for _, _, seq, entry in rows
+                if entry is not None and IN_BODY_LEDGER_BYTES in entry]
+        if not lean:
+            return {}
+        return dict(self._rows_in(f"SELECT seq, {_AS_BYTES.format('body')} FROM records "
+                                  "WHERE seq IN ({marks})", lean))
 
     def prepare_ledgers(self) -> None:
         """Build the ledger table now, in its own transaction, rather than on the first

@@ -91,9 +91,37 @@ LEDGER_MARK_BYTES = LEDGER_MARK.encode("utf-8")
 IN_BODY = ("claim", "policies", "ledger_after")
 IN_BODY_MARK = True
 IN_BODY_LEDGER = LEDGER_MARK + "true"     # the mark as the entry's text holds it
-# An entry whose record's body a reader fetches (SQL's instr/strpos of this text is 0): a
-# lean entry never copies the chain, a copying one does wherever the body has it.
-COPIED_MARK = '"policies":'
+IN_BODY_LEDGER_BYTES = IN_BODY_LEDGER.encode("utf-8")
+
+
+# A body's ledger (canonical JSON, keys sorted) is followed by the body's next key: "line"
+# (an adjustment's) or "mode" (every book entry has one).  ledger_of cuts it out there and
+# parses it alone, without the body's outcome: a third of the cost of parsing the body.
+_LEDGER_ENDS = {bytes: (LEDGER_MARK_BYTES, b',"line":"', b',"mode":"'),
+                str: (LEDGER_MARK, ',"line":"', ',"mode":"')}
+
+
+def ledger_of(body: str | bytes) -> dict:
+    """The ``ledger_after`` of a record's body (KeyError if it has none).
+
+    The cut ends at the first "line" or "mode" key after the ledger's: the ledger's own
+    end, or a point inside it (a name there that reads so), and a proper prefix of an
+    object is never JSON; nor is an object with text after it (a key between the two,
+    were a body to have one).  Whatever does not parse as an object is read from the
+    whole body instead, so the cut decides nothing but the cost."""
+    mark, *ends = _LEDGER_ENDS[type(body)]
+    start = body.find(mark)
+    if start >= 0:
+        start += len(mark)
+        cuts = [cut for cut in (body.find(end, start) for end in ends) if cut >= 0]
+        if cuts:
+            try:
+                found = parse_body(body[start:min(cuts)])
+                if type(found) is dict:
+                    return found
+            except ValueError:
+                pass
+    return parse_body(body)["ledger_after"]
 
 
 @attrs.frozen
@@ -114,22 +142,38 @@ class BookEntry:
     # As text; or as its UTF-8 bytes where a store reads it undecoded (SQLite's
     # book_tails; None there for a value that is not text: an edited index).
     entry: str | bytes | None
-    # The record's body, where the entry leaves fields in it (IN_BODY) that the reader
-    # needs: fetched by the store with the entry (text or UTF-8 bytes), else None.
+    # The record's body (text or UTF-8 bytes), read by the store with the entry where the
+    # entry may leave fields in it (IN_BODY) that the reader needs: a person-year read
+    # whole, every record's; one read from its ledger on, only a lean ledger entry's.
     body: str | bytes | None = None
 
     @functools.cached_property
     def data(self) -> dict:
         """The entry's fields, with those it leaves in the body taken from there (parsed
-        once: a person-year's fold and its latest ledger both read it)."""
+        once: a person-year's fold and its latest ledger both read it).  The body is
+        parsed only for a lean entry (it marks the ledger, or lacks the chain, which a
+        copying entry holds wherever its body does)."""
         data = parse_body(self.entry)
-        if self.body is not None:
+        if self.body is not None and (data.get("ledger_after") is IN_BODY_MARK
+                                      or "policies" not in data):
             body = parse_body(self.body)
             for key in IN_BODY:
                 # absent from a lean entry, or the ledger's mark; a copying one has them
                 if key in body and data.get(key, IN_BODY_MARK) is IN_BODY_MARK:
                     data[key] = body[key]
         return data
+
+    @property
+    def ledger(self) -> dict:
+        """The ledger after the entry's event (an entry that carries LEDGER_MARK): copied in
+        the entry, or, where the entry marks it (IN_BODY_LEDGER), cut out of the record's
+        body (ledger_of) without parsing the rest of it, nor the entry: a person-year read
+        from its ledger on needs nothing else of it."""
+        if self.body is not None and self.entry is not None \
+                and (IN_BODY_LEDGER_BYTES if type(self.entry) is bytes
+                     else IN_BODY_LEDGER) in self.entry:
+            return ledger_of(self.body)
+        return self.data["ledger_after"]
 
 
 @attrs.frozen

@@ -16,7 +16,7 @@ from yibao.audit import settle as settle_module
 from yibao.audit.book_explain import recorded_earlier
 from yibao.audit.restore import recorded_settlement
 from yibao.audit.settle import BookSettler, _current_ledger
-from yibao.audit.store import BookEntry
+from yibao.audit.store import BookEntry, ledger_of
 
 EXAMPLE = {json.loads(line)["claim_id"]: line
            for line in (EXAMPLES / "benxi-2023.jsonl").read_text(encoding="utf-8").splitlines()}
@@ -283,8 +283,10 @@ def test_a_transactions_read_ahead_is_one_statement_a_method_however_many_people
         heads = store.claim_heads([f"c-{number}" for number in range(1200)] + ["bx-0001"])
     finally:
         store._db.set_trace_callback(None)
-    # 1,200 people and 1,201 ids: one SELECT each (it was one per 500 values)
-    assert len([s for s in statements if s.startswith("SELECT")]) == 2
+    # 1,200 people and 1,201 ids: one SELECT each (it was one per 500 values), and one for
+    # the bodies of the lean ledger entries read (a lean entry leaves the ledger there)
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert len(selects) == 3 and selects[1].startswith("SELECT seq, CASE typeof(body)")
     assert list(tails) == [("p-01", 2023)] and list(heads) == ["bx-0001"]
 
 
@@ -368,3 +370,31 @@ def test_a_new_store_has_pages_of_16_kb_and_an_old_one_keeps_its_own(store, tmp_
     monkeypatch.undo()
     with sqlite_store.SQLiteStore(old, create=True) as opened:
         assert opened._db.execute("PRAGMA page_size").fetchone()[0] == 4096
+
+
+@pytest.mark.parametrize("ledger", [
+    LEDGER,
+    # names inside it that read as the keys the cut looks for: cut there, it is not an
+    # object (a proper prefix of one), and the body is read whole
+    {"alerts": {}, "claims": [["c0", "2023-01-02", {"a": "1.00", "mode": "1.00"},
+                               {"a": "1.00", "line": "2.00"}]],
+     "lines": {"a": ["1.00", "1.00"], "line": ["1.00", "1.00"], "mode": ["1.00", "0.00"]}},
+])
+@pytest.mark.parametrize("kind, after", [("settlement", {"mode": "book", "outcome": {}}),
+                                         ("adjustment", {"line": "基本救助", "mode": "book"})])
+def test_a_ledger_is_cut_out_of_its_body_as_the_body_holds_it(ledger, kind, after):
+    """A lean entry leaves the ledger in its record's body (store.IN_BODY); ledger_of reads it
+    from there without parsing the outcome, as bytes or text, and whatever the names in
+    it, the ledger the body holds."""
+    body = json.dumps({"claim_id": "c0", "kind": kind, "ledger_after": ledger, **after},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if "mode" in ledger["lines"]:    # (the first cut is inside the ledger)
+        text = json.dumps(ledger, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        end = body.find(text) + len(text)
+        assert min(body.find(',"line":"'), body.find(',"mode":"')) < end
+    assert ledger_of(body) == ledger and ledger_of(body.encode("utf-8")) == ledger
+    entry = BookEntry(1, None, '{"claim_id":"c0","kind":"%s","ledger_after":true}' % kind,
+                      body.encode("utf-8"))
+    assert entry.ledger == ledger and entry.data["ledger_after"] == ledger
+    with pytest.raises(KeyError):
+        ledger_of(json.dumps({"kind": kind, **after}))
