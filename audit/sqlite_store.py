@@ -25,8 +25,9 @@ from typing import Callable, Iterable, Iterator, Mapping
 from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (IN_BODY_LEDGER_BYTES, LEDGER_MARK, LEDGER_MARK_BYTES,
-                               NOT_A_STORE, OTHER_FORMAT, Appending, AuditError, Batch, BookEntry, ClaimHead,
-                               LedgerTableStore, RawRecord, StoredRecord, by_person_year)
+                               NOT_A_STORE, OTHER_FORMAT, Appending, AuditError, Batch,
+                               BookEntry, ClaimHead, LedgerTableStore, RawRecord,
+                               StoredRecord, by_person_year, ledger_part)
 
 SCHEMA_CORE = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -422,8 +423,11 @@ class SQLiteStore(LedgerTableStore):
                 if entry is not None and IN_BODY_LEDGER_BYTES in entry]
         if not lean:
             return {}
-        return dict(self._rows_in(f"SELECT seq, {_AS_BYTES.format('body')} FROM records "
-                                  "WHERE seq IN ({marks})", lean))
+        # (by key in seq order; only the ledger kept of each: ledger_part, what is read of
+        # it, in the settling process or in the run's worker, which it is sent to)
+        return {seq: body if body is None else ledger_part(body) for seq, body in self._rows_in(
+            f"SELECT seq, {_AS_BYTES.format('body')} FROM records WHERE seq IN ({{marks}})",
+            sorted(lean))}
 
     def prepare_ledgers(self) -> None:
         """Build the ledger table now, in its own transaction, rather than on the first

@@ -101,26 +101,46 @@ _LEDGER_ENDS = {bytes: (LEDGER_MARK_BYTES, b',"line":"', b',"mode":"'),
                 str: (LEDGER_MARK, ',"line":"', ',"mode":"')}
 
 
-def ledger_of(body: str | bytes) -> dict:
-    """The ``ledger_after`` of a record's body (KeyError if it has none).
+def ledger_cut(body: str | bytes) -> str | bytes | None:
+    """The text of a record body's ``ledger_after`` value as cut out (None: no cut).
 
     The cut ends at the first "line" or "mode" key after the ledger's: the ledger's own
     end, or a point inside it (a name there that reads so), and a proper prefix of an
     object is never JSON; nor is an object with text after it (a key between the two,
-    were a body to have one).  Whatever does not parse as an object is read from the
-    whole body instead, so the cut decides nothing but the cost."""
-    mark, *ends = _LEDGER_ENDS[type(body)]
+    were a body to have one).  So what the cut gives either parses as the ledger or
+    does not parse as an object at all."""
+    mark, line, mode = _LEDGER_ENDS[type(body)]
     start = body.find(mark)
-    if start >= 0:
-        start += len(mark)
-        cuts = [cut for cut in (body.find(end, start) for end in ends) if cut >= 0]
-        if cuts:
-            try:
-                found = parse_body(body[start:min(cuts)])
-                if type(found) is dict:
-                    return found
-            except ValueError:
-                pass
+    if start < 0:
+        return None
+    start += len(mark)
+    end = body.find(mode, start)
+    if end < 0:
+        return None
+    before = body.find(line, start, end)     # "line" sorts before "mode"
+    return body[start:before if before >= 0 else end]
+
+
+def ledger_part(body: bytes) -> bytes:
+    """A body as a person-year read from its ledger on needs it: an object of its
+    ``ledger_after`` alone (a third of the body's bytes, sent as such to the run's worker),
+    or the body itself where no cut is found."""
+    cut = ledger_cut(body)
+    return body if cut is None else b"".join((b"{", LEDGER_MARK_BYTES, cut, b"}"))
+
+
+def ledger_of(body: str | bytes) -> dict:
+    """The ``ledger_after`` of a record's body (KeyError if it has none), or of an object of
+    it alone (ledger_part): parsed from its cut (ledger_cut), and, where that does not
+    parse as an object, from the whole body, so the cut decides nothing but the cost."""
+    cut = ledger_cut(body)
+    if cut is not None:
+        try:
+            found = parse_body(cut)
+            if type(found) is dict:
+                return found
+        except ValueError:
+            pass
     return parse_body(body)["ledger_after"]
 
 
@@ -144,7 +164,8 @@ class BookEntry:
     entry: str | bytes | None
     # The record's body (text or UTF-8 bytes), read by the store with the entry where the
     # entry may leave fields in it (IN_BODY) that the reader needs: a person-year read
-    # whole, every record's; one read from its ledger on, only a lean ledger entry's.
+    # whole, every record's; one read from its ledger on, only a lean ledger entry's, and
+    # on SQLite of it only its ledger (ledger_part: all that such a read needs).
     body: str | bytes | None = None
 
     @functools.cached_property
