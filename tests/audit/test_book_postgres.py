@@ -232,3 +232,44 @@ def test_a_book_migrated_to_postgresql_has_its_ledger_table(tmp_path, postgres_u
         expected = {(p, y): s for p, y, s in
                     source._db.execute("SELECT person_id, year, seq FROM book_ledgers")}
         assert ledger_rows(target) == expected and len(expected) == 2
+
+
+def test_an_old_books_copying_index_is_read_on_postgresql_and_reindexed_lean(
+        tmp_path, postgres_url, capsys):
+    """Issue 22 §9 on PostgreSQL: the /3 fixture (tests/audit/test_old_formats.py), whose
+    index rows copy their records' claim, chain and ledger, migrates as it is; p-02
+    (特困人员, bx-0004 paid 7,000 of the 2万 cap) takes bx-0004b on top of its copying
+    ledger (burden 38,000 − 18,000 = 20,000 at 70%: 13,000 left of the cap) in a lean row;
+    after `audit reindex` every row is lean and bx-0004c (May, burden 10,000) reads the
+    ledger from bx-0004b's body: the cap is spent, 0.00."""
+    fixture = EXAMPLES.parent.parent / "tests" / "audit" / "fixtures" / "book-v3.db"
+    book = tmp_path / "book-v3.db"
+    book.write_bytes(fixture.read_bytes())
+    chain = None
+    with open_store(str(book)) as store:
+        for _, text in store.sources():     # Benxi, and its revision (which loads both)
+            revision = text.startswith("policy ")
+            path = tmp_path / f"{text.split()[1] if revision else 'benxi-2023'}.policy"
+            path.write_text(text, encoding="utf-8")
+            chain = str(path) if revision else chain
+    assert main(["audit", "migrate", str(book), postgres_url]) == EXIT_OK
+    april = {**EXAMPLE["bx-0004"], "claim_id": "bx-0004b", "date": "2023-04-01",
+             "in_scope_cost": "38000.00", "total_cost": "40000.00"}
+    may = {**EXAMPLE["bx-0004"], "claim_id": "bx-0004c", "date": "2023-05-01"}
+    paid = []
+    for claim in (april, may):
+        capsys.readouterr()
+        assert main(["settle", chain, write(tmp_path / "day.jsonl", claim),
+                     "--book", postgres_url]) == EXIT_OK
+        [line] = capsys.readouterr().out.splitlines()
+        paid.append(json.loads(line)["payouts"][BASIC])
+        with open_store(postgres_url) as store:
+            rows = [json.loads(entry) for _, _, _, entry in store.book_index()]
+            assert verify_store(store).ok
+        if claim is april:
+            assert "claim" in rows[0] and "claim" not in rows[-1]      # copying, then lean
+            assert rows[-1]["ledger_after"] is True
+            assert main(["audit", "reindex", postgres_url]) == EXIT_OK
+    assert paid == ["13000.00", "0.00"]
+    assert not any("claim" in row or "policies" in row for row in rows)
+    assert main(["audit", "replay", postgres_url]) == EXIT_OK
