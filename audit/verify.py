@@ -270,10 +270,15 @@ def _walk_joined(store: AuditStore, start: int, head: str, limit: int, sources: 
                     # canonical JSON: orjson's bytes, as canonical_bytes writes them when
                     # orjson writes the values at all; else orjson raises here).
                     # Either shape: the lean entry, or the one an earlier yibao wrote,
-                    # which copied the claim, the chain and the ledger (book.IN_BODY).
-                    wanted = {key: data[key] for key in fields if key in data}
-                    if "ledger_after" in data:
-                        wanted["ledger_after"] = True
+                    # which copied the claim, the chain and the ledger (book.IN_BODY).  A
+                    # row holding the chain is compared with the copying one alone (a lean
+                    # one never holds it): an old book's rows are encoded once, not twice.
+                    if entry is not None and b'"policies":' in entry:
+                        wanted = {key: data[key] for key in copied if key in data}
+                    else:
+                        wanted = {key: data[key] for key in fields if key in data}
+                        if "ledger_after" in data:
+                            wanted["ledger_after"] = True
                     if (index_seq, person, year) != (seq, data["person_id"], data["year"]) \
                             or entry != dumps(wanted, option=sort_keys) and entry != dumps(
                                 {key: data[key] for key in copied if key in data},
