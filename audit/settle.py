@@ -134,6 +134,11 @@ class BookSettler:
         # What every record of this run says the same way: written once, not per record.
         self.constant = {"mode": BOOK_MODE, "engine_version": ENGINE_VERSION}
         self.position = 0   # records of this batch written so far
+        if worker is not None and not getattr(store, "wal", False):
+            # Its reads could wait for this process's write transaction, which waits for
+            # its replies: a worker forked by the first large transaction instead.
+            worker.close()
+            worker = None
         self._worker: RunWorker | None = worker   # else forked by the first large transaction
         # Whether the worker reads each person-year's entries itself (BookReads), on a
         # connection of its own, rather than being sent them.

@@ -572,6 +572,13 @@ class SQLiteStore(LedgerTableStore):
     def sources(self) -> Iterator[tuple[str, str]]:
         yield from self._db.execute("SELECT sha256, text FROM sources ORDER BY sha256")
 
+    @property
+    def wal(self) -> bool:
+        """Whether the file is in write-ahead-log mode: then a reader on a connection of its
+        own never waits for this one's write transaction (in the rollback journal's mode it
+        may, until the transaction commits)."""
+        return self._journal_mode == "wal"
+
     @contextmanager
     def snapshot(self) -> Iterator[tuple[int, str]]:
         """One read transaction, outside any write: what is read inside it is the book as

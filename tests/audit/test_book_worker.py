@@ -393,3 +393,23 @@ def test_yibao_settle_forks_a_reading_worker_before_it_opens_the_book(
     assert settled(str(tmp_path / "worker.db")) == serial
     assert events[:2] == ["fork", "open"] and events.count("fork") == 2
     assert replies and all(reply is not None and reply[0] is not None for reply in replies)
+
+
+def test_no_reading_worker_beside_a_rollback_journal(engine, tmp_path, monkeypatch, serial):
+    """A book not in WAL mode: a reader may wait for the settling process's write
+    transaction, which waits for the worker's reply.  The worker forked before the book
+    was opened is ended unused, and one forked by the first large transaction is sent
+    what it needs: the same bytes."""
+    records, report = serial
+    monkeypatch.setattr(SQLiteStore, "wal", property(lambda store: False))
+    replies, result = [], RunWorker.result
+
+    def watched(worker, ticket):
+        found = result(worker, ticket)
+        replies.append(found)
+        return found
+    monkeypatch.setattr(RunWorker, "result", watched)
+    with_worker, worker_report = book(str(tmp_path / "journal.db"), engine, reading=True)
+    assert worker_report == report
+    assert with_worker == records
+    assert replies and all(reply is not None and reply[0] is None for reply in replies)
