@@ -202,8 +202,9 @@ class BookSettler:
             return self.commit(chunk, following, with_worker=True)
 
     def worker(self) -> RunWorker | None:
-        """The run's worker (audit/run_worker.py), forked by the first transaction that
-        has work for it; None where the system cannot run one (run_worker.available)."""
+        """The run's worker (audit/run_worker.py): the one given (reading_worker), or one
+        forked by the first transaction that has work for it; None where the system
+        cannot run one (run_worker.available) or it is gone."""
         if self._worker is None and run_worker_available():
             self._worker = RunWorker(_worker_job(self.engine, None))
         # (one that died or was given up on is sent nothing more: this process settles)
@@ -427,9 +428,11 @@ class _Session:
         that names it (by person and year, or by a booked claim id) is such a claim,
         under an id no other line names and the book does not hold; it has a
         recorded ledger (the store's ledger table) and its year is not closed.  Its
-        entries from that ledger on are sent as read, and the worker decides what
-        ``_tails`` would (the ledger current, its claims dated no later than the new
-        ones): a person-year it declines comes back to this process (_reclaim).
+        entries from that ledger on are read by the worker itself (a worker forked
+        before the book was opened: BookReads) or read here and sent, and the worker
+        decides what ``_tails`` would (a ledger recorded and current, its claims dated
+        no later than the new ones): a person-year it declines comes back to this
+        process (_reclaim).
         ``written``: the person-years and claim ids of the transaction that
         reads this (the one before the chunk's), which will have written them by the
         time the chunk's transaction runs: the chunk's lines that name them are left
