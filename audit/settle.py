@@ -93,10 +93,7 @@ WORKER_FROM = 256
 _CLAIM_BOTH_SIDES = 300e-6
 # A transaction whose claims are sent only once it has begun (the run's first) has the
 # worker start late by construction: this process keeps this share of them, which it
-# settles while the worker settles the rest (≈ 110 against ≈ 190 µs a claim).  The
-# first transaction sent ahead starts from the same share (BookSettler.keep): given
-# none, the worker had all of it and this process waited for it a third of a second
-# (benchmarks/RESULTS.md, "The settlement book"); the balance moves it from there.
+# settles while the worker settles the rest (≈ 110 against ≈ 190 µs a claim).
 _OWN_SHARE = 0.4
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")   # as admission reads a date
 
@@ -110,9 +107,8 @@ class BookSettler:
     """Settles a run's events into ``store``; one batch of the chain per run."""
 
     # How many of a transaction's claims the worker could take this process keeps, so
-    # that neither waits for the other (moved after each transaction: _balance); None
-    # until the first transaction sent ahead sets it (_OWN_SHARE of its claims).
-    keep: int | None = None
+    # that neither waits for the other (moved after each transaction: _balance).
+    keep = 0
 
     def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
                  clock: Callable[[], str] = utc_now, worker: RunWorker | None = None):
@@ -215,7 +211,7 @@ class BookSettler:
         other.  Waiting for the worker (it had more to do, or no core to do it on: a
         busy machine) keeps more here; the worker idle before a request gives it more."""
         moved = (waited - idle) / _CLAIM_BOTH_SIDES
-        self.keep = max(0, int((self.keep or 0) + moved / 2))   # halved: the next may differ
+        self.keep = max(0, int(self.keep + moved / 2))   # halved: the next one may differ
 
     def close_worker(self) -> None:
         self._ahead = None
@@ -503,11 +499,9 @@ class _Session:
         if sent is not None:
             keep = 0     # (kept back when the rest was sent)
         elif written_keys or written_ids:
-            if self.settler.keep is None:
-                self.settler.keep = int(eligible * _OWN_SHARE)
             keep = self.settler.keep
         else:
-            keep = max(self.settler.keep or 0, int(eligible * _OWN_SHARE))
+            keep = max(self.settler.keep, int(eligible * _OWN_SHARE))
         if eligible - keep < (WORKER_FROM // 16 if sent is not None else WORKER_FROM // 2):
             return None
         worker = self.settler.worker()
