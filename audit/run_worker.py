@@ -16,10 +16,13 @@ over a pipe the writer would stall until the reader drained it, chunk by chunk
 every 5 ms).  The files die with the processes: nothing is left behind by a run
 that is killed.
 
-A worker that dies (a signal, an exception, a lost socket) takes nothing with it:
-every request is kept until its reply is read, and a request whose reply does
-not come is done by the settling process itself (:meth:`RunWorker.result`),
-with the same function: the same bytes, only later.
+A worker that dies (a signal, an exception, a lost socket) or hangs takes nothing
+with it: a reply that does not come within ``REPLY_TIMEOUT`` (plus a generous
+allowance for each item of its request) is given up on and the worker killed;
+:meth:`RunWorker.result` then answers None, and the settling process does that
+request's work itself, as it does everything the worker declines: the same
+bytes, only later.  Ending the run never waits on a worker for long either
+(:meth:`RunWorker.close`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import gc
 import mmap
 import os
 import pickle
+import signal
 import socket
 import struct
 import threading
@@ -35,6 +39,15 @@ import time
 from typing import Callable
 
 _HEADER = struct.Struct("<Qd")   # the payload's length; (a reply) how long the worker was idle
+
+# How long a reply may keep the settling process waiting before the worker is given up
+# on (killed; its request done by the settling process): a floor, and per item of the
+# request (a claim), some fifty times what the worker takes for one (≈ 190 µs) — a
+# busy machine slows it, a worker stuck in a lock never answers.
+REPLY_TIMEOUT = 30.0
+REPLY_TIMEOUT_PER_ITEM = 0.01
+# How long closing the run waits for the worker to end once told to, before killing it.
+CLOSE_TIMEOUT = 5.0
 
 
 # Threads of ours that may run beside a fork: the SQLite store's checkpointer
@@ -59,7 +72,11 @@ def available() -> bool:
 
 
 class RunWorker:
-    """A child doing ``job`` for each request (:meth:`submit`, then :meth:`result`)."""
+    """A child doing ``job`` for each request (:meth:`submit`, then :meth:`result`).
+
+    Forked when made: a caller that wants the child to open files of its own (the book,
+    on a connection of its own) makes it before opening them itself, while no thread
+    runs (audit/work_ahead.py, ``BookReads``)."""
 
     def __init__(self, job: Callable):
         self.job = job
@@ -81,18 +98,19 @@ class RunWorker:
         self.pid = pid
         self.alive = True
         self._socket = parent_end
-        self._kept: dict[int, object] = {}   # ticket → its request, until its reply is read
+        self._kept: dict[int, float] = {}   # ticket → how long its reply may take, until read
         self._submitted = 0
         self._answered = 0   # replies read (or given up on) so far, in ticket order
         # Seconds the worker had waited for the request of the last reply read, after
         # sending the reply before it: how long it was idle (the caller's balance).
         self.idle = 0.0
 
-    def submit(self, request) -> int:
-        """Send a request; its ticket, for :meth:`result`."""
+    def submit(self, request, items: int = 0) -> int:
+        """Send a request of ``items`` items (its reply's allowance); its ticket, for
+        :meth:`result`."""
         ticket = self._submitted
         self._submitted += 1
-        self._kept[ticket] = request
+        self._kept[ticket] = REPLY_TIMEOUT + REPLY_TIMEOUT_PER_ITEM * items
         if self.alive:
             try:
                 _send(self._socket, request, 0.0)
@@ -101,13 +119,15 @@ class RunWorker:
         return ticket
 
     def result(self, ticket: int):
-        """The reply to ``ticket`` (waiting for it), or the job done here if the worker
-        is gone.  The replies to earlier tickets not asked for are dropped."""
-        request = self._kept.pop(ticket)
+        """The reply to ``ticket`` (waiting for it), or None if the worker is gone or gave
+        no reply in time (then killed): the caller does that request's work itself.  The
+        replies to earlier tickets not asked for are dropped."""
+        allowance = self._kept.pop(ticket)
         while self.alive and self._answered <= ticket:
             try:
+                self._socket.settimeout(allowance)
                 found = _receive(self._socket)
-            except OSError:
+            except OSError:     # (socket.timeout among them: a worker that hangs)
                 found = None
             if found is None:
                 self._lost()
@@ -119,24 +139,42 @@ class RunWorker:
         for dropped in [t for t in self._kept if t < ticket]:
             del self._kept[dropped]
         self.idle = 0.0
-        return self.job(request)
+        return None
 
     def drop(self, ticket: int) -> None:
         """A request whose reply is not wanted any more (read and dropped when it comes)."""
         self._kept.pop(ticket, None)
 
     def _lost(self) -> None:
+        """Given up on: killed (it may be alive and stuck; its replies are not wanted)."""
         self.alive = False
         self._socket.close()
+        _kill(self.pid)
 
     def close(self) -> None:
-        """End the worker (it sees the end of its requests and exits) and reap it."""
+        """End the worker (it sees the end of its requests and exits) and reap it; one
+        that has not ended within CLOSE_TIMEOUT (busy with a request no one will read,
+        or stuck) is killed."""
         if self.alive:
-            self._lost()
+            self.alive = False
+            self._socket.close()
+        deadline = time.monotonic() + CLOSE_TIMEOUT
         try:
-            os.waitpid(self.pid, 0)
+            while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                if time.monotonic() > deadline:
+                    _kill(self.pid)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.001)
         except ChildProcessError:
             pass
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass     # it has ended already
 
 
 def _send(connection: socket.socket, value, idle: float) -> None:

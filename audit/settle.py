@@ -55,12 +55,13 @@ from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.on_top import PersonYearKey, Prepared, assemble, prepare_on_top
 from yibao.audit.run_worker import RunWorker
 from yibao.audit.run_worker import available as run_worker_available
-from yibao.audit.work_ahead import REPORT_HEAD, Ahead, prepare_sent
+from yibao.audit.work_ahead import REPORT_HEAD, Ahead, BookReads, prepare_sent
 from yibao.audit.policies import policy_chain, policy_key
 from yibao.audit.record import utc_now
 from yibao.audit.settlement_template import (SettlementTemplate, chain_fields,
                                              encode)
 from yibao.audit.store import Appending, AuditError, AuditStore, BookEntry, ClaimHead, StoredRecord
+from yibao.audit.stores import is_database_url
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import ClaimError
 from yibao.runtime.evaluate import ClaimResult
@@ -110,7 +111,10 @@ class BookSettler:
     keep = 0
 
     def __init__(self, store: AuditStore, engine: Engine, resume: bool = False,
-                 clock: Callable[[], str] = utc_now):
+                 clock: Callable[[], str] = utc_now, worker: RunWorker | None = None):
+        """``worker``: the run's worker, forked before ``store`` was opened, that reads the
+        book itself (:func:`reading_worker`); without one, a worker is forked by the first
+        large transaction, and this process reads what it sends it."""
         self.store, self.engine, self.clock = store, engine, clock
         self.chain, texts = policy_chain(engine.loaded)
         self.policy_key = policy_key(self.chain)
@@ -126,7 +130,15 @@ class BookSettler:
         # What every record of this run says the same way: written once, not per record.
         self.constant = {"mode": BOOK_MODE, "engine_version": ENGINE_VERSION}
         self.position = 0   # records of this batch written so far
-        self._worker: RunWorker | None = None   # forked by the first large transaction
+        if worker is not None and not getattr(store, "wal", False):
+            # Its reads could wait for this process's write transaction, which waits for
+            # its replies: a worker forked by the first large transaction instead.
+            worker.close()
+            worker = None
+        self._worker: RunWorker | None = worker   # else forked by the first large transaction
+        # Whether the worker reads each person-year's entries itself (BookReads), on a
+        # connection of its own, rather than being sent them.
+        self._worker_reads = worker is not None
         self._ahead: Ahead | None = None        # the next transaction's, sent already
         self.done = 0       # input lines already settled (resuming: by the interrupted run)
         batch = self._resumable() if resume else None
@@ -186,15 +198,13 @@ class BookSettler:
             return self.commit(chunk, following, with_worker=True)
 
     def worker(self) -> RunWorker | None:
-        """The run's worker (audit/run_worker.py), forked by the first transaction that
-        has work for it; None where the system cannot run one (run_worker.available)."""
-        if not run_worker_available():
-            return None
-        if self._worker is None:
-            self._worker = RunWorker(functools.partial(
-                prepare_sent, self.engine, self.computed, self.template,
-                functools.partial(_current_ledger, applied=self.applied)))
-        return self._worker
+        """The run's worker (audit/run_worker.py): the one given (reading_worker), or one
+        forked by the first transaction that has work for it; None where the system
+        cannot run one (run_worker.available) or it is gone."""
+        if self._worker is None and run_worker_available():
+            self._worker = RunWorker(_worker_job(self.engine, None))
+        # (one that died or was given up on is sent nothing more: this process settles)
+        return self._worker if self._worker is not None and self._worker.alive else None
 
     def _balance(self, waited: float, idle: float) -> None:
         """After a transaction: the share kept here moved by what one side waited for the
@@ -258,7 +268,7 @@ class BookSettler:
         with self.store.appending() as tail:
             if ahead is not None and (ahead.chunk is not chunk
                                       or ahead.head != (tail.seq, tail.hash)):
-                for ticket in ahead.tickets:          # another writer came in between
+                for ticket, _, _ in ahead.tickets:    # another writer came in between
                     self._worker.drop(ticket)
                 ahead = None
             session = _Session(self, tail, following if with_worker else None)
@@ -278,8 +288,31 @@ class BookSettler:
             session.flush_all()
         if self._ahead is not None:
             self._ahead.head = (tail.seq, tail.hash)
+            for _, _, heads in self._ahead.tickets:
+                heads.add(self._ahead.head)   # (the worker may read after this commit)
         self.position = session.position
         return session.report
+
+
+def reading_worker(engine: Engine, location: str) -> RunWorker | None:
+    """The run's worker for the book at ``location``, forked now — before the caller opens
+    the book, while no thread runs — so that it can read the book on a connection of its
+    own (work_ahead.BookReads), which a worker forked later cannot do safely
+    (benchmarks/probe_fork_sqlite.py); give it to :class:`BookSettler`.  None where no
+    worker can run here (run_worker.available) or the book is not an SQLite file."""
+    if is_database_url(location) or not run_worker_available():
+        return None
+    return RunWorker(_worker_job(engine, BookReads(location)))
+
+
+def _worker_job(engine: Engine, reads: BookReads | None) -> Callable:
+    """The worker's job (work_ahead.prepare_sent) for ``engine``'s policy chain: what it
+    needs of the run is the engine alone, so it can be made before the book is open."""
+    chain, _ = policy_chain(engine.loaded)
+    shas = frozenset(ref.sha256 for ref in chain)
+    applied = tuple(f'{_APPLIED}{sha}"' for sha in shas)
+    return functools.partial(prepare_sent, engine, computed_lines(engine),
+                             functools.partial(_current_ledger, applied=applied), reads, shas)
 
 
 class _Session:
@@ -287,6 +320,9 @@ class _Session:
 
     def __init__(self, settler: BookSettler, tail: Appending, following: list | None = None):
         self.settler, self.tail = settler, tail
+        # The chain's head as the transaction began: the book as last committed, while it
+        # holds the write lock (what the worker may read meanwhile: work_ahead).
+        self.start_head = (tail.seq, tail.hash)
         # The next transaction's lines: their plain on-top claims are sent to the run's
         # worker before this one links its records (flush_all); None: no worker.
         self.following = following
@@ -388,9 +424,11 @@ class _Session:
         that names it (by person and year, or by a booked claim id) is such a claim,
         under an id no other line names and the book does not hold; it has a
         recorded ledger (the store's ledger table) and its year is not closed.  Its
-        entries from that ledger on are sent as read, and the worker decides what
-        ``_tails`` would (the ledger current, its claims dated no later than the new
-        ones): a person-year it declines comes back to this process (_reclaim).
+        entries from that ledger on are read by the worker itself (a worker forked
+        before the book was opened: BookReads) or read here and sent, and the worker
+        decides what ``_tails`` would (a ledger recorded and current, its claims dated
+        no later than the new ones): a person-year it declines comes back to this
+        process (_reclaim).
         ``written``: the person-years and claim ids of the transaction that
         reads this (the one before the chunk's), which will have written them by the
         time the chunk's transaction runs: the chunk's lines that name them are left
@@ -442,10 +480,18 @@ class _Session:
                 blocked.add(key)
                 continue
             earliest[key] = min(date for _, _, _, _, date in found)
-        # As _tails: only when every policy text the store holds is one of this chain's.
-        if not earliest or not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
+        if not earliest:
             return None
-        tails = self.store.book_tails(set(earliest))
+        reads = self.settler._worker_reads
+        if reads:
+            # The worker reads their entries itself, and checks the store's policy texts
+            # (BookReads): here only whether their years are closed (one small read).
+            tails = dict.fromkeys(earliest)
+        else:
+            # As _tails: only when every policy text the store holds is one of this chain's.
+            if not {sha for sha, _ in self.store.sources()} <= self.settler.shas:
+                return None
+            tails = self.store.book_tails(set(earliest))
         closures = self.store.book_records_of({(EVERYONE, year) for _, year in tails})
         tails = {key: entries for key, entries in tails.items()
                  if not closures.get((EVERYONE, key[1]))}
@@ -471,14 +517,21 @@ class _Session:
                 kept.add(key)
                 keep -= len(candidates[key])
         for key, found in candidates.items():    # in the order they are first named
-            entries = tails.get(key)
-            if entries is None or key in kept:
+            if key not in tails or key in kept:
                 continue
-            request.append((key, [(entry.entry, entry.body) for entry in entries], earliest[key],
+            entries = tails[key]
+            request.append((key, None if reads else [(entry.entry, entry.body) for entry in entries],
+                            earliest[key],
                             [(claim_id, line, raw) for line, raw, _, claim_id, _ in found]))
             for line, _, record, claim_id, _ in found:
                 lines[line] = (key, record, claim_id)
-        return Ahead(chunk, lines, {key for key, _, _, _ in request}, [worker.submit(request)],
+        keys = {key for key, _, _, _ in request}
+        ticket = worker.submit(request, len(lines))
+        # The snapshots the worker may read in that are this transaction's book: the
+        # head now (this process holds the write lock: nothing else commits) — and when
+        # sent for the next transaction, the head this one's commit makes (BookSettler
+        # .commit adds it; it checks then that no other writer came in between).
+        return Ahead(chunk, lines, keys, [(ticket, keys, {self.start_head})],
                      kept, looked={line: record for line, record in read.items()
                                    if line not in lines})
 
@@ -639,13 +692,24 @@ class _Session:
                 set(self.years) | set(self.states) | set(self.read),
                 self.looked_up | set(self.where) | set(self.heads)))
         if self.ahead is not None:
-            worker, waited, idle = self.settler._worker, 0.0, None
-            for ticket in self.ahead.tickets:
+            worker, waited, idle, declined = self.settler._worker, 0.0, None, []
+            for ticket, sent, heads in self.ahead.tickets:
                 started = time.perf_counter()
                 reply = worker.result(ticket)
                 waited += time.perf_counter() - started
                 idle = worker.idle if idle is None else idle   # (before the first)
-                prepared.update(self._from_worker(reply))
+                if reply is None or (reply[0] is not None and reply[0] not in heads):
+                    # The worker gone (or given up on), or what it read is not this
+                    # transaction's book (another writer committed before its snapshot):
+                    # every person-year of the request is settled here.
+                    declined += [key for key in sent if key in self.pending]
+                    continue
+                prepared.update(self._from_worker(reply[1], declined))
+            if declined:
+                self._reclaim(declined)
+                prepared.update(prepare_on_top(self, [key for key in declined
+                                                      if key in self.pending
+                                                      and self._on_top(key)]))
             if self.ahead.head is not None:
                 # (not for a transaction whose claims were sent once it had begun: the
                 # worker starts late by construction; its share is _OWN_SHARE)
@@ -663,11 +727,13 @@ class _Session:
                            else entry for entry in self.report]
             self.report = [entry for entry in self.report if entry is not None]
 
-    def _from_worker(self, reply) -> dict[PersonYearKey, Prepared]:
+    def _from_worker(self, reply: dict, declined: list[PersonYearKey]
+                     ) -> dict[PersonYearKey, Prepared]:
         """The worker's reply (work_ahead.prepare_sent) as prepare_on_top's: the claims it
         refused while validating them taken out of their person-year (as if they had
-        been refused in _claim), and a person-year it declined (not on top of its
-        ledger, or a value the template cannot write) taken back (_reclaim)."""
+        been refused in _claim); a person-year it declined (not on top of its ledger,
+        or a value the template cannot write) added to ``declined``, to be taken back
+        (_reclaim)."""
         prepared = {}
         for key, (items, refused) in reply.items():
             for claim_id, line, error in refused:
@@ -677,13 +743,20 @@ class _Session:
             if items is not None:
                 prepared[key] = (None, items)
             else:
-                self._reclaim(key)
+                declined.append(key)
         return prepared
 
-    def _reclaim(self, key: PersonYearKey) -> None:
-        """A person-year the worker declined, made what _claim would have made of its
-        claims: read now (nothing else in the transaction named it), its claims
-        decoded and validated here; flush_all then settles it the general way."""
+    def _reclaim(self, keys: list[PersonYearKey]) -> None:
+        """Person-years the worker declined, made what _claim would have made of their
+        claims: read now, in one query (nothing else in the transaction named them),
+        their claims decoded and validated here; flush_all then settles them here."""
+        unread = [key for key in keys if key not in self.read]
+        if unread:
+            self.read.update(self.store.book_records_of(unread))
+        for key in keys:
+            self._reclaim_one(key)
+
+    def _reclaim_one(self, key: PersonYearKey) -> None:
         del self.years[key]
         claims = self._open_year(key)
         waiting = self.pending[key] = [

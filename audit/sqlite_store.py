@@ -19,6 +19,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import urllib.parse
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -93,14 +94,18 @@ _WALK_PART = 1000  # rows fetched at a time
 
 
 class SQLiteStore(LedgerTableStore):
-    def __init__(self, path: str, create: bool = False):
+    def __init__(self, path: str, create: bool = False, read_only: bool = False):
         self.location = path
         if not create and not os.path.isfile(path):
             raise AuditError(f"{NOT_A_STORE} {path}: no audit store there",
                              "record one first: yibao eval POLICY CLAIMS --record STORE")
         try:
             # Autocommit mode: transactions are opened explicitly, BEGIN IMMEDIATE.
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            # ``read_only``: a connection SQLite itself refuses to write on (the run's
+            # worker reading the book beside its writer: audit/work_ahead.py).
+            self._db = (sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True,
+                                        timeout=30, isolation_level=None) if read_only else
+                        sqlite3.connect(path, timeout=30, isolation_level=None))
             # A text column edited into bytes that are not UTF-8 is read with U+FFFD in
             # their place (it then no longer matches its hash), not refused mid-walk.
             self._db.text_factory = lambda raw: raw.decode("utf-8", "replace")
@@ -585,6 +590,26 @@ class SQLiteStore(LedgerTableStore):
 
     def sources(self) -> Iterator[tuple[str, str]]:
         yield from self._db.execute("SELECT sha256, text FROM sources ORDER BY sha256")
+
+    @property
+    def wal(self) -> bool:
+        """Whether the file is in write-ahead-log mode: then a reader on a connection of its
+        own never waits for this one's write transaction (in the rollback journal's mode it
+        may, until the transaction commits)."""
+        return self._journal_mode == "wal"
+
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[int, str]]:
+        """One read transaction, outside any write: what is read inside it is the book as
+        of one commit (WAL: a reader never waits for the writer), whose chain head
+        (seq, hash) it yields — (0, GENESIS) for an empty chain, as a writer's tail says."""
+        self._db.execute("BEGIN")
+        try:
+            row = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"
+                                   ).fetchone()
+            yield (row[0], row[1]) if row else (0, GENESIS)
+        finally:
+            self._db.execute("COMMIT")
 
     def close(self) -> None:
         if self._checkpointer is not None:

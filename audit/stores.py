@@ -11,9 +11,14 @@ from yibao.audit.sqlite_store import SQLiteStore
 from yibao.audit.store import AuditStore
 
 
+def is_database_url(location: str) -> bool:
+    """Whether ``location`` names a PostgreSQL database (else an SQLite file's path)."""
+    return location.startswith(("postgresql:", "postgres:"))
+
+
 def open_store(location: str, create: bool = False) -> AuditStore:
     """The store at ``location``: a file path (SQLite), or a database URL."""
-    if location.startswith(("postgresql:", "postgres:")):
+    if is_database_url(location):
         from yibao.audit.postgres_store import PostgresStore
 
         return PostgresStore(location, create)

@@ -239,6 +239,9 @@ def phases(location: str, claims: str, commit_every: int = 2000
                     for index, value in enumerate(since(start)):
                         spent[_name][index] += value
             setattr(owner, attribute, wrapper)
+    # As `yibao settle` does: the run's worker forked before the book is opened, so that
+    # it reads the book itself (settle.reading_worker).
+    worker = settle.reading_worker(engine, location)
     with open_store(location) as store:
         start = [clock() for clock in clocks]
         report = verify_store(store, since=store.verified_head())
@@ -247,7 +250,7 @@ def phases(location: str, claims: str, commit_every: int = 2000
         spent["verify since the last verified head"] = since(start)
         start = [clock() for clock in clocks]
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        settler = settle.BookSettler(store, engine)
+        settler = settle.BookSettler(store, engine, worker=worker)
         for lines in settler.run(read_lines(claims), commit_every):
             for entry in lines:      # the report lines, as the command writes them
                 text_of(entry)

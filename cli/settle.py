@@ -94,6 +94,27 @@ def _verdict(ahead, store) -> None:
     store.mark_verified(report.records, report.head)
 
 
+# A claim the run's worker takes names its id, person, date and costs: no line of one is
+# shorter than this, so a smaller input holds no transaction worth a worker.
+_SHORTEST_CLAIM = 64
+
+
+def _worth_a_worker(args) -> bool:
+    """Whether the run may have a transaction the worker takes (audit/settle.py
+    WORKER_FROM lines): claims to settle, transactions that large, and an input that
+    can hold one (standard input: perhaps)."""
+    from yibao.audit.settle import WORKER_FROM
+
+    if args.claims is None or args.commit_every < WORKER_FROM:
+        return False
+    if args.claims == "-":
+        return True
+    try:
+        return os.path.getsize(args.claims) >= WORKER_FROM * _SHORTEST_CLAIM
+    except OSError:
+        return False    # (reported when it is opened)
+
+
 def _positive(text: str) -> int:
     import argparse
 
@@ -125,23 +146,28 @@ def run(args) -> int:
     from yibao.audit.verify_ahead import VerificationAhead
 
     ahead = VerificationAhead(args.book, whole=args.verify_all)
-    from yibao.audit.settle import BookSettler
+    from yibao.audit.settle import BookSettler, reading_worker
     from yibao.audit.store import AuditError
     from yibao.audit.stores import open_store
     from yibao.core.jsonl import read_lines
     from yibao.dsl.policy_cache import load_policy_cached
     from yibao.runtime.batch import Engine
 
-    refused = 0
+    refused, worker = 0, None
     try:
         engine = Engine(load_policy_cached(args.policy))
+        if _worth_a_worker(args):
+            # The run's worker, forked now, before the book is opened (and before the store
+            # starts a thread), so that it can read the book itself on a read-only
+            # connection of its own (docs/book.md, "How a run uses two cores").
+            worker = reading_worker(engine, args.book)
         with open_store(args.book, create=True) as store:
             verdict = functools.partial(_verdict, ahead, store)
             if ahead.walking:
                 store.commit_after(verdict)
             else:
                 verdict()       # walked here and now, before anything is written
-            settler = BookSettler(store, engine, args.resume)
+            settler = BookSettler(store, engine, args.resume, worker=worker)
             batch = settler.batch.batch
             if settler.resumed:
                 print(f"yibao: resuming batch {batch} of {args.book} after input line "
@@ -183,6 +209,8 @@ def run(args) -> int:
         print(f"yibao: {error.message}{hint}", file=sys.stderr)
         return EXIT_USAGE
     finally:
+        if worker is not None:
+            worker.close()      # (the run closes it; not if it never began)
         ahead.close()
     if refused:
         print(f"yibao: {refused} line(s) refused; the others were settled into {args.book}",

@@ -15,6 +15,11 @@ claim, a repeat, a withdrawal of a claim the run settled two transactions
 before, a new person, and a refused claim then a late one in a person-year the
 worker declines (settled and refused by the settling process).  The worker takes every transaction (``WORKER_FROM``
 lowered to 1); the run without it is the serial one.
+
+Each test runs with both kinds of worker (``reading``): one forked before the book is
+opened, which reads the person-years it is sent from the book itself on a read-only
+connection of its own (settle.reading_worker, as ``yibao settle`` forks it), and one
+forked by the first large transaction, which the settling process sends their entries.
 """
 
 from __future__ import annotations
@@ -22,14 +27,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import pytest
 
 from helpers import POLICIES, claim
 from yibao.api import load_engine
-from yibao.audit import settle
+from yibao.audit import run_worker, settle
 from yibao.audit.run_worker import RunWorker
-from yibao.audit.settle import BookSettler
+from yibao.audit.settle import BookSettler, reading_worker
+from yibao.audit.work_ahead import BookReads
 from yibao.audit.sqlite_store import SQLiteStore
 from yibao.core.jsonl import Encoded, dumps
 
@@ -84,13 +91,26 @@ def engine():
     return load_engine(POLICIES / "benxi-2023.policy")
 
 
-def book(path: str, engine, runs=((BOOKED, 4), (DAILY, 3))) -> tuple[list[tuple], list[dict]]:
+@pytest.fixture(params=["reading", "sent"])
+def reading(request) -> bool:
+    """The worker reads the book itself (forked before it is opened), or is sent what it
+    needs of it."""
+    return request.param == "reading"
+
+
+def book(path: str, engine, runs=((BOOKED, 4), (DAILY, 3)), reading: bool = False
+         ) -> tuple[list[tuple], list[dict]]:
+    """The runs settled into a new book, each with the store opened for it (and, when
+    ``reading``, its worker forked before that, as ``yibao settle`` does)."""
     reports = []
-    with SQLiteStore(path, create=True) as store:
-        for lines, every in runs:
-            settler = BookSettler(store, engine, clock=lambda: FIXED_TIME)
+    SQLiteStore(path, create=True).close()
+    for lines, every in runs:
+        worker = reading_worker(engine, path) if reading else None
+        with SQLiteStore(path) as store:
+            settler = BookSettler(store, engine, clock=lambda: FIXED_TIME, worker=worker)
             for report in settler.run(enumerate(lines, 1), every):
                 reports.extend(report)
+    with SQLiteStore(path) as store:
         return [(r.seq, r.hash, r.body) for r in store.records()], reports
 
 
@@ -106,14 +126,15 @@ def submitted(monkeypatch) -> list[list]:
     """What the worker is sent, request by request."""
     sent, submit = [], RunWorker.submit
 
-    def watched(worker, request):
+    def watched(worker, request, items=0):
         sent.append(request)
-        return submit(worker, request)
+        return submit(worker, request, items)
     monkeypatch.setattr(RunWorker, "submit", watched)
     return sent
 
 
-def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial):
+def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial,
+                                                      reading):
     records, report = serial
     answered, replies, result = [], [], RunWorker.result
 
@@ -123,18 +144,22 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
         replies.append(found)
         return found
     monkeypatch.setattr(RunWorker, "result", watched)
-    with_worker, worker_report = book(str(tmp_path / "worker.db"), engine)
+    with_worker, worker_report = book(str(tmp_path / "worker.db"), engine, reading=reading)
     assert worker_report == report
     assert with_worker == records
     assert answered and all(answered)
+    # The reading worker read each request in a snapshot of the book, which it names;
+    # the other was sent the entries.
+    assert all((reply[0] is not None) == reading for reply in replies)
     # The worker's settlements come with their report line's text (core/jsonl Encoded,
     # written as it is): the text json writes for the same line.
     encoded = [entry for entry in worker_report if type(entry) is Encoded]
     assert [entry["claim_id"] for entry in encoded] == ["a3", "b3", "a4", "c3", "d3", "c4"]
     assert all(entry.text == dumps(dict(entry)) for entry in encoded)
-    taken = {(claim_id, number) for reply in replies for items, refused in reply.values()
+    taken = {(claim_id, number) for _, reply in replies for items, refused in reply.values()
              for claim_id, number, *_ in (items or []) + refused}
-    declined = {key for reply in replies for key, (items, _) in reply.items() if items is None}
+    declined = {key for _, reply in replies for key, (items, _) in reply.items()
+                if items is None}
     # The worker took every plain claim on top of its person-year's ledger (the refused
     # ones too: it validates them): the first transaction's as it began, the later
     # ones' while the transaction before ran (x2 on p-4, c4 on p-3), or, for a
@@ -145,7 +170,11 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     # claim): settled here, b0 with its adjustments, x3 refused here.
     assert taken == {("a3", 1), ("b3", 2), ("x1", 3), ("a4", 4), ("c3", 5), ("x2", 6),
                      ("d3", 7), ("c4", 12)}
-    assert declined == {("p-2", 2023), ("p-4", 2023)}
+    # The reading worker is also sent the person-years of new people (whether one has a
+    # recorded ledger is what it reads): the first run's p-1…p-4 and the daily run's
+    # p-5, which it declines too, and the settling process settles.
+    assert declined == ({(f"p-{n}", 2023) for n in range(1, 6)} if reading
+                        else {("p-2", 2023), ("p-4", 2023)})
     # p-2 in date order b1, b0, b2, b3: burdens 10,000, 25,000, 35,000, 40,000 paid
     # 4,800, 13,800, 19,800, then 22,800 capped at 20,000: b3 paid 3,000 before (on
     # 30,000: 16,800 − 13,800) and 200 now; a4 withdrawn gives back its 6,000.
@@ -166,41 +195,46 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
     assert first == [("error", "x1"), ("settlement", "a3"), ("settlement", "b3")]
 
 
-def test_a_share_kept_by_the_settling_process(engine, tmp_path, monkeypatch, serial):
+def test_a_share_kept_by_the_settling_process(engine, tmp_path, monkeypatch, serial, reading):
     """The settling process keeping its share of each transaction (the last person-years
     the worker could take: here, two claims' worth): the same bytes, fewer sent."""
     records, report = serial
     monkeypatch.setattr(BookSettler, "keep", 2, raising=False)
     sent = submitted(monkeypatch)
-    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine)
+    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine, reading=reading)
     assert worker_report == report
     assert with_worker == records
     # The first transaction's a3, b3, x1: b3 and x1 kept, a3 sent.
-    first = {claim_id for _, _, _, claims in sent[0] for claim_id, _, _ in claims}
+    # (the reading worker was also sent the first run's new people: its requests are
+    # left out here)
+    ids = [{claim_id for _, _, _, claims in request for claim_id, _, _ in claims}
+           for request in sent]
+    booked = {json.loads(text)["claim_id"] for text in BOOKED}
+    first = next(found for found in ids if found - booked)
     assert first == {"a3"}
 
 
 def test_a_worker_killed_mid_run_leaves_its_work_to_the_settling_process(
-        engine, tmp_path, monkeypatch, serial):
+        engine, tmp_path, monkeypatch, serial, reading):
     """Killed as soon as it has its first request: that one and every later one are
     prepared in the settling process, and the book is the same bytes."""
     records, report = serial
     submit, killed = RunWorker.submit, []
 
-    def submit_then_kill(worker, request):
-        ticket = submit(worker, request)
+    def submit_then_kill(worker, request, items=0):
+        ticket = submit(worker, request, items)
         if not killed:
             os.kill(worker.pid, signal.SIGKILL)
             killed.append(worker.pid)
         return ticket
     monkeypatch.setattr(RunWorker, "submit", submit_then_kill)
-    with_worker, worker_report = book(str(tmp_path / "killed.db"), engine)
+    with_worker, worker_report = book(str(tmp_path / "killed.db"), engine, reading=reading)
     assert killed
     assert worker_report == report
     assert with_worker == records
 
 
-def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch):
+def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch, reading):
     """The worker had the second transaction's claims before the first committed; another
     writer settled a claim of one of their person-years in between: what was read for
     them is dropped and read again, as the serial run reads it."""
@@ -209,11 +243,12 @@ def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch):
              for n, person in enumerate((1, 3, 1, 3, 2, 2, 4, 4))]
     other = [line(bx("o1", "p-2", "2023-12-05", 20_000))]
 
-    def interleaved(path: str) -> tuple[list[tuple], list[dict]]:
+    def interleaved(path: str, reading: bool = False) -> tuple[list[tuple], list[dict]]:
         book(path, engine, runs=((BOOKED, 4),))
         reports = []
+        worker = reading_worker(engine, path) if reading else None
         with SQLiteStore(path) as store:
-            settler = BookSettler(store, engine, clock=lambda: FIXED_TIME)
+            settler = BookSettler(store, engine, clock=lambda: FIXED_TIME, worker=worker)
             for number, report in enumerate(settler.run(enumerate(daily, 1), 4)):
                 reports.extend(report)
                 if number == 0:
@@ -227,7 +262,7 @@ def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch):
     records, report = interleaved(str(tmp_path / "serial.db"))
     monkeypatch.setattr(settle, "WORKER_FROM", 1)
     sent = submitted(monkeypatch)
-    with_worker, worker_report = interleaved(str(tmp_path / "worker.db"))
+    with_worker, worker_report = interleaved(str(tmp_path / "worker.db"), reading)
     assert worker_report == report
     assert with_worker == records
     # p-2's n5 was sent before o1 was written, and sent again after it.
@@ -265,3 +300,116 @@ def test_no_worker_beside_a_thread_of_the_caller(engine, tmp_path, monkeypatch, 
         thread.join()
     assert not forked
     assert (records, report) == serial
+
+
+def test_a_worker_that_hangs_is_given_up_on(engine, tmp_path, monkeypatch, serial):
+    """A reading worker stuck in its read (as a child forked while a thread held one of
+    SQLite's locks is stuck in connect: benchmarks/probe_fork_sqlite.py) never replies:
+    after REPLY_TIMEOUT it is killed and the settling process settles what it was sent,
+    and sends it nothing more.  The same bytes, and the run does not wait for ever."""
+    records, report = serial
+    monkeypatch.setattr(BookReads, "tails", lambda *args: time.sleep(3600))
+    monkeypatch.setattr(run_worker, "REPLY_TIMEOUT", 0.5)
+    monkeypatch.setattr(run_worker, "REPLY_TIMEOUT_PER_ITEM", 0.0)
+    gone, result = [], RunWorker.result
+
+    def watched(worker, ticket):
+        found = result(worker, ticket)
+        gone.append((found, worker.alive))
+        return found
+    monkeypatch.setattr(RunWorker, "result", watched)
+    started = time.monotonic()
+    with_worker, worker_report = book(str(tmp_path / "hung.db"), engine, reading=True)
+    assert time.monotonic() - started < 20
+    assert worker_report == report
+    assert with_worker == records
+    # Each run's requests (its first transaction's, and the second's, sent while the first
+    # waited) answered by nobody: the first waited for in vain, the worker then killed.
+    assert len(gone) >= 4 and all(found is None and not alive for found, alive in gone)
+
+
+def test_a_reply_read_in_another_snapshot_is_not_used(engine, tmp_path, monkeypatch, serial):
+    """The worker names the chain head of the snapshot it read each request in; one that
+    is not the book the transaction settles into (here: a head one record on, as if
+    another writer had committed first) is declined whole, and the settling process
+    settles its person-years.  The same bytes; none of the worker's settlements used
+    (they come with their report line's text: Encoded)."""
+    records, report = serial
+    real = BookReads.tails
+
+    def elsewhere(reads, keys, shas):
+        head, tails = real(reads, keys, shas)
+        return (head[0] + 1, head[1]), tails
+    monkeypatch.setattr(BookReads, "tails", elsewhere)
+    with_worker, worker_report = book(str(tmp_path / "elsewhere.db"), engine, reading=True)
+    assert worker_report == report
+    assert with_worker == records
+    assert not [entry for entry in worker_report if type(entry) is Encoded]
+
+
+def test_yibao_settle_forks_a_reading_worker_before_it_opens_the_book(
+        tmp_path, monkeypatch, capsys):
+    """``yibao settle`` forks its worker once the policy is loaded and before it opens the
+    book; that worker reads the book itself (each reply names its snapshot's head), and
+    the run reports what the run without a worker reports."""
+    from yibao.audit import sqlite_store
+    from yibao.cli.main import main
+
+    booked, daily = tmp_path / "booked.jsonl", tmp_path / "daily.jsonl"
+    booked.write_text("\n".join(BOOKED) + "\n", encoding="utf-8")
+    daily.write_text("\n".join(DAILY) + "\n", encoding="utf-8")
+    policy = str(POLICIES / "benxi-2023.policy")
+
+    def settled(path: str) -> list[dict]:
+        found = []
+        for claims in (booked, daily):
+            assert main(["settle", policy, str(claims), "--book", path,
+                         "--commit-every", "3"]) in (0, 1)
+            found += [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+        return found
+
+    monkeypatch.setattr(settle, "WORKER_FROM", 10**9)
+    serial = settled(str(tmp_path / "serial.db"))
+    monkeypatch.setattr(settle, "WORKER_FROM", 1)
+    monkeypatch.setattr(settle, "_OWN_SHARE", 0)
+    events, fork, opened = [], settle.reading_worker, sqlite_store.SQLiteStore.__init__
+
+    def forking(engine, location):
+        events.append("fork")
+        return fork(engine, location)
+
+    def opening(store, path, *args, **kwargs):
+        events.append("open")
+        opened(store, path, *args, **kwargs)
+    monkeypatch.setattr(settle, "reading_worker", forking)
+    monkeypatch.setattr(sqlite_store.SQLiteStore, "__init__", opening)
+    replies, result = [], RunWorker.result
+
+    def watched(worker, ticket):
+        found = result(worker, ticket)
+        replies.append(found)
+        return found
+    monkeypatch.setattr(RunWorker, "result", watched)
+    assert settled(str(tmp_path / "worker.db")) == serial
+    assert events[:2] == ["fork", "open"] and events.count("fork") == 2
+    assert replies and all(reply is not None and reply[0] is not None for reply in replies)
+
+
+def test_no_reading_worker_beside_a_rollback_journal(engine, tmp_path, monkeypatch, serial):
+    """A book not in WAL mode: a reader may wait for the settling process's write
+    transaction, which waits for the worker's reply.  The worker forked before the book
+    was opened is ended unused, and one forked by the first large transaction is sent
+    what it needs: the same bytes."""
+    records, report = serial
+    monkeypatch.setattr(SQLiteStore, "wal", property(lambda store: False))
+    replies, result = [], RunWorker.result
+
+    def watched(worker, ticket):
+        found = result(worker, ticket)
+        replies.append(found)
+        return found
+    monkeypatch.setattr(RunWorker, "result", watched)
+    with_worker, worker_report = book(str(tmp_path / "journal.db"), engine, reading=True)
+    assert worker_report == report
+    assert with_worker == records
+    assert replies and all(reply is not None and reply[0] is None for reply in replies)

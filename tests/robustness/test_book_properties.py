@@ -149,17 +149,22 @@ def test_any_arrival_over_any_runs_nets_to_one_run_of_the_final_claims(history):
             store.close()
 
 
-def settle_runs(path: str, runs, commit_every: int) -> list[tuple]:
-    store = SQLiteStore(path, create=True)
-    try:
-        for run in runs:
-            settler = BookSettler(store, ENGINE, clock=lambda: "2024-12-31T00:00:00+00:00")
+def settle_runs(path: str, runs, commit_every: int, reading: bool = False) -> list[tuple]:
+    """``reading``: each run's worker forked before the run opens the book, reading the
+    book itself (settle.reading_worker, as ``yibao settle`` does)."""
+    from yibao.audit.settle import reading_worker
+
+    SQLiteStore(path, create=True).close()
+    for run in runs:
+        worker = reading_worker(ENGINE, path) if reading else None
+        with SQLiteStore(path) as store:
+            settler = BookSettler(store, ENGINE, clock=lambda: "2024-12-31T00:00:00+00:00",
+                                  worker=worker)
             lines = [(n, json.dumps(e, ensure_ascii=False)) for n, e in enumerate(run, 1)]
             for _ in settler.run(lines, commit_every):
                 pass
+    with SQLiteStore(path) as store:
         return [(r.seq, r.hash, r.body) for r in store.records()]
-    finally:
-        store.close()
 
 
 @ROBUSTNESS
@@ -215,11 +220,13 @@ def daily_runs(draw):
 
 
 @ROBUSTNESS
-@given(daily_runs(), st.integers(0, 2))
-def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep):
+@given(daily_runs(), st.integers(0, 2), st.booleans())
+def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep, reading):
     # The run's worker (audit/work_ahead.py) taking every transaction it can (its
     # threshold lowered to one line), the settling process keeping ``keep`` claims of
-    # each, against no worker: the same records, byte for byte, time frozen.
+    # each, against no worker: the same records, byte for byte, time frozen.  The
+    # worker forked before the book is opened, reading it itself, or (``reading``
+    # False) forked by the first transaction and sent what it needs.
     from unittest import mock
 
     from yibao.audit import settle
@@ -232,5 +239,5 @@ def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep):
                 mock.patch.object(settle, "_OWN_SHARE", 0), \
                 mock.patch.object(settle.BookSettler, "keep", keep), \
                 mock.patch.object(settle.BookSettler, "_balance", lambda *_: None):
-            with_worker = settle_runs(f"{folder}/worker.db", runs, commit_every)
+            with_worker = settle_runs(f"{folder}/worker.db", runs, commit_every, reading)
     assert with_worker == serial
