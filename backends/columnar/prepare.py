@@ -21,8 +21,23 @@ from yibao.backends.prepare import (ROUTE_STRIDE, candidates, open_lookups, unsp
                                     window_person_years)
 
 
+# Up to this many identities, a claim's identity profile (the set it holds, one bit an
+# identity) indexes the tables directly (2^12 entries a version); past it, the profiles
+# the batch holds are found (a sort of the claims' codes) and numbered.
+DIRECT_PROFILES = 12
+
+
 class Prepared:
-    """The prepared arrays of a batch of admitted claims, one entry a claim."""
+    """The prepared arrays of a batch of admitted claims, one entry a claim.
+
+    What routing asks of a claim — the candidates it holds, its route, each alert's
+    threshold, whether its person-year may stay on the window path — depends on its
+    version, its scheme and the set of identities it holds (its *profile*), not on the
+    claim: a batch holds a few hundred profiles at most.  So each question is answered
+    once a (version, scheme, profile), by the engine's own ops over a table of those
+    profiles, and each claim takes its answer by index: one gather a column, where
+    asking every claim cost an array a candidate and an alert (≈ 65 ms at 10^6 claims
+    against ≈ 15)."""
 
     def __init__(self, columns: ClaimColumns, settlements: list[ArraySettlement],
                  arrays: dict[str, np.ndarray], visit_codes: np.ndarray, visits: list[str],
@@ -34,28 +49,24 @@ class Prepared:
         claims = ClaimArrays(arrays, visit_codes, visits, np.zeros(count, dtype=np.int64))
         version = arrays["version"]
         has = [arrays[f"has_{i}"] for i in range(len(columns.identities))]
-        no_identity = ~np.logical_or.reduce(has) if has else np.ones(count, dtype=bool)
-        self.held: dict[tuple[int, int], np.ndarray] = {}
-        # a claim holds few candidates (one a route): 16 bits, not 64, are read and written
-        self.n_candidates = np.zeros(count, dtype=np.int16)
+        profile, held_by = _profiles(has)
+        profiles = len(held_by[0]) if held_by else 1
+        # each claim's (version, profile) as one index; version -1 (not admitted) is row 0.
+        # 32 bits: the tables hold a few thousand entries, and NumPy gathers by narrower
+        # indexes faster
+        key = version.astype(np.int32)
+        key += 1
+        key *= profiles
+        key += profile
+        table = _ProfileTable(columns, settlements, held_by, profiles)
+        self.n_candidates = table.n_candidates[key]
+        self.route_key = table.route_key[key]
+        self.held = _Held(table.held, key)
         self.ceiling_walk = np.zeros(count, dtype=bool)
         self.may_be_unspecified = np.zeros(count, dtype=bool)
-        # the first candidate each claim holds (as the SQL's CASE), -1 for none: 16 bits
-        # written a candidate, the 64-bit route key made once from it and the version
-        first = np.full(count, -1, dtype=np.int16)
         for v, settlement in enumerate(settlements):
-            policy = settlement.policy
-            here = version == v
-            for k, candidate in reversed(list(enumerate(candidates(policy)))):
-                held = here & (no_identity if candidate is None
-                               else np.broadcast_to(settlement._holds(claims, [candidate]),
-                                                    (count,)))
-                self.held[v, k] = held
-                self.n_candidates += held
-                np.copyto(first, k, where=held)
-            self.ceiling_walk |= here & _ceiling_cuts_cap(settlement, claims)
-        self.route_key = version.astype(np.int64) * ROUTE_STRIDE + first
-        np.copyto(self.route_key, -1, where=first < 0)
+            if settlement.policy.ceiling is not None:
+                self.ceiling_walk |= (version == v) & _ceiling_cuts_cap(settlement, claims)
         # C311 worked out exactly when the needs are the SQL's own list (plan.unspecified)
         needs = list(_needs(settlements, claims, self.held, version))
         self.c311 = None
@@ -72,8 +83,114 @@ class Prepared:
                 else:
                     candidate = candidates(settlement.policy)[k]
                     self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
-        self.thresholds = [_threshold(columns, settlements, version, has, schemes, name)
-                           for name in columns.alerts]
+        # each claim's (version, scheme, profile) as one index into the alerts' tables
+        codes, names = schemes
+        key = scheme_profile_key(version, codes, len(names), profile, profiles)
+        thresholds = [_threshold(columns, settlements, names, held_by, profiles, name)
+                      for name in columns.alerts]
+        self.thresholds = [threshold[key] for threshold in thresholds]
+        # the window path's one question of a person-year (prepare.window_person_years):
+        # the same route and thresholds on every claim, and one candidate.  Both are the
+        # (version, scheme, profile)'s: numbered once, equal numbers for equal answers
+        routes = np.repeat(table.route_key.reshape(len(settlements) + 1, 1, profiles),
+                           len(names) + 1, axis=1).reshape(-1)
+        answers = np.stack([routes, *thresholds])
+        _, signature = np.unique(answers, axis=1, return_inverse=True)
+        signature = signature.reshape(-1).astype(np.int32)
+        ones = np.repeat(table.n_candidates.reshape(len(settlements) + 1, 1, profiles),
+                         len(names) + 1, axis=1).reshape(-1) == 1
+        signature[~ones] = -1
+        self.signature = signature[key]
+
+
+def scheme_profile_key(version: np.ndarray, codes: np.ndarray, schemes: int,
+                       profile: np.ndarray, profiles: int) -> np.ndarray:
+    """Each claim's entry in a (version, scheme, profile) table (_threshold's):
+    ``((version + 1) × (schemes + 1) + scheme + 1) × profiles + profile``, version and
+    scheme -1 (not admitted, unknown) the first rows.  32 bits: the tables hold a few
+    thousand entries, and NumPy gathers by narrower indexes faster."""
+    key = version.astype(np.int32)
+    key += 1
+    key *= schemes + 1
+    key += codes
+    key += 1
+    key *= profiles
+    key += profile
+    return key
+
+
+def _profiles(has: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each claim's identity profile as an index into the profiles, and for each
+    identity whether each profile holds it (the ``has_<i>`` of a table with a row a
+    profile).  Up to DIRECT_PROFILES identities the index is the profile's bits, and
+    the table every profile there can be."""
+    count = len(has[0]) if has else 0
+    if not has:
+        return np.zeros(count, dtype=np.int64), []
+    wide = len(has) > DIRECT_PROFILES
+    bits = np.zeros(count, dtype=np.uint64 if wide else np.int32)
+    for i, held in enumerate(has):
+        bits |= held.astype(bits.dtype) << bits.dtype.type(i)
+    if wide:
+        present, profile = np.unique(bits, return_inverse=True)
+        profile = profile.reshape(-1).astype(np.int32)
+    else:
+        present, profile = np.arange(1 << len(has), dtype=np.uint64), bits
+    return profile, [(present >> np.uint64(i)) & np.uint64(1) == 1 for i in range(len(has))]
+
+
+class _ProfileTable:
+    """The candidates' questions answered a (version, profile): entry
+    ``(version + 1) × profiles + profile``, version -1 (a claim not admitted) holding
+    nothing, as the per-claim columns of backends/prepare.py."""
+
+    def __init__(self, columns: ClaimColumns, settlements: list[ArraySettlement],
+                 held_by: list[np.ndarray], profiles: int):
+        size = (len(settlements) + 1) * profiles
+        rows = ClaimArrays({columns.has_column(name): held
+                            for name, held in zip(columns.identities, held_by)},
+                           np.zeros(profiles, dtype=np.int32), [], np.zeros(profiles))
+        none = (~np.logical_or.reduce(held_by) if held_by
+                else np.ones(profiles, dtype=bool))
+        self.held: dict[tuple[int, int], np.ndarray] = {}
+        self.n_candidates = np.zeros(size, dtype=np.int16)
+        first = np.full(size, -1, dtype=np.int16)
+        self.route_key = np.full(size, -1, dtype=np.int64)
+        for v, settlement in enumerate(settlements):
+            here = slice((v + 1) * profiles, (v + 2) * profiles)
+            # in reverse, so that the first candidate held is the last written (the SQL's CASE)
+            for k, candidate in reversed(list(enumerate(candidates(settlement.policy)))):
+                held = np.zeros(size, dtype=bool)
+                held[here] = (none if candidate is None
+                              else settlement._holds(rows, [candidate]))
+                self.held[v, k] = held
+                self.n_candidates += held
+                first[held] = k
+            self.route_key[here] = np.where(first[here] >= 0,
+                                            v * ROUTE_STRIDE + first[here], -1)
+
+
+class _Held(dict):
+    """``held_<v>_<k>`` a claim, each gathered from the profiles' table when first read
+    (the C311 needs read a few; the walk reads them at its own rows)."""
+
+    def __init__(self, tables: dict[tuple[int, int], np.ndarray], key: np.ndarray):
+        super().__init__()
+        self._tables, self._key = tables, key
+        self.update((name, None) for name in tables)
+
+    def __getitem__(self, name):
+        values = super().__getitem__(name)
+        if values is None:
+            values = self._tables[name][self._key]
+            super().__setitem__(name, values)
+        return values
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+    def values(self):
+        return [self[name] for name in self]
 
 
 def _needs(settlements, claims: ClaimArrays, held, version):
@@ -134,38 +251,30 @@ def _ceiling_cuts_cap(settlement: ArraySettlement, claims: ClaimArrays) -> np.nd
                            & settlement._holds(claims, ceiling.identities), (count,))
 
 
-def _threshold(columns: ClaimColumns, settlements, version, has, schemes, name: str):
-    """``thr_<a>``: lowering.alert_threshold over arrays; -1 (prepare.NO_THRESHOLD) where
-    the claim is outside the alert's group or its version has no such alert.
-
-    A claim's threshold is fixed by its version, its scheme and whether it is in the
-    alert's group: a table of those few combinations, looked up once a claim by a small
-    key (one int64 array made, where a full array a version and a select cost ≈ 60 ms
-    at 10^6 claims)."""
-    codes, names = schemes
-    count = len(version)
-    # the table: [version + 1][scheme code + 1][in the group]; version -1 (not admitted)
-    # and scheme -1 (unknown) are the first rows, as the masks leave them
-    table = np.full((len(settlements) + 1, len(names) + 1, 2), -1, dtype=np.int64)
-    in_group = np.zeros(count, dtype=bool)
+def _threshold(columns: ClaimColumns, settlements, names: list[str],
+               held_by: list[np.ndarray], profiles: int, name: str) -> np.ndarray:
+    """``thr_<a>``: lowering.alert_threshold a (version, scheme, profile), entry
+    ``((version + 1) × (len(names) + 1) + scheme + 1) × profiles + profile``; -1
+    (prepare.NO_THRESHOLD) outside the alert's group, where the version has no such
+    alert, and for version -1 (not admitted) and scheme -1 (unknown), as the masks
+    leave them.  ``names``: the schemes the codes index; ``held_by``: each identity's
+    column over the profiles (_profiles)."""
+    table = np.full((len(settlements) + 1, len(names) + 1, profiles), -1, dtype=np.int64)
     for v, settlement in enumerate(settlements):
         policy = settlement.policy
         alert = next((a for a in policy.alerts if a.name == name), None)
         if alert is None:
             continue
         strict = 1 if alert.above else 0
+        by_scheme = np.full(len(names) + 1, -1, dtype=np.int64)
         fallback = alert.threshold.for_identity(None)
-        table[v + 1, :, 1] = fen(fallback.value) + strict if fallback is not None else -1
+        by_scheme[:] = fen(fallback.value) + strict if fallback is not None else -1
         for scheme, sourced in alert.threshold.items():
             if scheme is not None and scheme in names:
-                table[v + 1, names.index(scheme) + 1, 1] = fen(sourced.value) + strict
-        in_group |= (version == v) & _alert_group(policy, alert, columns, has, count)
-    if (table == -1).all():
-        return np.full(count, -1, dtype=np.int64)
-    key = (version.astype(np.int32) + 1) * (2 * (len(names) + 1))
-    key += (codes.astype(np.int32) + 1) * 2
-    key += in_group
-    return table.reshape(-1)[key]
+                by_scheme[names.index(scheme) + 1] = fen(sourced.value) + strict
+        in_group = _alert_group(policy, alert, columns, held_by, profiles)
+        table[v + 1] = np.where(in_group, by_scheme[:, None], -1)
+    return table.reshape(-1)
 
 
 def _alert_group(policy, alert, columns, has, count) -> np.ndarray:
@@ -190,8 +299,12 @@ def window_claims(prepared: Prepared, rows: np.ndarray, py: np.ndarray,
     """For each claim at ``rows`` (person-year ``py``, a dense code below ``count``), is
     its person-year on the window path?  backends/prepare.py's rule, and no claim that
     may need an unspecified value."""
-    alone = (prepared.n_candidates[rows] == 1) & ~prepared.ceiling_walk[rows] & (
-        ~prepared.may_be_unspecified[rows])
-    window = window_person_years(py, count, prepared.route_key[rows], alone,
-                                 [threshold[rows] for threshold in prepared.thresholds])
+    # the signature is -1 where a claim holds other than one candidate; equal where the
+    # route and every threshold are: backends/prepare.py's rule asks of it alone
+    signature = prepared.signature[rows]
+    alone = signature >= 0
+    for walks in (prepared.ceiling_walk, prepared.may_be_unspecified):
+        if walks.any():
+            alone &= ~walks[rows]
+    window = window_person_years(py, count, signature, alone, [])
     return window[py]

@@ -336,13 +336,20 @@ def test_a_running_sum_starts_again_at_each_person_year(people):
     assert claims.running(5).tolist() == constant
 
 
-def test_each_claims_alert_thresholds_are_the_notices(benxi_engine):
+@pytest.mark.parametrize("direct", [12, 0])
+def test_each_claims_alert_thresholds_are_the_notices(benxi_engine, monkeypatch, direct):
     """Benxi §(八): 因病返贫风险 watches 低保对象 (and the other assistance groups) at 5,000;
     因病致贫风险 every other insured person, 2万 under 居民医保 and 5万 under 职工医保; a
     claim outside an alert's group, or not admitted (version -1), has no threshold (-1).
-    prepare._threshold looks each claim's up by (version, scheme, in the group)."""
-    from yibao.backends.columnar.prepare import _threshold
+    prepare._threshold answers each (version, scheme, identity profile) once; a claim
+    takes its profile's answer (scheme_profile_key).  ``direct`` 0: the profiles
+    numbered as found (a policy of more identities than DIRECT_PROFILES), not by their
+    bits."""
+    from yibao.backends.columnar import prepare
+    from yibao.backends.columnar.prepare import _profiles, _threshold, scheme_profile_key
     from yibao.dsl.model import SCHEMES
+
+    monkeypatch.setattr(prepare, "DIRECT_PROFILES", direct)
 
     runner = ColumnarRunner(benxi_engine)
     columns = runner.columns
@@ -354,9 +361,12 @@ def test_each_claims_alert_thresholds_are_the_notices(benxi_engine):
     has = [np.array([identity == name for _, _, identity in rows])
            for name in columns.identities]
 
+    profile, held_by = _profiles(has)
+    key = scheme_profile_key(version, codes, len(SCHEMES), profile, len(held_by[0]))
+
     def thresholds(alert: str) -> list[int]:
-        return _threshold(columns, runner.settlements, version, has, (codes, list(SCHEMES)),
-                          alert).tolist()
+        return _threshold(columns, runner.settlements, list(SCHEMES), held_by,
+                          len(held_by[0]), alert)[key].tolist()
 
     assert thresholds("因病返贫风险") == [500_000, 500_000, -1, -1, -1, -1, -1]
     assert thresholds("因病致贫风险") == [-1, -1, 2_000_000, 5_000_000, 2_000_000, 5_000_000, -1]
