@@ -187,6 +187,39 @@ def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine,
         ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), [3, 4], {})
 
 
+def test_a_run_takes_turns_at_the_interpreter_briefly_and_gives_the_setting_back(
+        benxi_engine, tmp_path):
+    """While the engine runs, its threads hand the interpreter over every 0.5 ms
+    (typed.SWITCH_INTERVAL), not Python's 5; after the run, and after a run that
+    fails, the process's own setting is back."""
+    import sys
+
+    import pyarrow.parquet as pq
+
+    from yibao.backends.formats import write_records
+
+    path = tmp_path / "claims.parquet"
+    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
+    seen = []
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        ColumnarRunner(benxi_engine).settle_typed(
+            pq.read_table(path), range(len(CLAIMS)), {},
+            lambda stage: seen.append(sys.getswitchinterval()))
+
+        def fail(stage):
+            raise RuntimeError(stage)
+
+        with pytest.raises(RuntimeError):
+            ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), range(len(CLAIMS)),
+                                                      {}, fail)
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(before)
+    assert seen and seen == [pytest.approx(0.0005)] * len(seen)
+
+
 # ---- reading: repeated text as dictionaries, copies found without hashing ---------------------
 def test_repeated_text_read_as_dictionaries_is_admitted_by_the_masks(benxi_engine, tmp_path):
     """parquet_claims.read_parquet reads scheme, visit and the identities as dictionaries,
