@@ -17,8 +17,8 @@ import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, Scope
 from yibao.backends.columns import ClaimColumns, fen
-from yibao.backends.prepare import (ROUTE_STRIDE, candidates, open_lookups, unspecified,
-                                    window_person_years)
+from yibao.backends.prepare import (NO_THRESHOLD, ROUTE_STRIDE, candidates, open_lookups,
+                                    unspecified, window_person_years)
 
 
 # Up to this many identities, a claim's identity profile (the set it holds, one bit an
@@ -62,6 +62,7 @@ class Prepared:
         self.n_candidates = table.n_candidates[key]
         self.route_key = table.route_key[key]
         self.held = _Held(table.held, key)
+        self._held_tables, self._profile_key = table.held, key
         self.ceiling_walk = np.zeros(count, dtype=bool)
         self.may_be_unspecified = np.zeros(count, dtype=bool)
         for v, settlement in enumerate(settlements):
@@ -88,7 +89,7 @@ class Prepared:
         key = scheme_profile_key(version, codes, len(names), profile, profiles)
         thresholds = [_threshold(columns, settlements, names, held_by, profiles, name)
                       for name in columns.alerts]
-        self.thresholds = [threshold[key] for threshold in thresholds]
+        self._threshold_tables, self._scheme_key = thresholds, key
         # the window path's one question of a person-year (prepare.window_person_years):
         # the same route and thresholds on every claim, and one candidate.  Both are the
         # (version, scheme, profile)'s: numbered once, equal numbers for equal answers
@@ -101,6 +102,23 @@ class Prepared:
                          len(names) + 1, axis=1).reshape(-1) == 1
         signature[~ones] = -1
         self.signature = signature[key]
+
+    def thresholds_at(self, rows: np.ndarray | None = None,
+                      none: int = NO_THRESHOLD) -> list[np.ndarray]:
+        """``thr_<a>`` of the claims at ``rows`` (every claim when None), an array an
+        alert, ``none`` where a claim has no threshold: the walk's and the SQL's
+        NO_THRESHOLD, or the engine's never-reached bound, put in the tables before the
+        gather rather than in each claim's array after it."""
+        key = self._scheme_key if rows is None else self._scheme_key[rows]
+        return [np.where(table == NO_THRESHOLD, none, table)[key]
+                for table in self._threshold_tables]
+
+    def held_at(self, rows: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+        """``held_<v>_<k>`` of the claims at ``rows`` alone, (v, k) → array, in
+        ``held``'s order: the walk's, gathered from the profiles' tables without making
+        the whole batch's column first."""
+        key = self._profile_key[rows]
+        return {name: table[key] for name, table in self._held_tables.items()}
 
 
 def scheme_profile_key(version: np.ndarray, codes: np.ndarray, schemes: int,
@@ -294,11 +312,11 @@ def _alert_group(policy, alert, columns, has, count) -> np.ndarray:
     return ~np.logical_or.reduce(others) if others else np.ones(count, dtype=bool)
 
 
-def window_claims(prepared: Prepared, rows: np.ndarray, py: np.ndarray,
+def window_claims(prepared: Prepared, rows: np.ndarray | slice, py: np.ndarray,
                   count: int) -> np.ndarray:
-    """For each claim at ``rows`` (person-year ``py``, a dense code below ``count``), is
-    its person-year on the window path?  backends/prepare.py's rule, and no claim that
-    may need an unspecified value."""
+    """For each claim at ``rows`` (an index, or a slice: every claim) of person-year
+    ``py`` (a dense code below ``count``), is its person-year on the window path?
+    backends/prepare.py's rule, and no claim that may need an unspecified value."""
     # the signature is -1 where a claim holds other than one candidate; equal where the
     # route and every threshold are: backends/prepare.py's rule asks of it alone
     signature = prepared.signature[rows]

@@ -116,11 +116,16 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         unspecified = (_unspecified(prepared.c311, settleable) if prepared.c311 is not None
                        else None)
         person_codes = person_codes.result()
-    rows = np.flatnonzero(settleable)
+    # every row settleable (the usual batch): the rows' arrays are the batch's, not copies
+    rows = slice(None) if settleable.all() else np.flatnonzero(settleable)
     py, count = _person_years(person_codes[rows], arrays["year"][rows])
     window = window_claims(prepared, rows, py, count)
     walked = ~window
-    fast, slow, fast_py, slow_py = rows[window], rows[walked], py[window], py[walked]
+    if isinstance(rows, slice):
+        fast, slow = np.flatnonzero(window), np.flatnonzero(walked)
+    else:
+        fast, slow = rows[window], rows[walked]
+    fast_py, slow_py = py[window], py[walked]
     del walked
     walk_table = walked_by_numpy = None
     if len(slow) and prepared.c311 is not None:
@@ -145,7 +150,13 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
             walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
                                slow_rows) if len(slow) else None
         del slow_table
-        order = _claim_order(prepared.route_key[fast] * count + fast_py, arrays["days"][fast])
+        # by route, then person-year: the signature (prepare.Prepared) numbers the routes in
+        # order, in 32 bits, and is one a window person-year
+        key = prepared.signature[fast].astype(np.int64)
+        key *= count
+        key += fast_py
+        order = _claim_order(key, arrays["days"][fast])
+        del key
         fast = fast[order]
         fast_py = fast_py[order]
         del py, window, rows, order, person_codes, slow_py
@@ -156,8 +167,8 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         engine = {"idx": positions, "route_key": prepared.route_key}
         engine.update((name, values) for name, values in arrays.items()
                       if name not in ("year", "days"))
-        for i, threshold in enumerate(prepared.thresholds):
-            threshold[threshold < 0] = np.iinfo(np.int64).max   # no threshold: never reached
+        # no threshold: never reached
+        for i, threshold in enumerate(prepared.thresholds_at(none=np.iinfo(np.int64).max)):
             engine[f"thr_{i}"] = threshold
         del prepared, arrays
         in_window = np.zeros(len(positions), dtype=bool)
@@ -345,6 +356,7 @@ def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Tab
     names += [f"thr_{i}" for i in range(len(columns.alerts))]
     names += [f"has_{i}" for i in range(len(columns.identities))]
     names += [f"held_{v}_{k}" for v, k in prepared.held]
+    held, thresholds = prepared.held_at(rows), prepared.thresholds_at(rows)
     for name in names:
         if name == "idx":
             data[name] = pa.array(positions[rows])
@@ -361,11 +373,11 @@ def _walk_claims(runner, prepared, arrays, visit, positions, rows, py) -> pa.Tab
                        if line not in {up.name for up in policy.upstream_lines}]
             data[name] = pa.array(arrays[name][rows], mask=np.isin(version, lacking))
         elif name.startswith("thr_"):
-            threshold = prepared.thresholds[int(name[4:])][rows]
+            threshold = thresholds[int(name[4:])]
             data[name] = pa.array(threshold, mask=threshold < 0)
         elif name.startswith("held_"):
             v, k = (int(part) for part in name[5:].split("_"))
-            data[name] = pa.array(prepared.held[v, k][rows])
+            data[name] = pa.array(held[v, k])
         else:
             data[name] = pa.array(arrays[name][rows])
     data["seq"] = pa.array(seq)
