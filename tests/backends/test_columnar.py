@@ -220,6 +220,27 @@ def test_a_run_takes_turns_at_the_interpreter_briefly_and_gives_the_setting_back
     assert seen and seen == [pytest.approx(0.0005)] * len(seen)
 
 
+@pytest.mark.parametrize("lists, slice_from, entries, rows", [
+    ([["低保对象", "孤儿"], [], ["未知"]], 0, [2, 1, -1], [0, 0, 2]),
+    ([["孤儿"], ["特困人员"], [], ["低保对象", "孤儿"]], 1, [0, 2, 1], [0, 2, 2]),  # a slice
+    ([["孤儿"], None, ["低保对象"]], 0, [1, 2], [0, 2]),                     # a null list
+])
+@pytest.mark.parametrize("dictionary", [False, True])
+def test_a_list_chunks_entries_and_their_rows(lists, slice_from, entries, rows, dictionary):
+    """admit._entries: each identity of a claim's list as its index among the names
+    (-1 unknown) and the claim's row in the chunk, as Arrow's list_flatten and
+    list_parent_indices give them, spread from the offsets when no list is null."""
+    import pyarrow as pa
+
+    from yibao.backends.columnar.admit import _entries
+
+    element = pa.dictionary(pa.int32(), pa.string()) if dictionary else pa.string()
+    chunk = pa.array(lists, pa.list_(element)).slice(slice_from)
+    found, parents = _entries(chunk, ("特困人员", "孤儿", "低保对象"))
+    assert found.tolist() == entries
+    assert parents.tolist() == rows
+
+
 # ---- reading: repeated text as dictionaries, copies found without hashing ---------------------
 def test_repeated_text_read_as_dictionaries_is_admitted_by_the_masks(benxi_engine, tmp_path):
     """parquet_claims.read_parquet reads scheme, visit and the identities as dictionaries,
