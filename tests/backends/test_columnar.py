@@ -163,6 +163,42 @@ def test_numpy_settles_within_the_int64_bound_and_duckdb_past_it(
     assert _figures(outcomes) == EXPECTED
 
 
+@pytest.mark.parametrize("table_most", [None, 0])
+def test_a_claim_needing_the_open_bed_day_amount_is_refused_as_the_scalar_path_does(
+        benxi_engine, monkeypatch, table_most):
+    """Benxi §(五) leaves 精神障碍床日定额救助's per-bed-day amount for 特困人员, 孤儿 and
+    低保对象 to another document: a 住院 claim with a mental disorder holding one of
+    them needs it and is refused C311 naming that identity; one holding none, or not
+    for a mental disorder, is settled.  The columnar engine answers each (version,
+    identity profile, visit, COVERS conditions) once (prepare._c311); ``table_most`` 0
+    asks every claim instead.  Both refuse what the scalar path refuses, word for word."""
+    from yibao.backends.columnar import prepare
+
+    if table_most is not None:
+        monkeypatch.setattr(prepare, "C311_TABLE_MOST", table_most)
+    upstream = {"基本医保": "100.00", "大病保险": "0.00"}
+    claims = [
+        claim("m1", "p-m1", "2023-03-01", ["孤儿"], "500.00", upstream, mental_disorder=True,
+              bed_days=3),
+        claim("m2", "p-m2", "2023-03-01", ["低保对象"], "500.00", upstream,
+              mental_disorder=True, bed_days=3),
+        claim("m3", "p-m3", "2023-03-01", ["孤儿", "低保对象"], "500.00", upstream,
+              mental_disorder=True, bed_days=3),
+        claim("m4", "p-m4", "2023-03-01", [EDGE], "500.00", upstream, mental_disorder=True,
+              bed_days=3),
+        claim("m5", "p-m5", "2023-03-01", ["孤儿"], "500.00", upstream, mental_disorder=False),
+    ]
+    columnar = settle_records(benxi_engine, claims, "columnar", "parquet")
+    scalar = [{name: value for name, value in outcome_to_json(outcome).items()
+               if name != "trace"} for outcome in evaluate_claims(benxi_engine, claims)]
+    refused = {o["claim_id"]: o for o in columnar if "error" in o}
+    assert sorted(refused) == ["m1", "m2", "m3"]
+    assert {o["error"] for o in refused.values()} == {"C311"}
+    assert "定额标准 for 孤儿 is unspecified" in refused["m1"]["message"]
+    assert "定额标准 for 低保对象 is unspecified" in refused["m2"]["message"]
+    assert columnar == scalar
+
+
 # ---- settle_typed, the one entry point for a typed table -----------------------------------
 def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine, tmp_path):
     """A reader that refused records already passes them by input position; the table's
