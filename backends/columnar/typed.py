@@ -316,16 +316,23 @@ def _claim_order(key: np.ndarray, days: np.ndarray) -> np.ndarray:
 
 
 def stable_order(key: np.ndarray) -> np.ndarray:
-    """np.argsort(key, kind="stable") for non-negative keys, by 16 bits at a time while
-    the keys fit in 32: NumPy sorts 16-bit integers stably by radix, in linear time,
-    where its stable sort of wider integers is a merge sort (≈ 3× slower at 10^6)."""
-    if len(key) == 0 or key.min() < 0 or key.max() >= 1 << 32:
+    """np.argsort(key, kind="stable") for non-negative keys: each key and its position
+    packed in one unsigned 64-bit number (the key above, the position below), sorted as
+    values — NumPy sorts 64-bit numbers with the CPU's vector instructions, where its
+    stable argsort of wider-than-16-bit keys is a merge sort, and two 16-bit radix
+    passes cost two sorts and two gathers (≈ 45 against ≈ 22 ms at 10^6 when quiet) —
+    and the positions read back; equal keys keep their order, as their positions do.
+    Keys too wide to pack beside the positions are sorted by np.argsort."""
+    count = len(key)
+    bits = max(count - 1, 1).bit_length()
+    if count == 0 or key.min() < 0 or int(key.max()) >= 1 << (64 - bits):
         return np.argsort(key, kind="stable")
-    order = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
-    if key.max() < 1 << 16:
-        return order
-    high = (key[order] >> 16).astype(np.uint16)
-    return order[np.argsort(high, kind="stable")]
+    packed = key.astype(np.uint64)
+    packed <<= np.uint64(bits)
+    packed |= np.arange(count, dtype=np.uint64)
+    packed.sort()
+    packed &= np.uint64((1 << bits) - 1)
+    return packed.view(np.int64)
 
 
 def _unspecified(c311: np.ndarray, settleable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

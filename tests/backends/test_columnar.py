@@ -364,13 +364,18 @@ def test_the_year_of_a_day_is_looked_up_as_numpy_converts_it(day, year):
     assert years(np.append(days, 19358)).tolist() == [year, year, 2023]
 
 
-@pytest.mark.parametrize("largest", [3, 60_000, 2**32 - 1, 2**40])
-def test_the_radix_order_is_numpys_stable_order(largest):
+@pytest.mark.parametrize("largest", [0, 3, 60_000, 2**32 - 1, 2**40, 2**51 - 1, 2**51, 2**62])
+def test_the_packed_order_is_numpys_stable_order(largest):
+    """typed.stable_order packs each key above its position (13 bits for 5,000 keys):
+    keys below 2^51 are sorted packed, wider ones by np.argsort; both are NumPy's stable
+    order, equal keys in their given order."""
     from yibao.backends.columnar.typed import stable_order
 
     keys = np.random.default_rng(largest).integers(0, largest + 1, 5_000)
     keys[:3] = largest
     assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+    assert stable_order(keys[:1]).tolist() == [0]
+    assert stable_order(keys[:0]).tolist() == []
 
 
 def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
