@@ -67,10 +67,19 @@ class Admitted:
     suspects: int
 
 
+def start_checks(columns: ClaimColumns, table: pa.Table, side) -> "_Checks":
+    """The checks of ``table``, the identities' lists (the longest mask, ≈ 16 ms at 10^6
+    claims: Arrow and NumPy kernels, which let go of the interpreter) started now on the
+    executor ``side``'s thread, before the caller gives it other work: for ``admit``,
+    whose thread works out the other masks meanwhile."""
+    return _Checks(columns, table, side)
+
+
 def admit(engine, columns: ClaimColumns, table: pa.Table, idx: np.ndarray,
-          lines: np.ndarray) -> Admitted:
-    """Admit every row of ``table`` (input positions ``idx``, source lines ``lines``)."""
-    checks = _Checks(columns, table)
+          lines: np.ndarray, checks: "_Checks | None" = None) -> Admitted:
+    """Admit every row of ``table`` (input positions ``idx``, source lines ``lines``);
+    ``checks``: start_checks' for the table, when the identities are checked aside."""
+    checks = checks if checks is not None else _Checks(columns, table)
     clean = checks.clean()
     suspect = np.flatnonzero(~clean)
     arrays = checks.engine_arrays()
@@ -299,11 +308,13 @@ def _entries(chunk, names) -> tuple[np.ndarray, np.ndarray]:
 class _Checks:
     """The masks of one table, each worked out once."""
 
-    def __init__(self, columns: ClaimColumns, table: pa.Table):
+    def __init__(self, columns: ClaimColumns, table: pa.Table, side=None):
         self.columns = columns
         self.table = table
         self.count = len(table)
         self.names = set(table.column_names)
+        # the identities' lists checked on the side thread from now, if there is one
+        self._identities = side.submit(self.identities) if side is not None else None
 
     def column(self, name: str):
         """The column as read (a ChunkedArray: its chunks are never concatenated)."""
@@ -325,8 +336,6 @@ class _Checks:
             effective = np.datetime64(policy.effective, "D").astype(np.int64)
             self.version[self.days >= effective] = v
         ok &= self.version >= 0
-        self.has, held_ok = self.identities()
-        ok &= held_ok
         self.total, exact, _ = money(self.column("total_cost"), count)
         ok &= exact
         self.in_scope, exact, _ = money(self.column("in_scope_cost"), count)
@@ -337,6 +346,11 @@ class _Checks:
             self.up.append((fen, exact, present))
         ok &= self.keys()
         self.fields = [self.field(name) for name in columns.fields]
+        # the identities last: the version checks read them, and the side thread has had
+        # the others' time to check them
+        self.has, held_ok = (self._identities.result() if self._identities is not None
+                             else self.identities())
+        ok &= held_ok
         for v, policy in enumerate(columns.versions):
             ok &= (self.version != v) | self.version_checks(policy)
         return ok

@@ -41,7 +41,7 @@ import numpy.ma  # noqa: F401  pyarrow imports it at its first conversion of a N
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from yibao.backends.columnar.admit import admit, take_rows
+from yibao.backends.columnar.admit import admit, start_checks, take_rows
 from yibao.backends.columnar.freed import give_back
 from yibao.backends.columnar.prepare import Prepared, window_claims
 from yibao.backends.columnar.walk import numpy_walk
@@ -86,17 +86,19 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
     columns = runner.columns
     table = held[0]
     step("read")
-    # ids in ascending order, as a claims system numbers them, hold no copy: no hashing
-    ascending = _ascending(table.column("claim_id"))
     with ThreadPoolExecutor(1) as side:
-        # hashing the ids is the longest kernel of admission: on the other core, one Arrow
-        # kernel that lets go of the interpreter while this thread admits, validates and
-        # makes the refusals' errors (Python objects); person-years are needed at routing
-        claim_codes = None if ascending else side.submit(_codes, table, "claim_id")
+        # Admission's longest kernels run on the other core, Arrow's and NumPy's, which let
+        # go of the interpreter, while this thread admits, validates and makes the
+        # refusals' errors (Python objects): the identities' lists (admit's, first: the
+        # masks need them), the claim ids' copies (hashing them, unless they ascend, as a
+        # claims system numbers them), the person ids' codes (needed at routing)
+        checks = start_checks(columns, table, side)
+        claim_codes = side.submit(_claim_codes, table)
         person_codes = side.submit(_codes, table, "person_id")
-        admitted = admit(runner.engine, columns, table, positions, lines)
+        admitted = admit(runner.engine, columns, table, positions, lines, checks)
+        del checks
         step("admit")
-        claim_codes = None if ascending else claim_codes.result()
+        claim_codes = claim_codes.result()
         errors = dict(refusals)
         errors.update(admitted.errors)
         settleable = admitted.admitted
@@ -228,6 +230,12 @@ def _window_order(prepared, fast: np.ndarray, fast_py: np.ndarray, count: int,
     order = _claim_order(key, days[fast])
     del key
     return fast[order], fast_py[order]
+
+
+def _claim_codes(table: pa.Table) -> np.ndarray | None:
+    """The claim ids' codes (_codes) for finding copies; None when the ids ascend, so
+    that no id repeats (no hashing)."""
+    return None if _ascending(table.column("claim_id")) else _codes(table, "claim_id")
 
 
 def _codes(table: pa.Table, name: str) -> np.ndarray:
