@@ -17,12 +17,28 @@ import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, Scope
 from yibao.backends.columns import ClaimColumns, fen
-from yibao.backends.prepare import (ROUTE_STRIDE, candidates, open_lookups, unspecified,
-                                    window_person_years)
+from yibao.backends.prepare import (NO_THRESHOLD, ROUTE_STRIDE, candidates, open_lookups,
+                                    unspecified, window_person_years)
+from yibao.compiler.graph import Op
+
+
+# Up to this many identities, a claim's identity profile (the set it holds, one bit an
+# identity) indexes the tables directly (2^12 entries a version); past it, the profiles
+# the batch holds are found (a sort of the claims' codes) and numbered.
+DIRECT_PROFILES = 12
 
 
 class Prepared:
-    """The prepared arrays of a batch of admitted claims, one entry a claim."""
+    """The prepared arrays of a batch of admitted claims, one entry a claim.
+
+    What routing asks of a claim — the candidates it holds, its route, each alert's
+    threshold, whether its person-year may stay on the window path — depends on its
+    version, its scheme and the set of identities it holds (its *profile*), not on the
+    claim: a batch holds a few hundred profiles at most.  So each question is answered
+    once a (version, scheme, profile), by the engine's own ops over a table of those
+    profiles, and each claim takes its answer by index: one gather a column, where
+    asking every claim cost an array a candidate and an alert (≈ 65 ms at 10^6 claims
+    against ≈ 15)."""
 
     def __init__(self, columns: ClaimColumns, settlements: list[ArraySettlement],
                  arrays: dict[str, np.ndarray], visit_codes: np.ndarray, visits: list[str],
@@ -34,37 +50,32 @@ class Prepared:
         claims = ClaimArrays(arrays, visit_codes, visits, np.zeros(count, dtype=np.int64))
         version = arrays["version"]
         has = [arrays[f"has_{i}"] for i in range(len(columns.identities))]
-        no_identity = ~np.logical_or.reduce(has) if has else np.ones(count, dtype=bool)
-        self.held: dict[tuple[int, int], np.ndarray] = {}
-        # a claim holds few candidates (one a route): 16 bits, not 64, are read and written
-        self.n_candidates = np.zeros(count, dtype=np.int16)
+        profile, held_by = _profiles(has)
+        profiles = len(held_by[0]) if held_by else 1
+        # each claim's (version, profile) as one index; version -1 (not admitted) is row 0.
+        # 32 bits: the tables hold a few thousand entries, and NumPy gathers by narrower
+        # indexes faster
+        key = version.astype(np.int32)
+        key += 1
+        key *= profiles
+        key += profile
+        table = _ProfileTable(columns, settlements, held_by, profiles)
+        self.n_candidates = table.n_candidates[key]
+        self.route_key = table.route_key[key]
+        self.held = _Held(table.held, key)
+        self._held_tables, self._profile_key = table.held, key
         self.ceiling_walk = np.zeros(count, dtype=bool)
         self.may_be_unspecified = np.zeros(count, dtype=bool)
-        # the first candidate each claim holds (as the SQL's CASE), -1 for none: 16 bits
-        # written a candidate, the 64-bit route key made once from it and the version
-        first = np.full(count, -1, dtype=np.int16)
         for v, settlement in enumerate(settlements):
-            policy = settlement.policy
-            here = version == v
-            for k, candidate in reversed(list(enumerate(candidates(policy)))):
-                held = here & (no_identity if candidate is None
-                               else np.broadcast_to(settlement._holds(claims, [candidate]),
-                                                    (count,)))
-                self.held[v, k] = held
-                self.n_candidates += held
-                np.copyto(first, k, where=held)
-            self.ceiling_walk |= here & _ceiling_cuts_cap(settlement, claims)
-        self.route_key = version.astype(np.int64) * ROUTE_STRIDE + first
-        np.copyto(self.route_key, -1, where=first < 0)
+            if settlement.policy.ceiling is not None:
+                self.ceiling_walk |= (version == v) & _ceiling_cuts_cap(settlement, claims)
         # C311 worked out exactly when the needs are the SQL's own list (plan.unspecified)
-        needs = list(_needs(settlements, claims, self.held, version))
-        self.c311 = None
-        if [(need.message, need.hint) if need is not None else None for need, _ in needs] == [
+        needs, self.c311 = _c311(settlements, claims, self.held, version, key,
+                                 (table.held, held_by, profiles))
+        if [(need.message, need.hint) if need is not None else None for need in needs] != [
                 (need.message, need.hint) for need in unspecified]:
-            self.c311 = np.full(count, -1, dtype=np.int32)   # an index into the needs
-            for index in reversed(range(len(needs))):   # the first need is the one refused
-                self.c311[needs[index][1]] = index
-        else:   # the claims that may need a value go to the exact path, whole person-years
+            self.c311 = None
+        if self.c311 is None:   # the claims that may need a value go to the exact path, whole person-years
             for (v, k), held in self.held.items():
                 settlement = settlements[v]
                 if settlement.policy.awaits_base is not None:
@@ -72,8 +83,184 @@ class Prepared:
                 else:
                     candidate = candidates(settlement.policy)[k]
                     self.may_be_unspecified |= held & _may_need(settlement, claims, candidate)
-        self.thresholds = [_threshold(columns, settlements, version, has, schemes, name)
-                           for name in columns.alerts]
+        # each claim's (version, scheme, profile) as one index into the alerts' tables
+        codes, names = schemes
+        key = scheme_profile_key(version, codes, len(names), profile, profiles)
+        thresholds = [_threshold(columns, settlements, names, held_by, profiles, name)
+                      for name in columns.alerts]
+        self._threshold_tables, self._scheme_key = thresholds, key
+        # the window path's one question of a person-year (prepare.window_person_years):
+        # the same route and thresholds on every claim, and one candidate.  Both are the
+        # (version, scheme, profile)'s: numbered once, equal numbers for equal answers
+        routes = np.repeat(table.route_key.reshape(len(settlements) + 1, 1, profiles),
+                           len(names) + 1, axis=1).reshape(-1)
+        answers = np.stack([routes, *thresholds])
+        _, signature = np.unique(answers, axis=1, return_inverse=True)
+        signature = signature.reshape(-1).astype(np.int32)
+        ones = np.repeat(table.n_candidates.reshape(len(settlements) + 1, 1, profiles),
+                         len(names) + 1, axis=1).reshape(-1) == 1
+        signature[~ones] = -1
+        self.signature = signature[key]
+
+    def thresholds_at(self, rows: np.ndarray | None = None,
+                      none: int = NO_THRESHOLD) -> list[np.ndarray]:
+        """``thr_<a>`` of the claims at ``rows`` (every claim when None), an array an
+        alert, ``none`` where a claim has no threshold: the walk's and the SQL's
+        NO_THRESHOLD, or the engine's never-reached bound, put in the tables before the
+        gather rather than in each claim's array after it."""
+        key = self._scheme_key if rows is None else self._scheme_key[rows]
+        return [np.where(table == NO_THRESHOLD, none, table)[key]
+                for table in self._threshold_tables]
+
+    def held_at(self, rows: np.ndarray) -> dict[tuple[int, int], np.ndarray]:
+        """``held_<v>_<k>`` of the claims at ``rows`` alone, (v, k) → array, in
+        ``held``'s order: the walk's, gathered from the profiles' tables without making
+        the whole batch's column first."""
+        key = self._profile_key[rows]
+        return {name: table[key] for name, table in self._held_tables.items()}
+
+
+def scheme_profile_key(version: np.ndarray, codes: np.ndarray, schemes: int,
+                       profile: np.ndarray, profiles: int) -> np.ndarray:
+    """Each claim's entry in a (version, scheme, profile) table (_threshold's):
+    ``((version + 1) × (schemes + 1) + scheme + 1) × profiles + profile``, version and
+    scheme -1 (not admitted, unknown) the first rows.  32 bits: the tables hold a few
+    thousand entries, and NumPy gathers by narrower indexes faster."""
+    key = version.astype(np.int32)
+    key += 1
+    key *= schemes + 1
+    key += codes
+    key += 1
+    key *= profiles
+    key += profile
+    return key
+
+
+def _profiles(has: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each claim's identity profile as an index into the profiles, and for each
+    identity whether each profile holds it (the ``has_<i>`` of a table with a row a
+    profile).  Up to DIRECT_PROFILES identities the index is the profile's bits, and
+    the table every profile there can be."""
+    count = len(has[0]) if has else 0
+    if not has:
+        return np.zeros(count, dtype=np.int64), []
+    wide = len(has) > DIRECT_PROFILES
+    bits = np.zeros(count, dtype=np.uint64 if wide else np.int32)
+    for i, held in enumerate(has):
+        bits |= held.astype(bits.dtype) << bits.dtype.type(i)
+    if wide:
+        present, profile = np.unique(bits, return_inverse=True)
+        profile = profile.reshape(-1).astype(np.int32)
+    else:
+        present, profile = np.arange(1 << len(has), dtype=np.uint64), bits
+    return profile, [(present >> np.uint64(i)) & np.uint64(1) == 1 for i in range(len(has))]
+
+
+class _ProfileTable:
+    """The candidates' questions answered a (version, profile): entry
+    ``(version + 1) × profiles + profile``, version -1 (a claim not admitted) holding
+    nothing, as the per-claim columns of backends/prepare.py."""
+
+    def __init__(self, columns: ClaimColumns, settlements: list[ArraySettlement],
+                 held_by: list[np.ndarray], profiles: int):
+        size = (len(settlements) + 1) * profiles
+        rows = ClaimArrays({columns.has_column(name): held
+                            for name, held in zip(columns.identities, held_by)},
+                           np.zeros(profiles, dtype=np.int32), [], np.zeros(profiles))
+        none = (~np.logical_or.reduce(held_by) if held_by
+                else np.ones(profiles, dtype=bool))
+        self.held: dict[tuple[int, int], np.ndarray] = {}
+        self.n_candidates = np.zeros(size, dtype=np.int16)
+        first = np.full(size, -1, dtype=np.int16)
+        self.route_key = np.full(size, -1, dtype=np.int64)
+        for v, settlement in enumerate(settlements):
+            here = slice((v + 1) * profiles, (v + 2) * profiles)
+            # in reverse, so that the first candidate held is the last written (the SQL's CASE)
+            for k, candidate in reversed(list(enumerate(candidates(settlement.policy)))):
+                held = np.zeros(size, dtype=bool)
+                held[here] = (none if candidate is None
+                              else settlement._holds(rows, [candidate]))
+                self.held[v, k] = held
+                self.n_candidates += held
+                first[held] = k
+            self.route_key[here] = np.where(first[here] >= 0,
+                                            v * ROUTE_STRIDE + first[here], -1)
+
+
+class _Held(dict):
+    """``held_<v>_<k>`` a claim, each gathered from the profiles' table when first read
+    (the C311 needs read a few; the walk reads them at its own rows)."""
+
+    def __init__(self, tables: dict[tuple[int, int], np.ndarray], key: np.ndarray):
+        super().__init__()
+        self._tables, self._key = tables, key
+        self.update((name, None) for name in tables)
+
+    def __getitem__(self, name):
+        values = super().__getitem__(name)
+        if values is None:
+            values = self._tables[name][self._key]
+            super().__setitem__(name, values)
+        return values
+
+    def items(self):
+        return [(name, self[name]) for name in self]
+
+    def values(self):
+        return [self[name] for name in self]
+
+
+# A C311 table of more entries than this (many profiles, visits and conditions) is not
+# made: the needs are asked of every claim instead.
+C311_TABLE_MOST = 1 << 18
+
+
+def _c311(settlements, claims: ClaimArrays, held, version: np.ndarray, profile_key,
+          profiles) -> tuple[list, np.ndarray]:
+    """The C311 needs (_needs' words, in its order) and each claim's first need (an index
+    into them, -1 for none).
+
+    Whether a claim needs a value its notice leaves open depends on its version and
+    profile (the candidates it holds), its visit, and the conditions of the lines'
+    COVERS (the fields they read): _needs is asked once of each combination, over a
+    table with a row each, and a claim takes its combination's answer (≈ 5 ms at 10^6
+    claims, where asking every claim cost ≈ 30).  ``profile_key``: each claim's
+    (version, profile) entry (Prepared); ``profiles``: the (version, profile) tables of
+    held candidates, each identity's column over the profiles, and their number."""
+    held_tables, held_by, count_profiles = profiles
+    trees = sorted({node.payload.condition for settlement in settlements
+                    for node in settlement.graph.order
+                    if node.op is Op.COVERS and node.payload.condition is not None}, key=repr)
+    visits = len(claims.visits) + 1   # the last: a visit not known (-1)
+    size = len(held_tables[next(iter(held_tables))]) if held_tables else count_profiles
+    if size * visits << len(trees) > C311_TABLE_MOST:
+        needs = list(_needs(settlements, claims, held, version))
+        c311 = np.full(claims.count, -1, dtype=np.int32)
+        for index in reversed(range(len(needs))):   # the first need is the one refused
+            c311[needs[index][1]] = index
+        return [need for need, _ in needs], c311
+    # the table: entry ((version, profile) × visits + visit) × 2^conditions + their bits
+    entry = np.arange(size * visits << len(trees), dtype=np.int64)
+    bits = entry & ((1 << len(trees)) - 1)
+    visit = (entry >> len(trees)) % visits
+    key = (entry >> len(trees)) // visits
+    versions = key // count_profiles - 1
+    table = ClaimArrays({f"has_{i}": held[key % count_profiles] for i, held in enumerate(held_by)},
+                        np.where(visit == visits - 1, -1, visit), claims.visits,
+                        np.zeros(len(entry), dtype=np.int64))
+    table.conditions.update((tree, (bits >> i) & 1 == 1) for i, tree in enumerate(trees))
+    needs = list(_needs(settlements, table, _Held(held_tables, key), versions))
+    answers = np.full(len(entry), -1, dtype=np.int32)
+    for index in reversed(range(len(needs))):   # the first need is the one refused
+        answers[needs[index][1]] = index
+    # each claim's entry
+    claim = profile_key.astype(np.int64) * visits
+    claim += np.where(claims.visit_codes < 0, visits - 1, claims.visit_codes)
+    claim <<= len(trees)
+    for i, tree in enumerate(trees):
+        claim |= np.left_shift(np.broadcast_to(
+            settlements[0]._condition(claims, tree), (claims.count,)), i, dtype=np.int64)
+    return [need for need, _ in needs], answers[claim]
 
 
 def _needs(settlements, claims: ClaimArrays, held, version):
@@ -134,38 +321,30 @@ def _ceiling_cuts_cap(settlement: ArraySettlement, claims: ClaimArrays) -> np.nd
                            & settlement._holds(claims, ceiling.identities), (count,))
 
 
-def _threshold(columns: ClaimColumns, settlements, version, has, schemes, name: str):
-    """``thr_<a>``: lowering.alert_threshold over arrays; -1 (prepare.NO_THRESHOLD) where
-    the claim is outside the alert's group or its version has no such alert.
-
-    A claim's threshold is fixed by its version, its scheme and whether it is in the
-    alert's group: a table of those few combinations, looked up once a claim by a small
-    key (one int64 array made, where a full array a version and a select cost ≈ 60 ms
-    at 10^6 claims)."""
-    codes, names = schemes
-    count = len(version)
-    # the table: [version + 1][scheme code + 1][in the group]; version -1 (not admitted)
-    # and scheme -1 (unknown) are the first rows, as the masks leave them
-    table = np.full((len(settlements) + 1, len(names) + 1, 2), -1, dtype=np.int64)
-    in_group = np.zeros(count, dtype=bool)
+def _threshold(columns: ClaimColumns, settlements, names: list[str],
+               held_by: list[np.ndarray], profiles: int, name: str) -> np.ndarray:
+    """``thr_<a>``: lowering.alert_threshold a (version, scheme, profile), entry
+    ``((version + 1) × (len(names) + 1) + scheme + 1) × profiles + profile``; -1
+    (prepare.NO_THRESHOLD) outside the alert's group, where the version has no such
+    alert, and for version -1 (not admitted) and scheme -1 (unknown), as the masks
+    leave them.  ``names``: the schemes the codes index; ``held_by``: each identity's
+    column over the profiles (_profiles)."""
+    table = np.full((len(settlements) + 1, len(names) + 1, profiles), -1, dtype=np.int64)
     for v, settlement in enumerate(settlements):
         policy = settlement.policy
         alert = next((a for a in policy.alerts if a.name == name), None)
         if alert is None:
             continue
         strict = 1 if alert.above else 0
+        by_scheme = np.full(len(names) + 1, -1, dtype=np.int64)
         fallback = alert.threshold.for_identity(None)
-        table[v + 1, :, 1] = fen(fallback.value) + strict if fallback is not None else -1
+        by_scheme[:] = fen(fallback.value) + strict if fallback is not None else -1
         for scheme, sourced in alert.threshold.items():
             if scheme is not None and scheme in names:
-                table[v + 1, names.index(scheme) + 1, 1] = fen(sourced.value) + strict
-        in_group |= (version == v) & _alert_group(policy, alert, columns, has, count)
-    if (table == -1).all():
-        return np.full(count, -1, dtype=np.int64)
-    key = (version.astype(np.int32) + 1) * (2 * (len(names) + 1))
-    key += (codes.astype(np.int32) + 1) * 2
-    key += in_group
-    return table.reshape(-1)[key]
+                by_scheme[names.index(scheme) + 1] = fen(sourced.value) + strict
+        in_group = _alert_group(policy, alert, columns, held_by, profiles)
+        table[v + 1] = np.where(in_group, by_scheme[:, None], -1)
+    return table.reshape(-1)
 
 
 def _alert_group(policy, alert, columns, has, count) -> np.ndarray:
@@ -185,13 +364,17 @@ def _alert_group(policy, alert, columns, has, count) -> np.ndarray:
     return ~np.logical_or.reduce(others) if others else np.ones(count, dtype=bool)
 
 
-def window_claims(prepared: Prepared, rows: np.ndarray, py: np.ndarray,
+def window_claims(prepared: Prepared, rows: np.ndarray | slice, py: np.ndarray,
                   count: int) -> np.ndarray:
-    """For each claim at ``rows`` (person-year ``py``, a dense code below ``count``), is
-    its person-year on the window path?  backends/prepare.py's rule, and no claim that
-    may need an unspecified value."""
-    alone = (prepared.n_candidates[rows] == 1) & ~prepared.ceiling_walk[rows] & (
-        ~prepared.may_be_unspecified[rows])
-    window = window_person_years(py, count, prepared.route_key[rows], alone,
-                                 [threshold[rows] for threshold in prepared.thresholds])
+    """For each claim at ``rows`` (an index, or a slice: every claim) of person-year
+    ``py`` (a dense code below ``count``), is its person-year on the window path?
+    backends/prepare.py's rule, and no claim that may need an unspecified value."""
+    # the signature is -1 where a claim holds other than one candidate; equal where the
+    # route and every threshold are: backends/prepare.py's rule asks of it alone
+    signature = prepared.signature[rows]
+    alone = signature >= 0
+    for walks in (prepared.ceiling_walk, prepared.may_be_unspecified):
+        if walks.any():
+            alone &= ~walks[rows]
+    window = window_person_years(py, count, signature, alone, [])
     return window[py]

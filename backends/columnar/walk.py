@@ -85,9 +85,9 @@ def numpy_walk(runner, prepared, arrays: dict[str, np.ndarray], visit: np.ndarra
     for prefix, count in (("up", len(columns.upstream)), ("fld", len(columns.fields)),
                           ("has", len(columns.identities))):
         claims.update((f"{prefix}_{i}", arrays[f"{prefix}_{i}"][rows]) for i in range(count))
-    for i, threshold in enumerate(prepared.thresholds):
-        claims[f"thr_{i}"] = np.where(threshold[rows] < 0, _NO_THRESHOLD, threshold[rows])
-    claims.update((held_column(v, k), held[rows]) for (v, k), held in prepared.held.items())
+    for i, threshold in enumerate(prepared.thresholds_at(rows, _NO_THRESHOLD)):
+        claims[f"thr_{i}"] = threshold
+    claims.update((held_column(v, k), held) for (v, k), held in prepared.held_at(rows).items())
     # what makes a claim walk on its own: more than one candidate, or a ceiling that may
     # cut a capped line (the cap's room is then what the line paid after the ceiling)
     claims["route"] = route = prepared.route_key[rows]

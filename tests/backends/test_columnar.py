@@ -163,6 +163,42 @@ def test_numpy_settles_within_the_int64_bound_and_duckdb_past_it(
     assert _figures(outcomes) == EXPECTED
 
 
+@pytest.mark.parametrize("table_most", [None, 0])
+def test_a_claim_needing_the_open_bed_day_amount_is_refused_as_the_scalar_path_does(
+        benxi_engine, monkeypatch, table_most):
+    """Benxi §(五) leaves 精神障碍床日定额救助's per-bed-day amount for 特困人员, 孤儿 and
+    低保对象 to another document: a 住院 claim with a mental disorder holding one of
+    them needs it and is refused C311 naming that identity; one holding none, or not
+    for a mental disorder, is settled.  The columnar engine answers each (version,
+    identity profile, visit, COVERS conditions) once (prepare._c311); ``table_most`` 0
+    asks every claim instead.  Both refuse what the scalar path refuses, word for word."""
+    from yibao.backends.columnar import prepare
+
+    if table_most is not None:
+        monkeypatch.setattr(prepare, "C311_TABLE_MOST", table_most)
+    upstream = {"基本医保": "100.00", "大病保险": "0.00"}
+    claims = [
+        claim("m1", "p-m1", "2023-03-01", ["孤儿"], "500.00", upstream, mental_disorder=True,
+              bed_days=3),
+        claim("m2", "p-m2", "2023-03-01", ["低保对象"], "500.00", upstream,
+              mental_disorder=True, bed_days=3),
+        claim("m3", "p-m3", "2023-03-01", ["孤儿", "低保对象"], "500.00", upstream,
+              mental_disorder=True, bed_days=3),
+        claim("m4", "p-m4", "2023-03-01", [EDGE], "500.00", upstream, mental_disorder=True,
+              bed_days=3),
+        claim("m5", "p-m5", "2023-03-01", ["孤儿"], "500.00", upstream, mental_disorder=False),
+    ]
+    columnar = settle_records(benxi_engine, claims, "columnar", "parquet")
+    scalar = [{name: value for name, value in outcome_to_json(outcome).items()
+               if name != "trace"} for outcome in evaluate_claims(benxi_engine, claims)]
+    refused = {o["claim_id"]: o for o in columnar if "error" in o}
+    assert sorted(refused) == ["m1", "m2", "m3"]
+    assert {o["error"] for o in refused.values()} == {"C311"}
+    assert "定额标准 for 孤儿 is unspecified" in refused["m1"]["message"]
+    assert "定额标准 for 低保对象 is unspecified" in refused["m2"]["message"]
+    assert columnar == scalar
+
+
 # ---- settle_typed, the one entry point for a typed table -----------------------------------
 def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine, tmp_path):
     """A reader that refused records already passes them by input position; the table's
@@ -185,6 +221,60 @@ def test_settle_typed_puts_the_readers_refusals_at_their_positions(benxi_engine,
         name: EXPECTED[name] for name in ("q1", "q2", "q3")}
     with pytest.raises(ValueError):
         ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), [3, 4], {})
+
+
+def test_a_run_takes_turns_at_the_interpreter_briefly_and_gives_the_setting_back(
+        benxi_engine, tmp_path):
+    """While the engine runs, its threads hand the interpreter over every 0.5 ms
+    (typed.SWITCH_INTERVAL), not Python's 5; after the run, and after a run that
+    fails, the process's own setting is back."""
+    import sys
+
+    import pyarrow.parquet as pq
+
+    from yibao.backends.formats import write_records
+
+    path = tmp_path / "claims.parquet"
+    write_records(CLAIMS, str(path), "parquet", benxi_engine.versions)
+    seen = []
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)
+        ColumnarRunner(benxi_engine).settle_typed(
+            pq.read_table(path), range(len(CLAIMS)), {},
+            lambda stage: seen.append(sys.getswitchinterval()))
+
+        def fail(stage):
+            raise RuntimeError(stage)
+
+        with pytest.raises(RuntimeError):
+            ColumnarRunner(benxi_engine).settle_typed(pq.read_table(path), range(len(CLAIMS)),
+                                                      {}, fail)
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(before)
+    assert seen and seen == [pytest.approx(0.0005)] * len(seen)
+
+
+@pytest.mark.parametrize("lists, slice_from, entries, rows", [
+    ([["低保对象", "孤儿"], [], ["未知"]], 0, [2, 1, -1], [0, 0, 2]),
+    ([["孤儿"], ["特困人员"], [], ["低保对象", "孤儿"]], 1, [0, 2, 1], [0, 2, 2]),  # a slice
+    ([["孤儿"], None, ["低保对象"]], 0, [1, 2], [0, 2]),                     # a null list
+])
+@pytest.mark.parametrize("dictionary", [False, True])
+def test_a_list_chunks_entries_and_their_rows(lists, slice_from, entries, rows, dictionary):
+    """admit._entries: each identity of a claim's list as its index among the names
+    (-1 unknown) and the claim's row in the chunk, as Arrow's list_flatten and
+    list_parent_indices give them, spread from the offsets when no list is null."""
+    import pyarrow as pa
+
+    from yibao.backends.columnar.admit import _entries
+
+    element = pa.dictionary(pa.int32(), pa.string()) if dictionary else pa.string()
+    chunk = pa.array(lists, pa.list_(element)).slice(slice_from)
+    found, parents = _entries(chunk, ("特困人员", "孤儿", "低保对象"))
+    assert found.tolist() == entries
+    assert parents.tolist() == rows
 
 
 # ---- reading: repeated text as dictionaries, copies found without hashing ---------------------
@@ -274,13 +364,18 @@ def test_the_year_of_a_day_is_looked_up_as_numpy_converts_it(day, year):
     assert years(np.append(days, 19358)).tolist() == [year, year, 2023]
 
 
-@pytest.mark.parametrize("largest", [3, 60_000, 2**32 - 1, 2**40])
-def test_the_radix_order_is_numpys_stable_order(largest):
+@pytest.mark.parametrize("largest", [0, 3, 60_000, 2**32 - 1, 2**40, 2**51 - 1, 2**51, 2**62])
+def test_the_packed_order_is_numpys_stable_order(largest):
+    """typed.stable_order packs each key above its position (13 bits for 5,000 keys):
+    keys below 2^51 are sorted packed, wider ones by np.argsort; both are NumPy's stable
+    order, equal keys in their given order."""
     from yibao.backends.columnar.typed import stable_order
 
     keys = np.random.default_rng(largest).integers(0, largest + 1, 5_000)
     keys[:3] = largest
     assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+    assert stable_order(keys[:1]).tolist() == [0]
+    assert stable_order(keys[:0]).tolist() == []
 
 
 def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
@@ -336,13 +431,20 @@ def test_a_running_sum_starts_again_at_each_person_year(people):
     assert claims.running(5).tolist() == constant
 
 
-def test_each_claims_alert_thresholds_are_the_notices(benxi_engine):
+@pytest.mark.parametrize("direct", [12, 0])
+def test_each_claims_alert_thresholds_are_the_notices(benxi_engine, monkeypatch, direct):
     """Benxi §(八): 因病返贫风险 watches 低保对象 (and the other assistance groups) at 5,000;
     因病致贫风险 every other insured person, 2万 under 居民医保 and 5万 under 职工医保; a
     claim outside an alert's group, or not admitted (version -1), has no threshold (-1).
-    prepare._threshold looks each claim's up by (version, scheme, in the group)."""
-    from yibao.backends.columnar.prepare import _threshold
+    prepare._threshold answers each (version, scheme, identity profile) once; a claim
+    takes its profile's answer (scheme_profile_key).  ``direct`` 0: the profiles
+    numbered as found (a policy of more identities than DIRECT_PROFILES), not by their
+    bits."""
+    from yibao.backends.columnar import prepare
+    from yibao.backends.columnar.prepare import _profiles, _threshold, scheme_profile_key
     from yibao.dsl.model import SCHEMES
+
+    monkeypatch.setattr(prepare, "DIRECT_PROFILES", direct)
 
     runner = ColumnarRunner(benxi_engine)
     columns = runner.columns
@@ -354,9 +456,12 @@ def test_each_claims_alert_thresholds_are_the_notices(benxi_engine):
     has = [np.array([identity == name for _, _, identity in rows])
            for name in columns.identities]
 
+    profile, held_by = _profiles(has)
+    key = scheme_profile_key(version, codes, len(SCHEMES), profile, len(held_by[0]))
+
     def thresholds(alert: str) -> list[int]:
-        return _threshold(columns, runner.settlements, version, has, (codes, list(SCHEMES)),
-                          alert).tolist()
+        return _threshold(columns, runner.settlements, list(SCHEMES), held_by,
+                          len(held_by[0]), alert)[key].tolist()
 
     assert thresholds("因病返贫风险") == [500_000, 500_000, -1, -1, -1, -1, -1]
     assert thresholds("因病致贫风险") == [-1, -1, 2_000_000, 5_000_000, 2_000_000, 5_000_000, -1]
