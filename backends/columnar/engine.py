@@ -59,14 +59,20 @@ class ClaimArrays:
     """One block of claims sorted by person-year, then claim order (``py``, ``ord``).
 
     ``arrays``: column → NumPy array (money in fen, nulls already filled by the
-    caller); ``visit_codes``/``visits``: the visit column dictionary-encoded."""
+    caller); ``visit_codes``/``visits``: the visit column dictionary-encoded.
+
+    ``order``: when given, the claims lie in another order (the window path keeps a
+    block's claims in input order, so that gathering their columns reads memory
+    forwards), and ``order`` lists the claims in (person-year, claim order) order,
+    ``py`` being their person-years in that order; only the running sums read it."""
 
     def __init__(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,
-                 visits: list[str], py: np.ndarray):
+                 visits: list[str], py: np.ndarray, order: np.ndarray | None = None):
         self.arrays = arrays
         self.visit_codes = visit_codes
         self.visits = visits
         self.count = len(py)
+        self._order = order
         starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1]))) if len(py) else (
             np.zeros(0, dtype=np.int64))
         self._starts = starts
@@ -101,9 +107,19 @@ class ClaimArrays:
         values = self.full(values, np.int64)
         if self.single:
             return values
+        if self._order is None:
+            return self._running_sorted(values)
+        # summed in (person-year, claim order) order and put back where the claims lie:
+        # two permutations within a block, which fits in the cache
+        summed = np.empty(self.count, dtype=np.int64)
+        summed[self._order] = self._running_sorted(values[self._order], fresh=True)
+        return summed
+
+    def _running_sorted(self, values: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """``fresh``: ``values`` is a copy of the caller's, which may be written."""
         if len(self._starts) <= 1:
             return np.cumsum(values)
-        reset = np.array(values)
+        reset = values if fresh else np.array(values)
         reset[self._starts[1:]] -= np.add.reduceat(values, self._starts)[:-1]
         return np.cumsum(reset)
 
