@@ -50,6 +50,10 @@ def _line_name(node: Node) -> str:
 _CLAIM_MONEY = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen"}
 
 
+# claims in a block up to which a constant is filled in rather than broadcast (ClaimArrays.full)
+SMALL = 4096
+_NO_DEDUCTIBLE = Decimal(0)   # made once: annual_payout's cache hashes it at every call
+
 # the ops that read the ledger (year-to-date state): every other op's values for a claim
 # come from the claim and the op's inputs alone
 LEDGER_OPS = frozenset({Op.YEAR_TO_DATE, Op.CAP, Op.ALERT})
@@ -124,11 +128,13 @@ class ClaimArrays:
         return np.cumsum(reset)
 
     def full(self, values, dtype=None) -> np.ndarray:
-        """``values`` as one a claim: an array of the block's claims as it is, a constant
-        broadcast (np.broadcast_to costs more than a small step's arithmetic)."""
-        if (isinstance(values, np.ndarray) and values.shape == (self.count,)
-                and (dtype is None or values.dtype == dtype)):
-            return values
+        """``values`` as one a claim: an array of the block's claims as it is (converted
+        to ``dtype``), a constant broadcast, or, over a small block, filled in
+        (np.broadcast_to costs more than filling a walk step's few claims)."""
+        if isinstance(values, np.ndarray) and values.shape == (self.count,):
+            return values if dtype is None or values.dtype == dtype else values.astype(dtype)
+        if self.count <= SMALL:
+            return np.full(self.count, values, dtype=dtype)
         return np.broadcast_to(np.asarray(values, dtype=dtype), (self.count,))
 
     def visit_in(self, visits) -> np.ndarray | bool:
@@ -336,7 +342,7 @@ class ArraySettlement:
         if _is_false(covered) or rate.value is None:
             return 0
         before, after = values[node.input("ytd")]
-        payout = annual_payout(rate.value, deductible.value or Decimal(0))
+        payout = annual_payout(rate.value, deductible.value or _NO_DEDUCTIBLE)
         if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
             # G of both in one pass over a 2-row array: half the NumPy calls (G is
             # element-wise), which is most of a small step's cost in the walk
@@ -363,7 +369,7 @@ class ArraySettlement:
             applied = value_at(rate, visit)
             if applied is None:
                 return 0
-            payout = annual_payout(applied, value_at(deductible, visit) or Decimal(0))
+            payout = annual_payout(applied, value_at(deductible, visit) or _NO_DEDUCTIBLE)
             return payout(after) - payout(before)
 
         sliced = np.select([np.broadcast_to(scope.claims.visit_in([visit]), (scope.claims.count,))
