@@ -120,12 +120,17 @@ class ClaimArrays:
         return summed
 
     def _running_sorted(self, values: np.ndarray, fresh: bool = False) -> np.ndarray:
-        """``fresh``: ``values`` is a copy of the caller's, which may be written."""
+        """``fresh``: ``values`` is a copy of the caller's, which may be written.
+
+        Each person-year's first claim less the running total before it, then one
+        cumulative sum: the totals come from a first cumulative sum at the person-years'
+        ends (np.add.reduceat costs more than a cumulative sum, by the segment)."""
         if len(self._starts) <= 1:
             return np.cumsum(values)
+        before = np.cumsum(values)[self._starts[1:] - 1]   # the total up to each start
         reset = values if fresh else np.array(values)
-        reset[self._starts[1:]] -= np.add.reduceat(values, self._starts)[:-1]
-        return np.cumsum(reset)
+        reset[self._starts[1:]] -= np.diff(before, prepend=0)
+        return np.cumsum(reset, out=reset)
 
     def full(self, values, dtype=None) -> np.ndarray:
         """``values`` as one a claim: an array of the block's claims as it is (converted
