@@ -189,6 +189,7 @@ class ArraySettlement:
                              if node.op is Op.DIFFERENCE}
         self._payouts = {node.id: payout_inputs(node) for node in graph.order
                          if node.op in (Op.CEILING, Op.SUM)}
+        self._released = self._release_plan()
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -197,8 +198,37 @@ class ArraySettlement:
     # ---- a block ------------------------------------------------------------------------
     def settle(self, claims: ClaimArrays, candidate: str | None) -> dict[str, Any]:
         """Output column (backends/result_phase.py settled_columns, but ``idx``,
-        ``version`` and ``cand``) → its values for the block."""
-        return self.outputs(self.evaluate(claims, candidate))
+        ``version`` and ``cand``) → its values for the block.  Each node's values are let
+        go once the last node that reads them is worked out (:meth:`_release_plan`): a
+        window block holds some 50 arrays a claim otherwise, the run's peak and, past the
+        cache, its memory traffic."""
+        scope = Scope(claims, candidate)
+        values = scope.values
+        for (node, op), released in zip(self._plan, self._released):
+            values[node.id] = op(node, scope)
+            for gone in released:
+                del values[gone]
+        return self.outputs(scope)
+
+    def _release_plan(self) -> tuple[tuple[str, ...], ...]:
+        """For each node of the plan, the nodes no later node reads, nor ``outputs``:
+        their values may go once it is worked out."""
+        policy, columns = self.policy, self.columns
+        lines = {line.name for line in policy.lines}
+        kept = {TOTAL_PAID, PERSONAL_BURDEN}
+        kept |= {final_payout_id(policy, line) for line in (*columns.computed, *columns.upstream)
+                 if line in lines}
+        kept |= {f"{name}.alert" for name in columns.alerts}
+        kept |= {f"{name}.referral" for name in columns.referrals}
+        last = {node.id: i for i, (node, _) in enumerate(self._plan)}   # unread: at once
+        for i, (node, _) in enumerate(self._plan):
+            for _, source in node.inputs:
+                last[source] = i
+        released: list[list[str]] = [[] for _ in self._plan]
+        for name, i in last.items():
+            if name not in kept:
+                released[i].append(name)
+        return tuple(tuple(names) for names in released)
 
     def evaluate(self, claims: ClaimArrays, candidate: str | None,
                  known: dict[str, Any] | None = None,

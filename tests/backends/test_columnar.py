@@ -373,6 +373,30 @@ def test_each_block_lies_in_input_order_over_the_rows_it_sorted():
         assert sorted(order[lo:hi] - lo) == list(range(hi - lo))
 
 
+def test_a_window_block_lets_each_value_go_only_after_its_last_reader(benxi_engine):
+    """ArraySettlement._release_plan: a node's values are let go after the last node that
+    reads them, and never those ``outputs`` reads (each line's final payout, the totals,
+    the alerts and referrals)."""
+    from yibao.backends.columnar.engine import ArraySettlement
+    from yibao.compiler.lower import final_payout_id
+
+    runner = ColumnarRunner(benxi_engine)
+    for settlement in runner.settlements:
+        settlement = ArraySettlement(settlement.graph, runner.columns)
+        plan = [node for node, _ in settlement._plan]
+        released = {name: i for i, names in enumerate(settlement._release_plan())
+                    for name in names}
+        for i, node in enumerate(plan):
+            for _, source in node.inputs:   # kept to the end, or released after i
+                assert released.get(source, len(plan)) >= i, (source, node.id)
+        policy = settlement.policy
+        for line in policy.lines:
+            assert final_payout_id(policy, line.name) not in released
+        assert not {"total_paid", "personal_burden"} & set(released)
+        assert not {name for name in released if name.endswith((".alert", ".referral"))}
+        assert len(released) > len(plan) // 2   # most values go before the block ends
+
+
 def test_each_claims_alert_thresholds_are_the_notices(benxi_engine):
     """Benxi §(八): 因病返贫风险 watches 低保对象 (and the other assistance groups) at 5,000;
     因病致贫风险 every other insured person, 2万 under 居民医保 and 5万 under 职工医保; a
