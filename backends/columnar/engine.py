@@ -50,6 +50,10 @@ def _line_name(node: Node) -> str:
 _CLAIM_MONEY = {"in_scope_cost": "in_scope_fen", "total_cost": "total_fen"}
 
 
+# claims in a block up to which a constant is filled in rather than broadcast (ClaimArrays.full)
+SMALL = 4096
+_NO_DEDUCTIBLE = Decimal(0)   # made once: annual_payout's cache hashes it at every call
+
 # the ops that read the ledger (year-to-date state): every other op's values for a claim
 # come from the claim and the op's inputs alone
 LEDGER_OPS = frozenset({Op.YEAR_TO_DATE, Op.CAP, Op.ALERT})
@@ -59,14 +63,20 @@ class ClaimArrays:
     """One block of claims sorted by person-year, then claim order (``py``, ``ord``).
 
     ``arrays``: column → NumPy array (money in fen, nulls already filled by the
-    caller); ``visit_codes``/``visits``: the visit column dictionary-encoded."""
+    caller); ``visit_codes``/``visits``: the visit column dictionary-encoded.
+
+    ``order``: when given, the claims lie in another order (the window path keeps a
+    block's claims in input order, so that gathering their columns reads memory
+    forwards), and ``order`` lists the claims in (person-year, claim order) order,
+    ``py`` being their person-years in that order; only the running sums read it."""
 
     def __init__(self, arrays: dict[str, np.ndarray], visit_codes: np.ndarray,
-                 visits: list[str], py: np.ndarray):
+                 visits: list[str], py: np.ndarray, order: np.ndarray | None = None):
         self.arrays = arrays
         self.visit_codes = visit_codes
         self.visits = visits
         self.count = len(py)
+        self._order = order
         starts = np.flatnonzero(np.concatenate(([True], py[1:] != py[:-1]))) if len(py) else (
             np.zeros(0, dtype=np.int64))
         self._starts = starts
@@ -101,18 +111,35 @@ class ClaimArrays:
         values = self.full(values, np.int64)
         if self.single:
             return values
+        if self._order is None:
+            return self._running_sorted(values)
+        # summed in (person-year, claim order) order and put back where the claims lie:
+        # two permutations within a block, which fits in the cache
+        summed = np.empty(self.count, dtype=np.int64)
+        summed[self._order] = self._running_sorted(values[self._order], fresh=True)
+        return summed
+
+    def _running_sorted(self, values: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """``fresh``: ``values`` is a copy of the caller's, which may be written.
+
+        Each person-year's first claim less the running total before it, then one
+        cumulative sum: the totals come from a first cumulative sum at the person-years'
+        ends (np.add.reduceat costs more than a cumulative sum, by the segment)."""
         if len(self._starts) <= 1:
             return np.cumsum(values)
-        reset = np.array(values)
-        reset[self._starts[1:]] -= np.add.reduceat(values, self._starts)[:-1]
-        return np.cumsum(reset)
+        before = np.cumsum(values)[self._starts[1:] - 1]   # the total up to each start
+        reset = values if fresh else np.array(values)
+        reset[self._starts[1:]] -= np.diff(before, prepend=0)
+        return np.cumsum(reset, out=reset)
 
     def full(self, values, dtype=None) -> np.ndarray:
-        """``values`` as one a claim: an array of the block's claims as it is, a constant
-        broadcast (np.broadcast_to costs more than a small step's arithmetic)."""
-        if (isinstance(values, np.ndarray) and values.shape == (self.count,)
-                and (dtype is None or values.dtype == dtype)):
-            return values
+        """``values`` as one a claim: an array of the block's claims as it is (converted
+        to ``dtype``), a constant broadcast, or, over a small block, filled in
+        (np.broadcast_to costs more than filling a walk step's few claims)."""
+        if isinstance(values, np.ndarray) and values.shape == (self.count,):
+            return values if dtype is None or values.dtype == dtype else values.astype(dtype)
+        if self.count <= SMALL:
+            return np.full(self.count, values, dtype=dtype)
         return np.broadcast_to(np.asarray(values, dtype=dtype), (self.count,))
 
     def visit_in(self, visits) -> np.ndarray | bool:
@@ -162,6 +189,7 @@ class ArraySettlement:
                              if node.op is Op.DIFFERENCE}
         self._payouts = {node.id: payout_inputs(node) for node in graph.order
                          if node.op in (Op.CEILING, Op.SUM)}
+        self._released = self._release_plan()
 
     @property
     def ops(self) -> frozenset[Op]:
@@ -170,8 +198,37 @@ class ArraySettlement:
     # ---- a block ------------------------------------------------------------------------
     def settle(self, claims: ClaimArrays, candidate: str | None) -> dict[str, Any]:
         """Output column (backends/result_phase.py settled_columns, but ``idx``,
-        ``version`` and ``cand``) → its values for the block."""
-        return self.outputs(self.evaluate(claims, candidate))
+        ``version`` and ``cand``) → its values for the block.  Each node's values are let
+        go once the last node that reads them is worked out (:meth:`_release_plan`): a
+        window block holds some 50 arrays a claim otherwise, the run's peak and, past the
+        cache, its memory traffic."""
+        scope = Scope(claims, candidate)
+        values = scope.values
+        for (node, op), released in zip(self._plan, self._released):
+            values[node.id] = op(node, scope)
+            for gone in released:
+                del values[gone]
+        return self.outputs(scope)
+
+    def _release_plan(self) -> tuple[tuple[str, ...], ...]:
+        """For each node of the plan, the nodes no later node reads, nor ``outputs``:
+        their values may go once it is worked out."""
+        policy, columns = self.policy, self.columns
+        lines = {line.name for line in policy.lines}
+        kept = {TOTAL_PAID, PERSONAL_BURDEN}
+        kept |= {final_payout_id(policy, line) for line in (*columns.computed, *columns.upstream)
+                 if line in lines}
+        kept |= {f"{name}.alert" for name in columns.alerts}
+        kept |= {f"{name}.referral" for name in columns.referrals}
+        last = {node.id: i for i, (node, _) in enumerate(self._plan)}   # unread: at once
+        for i, (node, _) in enumerate(self._plan):
+            for _, source in node.inputs:
+                last[source] = i
+        released: list[list[str]] = [[] for _ in self._plan]
+        for name, i in last.items():
+            if name not in kept:
+                released[i].append(name)
+        return tuple(tuple(names) for names in released)
 
     def evaluate(self, claims: ClaimArrays, candidate: str | None,
                  known: dict[str, Any] | None = None,
@@ -320,11 +377,12 @@ class ArraySettlement:
         if _is_false(covered) or rate.value is None:
             return 0
         before, after = values[node.input("ytd")]
-        payout = annual_payout(rate.value, deductible.value or Decimal(0))
+        payout = annual_payout(rate.value, deductible.value or _NO_DEDUCTIBLE)
         if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
             # G of both in one pass over a 2-row array: half the NumPy calls (G is
             # element-wise), which is most of a small step's cost in the walk
-            paid_before, paid_after = payout(np.stack((before, after)))
+            # (np.concatenate: np.stack is a Python function, dearer than a small G)
+            paid_before, paid_after = payout(np.concatenate((before, after)).reshape(2, -1))
         else:
             paid_before, paid_after = payout(before), payout(after)
         scope.annual[line] = (paid_before, paid_after)
@@ -347,7 +405,7 @@ class ArraySettlement:
             applied = value_at(rate, visit)
             if applied is None:
                 return 0
-            payout = annual_payout(applied, value_at(deductible, visit) or Decimal(0))
+            payout = annual_payout(applied, value_at(deductible, visit) or _NO_DEDUCTIBLE)
             return payout(after) - payout(before)
 
         sliced = np.select([np.broadcast_to(scope.claims.visit_in([visit]), (scope.claims.count,))

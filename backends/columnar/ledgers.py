@@ -81,7 +81,10 @@ class CarriedLedger:
         burden = claims.column(f"prev_ab_{index}") + claims.running(contribution)
         # once fired, fired for good: a later claim's threshold may be higher (a changed
         # scheme or group), which is why the window ledger cannot take this person-year
-        fired = claims.column(f"prev_af_{index}") | (claims.running(burden >= threshold) > 0)
+        reached = burden >= threshold
+        if not claims.single:   # reached on this claim or one before it in the run
+            reached = claims.running(reached) > 0
+        fired = claims.column(f"prev_af_{index}") | reached
         scope.state[("ab", index)] = burden
         scope.state[("af", index)] = fired
         return fired

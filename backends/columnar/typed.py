@@ -193,7 +193,7 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         # under load: 1.35 s against 1.67 s with both, the threads contending for the
         # interpreter lock and the cores)
         names = runner.settle_rows(engine, fast, fast_py, admitted.visit, list(VISITS), out,
-                                   cand, fast if places is None else places[fast],
+                                   cand, places,
                                    max(1, runner.workers - 1) if walk is not None else None)
         del engine, fast_py, in_window
         if unspecified is not None:

@@ -425,7 +425,7 @@ def _chooser(win: np.ndarray, subsets: list):
             return result
 
         return assemble
-    if options == 1:
+    if options == 1 or not win.any():   # the first option wins every claim
         return lambda values: values[0]
     if options <= 32:   # np.choose's limit
         return lambda values: np.choose(win, values)

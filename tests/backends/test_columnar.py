@@ -431,6 +431,67 @@ def test_a_running_sum_starts_again_at_each_person_year(people):
     assert claims.running(5).tolist() == constant
 
 
+@pytest.mark.parametrize("people", [[3, 1, 4, 1, 5], [1, 1, 1], [6]])
+def test_a_running_sum_over_claims_in_another_order_is_put_back_at_each_claim(people):
+    """ClaimArrays ``order``: the window path keeps a block's claims in input order, and
+    a running sum is summed in (person-year, claim order) order and put back where each
+    claim lies.  The claims here lie shuffled; each one's sum is its person-year's
+    values up to it in the sorted order, by hand."""
+    from yibao.backends.columnar.engine import ClaimArrays
+
+    py = np.repeat(np.arange(len(people)), people).astype(np.int64)   # sorted order
+    lie = np.random.default_rng(7).permutation(len(py))   # sorted claim j lies at lie[j]
+    sorted_values = np.arange(1, len(py) + 1, dtype=np.int64) * 7
+    values = np.empty_like(sorted_values)
+    values[lie] = sorted_values
+    claims = ClaimArrays({}, np.zeros(len(py), dtype=np.int8), [], py, lie)
+    by_hand = np.empty_like(values)
+    first = 0
+    for count in people:
+        for i in range(count):
+            by_hand[lie[first + i]] = sorted_values[first:first + i + 1].sum()
+        first += count
+    assert claims.running(values).tolist() == by_hand.tolist()
+
+
+def test_each_block_lies_in_input_order_over_the_rows_it_sorted():
+    """runner.block_layout: a block's rows, in ascending order, take the block's own
+    [lo, hi) of the layout, and ``order`` finds each sorted claim there."""
+    from yibao.backends.columnar.runner import block_layout
+
+    rows = np.array([9, 2, 5, 0, 7, 3, 8])   # sorted by (route, person-year, claim order)
+    blocks = [(0, 3), (3, 4), (4, 7)]
+    layout, order = block_layout(rows, blocks, 10)
+    assert layout.tolist() == [2, 5, 9, 0, 3, 7, 8]
+    assert layout[order].tolist() == rows.tolist()
+    for lo, hi in blocks:
+        assert sorted(order[lo:hi] - lo) == list(range(hi - lo))
+
+
+def test_a_window_block_lets_each_value_go_only_after_its_last_reader(benxi_engine):
+    """ArraySettlement._release_plan: a node's values are let go after the last node that
+    reads them, and never those ``outputs`` reads (each line's final payout, the totals,
+    the alerts and referrals)."""
+    from yibao.backends.columnar.engine import ArraySettlement
+    from yibao.compiler.lower import final_payout_id
+
+    runner = ColumnarRunner(benxi_engine)
+    for settlement in runner.settlements:
+        settlement = ArraySettlement(settlement.graph, runner.columns)
+        plan = [node for node, _ in settlement._plan]
+        released = {name: i for i, names in enumerate(settlement._release_plan())
+                    for name in names}
+        for i, node in enumerate(plan):
+            for _, source in node.inputs:   # kept to the end, or released after i
+                assert released.get(source, len(plan)) >= i, (source, node.id)
+        policy = settlement.policy
+        for line in policy.lines:
+            assert final_payout_id(policy, line.name) not in released
+        assert not {"total_paid", "personal_burden"} & set(released)
+        assert not {name for name in released if name.endswith((".alert", ".referral"))}
+        assert len(released) > len(plan) // 2   # most values go before the block ends
+
+
 @pytest.mark.parametrize("direct", [12, 0])
 def test_each_claims_alert_thresholds_are_the_notices(benxi_engine, monkeypatch, direct):
     """Benxi §(八): 因病返贫风险 watches 低保对象 (and the other assistance groups) at 5,000;
