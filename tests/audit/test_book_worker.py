@@ -84,6 +84,7 @@ def fixed_share(monkeypatch):
     side waited (_balance: timings, which a test does not rely on)."""
     monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
     monkeypatch.setattr(settle, "_OWN_SHARE", 0)
+    monkeypatch.setattr(settle, "_START_SHARE", 0)
 
 
 @pytest.fixture(scope="module")
@@ -372,6 +373,7 @@ def test_yibao_settle_forks_a_reading_worker_before_it_opens_the_book(
     serial = settled(str(tmp_path / "serial.db"))
     monkeypatch.setattr(settle, "WORKER_FROM", 1)
     monkeypatch.setattr(settle, "_OWN_SHARE", 0)
+    monkeypatch.setattr(settle, "_START_SHARE", 0)
     events, fork, opened = [], settle.reading_worker, sqlite_store.SQLiteStore.__init__
 
     def forking(engine, location):
@@ -413,3 +415,24 @@ def test_no_reading_worker_beside_a_rollback_journal(engine, tmp_path, monkeypat
     assert worker_report == report
     assert with_worker == records
     assert replies and all(reply is not None and reply[0] is None for reply in replies)
+
+
+def test_a_transaction_sent_ahead_keeps_the_start_share_before_any_balance(
+        engine, tmp_path, monkeypatch, serial, reading):
+    """Before any transaction has been balanced, one whose claims are sent while the one
+    before runs has this process keep ``_START_SHARE`` of them (settle.py: starting
+    from none left it waiting for the worker).  Here all of them: x2 (on p-4) and c4
+    (on p-3), sent ahead otherwise, are settled here; the same bytes."""
+    records, report = serial
+    monkeypatch.setattr(settle, "_START_SHARE", 1.0)
+    sent = submitted(monkeypatch)
+    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine, reading=reading)
+    assert worker_report == report
+    assert with_worker == records
+    booked = {json.loads(text)["claim_id"] for text in BOOKED}
+    taken = {claim_id for request in sent for _, _, _, claims in request
+             for claim_id, _, _ in claims} - booked
+    # The first transaction's, sent as it began (_OWN_SHARE, 0 here), and those of
+    # person-years the transaction before wrote, sent once it had committed (and, to
+    # the reading worker, e1's new person, whose ledger it reads: it declines it).
+    assert taken == {"a3", "b3", "x1", "a4", "c3", "d3"} | ({"e1"} if reading else set())
