@@ -436,3 +436,21 @@ def test_a_transaction_sent_ahead_keeps_the_start_share_before_any_balance(
     # person-years the transaction before wrote, sent once it had committed (and, to
     # the reading worker, e1's new person, whose ledger it reads: it declines it).
     assert taken == {"a3", "b3", "x1", "a4", "c3", "d3"} | ({"e1"} if reading else set())
+
+
+def test_requests_sent_in_parts_are_linked_as_their_replies_come(engine, tmp_path,
+                                                                  monkeypatch, serial, reading):
+    """A request sent in parts (settle._PART: here one claim each, so one person-year
+    each), each reply read when its first person-year is reached: the same bytes and
+    report; the worker still takes every claim it took in one request."""
+    records, report = serial
+    monkeypatch.setattr(settle, "_PART", 1)
+    sent = submitted(monkeypatch)
+    with_worker, worker_report = book(str(tmp_path / "parts.db"), engine, reading=reading)
+    assert worker_report == report
+    assert with_worker == records
+    # Each request one person-year (a3 and a4 on p-1 are in different transactions).
+    assert all(len(request) == 1 for request in sent)
+    taken = {claim_id for request in sent for _, _, _, claims in request
+             for claim_id, _, _ in claims}
+    assert {"a3", "b3", "x1", "a4", "c3", "x2", "d3", "c4"} <= taken

@@ -220,13 +220,15 @@ def daily_runs(draw):
 
 
 @ROBUSTNESS
-@given(daily_runs(), st.integers(0, 2), st.booleans())
-def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep, reading):
+@given(daily_runs(), st.integers(0, 2), st.booleans(), st.integers(1, 3))
+def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep, reading, part):
     # The run's worker (audit/work_ahead.py) taking every transaction it can (its
     # threshold lowered to one line), the settling process keeping ``keep`` claims of
     # each, against no worker: the same records, byte for byte, time frozen.  The
     # worker forked before the book is opened, reading it itself, or (``reading``
-    # False) forked by the first transaction and sent what it needs.
+    # False) forked by the first transaction and sent what it needs.  Requests sent in
+    # parts of ``part`` claims (settle._PART), each reply read as its first
+    # person-year is reached.
     from unittest import mock
 
     from yibao.audit import settle
@@ -238,6 +240,7 @@ def test_the_run_s_worker_writes_what_the_serial_run_writes(history, keep, readi
         with mock.patch.object(settle, "WORKER_FROM", 1), \
                 mock.patch.object(settle, "_OWN_SHARE", 0), \
                 mock.patch.object(settle.BookSettler, "keep", keep), \
+                mock.patch.object(settle, "_PART", part), \
                 mock.patch.object(settle.BookSettler, "_balance", lambda *_: None):
             with_worker = settle_runs(f"{folder}/worker.db", runs, commit_every, reading)
     assert with_worker == serial
