@@ -80,7 +80,7 @@ DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
 @pytest.fixture(autouse=True)
 def fixed_share(monkeypatch):
     """The share the settling process keeps is fixed here (BookSettler.keep, none unless
-    a test sets it; none of the first transaction either), not moved by how long each
+    a test sets it: neither _START_SHARE nor, for the first transaction, _OWN_SHARE), not moved by how long each
     side waited (_balance: timings, which a test does not rely on)."""
     monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
     monkeypatch.setattr(settle, "_OWN_SHARE", 0)
