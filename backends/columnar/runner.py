@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest_factor
-from yibao.backends.columnar.freed import keep_freed
+from yibao.backends.columnar.freed import give_back, keep_freed
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.outcomes import BatchResults
 from yibao.backends.parquet_claims import read_parquet
@@ -131,6 +131,12 @@ class ColumnarRunner(DuckDBRunner):
         self.fallback = False
         settled = settle_natively(self, held, positions, lines, refusals, step)
         if settled is not None:
+            # What the run freed after settling (the input's arrays, the results' makings)
+            # is given back before the caller writes the results (freed.py): the heap
+            # keeps it otherwise, and a results file's buffers came on top of it.
+            del positions, lines
+            give_back()   # not joined: it runs beside the caller's next work
+            pa.default_memory_pool().release_unused()
             return settled
         # past the int64 bound: the DuckDB pipeline settles the whole batch
         table = held[0]
