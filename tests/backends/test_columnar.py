@@ -553,3 +553,21 @@ def test_person_codes_are_equal_exactly_when_the_ids_are(chunks):
         for second, other in zip(ids[i:], codes[i:]):
             if first is not None and second is not None:
                 assert (first == second) == (code == other)
+
+
+@pytest.mark.parametrize("layout_of", ["block_layout", "_block_layout_by_id"])
+@pytest.mark.parametrize("size, chunk", [(1, 4), (50, 4), (5_000, 300), (5_000, 1 << 18)])
+def test_a_blocks_rows_lie_in_ascending_order_and_order_finds_each_claim(layout_of, size, chunk):
+    """runner.block_layout (packed in 64-bit numbers) and the block-id sort it falls back
+    on: each block takes the same [lo, hi) of ``layout`` as of the sorted rows, its rows
+    ascending there, and ``order`` is where each sorted claim went."""
+    rng = np.random.default_rng(size + chunk)
+    rows = rng.permutation(size)[: max(1, size * 9 // 10)]   # the window path's rows
+    routes = np.sort(rng.integers(0, 3, len(rows)))
+    py = np.sort(rng.integers(0, max(1, len(rows) // 3), len(rows)))
+    blocks = columnar_runner._blocks(routes, py, chunk)
+    layout, order = getattr(columnar_runner, layout_of)(rows, blocks, size)
+    for lo, hi in blocks:
+        assert layout[lo:hi].tolist() == sorted(rows[lo:hi].tolist())
+    assert layout[order].tolist() == rows.tolist()
+    assert layout.dtype == order.dtype == np.int64
