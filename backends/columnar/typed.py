@@ -486,12 +486,20 @@ def _results(columns, table: pa.Table, positions: np.ndarray, version: np.ndarra
         "claim_id": table.column("claim_id") if every
         else table.column("claim_id").filter(pa.array(settled_rows)),
         "version": pa.array(kept(version, True)),
-        "cand": pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
-                                               pa.array(names, pa.string()))}
+        "cand": _names_at(codes, names)}
     for name in list(out):
         data[name] = pa.array(kept(out.pop(name)))
     return pa.table([data[name].cast(schema.field(name).type) for name in schema.names],
                     schema=schema)
+
+
+def _names_at(codes: np.ndarray, names: list) -> pa.Array:
+    """The candidates' names at their ``codes`` (into ``names``; -1 NULL) as a string
+    column: Arrow's take of the names, where casting the codes as a dictionary array
+    to strings cost ≈ 1.5 times as much (≈ 11 against ≈ 7.5 ms of CPU at 10^6), and a
+    validity mask is made only when a code is -1."""
+    mask = codes < 0 if len(codes) and codes.min() < 0 else None
+    return pa.array(names, pa.string()).take(pa.array(codes, mask=mask))
 
 
 def _columns(table: pa.Table | None) -> dict | None:

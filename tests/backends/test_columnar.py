@@ -571,3 +571,15 @@ def test_a_blocks_rows_lie_in_ascending_order_and_order_finds_each_claim(layout_
         assert layout[lo:hi].tolist() == sorted(rows[lo:hi].tolist())
     assert layout[order].tolist() == rows.tolist()
     assert layout.dtype == order.dtype == np.int64
+
+
+def test_the_candidates_names_are_taken_at_their_codes_and_minus_one_is_null():
+    """typed._names_at: the results' ``cand`` column from the engine's codes (-1: no
+    identity chosen, NULL as the DuckDB results statement gives it)."""
+    from yibao.backends.columnar.typed import _names_at
+
+    names = ["特困人员", "低保对象"]
+    assert _names_at(np.array([1, 0, -1, 1], dtype=np.int32), names).to_pylist() == [
+        "低保对象", "特困人员", None, "低保对象"]
+    assert _names_at(np.array([0, 0], dtype=np.int32), names).null_count == 0
+    assert _names_at(np.zeros(0, dtype=np.int32), names).to_pylist() == []
