@@ -175,6 +175,11 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
             return None
         table = held[0] = table.select(["claim_id"])
         pa.default_memory_pool().release_unused()
+        # The C311 errors (Python objects, ≈ 25 ms at 10^6) are made on the walk's thread
+        # once the walk ends, beside the window path's NumPy, which is the longer: made
+        # after it, they were on the run's path
+        refused = (pool.submit(_refuse_unspecified, runner, table, positions, lines,
+                               *unspecified, errors) if unspecified is not None else None)
         version = engine["version"]
         # Where each claim's results go: when the NumPy walk settles every other claim,
         # the settled rows are known now and each is written at its place in the results;
@@ -196,9 +201,9 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
                                    cand, places,
                                    max(1, runner.workers - 1) if walk is not None else None)
         del engine, fast_py, in_window
-        if unspecified is not None:
-            _refuse_unspecified(runner, table, positions, lines, *unspecified, errors)
         other = walk.result() if walk is not None else None
+        if refused is not None:
+            refused.result()
     step("settle")
     trimming = give_back()   # the workers' freed memory, beside the results (freed.py)
     walked = 0
