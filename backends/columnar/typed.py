@@ -114,7 +114,7 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         prepared = Prepared(columns, runner.settlements, arrays, admitted.visit, list(VISITS),
                             (admitted.scheme, list(SCHEMES)), runner.plan.unspecified)
         # C311: the claims leave the settleable rows now; their errors (Python objects) are
-        # made once the window path is settled, while the walk may still run
+        # made on the walk's thread once the walk ends, beside the window path's NumPy
         unspecified = (_unspecified(prepared.c311, settleable) if prepared.c311 is not None
                        else None)
         person_codes = person_codes.result()
