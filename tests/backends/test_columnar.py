@@ -553,3 +553,33 @@ def test_person_codes_are_equal_exactly_when_the_ids_are(chunks):
         for second, other in zip(ids[i:], codes[i:]):
             if first is not None and second is not None:
                 assert (first == second) == (code == other)
+
+
+@pytest.mark.parametrize("layout_of", ["block_layout", "_block_layout_by_id"])
+@pytest.mark.parametrize("size, chunk", [(1, 4), (50, 4), (5_000, 300), (5_000, 1 << 18)])
+def test_a_blocks_rows_lie_in_ascending_order_and_order_finds_each_claim(layout_of, size, chunk):
+    """runner.block_layout (packed in 64-bit numbers) and the block-id sort it falls back
+    on: each block takes the same [lo, hi) of ``layout`` as of the sorted rows, its rows
+    ascending there, and ``order`` is where each sorted claim went."""
+    rng = np.random.default_rng(size + chunk)
+    rows = rng.permutation(size)[: max(1, size * 9 // 10)]   # the window path's rows
+    routes = np.sort(rng.integers(0, 3, len(rows)))
+    py = np.sort(rng.integers(0, max(1, len(rows) // 3), len(rows)))
+    blocks = columnar_runner._blocks(routes, py, chunk)
+    layout, order = getattr(columnar_runner, layout_of)(rows, blocks, size)
+    for lo, hi in blocks:
+        assert layout[lo:hi].tolist() == sorted(rows[lo:hi].tolist())
+    assert layout[order].tolist() == rows.tolist()
+    assert layout.dtype == order.dtype == np.int64
+
+
+def test_the_candidates_names_are_taken_at_their_codes_and_minus_one_is_null():
+    """typed._names_at: the results' ``cand`` column from the engine's codes (-1: no
+    identity chosen, NULL as the DuckDB results statement gives it)."""
+    from yibao.backends.columnar.typed import _names_at
+
+    names = ["特困人员", "低保对象"]
+    assert _names_at(np.array([1, 0, -1, 1], dtype=np.int32), names).to_pylist() == [
+        "低保对象", "特困人员", None, "低保对象"]
+    assert _names_at(np.array([0, 0], dtype=np.int32), names).null_count == 0
+    assert _names_at(np.zeros(0, dtype=np.int32), names).to_pylist() == []
