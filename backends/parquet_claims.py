@@ -47,6 +47,17 @@ def naming(path: str) -> Iterator[None]:
         raise OSError(error.errno, os.strerror(error.errno), str(path)) from error
 
 
+def parquet_rows(path: str) -> int:
+    """The rows of a Parquet file, from its footer; 0 when it cannot be read (the read
+    itself then reports why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(path).num_rows
+    except (OSError, ValueError):
+        return 0
+
+
 def read_parquet(path: str, cancelled: threading.Event | None = None):
     """A Parquet claims file as an Arrow table, one chunk a row group, REPEATED_TEXT's
     string columns (and the identities' strings) dictionary-encoded as Parquet already

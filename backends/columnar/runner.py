@@ -32,10 +32,10 @@ from typing import Callable
 import numpy as np
 
 from yibao.backends.columnar.engine import ArraySettlement, ClaimArrays, largest_factor
-from yibao.backends.columnar.freed import give_back, keep_freed
+from yibao.backends.columnar.freed import give_back, keep_freed, map_ahead
 from yibao.backends.duckdb_runner import DuckDBRunner
 from yibao.backends.outcomes import BatchResults
-from yibao.backends.parquet_claims import read_parquet
+from yibao.backends.parquet_claims import parquet_rows, read_parquet
 from yibao.backends.prepare import ROUTE_STRIDE, candidates
 from yibao.backends.result_phase import settled_columns
 from yibao.compiler.lower import lower_policy
@@ -81,6 +81,7 @@ class ColumnarRunner(DuckDBRunner):
             progress: Callable[[str], None] | None = None) -> BatchResults:
         step = progress or (lambda stage: None)
         if fmt == "parquet":   # typed columns: admitted and routed without SQL
+            map_ahead(parquet_rows(path))   # the run's heap mapped while the file is read
             return self.settle_parquet([read_parquet(path)], progress)
         return self._settle_routed(*self.routed(path, fmt, step), step)
 
