@@ -88,17 +88,22 @@ class Recorder:
         batch = self._resumable(mode, key) if resume else None
         self.resumed = batch is not None
         self.batch: Batch = batch or store.open_batch(mode, ENGINE_VERSION, key, clock(), texts)
+        # The chain's head as this run last saw it: a record of this batch appended after
+        # it by someone else means another run is recording the same batch (two --resume).
+        # Read before the batch's lines, and only lines up to it taken as recorded: read
+        # after them, a run committed in between was taken as this run's own past, and
+        # its lines were appended again (an IntegrityError on (batch, position)).
+        self._seen_head = store.last_seq()
         # position → (claim as received, settlement) of the lines this batch already holds
         self.recorded: dict[int, tuple[dict, dict]] = {}
         for record in store.records(self.batch.batch) if self.resumed else ():
+            if record.seq > self._seen_head:
+                break
             data = record.data
             claim = {k: data[k] for k in ("claim", "claim_base64") if k in data}
             self.recorded[record.position] = (claim, settlement(data["outcome"]))
         self._seen: set[int] = set()
         self._pending: list[tuple[int, bytes | str, Outcome]] = []
-        # The chain's head as this run last saw it: a record of this batch appended after
-        # it by someone else means another run is recording the same batch (two --resume).
-        self._seen_head = store.last_seq()
 
     def _resumable(self, mode: str, key: str) -> Batch | None:
         latest = self.store.latest_batch()

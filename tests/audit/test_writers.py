@@ -120,6 +120,49 @@ def test_two_concurrent_resumes_of_one_batch(tmp_path):
         assert set(positions.values()) == {1} and len(positions) == 600
 
 
+def test_a_resume_committed_while_another_reads_its_lines_is_refused(tmp_path):
+    """The race of the test above, made to happen: run B reads the interrupted batch's
+    lines, then run A records the rest of the batch, then B commits its first missing
+    line.  B must see A's records as another run's (A435), not append line 51 again."""
+    from yibao.audit.store import AuditError
+    from yibao.audit.record import Recorder
+    from yibao.core.jsonl import read_lines
+    from yibao.dsl.loader import load_policy
+    from yibao.runtime.batch import Engine
+
+    store = str(tmp_path / "audit.db")
+    claims = claims_file(tmp_path, 100)
+    head = tmp_path / "head.jsonl"
+    head.write_text("".join(open(claims, encoding="utf-8").readlines()[:50]), encoding="utf-8")
+    main(["eval", POLICY, str(head), "--record", store, "-o", os.devnull])
+    engine = Engine(load_policy(POLICY))
+    with SQLiteStore(store) as opened:
+        reads = opened.records
+
+        def then_run_a(batch=None, after=0):
+            yield from reads(batch, after)
+            # B has read every line of batch 1 it will take as recorded: A runs now.
+            assert main(["eval", POLICY, claims, "--record", store, "--resume",
+                         "-o", os.devnull]) in (0, 1)
+
+        opened.records = then_run_a
+        recorder = Recorder(opened, engine, "sorted", resume=True)
+        opened.records = reads
+        assert sorted(recorder.recorded) == list(range(1, 51))
+        lines = list(read_lines(claims))
+        outcomes = engine.evaluate_records(lines)
+        recorder.add(51, lines[50][1], outcomes[50])
+        try:
+            recorder.commit()
+        except AuditError as error:
+            assert "A435 batch 1 is being recorded by another run" in str(error)
+        else:
+            raise AssertionError("B appended line 51 again")
+        assert verify_store(opened).ok
+        positions = Counter(r.position for r in opened.records(1))
+        assert set(positions.values()) == {1} and len(positions) == 100
+
+
 def test_an_abandoned_batch_is_flagged_incomplete(tmp_path, capsys):
     store = str(tmp_path / "audit.db")
     claims = claims_file(tmp_path, 40)
