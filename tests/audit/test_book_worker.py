@@ -134,21 +134,29 @@ def submitted(monkeypatch) -> list[list]:
     return sent
 
 
-def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial,
-                                                      reading):
-    records, report = serial
-    answered, replies, result = [], [], RunWorker.result
+def watched_replies(monkeypatch) -> list[tuple]:
+    """What the settling process got for each request it waited for: (the reply, or None
+    if it gave up on it; whether the worker was alive once it had)."""
+    got, result = [], RunWorker.result
 
     def watched(worker, ticket):
         found = result(worker, ticket)
-        answered.append(worker.alive)     # the reply came from the worker, not from here
-        replies.append(found)
+        got.append((found, worker.alive))
         return found
     monkeypatch.setattr(RunWorker, "result", watched)
+    return got
+
+
+def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial,
+                                                      reading):
+    records, report = serial
+    got = watched_replies(monkeypatch)
     with_worker, worker_report = book(str(tmp_path / "worker.db"), engine, reading=reading)
     assert worker_report == report
     assert with_worker == records
-    assert answered and all(answered)
+    # (the replies came from the worker, not from here)
+    assert got and all(alive for _, alive in got)
+    replies = [found for found, _ in got]
     # The reading worker read each request in a snapshot of the book, which it names;
     # the other was sent the entries.
     assert all((reply[0] is not None) == reading for reply in replies)
@@ -312,13 +320,7 @@ def test_a_worker_that_hangs_is_given_up_on(engine, tmp_path, monkeypatch, seria
     monkeypatch.setattr(BookReads, "tails", lambda *args: time.sleep(3600))
     monkeypatch.setattr(run_worker, "REPLY_TIMEOUT", 0.5)
     monkeypatch.setattr(run_worker, "REPLY_TIMEOUT_PER_ITEM", 0.0)
-    gone, result = [], RunWorker.result
-
-    def watched(worker, ticket):
-        found = result(worker, ticket)
-        gone.append((found, worker.alive))
-        return found
-    monkeypatch.setattr(RunWorker, "result", watched)
+    gone = watched_replies(monkeypatch)
     started = time.monotonic()
     with_worker, worker_report = book(str(tmp_path / "hung.db"), engine, reading=True)
     assert time.monotonic() - started < 20
@@ -385,16 +387,10 @@ def test_yibao_settle_forks_a_reading_worker_before_it_opens_the_book(
         opened(store, path, *args, **kwargs)
     monkeypatch.setattr(settle, "reading_worker", forking)
     monkeypatch.setattr(sqlite_store.SQLiteStore, "__init__", opening)
-    replies, result = [], RunWorker.result
-
-    def watched(worker, ticket):
-        found = result(worker, ticket)
-        replies.append(found)
-        return found
-    monkeypatch.setattr(RunWorker, "result", watched)
+    got = watched_replies(monkeypatch)
     assert settled(str(tmp_path / "worker.db")) == serial
     assert events[:2] == ["fork", "open"] and events.count("fork") == 2
-    assert replies and all(reply is not None and reply[0] is not None for reply in replies)
+    assert got and all(reply is not None and reply[0] is not None for reply, _ in got)
 
 
 def test_no_reading_worker_beside_a_rollback_journal(engine, tmp_path, monkeypatch, serial):
@@ -404,17 +400,11 @@ def test_no_reading_worker_beside_a_rollback_journal(engine, tmp_path, monkeypat
     what it needs: the same bytes."""
     records, report = serial
     monkeypatch.setattr(SQLiteStore, "wal", property(lambda store: False))
-    replies, result = [], RunWorker.result
-
-    def watched(worker, ticket):
-        found = result(worker, ticket)
-        replies.append(found)
-        return found
-    monkeypatch.setattr(RunWorker, "result", watched)
+    got = watched_replies(monkeypatch)
     with_worker, worker_report = book(str(tmp_path / "journal.db"), engine, reading=True)
     assert worker_report == report
     assert with_worker == records
-    assert replies and all(reply is not None and reply[0] is None for reply in replies)
+    assert got and all(reply is not None and reply[0] is None for reply, _ in got)
 
 
 def test_a_transaction_sent_ahead_keeps_the_start_share_before_any_balance(
