@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from yibao.backends.columnar.arithmetic import ArrayArithmetic
+from yibao.backends.columnar.arithmetic import ArrayArithmetic, policy_fen
 from yibao.backends.columnar.ledgers import WindowLedger
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.backends.lowering import ByVisit, Const, looked_up
@@ -434,7 +434,7 @@ class ArraySettlement:
         cap = _optional(node, "cap", values).value
         if cap is None:
             return np.where(covered, slice_, 0)
-        return np.where(covered, self.ledger.cap(scope, line, slice_, fen(cap)), 0)
+        return np.where(covered, self.ledger.cap(scope, line, slice_, policy_fen(cap)), 0)
 
     def _ceiling(self, node: Node, scope: Scope):
         rate = Decimal(_param(node, "rate"))

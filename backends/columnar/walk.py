@@ -303,7 +303,13 @@ class Walk:
         chosen = _chooser(win, [rows for _, _, rows, _ in options])
         self.cand[lo:hi] = self.codes[v][np.array([k for k, _, _, _ in options])[win]]
         if once is not None:
-            winners = once.picked([scope for _, _, _, scope in options], chosen)
+            # the claim phase's values are every candidate's: the first's, for the step
+            k = options[0][0]
+            winners = {node: value for node, value in self.constants[v, k].items()
+                       if node in once.shared}
+            winners.update((node, values[lo:hi]) for node, values in self.sliced[v, k]
+                           if node in once.shared)
+            winners = once.picked([scope for _, _, _, scope in options], chosen, winners)
             if winners is not None:
                 self._commit_once(settlement, v, lo, hi, claims, once, winners)
                 return
@@ -366,15 +372,17 @@ class _ResultOnce:
 
     ``before``: the stateful nodes each candidate evaluates; ``after``: those evaluated
     once; ``reads``: what the latter, ``outputs`` and the committed state read of the
-    former (or of the ledger-free nodes), chosen."""
+    former (or of the ledger-free nodes), chosen; ``shared``: what they read of the claim
+    phase, the same for every candidate (never chosen)."""
 
-    def __init__(self, before: frozenset[str], after: frozenset[str], reads: tuple[str, ...]):
-        self.before, self.after, self.reads = before, after, reads
+    def __init__(self, before: frozenset[str], after: frozenset[str], reads: tuple[str, ...],
+                 shared: frozenset[str]):
+        self.before, self.after, self.reads, self.shared = before, after, reads, shared
 
-    def picked(self, scopes: list, chosen) -> dict[str, Any] | None:
-        """Each read node's winner's value, claim by claim; None where a node's value is
-        a constant (lowering.Const, ByVisit) that differs between the candidates."""
-        winners: dict[str, Any] = {}
+    def picked(self, scopes: list, chosen, winners: dict[str, Any]) -> dict[str, Any] | None:
+        """``winners`` (the shared nodes' values) with each read node's winner's value,
+        claim by claim; None where a node's value is a constant (lowering.Const, ByVisit)
+        that differs between the candidates."""
         for node in self.reads:
             if node not in scopes[0].values:   # a line or alert the version lacks
                 continue
@@ -404,8 +412,11 @@ def _result_once(settlement: ArraySettlement, stateful: frozenset[str]) -> _Resu
              for _, source in nodes[node].inputs}
     reads |= _read_after(settlement) - {CANDIDATE_TOTAL}
     reads |= {winner_parts(policy, line.name)["base"] for line in policy.computed_lines}
+    shared = frozenset(node.id for node in settlement.graph.phase(Phase.CLAIM)) & reads
     return _ResultOnce(stateful - after, after,
-                       tuple(node for node in nodes if node in reads and node not in after))
+                       tuple(node for node in nodes
+                             if node in reads and node not in after and node not in shared),
+                       shared)
 
 
 def step_slices(counts: np.ndarray, versions: np.ndarray) -> list[tuple[int, int]]:
