@@ -129,7 +129,11 @@ class ClaimArrays:
             return np.cumsum(values)
         before = np.cumsum(values)[self._starts[1:] - 1]   # the total up to each start
         reset = values if fresh else np.array(values)
-        reset[self._starts[1:]] -= np.diff(before, prepend=0)
+        # np.diff(before, prepend=0) in two calls: np.diff is a Python function, whose
+        # own work cost more than its kernels over the walk's small steps
+        totals = before.copy()
+        totals[1:] -= before[:-1]
+        reset[self._starts[1:]] -= totals
         return np.cumsum(reset, out=reset)
 
     def full(self, values, dtype=None) -> np.ndarray:

@@ -344,10 +344,14 @@ class Walk:
         """The rest of :meth:`_settle` where the result phase is evaluated once, over the
         winners' figures (``winners``: node → each claim's winner's value, _ResultOnce)."""
         scope = settlement.evaluate(claims, None, winners, once.after)
-        starts = claims.starts
-        people, ends = claims.arrays["rank"][starts], np.append(starts[1:], claims.count) - 1
         for name, values in settlement.outputs(scope).items():
             self.out[name][lo:hi] = values
+        starts, rank = claims.starts, claims.arrays["rank"]
+        if claims.single:   # a claim a person-year (most steps): its figures are the run's
+            people, ends = rank, slice(None)
+        else:
+            people = rank[starts]
+            ends = np.concatenate((starts[1:], [claims.count])) - 1
 
         def added(values) -> np.ndarray:
             values = claims.full(values)
