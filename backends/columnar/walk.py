@@ -338,7 +338,6 @@ class Walk:
             last = claims.full(winner(lambda scope: scope.state[name, index]))
             self.state[f"{name}_{index}"][people] = last[ends]
 
-
     def _commit_once(self, settlement: ArraySettlement, v: int, lo: int, hi: int,
                      claims: ClaimArrays, once: "_ResultOnce", winners: dict[str, Any]) -> None:
         """The rest of :meth:`_settle` where the result phase is evaluated once, over the
@@ -373,6 +372,10 @@ class _ResultOnce:
     nodes (two alerts' carried ledgers) and its outputs, then chose 16 columns among
     them; now 8 are chosen and the 7 nodes evaluated once.  The walk's CPU there, four
     processes each way interleaved, medians of 30 runs each (load 3-4): 34-41 → 26-31 ms.
+    With the claim phase's values not chosen (``shared``) and a step of one claim a
+    person-year committed as it is, ≈ 24 ms; the settle stage of a fresh process
+    (24 interleaved, load 2.5-4, medians): 82 → 60 ms wall, 104 → 81 ms CPU; at 10^6
+    (12): 421 → 366 ms CPU, the wall no longer (445 → 436 ms).
 
     ``before``: the stateful nodes each candidate evaluates; ``after``: those evaluated
     once; ``reads``: what the latter, ``outputs`` and the committed state read of the
