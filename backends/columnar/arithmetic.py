@@ -26,6 +26,14 @@ from yibao.backends.columns import fen
 
 
 @functools.lru_cache(maxsize=None)
+def policy_fen(amount: Decimal) -> int:
+    """A policy's amount (a cap, a band's bound, a deductible) in fen (columns.fen), kept:
+    the walk asks for the same few at every step of every candidate, some 450 times a
+    run at 10^5 claims, and Decimal's arithmetic costs ≈ 2 µs a call."""
+    return fen(amount)
+
+
+@functools.lru_cache(maxsize=None)
 def _numerator(rate: Decimal, denominator: int) -> int:
     """A rate's integer numerator over ``denominator``: the walk asks at every step."""
     scaled = Fraction(rate) * denominator
@@ -40,7 +48,7 @@ class ArrayArithmetic:
         self.denominator = denominator
 
     def const(self, amount: Decimal) -> int:
-        return fen(amount)
+        return policy_fen(amount)
 
     def sub(self, a, b):
         return a - b

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from yibao.backends.columnar.arithmetic import ArrayArithmetic
+from yibao.backends.columnar.arithmetic import ArrayArithmetic, policy_fen
 from yibao.backends.columnar.ledgers import WindowLedger
 from yibao.backends.columns import ClaimColumns, ExactRate, fen
 from yibao.backends.lowering import ByVisit, Const, looked_up
@@ -129,7 +129,11 @@ class ClaimArrays:
             return np.cumsum(values)
         before = np.cumsum(values)[self._starts[1:] - 1]   # the total up to each start
         reset = values if fresh else np.array(values)
-        reset[self._starts[1:]] -= np.diff(before, prepend=0)
+        # np.diff(before, prepend=0) in two calls: np.diff is a Python function, whose
+        # own work cost more than its kernels over the walk's small steps
+        totals = before.copy()
+        totals[1:] -= before[:-1]
+        reset[self._starts[1:]] -= totals
         return np.cumsum(reset, out=reset)
 
     def full(self, values, dtype=None) -> np.ndarray:
@@ -434,7 +438,7 @@ class ArraySettlement:
         cap = _optional(node, "cap", values).value
         if cap is None:
             return np.where(covered, slice_, 0)
-        return np.where(covered, self.ledger.cap(scope, line, slice_, fen(cap)), 0)
+        return np.where(covered, self.ledger.cap(scope, line, slice_, policy_fen(cap)), 0)
 
     def _ceiling(self, node: Node, scope: Scope):
         rate = Decimal(_param(node, "rate"))
