@@ -156,27 +156,36 @@ def median_run(runs: list[dict], sampled: list[dict]) -> dict:
 
 def measure_in_rounds(kinds: list[str], repeats: int, paths, work: pathlib.Path,
                       size: int) -> dict[str, dict]:
-    """Each kind's median run.  The repeats go in rounds, every kind once a round, so a
-    machine whose speed drifts (a shared one does, by half within minutes) slows every
-    path alike instead of whichever ran during the slow spell.  DuckDB goes first: its
-    refusals tell the peers which claims to leave out.
+    """Each kind's median run, and DuckDB's (the reference every payout is compared with).
+
+    DuckDB runs first, once, whatever the kinds: its refusals tell the peers which claims
+    to leave out.  It is timed in the rounds only when it is one of ``kinds``.  The
+    repeats go in rounds, every kind once a round, so a machine whose speed drifts (a
+    shared one does, by half within minutes) slows every path alike instead of whichever
+    ran during the slow spell; each round starts one kind further on, so that no kind
+    always follows the same one.  A run right after DuckDB's (which frees ≈ 1.5 GB)
+    was the slow one: columnar at 10^6 took 0.86 and 0.90 s after DuckDB against 0.68
+    and 0.71 after the OpenFisca peer, and 0.98 s [0.68–1.18] as the median of five
+    rounds that always ran it after DuckDB, 0.657 s [0.638–0.713] in ten pairs with the
+    peer alone (2026-12-07).
 
     The timed rounds run unwatched; as many rounds again, after them, sample the process
     tree's memory, and their times are not counted.  Watching a run (a wake-up every 20
     ms on one of the two cores) slowed the columnar engine, whose threads use both:
     its medians at 10^6 were 0.85 s watched and 0.75 unwatched, interleaved, 2026-12-07;
     the peers' single thread did not feel it."""
-    order = ["duckdb"] + [kind for kind in kinds if kind != "duckdb"]
-    runs: dict[str, list[dict]] = {kind: [] for kind in order}
-    watched: dict[str, list[dict]] = {kind: [] for kind in order}
+    reference = measure("duckdb", paths, work, size)
+    np.save(work / f"refused-{size}.npy", reference["payouts"][:, 0] < 0)
+    runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    watched: dict[str, list[dict]] = {kind: [] for kind in kinds}
     for sampled, found in ((False, runs), (True, watched)):
-        for _ in range(max(1, repeats)):
-            for kind in order:
-                figures = measure(kind, paths, work, size, sampled)
-                found[kind].append(figures)
-                if kind == "duckdb" and not sampled and len(found[kind]) == 1:
-                    np.save(work / f"refused-{size}.npy", figures["payouts"][:, 0] < 0)
-    return {kind: median_run(runs[kind], watched[kind]) for kind in order}
+        for round_number in range(max(1, repeats)):
+            turn = round_number % len(kinds)
+            for kind in kinds[turn:] + kinds[:turn]:
+                found[kind].append(measure(kind, paths, work, size, sampled))
+    medians = {kind: median_run(runs[kind], watched[kind]) for kind in kinds}
+    medians.setdefault("duckdb", reference)
+    return medians
 
 
 def ratios(rows) -> None:
