@@ -134,6 +134,12 @@ def submitted(monkeypatch) -> list[list]:
     return sent
 
 
+def claims_in(sent: list[list]) -> set[str]:
+    """The ids of the claims in the requests :func:`submitted` saw."""
+    return {claim_id for request in sent for _, _, _, claims in request
+            for claim_id, _, _ in claims}
+
+
 def watched_replies(monkeypatch) -> list[tuple]:
     """What the settling process got for each request it waited for: (the reply, or None
     if it gave up on it; whether the worker was alive once it had)."""
@@ -420,8 +426,7 @@ def test_a_transaction_sent_ahead_keeps_the_start_share_before_any_balance(
     assert worker_report == report
     assert with_worker == records
     booked = {json.loads(text)["claim_id"] for text in BOOKED}
-    taken = {claim_id for request in sent for _, _, _, claims in request
-             for claim_id, _, _ in claims} - booked
+    taken = claims_in(sent) - booked
     # The first transaction's, sent as it began (_OWN_SHARE, 0 here), and those of
     # person-years the transaction before wrote, sent once it had committed (and, to
     # the reading worker, e1's new person, whose ledger it reads: it declines it).
@@ -441,6 +446,5 @@ def test_requests_sent_in_parts_are_linked_as_their_replies_come(engine, tmp_pat
     assert with_worker == records
     # Each request one person-year (a3 and a4 on p-1 are in different transactions).
     assert all(len(request) == 1 for request in sent)
-    taken = {claim_id for request in sent for _, _, _, claims in request
-             for claim_id, _, _ in claims}
+    taken = claims_in(sent)
     assert {"a3", "b3", "x1", "a4", "c3", "x2", "d3", "c4"} <= taken

@@ -183,6 +183,19 @@ def test_a_ceiling_cutting_a_capped_line_walked_by_hand(tmp_path):
     assert sum(Decimal(o["payouts"]["基本救助"]) for o in walked) == Decimal(50000)
 
 
+def walked_both_ways(tmp_path, name: str):
+    """20,000 synthetic claims of policy ``name`` settled by the columnar engine with its
+    NumPy walk, then with DuckDB's walk statement: (numpy's batch, duckdb's batch)."""
+    engine = load_engine(POLICIES / f"{name}.policy")
+    path = tmp_path / "claims.parquet"
+    write_records(list(synthetic_claims(engine.loaded, 20_000, seed=2023)), str(path),
+                  "parquet", engine.versions)
+    runner = ColumnarRunner(engine)
+    numpy = runner.run(str(path), "parquet")
+    runner.numpy_walk = False
+    return numpy, runner.run(str(path), "parquet")
+
+
 @pytest.mark.parametrize("subset_min", [2048, 1])
 @pytest.mark.parametrize("name", compiled_policies())
 def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, subset_min, tmp_path,
@@ -195,14 +208,7 @@ def test_the_numpy_walk_is_duckdbs_walk_column_for_column(name, subset_min, tmp_
     from yibao.backends.columnar import walk
 
     monkeypatch.setattr(walk, "SUBSET_MIN", subset_min)
-    engine = load_engine(POLICIES / f"{name}.policy")
-    path = tmp_path / "claims.parquet"
-    write_records(list(synthetic_claims(engine.loaded, 20_000, seed=2023)), str(path),
-                  "parquet", engine.versions)
-    runner = ColumnarRunner(engine)
-    numpy = runner.run(str(path), "parquet")
-    runner.numpy_walk = False
-    duckdb = runner.run(str(path), "parquet")
+    numpy, duckdb = walked_both_ways(tmp_path, name)
     assert (numpy.walked_by, duckdb.walked_by) == ("numpy", "duckdb")
     assert numpy.walked == duckdb.walked > 400
     assert numpy.results.schema == duckdb.results.schema
@@ -228,14 +234,7 @@ def test_the_result_phase_once_over_the_winners_is_each_candidates(once, tmp_pat
     else:
         monkeypatch.setattr(walk._ResultOnce, "picked",
                             lambda self, *a: picked.append(1) and None)
-    engine = load_engine(POLICIES / "benxi-2023.policy")
-    path = tmp_path / "claims.parquet"
-    write_records(list(synthetic_claims(engine.loaded, 20_000, seed=2023)), str(path),
-                  "parquet", engine.versions)
-    runner = ColumnarRunner(engine)
-    numpy = runner.run(str(path), "parquet")
-    runner.numpy_walk = False
-    duckdb = runner.run(str(path), "parquet")
+    numpy, duckdb = walked_both_ways(tmp_path, "benxi-2023")
     assert numpy.walked_by == "numpy" and numpy.walked == duckdb.walked > 400
     assert len(picked) > 10   # every step asked
     assert numpy.results.equals(duckdb.results)
