@@ -22,6 +22,7 @@ import sqlite3
 from helpers import POLICIES
 from killed_run import KilledRun
 from yibao.audit.chain import GENESIS, link
+from yibao.audit import sqlite_store
 from yibao.audit.sqlite_store import SQLiteStore
 from yibao.audit.store import StoredRecord
 from yibao.audit.verify import verify_store
@@ -129,10 +130,13 @@ def test_kill_9_at_random_points_then_resume(tmp_path, benxi_engine):
         outcome_to_json(o, trace=False) for o in uninterrupted]
 
 
-def test_each_commit_is_copied_into_the_database_file_beside_the_writer(tmp_path):
-    """The write-ahead log is checkpointed by the store's own thread after each COMMIT
-    (audit/sqlite_store.py _Checkpointer), not in the committing call; what is in the
-    file is then the chain as committed, whatever the log still holds."""
+def test_a_log_past_its_bound_is_copied_into_the_database_file_beside_the_writer(
+        tmp_path, monkeypatch):
+    """Once the write-ahead log passes CHECKPOINT_LOG_BYTES (here: at once), it is
+    checkpointed by the store's own thread after the COMMIT (audit/sqlite_store.py
+    _Checkpointer), not in the committing call; what is in the file is then the chain
+    as committed, whatever the log still holds."""
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_LOG_BYTES", 0)
     path = str(tmp_path / "book.db")
     with SQLiteStore(path, create=True) as store:
         batch = store.open_batch("sorted", "0", "key", "2024-01-02T03:04:05Z", {})
@@ -146,3 +150,42 @@ def test_each_commit_is_copied_into_the_database_file_beside_the_writer(tmp_path
         file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)   # ignores the log
         assert file_only.execute("SELECT seq, claim_id FROM records").fetchall() == [(1, "a")]
         file_only.close()
+
+
+def test_a_log_under_its_bound_is_copied_when_the_book_closes(tmp_path, monkeypatch):
+    """Under CHECKPOINT_LOG_BYTES nothing is copied while the writer runs (a daily run
+    writes each index leaf once into the file, at the end); the close copies the log,
+    and a log that passes the bound is copied and then starts again from nothing."""
+    path = str(tmp_path / "book.db")
+
+    def appended(store, seq: int) -> None:
+        body, digest = link({"claim_id": f"c{seq}", "batch": 1, "position": seq}, seq,
+                            store.record_hash(seq - 1) if seq > 1 else GENESIS)
+        with store.appending() as tail:
+            tail.add(StoredRecord(seq, digest, 1, seq, f"c{seq}", body))
+
+    def in_the_file() -> int:
+        file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)   # ignores the log
+        try:
+            return file_only.execute("SELECT count(*) FROM records").fetchone()[0]
+        finally:
+            file_only.close()
+
+    with SQLiteStore(path, create=True) as store:
+        store.open_batch("sorted", "0", "key", "2024-01-02T03:04:05Z", {})
+        for seq in range(1, 4):
+            appended(store, seq)
+        store._checkpointer.settled()
+        assert in_the_file() == 0 and os.path.getsize(path + "-wal") > 0
+        # Past the bound: the next COMMIT asks the thread to copy the log.
+        monkeypatch.setattr(sqlite_store, "CHECKPOINT_LOG_BYTES", 0)
+        appended(store, 4)
+        store._checkpointer.settled()
+        assert in_the_file() == 4
+        copied = os.path.getsize(path + "-wal")
+        monkeypatch.setattr(sqlite_store, "CHECKPOINT_LOG_BYTES", 256 << 20)
+        appended(store, 5)     # the log starts again, truncated (journal_size_limit)
+        assert os.path.getsize(path + "-wal") < copied
+    assert in_the_file() == 5 and not os.path.exists(path + "-wal")
+    with SQLiteStore(path) as opened:
+        assert [record.seq for record in opened.records()] == [1, 2, 3, 4, 5]
