@@ -123,6 +123,16 @@ def serial(engine, tmp_path, monkeypatch):
     return found
 
 
+def as_serial(serial, path: str, engine, reading: bool) -> list[dict]:
+    """``book`` with the run's worker: the same records, byte for byte, and the same
+    report as the serial run's (``serial``); the report."""
+    records, report = serial
+    with_worker, worker_report = book(path, engine, reading=reading)
+    assert worker_report == report
+    assert with_worker == records
+    return worker_report
+
+
 def submitted(monkeypatch) -> list[list]:
     """What the worker is sent, request by request."""
     sent, submit = [], RunWorker.submit
@@ -155,11 +165,8 @@ def watched_replies(monkeypatch) -> list[tuple]:
 
 def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypatch, serial,
                                                       reading):
-    records, report = serial
     got = watched_replies(monkeypatch)
-    with_worker, worker_report = book(str(tmp_path / "worker.db"), engine, reading=reading)
-    assert worker_report == report
-    assert with_worker == records
+    worker_report = as_serial(serial, str(tmp_path / "worker.db"), engine, reading)
     # (the replies came from the worker, not from here)
     assert got and all(alive for _, alive in got)
     replies = [found for found, _ in got]
@@ -213,12 +220,9 @@ def test_the_worker_writes_what_the_serial_run_writes(engine, tmp_path, monkeypa
 def test_a_share_kept_by_the_settling_process(engine, tmp_path, monkeypatch, serial, reading):
     """The settling process keeping its share of each transaction (the last person-years
     the worker could take: here, two claims' worth): the same bytes, fewer sent."""
-    records, report = serial
     monkeypatch.setattr(BookSettler, "keep", 2, raising=False)
     sent = submitted(monkeypatch)
-    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine, reading=reading)
-    assert worker_report == report
-    assert with_worker == records
+    as_serial(serial, str(tmp_path / "kept.db"), engine, reading)
     # The first transaction's a3, b3, x1: b3 and x1 kept, a3 sent.
     # (the reading worker was also sent the first run's new people: its requests are
     # left out here)
@@ -233,7 +237,6 @@ def test_a_worker_killed_mid_run_leaves_its_work_to_the_settling_process(
         engine, tmp_path, monkeypatch, serial, reading):
     """Killed as soon as it has its first request: that one and every later one are
     prepared in the settling process, and the book is the same bytes."""
-    records, report = serial
     submit, killed = RunWorker.submit, []
 
     def submit_then_kill(worker, request, items=0):
@@ -243,10 +246,8 @@ def test_a_worker_killed_mid_run_leaves_its_work_to_the_settling_process(
             killed.append(worker.pid)
         return ticket
     monkeypatch.setattr(RunWorker, "submit", submit_then_kill)
-    with_worker, worker_report = book(str(tmp_path / "killed.db"), engine, reading=reading)
+    as_serial(serial, str(tmp_path / "killed.db"), engine, reading)
     assert killed
-    assert worker_report == report
-    assert with_worker == records
 
 
 def test_another_writer_between_two_transactions(engine, tmp_path, monkeypatch, reading):
@@ -322,16 +323,13 @@ def test_a_worker_that_hangs_is_given_up_on(engine, tmp_path, monkeypatch, seria
     SQLite's locks is stuck in connect: benchmarks/probe_fork_sqlite.py) never replies:
     after REPLY_TIMEOUT it is killed and the settling process settles what it was sent,
     and sends it nothing more.  The same bytes, and the run does not wait for ever."""
-    records, report = serial
     monkeypatch.setattr(BookReads, "tails", lambda *args: time.sleep(3600))
     monkeypatch.setattr(run_worker, "REPLY_TIMEOUT", 0.5)
     monkeypatch.setattr(run_worker, "REPLY_TIMEOUT_PER_ITEM", 0.0)
     gone = watched_replies(monkeypatch)
     started = time.monotonic()
-    with_worker, worker_report = book(str(tmp_path / "hung.db"), engine, reading=True)
+    as_serial(serial, str(tmp_path / "hung.db"), engine, True)
     assert time.monotonic() - started < 20
-    assert worker_report == report
-    assert with_worker == records
     # Each run's requests (its first transaction's, and the second's, sent while the first
     # waited) answered by nobody: the first waited for in vain, the worker then killed.
     assert len(gone) >= 4 and all(found is None and not alive for found, alive in gone)
@@ -343,16 +341,13 @@ def test_a_reply_read_in_another_snapshot_is_not_used(engine, tmp_path, monkeypa
     another writer had committed first) is declined whole, and the settling process
     settles its person-years.  The same bytes; none of the worker's settlements used
     (they come with their report line's text: Encoded)."""
-    records, report = serial
     real = BookReads.tails
 
     def elsewhere(reads, keys, shas):
         head, tails = real(reads, keys, shas)
         return (head[0] + 1, head[1]), tails
     monkeypatch.setattr(BookReads, "tails", elsewhere)
-    with_worker, worker_report = book(str(tmp_path / "elsewhere.db"), engine, reading=True)
-    assert worker_report == report
-    assert with_worker == records
+    worker_report = as_serial(serial, str(tmp_path / "elsewhere.db"), engine, True)
     assert not [entry for entry in worker_report if type(entry) is Encoded]
 
 
@@ -404,12 +399,9 @@ def test_no_reading_worker_beside_a_rollback_journal(engine, tmp_path, monkeypat
     transaction, which waits for the worker's reply.  The worker forked before the book
     was opened is ended unused, and one forked by the first large transaction is sent
     what it needs: the same bytes."""
-    records, report = serial
     monkeypatch.setattr(SQLiteStore, "wal", property(lambda store: False))
     got = watched_replies(monkeypatch)
-    with_worker, worker_report = book(str(tmp_path / "journal.db"), engine, reading=True)
-    assert worker_report == report
-    assert with_worker == records
+    as_serial(serial, str(tmp_path / "journal.db"), engine, True)
     assert got and all(reply is not None and reply[0] is None for reply, _ in got)
 
 
@@ -419,12 +411,9 @@ def test_a_transaction_sent_ahead_keeps_the_start_share_before_any_balance(
     before runs has this process keep ``_START_SHARE`` of them (settle.py: starting
     from none left it waiting for the worker).  Here all of them: x2 (on p-4) and c4
     (on p-3), sent ahead otherwise, are settled here; the same bytes."""
-    records, report = serial
     monkeypatch.setattr(settle, "_START_SHARE", 1.0)
     sent = submitted(monkeypatch)
-    with_worker, worker_report = book(str(tmp_path / "kept.db"), engine, reading=reading)
-    assert worker_report == report
-    assert with_worker == records
+    as_serial(serial, str(tmp_path / "kept.db"), engine, reading)
     booked = {json.loads(text)["claim_id"] for text in BOOKED}
     taken = claims_in(sent) - booked
     # The first transaction's, sent as it began (_OWN_SHARE, 0 here), and those of
@@ -438,12 +427,9 @@ def test_requests_sent_in_parts_are_linked_as_their_replies_come(engine, tmp_pat
     """A request sent in parts (settle._PART: here one claim each, so one person-year
     each), each reply read when its first person-year is reached: the same bytes and
     report; the worker still takes every claim it took in one request."""
-    records, report = serial
     monkeypatch.setattr(settle, "_PART", 1)
     sent = submitted(monkeypatch)
-    with_worker, worker_report = book(str(tmp_path / "parts.db"), engine, reading=reading)
-    assert worker_report == report
-    assert with_worker == records
+    as_serial(serial, str(tmp_path / "parts.db"), engine, reading)
     # Each request one person-year (a3 and a4 on p-1 are in different transactions).
     assert all(len(request) == 1 for request in sent)
     taken = claims_in(sent)
