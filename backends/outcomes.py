@@ -26,6 +26,7 @@ class BatchResults:
     walked: int = 0                  # claims settled by the per-person walk
     settled_by: str = "duckdb"       # what settled the others: duckdb, spark or columnar
     walked_by: str = "duckdb"        # what walked the walked claims: duckdb or numpy
+    presumed: int = 0                # settled unwalked under a presumed winner, checked
 
     def exchange(self) -> Iterator[dict]:
         """Every claim's outcome as docs/claims.md JSON (without trace), in input order."""

@@ -263,8 +263,11 @@ def _columnar(engine: Engine, args, fmt: str, read: ParquetRead | None = None
 def settled_by(batch) -> str:
     """Which engine settled the run, for the line an ``auto`` run ends with."""
     settled = batch.count - len(batch.errors)
-    return (f"settled {settled:,} of {batch.count:,} claims with the {batch.settled_by} "
+    said = (f"settled {settled:,} of {batch.count:,} claims with the {batch.settled_by} "
             f"engine, {batch.walked:,} of them walked by {_WALKED_BY[batch.walked_by]}")
+    if batch.presumed:   # backends/columnar/presumed.py
+        said += f", {batch.presumed:,} under a presumed winner, checked"
+    return said
 
 
 _WALKED_BY = {"duckdb": "DuckDB", "numpy": "NumPy"}   # BatchResults.walked_by, as said

@@ -200,26 +200,40 @@ class ArraySettlement:
         return frozenset(self._ops)
 
     # ---- a block ------------------------------------------------------------------------
-    def settle(self, claims: ClaimArrays, candidate: str | None) -> dict[str, Any]:
+    def settle(self, claims: ClaimArrays, candidate: str | None,
+               extra: dict[str, str] | None = None) -> dict[str, Any]:
         """Output column (backends/result_phase.py settled_columns, but ``idx``,
-        ``version`` and ``cand``) → its values for the block.  Each node's values are let
-        go once the last node that reads them is worked out (:meth:`_release_plan`): a
-        window block holds some 50 arrays a claim otherwise, the run's peak and, past the
-        cache, its memory traffic."""
+        ``version`` and ``cand``) → its values for the block, and ``extra``'s nodes' values
+        under its keys (key → node id).  Each node's values are let go once the last node
+        that reads them is worked out (:meth:`_release_plan`): a window block holds some
+        50 arrays a claim otherwise, the run's peak and, past the cache, its memory
+        traffic."""
         scope = Scope(claims, candidate)
         values = scope.values
-        for (node, op), released in zip(self._plan, self._released):
+        released_after = self._released if not extra else self._released_keeping(
+            frozenset(extra.values()))
+        for (node, op), released in zip(self._plan, released_after):
             values[node.id] = op(node, scope)
             for gone in released:
                 del values[gone]
-        return self.outputs(scope)
+        outputs = self.outputs(scope)
+        if extra:
+            outputs.update((key, values[node]) for key, node in extra.items())
+        return outputs
 
-    def _release_plan(self) -> tuple[tuple[str, ...], ...]:
-        """For each node of the plan, the nodes no later node reads, nor ``outputs``:
-        their values may go once it is worked out."""
+    def _released_keeping(self, nodes: frozenset[str]) -> tuple[tuple[str, ...], ...]:
+        """:meth:`_release_plan` keeping ``nodes`` too, made once a set."""
+        plans = self.__dict__.setdefault("_release_plans", {})
+        if nodes not in plans:
+            plans[nodes] = self._release_plan(nodes)
+        return plans[nodes]
+
+    def _release_plan(self, also: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], ...]:
+        """For each node of the plan, the nodes no later node reads, nor ``outputs`` (nor
+        ``also``): their values may go once it is worked out."""
         policy, columns = self.policy, self.columns
         lines = {line.name for line in policy.lines}
-        kept = {TOTAL_PAID, PERSONAL_BURDEN}
+        kept = {TOTAL_PAID, PERSONAL_BURDEN, *also}
         kept |= {final_payout_id(policy, line) for line in (*columns.computed, *columns.upstream)
                  if line in lines}
         kept |= {f"{name}.alert" for name in columns.alerts}

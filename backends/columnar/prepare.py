@@ -97,10 +97,18 @@ class Prepared:
         answers = np.stack([routes, *thresholds])
         _, signature = np.unique(answers, axis=1, return_inverse=True)
         signature = signature.reshape(-1).astype(np.int32)
-        ones = np.repeat(table.n_candidates.reshape(len(settlements) + 1, 1, profiles),
-                         len(names) + 1, axis=1).reshape(-1) == 1
-        signature[~ones] = -1
+        held = np.repeat(table.n_candidates.reshape(len(settlements) + 1, 1, profiles),
+                         len(names) + 1, axis=1).reshape(-1)
+        # a claim holding several candidates has its first declared one's route (the
+        # presumed winner, presumed.py): its signature as if that one were all it held
+        self._presumed_table = np.where(held > 0, signature, -1).astype(np.int32)
+        signature[held != 1] = -1
         self.signature = signature[key]
+
+    def presumed_signature(self, rows: np.ndarray) -> np.ndarray:
+        """``signature`` of the claims at ``rows``, a claim holding several candidates
+        numbered as if it held its first declared one alone (-1: it holds none)."""
+        return self._presumed_table[self._scheme_key[rows]]
 
     def thresholds_at(self, rows: np.ndarray | None = None,
                       none: int = NO_THRESHOLD) -> list[np.ndarray]:
@@ -362,6 +370,22 @@ def _alert_group(policy, alert, columns, has, count) -> np.ndarray:
     others = [held(other.group) for other in policy.alerts
               if other.name in alert.group and not other.group_excludes]
     return ~np.logical_or.reduce(others) if others else np.ones(count, dtype=bool)
+
+
+def presumable_claims(prepared: Prepared, rows: np.ndarray, py: np.ndarray,
+                      count: int) -> np.ndarray:
+    """For each claim at ``rows`` (walked claims, whole person-years; ``py`` their
+    person-years' dense codes, below ``count``), may its person-year be settled with the
+    first declared candidate each claim holds presumed the winner of every claim
+    (backends/columnar/presumed.py)?  :func:`window_claims`' rule with that candidate
+    in place of the several a claim holds: one route and the same thresholds all year,
+    no ceiling that may cut a capped line, no value the notice may leave open."""
+    signature = prepared.presumed_signature(rows)
+    alone = signature >= 0
+    for walks in (prepared.ceiling_walk, prepared.may_be_unspecified):
+        if walks.any():
+            alone &= ~walks[rows]
+    return window_person_years(py, count, signature, alone, [])[py]
 
 
 def window_claims(prepared: Prepared, rows: np.ndarray | slice, py: np.ndarray,

@@ -72,6 +72,9 @@ class ColumnarRunner(DuckDBRunner):
         # the typed path walks over NumPy (backends/columnar/walk.py); False keeps DuckDB's
         # walk statement, which the tests compare it with
         self.numpy_walk = True
+        # walked person-years settled on the window path under a presumed winner, then
+        # checked (backends/columnar/presumed.py); False walks them, as the tests compare
+        self.presume = True
 
     def fits_int64(self, largest_amount: int, claims: int) -> bool:
         """:func:`fits_int64` with this policy's largest factor (the walk asks it too)."""
@@ -262,7 +265,8 @@ class ColumnarRunner(DuckDBRunner):
     def settle_rows(self, arrays: dict[str, np.ndarray], rows: np.ndarray, py: np.ndarray,
                     visit_codes: np.ndarray, visits: list[str], out: dict[str, np.ndarray],
                     cand: np.ndarray, places: np.ndarray | None,
-                    workers: int | None = None) -> list:
+                    workers: int | None = None, names: list | None = None,
+                    extras: list[dict[str, str]] | None = None) -> list:
         """The claims at ``rows`` of the row-aligned ``arrays`` (the engine's columns, NULLs
         filled), ``rows`` in (route, person-year, claim order) order and ``py`` their
         person-year codes in that order, settled with no gathered copy of the columns:
@@ -272,8 +276,10 @@ class ColumnarRunner(DuckDBRunner):
         ``out`` (output column → array) and its candidate's code at those of ``cand``;
         ``places``: each row's place (indexed by row; None: the row itself).  Gathers and
         writes are NumPy kernels, which release the interpreter lock, so they run beside
-        the walk.  Returns the candidates' names (what the codes index).  The caller has
-        asked ``fits``; ``workers``: the threads to settle on (``self.workers`` when None)."""
+        the walk.  Returns the candidates' names (what the codes index: ``names``, extended,
+        when given).  The caller has asked ``fits``; ``workers``: the threads to settle
+        on (``self.workers`` when None); ``extras``: by version, nodes' values written as
+        outputs too (ArraySettlement.settle's ``extra``; ``out`` holds their keys)."""
         routes = arrays["route_key"][rows]
         one = (workers or self.workers) <= 1
         blocks = _blocks(routes, py, ONE_WORKER_CHUNK if one else CHUNK)
@@ -291,7 +297,8 @@ class ColumnarRunner(DuckDBRunner):
                     out[name][at] = value
             cand[at] = code
 
-        return self._settle_blocks(routes, py, claims_at, write, workers, blocks)
+        return self._settle_blocks(routes, py, claims_at, write, workers, blocks, names,
+                                   extras)
 
     def outputs(self, count: int) -> dict[str, np.ndarray]:
         """The settled output columns (result_phase.settled_columns but ``idx``,
@@ -305,11 +312,14 @@ class ColumnarRunner(DuckDBRunner):
                        claims_at: Callable[[int, int], ClaimArrays],
                        write: Callable[[int, int, dict, int], None],
                        workers: int | None = None,
-                       edges: list[tuple[int, int]] | None = None) -> list:
+                       edges: list[tuple[int, int]] | None = None,
+                       names: list | None = None,
+                       extras: list[dict[str, str]] | None = None) -> list:
         """Settle the sorted claims block by block (``edges``, _blocks when None) on the
         workers: a block's claims from ``claims_at(lo, hi)``, its outputs and candidate
-        code to ``write``.  Returns the candidates' names, in the order of their codes."""
-        names: list[str | None] = []
+        code to ``write``.  Returns the candidates' names, in the order of their codes
+        (``names`` extended, when given: codes written by an earlier call stay valid)."""
+        names = [] if names is None else names
         blocks = []
         for lo, hi in (_blocks(routes, py) if edges is None else edges):
             version, k = divmod(int(routes[lo]), ROUTE_STRIDE)
@@ -319,7 +329,8 @@ class ColumnarRunner(DuckDBRunner):
             blocks.append((lo, hi, version, candidate, names.index(candidate)))
 
         def settle(lo: int, hi: int, version: int, candidate, code: int) -> None:
-            write(lo, hi, self.settlements[version].settle(claims_at(lo, hi), candidate), code)
+            write(lo, hi, self.settlements[version].settle(
+                claims_at(lo, hi), candidate, extras[version] if extras else None), code)
 
         threads = min(workers or self.workers, len(blocks))
         if threads <= 1:   # one worker (beside the walk) is this thread: no hand-over

@@ -10,16 +10,20 @@ validate  later copies of a claim id refused (C312), as the SQL's ``later_copies
 route     backends/prepare.py's columns over arrays (backends/columnar/prepare.py);
           a person-year is on the window path when it has one candidate, one version,
           one route and one threshold all year (prepare.window_person_years) and no
-          claim that may need a value its notice leaves open (C311)
+          claim that may need a value its notice leaves open (C311); in a batch whose
+          window path is one worker's block, so is a person-year that would be one
+          with each claim's first declared candidate alone (backends/columnar/presumed.py)
 settle    the window path's claims over NumPy int64 fen (backends/columnar/engine.py),
-          while the other person-years (≈ 10% of the synthetic claims) are walked over
-          NumPy on another thread (backends/columnar/walk.py), or, where that cannot be
-          exact, by DuckDB's walk statement; a policy whose C311 needs are not found
+          while the other person-years (≈ 10% of the synthetic claims, ≈ 3% when
+          presumed winners take most of them) are walked over NumPy on another thread
+          (backends/columnar/walk.py), which then checks the presumed winners, or,
+          where that cannot be exact, by DuckDB's walk statement; a policy whose C311
+          needs are not found
           here sends them, as a table of their own rows, through the DuckDB pipeline:
           its C311 refusals, its routing and its walk are the exact path's own
 results   the results table built from the settled arrays (the DuckDB results
           statement's columns and types) and the other person-years' results, in input
-          order
+          order; a presumed person-year whose check failed is walked and put in place
 
 Everything is kept as arrays aligned with the table's rows, so that a stage marks
 rows rather than copying columns; only the window path's claims are gathered, once,
@@ -44,7 +48,8 @@ import pyarrow.compute as pc
 from yibao.backends.columnar.admit import admit, start_checks, take_rows
 from yibao.backends.columnar.freed import give_back
 from yibao.backends.columnar.prepare import Prepared, window_claims
-from yibao.backends.columnar.walk import numpy_walk
+from yibao.backends.columnar.presumed import patched, presumed_and_walked, walked_again
+from yibao.backends.columnar.runner import ONE_WORKER_CHUNK
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
 from yibao.backends.typed_dates import string_offsets
@@ -77,12 +82,13 @@ def settle_natively(runner, held: list, positions: np.ndarray, lines: np.ndarray
     path (the caller then settles the batch through DuckDB, from ``held[0]``, the whole
     table).  Once the window path is sure to fit, ``held[0]`` becomes the claim ids alone
     (all the results read of the table): no copy of the table outlives routing."""
-    with _taking_turns():
-        return _settle(runner, held, positions, lines, refusals, step)
+    with _taking_turns(), contextlib.ExitStack() as threads:
+        return _settle(runner, held, positions, lines, refusals, step, threads)
 
 
 def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
-            refusals: dict, step: Callable[[str], None]) -> BatchResults | None:
+            refusals: dict, step: Callable[[str], None],
+            threads: contextlib.ExitStack) -> BatchResults | None:
     columns = runner.columns
     table = held[0]
     step("read")
@@ -129,12 +135,13 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         fast, slow = rows[window], rows[walked]
     fast_py, slow_py = py[window], py[walked]
     del walked
-    walk_table = walked_by_numpy = None
+    walk_table = walked_by_numpy = presumption = None
     if len(slow) and prepared.c311 is not None:
         if runner.numpy_walk:   # gathers the walked claims' arrays now, before they go
-            walked_by_numpy = numpy_walk(runner, prepared, arrays, admitted.visit, positions,
-                                         slow, slow_py)
-        if walked_by_numpy is None:   # where NumPy cannot be exact (walk.py): DuckDB's walk
+            presumption, slow, slow_py, walked_by_numpy = presumed_and_walked(
+                runner, prepared, arrays, admitted.visit, positions, slow, slow_py, count,
+                ONE_WORKER_CHUNK - len(fast))
+        if walked_by_numpy is None and len(slow):   # where NumPy cannot be exact: DuckDB's walk
             walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
                                       slow, slow_py)
     # the other person-years' rows are all the walk or the exact path may read of the table
@@ -145,8 +152,22 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
     # time (≈ 35 ms at 10^6); the walk started later still ends before the window path
     # (at 10^6 under load, interleaved in-process runs, medians of 10-20: route's end
     # 1.00 → 0.91 s, the run 1.75 → 1.64 s)
-    fast, fast_py = _window_order(prepared, fast, fast_py, count, arrays["days"])
-    with ThreadPoolExecutor(1) as pool:
+    if presumption is not None:   # settled with the window path's, under the presumed winner
+        fast = np.concatenate((fast, presumption.rows))
+        fast_py = np.concatenate((fast_py, presumption.py))
+        fast, fast_py = _window_order(prepared.presumed_signature(fast), fast, fast_py, count,
+                                      arrays["days"])
+    else:
+        fast, fast_py = _window_order(prepared.signature[fast], fast, fast_py, count,
+                                      arrays["days"])
+    # With presumed winners (presumed.py) the walk's thread goes on to their check: begun
+    # after the walk, finished once the window path's figures are in, beside the results
+    # (made as if every presumed winner won): past this block, which then does not wait
+    # for the thread (the run's ExitStack does)
+    walker = ThreadPoolExecutor(1)
+    check = None
+    with (walker if presumption is None
+          else contextlib.nullcontext(threads.enter_context(walker))) as pool:
         # the engine's columns are made beside the walk
         if walked_by_numpy is not None:
             walk = pool.submit(walked_by_numpy.settle)
@@ -156,6 +177,8 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         else:
             walk = pool.submit(_exact_path, runner, slow_table, positions[slow], lines[slow],
                                slow_rows) if len(slow) else None
+        if presumption is not None:   # after the walk, beside the window path
+            pool.submit(presumption.begin_check)
         del slow_table
         del py, window, rows, person_codes, slow_py
         step("route")
@@ -197,9 +220,13 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         # the walk takes a core of its own: one worker fewer beside it (measured at 10^6
         # under load: 1.35 s against 1.67 s with both, the threads contending for the
         # interpreter lock and the cores)
-        names = runner.settle_rows(engine, fast, fast_py, admitted.visit, list(VISITS), out,
-                                   cand, places,
-                                   max(1, runner.workers - 1) if walk is not None else None)
+        workers = max(1, runner.workers - 1) if walk is not None else None
+        window_out = out if presumption is None else presumption.outputs(out, size)
+        names = runner.settle_rows(engine, fast, fast_py, admitted.visit, list(VISITS),
+                                   window_out, cand, places, workers,
+                                   extras=presumption and presumption.extras())
+        if presumption is not None:
+            check = pool.submit(presumption.failed, window_out, places)
         del engine, fast_py, in_window
         other = walk.result() if walk is not None else None
         if refused is not None:
@@ -214,22 +241,34 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         walked = len(other)
     # the walk's results' rows: its claims are the rows ``slow``, in its step order
     other_rows = slow[walked_by_numpy.order] if walked_by_numpy is not None else None
+    # the results as if every presumed winner won (the check runs beside), then the
+    # person-years whose check failed, walked, put in their places
     results = _results(columns, table, positions, version, settled_rows, places, out, cand,
                        names, _columns(other), other_rows)
+    presumed = 0
+    if check is not None:
+        rewalked = walked_again(presumption, check.result())
+        presumed = len(presumption.rows)
+        if rewalked is not None:
+            again, again_rows = rewalked
+            results = patched(results, places[again_rows], again)
+            walked += len(again)
+            presumed -= len(again)
     if trimming is not None:
         trimming.join()
     step("results")
     return BatchResults(columns, results, errors, len(table) + len(refusals), walked, "columnar",
-                        "numpy" if walked_by_numpy is not None else "duckdb")
+                        "numpy" if walked_by_numpy is not None or presumption is not None
+                        else "duckdb", presumed)
 
 
-def _window_order(prepared, fast: np.ndarray, fast_py: np.ndarray, count: int,
+def _window_order(signature: np.ndarray, fast: np.ndarray, fast_py: np.ndarray, count: int,
                   days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The window path's rows ``fast`` and their person-years ``fast_py`` in the
-    engine's order: by route, then person-year (the signature, prepare.Prepared, numbers
-    the routes in order, in 32 bits, and is one a window person-year), then date and
-    input position."""
-    key = prepared.signature[fast].astype(np.int64)
+    engine's order: by route, then person-year (``signature``, the rows' prepare.Prepared
+    one, numbers the routes in order, in 32 bits, and is one a window person-year),
+    then date and input position."""
+    key = signature.astype(np.int64)
     key *= count
     key += fast_py
     order = _claim_order(key, days[fast])

@@ -170,10 +170,11 @@ class Walk:
                  claims: dict[str, np.ndarray], visit: np.ndarray, days: np.ndarray):
         self.columns = columns
         self.settlements = settlements
-        self._unordered = (claims, visit, days)
+        self.unordered = (claims, visit, days)   # as given (presumed.py reads them too)
 
-    def _begin(self) -> None:
-        claims, visit, days = self._unordered
+    def begin(self) -> None:
+        """Put the claims in step order and work out what reads no year-to-date figure."""
+        claims, visit, days = self.unordered
         order, rank, counts = step_order(claims, days)
         self.order = order   # the results' rows, as indices into the claims given
         columns, settlements = self.columns, self.settlements
@@ -242,30 +243,44 @@ class Walk:
 
     def settle(self) -> pa.Table:
         """Every walked claim's settled row (result_phase.settled_columns), in step order."""
-        self._begin()
+        self.begin()
+        self._steps()
+        names = pa.array(self.names, pa.string())
+        data = {"idx": pa.array(self.claims["idx"]),
+                "version": pa.array(self.claims["version"].astype(np.int32)),
+                "cand": names.take(pa.array(self.cand))}
+        data.update((name, pa.array(values)) for name, values in self.out.items())
+        return pa.table([data[name] for name in settled_columns(self.columns)],
+                        names=settled_columns(self.columns))
+
+    def choose(self) -> None:
+        """Each claim's winner (``cand``) from the state as it stands, every claim a
+        person-year of its own (one step), the results left unworked: presumed.py's
+        check, after :meth:`begin` and its own state."""
+        if len(self.counts) > 1:
+            raise ValueError("choose settles one step: every claim a person-year of its own")
+        self._steps(choose_only=True)
+
+    def _steps(self, choose_only: bool = False) -> None:
         versions, groups = self.claims["version"], self.claims["group"]
         for lo, hi in step_slices(self.counts, versions):
             group = int(groups[lo])
             if group & 1 or group != int(groups[hi - 1]):
                 # claims holding several candidates, or several routes of the version:
                 # take highest among the candidates each claim holds
-                self._settle(int(versions[lo]), lo, hi, None)
+                self._settle(int(versions[lo]), lo, hi, None, choose_only)
             else:   # one route: its candidate alone
-                self._settle(int(versions[lo]), lo, hi, (group >> 1) % ROUTE_STRIDE)
-        names = pa.array(self.names, pa.string())
-        data = {"idx": pa.array(self.claims["idx"]),
-                "version": pa.array(versions.astype(np.int32)),
-                "cand": names.take(pa.array(self.cand))}
-        data.update((name, pa.array(values)) for name, values in self.out.items())
-        return pa.table([data[name] for name in settled_columns(self.columns)],
-                        names=settled_columns(self.columns))
+                self._settle(int(versions[lo]), lo, hi, (group >> 1) % ROUTE_STRIDE,
+                             choose_only)
 
-    def _settle(self, v: int, lo: int, hi: int, only: int | None) -> None:
+    def _settle(self, v: int, lo: int, hi: int, only: int | None,
+                choose_only: bool = False) -> None:
         """Settle the claims [lo, hi) of one step (a run of each of some person-years, in
         rank order), all of version ``v`` and holding candidate ``only`` alone, or, when
         ``only`` is None, several candidates each, and commit their state.  A step's
         claims of different versions are settled apart, each by its own version's graph,
-        as the SQL's CASE on ``version`` masks them."""
+        as the SQL's CASE on ``version`` masks them.  ``choose_only``: the winners
+        (``cand``) alone, nothing committed."""
         block = _Rows(self.claims, self.state, lo, hi)
         rank = block["rank"]
         claims = ClaimArrays(block, self.visit[lo:hi], _VISITS, rank)
@@ -302,6 +317,8 @@ class Walk:
         win = _take_highest(options, count)
         chosen = _chooser(win, [rows for _, _, rows, _ in options])
         self.cand[lo:hi] = self.codes[v][np.array([k for k, _, _, _ in options])[win]]
+        if choose_only:
+            return
         if once is not None:
             # the claim phase's values are every candidate's: the first's, for the step
             k = options[0][0]

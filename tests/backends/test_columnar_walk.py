@@ -29,7 +29,9 @@ UPSTREAM = {"基本医保": "8000.00", "大病保险": "2000.00"}
 def _walk(engine, claims, tmp_path):
     path = tmp_path / "claims.parquet"
     write_records(claims, str(path), "parquet", engine.versions)
-    batch = ColumnarRunner(engine).run(str(path), "parquet")
+    runner = ColumnarRunner(engine)
+    runner.presume = False   # the walk itself (test_columnar_presumed.py: presumed winners)
+    batch = runner.run(str(path), "parquet")
     assert batch.walked_by == "numpy" and batch.walked == len(claims)
     return list(batch.exchange())
 
@@ -124,9 +126,9 @@ def test_a_steps_routes_of_one_version_are_settled_as_one_slice(tmp_path, monkey
     slices = []
     settle_slice = Walk._settle
 
-    def recorded(walk, v, lo, hi, only):
+    def recorded(walk, v, lo, hi, only, choose_only=False):
         slices.append((lo, hi, only))
-        settle_slice(walk, v, lo, hi, only)
+        settle_slice(walk, v, lo, hi, only, choose_only)
 
     monkeypatch.setattr(Walk, "_settle", recorded)
     engine = load_engine(POLICIES / "benxi-2023.policy")
@@ -185,12 +187,14 @@ def test_a_ceiling_cutting_a_capped_line_walked_by_hand(tmp_path):
 
 def walked_both_ways(tmp_path, name: str):
     """20,000 synthetic claims of policy ``name`` settled by the columnar engine with its
-    NumPy walk, then with DuckDB's walk statement: (numpy's batch, duckdb's batch)."""
+    NumPy walk, then with DuckDB's walk statement: (numpy's batch, duckdb's batch), every
+    person-year the window path cannot take walked (no presumed winner)."""
     engine = load_engine(POLICIES / f"{name}.policy")
     path = tmp_path / "claims.parquet"
     write_records(list(synthetic_claims(engine.loaded, 20_000, seed=2023)), str(path),
                   "parquet", engine.versions)
     runner = ColumnarRunner(engine)
+    runner.presume = False
     numpy = runner.run(str(path), "parquet")
     runner.numpy_walk = False
     return numpy, runner.run(str(path), "parquet")

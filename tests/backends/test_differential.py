@@ -100,7 +100,9 @@ def test_columnar_matches_the_scalar_evaluator(case):
     runner = ColumnarRunner(engine)
     batch = runner.run(str(paths["parquet"]), "parquet")
     assert not runner.fallback   # NumPy settled the window path, not DuckDB's statement
-    assert batch.walked > 1000 and batch.walked_by == "numpy"   # and walked the rest
+    # and walked the rest, or settled it under presumed winners and checked them
+    assert batch.walked > 300 and batch.walked_by == "numpy"
+    assert batch.walked + batch.presumed > 1000 and batch.presumed > 100
     assert _first_difference(scalar, list(batch.exchange())) is None
     duckdb = run_backend(engine, str(paths["parquet"]), "parquet", "duckdb")
     assert batch.results.schema == duckdb.results.schema
