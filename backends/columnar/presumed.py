@@ -162,7 +162,7 @@ def presumed_and_walked(runner, prepared, arrays: dict[str, np.ndarray], visit: 
     caller gives them all to DuckDB's walk).  The walk is None when nothing is left.
 
     Presumed only while the window path stays within ``room`` more claims (one worker's
-    block, ONE_WORKER_CHUNK, with what it has): there the walk, on the other core, is
+    block, runner.ONE_WORKER_CHUNK, with what it has): there the walk, on the other core, is
     the longer of the two (at 10^5 synthetic Benxi claims 35-45 ms against ≈ 28), and
     taking its person-years shortens the run (0.139 → 0.110 s, medians of 10 interleaved
     fresh runs).  Past it the window path is the longer (at 10^6, ≈ 200 ms on one worker

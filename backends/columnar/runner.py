@@ -73,8 +73,11 @@ class ColumnarRunner(DuckDBRunner):
         # walk statement, which the tests compare it with
         self.numpy_walk = True
         # walked person-years settled on the window path under a presumed winner, then
-        # checked (backends/columnar/presumed.py); False walks them, as the tests compare
+        # checked (backends/columnar/presumed.py), while the window path holds at most
+        # one worker's block (presumed.presumed_and_walked); False walks them, as the
+        # tests compare
         self.presume = True
+        self.presume_up_to = ONE_WORKER_CHUNK
 
     def fits_int64(self, largest_amount: int, claims: int) -> bool:
         """:func:`fits_int64` with this policy's largest factor (the walk asks it too)."""

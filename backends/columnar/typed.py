@@ -49,7 +49,6 @@ from yibao.backends.columnar.admit import admit, start_checks, take_rows
 from yibao.backends.columnar.freed import give_back
 from yibao.backends.columnar.prepare import Prepared, window_claims
 from yibao.backends.columnar.presumed import patched, presumed_and_walked, walked_again
-from yibao.backends.columnar.runner import ONE_WORKER_CHUNK
 from yibao.backends.outcomes import BatchResults, Refusals
 from yibao.backends.result_phase import output_columns
 from yibao.backends.typed_dates import string_offsets
@@ -140,7 +139,7 @@ def _settle(runner, held: list, positions: np.ndarray, lines: np.ndarray,
         if runner.numpy_walk:   # gathers the walked claims' arrays now, before they go
             presumption, slow, slow_py, walked_by_numpy = presumed_and_walked(
                 runner, prepared, arrays, admitted.visit, positions, slow, slow_py, count,
-                ONE_WORKER_CHUNK - len(fast))
+                runner.presume_up_to - len(fast))
         if walked_by_numpy is None and len(slow):   # where NumPy cannot be exact: DuckDB's walk
             walk_table = _walk_claims(runner, prepared, arrays, admitted.visit, positions,
                                       slow, slow_py)

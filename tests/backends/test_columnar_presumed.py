@@ -152,9 +152,9 @@ def test_failed_presumptions_are_walked_in_place(tmp_path, checks):
 def test_a_window_path_past_one_block_presumes_nothing(tmp_path, monkeypatch, checks):
     """Past one worker's block the window path, not the walk, is the run's longer thread:
     nothing is presumed (presumed.presumed_and_walked)."""
-    from yibao.backends.columnar import typed
+    from yibao.backends.columnar import runner
 
-    monkeypatch.setattr(typed, "ONE_WORKER_CHUNK", 1_000)
+    monkeypatch.setattr(runner, "ONE_WORKER_CHUNK", 1_000)   # read by ColumnarRunner()
     engine = load_engine(POLICIES / "benxi-2023.policy")
     presuming, walking, _ = _three_ways(engine, _synthetic(engine, tmp_path))
     assert checks == [] and presuming.walked == walking.walked > 400
