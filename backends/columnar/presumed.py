@@ -157,16 +157,17 @@ def presumed_and_walked(runner, prepared, arrays: dict[str, np.ndarray], visit: 
                          positions: np.ndarray, slow: np.ndarray, slow_py: np.ndarray,
                          count: int, room: int):
     """(presumption, walked rows, their person-years, their NumPy walk) for the walked
-    rows ``slow``: the person-years settled with a presumed winner leave
-    the walk, unless what is left cannot walk over NumPy (then none is presumed, and the
-    caller gives them all to DuckDB's walk).  The walk is None when nothing is left.
+    rows ``slow``: the person-years settled with a presumed winner leave the walk,
+    unless what is left cannot walk over NumPy (then none is presumed, and the caller
+    gives them all to DuckDB's walk).  The walk is None when nothing is left.
 
     Presumed only while the window path stays within ``room`` more claims (one worker's
-    block, runner.ONE_WORKER_CHUNK, with what it has): there the walk, on the other core, is
-    the longer of the two (at 10^5 synthetic Benxi claims 35-45 ms against ≈ 28), and
-    taking its person-years shortens the run (0.139 → 0.110 s, medians of 10 interleaved
-    fresh runs).  Past it the window path is the longer (at 10^6, ≈ 200 ms on one worker
-    against a walk of ≈ 150), and its check would come after it: 0.63 → 0.73 s."""
+    block, runner.ONE_WORKER_CHUNK, with what it has): there the walk, on the other
+    core, is the longer of the two (at 10^5 synthetic Benxi claims 35-45 ms against
+    ≈ 28), and taking its person-years shortens the run (0.1355 → 0.1105 s, medians of
+    12 interleaved fresh runs).  Past it the window path is the longer (at 10^6, ≈ 200
+    ms on one worker against a walk of ≈ 150), and its check would come after it: 0.63
+    → 0.73 s."""
     presumption = presume(runner, prepared, arrays, visit, positions, slow, slow_py,
                           count, room) if runner.presume and room > 0 else None
     if presumption is not None:
