@@ -95,8 +95,7 @@ class Prepared:
         routes = np.repeat(table.route_key.reshape(len(settlements) + 1, 1, profiles),
                            len(names) + 1, axis=1).reshape(-1)
         answers = np.stack([routes, *thresholds])
-        _, signature = np.unique(answers, axis=1, return_inverse=True)
-        signature = signature.reshape(-1).astype(np.int32)
+        signature = numbered_columns(answers)
         held = np.repeat(table.n_candidates.reshape(len(settlements) + 1, 1, profiles),
                          len(names) + 1, axis=1).reshape(-1)
         # a claim holding several candidates has its first declared one's route (the
@@ -142,6 +141,25 @@ def scheme_profile_key(version: np.ndarray, codes: np.ndarray, schemes: int,
     key *= profiles
     key += profile
     return key
+
+
+def numbered_columns(table: np.ndarray) -> np.ndarray:
+    """Each column of ``table`` (2-D int64) numbered from 0: equal columns, equal
+    numbers, in the order of the columns' values (the first row first).  What
+    ``np.unique(table, axis=1, return_inverse=True)`` gives, but that compares the
+    columns as raw bytes, one element at a time (≈ 2 ms for the few thousand columns of
+    a batch's (version, scheme, profile) tables, a quarter of Prepared at 10^5 claims),
+    where a lexsort of int64 rows and one comparison of neighbours is ≈ 0.1 ms."""
+    count = table.shape[1]
+    if count == 0:
+        return np.zeros(0, dtype=np.int32)
+    order = np.lexsort(table[::-1])
+    ordered = table[:, order]
+    new = np.ones(count, dtype=bool)
+    new[1:] = np.any(ordered[:, 1:] != ordered[:, :-1], axis=0)
+    numbers = np.empty(count, dtype=np.int32)
+    numbers[order] = np.cumsum(new, dtype=np.int32) - 1
+    return numbers
 
 
 def _profiles(has: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:

@@ -583,3 +583,18 @@ def test_the_candidates_names_are_taken_at_their_codes_and_minus_one_is_null():
         "低保对象", "特困人员", None, "低保对象"]
     assert _names_at(np.array([0, 0], dtype=np.int32), names).null_count == 0
     assert _names_at(np.zeros(0, dtype=np.int32), names).to_pylist() == []
+
+
+def test_the_signatures_number_equal_columns_alike_in_their_order():
+    """prepare.numbered_columns: equal (route, thresholds) columns get one number, and
+    the numbers follow the columns' values, route first, as the window path's blocks
+    (one route each) want them: a route past one byte (version 1's, 1000 + k) included,
+    where np.unique(axis=1) compares the columns' bytes."""
+    from yibao.backends.columnar.prepare import numbered_columns
+
+    # the columns (1001, 50), (2, 7), (1001, 40), (256, 7), (2, 7), (1001, 50): in order
+    # (2, 7) 0, (256, 7) 1, (1001, 40) 2, (1001, 50) 3
+    table = np.array([[1001, 2, 1001, 256, 2, 1001],
+                      [50, 7, 40, 7, 7, 50]], dtype=np.int64)
+    assert numbered_columns(table).tolist() == [3, 0, 2, 1, 0, 3]
+    assert numbered_columns(np.zeros((2, 0), dtype=np.int64)).tolist() == []
