@@ -61,6 +61,17 @@ def checks(monkeypatch):
     return verdicts
 
 
+def _hand_worked(engine, claims, tmp_path, checks, walked: int, failed: int) -> dict:
+    """The claims settled with presumed winners, all of them presumed and checked once
+    (``failed`` of them lost, ``walked`` walked), every outcome the scalar evaluator's:
+    their figures (_figures)."""
+    batch = _run(engine, claims, tmp_path)
+    assert (batch.walked, checks) == (walked, [(len(claims), failed)])
+    outcomes = list(batch.exchange())
+    assert outcomes == [outcome_to_json(o, trace=False) for o in settle(engine, *claims)]
+    return _figures(outcomes)
+
+
 def test_both_identities_all_year_are_settled_unwalked(tmp_path, checks):
     """Benxi §(五), a person who is 低保边缘家庭成员 and 因病致贫重病患者 all year, each
     claim's burden after 基本医保 8,000 and 大病保险 2,000 being 10,000.  t1: 低保边缘
@@ -71,12 +82,8 @@ def test_both_identities_all_year_are_settled_unwalked(tmp_path, checks):
     engine = load_engine(POLICIES / "benxi-2023.policy")
     claims = [claim("t1", "p-t", "2023-01-10", [EDGE, ILL], "20000.00", UPSTREAM),
               claim("t2", "p-t", "2023-02-10", [EDGE, ILL], "20000.00", UPSTREAM)]
-    batch = _run(engine, claims, tmp_path)
-    assert (batch.walked, checks) == (0, [(2, 0)])
-    outcomes = list(batch.exchange())
-    assert _figures(outcomes) == {"t1": (EDGE, "4800.00", "1320.00"),
-                                  "t2": (EDGE, "6000.00", "2400.00")}
-    assert outcomes == [outcome_to_json(o, trace=False) for o in settle(engine, *claims)]
+    assert _hand_worked(engine, claims, tmp_path, checks, walked=0, failed=0) == {
+        "t1": (EDGE, "4800.00", "1320.00"), "t2": (EDGE, "6000.00", "2400.00")}
 
 
 def test_a_presumed_winner_that_loses_mid_year_is_walked(tmp_path, checks):
@@ -89,12 +96,8 @@ def test_a_presumed_winner_that_loses_mid_year_is_walked(tmp_path, checks):
     engine = _benxi_ill_first(tmp_path)
     claims = [claim("r1", "p-r", "2023-03-01", [EDGE, ILL], "11000.00", UPSTREAM),
               claim("r2", "p-r", "2023-04-01", [EDGE, ILL], "22000.00", UPSTREAM)]
-    batch = _run(engine, claims, tmp_path)
-    assert (batch.walked, checks) == (2, [(2, 2)])
-    outcomes = list(batch.exchange())
-    assert _figures(outcomes) == {"r1": (ILL, "0.00", "0.00"),
-                                  "r2": (EDGE, "6600.00", "2040.00")}
-    assert outcomes == [outcome_to_json(o, trace=False) for o in settle(engine, *claims)]
+    assert _hand_worked(engine, claims, tmp_path, checks, walked=2, failed=2) == {
+        "r1": (ILL, "0.00", "0.00"), "r2": (EDGE, "6600.00", "2040.00")}
 
 
 def _synthetic(engine, tmp_path, count: int = 20_000):
