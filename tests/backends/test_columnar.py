@@ -378,6 +378,25 @@ def test_the_packed_order_is_numpys_stable_order(largest):
     assert stable_order(keys[:0]).tolist() == []
 
 
+@pytest.mark.parametrize("largest, span", [(0, 1), (3, 2), (60_000, 365), (2**40, 366),
+                                           (2**44, 3 * 365), (2**50, 366), (2**62, 10)])
+def test_the_claims_order_is_by_key_then_date_then_position(largest, span):
+    """typed._claim_order: the window path's claims by (route and person-year key, date,
+    input position), as np.lexsort orders them (ties in input order), the date packed
+    below the key where both fit beside the positions, and over days that are not in
+    order (in order, a stable sort by the key alone)."""
+    from yibao.backends.columnar.typed import _claim_order
+
+    rng = np.random.default_rng(largest + span)
+    keys = rng.integers(0, largest + 1, 5_000)
+    keys[:3] = largest
+    days = rng.integers(19_358, 19_358 + span, 5_000).astype(np.int32)
+    days[:2] = 19_358 + span - 1        # the same key and date: input order decides
+    assert _claim_order(keys, days).tolist() == np.lexsort((days, keys)).tolist()
+    ordered = np.sort(days)
+    assert _claim_order(keys, ordered).tolist() == np.lexsort((ordered, keys)).tolist()
+
+
 def test_rows_are_taken_batch_by_batch_as_arrow_takes_them():
     """typed.take_rows: the rows of a table whose columns are chunked unevenly (a text
     column as a dictionary), the same as Arrow's take of the whole table."""
