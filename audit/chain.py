@@ -34,6 +34,12 @@ FORMATS = (FORMAT, BOOK_FORMAT, *UNTRACED_FORMATS)  # what verify, replay and sh
 # The store's schema (meta.format): /1 without the book's index, /2 with it.  Records of
 # any format live in a /2 store.
 STORE_FORMATS = (FORMAT, BOOK_FORMAT)
+# A SQLite book whose person-years are listed in book_years rather than found through an
+# index of book_index by person-year (audit/sqlite_store.py, docs/book.md "The
+# person-year table").  Its own name, so that a yibao that does not keep the lists
+# refuses to write (and read) the book rather than append entries no list names.
+LISTED_FORMAT = "yibao-store/3"
+SQLITE_STORE_FORMATS = (*STORE_FORMATS, LISTED_FORMAT)
 GENESIS = "0" * 64
 
 

@@ -412,7 +412,7 @@ class _Session:
     def _tails(self, keys: set[PersonYearKey], earliest: dict[PersonYearKey, str]
                ) -> dict[PersonYearKey, dict]:
         """The person-years whose new claims all come after their recorded ledger, read
-        from that ledger on (the store's ledger table), not whole: a daily run's own.
+        from that ledger on (the store's ledger pointer), not whole: a daily run's own.
 
         Only when every policy text the store holds is one of this chain's: then no
         entry before the ledger can name a version the chain lacks (B106; verify
@@ -442,7 +442,7 @@ class _Session:
         its person-year is one the worker can settle alone: every line of the chunk
         that names it (by person and year, or by a booked claim id) is such a claim,
         under an id no other line names and the book does not hold; it has a
-        recorded ledger (the store's ledger table) and its year is not closed.  Its
+        recorded ledger (the store's ledger pointer) and its year is not closed.  Its
         entries from that ledger on are read by the worker itself (a worker forked
         before the book was opened: BookReads) or read here and sent, and the worker
         decides what ``_tails`` would (a ledger recorded and current, its claims dated

@@ -15,6 +15,7 @@ triggers.  A writer's log is copied into the file by a thread of its own
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import secrets
 import sqlite3
@@ -23,7 +24,9 @@ import urllib.parse
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping
 
-from yibao.audit.chain import BOOK_FORMAT, GENESIS, STORE_FORMATS
+import orjson
+
+from yibao.audit.chain import BOOK_FORMAT, GENESIS, LISTED_FORMAT, SQLITE_STORE_FORMATS
 from yibao.audit import merkle
 from yibao.audit.store import (IN_BODY_LEDGER_BYTES, LEDGER_MARK, LEDGER_MARK_BYTES,
                                NOT_A_STORE, OTHER_FORMAT, Appending, AuditError, Batch,
@@ -49,7 +52,6 @@ BOOK_SCHEMA = """
 CREATE TABLE IF NOT EXISTS book_index (
     seq INTEGER PRIMARY KEY, person_id TEXT NOT NULL, year INTEGER NOT NULL,
     entry TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS book_by_person_year ON book_index (person_id, year, seq);
 CREATE TABLE IF NOT EXISTS verified (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL);
 """
 # The transparency log (audit/merkle.py, docs/transparency.md): the hash of every
@@ -65,22 +67,48 @@ CREATE TABLE IF NOT EXISTS batch_marks (
     batch INTEGER NOT NULL, mark TEXT NOT NULL, value INTEGER, at TEXT NOT NULL,
     PRIMARY KEY (batch, mark));
 """
-# Where each person-year's latest ledger is (docs/book.md, "The ledger table"): the seq
-# of its latest entry holding ``ledger_after``, so that a claim settled on top of it
-# reads the entries from there on, not the person-year's whole history.  Kept in the
-# transaction that writes the entry; a book without it gets it built from the index on
-# the first settle (LEDGER_FILL).  A pointer, not a copy: what is read is the index.
-LEDGER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS book_ledgers (
-    person_id TEXT NOT NULL, year INTEGER NOT NULL, seq INTEGER NOT NULL,
+# Each person-year's entries (docs/book.md, "The person-year table"): the seqs of its
+# rows of book_index in chain order (a JSON array), and the seq of the latest of them
+# holding ``ledger_after`` (NULL if none does), so that a claim settled on top of it
+# reads the entries from there on, not the person-year's whole history.  One row a
+# person-year, extended in the transaction that writes its entries.  It replaces an
+# index of book_index by (person_id, year, seq) and a table of the ledgers' seqs: the
+# index's keys went in at random places among 10^6, so a transaction of 2,000 claims
+# rewrote some 1,400 of its 1,650 leaf pages and the table 250 more, against some 800
+# pages of this one (benchmarks/RESULTS.md, ninth pass).  Derived from the index:
+# verify checks that the lists name every entry of the records it walks, and a read
+# refuses a list that names a row not its person-year's (LIST_DISAGREES).
+YEARS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS book_years (
+    person_id TEXT NOT NULL, year INTEGER NOT NULL, seqs TEXT NOT NULL, ledger INTEGER,
     PRIMARY KEY (person_id, year)) WITHOUT ROWID;
 """
-LEDGER_FILL = ("INSERT OR REPLACE INTO book_ledgers SELECT person_id, year, max(seq) "
-               "FROM book_index WHERE instr(entry, ?) > 0 GROUP BY person_id, year")
-SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + LEDGER_SCHEMA + TREE_SCHEMA
+# The lists built from the index (a book written before them; reindex).  The rows in key
+# order, then seq: the array in chain order (a read orders by seq all the same).
+YEARS_FILL = ("INSERT INTO book_years SELECT person_id, year, json_group_array(seq), "
+              "max(CASE WHEN instr(entry, ?) > 0 THEN seq END) FROM (SELECT person_id, year, "
+              "seq, entry FROM book_index ORDER BY person_id, year, seq) GROUP BY person_id, year")
+# A transaction's new entries of a person-year appended to its array (both arrays are
+# never empty: "[…]" + "[…]" joined at the brackets), its ledger moved if one holds it.
+YEARS_APPEND = ("INSERT INTO book_years VALUES (?, ?, ?, ?) ON CONFLICT (person_id, year) "
+                "DO UPDATE SET seqs = substr(seqs, 1, length(seqs) - 1) || ',' || "
+                "substr(excluded.seqs, 2), ledger = coalesce(excluded.ledger, ledger)")
+# What a book written before book_years has instead, dropped when it gets the table.
+LEGACY_BY_PERSON = "book_by_person_year"
+LEGACY_LEDGERS = "book_ledgers"
+SCHEMA = SCHEMA_CORE + BOOK_SCHEMA + YEARS_SCHEMA + TREE_SCHEMA
 _APPEND_ONLY = "CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb} ON {table} " \
                "BEGIN SELECT RAISE(ABORT, 'the audit store is append-only'); END;"
 _RECORD_COLUMNS = "seq, hash, batch, position, claim_id, body"
+# A person-year's entries as its row of book_years lists them: per listed value the index
+# row (and record, ``join`` _RECORD) it names, checked by SQLiteStore._listed_rows.  The
+# planner reads the table by key, the array, then each row by its seq.
+_LISTED = ("SELECT y.person_id, y.year, j.value, b.seq, b.person_id, b.year, {fields} "
+           "FROM book_years y, json_each(y.seqs) j LEFT JOIN book_index b ON b.seq = j.value "
+           "{join} WHERE {where} ORDER BY y.person_id, y.year, j.value")
+_RECORD = "LEFT JOIN records r ON r.seq = j.value"
+LIST_DISAGREES = "A438"   # a row of book_years names an entry not its person-year's
+LIST_PART = 20_000        # rows of the index compared with the lists at a time (verify)
 PAGE_SIZE = 16384   # a new store's pages (SQLite's default is 4096)
 # A text column read as its bytes, undecoded; any other type (a tampered row) as NULL.
 _AS_BYTES = "CASE typeof({0}) WHEN 'text' THEN CAST({0} AS BLOB) END"
@@ -139,20 +167,21 @@ class SQLiteStore(LedgerTableStore):
             with self._transaction():
                 self._create_schema()
         version = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if version is None or version[0] not in STORE_FORMATS:
+        if version is None or version[0] not in SQLITE_STORE_FORMATS:
             raise AuditError(f"{OTHER_FORMAT} {self.location}: store format "
                              f"{version and version[0]}, "
-                             f"this yibao reads {' and '.join(STORE_FORMATS)}")
-        self._has_book = version[0] == BOOK_FORMAT
+                             f"this yibao reads {', '.join(SQLITE_STORE_FORMATS)}")
+        self._has_book = version[0] in (BOOK_FORMAT, LISTED_FORMAT)
         if create and not self._has_book:
-            # A yibao-audit/1 store opened to write: it gains the book's index (an
-            # empty one, as the chain holds no book entry yet) and says so.
+            # A yibao-audit/1 store opened to write: it gains the book's index and
+            # person-year table (empty, as the chain holds no book entry yet) and says so.
             with self._transaction():
-                for statement in BOOK_SCHEMA.strip().split(";\n"):
+                for statement in (BOOK_SCHEMA + YEARS_SCHEMA).strip().split(";\n"):
                     self._db.execute(statement)
-                self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (BOOK_FORMAT,))
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'",
+                                 (LISTED_FORMAT,))
             self._has_book = True
-        self._has_ledgers = self._table_exists("book_ledgers")
+        self._listed_now()
         self._has_tree = self._table_exists("tlog_nodes")
         if create and not self._has_tree:
             self.prepare_tree()
@@ -179,7 +208,7 @@ class SQLiteStore(LedgerTableStore):
         for table in ("records", "sources"):
             for verb in ("UPDATE", "DELETE"):
                 self._db.execute(_APPEND_ONLY.format(table=table, verb=verb))
-        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (BOOK_FORMAT,))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (LISTED_FORMAT,))
         self._create_tree_schema()
 
     def _create_tree_schema(self) -> None:
@@ -257,8 +286,10 @@ class SQLiteStore(LedgerTableStore):
         if self._checkpointer is None and self._journal_mode == "wal":
             self._checkpointer = _Checkpointer.start(self.location, self._db)
         with self._transaction(appends=True):
+            if self._has_book and not self._has_ledgers:
+                self._build_ledgers()     # before its first entry: every entry is listed
             head = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-            self._tail = _Tail(self._db, head.fetchone(), self._has_ledgers)
+            self._tail = _Tail(self._db, head.fetchone())
             try:
                 yield self._tail
                 self._tail.flush()
@@ -350,6 +381,46 @@ class SQLiteStore(LedgerTableStore):
     def last_seq(self) -> int:
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
+    def unlisted_entry(self, after: int, upto: int) -> int | None:
+        # The index's rows in the range by person-year, each person-year's row of the table
+        # read by key, LIST_PART person-years at a time (memory bounded however long the
+        # range: a whole 10^6 book is 2×10^5 of them): its values past ``after`` must be
+        # the rows' seqs, in order, once each.  A list naming a value in the range for a
+        # person-year with no entry there is not seen here: a read refuses it
+        # (_listed_rows).
+        if not (self._has_book and self._has_ledgers):
+            return None
+        rows = self._db.execute("SELECT person_id, year, seq FROM book_index "
+                                "WHERE seq > ? AND seq <= ? ORDER BY person_id, year, seq",
+                                (after, upto))
+        first = None
+        walked: dict[tuple[str, int], list[int]] = {}
+        for person, year, seq in itertools.chain(rows, [(None, None, None)]):
+            key = (person, year)
+            if key not in walked and (len(walked) >= LIST_PART or person is None) and walked:
+                unlisted = self._unlisted_of(after, walked)
+                if unlisted is not None:
+                    first = unlisted if first is None else min(first, unlisted)
+                walked = {}
+            walked.setdefault(key, []).append(seq)
+        return first
+
+    def _unlisted_of(self, after: int, walked: dict[tuple[str, int], list[int]]) -> int | None:
+        lists = {(person, year): seqs for person, year, seqs in self._rows_in(
+            "SELECT person_id, year, seqs FROM book_years WHERE person_id IN ({marks})",
+            sorted({person for person, _ in walked}))}
+        first = None
+        for key, seqs in walked.items():
+            try:
+                listed = [value for value in orjson.loads(lists[key]) if value > after]
+            except (KeyError, TypeError, ValueError):    # no row, not an array of numbers
+                listed = []
+            if listed != seqs:
+                differ = sorted(set(seqs).symmetric_difference(
+                    value for value in listed if type(value) is int)) or seqs
+                first = differ[0] if first is None else min(first, differ[0])
+        return first
+
     def record_hash(self, seq: int) -> str | None:
         row = self._db.execute("SELECT hash FROM records WHERE seq = ?", (seq,)).fetchone()
         return row[0] if row else None
@@ -366,10 +437,15 @@ class SQLiteStore(LedgerTableStore):
         self._written()
         # (each record's body too: a lean entry leaves the claim, the chain and the ledger
         # in it, store.IN_BODY; BookEntry.data parses it only for such an entry)
-        rows = self._db.execute("SELECT b.seq, r.hash, b.entry, r.body FROM book_index b "
-                                "JOIN records r USING (seq) WHERE b.person_id = ? AND b.year = ? "
-                                "ORDER BY b.seq", (person_id, year))
-        return [BookEntry(*row) for row in rows]
+        if not self._has_ledgers:
+            rows = self._db.execute("SELECT b.seq, r.hash, b.entry, r.body FROM book_index b "
+                                    "JOIN records r USING (seq) WHERE b.person_id = ? "
+                                    "AND b.year = ? ORDER BY b.seq", (person_id, year))
+            return [BookEntry(*row) for row in rows]
+        rows = self._db.execute(_LISTED.format(fields="r.hash, b.entry, r.body", join=_RECORD,
+                                               where="y.person_id = ? AND y.year = ?"),
+                                (person_id, year))
+        return [BookEntry(*row[2:]) for row in self._listed_rows(rows)]
 
     def book_records_of(self, keys: Iterable[tuple[str, int]]
                         ) -> dict[tuple[str, int], list[BookEntry]]:
@@ -378,14 +454,19 @@ class SQLiteStore(LedgerTableStore):
         if not self._has_book or not wanted:
             return found
         self._written()
-        # By person (the index's first column), the year sorted out here: a person has
-        # entries in a year or two.  In the index's order (chain order within each
-        # person-year, all by_person_year needs): no sort of the rows by seq.
-        rows = self._rows_in("SELECT b.person_id, b.year, b.seq, r.hash, b.entry, r.body "
-                             "FROM book_index b JOIN records r USING (seq) "
-                             "WHERE b.person_id IN ({marks}) "
-                             "ORDER BY b.person_id, b.year, b.seq",
-                             sorted({person for person, _ in wanted}))
+        # By person (the key's first column), the year sorted out here: a person has
+        # entries in a year or two.  In chain order within each person-year (all
+        # by_person_year needs): no sort of the rows by seq.
+        people = sorted({person for person, _ in wanted})
+        if not self._has_ledgers:
+            rows = self._rows_in("SELECT b.person_id, b.year, b.seq, r.hash, b.entry, r.body "
+                                 "FROM book_index b JOIN records r USING (seq) "
+                                 "WHERE b.person_id IN ({marks}) "
+                                 "ORDER BY b.person_id, b.year, b.seq", people)
+        else:
+            rows = self._listed_rows(self._rows_in(_LISTED.format(
+                fields="r.hash, b.entry, r.body", join=_RECORD,
+                where="y.person_id IN ({marks})"), people))
         return by_person_year(rows, found, BookEntry)
 
     def book_tails(self, keys: Iterable[tuple[str, int]]
@@ -395,22 +476,18 @@ class SQLiteStore(LedgerTableStore):
         if not self._has_book or not wanted or not self._ledgers_ready():
             return found
         self._written()
-        # Each pointer (the ledger table's key), then book_by_person_year from it on: the
-        # ledger's entry and what follows, a range of the index.  CROSS JOIN keeps that
-        # order: left to itself the planner read every index row of the person, all
-        # years, and sorted the result (EXPLAIN QUERY PLAN; a third of the query's time).
+        # Each person-year's entries from its latest ledger on (its row's ``ledger``): the
+        # ledger's entry and what follows, by key.  None for a person-year whose row has
+        # no ledger: it is read whole.
         # The entry as its UTF-8 bytes, undecoded (None if it is not text): the settler
         # searches and parses it as bytes (audit/settle.py _current_ledger), which saves
         # making a str of some 2 kB a row and orjson reading it back as UTF-8 (≈ 4 µs a row;
         # benchmarks/RESULTS.md, "The book's bytes").  Not UTF-8: it gives up on the
         # ledger and reads the person-year whole, with the tolerant text factory.
-        rows = self._rows_in(f"SELECT b.person_id, b.year, b.seq, {_AS_BYTES.format('b.entry')} "
-                             "FROM book_ledgers l "
-                             "CROSS JOIN book_index b ON b.person_id = l.person_id "
-                             "AND b.year = l.year AND b.seq >= l.seq "
-                             "WHERE l.person_id IN ({marks}) "
-                             "ORDER BY l.person_id, l.year, b.seq",
-                             sorted({person for person, _ in wanted}))
+        rows = self._listed_rows(self._rows_in(_LISTED.format(
+            fields=_AS_BYTES.format("b.entry"), join="",
+            where="y.person_id IN ({marks}) AND j.value >= y.ledger"),
+            sorted({person for person, _ in wanted})))
         # by_person_year, unrolled: a row a person-year here (its ledger's entry), 10^4 a run
         bodies = self._ledger_bodies(rows)
         for person, year, seq, entry in rows:
@@ -418,6 +495,29 @@ class SQLiteStore(LedgerTableStore):
             if key in wanted:
                 found.setdefault(key, []).append(BookEntry(seq, None, entry, bodies.get(seq)))
         return found
+
+    def _listed_rows(self, rows: Iterable[tuple]) -> list[tuple]:
+        """The rows of a _LISTED query as (person, year, seq, *fields), once each row is
+        found to be what its person-year's list says: a row of the index (not a number that
+        names none), of that person-year, listed once.  The lists are derived from the
+        index; an edited one that names another's entry (or one twice) would settle on a
+        year to date that is not the person's, so it is refused (verify names a list that
+        leaves one of its entries out)."""
+        checked = []
+        last_key, last_seq = None, 0
+        for person, year, listed, seq, found_person, found_year, *fields in rows:
+            key = (person, year)
+            if (type(listed) is not int or seq != listed or (found_person, found_year) != key
+                    or key == last_key and seq <= last_seq):
+                raise AuditError(
+                    f"{LIST_DISAGREES} {self.location}: the book's person-year table lists "
+                    f"{listed!r} among the entries of {person} {year}, which the index does not "
+                    "hold as one of theirs (or lists it twice)",
+                    "yibao audit verify names what was changed; yibao audit reindex rebuilds "
+                    "the table from the index")
+            last_key, last_seq = key, seq
+            checked.append((person, year, seq, *fields))
+        return checked
 
     def _ledger_bodies(self, rows: list[tuple]) -> dict[int, bytes | None]:
         """The bodies of the lean ledger entries among ``rows`` (person, year, seq, entry
@@ -435,17 +535,26 @@ class SQLiteStore(LedgerTableStore):
             sorted(lean))}
 
     def prepare_ledgers(self) -> None:
-        """Build the ledger table now, in its own transaction, rather than on the first
+        """Build the person-year table now, in its own transaction, rather than on the first
         settle (benchmarks/bench_book.py: the daily runs it times are not the first)."""
         if self._has_book and not self._has_ledgers:
             with self._transaction():
                 self._build_ledgers()
 
     def _build_ledgers(self) -> None:
-        for statement in LEDGER_SCHEMA.strip().split(";\n"):
+        """A book written before the person-year table gets it, built from the index (one
+        pass over it), in place of the index by person-year and the ledgers' table; its
+        format says so, and a yibao that would not keep the table no longer opens it."""
+        for statement in YEARS_SCHEMA.strip().split(";\n"):
             self._db.execute(statement)
-        self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
+        self._db.execute(YEARS_FILL, (LEDGER_MARK,))
+        self._db.execute(f"DROP INDEX IF EXISTS {LEGACY_BY_PERSON}")
+        self._db.execute(f"DROP TABLE IF EXISTS {LEGACY_LEDGERS}")
+        self._db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (LISTED_FORMAT,))
         self._has_ledgers = True
+
+    def _listed_now(self) -> None:
+        self._has_ledgers = self._table_exists("book_years")
 
     def _rows_in(self, query: str, values: list) -> list[tuple]:
         """The rows of ``query`` over ``values``, its ``{marks}`` a list of them: one statement
@@ -495,10 +604,17 @@ class SQLiteStore(LedgerTableStore):
         if not self._has_book:
             return []
         self._written()
-        # book_by_person_year's first column, then each entry's record by its seq
-        rows = self._db.execute("SELECT r.claim_id FROM book_index b JOIN records r USING (seq) "
-                                "WHERE b.person_id = ? ORDER BY b.seq", (person_id,))
-        return list(dict.fromkeys(row[0] for row in rows))
+        if not self._has_ledgers:
+            rows = self._db.execute("SELECT b.seq, r.claim_id FROM book_index b "
+                                    "JOIN records r USING (seq) WHERE b.person_id = ? "
+                                    "ORDER BY b.seq", (person_id,)).fetchall()
+        else:
+            # the person's rows of the table (its key's first column), then each entry's
+            # record by its seq; in chain order across the person's years
+            rows = sorted(row[2:] for row in self._listed_rows(self._db.execute(
+                _LISTED.format(fields="r.claim_id", join=_RECORD, where="y.person_id = ?"),
+                (person_id,))))
+        return list(dict.fromkeys(claim_id for _, claim_id in rows))
 
     def book_index(self, after: int = 0) -> Iterator[tuple[int, str, int, str]]:
         if self._has_book:
@@ -514,9 +630,9 @@ class SQLiteStore(LedgerTableStore):
         with self._transaction():
             self._db.execute("DELETE FROM book_index")
             self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, ?)", entries)
-            if self._has_ledgers:    # derived from the index: rebuilt with it
-                self._db.execute("DELETE FROM book_ledgers")
-                self._db.execute(LEDGER_FILL, (LEDGER_MARK,))
+            # derived from the index: rebuilt with it (a book without it gets it now)
+            self._db.execute("DROP TABLE IF EXISTS book_years")
+            self._build_ledgers()
 
     def verified_head(self) -> tuple[int, str] | None:
         if not self._has_book:
@@ -605,6 +721,7 @@ class SQLiteStore(LedgerTableStore):
         (seq, hash) it yields — (0, GENESIS) for an empty chain, as a writer's tail says."""
         self._db.execute("BEGIN")
         try:
+            self._listed_now()    # a writer may have listed the book since the last one
             row = self._db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"
                                    ).fetchone()
             yield (row[0], row[1]) if row else (0, GENESIS)
@@ -791,10 +908,11 @@ class _Tail(Appending):
     """Records are held until the transaction ends (or a read needs them): then written
     with one ``executemany`` per table."""
 
-    def __init__(self, db: sqlite3.Connection, head, ledgers: bool = False):
+    def __init__(self, db: sqlite3.Connection, head):
         self._db = db
-        self.ledgers = ledgers     # the store keeps book_ledgers: point it at new ledgers
-        self._ledgers: dict[tuple[str, int], int] = {}
+        self.ledgers = True        # (LedgerTableStore._ledgers_ready: always kept here)
+        self._years: dict[tuple[str, int], list[int]] = {}   # new entries a person-year
+        self._ledgers: dict[tuple[str, int], int] = {}       # … the latest with a ledger
         self.seq, self.hash = head if head else (0, GENESIS)
         self.leaves: list[bytes] = []
         self._records: list[tuple] = []
@@ -812,9 +930,15 @@ class _Tail(Appending):
                                             else body.encode("utf-8")))
         if book is not None:
             self._index.append((record.seq, *book))
+            key = (book[0], book[1])
+            listed = self._years.get(key)
+            if listed is None:
+                self._years[key] = [record.seq]
+            else:
+                listed.append(record.seq)
             entry = book[2]
             if (LEDGER_MARK_BYTES if type(entry) is bytes else LEDGER_MARK) in entry:
-                self._ledgers[book[0], book[1]] = record.seq
+                self._ledgers[key] = record.seq
         if record.claim_id is not None:
             self._held[record.claim_id] = record
         self.seq, self.hash = record.seq, record.hash
@@ -828,11 +952,15 @@ class _Tail(Appending):
             self._db.executemany("INSERT INTO book_index VALUES (?, ?, ?, CAST(? AS TEXT))",
                                  self._index)
             self._index = []
-        if self._ledgers:
-            if self.ledgers:
-                self._db.executemany("INSERT OR REPLACE INTO book_ledgers VALUES (?, ?, ?)",
-                                     [(*key, seq) for key, seq in self._ledgers.items()])
-            self._ledgers = {}
+        if self._years:
+            # In key order: each page of the table is then read and written once in the
+            # transaction, not again whenever a later key falls on it after SQLite's
+            # cache (2 MB) let it go (a quarter off the ledgers' table's updates).
+            ledgers = self._ledgers
+            self._db.executemany(YEARS_APPEND, [
+                (person, year, f"[{','.join(map(str, seqs))}]", ledgers.get((person, year)))
+                for (person, year), seqs in sorted(self._years.items())])
+            self._years, self._ledgers = {}, {}
         self._held = {}
 
     def latest_of(self, claim_id: str) -> StoredRecord | None:

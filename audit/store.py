@@ -79,7 +79,8 @@ def _utf8(text) -> bytes | None:
 
 
 # In an index entry (canonical JSON): the entry's record holds the ledger after its event.
-# The stores' ledger tables point at the latest such entry of each person-year (docs/book.md).
+# The stores' ledger pointers (SQLite's person-year table, PostgreSQL's ledger table) name
+# the latest such entry of each person-year (docs/book.md).
 LEDGER_MARK = '"ledger_after":'
 LEDGER_MARK_BYTES = LEDGER_MARK.encode("utf-8")
 # The body's large fields, which an index entry does not copy (issue 22 §9: in a daily run
@@ -321,6 +322,12 @@ class AuditStore(abc.ABC):
         return (rows, sum(1 for index in indexes if index < upto),
                 all(isinstance(index, int) for index in indexes))
 
+    def unlisted_entry(self, after: int, upto: int) -> int | None:
+        """The first book entry with a seq in (``after``, ``upto``] that a list of the
+        store's person-years kept beside the index does not list as the index holds it,
+        None if every one is (or the store keeps no such list: it reads its index)."""
+        return None
+
     @abc.abstractmethod
     def last_seq(self) -> int:
         """The largest seq stored (0 for none): where a walk begun now stops."""
@@ -354,10 +361,11 @@ class AuditStore(abc.ABC):
     def book_tails(self, keys: Iterable[tuple[str, int]]
                    ) -> dict[tuple[str, int], list[BookEntry]]:
         """Each person-year's entries from its latest ``ledger_after`` on, as far as the
-        store's ledger table points (one query for all): what a claim after every booked
+        store's ledger pointer says (one query for all): what a claim after every booked
         one needs, rather than the whole person-year.
 
-        The table (docs/book.md, "The ledger table") only says where to start reading:
+        The pointer (docs/book.md, "The person-year table": SQLite's ``book_years``,
+        PostgreSQL's ``book_ledgers``) only says where to start reading:
         every entry from there to the end is read, so a pointer left behind by a
         writer that did not keep it reads more, never less.  The entries come from the
         index alone (``hash`` None): their records are not looked up; ``entry`` may be
@@ -367,8 +375,8 @@ class AuditStore(abc.ABC):
         return {}
 
     def prepare_ledgers(self) -> None:
-        """Build the ledger table now if the store lacks it (a book's first settle after
-        the upgrade otherwise does it); a store without one does nothing."""
+        """Build the ledger pointers' table now if the store lacks it (a book's first
+        settle after the upgrade otherwise does it); a store without one does nothing."""
 
     def claim_heads(self, claim_ids: Iterable[str]) -> dict[str, ClaimHead]:
         """Each id's :class:`ClaimHead`, for the ids the chain holds (one query, not one each)."""
@@ -488,9 +496,10 @@ def by_person_year(rows, found: dict, entry, wanted=None) -> dict:
 
 
 class LedgerTableStore(AuditStore):
-    """A store that keeps the ledger table (docs/book.md, "The ledger table"): SQLite and
-    PostgreSQL.  ``_has_ledgers`` says whether the table exists, ``_tail`` is the open
-    write transaction's appender (None outside one)."""
+    """A store that keeps a table of the ledger pointers (docs/book.md, "The person-year
+    table"): SQLite (``book_years``, which lists the entries too) and PostgreSQL
+    (``book_ledgers``).  ``_has_ledgers`` says whether the table exists, ``_tail`` is the
+    open write transaction's appender (None outside one)."""
 
     _has_ledgers: bool
     _tail: Appending | None

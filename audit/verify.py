@@ -129,6 +129,9 @@ def _verify(store: AuditStore, expected_head, since, checkpoints, walks: list) -
             TRUNCATED, count + 1, f"the log holds {count} record(s), its tree {leaves_stored} "
                                   f"leaves: record {gone} was removed from its end"))
     problem = finish(count)
+    if problem is None:
+        unlisted = store.unlisted_entry(start, count)
+        problem = None if unlisted is None else _index_problem(unlisted)
     if problem is not None:
         return VerifyReport(count, head, problem)
     root = None

@@ -19,8 +19,8 @@
    December except ``--late`` of them (default 1%) dated earlier in the year
    (late claims: their person-years are settled again, with adjustments),
    settled by ``yibao settle`` in a fresh process on a fresh copy of the book,
-   once the book has its ledger table (docs/book.md; a book built before the
-   table gets it first, timed apart, as its first settle would build it),
+   once the book has its person-year table (docs/book.md; a book built before
+   the table gets it first, timed apart, as its first settle would build it),
    ``--repeats`` times: end to end (start-up, verify since the head, read each
    person-year touched, settle, write, commit), with its CPU time and peak RSS
    (GNU time), yibao's modules compiled to bytecode first, as an installed yibao
@@ -195,7 +195,7 @@ def yibao(*arguments: str, timed: bool = False) -> tuple[float, dict[str, float]
 
 
 def prepare_ledgers(location: str) -> float:
-    """Seconds to give a book written before the ledger table its table (docs/book.md):
+    """Seconds to give a book written before the person-year table its table (docs/book.md):
     the first settle after an upgrade does it; the daily runs timed here are later ones."""
     from yibao.audit.sqlite_store import SQLiteStore
 
@@ -458,7 +458,7 @@ def main() -> None:
                      "audit repage, verified before and after)", f"{seconds:.0f} s",
                      f"{os.path.getsize(book) / 2**20:,.0f} MB"))
     page_size = page_size_of(book)
-    rows.append(("the ledger table built (once: a book's first settle after the upgrade)",
+    rows.append(("the person-year table built (once: a book's first settle after the upgrade)",
                  f"{prepare_ledgers(book):.1f} s", ""))
     daily = write_lines(os.path.join(folder, "daily.jsonl"),
                         daily_lines(args.run_claims, args.people, args.late, args.seed, day=28))

@@ -1,7 +1,8 @@
 """A search by claim id or by person, answered by the store's own indexes.
 
-The store indexes records by claim id (``records_by_claim``) and book entries by
-person-year (``book_by_person_year``): a search naming a claim or a person reads
+The store indexes records by claim id (``records_by_claim``) and lists book entries
+by person-year (SQLite's ``book_years``, PostgreSQL's ``book_by_person_year``): a
+search naming a claim or a person reads
 only that claim's or that person's records, whatever the size of the book, and
 needs no index of the desk's (desk/catalog.py), which may still be being built
 when the desk has just started over a large book.  The other fields of the

@@ -153,10 +153,40 @@ def test_a_persons_claims_and_a_records_hash_are_read_by_key(store, benxi_engine
     assert base.record_hash(store, 2) == store.record_hash(2)
 
 
-# ---- the ledger table: where a person-year's latest ledger is (docs/book.md) -----------------
+# ---- the person-year table: its entries and where its latest ledger is (docs/book.md) ----
 def ledger_rows(store):
-    return dict(((person, year), seq) for person, year, seq in
-                store._db.execute("SELECT person_id, year, seq FROM book_ledgers"))
+    return dict(((person, year), seq) for person, year, seq in store._db.execute(
+        "SELECT person_id, year, ledger FROM book_years WHERE ledger IS NOT NULL"))
+
+
+def listed(store):
+    return {(person, year): json.loads(seqs) for person, year, seqs in
+            store._db.execute("SELECT person_id, year, seqs FROM book_years")}
+
+
+def indexed(store):
+    found = {}
+    for seq, person, year, _ in store.book_index():
+        found.setdefault((person, year), []).append(seq)
+    return found
+
+
+def as_before_the_table(store):
+    """The store as a yibao before the person-year table wrote it: found through an index
+    of book_index by person-year, the ledgers' seqs in a table of their own."""
+    ledgers = ledger_rows(store)
+    store._db.execute("DROP TABLE book_years")
+    store._db.execute("CREATE INDEX book_by_person_year ON book_index (person_id, year, seq)")
+    store._db.execute("CREATE TABLE book_ledgers (person_id TEXT NOT NULL, year INTEGER NOT "
+                      "NULL, seq INTEGER NOT NULL, PRIMARY KEY (person_id, year)) WITHOUT ROWID")
+    store._db.executemany("INSERT INTO book_ledgers VALUES (?, ?, ?)",
+                          [(*key, seq) for key, seq in ledgers.items()])
+    store._db.execute("UPDATE meta SET value = 'yibao-audit/2' WHERE key = 'format'")
+
+
+def schema_of(store):
+    return ({name for (name,) in store._db.execute("SELECT name FROM sqlite_master")},
+            store._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()[0])
 
 
 def reads(store, monkeypatch):
@@ -204,20 +234,33 @@ def test_a_late_claim_reads_its_person_year_whole_after_its_ledger(store, benxi_
             if e["kind"] == "adjustment" and e["line"] == "基本救助"] == [("bx-0003", "-5800.00")]
 
 
-def test_a_book_without_the_ledger_table_gets_it_on_its_first_settle(store_path, benxi_engine):
+def test_a_book_without_the_table_is_read_by_its_index_and_gets_the_table_on_its_first_settle(
+        store_path, benxi_engine):
     from yibao.audit.sqlite_store import SQLiteStore
 
     with SQLiteStore(store_path, create=True) as store:
         settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
         settle_lines(store, benxi_engine, "bx-0002")
-        expected = ledger_rows(store)
-        store._db.execute("DROP TABLE book_ledgers")    # a book written before the table
+        expected, entries = ledger_rows(store), listed(store)
+        whole = store.book_records("p-01", 2023)
+        as_before_the_table(store)
     with SQLiteStore(store_path) as store:
+        # read as it was written, through its index, and not changed by reading
+        assert store.book_records("p-01", 2023) == whole and len(whole) == 2
+        assert store.person_claims("p-01") == ["bx-0001", "bx-0002"]
+        assert store.book_tails([("p-01", 2023)]) == {}       # outside a write: read whole
+        names, format_ = schema_of(store)
+        assert "book_by_person_year" in names and format_ == "yibao-audit/2"
         report = settle_lines(store, benxi_engine, "bx-0003")
         assert paid(report, "bx-0003") == "6200.00"
-        # built from the index in the settle's transaction, then kept by it
-        assert ledger_rows(store) == {**expected,
-                                      ("p-01", 2023): store.records_of_claim("bx-0003")[0].seq}
+        # built from the index in the settle's first transaction, then kept by it; the
+        # index by person-year and the ledgers' table gone, the format saying so
+        third = store.records_of_claim("bx-0003")[0].seq
+        assert ledger_rows(store) == {**expected, ("p-01", 2023): third}
+        assert listed(store) == {**entries, ("p-01", 2023): [*entries["p-01", 2023], third]}
+        names, format_ = schema_of(store)
+        assert "book_years" in names and not names & {"book_by_person_year", "book_ledgers"}
+        assert format_ == "yibao-store/3"
 
 
 @pytest.mark.parametrize("pointer", ["first ledger", "past the end"])
@@ -229,7 +272,7 @@ def test_a_pointer_left_behind_reads_more_and_never_settles_differently(
     settle_lines(store, benxi_engine, "bx-0002")
     first = store.records_of_claim("bx-0001")[0].seq
     seq = first if pointer == "first ledger" else 10**6
-    store._db.execute("UPDATE book_ledgers SET seq = ?", (seq,))
+    store._db.execute("UPDATE book_years SET ledger = ?", (seq,))
     whole, tails = reads(store, monkeypatch)
     report = settle_lines(store, benxi_engine, "bx-0003")
     assert paid(report, "bx-0003") == "6200.00"
@@ -250,26 +293,105 @@ def test_a_store_holding_another_policy_text_reads_person_years_whole(store, ben
     assert whole == [("p-01", 2023)] and tails == {}
 
 
-def test_reindex_rebuilds_the_ledger_table_with_the_index(store, benxi_engine):
+def test_reindex_rebuilds_the_table_with_the_index(store, benxi_engine):
     settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
-    expected = ledger_rows(store)
-    store._db.execute("DELETE FROM book_ledgers")
+    settle_lines(store, benxi_engine, "bx-0002")
+    expected, entries = ledger_rows(store), listed(store)
+    assert entries == indexed(store) and entries["p-01", 2023] == [1, 3]
+    store._db.execute("DELETE FROM book_years")
     store.rebuild_book_index(list(store.book_index()))
     assert ledger_rows(store) == expected and len(expected) == 2
+    assert listed(store) == entries
 
 
-def test_a_book_gets_its_ledger_table_before_its_first_settle_if_asked(store_path, benxi_engine):
+def test_a_book_gets_its_table_before_its_first_settle_if_asked(store_path, benxi_engine):
     from yibao.audit.sqlite_store import SQLiteStore
 
     with SQLiteStore(store_path, create=True) as store:
         settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
-        expected = ledger_rows(store)
-        store._db.execute("DROP TABLE book_ledgers")
+        expected, entries = ledger_rows(store), listed(store)
+        as_before_the_table(store)
     with SQLiteStore(store_path) as store:
         store.prepare_ledgers()
-        assert ledger_rows(store) == expected
+        assert (ledger_rows(store), listed(store)) == (expected, entries)
         store.prepare_ledgers()           # once only
-        assert ledger_rows(store) == expected
+        assert (ledger_rows(store), listed(store)) == (expected, entries)
+        assert schema_of(store)[1] == "yibao-store/3"
+
+
+def test_the_table_lists_each_person_years_entries_in_chain_order(store, benxi_engine):
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0004", "bx-0003")
+    settle_lines(store, benxi_engine, "bx-0002")     # late: its adjustment of bx-0003 too
+    entries = listed(store)
+    assert entries == indexed(store)
+    # bx-0001's, bx-0003's and bx-0002's settlements, then the two adjustments of bx-0003
+    # that the late bx-0002 caused (倾斜救助 +3,480, 基本救助 −5,800), in the order written
+    settled = [store.records_of_claim(c)[0].seq for c in ("bx-0001", "bx-0003", "bx-0002")]
+    adjusted = [seq for seq, _, _, entry in store.book_index()
+                if json.loads(entry)["kind"] == "adjustment"]
+    assert entries["p-01", 2023] == settled + adjusted and len(adjusted) == 2
+    assert entries["p-02", 2023] == [store.records_of_claim("bx-0004")[0].seq]
+    assert [e.seq for e in store.book_records("p-01", 2023)] == entries["p-01", 2023]
+
+
+@pytest.mark.parametrize("edit", ["another's entry", "twice", "no entry", "not a number"])
+def test_a_list_naming_what_is_not_its_entry_is_refused_when_read(store, benxi_engine, edit):
+    from yibao.audit.store import AuditError
+
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0004")     # p-01's #1, p-02's #2
+    seqs = {"another's entry": "[1,2]", "twice": "[1,1]", "no entry": "[1,99]",
+            "not a number": '[1,"2"]'}[edit]
+    store._db.execute("UPDATE book_years SET seqs = ? WHERE person_id = 'p-01'", (seqs,))
+    for read in (lambda: store.book_records("p-01", 2023),
+                 lambda: store.book_records_of([("p-01", 2023)]),
+                 lambda: store.book_tails([("p-01", 2023)]),
+                 lambda: store.person_claims("p-01")):
+        with pytest.raises(AuditError, match="A438 .* lists .* among the entries of p-01 2023"):
+            read()
+    with pytest.raises(AuditError, match="A438"):
+        settle_lines(store, benxi_engine, "bx-0002")     # it would settle on p-02's claim
+
+
+@pytest.mark.parametrize("since", ["whole", "since a verified head"])
+def test_verify_names_an_entry_its_list_leaves_out_and_reindex_restores_it(
+        store, benxi_engine, since):
+    from yibao.audit.verify import verify_store
+
+    settle_lines(store, benxi_engine, "bx-0004")
+    head = (store.last_seq(), store.record_hash(store.last_seq()))
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0002")
+    first, second = listed(store)["p-01", 2023]
+    # a list that leaves bx-0001 out would settle bx-0003 on 6,000 alone
+    store._db.execute("UPDATE book_years SET seqs = ? WHERE person_id = 'p-01'", (f"[{second}]",))
+    report = verify_store(store, since=None if since == "whole" else head)
+    assert report.problem.kind == "book index" and report.problem.seq == first
+    store._db.execute("UPDATE book_years SET seqs = ? WHERE person_id = 'p-01'",
+                      (f"[{first},{second},{second + 5}]",))   # one more, in the range walked
+    assert verify_store(store, since=None if since == "whole" else head).problem.seq == second + 5
+    store.rebuild_book_index(list(store.book_index()))
+    assert verify_store(store).ok and listed(store) == indexed(store)
+
+
+def test_a_reader_opened_before_the_table_was_made_reads_through_it_after(store_path,
+                                                                           benxi_engine):
+    # (the run's worker: a read-only connection, opened before the settling process's
+    # first transaction lists a book written before the table)
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    with SQLiteStore(store_path, create=True) as store:
+        settle_lines(store, benxi_engine, "bx-0001")
+        as_before_the_table(store)
+    reader = SQLiteStore(store_path, read_only=True)
+    try:
+        with reader.snapshot():
+            assert reader.book_tails([("p-01", 2023)]) == {}     # no table: read whole
+        with SQLiteStore(store_path) as store:
+            settle_lines(store, benxi_engine, "bx-0002")
+        with reader.snapshot():
+            tails = reader.book_tails([("p-01", 2023)])
+        assert [entry.seq for entry in tails["p-01", 2023]] == [2]
+    finally:
+        reader.close()
 
 
 def test_a_transactions_read_ahead_is_one_statement_a_method_however_many_people(
