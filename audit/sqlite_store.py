@@ -83,11 +83,15 @@ CREATE TABLE IF NOT EXISTS book_years (
     person_id TEXT NOT NULL, year INTEGER NOT NULL, seqs TEXT NOT NULL, ledger INTEGER,
     PRIMARY KEY (person_id, year)) WITHOUT ROWID;
 """
-# The lists built from the index (a book written before them; reindex).  The rows in key
-# order, then seq: the array in chain order (a read orders by seq all the same).
-YEARS_FILL = ("INSERT INTO book_years SELECT person_id, year, json_group_array(seq), "
-              "max(CASE WHEN instr(entry, ?) > 0 THEN seq END) FROM (SELECT person_id, year, "
-              "seq, entry FROM book_index ORDER BY person_id, year, seq) GROUP BY person_id, year")
+# The lists built from the index (a book written before them; reindex): each person-year's
+# running array over its rows in seq order, kept at its last row.  A window, not GROUP BY
+# over a sorted subquery: only a window's ORDER BY says in which order an aggregate
+# takes its rows (6.8 s against 5.0 for the 10^6 book, once).
+YEARS_FILL = ("INSERT INTO book_years SELECT person_id, year, seqs, ledger FROM ("
+              "SELECT person_id, year, json_group_array(seq) OVER running AS seqs, "
+              "max(CASE WHEN instr(entry, ?) > 0 THEN seq END) OVER running AS ledger, "
+              "lead(seq) OVER running AS next FROM book_index "
+              "WINDOW running AS (PARTITION BY person_id, year ORDER BY seq)) WHERE next IS NULL")
 # A transaction's new entries of a person-year appended to its array (both arrays are
 # never empty: "[…]" + "[…]" joined at the brackets), its ledger moved if one holds it.
 YEARS_APPEND = ("INSERT INTO book_years VALUES (?, ?, ?, ?) ON CONFLICT (person_id, year) "
@@ -384,8 +388,8 @@ class SQLiteStore(LedgerTableStore):
     def unlisted_entry(self, after: int, upto: int) -> int | None:
         # The index's rows in the range by person-year, each person-year's row of the table
         # read by key, LIST_PART person-years at a time (memory bounded however long the
-        # range: a whole 10^6 book is 2×10^5 of them): its values past ``after`` must be
-        # the rows' seqs, in order, once each.  A list naming a value in the range for a
+        # range: a whole 10^6 book is 2×10^5 of them): its values in the range must be the
+        # rows' seqs, in order, once each.  A list naming a value in the range for a
         # person-year with no entry there is not seen here: a read refuses it
         # (_listed_rows).
         if not (self._has_book and self._has_ledgers):
@@ -398,27 +402,32 @@ class SQLiteStore(LedgerTableStore):
         for person, year, seq in itertools.chain(rows, [(None, None, None)]):
             key = (person, year)
             if key not in walked and (len(walked) >= LIST_PART or person is None) and walked:
-                unlisted = self._unlisted_of(after, walked)
+                unlisted = self._unlisted_of(after, upto, walked)
                 if unlisted is not None:
                     first = unlisted if first is None else min(first, unlisted)
                 walked = {}
             walked.setdefault(key, []).append(seq)
         return first
 
-    def _unlisted_of(self, after: int, walked: dict[tuple[str, int], list[int]]) -> int | None:
+    def _unlisted_of(self, after: int, upto: int, walked: dict[tuple[str, int], list[int]]
+                     ) -> int | None:
         lists = {(person, year): seqs for person, year, seqs in self._rows_in(
             "SELECT person_id, year, seqs FROM book_years WHERE person_id IN ({marks})",
             sorted({person for person, _ in walked}))}
         first = None
         for key, seqs in walked.items():
             try:
-                listed = [value for value in orjson.loads(lists[key]) if value > after]
+                # (values past ``upto``: entries another writer appended since the walk began)
+                listed = [value for value in orjson.loads(lists[key]) if after < value <= upto]
             except (KeyError, TypeError, ValueError):    # no row, not an array of numbers
                 listed = []
             if listed != seqs:
-                differ = sorted(set(seqs).symmetric_difference(
-                    value for value in listed if type(value) is int)) or seqs
-                first = differ[0] if first is None else min(first, differ[0])
+                # where they part: the entry left out, or the value listed in its place
+                at = next((i for i, pair in enumerate(zip(listed, seqs)) if pair[0] != pair[1]),
+                          min(len(listed), len(seqs)))
+                seq = seqs[at] if at < len(seqs) else listed[at]
+                seq = seq if type(seq) is int else seqs[-1]
+                first = seq if first is None else min(first, seq)
         return first
 
     def record_hash(self, seq: int) -> str | None:
