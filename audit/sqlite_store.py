@@ -15,7 +15,6 @@ triggers.  A writer's log is copied into the file by a thread of its own
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import secrets
 import sqlite3
@@ -386,27 +385,26 @@ class SQLiteStore(LedgerTableStore):
         return self._db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
 
     def unlisted_entry(self, after: int, upto: int) -> int | None:
-        # The index's rows in the range by person-year, each person-year's row of the table
-        # read by key, LIST_PART person-years at a time (memory bounded however long the
-        # range: a whole 10^6 book is 2×10^5 of them): its values in the range must be the
-        # rows' seqs, in order, once each.  A list naming a value in the range for a
-        # person-year with no entry there is not seen here: a read refuses it
+        # The index's rows in the range, LIST_PART at a time in seq order (memory bounded
+        # however long the range), each part's person-years' rows of the table read by
+        # key: a list's values within the part's span of seqs must be that person-year's
+        # rows there, in order, once each.  A list naming a value in the range for a
+        # person-year with no entry in that part is not seen here: a read refuses it
         # (_listed_rows).
         if not (self._has_book and self._has_ledgers):
             return None
         rows = self._db.execute("SELECT person_id, year, seq FROM book_index "
-                                "WHERE seq > ? AND seq <= ? ORDER BY person_id, year, seq",
-                                (after, upto))
-        first = None
-        walked: dict[tuple[str, int], list[int]] = {}
-        for person, year, seq in itertools.chain(rows, [(None, None, None)]):
-            key = (person, year)
-            if key not in walked and (len(walked) >= LIST_PART or person is None) and walked:
-                unlisted = self._unlisted_of(after, upto, walked)
-                if unlisted is not None:
-                    first = unlisted if first is None else min(first, unlisted)
-                walked = {}
-            walked.setdefault(key, []).append(seq)
+                                "WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto))
+        first, low = None, after
+        while part := rows.fetchmany(LIST_PART):
+            walked: dict[tuple[str, int], list[int]] = {}
+            for person, year, seq in part:
+                walked.setdefault((person, year), []).append(seq)
+            high = part[-1][2]
+            unlisted = self._unlisted_of(low, high, walked)
+            if unlisted is not None:
+                first = unlisted if first is None else min(first, unlisted)
+            low = high
         return first
 
     def _unlisted_of(self, after: int, upto: int, walked: dict[tuple[str, int], list[int]]
@@ -417,7 +415,8 @@ class SQLiteStore(LedgerTableStore):
         first = None
         for key, seqs in walked.items():
             try:
-                # (values past ``upto``: entries another writer appended since the walk began)
+                # (values past ``upto``: the next part's, or entries another writer
+                # appended since the walk began)
                 listed = [value for value in orjson.loads(lists[key]) if after < value <= upto]
             except (KeyError, TypeError, ValueError):    # no row, not an array of numbers
                 listed = []

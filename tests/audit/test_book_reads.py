@@ -352,10 +352,14 @@ def test_a_list_naming_what_is_not_its_entry_is_refused_when_read(store, benxi_e
         settle_lines(store, benxi_engine, "bx-0002")     # it would settle on p-02's claim
 
 
+@pytest.mark.parametrize("part", [1, 20_000])     # index rows compared at a time
 @pytest.mark.parametrize("since", ["whole", "since a verified head"])
 def test_verify_names_an_entry_its_list_leaves_out_and_reindex_restores_it(
-        store, benxi_engine, since):
+        store, benxi_engine, since, part, monkeypatch):
+    from yibao.audit import sqlite_store
     from yibao.audit.verify import verify_store
+
+    monkeypatch.setattr(sqlite_store, "LIST_PART", part)
 
     settle_lines(store, benxi_engine, "bx-0004")
     head = (store.last_seq(), store.record_hash(store.last_seq()))
