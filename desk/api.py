@@ -17,6 +17,9 @@ Codes (docs/errors.md, the D family: the desk):
 - D104 a policy name that is not a file of --policies   HTTP 404
 - D105 a claim id the book does not hold                HTTP 404
 - D106 the book does not verify: nothing is written     HTTP 409
+- D108 the book cannot be read where the call needs it  HTTP 409
+  (the store's own error in the message, e.g. A438: a person-year's list of entries
+  that names another's; nothing is written)
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from yibao.desk.context import UnknownPolicy
 
 WRITING_OFF, BAD_TOKEN, BAD_REQUEST, UNKNOWN_POLICY, UNKNOWN_CLAIM, BOOK_UNVERIFIED = (
     "D101", "D102", "D103", "D104", "D105", "D106")
+BOOK_UNREADABLE = "D108"    # (D107: the desk's search index file, at start-up)
 HTTP_STATUS = {WRITING_OFF: 403, BAD_TOKEN: 401, BAD_REQUEST: 400, UNKNOWN_POLICY: 404,
-               UNKNOWN_CLAIM: 404, BOOK_UNVERIFIED: 409}
+               UNKNOWN_CLAIM: 404, BOOK_UNVERIFIED: 409, BOOK_UNREADABLE: 409}
 MAX_EVENTS = 10_000
 MAX_BODY = 16 * 1024 * 1024
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from yibao.audit.store import AuditError
 from yibao.desk import api as settlement_api
 from yibao.desk.chain import chain_page
 from yibao.desk.claim import claim_page, explanation_page, replay_claim
@@ -45,7 +46,14 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
             with ctx.reading() as store:
                 if index:
                     ctx.refresh(store)
-                return work(store, ctx.status.refresh(store))
+                status = ctx.status.refresh(store)
+                try:
+                    return work(store, status)
+                except AuditError as error:
+                    # What the store refuses to read (e.g. A438: a person-year's list
+                    # of entries that names another's) is said on the page, not a 500.
+                    return page(ctx, status, "unreadable.html", "账簿无法读取", code=409,
+                                reason=error.message, hint=error.hint)
         return run_in_threadpool(run)
 
     def csrf_cookie(request: Request) -> tuple[str, bool]:
@@ -129,6 +137,10 @@ def create_app(ctx: DeskContext, verify_in_background: bool = True) -> Starlette
                 else:
                     claim_id = params(request).get("id", "")
                     answer = await run_in_threadpool(work, ctx, claim_id)
+            except AuditError as error:
+                error = settlement_api.ApiError(settlement_api.BOOK_UNREADABLE, error.message,
+                                                error.hint)
+                return finish(JSONResponse(error.to_json(), status_code=error.status))
             except settlement_api.ApiError as error:
                 return finish(JSONResponse(error.to_json(), status_code=error.status))
             return finish(JSONResponse(answer))

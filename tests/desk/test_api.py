@@ -151,3 +151,29 @@ def test_concurrent_settle_calls_on_one_person_settle_each_claim_once(book):
                     ["net"]["基本救助"]) for c in claims]
     # 12 burdens of 5,000: the cap of 20,000 binds; together they pay exactly the cap
     assert sum(nets) == Decimal("20000.00")
+
+
+def test_a_settle_call_on_a_person_year_list_that_names_anothers_entry_writes_nothing(book):
+    # (docs/book.md, "The person-year table"): c-1's person-year listing c-9's record would
+    # settle c-2 on c-9's 7,800 as well as c-1's; the store refuses the list (A438)
+    import json
+    import sqlite3
+
+    client = make_client(book, TOKEN)
+    client.post("/api/settle", headers=AUTH, json={"policy": "benxi-2023", "events": [
+        benxi("c-1", "p", "2023-02-10"), benxi("c-9", "q", "2023-02-10")]})
+    # (a second call verifies the first's records and marks them: the edit below comes
+    # after that verification, so the next call's verify, from there on, does not see it)
+    client.post("/api/settle", headers=AUTH, json={"policy": "benxi-2023", "events": [
+        benxi("c-5", "r", "2023-02-10")]})
+    with sqlite3.connect(book) as db:
+        [(other,)] = db.execute("SELECT seqs FROM book_years WHERE person_id = 'q'")
+        db.execute("UPDATE book_years SET seqs = json_insert(seqs, '$[#]', ?) "
+                   "WHERE person_id = 'p'", (json.loads(other)[0],))
+        before = db.execute("SELECT count(*) FROM records").fetchone()[0]
+    answer = client.post("/api/settle", headers=AUTH, json={
+        "policy": "benxi-2023", "events": [benxi("c-2", "p", "2023-05-20", "30000.00")]})
+    assert answer.status_code == 409 and answer.json()["error"] == "D108"
+    assert "A438" in answer.json()["message"] and "reindex" in answer.json()["hint"]
+    with sqlite3.connect(book) as db:
+        assert db.execute("SELECT count(*) FROM records").fetchone()[0] == before

@@ -112,3 +112,29 @@ def test_a_book_that_fails_verify_has_a_red_banner_on_every_page(demo_book, tmp_
         assert "账簿校验失败：记录 #2" in page
     ok = make_client(demo_book).get("/").text
     assert "banner failed" not in ok
+
+
+def test_a_person_year_list_naming_anothers_entry_is_said_on_the_page_and_by_the_api(
+        demo_book, tmp_path):
+    # The book's person-year table (docs/book.md) lists p-01's 2023 entries; an edit that
+    # adds p-02's record to them would show (and settle) p-02's claim as p-01's: the
+    # store refuses to read the list (A438), and the desk says so, with HTTP 409, rather
+    # than fail with a 500 or show the figures.
+    book = tmp_path / "edited.db"
+    shutil.copy(demo_book, book)
+    with sqlite3.connect(book) as db:
+        [(own,)] = db.execute("SELECT seqs FROM book_years WHERE person_id = 'p-01'")
+        [(other,)] = db.execute("SELECT seqs FROM book_years WHERE person_id = 'p-02'")
+        db.execute("UPDATE book_years SET seqs = ? WHERE person_id = 'p-01'",
+                   (json.dumps(sorted(json.loads(own) + json.loads(other)[:1])),))
+    client = make_client(book)
+    for path in ("/person?id=p-01&year=2023", "/claim?id=bx-0001"):
+        answer = client.get(path)
+        assert answer.status_code == 409, path
+        assert "账簿此处无法读取" in answer.text and "A438" in answer.text
+        assert "among the entries of p-01 2023" in answer.text
+        assert "yibao audit reindex" in answer.text          # the hint
+    assert client.get("/person?id=p-02&year=2023").status_code == 200
+    result = client.get("/api/claim?id=bx-0001")
+    assert result.status_code == 409 and result.json()["error"] == "D108"
+    assert result.json()["message"].startswith("A438 ")
