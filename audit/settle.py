@@ -97,7 +97,12 @@ _CLAIM_BOTH_SIDES = 300e-6
 # 0.3, with _START_SHARE 0.15, ran a daily run (10^4 claims into 10^6, 2,000 a
 # transaction; 2026-12-07, load 1.1–1.4, bytecode compiled) in 2.17 s against 0.4 and
 # 0.15's 2.21 s and 0.4 and 0.3's 2.32 s wall (medians of interleaved runs, 7–12 each).
-_OWN_SHARE = 0.3
+# Since the book lists its person-years in a table (no index's leaves to rewrite) a
+# claim costs this process less, and the balance moved its share up from 15% after
+# every transaction (≈ 300 → 620 of 2,000, waiting 0.05–0.12 s for the worker each
+# time): 0.4 and 0.3 ran the daily run in 1.885 s against 0.3 and 0.15's 1.92 (14
+# interleaved runs, faster in 10; benchmarks/RESULTS.md, ninth pass).
+_OWN_SHARE = 0.4
 # A transaction whose claims were sent while the one before ran (the worker starts with
 # this process) before any has been balanced (_balance): this process keeps this share of
 # them.  Starting from none left it waiting 0.2–0.5 s for the worker in a daily run's
@@ -105,8 +110,9 @@ _OWN_SHARE = 0.3
 # share kept down after every transaction, the worker idle 0.09–0.19 s before its
 # requests, to ≈ 300 of ≈ 2,000 or fewer by the fifth (2026-12-07); from 15% it starts
 # there: 2.21 s against 2.28 s wall (medians of 5 interleaved runs); from 5%, 2.30 s
-# against 15%'s 2.20 s (4 each), the settling process waiting for the worker again.
-_START_SHARE = 0.15
+# against 15%'s 2.20 s (4 each), the settling process waiting for the worker again;
+# 30% since the person-year table (above).
+_START_SHARE = 0.3
 # A request of more claims than this is sent in parts of about this many, in the order
 # their person-years are first named, so that this process links the first part's
 # records while the worker prepares the rest (flush_all) instead of waiting for one
