@@ -393,10 +393,26 @@ class SQLiteStore(LedgerTableStore):
         # (_listed_rows).
         if not (self._has_book and self._has_ledgers):
             return None
+        try:
+            return self._unlisted_in(after, upto, str)
+        except sqlite3.OperationalError:      # an id that is not UTF-8: read tolerantly
+            return self._unlisted_in(after, upto, self._db.text_factory)
+
+    def _unlisted_in(self, after: int, upto: int, text) -> int | None:
+        # ``text``: the factory the ids are read with, swapped in around each fetch only
+        # (str: decoded by sqlite3 itself, not a Python call a column, as _plain_rows)
         rows = self._db.execute("SELECT person_id, year, seq FROM book_index "
                                 "WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto))
+        tolerant = self._db.text_factory
         first, low = None, after
-        while part := rows.fetchmany(LIST_PART):
+        while True:
+            self._db.text_factory = text
+            try:
+                part = rows.fetchmany(LIST_PART)
+            finally:
+                self._db.text_factory = tolerant
+            if not part:
+                break
             walked: dict[tuple[str, int], list[int]] = {}
             for person, year, seq in part:
                 walked.setdefault((person, year), []).append(seq)

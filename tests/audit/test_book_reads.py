@@ -379,6 +379,15 @@ def test_verify_names_an_entry_its_list_leaves_out_and_reindex_restores_it(
     assert store.unlisted_entry(0, first) is None and store.unlisted_entry(first, second) is None
 
 
+def test_the_lists_check_reads_an_index_row_whose_person_is_not_utf8(store, benxi_engine):
+    settle_lines(store, benxi_engine, "bx-0001", "bx-0004")
+    seq = store.records_of_claim("bx-0001")[0].seq
+    store._db.execute("UPDATE book_index SET person_id = CAST(x'70ff' AS TEXT) WHERE seq = ?",
+                      (seq,))
+    # read tolerantly (not refused mid-read): that row's person-year lists nothing
+    assert store.unlisted_entry(0, store.last_seq()) == seq
+
+
 def test_a_reader_opened_before_the_table_was_made_reads_through_it_after(store_path,
                                                                            benxi_engine):
     # (the run's worker: a read-only connection, opened before the settling process's
