@@ -568,7 +568,13 @@ class SQLiteStore(LedgerTableStore):
     def _build_ledgers(self) -> None:
         """A book written before the person-year table gets it, built from the index (one
         pass over it), in place of the index by person-year and the ledgers' table; its
-        format says so, and a yibao that would not keep the table no longer opens it."""
+        format says so, and a yibao that would not keep the table no longer opens it.
+        In a write transaction (the writers' lock held); not again if another
+        connection's writer built it since this one looked (two settles on one book
+        opened before its upgrade)."""
+        self._listed_now()
+        if self._has_ledgers:
+            return
         for statement in YEARS_SCHEMA.strip().split(";\n"):
             self._db.execute(statement)
         self._db.execute(YEARS_FILL, (LEDGER_MARK,))

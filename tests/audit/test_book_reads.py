@@ -304,6 +304,23 @@ def test_reindex_rebuilds_the_table_with_the_index(store, benxi_engine):
     assert listed(store) == entries
 
 
+def test_two_writers_opened_before_the_table_was_made_list_it_once(store_path, benxi_engine):
+    from yibao.audit.sqlite_store import SQLiteStore
+
+    with SQLiteStore(store_path, create=True) as store:
+        settle_lines(store, benxi_engine, "bx-0001")
+        as_before_the_table(store)
+    first, second = SQLiteStore(store_path), SQLiteStore(store_path)
+    try:
+        settle_lines(first, benxi_engine, "bx-0002")      # lists the book
+        report = settle_lines(second, benxi_engine, "bx-0003")    # finds it listed
+        assert paid(report, "bx-0003") == "6200.00"
+        assert listed(second) == indexed(second) and len(listed(second)["p-01", 2023]) == 3
+    finally:
+        first.close()
+        second.close()
+
+
 def test_a_book_gets_its_table_before_its_first_settle_if_asked(store_path, benxi_engine):
     from yibao.audit.sqlite_store import SQLiteStore
 
