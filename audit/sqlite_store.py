@@ -358,13 +358,17 @@ class SQLiteStore(LedgerTableStore):
         # cursors, and the text columns decoded by sqlite3 itself (``str``), not by the
         # connection's tolerant Python text factory (a call per column): a column that is
         # not UTF-8 raises, and verify walks the three cursors instead, which read it.
-        # The factory is swapped only around each fetch, so no other read sees it.
-        rows = self._db.execute(_WALK, (after, limit))
+        yield from self._parts(self._db.execute(_WALK, (after, limit)), _WALK_PART)
+
+    def _parts(self, rows: sqlite3.Cursor, size: int, text=str) -> Iterator[list[tuple]]:
+        """``rows`` fetched ``size`` at a time, their text decoded by ``text`` (``str``: by
+        sqlite3 itself), the factory swapped in only around each fetch, so that no other
+        read sees it."""
         tolerant = self._db.text_factory
         while True:
-            self._db.text_factory = str
+            self._db.text_factory = text
             try:
-                part = rows.fetchmany(_WALK_PART)
+                part = rows.fetchmany(size)
             finally:
                 self._db.text_factory = tolerant
             if not part:
@@ -403,16 +407,8 @@ class SQLiteStore(LedgerTableStore):
         # (str: decoded by sqlite3 itself, not a Python call a column, as _plain_rows)
         rows = self._db.execute("SELECT person_id, year, seq FROM book_index "
                                 "WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto))
-        tolerant = self._db.text_factory
         first, low = None, after
-        while True:
-            self._db.text_factory = text
-            try:
-                part = rows.fetchmany(LIST_PART)
-            finally:
-                self._db.text_factory = tolerant
-            if not part:
-                break
+        for part in self._parts(rows, LIST_PART, text):
             walked: dict[tuple[str, int], list[int]] = {}
             for person, year, seq in part:
                 walked.setdefault((person, year), []).append(seq)
