@@ -110,6 +110,13 @@ _LISTED = ("SELECT y.person_id, y.year, j.value, b.seq, b.person_id, b.year, {fi
            "FROM book_years y, json_each(y.seqs) j LEFT JOIN book_index b ON b.seq = j.value "
            "{join} WHERE {where} ORDER BY y.person_id, y.year, j.value")
 _RECORD = "LEFT JOIN records r ON r.seq = j.value"
+# A transaction's claim ids looked up in the records by claim id, always by its index:
+# with no statistics (a book is never ANALYZEd) SQLite's planner takes a list of some
+# 4,000 ids or more for a large share of the table and scans all of it, 0.6-0.8 s on a
+# book of 10^6 claims where the lookups take 2-4 ms (benchmarks/RESULTS.md, tenth pass).
+_CLAIM_HEADS = ("SELECT r.claim_id, r.seq, r.hash, b.person_id, b.year "
+                "FROM records r INDEXED BY records_by_claim LEFT JOIN book_index b USING (seq) "
+                "WHERE r.claim_id IN ({marks}) ORDER BY r.seq")
 LIST_DISAGREES = "A438"   # a row of book_years names an entry not its person-year's
 LIST_PART = 20_000        # rows of the index compared with the lists at a time (verify)
 PAGE_SIZE = 16384   # a new store's pages (SQLite's default is 4096)
@@ -186,6 +193,10 @@ class SQLiteStore(LedgerTableStore):
             self._has_book = True
         self._listed_now()
         self._has_tree = self._table_exists("tlog_nodes")
+        # (a store whose index by claim id was dropped is still read, by a scan, as before)
+        self._claim_heads = _CLAIM_HEADS if self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'records_by_claim'"
+        ).fetchone() else _CLAIM_HEADS.replace(" INDEXED BY records_by_claim", "")
         if create and not self._has_tree:
             self.prepare_tree()
 
@@ -616,9 +627,7 @@ class SQLiteStore(LedgerTableStore):
         ids = sorted(set(claim_ids))
         self._written()
         found: dict[str, ClaimHead] = {}
-        rows = self._rows_in("SELECT r.claim_id, r.seq, r.hash, b.person_id, b.year "
-                             "FROM records r LEFT JOIN book_index b USING (seq) "
-                             "WHERE r.claim_id IN ({marks}) ORDER BY r.seq", ids)
+        rows = self._rows_in(self._claim_heads, ids)
         for claim_id, seq, digest, person, year in rows:
             booked = (person, year) if person is not None else None
             if booked is None and claim_id in found:
