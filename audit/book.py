@@ -38,8 +38,7 @@ from typing import Iterable, Union
 
 import attrs
 
-from yibao.audit.chain import canonical_json
-from yibao.audit.store import IN_BODY, IN_BODY_MARK, AuditError, BookEntry
+from yibao.audit.store import AuditError, BookEntry
 from yibao.runtime.batch import Engine
 from yibao.runtime.claims import Claim, ClaimError, decode_claim_line
 from yibao.runtime.evaluate import ClaimResult
@@ -102,34 +101,6 @@ class BookedClaim:
 
 def is_book_entry(data: dict) -> bool:
     return data.get("kind") in KINDS
-
-
-# What settling reads of an entry, kept in the person-year index beside the record (and
-# replay: the engine version): the body's small fields, so that settling reads no outcome
-# and no trace.  Derived from the body; verify checks it.
-ENTRY_FIELDS = ("kind", "claim_id", "payable", "policy_key", "policy_id", "policy_sha256",
-                "line", "delta", "net", "direction", "caused_by", "engine_version")
-# The body's large fields (audit/store.py IN_BODY: the claim, the policy chain, the ledger
-# after the event) are not copied: an entry only marks the ledger (``"ledger_after":true``)
-# and a reader takes them from the record's body (BookEntry.data).  An index written
-# before (a book reindexed since moves it) copied them.
-COPIED_ENTRY_FIELDS = ENTRY_FIELDS + IN_BODY
-
-
-def index_entry(body: dict) -> tuple[str, int, str]:
-    """(person id, year, entry) under which a book entry's body is indexed."""
-    entry = {key: body[key] for key in ENTRY_FIELDS if key in body}
-    if "ledger_after" in body:
-        entry["ledger_after"] = IN_BODY_MARK
-    # Part of a body already encoded by chain.link (or read back from one): no float.
-    return body["person_id"], body["year"], canonical_json(entry, checked=True)
-
-
-def copied_index_entry(body: dict) -> tuple[str, int, str]:
-    """:func:`index_entry` as a yibao before the lean entry wrote it, copying the body's
-    claim, policy chain and ledger: an old book's rows, which verify accepts too."""
-    entry = {key: body[key] for key in COPIED_ENTRY_FIELDS if key in body}
-    return body["person_id"], body["year"], canonical_json(entry, checked=True)
 
 
 CORRECTION_MARK = "correction"   # ``"correction": true`` on a claim replaces the booked one

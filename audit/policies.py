@@ -10,14 +10,17 @@ first) without reading any file.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import attrs
 
 from yibao.audit.chain import body_hash, canonical_json
 from yibao.audit.store import AuditError
 from yibao.core.diagnostics import PolicyError, Severity
-from yibao.dsl.loader import LoadedPolicy, source_sha256
+from yibao.dsl.source_digest import source_sha256
+
+if TYPE_CHECKING:   # the loader imports the AST: not for verify (audit/verify_ahead.py)
+    from yibao.dsl.loader import LoadedPolicy
 
 
 @attrs.frozen
@@ -74,6 +77,8 @@ def load_stored_policy(chain: Sequence[PolicyRef], text_of: Callable[[str], str 
         sources[ref.path] = text
         versions.append(result.policy)
         parent = result.policy
+    from yibao.dsl.loader import LoadedPolicy
+
     # As the loader says: the oldest version extends a policy the chain lacks.
     missing_base = versions[0].extends if versions else None
     return LoadedPolicy(tuple(versions), sources, tuple(warnings), missing_base)

@@ -38,7 +38,9 @@ import threading
 import time
 from typing import Callable
 
-_HEADER = struct.Struct("<Qd")   # the payload's length; (a reply) how long the worker was idle
+# The payload's length; (a reply) how long the worker was idle before its request, and
+# when it was sent (time.monotonic: one clock for every process of the machine).
+_HEADER = struct.Struct("<Qdd")
 
 # How long a reply may keep the settling process waiting before the worker is given up
 # on (killed; its request done by the settling process): a floor, and per item of the
@@ -102,8 +104,10 @@ class RunWorker:
         self._submitted = 0
         self._answered = 0   # replies read (or given up on) so far, in ticket order
         # Seconds the worker had waited for the request of the last reply read, after
-        # sending the reply before it: how long it was idle (the caller's balance).
+        # sending the reply before it: how long it was idle; and how long that reply had
+        # been ready before it was read (the caller's balance, both).
         self.idle = 0.0
+        self.ready_for = 0.0
 
     def submit(self, request, items: int = 0) -> int:
         """Send a request of ``items`` items (its reply's allowance); its ticket, for
@@ -134,11 +138,11 @@ class RunWorker:
                 break
             answered, self._answered = self._answered, self._answered + 1
             if answered == ticket:
-                reply, self.idle = found
+                reply, self.idle, self.ready_for = found
                 return reply
         for dropped in [t for t in self._kept if t < ticket]:
             del self._kept[dropped]
-        self.idle = 0.0
+        self.idle = self.ready_for = 0.0
         return None
 
     def drop(self, ticket: int) -> None:
@@ -185,23 +189,25 @@ def _send(connection: socket.socket, value, idle: float) -> None:
         with open(memory, "wb", closefd=False) as file:
             pickle.dump(value, file, pickle.HIGHEST_PROTOCOL)
             length = file.tell()
-        socket.send_fds(connection, [_HEADER.pack(length, idle)], [memory])
+        socket.send_fds(connection, [_HEADER.pack(length, idle, time.monotonic())], [memory])
     finally:
         os.close(memory)
 
 
-def _receive(connection: socket.socket) -> tuple[object, float] | None:
-    """(value, idle) of the next message, or None at the end of the connection.  The file
-    is mapped, not read: the pickle is read where the writer wrote it."""
+def _receive(connection: socket.socket) -> tuple[object, float, float] | None:
+    """(value, idle, how long it had been sent when it was received) of the next message,
+    or None at the end of the connection.  The file is mapped, not read: the pickle is
+    read where the writer wrote it."""
     header, descriptors, _, _ = socket.recv_fds(connection, _HEADER.size, 1)
+    received = time.monotonic()
     if len(header) < _HEADER.size or not descriptors:
         for descriptor in descriptors:
             os.close(descriptor)
         return None
-    length, idle = _HEADER.unpack(header)
+    length, idle, sent = _HEADER.unpack(header)
     try:
         with mmap.mmap(descriptors[0], length, prot=mmap.PROT_READ) as mapped:
-            return pickle.loads(mapped), idle
+            return pickle.loads(mapped), idle, max(0.0, received - sent)
     finally:
         os.close(descriptors[0])
 

@@ -46,11 +46,11 @@ import orjson
 
 from yibao import ENGINE_VERSION
 from yibao.audit.book import (ADJUSTMENT, BOOK_MODE, CLOSURE, CORRECTION, CORRECTION_MARK,
-                              EVERYONE, PAID_OUT,
-                              RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL, BookedClaim,
-                              claim_object, computed_lines, fold, index_entry, is_book_entry,
+                              EVERYONE, PAID_OUT, RECOVERED, REVISION, SETTLEMENT, WITHDRAWAL,
+                              BookedClaim, claim_object, computed_lines, fold, is_book_entry,
                               latest_state, ledger_from, money_map, resettle,
                               settlement_order, state_of)
+from yibao.audit.book_index import index_entry
 from yibao.audit.chain import RECORD_FORMAT, link, refuse_floats
 from yibao.audit.on_top import PersonYearKey, Prepared, assemble, prepare_on_top
 from yibao.audit.run_worker import RunWorker
@@ -231,11 +231,13 @@ class BookSettler:
         # (one that died or was given up on is sent nothing more: this process settles)
         return self._worker if self._worker is not None and self._worker.alive else None
 
-    def _balance(self, waited: float, idle: float) -> None:
+    def _balance(self, waited: float, idle: float, ahead: float = 0.0) -> None:
         """After a transaction: the share kept here moved by what one side waited for the
         other.  Waiting for the worker (it had more to do, or no core to do it on: a
-        busy machine) keeps more here; the worker idle before a request gives it more."""
-        moved = (waited - idle) / _CLAIM_BOTH_SIDES
+        busy machine) keeps more here; the worker idle before a request, or its last
+        reply ready ``ahead`` of being read (the worker had the next transaction's
+        request in hand by then, so it was never idle), gives it more."""
+        moved = (waited - idle - ahead) / _CLAIM_BOTH_SIDES
         self.keep = max(0, int((self.keep or 0) + moved / 2))   # halved: the next one may differ
 
     def close_worker(self) -> None:
@@ -711,14 +713,14 @@ class _Session:
         """
         keys = list(self.pending)
         early = self.ahead.keys if self.ahead is not None else ()
-        prepared = prepare_on_top(self, [key for key in keys
-                                         if key not in early and self._on_top(key)])
         if self.following is not None:
             # The next transaction's plain claims, sent now: the worker prepares them
             # while this one links, writes and commits (BookSettler.commit).
             self.settler._ahead = self.work_ahead(self.following, (
                 set(self.years) | set(self.states) | set(self.read),
                 self.looked_up | set(self.where) | set(self.heads)))
+        prepared = prepare_on_top(self, [key for key in keys
+                                         if key not in early and self._on_top(key)])
         # Each request's reply is read when the first of its person-years is reached:
         # the records before it are linked meanwhile (_PART).
         waiting = list(self.ahead.tickets) if self.ahead is not None else []
@@ -738,7 +740,7 @@ class _Session:
             if self.ahead.head is not None:
                 # (not for a transaction whose claims were sent once it had begun: the
                 # worker starts late by construction; its share is _OWN_SHARE)
-                self.settler._balance(replies.waited, replies.idle or 0.0)
+                self.settler._balance(replies.waited, replies.idle or 0.0, replies.ahead)
             # Each claim the worker took has its place in the report: its refusal, or
             # nothing (its settlement is with its person-year's, as any other's).
             self.report = [self.refusals.get(entry.line) if type(entry) is _Refusal
@@ -755,6 +757,7 @@ class _Session:
         replies.waited += time.perf_counter() - started
         if replies.read == 0:
             replies.idle = worker.idle       # (how long it waited for the first request)
+        replies.ahead = worker.ready_for     # (the last one read counts)
         replies.read += 1
         prepared = {}
         if reply is None or (reply[0] is not None and reply[0] not in heads):
@@ -1353,6 +1356,7 @@ class _Replies:
     read: int = 0
     waited: float = 0.0
     idle: float | None = None    # how long the worker waited for the first request
+    ahead: float = 0.0           # how long the last reply read had been ready before it
 
 
 def _parts(request: list) -> list[tuple[list, int]]:

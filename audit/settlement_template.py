@@ -8,11 +8,11 @@ source sha256) is encoded here once, as the byte runs that lie between the
 per-claim fields in sorted key order; a record is then those runs joined with the
 per-claim fields, each encoded by orjson as chain.canonical_bytes would encode it.
 The chain's own fields (``position``, ``prev``, ``previous``, ``recorded_at``,
-``seq``) are spliced in by the writer.  The index entry (book.index_entry: the
+``seq``) are spliced in by the writer.  The index entry (book_index.index_entry: the
 fields a fold reads) is built from the same encoded pieces rather than encoded a
 second time.
 
-Byte for byte what ``chain.link`` and ``book.index_entry`` write for the same
+Byte for byte what ``chain.link`` and ``book_index.index_entry`` write for the same
 fields (tests/audit/test_book_lean.py compares them directly, and the fast-path
 differential tests compare whole books).  A value orjson does not write as json
 would (chain.py: an integer past 64 bits, a lone surrogate, a subclass) raises

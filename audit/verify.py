@@ -38,12 +38,12 @@ import attrs
 import orjson
 
 from yibao.audit import merkle
-from yibao.audit.book import COPIED_ENTRY_FIELDS, ENTRY_FIELDS, copied_index_entry, index_entry
+from yibao.audit.book_index import COPIED_ENTRY_FIELDS, ENTRY_FIELDS, copied_index_entry, index_entry
 from yibao.audit.chain import FORMATS, GENESIS, body_hash, parse_body
 from yibao.audit.checkpoint import Checkpoint
 from yibao.audit.policies import PolicyRef, policy_key
 from yibao.audit.store import AuditStore, Batch, RawRecord, StoredRecord
-from yibao.dsl.loader import source_sha256
+from yibao.dsl.source_digest import source_sha256
 
 ALTERED, REMOVED, REORDERED, POLICY_TEXT, HEAD, BOOK_INDEX = (
     "altered", "removed", "reordered", "policy text altered", "head", "book index")

@@ -33,8 +33,10 @@ import pickle
 import signal
 import threading
 
-# Imported here, before the fork: the child walks with them (no import of its own) and
-# this process settles with most of them (the book, the evaluator, the stores).
+# Imported here, before the fork: the child walks with them (no import of its own).  They
+# import nothing of the evaluator's or the parser's (audit/book_index.py,
+# dsl/source_digest.py), so the fork comes early in the start-up and the walk runs on
+# the core that importing and loading the policy leave idle.
 from yibao.audit import verify
 from yibao.audit.store import AuditStore
 from yibao.audit.stores import open_store

@@ -416,7 +416,7 @@ def run_reindex(store, args) -> int:
         # The index is derived from the chain: from a chain that does not verify, no.
         print(f"yibao: {store.location}: {report.problem.message}", file=sys.stderr)
         return EXIT_CLAIMS_FAILED
-    from yibao.audit.book import index_entry
+    from yibao.audit.book_index import index_entry
 
     listed = 0
 

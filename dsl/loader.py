@@ -7,7 +7,6 @@ a policy file is executed: it is data.
 
 from __future__ import annotations
 
-import hashlib
 import pathlib
 import re
 
@@ -19,6 +18,7 @@ from yibao.dsl import ast
 from yibao.dsl.limits import read_bounded_text
 from yibao.dsl.model import Policy
 from yibao.dsl.notices import find_notice
+from yibao.dsl.source_digest import source_sha256
 
 MAX_CHAIN = 20
 _POLICY_ID = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
@@ -36,10 +36,6 @@ class LoadedPolicy:
     @property
     def latest(self) -> Policy:
         return self.versions[-1]
-
-
-def source_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_policy(path: str | pathlib.Path) -> LoadedPolicy:

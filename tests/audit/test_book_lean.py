@@ -13,7 +13,8 @@ import json
 from helpers import EXAMPLES
 from yibao.audit import settle as settle_module
 from yibao.audit import settlement_template
-from yibao.audit.book import index_entry, year_to_date_from
+from yibao.audit.book import year_to_date_from
+from yibao.audit.book_index import index_entry
 from yibao.audit.chain import link
 from yibao.audit.settle import BookSettler
 from yibao.audit.sqlite_store import SQLiteStore
@@ -65,7 +66,7 @@ def test_a_settlement_on_top_is_built_from_the_template_as_link_would_write_it(
         store, benxi_engine, monkeypatch):
     """bx-0002 and bx-0003 come after bx-0001's recorded ledger: both are booked from the
     run's template (never the general writer), and each body is what chain.link writes
-    for its fields, its index entry what book.index_entry writes."""
+    for its fields, its index entry what book_index.index_entry writes."""
     settle_lines(store, benxi_engine, "bx-0001")
     general = []
     write = settle_module._Session._write

@@ -77,12 +77,16 @@ DAILY = [
 DAILY = [entry if isinstance(entry, str) else line(entry) for entry in DAILY]
 
 
+# The balance itself, before fixed_share takes it out of every run here.
+BALANCE = BookSettler._balance
+
+
 @pytest.fixture(autouse=True)
 def fixed_share(monkeypatch):
     """The share the settling process keeps is fixed here (BookSettler.keep, none unless
     a test sets it: neither _START_SHARE nor, for the first transaction, _OWN_SHARE), not moved by how long each
     side waited (_balance: timings, which a test does not rely on)."""
-    monkeypatch.setattr(BookSettler, "_balance", lambda settler, waited, idle: None)
+    monkeypatch.setattr(BookSettler, "_balance", lambda settler, *timings: None)
     monkeypatch.setattr(settle, "_OWN_SHARE", 0)
     monkeypatch.setattr(settle, "_START_SHARE", 0)
 
@@ -434,3 +438,36 @@ def test_requests_sent_in_parts_are_linked_as_their_replies_come(engine, tmp_pat
     assert all(len(request) == 1 for request in sent)
     taken = claims_in(sent)
     assert {"a3", "b3", "x1", "a4", "c3", "x2", "d3", "c4"} <= taken
+
+
+def test_a_reply_says_how_long_it_was_ready_before_it_was_read():
+    """The balance's measure of a worker ahead of the settling process: a reply read
+    0.3 s after it was sent says so (ready_for, on the machine's one monotonic clock);
+    one waited for says next to nothing."""
+    worker = RunWorker(lambda request: request * 2)
+    try:
+        ticket = worker.submit(21)
+        time.sleep(0.3)
+        assert worker.result(ticket) == 42
+        assert 0.25 <= worker.ready_for < 30
+        waited_for = worker.submit(1)
+        assert worker.result(waited_for) == 2
+        assert worker.ready_for < 0.25
+    finally:
+        worker.close()
+
+
+@pytest.mark.parametrize("waited, idle, ahead, kept", [
+    (0.0, 0.0, 0.0, 600),        # neither waited: as it was
+    (0.0603, 0.0, 0.0, 700),     # this process waited 60 ms: 201 claims' worth, half kept
+    (0.0, 0.0597, 0.0, 500),     # the worker idle before its first request
+    (0.0, 0.0, 0.0597, 500),     # its last reply ready 60 ms before it was read
+    (0.0, 0.0, 1.0, 0),          # far ahead: this process keeps none
+])
+def test_the_share_kept_moves_by_what_each_side_waited(waited, idle, ahead, kept):
+    """_balance: a claim moved between the two sides changes the time between them by
+    _CLAIM_BOTH_SIDES (300 µs); half of what one side waited for the other moves."""
+    settler = BookSettler.__new__(BookSettler)
+    settler.keep = 600
+    BALANCE(settler, waited, idle, ahead)
+    assert settler.keep == kept

@@ -38,7 +38,8 @@ import sqlite3
 import pytest
 
 from helpers import EXAMPLES, POLICIES
-from yibao.audit.book import claim_object, copied_index_entry, index_entry, year_to_date_from
+from yibao.audit.book import claim_object, year_to_date_from
+from yibao.audit.book_index import copied_index_entry, index_entry
 from yibao.audit.book_explain import explain_in_book, recorded_earlier
 from yibao.audit.replay import replay_store
 from yibao.audit.rederive import same_settlement

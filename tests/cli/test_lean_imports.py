@@ -149,3 +149,18 @@ def test_a_parquet_run_starts_reading_before_it_imports_the_engine(tmp_path):
     told = run.stderr.splitlines()
     assert json.loads(told[0]) == []                  # when the read starts
     assert json.loads(told[-1]) == []                 # at exit: no DuckDB
+
+
+def test_the_walk_before_a_settle_is_forked_before_the_evaluator_is_imported():
+    """``yibao settle`` forks the walk of its book's chain (audit/verify_ahead.py) as soon
+    as the walk's modules are imported, so that it runs on the core the rest of the
+    start-up leaves idle: those modules import neither the book's settling, the
+    evaluator, nor the policy language (audit/book_index.py, dsl/source_digest.py)."""
+    heavy = ("yibao.audit.book", "yibao.runtime.batch", "yibao.runtime.evaluate",
+             "yibao.dsl.ast", "yibao.dsl.loader", "yibao.dsl.model")
+    script = ("import json, sys\nimport yibao.audit.verify_ahead\n"
+              f"print(json.dumps(sorted(n for n in {heavy!r} if n in sys.modules)))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == []
